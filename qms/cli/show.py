@@ -1,0 +1,111 @@
+"""``qms show ID``: one item, its fields, and its trace up and down."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qms.cli.common import fail, load, project_option
+from qms.model import Item, Project
+from qms.schema import KINDS, FieldType
+from qms.trace import TraceNode, relations, trace
+
+
+def display_value(project: Project, item: Item, name: str, value: Any) -> str:
+    """A field's value as a person reads it (levels by name, links comma-separated)."""
+    spec = KINDS[item.kind].field(name) if item.kind in KINDS else None
+    policy = project.config.risk_policy
+    if spec is not None and spec.type is FieldType.SEVERITY and isinstance(value, int):
+        return f"{policy.severity_name(value)} ({value})"
+    if spec is not None and spec.type is FieldType.PROBABILITY and isinstance(value, int):
+        return f"{policy.probability_name(value)} ({value})"
+    if spec is not None and spec.type is FieldType.RESIDUAL and isinstance(value, Mapping):
+        severity, probability = value.get("severity"), value.get("probability")
+        parts = []
+        if isinstance(severity, int):
+            parts.append(f"severity {policy.severity_name(severity)}")
+        if isinstance(probability, int):
+            parts.append(f"probability {policy.probability_name(probability)}")
+        return ", ".join(parts)
+    if isinstance(value, tuple) and value and isinstance(value[0], Mapping):
+        return "\n".join(": ".join(str(v) for v in entry.values()) for entry in value)
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(entry) for entry in value)
+    return str(value).rstrip()
+
+
+def _tree_lines(nodes: tuple[TraceNode, ...], depth: int = 1) -> list[str]:
+    lines = []
+    for node in nodes:
+        relation = node.relation
+        suffix = " (see above)" if node.repeated else ""
+        indent = "  " * depth
+        lines.append(f"{indent}{relation.label:<20} {relation.item.id:<12} {relation.item.title}{suffix}")
+        lines.extend(_tree_lines(node.children, depth + 1))
+    return lines
+
+
+def render_item(project: Project, item: Item) -> str:
+    kind = item.kind.replace("_", " ")
+    lines = [f"{item.id}  ({kind}, {item.location()})", item.title, ""]
+    spec = KINDS.get(item.kind)
+    names = [name for name in (spec.field_names if spec else ()) if name in item.fields and name != "title"]
+    names += [name for name in item.fields if name not in names and name != "title"]
+    for name in names:
+        if spec and spec.field(name) and spec.field(name).is_link:  # type: ignore[union-attr]
+            continue
+        text = display_value(project, item, name, item.fields[name])
+        body = text.replace("\n", "\n" + " " * 18)
+        lines.append(f"  {name + ':':<16}{body}")
+    up, down = trace(project, item.id, upward=True), trace(project, item.id, upward=False)
+    lines += ["", "Trace up"] + (_tree_lines(up) or ["  (nothing: this is a design input)"])
+    lines += ["", "Trace down"] + (_tree_lines(down) or ["  (nothing)"])
+    return "\n".join(lines) + "\n"
+
+
+def item_json(project: Project, item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "file": item.file,
+        "line": item.location().line,
+        "fields": _thaw(dict(item.fields)),
+        "relations": [
+            {"relation": relation.label, "id": relation.item.id, "kind": relation.item.kind, "direction": "up" if relation.upward else "down"}
+            for relation in relations(project, item.id)
+        ],
+    }
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _thaw(entry) for key, entry in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_thaw(entry) for entry in value]
+    return value
+
+
+@click.command()
+@click.argument("item_id")
+@project_option
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+def show(item_id: str, project_dir: Path | None, output_format: str) -> None:
+    """Show one item with its trace up (what it derives from) and down (what implements and verifies it)."""
+    project = load(project_dir)
+    item = project.items.get(item_id)
+    if item is None:
+        matches = sorted(candidate for candidate in project.items if candidate.casefold() == item_id.casefold())
+        hint = f" (did you mean {matches[0]}?)" if matches else ""
+        fail(f"no item with id {item_id}{hint}", code=1)
+        return
+    if output_format == "json":
+        click.echo(json.dumps(item_json(project, item), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_item(project, item), nl=False)
+
+
+commands = (show,)

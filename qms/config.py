@@ -1,0 +1,268 @@
+"""The project file ``qms.yaml``: device, sources, evidence, risk policy and rule overrides.
+
+Its JSON Schema (:func:`project_schema`) is the one definition: ``qms.yaml`` is validated
+against it here and it is published for editors as ``qms/schemas/qms-project.schema.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+import yaml
+
+from qms.model import FieldPath, Finding, Location, Severity
+from qms.risk import DEFAULT_POLICY, Level, RiskPolicy
+from qms.yamlfile import YamlDocument, position, read_yaml
+
+PROJECT_FILE = "qms.yaml"
+
+
+def _level_list(what: str) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "minItems": 2,
+        "description": f"The {what} scale, lowest level first.",
+        "items": {
+            "type": "object",
+            "required": ["level", "name"],
+            "additionalProperties": False,
+            "properties": {
+                "level": {"type": "integer", "minimum": 1},
+                "name": {"type": "string", "minLength": 1},
+                "description": {"type": "string"},
+            },
+        },
+    }
+
+
+def project_schema() -> dict[str, Any]:
+    """JSON Schema of ``qms.yaml``."""
+    from qms.rules import RULES  # rule codes are data of the rules package
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://qms.example.org/schemas/qms-project.schema.json",
+        "title": "qms project file (qms.yaml)",
+        "type": "object",
+        "required": ["device"],
+        "additionalProperties": False,
+        "patternProperties": {"^x-": {}},
+        "properties": {
+            "device": {
+                "type": "object",
+                "required": ["name", "software_safety_class"],
+                "additionalProperties": False,
+                "patternProperties": {"^x-": {}},
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "manufacturer": {"type": "string"},
+                    "version": {"type": "string"},
+                    "intended_use": {"type": "string"},
+                    "software_safety_class": {"enum": ["A", "B", "C"], "description": "IEC 62304 software safety class of the software system."},
+                },
+            },
+            "sources": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Folders or globs of item files, relative to qms.yaml.",
+            },
+            "evidence": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Globs of JUnit XML result files, relative to qms.yaml.",
+            },
+            "risk_policy": {
+                "type": "object",
+                "required": ["severity", "probability", "acceptability"],
+                "additionalProperties": False,
+                "properties": {
+                    "severity": _level_list("severity"),
+                    "probability": _level_list("probability"),
+                    "acceptability": {
+                        "type": "array",
+                        "description": "One row per severity level (lowest first), one letter per probability level "
+                        "(lowest first): A acceptable, R acceptable only with benefit-risk justification, U unacceptable.",
+                        "items": {"type": "string", "pattern": "^[ARU]+$"},
+                    },
+                },
+            },
+            "rules": {
+                "type": "object",
+                "description": "Severity overrides per rule code.",
+                "propertyNames": {"enum": sorted(RULES)},
+                "additionalProperties": {"enum": ["error", "warning", "off"]},
+            },
+            "release": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "previous": {"type": "string", "description": "Git revision (tag) of the previous release, for release notes."},
+                },
+            },
+            "templates": {"type": "string", "description": "Folder of Jinja templates that override the defaults."},
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    name: str
+    software_safety_class: str
+    manufacturer: str = ""
+    version: str = ""
+    intended_use: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The contents of ``qms.yaml`` after validation."""
+
+    device: Device
+    sources: tuple[str, ...] = (".",)
+    evidence: tuple[str, ...] = ()
+    risk_policy: RiskPolicy = DEFAULT_POLICY
+    rules: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
+    previous_release: str | None = None
+    templates: str = "templates"
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    positions: Mapping[FieldPath, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def safety_class(self) -> str:
+        return self.device.software_safety_class
+
+    def location(self, path: FieldPath = ()) -> Location:
+        while path not in self.positions and path:
+            path = path[:-1]
+        line, column = self.positions.get(path, (1, 1))
+        return Location(PROJECT_FILE, line, column)
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder, upward from ``start``, that holds ``qms.yaml``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    return None
+
+
+def _positions(document: YamlDocument, node: yaml.Node, path: FieldPath, out: dict[FieldPath, tuple[int, int]]) -> None:
+    out[path] = position(node)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                _positions(document, value_node, (*path, str(key_node.value)), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            _positions(document, child, (*path, index), out)
+
+
+def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
+    """Read and validate ``qms.yaml``; None when it is too broken to go on."""
+    document = read_yaml(root / PROJECT_FILE, PROJECT_FILE)
+    if document.root is None:
+        if not document.findings:
+            document.report("Q002", "qms.yaml is empty: it needs at least a `device` section (see `qms init`)", None)
+        return None, document.findings
+    data = document.value(document.root)
+    positions: dict[FieldPath, tuple[int, int]] = {}
+    _positions(document, document.root, (), positions)
+    findings = document.findings
+
+    def report(path: FieldPath, message: str) -> None:
+        while path not in positions and path:
+            path = path[:-1]
+        findings.append(Finding("Q002", Severity.ERROR, message, Location(PROJECT_FILE, *positions.get(path, (1, 1)))))
+
+    if not isinstance(data, dict):
+        report((), "qms.yaml must be a mapping with a `device` section (see `qms init`)")
+        return None, findings
+    validator = jsonschema.Draft202012Validator(project_schema())
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        where = ".".join(str(part) for part in error.absolute_path)
+        report(tuple(error.absolute_path), f"{where + ': ' if where else ''}{_schema_message(error)}")
+    device_data = data.get("device") if isinstance(data.get("device"), dict) else {}
+    safety_class = device_data.get("software_safety_class")
+    device = Device(
+        name=str(device_data.get("name") or "Unnamed device"),
+        software_safety_class=safety_class if safety_class in ("A", "B", "C") else "C",
+        manufacturer=str(device_data.get("manufacturer") or ""),
+        version=str(device_data.get("version") or ""),
+        intended_use=str(device_data.get("intended_use") or ""),
+    )
+    policy = _policy(data.get("risk_policy"), report)
+    rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+    release = data.get("release") if isinstance(data.get("release"), dict) else {}
+    config = ProjectConfig(
+        device=device,
+        sources=_strings(data.get("sources"), (".",)),
+        evidence=_strings(data.get("evidence"), ()),
+        risk_policy=policy,
+        rules=MappingProxyType(
+            {code: Severity(value) for code, value in rules.items() if value in ("error", "warning", "off")}
+        ),
+        previous_release=release.get("previous") if isinstance(release.get("previous"), str) else None,
+        templates=data["templates"] if isinstance(data.get("templates"), str) else "templates",
+        raw=MappingProxyType(data),
+        positions=MappingProxyType(positions),
+    )
+    return config, findings
+
+
+def _strings(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return default
+    return tuple(entry for entry in value if isinstance(entry, str))
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown field")
+    if error.validator == "propertyNames":
+        return f"{error.instance!r} is not a rule code (see `qms check --list-rules`)"
+    return error.message
+
+
+def _policy(data: Any, report: Any) -> RiskPolicy:
+    """The risk policy, checked for consistent scales and matrix; the default when absent or broken."""
+    if not isinstance(data, dict):
+        return DEFAULT_POLICY
+    scales: dict[str, tuple[Level, ...]] = {}
+    for scale in ("severity", "probability"):
+        entries = data.get(scale)
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            return DEFAULT_POLICY
+        levels = tuple(
+            Level(e["level"], str(e["name"]), str(e.get("description") or ""))
+            for e in entries
+            if isinstance(e.get("level"), int) and isinstance(e.get("name"), str)
+        )
+        if [level.level for level in levels] != list(range(1, len(entries) + 1)):
+            report(("risk_policy", scale), f"risk_policy.{scale}: levels must be numbered 1, 2, 3... lowest first")
+            return DEFAULT_POLICY
+        names = [level.name.casefold() for level in levels]
+        if len(set(names)) != len(names):
+            report(("risk_policy", scale), f"risk_policy.{scale}: level names must be unique")
+            return DEFAULT_POLICY
+        scales[scale] = levels
+    matrix = data.get("acceptability")
+    if not isinstance(matrix, list) or not all(isinstance(row, str) for row in matrix):
+        return DEFAULT_POLICY
+    rows, columns = len(scales["severity"]), len(scales["probability"])
+    if len(matrix) != rows:
+        report(("risk_policy", "acceptability"), f"risk_policy.acceptability: needs {rows} rows, one per severity level; has {len(matrix)}")
+        return DEFAULT_POLICY
+    for index, row in enumerate(matrix):
+        if len(row) != columns or set(row) - set("ARU"):
+            report(
+                ("risk_policy", "acceptability", index),
+                f"risk_policy.acceptability row {index + 1}: needs {columns} letters (A, R or U), one per probability level",
+            )
+            return DEFAULT_POLICY
+    return RiskPolicy(scales["severity"], scales["probability"], tuple(matrix))

@@ -1,0 +1,44 @@
+"""``qms init``: a new device project that checks clean, from the files in ``qms/scaffold``."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+SCAFFOLD = resources.files("qms") / "scaffold"
+_RENAMES = {"gitignore": ".gitignore"}
+
+
+class ProjectExists(Exception):
+    """The target folder already holds a project."""
+
+
+def _entries(folder, prefix: str = ""):  # type: ignore[no-untyped-def]
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name == "__pycache__":
+            continue
+        relative = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            yield from _entries(entry, relative + "/")
+        else:
+            yield relative, entry
+
+
+def create_project(target: Path, name: str, safety_class: str = "C") -> list[Path]:
+    """Write a new project into ``target``; refuses to overwrite an existing ``qms.yaml``."""
+    if (target / "qms.yaml").exists():
+        raise ProjectExists(f"{target / 'qms.yaml'} already exists")
+    written = []
+    for relative, entry in _entries(SCAFFOLD):
+        parts = relative.split("/")
+        parts[-1] = _RENAMES.get(parts[-1], parts[-1])
+        destination = target.joinpath(*parts)
+        if destination.exists():
+            continue  # never overwrite a user's file
+        text = entry.read_text(encoding="utf-8")
+        if relative in ("qms.yaml", "conf.py"):
+            text = text.format(name=name, safety_class=safety_class)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(text, encoding="utf-8")
+        written.append(destination)
+    return written

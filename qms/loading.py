@@ -1,0 +1,339 @@
+"""Item files to items: each field converted and validated against its kind's spec (Q002).
+
+A malformed value is reported at its own line and column and, where its intent is clear (a
+link written as a string instead of a list), still taken, so that one mistake gives one finding.
+"""
+
+from __future__ import annotations
+
+import difflib
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from qms.model import FieldPath, Item
+from qms.risk import RiskPolicy
+from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType, KindSpec
+from qms.yamlfile import NULL, YamlDocument, position, text_of
+
+_LIST_FILE_KEYS = ("kind", "items")
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == NULL
+
+
+class _ItemReader:
+    """Converts one item's mapping node; reports into the document."""
+
+    def __init__(self, document: YamlDocument, policy: RiskPolicy) -> None:
+        self.document = document
+        self.policy = policy
+
+    # --------------------------------------------------------------------- the item
+
+    def read(self, node: yaml.Node, default_kind: str | None) -> Item | None:
+        document = self.document
+        if not isinstance(node, yaml.MappingNode):
+            document.report("Q002", "an item must be a mapping with `id`, `title` and the fields of its kind", node)
+            return None
+        id_node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "id"), None)
+        entries = list(document.mapping(node, text_of(id_node) if id_node is not None else None))
+        values = {key: (key_node, value_node) for key, key_node, value_node in entries}
+        item_id = self._id(node, values.get("id"))
+        if item_id is None:
+            return None
+        kind = self._kind(item_id, node, values.get("kind"), default_kind)
+        positions: dict[FieldPath, tuple[int, int]] = {(): position(node)}
+        fields: dict[str, Any] = {}
+        spec = KINDS.get(kind) if kind else None
+        for key, key_node, value_node in entries:
+            if key in ("id", "kind"):
+                continue
+            positions[(key,)] = position(value_node)
+            field_spec = spec.field(key) if spec else None
+            if field_spec is None:
+                if spec is not None and not key.startswith(EXTENSION_PREFIX):
+                    allowed = ", ".join(spec.field_names)
+                    document.report(
+                        "Q002",
+                        f"unknown field '{key}' for a {kind}{_suggest(key, spec.field_names)}; "
+                        f"allowed: {allowed}, or x-... for your own fields",
+                        key_node,
+                        item_id,
+                    )
+                fields[key] = document.value(value_node, item_id)  # kept, never dropped
+                continue
+            value = self._field(item_id, field_spec, value_node, positions)
+            if value is not None:
+                fields[key] = value
+        if spec is not None:
+            self._required(item_id, spec, values, node)
+        return Item(item_id, kind or "", MappingProxyType(fields), document.path, MappingProxyType(positions))
+
+    def _id(self, node: yaml.MappingNode, entry: tuple[yaml.Node, yaml.Node] | None) -> str | None:
+        if entry is None or _is_empty(entry[1]):
+            self.document.report("Q002", "item has no `id`: give it a unique id such as SWR-001", node)
+            return None
+        item_id = text_of(entry[1])
+        if item_id is None:
+            self.document.report("Q002", "`id` must be a single name such as SWR-001", entry[1])
+            return None
+        if not ID_PATTERN.match(item_id):
+            self.document.report(
+                "Q002",
+                f"id '{item_id}' is not valid: start with a letter, then letters, digits, '_', '.' or '-' only",
+                entry[1],
+                item_id,
+            )
+        return item_id
+
+    def _kind(
+        self, item_id: str, node: yaml.Node, entry: tuple[yaml.Node, yaml.Node] | None, default: str | None
+    ) -> str | None:
+        if entry is None:
+            if default is None:
+                self.document.report(
+                    "Q002", f"item has no `kind`: add `kind: one of {', '.join(KINDS)}`", node, item_id
+                )
+            return default
+        kind = text_of(entry[1])
+        if kind not in KINDS:
+            self.document.report(
+                "Q002",
+                f"unknown kind '{kind}'{_suggest(kind or '', KINDS)}; kinds: {', '.join(KINDS)}",
+                entry[1],
+                item_id,
+            )
+            return kind
+        return kind
+
+    def _required(
+        self, item_id: str, spec: KindSpec, written: dict[str, tuple[yaml.Node, yaml.Node]], node: yaml.Node
+    ) -> None:
+        """Report required fields that are absent or empty (a refused value was reported already)."""
+        missing = [
+            field.name
+            for field in spec.fields
+            if field.required
+            and field.missing_rule is None
+            and (field.name not in written or _is_empty(written[field.name][1]) or written[field.name][1].value == "")
+        ]
+        if missing:
+            names = ", ".join(f"'{name}'" for name in missing)
+            plural = "s" if len(missing) > 1 else ""
+            self.document.report("Q002", f"missing required field{plural} {names} for a {spec.name}", node, item_id)
+
+    # --------------------------------------------------------------------- fields
+
+    def _field(
+        self, item_id: str, spec: FieldSpec, node: yaml.Node, positions: dict[FieldPath, tuple[int, int]]
+    ) -> Any:
+        document = self.document
+        if not document.allowed_tag(node, item_id) or _is_empty(node):
+            return None  # a refused tag is reported; an empty required field is reported as missing
+        match spec.type:
+            case FieldType.TEXT | FieldType.STRING:
+                return self._text(item_id, spec, node)
+            case FieldType.STRINGS | FieldType.TEXTS | FieldType.LINKS:
+                return self._list(item_id, spec, node, positions)
+            case FieldType.CHOICE:
+                value = self._text(item_id, spec, node)
+                if value is not None and value not in spec.choices:
+                    document.report(
+                        "Q002",
+                        f"{spec.name} '{value}' is not allowed{_suggest(value, spec.choices)}; "
+                        f"one of: {', '.join(spec.choices)}",
+                        node,
+                        item_id,
+                    )
+                    return None
+                return value
+            case FieldType.SEVERITY | FieldType.PROBABILITY:
+                return self._level(item_id, spec.type, spec.name, node)
+            case FieldType.RESIDUAL:
+                return self._residual(item_id, spec, node, positions)
+            case FieldType.ANOMALY_REVIEWS:
+                return self._anomaly_reviews(item_id, spec, node, positions)
+        return None  # pragma: no cover - every field type is matched above
+
+    def _text(self, item_id: str, spec: FieldSpec, node: yaml.Node) -> str | None:
+        value = text_of(node)
+        if value is None:
+            shape = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+            self.document.report("Q002", f"{spec.name} must be text, not {shape}", node, item_id)
+        return value
+
+    def _list(
+        self, item_id: str, spec: FieldSpec, node: yaml.Node, positions: dict[FieldPath, tuple[int, int]]
+    ) -> tuple[str, ...] | None:
+        document = self.document
+        is_link = spec.type is FieldType.LINKS
+        if isinstance(node, yaml.ScalarNode):
+            value = str(node.value)
+            example = f"[{value}]" if is_link else f"['{value}']"
+            document.report("Q002", f"{spec.name} must be a list; write {spec.name}: {example}", node, item_id)
+            elements = [node]
+        elif isinstance(node, yaml.SequenceNode):
+            elements = node.value
+        else:
+            document.report("Q002", f"{spec.name} must be a list, not a mapping", node, item_id)
+            return None
+        values: list[str] = []
+        for element in elements:
+            if element is not node and not document.allowed_tag(element, item_id):
+                continue
+            value = text_of(element)
+            if value is None or value == "":
+                what = "an id" if is_link else "text"
+                document.report("Q002", f"each entry of {spec.name} must be {what}", element, item_id)
+                continue
+            if is_link and not ID_PATTERN.match(value):
+                document.report("Q002", f"'{value}' in {spec.name} is not a valid id", element, item_id)
+                continue
+            positions[(spec.name, len(values))] = position(element)
+            values.append(value)
+        return tuple(values)
+
+    def _level(self, item_id: str, kind: FieldType, name: str, node: yaml.Node) -> int | None:
+        text = text_of(node)
+        scale = self.policy.severity if kind is FieldType.SEVERITY else self.policy.probability
+        level = (self.policy.severity_level if kind is FieldType.SEVERITY else self.policy.probability_level)(text)
+        if level is None:
+            what = "severity" if kind is FieldType.SEVERITY else "probability"
+            levels = ", ".join(str(entry) for entry in scale)
+            shown = text if text is not None else "(a list or mapping)"
+            self.document.report(
+                "Q002",
+                f"{name} '{shown}' is not a {what} level of the risk policy{_suggest(shown, [s.name for s in scale])}; "
+                f"levels: {levels}",
+                node,
+                item_id,
+            )
+            return None
+        return level.level
+
+    def _submapping(
+        self, item_id: str, spec: FieldSpec, node: yaml.Node, required: tuple[str, ...], path: FieldPath
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+        document = self.document
+        if not isinstance(node, yaml.MappingNode):
+            document.report("Q002", f"{'.'.join(map(str, path))} must be a mapping with {', '.join(required)}", node, item_id)
+            return None
+        entries = {key: (key_node, value_node) for key, key_node, value_node in document.mapping(node)}
+        for key, (key_node, _) in entries.items():
+            if key not in required:
+                document.report(
+                    "Q002",
+                    f"unknown field '{key}' in {spec.name}{_suggest(key, required)}; allowed: {', '.join(required)}",
+                    key_node,
+                    item_id,
+                )
+        missing = [key for key in required if key not in entries or _is_empty(entries[key][1])]
+        if missing:
+            document.report("Q002", f"{spec.name} is missing {', '.join(missing)}", node, item_id)
+        return entries
+
+    def _residual(
+        self, item_id: str, spec: FieldSpec, node: yaml.Node, positions: dict[FieldPath, tuple[int, int]]
+    ) -> MappingProxyType[str, Any] | None:
+        entries = self._submapping(item_id, spec, node, ("severity", "probability"), (spec.name,))
+        if entries is None:
+            return None
+        values: dict[str, Any] = {}
+        for key, kind in (("severity", FieldType.SEVERITY), ("probability", FieldType.PROBABILITY)):
+            if key in entries and not _is_empty(entries[key][1]):
+                value_node = entries[key][1]
+                positions[(spec.name, key)] = position(value_node)
+                level = self._level(item_id, kind, f"{spec.name}.{key}", value_node)
+                if level is not None:
+                    values[key] = level
+        return MappingProxyType(values)
+
+    def _anomaly_reviews(
+        self, item_id: str, spec: FieldSpec, node: yaml.Node, positions: dict[FieldPath, tuple[int, int]]
+    ) -> tuple[MappingProxyType[str, str], ...] | None:
+        if not isinstance(node, yaml.SequenceNode):
+            self.document.report("Q002", f"{spec.name} must be a list of {{ref, evaluation}} entries", node, item_id)
+            return None
+        reviews = []
+        for index, element in enumerate(node.value):
+            entries = self._submapping(item_id, spec, element, ("ref", "evaluation"), (spec.name, index))
+            if entries is None:
+                continue
+            positions[(spec.name, index)] = position(element)
+            review = {}
+            for key in ("ref", "evaluation"):
+                if key in entries:
+                    text = text_of(entries[key][1])
+                    if text is not None:
+                        review[key] = text
+                    elif not _is_empty(entries[key][1]):
+                        self.document.report("Q002", f"{spec.name}.{key} must be text", entries[key][1], item_id)
+            reviews.append(MappingProxyType(review))
+        return tuple(reviews)
+
+
+def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
+    """The items of one parsed file: a single item, or ``kind`` + ``items``."""
+    root = document.root
+    if root is None:
+        if not document.findings:
+            document.report("Q002", "the file holds no items: add `kind:` and `items:`, or remove the file", None)
+        return []
+    reader = _ItemReader(document, policy)
+    if not isinstance(root, yaml.MappingNode):
+        document.report(
+            "Q002",
+            "an item file must be a mapping: one item (with `id`), or `kind:` and a list under `items:`",
+            root,
+        )
+        return []
+    keys = {key for key, _, _ in ((str(k.value), k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode))}
+    if "items" not in keys:
+        if "id" not in keys:
+            document.report(
+                "Q002",
+                "not an item file: expected `id` (one item) or `items` (a list of items)",
+                root,
+            )
+            return []
+        item = reader.read(root, None)
+        return [item] if item else []
+    default_kind: str | None = None
+    items_node: yaml.Node | None = None
+    for key, key_node, value_node in document.mapping(root):
+        if key == "kind":
+            default_kind = text_of(value_node)
+            if default_kind not in KINDS:
+                document.report(
+                    "Q002",
+                    f"unknown kind '{default_kind}'{_suggest(default_kind or '', KINDS)}; kinds: {', '.join(KINDS)}",
+                    value_node,
+                )
+                default_kind = default_kind or "unknown"  # reported once here, not per item
+        elif key == "items":
+            items_node = value_node
+        elif not key.startswith(EXTENSION_PREFIX):
+            document.report(
+                "Q002",
+                f"unknown top-level field '{key}'{_suggest(key, _LIST_FILE_KEYS)}; a list file has `kind` and `items`",
+                key_node,
+            )
+    if items_node is None or _is_empty(items_node):
+        return []
+    if not isinstance(items_node, yaml.SequenceNode):
+        document.report("Q002", "`items` must be a list of items (each starting with `- id: ...`)", items_node)
+        return []
+    items = []
+    for node in items_node.value:
+        item = reader.read(node, default_kind)
+        if item is not None:
+            items.append(item)
+    return items

@@ -1,0 +1,150 @@
+"""Loading a project: ``qms.yaml``, then every item file, then the link graph.
+
+``files -> load -> Project (immutable, indexed, links resolved) -> check / render / export``.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from types import MappingProxyType
+
+from qms.config import PROJECT_FILE, Device, ProjectConfig, load_config
+from qms.loading import read_items
+from qms.model import Finding, Item, Link, Project, Severity
+from qms.schema import KIND_ORDER, KINDS
+from qms.yamlfile import read_yaml
+
+_SUFFIXES = (".yaml", ".yml")
+
+
+class ProjectNotFound(Exception):
+    """No ``qms.yaml`` in the folder or above it."""
+
+
+def source_files(root: Path, config: ProjectConfig) -> tuple[list[Path], list[Finding]]:
+    """Every item file under ``sources``, in a stable order, each once."""
+    files: dict[Path, None] = {}
+    findings: list[Finding] = []
+    for index, source in enumerate(config.sources):
+        matches: Iterable[Path]
+        if glob.has_magic(source):
+            matches = (Path(p) for p in sorted(glob.glob(str(root / source), recursive=True)))
+        else:
+            folder = root / source
+            if folder.is_file():
+                matches = [folder]
+            elif folder.is_dir():
+                matches = sorted(path for path in folder.rglob("*") if path.suffix in _SUFFIXES)
+            else:
+                findings.append(
+                    Finding(
+                        "Q001",
+                        Severity.ERROR,
+                        f"source '{source}' does not exist: create the folder or correct `sources`",
+                        config.location(("sources", index)),
+                    )
+                )
+                continue
+        for path in matches:
+            if path.is_file() and path.suffix in _SUFFIXES and path.name != PROJECT_FILE:
+                files[path.resolve()] = None
+    return list(files), findings
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_project(root: Path) -> Project:
+    """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings."""
+    config, findings = load_config(root)
+    if config is None:
+        empty = ProjectConfig(device=Device(name="(unreadable qms.yaml)", software_safety_class="C"))
+        return Project(root=root, config=empty, items=MappingProxyType({}), files=(), load_findings=tuple(findings))
+    paths, source_findings = source_files(root, config)
+    findings.extend(source_findings)
+    items: dict[str, Item] = {}
+    relative_paths = []
+    for path in paths:
+        relative = _relative(root, path)
+        relative_paths.append(relative)
+        document = read_yaml(path, relative)
+        for item in read_items(document, config.risk_policy):
+            first = items.get(item.id)
+            if first is None:
+                items[item.id] = item
+                continue
+            findings.append(_duplicate(item, first))
+        findings.extend(document.findings)
+    return build_project(root, config, items, tuple(relative_paths), findings)
+
+
+def _duplicate(item: Item, first: Item) -> Finding:
+    where = first.location()
+    return Finding(
+        "Q003",
+        Severity.ERROR,
+        f"duplicate id '{item.id}': already defined at {where}; ids must be unique across the project",
+        item.location(),
+        item.id,
+    )
+
+
+def build_project(
+    root: Path, config: ProjectConfig, items: dict[str, Item], files: tuple[str, ...], findings: list[Finding]
+) -> Project:
+    """Index items, resolve links both ways, and freeze the result."""
+    links: list[Link] = []
+    unresolved: list[Link] = []
+    backlinks: dict[str, list[Link]] = defaultdict(list)
+    forward: dict[str, list[Link]] = defaultdict(list)
+    by_kind: dict[str, list[Item]] = defaultdict(list)
+    for item in items.values():
+        by_kind[item.kind].append(item)
+        spec = KINDS.get(item.kind)
+        if spec is None:
+            continue
+        for field_spec in spec.link_fields:
+            for index, target in enumerate(item.links(field_spec.name)):
+                link = Link(item.id, field_spec.name, target, item.location((field_spec.name, index)))
+                if target in items:
+                    links.append(link)
+                    backlinks[target].append(link)
+                    forward[item.id].append(link)
+                else:
+                    unresolved.append(link)
+    ordered = {kind: tuple(by_kind[kind]) for kind in KIND_ORDER if kind in by_kind}
+    ordered.update({kind: tuple(group) for kind, group in by_kind.items() if kind not in ordered})
+    return Project(
+        root=root,
+        config=config,
+        items=MappingProxyType(items),
+        files=files,
+        load_findings=tuple(findings),
+        links=tuple(links),
+        backlinks=MappingProxyType({target: tuple(group) for target, group in backlinks.items()}),
+        forward=MappingProxyType({source: tuple(group) for source, group in forward.items()}),
+        by_kind=MappingProxyType(ordered),
+        unresolved=tuple(unresolved),
+    )
+
+
+def open_project(start: Path, explicit: Path | None = None) -> Project:
+    """Find the project root (``--project`` or upward from ``start``) and load it."""
+    from qms.config import find_root
+
+    root = explicit.resolve() if explicit else find_root(start)
+    if root is None or not (root / PROJECT_FILE).is_file():
+        where = explicit or start
+        raise ProjectNotFound(
+            f"no {PROJECT_FILE} found in {where} or any folder above it; "
+            "run `qms init DIR` to start a project, or pass --project DIR"
+        )
+    return load_project(root)
+

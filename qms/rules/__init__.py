@@ -1,0 +1,134 @@
+"""The rules of ``qms check``: each a code, a name, a one-line summary, an explanation, a
+default severity and a small check function over the project graph.
+
+Rules are data with a face: ``qms check --list-rules`` lists them, ``qms rule CODE`` explains
+one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qms.model import Finding, Item, Location, Project, Severity
+
+if TYPE_CHECKING:
+    from qms.evidence import Evidence
+    from qms.review import ReviewState
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the rules look at: the project graph and, where loaded, test evidence and reviews."""
+
+    project: Project
+    evidence: Evidence | None = None
+    reviews: ReviewState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule found: the rule's runner turns it into a finding with the rule's severity."""
+
+    message: str
+    location: Location
+    item: str | None = None
+
+    @classmethod
+    def at(cls, item: Item, message: str, path: tuple[str | int, ...] = ()) -> Hit:
+        return cls(message, item.location(path), item.id)
+
+
+CheckFunction = Callable[[CheckContext], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    explanation: str
+    default: Severity = Severity.ERROR
+    #: software safety classes for which the rule is on by default
+    classes: tuple[str, ...] = ("A", "B", "C")
+    check: CheckFunction | None = field(default=None, compare=False)  # None: reported while loading
+
+    @property
+    def group(self) -> str:
+        return _GROUPS[self.code[0]]
+
+    def severity_for(self, project: Project) -> Severity:
+        override = project.config.rules.get(self.code)
+        if override is not None:
+            return override
+        if project.config.safety_class not in self.classes:
+            return Severity.OFF
+        return self.default
+
+
+_GROUPS = {"Q": "integrity", "T": "traceability", "R": "risk", "S": "SOUP", "E": "evidence", "C": "change control"}
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    name: str,
+    summary: str,
+    explanation: str,
+    default: Severity = Severity.ERROR,
+    classes: tuple[str, ...] = ("A", "B", "C"),
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check function as the rule ``code``."""
+
+    def register(check: CheckFunction) -> CheckFunction:
+        RULES[code] = Rule(code, name, summary, explanation.strip(), default, classes, check)
+        return check
+
+    return register
+
+
+def loader_rule(code: str, name: str, summary: str, explanation: str) -> None:
+    """Register a rule whose findings the loader reports while reading files."""
+    RULES[code] = Rule(code, name, summary, explanation.strip())
+
+
+def ordered_rules() -> list[tuple[str, Rule]]:
+    """Rules in the order of DESIGN.md: integrity, trace, risk, SOUP, evidence, change control."""
+    return sorted(RULES.items(), key=lambda entry: ("QTRSEC".find(entry[0][0]), entry[0]))
+
+
+def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list[Finding]:
+    """All findings of a project: the loader's, then every enabled rule's, sorted by place."""
+    project = context.project
+    selected = set(codes) if codes is not None else None
+    findings: list[Finding] = []
+    for finding in project.load_findings:
+        severity = _severity(finding.rule, project)
+        if severity is not Severity.OFF and (selected is None or finding.rule in selected):
+            findings.append(Finding(finding.rule, severity, finding.message, finding.location, finding.item))
+    for code, registered in ordered_rules():
+        if registered.check is None or (selected is not None and code not in selected):
+            continue
+        severity = registered.severity_for(project)
+        if severity is Severity.OFF:
+            continue
+        for hit in registered.check(context):
+            findings.append(Finding(code, severity, hit.message, hit.location, hit.item))
+    findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def _severity(code: str, project: Project) -> Severity:
+    registered = RULES.get(code)
+    return registered.severity_for(project) if registered else Severity.ERROR
+
+
+def written(item: Item, field_name: str) -> bool:
+    """Whether the user wrote the field at all (even if its value was refused)."""
+    return (field_name,) in item.positions
+
+
+# Importing the rule modules registers their rules.
+from qms.rules import integrity, risk, soup, trace  # noqa: E402,F401

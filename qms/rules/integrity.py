@@ -1,0 +1,180 @@
+"""Q rules: files readable, items well-formed, ids unique, links resolvable and acyclic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from qms.model import Link
+from qms.rules import CheckContext, Hit, loader_rule, rule
+from qms.schema import KINDS
+
+loader_rule(
+    "Q001",
+    "unreadable-file",
+    "file cannot be read or parsed (encoding, YAML syntax)",
+    """
+A file under `sources` (or qms.yaml) could not be read: it is not UTF-8, it is not valid YAML
+(tabs for indentation, unclosed quotes, bad indentation), it uses a tag that would build an
+object (`!!python/object`), or it expands through aliases far beyond its size. Nothing in the
+file is taken until it parses. Fix the file at the line and column given.
+""",
+)
+loader_rule(
+    "Q002",
+    "schema",
+    "schema: missing required field, unknown field, wrong type, value not allowed",
+    """
+An item does not match the fields of its kind: a required field is missing, a field is unknown
+(typo? own fields must start with `x-`), a value has the wrong type (a link written as a string
+instead of a list) or is not allowed (a severity name that is not in the risk policy). The
+published JSON Schema (qms/schemas/qms-items.schema.json) lets an editor flag these as you type.
+""",
+)
+loader_rule(
+    "Q003",
+    "duplicate-id",
+    "duplicate id (both places named)",
+    """
+Two items have the same id. Ids must be unique across the whole project. Links to the id resolve
+to the first definition; rename one of them.
+""",
+)
+loader_rule(
+    "Q004",
+    "duplicate-key",
+    "duplicate key in one YAML mapping (silently dropped data otherwise)",
+    """
+A mapping has the same key twice. Plain YAML loaders keep the last value and drop the first
+without a word; qms keeps the first and reports the second, so nothing is lost unseen.
+""",
+)
+
+
+@rule(
+    "Q005",
+    "unknown-link",
+    "link to an unknown id",
+    """
+A link field names an id that no item has. Correct the id, or add the missing item.
+""",
+)
+def unknown_link(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for link in project.unresolved:
+        yield Hit(f"{link.field} links to unknown id '{link.target}'", link.location, link.source)
+
+
+@rule(
+    "Q006",
+    "wrong-link-kind",
+    "link to an item of a kind that field does not allow",
+    """
+Each link field allows certain kinds of target: a software requirement derives from system
+requirements, a test verifies requirements or software items, a hazard is controlled by
+requirements. The link points at an item of another kind.
+""",
+)
+def wrong_link_kind(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for link in project.links:
+        source = project.items[link.source]
+        spec = KINDS[source.kind].field(link.field)
+        target_kind = project.items[link.target].kind
+        if spec is not None and spec.targets and target_kind not in spec.targets:
+            allowed = " or ".join(spec.targets)
+            yield Hit(
+                f"{link.field} links to {link.target}, a {target_kind}; {link.field} takes {allowed}",
+                link.location,
+                link.source,
+            )
+
+
+_HIERARCHY_FIELDS = ("derives_from", "parent")
+
+
+@rule(
+    "Q007",
+    "link-cycle",
+    "cycle in derives_from or parent",
+    """
+Following derives_from (or parent) from an item leads back to it. Decomposition must be a tree
+(or a directed acyclic graph): break the cycle.
+""",
+)
+def link_cycle(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for field_name in _HIERARCHY_FIELDS:
+        edges: dict[str, list[Link]] = {}
+        for link in project.links:
+            if link.field == field_name:
+                edges.setdefault(link.source, []).append(link)
+        for component in _strongly_connected(edges):
+            cycle = _cycle_through(min(component), component, edges)
+            path = " -> ".join([link.source for link in cycle] + [cycle[0].source])
+            yield Hit(f"cycle in {field_name}: {path}", cycle[0].location, cycle[0].source)
+
+
+def _strongly_connected(edges: dict[str, list[Link]]) -> list[set[str]]:
+    """Tarjan's algorithm, iteratively; only the components that contain a cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[set[str]] = []
+    counter = 0
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, position = work.pop()
+            if position == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges.get(node, [])
+            if position < len(targets):
+                work.append((node, position + 1))
+                target = targets[position].target
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or any(link.target == node for link in edges.get(node, [])):
+                    found.append(component)
+    return found
+
+
+def _cycle_through(start: str, component: set[str], edges: dict[str, list[Link]]) -> list[Link]:
+    """The links of one shortest cycle from ``start`` back to itself inside ``component``."""
+    previous: dict[str, Link] = {}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for link in edges.get(node, []):
+                if link.target not in component:
+                    continue
+                if link.target == start:
+                    path = [link]
+                    while path[0].source != start:
+                        path.insert(0, previous[path[0].source])
+                    return path
+                if link.target not in previous:
+                    previous[link.target] = link
+                    following.append(link.target)
+        frontier = following
+    raise AssertionError("a strongly connected component always holds a cycle")  # pragma: no cover

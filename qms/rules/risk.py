@@ -1,0 +1,112 @@
+"""R rules: every hazard evaluated, controlled where its risk is not acceptable, controls verified."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from qms.risk import RiskClass, RiskEstimate, RiskPolicy, hazard_risk
+from qms.rules import CheckContext, Hit, rule, written
+
+
+def _describe(policy: RiskPolicy, estimate: RiskEstimate) -> str:
+    severity = policy.severity_name(estimate.severity)
+    probability = policy.probability_name(estimate.probability)
+    return f"{estimate.risk_class.value} ({severity} x {probability})"
+
+
+@rule(
+    "R201",
+    "risk-not-evaluable",
+    "hazard whose initial risk cannot be evaluated (unknown severity or probability)",
+    """
+Risk estimation needs the severity of the harm and its probability (ISO 14971 5.5). A hazard
+that lacks either cannot be evaluated against the acceptability matrix. (A value that is not a
+level of the policy is reported as Q002 where it was written.)
+""",
+)
+def risk_not_evaluable(context: CheckContext) -> Iterator[Hit]:
+    for hazard in context.project.of_kind("hazard"):
+        missing = [name for name in ("severity", "probability") if not written(hazard, name)]
+        if missing:
+            yield Hit.at(hazard, f"initial risk cannot be evaluated: no {' and no '.join(missing)}")
+
+
+@rule(
+    "R202",
+    "uncontrolled-risk",
+    "hazard whose initial risk is not acceptable and that has no control",
+    """
+A hazard whose initial risk falls in R (reduce as far as possible) or U (unacceptable) needs
+risk control measures (ISO 14971 6, 7.1): list the requirements that control it in `controls`.
+""",
+)
+def uncontrolled_risk(context: CheckContext) -> Iterator[Hit]:
+    policy = context.project.config.risk_policy
+    for hazard in context.project.of_kind("hazard"):
+        initial = hazard_risk(policy, hazard).initial
+        if initial and initial.risk_class is not RiskClass.ACCEPTABLE and not written(hazard, "controls"):
+            yield Hit.at(hazard, f"initial risk {_describe(policy, initial)} is not acceptable and the hazard has no controls")
+
+
+@rule(
+    "R203",
+    "no-residual-risk",
+    "hazard with controls but no residual risk",
+    """
+Once controls are in place, the residual risk must be estimated and evaluated (ISO 14971 7.3):
+add `residual: {severity: ..., probability: ...}`.
+""",
+)
+def no_residual_risk(context: CheckContext) -> Iterator[Hit]:
+    for hazard in context.project.of_kind("hazard"):
+        if written(hazard, "controls") and not written(hazard, "residual"):
+            yield Hit.at(hazard, "has controls but no residual risk: add residual: {severity, probability}", ("controls",))
+
+
+@rule(
+    "R204",
+    "residual-risk-not-acceptable",
+    "residual risk R without benefit_risk, or residual risk U",
+    """
+A residual risk in R is acceptable only with a documented benefit-risk justification
+(`benefit_risk`, ISO 14971 7.4); a residual risk in U is not acceptable at all: add controls
+until it falls out of U.
+""",
+)
+def residual_risk_not_acceptable(context: CheckContext) -> Iterator[Hit]:
+    policy = context.project.config.risk_policy
+    for hazard in context.project.of_kind("hazard"):
+        residual = hazard_risk(policy, hazard).residual
+        if residual is None:
+            continue
+        if residual.risk_class is RiskClass.UNACCEPTABLE:
+            yield Hit.at(hazard, f"residual risk {_describe(policy, residual)} is unacceptable", ("residual",))
+        elif residual.risk_class is RiskClass.REDUCE and not hazard.get("benefit_risk"):
+            yield Hit.at(
+                hazard,
+                f"residual risk {_describe(policy, residual)} needs a benefit_risk justification",
+                ("residual",),
+            )
+
+
+@rule(
+    "R205",
+    "control-not-verified",
+    "risk control (a requirement in some hazard's `controls`) not verified by any test",
+    """
+Each risk control measure must be verified: its implementation and its effectiveness (ISO 14971
+7.2; IEC 62304 7.3.1). Some test must list the control requirement under `verifies`.
+""",
+)
+def control_not_verified(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    hazards_by_control: dict[str, list[str]] = {}
+    for link in project.links:
+        if link.field == "controls":
+            hazards_by_control.setdefault(link.target, []).append(link.source)
+    for control_id, hazards in sorted(hazards_by_control.items()):
+        if not project.incoming(control_id, "verifies", "test"):
+            yield Hit.at(
+                project.items[control_id],
+                f"risk control for {', '.join(sorted(hazards))} is not verified by any test",
+            )

@@ -1,0 +1,58 @@
+"""S rules: SOUP identified, its anomalies evaluated, and actually used (IEC 62304 8.1.2, 7.1.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from qms.model import Severity
+from qms.rules import CheckContext, Hit, rule, written
+
+
+@rule(
+    "S301",
+    "soup-not-identified",
+    "SOUP item without version or supplier",
+    """
+IEC 62304 8.1.2 asks for each SOUP item's title, manufacturer and unique designator: give every
+SOUP item a `version` (version, date or patch) and a `supplier`.
+""",
+)
+def soup_not_identified(context: CheckContext) -> Iterator[Hit]:
+    for soup in context.project.of_kind("soup"):
+        missing = [name for name in ("version", "supplier") if not written(soup, name)]
+        if missing:
+            yield Hit.at(soup, f"SOUP item has no {' and no '.join(missing)}")
+
+
+@rule(
+    "S302",
+    "soup-anomalies-not-evaluated",
+    "SOUP item without known-anomalies evaluation (class B, C)",
+    """
+For classes B and C, the published anomaly list of each SOUP item must be evaluated for the
+version in use (IEC 62304 7.1.3): list the relevant anomalies under `known_anomalies`, each with
+its `evaluation` (an empty list states that none is relevant).
+""",
+    classes=("B", "C"),
+)
+def soup_anomalies_not_evaluated(context: CheckContext) -> Iterator[Hit]:
+    for soup in context.project.of_kind("soup"):
+        if not written(soup, "known_anomalies"):
+            yield Hit.at(soup, "no known_anomalies evaluation for this version")
+
+
+@rule(
+    "S303",
+    "soup-unused",
+    "SOUP item used by no software item",
+    """
+A SOUP item that no software item `uses` is either missing from the architecture or no longer
+part of the device: link it or remove it.
+""",
+    default=Severity.WARNING,
+)
+def soup_unused(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for soup in project.of_kind("soup"):
+        if not project.incoming(soup.id, "uses", "software_item"):
+            yield Hit.at(soup, "not used by any software item")

@@ -1,0 +1,116 @@
+"""T rules: every design input traced down to verification, every need to validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from qms.model import Severity
+from qms.rules import CheckContext, Hit, rule, written
+from qms.schema import REQUIREMENT_KINDS
+
+
+def controls(context: CheckContext) -> set[str]:
+    """Ids of the requirements that some hazard names as a risk control."""
+    return {link.target for link in context.project.links if link.field == "controls"}
+
+
+@rule(
+    "T101",
+    "need-not-refined",
+    "need not refined by any system requirement",
+    """
+Every user need is a design input (ISO 13485 7.3.3) that must be refined into system
+requirements; a need that no system requirement derives from is not designed for.
+""",
+)
+def need_not_refined(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for need in project.of_kind("need"):
+        if not project.incoming(need.id, "derives_from", "system_requirement"):
+            yield Hit.at(need, "not refined by any system requirement (no system requirement derives_from it)")
+
+
+@rule(
+    "T102",
+    "requirement-without-parent",
+    "requirement with no derives_from and no `derived` rationale",
+    """
+A requirement must trace up to what it refines (IEC 62304 5.2.6, 5.1.1 traceability). If it
+has no parent on purpose (a derived requirement, e.g. from a design decision), say why in
+`derived: <rationale>`.
+""",
+)
+def requirement_without_parent(context: CheckContext) -> Iterator[Hit]:
+    for requirement in context.project.of_kind(*REQUIREMENT_KINDS):
+        if not written(requirement, "derives_from") and not requirement.get("derived"):
+            yield Hit.at(requirement, "has no derives_from and no `derived` rationale")
+
+
+@rule(
+    "T103",
+    "requirement-not-verified",
+    "requirement not verified by any test",
+    """
+Every system and software requirement must be verified (IEC 62304 5.7.1, 5.7.4; ISO 13485
+7.3.6): some test must list it under `verifies`. (Risk control requirements are reported by
+R205 instead, so that one gap gives one finding.)
+""",
+)
+def requirement_not_verified(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    control_ids = controls(context)
+    for requirement in project.of_kind(*REQUIREMENT_KINDS):
+        if requirement.id not in control_ids and not project.incoming(requirement.id, "verifies", "test"):
+            yield Hit.at(requirement, "not verified by any test")
+
+
+@rule(
+    "T104",
+    "need-not-validated",
+    "need not validated by any test",
+    """
+Every user need must be validated under the intended use (ISO 13485 7.3.7): some test (usually
+of level validation) must list it under `validates`.
+""",
+)
+def need_not_validated(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for need in project.of_kind("need"):
+        if not project.incoming(need.id, "validates", "test"):
+            yield Hit.at(need, "not validated by any test")
+
+
+@rule(
+    "T105",
+    "requirement-not-implemented",
+    "software requirement not implemented by any software item (class B, C)",
+    """
+For software safety classes B and C the architecture must show which software item implements
+each software requirement (IEC 62304 5.3.1, 5.3.6, 7.3.3). A requirement with its own
+`safety_class: A` is exempt.
+""",
+    classes=("B", "C"),
+)
+def requirement_not_implemented(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for requirement in project.of_kind("software_requirement"):
+        if requirement.get("safety_class") == "A":
+            continue
+        if not project.incoming(requirement.id, "implements", "software_item"):
+            yield Hit.at(requirement, "not implemented by any software item")
+
+
+@rule(
+    "T106",
+    "test-without-target",
+    "test that verifies and validates nothing",
+    """
+A test that lists nothing under `verifies` or `validates` proves nothing in the technical file:
+link it to what it verifies, or remove it.
+""",
+    default=Severity.WARNING,
+)
+def test_without_target(context: CheckContext) -> Iterator[Hit]:
+    for test in context.project.of_kind("test"):
+        if not written(test, "verifies") and not written(test, "validates"):
+            yield Hit.at(test, "verifies and validates nothing")

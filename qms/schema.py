@@ -1,0 +1,394 @@
+"""The one definition of every item kind and of ``qms.yaml``.
+
+Validation (:mod:`qms.validate`), the published JSON Schemas (``qms schema``), documentation
+tables and Excel column headers are all derived from the specs below.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+EXTENSION_PREFIX = "x-"
+
+
+class FieldType(enum.Enum):
+    TEXT = "text"  # reStructuredText prose
+    STRING = "string"  # a short single value (version, reference)
+    STRINGS = "strings"  # a list of short values
+    TEXTS = "texts"  # a list of prose entries (test steps)
+    LINKS = "links"  # a list of ids
+    CHOICE = "choice"  # one of ``choices``
+    SEVERITY = "severity"  # a severity level of the risk policy (number or name)
+    PROBABILITY = "probability"  # a probability level of the risk policy (number or name)
+    RESIDUAL = "residual"  # {severity, probability}
+    ANOMALY_REVIEWS = "anomaly_reviews"  # list of {ref, evaluation}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    type: FieldType
+    description: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    #: for LINKS: the kinds a link may point at (empty: any kind)
+    targets: tuple[str, ...] = ()
+    #: a required field whose absence a dedicated rule reports instead of Q002
+    missing_rule: str | None = None
+    #: for LINKS: the link's meaning read forward ("verifies") and backward ("verified by")
+    label: str = ""
+    reverse: str = ""
+    #: for LINKS: True when the link points up the trace, toward design inputs
+    upward: bool = True
+
+    @property
+    def is_link(self) -> bool:
+        return self.type is FieldType.LINKS
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    name: str
+    title: str  # plural, for headings
+    prefix: str  # suggested id prefix
+    description: str
+    fields: tuple[FieldSpec, ...]
+
+    def field(self, name: str) -> FieldSpec | None:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        return None
+
+    @property
+    def link_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(spec for spec in self.fields if spec.is_link)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.fields)
+
+
+REQUIREMENT_KINDS = ("system_requirement", "software_requirement")
+CONTROL_TYPES = ("inherent_safety", "protective_measure", "information_for_safety")
+SAFETY_CLASSES = ("A", "B", "C")
+
+_TITLE = FieldSpec("title", FieldType.STRING, "Short name of the item.", required=True)
+_RATIONALE = FieldSpec("rationale", FieldType.TEXT, "Why the item exists or is worded as it is.")
+_DERIVED = FieldSpec(
+    "derived", FieldType.TEXT, "Rationale for a requirement that has no parent on purpose."
+)
+_CONTROL_TYPE = FieldSpec(
+    "control_type",
+    FieldType.CHOICE,
+    "Marks the requirement as a risk control measure, in the ISO 14971 7.1 priority order.",
+    choices=CONTROL_TYPES,
+)
+_SAFETY_CLASS = FieldSpec(
+    "safety_class",
+    FieldType.CHOICE,
+    "IEC 62304 software safety class, where it differs from the device's.",
+    choices=SAFETY_CLASSES,
+)
+
+
+def _requirement_text() -> FieldSpec:
+    return FieldSpec("text", FieldType.TEXT, "The requirement, as a 'shall' statement.", required=True)
+
+
+KINDS: dict[str, KindSpec] = {
+    spec.name: spec
+    for spec in (
+        KindSpec(
+            "need",
+            "User needs",
+            "NEED",
+            "A user need or intended-use statement: a design input validated with users (ISO 13485 7.3.3, 7.3.7).",
+            (
+                _TITLE,
+                FieldSpec("text", FieldType.TEXT, "The need, in the user's terms.", required=True),
+                _RATIONALE,
+                FieldSpec("source", FieldType.STRING, "Where the need comes from (user research, standard, regulation)."),
+            ),
+        ),
+        KindSpec(
+            "system_requirement",
+            "System requirements",
+            "SYS",
+            "A requirement on the whole system, refined from user needs (IEC 62304 5.1.3, ISO 13485 7.3.3).",
+            (
+                _TITLE,
+                _requirement_text(),
+                _RATIONALE,
+                _DERIVED,
+                _CONTROL_TYPE,
+                FieldSpec("derives_from", FieldType.LINKS, "The user needs this requirement refines.", targets=("need",), label="derives from", reverse="refined by"),
+            ),
+        ),
+        KindSpec(
+            "software_requirement",
+            "Software requirements",
+            "SWR",
+            "A software requirement, derived from system requirements (IEC 62304 5.2).",
+            (
+                _TITLE,
+                _requirement_text(),
+                _RATIONALE,
+                _DERIVED,
+                _CONTROL_TYPE,
+                _SAFETY_CLASS,
+                FieldSpec(
+                    "derives_from",
+                    FieldType.LINKS,
+                    "The system requirements this requirement refines.",
+                    targets=("system_requirement",),
+                    label="derives from",
+                    reverse="refined by",
+                ),
+            ),
+        ),
+        KindSpec(
+            "software_item",
+            "Software items",
+            "SI",
+            "A software item of the architecture (IEC 62304 5.3, 5.4).",
+            (
+                _TITLE,
+                FieldSpec("description", FieldType.TEXT, "What the item does and how.", required=True),
+                _SAFETY_CLASS,
+                FieldSpec("interfaces", FieldType.TEXT, "Interfaces to other items and to external hardware and software."),
+                FieldSpec("parent", FieldType.LINKS, "The software item this one is part of.", targets=("software_item",), label="part of", reverse="contains"),
+                FieldSpec(
+                    "implements",
+                    FieldType.LINKS,
+                    "The software requirements this item implements.",
+                    targets=("software_requirement",),
+                    label="implements",
+                    reverse="implemented by",
+                ),
+                FieldSpec("uses", FieldType.LINKS, "The SOUP items this item uses.", targets=("soup",), label="uses", reverse="used by", upward=False),
+            ),
+        ),
+        KindSpec(
+            "soup",
+            "SOUP",
+            "SOUP",
+            "Software of unknown provenance: third-party software the device includes (IEC 62304 8.1.2, 5.3.3, 7.1.3).",
+            (
+                _TITLE,
+                FieldSpec("version", FieldType.STRING, "Unique designator: version, date or patch.", required=True, missing_rule="S301"),
+                FieldSpec("supplier", FieldType.STRING, "Manufacturer or maintainer.", required=True, missing_rule="S301"),
+                FieldSpec("purpose", FieldType.TEXT, "Why the device uses it."),
+                FieldSpec("license", FieldType.STRING, "Licence (SPDX identifier)."),
+                FieldSpec("requirements", FieldType.TEXT, "Functional, performance and platform requirements it must meet (5.3.3, 5.3.4)."),
+                FieldSpec("known_anomalies", FieldType.ANOMALY_REVIEWS, "Published anomalies reviewed for this version, each with its evaluation (7.1.3)."),
+                FieldSpec("anomaly_list_url", FieldType.STRING, "Where the supplier publishes its anomaly list."),
+            ),
+        ),
+        KindSpec(
+            "hazard",
+            "Hazards",
+            "HAZ",
+            "A hazard with its hazardous situation, harm and risk before and after controls (ISO 14971 5-7).",
+            (
+                _TITLE,
+                FieldSpec("hazard", FieldType.TEXT, "The potential source of harm (or software cause).", required=True),
+                FieldSpec("sequence_of_events", FieldType.TEXT, "How the hazard leads to the hazardous situation."),
+                FieldSpec("hazardous_situation", FieldType.TEXT, "The circumstance in which people are exposed.", required=True),
+                FieldSpec("harm", FieldType.TEXT, "The injury or damage that may result.", required=True),
+                FieldSpec("severity", FieldType.SEVERITY, "Severity of the harm (risk policy level).", required=True, missing_rule="R201"),
+                FieldSpec("probability", FieldType.PROBABILITY, "Probability of the harm before controls (risk policy level).", required=True, missing_rule="R201"),
+                FieldSpec("residual", FieldType.RESIDUAL, "Severity and probability after controls."),
+                FieldSpec("benefit_risk", FieldType.TEXT, "Benefit-risk justification for a residual risk that stays high (ISO 14971 7.4)."),
+                FieldSpec("category", FieldType.STRING, "Grouping for the risk register."),
+                FieldSpec(
+                    "controls",
+                    FieldType.LINKS,
+                    "The requirements that are this hazard's risk control measures.",
+                    targets=REQUIREMENT_KINDS,
+                    label="controlled by",
+                    reverse="controls hazard",
+                    upward=False,
+                ),
+                FieldSpec(
+                    "arising_from",
+                    FieldType.LINKS,
+                    "Risk control measures that introduce this hazard (ISO 14971 7.5).",
+                    targets=REQUIREMENT_KINDS,
+                    label="arises from control",
+                    reverse="introduces hazard",
+                ),
+            ),
+        ),
+        KindSpec(
+            "test",
+            "Tests",
+            "TST",
+            "A verification or validation activity and its procedure (IEC 62304 5.5-5.7, ISO 13485 7.3.6-7.3.7).",
+            (
+                _TITLE,
+                FieldSpec(
+                    "method",
+                    FieldType.CHOICE,
+                    "How the item is verified.",
+                    required=True,
+                    choices=("test", "inspection", "analysis", "demonstration"),
+                ),
+                FieldSpec("level", FieldType.CHOICE, "Test level.", choices=("unit", "integration", "system", "validation")),
+                FieldSpec("steps", FieldType.TEXTS, "Procedure, one step per entry."),
+                FieldSpec("expected", FieldType.TEXT, "Expected outcome and pass criteria."),
+                FieldSpec("evidence", FieldType.STRINGS, "JUnit test ids whose results prove this test (file::name or classname.name)."),
+                FieldSpec(
+                    "verifies",
+                    FieldType.LINKS,
+                    "The requirements and software items this test verifies.",
+                    targets=(*REQUIREMENT_KINDS, "software_item"),
+                    label="verifies",
+                    reverse="verified by",
+                ),
+                FieldSpec("validates", FieldType.LINKS, "The user needs this test validates.", targets=("need",), label="validates", reverse="validated by"),
+            ),
+        ),
+        KindSpec(
+            "anomaly",
+            "Anomalies",
+            "ANOM",
+            "A known software anomaly (problem report) and its evaluation (IEC 62304 5.8.2, 5.8.3, 9).",
+            (
+                _TITLE,
+                FieldSpec("status", FieldType.CHOICE, "Whether the anomaly is still present.", required=True, choices=("open", "closed")),
+                FieldSpec("severity", FieldType.SEVERITY, "Severity of the harm it could contribute to (risk policy level).", required=True),
+                FieldSpec("evaluation", FieldType.TEXT, "Why it does not cause an unacceptable risk (5.8.3)."),
+                FieldSpec("fixed_in", FieldType.STRING, "Version that fixes it."),
+                FieldSpec("affects", FieldType.LINKS, "Items the anomaly affects.", label="affects", reverse="affected by anomaly"),
+            ),
+        ),
+    )
+}
+
+#: The order kinds appear in documents and matrices: from user needs down to evidence.
+KIND_ORDER: tuple[str, ...] = tuple(KINDS)
+
+
+def link_spec(kind: str, field_name: str) -> FieldSpec | None:
+    """The spec of a link field of a kind, or None."""
+    spec = KINDS.get(kind)
+    found = spec.field(field_name) if spec else None
+    return found if found is not None and found.is_link else None
+
+
+# --------------------------------------------------------------------------- JSON Schemas
+
+_SCHEMA_BASE = "https://qms.example.org/schemas"
+
+
+def _level_schema(what: str) -> dict[str, Any]:
+    return {
+        "description": f"A {what} level of the risk policy: its number or its name.",
+        "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}],
+    }
+
+
+def _field_schema(spec: FieldSpec) -> dict[str, Any]:
+    schema: dict[str, Any]
+    match spec.type:
+        case FieldType.TEXT | FieldType.STRING:
+            schema = {"type": "string", "minLength": 1}
+        case FieldType.STRINGS | FieldType.TEXTS:
+            schema = {"type": "array", "items": {"type": "string", "minLength": 1}}
+        case FieldType.LINKS:
+            schema = {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN.pattern}}
+            if spec.targets:
+                schema["x-qms-targets"] = list(spec.targets)
+        case FieldType.CHOICE:
+            schema = {"enum": list(spec.choices)}
+        case FieldType.SEVERITY:
+            schema = _level_schema("severity")
+        case FieldType.PROBABILITY:
+            schema = _level_schema("probability")
+        case FieldType.RESIDUAL:
+            schema = {
+                "type": "object",
+                "required": ["severity", "probability"],
+                "additionalProperties": False,
+                "properties": {"severity": _level_schema("severity"), "probability": _level_schema("probability")},
+            }
+        case FieldType.ANOMALY_REVIEWS:
+            schema = {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["ref", "evaluation"],
+                    "additionalProperties": False,
+                    "properties": {"ref": {"type": "string", "minLength": 1}, "evaluation": {"type": "string", "minLength": 1}},
+                },
+            }
+    schema["description"] = spec.description
+    return schema
+
+
+def _kind_schema(kind: KindSpec, *, standalone: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {"id": {"type": "string", "pattern": ID_PATTERN.pattern, "description": "Unique id."}}
+    properties["kind"] = {"const": kind.name}
+    properties.update({spec.name: _field_schema(spec) for spec in kind.fields})
+    required = ["id", *(spec.name for spec in kind.fields if spec.required)]
+    if standalone:
+        required.append("kind")
+    return {
+        "type": "object",
+        "description": kind.description,
+        "required": required,
+        "properties": properties,
+        "patternProperties": {"^x-": {"description": "User extension field, carried through to exports."}},
+        "additionalProperties": False,
+    }
+
+
+def item_file_json_schema() -> dict[str, Any]:
+    """The JSON Schema of an item file: one item, or ``kind`` + ``items``."""
+    definitions: dict[str, Any] = {}
+    for kind in KINDS.values():
+        definitions[kind.name] = _kind_schema(kind, standalone=True)
+        listed = _kind_schema(kind, standalone=False)
+        listed["properties"]["kind"] = {"const": kind.name}
+        definitions[f"{kind.name}_in_list"] = listed
+    list_variants = [
+        {
+            "if": {"required": ["kind"], "properties": {"kind": {"const": kind.name}}},
+            "then": {"properties": {"items": {"items": {"$ref": f"#/$defs/{kind.name}_in_list"}}}},
+        }
+        for kind in KINDS.values()
+    ]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{_SCHEMA_BASE}/qms-items.schema.json",
+        "title": "qms item file",
+        "description": "One item (a mapping with id and kind), or a list of items under `items` with a default `kind`.",
+        "oneOf": [
+            {"$ref": f"#/$defs/{kind.name}"} for kind in KINDS.values()
+        ]
+        + [
+            {
+                "type": "object",
+                "required": ["items"],
+                "properties": {
+                    "kind": {"enum": list(KINDS)},
+                    "items": {"type": "array", "items": {"type": "object", "required": ["id"]}},
+                },
+                "additionalProperties": False,
+                "allOf": list_variants,
+            }
+        ],
+        "$defs": definitions,
+    }
+
+
+def project_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``qms.yaml``."""
+    from qms.config import project_schema  # the config module owns the project file's spec
+
+    return project_schema()
