@@ -104,7 +104,7 @@ def project_schema() -> dict[str, Any]:
                     "previous": {"type": "string", "description": "Git revision (tag) of the previous release, for release notes."},
                 },
             },
-            "templates": {"type": "string", "description": "Folder of Jinja templates that override the defaults."},
+            "templates": {"type": "string", "description": "Folder of Jinja templates that override the defaults (default: _templates)."},
         },
     }
 
@@ -128,7 +128,7 @@ class ProjectConfig:
     risk_policy: RiskPolicy = DEFAULT_POLICY
     rules: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     previous_release: str | None = None
-    templates: str = "templates"
+    templates: str = "_templates"
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     positions: Mapping[FieldPath, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -208,7 +208,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
             {code: Severity(value) for code, value in rules.items() if value in ("error", "warning", "off")}
         ),
         previous_release=release.get("previous") if isinstance(release.get("previous"), str) else None,
-        templates=data["templates"] if isinstance(data.get("templates"), str) else "templates",
+        templates=data["templates"] if isinstance(data.get("templates"), str) else "_templates",
         raw=MappingProxyType(data),
         positions=MappingProxyType(positions),
     )
