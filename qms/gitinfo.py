@@ -1,11 +1,21 @@
-"""What git knows about the project: the commit a document was built from, and whether the tree
-was dirty. Read with GitPython; outside a repository (or without git) it says so instead of failing.
+"""What git knows about the project: the commit a document was built from, whether the tree was
+dirty, the revision history of item files, and who last changed a block of lines.
+
+Read with GitPython; outside a repository (or without git) it says so instead of failing, and in a
+shallow clone it marks the commits where the available history stops.
 """
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import git
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +28,7 @@ class DocumentControl:
     dirty: bool
     describe: str | None  # `git describe --tags --always`
     under_version_control: bool
+    shallow: bool = False  # a shallow clone: history before its oldest commits is not available
 
     @property
     def summary(self) -> str:
@@ -32,31 +43,235 @@ class DocumentControl:
 NOT_UNDER_VERSION_CONTROL = DocumentControl(None, None, None, False, None, False)
 
 
-def document_control(root: Path) -> DocumentControl:
-    """The commit, its date and the dirty flag of the repository holding ``root``."""
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One commit as a revision history lists it."""
+
+    hash: str
+    short: str
+    date: str  # ISO 8601 author date
+    author: str
+    subject: str
+    #: the clone is shallow and this is one of its oldest commits: it stands for itself and for
+    #: every earlier change that the clone does not hold
+    boundary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """The latest change to a block of lines: its commit, or None while it is not committed yet."""
+
+    revision: Revision | None
+
+    @property
+    def summary(self) -> str:
+        """Who changed the lines and when, in a few words for a message."""
+        revision = self.revision
+        if revision is None:
+            return "changed in the working tree, not committed yet"
+        when = revision.date[:10]
+        if revision.boundary:
+            return (
+                f"last changed in or before commit {revision.short} ({when}); "
+                "this shallow clone holds no earlier history"
+            )
+        return f'last changed by {revision.author} on {when} in commit {revision.short} "{revision.subject}"'
+
+
+_SHORT = 10
+_UNCOMMITTED = "0" * 40
+
+
+@contextmanager
+def open_repository(root: Path) -> Iterator[git.Repo | None]:
+    """The repository holding ``root``, or None outside git (or when git is not installed)."""
     try:
         import git
     except ImportError:  # GitPython present but no git executable
-        return NOT_UNDER_VERSION_CONTROL
+        yield None
+        return
     try:
         repository = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
-        return NOT_UNDER_VERSION_CONTROL
+        yield None
+        return
     with repository:
-        try:
-            head = repository.head.commit
-        except ValueError:  # no commits yet
+        yield repository
+
+
+def _has_commits(repository: git.Repo) -> bool:
+    try:
+        return repository.head.commit is not None
+    except ValueError:
+        return False
+
+
+def shallow_boundaries(repository: git.Repo) -> frozenset[str]:
+    """The commits where a shallow clone's history was cut (empty for a full clone)."""
+    shallow = Path(repository.git_dir) / "shallow"
+    if not shallow.is_file():
+        return frozenset()
+    return frozenset(line.strip() for line in shallow.read_text(encoding="ascii").splitlines() if line.strip())
+
+
+def repository_path(repository: git.Repo, root: Path, path: str = "") -> str:
+    """``path`` (relative to the project root) relative to the repository's top folder, with ``/``."""
+    top = Path(repository.working_tree_dir or ".").resolve()
+    relative = (root.resolve() / path).relative_to(top).as_posix()
+    return "" if relative == "." else relative
+
+
+def document_control(root: Path) -> DocumentControl:
+    """The commit, its date and the dirty flag of the repository holding ``root``."""
+    with open_repository(root) as repository:
+        if repository is None:
+            return NOT_UNDER_VERSION_CONTROL
+        import git
+
+        if not _has_commits(repository):
             return DocumentControl(None, None, None, True, None, True)
+        head = repository.head.commit
         try:
             dirty = repository.is_dirty(untracked_files=False, path=str(root))
             describe = repository.git.describe("--tags", "--always")
         except git.GitCommandError:
-            dirty, describe = True, head.hexsha[:10]
+            dirty, describe = True, head.hexsha[:_SHORT]
         return DocumentControl(
             head.hexsha,
-            head.hexsha[:10],
+            head.hexsha[:_SHORT],
             head.committed_datetime.isoformat(),
             dirty,
             describe,
             True,
+            bool(shallow_boundaries(repository)),
         )
+
+
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+def revision_history(root: Path, paths: Iterable[str], max_count: int | None = None) -> list[Revision]:
+    """The commits that changed any of ``paths`` (relative to ``root``), newest first.
+
+    Empty outside git, in a repository without commits, and for files git never held. In a
+    shallow clone the list stops at the clone's oldest commits, which are marked ``boundary``.
+    """
+    wanted = sorted(set(paths))
+    if not wanted:
+        return []
+    with open_repository(root) as repository:
+        if repository is None or not _has_commits(repository):
+            return []
+        import git
+
+        options = [f"--format=%H{_FIELD}%aI{_FIELD}%an{_FIELD}%s{_RECORD}"]
+        if max_count is not None:
+            options.append(f"--max-count={max_count}")
+        try:
+            relative = [repository_path(repository, root, path) for path in wanted]
+            output = repository.git.log(*options, "--", *relative)
+        except (git.GitCommandError, ValueError):
+            return []
+        boundaries = shallow_boundaries(repository)
+    history = []
+    for record in output.split(_RECORD):
+        fields = record.strip("\n").split(_FIELD)
+        if len(fields) != 4:
+            continue
+        commit, date, author, subject = fields
+        history.append(Revision(commit, commit[:_SHORT], date, author, subject, commit in boundaries))
+    return history
+
+
+def latest_changes(root: Path, file: str, blocks: Sequence[tuple[int, int | None]]) -> list[LineChange | None]:
+    """The latest change to each block of lines (first, last; last None: to the end) of ``file``.
+
+    One ``git blame`` of the working-tree file for all blocks, ignoring whitespace-only changes.
+    None for a block git knows nothing about (outside git, file never committed, lines gone).
+    """
+    unknown: list[LineChange | None] = [None] * len(blocks)
+    if not blocks:
+        return unknown
+    with open_repository(root) as repository:
+        if repository is None:
+            return unknown
+        import git
+
+        try:
+            path = repository_path(repository, root, file)
+        except ValueError:  # a file outside the repository
+            return unknown
+        arguments = ["--porcelain", "-w"]
+        for first, last in blocks:
+            arguments += ["-L", f"{first},{last if last is not None else ''}"]
+        try:
+            output = repository.git.blame(*arguments, "--", path)
+        except git.GitCommandError:  # a file git does not hold yet, or lines beyond its end
+            if _tracked(repository, path):
+                return unknown
+            return [LineChange(None) for _ in blocks]
+        boundaries = shallow_boundaries(repository)
+    lines, commits = _parse_blame(output, boundaries)
+    changes: list[LineChange | None] = []
+    for first, last in blocks:
+        newest: tuple[int, str] | None = None
+        for line, commit in lines:
+            if line >= first and (last is None or line <= last):
+                time = commits[commit][0]
+                if newest is None or time > newest[0]:
+                    newest = (time, commit)
+        changes.append(None if newest is None else commits[newest[1]][1])
+    return changes
+
+
+def _tracked(repository: git.Repo, path: str) -> bool:
+    """Whether git holds ``path`` (repository-relative) in its index."""
+    import git
+
+    try:
+        return bool(repository.git.ls_files("--", path))
+    except git.GitCommandError:
+        return False
+
+
+#: blame output read: (final line, commit) per line, and per commit its (commit time, change)
+_Blame = tuple[list[tuple[int, str]], dict[str, tuple[int, LineChange]]]
+
+
+def _parse_blame(output: str, boundaries: frozenset[str]) -> _Blame:
+    """Blame porcelain to (final line, commit) pairs and, per commit, (commit time, its change)."""
+    lines: list[tuple[int, str]] = []
+    headers: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for row in output.splitlines():
+        if row.startswith("\t"):
+            current = None
+            continue
+        if current is None:
+            commit, _, final, *_ = row.split(" ")
+            lines.append((int(final), commit))
+            current = headers.setdefault(commit, {})
+            continue
+        key, _, value = row.partition(" ")
+        current.setdefault(key, value)
+    commits: dict[str, tuple[int, LineChange]] = {}
+    for commit, header in headers.items():
+        committed = int(header.get("committer-time", "0"))
+        if commit == _UNCOMMITTED:
+            commits[commit] = (2**62, LineChange(None))  # newer than anything committed
+            continue
+        date = _iso_date(int(header.get("author-time", "0")), header.get("author-tz", "+0000"))
+        revision = Revision(
+            commit, commit[:_SHORT], date, header.get("author", ""), header.get("summary", ""), commit in boundaries
+        )
+        commits[commit] = (committed, LineChange(revision))
+    return lines, commits
+
+
+def _iso_date(timestamp: int, zone: str) -> str:
+    """ISO 8601 date and time of a git timestamp in its own time zone (``+0130`` style offset)."""
+    sign = -1 if zone.startswith("-") else 1
+    digits = zone.lstrip("+-").rjust(4, "0")
+    offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone(sign * offset))
+    return moment.isoformat()
