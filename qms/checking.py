@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
+from qms import gitinfo
 from qms.model import Finding, Project
+from qms.review import read_lock
 from qms.rules import CheckContext, run_rules
 
 
 def check_context(project: Project, results: Iterable[Path] = ()) -> CheckContext:
     """The context the rules need: the project, plus its evidence and review state where present."""
-    return CheckContext(project)
+    reviews = read_lock(project.root, history=partial(gitinfo.latest_changes, project.root))
+    return CheckContext(project, reviews=reviews)
 
 
 def check_project(project: Project, results: Iterable[Path] = ()) -> list[Finding]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from qms.project import load_project
+from qms.review import LOCK_FILE, stamp_all
+
 SCAFFOLD = resources.files("qms") / "scaffold"
 _RENAMES = {"gitignore": ".gitignore"}
 
@@ -41,4 +44,6 @@ def create_project(target: Path, name: str, safety_class: str = "C") -> list[Pat
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text, encoding="utf-8")
         written.append(destination)
+    if not (target / LOCK_FILE).exists():  # the scaffold's links start reviewed: change control is on
+        written.append(stamp_all(load_project(target)))
     return written

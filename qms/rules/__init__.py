@@ -131,4 +131,4 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules registers their rules.
-from qms.rules import integrity, risk, soup, trace  # noqa: E402,F401
+from qms.rules import change, integrity, risk, soup, trace  # noqa: E402,F401

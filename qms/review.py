@@ -1,0 +1,283 @@
+"""Review stamps of trace links, kept in ``qms.lock`` beside ``qms.yaml`` (IEC 62304 5.1.9, 8.2).
+
+A link is reviewed against what its target said at the time: ``qms review`` writes one line per
+link with a digest of the target's normative content. When the target later says something
+else, the digest no longer matches and the link is *suspect* (rule C501) until someone checks the
+linking item still holds and stamps it again.
+
+Normative content is what the item states: its kind and every schema field (title, text,
+severity, safety class, steps...) except its own link fields (links are reviewed one by one
+through their stamps; a target's links changing does not change what it says) and ``x-`` user
+fields (metadata such as owners or ticket numbers that qms does not interpret). Values are
+compared as loaded, so YAML comments, quoting and layout never count; in text, runs of
+whitespace count as one space, so re-wrapping a paragraph does not count either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from qms import atomic
+from qms.model import Item, Link, Location, Project
+from qms.schema import EXTENSION_PREFIX, KINDS
+
+if TYPE_CHECKING:
+    from qms.gitinfo import LineChange
+
+LOCK_FILE = "qms.lock"
+DIGEST_LENGTH = 16
+
+#: a link as the lock file names it: (source id, link field, target id)
+LinkKey = tuple[str, str, str]
+
+#: the latest change to blocks of lines (first, last or None for the end) of a project file:
+#: :func:`qms.gitinfo.latest_changes` with the project root bound
+LineHistory = Callable[[str, Sequence[tuple[int, int | None]]], Sequence["LineChange | None"]]
+
+_HEADER = """\
+# qms.lock: review stamps of the trace links (IEC 62304 5.1.9, 8.2). Written by `qms review`;
+# commit it together with the items. One line per link:
+#     SOURCE FIELD TARGET DIGEST
+# DIGEST is the start of the SHA-256 of the target's normative content when the link was last
+# reviewed. When the target changes, `qms check` reports the link as suspect (C501) until it is
+# reviewed again: `qms review ID` stamps every link to or from ID, `qms review --all` all links.
+"""
+_DIGEST = re.compile(rf"^[0-9a-f]{{{DIGEST_LENGTH}}}$")
+
+
+# --------------------------------------------------------------------------- normative content
+
+
+def normalized(value: Any) -> Any:
+    """A loaded field value with layout-only differences removed, as plain JSON-able data."""
+    if isinstance(value, str):
+        return " ".join(unicodedata.normalize("NFC", value).split())
+    if isinstance(value, Mapping):
+        return {str(key): normalized(entry) for key, entry in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [normalized(entry) for entry in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)  # dates and other scalars YAML may produce in unknown fields
+
+
+def normative_fields(item: Item) -> dict[str, Any]:
+    """The fields that make up what an item states (see the module docstring), normalized."""
+    spec = KINDS.get(item.kind)
+    links = {link.name for link in spec.link_fields} if spec else set()
+    return {
+        name: normalized(value)
+        for name, value in item.fields.items()
+        if name not in links and not name.startswith(EXTENSION_PREFIX)
+    }
+
+
+def content_digest(item: Item) -> str:
+    """The digest of an item's normative content: equal exactly when the item states the same."""
+    canonical = json.dumps(
+        {"kind": item.kind, "fields": normative_fields(item)},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
+
+
+def link_key(link: Link) -> LinkKey:
+    return (link.source, link.field, link.target)
+
+
+# --------------------------------------------------------------------------- the lock file
+
+
+@dataclass(frozen=True, slots=True)
+class LockProblem:
+    """A line of ``qms.lock`` that cannot be taken as a stamp (hand edit, merge conflict)."""
+
+    line: int
+    message: str
+
+    def location(self) -> Location:
+        return Location(LOCK_FILE, self.line, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectLink:
+    """A link whose target changed since its review (``stamp`` set) or that was never reviewed."""
+
+    link: Link
+    stamp: str | None
+    digest: str
+
+    @property
+    def never_reviewed(self) -> bool:
+        return self.stamp is None
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """The review stamps of a project, as read from its ``qms.lock``.
+
+    A project without ``qms.lock`` has not started change control: nothing is suspect until
+    ``qms review --all`` writes the first stamps (``qms init`` does so for new projects).
+    """
+
+    exists: bool
+    stamps: Mapping[LinkKey, str] = field(default_factory=lambda: MappingProxyType({}))
+    problems: tuple[LockProblem, ...] = ()
+    #: where git is available: who last changed a block of lines, for the C501 messages
+    history: LineHistory | None = None
+
+    def suspect_links(self, project: Project) -> list[SuspectLink]:
+        """Every link whose stamp is missing or does not match its target's content now."""
+        if not self.exists:
+            return []
+        digests: dict[str, str] = {}
+        suspects = []
+        for link in project.links:
+            digest = digests.get(link.target)
+            if digest is None:
+                digest = digests[link.target] = content_digest(project.items[link.target])
+            stamp = self.stamps.get(link_key(link))
+            if stamp != digest:
+                suspects.append(SuspectLink(link, stamp, digest))
+        return suspects
+
+    def latest_changes(self, project: Project, item_ids: Iterable[str]) -> dict[str, LineChange]:
+        """Who last changed each of the items, where git can tell: one blame per file."""
+        if self.history is None:
+            return {}
+        found: dict[str, LineChange] = {}
+        for file, blocks in item_blocks(project, item_ids).items():
+            ids = list(blocks)
+            for item_id, change in zip(ids, self.history(file, [blocks[i] for i in ids]), strict=True):
+                if change is not None:
+                    found[item_id] = change
+        return found
+
+
+def item_blocks(project: Project, item_ids: Iterable[str]) -> dict[str, dict[str, tuple[int, int | None]]]:
+    """Per file, the lines each item spans: from its first line to the line before the next item."""
+    wanted = {item_id for item_id in item_ids if item_id in project.items}
+    files = {project.items[item_id].file for item_id in wanted}
+    starts: dict[str, list[int]] = defaultdict(list)
+    for item in project:
+        if item.file in files:
+            starts[item.file].append(item.location().line)
+    blocks: dict[str, dict[str, tuple[int, int | None]]] = defaultdict(dict)
+    for item_id in sorted(wanted):
+        item = project.items[item_id]
+        first = item.location().line
+        later = [line for line in starts[item.file] if line > first]
+        blocks[item.file][item_id] = (max(first, 1), min(later) - 1 if later else None)
+    return dict(blocks)
+
+
+def lock_path(root: Path) -> Path:
+    return root / LOCK_FILE
+
+
+def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
+    """The review state in ``root/qms.lock``; unreadable lines become problems, never exceptions."""
+    path = lock_path(root)
+    if not path.is_file():
+        return ReviewState(exists=False, history=history)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problem = LockProblem(1, f"{LOCK_FILE} cannot be read ({error}); restore it from git or run `qms review --all`")
+        return ReviewState(exists=True, problems=(problem,), history=history)
+    stamps: dict[LinkKey, str] = {}
+    problems: list[LockProblem] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        problem = _read_stamp(entry, stamps)
+        if problem:
+            problems.append(LockProblem(number, problem))
+    return ReviewState(exists=True, stamps=MappingProxyType(stamps), problems=tuple(problems), history=history)
+
+
+def _read_stamp(entry: str, stamps: dict[LinkKey, str]) -> str | None:
+    """Add one lock line to ``stamps``; what is wrong with it, if anything."""
+    if entry.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||")):
+        return "merge conflict marker in qms.lock: keep the stamps of both sides, or run `qms review` on the items"
+    parts = entry.split()
+    if len(parts) != 4 or not _DIGEST.match(parts[3]):
+        return (
+            f"not a review stamp: expected `SOURCE FIELD TARGET DIGEST` with a {DIGEST_LENGTH}-digit hex digest; "
+            "restore the line from git or run `qms review` on the items"
+        )
+    source, field_name, target, digest = parts
+    key = (source, field_name, target)
+    if key in stamps and stamps[key] != digest:
+        return f"{source} {field_name} {target} is stamped twice with different digests: keep one line"
+    stamps[key] = digest
+    return None
+
+
+def format_lock(stamps: Mapping[LinkKey, str]) -> str:
+    """The text of ``qms.lock``: the header, then one sorted line per stamped link."""
+    lines = [f"{' '.join(key)} {digest}\n" for key, digest in sorted(stamps.items())]
+    return _HEADER + "".join(lines)
+
+
+# --------------------------------------------------------------------------- reviewing
+
+
+@dataclass(frozen=True)
+class ReviewUpdate:
+    """What ``qms review`` changes in the lock: links stamped anew, stamps of links now gone."""
+
+    stamps: Mapping[LinkKey, str]
+    stamped: tuple[Link, ...]
+    removed: tuple[LinkKey, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.stamped or self.removed)
+
+
+def review_links(project: Project, state: ReviewState, item_ids: Collection[str] | None = None) -> ReviewUpdate:
+    """Stamp every link to or from ``item_ids`` (every link when None) with its target's digest now.
+
+    Stamps of links that no longer exist are dropped, so the lock mirrors the links.
+    """
+    current = {link_key(link): link for link in project.links}
+    stamps = {key: digest for key, digest in state.stamps.items() if key in current}
+    removed = tuple(sorted(key for key in state.stamps if key not in current))
+    stamped = []
+    digests: dict[str, str] = {}
+    for key, link in current.items():
+        if item_ids is not None and link.source not in item_ids and link.target not in item_ids:
+            continue
+        digest = digests.get(link.target)
+        if digest is None:
+            digest = digests[link.target] = content_digest(project.items[link.target])
+        if stamps.get(key) != digest:
+            stamps[key] = digest
+            stamped.append(link)
+    return ReviewUpdate(MappingProxyType(stamps), tuple(stamped), removed)
+
+
+def write_lock(root: Path, stamps: Mapping[LinkKey, str]) -> Path:
+    """Write ``qms.lock`` atomically; returns its path."""
+    path = lock_path(root)
+    atomic.write_text(path, format_lock(stamps))
+    return path
+
+
+def stamp_all(project: Project) -> Path:
+    """Start change control: stamp every link of the project as reviewed (``qms init``)."""
+    update = review_links(project, ReviewState(exists=True))
+    return write_lock(project.root, update.stamps)
