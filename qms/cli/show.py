@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from qms.cli.common import fail, load, project_option
+from qms.impact import Impact, impact
 from qms.model import Item, Project
-from qms.schema import KINDS, FieldType
+from qms.schema import KIND_ORDER, KINDS, FieldType
 from qms.trace import TraceNode, relations, trace
 
 
@@ -89,11 +90,56 @@ def _thaw(value: Any) -> Any:
     return value
 
 
+_IMPACT_HEADINGS = {"test": "Tests to re-run", "hazard": "Hazards to re-evaluate"}
+
+
+def render_impact(result: Impact) -> str:
+    """The items a change puts in question, by kind, each with the link that reaches it."""
+    item = result.item
+    if not result.entries:
+        return f"Nothing links to {item.id}: a change to it puts no other item in question.\n"
+    lines = [f"Impact of a change to {item.id} ({item.title}): {len(result.entries)} items in question"]
+    kinds = [kind for kind in KIND_ORDER if result.of_kind(kind)]
+    kinds += sorted({entry.item.kind for entry in result.entries} - set(kinds))
+    for kind in kinds:
+        entries = result.of_kind(kind)
+        heading = _IMPACT_HEADINGS.get(kind, KINDS[kind].title if kind in KINDS else kind)
+        lines += ["", f"{heading} ({len(entries)})"]
+        for entry in entries:
+            reason = f"{entry.label} {entry.link.target}"
+            lines.append(f"  {entry.item.id:<12} {reason:<32} {entry.item.title}")
+    return "\n".join(lines) + "\n"
+
+
+def impact_json(result: Impact) -> dict[str, Any]:
+    return {
+        "id": result.item.id,
+        "impact": [
+            {
+                "id": entry.item.id,
+                "kind": entry.item.kind,
+                "title": entry.item.title,
+                "relation": entry.label,
+                "field": entry.link.field,
+                "target": entry.link.target,
+                "depth": entry.depth,
+            }
+            for entry in result.entries
+        ],
+    }
+
+
 @click.command()
 @click.argument("item_id")
 @project_option
 @click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
-def show(item_id: str, project_dir: Path | None, output_format: str) -> None:
+@click.option(
+    "--impact",
+    "show_impact",
+    is_flag=True,
+    help="List what a change to the item puts in question: derived items, implementing items, tests, hazards.",
+)
+def show(item_id: str, project_dir: Path | None, output_format: str, show_impact: bool) -> None:
     """Show one item with its trace up (what it derives from) and down (what implements and verifies it)."""
     project = load(project_dir)
     item = project.items.get(item_id)
@@ -102,7 +148,13 @@ def show(item_id: str, project_dir: Path | None, output_format: str) -> None:
         hint = f" (did you mean {matches[0]}?)" if matches else ""
         fail(f"no item with id {item_id}{hint}", code=1)
         return
-    if output_format == "json":
+    if show_impact:
+        result = impact(project, item.id)
+        if output_format == "json":
+            click.echo(json.dumps(impact_json(result), indent=2, ensure_ascii=False))
+        else:
+            click.echo(render_impact(result), nl=False)
+    elif output_format == "json":
         click.echo(json.dumps(item_json(project, item), indent=2, ensure_ascii=False))
     else:
         click.echo(render_item(project, item), nl=False)
