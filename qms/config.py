@@ -17,7 +17,7 @@ import yaml
 
 from qms.model import FieldPath, Finding, Location, Severity
 from qms.risk import DEFAULT_POLICY, Level, RiskPolicy
-from qms.yamlfile import YamlDocument, position, read_yaml
+from qms.yamlfile import position, read_yaml
 
 PROJECT_FILE = "qms.yaml"
 
@@ -152,15 +152,22 @@ def find_root(start: Path) -> Path | None:
     return None
 
 
-def _positions(document: YamlDocument, node: yaml.Node, path: FieldPath, out: dict[FieldPath, tuple[int, int]]) -> None:
-    out[path] = position(node)
+def _positions(
+    node: yaml.Node, path: FieldPath, out: dict[FieldPath, tuple[int, int]], seen: set[int] | None = None
+) -> None:
+    """The position of every node by its path; an aliased node is walked once (alias bombs)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    out.setdefault(path, position(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
-                _positions(document, value_node, (*path, str(key_node.value)), out)
+                _positions(value_node, (*path, str(key_node.value)), out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, child in enumerate(node.value):
-            _positions(document, child, (*path, index), out)
+            _positions(child, (*path, index), out, seen)
 
 
 def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
@@ -172,7 +179,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         return None, document.findings
     data = document.value(document.root)
     positions: dict[FieldPath, tuple[int, int]] = {}
-    _positions(document, document.root, (), positions)
+    _positions(document.root, (), positions)
     findings = document.findings
 
     def report(path: FieldPath, message: str) -> None:

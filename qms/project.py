@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import gc
 import glob
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
 
@@ -61,8 +63,30 @@ def _relative(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the project is built.
+
+    Loading allocates hundreds of thousands of nodes and creates no reference cycles worth
+    collecting; left on, the collector re-scans the growing heap again and again and takes
+    most of the loading time on large projects.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_project(root: Path) -> Project:
     """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings."""
+    with _collection_paused():
+        return _load_project(root)
+
+
+def _load_project(root: Path) -> Project:
     config, findings = load_config(root)
     if config is None:
         empty = ProjectConfig(device=Device(name="(unreadable qms.yaml)", software_safety_class="C"))

@@ -1,14 +1,15 @@
 """Reading YAML safely, with the location of every node.
 
-PyYAML's libyaml composer (``CSafeLoader``) builds the node tree; this module turns nodes into
-plain values while refusing what must not pass silently: duplicate keys (Q004), object-building
-tags and alias bombs (Q001). Nothing here knows about item kinds.
+libyaml's parser (PyYAML's C binding) turns the text into events; :func:`compose` builds the
+node tree from them itself, without recursion and with limits, so that no input can crash the
+process (libyaml's own composer overflows the C stack on deeply nested input). Converting
+nodes to plain values refuses what must not pass silently: duplicate keys (Q004), object-building
+tags, recursive aliases and alias bombs (Q001). Nothing here knows about item kinds.
 """
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,30 +18,151 @@ import yaml
 
 from qms.model import Finding, Location, Severity
 
-try:  # the C composer is many times faster; fall back where libyaml is missing
-    _Loader: type = yaml.CSafeLoader
+try:  # libyaml's parser is many times faster than PyYAML's; fall back where it is missing
+    _Parser: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _Parser = yaml.SafeLoader
 
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
 MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
-_SCALAR_TAGS = {
-    STR,
-    NULL,
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:timestamp",
+BOOL = "tag:yaml.org,2002:bool"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
+MERGE = "tag:yaml.org,2002:merge"
+_SCALAR_TAGS = frozenset({STR, NULL, BOOL, INT, FLOAT, TIMESTAMP})
+#: YAML 1.1 implicit types of plain scalars, by first character (PyYAML's own patterns)
+_IMPLICIT: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag in _SCALAR_TAGS or tag == MERGE]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+#: deeper nesting than this is refused (item files nest four or five levels)
+MAX_DEPTH = 100
 
 
 def position(node: yaml.Node) -> tuple[int, int]:
     """1-based (line, column) of a node's start."""
     mark = node.start_mark
     return mark.line + 1, mark.column + 1
+
+
+class _Refused(Exception):
+    """The text cannot be composed into nodes; carries the finding's message and mark."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+def _plain_tag(value: str, is_key: bool) -> str:
+    """The implicit tag of a plain scalar: null, bool, int, float, timestamp or str."""
+    for tag, pattern in _IMPLICIT.get(value[:1], ()):
+        if pattern.match(value):
+            return tag if tag != MERGE or is_key else STR
+    return STR
+
+
+def compose(text: str | bytes) -> list[yaml.Node]:
+    """The root node of each YAML document in ``text`` (str, or bytes in UTF-8).
+
+    Raises :class:`_Refused` for what cannot become a tree (nesting deeper than
+    :data:`MAX_DEPTH`, an alias to no anchor or to a collection that contains it), and PyYAML's
+    errors for invalid YAML.
+    """
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    sequence_start, mapping_start = yaml.SequenceStartEvent, yaml.MappingStartEvent
+    scalar_node, sequence_node, mapping_node = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+    implicit = _IMPLICIT
+    parser = _Parser(text)
+    roots: list[yaml.Node] = []
+    anchors: dict[str, yaml.Node] = {}
+    #: the open collections, outermost first: (node, its children so far; keys and values alternate)
+    stack: list[tuple[yaml.Node, list[yaml.Node]]] = []
+    children: list[yaml.Node] | None = None  # of the innermost open collection
+    in_mapping = False
+    root: yaml.Node | None = None
+    node: yaml.Node
+    try:
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is scalar_event:
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = STR
+                    if event.implicit[0] and event.value[:1] in implicit:
+                        is_key = in_mapping and len(children) % 2 == 0  # type: ignore[arg-type]
+                        tag = _plain_tag(event.value, is_key)
+                node = scalar_node(tag, event.value, event.start_mark, event.end_mark, event.style)
+                if event.anchor is not None:
+                    anchors[event.anchor] = node
+            elif kind is alias_event:
+                found = anchors.get(event.anchor)
+                if found is None:
+                    raise _Refused(
+                        f"alias *{event.anchor} names no anchor (&{event.anchor}) defined before it", event.start_mark
+                    )
+                if any(found is open_node for open_node, _ in stack):
+                    raise _Refused(
+                        f"alias *{event.anchor} refers to a collection that contains it (a recursive structure)",
+                        event.start_mark,
+                    )
+                node = found
+            elif kind is sequence_start or kind is mapping_start:
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(f"data nested deeper than {MAX_DEPTH} levels: flatten it", event.start_mark)
+                tag = event.tag
+                in_mapping = kind is mapping_start
+                if tag is None or tag == "!":
+                    tag = MAP if in_mapping else SEQ
+                node = (mapping_node if in_mapping else sequence_node)(
+                    tag, [], event.start_mark, None, event.flow_style
+                )
+                if event.anchor is not None:
+                    anchors[event.anchor] = node
+                if children is not None:
+                    children.append(node)
+                else:
+                    root = node
+                children = []
+                stack.append((node, children))
+                continue
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                closed, closed_children = stack.pop()
+                closed.end_mark = event.end_mark
+                if kind is yaml.MappingEndEvent:
+                    pairs = iter(closed_children)
+                    closed.value = list(zip(pairs, pairs, strict=False))
+                else:
+                    closed.value = closed_children
+                if stack:
+                    children = stack[-1][1]
+                    in_mapping = type(stack[-1][0]) is mapping_node
+                else:
+                    children, in_mapping = None, False
+                continue
+            elif kind is yaml.DocumentStartEvent:
+                anchors, root = {}, None
+                continue
+            elif kind is yaml.DocumentEndEvent:
+                if root is not None:
+                    roots.append(root)
+                continue
+            elif kind is yaml.StreamEndEvent:
+                return roots
+            else:  # StreamStartEvent
+                continue
+            if children is not None:
+                children.append(node)
+            else:
+                root = node
+    finally:
+        parser.dispose()
 
 
 @dataclass
@@ -50,11 +172,10 @@ class YamlDocument:
     path: str  # relative to the project root, with /
     root: yaml.Node | None
     findings: list[Finding] = field(default_factory=list)
-    #: how many nodes one generic value may expand to (bounds alias bombs to the file's size)
-    size_budget: int = 0
-    budget: int = 0
-    _root: yaml.Node | None = None
-    _item: str | None = None
+    #: how many nodes one plain value may expand to through aliases (bounds alias bombs)
+    size_budget: int = 10_000
+    _sizes: dict[int, int] = field(default_factory=dict, repr=False)
+    _bombs: set[int] = field(default_factory=set, repr=False)
 
     def at(self, node: yaml.Node | None) -> Location:
         if node is None:
@@ -66,24 +187,11 @@ class YamlDocument:
 
     # ------------------------------------------------------------------ walking the node tree
 
-    def spend(self) -> bool:
-        """Count one node visit of a generic value; False once it expands beyond the file's size."""
-        self.budget -= 1
-        if self.budget == -1:
-            self.report(
-                "Q001",
-                "this value expands to far more nodes than the file holds (YAML alias bomb?); "
-                "write the data out instead of repeating it with anchors and aliases",
-                self._root,
-                self._item,
-            )
-        return self.budget >= 0
-
     def allowed_tag(self, node: yaml.Node, item: str | None = None) -> bool:
         tag = node.tag
-        if isinstance(node, yaml.ScalarNode):
+        if type(node) is yaml.ScalarNode:
             ok = tag in _SCALAR_TAGS
-        elif isinstance(node, yaml.SequenceNode):
+        elif type(node) is yaml.SequenceNode:
             ok = tag == SEQ
         else:
             ok = tag == MAP
@@ -96,22 +204,21 @@ class YamlDocument:
             )
         return ok
 
-    def mapping(
-        self, node: yaml.MappingNode, item: str | None = None
-    ) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
+    def mapping(self, node: yaml.MappingNode, item: str | None = None) -> list[tuple[str, yaml.Node, yaml.Node]]:
         """(key, key node, value node) of a mapping, reporting duplicate and non-string keys.
 
         The first occurrence of a duplicated key wins; the later ones are reported (Q004).
         """
         seen: dict[str, yaml.Node] = {}
+        entries: list[tuple[str, yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                self.report("Q001", "merge keys (<<) are not supported: write the fields out", key_node)
+            if key_node.tag == MERGE:
+                self.report("Q001", "merge keys (<<) are not supported: write the fields out", key_node, item)
                 continue
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == NULL:
-                self.report("Q002", "a mapping key must be a plain name", key_node)
+            if type(key_node) is not yaml.ScalarNode or key_node.tag == NULL:
+                self.report("Q002", "a mapping key must be a plain name", key_node, item)
                 continue
-            key = str(key_node.value)
+            key = key_node.value
             first = seen.get(key)
             if first is not None:
                 line, column = position(first)
@@ -124,65 +231,80 @@ class YamlDocument:
                 )
                 continue
             seen[key] = key_node
-            yield key, key_node, value_node
+            entries.append((key, key_node, value_node))
+        return entries
 
     def value(self, node: yaml.Node, item: str | None = None) -> Any:
         """A node as a plain Python value (str, int, float, bool, None, list, dict).
 
-        Dates stay the text that was written. Refused parts (reported) become None. Each call
-        may visit at most about as many nodes as the file has characters, which bounds what
-        an alias bomb can cost.
+        Dates stay the text that was written. Refused parts (reported) become None. A value
+        that aliases expand to more than :attr:`size_budget` nodes is refused whole, and each
+        such expansion is reported once, at the anchor that blows up.
         """
-        self.budget = self.size_budget
-        self._root, self._item = node, item
+        if self._size(node) > self.size_budget:
+            culprit = self._culprit(node)
+            if id(culprit) not in self._bombs:
+                self._bombs.add(id(culprit))
+                self.report(
+                    "Q001",
+                    "this value expands through aliases to far more nodes than the file holds (YAML alias "
+                    "bomb?); write the data out instead of repeating it with anchors and aliases",
+                    culprit,
+                    item,
+                )
+            return None
         return self._value(node, item)
 
     def _value(self, node: yaml.Node, item: str | None) -> Any:
-        if not self.spend() or not self.allowed_tag(node, item):
+        if not self.allowed_tag(node, item):
             return None
-        if isinstance(node, yaml.ScalarNode):
+        if type(node) is yaml.ScalarNode:
             return scalar(node)
-        if isinstance(node, yaml.SequenceNode):
+        if type(node) is yaml.SequenceNode:
             return [self._value(child, item) for child in node.value]
-        return {key: self._value(child, item) for key, _, child in self.mapping(node, item)}
+        return {key: self._value(child, item) for key, _, child in self.mapping(node, item)}  # type: ignore[arg-type]
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many nodes ``node`` stands for once aliases are expanded (memoised per node)."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        if type(node) is yaml.ScalarNode:
+            size = 1
+        elif type(node) is yaml.SequenceNode:
+            size = 1 + sum(self._size(child) for child in node.value)
+        else:
+            size = 1 + sum(self._size(key) + self._size(child) for key, child in node.value)
+        self._sizes[id(node)] = size
+        return size
+
+    def _culprit(self, node: yaml.Node) -> yaml.Node:
+        """The innermost node under ``node`` that alone exceeds the budget."""
+        while True:
+            children = node.value if type(node) is yaml.SequenceNode else [v for pair in node.value for v in pair]
+            larger = next((child for child in children if self._size(child) > self.size_budget), None)
+            if larger is None:
+                return node
+            node = larger
 
 
 def scalar(node: yaml.ScalarNode) -> Any:
     """A scalar node's value with YAML's core types (dates kept as the text written)."""
     tag = node.tag
-    if tag == STR:
+    if tag in (STR, TIMESTAMP):
         return node.value
-    if tag == "tag:yaml.org,2002:timestamp":
-        return node.value
-    value = _CONSTRUCTOR.construct_object(node)
-    if isinstance(value, (datetime.date, datetime.datetime)):  # pragma: no cover - timestamps handled above
-        return node.value
-    return value
+    return _CONSTRUCTOR.construct_object(node)
 
 
 def text_of(node: yaml.Node) -> str | None:
     """The text a user wrote for a scalar (so ``version: 2.10`` stays "2.10"); None if empty."""
-    if not isinstance(node, yaml.ScalarNode) or node.tag == NULL:
+    if type(node) is not yaml.ScalarNode or node.tag == NULL:
         return None
     return str(node.value)
 
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
-
-
-def _decode(data: bytes, path: str) -> tuple[str | None, Finding | None]:
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        before = data[: error.start]
-        line = before.count(b"\n") + 1
-        column = error.start - (before.rfind(b"\n") + 1) + 1
-        message = (
-            f"the file is not UTF-8 (byte 0x{data[error.start]:02x} cannot be decoded); "
-            "save it as UTF-8"
-        )
-        return None, Finding("Q001", Severity.ERROR, message, Location(path, line, column))
 
 
 def read_yaml(file: Path, path: str) -> YamlDocument:
@@ -195,60 +317,86 @@ def read_yaml(file: Path, path: str) -> YamlDocument:
             Finding("Q001", Severity.ERROR, f"cannot read the file: {error.strerror}", Location(path, 1, 1))
         )
         return document
-    text, problem = _decode(data, path)
-    if text is None:
-        document = YamlDocument(path, None)
-        document.findings.append(problem)  # type: ignore[arg-type]
-        return document
-    return parse_yaml(text, path)
+    return parse_bytes(data, path)
 
 
 def parse_yaml(text: str, path: str) -> YamlDocument:
     """Parse YAML text into a single document's node tree."""
-    document = YamlDocument(path, None, size_budget=len(text) // 2 + 10_000)
-    if "\x00" in text:
-        offset = text.index("\x00")
-        line = text.count("\n", 0, offset) + 1
+    return parse_bytes(text.encode("utf-8", "surrogatepass"), path)
+
+
+def parse_bytes(data: bytes, path: str) -> YamlDocument:
+    """Parse the bytes of a UTF-8 YAML file (libyaml reads bytes fastest)."""
+    document = YamlDocument(path, None, size_budget=len(data) + 10_000)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = f"the file is not UTF-8 (byte 0x{data[error.start]:02x} cannot be decoded); save it as UTF-8"
+        document.findings.append(Finding("Q001", Severity.ERROR, message, _offset_location(data, error.start, path)))
+        return document
+    if b"\x00" in data:
+        message = "the file holds a NUL character: it is not a text file"
         document.findings.append(
-            Finding("Q001", Severity.ERROR, "the file holds a NUL character: it is not a text file", Location(path, line, 1))
+            Finding("Q001", Severity.ERROR, message, _offset_location(data, data.index(b"\x00"), path))
         )
         return document
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = compose(data)
+    except _Refused as refused:
+        document.findings.append(Finding("Q001", Severity.ERROR, refused.message, _mark_location(refused.mark, path)))
+        return document
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = error.problem or "invalid YAML"
-        if error.context:
-            problem = f"{error.context}: {problem}"
-        if "\t" in _line(text, line):
-            problem += " (YAML does not allow tabs for indentation: use spaces)"
-        document.findings.append(Finding("Q001", Severity.ERROR, f"YAML syntax error: {problem}", Location(path, line, column)))
+        document.findings.append(_syntax_error(error, data, path))
         return document
     except yaml.reader.ReaderError as error:  # a character YAML does not allow
-        offset = error.position
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        message = f"character U+{ord(error.character):04X} is not allowed in YAML: remove it"
-        document.findings.append(Finding("Q001", Severity.ERROR, message, Location(path, line, column)))
+        character = error.character if isinstance(error.character, int) else ord(error.character)
+        message = f"character U+{character:04X} is not allowed in YAML: remove it"
+        document.findings.append(Finding("Q001", Severity.ERROR, message, _offset_location(data, error.position, path)))
         return document
-    except yaml.YAMLError as error:
+    except yaml.YAMLError as error:  # pragma: no cover - every libyaml error is one of the above
         message = f"cannot parse the file: {error}".splitlines()[0]
         document.findings.append(Finding("Q001", Severity.ERROR, message, Location(path, 1, 1)))
         return document
-    nodes = [node for node in nodes if node is not None]
     if len(nodes) > 1:
-        document.report("Q001", "the file holds several YAML documents (---); qms reads one per file: split it", nodes[1])
+        document.report(
+            "Q001", "the file holds several YAML documents (---); qms reads one per file: split it", nodes[1]
+        )
     document.root = nodes[0] if nodes else None
     return document
 
 
-def _line(text: str, number: int) -> str:
-    """Line ``number`` (1-based) of ``text``, or "" past the end."""
-    start = 0
-    for _ in range(number - 1):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return ""
-    end = text.find("\n", start)
-    return text[start:] if end == -1 else text[start:end]
+def _syntax_error(error: yaml.MarkedYAMLError, data: bytes, path: str) -> Finding:
+    """A YAML syntax error as a finding, placed where the user has to look."""
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or "invalid YAML"
+    if error.context:
+        problem = f"{error.context}: {problem}"
+    context = error.context_mark
+    if context is not None and mark is not None and "end of stream" in problem and context.line != mark.line:
+        # an unclosed quote or bracket: the place to fix is where it was opened
+        problem += " (opened here and never closed)"
+        mark = context
+    location = _mark_location(mark, path)
+    if b"\t" in _line(data, location.line):
+        problem += " (YAML does not allow tabs for indentation: use spaces)"
+    return Finding("Q001", Severity.ERROR, f"YAML syntax error: {problem}", location)
+
+
+def _mark_location(mark: Any, path: str) -> Location:
+    return Location(path, mark.line + 1, mark.column + 1) if mark is not None else Location(path, 1, 1)
+
+
+def _offset_location(data: bytes, offset: int, path: str) -> Location:
+    """The line and column (in characters) of a byte offset."""
+    offset = max(0, min(offset, len(data)))
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return Location(path, data.count(b"\n", 0, offset) + 1, column)
+
+
+def _line(data: bytes, number: int) -> bytes:
+    """Line ``number`` (1-based) of ``data``, or b"" past the end."""
+    lines = data.split(b"\n", number)
+    return lines[number - 1] if 0 < number <= len(lines) else b""
