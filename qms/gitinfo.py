@@ -211,17 +211,29 @@ def latest_changes(root: Path, file: str, blocks: Sequence[tuple[int, int | None
                 return unknown
             return [LineChange(None) for _ in blocks]
         boundaries = shallow_boundaries(repository)
-    lines, commits = _parse_blame(output, boundaries)
-    changes: list[LineChange | None] = []
-    for first, last in blocks:
-        newest: tuple[int, str] | None = None
-        for line, commit in lines:
-            if line >= first and (last is None or line <= last):
-                time = commits[commit][0]
-                if newest is None or time > newest[0]:
-                    newest = (time, commit)
-        changes.append(None if newest is None else commits[newest[1]][1])
+        lines, commits = _parse_blame(output, boundaries)
+        changes: list[LineChange | None] = []
+        for first, last in blocks:
+            candidates = {commit for line, commit in lines if line >= first and (last is None or line <= last)}
+            newest = _newest(repository, candidates, commits)
+            changes.append(None if newest is None else commits[newest][1])
     return changes
+
+
+def _newest(repository: git.Repo, candidates: set[str], commits: dict[str, tuple[int, LineChange]]) -> str | None:
+    """The latest of the commits: by commit time, and by history where times are equal."""
+    if not candidates:
+        return None
+    latest = max(commits[commit][0] for commit in candidates)
+    tied = sorted(commit for commit in candidates if commits[commit][0] == latest)
+    if len(tied) == 1:
+        return tied[0]
+    import git
+
+    try:  # the first in topological order is one no other candidate descends from
+        return str(repository.git.rev_list("--topo-order", "--max-count=1", *tied)) or tied[0]
+    except git.GitCommandError:
+        return tied[0]
 
 
 def _tracked(repository: git.Repo, path: str) -> bool:
