@@ -6,6 +6,10 @@ a hazard on the requirements that control it or that introduce it. A change to a
 puts in question every item linking to it, and, in turn, every item linking to those: the
 requirements refined from it, the software items implementing them, the tests to re-run and the
 hazards whose risk control it is. These are the same links C501 marks suspect, followed onward.
+
+Containment is followed one step only: a change to a software item puts the items it contains
+in question, but an item that is merely in question (its requirement changed) does not pass that
+on to its parts; they come into question when the item itself is changed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from dataclasses import dataclass
 
 from qms.model import Item, Link, Project
 from qms.schema import link_spec
+
+#: link fields followed only from the changed item itself, not onward
+_CONTAINMENT = frozenset({"parent"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +63,7 @@ def impact(project: Project, item_id: str) -> Impact:
     while queue:
         current, depth = queue.popleft()
         for link in project.backlinks.get(current, ()):
-            if link.source in seen:
+            if link.source in seen or (depth > 0 and link.field in _CONTAINMENT):
                 continue
             seen.add(link.source)
             source = project.items[link.source]
