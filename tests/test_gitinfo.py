@@ -1,0 +1,131 @@
+"""What git tells about a project: document control, revision history, who changed which lines;
+in a full clone, a shallow clone, a repository without commits, and outside git."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from fixtures.change.gitrepo import git
+
+from qms.gitinfo import LineChange, Revision, document_control, latest_changes, revision_history
+
+
+def commit(folder: Path, files: dict[str, str], subject: str, author: str, date: str) -> str:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    git(folder, "add", *files)
+    git(folder, "commit", "-q", "-m", subject, author=author, date=date)
+    return git(folder, "rev-parse", "HEAD")
+
+
+ALICE_DATE, BOB_DATE, CAROL_DATE = "2025-03-01T10:00:00+01:00", "2025-04-02T11:30:00+00:00", "2025-05-03T12:00:00-05:00"
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A repository with three commits: a.yaml and b.yaml, then a.yaml twice (the last in its line 3)."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q", "-b", "main")
+    first = commit(
+        folder, {"a.yaml": "one\ntwo\nthree\n", "b.yaml": "bee\n"}, "Add a and b", "Alice Example", ALICE_DATE
+    )
+    second = commit(folder, {"a.yaml": "ONE\ntwo\nthree\n"}, "Capitalise one", "Bob Builder", BOB_DATE)
+    third = commit(folder, {"a.yaml": "ONE\ntwo\nTHREE\n"}, "Capitalise three", "Carol Checker", CAROL_DATE)
+    return folder, [first, second, third]
+
+
+def test_revision_history_lists_the_commits_that_changed_the_files(repository: tuple[Path, list[str]]) -> None:
+    folder, (first, second, third) = repository
+    assert revision_history(folder, ["a.yaml"]) == [
+        Revision(third, third[:10], CAROL_DATE, "Carol Checker", "Capitalise three"),
+        Revision(second, second[:10], BOB_DATE, "Bob Builder", "Capitalise one"),
+        Revision(first, first[:10], ALICE_DATE, "Alice Example", "Add a and b"),
+    ]
+    assert [revision.hash for revision in revision_history(folder, ["b.yaml"])] == [first]
+    latest_two = revision_history(folder, ["a.yaml", "b.yaml"], max_count=2)
+    assert [revision.hash for revision in latest_two] == [third, second]
+    assert revision_history(folder, []) == []
+    assert revision_history(folder, ["never-committed.yaml"]) == []
+
+
+def test_revision_history_of_a_project_in_a_subfolder(tmp_path: Path) -> None:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    made = commit(folder, {"device/items/a.yaml": "x\n", "other.yaml": "y\n"}, "Items", "Alice Example", ALICE_DATE)
+    assert [revision.hash for revision in revision_history(folder / "device", ["items/a.yaml"])] == [made]
+
+
+def test_latest_change_per_block_of_lines(repository: tuple[Path, list[str]]) -> None:
+    folder, (first, second, third) = repository
+    changes = latest_changes(folder, "a.yaml", [(1, 1), (2, 2), (2, None)])
+    hashes = [change.revision.hash if change and change.revision else None for change in changes]
+    assert hashes == [second, first, third]
+    assert changes[0] is not None and changes[0].revision is not None
+    assert changes[0].revision.author == "Bob Builder"
+    assert changes[0].revision.date == "2025-04-02T11:30:00+00:00"
+    assert changes[0].summary == f'last changed by Bob Builder on 2025-04-02 in commit {second[:10]} "Capitalise one"'
+
+
+def test_latest_change_ignores_whitespace_only_edits(repository: tuple[Path, list[str]]) -> None:
+    folder, (_, second, _) = repository
+    commit(folder, {"a.yaml": "ONE   \ntwo\nTHREE\n"}, "Trailing blanks", "Dan Tidy", "2025-06-01T09:00:00+00:00")
+    (change,) = latest_changes(folder, "a.yaml", [(1, 1)])
+    assert change is not None and change.revision is not None
+    assert change.revision.hash == second
+
+
+def test_uncommitted_and_untracked_lines(repository: tuple[Path, list[str]]) -> None:
+    folder, _ = repository
+    (folder / "a.yaml").write_text("ONE\nchanged\nTHREE\n", encoding="utf-8")
+    (folder / "new.yaml").write_text("fresh\n", encoding="utf-8")
+    changes = latest_changes(folder, "a.yaml", [(1, 1), (2, 2)])
+    assert changes[1] == LineChange(None)
+    assert changes[1].summary == "changed in the working tree, not committed yet"
+    assert changes[0] is not None and changes[0].revision is not None
+    assert latest_changes(folder, "new.yaml", [(1, None)]) == [LineChange(None)]
+    assert latest_changes(folder, "a.yaml", []) == []
+
+
+def test_lines_beyond_the_file_are_unknown(repository: tuple[Path, list[str]]) -> None:
+    folder, _ = repository
+    assert latest_changes(folder, "a.yaml", [(40, 50)]) == [None]
+
+
+def test_shallow_clone_marks_where_history_stops(repository: tuple[Path, list[str]], tmp_path: Path) -> None:
+    folder, (_, _, third) = repository
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{folder}", str(clone)], check=True)
+    assert revision_history(clone, ["a.yaml"]) == [
+        Revision(third, third[:10], CAROL_DATE, "Carol Checker", "Capitalise three", boundary=True)
+    ]
+    (change,) = latest_changes(clone, "a.yaml", [(1, 1)])
+    assert change is not None and change.revision is not None and change.revision.boundary
+    assert change.summary == (
+        f"last changed in or before commit {third[:10]} (2025-05-03); this shallow clone holds no earlier history"
+    )
+    control = document_control(clone)
+    assert control.shallow and control.commit == third and not control.dirty
+    assert not document_control(folder).shallow
+
+
+def test_outside_git(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("one\n", encoding="utf-8")
+    assert revision_history(tmp_path, ["a.yaml"]) == []
+    assert latest_changes(tmp_path, "a.yaml", [(1, 1)]) == [None]
+    control = document_control(tmp_path)
+    assert not control.under_version_control
+    assert control.summary == "not under version control"
+
+
+def test_repository_without_commits(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / "a.yaml").write_text("one\n", encoding="utf-8")
+    assert revision_history(tmp_path, ["a.yaml"]) == []
+    assert latest_changes(tmp_path, "a.yaml", [(1, 1)]) == [LineChange(None)]
+    assert document_control(tmp_path).summary == "git repository without commits"

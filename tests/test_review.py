@@ -1,0 +1,354 @@
+"""Suspect links (C501) and ``qms review``: review stamps in ``qms.lock``, in real git repositories."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fixtures.change.gitrepo import edit, git, qms
+
+from qms.project import load_project
+from qms.review import LOCK_FILE, content_digest, format_lock, link_key, read_lock
+
+FIXTURE = Path(__file__).parent / "fixtures" / "change" / "project"
+REQUIREMENTS = "traceability/requirements.yaml"
+
+
+DATE = "2025-06-02T09:15:00+00:00"  # one date for every commit: blame must order them by history
+
+
+def suspects(root: Path) -> list[tuple[str, str, int, int]]:
+    """The C501 findings of ``qms check``: (item, file, line, column)."""
+    _, output = qms("check", "--format", "json", "--project", str(root))
+    findings = json.loads(output)["findings"]
+    return [(f["item"], f["file"], f["line"], f["column"]) for f in findings if f["rule"] == "C501"]
+
+
+def c501_messages(root: Path) -> list[str]:
+    _, output = qms("check", "--format", "json", "--project", str(root))
+    return [f["message"] for f in json.loads(output)["findings"] if f["rule"] == "C501"]
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """The fixture project in a git repository, every link reviewed and committed."""
+    root = tmp_path / "device"
+    shutil.copytree(FIXTURE, root)
+    git(root, "init", "-q")
+    code, output = qms("review", "--all", "--project", str(root))
+    assert (code, output) == (0, "qms.lock written: 18 links stamped; change control started\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "Baseline", date=DATE)
+    return root
+
+
+SYS_1_LINKS = [
+    ("SWR-1", REQUIREMENTS, 25, 20),
+    ("SWR-2", REQUIREMENTS, 32, 20),
+    ("TST-1", "traceability/tests.yaml", 7, 16),
+]
+
+
+# --------------------------------------------------------------------------- normative content
+
+
+def _digest(tmp_path: Path, item: str, name: str) -> str:
+    folder = tmp_path / name
+    (folder / "items").mkdir(parents=True)
+    (folder / "qms.yaml").write_text(
+        "device: {name: D, software_safety_class: C}\nsources: [items]\n", encoding="utf-8"
+    )
+    (folder / "items" / "item.yaml").write_text(item, encoding="utf-8")
+    project = load_project(folder)
+    assert [finding.rule for finding in project.load_findings] == []
+    return content_digest(project.items["HAZ-9"])
+
+
+HAZARD = """\
+id: HAZ-9
+kind: hazard
+title: Missed alert
+hazard: The alert is not raised.
+hazardous_situation: The user is unaware of a low glucose.
+harm: Severe hypoglycaemia.
+severity: Critical
+probability: Remote
+controls: [SWR-1]
+"""
+
+
+@pytest.mark.parametrize(
+    ("variant", "same"),
+    [
+        (HAZARD.replace("harm: Severe", "# reviewed 2025-06\nharm:   Severe"), True),
+        (HAZARD.replace("hazard: The alert is not raised.", "hazard: |\n  The alert\n  is not   raised.\n"), True),
+        (HAZARD.replace("title: Missed alert", "title: 'Missed alert'"), True),
+        (HAZARD.replace("severity: Critical", "severity: 4"), True),
+        (HAZARD.replace("controls: [SWR-1]", "controls: [SWR-1, SWR-2]"), True),
+        (HAZARD + "x-owner: Dana\n", True),
+        (HAZARD.replace("title: Missed alert", "title: Missed low alert"), False),
+        (HAZARD.replace("hazard: The alert is not raised.", "hazard: The alert is raised late."), False),
+        (HAZARD.replace("severity: Critical", "severity: Catastrophic"), False),
+        (HAZARD + "residual: {severity: Critical, probability: Improbable}\n", False),
+    ],
+    ids=[
+        "comment-and-spaces",
+        "rewrapped-text",
+        "quoting",
+        "level-number-for-name",
+        "own-links",
+        "x-field",
+        "title",
+        "text",
+        "severity",
+        "new-field",
+    ],
+)
+def test_digest_counts_what_the_item_states_not_its_layout(tmp_path: Path, variant: str, same: bool) -> None:
+    assert (_digest(tmp_path, HAZARD, "before") == _digest(tmp_path, variant, "after")) is same
+
+
+def test_lock_file_is_sorted_one_line_per_link_and_reads_back(tmp_path: Path) -> None:
+    stamps = {
+        ("TST-1", "verifies", "SYS-1"): "0123456789abcdef",
+        ("SWR-1", "derives_from", "SYS-1"): "0123456789abcdef",
+        ("HAZ-1", "controls", "SWR-1"): "fedcba9876543210",
+    }
+    text = format_lock(stamps)
+    assert [line for line in text.splitlines() if not line.startswith("#")] == [
+        "HAZ-1 controls SWR-1 fedcba9876543210",
+        "SWR-1 derives_from SYS-1 0123456789abcdef",
+        "TST-1 verifies SYS-1 0123456789abcdef",
+    ]
+    assert text.startswith("# qms.lock: review stamps of the trace links")
+    (tmp_path / LOCK_FILE).write_text(text, encoding="utf-8")
+    state = read_lock(tmp_path)
+    assert state.exists and state.problems == () and dict(state.stamps) == stamps
+
+
+# --------------------------------------------------------------------------- suspect links in git
+
+
+def test_reviewed_project_checks_clean(repository: Path) -> None:
+    code, output = qms("check", "--project", str(repository))
+    assert (code, output) == (0, "14 items in 4 files: no findings\n")
+
+
+def test_changing_a_requirement_makes_every_link_to_it_suspect(repository: Path) -> None:
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+    git(repository, "commit", "-q", "-am", "Alert within 2 minutes", author="Bob Builder", date=DATE)
+    commit = git(repository, "rev-parse", "--short=10", "HEAD")
+    assert suspects(repository) == SYS_1_LINKS
+    assert c501_messages(repository)[0] == (
+        "suspect link: SYS-1 changed since this derives_from link was last reviewed "
+        f'(last changed by Bob Builder on 2025-06-02 in commit {commit} "Alert within 2 minutes"); '
+        "check that SWR-1 still holds, then run `qms review SWR-1`"
+    )
+    code, output = qms("check", "--project", str(repository))
+    assert code == 1
+    assert output.startswith(f"{REQUIREMENTS}:25:20: error C501 SWR-1: suspect link: SYS-1 changed")
+
+
+def test_review_of_the_changed_item_clears_exactly_its_links(repository: Path) -> None:
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+    edit(repository, REQUIREMENTS, "title: Store alerts", "title: Store every alert")
+    git(repository, "commit", "-q", "-am", "Tighten the alert", author="Bob Builder", date=DATE)
+    swr_3_links = [("SI-2", "traceability/architecture.yaml", 13, 18), ("TST-3", "traceability/tests.yaml", 19, 16)]
+    assert suspects(repository) == [swr_3_links[0], *SYS_1_LINKS, swr_3_links[1]]
+    code, output = qms("review", "SYS-1", "--project", str(repository))
+    assert (code, output) == (
+        0,
+        "stamped SWR-1 derives_from SYS-1\n"
+        "stamped SWR-2 derives_from SYS-1\n"
+        "stamped TST-1 verifies SYS-1\n"
+        "qms.lock: 3 links stamped\n",
+    )
+    assert suspects(repository) == swr_3_links
+    lock_diff = git(repository, "diff", "-U0", LOCK_FILE).splitlines()
+    removed = [line[1:].rsplit(" ", 1)[0] for line in lock_diff if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].rsplit(" ", 1)[0] for line in lock_diff if line.startswith("+") and not line.startswith("+++")]
+    expected = ["SWR-1 derives_from SYS-1", "SWR-2 derives_from SYS-1", "TST-1 verifies SYS-1"]
+    assert removed == added == expected
+
+
+def test_review_of_one_linking_item_clears_only_its_own_links(repository: Path) -> None:
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+    code, output = qms("review", "SWR-2", "--project", str(repository))
+    assert (code, output) == (0, "stamped SWR-2 derives_from SYS-1\nqms.lock: 1 link stamped\n")
+    assert suspects(repository) == [SYS_1_LINKS[0], SYS_1_LINKS[2]]
+    code, output = qms("review", "SWR-2", "--project", str(repository))
+    assert (
+        output
+        == "qms.lock is up to date: every link to or from SWR-2 was already stamped with its target's current content\n"
+    )
+
+
+def test_whitespace_and_comment_changes_are_not_changes(repository: Path) -> None:
+    edit(
+        repository,
+        REQUIREMENTS,
+        "      The system shall alert the user within 5 minutes\n      of a glucose",
+        "      The system shall alert the user   within 5 minutes of a\n      glucose",
+    )
+    edit(
+        repository,
+        REQUIREMENTS,
+        "    derives_from: [NEED-1]\n    control_type",
+        "    # reworded in review R-12\n    derives_from: [NEED-1]\n    control_type",
+    )
+    edit(repository, REQUIREMENTS, "title: Low glucose alert", 'title: "Low glucose alert"')
+    git(repository, "commit", "-q", "-am", "Reflow", author="Bob Builder", date=DATE)
+    assert suspects(repository) == []
+
+
+def test_uncommitted_change_is_named_as_such(repository: Path) -> None:
+    edit(repository, REQUIREMENTS, "below 70 mg/dL.\n", "below 65 mg/dL.\n")
+    messages = c501_messages(repository)
+    assert len(messages) == 3
+    assert all("(changed in the working tree, not committed yet)" in message for message in messages)
+
+
+def test_message_outside_git_says_what_changed_without_who(tmp_path: Path) -> None:
+    root = tmp_path / "device"
+    shutil.copytree(FIXTURE, root)
+    assert qms("review", "--all", "--project", str(root))[0] == 0
+    edit(root, "traceability/architecture.yaml", "title: Alert engine", "title: Alarm engine")
+    assert c501_messages(root) == [
+        "suspect link: SI-1 changed since this parent link was last reviewed; "
+        "check that SI-2 still holds, then run `qms review SI-2`"
+    ]
+
+
+def test_new_link_is_reported_until_reviewed(repository: Path) -> None:
+    edit(repository, "traceability/tests.yaml", "verifies: [SWR-1, SWR-2]", "verifies: [SWR-1, SWR-2, SWR-3]")
+    assert suspects(repository) == [("TST-2", "traceability/tests.yaml", 13, 30)]
+    assert c501_messages(repository) == [
+        "link verifies SWR-3 has not been reviewed yet: check it, then run `qms review TST-2`"
+    ]
+    assert qms("review", "TST-2", "--project", str(repository)) == (
+        0,
+        "stamped TST-2 verifies SWR-3\nqms.lock: 1 link stamped\n",
+    )
+    assert suspects(repository) == []
+
+
+def test_stamps_of_removed_links_are_dropped(repository: Path) -> None:
+    edit(repository, "traceability/tests.yaml", "verifies: [SWR-1, SWR-2]", "verifies: [SWR-1]")
+    assert suspects(repository) == []
+    code, output = qms("review", "--all", "--project", str(repository))
+    assert (code, output) == (
+        0,
+        "dropped the stamp of the removed link TST-2 verifies SWR-2\n"
+        "qms.lock: 0 links stamped, 1 stale stamp dropped\n",
+    )
+    assert "TST-2 verifies SWR-2" not in (repository / LOCK_FILE).read_text(encoding="utf-8")
+
+
+def test_dry_run_writes_nothing(repository: Path) -> None:
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+    before = (repository / LOCK_FILE).read_text(encoding="utf-8")
+    code, output = qms("review", "--all", "--dry-run", "--project", str(repository))
+    assert (code, output) == (
+        0,
+        "would stamp SWR-1 derives_from SYS-1\n"
+        "would stamp SWR-2 derives_from SYS-1\n"
+        "would stamp TST-1 verifies SYS-1\n"
+        "qms.lock (dry run, not written): 3 links stamped\n",
+    )
+    assert (repository / LOCK_FILE).read_text(encoding="utf-8") == before
+
+
+def test_severity_can_be_lowered_to_warning(repository: Path) -> None:
+    edit(
+        repository,
+        "qms.yaml",
+        "sources: [traceability, risk_register]",
+        "sources: [traceability, risk_register]\nrules: {C501: warning}",
+    )
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+    code, output = qms("check", "--project", str(repository))
+    assert code == 0
+    assert output.count("warning C501") == 3
+
+
+# --------------------------------------------------------------------------- the lock file itself
+
+
+def test_project_without_lock_has_not_started_change_control(tmp_path: Path) -> None:
+    root = tmp_path / "device"
+    shutil.copytree(FIXTURE, root)
+    assert suspects(root) == []
+    code, output = qms("review", "SYS-1", "--project", str(root))
+    assert code == 2
+    assert (
+        output == "qms: error: no qms.lock yet: run `qms review --all` to stamp every link and start change control\n"
+    )
+
+
+def test_broken_lock_lines_are_findings_at_their_line(repository: Path) -> None:
+    lock = repository / LOCK_FILE
+    lines = lock.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = sum(1 for line in lines if line.startswith("#"))
+    body = lines[header:]
+    broken = [
+        *lines[:header],
+        "<<<<<<< HEAD\n",
+        body[0],
+        "=======\n",
+        "SWR-1 derives_from SYS-1 nothex\n",
+        ">>>>>>> topic\n",
+        *body[1:],
+    ]
+    lock.write_text("".join(broken), encoding="utf-8")
+    _, output = qms("check", "--format", "json", "--project", str(repository))
+    findings = [(f["file"], f["line"], f["message"][:40]) for f in json.loads(output)["findings"]]
+    assert findings == [
+        (LOCK_FILE, header + 1, "merge conflict marker in qms.lock: keep "),
+        (LOCK_FILE, header + 3, "merge conflict marker in qms.lock: keep "),
+        (LOCK_FILE, header + 4, "not a review stamp: expected `SOURCE FIE"),
+        (LOCK_FILE, header + 5, "merge conflict marker in qms.lock: keep "),
+    ]
+    code, output = qms("review", "--all", "--project", str(repository))
+    assert code == 0
+    assert suspects(repository) == []
+    assert "<<<<<<<" not in lock.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- command line errors
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((), "qms: error: name the items you reviewed (qms review SWR-003 ...) or pass --all, not both\n"),
+        (
+            ("SYS-1", "--all"),
+            "qms: error: name the items you reviewed (qms review SWR-003 ...) or pass --all, not both\n",
+        ),
+        (("SYS-1", "swr-2", "NOPE"), "qms: error: no item with id swr-2 (did you mean SWR-2?), NOPE\n"),
+    ],
+)
+def test_usage_errors(repository: Path, arguments: tuple[str, ...], message: str) -> None:
+    assert qms("review", *arguments, "--project", str(repository)) == (2, message)
+
+
+def test_refuses_to_stamp_while_a_file_is_unreadable(repository: Path) -> None:
+    (repository / "traceability" / "tests.yaml").write_text("kind: test\nitems: [\n", encoding="utf-8")
+    before = (repository / LOCK_FILE).read_text(encoding="utf-8")
+    code, output = qms("review", "--all", "--project", str(repository))
+    assert code == 2
+    assert output.startswith("qms: error: traceability/tests.yaml:")
+    assert output.endswith("fix the unreadable file first: the links in them would lose their review stamps\n")
+    assert (repository / LOCK_FILE).read_text(encoding="utf-8") == before
+
+
+def test_init_starts_change_control(tmp_path: Path) -> None:
+    code, output = qms("init", str(tmp_path / "new"))
+    assert code == 0
+    assert f"created {tmp_path / 'new' / LOCK_FILE}" in output
+    state = read_lock(tmp_path / "new")
+    project = load_project(tmp_path / "new")
+    assert state.exists and len(state.stamps) == len({link_key(link) for link in project.links}) > 0
+    assert suspects(tmp_path / "new") == []
