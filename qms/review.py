@@ -51,7 +51,7 @@ _HEADER = """\
 # reviewed. When the target changes, `qms check` reports the link as suspect (C501) until it is
 # reviewed again: `qms review ID` stamps every link to or from ID, `qms review --all` all links.
 """
-_DIGEST = re.compile(rf"^[0-9a-f]{{{DIGEST_LENGTH}}}$")
+_STAMP = re.compile(rf"\s*([^\s#]\S*)\s+(\S+)\s+(\S+)\s+([0-9a-f]{{{DIGEST_LENGTH}}})\s*")
 
 
 # --------------------------------------------------------------------------- normative content
@@ -70,10 +70,13 @@ def normalized(value: Any) -> Any:
     return str(value)  # dates and other scalars YAML may produce in unknown fields
 
 
+#: per kind, the link fields: not part of what an item states
+_LINK_FIELDS = {kind: frozenset(field.name for field in spec.link_fields) for kind, spec in KINDS.items()}
+
+
 def normative_fields(item: Item) -> dict[str, Any]:
     """The fields that make up what an item states (see the module docstring), normalized."""
-    spec = KINDS.get(item.kind)
-    links = {link.name for link in spec.link_fields} if spec else set()
+    links = _LINK_FIELDS.get(item.kind, frozenset())
     return {
         name: normalized(value)
         for name, value in item.fields.items()
@@ -199,31 +202,28 @@ def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
     stamps: dict[LinkKey, str] = {}
     problems: list[LockProblem] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        entry = line.strip()
-        if not entry or entry.startswith("#"):
+        stamp = _STAMP.fullmatch(line)
+        if stamp is None:
+            entry = line.strip()
+            if entry and not entry.startswith("#"):
+                problems.append(LockProblem(number, _not_a_stamp(entry)))
             continue
-        problem = _read_stamp(entry, stamps)
-        if problem:
-            problems.append(LockProblem(number, problem))
+        key, digest = stamp.group(1, 2, 3), stamp.group(4)
+        if stamps.setdefault(key, digest) != digest:
+            problems.append(
+                LockProblem(number, f"{' '.join(key)} is stamped twice with different digests: keep one line")
+            )
     return ReviewState(exists=True, stamps=MappingProxyType(stamps), problems=tuple(problems), history=history)
 
 
-def _read_stamp(entry: str, stamps: dict[LinkKey, str]) -> str | None:
-    """Add one lock line to ``stamps``; what is wrong with it, if anything."""
+def _not_a_stamp(entry: str) -> str:
+    """What is wrong with a lock line that is neither a stamp nor a comment."""
     if entry.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||")):
         return "merge conflict marker in qms.lock: keep the stamps of both sides, or run `qms review` on the items"
-    parts = entry.split()
-    if len(parts) != 4 or not _DIGEST.match(parts[3]):
-        return (
-            f"not a review stamp: expected `SOURCE FIELD TARGET DIGEST` with a {DIGEST_LENGTH}-digit hex digest; "
-            "restore the line from git or run `qms review` on the items"
-        )
-    source, field_name, target, digest = parts
-    key = (source, field_name, target)
-    if key in stamps and stamps[key] != digest:
-        return f"{source} {field_name} {target} is stamped twice with different digests: keep one line"
-    stamps[key] = digest
-    return None
+    return (
+        f"not a review stamp: expected `SOURCE FIELD TARGET DIGEST` with a {DIGEST_LENGTH}-digit hex digest; "
+        "restore the line from git or run `qms review` on the items"
+    )
 
 
 def format_lock(stamps: Mapping[LinkKey, str]) -> str:

@@ -300,6 +300,7 @@ def test_broken_lock_lines_are_findings_at_their_line(repository: Path) -> None:
         "SWR-1 derives_from SYS-1 nothex\n",
         ">>>>>>> topic\n",
         *body[1:],
+        body[0].rsplit(" ", 1)[0] + " 0000000000000000\n",
     ]
     lock.write_text("".join(broken), encoding="utf-8")
     _, output = qms("check", "--format", "json", "--project", str(repository))
@@ -309,6 +310,7 @@ def test_broken_lock_lines_are_findings_at_their_line(repository: Path) -> None:
         (LOCK_FILE, header + 3, "merge conflict marker in qms.lock: keep "),
         (LOCK_FILE, header + 4, "not a review stamp: expected `SOURCE FIE"),
         (LOCK_FILE, header + 5, "merge conflict marker in qms.lock: keep "),
+        (LOCK_FILE, len(broken), "HAZ-1 controls SWR-1 is stamped twice wi"),
     ]
     code, output = qms("review", "--all", "--project", str(repository))
     assert code == 0
