@@ -12,12 +12,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import jsonschema
 import yaml
 
 from qms.model import FieldPath, Finding, Location, Severity
 from qms.risk import DEFAULT_POLICY, Level, RiskPolicy
-from qms.yamlfile import position, read_yaml
+from qms.validation import validate
+from qms.yamlfile import BOOL, position, read_yaml
 
 PROJECT_FILE = "qms.yaml"
 
@@ -63,7 +63,10 @@ def project_schema() -> dict[str, Any]:
                     "manufacturer": {"type": "string"},
                     "version": {"type": "string"},
                     "intended_use": {"type": "string"},
-                    "software_safety_class": {"enum": ["A", "B", "C"], "description": "IEC 62304 software safety class of the software system."},
+                    "software_safety_class": {
+                        "enum": ["A", "B", "C"],
+                        "description": "IEC 62304 software safety class of the software system.",
+                    },
                 },
             },
             "sources": {
@@ -85,26 +88,41 @@ def project_schema() -> dict[str, Any]:
                     "probability": _level_list("probability"),
                     "acceptability": {
                         "type": "array",
-                        "description": "One row per severity level (lowest first), one letter per probability level "
-                        "(lowest first): A acceptable, R acceptable only with benefit-risk justification, U unacceptable.",
-                        "items": {"type": "string", "pattern": "^[ARU]+$"},
+                        "description": "One row per severity level (lowest first), one letter per probability "
+                        "level (lowest first): A acceptable, R acceptable only with benefit-risk justification, "
+                        "U unacceptable.",
+                        "items": {
+                            "type": "string",
+                            "pattern": "^[ARU]+$",
+                            "description": "one letter A, R or U per probability level",
+                        },
                     },
                 },
             },
             "rules": {
                 "type": "object",
                 "description": "Severity overrides per rule code.",
-                "propertyNames": {"enum": sorted(RULES)},
+                "propertyNames": {
+                    "title": "rule code",
+                    "description": "`qms check --list-rules` lists them",
+                    "enum": sorted(RULES),
+                },
                 "additionalProperties": {"enum": ["error", "warning", "off"]},
             },
             "release": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "previous": {"type": "string", "description": "Git revision (tag) of the previous release, for release notes."},
+                    "previous": {
+                        "type": "string",
+                        "description": "Git revision (tag) of the previous release, for release notes.",
+                    },
                 },
             },
-            "templates": {"type": "string", "description": "Folder of Jinja templates that override the defaults (default: _templates)."},
+            "templates": {
+                "type": "string",
+                "description": "Folder of Jinja templates that override the defaults (default: _templates).",
+            },
         },
     }
 
@@ -190,11 +208,10 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
     if not isinstance(data, dict):
         report((), "qms.yaml must be a mapping with a `device` section (see `qms init`)")
         return None, findings
-    validator = jsonschema.Draft202012Validator(project_schema())
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        where = ".".join(str(part) for part in error.absolute_path)
-        report(tuple(error.absolute_path), f"{where + ': ' if where else ''}{_schema_message(error)}")
-    device_data = data.get("device") if isinstance(data.get("device"), dict) else {}
+    _rules_as_written(document.root, data)
+    for path, message in validate(data, project_schema()):
+        report(path, message)
+    device_data: dict[str, Any] = data["device"] if isinstance(data.get("device"), dict) else {}
     safety_class = device_data.get("software_safety_class")
     device = Device(
         name=str(device_data.get("name") or "Unnamed device"),
@@ -204,8 +221,8 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         intended_use=str(device_data.get("intended_use") or ""),
     )
     policy = _policy(data.get("risk_policy"), report)
-    rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
-    release = data.get("release") if isinstance(data.get("release"), dict) else {}
+    rules: dict[str, Any] = data["rules"] if isinstance(data.get("rules"), dict) else {}
+    release: dict[str, Any] = data["release"] if isinstance(data.get("release"), dict) else {}
     config = ProjectConfig(
         device=device,
         sources=_strings(data.get("sources"), (".",)),
@@ -228,12 +245,18 @@ def _strings(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(entry for entry in value if isinstance(entry, str))
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown field")
-    if error.validator == "propertyNames":
-        return f"{error.instance!r} is not a rule code (see `qms check --list-rules`)"
-    return error.message
+def _rules_as_written(root: yaml.Node, data: dict[str, Any]) -> None:
+    """Put back each ``rules`` severity as the user wrote it: YAML 1.1 reads ``off`` as false."""
+    rules = data.get("rules")
+    if not isinstance(rules, dict) or not isinstance(root, yaml.MappingNode):
+        return
+    for key_node, value_node in root.value:
+        if key_node.value != "rules" or not isinstance(value_node, yaml.MappingNode):
+            continue
+        for code_node, severity_node in value_node.value:
+            if severity_node.tag == BOOL and isinstance(rules.get(code_node.value), bool):
+                rules[code_node.value] = severity_node.value
+        return
 
 
 def _policy(data: Any, report: Any) -> RiskPolicy:
@@ -263,13 +286,17 @@ def _policy(data: Any, report: Any) -> RiskPolicy:
         return DEFAULT_POLICY
     rows, columns = len(scales["severity"]), len(scales["probability"])
     if len(matrix) != rows:
-        report(("risk_policy", "acceptability"), f"risk_policy.acceptability: needs {rows} rows, one per severity level; has {len(matrix)}")
+        report(
+            ("risk_policy", "acceptability"),
+            f"risk_policy.acceptability: needs {rows} rows, one per severity level; has {len(matrix)}",
+        )
         return DEFAULT_POLICY
     for index, row in enumerate(matrix):
         if len(row) != columns or set(row) - set("ARU"):
             report(
                 ("risk_policy", "acceptability", index),
-                f"risk_policy.acceptability row {index + 1}: needs {columns} letters (A, R or U), one per probability level",
+                f"risk_policy.acceptability row {index + 1}: needs {columns} letters (A, R or U), "
+                "one per probability level",
             )
             return DEFAULT_POLICY
     return RiskPolicy(scales["severity"], scales["probability"], tuple(matrix))

@@ -12,7 +12,7 @@ import click
 
 from qms import __version__
 from qms.model import Finding, Project, Severity
-from qms.rules import RULES, ordered_rules, Rule
+from qms.rules import RULES, Rule, ordered_rules
 
 FORMATS = ("text", "json", "junit", "sarif", "github")
 
@@ -30,7 +30,7 @@ class Summary:
         return cls(len(project.items), len(project.files), errors, len(findings) - errors)
 
     def line(self) -> str:
-        counts = f"{self.items} items in {self.files} files"
+        counts = f"{_plural(self.items, 'item')} in {_plural(self.files, 'file')}"
         if not self.errors and not self.warnings:
             return f"{counts}: no findings"
         return f"{counts}: {_plural(self.errors, 'error')}, {_plural(self.warnings, 'warning')}"
@@ -87,7 +87,9 @@ def format_junit(project: Project, findings: Sequence[Finding]) -> str:
     failures = skipped = 0
     for code, registered in ordered_rules():
         severity = registered.severity_for(project)
-        case = ET.SubElement(suite, "testcase", classname=f"qms.{registered.group.replace(' ', '_')}", name=f"{code} {registered.name}")
+        case = ET.SubElement(
+            suite, "testcase", classname=f"qms.{registered.group.replace(' ', '_')}", name=f"{code} {registered.name}"
+        )
         found = by_rule.get(code, [])
         if severity is Severity.OFF:
             ET.SubElement(case, "skipped", message=f"{code} is off for this project")
@@ -105,7 +107,9 @@ def format_junit(project: Project, findings: Sequence[Finding]) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", str(skipped))
-    root = ET.Element("testsuites", name="qms", tests=str(len(RULES)), failures=str(failures), errors="0", skipped=str(skipped))
+    root = ET.Element(
+        "testsuites", name="qms", tests=str(len(RULES)), failures=str(failures), errors="0", skipped=str(skipped)
+    )
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -367,6 +367,16 @@ def parse_bytes(data: bytes, path: str) -> YamlDocument:
     return document
 
 
+#: what to do about libyaml's most common complaints
+_SYNTAX_HINTS = {
+    "mapping values are not allowed in this context": "check the indentation of this line, "
+    "or quote a value that holds ': '",
+    "could not find expected ':'": "a line above is not `key: value`, or is indented wrongly",
+    "did not find expected key": "check the indentation of this line against the lines above",
+    "did not find expected '-' indicator": "check the indentation of this list entry",
+}
+
+
 def _syntax_error(error: yaml.MarkedYAMLError, data: bytes, path: str) -> Finding:
     """A YAML syntax error as a finding, placed where the user has to look."""
     mark = error.problem_mark or error.context_mark
@@ -379,6 +389,9 @@ def _syntax_error(error: yaml.MarkedYAMLError, data: bytes, path: str) -> Findin
         problem += " (opened here and never closed)"
         mark = context
     location = _mark_location(mark, path)
+    hint = _SYNTAX_HINTS.get(error.problem or "")
+    if hint:
+        problem += f" ({hint})"
     if b"\t" in _line(data, location.line):
         problem += " (YAML does not allow tabs for indentation: use spaces)"
     return Finding("Q001", Severity.ERROR, f"YAML syntax error: {problem}", location)
