@@ -269,7 +269,7 @@ def test_severity_can_be_lowered_to_warning(repository: Path) -> None:
     )
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     code, output = qms("check", "--project", str(repository))
-    assert code == 0
+    assert code == 0, output
     assert output.count("warning C501") == 3
 
 
