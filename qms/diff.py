@@ -234,10 +234,15 @@ def _baseline(repository: git.Repo, root: Path, revision: str) -> Baseline:
 
 def _extract(tree: git.Tree, target: Path) -> None:
     """Write the project's YAML files (items and qms.yaml) of a git tree below ``target``."""
+    import git
+
     for entry in tree.traverse():
-        if entry.type != "blob" or not entry.path.endswith(_ITEM_SUFFIXES) or entry.mode & 0o170000 != 0o100000:
-            continue  # folders, other files, symbolic links and submodules
-        relative = Path(entry.path).relative_to(tree.path) if tree.path else Path(entry.path)
+        if not isinstance(entry, git.Blob) or entry.mode & 0o170000 != 0o100000:
+            continue  # folders, symbolic links and submodules
+        path = str(entry.path)
+        if not path.endswith(_ITEM_SUFFIXES):
+            continue
+        relative = Path(path).relative_to(str(tree.path)) if tree.path else Path(path)
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(entry.data_stream.read())

@@ -208,7 +208,8 @@ def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
             if entry and not entry.startswith("#"):
                 problems.append(LockProblem(number, _not_a_stamp(entry)))
             continue
-        key, digest = stamp.group(1, 2, 3), stamp.group(4)
+        source, field_name, target, digest = stamp.groups()
+        key = (source, field_name, target)
         if stamps.setdefault(key, digest) != digest:
             problems.append(
                 LockProblem(number, f"{' '.join(key)} is stamped twice with different digests: keep one line")
