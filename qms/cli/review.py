@@ -44,7 +44,7 @@ def _refuse_unreadable(project: Project) -> None:
         )
 
 
-@click.command()
+@click.command(short_help="Stamp links as reviewed after a change (clears C501 suspect links).")
 @click.argument("item_ids", nargs=-1, metavar="[ID]...")
 @click.option(
     "--all", "review_all", is_flag=True, help="Stamp every link (after reviewing them all; starts change control)."
@@ -107,7 +107,7 @@ def _summary(state: ReviewState, update: ReviewUpdate, scope: str, dry_run: bool
 # --------------------------------------------------------------------------- qms diff
 
 
-@click.command("diff")
+@click.command("diff", short_help="What changed in the design records between two git revisions.")
 @click.argument("base", required=False)
 @click.argument("head", required=False)
 @project_option
