@@ -8,7 +8,8 @@ Sphinx site, CSV, Markdown, Excel) all take their rows from here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from qms.model import Item, Project
 from qms.schema import KINDS
@@ -21,12 +22,23 @@ CONTROL_COLUMN = ("system_requirement", "software_requirement")
 
 @dataclass(frozen=True, slots=True)
 class Matrix:
+    """Rows of items along columns of kinds; ``verdicts`` (when filled) holds each row's test outcome."""
+
     columns: tuple[tuple[str, ...], ...]  # the kinds each column takes
     rows: tuple[tuple[Item | None, ...], ...]
+    title: str = "Traceability matrix"
+    #: one entry per row once verification results are known: the outcome of the row's test
+    verdicts: tuple[str | None, ...] = ()
 
     @property
     def headers(self) -> tuple[str, ...]:
         return tuple(" / ".join(KINDS[kind].title for kind in column if kind in KINDS) for column in self.columns)
+
+    @property
+    def test_column(self) -> int | None:
+        """Index of the last column that takes tests (whose results verify the row), or None."""
+        found = [index for index, column in enumerate(self.columns) if "test" in column]
+        return found[-1] if found else None
 
 
 def parse_chain(text: str) -> tuple[tuple[str, ...], ...]:
@@ -97,12 +109,75 @@ def trace_matrix(project: Project, columns: tuple[tuple[str, ...], ...], orphans
                     continue
                 placed.add(item.id)
                 extend([None] * index + [item], index + 1)
+    if orphans:
+        # items linked only to a column further up than the rows reached them (a validation test
+        # of a need, when the need's row reaches tests through its requirements): a row that
+        # shows that link, so no item of the chain is left out
+        for index, column in enumerate(columns):
+            for kind in column:
+                for item in sorted(project.of_kind(kind), key=lambda candidate: _natural(candidate.id)):
+                    if item.id in placed:
+                        continue
+                    placed.add(item.id)
+                    for earlier_index in range(index - 1, -1, -1):
+                        linked = _neighbours(project, item, columns[earlier_index])
+                        for neighbour in linked:
+                            extend(
+                                [None] * earlier_index + [neighbour] + [None] * (index - earlier_index - 1) + [item],
+                                index + 1,
+                            )
+                        if linked:
+                            break
     return Matrix(columns, tuple(rows))
 
 
 def design_matrix(project: Project) -> Matrix:
-    return trace_matrix(project, tuple((kind,) for kind in DESIGN_CHAIN))
+    """Needs down to tests, every item of the chain on some row (orphans start rows of their own)."""
+    matrix = trace_matrix(project, tuple((kind,) for kind in DESIGN_CHAIN))
+    return replace(matrix, title="Design traceability")
 
 
 def risk_matrix(project: Project) -> Matrix:
-    return trace_matrix(project, (("hazard",), CONTROL_COLUMN, ("test",)), orphans=False)
+    """Hazards, their risk control requirements, and the tests that verify those controls."""
+    matrix = trace_matrix(project, (("hazard",), CONTROL_COLUMN, ("test",)), orphans=False)
+    return replace(matrix, title="Risk control traceability")
+
+
+def default_matrices(project: Project) -> tuple[Matrix, Matrix]:
+    """What ``qms matrix`` shows without ``--chain``: the design chain, then hazards -> controls -> tests."""
+    return design_matrix(project), risk_matrix(project)
+
+
+def merge_matrices(matrices: Sequence[Matrix], order: Sequence[str], title: str) -> Matrix:
+    """Several matrices as one table with a column per kind (in ``order``), for single-table formats (CSV).
+
+    Each row keeps its own path; a cell goes to the column of its item's kind, so a risk control
+    that is a system requirement lands in the system requirement column.
+    """
+    kinds = [kind for kind in order if any(kind in column for matrix in matrices for column in matrix.columns)]
+    position = {kind: index for index, kind in enumerate(kinds)}
+    rows: list[tuple[Item | None, ...]] = []
+    verdicts: list[str | None] = []
+    for matrix in matrices:
+        for index, row in enumerate(matrix.rows):
+            cells: list[Item | None] = [None] * len(kinds)
+            for item in row:
+                if item is not None and item.kind in position:
+                    cells[position[item.kind]] = item
+            rows.append(tuple(cells))
+            verdicts.append(matrix.verdicts[index] if matrix.verdicts else None)
+    filled = any(matrix.verdicts for matrix in matrices)
+    return Matrix(tuple((kind,) for kind in kinds), tuple(rows), title, tuple(verdicts) if filled else ())
+
+
+def with_verdicts(matrix: Matrix, verdict: Callable[[str], str | None]) -> Matrix:
+    """The matrix with each row's verification outcome: ``verdict`` of the row's test (None: no test)."""
+    column = matrix.test_column
+    if column is None:
+        return matrix
+
+    def outcome(row: tuple[Item | None, ...]) -> str | None:
+        test = row[column]
+        return verdict(test.id) if test is not None else None
+
+    return replace(matrix, verdicts=tuple(outcome(row) for row in matrix.rows))

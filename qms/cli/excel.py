@@ -1,0 +1,82 @@
+"""``qms export xlsx`` and ``qms import xlsx``: the Excel round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from qms.cli.common import EXIT_FINDINGS, fail, load, project_option
+from qms.excel.export import export_workbook
+from qms.excel.import_ import import_workbook
+from qms.excel.reading import WorkbookError
+
+
+@click.group("export")
+def export() -> None:
+    """Export the project to other formats."""
+
+
+@export.command("xlsx")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def export_xlsx(file: Path, project_dir: Path | None) -> None:
+    """Write the project as an Excel workbook: a sheet per kind, the risk register, the matrices.
+
+    Edit it and take the edits back with `qms import xlsx FILE`. The same commit gives the same bytes.
+    """
+    project = load(project_dir)
+    export_workbook(project, file)
+    click.echo(f"wrote {file}: {len(project)} items")
+
+
+@click.group("import")
+def import_() -> None:
+    """Take edits back from other formats into the YAML files."""
+
+
+@import_.command("xlsx")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+@click.option("--dry-run", is_flag=True, help="Print the changes as a diff and write nothing.")
+@click.option(
+    "--delete-missing",
+    is_flag=True,
+    help="Delete the items whose rows were removed from their sheet (default: report them and keep them).",
+)
+def import_xlsx(file: Path, project_dir: Path | None, dry_run: bool, delete_missing: bool) -> None:
+    """Write a workbook's edits (changed cells, new rows) into the YAML files they came from.
+
+    All or nothing: if any cell is refused, each is reported with its sheet, row and column,
+    and no file is written (exit 1).
+    """
+    if not file.is_file():
+        fail(f"{file} does not exist")
+    project = load(project_dir)
+    try:
+        result = import_workbook(project, file, dry_run=dry_run, delete=delete_missing)
+    except WorkbookError as error:
+        fail(str(error))
+        return
+    if not result.ok:
+        for refusal in result.refusals:
+            click.echo(f"{file}: {refusal}", err=True)
+        for note in result.notes:
+            click.echo(f"{file}: note: {note}", err=True)
+        count = len(result.refusals)
+        click.echo(f"qms: nothing was written: {count} cell{'s' if count != 1 else ''} refused", err=True)
+        raise SystemExit(EXIT_FINDINGS)
+    if dry_run:
+        click.echo(result.diff(), nl=False)
+    for line in result.summary():
+        click.echo(line)
+    changed = len(result.files)
+    if not changed:
+        click.echo("no changes: the YAML files already say what the workbook says")
+    elif dry_run:
+        click.echo(f"dry run: {changed} file{'s' if changed != 1 else ''} would change; nothing was written")
+    else:
+        click.echo(f"wrote {changed} file{'s' if changed != 1 else ''}")
+
+
+commands = (export, import_)
