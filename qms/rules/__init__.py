@@ -20,11 +20,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What the rules look at: the project graph and, where loaded, test evidence and reviews."""
+    """What the rules look at: the project graph and, where loaded, test evidence and reviews.
+
+    ``findings`` are problems met while gathering the context (an unreadable result file);
+    they are reported like the loader's.
+    """
 
     project: Project
     evidence: Evidence | None = None
     reviews: ReviewState | None = None
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,7 @@ def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list
     project = context.project
     selected = set(codes) if codes is not None else None
     findings: list[Finding] = []
-    for finding in project.load_findings:
+    for finding in (*project.load_findings, *context.findings):
         severity = _severity(finding.rule, project)
         if severity is not Severity.OFF and (selected is None or finding.rule in selected):
             findings.append(Finding(finding.rule, severity, finding.message, finding.location, finding.item))
@@ -131,4 +136,4 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules registers their rules.
-from qms.rules import change, integrity, risk, soup, trace  # noqa: E402,F401
+from qms.rules import change, evidence, integrity, risk, soup, trace  # noqa: E402,F401

@@ -1,0 +1,584 @@
+"""Verification evidence: test results read from JUnit XML files, matched to the project's tests.
+
+Result files come from the ``evidence:`` globs of ``qms.yaml`` and from ``qms check --results``.
+They are untrusted input: XML is parsed with defusedxml (no DTD, no entities, no external
+references) into elements that junitparser reads; anything unreadable becomes a Q001 finding
+with its file and line. A result names what it proves in two ways, and both count:
+
+- a test item lists result ids under ``evidence:`` (see :func:`evidence_key` for the forms);
+- a result carries ``<property name="verifies" value="ID"/>`` (pytest's ``record_property``,
+  or ``@pytest.mark.verifies`` through :mod:`qms.pytest_plugin`) naming a test item, a
+  requirement, a software item or a need.
+
+When several files hold the same test case, only the newest file's result counts.
+"""
+
+from __future__ import annotations
+
+import enum
+import glob
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+from junitparser import Attr, Error, Failure, JUnitXmlError, Skipped
+from junitparser.xunit2 import JUnitXml, TestCase, TestSuite
+
+from qms.model import Finding, Location, Project, Severity
+from qms.schema import REQUIREMENT_KINDS
+
+#: The property a result uses to name the items it verifies.
+VERIFIES_PROPERTY = "verifies"
+#: Kinds a result's ``verifies`` property may name.
+VERIFIABLE_KINDS = ("test", *REQUIREMENT_KINDS, "software_item", "need")
+
+_SEPARATORS = re.compile(r"[\s,]+")
+_MESSAGE_LENGTH = 300
+
+
+class Outcome(enum.StrEnum):
+    """The outcome of a test case, a test item or a requirement."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    NOT_RUN = "not run"
+
+    @property
+    def is_failure(self) -> bool:
+        """Failed or errored: the result disproves what it was meant to prove."""
+        return self in (Outcome.FAILED, Outcome.ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """One ``<testcase>`` of a result file, with its outcome and where it was read."""
+
+    case_id: str  # ``classname.name``, or ``name`` when the classname is empty or the same
+    name: str
+    classname: str
+    outcome: Outcome
+    message: str  # first line of the failure, error or skip message; empty when passed
+    time: float | None  # seconds, as written
+    timestamp: str | None  # the run's timestamp, as written on the enclosing <testsuite(s)>
+    file: str  # result file, relative to the project root, with /
+    verifies: tuple[str, ...]  # ids from <property name="verifies">
+    line: int = 0  # line of the <testcase> element in ``file``
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line, 1 if self.line else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The evidence for one item: its outcome and the newest results behind it.
+
+    ``timestamp`` and ``file`` are those of the newest result; ``tests`` are the test items
+    whose verdicts went into a requirement's verdict; ``missing`` are the item's own
+    ``evidence:`` ids that match no result.
+    """
+
+    outcome: Outcome
+    cases: tuple[CaseResult, ...] = ()
+    timestamp: str | None = None
+    file: str | None = None
+    tests: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every result file behind the verdict, in reading order."""
+        return tuple(dict.fromkeys(case.file for case in self.cases))
+
+    @property
+    def failures(self) -> tuple[CaseResult, ...]:
+        """The results that failed or errored."""
+        return tuple(case for case in self.cases if case.outcome.is_failure)
+
+
+@dataclass(frozen=True)
+class VerificationSummary:
+    """Counts for the verification report: results read, tests and requirements by outcome."""
+
+    files: tuple[str, ...]
+    results: Mapping[Outcome, int]  # distinct test cases read (newest result of each)
+    tests: Mapping[Outcome, int]  # test items by verdict
+    requirements: Mapping[Outcome, int]  # system and software requirements by verdict
+
+    @property
+    def requirement_count(self) -> int:
+        return sum(self.requirements.values())
+
+    @property
+    def verified(self) -> int:
+        """Requirements verified by a passing test and contradicted by no failing one."""
+        return self.requirements.get(Outcome.PASSED, 0)
+
+    @property
+    def percentage(self) -> float:
+        """Share of requirements verified, 0-100 (0 when the project has no requirements)."""
+        total = self.requirement_count
+        return 100.0 * self.verified / total if total else 0.0
+
+
+# ------------------------------------------------------------------------------ id matching
+
+
+def result_key(classname: str, name: str) -> str:
+    """The id of a result: ``classname.name``, or ``name`` when the classname is empty or equal."""
+    if not classname or classname == name:
+        return name
+    return f"{classname}.{name}"
+
+
+def evidence_key(evidence_id: str) -> str:
+    """The result id an ``evidence:`` entry means, in the form of :func:`result_key`.
+
+    Accepted: ``classname.name``; ``classname::name``; and pytest node ids
+    (``tests/test_dosing.py::TestLimits::test_max[pump]``), whose file part loses ``.py`` and
+    turns ``/`` into ``.``, exactly as pytest's ``--junitxml`` builds its classnames.
+    """
+    path, bracket, params = evidence_id.strip().partition("[")
+    names = path.split("::")
+    if names[0].endswith(".py"):
+        names[0] = names[0][: -len(".py")].replace("/", ".")
+    return ".".join(part for part in names if part) + bracket + params
+
+
+def _bases(key: str) -> Iterator[str]:
+    """A parametrized result's id without its ``[parameters]``, then also without its
+    ``(argument types)`` (JUnit 5 writes ``roundsDown(double, double)[1]``)."""
+    if key.endswith("]") and "[" in key:
+        key = key[: key.index("[")]
+        yield key
+    if key.endswith(")") and "(" in key:
+        yield key[: key.index("(")]
+
+
+def _groups(classname: str) -> Iterator[str]:
+    """A classname and each of its dotted prefixes: module, package, ..."""
+    parts = classname.split(".")
+    for end in range(1, len(parts) + 1):
+        yield ".".join(parts[:end])
+
+
+# ----------------------------------------------------------------------------- the evidence
+
+
+class Evidence:
+    """The newest result of every test case read, indexed for matching against the project.
+
+    Build it with :func:`load_evidence`. Verdicts are computed on first request and kept.
+    """
+
+    def __init__(self, project: Project, files: Sequence[str], cases: Sequence[CaseResult]) -> None:
+        self.project = project
+        self.files = tuple(files)
+        self.cases = tuple(cases)
+        self._by_key: dict[str, list[CaseResult]] = defaultdict(list)
+        self._by_verifies: dict[str, list[CaseResult]] = defaultdict(list)
+        for case in self.cases:
+            keys = dict.fromkeys((case.case_id, *_bases(case.case_id)))
+            if case.classname != case.name:
+                keys.update(dict.fromkeys(_groups(case.classname)))
+            for key in keys:
+                self._by_key[key].append(case)
+            for item_id in dict.fromkeys(case.verifies):
+                self._by_verifies[item_id].append(case)
+        self._verdicts: dict[str, Verdict] = {}
+
+    def match(self, evidence_id: str) -> tuple[CaseResult, ...]:
+        """The results an ``evidence:`` id names: one case, a parametrized family, or a class,
+        module or package (a classname or a dotted prefix of one)."""
+        return tuple(self._by_key.get(evidence_key(evidence_id), ()))
+
+    def naming(self, item_id: str) -> tuple[CaseResult, ...]:
+        """The results whose ``verifies`` property names ``item_id``."""
+        return tuple(self._by_verifies.get(item_id, ()))
+
+    def verdict(self, test_id: str) -> Verdict:
+        """A test item's verdict, from its ``evidence:`` ids and the results that name it.
+
+        Failed if any of its results failed, else error if any errored, else not run if one of
+        its ``evidence:`` ids matches no result (or it has no result at all), else passed if any
+        passed, else skipped.
+        """
+        known = self._verdicts.get(test_id)
+        if known is not None:
+            return known
+        item = self.project.items.get(test_id)
+        evidence_ids = item.links("evidence") if item is not None else ()
+        cases: list[CaseResult] = []
+        missing: list[str] = []
+        for evidence_id in evidence_ids:
+            matched = self.match(evidence_id)
+            if not matched:
+                missing.append(evidence_id)
+            cases.extend(matched)
+        cases.extend(self.naming(test_id))
+        unique = _unique(cases)
+        outcomes = {case.outcome for case in unique}
+        if Outcome.FAILED in outcomes:
+            outcome = Outcome.FAILED
+        elif Outcome.ERROR in outcomes:
+            outcome = Outcome.ERROR
+        elif missing or not outcomes:
+            outcome = Outcome.NOT_RUN
+        elif Outcome.PASSED in outcomes:
+            outcome = Outcome.PASSED
+        else:
+            outcome = Outcome.SKIPPED
+        verdict = _verdict(outcome, unique, tests=(), missing=tuple(missing))
+        self._verdicts[test_id] = verdict
+        return verdict
+
+    def item_verdict(self, item_id: str) -> Verdict:
+        """The verdict of any item: a test's own, else combined from the tests that verify or
+        validate it and the results that name it directly.
+
+        Failed if any failed, else error if any errored, else passed if any passed, else skipped
+        if any was skipped, else not run. A test with no result does not hold back a passing one.
+        """
+        item = self.project.items.get(item_id)
+        if item is not None and item.kind == "test":
+            return self.verdict(item_id)
+        known = self._verdicts.get(item_id)
+        if known is not None:
+            return known
+        tests = [
+            link.source
+            for link in self.project.backlinks.get(item_id, ())
+            if link.field in ("verifies", "validates") and self.project.items[link.source].kind == "test"
+        ]
+        tests = list(dict.fromkeys(tests))
+        verdicts = [self.verdict(test) for test in tests]
+        direct = self.naming(item_id)
+        outcomes = {verdict.outcome for verdict in verdicts} | {case.outcome for case in direct}
+        outcome = next(
+            (candidate for candidate in _ITEM_PRECEDENCE if candidate in outcomes),
+            Outcome.NOT_RUN,
+        )
+        cases = _unique([case for verdict in verdicts for case in verdict.cases] + list(direct))
+        verdict = _verdict(outcome, cases, tests=tuple(tests), missing=())
+        self._verdicts[item_id] = verdict
+        return verdict
+
+    def summary(self, project: Project | None = None) -> VerificationSummary:
+        """Counts of results, test verdicts and requirement verdicts."""
+        project = project or self.project
+        results = Counter(case.outcome for case in self.cases)
+        tests = Counter(self.verdict(test.id).outcome for test in project.of_kind("test"))
+        requirements = Counter(
+            self.item_verdict(requirement.id).outcome for requirement in project.of_kind(*REQUIREMENT_KINDS)
+        )
+        return VerificationSummary(self.files, _counts(results), _counts(tests), _counts(requirements))
+
+
+_ITEM_PRECEDENCE = (Outcome.FAILED, Outcome.ERROR, Outcome.PASSED, Outcome.SKIPPED)
+
+
+def _counts(counter: Counter[Outcome]) -> Mapping[Outcome, int]:
+    return MappingProxyType({outcome: counter.get(outcome, 0) for outcome in Outcome})
+
+
+def _unique(cases: Iterable[CaseResult]) -> tuple[CaseResult, ...]:
+    return tuple({id(case): case for case in cases}.values())
+
+
+def _verdict(
+    outcome: Outcome, cases: tuple[CaseResult, ...], tests: tuple[str, ...], missing: tuple[str, ...]
+) -> Verdict:
+    order = max(enumerate(cases), key=lambda entry: (_instant(entry[1].timestamp) or _EPOCH, entry[0]), default=None)
+    newest = order[1] if order else None
+    return Verdict(
+        outcome,
+        cases,
+        newest.timestamp if newest else None,
+        newest.file if newest else None,
+        tests,
+        missing,
+    )
+
+
+# -------------------------------------------------------------------------------- reading
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _instant(timestamp: str | None) -> datetime | None:
+    """A result timestamp as an aware instant; one without a zone is taken as UTC."""
+    if not timestamp:
+        return None
+    try:
+        instant = datetime.fromisoformat(timestamp.strip())
+    except ValueError:
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+class _LineTreeBuilder(ET.TreeBuilder):
+    """A tree builder that notes the line of every element's start tag."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: dict[ET.Element, int] = {}
+        self.parser: DefusedXMLParser | None = None
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        element = super().start(tag, attrs)
+        if self.parser is not None:
+            self.lines[element] = self.parser.parser.CurrentLineNumber
+        return element
+
+
+@dataclass(frozen=True)
+class _ResultFile:
+    """One result file being read: its name, parse tree and what was wrong with it."""
+
+    name: str
+    root: ET.Element | None = None
+    lines: Mapping[ET.Element, int] = field(default_factory=dict)
+    finding: Finding | None = None
+
+
+def _unreadable(name: str, message: str, line: int = 0, column: int = 0) -> Finding:
+    return Finding("Q001", Severity.ERROR, message, Location(name, line, column))
+
+
+_FORBIDDEN: Mapping[type[DefusedXmlException], str] = MappingProxyType(
+    {
+        DTDForbidden: "a DOCTYPE declaration",
+        EntitiesForbidden: "an entity declaration",
+        ExternalReferenceForbidden: "an external entity reference",
+    }
+)
+
+
+def _parse(path: Path, name: str) -> _ResultFile:
+    """Parse one XML file safely: no DTD, no entities, no external references."""
+    builder = _LineTreeBuilder()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
+    builder.parser = parser
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 16):
+                parser.feed(chunk)
+        root = parser.close()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return _ResultFile(name, finding=_unreadable(name, f"cannot read the result file: {reason}"))
+    except ET.ParseError as error:
+        line, column = error.position
+        reason = str(error).split(":")[0].removeprefix("not well-formed").strip(" ()")
+        return _ResultFile(
+            name,
+            finding=_unreadable(
+                name, f"not well-formed XML: {reason}; fix or regenerate the result file", line, column + 1
+            ),
+        )
+    except DefusedXmlException as error:
+        expat = parser.parser
+        what = _FORBIDDEN.get(type(error), "a construct qms does not read")
+        return _ResultFile(
+            name,
+            finding=_unreadable(
+                name,
+                f"the result file holds {what}: JUnit XML needs none, and qms neither loads nor expands "
+                "them (a guard against entity expansion attacks); regenerate the file with the test runner",
+                expat.CurrentLineNumber,
+                expat.CurrentColumnNumber + 1,
+            ),
+        )
+    return _ResultFile(name, root, builder.lines)
+
+
+def _first_line(text: str | None) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= _MESSAGE_LENGTH else line[: _MESSAGE_LENGTH - 1] + "…"
+    return ""
+
+
+class _Case(TestCase):
+    """A ``<testcase>``, with the ``status`` attribute some runners write (CTest: run, fail,
+    notrun, disabled)."""
+
+    status = Attr()
+
+
+#: ``status`` values that mean the case did not run, when it carries no failure or error.
+_NOT_RUN_STATUSES = frozenset({"disabled", "notrun", "skipped", "skip"})
+
+
+def _outcome(case: _Case) -> tuple[Outcome, str]:
+    """A case's outcome from its final results (reruns that later passed count as passed)."""
+    results = case.result
+    for kind, outcome in ((Failure, Outcome.FAILED), (Error, Outcome.ERROR), (Skipped, Outcome.SKIPPED)):
+        for result in results:
+            if isinstance(result, kind):
+                message = _first_line(result.message) or _first_line(result.text)
+                if not message and outcome is not Outcome.SKIPPED:
+                    message = _first_line(case.system_out)
+                return outcome, message
+    if (case.status or "").casefold() in _NOT_RUN_STATUSES:
+        return Outcome.SKIPPED, case.status or ""
+    return Outcome.PASSED, ""
+
+
+def _time(case: _Case) -> float | None:
+    try:
+        return case.time
+    except ValueError:
+        return None
+
+
+def _verifies(case: _Case) -> tuple[str, ...]:
+    ids: list[str] = []
+    for prop in case.properties():
+        if prop.name == VERIFIES_PROPERTY and prop.value:
+            ids.extend(part for part in _SEPARATORS.split(prop.value) if part)
+    return tuple(ids)
+
+
+def _suite_cases(xml: JUnitXml, default_timestamp: str | None) -> Iterator[tuple[_Case, str | None]]:
+    """Every test case with the timestamp of its nearest enclosing suite (nested suites too)."""
+    stack: list[tuple[TestSuite, str | None]] = [(suite, default_timestamp) for suite in reversed(list(xml))]
+    while stack:
+        suite, inherited = stack.pop()
+        timestamp = suite.timestamp or inherited
+        for case in suite.iterchildren(_Case):
+            yield case, timestamp
+        stack.extend((child, timestamp) for child in reversed(list(suite.testsuites())))
+
+
+def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]]:
+    """The test cases of one JUnit XML file, or a Q001 finding saying why it cannot be read."""
+    parsed = _parse(path, name)
+    if parsed.finding is not None or parsed.root is None:
+        return [], [parsed.finding] if parsed.finding else []
+    root = parsed.root
+    try:
+        xml = JUnitXml.fromroot(root)
+    except JUnitXmlError:
+        return [], [
+            _unreadable(
+                name,
+                f"not a JUnit XML result file: the root element is <{root.tag}>, expected <testsuites> or <testsuite>",
+                parsed.lines.get(root, 1),
+                1,
+            )
+        ]
+    cases = []
+    for case, timestamp in _suite_cases(xml, root.get("timestamp") if root.tag == "testsuites" else None):
+        case_name = case.name or ""
+        classname = case.classname or ""
+        outcome, message = _outcome(case)
+        cases.append(
+            CaseResult(
+                case_id=result_key(classname, case_name),
+                name=case_name,
+                classname=classname,
+                outcome=outcome,
+                message=message,
+                time=_time(case),
+                timestamp=timestamp,
+                file=name,
+                verifies=_verifies(case),
+                line=parsed.lines.get(case._elem, 0),
+            )
+        )
+    return cases, []
+
+
+def result_files(project: Project, extra: Iterable[Path] = ()) -> list[Path]:
+    """The result files to read, each once: the ``evidence:`` globs of ``qms.yaml`` in order
+    (each glob's matches sorted by name), then ``extra`` in the order given."""
+    found: dict[Path, Path] = {}
+    for pattern in project.config.evidence:
+        for match in sorted(glob.glob(str(project.root / pattern), recursive=True)):
+            path = Path(match)
+            if path.is_file():
+                found.setdefault(path.resolve(), path)
+    for path in extra:
+        found.setdefault(Path(path).resolve(), Path(path))
+    return list(found.values())
+
+
+def _display_name(root: Path, path: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def newest(results: Sequence[Sequence[CaseResult]]) -> list[CaseResult]:
+    """Of the results of several files (in reading order), keep for each test case only those
+    of the newest file that holds it.
+
+    Newest means the latest ``timestamp`` when every file holding the case gives one, else the
+    file read last. Within one file, every result of a case is kept (a runner may run a case
+    twice, e.g. the same test title twice in one Jest suite).
+    """
+    holders: dict[str, list[int]] = defaultdict(list)
+    stamps: list[dict[str, datetime | None]] = []
+    for index, cases in enumerate(results):
+        stamps.append(_case_instants(cases))
+        for key in stamps[index]:
+            holders[key].append(index)
+    winner: dict[str, int] = {}
+    for key, indexes in holders.items():
+        if len(indexes) == 1:
+            continue
+        instants = [stamps[index][key] for index in indexes]
+        if all(instant is not None for instant in instants):
+            winner[key] = max(zip(instants, indexes, strict=True))[1]
+        else:
+            winner[key] = indexes[-1]
+    return [case for index, cases in enumerate(results) for case in cases if winner.get(case.case_id, index) == index]
+
+
+def _case_instants(cases: Sequence[CaseResult]) -> dict[str, datetime | None]:
+    """Per test case of one file: its latest timestamp, or None if one of its results has none."""
+    instants: dict[str, datetime | None] = {}
+    for case in cases:
+        instant = _instant(case.timestamp)
+        if case.case_id not in instants:
+            instants[case.case_id] = instant
+            continue
+        known = instants[case.case_id]
+        instants[case.case_id] = None if known is None or instant is None else max(known, instant)
+    return instants
+
+
+def load_evidence(project: Project, extra: Iterable[Path] = ()) -> tuple[Evidence, list[Finding]]:
+    """Read every result file of the project (``evidence:`` globs, then ``extra``).
+
+    Unreadable or malformed files give Q001 findings and no results; results whose
+    ``verifies`` property names an unknown item, or an item no result can verify, are
+    reported by rule E404 (:mod:`qms.rules.evidence`).
+    """
+    files: list[str] = []
+    per_file: list[list[CaseResult]] = []
+    findings: list[Finding] = []
+    for path in result_files(project, extra):
+        name = _display_name(project.root, path)
+        files.append(name)
+        cases, problems = read_results(path, name)
+        per_file.append(cases)
+        findings.extend(problems)
+    return Evidence(project, files, newest(per_file)), findings
