@@ -1,0 +1,1 @@
+"""Tests of the reference model; each case names what it verifies with ``@pytest.mark.verifies``."""

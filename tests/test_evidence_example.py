@@ -1,0 +1,104 @@
+"""The bundled example's evidence, end to end: its pytest suite runs, writes JUnit XML, and
+``qms check`` reads it; a defect in the dosing limits fails the check on the right test item."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import invoke_qms
+
+from qms.evidence import Outcome, load_evidence
+from qms.project import load_project
+
+REPOSITORY = Path(__file__).parent.parent
+EXAMPLE = ("qms.yaml", "qms.lock", "traceability", "risk_register", "examples/aid_controller")
+REPORT = "reports/aid-controller.xml"
+
+
+def _copy_example(root: Path) -> Path:
+    root.mkdir(parents=True)
+    for name in EXAMPLE:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "reports"))
+        elif source.is_file():
+            shutil.copy2(source, root / name)
+    return root
+
+
+def _run_example_tests(root: Path) -> subprocess.CompletedProcess[str]:
+    """The README's command: ``python -m pytest examples/aid_controller --junitxml=reports/aid-controller.xml``."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "examples/aid_controller",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={REPORT}",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+
+
+def _evidence_findings(root: Path) -> list[dict[str, object]]:
+    result = invoke_qms("check", "--format", "json", cwd=root)
+    findings = json.loads(result.output)["findings"]
+    return [f for f in findings if str(f["rule"]).startswith("E4") or f["file"] == REPORT]
+
+
+@pytest.mark.slow
+def test_example_tests_are_the_example_evidence(tmp_path: Path) -> None:
+    root = _copy_example(tmp_path / "example")
+    completed = _run_example_tests(root)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert _evidence_findings(root) == []
+    project = load_project(root)
+    evidence, findings = load_evidence(project)
+    assert findings == [] and evidence.files == (REPORT,)
+    summary = evidence.summary()
+    assert summary.results[Outcome.PASSED] == len(evidence.cases) > 50
+    named = {item_id for case in evidence.cases for item_id in case.verifies}
+    assert named <= set(project.items), "every id a marker names is an item of the example"
+    for test in ("TST-U003", "TST-U015", "TST-U020", "TST-U021"):
+        assert evidence.verdict(test).outcome is Outcome.PASSED, test
+    for requirement in ("SWR-003", "SWR-016", "SWR-021", "SWR-030", "SWR-063"):
+        assert evidence.item_verdict(requirement).outcome is Outcome.PASSED, requirement
+    assert 0 < summary.verified < summary.requirement_count
+
+
+@pytest.mark.slow
+def test_a_defect_in_the_dosing_limits_fails_the_check_on_its_test(tmp_path: Path) -> None:
+    root = _copy_example(tmp_path / "example")
+    dosing = root / "examples" / "aid_controller" / "dosing.py"
+    source = dosing.read_text(encoding="utf-8")
+    assert source.count("4 * scheduled_rate") == 1
+    dosing.write_text(source.replace("4 * scheduled_rate", "5 * scheduled_rate"), encoding="utf-8")
+    completed = _run_example_tests(root)
+    assert completed.returncode == 1, completed.stdout[-3000:]
+    assert "test_maximum_temporary_basal_rate[4x-current]" in completed.stdout
+
+    test = load_project(root).items["TST-U015"]
+    findings = _evidence_findings(root)
+    assert [(f["rule"], f["item"], f["file"], f["line"], f["column"]) for f in findings] == [
+        ("E401", "TST-U015", test.file, test.location().line, test.location().column)
+    ]
+    assert str(findings[0]["message"]).startswith(
+        "latest result failed: examples.aid_controller.tests.test_dosing.test_maximum_temporary_basal_rate[4x-current] "
+        f"({REPORT}, "
+    )
+    assert invoke_qms("check", cwd=root).exit_code == 1
