@@ -43,6 +43,8 @@ class _ItemReader:
         if not isinstance(node, yaml.MappingNode):
             document.report("Q002", "an item must be a mapping with `id`, `title` and the fields of its kind", node)
             return None
+        if not document.allowed_tag(node):
+            return None
         id_node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "id"), None)
         entries = list(document.mapping(node, text_of(id_node) if id_node is not None else None))
         values = {key: (key_node, value_node) for key, key_node, value_node in entries}
@@ -82,6 +84,9 @@ class _ItemReader:
             self.document.report("Q002", "item has no `id`: give it a unique id such as SWR-001", node)
             return None
         item_id = text_of(entry[1])
+        if item_id == "":
+            self.document.report("Q002", "item has an empty `id`: give it a unique id such as SWR-001", entry[1])
+            return None
         if item_id is None:
             self.document.report("Q002", "`id` must be a single name such as SWR-001", entry[1])
             return None
@@ -224,9 +229,10 @@ class _ItemReader:
     ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
         document = self.document
         if not isinstance(node, yaml.MappingNode):
-            document.report("Q002", f"{'.'.join(map(str, path))} must be a mapping with {', '.join(required)}", node, item_id)
+            message = f"{'.'.join(map(str, path))} must be a mapping with {', '.join(required)}"
+            document.report("Q002", message, node, item_id)
             return None
-        entries = {key: (key_node, value_node) for key, key_node, value_node in document.mapping(node)}
+        entries = {key: (key_node, value_node) for key, key_node, value_node in document.mapping(node, item_id)}
         for key, (key_node, _) in entries.items():
             if key not in required:
                 document.report(
@@ -283,9 +289,11 @@ class _ItemReader:
 def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
     """The items of one parsed file: a single item, or ``kind`` + ``items``."""
     root = document.root
-    if root is None:
+    if root is None or _is_empty(root):
         if not document.findings:
             document.report("Q002", "the file holds no items: add `kind:` and `items:`, or remove the file", None)
+        return []
+    if not document.allowed_tag(root):
         return []
     reader = _ItemReader(document, policy)
     if not isinstance(root, yaml.MappingNode):
@@ -330,6 +338,8 @@ def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
         return []
     if not isinstance(items_node, yaml.SequenceNode):
         document.report("Q002", "`items` must be a list of items (each starting with `- id: ...`)", items_node)
+        return []
+    if not document.allowed_tag(items_node):
         return []
     items = []
     for node in items_node.value:

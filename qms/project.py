@@ -5,11 +5,9 @@
 
 from __future__ import annotations
 
-import gc
 import glob
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
 
@@ -17,7 +15,7 @@ from qms.config import PROJECT_FILE, Device, ProjectConfig, load_config
 from qms.loading import read_items
 from qms.model import Finding, Item, Link, Project, Severity
 from qms.schema import KIND_ORDER, KINDS
-from qms.yamlfile import read_yaml
+from qms.yamlfile import collection_paused, read_yaml
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -63,26 +61,9 @@ def _relative(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the project is built.
-
-    Loading allocates hundreds of thousands of nodes and creates no reference cycles worth
-    collecting; left on, the collector re-scans the growing heap again and again and takes
-    most of the loading time on large projects.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load_project(root: Path) -> Project:
     """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings."""
-    with _collection_paused():
+    with collection_paused():
         return _load_project(root)
 
 

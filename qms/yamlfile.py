@@ -9,7 +9,10 @@ tags, recursive aliases and alias bombs (Q001). Nothing here knows about item ki
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,27 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 #: deeper nesting than this is refused (item files nest four or five levels)
 MAX_DEPTH = 100
+#: larger files are refused: an item file of 10 MB holds some 30,000 items; split larger ones
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: more YAML values than this in one file are refused (bounds the memory one file can take)
+MAX_NODES = 1_000_000
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large tree of nodes or items is built.
+
+    Loading allocates hundreds of thousands of objects and no reference cycles worth
+    collecting; left on, the collector re-scans the growing heap again and again and takes
+    most of the loading time of a large project. The previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def position(node: yaml.Node) -> tuple[int, int]:
@@ -87,10 +111,16 @@ def compose(text: str | bytes) -> list[yaml.Node]:
     in_mapping = False
     root: yaml.Node | None = None
     node: yaml.Node
+    count = 0  # values composed so far
     try:
         while True:
             event = parser.get_event()
             kind = type(event)
+            if kind is scalar_event or kind is sequence_start or kind is mapping_start:
+                count += 1
+                if count > MAX_NODES:
+                    message = f"the file holds more than {MAX_NODES:,} YAML values: split it into several files"
+                    raise _Refused(message, event.start_mark)
             if kind is scalar_event:
                 tag = event.tag
                 if tag is None or tag == "!":
@@ -98,7 +128,7 @@ def compose(text: str | bytes) -> list[yaml.Node]:
                     if event.implicit[0] and event.value[:1] in implicit:
                         is_key = in_mapping and len(children) % 2 == 0  # type: ignore[arg-type]
                         tag = _plain_tag(event.value, is_key)
-                node = scalar_node(tag, event.value, event.start_mark, event.end_mark, event.style)
+                node = scalar_node(tag, event.value, event.start_mark, None, event.style)
                 if event.anchor is not None:
                     anchors[event.anchor] = node
             elif kind is alias_event:
@@ -328,6 +358,13 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
 def parse_bytes(data: bytes, path: str) -> YamlDocument:
     """Parse the bytes of a UTF-8 YAML file (libyaml reads bytes fastest)."""
     document = YamlDocument(path, None, size_budget=len(data) + 10_000)
+    if len(data) > MAX_FILE_BYTES:
+        size = len(data) / (1024 * 1024)
+        message = (
+            f"the file is {size:.1f} MB; qms reads item files up to {MAX_FILE_BYTES // (1024 * 1024)} MB: split it"
+        )
+        document.findings.append(Finding("Q001", Severity.ERROR, message, Location(path, 1, 1)))
+        return document
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -343,7 +380,8 @@ def parse_bytes(data: bytes, path: str) -> YamlDocument:
         )
         return document
     try:
-        nodes = compose(data)
+        with collection_paused():
+            nodes = compose(data)
     except _Refused as refused:
         document.findings.append(Finding("Q001", Severity.ERROR, refused.message, _mark_location(refused.mark, path)))
         return document
