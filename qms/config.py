@@ -45,8 +45,7 @@ def project_schema() -> dict[str, Any]:
     from qms.rules import RULES  # rule codes are data of the rules package
 
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://qms.example.org/schemas/qms-project.schema.json",
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "qms project file (qms.yaml)",
         "type": "object",
         "required": ["device"],

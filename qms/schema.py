@@ -79,9 +79,7 @@ SAFETY_CLASSES = ("A", "B", "C")
 
 _TITLE = FieldSpec("title", FieldType.STRING, "Short name of the item.", required=True)
 _RATIONALE = FieldSpec("rationale", FieldType.TEXT, "Why the item exists or is worded as it is.")
-_DERIVED = FieldSpec(
-    "derived", FieldType.TEXT, "Rationale for a requirement that has no parent on purpose."
-)
+_DERIVED = FieldSpec("derived", FieldType.TEXT, "Rationale for a requirement that has no parent on purpose.")
 _CONTROL_TYPE = FieldSpec(
     "control_type",
     FieldType.CHOICE,
@@ -112,7 +110,9 @@ KINDS: dict[str, KindSpec] = {
                 _TITLE,
                 FieldSpec("text", FieldType.TEXT, "The need, in the user's terms.", required=True),
                 _RATIONALE,
-                FieldSpec("source", FieldType.STRING, "Where the need comes from (user research, standard, regulation)."),
+                FieldSpec(
+                    "source", FieldType.STRING, "Where the need comes from (user research, standard, regulation)."
+                ),
             ),
         ),
         KindSpec(
@@ -126,7 +126,14 @@ KINDS: dict[str, KindSpec] = {
                 _RATIONALE,
                 _DERIVED,
                 _CONTROL_TYPE,
-                FieldSpec("derives_from", FieldType.LINKS, "The user needs this requirement refines.", targets=("need",), label="derives from", reverse="refined by"),
+                FieldSpec(
+                    "derives_from",
+                    FieldType.LINKS,
+                    "The user needs this requirement refines.",
+                    targets=("need",),
+                    label="derives from",
+                    reverse="refined by",
+                ),
             ),
         ),
         KindSpec(
@@ -160,8 +167,17 @@ KINDS: dict[str, KindSpec] = {
                 _TITLE,
                 FieldSpec("description", FieldType.TEXT, "What the item does and how.", required=True),
                 _SAFETY_CLASS,
-                FieldSpec("interfaces", FieldType.TEXT, "Interfaces to other items and to external hardware and software."),
-                FieldSpec("parent", FieldType.LINKS, "The software item this one is part of.", targets=("software_item",), label="part of", reverse="contains"),
+                FieldSpec(
+                    "interfaces", FieldType.TEXT, "Interfaces to other items and to external hardware and software."
+                ),
+                FieldSpec(
+                    "parent",
+                    FieldType.LINKS,
+                    "The software item this one is part of.",
+                    targets=("software_item",),
+                    label="part of",
+                    reverse="contains",
+                ),
                 FieldSpec(
                     "implements",
                     FieldType.LINKS,
@@ -170,7 +186,15 @@ KINDS: dict[str, KindSpec] = {
                     label="implements",
                     reverse="implemented by",
                 ),
-                FieldSpec("uses", FieldType.LINKS, "The SOUP items this item uses.", targets=("soup",), label="uses", reverse="used by", upward=False),
+                FieldSpec(
+                    "uses",
+                    FieldType.LINKS,
+                    "The SOUP items this item uses.",
+                    targets=("soup",),
+                    label="uses",
+                    reverse="used by",
+                    upward=False,
+                ),
             ),
         ),
         KindSpec(
@@ -180,12 +204,28 @@ KINDS: dict[str, KindSpec] = {
             "Software of unknown provenance: third-party software the device includes (IEC 62304 8.1.2, 5.3.3, 7.1.3).",
             (
                 _TITLE,
-                FieldSpec("version", FieldType.STRING, "Unique designator: version, date or patch.", required=True, missing_rule="S301"),
-                FieldSpec("supplier", FieldType.STRING, "Manufacturer or maintainer.", required=True, missing_rule="S301"),
+                FieldSpec(
+                    "version",
+                    FieldType.STRING,
+                    "Unique designator: version, date or patch.",
+                    required=True,
+                    missing_rule="S301",
+                ),
+                FieldSpec(
+                    "supplier", FieldType.STRING, "Manufacturer or maintainer.", required=True, missing_rule="S301"
+                ),
                 FieldSpec("purpose", FieldType.TEXT, "Why the device uses it."),
                 FieldSpec("license", FieldType.STRING, "Licence (SPDX identifier)."),
-                FieldSpec("requirements", FieldType.TEXT, "Functional, performance and platform requirements it must meet (5.3.3, 5.3.4)."),
-                FieldSpec("known_anomalies", FieldType.ANOMALY_REVIEWS, "Published anomalies reviewed for this version, each with its evaluation (7.1.3)."),
+                FieldSpec(
+                    "requirements",
+                    FieldType.TEXT,
+                    "Functional, performance and platform requirements it must meet (5.3.3, 5.3.4).",
+                ),
+                FieldSpec(
+                    "known_anomalies",
+                    FieldType.ANOMALY_REVIEWS,
+                    "Published anomalies reviewed for this version, each with its evaluation (7.1.3).",
+                ),
                 FieldSpec("anomaly_list_url", FieldType.STRING, "Where the supplier publishes its anomaly list."),
             ),
         ),
@@ -198,12 +238,33 @@ KINDS: dict[str, KindSpec] = {
                 _TITLE,
                 FieldSpec("hazard", FieldType.TEXT, "The potential source of harm (or software cause).", required=True),
                 FieldSpec("sequence_of_events", FieldType.TEXT, "How the hazard leads to the hazardous situation."),
-                FieldSpec("hazardous_situation", FieldType.TEXT, "The circumstance in which people are exposed.", required=True),
+                FieldSpec(
+                    "hazardous_situation",
+                    FieldType.TEXT,
+                    "The circumstance in which people are exposed.",
+                    required=True,
+                ),
                 FieldSpec("harm", FieldType.TEXT, "The injury or damage that may result.", required=True),
-                FieldSpec("severity", FieldType.SEVERITY, "Severity of the harm (risk policy level).", required=True, missing_rule="R201"),
-                FieldSpec("probability", FieldType.PROBABILITY, "Probability of the harm before controls (risk policy level).", required=True, missing_rule="R201"),
+                FieldSpec(
+                    "severity",
+                    FieldType.SEVERITY,
+                    "Severity of the harm (risk policy level).",
+                    required=True,
+                    missing_rule="R201",
+                ),
+                FieldSpec(
+                    "probability",
+                    FieldType.PROBABILITY,
+                    "Probability of the harm before controls (risk policy level).",
+                    required=True,
+                    missing_rule="R201",
+                ),
                 FieldSpec("residual", FieldType.RESIDUAL, "Severity and probability after controls."),
-                FieldSpec("benefit_risk", FieldType.TEXT, "Benefit-risk justification for a residual risk that stays high (ISO 14971 7.4)."),
+                FieldSpec(
+                    "benefit_risk",
+                    FieldType.TEXT,
+                    "Benefit-risk justification for a residual risk that stays high (ISO 14971 7.4).",
+                ),
                 FieldSpec("category", FieldType.STRING, "Grouping for the risk register."),
                 FieldSpec(
                     "controls",
@@ -238,10 +299,16 @@ KINDS: dict[str, KindSpec] = {
                     required=True,
                     choices=("test", "inspection", "analysis", "demonstration"),
                 ),
-                FieldSpec("level", FieldType.CHOICE, "Test level.", choices=("unit", "integration", "system", "validation")),
+                FieldSpec(
+                    "level", FieldType.CHOICE, "Test level.", choices=("unit", "integration", "system", "validation")
+                ),
                 FieldSpec("steps", FieldType.TEXTS, "Procedure, one step per entry."),
                 FieldSpec("expected", FieldType.TEXT, "Expected outcome and pass criteria."),
-                FieldSpec("evidence", FieldType.STRINGS, "JUnit test ids whose results prove this test (file::name or classname.name)."),
+                FieldSpec(
+                    "evidence",
+                    FieldType.STRINGS,
+                    "JUnit test ids whose results prove this test (file::name or classname.name).",
+                ),
                 FieldSpec(
                     "verifies",
                     FieldType.LINKS,
@@ -250,7 +317,14 @@ KINDS: dict[str, KindSpec] = {
                     label="verifies",
                     reverse="verified by",
                 ),
-                FieldSpec("validates", FieldType.LINKS, "The user needs this test validates.", targets=("need",), label="validates", reverse="validated by"),
+                FieldSpec(
+                    "validates",
+                    FieldType.LINKS,
+                    "The user needs this test validates.",
+                    targets=("need",),
+                    label="validates",
+                    reverse="validated by",
+                ),
             ),
         ),
         KindSpec(
@@ -260,11 +334,28 @@ KINDS: dict[str, KindSpec] = {
             "A known software anomaly (problem report) and its evaluation (IEC 62304 5.8.2, 5.8.3, 9).",
             (
                 _TITLE,
-                FieldSpec("status", FieldType.CHOICE, "Whether the anomaly is still present.", required=True, choices=("open", "closed")),
-                FieldSpec("severity", FieldType.SEVERITY, "Severity of the harm it could contribute to (risk policy level).", required=True),
+                FieldSpec(
+                    "status",
+                    FieldType.CHOICE,
+                    "Whether the anomaly is still present.",
+                    required=True,
+                    choices=("open", "closed"),
+                ),
+                FieldSpec(
+                    "severity",
+                    FieldType.SEVERITY,
+                    "Severity of the harm it could contribute to (risk policy level).",
+                    required=True,
+                ),
                 FieldSpec("evaluation", FieldType.TEXT, "Why it does not cause an unacceptable risk (5.8.3)."),
                 FieldSpec("fixed_in", FieldType.STRING, "Version that fixes it."),
-                FieldSpec("affects", FieldType.LINKS, "Items the anomaly affects.", label="affects", reverse="affected by anomaly"),
+                FieldSpec(
+                    "affects",
+                    FieldType.LINKS,
+                    "Items the anomaly affects.",
+                    label="affects",
+                    reverse="affected by anomaly",
+                ),
             ),
         ),
     )
@@ -282,8 +373,12 @@ def link_spec(kind: str, field_name: str) -> FieldSpec | None:
 
 
 # --------------------------------------------------------------------------- JSON Schemas
+# Draft 7: the dialect every editor's YAML language server understands.
 
-_SCHEMA_BASE = "https://qms.example.org/schemas"
+JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
+#: the published schema files (``qms schema`` writes them; copies ship in ``qms/schemas/``)
+ITEMS_SCHEMA_FILE = "qms-items.schema.json"
+PROJECT_SCHEMA_FILE = "qms-project.schema.json"
 
 
 def _level_schema(what: str) -> dict[str, Any]:
@@ -318,26 +413,28 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
                 "properties": {"severity": _level_schema("severity"), "probability": _level_schema("probability")},
             }
         case FieldType.ANOMALY_REVIEWS:
+            text = {"type": "string", "minLength": 1}
             schema = {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "required": ["ref", "evaluation"],
                     "additionalProperties": False,
-                    "properties": {"ref": {"type": "string", "minLength": 1}, "evaluation": {"type": "string", "minLength": 1}},
+                    "properties": {"ref": text, "evaluation": text},
                 },
             }
     schema["description"] = spec.description
     return schema
 
 
-def _kind_schema(kind: KindSpec, *, standalone: bool) -> dict[str, Any]:
-    properties: dict[str, Any] = {"id": {"type": "string", "pattern": ID_PATTERN.pattern, "description": "Unique id."}}
-    properties["kind"] = {"const": kind.name}
+def _kind_schema(kind: KindSpec, *, in_list: bool) -> dict[str, Any]:
+    """One item of ``kind``: standalone it must name its kind; in a list of that kind it may."""
+    properties: dict[str, Any] = {
+        "id": {"type": "string", "pattern": ID_PATTERN.pattern, "description": "Unique id across the project."},
+        "kind": {"const": kind.name, "description": "The item's kind."},
+    }
     properties.update({spec.name: _field_schema(spec) for spec in kind.fields})
-    required = ["id", *(spec.name for spec in kind.fields if spec.required)]
-    if standalone:
-        required.append("kind")
+    required = ["id", *(() if in_list else ("kind",)), *(spec.name for spec in kind.fields if spec.required)]
     return {
         "type": "object",
         "description": kind.description,
@@ -348,42 +445,51 @@ def _kind_schema(kind: KindSpec, *, standalone: bool) -> dict[str, Any]:
     }
 
 
+def _listed_item(default_kind: str | None) -> dict[str, Any]:
+    """An entry of ``items``: an item that names its kind, or one of the file's default kind."""
+    any_kind = {"oneOf": [{"$ref": f"#/definitions/{name}"} for name in KINDS]}
+    if default_kind is None:
+        return any_kind
+    return {"if": {"required": ["kind"]}, "then": any_kind, "else": {"$ref": f"#/definitions/{default_kind}_in_list"}}
+
+
 def item_file_json_schema() -> dict[str, Any]:
     """The JSON Schema of an item file: one item, or ``kind`` + ``items``."""
     definitions: dict[str, Any] = {}
     for kind in KINDS.values():
-        definitions[kind.name] = _kind_schema(kind, standalone=True)
-        listed = _kind_schema(kind, standalone=False)
-        listed["properties"]["kind"] = {"const": kind.name}
-        definitions[f"{kind.name}_in_list"] = listed
-    list_variants = [
+        definitions[kind.name] = _kind_schema(kind, in_list=False)
+        definitions[f"{kind.name}_in_list"] = _kind_schema(kind, in_list=True)
+    by_default_kind = [
         {
-            "if": {"required": ["kind"], "properties": {"kind": {"const": kind.name}}},
-            "then": {"properties": {"items": {"items": {"$ref": f"#/$defs/{kind.name}_in_list"}}}},
+            "if": {"required": ["kind"], "properties": {"kind": {"const": name}}},
+            "then": {"properties": {"items": {"items": _listed_item(name)}}},
         }
-        for kind in KINDS.values()
+        for name in KINDS
     ]
+    without_default = {
+        "if": {"not": {"required": ["kind"]}},
+        "then": {"properties": {"items": {"items": _listed_item(None)}}},
+    }
+    list_file = {
+        "type": "object",
+        "description": "Several items under `items`; `kind` is the default kind of those that name none.",
+        "required": ["items"],
+        "properties": {
+            "kind": {"enum": list(KINDS), "description": "Default kind of the items below."},
+            "items": {"type": "array"},
+        },
+        "patternProperties": {"^x-": {}},
+        "additionalProperties": False,
+        "allOf": [*by_default_kind, without_default],
+    }
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{_SCHEMA_BASE}/qms-items.schema.json",
+        "$schema": JSON_SCHEMA_DIALECT,
         "title": "qms item file",
         "description": "One item (a mapping with id and kind), or a list of items under `items` with a default `kind`.",
-        "oneOf": [
-            {"$ref": f"#/$defs/{kind.name}"} for kind in KINDS.values()
-        ]
-        + [
-            {
-                "type": "object",
-                "required": ["items"],
-                "properties": {
-                    "kind": {"enum": list(KINDS)},
-                    "items": {"type": "array", "items": {"type": "object", "required": ["id"]}},
-                },
-                "additionalProperties": False,
-                "allOf": list_variants,
-            }
-        ],
-        "$defs": definitions,
+        "if": {"required": ["items"]},
+        "then": list_file,
+        "else": {"oneOf": [{"$ref": f"#/definitions/{name}"} for name in KINDS]},
+        "definitions": definitions,
     }
 
 
@@ -392,3 +498,8 @@ def project_json_schema() -> dict[str, Any]:
     from qms.config import project_schema  # the config module owns the project file's spec
 
     return project_schema()
+
+
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """Every published schema by file name: what ``qms schema`` writes and ``qms/schemas`` holds."""
+    return {ITEMS_SCHEMA_FILE: item_file_json_schema(), PROJECT_SCHEMA_FILE: project_json_schema()}

@@ -2,7 +2,7 @@
 
 ``qms.yaml`` is validated against :func:`qms.config.project_schema`, the same schema that is
 published for editors, so there is one definition. This module interprets the part of JSON Schema
-(draft 2020-12) those schemas use; a keyword it does not know raises, so the published schema
+(draft 7) that schema uses; a keyword it does not know raises, so the published schema
 cannot grow a rule that validation silently ignores. The tests check it against the
 ``jsonschema`` package on generated data. (It also keeps ``jsonschema``, a slow import, off the
 path of every ``qms check``.)
@@ -18,7 +18,9 @@ from typing import Any
 from qms.model import FieldPath
 
 #: keywords that only describe; they never make data invalid
-_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples"})
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "$defs", "definitions", "title", "description", "default", "examples"}
+)
 _SUPPORTED = frozenset(
     {
         "type", "enum", "const", "minLength", "pattern", "minimum", "minItems", "items", "required",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from qms import __version__
-from qms.cli import check, excel, init, matrix, review, show
+from qms.cli import check, excel, init, matrix, review, schema, show
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -14,5 +14,13 @@ def main() -> None:
     """Docs-as-code for medical device software: trace, check and render the technical file."""
 
 
-for command in (*check.commands, *init.commands, *show.commands, *review.commands, *matrix.commands, *excel.commands):
+for command in (
+    *check.commands,
+    *init.commands,
+    *show.commands,
+    *review.commands,
+    *matrix.commands,
+    *excel.commands,
+    *schema.commands,
+):
     main.add_command(command)

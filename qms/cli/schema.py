@@ -1,0 +1,41 @@
+"""``qms schema``: write the JSON Schemas of item files and ``qms.yaml`` for editors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from qms import atomic
+from qms.schema import published_schemas
+
+
+def schema_text(schema: dict[str, object]) -> str:
+    """A schema as the committed files hold it: indented JSON, keys in definition order."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write the schema files into (created if missing).",
+)
+def schema(output_dir: Path) -> None:
+    """Write qms-items.schema.json and qms-project.schema.json, for editors' YAML language servers.
+
+    Point your editor at them to get completion and errors as you type, e.g. in VS Code's
+    settings: "yaml.schemas": {"schemas/qms-items.schema.json": ["traceability/**/*.yaml"],
+    "schemas/qms-project.schema.json": "qms.yaml"}.
+    """
+    for name, content in published_schemas().items():
+        path = output_dir / name
+        atomic.write_text(path, schema_text(content))
+        click.echo(f"wrote {path}")
+
+
+commands = (schema,)
