@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,7 +102,7 @@ def format_junit(project: Project, findings: Sequence[Finding]) -> str:
                 message=f"{_plural(len(found), 'finding')}: {registered.summary}",
                 type=severity.value,
             )
-            failure.text = "\n".join(_finding_line(finding, False) for finding in found)
+            failure.text = _xml_safe("\n".join(_finding_line(finding, False) for finding in found))
             failures += 1
     suite.set("tests", str(len(RULES)))
     suite.set("failures", str(failures))
@@ -113,6 +114,14 @@ def format_junit(project: Project, findings: Sequence[Finding]) -> str:
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+#: characters XML 1.0 does not allow, even escaped (YAML lets a quoted string hold them)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _sarif_rule(registered: Rule) -> dict[str, object]:

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from qms import atomic
-from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option
 from qms.checking import check_project
+from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option
 from qms.model import Severity
-from qms.reporting import FORMATS, FORMATTERS, format_text
+from qms.reporting import FORMATS, FORMATTERS, Summary, format_text
 from qms.rules import RULES, ordered_rules
 
 
@@ -25,10 +25,19 @@ def _list_rules() -> str:
 
 @click.command()
 @project_option
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE instead of standard output.")
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of standard output.",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option("--list-rules", is_flag=True, help="List every rule with its code, default severity and summary, then exit.")
+@click.option(
+    "--list-rules", is_flag=True, help="List every rule with its code, default severity and summary, then exit."
+)
 @click.option(
     "--results",
     "results",
@@ -59,9 +68,11 @@ def check(
     else:
         report = FORMATTERS[output_format](project, findings)
     if output is not None:
-        atomic.write_text(output, report)
-        if output_format != "text":
-            click.echo(format_text(project, findings).splitlines()[-1])
+        try:
+            atomic.write_text(output, report)
+        except OSError as error:
+            fail(f"cannot write the report to {output}: {error.strerror or error}")
+        click.echo(Summary.of(project, findings).line())
     else:
         click.echo(report, nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
