@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from qms.evidence import Evidence, load_evidence
 from qms.model import Item, Project
 from qms.schema import KINDS
 
@@ -181,3 +182,21 @@ def with_verdicts(matrix: Matrix, verdict: Callable[[str], str | None]) -> Matri
         return verdict(test.id) if test is not None else None
 
     return replace(matrix, verdicts=tuple(outcome(row) for row in matrix.rows))
+
+
+def test_outcomes(evidence: Evidence) -> Callable[[str], str] | None:
+    """Each test's verification outcome (passed, failed, error, skipped, not run) from the result
+    files read; None when there are none, so that no outcome is shown as if it were known."""
+    if not evidence.files:
+        return None
+    return lambda test_id: evidence.verdict(test_id).outcome.value
+
+
+def verified(project: Project, matrices: Sequence[Matrix], evidence: Evidence | None = None) -> tuple[Matrix, ...]:
+    """The matrices with each row's verification outcome, where the project has results."""
+    if evidence is None:
+        evidence, _ = load_evidence(project)  # unreadable result files are qms check's to report
+    outcome = test_outcomes(evidence)
+    if outcome is None:
+        return tuple(matrices)
+    return tuple(with_verdicts(matrix, outcome) for matrix in matrices)

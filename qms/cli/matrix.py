@@ -9,7 +9,7 @@ import click
 from qms import atomic
 from qms.cli.common import fail, load, project_option
 from qms.excel.export import matrix_workbook_bytes
-from qms.matrix import DESIGN_CHAIN, Matrix, default_matrices, merge_matrices, parse_chain, trace_matrix
+from qms.matrix import DESIGN_CHAIN, Matrix, default_matrices, merge_matrices, parse_chain, trace_matrix, verified
 from qms.matrix_formats import matrix_csv, matrix_json, matrix_markdown
 from qms.model import Project
 
@@ -55,7 +55,7 @@ def render(matrices: tuple[Matrix, ...], output_format: str) -> str:
 def matrix(project_dir: Path | None, output_format: str, output: Path | None, chain: str | None) -> None:
     """Print the traceability matrix: one row per path along the chain, a gap as an empty cell."""
     project = load(project_dir)
-    matrices = _matrices(project, chain)
+    matrices = verified(project, _matrices(project, chain))
     if output_format == "xlsx":
         if output is None:
             fail("--format xlsx writes a workbook: give the file with -o FILE")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import io
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from copy import copy
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from qms import __version__, atomic
+from qms.evidence import Evidence, load_evidence
 from qms.excel.layout import (
     DESIGN_TRACE,
     RISK_TRACE,
@@ -46,7 +47,7 @@ from qms.excel.layout import (
     risk_register_layout,
 )
 from qms.gitinfo import DocumentControl, document_control
-from qms.matrix import Matrix, default_matrices, with_verdicts
+from qms.matrix import Matrix, default_matrices, verified
 from qms.model import Item, Project
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, FieldType
@@ -274,7 +275,7 @@ def write_matrix(sheet: _SheetWriter, matrix: Matrix, rows: dict[str, tuple[str,
     sheet.finish(len(headers), len(matrix.rows))
 
 
-def _summary(sheet: _SheetWriter, project: Project, committed: str) -> None:
+def _summary(sheet: _SheetWriter, project: Project, committed: str, evidence: Evidence) -> None:
     config = project.config
     device = config.device
     policy = config.risk_policy
@@ -286,6 +287,7 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str) -> None:
         ("Software safety class (IEC 62304)", device.software_safety_class),
         ("Source", committed),
         ("Written by", f"qms {__version__}"),
+        ("Verification", _verification(project, evidence)),
     ]
     row = 3
     for label, value in facts:
@@ -329,6 +331,17 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str) -> None:
     sheet.width(2, 48)
     for column in range(3, 3 + len(policy.probability)):
         sheet.width(column, 16)
+
+
+def _verification(project: Project, evidence: Evidence) -> str:
+    if not evidence.files:
+        globs = project.config.evidence
+        return f"no result files match {', '.join(globs)}" if globs else "no test results (set `evidence:` in qms.yaml)"
+    summary = evidence.summary(project)
+    return (
+        f"{summary.verified} of {summary.requirement_count} requirements verified ({summary.percentage:.0f} %), "
+        f"from {len(summary.files)} result file{'s' if len(summary.files) != 1 else ''}"
+    )
 
 
 def _risk_counts(sheet: _SheetWriter, project: Project, row: int) -> int:
@@ -388,7 +401,7 @@ def _sheet_title(title: str) -> str:
     return INVALID_TITLE_REGEX.sub("_", title)[:31]
 
 
-def workbook_bytes(project: Project, verdict: Callable[[str], str | None] | None = None) -> bytes:
+def workbook_bytes(project: Project) -> bytes:
     """The whole workbook: summary, a sheet per kind, the risk register, the matrices."""
     workbook = Workbook()
     styles = _Styles(workbook)
@@ -402,18 +415,14 @@ def workbook_bytes(project: Project, verdict: Callable[[str], str | None] | None
         if kind == "hazard":
             register = risk_register_layout()
             sheets.write(workbook.create_sheet(register.title), register, project.of_kind("hazard"))
-    for title, matrix in zip((DESIGN_TRACE, RISK_TRACE), _matrices(project, verdict), strict=True):
+    evidence, _ = load_evidence(project)  # unreadable result files are qms check's to report
+    for title, matrix in zip(
+        (DESIGN_TRACE, RISK_TRACE), verified(project, default_matrices(project), evidence), strict=True
+    ):
         write_matrix(_SheetWriter(workbook.create_sheet(title), styles), matrix, sheets.rows)
     control = document_control(project.root)
-    _summary(_SheetWriter(summary, styles), project, control.summary)
+    _summary(_SheetWriter(summary, styles), project, control.summary, evidence)
     return reproducible_bytes(workbook, export_date(control), f"{project.config.device.name} design and risk records")
-
-
-def _matrices(project: Project, verdict: Callable[[str], str | None] | None) -> tuple[Matrix, Matrix]:
-    design, risk = default_matrices(project)
-    if verdict is None:
-        return design, risk
-    return with_verdicts(design, verdict), with_verdicts(risk, verdict)
 
 
 def matrix_workbook_bytes(project: Project, matrices: Sequence[Matrix]) -> bytes:

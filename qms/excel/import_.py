@@ -379,7 +379,8 @@ class _Plan:
 
     @staticmethod
     def _row(sheet: Sheet, number: int, cells: dict[int, Cell], columns: dict[int, Column]) -> _Row:
-        by_column = {columns[index]: (index, cell) for index, cell in cells.items() if index in columns}
+        # every column takes part, an empty cell too: emptying a cell empties the field
+        by_column = {column: (index, cells.get(index, _EMPTY)) for index, column in columns.items()}
         row = _Row(number, "", None, by_column)
         for column, (_, cell) in by_column.items():
             if column.role is Role.ID:
@@ -680,6 +681,7 @@ class _Plan:
 
 
 _REFUSED = object()
+_EMPTY = Cell("")
 
 
 def _words(kind: str) -> str:

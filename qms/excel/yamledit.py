@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -171,10 +172,37 @@ def _levels_as_numbers(items: Sequence[yaml.Node]) -> bool:
 
 
 def _blank_between(lines: list[str], items: list[_ItemLayout]) -> bool:
+    """Whether the file sets its items apart with blank lines (the usual style when it cannot tell)."""
     if len(items) < 2:
         return True
-    gaps = [not lines[item.first - 1].strip() for item in items[1:] if item.first > 0]
+    gaps = [
+        any(not line.strip() for line in lines[before.last + 1 : after.first])
+        for before, after in pairwise(items)
+    ]
     return sum(gaps) * 2 >= len(gaps)
+
+
+def field_order(items: Sequence[_ItemLayout], kind: str | None) -> list[str]:
+    """The order the file writes the fields of ``kind`` in, completed with the schema's order.
+
+    Keys are merged across the file's items of that kind (a key first seen in a later item goes
+    after the key it follows there); fields the file never writes take their schema place.
+    """
+    order = ["id", "kind"]
+    for item in items:
+        if item.kind != kind:
+            continue
+        previous = "kind"
+        for key in item.keys:
+            if key.name not in order:
+                order.insert(order.index(previous) + 1, key.name)
+            previous = key.name
+    schema = list(KINDS[kind].field_names) if kind in KINDS else []
+    for index, name in enumerate(schema):
+        if name not in order:
+            before = [known for known in schema[:index] if known in order]
+            order.insert(order.index(before[-1]) + 1 if before else len(order), name)
+    return order
 
 
 def _mapping_indent(node: yaml.Node) -> int | None:
@@ -378,46 +406,68 @@ def carry_over(original: str, baseline: str, edited: str) -> str:
     """Apply the line changes from ``baseline`` to ``edited`` onto ``original``.
 
     ``baseline`` is ruamel's re-dump of ``original`` without edits; where it equals the original
-    (the usual case) the result is ``edited``. Elsewhere only the changed lines (widened until
-    they meet lines the original and the baseline share) are taken from ``edited``.
+    (the usual case) the result is ``edited``. Elsewhere each changed run of lines replaces the
+    original lines it corresponds to; where the correspondence is unclear (ruamel laid the lines
+    out differently), the run is widened to lines that the original and the baseline share.
     """
     if baseline == original:
         return edited
-    source, base, new = (
-        original.splitlines(keepends=True),
-        baseline.splitlines(keepends=True),
-        edited.splitlines(keepends=True),
-    )
-    shared: dict[int, int] = {}
-    for tag, first_source, _, first_base, last_base in difflib.SequenceMatcher(
-        None, source, base, autojunk=False
-    ).get_opcodes():
+    source = original.splitlines(keepends=True)
+    base = baseline.splitlines(keepends=True)
+    new = edited.splitlines(keepends=True)
+    shared: dict[int, int] = {}  # baseline line -> the same line in the original
+    matcher = difflib.SequenceMatcher(None, source, base, autojunk=False)
+    for tag, first_source, _, first_base, last_base in matcher.get_opcodes():
         if tag == "equal":
             for offset in range(last_base - first_base):
                 shared[first_base + offset] = first_source + offset
-    hunks: list[list[int]] = []
+    result: list[str] = []
+    position = 0
+    for first, stop, replacement in _hunks(base, new, shared, len(source)):
+        result += source[position:first] + replacement
+        position = stop
+    return "".join(result + source[position:])
+
+
+def _hunks(
+    base: list[str], new: list[str], shared: dict[int, int], length: int
+) -> list[tuple[int, int, list[str]]]:
+    """(first original line, line after the last, new lines) for each change from ``base`` to ``new``."""
+    hunks: list[tuple[int, int, list[str]]] = []
     for tag, first_base, last_base, first_new, last_new in difflib.SequenceMatcher(
         None, base, new, autojunk=False
     ).get_opcodes():
         if tag == "equal":
             continue
-        while first_base > 0 and first_base - 1 not in shared:
-            first_base, first_new = first_base - 1, first_new - 1
-        while last_base < len(base) and last_base not in shared:
-            last_base, last_new = last_base + 1, last_new + 1
-        if hunks and first_base <= hunks[-1][1]:
-            hunks[-1][1], hunks[-1][3] = max(hunks[-1][1], last_base), max(hunks[-1][3], last_new)
+        span = _direct_span(first_base, last_base, shared)
+        if span is None:
+            while first_base > 0 and first_base - 1 not in shared:
+                first_base, first_new = first_base - 1, first_new - 1
+            while last_base < len(base) and last_base not in shared:
+                last_base, last_new = last_base + 1, last_new + 1
+            start = shared[first_base - 1] + 1 if first_base > 0 else 0
+            span = (start, shared[last_base] if last_base < len(base) else length)
+        if hunks and span[0] < hunks[-1][1]:  # widened into the previous change: one change
+            previous = hunks.pop()
+            span = (previous[0], max(previous[1], span[1]))
+            hunks.append((span[0], span[1], previous[2] + new[first_new:last_new]))
         else:
-            hunks.append([first_base, last_base, first_new, last_new])
-    result: list[str] = []
-    position = 0
-    for first_base, last_base, first_new, last_new in hunks:
-        start = shared[first_base - 1] + 1 if first_base > 0 else 0
-        stop = shared[last_base] if last_base < len(base) else len(source)
-        result += source[position:start] + new[first_new:last_new]
-        position = stop
-    result += source[position:]
-    return "".join(result)
+            hunks.append((span[0], span[1], new[first_new:last_new]))
+    return hunks
+
+
+def _direct_span(first: int, last: int, shared: dict[int, int]) -> tuple[int, int] | None:
+    """The original lines that baseline lines first..last-1 are, when that is clear."""
+    if first < last:
+        start = shared.get(first)
+        if start is None or any(shared.get(first + offset) != start + offset for offset in range(last - first)):
+            return None
+        return start, start + last - first
+    if first - 1 in shared:
+        return shared[first - 1] + 1, shared[first - 1] + 1
+    if first in shared:
+        return shared[first], shared[first]
+    return None
 
 
 # --------------------------------------------------------------------------- the editor
@@ -559,7 +609,7 @@ class ItemFileEditor:
         self, item: _ItemLayout, changes: list[tuple[str, Any]], converter: _Converter, rt: YAML
     ) -> list[tuple[int, int, list[str], int]]:
         edits: list[tuple[int, int, list[str], int]] = []
-        order = list(KINDS[item.kind].field_names) if item.kind in KINDS else []
+        order = self._order(item.kind)
         inserts: dict[int, CommentedMap] = {}
         for name, value in changes:
             key = item.key(name)
@@ -576,12 +626,15 @@ class ItemFileEditor:
             edits.append((anchor + 1, anchor + 1, _indented(_dump(rt, ordered), item.column), _NEW_FIELD))
         return edits
 
+    def _order(self, kind: str | None) -> list[str]:
+        return field_order(self._layout.items, kind)
+
     @staticmethod
     def _anchor(item: _ItemLayout, name: str, order: list[str]) -> int:
-        """The last line of the field a new field goes after: the nearest one before it in schema order."""
+        """The last line of the field a new field goes after: the nearest one before it in the file's order."""
         if name in order:
             before = order[: order.index(name)]
-            present = [key for key in item.keys if key.name in before or key.name in ("id", "kind")]
+            present = [key for key in item.keys if key.name in before]
             if present:
                 return max(key.last for key in present)
         return item.last
@@ -647,8 +700,9 @@ class ItemFileEditor:
         mapping["id"] = yaml_string(new.item_id)
         if new.kind != layout.default_kind:
             mapping["kind"] = new.kind
-        for name, value in new.fields.items():
-            mapping[name] = converter.value(_spec(new.kind, name), value, None)
+        order = self._order(new.kind)
+        for name in sorted(new.fields, key=lambda name: order.index(name) if name in order else len(order)):
+            mapping[name] = converter.value(_spec(new.kind, name), new.fields[name], None)
         rendered = _dump(rt, CommentedSeq([mapping])).rstrip("\n").split("\n")
         shift = layout.dash_column - _indent(rendered[0])
         if shift >= 0:

@@ -1,0 +1,397 @@
+"""``qms import xlsx``: what it refuses (with sheet, row and column, writing nothing), what it notes,
+and how it treats workbooks re-arranged by hand or re-saved by another tool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fixtures.excel.workbooks import (
+    add_row,
+    column,
+    delete_row,
+    fixture_project,
+    qms_in,
+    row,
+    set_value,
+    snapshot,
+)
+from openpyxl import Workbook, load_workbook
+
+Edit = Callable[[Workbook], None]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return fixture_project(tmp_path)
+
+
+def exported(root: Path) -> Path:
+    workbook = root.parent / "records.xlsx"
+    result = qms_in(root, "export", "xlsx", str(workbook))
+    assert result.exit_code == 0, result.output
+    return workbook
+
+
+def edited(root: Path, *edits: Edit) -> Path:
+    """The project's workbook with ``edits`` made, saved under a new name."""
+    book = load_workbook(exported(root))
+    for edit in edits:
+        edit(book)
+    path = root.parent / "edited.xlsx"
+    book.save(path)
+    return path
+
+
+def refused(root: Path, workbook: Path, *options: str) -> list[str]:
+    """Import, expecting refusal: the error lines (workbook prefix removed); nothing was written."""
+    before = snapshot(root)
+    result = qms_in(root, "import", "xlsx", str(workbook), *options)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert snapshot(root) == before
+    prefix = f"{workbook}: "
+    return [line.removeprefix(prefix) for line in result.stderr.splitlines()]
+
+
+def imported(root: Path, workbook: Path, *options: str) -> list[str]:
+    result = qms_in(root, "import", "xlsx", str(workbook), *options)
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()
+
+
+# --------------------------------------------------------------------------- refused cells
+
+
+def test_cells_that_cannot_be_taken_are_all_refused_and_nothing_is_written(project: Path) -> None:
+    workbook = edited(
+        project,
+        lambda book: set_value(book["Hazards"], "HAZ-1", "controls", "SWR-1, SWR-99"),
+        lambda book: set_value(book["Hazards"], "HAZ-2", "severity", "Severe"),
+        lambda book: set_value(book["Tests"], "TST-1", "id", "TST-10"),
+        lambda book: set_value(book["Software requirements"], "SWR-2", "title", "A better title"),
+    )
+
+    assert refused(project, workbook) == [
+        "sheet 'Hazards', row 3, column G (severity): 'Severe' is not a severity level of the risk policy; "
+        "levels: 1 Negligible, 2 Minor, 3 Serious, 4 Critical, 5 Catastrophic",
+        "sheet 'Tests', row 2, column A (id): the id was changed from TST-1 to TST-10: links point at ids, so an "
+        "item is renamed in its YAML file (with every link to it), not here; undo the change, or add a new row",
+        "sheet 'Hazards', row 2, column M (controls): SWR-99 is not an item of the project: link to an existing "
+        "id, or add its row",
+        "qms: nothing was written: 3 cells refused",
+    ]
+
+
+def test_a_link_to_an_item_of_the_wrong_kind_is_refused(project: Path) -> None:
+    workbook = edited(project, lambda book: set_value(book["Risk register"], "HAZ-1", "Risk controls", "SWR-1, TST-1"))
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'Risk register', row 2, column K (Risk controls): TST-1 is a test; "
+        "controls links to system_requirement, software_requirement"
+    )
+
+
+def test_the_same_field_edited_differently_on_two_sheets_is_refused(project: Path) -> None:
+    workbook = edited(
+        project,
+        lambda book: set_value(book["Hazards"], "HAZ-1", "severity", "Minor"),
+        lambda book: set_value(book["Risk register"], "HAZ-1", "Initial severity", "Serious"),
+    )
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'Risk register', row 2, column H (Initial severity): HAZ-1 severity is also changed, differently, "
+        "at sheet 'Hazards', row 2, column G (severity): keep one edit"
+    )
+
+
+def test_the_same_edit_on_both_sheets_is_one_edit(project: Path) -> None:
+    workbook = edited(
+        project,
+        lambda book: set_value(book["Hazards"], "HAZ-1", "severity", "Serious"),
+        lambda book: set_value(book["Risk register"], "HAZ-1", "Initial severity", "3"),
+    )
+
+    assert imported(project, workbook) == ["changed HAZ-1 (items/hazards.yaml): severity", "wrote 1 file"]
+    assert "    severity: Serious\n    probability: Occasional\n" in (project / "items/hazards.yaml").read_text()
+
+
+def test_required_fields_cannot_be_emptied(project: Path) -> None:
+    workbook = edited(project, lambda book: set_value(book["User needs"], "NEED-1", "title", None))
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'User needs', row 2, column B (title): title is required for a need: it cannot be emptied"
+    )
+
+
+def test_a_new_row_needs_an_id_and_the_required_fields(project: Path) -> None:
+    def add(book: Workbook) -> None:
+        add_row(book["Hazards"], {"title": "No id yet", "hazard": "h"})
+        add_row(book["Hazards"], {"id": "HAZ-9", "title": "Half a hazard"})
+
+    assert refused(project, edited(project, add))[:2] == [
+        "sheet 'Hazards', row 4, column A (id): the row has no id: give the new hazard one, e.g. HAZ-3",
+        "sheet 'Hazards', row 5, column A (id): the new hazard HAZ-9 needs hazard, hazardous_situation, harm",
+    ]
+
+
+def test_a_residual_risk_needs_both_levels(project: Path) -> None:
+    workbook = edited(project, lambda book: set_value(book["Hazards"], "HAZ-1", "residual.probability", None))
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'Hazards', row 2, column J (residual.probability): a residual risk needs both severity and "
+        "probability: give the residual probability too, or empty both"
+    )
+
+
+def test_rows_with_the_same_id_are_refused(project: Path) -> None:
+    again = {"id": "NEED-2", "title": "Again", "text": "t"}
+    workbook = edited(project, lambda book: add_row(book["User needs"], again))
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'User needs', row 4, column A (id): NEED-2 is on row 3 already: ids must be unique"
+    )
+
+
+def test_an_item_put_on_the_sheet_of_another_kind_is_refused(project: Path) -> None:
+    workbook = edited(project, lambda book: add_row(book["Tests"], {"id": "SWR-1", "title": "Moved", "method": "test"}))
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'Tests', row 5, column A (id): SWR-1 is a software requirement (items/requirements.yaml), "
+        "not a test: it belongs on sheet 'Software requirements'"
+    )
+
+
+def test_deleting_an_item_that_is_still_linked_is_refused(project: Path) -> None:
+    workbook = edited(project, lambda book: delete_row(book["Software requirements"], "SWR-1"))
+
+    assert refused(project, workbook, "--delete-missing")[0] == (
+        "sheet 'Software requirements': SWR-1 would be deleted but is still linked from SI-1 (implements), "
+        "HAZ-1 (controls), TST-1 (verifies): remove those links too, or keep its row"
+    )
+
+
+def test_a_new_row_may_not_name_a_file_outside_the_sources(project: Path) -> None:
+    outside = {"id": "NEED-3", "title": "t", "text": "x", "file": "../elsewhere.yaml"}
+    workbook = edited(project, lambda book: add_row(book["User needs"], outside))
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'User needs', row 4, column F (file): '../elsewhere.yaml' is not a YAML file inside the project: "
+        "name one like traceability/tests.yaml"
+    )
+
+
+# --------------------------------------------------------------------------- edits since the export
+
+
+def test_a_yaml_edit_made_after_the_export_is_not_reverted_by_an_untouched_cell(project: Path) -> None:
+    workbook = exported(project)
+    hazards = project / "items/hazards.yaml"
+    hazards.write_text(hazards.read_text().replace("harm: Severe hypoglycaemia.", "harm: Seizure."))
+    book = load_workbook(workbook)
+    set_value(book["Hazards"], "HAZ-1", "category", "Sensor data")
+    book.save(workbook)
+
+    assert imported(project, workbook) == ["changed HAZ-1 (items/hazards.yaml): category", "wrote 1 file"]
+    text = hazards.read_text()
+    assert "    harm: Seizure.\n" in text
+    assert "    category: Sensor data\n" in text
+
+
+def test_a_cell_edited_both_in_yaml_and_in_the_workbook_is_refused(project: Path) -> None:
+    workbook = exported(project)
+    hazards = project / "items/hazards.yaml"
+    hazards.write_text(hazards.read_text().replace("harm: Severe hypoglycaemia.", "harm: Seizure."))
+    book = load_workbook(workbook)
+    set_value(book["Hazards"], "HAZ-1", "harm", "Death.")
+    book.save(workbook)
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'Hazards', row 2, column F (harm): HAZ-1 harm was changed in items/hazards.yaml after the export "
+        "and in the workbook too: export again and redo the edit"
+    )
+
+
+# --------------------------------------------------------------------------- new rows
+
+
+def test_a_new_row_goes_after_the_row_above_in_its_file_with_the_kind_it_needs(project: Path) -> None:
+    def insert(book: Workbook) -> None:
+        sheet = book["Software requirements"]
+        sheet.insert_rows(row(sheet, "SWR-1") + 1)
+        number = row(sheet, "SWR-1") + 1
+        for header, text in {"id": "SWR-4", "title": "Yes", "text": "on\noff", "derives_from": "SYS-2"}.items():
+            sheet.cell(number, column(sheet, header)).value = text
+
+    assert imported(project, edited(project, insert)) == ["added SWR-4 (items/requirements.yaml)", "wrote 1 file"]
+    assert (
+        (project / "items/requirements.yaml")
+        .read_text()
+        .endswith("""\
+    derives_from: [SYS-2]
+    control_type: protective_measure
+
+  - id: SWR-4
+    kind: software_requirement
+    title: 'Yes'
+    text: |
+      on
+      off
+    derives_from: [SYS-2]
+""")
+    )
+
+
+def test_a_new_row_naming_a_new_file_creates_it(project: Path) -> None:
+    workbook = edited(
+        project,
+        lambda book: add_row(
+            book["Tests"],
+            {"id": "TST-3", "title": "Alarm", "method": "inspection", "verifies": "SYS-1", "file": "items/alarms.yaml"},
+        ),
+    )
+
+    assert imported(project, workbook) == ["added TST-3 (items/alarms.yaml)", "wrote 1 file"]
+    assert (
+        (project / "items/alarms.yaml").read_text()
+        == """\
+kind: test
+items:
+  - id: TST-3
+    title: Alarm
+    method: inspection
+    verifies: [SYS-1]
+"""
+    )
+    assert qms_in(project, "check").stdout.splitlines()[-1] == "16 items in 8 files: no findings"
+
+
+def test_new_levels_are_written_as_the_file_writes_them_whatever_was_typed(project: Path) -> None:
+    workbook = edited(
+        project,
+        lambda book: add_row(
+            book["Risk register"],
+            {
+                "ID": "HAZ-3",
+                "Title": "Occlusion",
+                "Hazard": "Blocked set.",
+                "Hazardous situation": "No insulin.",
+                "Harm": "DKA.",
+                "Initial severity": 4,
+                "Initial probability": "remote",
+            },
+        ),
+    )
+
+    imported(project, workbook)
+
+    assert (
+        (project / "items/hazards.yaml")
+        .read_text()
+        .endswith("""\
+
+  - id: HAZ-3
+    title: Occlusion
+    hazard: Blocked set.
+    hazardous_situation: No insulin.
+    harm: DKA.
+    severity: Critical
+    probability: Remote
+""")
+    )
+
+
+# --------------------------------------------------------------------------- foreign workbooks
+
+
+def test_a_workbook_rearranged_by_hand_still_imports(project: Path) -> None:
+    """Columns moved and renamed, a header row pushed down, extra sheets and columns, the hidden
+    column dropped: the edits still come back, and what is ignored is said."""
+    source = load_workbook(exported(project))
+    book = Workbook()
+    notes = book.active
+    notes.title = "My notes"
+    notes["A1"] = "anything"
+    sheet = book.create_sheet("Hazards")
+    sheet.append(["Hazard register, reviewed 2025-03-01"])
+    sheet.append(["Reviewer comment", "ID", "Initial Severity", "Risk Controls", "Title", "Derives from"])
+    original = source["Hazards"]
+    for item_id in ("HAZ-2", "HAZ-1"):
+        sheet.append(
+            [
+                "ok",
+                item_id,
+                original.cell(row(original, item_id), column(original, "severity")).value,
+                original.cell(row(original, item_id), column(original, "controls")).value,
+                original.cell(row(original, item_id), column(original, "title")).value,
+                None,
+            ]
+        )
+    sheet["D4"] = "SWR-1, SYS-2"  # HAZ-1's controls, in its new place
+    workbook = project.parent / "foreign.xlsx"
+    book.save(workbook)
+
+    assert imported(project, workbook) == [
+        "changed HAZ-1 (items/hazards.yaml): controls",
+        "note: sheet 'My notes' holds no qms items: ignored",
+        "note: sheet 'Hazards', column A 'Reviewer comment' is not a field of a hazard: ignored",
+        "note: sheet 'Hazards', column F 'Derives from' is not a field of a hazard: ignored",
+        "wrote 1 file",
+    ]
+    assert "    controls: [SWR-1, SYS-2]\n" in (project / "items/hazards.yaml").read_text()
+
+
+def test_a_workbook_resaved_by_another_tool_round_trips(project: Path) -> None:
+    """Another tool's re-save (openpyxl's here) with a sheet and a column added: no edit, no change."""
+    book = load_workbook(exported(project))
+    book.create_sheet("Extra")["A1"] = "=1+1"
+    book["Tests"].cell(1, 20).value = "Comments"
+    resaved = project.parent / "resaved.xlsx"
+    book.save(resaved)
+    before = snapshot(project)
+
+    assert imported(project, resaved) == [
+        "note: sheet 'Tests', column T 'Comments' is not a field of a test: ignored",
+        "note: sheet 'Extra' holds no qms items: ignored",
+        "no changes: the YAML files already say what the workbook says",
+    ]
+    assert snapshot(project) == before
+
+
+def test_an_extension_column_added_in_the_workbook_becomes_a_field(project: Path) -> None:
+    def add_column(book: Workbook) -> None:
+        sheet = book["User needs"]
+        sheet.cell(1, 9).value = "x-reviewer"
+        sheet.cell(row(sheet, "NEED-2"), 9).value = "Dr. Example"
+
+    assert imported(project, edited(project, add_column)) == [
+        "changed NEED-2 (items/needs.yaml): x-reviewer",
+        "wrote 1 file",
+    ]
+    assert (
+        (project / "items/needs.yaml")
+        .read_text()
+        .endswith("""\
+  - id: NEED-2
+    title: "Never cause a dangerous low"
+    text: I need the system to give less insulin when unsure.
+    x-reviewer: Dr. Example
+""")
+    )
+
+
+def test_a_file_that_is_not_a_workbook_is_a_usage_error(project: Path) -> None:
+    bogus = project.parent / "bogus.xlsx"
+    bogus.write_text("not a zip")
+
+    result = qms_in(project, "import", "xlsx", str(bogus))
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"qms: error: {bogus} cannot be read as an Excel workbook (.xlsx): ")
+
+
+def test_a_missing_workbook_is_a_usage_error(project: Path) -> None:
+    result = qms_in(project, "import", "xlsx", "nowhere.xlsx")
+
+    assert (result.exit_code, result.stderr) == (2, "qms: error: nowhere.xlsx does not exist\n")

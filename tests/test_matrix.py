@@ -1,0 +1,204 @@
+"""``qms matrix``: the traceability matrix along a chain of kinds, as Markdown, CSV, JSON and xlsx."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from fixtures.excel.workbooks import fixture_project, qms_in
+from openpyxl import load_workbook
+
+from qms.matrix import design_matrix, merge_matrices, parse_chain, risk_matrix, trace_matrix
+from qms.matrix_formats import matrix_csv, matrix_document, neutralize_formula
+from qms.project import load_project
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fixture_project(tmp_path_factory.mktemp("matrix"))
+
+
+def ids(rows: object) -> list[list[str]]:
+    return [[item.id if item else "" for item in row] for row in rows]  # type: ignore[attr-defined]
+
+
+def test_design_matrix_has_a_row_per_path_and_shows_tests_that_validate_needs(project: Path) -> None:
+    matrix = design_matrix(load_project(project))
+
+    assert ids(matrix.rows) == [
+        ["NEED-1", "SYS-1", "SWR-2", "SI-1", "TST-2"],
+        ["NEED-1", "SYS-1", "SWR-3", "SI-1", "TST-2"],
+        ["NEED-2", "SYS-2", "SWR-1", "SI-1", "TST-1"],
+        ["NEED-2", "SYS-2", "SWR-3", "SI-1", "TST-2"],
+        ["NEED-1", "", "", "", "VAL-1"],
+        ["NEED-2", "", "", "", "VAL-1"],
+    ]
+
+
+def test_risk_matrix_goes_from_hazards_through_controls_to_tests(project: Path) -> None:
+    assert ids(risk_matrix(load_project(project)).rows) == [["HAZ-1", "SWR-1", "TST-1"], ["HAZ-2", "SWR-3", "TST-2"]]
+
+
+def test_a_chain_of_any_kinds_shows_gaps_as_empty_cells(project: Path) -> None:
+    direct = trace_matrix(load_project(project), parse_chain("software_requirement,software_item"))
+    assert ids(direct.rows) == [["SWR-1", "SI-1"], ["SWR-2", "SI-1"], ["SWR-3", "SI-1"]]
+    skipping = trace_matrix(load_project(project), parse_chain("system_requirement,software_item"))
+    assert ids(skipping.rows) == [["SYS-1", ""], ["SYS-2", ""], ["", "SI-1"]]  # no direct link: a gap
+    gaps = trace_matrix(load_project(project), parse_chain("soup,anomaly,need"))
+    assert ids(gaps.rows) == [["SOUP-1", "", ""], ["", "ANOM-7", ""], ["", "", "NEED-1"], ["", "", "NEED-2"]]
+
+
+@pytest.mark.parametrize(
+    ("chain", "message"),
+    [
+        (
+            "need,requirement",
+            "unknown kind requirement; kinds: need, system_requirement, software_requirement, "
+            "software_item, soup, hazard, test, anomaly",
+        ),
+        ("need", "a chain needs at least two kinds, e.g. need,system_requirement"),
+    ],
+)
+def test_a_chain_that_cannot_be_walked_is_a_usage_error(project: Path, chain: str, message: str) -> None:
+    result = qms_in(project, "matrix", "--chain", chain)
+
+    assert (result.exit_code, result.stderr) == (2, f"qms: error: --chain: {message}\n")
+
+
+def test_markdown_by_default_with_the_verification_outcome(project: Path) -> None:
+    result = qms_in(project, "matrix")
+
+    assert result.exit_code == 0
+    assert (
+        result.stdout.split("\n\n## ")[1]
+        == """\
+Risk control traceability
+
+| Hazards | System requirements / Software requirements | Tests | Verification |
+|---|---|---|---|
+| HAZ-1 Stale reading used for dosing | SWR-1 Reject stale readings | TST-1 Stale reading rejected | passed |
+| HAZ-2 Over-delivery by a wrong calculation | SWR-3 Cap the temporary basal | TST-2 Temporary basal capped | not run |
+"""
+    )
+
+
+def test_csv_is_one_rfc_4180_table_with_a_column_per_kind(project: Path, tmp_path: Path) -> None:
+    path = tmp_path / "matrix.csv"
+
+    result = qms_in(project, "matrix", "--format", "csv", "-o", str(path))
+
+    assert (result.exit_code, result.stdout) == (0, f"wrote {path}: 8 rows\n")
+    data = path.read_bytes()
+    assert data.count(b"\r\n") == 9 and data.count(b"\n") == 9
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == [
+        "Hazards", "Hazards: title", "User needs", "User needs: title", "System requirements",
+        "System requirements: title", "Software requirements", "Software requirements: title",
+        "Software items", "Software items: title", "Tests", "Tests: title", "Verification",
+    ]  # fmt: skip
+    assert [row[::2] for row in rows[1:]] == [
+        ["", "NEED-1", "SYS-1", "SWR-2", "SI-1", "TST-2", "not run"],
+        ["", "NEED-1", "SYS-1", "SWR-3", "SI-1", "TST-2", "not run"],
+        ["", "NEED-2", "SYS-2", "SWR-1", "SI-1", "TST-1", "passed"],
+        ["", "NEED-2", "SYS-2", "SWR-3", "SI-1", "TST-2", "not run"],
+        ["", "NEED-1", "", "", "", "VAL-1", "not run"],
+        ["", "NEED-2", "", "", "", "VAL-1", "not run"],
+        ["HAZ-1", "", "", "SWR-1", "", "TST-1", "passed"],
+        ["HAZ-2", "", "", "SWR-3", "", "TST-2", "not run"],
+    ]
+
+
+def test_csv_quotes_what_needs_quoting_and_defuses_formulas(tmp_path: Path, make_project: object) -> None:
+    root = make_project(  # type: ignore[operator]
+        {
+            "items/needs.yaml": "kind: need\nitems:\n"
+            "  - {id: NEED-1, title: 'Say \"hi\", then go', text: t}\n"
+            "  - {id: NEED-2, title: '=HYPERLINK(\"http://x\")', text: t}\n"
+            "  - {id: NEED-3, title: '-2+3', text: t}\n"
+        }
+    )
+    matrix = trace_matrix(load_project(root), parse_chain("need,test"))
+
+    assert matrix_csv(matrix) == (
+        "User needs,User needs: title,Tests,Tests: title\r\n"
+        'NEED-1,"Say ""hi"", then go",,\r\n'
+        'NEED-2,"\'=HYPERLINK(""http://x"")",,\r\n'
+        "NEED-3,'-2+3,,\r\n"
+    )
+    assert neutralize_formula("@SUM(1)") == "'@SUM(1)" and neutralize_formula("Plain") == "Plain"
+
+
+def test_json_is_versioned_with_null_for_a_gap(project: Path) -> None:
+    result = qms_in(project, "matrix", "--format", "json", "--chain", "need,test")
+
+    document = json.loads(result.stdout)
+    assert document["version"] == 1
+    (matrix,) = document["matrices"]
+    assert matrix["columns"] == [{"header": "User needs", "kinds": ["need"]}, {"header": "Tests", "kinds": ["test"]}]
+    assert matrix["rows"][0] == {
+        "cells": [
+            {"id": "NEED-1", "kind": "need", "title": "Keep glucose in range"},
+            {"id": "VAL-1", "kind": "test", "title": "Time in range study"},
+        ],
+        "verification": "not run",
+    }
+
+
+def test_json_shape_is_the_documented_one(project: Path) -> None:
+    loaded = load_project(project)
+    document = matrix_document([merge_matrices([risk_matrix(loaded)], ("hazard", "software_requirement", "test"), "T")])
+
+    assert document == {
+        "version": 1,
+        "matrices": [
+            {
+                "title": "T",
+                "columns": [
+                    {"header": "Hazards", "kinds": ["hazard"]},
+                    {"header": "Software requirements", "kinds": ["software_requirement"]},
+                    {"header": "Tests", "kinds": ["test"]},
+                ],
+                "rows": [
+                    {"cells": [
+                        {"id": "HAZ-1", "kind": "hazard", "title": "Stale reading used for dosing"},
+                        {"id": "SWR-1", "kind": "software_requirement", "title": "Reject stale readings"},
+                        {"id": "TST-1", "kind": "test", "title": "Stale reading rejected"},
+                    ]},
+                    {"cells": [
+                        {"id": "HAZ-2", "kind": "hazard", "title": "Over-delivery by a wrong calculation"},
+                        {"id": "SWR-3", "kind": "software_requirement", "title": "Cap the temporary basal"},
+                        {"id": "TST-2", "kind": "test", "title": "Temporary basal capped"},
+                    ]},
+                ],
+            }
+        ],
+    }  # fmt: skip
+
+
+def test_xlsx_needs_a_file_and_holds_a_sheet_per_matrix(project: Path, tmp_path: Path) -> None:
+    assert qms_in(project, "matrix", "--format", "xlsx").stderr == (
+        "qms: error: --format xlsx writes a workbook: give the file with -o FILE\n"
+    )
+    path = tmp_path / "matrix.xlsx"
+
+    assert qms_in(project, "matrix", "--format", "xlsx", "-o", str(path)).exit_code == 0
+
+    book = load_workbook(path)
+    assert book.sheetnames == ["Design traceability", "Risk control traceability"]
+    assert [cell.value for cell in book["Risk control traceability"][3]] == [
+        "HAZ-2 Over-delivery by a wrong calculation",
+        "SWR-3 Cap the temporary basal",
+        "TST-2 Temporary basal capped",
+        "not run",
+    ]
+
+
+def test_markdown_cells_escape_pipes(make_project: object) -> None:
+    root = make_project({"items/n.yaml": "kind: need\nitems:\n  - {id: NEED-1, title: 'a | b', text: t}\n"})  # type: ignore[operator]
+
+    assert qms_in(root, "matrix", "--chain", "need,test").stdout == (
+        "## Traceability matrix\n\n| User needs | Tests |\n|---|---|\n| NEED-1 a \\| b |  |\n"
+    )
