@@ -422,9 +422,13 @@ def _syntax_error(error: yaml.MarkedYAMLError, data: bytes, path: str) -> Findin
     if error.context:
         problem = f"{error.context}: {problem}"
     context = error.context_mark
-    if context is not None and mark is not None and "end of stream" in problem and context.line != mark.line:
+    unclosed = "end of stream" in problem or (error.context or "").startswith("while parsing a flow")
+    if context is not None and mark is not None and unclosed and context.line != mark.line:
         # an unclosed quote or bracket: the place to fix is where it was opened
-        problem += " (opened here and never closed)"
+        if "end of stream" in problem:
+            problem += " (opened here and never closed)"
+        else:
+            problem += f" (opened here and not closed before line {mark.line + 1}, column {mark.column + 1})"
         mark = context
     location = _mark_location(mark, path)
     hint = _SYNTAX_HINTS.get(error.problem or "")
