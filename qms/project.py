@@ -101,6 +101,10 @@ def _duplicate(item: Item, first: Item) -> Finding:
     )
 
 
+#: the link fields of each kind, in the order of its spec
+_LINK_FIELDS = {name: tuple(spec.name for spec in kind.link_fields) for name, kind in KINDS.items()}
+
+
 def build_project(
     root: Path, config: ProjectConfig, items: dict[str, Item], files: tuple[str, ...], findings: list[Finding]
 ) -> Project:
@@ -112,12 +116,12 @@ def build_project(
     by_kind: dict[str, list[Item]] = defaultdict(list)
     for item in items.values():
         by_kind[item.kind].append(item)
-        spec = KINDS.get(item.kind)
-        if spec is None:
-            continue
-        for field_spec in spec.link_fields:
-            for index, target in enumerate(item.links(field_spec.name)):
-                link = Link(item.id, field_spec.name, target, item.location((field_spec.name, index)))
+        for field_name in _LINK_FIELDS.get(item.kind, ()):
+            targets = item.fields.get(field_name)
+            if not isinstance(targets, tuple):
+                continue
+            for index, target in enumerate(targets):
+                link = Link(item.id, field_name, target, item.location((field_name, index)))
                 if target in items:
                     links.append(link)
                     backlinks[target].append(link)

@@ -1,26 +1,48 @@
-"""The ``qms`` command line: a thin adapter over the core (load, check, render, export)."""
+"""The ``qms`` command line: a thin adapter over the core (load, check, render, export).
+
+Each command lives in a module of this package that exports ``commands``. A module is imported
+only when one of its commands runs (or for ``--help``), so that ``qms check`` in CI does not pay
+for openpyxl, Sphinx or git: register a new command in :data:`COMMANDS`.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from qms import __version__
-from qms.cli import check, excel, init, matrix, review, schema, show
+
+#: command name -> the module of ``qms.cli`` that defines it
+COMMANDS: dict[str, str] = {
+    "check": "check",
+    "rule": "check",
+    "init": "init",
+    "show": "show",
+    "review": "review",
+    "diff": "review",
+    "matrix": "matrix",
+    "export": "excel",
+    "import": "excel",
+    "schema": "schema",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group that imports a command's module when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return self.commands.get(cmd_name)
+        module = importlib.import_module(f"qms.cli.{module_name}")
+        return next(command for command in module.commands if command.name == cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="qms")
 def main() -> None:
     """Docs-as-code for medical device software: trace, check and render the technical file."""
-
-
-for command in (
-    *check.commands,
-    *init.commands,
-    *show.commands,
-    *review.commands,
-    *matrix.commands,
-    *excel.commands,
-    *schema.commands,
-):
-    main.add_command(command)

@@ -64,6 +64,10 @@ def unknown_link(context: CheckContext) -> Iterator[Hit]:
         yield Hit(f"{link.field} links to unknown id '{link.target}'", link.location, link.source)
 
 
+#: (kind, link field) -> the kinds that field may link to (empty: any)
+_TARGETS = {(kind.name, spec.name): spec.targets for kind in KINDS.values() for spec in kind.link_fields}
+
+
 @rule(
     "Q006",
     "wrong-link-kind",
@@ -76,12 +80,12 @@ requirements. The link points at an item of another kind.
 )
 def wrong_link_kind(context: CheckContext) -> Iterator[Hit]:
     project = context.project
+    items = project.items
     for link in project.links:
-        source = project.items[link.source]
-        spec = KINDS[source.kind].field(link.field)
-        target_kind = project.items[link.target].kind
-        if spec is not None and spec.targets and target_kind not in spec.targets:
-            allowed = " or ".join(spec.targets)
+        targets = _TARGETS.get((items[link.source].kind, link.field))
+        target_kind = items[link.target].kind
+        if targets and target_kind not in targets:
+            allowed = " or ".join(targets)
             yield Hit(
                 f"{link.field} links to {link.target}, a {target_kind}; {link.field} takes {allowed}",
                 link.location,
@@ -108,10 +112,30 @@ def link_cycle(context: CheckContext) -> Iterator[Hit]:
         for link in project.links:
             if link.field == field_name:
                 edges.setdefault(link.source, []).append(link)
-        for component in _strongly_connected(edges):
+        for component in _strongly_connected(_on_or_after_cycles(edges)):
             cycle = _cycle_through(min(component), component, edges)
             path = " -> ".join([link.source for link in cycle] + [cycle[0].source])
             yield Hit(f"cycle in {field_name}: {path}", cycle[0].location, cycle[0].source)
+
+
+def _on_or_after_cycles(edges: dict[str, list[Link]]) -> dict[str, list[Link]]:
+    """The edges left once every node no cycle leads into is peeled off (Kahn's algorithm).
+
+    Usually nothing is left, and the cycle search below has nothing to do.
+    """
+    indegree: dict[str, int] = {}
+    for links in edges.values():
+        for link in links:
+            indegree[link.target] = indegree.get(link.target, 0) + 1
+    ready = [node for node in edges if node not in indegree]
+    while ready:
+        node = ready.pop()
+        for link in edges.get(node, ()):
+            indegree[link.target] -= 1
+            if indegree[link.target] == 0:
+                ready.append(link.target)
+    left = {node for node, count in indegree.items() if count > 0}
+    return {node: links for node, links in edges.items() if node in left}
 
 
 def _strongly_connected(edges: dict[str, list[Link]]) -> list[set[str]]:
