@@ -35,6 +35,8 @@ class _ItemReader:
     def __init__(self, document: YamlDocument, policy: RiskPolicy) -> None:
         self.document = document
         self.policy = policy
+        #: in a list file without a default kind: the items that name none (reported once)
+        self.kindless: list[str] | None = None
 
     # --------------------------------------------------------------------- the item
 
@@ -103,7 +105,9 @@ class _ItemReader:
         self, item_id: str, node: yaml.Node, entry: tuple[yaml.Node, yaml.Node] | None, default: str | None
     ) -> str | None:
         if entry is None:
-            if default is None:
+            if default is None and self.kindless is not None:
+                self.kindless.append(item_id)
+            elif default is None:
                 self.document.report(
                     "Q002", f"item has no `kind`: add `kind: one of {', '.join(KINDS)}`", node, item_id
                 )
@@ -341,9 +345,21 @@ def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
         return []
     if not document.allowed_tag(items_node):
         return []
+    if default_kind is None:
+        reader.kindless = []
     items = []
     for node in items_node.value:
         item = reader.read(node, default_kind)
         if item is not None:
             items.append(item)
+    if reader.kindless:
+        shown = ", ".join(reader.kindless[:5]) + (
+            f" and {len(reader.kindless) - 5} more" if len(reader.kindless) > 5 else ""
+        )
+        document.report(
+            "Q002",
+            f"the file has no `kind` and items {shown} name none: add `kind: one of {', '.join(KINDS)}` "
+            "at the top (or to each item)",
+            root,
+        )
     return items

@@ -214,3 +214,28 @@ def test_the_installed_command_reports_bad_input_without_a_traceback(project: Pa
         [sys.executable, "-m", "qms", "check"], cwd=project.parent, capture_output=True, text=True, check=False
     )
     assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1 and missing.stdout == ""
+
+
+def test_every_command_module_is_registered_for_lazy_loading() -> None:
+    import importlib
+    import pkgutil
+
+    import qms.cli
+    from qms.cli import COMMANDS, main
+
+    found = {}
+    for module_info in pkgutil.iter_modules(qms.cli.__path__):
+        module = importlib.import_module(f"qms.cli.{module_info.name}")
+        for command in getattr(module, "commands", ()):
+            found[command.name] = module_info.name
+    assert found == COMMANDS
+    assert main.list_commands(None) == sorted(COMMANDS)  # type: ignore[arg-type]
+
+
+def test_check_does_not_import_the_heavy_adapters(project: Path) -> None:
+    script = (
+        "import sys\nfrom qms.cli import main\ntry:\n    main(['check'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(name for name in ('openpyxl', 'sphinx', 'jsonschema', 'ruamel') if name in sys.modules))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True, check=True)
+    assert completed.stdout.splitlines()[-1] == "[]"

@@ -363,3 +363,17 @@ def test_too_many_values_in_one_file_is_one_finding() -> None:
     assert len(text) < MAX_FILE_BYTES
     items, findings = load(text)
     assert items == [] and [(code, line) for code, _, line, _ in findings] == [("Q001", 1)]
+
+
+def test_list_file_without_kind_is_one_finding_for_the_items_that_name_none() -> None:
+    text = "items:\n  - id: A-1\n    title: t\n  - id: NEED-2\n    kind: need\n    title: t\n    text: x\n  - id: A-3\n"
+    document = parse_yaml(text, PATH)
+    items = read_items(document, DEFAULT_POLICY)
+    (finding,) = document.findings
+    assert where(finding) == ("Q002", None, 1, 1)
+    assert finding.message.startswith("the file has no `kind` and items A-1, A-3 name none: add `kind: one of need,")
+    assert [(item.id, item.kind) for item in items] == [("A-1", ""), ("NEED-2", "need"), ("A-3", "")]
+
+
+def test_single_item_without_kind_is_reported_at_the_item() -> None:
+    assert load("id: NEED-1\ntitle: t\ntext: x\n")[1] == [("Q002", "NEED-1", 1, 1)]

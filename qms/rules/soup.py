@@ -21,7 +21,7 @@ def soup_not_identified(context: CheckContext) -> Iterator[Hit]:
     for soup in context.project.of_kind("soup"):
         missing = [name for name in ("version", "supplier") if not written(soup, name)]
         if missing:
-            yield Hit.at(soup, f"SOUP item has no {' and no '.join(missing)}")
+            yield Hit.at(soup, f"has no {' and no '.join(missing)}: IEC 62304 8.1.2 asks for a version and a supplier")
 
 
 @rule(
@@ -38,7 +38,7 @@ its `evaluation` (an empty list states that none is relevant).
 def soup_anomalies_not_evaluated(context: CheckContext) -> Iterator[Hit]:
     for soup in context.project.of_kind("soup"):
         if not written(soup, "known_anomalies"):
-            yield Hit.at(soup, "no known_anomalies evaluation for this version")
+            yield Hit.at(soup, "has no known_anomalies evaluation for this version")
 
 
 @rule(
