@@ -19,6 +19,8 @@ DESIGN_CHAIN = ("need", "system_requirement", "software_requirement", "software_
 RISK_CHAIN = ("hazard", "software_requirement", "test")
 #: risk controls may be system or software requirements: this column takes both
 CONTROL_COLUMN = ("system_requirement", "software_requirement")
+#: the columns of the one table that holds both default matrices (CSV)
+COMBINED_ORDER = ("hazard", *DESIGN_CHAIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,3 +202,10 @@ def verified(project: Project, matrices: Sequence[Matrix], evidence: Evidence | 
     if outcome is None:
         return tuple(matrices)
     return tuple(with_verdicts(matrix, outcome) for matrix in matrices)
+
+
+def combined_matrix(project: Project, evidence: Evidence | None = None) -> Matrix:
+    """Both default matrices as one table with a column per kind, with outcomes where there are
+    results: what a single-table format (CSV, the site's download) holds."""
+    matrices = verified(project, default_matrices(project), evidence)
+    return merge_matrices(matrices, COMBINED_ORDER, "Traceability")

@@ -3,6 +3,8 @@ spreadsheet, ``qms import xlsx``, and the YAML diff that results (exact)."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -262,3 +264,40 @@ def test_bundled_example_takes_the_same_kind_of_edits(tmp_path: Path) -> None:
         "-    probability: Occasional",
         "+    probability: Remote",
     ]
+
+
+def libreoffice_resave(workbook: Path, folder: Path) -> Path:
+    """``workbook`` opened and saved again by LibreOffice Calc (its own profile, so tests may run side by side)."""
+    profile = (folder / "libreoffice-profile").as_uri()
+    command = [
+        shutil.which("soffice") or "soffice",
+        f"-env:UserInstallation={profile}",
+        "--headless",
+        "--calc",
+        "--convert-to",
+        "xlsx:Calc MS Excel 2007 XML",
+        "--outdir",
+        str(folder / "resaved"),
+        str(workbook),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=180)
+    return folder / "resaved" / workbook.name
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_workbook_resaved_by_libreoffice_gives_the_same_edits(tmp_path: Path) -> None:
+    root = fixture_project(tmp_path)
+    workbook, edited = tmp_path / "records.xlsx", tmp_path / "edited.xlsx"
+    export(root, workbook)
+    unedited = libreoffice_resave(workbook, tmp_path / "plain")
+    assert qms_in(root, "import", "xlsx", str(unedited)).output == NO_CHANGES + "\n"
+    edit_like_a_person(workbook, edited)
+
+    result = qms_in(root, "import", "xlsx", str(libreoffice_resave(edited, tmp_path / "edited")))
+
+    assert result.exit_code == 0, result.output
+    assert (root / "items/hazards.yaml").read_text() == HAZARDS_AFTER
+    assert git(root, "diff", "-U0", "items/requirements.yaml").splitlines()[-1] == (
+        '+    title: =HYPERLINK("http://example.com","click")'
+    )

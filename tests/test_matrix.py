@@ -11,7 +11,7 @@ import pytest
 from fixtures.excel.workbooks import fixture_project, qms_in
 from openpyxl import load_workbook
 
-from qms.matrix import design_matrix, merge_matrices, parse_chain, risk_matrix, trace_matrix
+from qms.matrix import combined_matrix, design_matrix, merge_matrices, parse_chain, risk_matrix, trace_matrix
 from qms.matrix_formats import matrix_csv, matrix_document, neutralize_formula
 from qms.project import load_project
 
@@ -202,3 +202,8 @@ def test_markdown_cells_escape_pipes(make_project: object) -> None:
     assert qms_in(root, "matrix", "--chain", "need,test").stdout == (
         "## Traceability matrix\n\n| User needs | Tests |\n|---|---|\n| NEED-1 a \\| b |  |\n"
     )
+
+
+def test_the_sites_csv_download_is_the_command_lines_csv(project: Path) -> None:
+    printed = qms_in(project, "matrix", "--format", "csv").stdout_bytes.decode()
+    assert matrix_csv(combined_matrix(load_project(project))) == printed

@@ -21,9 +21,10 @@ def export() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @project_option
 def export_xlsx(file: Path, project_dir: Path | None) -> None:
-    """Write the project as an Excel workbook: a sheet per kind, the risk register, the matrices.
+    """Write the project as an Excel workbook.
 
-    Edit it and take the edits back with `qms import xlsx FILE`. The same commit gives the same bytes.
+    A sheet per kind, the risk register, the traceability matrices and a summary. Edit it and
+    take the edits back with `qms import xlsx FILE`. The same commit gives the same bytes.
     """
     project = load(project_dir)
     export_workbook(project, file)
@@ -45,10 +46,11 @@ def import_() -> None:
     help="Delete the items whose rows were removed from their sheet (default: report them and keep them).",
 )
 def import_xlsx(file: Path, project_dir: Path | None, dry_run: bool, delete_missing: bool) -> None:
-    """Write a workbook's edits (changed cells, new rows) into the YAML files they came from.
+    """Take a workbook's edits back into the YAML files.
 
-    All or nothing: if any cell is refused, each is reported with its sheet, row and column,
-    and no file is written (exit 1).
+    Changed cells and new rows are written into the files the items came from, keeping their
+    comments and layout; rows deleted from a sheet are reported. All or nothing: if any cell
+    is refused, each is reported with its sheet, row and column, and no file is written (exit 1).
     """
     if not file.is_file():
         fail(f"{file} does not exist")

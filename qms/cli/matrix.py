@@ -9,7 +9,7 @@ import click
 from qms import atomic
 from qms.cli.common import fail, load, project_option
 from qms.excel.export import matrix_workbook_bytes
-from qms.matrix import DESIGN_CHAIN, Matrix, default_matrices, merge_matrices, parse_chain, trace_matrix, verified
+from qms.matrix import COMBINED_ORDER, Matrix, default_matrices, merge_matrices, parse_chain, trace_matrix, verified
 from qms.matrix_formats import matrix_csv, matrix_json, matrix_markdown
 from qms.model import Project
 
@@ -35,7 +35,7 @@ def render(matrices: tuple[Matrix, ...], output_format: str) -> str:
         return matrix_json(matrices)
     if len(matrices) == 1:
         return matrix_csv(matrices[0])
-    return matrix_csv(merge_matrices(matrices, ("hazard", *DESIGN_CHAIN), "Traceability"))
+    return matrix_csv(merge_matrices(matrices, COMBINED_ORDER, "Traceability"))
 
 
 @click.command()
@@ -53,7 +53,11 @@ def render(matrices: tuple[Matrix, ...], output_format: str) -> str:
     "kinds. Default: need -> system -> software requirement -> software item -> test, and hazard -> control -> test.",
 )
 def matrix(project_dir: Path | None, output_format: str, output: Path | None, chain: str | None) -> None:
-    """Print the traceability matrix: one row per path along the chain, a gap as an empty cell."""
+    """The traceability matrix as Markdown, CSV, JSON or a workbook.
+
+    One row per path along the chain of kinds; a gap is an empty cell; a Verification column
+    shows each row's test outcome where the project has result files.
+    """
     project = load(project_dir)
     matrices = verified(project, _matrices(project, chain))
     if output_format == "xlsx":

@@ -398,7 +398,7 @@ def reproducible_bytes(workbook: Workbook, moment: datetime.datetime, title: str
 
 
 def _sheet_title(title: str) -> str:
-    return INVALID_TITLE_REGEX.sub("_", title)[:31]
+    return str(INVALID_TITLE_REGEX.sub("_", title))[:31]
 
 
 def workbook_bytes(project: Project) -> bytes:

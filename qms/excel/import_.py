@@ -137,7 +137,7 @@ class ImportResult:
 
     def diff(self) -> str:
         """The file changes as a unified diff (``a/`` and ``b/`` paths, like git)."""
-        parts = []
+        parts: list[str] = []
         for path, (old, new) in sorted(self.files.items()):
             parts += difflib.unified_diff(
                 (old or "").splitlines(keepends=True),

@@ -66,7 +66,7 @@ class Column:
             return ".".join(self.path)
         if self.role is Role.COMPUTED:
             return normalize_header(self.header).replace(" ", "_")
-        return self.role.value
+        return str(self.role.value)
 
     @property
     def field_name(self) -> str:

@@ -175,10 +175,7 @@ def _blank_between(lines: list[str], items: list[_ItemLayout]) -> bool:
     """Whether the file sets its items apart with blank lines (the usual style when it cannot tell)."""
     if len(items) < 2:
         return True
-    gaps = [
-        any(not line.strip() for line in lines[before.last + 1 : after.first])
-        for before, after in pairwise(items)
-    ]
+    gaps = [any(not line.strip() for line in lines[before.last + 1 : after.first]) for before, after in pairwise(items)]
     return sum(gaps) * 2 >= len(gaps)
 
 
@@ -210,7 +207,7 @@ def _mapping_indent(node: yaml.Node) -> int | None:
     if isinstance(node, yaml.MappingNode) and not node.flow_style:
         for key, value in node.value:
             if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
-                return value.start_mark.column - key.start_mark.column
+                return int(value.start_mark.column - key.start_mark.column)
             found = _mapping_indent(value)
             if found is not None:
                 return found
@@ -277,7 +274,8 @@ def _layout(text: str, path: str) -> _FileLayout:
 
 def _is_text(value: str) -> bool:
     """Whether PyYAML (YAML 1.1, what qms reads with) takes the plain scalar as text: not yes, 1_0, 12:30."""
-    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == STR
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag == STR
 
 
 def yaml_string(value: str, old: Any = None) -> Any:
@@ -429,9 +427,7 @@ def carry_over(original: str, baseline: str, edited: str) -> str:
     return "".join(result + source[position:])
 
 
-def _hunks(
-    base: list[str], new: list[str], shared: dict[int, int], length: int
-) -> list[tuple[int, int, list[str]]]:
+def _hunks(base: list[str], new: list[str], shared: dict[int, int], length: int) -> list[tuple[int, int, list[str]]]:
     """(first original line, line after the last, new lines) for each change from ``base`` to ``new``."""
     hunks: list[tuple[int, int, list[str]]] = []
     for tag, first_base, last_base, first_new, last_new in difflib.SequenceMatcher(
@@ -650,7 +646,7 @@ class ItemFileEditor:
             else:
                 ranges.append([item.first, item.last + 1])
         kept = [item for item in layout.items if item.item_id not in self._deleted]
-        edits = []
+        edits: list[tuple[int, int, list[str], int]] = []
         for first, last in ranges:
             if any(item.first >= last for item in kept):
                 while last < len(lines) and not lines[last].strip():
