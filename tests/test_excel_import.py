@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.excel.workbooks import (
+    NO_CHANGES,
     add_row,
     column,
     delete_row,
@@ -395,3 +396,61 @@ def test_a_missing_workbook_is_a_usage_error(project: Path) -> None:
     result = qms_in(project, "import", "xlsx", "nowhere.xlsx")
 
     assert (result.exit_code, result.stderr) == (2, "qms: error: nowhere.xlsx does not exist\n")
+
+
+def test_an_edited_computed_column_is_noted_not_imported(project: Path) -> None:
+    workbook = edited(project, lambda book: set_value(book["Risk register"], "HAZ-1", "Initial risk", "A"))
+
+    assert imported(project, workbook) == [
+        "note: sheet 'Risk register', row 2, column J (Initial risk): Initial risk is computed from other columns; "
+        "the edit was not imported",
+        NO_CHANGES,
+    ]
+
+
+def test_an_item_does_not_move_to_another_file_from_the_workbook(project: Path) -> None:
+    workbook = edited(project, lambda book: set_value(book["User needs"], "NEED-1", "file", "items/other.yaml"))
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'User needs', row 2, column F (file): NEED-1 lives in items/needs.yaml: moving an item to another "
+        "file is done in YAML, not here"
+    )
+
+
+def test_text_longer_than_a_cell_round_trips_but_cannot_be_edited(project: Path) -> None:
+    needs = project / "items/needs.yaml"
+    needs.write_text(
+        needs.read_text().replace("source: Interviews", "x-notes: " + "n" * 40_000 + "\n    source: Interviews")
+    )
+    workbook = exported(project)
+    assert len(load_workbook(workbook)["User needs"]["F2"].value) == 32_767
+    assert imported(project, workbook) == [NO_CHANGES]
+
+    book = load_workbook(workbook)
+    set_value(book["User needs"], "NEED-1", "x-notes", "short")
+    book.save(workbook)
+
+    assert refused(project, workbook)[0] == (
+        "sheet 'User needs', row 2, column F (x-notes): the x-notes of NEED-1 is longer than a cell holds "
+        "(32,767 characters): edit it in items/needs.yaml"
+    )
+
+
+def test_a_value_the_yaml_got_wrong_can_be_put_right_in_the_workbook(project: Path) -> None:
+    hazards = project / "items/hazards.yaml"
+    hazards.write_text(
+        hazards.read_text().replace(
+            "severity: Critical\n    probability: Occasional", "severity: Severe\n    probability: Occasional"
+        )
+    )
+    workbook = exported(project)
+    assert load_workbook(workbook)["Hazards"]["G2"].value is None  # not a level: nothing to show
+    assert imported(project, workbook) == [NO_CHANGES]
+
+    book = load_workbook(workbook)
+    set_value(book["Hazards"], "HAZ-1", "severity", "Critical")
+    book.save(workbook)
+
+    assert imported(project, workbook) == ["changed HAZ-1 (items/hazards.yaml): severity", "wrote 1 file"]
+    assert "    severity: Critical\n    probability: Occasional\n" in hazards.read_text()
+    assert qms_in(project, "check").stdout.splitlines()[-1] == "15 items in 7 files: no findings"
