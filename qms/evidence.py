@@ -190,10 +190,13 @@ class Evidence:
         self.cases = tuple(cases)
         self._by_key: dict[str, list[CaseResult]] = defaultdict(list)
         self._by_verifies: dict[str, list[CaseResult]] = defaultdict(list)
+        groups: dict[str, tuple[str, ...]] = {}
         for case in self.cases:
             keys = dict.fromkeys((case.case_id, *_bases(case.case_id)))
             if case.classname != case.name:
-                keys.update(dict.fromkeys(_groups(case.classname)))
+                if case.classname not in groups:
+                    groups[case.classname] = tuple(_groups(case.classname))
+                keys.update(dict.fromkeys(groups[case.classname]))
             for key in keys:
                 self._by_key[key].append(case)
             for item_id in dict.fromkeys(case.verifies):
@@ -419,6 +422,10 @@ class _Case(TestCase):
 
     status = Attr()
 
+    def __init__(self) -> None:
+        """Only ever made by junitparser's ``fromelem``, which sets the element: skip building
+        a throw-away one (a large share of the reading time for big result files)."""
+
 
 #: ``status`` values that mean the case did not run, when it carries no failure or error.
 _NOT_RUN_STATUSES = frozenset({"disabled", "notrun", "skipped", "skip"})
@@ -447,10 +454,15 @@ def _time(case: _Case) -> float | None:
 
 
 def _verifies(case: _Case) -> tuple[str, ...]:
+    """The ids of the case's ``verifies`` properties; one value may list several."""
+    properties = case._elem.find("properties")
+    if properties is None:
+        return ()
     ids: list[str] = []
-    for prop in case.properties():
-        if prop.name == VERIFIES_PROPERTY and prop.value:
-            ids.extend(part for part in _SEPARATORS.split(prop.value) if part)
+    for prop in properties:
+        value = prop.get("value")
+        if prop.tag == "property" and prop.get("name") == VERIFIES_PROPERTY and value:
+            ids.extend(part for part in _SEPARATORS.split(value) if part)
     return tuple(ids)
 
 
