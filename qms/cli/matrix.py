@@ -8,7 +8,6 @@ import click
 
 from qms import atomic
 from qms.cli.common import fail, load, project_option
-from qms.excel.export import matrix_workbook_bytes
 from qms.matrix import COMBINED_ORDER, Matrix, default_matrices, merge_matrices, parse_chain, trace_matrix, verified
 from qms.matrix_formats import matrix_csv, matrix_json, matrix_markdown
 from qms.model import Project
@@ -64,6 +63,8 @@ def matrix(project_dir: Path | None, output_format: str, output: Path | None, ch
         if output is None:
             fail("--format xlsx writes a workbook: give the file with -o FILE")
             return
+        from qms.excel.export import matrix_workbook_bytes  # openpyxl only for a workbook
+
         atomic.write_bytes(output, matrix_workbook_bytes(project, matrices))
         click.echo(f"wrote {output}: {sum(len(m.rows) for m in matrices)} rows")
         return
