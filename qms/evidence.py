@@ -28,8 +28,8 @@ from types import MappingProxyType
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
-from junitparser import Attr, Error, Failure, JUnitXmlError, Skipped
-from junitparser.xunit2 import JUnitXml, TestCase, TestSuite
+from junitparser import Attr, Error, Failure, JUnitXmlError, Skipped, TestSuite
+from junitparser.xunit2 import JUnitXml, TestCase
 
 from qms.model import Finding, Location, Project, Severity
 from qms.schema import REQUIREMENT_KINDS
@@ -448,9 +448,10 @@ def _outcome(case: _Case) -> tuple[Outcome, str]:
 
 def _time(case: _Case) -> float | None:
     try:
-        return case.time
-    except ValueError:
+        seconds = case.time
+    except ValueError:  # written, but not a number
         return None
+    return seconds if isinstance(seconds, float) else None
 
 
 def _verifies(case: _Case) -> tuple[str, ...]:
@@ -466,15 +467,16 @@ def _verifies(case: _Case) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def _suite_cases(xml: JUnitXml, default_timestamp: str | None) -> Iterator[tuple[_Case, str | None]]:
+def _suite_cases(suites: Iterable[TestSuite], default_timestamp: str | None) -> Iterator[tuple[_Case, str | None]]:
     """Every test case with the timestamp of its nearest enclosing suite (nested suites too)."""
-    stack: list[tuple[TestSuite, str | None]] = [(suite, default_timestamp) for suite in reversed(list(xml))]
+    stack: list[tuple[TestSuite, str | None]] = [(suite, default_timestamp) for suite in reversed(list(suites))]
     while stack:
         suite, inherited = stack.pop()
         timestamp = suite.timestamp or inherited
-        for case in suite.iterchildren(_Case):
-            yield case, timestamp
-        stack.extend((child, timestamp) for child in reversed(list(suite.testsuites())))
+        # junitparser leaves these two unannotated
+        yield from ((case, timestamp) for case in suite.iterchildren(_Case))  # type: ignore[no-untyped-call]
+        nested = suite.testsuites()  # type: ignore[no-untyped-call]
+        stack.extend((child, timestamp) for child in reversed(list(nested)))
 
 
 def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]]:
@@ -484,7 +486,7 @@ def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]
         return [], [parsed.finding] if parsed.finding else []
     root = parsed.root
     try:
-        xml = JUnitXml.fromroot(root)
+        xml = JUnitXml.fromroot(root)  # type: ignore[arg-type]  # annotated for its own wrapper; takes any element
     except JUnitXmlError:
         return [], [
             _unreadable(
