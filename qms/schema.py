@@ -7,6 +7,7 @@ tables and Excel column headers are all derived from the specs below.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -365,8 +366,9 @@ KINDS: dict[str, KindSpec] = {
 KIND_ORDER: tuple[str, ...] = tuple(KINDS)
 
 
+@functools.cache
 def link_spec(kind: str, field_name: str) -> FieldSpec | None:
-    """The spec of a link field of a kind, or None."""
+    """The spec of a link field of a kind, or None (cached: walking a large graph asks it per link)."""
     spec = KINDS.get(kind)
     found = spec.field(field_name) if spec else None
     return found if found is not None and found.is_link else None

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "export": "excel",
     "import": "excel",
     "schema": "schema",
+    "build": "build",
 }
 
 

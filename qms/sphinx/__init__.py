@@ -1,0 +1,169 @@
+"""qms as a Sphinx extension: ``extensions = ["qms.sphinx"]`` in ``conf.py``.
+
+It loads the project beside ``conf.py`` once per build, renders the technical file's documents
+from their templates, and offers directives (``qms:item``, ``qms:table``, ``qms:matrix``,
+``qms:risk-register``, ``qms:risk-matrix``, ``qms:clause-index`` ...) and the ``:item:`` role for
+the project's own pages. ``qms build`` and ``sphinx-build -b html . _build/html`` give the same site.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.util import logging
+
+from qms import __version__
+from qms.clauses import DEFAULT_EDITION
+from qms.config import load_config
+from qms.sphinx import sources
+from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
+from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
+from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
+from qms.sphinx.links import Links
+from qms.sphinx.render import P, field, paragraph
+from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
+from qms.sphinx.state import build_data, load_build_data, project_root
+
+logger = logging.getLogger(__name__)
+
+MATRIX_PAGE = "traceability-matrix"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+#: Folders of a project root that are never pages of the site.
+EXCLUDED = [
+    "_build", "**/.*", "venv", "env", "node_modules", "**/__pycache__", "**/site-packages", "*.egg-info",
+    "qms", "tests", "benchmarks", "templates", "README.*", "CHANGELOG.*", "LICENSE*", "CONTRIBUTING.*",
+]  # fmt: skip
+
+
+def _configure(app: Sphinx, config: Config) -> None:
+    """``config-inited``: defaults a technical file needs, unless ``conf.py`` sets them itself."""
+    raw = config._raw_config
+    root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), config.qms_project)
+    project_config, _ = load_config(root) if (root / "qms.yaml").is_file() else (None, [])
+    extra = [*EXCLUDED, project_config.templates if project_config else "_templates"]
+    config.exclude_patterns = [*config.exclude_patterns, *(p for p in extra if p not in config.exclude_patterns)]
+    defaults: dict[str, Any] = {
+        "html_theme": "furo",
+        "html_copy_source": False,
+        "html_show_sourcelink": False,
+        "html_last_updated_fmt": None,
+        "language": "en",
+        "smartquotes": False,  # item text is shown exactly as written (and parses much faster)
+    }
+    if project_config is not None:
+        device = project_config.device
+        defaults["project"] = device.name
+        defaults["html_title"] = f"{device.name} {device.version} technical file".replace("  ", " ")
+        defaults["copyright"] = device.manufacturer or device.name
+        defaults["version"] = defaults["release"] = device.version
+    for name, value in defaults.items():
+        if name not in raw:
+            config[name] = value
+    if str(STATIC) not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
+def _load(app: Sphinx) -> None:
+    """``builder-inited``: load the project once for the whole build."""
+    config = app.config
+    root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), config.qms_project)
+    data = load_build_data(
+        app.env,
+        root,
+        edition=config.qms_iec62304_edition,
+        prefix=config.qms_document_id_prefix,
+        clause_table=config.qms_clause_table,
+    )
+    errors = sum(1 for finding in data.findings if str(finding.severity) == "error")
+    logger.info(
+        f"qms: {len(data.project)} items from {root}; "
+        f"qms check: {errors} errors, {len(data.findings) - errors} warnings"
+    )
+
+
+def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: fill item blocks, tables and document-control blocks; check item text's links once more."""
+    for container in doctree.findall(nodes.container):
+        if TEXT_CLASS in container["classes"]:
+            strip_unsafe_links(container)
+    blocks = list(doctree.findall(qms_block))
+    controls = list(doctree.findall(document_control))
+    if not blocks and not controls:
+        return
+    data = build_data(app.env)
+    links = Links(app, docname)
+    matrix = links.doc(MATRIX_PAGE) if app.builder.format == "html" else None
+    replacements = {id(placeholder): resolve_block(placeholder, data, links, SHAPES, matrix) for placeholder in blocks}
+    _replace_all(blocks, replacements)
+    for placeholder in controls:
+        placeholder.replace_self(control_block(data, placeholder["doc_id"], placeholder["doc_title"]))
+
+
+def _replace_all(placeholders: list[Any], replacements: dict[int, list[nodes.Node]]) -> None:
+    """Replace many children of the same parents in one pass each (``replace_self`` is linear per call)."""
+    parents: dict[int, nodes.Element] = {}
+    for placeholder in placeholders:
+        parents.setdefault(id(placeholder.parent), placeholder.parent)
+    for parent in parents.values():
+        children: list[nodes.Node] = []
+        for child in parent.children:
+            children.extend(replacements.get(id(child), [child]))
+        parent.children = []
+        parent.extend(children)
+
+
+def control_block(data: Any, doc_id: str, title: str) -> nodes.Node:
+    """The document-control block: which document, for which device version, from which commit."""
+    control = data.control
+    device = data.project.config.device
+    if not control.under_version_control:
+        revision: list[nodes.Node] = [paragraph("not under version control")]
+    elif control.commit is None:
+        revision = [paragraph("git repository without commits")]
+    else:
+        state = "with uncommitted changes" if control.dirty else "clean working tree"
+        revision = [paragraph(nodes.literal(control.commit, control.commit), f" ({control.date}), {state}")]
+        if control.describe and control.describe != control.short:
+            revision.append(paragraph(f"git describe: {control.describe}"))
+    rows = [
+        ("Document", [paragraph(f"{doc_id} {title}".strip())]),
+        ("Device", [paragraph(f"{device.name} {device.version}".strip())]),
+        ("Software safety class", [paragraph(f"{device.software_safety_class} (IEC 62304:{data.edition})")]),
+        ("Source revision", revision),
+        ("Generated by", [paragraph(f"qms {__version__}")]),
+    ]
+    block = nodes.field_list(classes=[f"{P}-document-control"])
+    if control.dirty and control.under_version_control:
+        block["classes"].append(f"{P}-document-control-dirty")
+    for label, body in rows:
+        block += field(label, body)
+    return block
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("qms_project", ".", "env", types=[str])
+    app.add_config_value("qms_document_id_prefix", "", "env", types=[str])
+    app.add_config_value("qms_iec62304_edition", DEFAULT_EDITION, "env", types=[str])
+    app.add_config_value("qms_clause_table", "", "env", types=[str])
+    app.add_config_value("qms_generate_documents", True, "env", types=[bool])
+    for name, directive in DIRECTIVES.items():
+        QmsDomain.directives[name] = directive
+    app.add_domain(QmsDomain)
+    app.add_role("item", ItemRole())
+    app.add_node(document_control)
+    app.add_node(qms_block)
+    app.add_node(qms_html, html=(visit_qms_html, None))
+    app.connect("config-inited", _configure)
+    app.connect("builder-inited", _load)
+    app.connect("env-get-outdated", sources.outdated)
+    app.connect("env-get-updated", sources.updated)
+    app.connect("doctree-resolved", _resolve)
+    app.connect("warn-missing-reference", warn_missing_item)
+    app.add_css_file("qms.css")
+    app.add_js_file("qms.js")
+    return {"version": __version__, "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}

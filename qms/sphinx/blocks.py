@@ -1,0 +1,338 @@
+"""Item blocks and tables: placeholders while pages are read, filled when each page is written.
+
+"Collect, then resolve": a directive leaves a :class:`qms_block` holding its query (and, for an
+item, its text already parsed safely); once every page has been read, and so every item's page
+is known, :func:`resolve_block` turns it into HTML for HTML builders, or into docutils nodes for
+any other builder (LaTeX, text...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from docutils import nodes
+
+from qms.sphinx import html, render
+from qms.sphinx.html import P, esc
+from qms.sphinx.links import Links
+from qms.sphinx.safe_rst import TEXT_CLASS, prose, prose_paragraphs
+from qms.sphinx.views import BuildData, Query
+
+#: Makes a table from its query's data (and whether it is interactive); registered per block kind.
+TableShape = Callable[[Any, bool], "TableSpec"]
+
+
+class qms_block(nodes.General, nodes.Element):
+    """Placeholder for an item block or a table, filled when its page is written."""
+
+
+class qms_html(nodes.raw):
+    """A fragment of HTML left out of the search index (links and badges repeat other pages' words).
+
+    Unlike ``raw`` with a class, it is written without a wrapping ``div``, so fragments may
+    open and close elements around parsed item text.
+    """
+
+
+def visit_qms_html(translator: Any, node: qms_html) -> None:
+    translator.body.append(node.astext())
+    raise nodes.SkipNode
+
+
+class TableSpec:
+    """A table ready to render: headers, rows of cells, and how it looks."""
+
+    def __init__(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        classes: Sequence[str] = (),
+        widths: Sequence[int] | None = None,
+        caption: str = "",
+        interactive: bool = False,
+        note: str = "",
+    ) -> None:
+        self.headers, self.rows = list(headers), rows
+        self.classes, self.widths, self.caption = list(classes), widths, caption
+        self.interactive, self.note = interactive, note
+
+
+def block(kind: str, query: Query, **attributes: Any) -> qms_block:
+    node = qms_block(block=kind, query=list(query), **attributes)
+    return node
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def table_html(links: Links, spec: TableSpec) -> str:
+    table = html.table_html(
+        links, spec.headers, spec.rows, classes=spec.classes, widths=spec.widths, caption=spec.caption
+    )
+    if spec.interactive:
+        table = f'<div class="{P}-interactive">{table}</div>'
+    if spec.note:
+        table += f'<p class="{P}-table-note">{esc(spec.note)}</p>'
+    return table
+
+
+def table_nodes(links: Links, spec: TableSpec) -> list[nodes.Node]:
+    node = render.table(
+        spec.headers,
+        spec.rows,
+        classes=spec.classes,
+        widths=spec.widths,
+        caption=spec.caption,
+        render=lambda cell: render.cell_nodes(cell, links),
+    )
+    result: list[nodes.Node] = [node]
+    if spec.note:
+        result.append(render.paragraph(spec.note, classes=[f"{P}-table-note"]))
+    return result
+
+
+# ------------------------------------------------------------------------------ items
+
+
+class _Fragments:
+    """HTML strings and docutils nodes in reading order, for a block that embeds parsed text.
+
+    HTML marked ``searchable`` (an item's heading and plain text) goes into the search index;
+    the rest (badges, links, tables of links) repeats words of other items and does not.
+    """
+
+    def __init__(self) -> None:
+        self.out: list[nodes.Node] = []
+        self.pending: list[str] = []
+        self.searchable = False
+
+    def html(self, text: str, *, searchable: bool = False) -> None:
+        if self.pending and searchable != self.searchable:
+            self.flush()
+        self.searchable = searchable
+        self.pending.append(text)
+
+    def node(self, node: nodes.Node) -> None:
+        self.flush()
+        self.out.append(node)
+
+    def text(self, texts: dict[str, nodes.Element], key: str, value: str) -> None:
+        """Item text: its parsed nodes, or (plain prose, never parsed) its paragraphs."""
+        if key in texts:
+            self.node(texts[key])
+        else:
+            paragraphs = "".join(f"<p>{esc(paragraph)}</p>" for paragraph in prose_paragraphs(value))
+            self.html(f'<div class="{TEXT_CLASS} docutils container">{paragraphs}</div>', searchable=True)
+
+    def flush(self) -> None:
+        if self.pending:
+            text = "".join(self.pending)
+            self.out.append(
+                nodes.raw("", text, format="html")
+                if self.searchable
+                else qms_html("", text, format="html", classes=["no-search"])
+            )
+            self.pending = []
+
+    def nodes(self) -> list[nodes.Node]:
+        self.flush()
+        return self.out
+
+
+def _texts(placeholder: qms_block) -> dict[str, nodes.Element]:
+    """The parsed item text the placeholder carries, by key (``body-0``, ``field-2-0``...)."""
+    return {
+        child["key"]: child for child in placeholder.children if isinstance(child, nodes.Element) and "key" in child
+    }
+
+
+def _heading_level(placeholder: qms_block) -> int:
+    depth, parent = 1, placeholder.parent
+    while parent is not None:
+        if isinstance(parent, nodes.section):
+            depth += 1
+        parent = parent.parent
+    return min(max(depth, 2), 6)
+
+
+def item_html(links: Links, view: dict[str, Any], placeholder: qms_block, matrix: str | None) -> list[nodes.Node]:
+    """An item's block as HTML around its parsed text."""
+    texts = _texts(placeholder)
+    out = _Fragments()
+    item_id = view["id"]
+    open_class = f" {P}-item-open" if view["findings"] else ""
+    level = _heading_level(placeholder)
+    out.html(f'<section class="{P}-item {P}-kind-{esc(view["kind"])}{open_class}" id="{esc(item_id)}">')
+    out.html(
+        f'<h{level} class="{P}-item-title"><span class="{P}-id">{esc(item_id)}</span> {esc(view["title"])}'
+        f'<a class="headerlink" href="#{esc(item_id)}" title="Link to this item">¶</a></h{level}>',
+        searchable=True,
+    )
+    out.html(f'<p class="{P}-badges">' + "".join(html.badge(text, style) for text, style in view["badges"]) + "</p>")
+    for index, entry in enumerate(view["body"]):
+        out.text(texts, f"body-{index}", entry["value"])
+    if view["fields"] or view["verification"]:
+        out.html(f'<dl class="field-list simple {P}-fields">')
+        for index, entry in enumerate(view["fields"]):
+            out.html(f'<dt>{esc(entry["label"])}<span class="colon">:</span></dt><dd>')
+            _field_html(out, links, entry, texts, index)
+            out.html("</dd>")
+        if view["verification"]:
+            out.html(f'<dt>Result<span class="colon">:</span></dt><dd>{_result_html(view["verification"])}</dd>')
+        out.html("</dl>")
+    out.html(_trace_html(links, view["relations"]))
+    if view["findings"]:
+        out.html(_findings_html(view["findings"]))
+    source = f"{view['file']}, line {view['line']}" if view["line"] else view["file"]
+    footer = f'<p class="{P}-source">Source: <code class="docutils literal notranslate">{esc(source)}</code>'
+    if matrix is not None:
+        href = f"{matrix}?filter={item_id}"
+        footer += f' · <a class="{P}-matrix-link" href="{esc(href)}">Show in the traceability matrix</a>'
+    out.html(footer + "</p></section>")
+    return out.nodes()
+
+
+def _field_html(
+    out: _Fragments, links: Links, entry: dict[str, Any], texts: dict[str, nodes.Element], index: int
+) -> None:
+    kind, value = entry["type"], entry["value"]
+    if kind == "text":
+        out.text(texts, f"field-{index}-0", value)
+    elif kind == "steps":
+        out.html('<ol class="arabic simple">')
+        for step, text in enumerate(value):
+            out.html("<li>")
+            out.text(texts, f"field-{index}-{step}", text)
+            out.html("</li>")
+        out.html("</ol>")
+    elif kind == "anomalies":
+        if not value:
+            out.html("<p>none published for this version</p>")
+            return
+        out.html(
+            f'<div class="table-wrapper"><table class="docutils align-default {P}-table {P}-anomalies">'
+            '<thead><tr><th class="head"><p>Anomaly</p></th><th class="head"><p>Evaluation</p></th></tr></thead><tbody>'
+        )
+        for row, (reference, evaluation) in enumerate(value):
+            out.html(f"<tr><td><p>{esc(reference)}</p></td><td>")
+            out.text(texts, f"field-{index}-{row}", evaluation)
+            out.html("</td></tr>")
+        out.html("</tbody></table></div>")
+    elif kind == "list":
+        out.html(f"<p>{esc(', '.join(value))}</p>")
+    elif kind == "risk":
+        if value is None:
+            out.html("<p>not evaluated</p>")
+        else:
+            text = f"severity {value['severity']}, probability {value['probability']}: "
+            out.html(f"<p>{esc(text)}{html.risk(value['class'], value['class'] + ' ' + value['label'])}</p>")
+    elif kind == "url":
+        from qms.sphinx.safe_rst import is_safe_uri
+
+        if is_safe_uri(value):
+            out.html(f'<p><a class="reference external" href="{esc(value)}">{esc(value)}</a></p>')
+        else:
+            out.html(f"<p>{esc(value)}</p>")
+    else:
+        out.html(f"<p>{esc(value)}</p>")
+
+
+def _result_html(verification: dict[str, Any]) -> str:
+    text = html.badge(verification["outcome"], f"outcome-{verification['outcome'].replace(' ', '-')}")
+    if verification["timestamp"]:
+        text += f" run {esc(verification['timestamp'])}"
+    if verification["files"]:
+        text += " from " + ", ".join(html.literal(file) for file in verification["files"])
+    lines = [f"<p>{text}</p>"]
+    for case_id, message in verification["failures"]:
+        lines.append(f'<p class="{P}-failure">{html.literal(case_id)}: {esc(message)}</p>')
+    if verification["missing"]:
+        lines.append(f'<p class="{P}-failure">No result for evidence id {esc(", ".join(verification["missing"]))}.</p>')
+    return "".join(lines)
+
+
+def _trace_html(links: Links, relations: list[dict[str, Any]]) -> str:
+    if not relations:
+        return f'<p class="{P}-trace-none">No links to or from other items.</p>'
+    rows = []
+    for relation in relations:
+        arrow = "↑" if relation["upward"] else "↓"
+        rows.append([["text", f"{arrow} {relation['label']}"], ["items", [[i, t] for i, t, _k in relation["items"]]]])
+    return html.table_html(links, ["Link", "Items"], rows, classes=[f"{P}-trace"], widths=[1, 3])
+
+
+def _findings_html(findings: list[list[str]]) -> str:
+    lines = []
+    for rule, severity, message, location, _item in findings:
+        lines.append(
+            f"<li><p><strong>{esc(rule)}</strong> {esc(severity)}: {esc(message)} "
+            f'<code class="docutils literal notranslate">{esc(location)}</code></p></li>'
+        )
+    return (
+        f'<div class="admonition warning {P}-findings"><p class="admonition-title">Open findings</p>'
+        f'<ul class="simple">{"".join(lines)}</ul></div>'
+    )
+
+
+def _text_nodes(texts: dict[str, nodes.Element], key: str, value: str) -> nodes.Element:
+    if key in texts:
+        return texts[key]
+    container = nodes.container(classes=[TEXT_CLASS])
+    container.extend(prose(value))
+    return container
+
+
+def item_nodes(links: Links, view: dict[str, Any], placeholder: qms_block) -> list[nodes.Node]:
+    """An item's block as docutils nodes, for builders other than HTML."""
+    texts = _texts(placeholder)
+    box = nodes.container(classes=[f"{P}-item"], ids=[view["id"]])
+    heading = nodes.rubric("", "", classes=[f"{P}-item-title"])
+    heading += nodes.strong(view["id"], view["id"])
+    heading += nodes.Text(f" {view['title']}")
+    box += heading
+    box += render.paragraph(", ".join(text for text, _style in view["badges"]), classes=[f"{P}-badges"])
+    for index, entry in enumerate(view["body"]):
+        box += _text_nodes(texts, f"body-{index}", entry["value"])
+    field_list = nodes.field_list()
+    for index, entry in enumerate(view["fields"]):
+        if entry["type"] == "text":
+            body: list[nodes.Node] = [_text_nodes(texts, f"field-{index}-0", entry["value"])]
+        elif entry["type"] in ("steps", "anomalies"):
+            values = entry["value"] if entry["type"] == "steps" else [evaluation for _ref, evaluation in entry["value"]]
+            body = [_text_nodes(texts, f"field-{index}-{sub}", text) for sub, text in enumerate(values)]
+        elif entry["type"] == "risk" and entry["value"]:
+            body = [render.paragraph(f"{entry['value']['class']} {entry['value']['label']}")]
+        else:
+            body = [render.paragraph(", ".join(entry["value"]) if entry["type"] == "list" else str(entry["value"]))]
+        field_list += render.field(entry["label"], body)
+    for relation in view["relations"]:
+        line = nodes.paragraph()
+        for position, (item_id, title, _kind) in enumerate(relation["items"]):
+            if position:
+                line += nodes.Text(", ")
+            line.extend(render.cell_nodes(["item", item_id, title], links))
+        field_list += render.field(relation["label"], [line])
+    box += field_list
+    for rule, severity, message, location, _item in view["findings"]:
+        box += render.paragraph(f"{rule} {severity}: {message} ({location})", classes=[f"{P}-failure"])
+    return [box]
+
+
+def resolve_block(
+    placeholder: qms_block, data: BuildData, links: Links, shapes: dict[str, TableShape], matrix: str | None
+) -> list[nodes.Node]:
+    """The content replacing a placeholder on the page being written."""
+    view = data.answer(tuple(placeholder["query"]))
+    as_html = links.builder.format == "html"
+    if placeholder["block"] == "item":
+        if view is None:
+            return []
+        return item_html(links, view, placeholder, matrix) if as_html else item_nodes(links, view, placeholder)
+    spec = shapes[placeholder["block"]](view, placeholder.get("interactive", True))
+    if as_html:
+        wrapper = nodes.container(classes=["no-search", f"{P}-block"])  # the rows repeat what the items say
+        wrapper += nodes.raw("", table_html(links, spec), format="html")
+        return [wrapper]
+    return table_nodes(links, spec)

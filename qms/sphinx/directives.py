@@ -1,0 +1,648 @@
+"""The directives users (and the document templates) put in pages.
+
+Each asks :mod:`qms.sphinx.views` one query and notes the query and the digest of its answer on
+the page, so a rebuild reads the page again only when that answer changed. Item blocks and
+tables leave a placeholder (:mod:`qms.sphinx.blocks`) filled when the page is written; small
+summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is parsed by
+:mod:`qms.sphinx.safe_rst`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, cast
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from qms.sphinx import render
+from qms.sphinx.blocks import TableShape, TableSpec, block
+from qms.sphinx.documents import document_spec
+from qms.sphinx.domain import QmsDomain
+from qms.sphinx.render import P, badge, item_ref, paragraph, table
+from qms.sphinx.safe_rst import is_prose, parse_item_text
+from qms.sphinx.state import build_data
+from qms.sphinx.views import Query
+
+logger = logging.getLogger(__name__)
+
+
+class document_control(nodes.General, nodes.Element):
+    """Placeholder for a page's document-control block, filled when the page is written.
+
+    It is filled late because it shows the git commit: a new commit changes every page's block
+    but no page's content, so pages are written again without being read again.
+    """
+
+
+class QmsDirective(SphinxDirective):
+    """A directive that shows data from the project."""
+
+    @property
+    def domain(self) -> QmsDomain:
+        return cast(QmsDomain, self.env.domains["qms"])
+
+    def answer(self, query: Query) -> Any:
+        """The data for ``query``; notes the page's dependency on it. ValueError for bad options."""
+        data = build_data(self.env)
+        self.domain.note_dependency(self.env.docname, query, data.digest(query))
+        return data.answer(query)
+
+    def answer_or_error(self, query: Query) -> Any:
+        try:
+            return self.answer(query)
+        except ValueError as error:
+            raise self.error(f"{self.name}: {error}") from None
+
+    def warn(self, message: str, subtype: str) -> None:
+        logger.warning(message, location=self.get_location(), type="qms", subtype=subtype)
+
+
+def _caption(result: list[nodes.Node], caption: str) -> list[nodes.Node]:
+    if caption:
+        result.insert(0, nodes.rubric(caption, caption))
+    return result
+
+
+# ------------------------------------------------------------------------------ one item
+
+
+class ItemDirective(QmsDirective):
+    """``.. qms:item:: SWR-014``: an item's block: its fields, its links both ways, its findings."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict[str, Any]] = {"noindex": directives.flag}
+
+    def run(self) -> list[nodes.Node]:
+        return self.item(self.arguments[0].strip(), self.lineno)
+
+    def item(self, item_id: str, line: int) -> list[nodes.Node]:
+        view = self.answer(("item", item_id))
+        if view is None:
+            matches = [
+                candidate
+                for candidate in build_data(self.env).project.items
+                if candidate.casefold() == item_id.casefold()
+            ]
+            hint = f" (did you mean {' or '.join(matches)}?)" if matches else ""
+            location = (self.get_location().rsplit(":", 1)[0], line)
+            logger.warning(f"unknown item id '{item_id}'{hint}", location=location, type="ref", subtype="item")
+            return []
+        if "noindex" not in self.options:
+            self.domain.note_item(item_id, view["kind"], view["title"], self.env.docname)
+        placeholder = block("item", ("item", item_id), item_id=item_id)
+        file = view["file"]
+        for index, entry in enumerate(view["body"]):
+            placeholder += self.text(f"body-{index}", entry["value"], file, entry["line"])
+        for index, entry in enumerate(view["fields"]):
+            if entry["type"] == "text":
+                placeholder += self.text(f"field-{index}-0", entry["value"], file, entry["line"])
+            elif entry["type"] == "steps":
+                for step, text in enumerate(entry["value"]):
+                    placeholder += self.text(f"field-{index}-{step}", text, file, entry["lines"][step])
+            elif entry["type"] == "anomalies":
+                for row, (_reference, evaluation) in enumerate(entry["value"]):
+                    placeholder += self.text(f"field-{index}-{row}", evaluation, file, entry["lines"][row])
+        return [placeholder]
+
+    def text(self, key: str, text: str, file: str, line: int) -> list[nodes.Node]:
+        """Item text with markup, parsed now; plain prose is written as it is when the page is."""
+        if is_prose(text):
+            return []
+        container = parse_item_text(self.state, text, file, line)
+        container["key"] = key
+        return [container]
+
+
+class ItemsDirective(ItemDirective):
+    """``.. qms:items::`` with one id per line of content: the blocks of several items, in that order."""
+
+    required_arguments = 0
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        blocks: list[nodes.Node] = []
+        for offset, line in enumerate(self.content):
+            for item_id in line.split():
+                blocks.extend(self.item(item_id, self.content_offset + offset + 1))
+        return blocks
+
+
+# ------------------------------------------------------------------------------ tables and matrices
+
+
+class TableDirective(QmsDirective):
+    """``.. qms:table::`` with ``:kind:``, ``:filter:`` and ``:columns:``: a table of the items that match.
+
+    A filter is conditions separated by commas, all of which must hold: ``field=a|b``,
+    ``field!=a``, ``field`` (has a value) or ``!field`` (has none).
+    """
+
+    option_spec: ClassVar[dict[str, Any]] = {
+        "kind": directives.unchanged,
+        "filter": directives.unchanged,
+        "columns": directives.unchanged,
+        "caption": directives.unchanged,
+        "interactive": directives.flag,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        query = (
+            "table",
+            self.options.get("kind", ""),
+            self.options.get("filter", ""),
+            self.options.get("columns", "id,title"),
+        )
+        view = self.answer_or_error(query)
+        if not view["rows"]:
+            return _caption([paragraph("No items match.", classes=[f"{P}-empty"])], self.options.get("caption", ""))
+        placeholder = block("table", query, interactive="interactive" in self.options)
+        return _caption([placeholder], self.options.get("caption", ""))
+
+    @staticmethod
+    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
+        return TableSpec(view["columns"], view["rows"], classes=[f"{P}-item-table"], interactive=interactive)
+
+
+class MatrixDirective(QmsDirective):
+    """``.. qms:matrix::`` with ``:chain:`` (``design``, ``risk``, or kinds like ``need,test``): a filterable matrix."""
+
+    option_spec: ClassVar[dict[str, Any]] = {
+        "chain": directives.unchanged,
+        "results": lambda value: directives.choice(value, ("yes", "no")),
+        "caption": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        chain = self.options.get("chain", "design").strip()
+        query = ("matrix", chain, self.options.get("results", "yes"))
+        view = self.answer_or_error(query)
+        if not view["rows"]:
+            return [paragraph("No items of these kinds yet.", classes=[f"{P}-empty"])]
+        return _caption([block("matrix", query)], self.options.get("caption", ""))
+
+    @staticmethod
+    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
+        kinds = " → ".join(" or ".join(kind.replace("_", " ") for kind in column) for column in view["kinds"])
+        note = f"{len(view['rows'])} rows along {kinds}; a dash marks a missing link."
+        return TableSpec(view["columns"], view["rows"], classes=[f"{P}-matrix"], interactive=True, note=note)
+
+
+class RiskRegisterDirective(QmsDirective):
+    """``.. qms:risk-register::``: one row per hazard with initial risk, controls and residual risk."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("risk-register",))
+        if not view["rows"]:
+            return [paragraph("No hazards recorded.", classes=[f"{P}-empty"])]
+        return [block("risk-register", ("risk-register",))]
+
+    @staticmethod
+    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
+        return TableSpec(
+            view["columns"], view["rows"], classes=[f"{P}-register"], widths=[3, 3, 2, 3, 1, 2], interactive=True
+        )
+
+
+class FindingsDirective(QmsDirective):
+    """``.. qms:findings::`` with ``:rules:`` (code prefixes such as ``T,R2``): the open findings."""
+
+    option_spec: ClassVar[dict[str, Any]] = {"rules": directives.unchanged, "empty": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        query = ("findings", self.options.get("rules", ""))
+        view = self.answer(query)
+        if not view["rows"]:
+            return [
+                paragraph(self.options.get("empty", "No open findings."), classes=[f"{P}-empty", f"{P}-no-findings"])
+            ]
+        return [block("findings", query)]
+
+    @staticmethod
+    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
+        rows = [
+            [
+                ["badge", f"{rule} {severity}", f"severity-{severity}"],
+                ["item", item, "", False] if item else ["muted", "—"],
+                ["text", message],
+                ["literal", location],
+            ]
+            for rule, severity, message, location, item in view["rows"]
+        ]
+        return TableSpec(
+            ["Rule", "Item", "Finding", "Where"],
+            rows,
+            classes=[f"{P}-findings-table"],
+            widths=[1, 1, 4, 2],
+            interactive=True,
+        )
+
+
+class ClauseIndexDirective(QmsDirective):
+    """``.. qms:clause-index::`` with ``:standard:``: each clause asking for a record, and where it is."""
+
+    option_spec: ClassVar[dict[str, Any]] = {"standard": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        query = ("clause-index", self.options.get("standard", "iec62304"))
+        self.answer_or_error(query)
+        return [block("clause-index", query)]
+
+    @staticmethod
+    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
+        rows = []
+        for clause in view["clauses"]:
+            topic: list[Any] = [["strong", clause["topic"]], ["muted", clause["record"]]]
+            if clause["note"]:
+                topic.append(["muted", f"Note: {clause['note']}"])
+            rows.append(
+                [
+                    ["text", clause["clause"]],
+                    ["lines", topic],
+                    ["badge", clause["status"], f"clause-{clause['status'].split()[0]}"],
+                    ClauseIndexDirective.where(clause["where"], clause["status"]),
+                ]
+            )
+        headers = ["Clause", "Asks for", f"Class {view['safety_class']}", "Where in the technical file"]
+        return TableSpec(headers, rows, classes=[f"{P}-clause-index"], widths=[1, 5, 1, 4], interactive=True)
+
+    @staticmethod
+    def where(places: list[list[str]], status: str) -> list[Any]:
+        if status != "required":
+            return ["muted", "—"]
+        if not places:
+            return ["muted", "Kept outside the technical file (quality system records)."]
+        lines = [
+            ["join", [["doc", docname, title], ["text", " \u203a "], ["label", label]]]
+            if label
+            else ["doc", docname, title]
+            for docname, title, label in places
+        ]
+        return ["lines", lines]
+
+
+#: How each table block turns its query's data into a table.
+SHAPES: dict[str, TableShape] = {
+    "table": TableDirective.shape,
+    "matrix": MatrixDirective.shape,
+    "risk-register": RiskRegisterDirective.shape,
+    "findings": FindingsDirective.shape,
+    "clause-index": ClauseIndexDirective.shape,
+}
+
+
+# ------------------------------------------------------------------------------ risk
+
+
+class RiskMatrixDirective(QmsDirective):
+    """``.. qms:risk-matrix::`` with ``:when:`` initial, residual, both (default) or policy: a heat map."""
+
+    option_spec: ClassVar[dict[str, Any]] = {
+        "when": lambda value: directives.choice(value, ("initial", "residual", "both", "policy")),
+        "ids": lambda value: directives.choice(value, ("yes", "no")),
+    }
+
+    def run(self) -> list[nodes.Node]:
+        when = self.options.get("when", "both")
+        whens = ("initial", "residual") if when == "both" else (when,)
+        container = nodes.container(classes=[f"{P}-heat-maps"])
+        for moment in whens:
+            view = self.answer(("risk-matrix", moment))
+            show_ids = self.options.get("ids", "yes" if view["total"] <= 40 else "no") == "yes"
+            figure = nodes.container(classes=[f"{P}-heat-figure"])
+            figure += render.heat_map(view, show_ids=show_ids)
+            if moment != "policy":
+                text = f"{view['total']} hazard{'s' if view['total'] != 1 else ''} placed"
+                if view["unevaluated"]:
+                    text += f"; not evaluated: {', '.join(view['unevaluated'])}"
+                figure += paragraph(text + ".", classes=[f"{P}-heat-note"])
+            container += figure
+        axis = (
+            "Rows: severity of the harm, highest at the top. Columns: probability of the harm, lowest on the left. "
+            "A (green) acceptable; R (amber) reduce as far as possible, acceptable only with a benefit-risk "
+            "justification; U (red) unacceptable."
+        )
+        return [container, paragraph(axis, classes=[f"{P}-heat-axis"])]
+
+
+class RiskClassesDirective(QmsDirective):
+    """``.. qms:risk-classes::``: hazards per risk class before and after risk control."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("risk-classes",))
+        rows = [
+            [["risk", letter, letter], ["text", label], ["text", str(initial)], ["text", str(residual)]]
+            for letter, label, initial, residual in view["rows"]
+            if letter != "?" or initial or residual
+        ]
+        rows.append(
+            [["text", ""], ["strong", "Total hazards"], ["strong", str(view["total"])], ["strong", str(view["total"])]]
+        )
+        return [
+            table(
+                ["Class", "Meaning", "Before control", "After control"],
+                rows,
+                classes=[f"{P}-risk-classes"],
+                widths=[1, 5, 2, 2],
+            )
+        ]
+
+
+class RiskPolicyDirective(QmsDirective):
+    """``.. qms:risk-policy::``: the severity and probability scales of the policy."""
+
+    option_spec: ClassVar[dict[str, Any]] = {
+        "scale": lambda value: directives.choice(value, ("severity", "probability"))
+    }
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("policy-scales",))
+        result: list[nodes.Node] = []
+        for scale in (self.options["scale"],) if "scale" in self.options else ("severity", "probability"):
+            rows = [
+                [["text", f"{scale[0].upper()}{level}"], ["strong", name], ["text", description]]
+                for level, name, description in view[scale]
+            ]
+            result.append(
+                table(
+                    ["Level", "Name", "Definition"],
+                    rows,
+                    classes=[f"{P}-scale"],
+                    widths=[1, 2, 7],
+                    caption=f"{scale.capitalize()} of harm",
+                )
+            )
+        return result
+
+
+class ControlTypesDirective(QmsDirective):
+    """``.. qms:control-types::``: risk control measures per type, in ISO 14971 7.1 priority order."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("control-types",))
+        rows = [
+            [["text", name], ["text", str(count)]] for name, count in view["rows"] if count or name != "unspecified"
+        ]
+        rows.append([["strong", "Total risk control requirements"], ["strong", str(view["total"])]])
+        return [table(["Type of control measure", "Requirements"], rows, classes=[f"{P}-control-types"], widths=[4, 1])]
+
+
+class OverallResidualRiskDirective(QmsDirective):
+    """``.. qms:overall-residual-risk::`` (``:conclusion:`` for the report's closing statement)."""
+
+    option_spec: ClassVar[dict[str, Any]] = {"conclusion": directives.flag}
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("overall-risk",))
+        device = self.answer(("device",))
+        verdict = "acceptable" if view["acceptable"] else "not yet acceptable"
+        box = nodes.admonition(
+            classes=[f"{P}-overall", f"{P}-overall-{'acceptable' if view['acceptable'] else 'open'}"]
+        )
+        title = f"Overall residual risk: {verdict}"
+        box += nodes.title(title, title)
+        if "conclusion" in self.options:
+            text = (
+                f"The risk management plan was carried out for {device['name']} {device['version']}: "
+                f"{view['hazards']} hazards analysed and evaluated, {view['controls']} risk control measures "
+                "implemented as requirements and traced to their verification. "
+            )
+            text += (
+                "The overall residual risk is acceptable, and production and post-production information is "
+                "collected as planned. From the risk management point of view the software may be released."
+                if view["acceptable"]
+                else "The overall residual risk cannot be accepted until the open items are closed."
+            )
+            box += paragraph(text)
+        elif view["acceptable"]:
+            box += paragraph(
+                "No hazard has a residual risk in U, every residual risk in R has a benefit-risk justification, "
+                "and every risk control measure is verified (the method of the risk management plan)."
+            )
+        for label, ids in view["problems"]:
+            line = paragraph(f"{len(ids)} {label}: ")
+            for index, item_id in enumerate(ids):
+                if index:
+                    line += nodes.Text(", ")
+                line += item_ref(item_id)
+            box += line
+        if view["risk_findings"] and not view["problems"]:
+            box += paragraph(f"{view['risk_findings']} open risk findings of qms check (see the open items).")
+        return [box]
+
+
+# ------------------------------------------------------------------------------ summaries
+
+
+class CoverageDirective(QmsDirective):
+    """``.. qms:coverage::``: how much of the trace is in place, and how many findings are open."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("coverage",))
+        rows = []
+        for label, done, total, docname in view["rows"]:
+            share = f"{done} of {total}" + (f" ({100 * done // total} %)" if total else "")
+            status = "complete" if done == total else "open"
+            rows.append([["doc", docname, label], ["text", share], ["badge", status, f"coverage-{status}"]])
+        findings = paragraph(classes=[f"{P}-coverage-findings"])
+        if view["errors"] or view["warnings"]:
+            findings += badge(f"{view['errors']} errors, {view['warnings']} warnings open", "coverage-open")
+            findings += nodes.Text(" from qms check: see ")
+            findings += render.doc_ref("gaps", "Open findings")
+            findings += nodes.Text(".")
+        else:
+            findings += badge("no open findings", "coverage-complete")
+            findings += nodes.Text(f" from qms check over {view['items']} items.")
+        return [table(["Measure", "Coverage", "Status"], rows, classes=[f"{P}-coverage"], widths=[6, 2, 1]), findings]
+
+
+class DocumentListDirective(QmsDirective):
+    """``.. qms:document-list::``: the documents of the technical file, with ids and the clauses they answer."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("documents",))
+        rows = [
+            [["doc", docname, title], ["text", doc_id], ["text", purpose], ["text", clauses]]
+            for docname, doc_id, title, purpose, clauses in view["rows"]
+        ]
+        return [table(["Document", "Id", "Purpose", "Answers"], rows, classes=[f"{P}-documents"], widths=[3, 1, 5, 3])]
+
+
+class DocumentControlDirective(QmsDirective):
+    """``.. qms:document-control::`` (``:id:``, ``:title:`` on your own pages): id, device version, git commit."""
+
+    option_spec: ClassVar[dict[str, Any]] = {"id": directives.unchanged, "title": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        spec = document_spec(self.env.docname)
+        prefix = build_data(self.env).document_prefix
+        default_id = (f"{prefix}-{spec.id}" if prefix else spec.id) if spec else ""
+        self.domain.note_controlled(self.env.docname)
+        return [
+            document_control(
+                doc_id=self.options.get("id") or default_id,
+                doc_title=self.options.get("title") or (spec.title if spec else ""),
+            )
+        ]
+
+
+class DeviceDirective(QmsDirective):
+    """``.. qms:device::``: the device as ``qms.yaml`` describes it, with its intended use."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("device",))
+        field_list = nodes.field_list(classes=[f"{P}-device"])
+        for label, value in view["facts"]:
+            field_list += render.field(label, [paragraph(value)])
+        if view["intended_use"]:
+            text = parse_item_text(self.state, view["intended_use"], "qms.yaml", view["intended_use_line"])
+            field_list += render.field("Intended use", [text])
+        return [field_list]
+
+
+class NotRequiredDirective(QmsDirective):
+    """``.. qms:not-required:: 5.3.1 5.3.5``: says why the device's class need not produce this section."""
+
+    required_arguments = 1
+    optional_arguments = 30
+    option_spec: ClassVar[dict[str, Any]] = {"standard": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer_or_error(("clauses", self.options.get("standard", "iec62304"), " ".join(self.arguments)))
+        box = nodes.admonition(classes=[f"{P}-not-required", "note"])
+        title = f"Not required for software safety class {view['safety_class']}"
+        box += nodes.title(title, title)
+        box += paragraph(
+            f"{view['standard']}:{view['edition']} does not ask for these records at class {view['safety_class']} "
+            "(Table A.1), so this section is intentionally not produced:"
+        )
+        lines = nodes.bullet_list()
+        for clause in view["clauses"]:
+            classes = clause["classes"] or "none"
+            plural = "es" if len(classes) > 1 else ""
+            lines += nodes.list_item(
+                "", paragraph(f"{clause['clause']} {clause['topic']}: class{plural} {', '.join(classes)} only.")
+            )
+        box += lines
+        return [box]
+
+
+class RulesDirective(QmsDirective):
+    """``.. qms:rules::``: the rules of ``qms check`` and their severity in this project."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("rules",))
+        rows = [
+            [["strong", code], ["text", summary], ["badge", severity, f"severity-{severity}"]]
+            for code, summary, severity in view["rows"]
+        ]
+        return [table(["Rule", "Finding", "Severity here"], rows, classes=[f"{P}-rules"], widths=[1, 6, 1])]
+
+
+class VerificationSummaryDirective(QmsDirective):
+    """``.. qms:verification-summary::``: results, tests and requirements by outcome, from the evidence."""
+
+    def run(self) -> list[nodes.Node]:
+        view = self.answer(("verification",))
+        if view is None or not view["files"]:
+            return [paragraph("No result files were read.", classes=[f"{P}-empty"])]
+        outcomes = [outcome for outcome, _count in view["tests"]]
+        rows = []
+        for label, counts in (
+            ("Test cases in the result files", view["results"]),
+            ("Tests of this file", view["tests"]),
+            ("Requirements", view["requirements"]),
+        ):
+            rows.append([["text", label], *(["text", str(count)] for _outcome, count in counts)])
+        result: list[nodes.Node] = [
+            table(["", *outcomes], rows, classes=[f"{P}-verification-summary"], widths=[4] + [1] * len(outcomes))
+        ]
+        files = paragraph(
+            f"{view['verified']} of {view['requirement_count']} requirements verified by passing evidence. "
+            "Result files: ",
+            classes=[f"{P}-result-files"],
+        )
+        for index, file in enumerate(view["files"]):
+            if index:
+                files += nodes.Text(", ")
+            files += nodes.literal(file, file)
+        result.append(files)
+        return result
+
+
+class ReleaseChangesDirective(QmsDirective):
+    """``.. qms:release-changes::``: what changed in the records since the previous release."""
+
+    option_spec: ClassVar[dict[str, Any]] = {"base": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        base = self.options.get("base") or build_data(self.env).project.config.previous_release
+        if not base:
+            raise self.error(
+                "qms:release-changes: no previous release: set `release: previous:` in qms.yaml, or :base:"
+            )
+        view = self.answer(("release-changes", base))
+        if "error" in view:
+            self.warn(f"cannot list the changes since {base}: {view['error']}", "release-changes")
+            return [paragraph(f"The changes since {base} cannot be listed: {view['error']}", classes=[f"{P}-empty"])]
+        summary = view["summary"]
+        result: list[nodes.Node] = [
+            paragraph(
+                f"From {base} ({(view['base']['commit'] or '')[:10]}) to this revision: "
+                f"{summary['added']} items added, "
+                f"{summary['removed']} removed, {summary['changed']} changed; {summary['links_added']} links added, "
+                f"{summary['links_removed']} removed; {summary['risk_changes']} hazards changed risk class."
+            )
+        ]
+        rows: list[Sequence[Any]] = [
+            [["item", entry["id"], entry["title"]], ["text", "added"]] for entry in view["added"]
+        ]
+        rows += [
+            [
+                ["item", entry["id"], entry["title"]],
+                ["text", "changed: " + ", ".join(change["field"] for change in entry["fields"])],
+            ]
+            for entry in view["changed"]
+        ]
+        rows += [[["text", f"{entry['id']} {entry['title']}"], ["text", "removed"]] for entry in view["removed"]]
+        if rows:
+            result.append(table(["Item", "Change"], rows, classes=[f"{P}-changes"], widths=[3, 2]))
+        if view["risk_changes"]:
+            risk_rows = [
+                [
+                    ["item", change["hazard"], change["title"]],
+                    ["text", f"{change['initial']['old'] or '-'} → {change['initial']['new'] or '-'}"],
+                    ["text", f"{change['residual']['old'] or '-'} → {change['residual']['new'] or '-'}"],
+                ]
+                for change in view["risk_changes"]
+            ]
+            result.append(
+                table(["Hazard", "Initial risk class", "Residual risk class"], risk_rows, classes=[f"{P}-changes"])
+            )
+        return result
+
+
+DIRECTIVES: dict[str, type[QmsDirective]] = {
+    "item": ItemDirective,
+    "items": ItemsDirective,
+    "table": TableDirective,
+    "matrix": MatrixDirective,
+    "risk-register": RiskRegisterDirective,
+    "findings": FindingsDirective,
+    "clause-index": ClauseIndexDirective,
+    "risk-matrix": RiskMatrixDirective,
+    "risk-classes": RiskClassesDirective,
+    "risk-policy": RiskPolicyDirective,
+    "control-types": ControlTypesDirective,
+    "overall-residual-risk": OverallResidualRiskDirective,
+    "coverage": CoverageDirective,
+    "document-list": DocumentListDirective,
+    "document-control": DocumentControlDirective,
+    "device": DeviceDirective,
+    "not-required": NotRequiredDirective,
+    "rules": RulesDirective,
+    "verification-summary": VerificationSummaryDirective,
+    "release-changes": ReleaseChangesDirective,
+}

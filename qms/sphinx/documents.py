@@ -1,0 +1,397 @@
+"""The document set of the technical file: what each document is, and its source from a template.
+
+Each document is rendered from a Jinja template (``<docname>.rst.jinja``) into reStructuredText
+that uses the extension's directives for everything that comes from the project. A project
+overrides a template by putting one of the same name in its templates folder (``templates:``
+in ``qms.yaml``, default ``_templates``); ``{% extends "default/<name>" %}`` reuses the shipped
+one and replaces only some of its blocks.
+
+Values written into a template with ``{{ ... }}`` are escaped for reStructuredText, so text
+from ``qms.yaml`` or item files reads as text and never as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from qms import __version__
+from qms.clauses import ClauseTable
+from qms.model import Item
+from qms.schema import ID_PATTERN, KINDS
+from qms.sphinx.views import BuildData, natural_sorted
+
+TEMPLATE_SUFFIX = ".rst.jinja"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSpec:
+    """One document of the technical file."""
+
+    docname: str
+    id: str  # short document id, shown in the document-control block
+    title: str
+    purpose: str
+    clauses: str  # the clauses it answers, for the document list
+    kinds: tuple[str, ...] = ()  # item kinds whose home (anchor) is this document
+    group: str = ""  # navigation group
+
+    @property
+    def template(self) -> str:
+        return f"{self.docname}{TEMPLATE_SUFFIX}"
+
+
+FRONT_PAGE = DocumentSpec(
+    "index", "TF", "Technical file", "Device description, document list and coverage summary.", "ISO 13485 4.2.3"
+)
+
+DOCUMENTS: tuple[DocumentSpec, ...] = (
+    DocumentSpec(
+        "software-development-plan",
+        "SDP",
+        "Software development plan",
+        "How the software is developed, verified, configured, maintained and released.",
+        "IEC 62304 5.1, 6.1, 8, 9",
+        group="Plans",
+    ),
+    DocumentSpec(
+        "risk-management-plan",
+        "RMP",
+        "Risk management plan",
+        "Scope of risk management, the software safety class and the risk acceptability policy.",
+        "ISO 14971 4.2, 4.4; IEC 62304 4.2, 4.3",
+        group="Plans",
+    ),
+    DocumentSpec(
+        "design-inputs",
+        "DIR",
+        "Design input requirements",
+        "User needs and system requirements: the design inputs the software is developed against.",
+        "ISO 13485 7.3.3; IEC 62304 5.1.3",
+        ("need", "system_requirement"),
+        group="Design",
+    ),
+    DocumentSpec(
+        "software-requirements",
+        "SRS",
+        "Software requirements specification",
+        "The software requirements, including the risk control measures implemented in software.",
+        "IEC 62304 5.2, 7.2.2",
+        ("software_requirement",),
+        group="Design",
+    ),
+    DocumentSpec(
+        "software-architecture",
+        "SAD",
+        "Software architecture and SOUP list",
+        "The software items, their interfaces and segregation, and the SOUP they use.",
+        "IEC 62304 5.3, 5.4.1, 7.1.3, 8.1.2",
+        ("software_item", "soup"),
+        group="Design",
+    ),
+    DocumentSpec(
+        "risk-register",
+        "HA",
+        "Hazard analysis and risk register",
+        "Each hazard with its sequence of events, harm, initial risk, controls and residual risk.",
+        "ISO 14971 5-7; IEC 62304 7",
+        ("hazard",),
+        group="Risk management",
+    ),
+    DocumentSpec(
+        "risk-management-report",
+        "RMR",
+        "Risk management report",
+        "Counts of risks before and after controls, completeness, and the overall residual risk.",
+        "ISO 14971 7.6, 8, 9",
+        group="Risk management",
+    ),
+    DocumentSpec(
+        "verification",
+        "SVR",
+        "Software verification: test specification and report",
+        "The tests at every level, and their results from the recorded evidence.",
+        "IEC 62304 5.5-5.7; ISO 13485 7.3.6, 7.3.7",
+        ("test",),
+        group="Verification and release",
+    ),
+    DocumentSpec(
+        "release-notes",
+        "REL",
+        "Release notes",
+        "The released version, its configuration, verification status and known residual anomalies.",
+        "IEC 62304 5.8, 8.1.3",
+        ("anomaly",),
+        group="Verification and release",
+    ),
+    DocumentSpec(
+        "design-traceability",
+        "DDT",
+        "Design and development traceability",
+        "Design inputs to outputs to verification and validation, and design changes.",
+        "ISO 13485 7.3",
+        group="Traceability",
+    ),
+    DocumentSpec(
+        "traceability-matrix",
+        "RTM",
+        "Traceability matrix",
+        "Needs to system and software requirements, software items and tests; hazards to controls and tests.",
+        "IEC 62304 5.1.1, 5.7.4, 7.3.3; ISO 14971 4.5",
+        group="Traceability",
+    ),
+    DocumentSpec(
+        "clause-index",
+        "CI",
+        "Clause index",
+        "Each clause that asks for a record, and the page and section that holds it.",
+        "IEC 62304, ISO 14971, ISO 13485",
+        group="Traceability",
+    ),
+    DocumentSpec(
+        "gaps",
+        "GAP",
+        "Open findings",
+        "Everything qms check reports: the gaps that keep the technical file from being complete.",
+        "all",
+        group="Traceability",
+    ),
+)
+
+#: Where an item's anchor lives: its kind's home document.
+HOME: dict[str, str] = {kind: spec.docname for spec in DOCUMENTS for kind in spec.kinds}
+
+DOCUMENT_GROUPS = ("Plans", "Design", "Risk management", "Verification and release", "Traceability")
+
+
+def document_spec(docname: str) -> DocumentSpec | None:
+    return next((spec for spec in (FRONT_PAGE, *DOCUMENTS) if spec.docname == docname), None)
+
+
+def document_id(spec: DocumentSpec, prefix: str) -> str:
+    return f"{prefix}-{spec.id}" if prefix else spec.id
+
+
+# ------------------------------------------------------------------------------ escaping
+
+
+class Rst(str):
+    """Text that is already reStructuredText: written into a document as it is."""
+
+
+_SPECIAL = re.compile(r"([\\`*_|\[\]<>:~#=+^'\"!$%&(),./;?@{}-])")
+
+
+def escape(text: str) -> str:
+    """Text made safe for inline reStructuredText: one line, every markup character escaped."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _finalize(value: Any) -> Any:
+    """Jinja's last step for ``{{ value }}``: escape everything but :class:`Rst`."""
+    if isinstance(value, Rst):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return escape("" if value is None else str(value))
+
+
+_UNDERLINES = {0: "=", 1: "=", 2: "-", 3: "~", 4: "^"}
+
+
+def heading(text: str, level: int = 2, label: str | None = None) -> Rst:
+    """A section heading (level 1 the document title); ``label`` adds a stable anchor before it."""
+    escaped = escape(text)
+    line = _UNDERLINES[level] * max(len(escaped), 4)
+    head = f"{line}\n{escaped}\n{line}" if level == 0 else f"{escaped}\n{line}"
+    if label:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", label):
+            raise ValueError(f"heading label {label!r}: use lowercase letters, digits and '-'")
+        head = f".. _{label}:\n\n{head}"
+    return Rst(f"\n{head}")  # a blank line first: a heading never glues to the text before it
+
+
+def item_id(value: str) -> Rst:
+    """An item id for a directive argument; refuses anything that is not a valid id."""
+    if not ID_PATTERN.match(value):
+        raise ValueError(f"not an item id: {value!r}")
+    return Rst(value)
+
+
+# ------------------------------------------------------------------------------ grouping
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Items shown together under one heading of a document."""
+
+    title: str
+    source: str  # the file the items come from, or "" when grouped by a field
+    ids: tuple[str, ...]
+
+
+def _humanize(stem: str) -> str:
+    words = stem.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def groups_by_file(items: Iterable[Item]) -> list[Group]:
+    """Items grouped by their file (files in path order, items in file order); titles from file names."""
+    by_file: dict[str, list[str]] = {}
+    for item in items:
+        if ID_PATTERN.match(item.id):
+            by_file.setdefault(item.file, []).append(item.id)
+    stems = [Path(file).stem for file in by_file]
+    groups = []
+    for file in sorted(by_file):
+        stem = Path(file).stem
+        title = (
+            _humanize(stem)
+            if stems.count(stem) == 1
+            else " / ".join(_humanize(p) for p in Path(file).with_suffix("").parts[-2:])
+        )
+        groups.append(Group(title, file, tuple(by_file[file])))
+    return groups
+
+
+def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (), other: str = "Other") -> list[Group]:
+    """Items grouped by a field's value (``order`` first, then alphabetical, items without it last)."""
+    by_value: dict[str, list[Item]] = {}
+    for item in items:
+        if ID_PATTERN.match(item.id):
+            by_value.setdefault(str(item.get(name) or ""), []).append(item)
+    values = [value for value in order if value in by_value]
+    values += sorted(value for value in by_value if value not in values and value)
+    if "" in by_value:
+        values.append("")
+    return [
+        Group(_humanize(value) if value else other, "", tuple(item.id for item in natural_sorted(by_value[value])))
+        for value in values
+    ]
+
+
+# ------------------------------------------------------------------------------ templates
+
+
+def default_templates() -> Path:
+    """The templates shipped with qms: the package ``qms.templates`` (``templates/`` of the repository)."""
+    try:
+        shipped = resources.files("qms.templates")
+    except ModuleNotFoundError:  # an editable install made before the templates were mapped
+        return Path(__file__).resolve().parents[2] / "templates"
+    return Path(str(shipped))
+
+
+def template_environment(user_folder: Path | None) -> jinja2.Environment:
+    """Jinja with the project's templates first, the shipped ones second (and as ``default/...``)."""
+    shipped = jinja2.FileSystemLoader(str(default_templates()))
+    loaders: list[jinja2.BaseLoader] = []
+    if user_folder is not None and user_folder.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(user_folder)))
+    loaders += [shipped, jinja2.PrefixLoader({"default": shipped})]
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        autoescape=False,  # escaping is reStructuredText's, done by finalize
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["id"] = item_id
+    environment.filters["rst"] = Rst  # for template authors: trust this value as markup
+    return environment
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """What a template sees, besides its document: the build's data and a few helpers."""
+
+    data: BuildData
+    clauses: ClauseTable
+    documents: tuple[DocumentSpec, ...]
+    user_pages: tuple[str, ...]
+
+    def variables(self, spec: DocumentSpec) -> dict[str, Any]:
+        project = self.data.project
+        config = project.config
+        prefix = self.data.document_prefix
+        edition = self.data.edition
+        safety_class = config.safety_class
+
+        def required(*numbers: str, standard: str = "iec62304") -> bool:
+            """Whether any of the clauses applies to the device's class (unknown clauses: required)."""
+            found = [self.clauses.find(standard, number) for number in numbers]
+            return any(clause is None or clause.applies(safety_class, edition) for clause in found)
+
+        return {
+            "doc": spec,
+            "document_id": document_id(spec, prefix),
+            "documents": self.documents,
+            "document_groups": DOCUMENT_GROUPS,
+            "device": config.device,
+            "safety_class": safety_class,
+            "edition": edition,
+            "project": project,
+            "kinds": KINDS,
+            "counts": self.data.answer(("counts",)),
+            "items": lambda *kinds: tuple(item for item in project.of_kind(*kinds) if ID_PATTERN.match(item.id)),
+            "groups_by_file": lambda *kinds: groups_by_file(project.of_kind(*kinds)),
+            "groups_by_field": lambda kinds, name, order=(), other="Other": groups_by_field(
+                project.of_kind(*((kinds,) if isinstance(kinds, str) else kinds)), name, tuple(order), other
+            ),
+            "required": required,
+            "clause": lambda number, standard="iec62304": self.clauses.find(standard, number),
+            "heading": heading,
+            "has_evidence": self.data.evidence is not None,
+            "findings": self.data.findings,
+            "user_pages": self.user_pages,
+            "qms_version": __version__,
+            "previous_release": config.previous_release,
+        }
+
+
+class TemplateError(Exception):
+    """A template could not be rendered: the message names the template, line and problem."""
+
+
+def render_document(environment: jinja2.Environment, context: TemplateContext, spec: DocumentSpec) -> str:
+    """The reStructuredText of one document, from its template."""
+    try:
+        template = environment.get_template(spec.template)
+        return template.render(context.variables(spec))
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(f"{error.filename or error.name}:{error.lineno}: {error.message}") from None
+    except jinja2.TemplateNotFound as error:
+        raise TemplateError(
+            f"template {error.name} not found (looked in the project's templates folder and qms's own)"
+        ) from None
+    except (jinja2.UndefinedError, ValueError, TypeError, KeyError) as error:
+        raise TemplateError(f"{spec.template}{_template_line(error)}: {error}") from None
+
+
+def _template_line(error: BaseException) -> str:
+    """The template line where rendering failed, from the traceback Jinja rewrote."""
+    line = ""
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename.endswith(TEMPLATE_SUFFIX):
+            line = f":{traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return line
+
+
+def render_all(context: TemplateContext, user_folder: Path | None, skip: Callable[[str], bool]) -> dict[str, str]:
+    """Every document's source (the front page too) except those ``skip`` names."""
+    environment = template_environment(user_folder)
+    sources = {}
+    for spec in (FRONT_PAGE, *context.documents):
+        if not skip(spec.docname):
+            sources[spec.docname] = render_document(environment, context, spec)
+    return sources

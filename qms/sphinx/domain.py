@@ -1,0 +1,178 @@
+"""The ``qms`` domain: items as Sphinx objects with stable anchors, and references to them by id.
+
+An item's anchor is its id (``software-requirements.html#SWR-014``), on its kind's home
+document; an item shown on other pages as well still links to its home. The domain also keeps,
+per page, what the page showed from the project (query and digest) so that a rebuild reads again
+exactly the pages whose data changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Set
+from typing import Any, ClassVar
+
+from docutils import nodes
+from docutils.nodes import Element
+from sphinx.addnodes import pending_xref
+from sphinx.builders import Builder
+from sphinx.domains import Domain, ObjType
+from sphinx.environment import BuildEnvironment
+from sphinx.roles import XRefRole
+from sphinx.util import logging
+from sphinx.util.nodes import make_refnode
+
+from qms.schema import KINDS
+from qms.sphinx.documents import HOME
+from qms.sphinx.views import Query, kind_label
+
+logger = logging.getLogger(__name__)
+
+#: Joins a query's parts into one key of the domain data (a character no option contains).
+QUERY_SEPARATOR = "\x1f"
+
+
+class ItemRole(XRefRole):
+    """``:qms:item:`SWR-014``` or ``:item:`SWR-014```: a link to an item by id."""
+
+    def __init__(self) -> None:
+        super().__init__(innernodeclass=nodes.inline, warn_dangling=True)
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        # the short ``:item:`` is registered outside the domain: resolve it through the domain anyway
+        self.refdomain, self.reftype = "qms", "item"
+        self.classes = ["xref", "qms", "qms-item"]
+        if self.disabled:
+            return self.create_non_xref_node()
+        return self.create_xref_node()
+
+    def process_link(
+        self, env: BuildEnvironment, refnode: Element, has_explicit_title: bool, title: str, target: str
+    ) -> tuple[str, str]:
+        return title.strip(), target.strip()
+
+
+class QmsDomain(Domain):
+    """Items of a qms project as objects of a Sphinx domain."""
+
+    name = "qms"
+    label = "qms"
+    object_types: ClassVar[dict[str, ObjType]] = {kind: ObjType(kind_label(kind), "item") for kind in KINDS}
+    roles: ClassVar[dict[str, Any]] = {"item": ItemRole()}
+    directives: ClassVar[dict[str, Any]] = {}  # filled by qms.sphinx.directives
+    initial_data: ClassVar[dict[str, Any]] = {
+        "objects": {},  # item id -> {docname: [kind, title]}
+        "dependencies": {},  # docname -> {query joined by QUERY_SEPARATOR: digest}
+        "controlled": {},  # docname -> True: the page carries a document-control block
+        "control_digest": "",  # the git state the pages were last written with
+    }
+    data_version = 2
+    dangling_warnings: ClassVar[dict[str, str]] = {"item": "unknown item id '%(target)s'"}
+
+    # ---------------------------------------------------------------- objects
+
+    @property
+    def objects(self) -> dict[str, dict[str, list[str]]]:
+        return self.data["objects"]
+
+    def note_item(self, item_id: str, kind: str, title: str, docname: str) -> None:
+        self.objects.setdefault(item_id, {})[docname] = [kind, title]
+
+    def placement(self, item_id: str) -> tuple[str, str, str] | None:
+        """(docname, kind, title) of the page an item links to: its home if shown there, else the first."""
+        placements = self.objects.get(item_id)
+        if not placements:
+            return None
+        kind = next(iter(placements.values()))[0]
+        home = HOME.get(kind)
+        docname = home if home in placements else min(placements)
+        kind, title = placements[docname]
+        return docname, kind, title
+
+    def close_matches(self, target: str) -> list[str]:
+        exact_case = [item_id for item_id in self.objects if item_id.casefold() == target.casefold()]
+        return exact_case or difflib.get_close_matches(target, list(self.objects), n=2, cutoff=0.8)
+
+    # ---------------------------------------------------------------- dependencies
+
+    def note_dependency(self, docname: str, query: Query, digest: str) -> None:
+        self.data["dependencies"].setdefault(docname, {})[QUERY_SEPARATOR.join(query)] = digest
+
+    def dependencies(self) -> Iterator[tuple[str, Query, str]]:
+        for docname, entries in self.data["dependencies"].items():
+            for key, digest in entries.items():
+                yield docname, tuple(key.split(QUERY_SEPARATOR)), digest
+
+    def note_controlled(self, docname: str) -> None:
+        self.data["controlled"][docname] = True
+
+    # ---------------------------------------------------------------- Sphinx's protocol
+
+    def clear_doc(self, docname: str) -> None:
+        for item_id in list(self.objects):
+            placements = self.objects[item_id]
+            placements.pop(docname, None)
+            if not placements:
+                del self.objects[item_id]
+        self.data["dependencies"].pop(docname, None)
+        self.data["controlled"].pop(docname, None)
+
+    def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
+        for item_id, placements in otherdata["objects"].items():
+            for docname, entry in placements.items():
+                if docname in docnames:
+                    self.objects.setdefault(item_id, {})[docname] = entry
+        for key in ("dependencies", "controlled"):
+            for docname, value in otherdata[key].items():
+                if docname in docnames:
+                    self.data[key][docname] = value
+
+    def resolve_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        typ: str,
+        target: str,
+        node: pending_xref,
+        contnode: Element,
+    ) -> nodes.reference | None:
+        found = self.placement(target)
+        if found is None:
+            return None
+        docname, _kind, title = found
+        return make_refnode(builder, fromdocname, docname, target, contnode, f"{target} {title}".strip())
+
+    def resolve_any_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        target: str,
+        node: pending_xref,
+        contnode: Element,
+    ) -> list[tuple[str, nodes.reference]]:
+        resolved = self.resolve_xref(env, fromdocname, builder, "item", target, node, contnode)
+        return [("qms:item", resolved)] if resolved is not None else []
+
+    def get_objects(self) -> Iterable[tuple[str, str, str, str, str, int]]:
+        for item_id in sorted(self.objects):
+            found = self.placement(item_id)
+            if found is not None:
+                docname, kind, title = found
+                yield item_id, f"{item_id} {title}".strip(), kind, docname, item_id, 1
+
+    def get_type_name(self, type: ObjType, primary: bool = False) -> str:
+        return type.lname
+
+
+def warn_missing_item(app: Any, domain: Domain, node: pending_xref) -> bool | None:
+    """An unknown id in ``:item:`` is a warning at the reference, with the ids it may have meant."""
+    if domain is None or domain.name != "qms":
+        return None
+    target = node["reftarget"]
+    assert isinstance(domain, QmsDomain)
+    matches = domain.close_matches(target)
+    hint = f" (did you mean {' or '.join(matches)}?)" if matches else ""
+    logger.warning(f"unknown item id '{target}'{hint}", location=node, type="ref", subtype="item")
+    return True

@@ -1,0 +1,143 @@
+"""Item blocks and tables written straight to HTML when the site is built.
+
+A technical file of ten thousand items is mostly tables and links. Building each cell as
+docutils nodes and running every transform over them costs minutes; writing the same markup
+(docutils' own table classes, so the theme styles it alike) costs seconds. Every value is
+escaped here; item text itself is never in these strings, it stays parsed docutils nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+from typing import Any
+
+from qms.sphinx.links import Links
+
+P = "qms"
+
+Cell = Sequence[Any]
+
+
+def esc(text: Any) -> str:
+    return escape(str(text), quote=True)
+
+
+def item_link(links: Links, item_id: str, title: str = "", *, with_title: bool = False) -> str:
+    """An item's id linked to its block (``title`` as tooltip, or shown after the id)."""
+    key = (item_id, title, with_title)
+    cached = links.html_cache.get(key)
+    if cached is None:
+        cached = links.html_cache[key] = _item_link(links, item_id, title, with_title)
+    return cached
+
+
+def _item_link(links: Links, item_id: str, title: str, with_title: bool) -> str:
+    href = links.item(item_id)
+    label = f'<span class="{P}-id">{esc(item_id)}</span>'
+    tooltip = f"{item_id} {title}".strip()
+    if href is None:
+        link = f'<span class="{P}-unresolved" title="no page shows this item">{label}</span>'
+    else:
+        link = f'<a class="reference internal" href="{esc(href)}" title="{esc(tooltip)}">{label}</a>'
+    if with_title and title:
+        return f'<span class="{P}-ref">{link}<span class="{P}-ref-title"> {esc(title)}</span></span>'
+    return link
+
+
+def doc_link(links: Links, docname: str, title: str) -> str:
+    href = links.doc(docname)
+    if href is None:
+        return esc(title)
+    return f'<a class="reference internal" href="{esc(href)}">{esc(title)}</a>'
+
+
+def label_link(links: Links, label: str) -> str:
+    found = links.label(label)
+    if found is None:
+        return f'<span class="{P}-unresolved">{esc(label)}</span>'
+    href, title = found
+    return f'<a class="reference internal" href="{esc(href)}">{esc(title)}</a>'
+
+
+def literal(text: str) -> str:
+    return f'<code class="docutils literal notranslate"><span class="pre">{esc(text)}</span></code>'
+
+
+def badge(text: str, style: str) -> str:
+    return f'<span class="{P}-badge {P}-badge-{esc(style)}">{esc(text)}</span>'
+
+
+def risk(letter: str, text: str) -> str:
+    style = letter if letter in ("A", "R", "U") else "unknown"
+    return f'<span class="{P}-risk {P}-risk-{style}">{esc(text)}</span>'
+
+
+def cell_html(links: Links, cell: Cell) -> str:
+    """The HTML of one cell of the views' shape (see :func:`qms.sphinx.render.cell_nodes`)."""
+    kind = cell[0]
+    if kind == "item":
+        return item_link(links, cell[1], cell[2], with_title=len(cell) < 4 or bool(cell[3]))
+    if kind == "items":
+        return "".join(f'<p class="{P}-cell-line">{item_link(links, i, t, with_title=True)}</p>' for i, t in cell[1])
+    if kind == "text":
+        return esc(cell[1])
+    if kind == "outcome":
+        return badge(cell[1], f"outcome-{cell[1].replace(' ', '-')}")
+    if kind == "risk":
+        return risk(cell[1], cell[2])
+    if kind == "badge":  # ["badge", text, style]
+        return badge(cell[1], cell[2])
+    if kind == "doc":  # ["doc", docname, title]
+        return doc_link(links, cell[1], cell[2])
+    if kind == "literal":
+        return literal(cell[1])
+    if kind == "strong":
+        return f"<strong>{esc(cell[1])}</strong>"
+    if kind == "lines":  # ["lines", [cell, ...]]: several cells stacked
+        return "".join(f'<p class="{P}-cell-line">{cell_html(links, line)}</p>' for line in cell[1])
+    if kind == "join":  # ["join", [cell, ...]]: several cells on one line
+        return "".join(cell_html(links, part) for part in cell[1])
+    if kind == "label":  # ["label", label]: a labelled section, shown by its title
+        return label_link(links, cell[1])
+    if kind == "muted":
+        return f'<span class="{P}-muted">{esc(cell[1])}</span>'
+    return f'<span class="{P}-gap" title="missing">—</span>'  # "empty": a gap in the trace
+
+
+def table_html(
+    links: Links,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    *,
+    classes: Sequence[str] = (),
+    widths: Sequence[int] | None = None,
+    caption: str = "",
+    render: Callable[[Links, Cell], str] = cell_html,
+) -> str:
+    """A table in the markup docutils writes for its own tables (so the theme styles both alike)."""
+    names = " ".join(classes)
+    parts = [f'<div class="table-wrapper {P}-table-wrapper"><table class="docutils align-default {P}-table {names}">']
+    if caption:
+        parts.append(f'<caption><span class="caption-text">{esc(caption)}</span></caption>')
+    if widths:
+        total = sum(widths)
+        parts.append(
+            "<colgroup>" + "".join(f'<col style="width: {100 * w / total:.1f}%" />' for w in widths) + "</colgroup>"
+        )
+    parts.append(
+        "<thead><tr>" + "".join(f'<th class="head"><p>{esc(h)}</p></th>' for h in headers) + "</tr></thead><tbody>"
+    )
+    for index, row in enumerate(rows):
+        parity = "row-odd" if index % 2 == 0 else "row-even"
+        cells = []
+        for cell in row:
+            gap = f' class="{P}-gap-cell"' if cell and cell[0] == "empty" else ""
+            cells.append(
+                f"<td{gap}><p>{render(links, cell)}</p></td>"
+                if cell and cell[0] not in ("items", "lines")
+                else f"<td{gap}>{render(links, cell)}</td>"
+            )
+        parts.append(f'<tr class="{parity}">' + "".join(cells) + "</tr>")
+    parts.append("</tbody></table></div>")
+    return "".join(parts)

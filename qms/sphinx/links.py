@@ -1,0 +1,63 @@
+"""Links from the page being written to items, pages and labelled sections.
+
+Item blocks and tables are filled in when a page is written (every page has been read by then,
+so every item's page is known); this resolves their links the way Sphinx resolves references.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from qms.sphinx.domain import QmsDomain
+
+logger = logging.getLogger(__name__)
+
+
+class Links:
+    """Resolves links for one page (``fromdoc``) of the current build."""
+
+    def __init__(self, app: Sphinx, fromdoc: str) -> None:
+        self.app = app
+        self.builder = app.builder
+        self.env = app.env
+        self.fromdoc = fromdoc
+        self.domain = cast(QmsDomain, self.env.domains["qms"])
+        self._pages: dict[str, str] = {}
+        #: rendered links of this page, by (id, title, with title): an item is often linked many times
+        self.html_cache: dict[tuple[str, str, bool], str] = {}
+
+    def _page(self, docname: str) -> str:
+        if docname not in self._pages:
+            self._pages[docname] = (
+                ""
+                if docname == self.fromdoc and self.builder.format == "html"
+                else self.builder.get_relative_uri(self.fromdoc, docname)
+            )
+        return self._pages[docname]
+
+    def item(self, item_id: str) -> str | None:
+        """The address of an item's block, or None when no page shows it."""
+        found = self.domain.placement(item_id)
+        if found is None:
+            return None
+        return f"{self._page(found[0])}#{item_id}"
+
+    def doc(self, docname: str) -> str | None:
+        """The address of a page, or None when the site has no such page."""
+        if docname not in self.env.all_docs:
+            return None
+        return self._page(docname) or self.builder.get_relative_uri(self.fromdoc, docname)
+
+    def label(self, label: str, location: tuple[str, int | None] | None = None) -> tuple[str, str] | None:
+        """The address and title of a labelled section; a warning (like ``:ref:``) when it is missing."""
+        std = self.env.domains.standard_domain
+        found = std.labels.get(label)
+        if found is None:
+            logger.warning(f"undefined label: '{label}'", location=location or self.fromdoc, type="ref", subtype="ref")
+            return None
+        docname, anchor, title = found
+        page = self._page(docname) if docname != self.fromdoc else ""
+        return f"{page}#{anchor}" if anchor else (page or "#"), title

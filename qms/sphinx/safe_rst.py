@@ -1,0 +1,192 @@
+"""Item text as reStructuredText that can neither put script into the site nor pull files into it.
+
+Item text comes from YAML files anyone on the team (or a merge request) can edit, so it is
+parsed with less power than a page the project owns: ``raw`` and file insertion are switched
+off in the docutils settings, only an allow-list of harmless directives and roles is looked
+up (everything else is reported and dropped), and links may only use web or mail schemes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from docutils.parsers.rst.states import RSTState
+from docutils.statemachine import StringList
+from docutils.utils import Reporter
+from sphinx.util import logging
+from sphinx.util.docutils import CustomReSTDispatcher
+from sphinx.util.parsing import nested_parse_to_nodes
+
+logger = logging.getLogger(__name__)
+
+#: Directives item text may use: admonitions, code, maths and tables written inline.
+ALLOWED_DIRECTIVES = frozenset(
+    {
+        "admonition", "attention", "caution", "danger", "error", "hint", "important", "note", "tip",
+        "warning", "seealso", "code-block", "code", "sourcecode", "math", "rubric", "epigraph",
+        "highlights", "pull-quote", "compound", "container", "parsed-literal", "list-table", "table",
+        "csv-table", "hlist", "versionadded", "versionchanged", "deprecated", "versionremoved",
+    }
+)  # fmt: skip
+
+#: Roles item text may use: inline markup, and links to items and pages of the site.
+ALLOWED_ROLES = frozenset(
+    {
+        "", "emphasis", "strong", "literal", "code", "math", "sub", "sup", "subscript", "superscript",
+        "abbr", "title-reference", "title", "t", "item", "qms:item", "ref", "doc", "term", "numref",
+        "kbd", "guilabel", "menuselection", "samp", "file", "command", "program", "dfn", "pep", "rfc",
+    }
+)  # fmt: skip
+
+#: URI schemes a link in item text may use (relative links and fragments are always allowed).
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+#: The class marking the container of parsed item text, for the link check after resolution.
+TEXT_CLASS = "qms-text"
+
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def is_safe_uri(uri: str) -> bool:
+    """Whether a link target is relative or uses a web or mail scheme (never ``javascript:``)."""
+    squeezed = _INVISIBLE.sub("", uri).lower()  # browsers ignore these inside a scheme
+    match = _SCHEME.match(squeezed)
+    return match is None or match.group(1) in SAFE_SCHEMES
+
+
+def _warn(message: str, source: str | None, line: int | None) -> None:
+    logger.warning(message, location=(source, line) if source else None, type="qms", subtype="unsafe-markup")
+
+
+class _RefusedDirective(Directive):
+    """Stands in for a directive item text may not use: reports it and renders nothing."""
+
+    has_content = True
+    optional_arguments = 100
+    final_argument_whitespace = True
+    option_spec = None  # accept (and ignore) any option
+
+    def run(self) -> list[nodes.Node]:
+        source, line = self.state_machine.get_source_and_line(self.lineno)
+        _warn(
+            f"directive '{self.name}' is not allowed in item text and was left out "
+            "(item text cannot embed HTML, files or page settings); "
+            f"allowed: {', '.join(sorted(ALLOWED_DIRECTIVES))}",
+            source,
+            line,
+        )
+        return []
+
+
+def _refused_role(
+    name: str,
+    rawtext: str,
+    text: str,
+    lineno: int,
+    inliner: Any,
+    options: dict[str, Any] | None = None,
+    content: list[str] | None = None,
+) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    """Stands in for a role item text may not use: reports it and shows its text verbatim."""
+    source, line = inliner.reporter.get_source_and_line(lineno)
+    _warn(f"role ':{name}:' is not allowed in item text; its text is shown as written", source, line)
+    return [nodes.literal(rawtext, rawtext)], []
+
+
+class _ItemTextDispatcher(CustomReSTDispatcher):
+    """Looks up directives and roles through Sphinx, but only those on the allow-lists."""
+
+    def directive(
+        self, directive_name: str, language_module: ModuleType, document: nodes.document
+    ) -> tuple[type[Directive] | None, list[nodes.system_message]]:
+        if directive_name.lower() not in ALLOWED_DIRECTIVES:
+            return _RefusedDirective, []
+        return super().directive(directive_name, language_module, document)
+
+    def role(
+        self, role_name: str, language_module: ModuleType, lineno: int, reporter: Reporter
+    ) -> tuple[Any, list[nodes.system_message]]:
+        if role_name.lower() not in ALLOWED_ROLES:
+            return _refused_role, []
+        return super().role(role_name, language_module, lineno, reporter)
+
+
+@contextmanager
+def _restricted(settings: Any) -> Iterator[None]:
+    """Switch raw HTML and file insertion off (docutils' own switches) while item text is parsed."""
+    saved = (settings.raw_enabled, settings.file_insertion_enabled)
+    settings.raw_enabled, settings.file_insertion_enabled = False, False
+    try:
+        with _ItemTextDispatcher():
+            yield
+    finally:
+        settings.raw_enabled, settings.file_insertion_enabled = saved
+
+
+def strip_unsafe_links(root: nodes.Element) -> None:
+    """Turn links with a non-web scheme into plain text, and drop such link targets' URIs."""
+    for reference in list(root.findall(nodes.reference)):
+        uri = reference.get("refuri")
+        if uri is not None and not is_safe_uri(uri):
+            reference.replace_self(nodes.inline(reference.rawsource, reference.astext(), classes=["qms-unsafe-link"]))
+            source, line = reference.source, reference.line
+            _warn(
+                f"link to '{uri}' removed from item text: only http, https and mailto links are allowed", source, line
+            )
+    for target in root.findall(nodes.target):
+        uri = target.get("refuri")
+        if uri is not None and not is_safe_uri(uri):
+            del target["refuri"]
+
+
+#: Characters and line starts that can make reStructuredText markup; text without any is prose.
+_MARKUP_CHARACTERS = re.compile(
+    r"[`*_|\\\[\]<>@#=~^+]|::|\.\.|[A-Za-z0-9]:\S"  # inline markup, literal blocks, comments, URIs
+    r"|^[ \t]|^[-:(\"'!$%&,./;?{}]"  # indented blocks, lists, field and option lists, quotes
+    r"|^(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)[.)](?:\s|$)",  # enumerated lists
+    re.MULTILINE,
+)
+
+
+def is_prose(text: str) -> bool:
+    """Whether text is plain paragraphs: no markup character, no indentation, no list or block start."""
+    return _MARKUP_CHARACTERS.search(text) is None
+
+
+def prose_paragraphs(text: str) -> list[str]:
+    """The paragraphs of plain prose, as docutils would split them, without running the parser."""
+    chunks = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    return [
+        paragraph
+        for paragraph in ("\n".join(line.rstrip() for line in chunk.strip("\n").splitlines()) for chunk in chunks)
+        if paragraph
+    ]
+
+
+def prose(text: str) -> list[nodes.Node]:
+    """Plain prose as paragraph nodes."""
+    return [nodes.paragraph(paragraph, paragraph) for paragraph in prose_paragraphs(text)]
+
+
+def parse_item_text(state: RSTState, text: str, source: str, line: int) -> nodes.container:
+    """Parse one field of item text into a container, with the item's file and line for messages.
+
+    Plain prose (most requirement text) skips the parser: it can hold no markup at all.
+    """
+    container = nodes.container(classes=[TEXT_CLASS])
+    if is_prose(text):
+        container.extend(prose(text))
+        return container
+    lines = text.splitlines()
+    content = StringList(lines, items=[(source, line - 1 + index) for index in range(len(lines))])
+    with _restricted(state.document.settings):
+        container.extend(nested_parse_to_nodes(state, content, allow_section_headings=False))
+    strip_unsafe_links(container)
+    return container

@@ -1,0 +1,124 @@
+"""The generated documents as Sphinx sources, and which pages a rebuild must read or write again.
+
+The documents are rendered from their templates at the start of every build and written under
+the build's doctree folder (never into the project), then registered as documents of the
+Sphinx project under their plain names (``software-requirements``). A source is rewritten only
+when its text changed, and a page is read again only when its source changed or one of the
+queries it showed has a different answer now: that keeps Sphinx's incremental build effective.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+from qms.atomic import write_text
+from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
+from qms.sphinx.domain import QmsDomain
+from qms.sphinx.state import build_data
+from qms.sphinx.views import digest
+
+logger = logging.getLogger(__name__)
+
+SOURCES_FOLDER = "qms-sources"
+SUFFIX = ".rst"
+
+
+def sources_folder(app: Sphinx) -> Path:
+    return Path(app.doctreedir) / SOURCES_FOLDER
+
+
+def _register(env: BuildEnvironment, docname: str, path: Path) -> None:
+    """Make ``docname`` a document of the Sphinx project, read from ``path`` (outside the source folder).
+
+    Sphinx keeps a two-way map between document names and paths relative to the source
+    folder; an absolute path joins to itself, so the generated file is read where it is.
+    """
+    project = env.project
+    project.docnames.add(docname)
+    project._path_to_docname[path] = docname
+    project._docname_to_path[docname] = path
+
+
+def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
+    """Render and register the documents; per document, whether its source changed."""
+    data = build_data(env)
+    user_pages = tuple(sorted(env.found_docs))
+    root = data.project.root
+    context = TemplateContext(
+        data, data.clauses, DOCUMENTS, tuple(page for page in user_pages if page != app.config.root_doc)
+    )  # type: ignore[arg-type]
+    user_templates = root / data.project.config.templates
+    try:
+        sources = render_all(context, user_templates, skip=lambda docname: docname in user_pages)
+    except TemplateError as error:
+        raise ExtensionError(f"qms: template {error}") from None
+    for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):
+        logger.info(f"qms: the project's own page {docname} replaces the generated one")
+    folder = sources_folder(app)
+    changed: dict[str, bool] = {}
+    for docname, text in sources.items():
+        path = folder / f"{docname}{SUFFIX}"
+        try:
+            old = path.read_text(encoding="utf-8")
+        except OSError:
+            old = None
+        if old != text:
+            write_text(path, text)
+        changed[docname] = old != text
+        _register(env, docname, path)
+    return changed
+
+
+DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
+
+
+def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
+    """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
+    if app.config.qms_generate_documents:
+        for docname, source_changed in generate(app, env).items():
+            removed.discard(docname)
+            if docname not in env.all_docs:
+                added.add(docname)
+            elif source_changed:
+                changed.add(docname)
+    data = build_data(env)
+    domain = cast(QmsDomain, env.domains["qms"])
+    stale = {docname for docname, query, old in domain.dependencies() if data.digest(query) != old}
+    stale -= added
+    if stale:
+        logger.info(f"qms: {len(stale)} page(s) show project data that changed")
+    return sorted(stale)
+
+
+def control_state(app: Sphinx, env: BuildEnvironment) -> str:
+    data = build_data(env)
+    control = data.control
+    device = data.project.config.device
+    return digest(
+        [
+            control.commit,
+            control.date,
+            control.dirty,
+            control.under_version_control,
+            device.name,
+            device.version,
+            device.software_safety_class,
+            data.document_prefix,
+        ]
+    )
+
+
+def updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-get-updated``: pages to write again because the git state in their document control changed."""
+    domain = cast(QmsDomain, env.domains["qms"])
+    state = control_state(app, env)
+    if domain.data["control_digest"] == state:
+        return []
+    domain.data["control_digest"] = state
+    return sorted(domain.data["controlled"])

@@ -1,0 +1,765 @@
+"""What each page element shows, as plain data computed from the loaded project.
+
+Every directive of the extension asks one of the queries below for its data and renders only
+that data. The data is JSON-like (tuples, dicts, strings, numbers), so its digest tells whether
+a page must be read again after the project changed: same data, same page. Nothing here
+imports Sphinx.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable
+from qms.gitinfo import DocumentControl
+from qms.matrix import _natural, parse_chain, trace_matrix
+from qms.model import Finding, Item, Project, Severity
+from qms.risk import RiskClass, hazard_risk
+from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType
+from qms.trace import relations
+
+#: A query: its name, then its arguments (all strings, so it can be stored and compared).
+Query = tuple[str, ...]
+
+#: Outcomes of evidence, in the order a summary lists them.
+OUTCOMES = ("passed", "failed", "error", "skipped", "not run")
+
+
+@dataclass
+class BuildData:
+    """The project as one build sees it: loaded once, with its findings, evidence and git state.
+
+    ``cache`` keeps each query's answer for the rest of the build (the project does not change
+    while Sphinx runs), so a query asked by many pages is computed once.
+    """
+
+    project: Project
+    findings: tuple[Finding, ...]
+    control: DocumentControl
+    evidence: Any = None  # qms.evidence.Evidence when the project has result files
+    clauses: ClauseTable | None = None
+    edition: str = DEFAULT_EDITION
+    document_prefix: str = ""
+    cache: dict[Query, Any] = field(default_factory=dict)
+    digests: dict[Query, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        by_item: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            if finding.item:
+                by_item.setdefault(finding.item, []).append(finding)
+        self.findings_by_item = {item: tuple(found) for item, found in by_item.items()}
+
+    def answer(self, query: Query) -> Any:
+        """The data for ``query`` (computed once per build)."""
+        if query not in self.cache:
+            function = QUERIES.get(query[0])
+            if function is None:
+                raise KeyError(f"unknown query {query[0]!r}")
+            self.cache[query] = function(self, *query[1:])
+        return self.cache[query]
+
+    def digest(self, query: Query) -> str:
+        """A short fingerprint of a query's data, to notice when a page needs reading again."""
+        if query not in self.digests:
+            try:
+                data = self.answer(query)
+            except (KeyError, TypeError, ValueError):
+                data = None  # the query became invalid: the page must be read again to report it
+            self.digests[query] = digest(data)
+        return self.digests[query]
+
+    # ---------------------------------------------------------------- shared look-ups
+
+    def verdict(self, item_id: str) -> str | None:
+        """The evidence outcome of a test (its own) or another item (from its tests); None without evidence."""
+        if self.evidence is None:
+            return None
+        item = self.project.items.get(item_id)
+        if item is None:
+            return None
+        verdict = self.evidence.verdict(item_id) if item.kind == "test" else self.evidence.item_verdict(item_id)
+        return str(verdict.outcome)
+
+
+def digest(data: Any) -> str:
+    """Fingerprint of JSON-like data."""
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+QUERIES: dict[str, Callable[..., Any]] = {}
+
+
+def query(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function as the answer to the query ``name``."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        QUERIES[name] = function
+        return function
+
+    return register
+
+
+def kind_label(kind: str) -> str:
+    """``software_requirement`` -> ``software requirement``."""
+    return "SOUP item" if kind == "soup" else kind.replace("_", " ")
+
+
+def field_label(name: str) -> str:
+    """``sequence_of_events`` -> ``Sequence of events``."""
+    label = name.removeprefix("x-").replace("_", " ").replace("-", " ")
+    return label[:1].upper() + label[1:]
+
+
+def natural_sorted(items: Iterable[Item]) -> list[Item]:
+    return sorted(items, key=lambda item: _natural(item.id))
+
+
+def text_line(item: Item, name: str) -> int:
+    """The line where a text field's content starts (the line after ``|`` for a block scalar)."""
+    line = item.location((name,)).line
+    value = item.get(name)
+    is_block = isinstance(value, str) and value.endswith("\n")
+    return line + 1 if is_block and line else max(line, 1)
+
+
+def clause_row(clause: Clause, safety_class: str, edition: str) -> dict[str, Any]:
+    classes = clause.classes_in(edition) if clause.standard == "iec62304" else "ABC"
+    if classes is None:
+        status = f"not in {edition}"
+    elif safety_class in classes:
+        status = "required"
+    else:
+        status = "not required"
+    return {
+        "clause": clause.clause,
+        "topic": clause.topic,
+        "record": clause.record,
+        "note": clause.note,
+        "classes": classes or "",
+        "status": status,
+    }
+
+
+# ------------------------------------------------------------------------------ one item
+
+#: Fields shown as the item's body, before the field table.
+BODY_FIELDS = ("text", "description", "hazard")
+
+
+def _risk(data: BuildData, severity: Any, probability: Any) -> dict[str, Any] | None:
+    policy = data.project.config.risk_policy
+    if not isinstance(severity, int) or not isinstance(probability, int):
+        return None
+    risk_class = policy.classify(severity, probability)
+    return {
+        "severity": f"{policy.severity_name(severity)} ({severity})",
+        "probability": f"{policy.probability_name(probability)} ({probability})",
+        "class": risk_class.value if risk_class else "?",
+        "label": risk_class.label if risk_class else "outside the policy's scales",
+    }
+
+
+def _field_entry(data: BuildData, item: Item, spec: FieldSpec | None, name: str, value: Any) -> dict[str, Any]:
+    """One row of an item's field table: a label and a typed value."""
+    policy = data.project.config.risk_policy
+    entry: dict[str, Any] = {"label": field_label(name)}
+    kind = spec.type if spec is not None else None
+    if kind is FieldType.TEXT:
+        entry.update(type="text", value=value, line=text_line(item, name))
+    elif kind is FieldType.TEXTS:
+        entry.update(
+            type="steps", value=list(value), lines=[item.location((name, index)).line for index in range(len(value))]
+        )
+    elif kind is FieldType.STRINGS:
+        entry.update(type="list", value=list(value))
+    elif kind is FieldType.SEVERITY and isinstance(value, int):
+        entry.update(type="plain", value=f"{policy.severity_name(value)} ({value})")
+    elif kind is FieldType.PROBABILITY and isinstance(value, int):
+        entry.update(type="plain", value=f"{policy.probability_name(value)} ({value})")
+    elif kind is FieldType.RESIDUAL and isinstance(value, Mapping):
+        entry.update(type="risk", value=_risk(data, value.get("severity"), value.get("probability")))
+    elif kind is FieldType.ANOMALY_REVIEWS:
+        entry.update(
+            type="anomalies",
+            value=[[str(review.get("ref", "")), str(review.get("evaluation", ""))] for review in value],
+            lines=[item.location((name, index, "evaluation")).line for index in range(len(value))],
+        )
+    elif kind is FieldType.CHOICE:
+        entry.update(type="plain", value=str(value).replace("_", " "))
+    elif name == "anomaly_list_url" and isinstance(value, str):
+        entry.update(type="url", value=value)
+    elif isinstance(value, str):
+        entry.update(type="plain", value=value)
+    else:  # an x- field holding a list or mapping: shown as written
+        entry.update(type="plain", value=json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+    return entry
+
+
+def _badges(data: BuildData, item: Item) -> list[list[str]]:
+    """Short facts shown under an item's heading: [text, style]."""
+    badges = [[kind_label(item.kind), "kind"]]
+    if item.get("control_type"):
+        badges.append([f"risk control: {str(item.get('control_type')).replace('_', ' ')}", "control"])
+    if item.get("safety_class"):
+        badges.append([f"class {item.get('safety_class')}", "class"])
+    if item.kind == "test":
+        badges += [[f"{item.get(name)}", "method"] for name in ("method", "level") if item.get(name)]
+    if item.kind == "anomaly" and item.get("status"):
+        badges.append([f"{item.get('status')}", f"status-{item.get('status')}"])
+    if item.kind == "hazard":
+        risk = hazard_risk(data.project.config.risk_policy, item)
+        if risk.initial:
+            badges.append([f"initial risk {risk.initial.risk_class.value}", f"risk-{risk.initial.risk_class.value}"])
+        if risk.residual:
+            badges.append([f"residual risk {risk.residual.risk_class.value}", f"risk-{risk.residual.risk_class.value}"])
+    outcome = data.verdict(item.id) if item.kind in ("test", *REQUIREMENT_KINDS, "need") else None
+    if outcome is not None:
+        badges.append([f"evidence: {outcome}", f"outcome-{outcome.replace(' ', '-')}"])
+    found = data.findings_by_item.get(item.id, ())
+    if found:
+        count = len(found)
+        badges.append([f"{count} open finding{'s' if count > 1 else ''}", "finding"])
+    return badges
+
+
+def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
+    """The item's links in both directions, grouped by their meaning: up the trace first."""
+    groups: dict[tuple[bool, str], list[list[str]]] = {}
+    for relation in relations(data.project, item.id):
+        key = (not relation.upward, relation.label)
+        entry = [relation.item.id, relation.item.title, relation.item.kind]
+        members = groups.setdefault(key, [])
+        if entry not in members:
+            members.append(entry)
+    ordered = sorted(groups.items(), key=lambda group: group[0][0])  # stable: keeps field order within a side
+    return [{"label": label, "upward": not downward, "items": members} for (downward, label), members in ordered]
+
+
+def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
+    """For a test: its evidence verdict and the result files behind it."""
+    if data.evidence is None or item.kind != "test":
+        return None
+    verdict = data.evidence.verdict(item.id)
+    return {
+        "outcome": str(verdict.outcome),
+        "timestamp": verdict.timestamp or "",
+        "files": list(verdict.files),
+        "missing": list(verdict.missing),
+        "failures": [[case.case_id, case.message] for case in verdict.failures],
+    }
+
+
+@query("item")
+def item_view(data: BuildData, item_id: str) -> dict[str, Any] | None:
+    """Everything an item's block shows: fields, badges, links both ways, findings, evidence."""
+    item = data.project.items.get(item_id)
+    if item is None:
+        return None
+    spec = KINDS.get(item.kind)
+    names = [name for name in (spec.field_names if spec else ()) if name in item.fields]
+    names += [name for name in item.fields if name not in names]
+    body, fields = [], []
+    for name in names:
+        field_spec = spec.field(name) if spec else None
+        if name == "title" or (field_spec is not None and field_spec.is_link):
+            continue
+        if item.kind == "hazard" and name in ("severity", "probability"):
+            continue  # shown together as the initial risk
+        entry = _field_entry(data, item, field_spec, name, item.fields[name])
+        (body if name in BODY_FIELDS and entry["type"] == "text" else fields).append(entry)
+    if item.kind == "hazard":
+        initial = _risk(data, item.get("severity"), item.get("probability"))
+        if initial is not None:
+            fields.insert(0, {"label": "Initial risk", "type": "risk", "value": initial})
+    location = item.location()
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "title": item.title,
+        "file": item.file,
+        "line": location.line,
+        "badges": _badges(data, item),
+        "body": body,
+        "fields": fields,
+        "relations": _relations(data, item),
+        "verification": _verification(data, item),
+        "findings": [_finding_row(finding) for finding in data.findings_by_item.get(item.id, ())],
+    }
+
+
+def _finding_row(finding: Finding) -> list[str]:
+    return [finding.rule, str(finding.severity), finding.message, str(finding.location), finding.item or ""]
+
+
+@query("titles")
+def item_titles(data: BuildData) -> dict[str, list[str]]:
+    """Every item's title and kind (link tooltips and the domain's object list)."""
+    return {item.id: [item.title, item.kind] for item in data.project}
+
+
+# ------------------------------------------------------------------------------ tables
+
+#: Columns a table can show besides fields: computed from the graph or the evidence.
+COMPUTED_COLUMNS = ("id", "title", "kind", "file", "status", "findings", "risk", "residual_risk")
+
+
+def _condition(text: str) -> Callable[[Item], bool]:
+    """One filter condition: ``field=a|b``, ``field!=a``, ``field`` (present) or ``!field`` (absent)."""
+    text = text.strip()
+    if "!=" in text:
+        name, _, values = text.partition("!=")
+        allowed = {value.strip() for value in values.split("|")}
+        return lambda item: not _matches(item, name.strip(), allowed)
+    if "=" in text:
+        name, _, values = text.partition("=")
+        allowed = {value.strip() for value in values.split("|")}
+        return lambda item: _matches(item, name.strip(), allowed)
+    if text.startswith("!"):
+        name = text[1:].strip()
+        return lambda item: not _present(item, name)
+    return lambda item: _present(item, text)
+
+
+def _values(item: Item, name: str) -> list[str]:
+    if name in ("id", "kind", "file"):
+        return [getattr(item, name)]
+    value = item.get(name)
+    if isinstance(value, (list, tuple)):
+        return [str(entry) for entry in value]
+    return [] if value is None else [str(value)]
+
+
+def _matches(item: Item, name: str, allowed: set[str]) -> bool:
+    return any(value in allowed for value in _values(item, name))
+
+
+def _present(item: Item, name: str) -> bool:
+    return bool(_values(item, name))
+
+
+def parse_filter(text: str) -> list[Callable[[Item], bool]]:
+    """A filter: conditions separated by ``,`` or ``;``, all of which must hold."""
+    return [_condition(part) for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+@functools.cache
+def _link_column(kinds: tuple[str, ...], name: str) -> tuple[str, FieldSpec] | None:
+    """A column naming a link field (forward) or a link's reverse label (``verified_by``)."""
+    for kind in kinds:
+        spec = KINDS.get(kind)
+        found = spec.field(name) if spec else None
+        if found is not None and found.is_link:
+            return ("forward", found)
+    wanted = name.replace("_", " ")
+    for spec in KINDS.values():
+        for field_spec in spec.link_fields:
+            if field_spec.reverse == wanted:
+                return ("reverse", field_spec)
+    return None
+
+
+def column_names(kinds: tuple[str, ...]) -> set[str]:
+    names = set(COMPUTED_COLUMNS)
+    for kind in kinds:
+        names.update(KINDS[kind].field_names)
+    for spec in KINDS.values():
+        names.update(field_spec.reverse.replace(" ", "_") for field_spec in spec.link_fields)
+    return names
+
+
+def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> list[Any]:
+    project = data.project
+    if column == "id":
+        return ["item", item.id, item.title]
+    if column in ("title", "kind", "file"):
+        return ["text", kind_label(item.kind) if column == "kind" else getattr(item, column)]
+    if column == "status":
+        outcome = data.verdict(item.id)
+        return ["outcome", outcome] if outcome else ["text", ""]
+    if column == "findings":
+        return ["text", ", ".join(finding.rule for finding in data.findings_by_item.get(item.id, ()))]
+    if column in ("risk", "residual_risk"):
+        risk = hazard_risk(project.config.risk_policy, item)
+        estimate = risk.initial if column == "risk" else risk.residual
+        return ["risk", estimate.risk_class.value, estimate.risk_class.label] if estimate else ["empty"]
+    link = _link_column(kinds, column)
+    if link is not None:
+        direction, spec = link
+        if direction == "forward":
+            targets = [project.items[target] for target in item.links(column) if target in project.items]
+        else:
+            targets = [project.items[link.source] for link in project.incoming(item.id, spec.name)]
+        unique = {target.id: target for target in targets}
+        return (
+            ["items", [[target.id, target.title] for target in natural_sorted(unique.values())]]
+            if unique
+            else ["empty"]
+        )
+    spec = KINDS[item.kind].field(column) if item.kind in KINDS else None
+    value = item.get(column)
+    if value is None:
+        return ["empty"]
+    return [
+        "text",
+        _field_entry(data, item, spec, column, value)["value"]
+        if spec and spec.type is not FieldType.TEXT
+        else _plain(value),
+    ]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(entry) for entry in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}: {entry}" for key, entry in value.items())
+    return " ".join(str(value).split())
+
+
+def table_kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(kind.strip() for kind in text.replace("|", ",").split(",") if kind.strip())
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown kind {', '.join(unknown)}; kinds: {', '.join(KINDS)}")
+    return kinds or KIND_ORDER
+
+
+@query("table")
+def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> dict[str, Any]:
+    """A filtered table of items: one row per item, in id order, the columns asked for."""
+    kinds = table_kinds(kinds_text)
+    columns = [column.strip() for column in columns_text.split(",") if column.strip()] or ["id", "title"]
+    known = column_names(kinds)
+    unknown = [column for column in columns if column not in known]
+    if unknown:
+        raise ValueError(f"unknown column {', '.join(unknown)}; columns: {', '.join(sorted(known))}")
+    conditions = parse_filter(filter_text)
+    items = [item for item in data.project.of_kind(*kinds) if all(condition(item) for condition in conditions)]
+    rows = [[_cell(data, item, column, kinds) for column in columns] for item in natural_sorted(items)]
+    headers = [_header(column) for column in columns]
+    return {"columns": headers, "rows": rows}
+
+
+def _header(column: str) -> str:
+    return {"id": "Id", "status": "Evidence", "risk": "Initial risk", "residual_risk": "Residual risk"}.get(
+        column, field_label(column)
+    )
+
+
+# ------------------------------------------------------------------------------ matrices
+
+#: Named chains for the matrix directive (any other chain is written out as kinds).
+CHAINS = {
+    "design": "need,system_requirement,software_requirement,software_item,test",
+    "risk": "hazard,system_requirement|software_requirement,test",
+    "validation": "need,test",
+    "inputs": "need,system_requirement,software_requirement",
+    "verification": "system_requirement|software_requirement,test",
+    "architecture": "software_requirement,software_item,soup",
+}
+
+
+#: Matrices up to this many rows show each item's title next to its id.
+MATRIX_TITLES_UP_TO = 1500
+
+
+@query("matrix")
+def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> dict[str, Any]:
+    """The traceability matrix along a chain of kinds, with the tests' evidence when there is any."""
+    columns = parse_chain(CHAINS.get(chain_text, chain_text))
+    orphans = chain_text != "risk"
+    matrix = trace_matrix(data.project, columns, orphans=orphans)
+    with_results = results == "yes" and data.evidence is not None and "test" in columns[-1]
+    headers = list(matrix.headers) + (["Result"] if with_results else [])
+    titles = len(matrix.rows) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
+    rows = []
+    for row in matrix.rows:
+        cells: list[list[Any]] = [["item", item.id, item.title, titles] if item else ["empty"] for item in row]
+        if with_results:
+            last = row[-1]
+            outcome = data.verdict(last.id) if last is not None else None
+            cells.append(["outcome", outcome] if outcome else ["empty"])
+        rows.append(cells)
+    return {"columns": headers, "rows": rows, "kinds": [list(column) for column in columns]}
+
+
+# ------------------------------------------------------------------------------ risk
+
+
+@query("risk-register")
+def risk_register(data: BuildData) -> dict[str, Any]:
+    """One row per hazard: harm, initial risk, controls with their evidence, residual risk."""
+    policy = data.project.config.risk_policy
+    rows = []
+    for hazard in data.project.of_kind("hazard"):
+        risk = hazard_risk(policy, hazard)
+        controls = [data.project.items[t] for t in hazard.links("controls") if t in data.project.items]
+        rows.append(
+            [
+                ["item", hazard.id, hazard.title],
+                ["text", _plain(hazard.get("harm", ""))],
+                _estimate_cell(policy, risk.initial),
+                ["items", [[control.id, control.title] for control in controls]] if controls else ["empty"],
+                _controls_verified(data, controls),
+                _estimate_cell(policy, risk.residual),
+            ]
+        )
+    columns = ["Hazard", "Harm", "Initial risk", "Risk controls", "Controls verified", "Residual risk"]
+    return {"columns": columns, "rows": rows}
+
+
+def _estimate_cell(policy: Any, estimate: Any) -> list[Any]:
+    if estimate is None:
+        return ["empty"]
+    severity = f"S{estimate.severity} {policy.severity_name(estimate.severity)}"
+    text = f"{severity} / P{estimate.probability} {policy.probability_name(estimate.probability)}"
+    return ["risk", estimate.risk_class.value, text]
+
+
+def _controls_verified(data: BuildData, controls: list[Item]) -> list[Any]:
+    """How many of a hazard's controls a test verifies (and, with evidence, how many passed)."""
+    if not controls:
+        return ["empty"]
+    verified = [c for c in controls if data.project.incoming(c.id, "verifies", "test")]
+    text = f"{len(verified)} of {len(controls)}"
+    if data.evidence is not None:
+        passed = sum(1 for control in controls if data.verdict(control.id) == "passed")
+        text += f" ({passed} passed)"
+    return ["text", text]
+
+
+@query("risk-matrix")
+def risk_matrix_view(data: BuildData, when: str) -> dict[str, Any]:
+    """Hazard counts per (severity, probability) cell of the policy's matrix, before or after controls."""
+    if when not in ("initial", "residual", "policy"):
+        raise ValueError(f"unknown risk matrix '{when}': initial, residual or policy")
+    policy = data.project.config.risk_policy
+    counts: Counter[tuple[int, int]] = Counter()
+    ids: dict[tuple[int, int], list[str]] = {}
+    unevaluated = []
+    if when != "policy":
+        for hazard in data.project.of_kind("hazard"):
+            risk = hazard_risk(policy, hazard)
+            estimate = risk.initial if when == "initial" else risk.residual
+            if estimate is None:
+                if when == "initial" or hazard.links("controls"):
+                    unevaluated.append(hazard.id)
+                continue
+            key = (estimate.severity, estimate.probability)
+            counts[key] += 1
+            ids.setdefault(key, []).append(hazard.id)
+    rows = []
+    for severity in reversed(policy.severity):  # highest severity at the top
+        cells = []
+        for probability in policy.probability:
+            key = (severity.level, probability.level)
+            risk_class = policy.classify(severity.level, probability.level)
+            cells.append([risk_class.value if risk_class else "?", counts.get(key, 0), ids.get(key, [])])
+        rows.append({"level": severity.level, "name": severity.name, "cells": cells})
+    return {
+        "when": when,
+        "probability": [[level.level, level.name] for level in policy.probability],
+        "rows": rows,
+        "total": sum(counts.values()),
+        "unevaluated": unevaluated,
+    }
+
+
+@query("risk-classes")
+def risk_classes(data: BuildData) -> dict[str, Any]:
+    """Hazards per risk class before and after controls (the risk management report's counts)."""
+    policy = data.project.config.risk_policy
+    initial: Counter[str] = Counter()
+    residual: Counter[str] = Counter()
+    for hazard in data.project.of_kind("hazard"):
+        risk = hazard_risk(policy, hazard)
+        initial[risk.initial.risk_class.value if risk.initial else "?"] += 1
+        if risk.residual:
+            residual[risk.residual.risk_class.value] += 1
+        elif risk.initial and not hazard.links("controls"):
+            residual[risk.initial.risk_class.value] += 1  # no controls: the initial risk remains
+        else:
+            residual["?"] += 1
+    rows = [
+        [
+            letter,
+            RiskClass(letter).label if letter != "?" else "not evaluated",
+            initial.get(letter, 0),
+            residual.get(letter, 0),
+        ]
+        for letter in ("A", "R", "U", "?")
+    ]
+    return {"rows": rows, "total": len(data.project.of_kind("hazard"))}
+
+
+@query("policy-scales")
+def policy_scales(data: BuildData) -> dict[str, Any]:
+    policy = data.project.config.risk_policy
+    return {
+        "severity": [[level.level, level.name, level.description] for level in policy.severity],
+        "probability": [[level.level, level.name, level.description] for level in policy.probability],
+        "classes": [[risk_class.value, risk_class.label] for risk_class in RiskClass],
+    }
+
+
+@query("control-types")
+def control_types(data: BuildData) -> dict[str, Any]:
+    """Risk control measures by type, in the ISO 14971 7.1 priority order."""
+    controls = {link.target for link in data.project.links if link.field == "controls"}
+    counts: Counter[str] = Counter()
+    for control_id in controls:
+        counts[str(data.project.items[control_id].get("control_type") or "unspecified")] += 1
+    order = ("inherent_safety", "protective_measure", "information_for_safety", "unspecified")
+    return {"rows": [[name.replace("_", " "), counts.get(name, 0)] for name in order], "total": len(controls)}
+
+
+# ------------------------------------------------------------------------------ coverage, findings
+
+
+def _share(done: int, total: int) -> list[int]:
+    return [done, total]
+
+
+@query("coverage")
+def coverage(data: BuildData) -> dict[str, Any]:
+    """The front page's summary: how much of the trace is in place, and what is open."""
+    project = data.project
+    requirements = project.of_kind(*REQUIREMENT_KINDS)
+    software = project.of_kind("software_requirement")
+    needs = project.of_kind("need")
+    hazards = project.of_kind("hazard")
+    policy = project.config.risk_policy
+    controls = {link.target for link in project.links if link.field == "controls"}
+
+    def verified(item: Item) -> bool:
+        return bool(project.incoming(item.id, "verifies", "test"))
+
+    def acceptable(hazard: Item) -> bool:
+        risk = hazard_risk(policy, hazard)
+        estimate = risk.residual or (risk.initial if not hazard.links("controls") else None)
+        if estimate is None:
+            return False
+        return estimate.risk_class is RiskClass.ACCEPTABLE or (
+            estimate.risk_class is RiskClass.REDUCE and bool(hazard.get("benefit_risk"))
+        )
+
+    rows = [
+        [
+            "Requirements verified by a test",
+            *_share(sum(map(verified, requirements)), len(requirements)),
+            "traceability-matrix",
+        ],
+        [
+            "Software requirements implemented by a software item",
+            *_share(sum(1 for r in software if project.incoming(r.id, "implements")), len(software)),
+            "software-architecture",
+        ],
+        [
+            "User needs validated",
+            *_share(sum(1 for n in needs if project.incoming(n.id, "validates", "test")), len(needs)),
+            "design-traceability",
+        ],
+        [
+            "Hazards with risk controls or acceptable initial risk",
+            *_share(sum(1 for h in hazards if h.links("controls") or _initially_acceptable(policy, h)), len(hazards)),
+            "risk-register",
+        ],
+        [
+            "Risk controls verified by a test",
+            *_share(sum(1 for c in controls if verified(project.items[c])), len(controls)),
+            "risk-register",
+        ],
+        [
+            "Hazards with acceptable residual risk",
+            *_share(sum(map(acceptable, hazards)), len(hazards)),
+            "risk-management-report",
+        ],
+    ]
+    if data.evidence is not None:
+        passed = sum(1 for r in requirements if data.verdict(r.id) == "passed")
+        rows.insert(1, ["Requirements with passing evidence", passed, len(requirements), "verification"])
+    errors = sum(1 for finding in data.findings if finding.severity is Severity.ERROR)
+    warnings = sum(1 for finding in data.findings if finding.severity is Severity.WARNING)
+    return {"rows": rows, "errors": errors, "warnings": warnings, "items": len(project)}
+
+
+def _initially_acceptable(policy: Any, hazard: Item) -> bool:
+    risk = hazard_risk(policy, hazard)
+    return risk.initial is not None and risk.initial.risk_class is RiskClass.ACCEPTABLE
+
+
+@query("findings")
+def findings_view(data: BuildData, prefixes: str = "") -> dict[str, Any]:
+    """Open findings of ``qms check``, optionally only rules starting with one of ``prefixes``."""
+    wanted = tuple(prefix.strip() for prefix in prefixes.split(",") if prefix.strip())
+    rows = [_finding_row(finding) for finding in data.findings if not wanted or finding.rule.startswith(wanted)]
+    return {"rows": rows}
+
+
+@query("counts")
+def counts(data: BuildData) -> dict[str, int]:
+    """Items per kind (template conditions and summaries)."""
+    return {kind: len(data.project.of_kind(kind)) for kind in KINDS}
+
+
+@query("overall-risk")
+def overall_risk(data: BuildData) -> dict[str, Any]:
+    """The overall residual risk by the plan's method: what keeps it from being acceptable, if anything."""
+    policy = data.project.config.risk_policy
+    unacceptable, unjustified, unevaluated = [], [], []
+    for hazard in data.project.of_kind("hazard"):
+        risk = hazard_risk(policy, hazard)
+        estimate = risk.residual or (risk.initial if not hazard.links("controls") else None)
+        if estimate is None:
+            unevaluated.append(hazard.id)
+        elif estimate.risk_class is RiskClass.UNACCEPTABLE:
+            unacceptable.append(hazard.id)
+        elif estimate.risk_class is RiskClass.REDUCE and not hazard.get("benefit_risk"):
+            unjustified.append(hazard.id)
+    controls = sorted({link.target for link in data.project.links if link.field == "controls"}, key=_natural)
+    unverified = [c for c in controls if not data.project.incoming(c, "verifies", "test")]
+    failing = [c for c in controls if data.verdict(c) in ("failed", "error")]
+    risk_findings = sum(
+        1 for finding in data.findings if finding.rule.startswith("R") and finding.severity is Severity.ERROR
+    )
+    problems = [
+        [label, ids]
+        for label, ids in (
+            ("hazards with an unacceptable residual risk (U)", unacceptable),
+            ("hazards with a residual risk in R and no benefit-risk justification", unjustified),
+            ("hazards whose residual risk is not evaluated", unevaluated),
+            ("risk control measures not verified by any test", unverified),
+            ("risk control measures whose verification failed", failing),
+        )
+        if ids
+    ]
+    return {
+        "hazards": len(data.project.of_kind("hazard")),
+        "controls": len(controls),
+        "acceptable": not problems and not risk_findings,
+        "problems": problems,
+        "risk_findings": risk_findings,
+    }
+
+
+@query("verification")
+def verification_view(data: BuildData) -> dict[str, Any] | None:
+    """Counts of results, tests and requirements by outcome, from the evidence."""
+    if data.evidence is None:
+        return None
+    summary = data.evidence.summary(data.project)
+    return {
+        "files": list(summary.files),
+        "results": [[str(outcome), count] for outcome, count in summary.results.items()],
+        "tests": [[str(outcome), count] for outcome, count in summary.tests.items()],
+        "requirements": [[str(outcome), count] for outcome, count in summary.requirements.items()],
+        "verified": summary.verified,
+        "requirement_count": summary.requirement_count,
+    }
