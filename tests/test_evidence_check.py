@@ -130,3 +130,21 @@ def test_evidence_rules_are_listed_and_explained(run_qms: Callable[..., Result],
     explained = run_qms("rule", code)
     assert explained.exit_code == 0
     assert explained.output.startswith(f"{code} ") and "(evidence)" in explained.output.splitlines()[0]
+
+
+def test_a_result_naming_a_requirement_verifies_it(
+    make_project: Callable[..., Path], run_qms: Callable[..., Result]
+) -> None:
+    """T103 counts a result whose `verifies` property names the requirement: no hand-kept mapping."""
+    files = {
+        "qms.yaml": CONFIG.format(evidence="evidence: [reports/*.xml]\n", rules=""),
+        "items/requirements.yaml": ITEMS["items/requirements.yaml"],
+    }
+    root = make_project(files, name="named")
+    run = run_qms("check", cwd=root)
+    assert _lines(run)[0] == "items/requirements.yaml:3:5: error T103 SWR-1: not verified by any test"
+    (root / "reports").mkdir()
+    named = '<properties><property name="verifies" value="SWR-1"/></properties>'
+    (root / "reports" / "limits.xml").write_text(RESULT.format(body=named), encoding="utf-8")
+    result = run_qms("check", cwd=root)
+    assert (result.exit_code, result.output) == (0, "1 item in 1 file: no findings\n")

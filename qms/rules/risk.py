@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from qms.risk import RiskClass, RiskEstimate, RiskPolicy, hazard_risk
 from qms.rules import CheckContext, Hit, rule, written
+from qms.rules.trace import verified_by_a_test
 
 
 def _describe(policy: RiskPolicy, estimate: RiskEstimate) -> str:
@@ -95,7 +96,8 @@ def residual_risk_not_acceptable(context: CheckContext) -> Iterator[Hit]:
     "risk control (a requirement in some hazard's `controls`) not verified by any test",
     """
 Each risk control measure must be verified: its implementation and its effectiveness (ISO 14971
-7.2; IEC 62304 7.3.1). Some test must list the control requirement under `verifies`.
+7.2; IEC 62304 7.3.1). Some test must list the control requirement under `verifies`, or an
+automated test result must name it.
 """,
 )
 def control_not_verified(context: CheckContext) -> Iterator[Hit]:
@@ -105,7 +107,7 @@ def control_not_verified(context: CheckContext) -> Iterator[Hit]:
         if link.field == "controls":
             hazards_by_control.setdefault(link.target, []).append(link.source)
     for control_id, hazards in sorted(hazards_by_control.items()):
-        if not project.incoming(control_id, "verifies", "test"):
+        if not verified_by_a_test(context, control_id):
             yield Hit.at(
                 project.items[control_id],
                 f"risk control for {', '.join(sorted(hazards))} is not verified by any test",

@@ -52,16 +52,24 @@ def requirement_without_parent(context: CheckContext) -> Iterator[Hit]:
     "requirement not verified by any test",
     """
 Every system and software requirement must be verified (IEC 62304 5.7.1, 5.7.4; ISO 13485
-7.3.6): some test must list it under `verifies`. (Risk control requirements are reported by
-R205 instead, so that one gap gives one finding.)
+7.3.6): some test must list it under `verifies`, or an automated test result must name it
+(`@pytest.mark.verifies("SWR-014")`, a JUnit `verifies` property). (Risk control requirements
+are reported by R205 instead, so that one gap gives one finding.)
 """,
 )
 def requirement_not_verified(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     control_ids = controls(context)
     for requirement in project.of_kind(*REQUIREMENT_KINDS):
-        if requirement.id not in control_ids and not project.incoming(requirement.id, "verifies", "test"):
+        if requirement.id not in control_ids and not verified_by_a_test(context, requirement.id):
             yield Hit.at(requirement, "not verified by any test")
+
+
+def verified_by_a_test(context: CheckContext, item_id: str) -> bool:
+    """Whether a test item verifies ``item_id``, or a test result names it directly."""
+    if context.project.incoming(item_id, "verifies", "test"):
+        return True
+    return context.evidence is not None and bool(context.evidence.naming(item_id))
 
 
 @rule(
