@@ -18,6 +18,8 @@ from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType
 from qms.yamlfile import NULL, YamlDocument, position, text_of
 
 _LIST_FILE_KEYS = ("kind", "items")
+#: kind -> field name -> spec (a table: every field of every item is looked up here)
+_FIELD_SPECS = {name: {spec.name: spec for spec in kind.fields} for name, kind in KINDS.items()}
 
 
 def _suggest(word: str, choices: Any) -> str:
@@ -57,11 +59,12 @@ class _ItemReader:
         positions: dict[FieldPath, tuple[int, int]] = {(): position(node)}
         fields: dict[str, Any] = {}
         spec = KINDS.get(kind) if kind else None
+        field_specs = _FIELD_SPECS.get(kind or "", {})
         for key, key_node, value_node in entries:
             if key in ("id", "kind"):
                 continue
             positions[(key,)] = position(value_node)
-            field_spec = spec.field(key) if spec else None
+            field_spec = field_specs.get(key)
             if field_spec is None:
                 if spec is not None and not key.startswith(EXTENSION_PREFIX):
                     allowed = ", ".join(spec.field_names)
@@ -198,16 +201,16 @@ class _ItemReader:
         for element in elements:
             if element is not node and not document.allowed_tag(element, item_id):
                 continue
-            value = text_of(element)
-            if value is None or value == "":
+            text = text_of(element)
+            if text is None or text == "":
                 what = "an id" if is_link else "text"
                 document.report("Q002", f"each entry of {spec.name} must be {what}", element, item_id)
                 continue
-            if is_link and not ID_PATTERN.match(value):
-                document.report("Q002", f"'{value}' in {spec.name} is not a valid id", element, item_id)
+            if is_link and not ID_PATTERN.match(text):
+                document.report("Q002", f"'{text}' in {spec.name} is not a valid id", element, item_id)
                 continue
             positions[(spec.name, len(values))] = position(element)
-            values.append(value)
+            values.append(text)
         return tuple(values)
 
     def _level(self, item_id: str, kind: FieldType, name: str, node: yaml.Node) -> int | None:

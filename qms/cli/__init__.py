@@ -40,7 +40,8 @@ class LazyGroup(click.Group):
         if module_name is None:
             return self.commands.get(cmd_name)
         module = importlib.import_module(f"qms.cli.{module_name}")
-        return next(command for command in module.commands if command.name == cmd_name)
+        commands: tuple[click.Command, ...] = module.commands
+        return next(command for command in commands if command.name == cmd_name)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
