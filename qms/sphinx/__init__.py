@@ -8,6 +8,7 @@ the project's own pages. ``qms build`` and ``sphinx-build -b html . _build/html`
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,8 @@ def _configure(app: Sphinx, config: Config) -> None:
     if project_config is not None:
         device = project_config.device
         defaults["project"] = device.name
-        defaults["html_title"] = f"{device.name} {device.version} technical file".replace("  ", " ")
+        # html_title is HTML to the themes: the device name is text from qms.yaml, so escape it
+        defaults["html_title"] = escape(f"{device.name} {device.version} technical file".replace("  ", " "))
         defaults["copyright"] = device.manufacturer or device.name
         defaults["version"] = defaults["release"] = device.version
     for name, value in defaults.items():
@@ -146,6 +148,11 @@ def control_block(data: Any, doc_id: str, title: str) -> nodes.Node:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    if app.config._raw_config.get("html_theme", "furo") == "furo":
+        # Load the theme's extension now rather than when the builder starts: its option
+        # pygments_dark_style then exists when the saved environment is compared with this
+        # configuration, and Sphinx stops reporting the configuration as changed on every build.
+        app.setup_extension("furo")
     app.add_config_value("qms_project", ".", "env", types=[str])
     app.add_config_value("qms_document_id_prefix", "", "env", types=[str])
     app.add_config_value("qms_iec62304_edition", DEFAULT_EDITION, "env", types=[str])
@@ -162,6 +169,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _load)
     app.connect("env-get-outdated", sources.outdated)
     app.connect("env-get-updated", sources.updated)
+    app.connect("write-started", sources.display_paths)
     app.connect("doctree-resolved", _resolve)
     app.connect("warn-missing-reference", warn_missing_item)
     app.add_css_file("qms.css")

@@ -260,7 +260,7 @@ def _trace_html(links: Links, relations: list[dict[str, Any]]) -> str:
     for relation in relations:
         arrow = "↑" if relation["upward"] else "↓"
         rows.append([["text", f"{arrow} {relation['label']}"], ["items", [[i, t] for i, t, _k in relation["items"]]]])
-    return html.table_html(links, ["Link", "Items"], rows, classes=[f"{P}-trace"], widths=[1, 3])
+    return html.table_html(links, ["Link", "Items"], rows, classes=[f"{P}-trace"], widths=[1, 4])
 
 
 def _findings_html(findings: list[list[str]]) -> str:

@@ -87,7 +87,7 @@ class ItemDirective(QmsDirective):
                 if candidate.casefold() == item_id.casefold()
             ]
             hint = f" (did you mean {' or '.join(matches)}?)" if matches else ""
-            location = (self.get_location().rsplit(":", 1)[0], line)
+            location = f"{self.get_location().rsplit(':', 1)[0]}:{line}"
             logger.warning(f"unknown item id '{item_id}'{hint}", location=location, type="ref", subtype="item")
             return []
         if "noindex" not in self.options:
@@ -111,7 +111,8 @@ class ItemDirective(QmsDirective):
         """Item text with markup, parsed now; plain prose is written as it is when the page is."""
         if is_prose(text):
             return []
-        container = parse_item_text(self.state, text, file, line)
+        path = str(build_data(self.env).project.root / file)  # messages name the YAML file
+        container = parse_item_text(self.state, text, path, line)
         container["key"] = key
         return [container]
 
@@ -497,7 +498,8 @@ class DeviceDirective(QmsDirective):
         for label, value in view["facts"]:
             field_list += render.field(label, [paragraph(value)])
         if view["intended_use"]:
-            text = parse_item_text(self.state, view["intended_use"], "qms.yaml", view["intended_use_line"])
+            path = str(build_data(self.env).project.root / "qms.yaml")
+            text = parse_item_text(self.state, view["intended_use"], path, view["intended_use_line"])
             field_list += render.field("Intended use", [text])
         return [field_list]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from docutils.parsers.rst.directives.tables import CSVTable
 from docutils.parsers.rst.states import RSTState
 from docutils.statemachine import StringList
 from docutils.utils import Reporter
@@ -62,7 +63,8 @@ def is_safe_uri(uri: str) -> bool:
 
 
 def _warn(message: str, source: str | None, line: int | None) -> None:
-    logger.warning(message, location=(source, line) if source else None, type="qms", subtype="unsafe-markup")
+    location = f"{source}:{line or ''}" if source else None  # a file and line, not a page of the site
+    logger.warning(message, location=location, type="qms", subtype="unsafe-markup")
 
 
 class _RefusedDirective(Directive):
@@ -85,60 +87,88 @@ class _RefusedDirective(Directive):
         return []
 
 
-def _refused_role(
-    name: str,
-    rawtext: str,
-    text: str,
-    lineno: int,
-    inliner: Any,
-    options: dict[str, Any] | None = None,
-    content: list[str] | None = None,
-) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-    """Stands in for a role item text may not use: reports it and shows its text verbatim."""
-    source, line = inliner.reporter.get_source_and_line(lineno)
-    _warn(f"role ':{name}:' is not allowed in item text; its text is shown as written", source, line)
-    return [nodes.literal(rawtext, rawtext)], []
+class _InlineCSVTable(CSVTable):
+    """``csv-table`` with its rows written inline: reading a file or an address is refused."""
+
+    def run(self) -> list[nodes.Node]:
+        for option in ("file", "url"):
+            if option in self.options:
+                source, line = self.state_machine.get_source_and_line(self.lineno)
+                _warn(
+                    f"csv-table :{option}: is not allowed in item text (write the rows inline); the table was left out",
+                    source,
+                    line,
+                )
+                return []
+        return super().run()
 
 
 class _ItemTextDispatcher(CustomReSTDispatcher):
-    """Looks up directives and roles through Sphinx, but only those on the allow-lists."""
+    """Looks up directives and roles through Sphinx, but only those on the allow-lists.
+
+    ``source`` and ``first_line`` place messages about roles: docutils gives a role its line
+    within the item text only.
+    """
+
+    def __init__(self, source: str, first_line: int) -> None:
+        super().__init__()
+        self.source, self.first_line = source, first_line
 
     def directive(
         self, directive_name: str, language_module: ModuleType, document: nodes.document
     ) -> tuple[type[Directive] | None, list[nodes.system_message]]:
-        if directive_name.lower() not in ALLOWED_DIRECTIVES:
+        name = directive_name.lower()
+        if name not in ALLOWED_DIRECTIVES:
             return _RefusedDirective, []
+        if name == "csv-table":
+            return _InlineCSVTable, []
         return super().directive(directive_name, language_module, document)
 
     def role(
         self, role_name: str, language_module: ModuleType, lineno: int, reporter: Reporter
     ) -> tuple[Any, list[nodes.system_message]]:
         if role_name.lower() not in ALLOWED_ROLES:
-            return _refused_role, []
+            return self.refused_role, []
         return super().role(role_name, language_module, lineno, reporter)
+
+    def refused_role(
+        self,
+        name: str,
+        rawtext: str,
+        text: str,
+        lineno: int,
+        inliner: Any,
+        options: dict[str, Any] | None = None,
+        content: list[str] | None = None,
+    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        """Stands in for a role item text may not use: reports it and shows its text verbatim."""
+        line = self.first_line + lineno - 1
+        _warn(f"role ':{name}:' is not allowed in item text; its text is shown as written", self.source, line)
+        return [nodes.literal(rawtext, rawtext)], []
 
 
 @contextmanager
-def _restricted(settings: Any) -> Iterator[None]:
+def _restricted(settings: Any, source: str, first_line: int) -> Iterator[None]:
     """Switch raw HTML and file insertion off (docutils' own switches) while item text is parsed."""
     saved = (settings.raw_enabled, settings.file_insertion_enabled)
     settings.raw_enabled, settings.file_insertion_enabled = False, False
     try:
-        with _ItemTextDispatcher():
+        with _ItemTextDispatcher(source, first_line):
             yield
     finally:
         settings.raw_enabled, settings.file_insertion_enabled = saved
 
 
-def strip_unsafe_links(root: nodes.Element) -> None:
+def strip_unsafe_links(root: nodes.Element, source: str | None = None, line: int | None = None) -> None:
     """Turn links with a non-web scheme into plain text, and drop such link targets' URIs."""
     for reference in list(root.findall(nodes.reference)):
         uri = reference.get("refuri")
         if uri is not None and not is_safe_uri(uri):
             reference.replace_self(nodes.inline(reference.rawsource, reference.astext(), classes=["qms-unsafe-link"]))
-            source, line = reference.source, reference.line
             _warn(
-                f"link to '{uri}' removed from item text: only http, https and mailto links are allowed", source, line
+                f"link to '{uri}' removed from item text: only http, https and mailto links are allowed",
+                reference.source or source,
+                reference.line or line,
             )
     for target in root.findall(nodes.target):
         uri = target.get("refuri")
@@ -186,7 +216,7 @@ def parse_item_text(state: RSTState, text: str, source: str, line: int) -> nodes
         return container
     lines = text.splitlines()
     content = StringList(lines, items=[(source, line - 1 + index) for index in range(len(lines))])
-    with _restricted(state.document.settings):
+    with _restricted(state.document.settings, source, line):
         container.extend(nested_parse_to_nodes(state, content, allow_section_headings=False))
-    strip_unsafe_links(container)
+    strip_unsafe_links(container, source, line)
     return container

@@ -10,7 +10,7 @@ queries it showed has a different answer now: that keeps Sphinx's incremental bu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
@@ -94,6 +94,24 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     if stale:
         logger.info(f"qms: {len(stale)} page(s) show project data that changed")
     return sorted(stale)
+
+
+def display_paths(app: Sphinx, builder: Any) -> None:
+    """``write-started``: name the generated sources ``qms-sources/<page>.rst`` while pages are written.
+
+    Pages are read and the environment is saved (with the real paths) by now; the search index
+    lists each page's source file, and the real path would put this machine's build folder into
+    the site, so two checkouts of the same commit would not give the same bytes.
+    """
+    if app.config.html_copy_source:
+        return  # the sources are copied into the site: keep the paths they are read from
+    project = app.env.project
+    for docname, path in list(project._docname_to_path.items()):
+        if path.is_absolute() and path.parent == sources_folder(app):
+            display = Path(SOURCES_FOLDER) / path.name
+            del project._path_to_docname[path]
+            project._path_to_docname[display] = docname
+            project._docname_to_path[docname] = display
 
 
 def control_state(app: Sphinx, env: BuildEnvironment) -> str:

@@ -1,0 +1,42 @@
+"""Helpers for the tests of the Sphinx extension and ``qms build``: real projects, real builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import Result
+from conftest import invoke_qms, write_files
+
+from qms.init import create_project
+
+
+def new_project(
+    root: Path, *, safety_class: str = "C", name: str = "Test Device", files: dict[str, str] | None = None
+) -> Path:
+    """A project as ``qms init`` writes it (with conf.py), without change control stamps, plus ``files``."""
+    create_project(root, name, safety_class)
+    (root / "qms.lock").unlink(missing_ok=True)  # no suspect links: one edit changes one item's page
+    return write_files(root, files or {})
+
+
+def build(root: Path, *options: str) -> Result:
+    """``qms build --project ROOT OPTIONS`` through the real command line."""
+    return invoke_qms("build", "--project", root, *options)
+
+
+def page(site: Path, name: str) -> str:
+    return (site / name).read_text(encoding="utf-8")
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a built site (relative path -> bytes), without Sphinx's build cache."""
+    return {
+        path.relative_to(site).as_posix(): path.read_bytes()
+        for path in sorted(site.rglob("*"))
+        if path.is_file() and ".doctrees" not in path.parts
+    }
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first occurrence of ``needle`` in ``text``."""
+    return text[: text.index(needle)].count("\n") + 1

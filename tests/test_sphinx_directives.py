@@ -1,0 +1,104 @@
+"""The directives and the :item: role in a project's own pages, built through ``qms build``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sphinx_support import build, line_of, new_project, page
+
+NOTES = """\
+Notes for the auditor
+=====================
+
+The reading age requirement :item:`SWR-001`.
+
+The same in another case :item:`swr-001`.
+
+One that does not exist :item:`SWR-999`.
+
+.. qms:item:: SWR-001
+
+.. qms:items::
+
+   SYS-001
+   NOPE-7
+
+.. qms:table::
+   :kind: software_requirement
+   :filter: control_type=information_for_safety
+   :columns: id, verified_by, controls_hazard
+
+.. qms:table::
+   :kind: nonsense
+
+.. qms:matrix::
+   :chain: need,system_requirement,test
+
+.. qms:risk-register::
+
+.. qms:risk-matrix::
+   :when: residual
+
+.. qms:clause-index::
+   :standard: iso14971
+"""
+
+
+@pytest.fixture(scope="module")
+def notes_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    root = new_project(tmp_path_factory.mktemp("pages") / "project", files={"notes.rst": NOTES})
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    return root, result.stderr
+
+
+@pytest.mark.slow
+def test_unknown_ids_are_warnings_at_their_source(notes_build: tuple[Path, str]) -> None:
+    root, stderr = notes_build
+    notes = root / "notes.rst"
+    assert f"{notes}:{line_of(NOTES, 'One that does not')}: WARNING: unknown item id 'SWR-999' [ref.item]" in stderr
+    case = line_of(NOTES, "in another case")
+    assert f"{notes}:{case}: WARNING: unknown item id 'swr-001' (did you mean SWR-001?) [ref.item]" in stderr
+    assert f"{notes}:{line_of(NOTES, 'NOPE-7')}: WARNING: unknown item id 'NOPE-7' [ref.item]" in stderr
+    assert f"{notes}:{line_of(NOTES, ':kind: nonsense') - 1}: ERROR: qms:table: unknown kind nonsense" in stderr
+
+
+@pytest.mark.slow
+def test_directives_render_the_project(notes_build: tuple[Path, str]) -> None:
+    root, _ = notes_build
+    notes = page(root / "_build" / "html", "notes.html")
+    assert notes.count('href="software-requirements.html#SWR-001"') >= 3  # role, table, matrix
+    assert 'id="SWR-001"' in notes and 'id="SYS-001"' in notes  # the item blocks, with their anchors
+    assert "Show reading age" in notes
+    assert "Before risk control" not in notes and "After risk control" in notes
+    assert "Risk management plan" in notes  # the ISO 14971 clause index links its sections
+    assert "<td><p>4.4</p></td>" in notes
+
+
+@pytest.mark.slow
+def test_the_item_links_to_its_home_page_not_to_the_user_page(notes_build: tuple[Path, str]) -> None:
+    root, _ = notes_build
+    site = root / "_build" / "html"
+    assert 'href="notes.html#' not in page(site, "traceability-matrix.html")
+    assert 'href="software-requirements.html#SWR-001"' in page(site, "traceability-matrix.html")
+
+
+@pytest.mark.slow
+def test_own_pages_are_listed_on_the_front_page(notes_build: tuple[Path, str]) -> None:
+    root, _ = notes_build
+    front = page(root / "_build" / "html", "index.html")
+    assert '<a class="reference internal" href="notes.html">Notes for the auditor</a>' in front
+
+
+@pytest.mark.slow
+def test_strict_build_fails_and_keeps_the_previous_site(notes_build: tuple[Path, str]) -> None:
+    root, _ = notes_build
+    site = root / "_build" / "html"
+    before = (site / "index.html").read_bytes()
+    result = build(root, "--strict")
+    assert result.exit_code == 1
+    assert "WARNING: unknown item id 'SWR-999'" in result.stderr
+    assert "the build failed:" in result.stderr and "the previous site in" in result.stderr
+    assert (site / "index.html").read_bytes() == before
+    assert not list(site.parent.glob(".html.building-*"))

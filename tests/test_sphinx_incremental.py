@@ -1,0 +1,69 @@
+"""Rebuilds read again only the pages whose data changed, and end where a clean build ends."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sphinx_support import build, new_project, page, site_files
+
+
+def _read_pages(output: str) -> list[str]:
+    """The pages Sphinx read, from its verbose output."""
+    return re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", output)
+
+
+def _rebuild_after_edit(root: Path, relative: str, old: str, new: str) -> str:
+    """Build, replace ``old`` by ``new`` in one item file, build again; the second build's output."""
+    assert build(root).exit_code == 0
+    path = root / relative
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    result = build(root, "--verbose")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _clean_site(root: Path, folder: Path) -> dict[str, bytes]:
+    result = build(root, "--clean", "-o", str(folder))
+    assert result.exit_code == 0, result.output
+    return site_files(folder)
+
+
+@pytest.mark.slow
+def test_one_changed_text_rereads_one_page(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    output = _rebuild_after_edit(root, "traceability/requirements.yaml", "whole minutes", "full minutes")
+    assert "qms: 1 page(s) show project data that changed" in output
+    assert _read_pages(output) == ["software-requirements"]
+    assert "rounded down to full minutes" in page(root / "_build" / "html", "software-requirements.html")
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_renamed_neighbour_rereads_the_pages_that_show_its_title(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest reading")
+    read = _read_pages(output)
+    assert "design-inputs" in read  # the need's own block, and the system requirement that derives from it
+    assert "software-requirements" not in read  # shows no title of the need
+    assert "traceability-matrix" in read and "design-traceability" in read
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_new_item_file_appears_and_nothing_is_read_when_nothing_changed(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    (root / "traceability" / "more.yaml").write_text(
+        "kind: software_requirement\nitems:\n  - id: SWR-002\n    title: Show the unit\n"
+        "    text: The software shall show the unit of the reading.\n    derives_from: [SYS-001]\n",
+        encoding="utf-8",
+    )
+    result = build(root, "--verbose")
+    assert result.exit_code == 0, result.output
+    assert 'id="SWR-002"' in page(root / "_build" / "html", "software-requirements.html")
+    again = build(root, "--verbose")
+    assert _read_pages(again.stdout) == []
+    assert "no targets are out of date." in again.stdout
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")

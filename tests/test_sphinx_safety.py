@@ -1,0 +1,174 @@
+"""Item text cannot put script into the site or pull files from the disk into it.
+
+One project carries every payload we know of in an item's text, title and in qms.yaml; the built
+site must hold none of them, and each refused construct is a warning at its YAML line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sphinx_support import build, line_of, new_project, page
+
+from qms.sphinx.safe_rst import is_prose, is_safe_uri, prose_paragraphs
+
+PASSWD = Path("/etc/passwd")
+
+EVIL_ITEMS = """\
+kind: software_requirement
+items:
+  - id: SWR-666
+    title: <img src=x onerror=alert('title')> Evil title
+    derives_from: [SYS-001]
+    text: |
+      Before the payloads.
+
+      .. raw:: html
+
+         <script>alert("raw")</script>
+
+      .. include:: /etc/passwd
+
+      .. literalinclude:: /etc/passwd
+
+      .. csv-table:: Users
+         :file: /etc/passwd
+
+      .. image:: /etc/passwd
+
+      .. meta::
+         :http-equiv=refresh: 0; url=https://evil.example/
+
+      .. role:: rawhtml(raw)
+         :format: html
+
+      :rawhtml:`<script>alert("role")</script>` and :download:`/etc/passwd` end.
+
+      A `link <javascript:alert('href')>`_ and a bare javascript:alert('bare').
+
+      .. |evil| raw:: html
+
+         <script>alert("substitution")</script>
+
+      Safe markup stays: *emphasised words* and ``literal code``.
+"""
+
+EVIL_DEVICE = '  name: <script>alert("device")</script> Pump\n'
+
+
+@pytest.fixture(scope="module")
+def evil_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """The project with every payload, built; (site, the YAML text, the build's stderr)."""
+    root = new_project(tmp_path_factory.mktemp("evil") / "project", files={"traceability/evil.yaml": EVIL_ITEMS})
+    config = (root / "qms.yaml").read_text(encoding="utf-8")
+    (root / "qms.yaml").write_text(re.sub(r"  name: .*\n", EVIL_DEVICE, config, count=1), encoding="utf-8")
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    return root / "_build" / "html", EVIL_ITEMS, result.stderr
+
+
+def _all_output(site: Path, suffix: str = "") -> str:
+    """Every file of the site (of one suffix) as text; the build cache is not part of the site."""
+    files = (path for path in site.rglob(f"*{suffix}") if path.is_file() and ".doctrees" not in path.parts)
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in files)
+
+
+@pytest.mark.slow
+def test_no_script_from_item_text_or_project_file(evil_site: tuple[Path, str, str]) -> None:
+    site, _, _ = evil_site
+    everything = _all_output(site, ".html")  # the search index keeps titles as JSON strings: text, not markup
+    for payload in ('alert("raw")', 'alert("role")', 'alert("substitution")'):
+        assert f"<script>{payload}" not in everything
+    assert "<script>alert" not in everything
+    assert not re.search(r"""href=["']\s*javascript:""", everything, re.IGNORECASE)
+    assert "http-equiv" not in everything.lower()
+
+
+@pytest.mark.slow
+def test_no_file_is_pulled_into_the_site(evil_site: tuple[Path, str, str]) -> None:
+    site, _, _ = evil_site
+    first_line = PASSWD.read_text(encoding="utf-8").splitlines()[0] if PASSWD.exists() else "root:x:0:0"
+    assert first_line not in _all_output(site)
+    assert not [path for path in site.rglob("*passwd*")]  # nothing copied to _images or _downloads
+
+
+@pytest.mark.slow
+def test_titles_and_project_names_are_text(evil_site: tuple[Path, str, str]) -> None:
+    site, _, _ = evil_site
+    requirements = page(site, "software-requirements.html")
+    assert "&lt;img src=x onerror=alert(&#x27;title&#x27;)&gt; Evil title" in requirements
+    assert "<img src=x" not in requirements
+    assert "&lt;script&gt;alert(&quot;device&quot;)&lt;/script&gt; Pump" in page(site, "index.html")
+
+
+@pytest.mark.slow
+def test_safe_markup_survives(evil_site: tuple[Path, str, str]) -> None:
+    site, _, _ = evil_site
+    requirements = page(site, "software-requirements.html")
+    assert "<em>emphasised words</em>" in requirements
+    assert '<span class="pre">literal</span> <span class="pre">code</span>' in requirements
+    assert "Before the payloads." in requirements
+
+
+@pytest.mark.slow
+def test_each_refused_construct_is_a_warning_at_its_yaml_line(evil_site: tuple[Path, str, str]) -> None:
+    site, text, stderr = evil_site
+    yaml_file = site.parent.parent / "traceability" / "evil.yaml"
+    for directive, needle in (
+        ("raw", ".. raw:: html"),
+        ("include", ".. include::"),
+        ("literalinclude", ".. literalinclude::"),
+        ("image", ".. image::"),
+        ("meta", ".. meta::"),
+        ("role", ".. role::"),
+    ):
+        line = line_of(text, needle)
+        expected = f"{yaml_file}:{line}: WARNING: directive '{directive}' is not allowed in item text"
+        assert expected in stderr, f"{expected!r} not in {stderr}"
+    roles = line_of(text, ":rawhtml:`")
+    assert f"{yaml_file}:{roles}: WARNING: role ':rawhtml:' is not allowed in item text" in stderr
+    assert f"{yaml_file}:{roles}: WARNING: role ':download:' is not allowed in item text" in stderr
+    csv = line_of(text, ".. csv-table::")
+    assert f"{yaml_file}:{csv}: WARNING: csv-table :file: is not allowed in item text" in stderr
+    block = line_of(text, "Before the payloads.")
+    assert f"{yaml_file}:{block}: WARNING: link to 'javascript:alert('href')' removed from item text" in stderr
+
+
+def test_uri_schemes() -> None:
+    assert is_safe_uri("https://example.org/a")
+    assert is_safe_uri("mailto:qa@example.org")
+    assert is_safe_uri("other-page.html#SWR-1")
+    assert is_safe_uri("#SWR-1")
+    for uri in (
+        "javascript:alert(1)",
+        " JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,x",
+        "vbscript:x",
+        "file:///etc/passwd",
+    ):
+        assert not is_safe_uri(uri), uri
+
+
+def test_prose_skips_the_parser_only_without_markup() -> None:
+    assert is_prose("The software shall do it, within 5 s (at most).\n")
+    assert is_prose("Functional: BLE 4.2; a plain colon.\n\nSecond paragraph.\n")
+    for text in (
+        "*a*",
+        "`x`",
+        "x_",
+        "a\n  b",
+        "- item",
+        "1. item",
+        "A. item",
+        ".. raw:: html",
+        "see https://x.org",
+        "a@b.org",
+        "[1]",
+        "x|y",
+        "12:30",
+    ):
+        assert not is_prose(text), text
+    assert prose_paragraphs("one\nline  \n\n\ntwo\n") == ["one\nline", "two"]
