@@ -1,0 +1,142 @@
+"""An auditor walks the bundled example's technical file in a real browser, opened from disk.
+
+Front page -> the risk register -> a hazard -> the requirement that controls it -> the test that
+verifies it -> the traceability matrix filtered for that requirement. Debian's Chromium is
+driven by Playwright (no browser download); the console must stay free of errors.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sphinx_support import build
+
+from qms.project import load_project
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGUMENTS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled example, copied and built with ``qms build``."""
+    root = tmp_path_factory.mktemp("browser") / "example"
+    root.mkdir()
+    for name in ("qms.yaml", "conf.py"):
+        shutil.copy2(REPOSITORY / name, root / name)
+    for folder in ("traceability", "risk_register"):
+        shutil.copytree(REPOSITORY / folder, root / folder)
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    return root / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def walk() -> tuple[str, str, str, str]:
+    """A hazard, the requirement that controls it, the test that verifies that, and the hazard's title."""
+    project = load_project(REPOSITORY)
+    for hazard in project.of_kind("hazard"):
+        for control in hazard.links("controls"):
+            tests = [link.source for link in project.incoming(control, "verifies", "test")]
+            if control.startswith("SWR") and tests:
+                return hazard.id, control, tests[0], hazard.title
+    pytest.fail("the example has no hazard with a verified software control")
+
+
+@pytest.fixture
+def browser_page() -> Iterator[tuple[Page, list[str]]]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGUMENTS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def test_auditor_walks_from_hazard_to_verifying_test(
+    example_site: Path, walk: tuple[str, str, str, str], browser_page: tuple[Page, list[str]]
+) -> None:
+    page, errors = browser_page
+    hazard, control, verifying_test, hazard_title = walk
+    page.goto((example_site / "index.html").as_uri())
+    assert page.locator("h1").first.inner_text() == "Example AID Controller 2.1.0 technical file"
+    assert page.locator("table.qms-coverage").is_visible()
+    assert "Software safety class" in page.locator("dl.qms-document-control").inner_text()
+
+    page.locator("table.qms-documents a", has_text="Hazard analysis and risk register").click()
+    assert page.locator("h1").first.inner_text() == "Hazard analysis and risk register"
+
+    page.locator("table.qms-register a", has_text=hazard).first.click()
+    assert page.url.endswith(f"risk-register.html#{hazard}")
+    block = page.locator(f"section[id='{hazard}']")
+    assert block.locator(".qms-item-title").inner_text().startswith(f"{hazard} {hazard_title}")
+
+    row = block.locator("table.qms-trace tr", has_text="controlled by")
+    row.locator("a", has_text=control).click()
+    assert page.url.endswith(f"software-requirements.html#{control}")
+    requirement = page.locator(f"section[id='{control}']")
+    assert requirement.locator(".qms-item-title").is_visible()
+    assert (
+        requirement.locator("table.qms-trace tr", has_text="controls hazard").locator("a", has_text=hazard).count() == 1
+    )
+
+    requirement.locator("table.qms-trace tr", has_text="verified by").locator("a", has_text=verifying_test).click()
+    assert page.url.endswith(f"verification.html#{verifying_test}")
+    test_block = page.locator(f"section[id='{verifying_test}']")
+    assert test_block.locator(".qms-item-title").is_visible()
+    assert test_block.locator("table.qms-trace tr", has_text="verifies").locator("a", has_text=control).count() == 1
+    assert errors == []
+
+
+def test_matrix_filters_for_one_id_and_sorts(
+    example_site: Path, walk: tuple[str, str, str, str], browser_page: tuple[Page, list[str]]
+) -> None:
+    page, errors = browser_page
+    _, control, _, _ = walk
+    page.goto((example_site / "software-requirements.html").as_uri() + f"#{control}")
+    page.locator(f"section[id='{control}'] a.qms-matrix-link").click()
+    assert page.url.endswith(f"traceability-matrix.html?filter={control}")
+    matrix = page.locator(".qms-interactive").first
+    assert matrix.locator("input.qms-filter").input_value() == control
+    visible = matrix.locator("tbody tr:visible")
+    total = matrix.locator("tbody tr").count()
+    assert 0 < visible.count() < total
+    for index in range(visible.count()):
+        assert control in visible.nth(index).locator(".qms-id").all_inner_texts()
+    assert matrix.locator(".qms-filter-count").inner_text() == f"{visible.count()} of {total} rows"
+
+    matrix.locator("input.qms-filter").fill("")
+    assert matrix.locator("tbody tr:visible").count() == total
+    header = matrix.locator("thead th").nth(1)
+    header.click()
+    header.click()  # descending
+    assert header.get_attribute("aria-sort") == "descending"
+    first = matrix.locator("tbody tr").first.locator("td").nth(1).inner_text()
+    last = matrix.locator("tbody tr").last.locator("td").nth(1).inner_text()
+    assert first != "—" and (last == "—" or first >= last)
+    assert errors == []
