@@ -15,9 +15,10 @@ import yaml
 from qms.model import FieldPath, Item
 from qms.risk import RiskPolicy
 from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType, KindSpec
-from qms.yamlfile import NULL, YamlDocument, position, text_of
+from qms.yamlfile import NULL, STR, YamlDocument, position, text_of
 
 _LIST_FILE_KEYS = ("kind", "items")
+_TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.STRING})
 #: kind -> field name -> spec (a table: every field of every item is looked up here)
 _FIELD_SPECS = {name: {spec.name: spec for spec in kind.fields} for name, kind in KINDS.items()}
 
@@ -147,6 +148,8 @@ class _ItemReader:
     def _field(
         self, item_id: str, spec: FieldSpec, node: yaml.Node, positions: dict[FieldPath, tuple[int, int]]
     ) -> Any:
+        if node.tag == STR and type(node) is yaml.ScalarNode and spec.type in _TEXT_TYPES:
+            return node.value  # the common case, text written as text: nothing to check
         document = self.document
         if not document.allowed_tag(node, item_id) or _is_empty(node):
             return None  # a refused tag is reported; an empty required field is reported as missing

@@ -377,3 +377,10 @@ def test_list_file_without_kind_is_one_finding_for_the_items_that_name_none() ->
 
 def test_single_item_without_kind_is_reported_at_the_item() -> None:
     assert load("id: NEED-1\ntitle: t\ntext: x\n")[1] == [("Q002", "NEED-1", 1, 1)]
+
+
+@pytest.mark.parametrize("value", ["!!str [a, b]", "!!str {a: b}"])
+def test_a_collection_tagged_as_text_is_refused(value: str) -> None:
+    items, findings = load(NEED.replace("title: Know the reading", f"title: {value}"))
+    assert findings == [("Q001", "NEED-1", 4, 12)]
+    assert "title" not in items[0].fields
