@@ -106,3 +106,17 @@ def test_a_project_without_conf_py_builds_the_same_documents(built: Path, tmp_pa
     result = build(bare)
     assert result.exit_code == 0, result.output
     assert "Show reading age" in page(bare / "_build" / "html", "software-requirements.html")
+
+
+@pytest.mark.slow
+def test_downloads_are_what_the_export_commands_write(built: Path, tmp_path: Path) -> None:
+    downloads = built / "_build" / "html" / "downloads"
+    matrix = invoke_qms("matrix", "--format", "csv", "-o", str(tmp_path / "matrix.csv"), cwd=built)
+    assert matrix.exit_code == 0, matrix.output
+    assert (downloads / "traceability-matrix.csv").read_bytes() == (tmp_path / "matrix.csv").read_bytes()
+    exported = invoke_qms("export", "xlsx", str(tmp_path / "records.xlsx"), cwd=built)
+    assert exported.exit_code == 0, exported.output
+    assert (downloads / "test-device-records.xlsx").read_bytes() == (tmp_path / "records.xlsx").read_bytes()
+    front = page(built / "_build" / "html", "index.html")
+    assert 'href="downloads/traceability-matrix.csv" download>Traceability matrix (CSV)</a>' in front
+    assert 'href="downloads/test-device-records.xlsx" download>All records (Excel workbook)</a>' in front

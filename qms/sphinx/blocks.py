@@ -320,12 +320,24 @@ def item_nodes(links: Links, view: dict[str, Any], placeholder: qms_block) -> li
     return [box]
 
 
+def downloads_html(links: Links, view: dict[str, Any]) -> list[nodes.Node]:
+    """Links to the site's downloadable files (HTML builders only: other outputs have no files)."""
+    entries = "".join(
+        f'<li><a class="reference download" href="{esc(links.file(path))}" download>{esc(label)}</a>'
+        f' <span class="{P}-muted">{esc(description)}</span></li>'
+        for path, label, description in view["files"]
+    )
+    return [qms_html("", f'<ul class="{P}-downloads">{entries}</ul>', format="html", classes=["no-search"])]
+
+
 def resolve_block(
     placeholder: qms_block, data: BuildData, links: Links, shapes: dict[str, TableShape], matrix: str | None
 ) -> list[nodes.Node]:
     """The content replacing a placeholder on the page being written."""
     view = data.answer(tuple(placeholder["query"]))
     as_html = links.builder.format == "html"
+    if placeholder["block"] == "downloads":
+        return downloads_html(links, view) if as_html else []
     if placeholder["block"] == "item":
         if view is None:
             return []

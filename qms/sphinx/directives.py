@@ -10,6 +10,7 @@ summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is pa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from docutils import nodes
@@ -483,10 +484,22 @@ class DocumentControlDirective(QmsDirective):
         self.domain.note_controlled(self.env.docname)
         return [
             document_control(
+                part="block",
                 doc_id=self.options.get("id") or default_id,
                 doc_title=self.options.get("title") or (spec.title if spec else ""),
             )
         ]
+
+
+class RevisionHistoryDirective(QmsDirective):
+    """``.. qms:revision-history::``: the latest commits that changed the records the document shows."""
+
+    def run(self) -> list[nodes.Node]:
+        self.domain.note_controlled(self.env.docname)
+        source = self.env.doc2path(self.env.docname)
+        root = build_data(self.env).project.root
+        page = Path(source).relative_to(root).as_posix() if Path(source).is_relative_to(root) else ""
+        return [document_control(part="history", page_source=page)]
 
 
 class DeviceDirective(QmsDirective):
@@ -626,6 +639,15 @@ class ReleaseChangesDirective(QmsDirective):
         return result
 
 
+class DownloadsDirective(QmsDirective):
+    """``.. qms:downloads::``: links to the matrix as CSV and the records as an Excel workbook."""
+
+    def run(self) -> list[nodes.Node]:
+        query = ("downloads", "yes" if self.config.qms_workbook_download else "no")
+        self.answer(query)
+        return [block("downloads", query)]
+
+
 DIRECTIVES: dict[str, type[QmsDirective]] = {
     "item": ItemDirective,
     "items": ItemsDirective,
@@ -642,9 +664,11 @@ DIRECTIVES: dict[str, type[QmsDirective]] = {
     "coverage": CoverageDirective,
     "document-list": DocumentListDirective,
     "document-control": DocumentControlDirective,
+    "revision-history": RevisionHistoryDirective,
     "device": DeviceDirective,
     "not-required": NotRequiredDirective,
     "rules": RulesDirective,
     "verification-summary": VerificationSummaryDirective,
     "release-changes": ReleaseChangesDirective,
+    "downloads": DownloadsDirective,
 }

@@ -10,6 +10,7 @@ from typing import cast
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
+from sphinx.util.osutil import relative_uri
 
 from qms.sphinx.domain import QmsDomain
 
@@ -50,6 +51,10 @@ class Links:
         if docname not in self.env.all_docs:
             return None
         return self._page(docname) or self.builder.get_relative_uri(self.fromdoc, docname)
+
+    def file(self, path: str) -> str:
+        """The address of a file of the site (``downloads/x.csv``) from this page."""
+        return relative_uri(self.builder.get_target_uri(self.fromdoc), path)
 
     def label(self, label: str, location: tuple[str, int | None] | None = None) -> tuple[str, str] | None:
         """The address and title of a labelled section; a warning (like ``:ref:``) when it is missing."""

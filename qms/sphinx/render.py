@@ -140,7 +140,7 @@ def table(
     caption: str = "",
 ) -> nodes.table:
     """A table of cells; the row cells are rendered with ``render``."""
-    table_node = nodes.table(classes=[f"{P}-table", *classes])
+    table_node = nodes.table(classes=[f"{P}-table", *classes, *(["colwidths-given"] if widths else [])])
     if caption:
         table_node += nodes.title(caption, caption)
     group = nodes.tgroup(cols=len(headers))

@@ -47,6 +47,8 @@ class BuildData:
     edition: str = DEFAULT_EDITION
     document_prefix: str = ""
     cache: dict[Query, Any] = field(default_factory=dict)
+    #: the Excel workbook being written beside the build (qms.sphinx.downloads)
+    workbook_job: Any = None
     digests: dict[Query, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

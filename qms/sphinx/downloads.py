@@ -1,0 +1,147 @@
+"""Files the site offers for download: the traceability matrix as CSV, and the Excel workbook of
+every record (the same bytes ``qms matrix --format csv`` and ``qms export xlsx`` give).
+
+A workbook of ten thousand items takes seconds to write, so it is written by a second process
+while Sphinx builds the pages, and only when the records it holds changed since the last build
+(a fingerprint of the item files, the results and the git state, kept in the build cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from qms.atomic import write_bytes
+from qms.model import Project
+from qms.sphinx.views import BuildData, query
+
+logger = logging.getLogger(__name__)
+
+FOLDER = "downloads"
+MATRIX_CSV = "traceability-matrix.csv"
+FINGERPRINTS = "qms-downloads.json"
+
+
+def workbook_name(project: Project) -> str:
+    """``<device>-records.xlsx``, the device name in lowercase words joined by ``-``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", project.config.device.name.lower()).strip("-") or "device"
+    return f"{slug}-records.xlsx"
+
+
+def fingerprint(data: BuildData) -> str:
+    """What the workbook is made of: the project's files, the result files and the git state."""
+    project = data.project
+    digest = hashlib.sha256()
+    files = ["qms.yaml", *project.files, *(data.evidence.files if data.evidence is not None else ())]
+    for name in files:
+        digest.update(name.encode("utf-8") + b"\0")
+        try:
+            digest.update((project.root / name).read_bytes())
+        except OSError:
+            digest.update(b"(unreadable)")
+    digest.update(data.control.summary.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _write_workbook(project: Project, path: str) -> None:
+    """In the second process: the workbook's bytes into ``path``."""
+    from qms.excel.export import workbook_bytes
+
+    write_bytes(Path(path), workbook_bytes(project))
+
+
+@dataclass
+class WorkbookJob:
+    """A workbook being written beside the build, and where it goes."""
+
+    name: str
+    fingerprint: str
+    temporary: Path
+    process: Any  # multiprocessing.Process, or None when written in this process
+
+
+def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
+    """Start writing the workbook unless the previous site holds it for the same records."""
+    if app.builder.format != "html" or not app.config.qms_workbook_download:
+        return None
+    name = workbook_name(data.project)
+    current = fingerprint(data)
+    stored = _fingerprints(app).get(name)
+    if stored == current and (Path(app.outdir) / FOLDER / name).is_file():
+        return None
+    handle, temporary = tempfile.mkstemp(prefix=".qms-workbook-", suffix=".xlsx", dir=app.doctreedir)
+    os.close(handle)
+    if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
+        process = multiprocessing.get_context("fork").Process(target=_write_workbook, args=(data.project, temporary))
+        process.start()
+    else:  # no fork: write it here, after the pages
+        process = None
+    return WorkbookJob(name, current, Path(temporary), process)
+
+
+def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> None:
+    """Wait for the workbook and put it into the site."""
+    if job is None:
+        return
+    try:
+        if job.process is None:
+            _write_workbook(data.project, str(job.temporary))
+        else:
+            job.process.join()
+            if job.process.exitcode != 0 or not job.temporary.is_file():
+                logger.warning(
+                    f"qms: the Excel workbook could not be written (exit status {job.process.exitcode}); "
+                    "run `qms export xlsx FILE` to see why",
+                    type="qms",
+                    subtype="download",
+                )
+                return
+        target = Path(app.outdir) / FOLDER / job.name
+        write_bytes(target, job.temporary.read_bytes())
+        stored = _fingerprints(app)
+        stored[job.name] = job.fingerprint
+        write_bytes(Path(app.doctreedir) / FINGERPRINTS, json.dumps(stored, sort_keys=True).encode("utf-8"))
+    finally:
+        job.temporary.unlink(missing_ok=True)
+
+
+def _fingerprints(app: Sphinx) -> dict[str, str]:
+    try:
+        stored = json.loads((Path(app.doctreedir) / FINGERPRINTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def write_matrix_csv(app: Sphinx, data: BuildData) -> None:
+    """The design and risk matrices with results as one CSV (what ``qms matrix --format csv`` prints)."""
+    from qms.matrix import combined_matrix
+    from qms.matrix_formats import matrix_csv
+
+    text = matrix_csv(combined_matrix(data.project, data.evidence))
+    target = Path(app.outdir) / FOLDER / MATRIX_CSV
+    encoded = text.encode("utf-8")
+    if not target.is_file() or target.read_bytes() != encoded:
+        write_bytes(target, encoded)
+
+
+@query("downloads")
+def downloads_view(data: BuildData, workbook: str) -> dict[str, Any]:
+    """The files the site offers, with what each holds."""
+    matrix = "the design and risk chains with test results, one row per path"
+    files = [[f"{FOLDER}/{MATRIX_CSV}", "Traceability matrix (CSV)", matrix]]
+    if workbook == "yes":
+        records = "every item, the risk register and the matrices"
+        files.append([f"{FOLDER}/{workbook_name(data.project)}", "All records (Excel workbook)", records])
+    return {"files": files}
