@@ -21,8 +21,7 @@ from qms.gitinfo import DocumentControl
 from qms.matrix import _natural, parse_chain, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
-from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType
-from qms.trace import relations
+from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
 Query = tuple[str, ...]
@@ -68,14 +67,64 @@ class BuildData:
         return self.cache[query]
 
     def digest(self, query: Query) -> str:
-        """A short fingerprint of a query's data, to notice when a page needs reading again."""
+        """A short fingerprint of a query's data, to notice when a page needs reading again.
+
+        Queries that are costly to answer (matrices, tables) are fingerprinted by their inputs
+        instead: the same inputs give the same answer, and the inputs are cheap to hash.
+        """
         if query not in self.digests:
+            inputs = INPUTS.get(query[0])
             try:
-                data = self.answer(query)
+                data = [list(query), inputs(self, *query[1:])] if inputs else self.answer(query)
             except (KeyError, TypeError, ValueError):
                 data = None  # the query became invalid: the page must be read again to report it
             self.digests[query] = digest(data)
         return self.digests[query]
+
+    @functools.cached_property
+    def relation_index(self) -> dict[str, list[tuple[bool, str, Item]]]:
+        """Every item's neighbours as (up the trace?, the link's meaning read from the item, neighbour).
+
+        The same relations as :func:`qms.trace.relations` (forward links first), found for all
+        items in one pass over the links.
+        """
+        project = self.project
+        forward: dict[str, list[tuple[bool, str, Item]]] = {}
+        backward: dict[str, list[tuple[bool, str, Item]]] = {}
+        for link in project.links:
+            source, target = project.items[link.source], project.items[link.target]
+            spec = link_spec(source.kind, link.field)
+            if spec is None:
+                continue
+            forward.setdefault(source.id, []).append((spec.upward, spec.label, target))
+            backward.setdefault(target.id, []).append((not spec.upward, spec.reverse, source))
+        return {item_id: forward.get(item_id, []) + backward.get(item_id, []) for item_id in {*forward, *backward}}
+
+    @functools.cached_property
+    def skeleton(self) -> str:
+        """Fingerprint of what matrices show: every item's id, kind and title, every link, every outcome."""
+        items = [[item.id, item.kind, item.title, self.verdict(item.id)] for item in self.project]
+        links = [[link.source, link.field, link.target] for link in self.project.links]
+        return digest([items, links])
+
+    @functools.cached_property
+    def findings_digest(self) -> str:
+        return digest(
+            [
+                [finding.rule, str(finding.severity), finding.message, str(finding.location), finding.item]
+                for finding in self.findings
+            ]
+        )
+
+    def kind_content(self, kinds: tuple[str, ...]) -> str:
+        """Fingerprint of everything the items of ``kinds`` hold, where they are written included."""
+        key = ("kind-content", *kinds)
+        if key not in self.digests:
+            content = [
+                [item.id, item.file, item.location().line, dict(item.fields)] for item in self.project.of_kind(*kinds)
+            ]
+            self.digests[key] = digest(content)
+        return self.digests[key]
 
     # ---------------------------------------------------------------- shared look-ups
 
@@ -97,6 +146,8 @@ def digest(data: Any) -> str:
 
 
 QUERIES: dict[str, Callable[..., Any]] = {}
+#: For costly queries: a fingerprint of their inputs, used instead of their answer's digest.
+INPUTS: dict[str, Callable[..., Any]] = {}
 
 
 def query(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -235,9 +286,9 @@ def _badges(data: BuildData, item: Item) -> list[list[str]]:
 def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
     """The item's links in both directions, grouped by their meaning: up the trace first."""
     groups: dict[tuple[bool, str], list[list[str]]] = {}
-    for relation in relations(data.project, item.id):
-        key = (not relation.upward, relation.label)
-        entry = [relation.item.id, relation.item.title, relation.item.kind]
+    for upward, label, neighbour in data.relation_index.get(item.id, ()):
+        key = (not upward, label)
+        entry = [neighbour.id, neighbour.title, neighbour.kind]
         members = groups.setdefault(key, [])
         if entry not in members:
             members.append(entry)
@@ -765,3 +816,14 @@ def verification_view(data: BuildData) -> dict[str, Any] | None:
         "verified": summary.verified,
         "requirement_count": summary.requirement_count,
     }
+
+
+# ------------------------------------------------------------------------------ inputs of costly queries
+
+INPUTS["matrix"] = lambda data, chain, results="yes": data.skeleton
+INPUTS["table"] = lambda data, kinds, filter_text, columns: [
+    data.skeleton,
+    data.kind_content(table_kinds(kinds)),
+    data.findings_digest,
+    digest(dict(data.project.config.raw)),  # the risk policy names levels and classes
+]
