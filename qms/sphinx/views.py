@@ -451,21 +451,24 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> l
         else:
             targets = [project.items[link.source] for link in project.incoming(item.id, spec.name)]
         unique = {target.id: target for target in targets}
-        return (
-            ["items", [[target.id, target.title] for target in natural_sorted(unique.values())]]
-            if unique
-            else ["empty"]
-        )
+        if unique:
+            return ["items", [[target.id, target.title] for target in natural_sorted(unique.values())]]
+        # nothing verifies, implements or uses it: a gap; it links to nothing itself: just empty
+        return ["empty"] if direction == "reverse" else NONE
     spec = KINDS[item.kind].field(column) if item.kind in KINDS else None
     value = item.get(column)
     if value is None:
-        return ["empty"]
+        return NONE
     return [
         "text",
         _field_entry(data, item, spec, column, value)["value"]
         if spec and spec.type is not FieldType.TEXT
         else _plain(value),
     ]
+
+
+#: An empty cell of an item table that is no gap in the trace.
+NONE = ["muted", "—"]
 
 
 def _plain(value: Any) -> str:
