@@ -66,11 +66,14 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
     project = load_project(root)
     context = check_context(project)
     findings = tuple(run_rules(context))
+    evidence = getattr(context, "evidence", None)
+    if evidence is not None and not evidence.files:
+        evidence = None  # no result file read: the site says no results yet, rather than "not run" everywhere
     data = BuildData(
         project=project,
         findings=findings,
         control=document_control(root),
-        evidence=getattr(context, "evidence", None),
+        evidence=evidence,
         clauses=clauses,
         edition=edition,
         document_prefix=prefix,

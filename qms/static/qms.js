@@ -63,7 +63,8 @@
           shown += 1;
         }
       });
-      count.textContent = terms.length ? shown + " of " + rows.length + " rows" : rows.length + " rows";
+      var noun = rows.length === 1 ? " row" : " rows";
+      count.textContent = terms.length ? shown + " of " + rows.length + noun : rows.length + noun;
       container.classList.toggle("qms-filtered", terms.length > 0);
     }
 
