@@ -126,9 +126,10 @@ def test_matrix_filters_for_one_id_and_sorts(
     _, control, _, _ = walk
     page.goto((example_site / "software-requirements.html").as_uri() + f"#{control}")
     page.locator(f"section[id='{control}'] a.qms-matrix-link").click()
-    assert page.url.endswith(f"traceability-matrix.html?filter={control}")
+    page.wait_for_url(f"**/traceability-matrix.html?filter={control}")
     matrix = page.locator(".qms-interactive").first
-    assert matrix.locator("input.qms-filter").input_value() == control
+    expect(matrix.locator("input.qms-filter")).to_have_value(control)
+    expect(matrix.locator(".qms-filter-count")).to_contain_text(" of ")
     visible = matrix.locator("tbody tr:visible")
     total = matrix.locator("tbody tr").count()
     assert 0 < visible.count() < total
