@@ -30,7 +30,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """How much a finding matters: errors fail ``qms check``, warnings only with ``--strict``."""
 
     ERROR = "error"

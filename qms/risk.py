@@ -10,7 +10,7 @@ from typing import Any
 from qms.model import Item
 
 
-class RiskClass(str, enum.Enum):
+class RiskClass(enum.StrEnum):
     """Where a (severity, probability) pair falls in the acceptability matrix."""
 
     ACCEPTABLE = "A"

@@ -135,7 +135,7 @@ def build(output: Path | None, project_dir: Path | None, strict: bool, clean: bo
             strict=strict,
             clean=clean or strict,
             status=sys.stdout if verbose else None,
-            warning=warnings,
+            warning=warnings,  # type: ignore[arg-type]  # a text stream that counts what passes
         )
     except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
         _forget_environment(doctrees)

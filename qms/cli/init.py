@@ -13,7 +13,14 @@ from qms.init import ProjectExists, create_project
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Device name (default: the folder's name).")
-@click.option("--class", "safety_class", type=click.Choice(("A", "B", "C")), default="C", show_default=True, help="IEC 62304 software safety class.")
+@click.option(
+    "--class",
+    "safety_class",
+    type=click.Choice(("A", "B", "C")),
+    default="C",
+    show_default=True,
+    help="IEC 62304 software safety class.",
+)
 def init(directory: Path, name: str | None, safety_class: str) -> None:
     """Create a new device project in DIRECTORY that checks clean and builds."""
     device_name = name or directory.resolve().name.replace("-", " ").replace("_", " ").title()

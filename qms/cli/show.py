@@ -76,7 +76,12 @@ def item_json(project: Project, item: Item) -> dict[str, Any]:
         "line": item.location().line,
         "fields": _thaw(dict(item.fields)),
         "relations": [
-            {"relation": relation.label, "id": relation.item.id, "kind": relation.item.kind, "direction": "up" if relation.upward else "down"}
+            {
+                "relation": relation.label,
+                "id": relation.item.id,
+                "kind": relation.item.kind,
+                "direction": "up" if relation.upward else "down",
+            }
             for relation in relations(project, item.id)
         ],
     }

@@ -46,7 +46,9 @@ def uncontrolled_risk(context: CheckContext) -> Iterator[Hit]:
     for hazard in context.project.of_kind("hazard"):
         initial = hazard_risk(policy, hazard).initial
         if initial and initial.risk_class is not RiskClass.ACCEPTABLE and not written(hazard, "controls"):
-            yield Hit.at(hazard, f"initial risk {_describe(policy, initial)} is not acceptable and the hazard has no controls")
+            yield Hit.at(
+                hazard, f"initial risk {_describe(policy, initial)} is not acceptable and the hazard has no controls"
+            )
 
 
 @rule(
@@ -61,7 +63,9 @@ add `residual: {severity: ..., probability: ...}`.
 def no_residual_risk(context: CheckContext) -> Iterator[Hit]:
     for hazard in context.project.of_kind("hazard"):
         if written(hazard, "controls") and not written(hazard, "residual"):
-            yield Hit.at(hazard, "has controls but no residual risk: add residual: {severity, probability}", ("controls",))
+            yield Hit.at(
+                hazard, "has controls but no residual risk: add residual: {severity, probability}", ("controls",)
+            )
 
 
 @rule(

@@ -256,7 +256,7 @@ def _result_html(verification: dict[str, Any]) -> str:
 def _trace_html(links: Links, relations: list[dict[str, Any]]) -> str:
     if not relations:
         return f'<p class="{P}-trace-none">No links to or from other items.</p>'
-    rows = []
+    rows: list[list[html.Cell]] = []
     for relation in relations:
         arrow = "↑" if relation["upward"] else "↓"
         rows.append([["text", f"{arrow} {relation['label']}"], ["items", [[i, t] for i, t, _k in relation["items"]]]])

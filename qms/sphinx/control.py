@@ -85,7 +85,7 @@ def _history(revisions: list[Revision]) -> nodes.Node:
 def control_block(data: BuildData, doc_id: str, title: str) -> list[nodes.Node]:
     """The document-control block."""
     device = data.project.config.device
-    rows = [
+    rows: list[tuple[str, list[nodes.Node]]] = [
         ("Document", [paragraph(f"{doc_id} {title}".strip())]),
         ("Device", [paragraph(f"{device.name} {device.version}".strip())]),
         ("Software safety class", [paragraph(f"{device.software_safety_class} (IEC 62304:{data.edition})")]),

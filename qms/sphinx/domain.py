@@ -73,7 +73,8 @@ class QmsDomain(Domain):
 
     @property
     def objects(self) -> dict[str, dict[str, list[str]]]:
-        return self.data["objects"]
+        objects: dict[str, dict[str, list[str]]] = self.data["objects"]
+        return objects
 
     def note_item(self, item_id: str, kind: str, title: str, docname: str) -> None:
         self.objects.setdefault(item_id, {})[docname] = [kind, title]

@@ -212,7 +212,8 @@ def heat_map(view: dict[str, Any], *, show_ids: bool) -> nodes.table:
     )
     body_rows = list(table_node.findall(nodes.row))[1:]
     for row_node, row in zip(body_rows, view["rows"], strict=True):
-        for entry, cell in zip(list(row_node.children)[1:], row["cells"], strict=True):
+        entries = [child for child in row_node.children if isinstance(child, nodes.Element)][1:]
+        for entry, cell in zip(entries, row["cells"], strict=True):
             letter, count = cell[0], cell[1]
             entry["classes"] += [f"{P}-heat-{letter if letter in 'ARU' else 'unknown'}"]
             if count == 0 and view["when"] != "policy":

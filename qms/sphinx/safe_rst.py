@@ -9,7 +9,7 @@ up (everything else is reported and dropped), and links may only use web or mail
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
@@ -90,7 +90,7 @@ class _RefusedDirective(Directive):
 class _InlineCSVTable(CSVTable):
     """``csv-table`` with its rows written inline: reading a file or an address is refused."""
 
-    def run(self) -> list[nodes.Node]:
+    def run(self) -> Sequence[nodes.table | nodes.system_message]:
         for option in ("file", "url"):
             if option in self.options:
                 source, line = self.state_machine.get_source_and_line(self.lineno)

@@ -50,9 +50,10 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
     data = build_data(env)
     user_pages = tuple(sorted(env.found_docs))
     root = data.project.root
+    assert data.clauses is not None, "the clause table is loaded with the project"
     context = TemplateContext(
         data, data.clauses, DOCUMENTS, tuple(page for page in user_pages if page != app.config.root_doc)
-    )  # type: ignore[arg-type]
+    )
     user_templates = root / data.project.config.templates
     try:
         sources = render_all(context, user_templates, skip=lambda docname: docname in user_pages)

@@ -41,7 +41,8 @@ def build_data(env: BuildEnvironment) -> BuildData:
     holder = getattr(env, ATTRIBUTE, None)
     if holder is None or holder.data is None:
         raise ExtensionError("qms: the project is not loaded; is 'qms.sphinx' in the extensions of conf.py?")
-    return holder.data
+    data: BuildData = holder.data
+    return data
 
 
 def project_root(confdir: Path | None, srcdir: Path, setting: str) -> Path:

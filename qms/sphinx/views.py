@@ -319,7 +319,8 @@ def item_view(data: BuildData, item_id: str) -> dict[str, Any] | None:
     spec = KINDS.get(item.kind)
     names = [name for name in (spec.field_names if spec else ()) if name in item.fields]
     names += [name for name in item.fields if name not in names]
-    body, fields = [], []
+    body: list[Any] = []
+    fields: list[Any] = []
     for name in names:
         field_spec = spec.field(name) if spec else None
         if name == "title" or (field_spec is not None and field_spec.is_link):
@@ -455,14 +456,14 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> l
             return ["items", [[target.id, target.title] for target in natural_sorted(unique.values())]]
         # nothing verifies, implements or uses it: a gap; it links to nothing itself: just empty
         return ["empty"] if direction == "reverse" else NONE
-    spec = KINDS[item.kind].field(column) if item.kind in KINDS else None
+    column_spec = KINDS[item.kind].field(column) if item.kind in KINDS else None
     value = item.get(column)
     if value is None:
         return NONE
     return [
         "text",
-        _field_entry(data, item, spec, column, value)["value"]
-        if spec and spec.type is not FieldType.TEXT
+        _field_entry(data, item, column_spec, column, value)["value"]
+        if column_spec and column_spec.type is not FieldType.TEXT
         else _plain(value),
     ]
 
