@@ -6,6 +6,7 @@ The templates live at the top of the repository and are mapped into the package 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,14 @@ def test_the_built_package_contains_templates_static_files_and_the_clause_table(
     assert {f"qms/templates/{name}" for name in templates} <= names
     expected = {"qms/static/qms.css", "qms/static/qms.js", "qms/data/clauses.yaml", "qms/scaffold/conf.py"}
     assert expected | {"qms/sphinx/__init__.py", "qms/cli/build.py"} <= names
+    # ... and the installed package finds them (outside the repository, as after `pip install .`)
+    probe = "from qms.sphinx.documents import default_templates; print(default_templates())"
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(built)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(found.stdout.strip()) == built / "qms" / "templates"

@@ -12,10 +12,10 @@ from ``qms.yaml`` or item files reads as text and never as markup.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -280,12 +280,19 @@ def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (
 
 
 def default_templates() -> Path:
-    """The templates shipped with qms: the package ``qms.templates`` (``templates/`` of the repository)."""
+    """The templates shipped with qms: the package ``qms.templates`` (``templates/`` of the repository).
+
+    ``qms.templates`` is a namespace package (the folder has no ``__init__.py``), so its folder
+    is read from the import spec: ``importlib.resources`` would give a MultiplexedPath there.
+    """
     try:
-        shipped = resources.files("qms.templates")
-    except ModuleNotFoundError:  # an editable install made before the templates were mapped
-        return Path(__file__).resolve().parents[2] / "templates"
-    return Path(str(shipped))
+        spec = importlib.util.find_spec("qms.templates")
+    except ModuleNotFoundError:
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(location) / "index.rst.jinja").is_file():
+            return Path(location)
+    return Path(__file__).resolve().parents[2] / "templates"  # running from a source checkout
 
 
 def template_environment(user_folder: Path | None) -> jinja2.Environment:
