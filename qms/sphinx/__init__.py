@@ -102,20 +102,20 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     data = build_data(app.env)
     links = Links(app, docname)
     matrix = links.doc(MATRIX_PAGE) if app.builder.format == "html" else None
-    replacements = {id(placeholder): resolve_block(placeholder, data, links, SHAPES, matrix) for placeholder in blocks}
+    replacements = {id(block): resolve_block(block, data, links, SHAPES, matrix) for block in blocks}
     _replace_all(blocks, replacements)
-    for placeholder in controls:
-        if placeholder["part"] == "history":
-            placeholder.replace_self(history_block(data, docname, placeholder["page_source"] or None))
+    for unfilled_block in controls:
+        if unfilled_block["part"] == "history":
+            unfilled_block.replace_self(history_block(data, docname, unfilled_block["page_source"] or None))
         else:
-            placeholder.replace_self(control_block(data, placeholder["doc_id"], placeholder["doc_title"]))
+            unfilled_block.replace_self(control_block(data, unfilled_block["doc_id"], unfilled_block["doc_title"]))
 
 
-def _replace_all(placeholders: list[Any], replacements: dict[int, list[nodes.Node]]) -> None:
+def _replace_all(unfilled: list[Any], replacements: dict[int, list[nodes.Node]]) -> None:
     """Replace many children of the same parents in one pass each (``replace_self`` is linear per call)."""
     parents: dict[int, nodes.Element] = {}
-    for placeholder in placeholders:
-        parents.setdefault(id(placeholder.parent), placeholder.parent)
+    for unfilled_block in unfilled:
+        parents.setdefault(id(unfilled_block.parent), unfilled_block.parent)
     for parent in parents.values():
         children: list[nodes.Node] = []
         for child in parent.children:

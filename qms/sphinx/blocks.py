@@ -1,4 +1,4 @@
-"""Item blocks and tables: placeholders while pages are read, filled when each page is written.
+"""Item blocks and tables: unfilled while pages are read, filled when each page is written.
 
 "Collect, then resolve": a directive leaves a :class:`qms_block` holding its query (and, for an
 item, its text already parsed safely); once every page has been read, and so every item's page
@@ -141,15 +141,15 @@ class _Fragments:
         return self.out
 
 
-def _texts(placeholder: qms_block) -> dict[str, nodes.Element]:
-    """The parsed item text the placeholder carries, by key (``body-0``, ``field-2-0``...)."""
+def _texts(unfilled_block: qms_block) -> dict[str, nodes.Element]:
+    """The parsed item text the unfilled block carries, by key (``body-0``, ``field-2-0``...)."""
     return {
-        child["key"]: child for child in placeholder.children if isinstance(child, nodes.Element) and "key" in child
+        child["key"]: child for child in unfilled_block.children if isinstance(child, nodes.Element) and "key" in child
     }
 
 
-def _heading_level(placeholder: qms_block) -> int:
-    depth, parent = 1, placeholder.parent
+def _heading_level(unfilled_block: qms_block) -> int:
+    depth, parent = 1, unfilled_block.parent
     while parent is not None:
         if isinstance(parent, nodes.section):
             depth += 1
@@ -157,13 +157,13 @@ def _heading_level(placeholder: qms_block) -> int:
     return min(max(depth, 2), 6)
 
 
-def item_html(links: Links, view: dict[str, Any], placeholder: qms_block, matrix: str | None) -> list[nodes.Node]:
+def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, matrix: str | None) -> list[nodes.Node]:
     """An item's block as HTML around its parsed text."""
-    texts = _texts(placeholder)
+    texts = _texts(unfilled_block)
     out = _Fragments()
     item_id = view["id"]
     open_class = f" {P}-item-open" if view["findings"] else ""
-    level = _heading_level(placeholder)
+    level = _heading_level(unfilled_block)
     out.html(f'<section class="{P}-item {P}-kind-{esc(view["kind"])}{open_class}" id="{esc(item_id)}">')
     out.html(
         f'<h{level} class="{P}-item-title"><span class="{P}-id">{esc(item_id)}</span> {esc(view["title"])}'
@@ -284,9 +284,9 @@ def _text_nodes(texts: dict[str, nodes.Element], key: str, value: str) -> nodes.
     return container
 
 
-def item_nodes(links: Links, view: dict[str, Any], placeholder: qms_block) -> list[nodes.Node]:
+def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) -> list[nodes.Node]:
     """An item's block as docutils nodes, for builders other than HTML."""
-    texts = _texts(placeholder)
+    texts = _texts(unfilled_block)
     box = nodes.container(classes=[f"{P}-item"], ids=[view["id"]])
     heading = nodes.rubric("", "", classes=[f"{P}-item-title"])
     heading += nodes.strong(view["id"], view["id"])
@@ -331,18 +331,18 @@ def downloads_html(links: Links, view: dict[str, Any]) -> list[nodes.Node]:
 
 
 def resolve_block(
-    placeholder: qms_block, data: BuildData, links: Links, shapes: dict[str, TableShape], matrix: str | None
+    unfilled_block: qms_block, data: BuildData, links: Links, shapes: dict[str, TableShape], matrix: str | None
 ) -> list[nodes.Node]:
-    """The content replacing a placeholder on the page being written."""
-    view = data.answer(tuple(placeholder["query"]))
+    """The content replacing an unfilled block on the page being written."""
+    view = data.answer(tuple(unfilled_block["query"]))
     as_html = links.builder.format == "html"
-    if placeholder["block"] == "downloads":
+    if unfilled_block["block"] == "downloads":
         return downloads_html(links, view) if as_html else []
-    if placeholder["block"] == "item":
+    if unfilled_block["block"] == "item":
         if view is None:
             return []
-        return item_html(links, view, placeholder, matrix) if as_html else item_nodes(links, view, placeholder)
-    spec = shapes[placeholder["block"]](view, placeholder.get("interactive", True))
+        return item_html(links, view, unfilled_block, matrix) if as_html else item_nodes(links, view, unfilled_block)
+    spec = shapes[unfilled_block["block"]](view, unfilled_block.get("interactive", True))
     if as_html:
         wrapper = nodes.container(classes=["no-search", f"{P}-block"])  # the rows repeat what the items say
         wrapper += nodes.raw("", table_html(links, spec), format="html")

@@ -2,7 +2,7 @@
 
 Each asks :mod:`qms.sphinx.views` one query and notes the query and the digest of its answer on
 the page, so a rebuild reads the page again only when that answer changed. Item blocks and
-tables leave a placeholder (:mod:`qms.sphinx.blocks`) filled when the page is written; small
+tables leave an unfilled block (:mod:`qms.sphinx.blocks`) filled when the page is written; small
 summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is parsed by
 :mod:`qms.sphinx.safe_rst`.
 """
@@ -93,20 +93,20 @@ class ItemDirective(QmsDirective):
             return []
         if "noindex" not in self.options:
             self.domain.note_item(item_id, view["kind"], view["title"], self.env.docname)
-        placeholder = block("item", ("item", item_id), item_id=item_id)
+        unfilled_block = block("item", ("item", item_id), item_id=item_id)
         file = view["file"]
         for index, entry in enumerate(view["body"]):
-            placeholder += self.text(f"body-{index}", entry["value"], file, entry["line"])
+            unfilled_block += self.text(f"body-{index}", entry["value"], file, entry["line"])
         for index, entry in enumerate(view["fields"]):
             if entry["type"] == "text":
-                placeholder += self.text(f"field-{index}-0", entry["value"], file, entry["line"])
+                unfilled_block += self.text(f"field-{index}-0", entry["value"], file, entry["line"])
             elif entry["type"] == "steps":
                 for step, text in enumerate(entry["value"]):
-                    placeholder += self.text(f"field-{index}-{step}", text, file, entry["lines"][step])
+                    unfilled_block += self.text(f"field-{index}-{step}", text, file, entry["lines"][step])
             elif entry["type"] == "anomalies":
                 for row, (_reference, evaluation) in enumerate(entry["value"]):
-                    placeholder += self.text(f"field-{index}-{row}", evaluation, file, entry["lines"][row])
-        return [placeholder]
+                    unfilled_block += self.text(f"field-{index}-{row}", evaluation, file, entry["lines"][row])
+        return [unfilled_block]
 
     def text(self, key: str, text: str, file: str, line: int) -> list[nodes.Node]:
         """Item text with markup, parsed now; plain prose is written as it is when the page is."""
@@ -160,8 +160,8 @@ class TableDirective(QmsDirective):
         view = self.answer_or_error(query)
         if not view["rows"]:
             return _caption([paragraph("No items match.", classes=[f"{P}-empty"])], self.options.get("caption", ""))
-        placeholder = block("table", query, interactive="interactive" in self.options)
-        return _caption([placeholder], self.options.get("caption", ""))
+        unfilled_block = block("table", query, interactive="interactive" in self.options)
+        return _caption([unfilled_block], self.options.get("caption", ""))
 
     @staticmethod
     def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
