@@ -66,10 +66,10 @@ def _neighbours(project: Project, item: Item, kinds: tuple[str, ...]) -> list[It
         source = project.items[link.source]
         if source.kind in kinds:
             found.setdefault(source.id, source)
-    return sorted(found.values(), key=lambda candidate: _natural(candidate.id))
+    return sorted(found.values(), key=lambda candidate: natural_key(candidate.id))
 
 
-def _natural(text: str) -> tuple[object, ...]:
+def natural_key(text: str) -> tuple[object, ...]:
     """Sort key that puts SWR-2 before SWR-10."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
@@ -107,7 +107,7 @@ def trace_matrix(project: Project, columns: tuple[tuple[str, ...], ...], orphans
     for index, column in enumerate(columns if orphans else columns[:1]):
         earlier_kinds = tuple(kind for earlier in columns[:index] for kind in earlier)
         for kind in column:
-            for item in sorted(project.of_kind(kind), key=lambda candidate: _natural(candidate.id)):
+            for item in sorted(project.of_kind(kind), key=lambda candidate: natural_key(candidate.id)):
                 if item.id in placed or (earlier_kinds and _neighbours(project, item, earlier_kinds)):
                     continue
                 placed.add(item.id)
@@ -118,7 +118,7 @@ def trace_matrix(project: Project, columns: tuple[tuple[str, ...], ...], orphans
         # shows that link, so no item of the chain is left out
         for index, column in enumerate(columns):
             for kind in column:
-                for item in sorted(project.of_kind(kind), key=lambda candidate: _natural(candidate.id)):
+                for item in sorted(project.of_kind(kind), key=lambda candidate: natural_key(candidate.id)):
                     if item.id in placed:
                         continue
                     placed.add(item.id)

@@ -18,7 +18,7 @@ from typing import Any
 
 from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable
 from qms.gitinfo import DocumentControl
-from qms.matrix import _natural, parse_chain, trace_matrix
+from qms.matrix import natural_key, parse_chain, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
@@ -172,7 +172,7 @@ def field_label(name: str) -> str:
 
 
 def natural_sorted(items: Iterable[Item]) -> list[Item]:
-    return sorted(items, key=lambda item: _natural(item.id))
+    return sorted(items, key=lambda item: natural_key(item.id))
 
 
 def text_line(item: Item, name: str) -> int:
@@ -780,7 +780,7 @@ def overall_risk(data: BuildData) -> dict[str, Any]:
             unacceptable.append(hazard.id)
         elif estimate.risk_class is RiskClass.REDUCE and not hazard.get("benefit_risk"):
             unjustified.append(hazard.id)
-    controls = sorted({link.target for link in data.project.links if link.field == "controls"}, key=_natural)
+    controls = sorted({link.target for link in data.project.links if link.field == "controls"}, key=natural_key)
     unverified = [c for c in controls if not data.project.incoming(c, "verifies", "test")]
     failing = [c for c in controls if data.verdict(c) in ("failed", "error")]
     risk_findings = sum(
