@@ -67,7 +67,7 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
     project = load_project(root)
     context = check_context(project)
     findings = tuple(run_rules(context))
-    evidence = getattr(context, "evidence", None)
+    evidence = context.evidence
     if evidence is not None and not evidence.files:
         evidence = None  # no result file read: the site says no results yet, rather than "not run" everywhere
     data = BuildData(
