@@ -15,8 +15,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from qms.cli import main
+
+# Fuzzing (tests marked ``fuzz``) runs briefly by default, so CI runs it on every change, and
+# longer on demand: ``python -m pytest -m fuzz --hypothesis-profile=fuzz-long``. Fuzz tests set no
+# ``max_examples`` of their own: the profile decides. The deadline bounds each example's time.
+settings.register_profile(
+    "fuzz-ci", max_examples=40, deadline=5000, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.register_profile(
+    "fuzz-long", max_examples=5000, deadline=5000, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("fuzz-ci")
 
 #: the smallest valid ``qms.yaml``: items under ``items/``, the default 5x5 risk policy
 MINIMAL_CONFIG = """\
