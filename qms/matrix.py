@@ -2,40 +2,99 @@
 
 The default chain follows design controls from user needs down to tests; the risk chain goes
 from hazards through their control requirements to the tests that verify them. Renderers (the
-Sphinx site, CSV, Markdown, Excel) all take their rows from here.
+Sphinx site, CSV, Markdown, JSON, Excel) all take their rows from here.
+
+Each item of a row links to the nearest item to its left on that row, so a cell never shows an
+item next to one it does not link to. Paths multiply where items link to many items on both
+sides, so a matrix makes at most :data:`MAX_ROWS` rows: the rest are counted without being made,
+and every renderer says what was left out (:class:`Cut`); ``qms check`` reports it as T107.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from qms.evidence import Evidence, load_evidence
-from qms.model import Item, Project
+from qms.model import Finding, Item, Link, Location, Project
 from qms.schema import KINDS
 
 DESIGN_CHAIN = ("need", "system_requirement", "software_requirement", "software_item", "test")
-RISK_CHAIN = ("hazard", "software_requirement", "test")
 #: risk controls may be system or software requirements: this column takes both
 CONTROL_COLUMN = ("system_requirement", "software_requirement")
 #: the columns of the one table that holds both default matrices (CSV)
 COMBINED_ORDER = ("hazard", *DESIGN_CHAIN)
+#: rows a matrix makes at most: beyond, a matrix is read by no one and costs more than it shows
+MAX_ROWS = 20_000
+
+Columns = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """What a matrix walks: its columns (the kinds each takes), whether items that link to nothing
+    in an earlier column start rows of their own (``orphans``), and which link fields it follows
+    (None: every one)."""
+
+    title: str
+    columns: Columns
+    orphans: bool = True
+    fields: frozenset[str] | None = None
+
+
+DESIGN = Chain("Design traceability", tuple((kind,) for kind in DESIGN_CHAIN))
+#: a hazard's controls and the tests that verify them (a requirement a hazard arises from is not a control)
+RISK = Chain(
+    "Risk control traceability",
+    (("hazard",), CONTROL_COLUMN, ("test",)),
+    orphans=False,
+    fields=frozenset({"controls", "verifies"}),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """The rows a matrix leaves out: it has ``total`` rows and shows the first ``shown``."""
+
+    title: str
+    shown: int
+    total: int
+    #: the item the first row left out starts at
+    resumes_at: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.title} has {self.total:,} rows, more than the {self.shown:,} a matrix shows: the "
+            f"{self.total - self.shown:,} rows from row {self.shown + 1:,} on (the first starts at {self.resumes_at}) "
+            "are left out. Each item's page (and qms show ID) shows its whole trace; a chain of fewer kinds has "
+            "fewer rows."
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Matrix:
     """Rows of items along columns of kinds; ``verdicts`` (when filled) holds each row's test outcome."""
 
-    columns: tuple[tuple[str, ...], ...]  # the kinds each column takes
+    columns: Columns  # the kinds each column takes
     rows: tuple[tuple[Item | None, ...], ...]
     title: str = "Traceability matrix"
     #: one entry per row once verification results are known: the outcome of the row's test
     verdicts: tuple[str | None, ...] = ()
+    #: one entry per row when any row shows a link that breaks a kind rule (Q006): that row's findings
+    findings: tuple[tuple[Finding, ...], ...] = ()
+    #: what was left out, when the matrix had more rows than it makes
+    cuts: tuple[Cut, ...] = ()
 
     @property
     def headers(self) -> tuple[str, ...]:
         return tuple(" / ".join(KINDS[kind].title for kind in column if kind in KINDS) for column in self.columns)
+
+    @property
+    def total_rows(self) -> int:
+        """The rows the whole matrix has: the rows made and the rows left out."""
+        return len(self.rows) + sum(cut.total - cut.shown for cut in self.cuts)
 
     @property
     def test_column(self) -> int | None:
@@ -44,7 +103,7 @@ class Matrix:
         return found[-1] if found else None
 
 
-def parse_chain(text: str) -> tuple[tuple[str, ...], ...]:
+def parse_chain(text: str) -> Columns:
     """``need,system_requirement,...`` (``a|b`` for a column of two kinds) to columns; ValueError on unknown kinds."""
     columns = tuple(tuple(part.strip() for part in column.split("|")) for column in text.split(",") if column.strip())
     unknown = sorted({kind for column in columns for kind in column if kind not in KINDS})
@@ -55,100 +114,199 @@ def parse_chain(text: str) -> tuple[tuple[str, ...], ...]:
     return columns
 
 
-def _neighbours(project: Project, item: Item, kinds: tuple[str, ...]) -> list[Item]:
-    """Items of ``kinds`` linked to or from ``item``, in a stable order, each once."""
-    found: dict[str, Item] = {}
-    for link in project.links_from(item.id):
-        target = project.items[link.target]
-        if target.kind in kinds:
-            found.setdefault(target.id, target)
-    for link in project.backlinks.get(item.id, ()):
-        source = project.items[link.source]
-        if source.kind in kinds:
-            found.setdefault(source.id, source)
-    return sorted(found.values(), key=lambda candidate: natural_key(candidate.id))
-
-
 def natural_key(text: str) -> tuple[object, ...]:
     """Sort key that puts SWR-2 before SWR-10."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
-def trace_matrix(project: Project, columns: tuple[tuple[str, ...], ...], orphans: bool = True) -> Matrix:
-    """Every path along ``columns``.
+@dataclass(frozen=True, slots=True)
+class Step:
+    """From an item of a row to the next item on it: the column it goes to and the links between them."""
 
-    With ``orphans``, an item of a later column that links to nothing in the earlier columns
-    starts a row of its own (with empty cells before it), so gaps show as gaps.
+    column: int
+    item: Item
+    links: tuple[Link, ...]
 
-    A column's cells are the items linked to the nearest earlier cell that has any link to that
-    column's kinds, so a test that verifies a software requirement appears in the test column
-    even when the chain puts software items in between.
+
+Row = tuple[tuple[Item | None, ...], tuple[Link, ...]]
+
+
+class Paths:
+    """The paths along a chain: the items of its kinds and the links from column to column.
+
+    An item sits in the first column that takes its kind. A step goes from an item to an item it
+    links to (either way) in a later column: the nearest later column that takes the other's
+    kind, with empty cells between when the link passes columns by. Counts of paths are memoised
+    per item, so a matrix knows its size before (and without) making its rows.
     """
-    rows: list[tuple[Item | None, ...]] = []
-    placed: set[str] = set()
 
-    def extend(row: list[Item | None], index: int) -> None:
-        if index == len(columns):
-            rows.append(tuple(row))
-            return
-        candidates: list[Item] = []
-        for earlier in reversed(row):
-            if earlier is not None:
-                candidates = _neighbours(project, earlier, columns[index])
-                if candidates:
-                    break
-        if not candidates:
-            extend([*row, None], index + 1)
-            return
-        for candidate in candidates:
-            placed.add(candidate.id)
-            extend([*row, candidate], index + 1)
+    def __init__(self, project: Project, chain: Chain) -> None:
+        self.project, self.chain, self.columns = project, chain, chain.columns
+        self.first: dict[str, int] = {}
+        for index, column in enumerate(chain.columns):
+            for kind in column:
+                self.first.setdefault(kind, index)
+        self._steps: dict[tuple[str, int], list[Step]] = {}
+        self._sorted: set[tuple[str, int]] = set()
+        self._counts: dict[tuple[str, int], int] = {}
 
-    for index, column in enumerate(columns if orphans else columns[:1]):
-        earlier_kinds = tuple(kind for earlier in columns[:index] for kind in earlier)
-        for kind in column:
-            for item in sorted(project.of_kind(kind), key=lambda candidate: natural_key(candidate.id)):
-                if item.id in placed or (earlier_kinds and _neighbours(project, item, earlier_kinds)):
+    def linked(self, item: Item) -> dict[str, list[Link]]:
+        """The links between ``item`` and each item of the chain's kinds (itself too), by that item's id."""
+        fields, items = self.chain.fields, self.project.items
+        found: dict[str, list[Link]] = {}
+        ends = [(link, link.target) for link in self.project.links_from(item.id)]
+        ends += [(link, link.source) for link in self.project.backlinks.get(item.id, ())]
+        for link, other in ends:
+            if items[other].kind in self.first and (fields is None or link.field in fields):
+                found.setdefault(other, []).append(link)
+        return found
+
+    def _unsorted_steps(self, item: Item, column: int) -> list[Step]:
+        key = (item.id, column)
+        if key not in self._steps:
+            steps = []
+            for other, links in self.linked(item).items():
+                target = self.project.items[other]
+                if other == item.id:
                     continue
-                placed.add(item.id)
-                extend([None] * index + [item], index + 1)
-    if orphans:
-        # items linked only to a column further up than the rows reached them (a validation test
-        # of a need, when the need's row reaches tests through its requirements): a row that
-        # shows that link, so no item of the chain is left out
+                later = next((k for k in range(column + 1, len(self.columns)) if target.kind in self.columns[k]), None)
+                if later is not None:
+                    steps.append(Step(later, target, tuple(links)))
+            self._steps[key] = steps
+        return self._steps[key]
+
+    def steps(self, item: Item, column: int) -> list[Step]:
+        """Where a row goes after ``item`` in ``column``: nearest column first, then in natural id order."""
+        steps = self._unsorted_steps(item, column)
+        if (item.id, column) not in self._sorted:
+            steps.sort(key=lambda step: (step.column, natural_key(step.item.id)))
+            self._sorted.add((item.id, column))
+        return steps
+
+    def same_column(self, item: Item) -> tuple[Link, ...]:
+        """Links between ``item`` and items of its own column, which no row can show as a step."""
+        column = self.columns[self.first[item.kind]]
+        items = self.project.items
+        return tuple(
+            link for other, links in self.linked(item).items() if items[other].kind in column for link in links
+        )
+
+    def starts(self) -> list[tuple[int, Item]]:
+        """The items rows start at: the first column's and, with ``orphans``, every item that links to
+        nothing in an earlier column; by column, then kind, then natural id."""
+        found = []
+        columns = self.columns if self.chain.orphans else self.columns[:1]
         for index, column in enumerate(columns):
             for kind in column:
-                for item in sorted(project.of_kind(kind), key=lambda candidate: natural_key(candidate.id)):
-                    if item.id in placed:
-                        continue
-                    placed.add(item.id)
-                    for earlier_index in range(index - 1, -1, -1):
-                        linked = _neighbours(project, item, columns[earlier_index])
-                        for neighbour in linked:
-                            extend(
-                                [None] * earlier_index + [neighbour] + [None] * (index - earlier_index - 1) + [item],
-                                index + 1,
-                            )
-                        if linked:
-                            break
-    return Matrix(columns, tuple(rows))
+                if self.first[kind] != index:
+                    continue
+                for item in sorted(self.project.of_kind(kind), key=lambda candidate: natural_key(candidate.id)):
+                    if index == 0 or all(
+                        self.first[self.project.items[other].kind] >= index for other in self.linked(item)
+                    ):
+                        found.append((index, item))
+        return found
+
+    def count(self, item: Item, column: int) -> int:
+        """How many rows go from ``item`` in ``column`` to the right end, without making them."""
+        key = (item.id, column)
+        if key not in self._counts:
+            steps = self._unsorted_steps(item, column)
+            self._counts[key] = sum(self.count(step.item, step.column) for step in steps) if steps else 1
+        return self._counts[key]
+
+    def paths(self, item: Item, column: int) -> Iterator[Row]:
+        """Each row from ``item`` in ``column`` to the right end, with the links its steps take, lazily."""
+        steps = self.steps(item, column)
+        if not steps:
+            yield (item, *[None] * (len(self.columns) - column - 1)), ()
+            return
+        for step in steps:
+            gap = (None,) * (step.column - column - 1)
+            for rest, links in self.paths(step.item, step.column):
+                yield (item, *gap, *rest), (*step.links, *links)
+
+    def rows(self, starts: Sequence[tuple[int, Item]]) -> Iterator[Row]:
+        """Every row of the matrix, in order, lazily."""
+        for column, item in starts:
+            for row, links in self.paths(item, column):
+                yield (*[None] * column, *row), links
 
 
-def design_matrix(project: Project) -> Matrix:
-    """Needs down to tests, every item of the chain on some row (orphans start rows of their own)."""
-    matrix = trace_matrix(project, tuple((kind,) for kind in DESIGN_CHAIN))
-    return replace(matrix, title="Design traceability")
+@dataclass(frozen=True, slots=True)
+class Size:
+    """How many rows a chain's matrix has, and the item that starts the most of them."""
+
+    total: int
+    largest: Item | None
+    largest_rows: int
 
 
-def risk_matrix(project: Project) -> Matrix:
-    """Hazards, their risk control requirements, and the tests that verify those controls."""
-    matrix = trace_matrix(project, (("hazard",), CONTROL_COLUMN, ("test",)), orphans=False)
-    return replace(matrix, title="Risk control traceability")
+def matrix_size(project: Project, chain: Chain) -> Size:
+    """The number of rows of a chain's matrix, counted in time linear in the links (no row is made)."""
+    paths = Paths(project, chain)
+    counts = [(paths.count(item, column), item) for column, item in paths.starts()]
+    if not counts:
+        return Size(0, None, 0)
+    largest_rows, largest = max(counts, key=lambda entry: entry[0])
+    return Size(sum(count for count, _ in counts), largest, largest_rows)
 
 
-def default_matrices(project: Project) -> tuple[Matrix, Matrix]:
+def trace_matrix(project: Project, chain: Chain, max_rows: int = MAX_ROWS) -> Matrix:
+    """Every path along the chain, at most ``max_rows`` of them (the rest counted, not made).
+
+    An empty cell between two items means their link passes that column by; an empty cell at
+    the end, that nothing further links to the item before it; empty cells at the start, that
+    the row's first item links to nothing further left. Every item of the chain is on some row
+    when the chain takes orphans, and every link between items of two of its columns is a step
+    of some row, links that break a kind rule (Q006) too: each row carries the findings of the
+    links it shows. Rows keep the natural order of their items.
+    """
+    paths = Paths(project, chain)
+    starts = paths.starts()
+    total = sum(paths.count(item, column) for column, item in starts)
+    wrong_kind = _wrong_kind_findings(project)
+    rows, findings = [], []
+    for row, links in itertools.islice(paths.rows(starts), max_rows):
+        rows.append(row)
+        findings.append(_row_findings(paths, row, links, wrong_kind))
+    cuts: tuple[Cut, ...] = ()
+    if total > len(rows):
+        cuts = (Cut(chain.title, len(rows), total, _start_of_row(paths, starts, len(rows)).id),)
+    return Matrix(chain.columns, tuple(rows), chain.title, findings=tuple(findings) if any(findings) else (), cuts=cuts)
+
+
+def _start_of_row(paths: Paths, starts: Sequence[tuple[int, Item]], index: int) -> Item:
+    """The item the row at ``index`` (from 0) starts at, found from the counts alone."""
+    for column, item in starts:
+        count = paths.count(item, column)
+        if index < count:
+            return item
+        index -= count
+    raise IndexError(index)
+
+
+def _wrong_kind_findings(project: Project) -> dict[Location, Finding]:
+    """The findings of links that break a kind rule (Q006, at the project's severity), by link location."""
+    from qms.rules import CheckContext, run_rules  # the rules import this module (T107)
+
+    return {finding.location: finding for finding in run_rules(CheckContext(project), ("Q006",))}
+
+
+def _row_findings(
+    paths: Paths, row: Sequence[Item | None], links: Sequence[Link], wrong_kind: Mapping[Location, Finding]
+) -> tuple[Finding, ...]:
+    """The findings of the links a row shows: its steps, and its items' links within their own column."""
+    if not wrong_kind:
+        return ()
+    shown = [*links, *(link for item in row if item is not None for link in paths.same_column(item))]
+    found = (wrong_kind.get(link.location) for link in shown)
+    return tuple(dict.fromkeys(finding for finding in found if finding is not None))
+
+
+def default_matrices(project: Project, max_rows: int = MAX_ROWS) -> tuple[Matrix, Matrix]:
     """What ``qms matrix`` shows without ``--chain``: the design chain, then hazards -> controls -> tests."""
-    return design_matrix(project), risk_matrix(project)
+    return trace_matrix(project, DESIGN, max_rows), trace_matrix(project, RISK, max_rows)
 
 
 def merge_matrices(matrices: Sequence[Matrix], order: Sequence[str], title: str) -> Matrix:
@@ -161,6 +319,7 @@ def merge_matrices(matrices: Sequence[Matrix], order: Sequence[str], title: str)
     position = {kind: index for index, kind in enumerate(kinds)}
     rows: list[tuple[Item | None, ...]] = []
     verdicts: list[str | None] = []
+    findings: list[tuple[Finding, ...]] = []
     for matrix in matrices:
         for index, row in enumerate(matrix.rows):
             cells: list[Item | None] = [None] * len(kinds)
@@ -169,8 +328,15 @@ def merge_matrices(matrices: Sequence[Matrix], order: Sequence[str], title: str)
                     cells[position[item.kind]] = item
             rows.append(tuple(cells))
             verdicts.append(matrix.verdicts[index] if matrix.verdicts else None)
-    filled = any(matrix.verdicts for matrix in matrices)
-    return Matrix(tuple((kind,) for kind in kinds), tuple(rows), title, tuple(verdicts) if filled else ())
+            findings.append(matrix.findings[index] if matrix.findings else ())
+    return Matrix(
+        tuple((kind,) for kind in kinds),
+        tuple(rows),
+        title,
+        tuple(verdicts) if any(matrix.verdicts for matrix in matrices) else (),
+        tuple(findings) if any(findings) else (),
+        tuple(cut for matrix in matrices for cut in matrix.cuts),
+    )
 
 
 def with_verdicts(matrix: Matrix, verdict: Callable[[str], str | None]) -> Matrix:

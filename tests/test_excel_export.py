@@ -152,7 +152,7 @@ def test_matrices_and_summary(workbook: Path) -> None:
         "Verification",
     ]
     validation = ["NEED-2 Never cause a dangerous low", None, None, None, "VAL-1 Time in range study", "not run"]
-    assert [cell.value for cell in trace[7]] == validation
+    assert [cell.value for cell in trace[13]] == validation
     assert [cell.value for cell in book["Risk trace"][2]] == [
         "HAZ-1 Stale reading used for dosing",
         "SWR-1 Reject stale readings",

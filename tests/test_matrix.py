@@ -11,7 +11,7 @@ import pytest
 from fixtures.excel.workbooks import fixture_project, qms_in
 from openpyxl import load_workbook
 
-from qms.matrix import combined_matrix, design_matrix, merge_matrices, parse_chain, risk_matrix, trace_matrix
+from qms.matrix import DESIGN, RISK, Chain, combined_matrix, merge_matrices, parse_chain, trace_matrix
 from qms.matrix_formats import matrix_csv, matrix_document, neutralize_formula
 from qms.project import load_project
 
@@ -21,33 +21,48 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return fixture_project(tmp_path_factory.mktemp("matrix"))
 
 
+def chain(kinds: str) -> Chain:
+    return Chain("Traceability matrix", parse_chain(kinds))
+
+
 def ids(rows: object) -> list[list[str]]:
     return [[item.id if item else "" for item in row] for row in rows]  # type: ignore[attr-defined]
 
 
-def test_design_matrix_has_a_row_per_path_and_shows_tests_that_validate_needs(project: Path) -> None:
-    matrix = design_matrix(load_project(project))
+def test_design_matrix_has_a_row_per_path_each_item_next_to_one_it_links_to(project: Path) -> None:
+    matrix = trace_matrix(load_project(project), DESIGN)
 
+    # tests verify requirements, not the software item between: their rows pass that column by
     assert ids(matrix.rows) == [
-        ["NEED-1", "SYS-1", "SWR-2", "SI-1", "TST-2"],
-        ["NEED-1", "SYS-1", "SWR-3", "SI-1", "TST-2"],
-        ["NEED-2", "SYS-2", "SWR-1", "SI-1", "TST-1"],
-        ["NEED-2", "SYS-2", "SWR-3", "SI-1", "TST-2"],
+        ["NEED-1", "SYS-1", "SWR-2", "SI-1", ""],
+        ["NEED-1", "SYS-1", "SWR-2", "", "TST-2"],
+        ["NEED-1", "SYS-1", "SWR-3", "SI-1", ""],
+        ["NEED-1", "SYS-1", "SWR-3", "", "TST-2"],
+        ["NEED-1", "SYS-1", "", "", "TST-2"],
         ["NEED-1", "", "", "", "VAL-1"],
+        ["NEED-2", "SYS-2", "SWR-1", "SI-1", ""],
+        ["NEED-2", "SYS-2", "SWR-1", "", "TST-1"],
+        ["NEED-2", "SYS-2", "SWR-3", "SI-1", ""],
+        ["NEED-2", "SYS-2", "SWR-3", "", "TST-2"],
+        ["NEED-2", "SYS-2", "", "", "TST-1"],
         ["NEED-2", "", "", "", "VAL-1"],
     ]
+    assert matrix.total_rows == 12 and not matrix.cuts and not matrix.findings
 
 
 def test_risk_matrix_goes_from_hazards_through_controls_to_tests(project: Path) -> None:
-    assert ids(risk_matrix(load_project(project)).rows) == [["HAZ-1", "SWR-1", "TST-1"], ["HAZ-2", "SWR-3", "TST-2"]]
+    assert ids(trace_matrix(load_project(project), RISK).rows) == [
+        ["HAZ-1", "SWR-1", "TST-1"],
+        ["HAZ-2", "SWR-3", "TST-2"],
+    ]
 
 
 def test_a_chain_of_any_kinds_shows_gaps_as_empty_cells(project: Path) -> None:
-    direct = trace_matrix(load_project(project), parse_chain("software_requirement,software_item"))
+    direct = trace_matrix(load_project(project), chain("software_requirement,software_item"))
     assert ids(direct.rows) == [["SWR-1", "SI-1"], ["SWR-2", "SI-1"], ["SWR-3", "SI-1"]]
-    skipping = trace_matrix(load_project(project), parse_chain("system_requirement,software_item"))
+    skipping = trace_matrix(load_project(project), chain("system_requirement,software_item"))
     assert ids(skipping.rows) == [["SYS-1", ""], ["SYS-2", ""], ["", "SI-1"]]  # no direct link: a gap
-    gaps = trace_matrix(load_project(project), parse_chain("soup,anomaly,need"))
+    gaps = trace_matrix(load_project(project), chain("soup,anomaly,need"))
     assert ids(gaps.rows) == [["SOUP-1", "", ""], ["", "ANOM-7", ""], ["", "", "NEED-1"], ["", "", "NEED-2"]]
 
 
@@ -90,9 +105,9 @@ def test_csv_is_one_rfc_4180_table_with_a_column_per_kind(project: Path, tmp_pat
 
     result = qms_in(project, "matrix", "--format", "csv", "-o", str(path))
 
-    assert (result.exit_code, result.stdout) == (0, f"wrote {path}: 8 rows\n")
+    assert (result.exit_code, result.stdout) == (0, f"wrote {path}: 14 rows\n")
     data = path.read_bytes()
-    assert data.count(b"\r\n") == 9 and data.count(b"\n") == 9
+    assert data.count(b"\r\n") == 15 and data.count(b"\n") == 15
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
     assert rows[0] == [
         "Hazards", "Hazards: title", "User needs", "User needs: title", "System requirements",
@@ -100,11 +115,17 @@ def test_csv_is_one_rfc_4180_table_with_a_column_per_kind(project: Path, tmp_pat
         "Software items", "Software items: title", "Tests", "Tests: title", "Verification",
     ]  # fmt: skip
     assert [row[::2] for row in rows[1:]] == [
-        ["", "NEED-1", "SYS-1", "SWR-2", "SI-1", "TST-2", "not run"],
-        ["", "NEED-1", "SYS-1", "SWR-3", "SI-1", "TST-2", "not run"],
-        ["", "NEED-2", "SYS-2", "SWR-1", "SI-1", "TST-1", "passed"],
-        ["", "NEED-2", "SYS-2", "SWR-3", "SI-1", "TST-2", "not run"],
+        ["", "NEED-1", "SYS-1", "SWR-2", "SI-1", "", ""],
+        ["", "NEED-1", "SYS-1", "SWR-2", "", "TST-2", "not run"],
+        ["", "NEED-1", "SYS-1", "SWR-3", "SI-1", "", ""],
+        ["", "NEED-1", "SYS-1", "SWR-3", "", "TST-2", "not run"],
+        ["", "NEED-1", "SYS-1", "", "", "TST-2", "not run"],
         ["", "NEED-1", "", "", "", "VAL-1", "not run"],
+        ["", "NEED-2", "SYS-2", "SWR-1", "SI-1", "", ""],
+        ["", "NEED-2", "SYS-2", "SWR-1", "", "TST-1", "passed"],
+        ["", "NEED-2", "SYS-2", "SWR-3", "SI-1", "", ""],
+        ["", "NEED-2", "SYS-2", "SWR-3", "", "TST-2", "not run"],
+        ["", "NEED-2", "SYS-2", "", "", "TST-1", "passed"],
         ["", "NEED-2", "", "", "", "VAL-1", "not run"],
         ["HAZ-1", "", "", "SWR-1", "", "TST-1", "passed"],
         ["HAZ-2", "", "", "SWR-3", "", "TST-2", "not run"],
@@ -120,7 +141,7 @@ def test_csv_quotes_what_needs_quoting_and_defuses_formulas(tmp_path: Path, make
             "  - {id: NEED-3, title: '-2+3', text: t}\n"
         }
     )
-    matrix = trace_matrix(load_project(root), parse_chain("need,test"))
+    matrix = trace_matrix(load_project(root), chain("need,test"))
 
     assert matrix_csv(matrix) == (
         "User needs,User needs: title,Tests,Tests: title\r\n"
@@ -149,7 +170,9 @@ def test_json_is_versioned_with_null_for_a_gap(project: Path) -> None:
 
 def test_json_shape_is_the_documented_one(project: Path) -> None:
     loaded = load_project(project)
-    document = matrix_document([merge_matrices([risk_matrix(loaded)], ("hazard", "software_requirement", "test"), "T")])
+    document = matrix_document(
+        [merge_matrices([trace_matrix(loaded, RISK)], ("hazard", "software_requirement", "test"), "T")]
+    )
 
     assert document == {
         "version": 1,
@@ -173,6 +196,7 @@ def test_json_shape_is_the_documented_one(project: Path) -> None:
                         {"id": "TST-2", "kind": "test", "title": "Temporary basal capped"},
                     ]},
                 ],
+                "total_rows": 2,
             }
         ],
     }  # fmt: skip

@@ -8,22 +8,32 @@ import click
 
 from qms import atomic
 from qms.cli.common import fail, load, project_option
-from qms.matrix import COMBINED_ORDER, Matrix, default_matrices, merge_matrices, parse_chain, trace_matrix, verified
+from qms.matrix import (
+    COMBINED_ORDER,
+    MAX_ROWS,
+    Chain,
+    Matrix,
+    default_matrices,
+    merge_matrices,
+    parse_chain,
+    trace_matrix,
+    verified,
+)
 from qms.matrix_formats import matrix_csv, matrix_json, matrix_markdown
 from qms.model import Project
 
 FORMATS = ("md", "csv", "json", "xlsx")
 
 
-def _matrices(project: Project, chain: str | None) -> tuple[Matrix, ...]:
+def _matrices(project: Project, chain: str | None, max_rows: int) -> tuple[Matrix, ...]:
     if chain is None:
-        return default_matrices(project)
+        return default_matrices(project, max_rows)
     try:
         columns = parse_chain(chain)
     except ValueError as error:
         fail(f"--chain: {error}")
         raise  # unreachable: fail() exits
-    return (trace_matrix(project, columns),)
+    return (trace_matrix(project, Chain("Traceability matrix", columns), max_rows),)
 
 
 def render(matrices: tuple[Matrix, ...], output_format: str) -> str:
@@ -51,14 +61,25 @@ def render(matrices: tuple[Matrix, ...], output_format: str) -> str:
     help="Kinds along the matrix, comma-separated, e.g. need,system_requirement,test; a|b makes one column of two "
     "kinds. Default: need -> system -> software requirement -> software item -> test, and hazard -> control -> test.",
 )
-def matrix(project_dir: Path | None, output_format: str, output: Path | None, chain: str | None) -> None:
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=MAX_ROWS,
+    show_default=True,
+    help="Rows per matrix at most; the output says how many more there are and where they start.",
+)
+def matrix(project_dir: Path | None, output_format: str, output: Path | None, chain: str | None, max_rows: int) -> None:
     """The traceability matrix as Markdown, CSV, JSON or a workbook.
 
-    One row per path along the chain of kinds; a gap is an empty cell; a Verification column
-    shows each row's test outcome where the project has result files.
+    One row per path along the chain of kinds: each item links to the nearest item to its left
+    on its row, and an empty cell is a column the path passes by. A Verification column shows
+    each row's test outcome where the project has result files; a Findings column, the links
+    a row shows that break a kind rule (Q006).
     """
     project = load(project_dir)
-    matrices = verified(project, _matrices(project, chain))
+    matrices = verified(project, _matrices(project, chain, max_rows))
+    for cut in (cut for matrix in matrices for cut in matrix.cuts):
+        click.echo(f"qms: note: {cut}", err=True)
     if output_format == "xlsx":
         if output is None:
             fail("--format xlsx writes a workbook: give the file with -o FILE")

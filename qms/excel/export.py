@@ -48,6 +48,7 @@ from qms.excel.layout import (
 )
 from qms.gitinfo import DocumentControl, document_control
 from qms.matrix import Matrix, default_matrices, verified
+from qms.matrix_formats import FINDINGS_HEADER, extra_cells, extra_headers
 from qms.model import Item, Project
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, FieldType
@@ -261,17 +262,20 @@ class _ItemSheets:
 
 def write_matrix(sheet: _SheetWriter, matrix: Matrix, rows: dict[str, tuple[str, int]] | None = None) -> None:
     """One traceability matrix: a column per kind, a row per path; cells jump to the item's row."""
-    headers = list(matrix.headers) + (["Verification"] if matrix.verdicts else [])
+    headers = list(matrix.headers) + extra_headers(matrix)
     sheet.header(headers)
     targets = rows or {}
     for row, cells in enumerate(matrix.rows, start=2):
         for index, item in enumerate(cells, start=1):
             if item is not None:
                 sheet.link(sheet.text(row, index, f"{item.id} {item.title}".strip(), WRAPPED), targets.get(item.id))
-        if matrix.verdicts and matrix.verdicts[row - 2]:
-            sheet.text(row, len(cells) + 1, matrix.verdicts[row - 2] or "")
+        for index, text in enumerate(extra_cells(matrix, row - 2), start=len(cells) + 1):
+            if text:
+                sheet.text(row, index, text, WRAPPED if headers[index - 1] == FINDINGS_HEADER else PLAIN)
     for index in range(1, len(headers) + 1):
-        sheet.width(index, 36 if index <= len(matrix.columns) else 14)
+        sheet.width(index, 36 if index <= len(matrix.columns) or headers[index - 1] == FINDINGS_HEADER else 14)
+    for offset, cut in enumerate(matrix.cuts):  # below the filtered range: rows left out at the row limit
+        sheet.text(len(matrix.rows) + 3 + offset, 1, str(cut))
     sheet.finish(len(headers), len(matrix.rows))
 
 

@@ -188,7 +188,14 @@ class MatrixDirective(QmsDirective):
     @staticmethod
     def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
         kinds = " → ".join(" or ".join(kind.replace("_", " ") for kind in column) for column in view["kinds"])
-        note = f"{len(view['rows'])} rows along {kinds}; a dash marks a missing link."
+        count = len(view["rows"])
+        note = (
+            f"{count:,} row{'' if count == 1 else 's'} along {kinds}. Each item links to the nearest item to its "
+            "left in its row. A dash is a column the row has no item in: its link passes that column by, nothing "
+            "further links to the item before it (at the end), or its first item links to nothing further left "
+            "(at the start)."
+        )
+        note += "".join(f" {cut}" for cut in view["cuts"])
         return TableSpec(view["columns"], view["rows"], classes=[f"{P}-matrix"], interactive=True, note=note)
 
 

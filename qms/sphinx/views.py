@@ -18,7 +18,7 @@ from typing import Any
 
 from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable
 from qms.gitinfo import DocumentControl
-from qms.matrix import natural_key, parse_chain, trace_matrix
+from qms.matrix import DESIGN, RISK, Chain, natural_key, parse_chain, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
@@ -514,12 +514,12 @@ def _header(column: str) -> str:
 
 #: Named chains for the matrix directive (any other chain is written out as kinds).
 CHAINS = {
-    "design": "need,system_requirement,software_requirement,software_item,test",
-    "risk": "hazard,system_requirement|software_requirement,test",
-    "validation": "need,test",
-    "inputs": "need,system_requirement,software_requirement",
-    "verification": "system_requirement|software_requirement,test",
-    "architecture": "software_requirement,software_item,soup",
+    "design": DESIGN,
+    "risk": RISK,
+    "validation": Chain("Validation", parse_chain("need,test")),
+    "inputs": Chain("Design inputs", parse_chain("need,system_requirement,software_requirement")),
+    "verification": Chain("Verification", parse_chain("system_requirement|software_requirement,test")),
+    "architecture": Chain("Architecture", parse_chain("software_requirement,software_item,soup")),
 }
 
 
@@ -529,22 +529,35 @@ MATRIX_TITLES_UP_TO = 1500
 
 @query("matrix")
 def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> dict[str, Any]:
-    """The traceability matrix along a chain of kinds, with the tests' evidence when there is any."""
-    columns = parse_chain(CHAINS.get(chain_text, chain_text))
-    orphans = chain_text != "risk"
-    matrix = trace_matrix(data.project, columns, orphans=orphans)
-    with_results = results == "yes" and data.evidence is not None and "test" in columns[-1]
-    headers = list(matrix.headers) + (["Result"] if with_results else [])
+    """The traceability matrix along a chain of kinds, with the tests' evidence when there is any,
+    the findings of the links a row shows (Q006), and what was left out past the page's row limit."""
+    chain = CHAINS.get(chain_text) or Chain("Traceability matrix", parse_chain(chain_text))
+    matrix = trace_matrix(data.project, chain)
+    with_results = results == "yes" and data.evidence is not None and "test" in chain.columns[-1]
+    headers = list(matrix.headers) + (["Result"] if with_results else []) + (["Findings"] if matrix.findings else [])
     titles = len(matrix.rows) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
     rows = []
-    for row in matrix.rows:
+    for index, row in enumerate(matrix.rows):
         cells: list[list[Any]] = [["item", item.id, item.title, titles] if item else ["empty"] for item in row]
         if with_results:
             last = row[-1]
             outcome = data.verdict(last.id) if last is not None else None
             cells.append(["outcome", outcome] if outcome else ["empty"])
+        if matrix.findings:
+            found = [_link_finding_cell(finding) for finding in matrix.findings[index]]
+            cells.append(["lines", found] if found else ["text", ""])
         rows.append(cells)
-    return {"columns": headers, "rows": rows, "kinds": [list(column) for column in columns]}
+    return {
+        "columns": headers,
+        "rows": rows,
+        "kinds": [list(column) for column in chain.columns],
+        "cuts": [str(cut) for cut in matrix.cuts],
+    }
+
+
+def _link_finding_cell(finding: Finding) -> list[Any]:
+    """A finding of a link a matrix row shows: its code as a badge, then what is wrong."""
+    return ["join", [["badge", finding.rule, "finding"], ["text", f" {finding.item}: {finding.message}"]]]
 
 
 # ------------------------------------------------------------------------------ risk
@@ -824,7 +837,10 @@ def verification_view(data: BuildData) -> dict[str, Any] | None:
 
 # ------------------------------------------------------------------------------ inputs of costly queries
 
-INPUTS["matrix"] = lambda data, chain, results="yes": data.skeleton
+INPUTS["matrix"] = lambda data, chain, results="yes": [
+    data.skeleton,
+    {code: str(severity) for code, severity in data.project.config.rules.items()},  # marks the Q006 links
+]
 INPUTS["table"] = lambda data, kinds, filter_text, columns: [
     data.skeleton,
     data.kind_content(table_kinds(kinds)),

@@ -1,0 +1,138 @@
+"""The matrix on random link graphs (links of any kind, the wrong ones too): what every row
+claims holds, every item and every link between two columns is on some row, the order is
+natural, and a cut matrix is the first rows of the whole one, said so."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qms.config import Device, ProjectConfig
+from qms.matrix import DESIGN, Matrix, matrix_size, natural_key, trace_matrix
+from qms.model import Item, Project
+from qms.project import build_project
+from qms.rules import CheckContext, run_rules
+
+pytestmark = pytest.mark.fuzz
+
+COLUMN = {kind: index for index, (kind,) in enumerate(DESIGN.columns)}
+PREFIX = {"need": "N", "system_requirement": "S", "software_requirement": "W", "software_item": "I", "test": "T"}
+#: the link fields of each kind (a random target may be of a kind the field does not allow: Q006)
+FIELDS = {
+    "need": (),
+    "system_requirement": ("derives_from",),
+    "software_requirement": ("derives_from",),
+    "software_item": ("implements", "parent"),
+    "test": ("verifies", "validates"),
+}
+CONFIG = ProjectConfig(Device("Fuzz", "C"))
+
+
+@st.composite
+def projects(draw: st.DrawFn) -> Project:
+    kinds = draw(st.lists(st.sampled_from(list(PREFIX)), min_size=1, max_size=12))
+    ids = [f"{PREFIX[kind]}-{index}" for index, kind in enumerate(kinds)]
+    items: dict[str, Item] = {}
+    line = 1
+    for item_id, kind in zip(ids, kinds, strict=True):
+        fields: dict[str, object] = {"title": item_id}
+        positions: dict[tuple[str | int, ...], tuple[int, int]] = {(): (line, 5)}
+        for field_name in FIELDS[kind]:
+            targets = draw(st.lists(st.sampled_from(ids), max_size=4, unique=True))
+            fields[field_name] = tuple(targets)
+            for index in range(len(targets)):
+                line += 1
+                positions[(field_name, index)] = (line, 7)  # each link where it was written
+        items[item_id] = Item(item_id, kind, MappingProxyType(fields), "items.yaml", MappingProxyType(positions))
+        line += 1
+    return build_project(Path("."), CONFIG, items, ("items.yaml",), [])
+
+
+def cells(row: tuple[Item | None, ...]) -> list[tuple[int, Item]]:
+    return [(column, item) for column, item in enumerate(row) if item is not None]
+
+
+def linked(project: Project, one: str, other: str) -> bool:
+    return any(link.target == other for link in project.links_from(one)) or any(
+        link.target == one for link in project.links_from(other)
+    )
+
+
+def whole(project: Project) -> Matrix:
+    return trace_matrix(project, DESIGN, max_rows=10**6)
+
+
+@given(projects())
+def test_each_item_links_to_the_nearest_item_to_its_left(project: Project) -> None:
+    for row in whole(project).rows:
+        present = cells(row)
+        assert present, "a row shows at least one item"
+        for (_, left), (_, right) in itertools.pairwise(present):
+            assert linked(project, left.id, right.id), (left.id, right.id)
+
+
+@given(projects())
+def test_every_item_and_every_link_between_two_columns_is_on_some_row(project: Project) -> None:
+    matrix = whole(project)
+    shown = {item.id for row in matrix.rows for _, item in cells(row)}
+    assert shown == {item.id for item in project}
+    steps = {
+        frozenset((left.id, right.id))
+        for row in matrix.rows
+        for (_, left), (_, right) in itertools.pairwise(cells(row))
+    }
+    for link in project.links:
+        source, target = project.items[link.source], project.items[link.target]
+        if COLUMN[source.kind] != COLUMN[target.kind]:
+            assert frozenset((source.id, target.id)) in steps, link
+
+
+@given(projects())
+def test_rows_keep_the_natural_order_of_where_they_start(project: Project) -> None:
+    starts = [cells(row)[0] for row in whole(project).rows]
+    keys = [(column, natural_key(item.id)) for column, item in starts]
+    assert keys == sorted(keys)
+
+
+@given(projects(), st.integers(min_value=1, max_value=40))
+def test_a_cut_matrix_is_the_first_rows_of_the_whole_and_says_so(project: Project, limit: int) -> None:
+    full = whole(project)
+    cut = trace_matrix(project, DESIGN, max_rows=limit)
+
+    assert cut.rows == full.rows[:limit]
+    assert cut.total_rows == len(full.rows) == matrix_size(project, DESIGN).total
+    if len(full.rows) > limit:
+        (said,) = cut.cuts
+        assert (said.shown, said.total) == (limit, len(full.rows))
+        assert said.resumes_at == cells(full.rows[limit])[0][1].id
+    else:
+        assert cut.cuts == ()
+
+
+@given(projects())
+def test_a_row_names_the_wrong_kind_findings_of_the_links_it_shows(project: Project) -> None:
+    wrong = {finding.location: finding for finding in run_rules(CheckContext(project), ("Q006",))}
+    matrix = whole(project)
+    findings = matrix.findings or tuple(() for _ in matrix.rows)
+    for row, found in zip(matrix.rows, findings, strict=True):
+        present = cells(row)
+        pairs = {frozenset((left.id, right.id)) for (_, left), (_, right) in itertools.pairwise(present)}
+        ids = {item.id for _, item in present}
+        expected = {
+            wrong[link.location]
+            for link in project.links
+            if link.location in wrong
+            and (
+                frozenset((link.source, link.target)) in pairs
+                or (
+                    COLUMN[project.items[link.source].kind] == COLUMN[project.items[link.target].kind]
+                    and {link.source, link.target} & ids
+                )
+            )
+        }
+        assert set(found) == expected
