@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from qms.matrix import DESIGN, MAX_ROWS, RISK, matrix_size
 from qms.model import Severity
 from qms.rules import CheckContext, Hit, rule, written
 from qms.schema import REQUIREMENT_KINDS
@@ -122,3 +123,31 @@ def test_without_target(context: CheckContext) -> Iterator[Hit]:
     for test in context.project.of_kind("test"):
         if not written(test, "verifies") and not written(test, "validates"):
             yield Hit.at(test, "verifies and validates nothing")
+
+
+@rule(
+    "T107",
+    "matrix-cut",
+    "traceability matrix with more rows than a matrix shows",
+    f"""
+The traceability matrix has a row per path along its chain of kinds, so paths multiply where
+items link to many items on both sides: 25 items per level, each linking to all 25 above, give
+millions of rows. A matrix makes at most {MAX_ROWS:,} rows (on the site's page, in `qms matrix`,
+the CSV download and the workbooks); the rows beyond are counted, and every format says how many
+were left out and where they start. Nothing of the trace is lost (each item's page
+and `qms show ID` show its links both ways), but an auditor cannot read it as one matrix: link
+each item to what it refines, implements or verifies, rather than to everything of a level, or
+read the trace per item.
+""",
+    default=Severity.WARNING,
+)
+def matrix_cut(context: CheckContext) -> Iterator[Hit]:
+    for chain in (DESIGN, RISK):
+        size = matrix_size(context.project, chain)
+        if size.total > MAX_ROWS and size.largest is not None:
+            yield Hit.at(
+                size.largest,
+                f"the {chain.title.lower()} matrix has {size.total:,} rows, more than the {MAX_ROWS:,} a matrix "
+                f"shows (the rest are left out and said so); {size.largest_rows:,} of them start at this item, "
+                "whose links multiply the paths through it",
+            )
