@@ -111,6 +111,10 @@ def parse_chain(text: str) -> Columns:
         raise ValueError(f"unknown kind {', '.join(unknown)}; kinds: {', '.join(KINDS)}")
     if len(columns) < 2:
         raise ValueError("a chain needs at least two kinds, e.g. need,system_requirement")
+    kinds = [kind for column in columns for kind in column]
+    twice = sorted({kind for kind in kinds if kinds.count(kind) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} more than once; a kind takes one column of a chain")
     return columns
 
 
@@ -134,90 +138,75 @@ Row = tuple[tuple[Item | None, ...], tuple[Link, ...]]
 class Paths:
     """The paths along a chain: the items of its kinds and the links from column to column.
 
-    An item sits in the first column that takes its kind. A step goes from an item to an item it
-    links to (either way) in a later column: the nearest later column that takes the other's
-    kind, with empty cells between when the link passes columns by. Counts of paths are memoised
-    per item, so a matrix knows its size before (and without) making its rows.
+    An item sits in the column that takes its kind. A step goes from an item to an item it links
+    to (either way) in a later column, with empty cells between when the link passes columns by.
+    The links are sorted into steps once; counts of paths are memoised per item, so a matrix
+    knows its size before (and without) making its rows.
     """
 
     def __init__(self, project: Project, chain: Chain) -> None:
         self.project, self.chain, self.columns = project, chain, chain.columns
-        self.first: dict[str, int] = {}
-        for index, column in enumerate(chain.columns):
-            for kind in column:
-                self.first.setdefault(kind, index)
-        self._steps: dict[tuple[str, int], list[Step]] = {}
-        self._sorted: set[tuple[str, int]] = set()
-        self._counts: dict[tuple[str, int], int] = {}
+        self.column_of = {kind: index for index, column in enumerate(chain.columns) for kind in column}
+        #: per item, the items it links to in later columns, with the links
+        self.later: dict[str, dict[str, list[Link]]] = {}
+        #: per item, its links to items of its own column (itself too), which no row can show as a step
+        self.same: dict[str, list[Link]] = {}
+        #: the items that link to something in an earlier column
+        self.reached: set[str] = set()
+        items, fields = project.items, chain.fields
+        for link in project.links:
+            if fields is not None and link.field not in fields:
+                continue
+            source = self.column_of.get(items[link.source].kind)
+            target = self.column_of.get(items[link.target].kind)
+            if source is None or target is None:
+                continue
+            if source == target:
+                self.same.setdefault(link.source, []).append(link)
+                if link.target != link.source:
+                    self.same.setdefault(link.target, []).append(link)
+                continue
+            first, then = (link.source, link.target) if source < target else (link.target, link.source)
+            self.later.setdefault(first, {}).setdefault(then, []).append(link)
+            self.reached.add(then)
+        self._steps: dict[str, list[Step]] = {}
+        self._counts: dict[str, int] = {}
 
-    def linked(self, item: Item) -> dict[str, list[Link]]:
-        """The links between ``item`` and each item of the chain's kinds (itself too), by that item's id."""
-        fields, items = self.chain.fields, self.project.items
-        found: dict[str, list[Link]] = {}
-        ends = [(link, link.target) for link in self.project.links_from(item.id)]
-        ends += [(link, link.source) for link in self.project.backlinks.get(item.id, ())]
-        for link, other in ends:
-            if items[other].kind in self.first and (fields is None or link.field in fields):
-                found.setdefault(other, []).append(link)
-        return found
-
-    def _unsorted_steps(self, item: Item, column: int) -> list[Step]:
-        key = (item.id, column)
-        if key not in self._steps:
-            steps = []
-            for other, links in self.linked(item).items():
-                target = self.project.items[other]
-                if other == item.id:
-                    continue
-                later = next((k for k in range(column + 1, len(self.columns)) if target.kind in self.columns[k]), None)
-                if later is not None:
-                    steps.append(Step(later, target, tuple(links)))
-            self._steps[key] = steps
-        return self._steps[key]
-
-    def steps(self, item: Item, column: int) -> list[Step]:
-        """Where a row goes after ``item`` in ``column``: nearest column first, then in natural id order."""
-        steps = self._unsorted_steps(item, column)
-        if (item.id, column) not in self._sorted:
+    def steps(self, item: Item) -> list[Step]:
+        """Where a row goes after ``item``: nearest column first, then in natural id order."""
+        if item.id not in self._steps:
+            items = self.project.items
+            steps = [
+                Step(self.column_of[items[other].kind], items[other], tuple(links))
+                for other, links in self.later.get(item.id, {}).items()
+            ]
             steps.sort(key=lambda step: (step.column, natural_key(step.item.id)))
-            self._sorted.add((item.id, column))
-        return steps
-
-    def same_column(self, item: Item) -> tuple[Link, ...]:
-        """Links between ``item`` and items of its own column, which no row can show as a step."""
-        column = self.columns[self.first[item.kind]]
-        items = self.project.items
-        return tuple(
-            link for other, links in self.linked(item).items() if items[other].kind in column for link in links
-        )
+            self._steps[item.id] = steps
+        return self._steps[item.id]
 
     def starts(self) -> list[tuple[int, Item]]:
         """The items rows start at: the first column's and, with ``orphans``, every item that links to
         nothing in an earlier column; by column, then kind, then natural id."""
         found = []
-        columns = self.columns if self.chain.orphans else self.columns[:1]
-        for index, column in enumerate(columns):
+        for index, column in enumerate(self.columns if self.chain.orphans else self.columns[:1]):
             for kind in column:
-                if self.first[kind] != index:
-                    continue
                 for item in sorted(self.project.of_kind(kind), key=lambda candidate: natural_key(candidate.id)):
-                    if index == 0 or all(
-                        self.first[self.project.items[other].kind] >= index for other in self.linked(item)
-                    ):
+                    if index == 0 or item.id not in self.reached:
                         found.append((index, item))
         return found
 
-    def count(self, item: Item, column: int) -> int:
-        """How many rows go from ``item`` in ``column`` to the right end, without making them."""
-        key = (item.id, column)
-        if key not in self._counts:
-            steps = self._unsorted_steps(item, column)
-            self._counts[key] = sum(self.count(step.item, step.column) for step in steps) if steps else 1
-        return self._counts[key]
+    def count(self, item_id: str) -> int:
+        """How many rows go from ``item_id`` to the right end, without making them."""
+        count = self._counts.get(item_id)
+        if count is None:
+            later = self.later.get(item_id)
+            count = sum(self.count(other) for other in later) if later else 1
+            self._counts[item_id] = count
+        return count
 
     def paths(self, item: Item, column: int) -> Iterator[Row]:
         """Each row from ``item`` in ``column`` to the right end, with the links its steps take, lazily."""
-        steps = self.steps(item, column)
+        steps = self.steps(item)
         if not steps:
             yield (item, *[None] * (len(self.columns) - column - 1)), ()
             return
@@ -245,7 +234,7 @@ class Size:
 def matrix_size(project: Project, chain: Chain) -> Size:
     """The number of rows of a chain's matrix, counted in time linear in the links (no row is made)."""
     paths = Paths(project, chain)
-    counts = [(paths.count(item, column), item) for column, item in paths.starts()]
+    counts = [(paths.count(item.id), item) for _, item in paths.starts()]
     if not counts:
         return Size(0, None, 0)
     largest_rows, largest = max(counts, key=lambda entry: entry[0])
@@ -264,7 +253,7 @@ def trace_matrix(project: Project, chain: Chain, max_rows: int = MAX_ROWS) -> Ma
     """
     paths = Paths(project, chain)
     starts = paths.starts()
-    total = sum(paths.count(item, column) for column, item in starts)
+    total = sum(paths.count(item.id) for _, item in starts)
     wrong_kind = _wrong_kind_findings(project)
     rows, findings = [], []
     for row, links in itertools.islice(paths.rows(starts), max_rows):
@@ -278,8 +267,8 @@ def trace_matrix(project: Project, chain: Chain, max_rows: int = MAX_ROWS) -> Ma
 
 def _start_of_row(paths: Paths, starts: Sequence[tuple[int, Item]], index: int) -> Item:
     """The item the row at ``index`` (from 0) starts at, found from the counts alone."""
-    for column, item in starts:
-        count = paths.count(item, column)
+    for _, item in starts:
+        count = paths.count(item.id)
         if index < count:
             return item
         index -= count
@@ -299,7 +288,7 @@ def _row_findings(
     """The findings of the links a row shows: its steps, and its items' links within their own column."""
     if not wrong_kind:
         return ()
-    shown = [*links, *(link for item in row if item is not None for link in paths.same_column(item))]
+    shown = [*links, *(link for item in row if item is not None for link in paths.same.get(item.id, ()))]
     found = (wrong_kind.get(link.location) for link in shown)
     return tuple(dict.fromkeys(finding for finding in found if finding is not None))
 

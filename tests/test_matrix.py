@@ -75,6 +75,7 @@ def test_a_chain_of_any_kinds_shows_gaps_as_empty_cells(project: Path) -> None:
             "software_item, soup, hazard, test, anomaly",
         ),
         ("need", "a chain needs at least two kinds, e.g. need,system_requirement"),
+        ("need,test|need,test", "need, test more than once; a kind takes one column of a chain"),
     ],
 )
 def test_a_chain_that_cannot_be_walked_is_a_usage_error(project: Path, chain: str, message: str) -> None:

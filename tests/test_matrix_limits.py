@@ -4,10 +4,13 @@ most MAX_ROWS, says in every format what it left out, and ``qms check`` reports 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from conftest import invoke_qms
@@ -17,33 +20,21 @@ from sphinx_support import build, new_project, page
 from qms.matrix import DESIGN, MAX_ROWS, trace_matrix
 from qms.project import load_project
 
-LEVELS = (
-    ("need", "N", None, ""),
-    ("system_requirement", "S", "derives_from", "text: t"),
-    ("software_requirement", "W", "derives_from", "text: t"),
-    ("software_item", "I", "implements", "description: d"),
-    ("test", "T", "verifies", "method: test"),
-)
+
+def _benchmark() -> ModuleType:
+    """``benchmarks/bench_matrix.py``, whose dense projects the tests share."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_matrix", Path(__file__).parents[1] / "benchmarks/bench_matrix.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def dense_items(per_level: int) -> str:
-    """``per_level`` items of each kind of the design chain, each linking to every item one level up."""
-    lines = ["items:"]
-    above = ""
-    for kind, prefix, field, required in LEVELS:
-        for number in range(1, per_level + 1):
-            link = f", {field}: [{above}]" if field else ", text: t"
-            lines.append(f"  - {{kind: {kind}, id: {prefix}-{number}, title: {prefix} {number}, {required}{link}}}")
-        above = ", ".join(f"{prefix}-{number}" for number in range(1, per_level + 1))
-    return "\n".join(line.replace(", , ", ", ").replace(", }", "}") for line in lines) + "\n"
-
-
-def dense_project(root: Path, per_level: int) -> Path:
-    root.mkdir(parents=True)
-    (root / "qms.yaml").write_text("device: {name: Dense, software_safety_class: C}\nsources: [items]\n")
-    (root / "items").mkdir()
-    (root / "items" / "dense.yaml").write_text(dense_items(per_level))
-    return root
+BENCHMARK = _benchmark()
+dense_items: Callable[[int], str] = BENCHMARK.dense_items
+dense_project: Callable[[Path, int], Path] = BENCHMARK.dense_project
 
 
 @pytest.fixture(scope="module")
