@@ -232,3 +232,21 @@ def test_markdown_cells_escape_pipes(make_project: object) -> None:
 def test_the_sites_csv_download_is_the_command_lines_csv(project: Path) -> None:
     printed = qms_in(project, "matrix", "--format", "csv").stdout_bytes.decode()
     assert matrix_csv(combined_matrix(load_project(project))) == printed
+
+
+def test_the_risk_chain_follows_controls_not_the_requirements_a_hazard_arises_from(make_project: object) -> None:
+    root = make_project(  # type: ignore[operator]
+        {
+            "items/requirements.yaml": "kind: software_requirement\nitems:\n"
+            "  - {id: SWR-1, title: Control, text: t, derived: d}\n"
+            "  - {id: SWR-2, title: Source of the risk, text: t, derived: d}\n",
+            "items/hazards.yaml": "kind: hazard\nitems:\n"
+            "  - {id: HAZ-1, title: H, hazard: h, hazardous_situation: s, harm: x, severity: 1, probability: 1,\n"
+            "     controls: [SWR-1], arising_from: [SWR-2]}\n",
+            "items/tests.yaml": "kind: test\nitems:\n"
+            "  - {id: TST-1, title: T1, method: test, verifies: [SWR-1]}\n"
+            "  - {id: TST-2, title: T2, method: test, verifies: [SWR-2]}\n",
+        }
+    )
+
+    assert ids(trace_matrix(load_project(root), RISK).rows) == [["HAZ-1", "SWR-1", "TST-1"]]
