@@ -103,6 +103,14 @@ class Matrix:
         return found[-1] if found else None
 
 
+def passed_by(row: Sequence[Item | None]) -> frozenset[int]:
+    """The empty cells of a row that lie between two of its items: columns a link passes by, no gap in the trace."""
+    filled = [index for index, item in enumerate(row) if item is not None]
+    if not filled:
+        return frozenset()
+    return frozenset(index for index in range(filled[0] + 1, filled[-1]) if row[index] is None)
+
+
 def parse_chain(text: str) -> Columns:
     """``need,system_requirement,...`` (``a|b`` for a column of two kinds) to columns; ValueError on unknown kinds."""
     columns = tuple(tuple(part.strip() for part in column.split("|")) for column in text.split(",") if column.strip())

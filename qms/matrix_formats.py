@@ -1,9 +1,10 @@
 """The traceability matrix as Markdown, CSV and JSON text (the workbook sheet lives in :mod:`qms.excel`).
 
 Every format is a function of :class:`qms.matrix.Matrix` values: one row per path, a gap is an
-empty cell, a ``Verification`` column appears when the matrix carries test outcomes, and a
-``Findings`` column when a row shows a link that breaks a kind rule (Q006). A matrix cut at its
-row limit says so after its rows (in CSV, as a last row), with how many rows were left out.
+empty cell (in Markdown, a column a link passes by between two items of a row is ``→``), a
+``Verification`` column appears when the matrix carries test outcomes, and a ``Findings``
+column when a row shows a link that breaks a kind rule (Q006). A matrix cut at its row limit
+says so after its rows (in CSV, as a last row), with how many rows were left out.
 
 The JSON document (``version`` 1)::
 
@@ -32,7 +33,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from qms.matrix import Matrix
+from qms.matrix import Matrix, passed_by
 from qms.model import Finding, Item
 
 JSON_VERSION = 1
@@ -95,7 +96,8 @@ def matrix_markdown(matrices: Sequence[Matrix]) -> str:
         headers = list(matrix.headers) + extra_headers(matrix)
         lines = [f"## {matrix.title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for index, row in enumerate(matrix.rows):
-            cells = [_markdown_cell(_label(item)) for item in row]
+            between = passed_by(row)
+            cells = ["→" if column in between else _markdown_cell(_label(item)) for column, item in enumerate(row)]
             cells += [_markdown_cell(cell).replace("\n", "<br>") for cell in extra_cells(matrix, index)]
             lines.append("| " + " | ".join(cells) + " |")
         if not matrix.rows:

@@ -103,8 +103,21 @@ def standalone(root: Path, files: dict[str, str]) -> Path:
     return write_files(root, files)
 
 
+def rows_of(marked: list[tuple[list[str], list[str]]]) -> list[list[str]]:
+    return [row for row, _ in marked]
+
+
 def ids(rows: object) -> list[list[str]]:
     return [[item.id if item else "" for item in row] for row in rows]  # type: ignore[attr-defined]
+
+
+def arrows(rows: list[list[str]]) -> list[list[str]]:
+    """``rows`` as Markdown and the site show them: ``→`` in a column a link passes by."""
+    shown = []
+    for row in rows:
+        filled = [index for index, cell in enumerate(row) if cell]
+        shown.append([cell or ("→" if filled[0] < index < filled[-1] else "") for index, cell in enumerate(row)])
+    return shown
 
 
 def first_words(cells: list[str]) -> list[str]:
@@ -135,7 +148,7 @@ def test_every_text_format_shows_the_same_rows(tmp_path: Path) -> None:
 
     markdown = invoke_qms("matrix", "--chain", SHAPED_CHAIN, cwd=root).stdout
     table = [line.strip("|").split(" | ") for line in markdown.splitlines()[4:]]
-    assert [first_words([cell.strip() for cell in row]) for row in table] == SHAPED_ROWS
+    assert [first_words([cell.strip() for cell in row]) for row in table] == arrows(SHAPED_ROWS)
 
     text = invoke_qms("matrix", "--chain", SHAPED_CHAIN, "--format", "csv", cwd=root).stdout
     assert [row[::2] for row in list(csv.reader(io.StringIO(text)))[1:]] == SHAPED_ROWS
@@ -202,7 +215,7 @@ def test_every_format_marks_the_findings_of_the_links_a_row_shows(tmp_path: Path
     lines = markdown.splitlines()
     assert lines[2].endswith("| Tests | Findings |")
     table = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[4:]]
-    assert [first_words(row[:5]) for row in table] == rows
+    assert [first_words(row[:5]) for row in table] == arrows(rows)
     assert [without_severity(row[5], "<br>") for row in table] == marks
 
     text = invoke_qms("matrix", "--format", "csv", cwd=root).stdout
@@ -304,10 +317,10 @@ def test_the_sites_matrix_page_shows_the_same_rows_and_marks(tmp_path: Path) -> 
     site = root / "_build" / "html"
     (rows_table,) = matrix_tables(page(site, "rows.html"))
     shaped = [row for row in rows_table if row[0].startswith("REQ")]
-    assert [row[:3] for row in shaped] == SHAPED_ROWS
+    assert [row[:3] for row in shaped] == arrows(SHAPED_ROWS)
     assert {tuple(row[3:]) for row in shaped} == {("",)}  # a findings column (for SYS-2), empty on these rows
     html = page(site, "traceability-matrix.html")
     design = matrix_tables(html)[0]  # no hazards: no risk matrix
-    assert [row for row in design if "TST-9" in row] == [[*row, "Q006"] for row, _ in WRONG_KIND_ROWS]
+    assert [row for row in design if "TST-9" in row] == [[*row, "Q006"] for row in arrows(rows_of(WRONG_KIND_ROWS))]
     for finding in (Q006_TST, Q006_SWR, Q006_SYS):
         assert f" {finding}</p>" in html

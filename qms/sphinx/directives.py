@@ -191,8 +191,8 @@ class MatrixDirective(QmsDirective):
         count = len(view["rows"])
         note = (
             f"{count:,} row{'' if count == 1 else 's'} along {kinds}. Each item links to the nearest item to its "
-            "left in its row. A dash is a column the row has no item in: its link passes that column by, nothing "
-            "further links to the item before it (at the end), or its first item links to nothing further left "
+            "left in its row; an arrow marks a column that link passes by. A dash marks a gap: nothing further "
+            "links to the item before it (at the end of a row), or its first item links to nothing further left "
             "(at the start)."
         )
         note += "".join(f" {cut}" for cut in view["cuts"])

@@ -18,7 +18,7 @@ from typing import Any
 
 from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable
 from qms.gitinfo import DocumentControl
-from qms.matrix import DESIGN, RISK, Chain, natural_key, parse_chain, trace_matrix
+from qms.matrix import DESIGN, RISK, Chain, natural_key, parse_chain, passed_by, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
@@ -538,7 +538,11 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> dict[
     titles = len(matrix.rows) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
     rows = []
     for index, row in enumerate(matrix.rows):
-        cells: list[list[Any]] = [["item", item.id, item.title, titles] if item else ["empty"] for item in row]
+        between = passed_by(row)
+        cells: list[list[Any]] = [
+            ["item", item.id, item.title, titles] if item else ["muted", "→"] if column in between else ["empty"]
+            for column, item in enumerate(row)
+        ]
         if with_results:
             last = row[-1]
             outcome = data.verdict(last.id) if last is not None else None
