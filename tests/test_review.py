@@ -151,6 +151,22 @@ def test_changing_a_requirement_makes_every_link_to_it_suspect(repository: Path)
     assert output.startswith(f"{REQUIREMENTS}:25:20: error C501 SWR-1: suspect link: SYS-1 changed")
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\u2029"])
+def test_suspect_link_message_from_text_with_line_separators_and_a_far_future_date(
+    repository: Path, separator: str
+) -> None:
+    """git ends lines at \\n only; a date past the year 9999 is shown as git stores it."""
+    edit(repository, REQUIREMENTS, "title: Low glucose alert", f'title: "Low glucose{separator}alarm"')
+    git(repository, "commit", "-q", "-am", "Odd separator", author="Bob Builder", date="@253402300800 +0000")
+    commit = git(repository, "rev-parse", "--short=10", "HEAD")
+    assert [item for item, *_ in suspects(repository)] == ["SWR-1", "SWR-2", "TST-1"]
+    assert c501_messages(repository)[0] == (
+        "suspect link: SYS-1 changed since this derives_from link was last reviewed "
+        f'(last changed by Bob Builder on @253402300800 +0000 in commit {commit} "Odd separator"); '
+        "check that SWR-1 still holds, then run `qms review SWR-1`"
+    )
+
+
 def test_review_of_the_changed_item_clears_exactly_its_links(repository: Path) -> None:
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     edit(repository, REQUIREMENTS, "title: Store alerts", "title: Store every alert")
