@@ -208,7 +208,8 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         report((), "qms.yaml must be a mapping with a `device` section (see `qms init`)")
         return None, findings
     _rules_as_written(document.root, data)
-    for path, message in validate(data, project_schema()):
+    issues = validate(data, project_schema())
+    for path, message in issues:
         report(path, message)
     device_data: dict[str, Any] = data["device"] if isinstance(data.get("device"), dict) else {}
     safety_class = device_data.get("software_safety_class")
@@ -219,7 +220,8 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         version=str(device_data.get("version") or ""),
         intended_use=str(device_data.get("intended_use") or ""),
     )
-    policy = _policy(data.get("risk_policy"), report)
+    policy_invalid = any(path[:1] == ("risk_policy",) for path, _ in issues)  # reported once, above
+    policy = DEFAULT_POLICY if policy_invalid else _policy(data.get("risk_policy"), report)
     rules: dict[str, Any] = data["rules"] if isinstance(data.get("rules"), dict) else {}
     release: dict[str, Any] = data["release"] if isinstance(data.get("release"), dict) else {}
     config = ProjectConfig(

@@ -96,7 +96,7 @@ class _ItemReader:
         if item_id is None:
             self.document.report("Q002", "`id` must be a single name such as SWR-001", entry[1])
             return None
-        if not ID_PATTERN.match(item_id):
+        if not ID_PATTERN.fullmatch(item_id):
             self.document.report(
                 "Q002",
                 f"id '{item_id}' is not valid: start with a letter, then letters, digits, '_', '.' or '-' only",
@@ -209,7 +209,7 @@ class _ItemReader:
                 what = "an id" if is_link else "text"
                 document.report("Q002", f"each entry of {spec.name} must be {what}", element, item_id)
                 continue
-            if is_link and not ID_PATTERN.match(text):
+            if is_link and not ID_PATTERN.fullmatch(text):
                 document.report("Q002", f"'{text}' in {spec.name} is not a valid id", element, item_id)
                 continue
             positions[(spec.name, len(values))] = position(element)
