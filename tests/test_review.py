@@ -370,3 +370,51 @@ def test_init_starts_change_control(tmp_path: Path) -> None:
     project = load_project(tmp_path / "new")
     assert state.exists and len(state.stamps) == len({link_key(link) for link in project.links}) > 0
     assert suspects(tmp_path / "new") == []
+
+
+@pytest.mark.parametrize("kind", ["folder", "not UTF-8", "dangling link"])
+def test_a_lock_that_cannot_be_read_is_one_finding_and_review_refuses(repository: Path, kind: str) -> None:
+    """Change control never goes silently off, and one mistake gives one finding."""
+    lock = repository / LOCK_FILE
+    lock.unlink()
+    if kind == "folder":
+        lock.mkdir()
+        (lock / "x").write_text("kept\n", encoding="utf-8")
+    elif kind == "not UTF-8":
+        lock.write_bytes(b"\xff\xfe stamps\n")
+    else:
+        lock.symlink_to(repository / "gone")
+    code, output = qms("check", "--project", str(repository))
+    assert code == 1
+    (finding,) = [line for line in output.splitlines() if ": error " in line]
+    assert finding.startswith(f"{LOCK_FILE}:1:1: error C501: {LOCK_FILE} cannot be read (")
+    code, output = qms("review", "--all", "--project", str(repository))
+    assert code == 1
+    assert output.startswith(f"qms: error: {LOCK_FILE} cannot be read (")
+    if kind == "folder":
+        assert (lock / "x").read_text(encoding="utf-8") == "kept\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("diff", "HEAD", "-o", "{target}"), ("matrix", "-o", "{target}"), ("check", "-o", "{target}")],
+)
+def test_outputs_that_cannot_be_written_are_refused_with_a_message(repository: Path, command: tuple[str, ...]) -> None:
+    for target in ("/proc/qms-test/out", str(repository / "qms.yaml" / "out")):
+        arguments = [part.format(target=target) for part in command]
+        code, output = qms(*arguments, "--project", str(repository))
+        assert code == 2, output
+        assert output.startswith("qms: error: cannot write ") and target in output.splitlines()[0]
+
+
+def test_review_that_cannot_write_the_lock_is_refused(repository: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only checkout (simulated: the tests may run as root, whom permissions do not stop)."""
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+
+    def read_only(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("qms.review.atomic.write_text", read_only)
+    code, output = qms("review", "SYS-1", "--project", str(repository))
+    assert code == 2
+    assert output.splitlines()[-1] == f"qms: error: cannot write {repository / LOCK_FILE}: Permission denied"
