@@ -122,6 +122,12 @@ def project_schema() -> dict[str, Any]:
                 "type": "string",
                 "description": "Folder of Jinja templates that override the defaults (default: _templates).",
             },
+            "allow_outside": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Folders outside the project (relative to qms.yaml, or absolute) that sources and "
+                "evidence may read from; nothing outside the project is read otherwise.",
+            },
         },
     }
 
@@ -142,6 +148,7 @@ class ProjectConfig:
     device: Device
     sources: tuple[str, ...] = (".",)
     evidence: tuple[str, ...] = ()
+    allow_outside: tuple[str, ...] = ()
     risk_policy: RiskPolicy = DEFAULT_POLICY
     rules: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     previous_release: str | None = None
@@ -228,6 +235,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         device=device,
         sources=_strings(data.get("sources"), (".",)),
         evidence=_strings(data.get("evidence"), ()),
+        allow_outside=_strings(data.get("allow_outside"), ()),
         risk_policy=policy,
         rules=MappingProxyType(
             {code: Severity(value) for code, value in rules.items() if value in ("error", "warning", "off")}
