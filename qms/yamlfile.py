@@ -349,7 +349,7 @@ def scalar(node: yaml.ScalarNode) -> Any:
         )
     try:
         return _CONSTRUCTOR.construct_object(node)
-    except (ValueError, KeyError, TypeError, OverflowError) as error:
+    except (ValueError, LookupError, TypeError, ArithmeticError, yaml.YAMLError) as error:
         raise ValueError(f"'{shown}' is not a valid {_short_tag(tag)}: remove the tag or correct the value") from error
 
 

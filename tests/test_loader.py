@@ -419,6 +419,8 @@ def test_short_numbers_stay_numbers() -> None:
         ("!!int abc", "'abc' is not a valid !!int: remove the tag or correct the value"),
         ("!!float x1", "'x1' is not a valid !!float: remove the tag or correct the value"),
         ("!!bool maybe", "'maybe' is not a valid !!bool: remove the tag or correct the value"),
+        ('!!int ""', "'' is not a valid !!int: remove the tag or correct the value"),
+        ('!!int "-"', "'-' is not a valid !!int: remove the tag or correct the value"),
         ("!!int " + "1" * 5000, "!!int '" + "1" * 40 + "...' has more than 100 characters: remove the tag"),
         ("!!float " + "1" * 5000, "!!float '" + "1" * 40 + "...' has more than 100 characters: remove the tag"),
     ],
