@@ -170,3 +170,13 @@ def test_dates_python_cannot_hold_are_shown_as_git_stores_them(tmp_path: Path, d
     control = document_control(folder)
     assert control.date == date
     assert control.summary == f"commit {made[:10]} of {date}"
+
+
+def test_a_workbook_of_a_commit_dated_past_the_year_9999_carries_the_fixed_date(tmp_path: Path) -> None:
+    from qms.excel.export import FIXED_DATE, export_date
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    commit(folder, {"a.yaml": "one\n"}, "Far future", "Alice Example", "@253402300800 +0000")
+    assert export_date(document_control(folder)) == FIXED_DATE
