@@ -418,3 +418,21 @@ def test_review_that_cannot_write_the_lock_is_refused(repository: Path, monkeypa
     code, output = qms("review", "SYS-1", "--project", str(repository))
     assert code == 2
     assert output.splitlines()[-1] == f"qms: error: cannot write {repository / LOCK_FILE}: Permission denied"
+
+
+@pytest.mark.slow
+def test_build_of_a_repository_with_line_separators_and_far_dates(repository: Path) -> None:
+    """The technical file reads revision histories and document control from git: no traceback."""
+    from click.testing import CliRunner
+
+    from qms.cli import main
+
+    edit(repository, REQUIREMENTS, "title: Low glucose alert", 'title: "Low glucose\u2028alarm\x85now"')
+    git(repository, "commit", "-q", "-am", "Odd separator", author="Bob Builder", date="@253402300800 +0000")
+    edit(repository, REQUIREMENTS, "title: Store alerts", "title: Store every alert")
+    git(repository, "commit", "-q", "-am", "Odd zone", author="Bob Builder", date="@1700000000 +9999")
+    result = CliRunner().invoke(main, ["build", "--project", str(repository), "-o", str(repository / "site")])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 0, result.output
+    page = (repository / "site" / "software-requirements.html").read_text(encoding="utf-8")
+    assert "changed by Bob Builder on @253402300800 +0000 in commit" in page  # as git stores the date
