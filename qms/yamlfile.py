@@ -9,6 +9,7 @@ tags, recursive aliases and alias bombs (Q001). Nothing here knows about item ki
 
 from __future__ import annotations
 
+import bisect
 import gc
 import re
 import stat
@@ -436,12 +437,41 @@ def parse_bytes(data: bytes, path: str) -> YamlDocument:
         message = f"cannot parse the file: {error}".splitlines()[0]
         document.findings.append(Finding("Q001", Severity.ERROR, message, Location(path, 1, 1)))
         return document
+    if _ODD_BREAKS.search(data):
+        _renumber(nodes, data.decode("utf-8"))
     if len(nodes) > 1:
         document.report(
             "Q001", "the file holds several YAML documents (---); qms reads one per file: split it", nodes[1]
         )
     document.root = nodes[0] if nodes else None
     return document
+
+
+#: line breaks to YAML 1.1 (and libyaml's line count) but not to git, editors and ``qms`` messages
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]".encode())
+
+
+def _renumber(roots: list[yaml.Node], text: str) -> None:
+    """Give every node the line and column it has when only ``\\n`` ends a line.
+
+    libyaml counts U+0085, U+2028 and U+2029 (allowed in quoted text) as line breaks, so its
+    line numbers would disagree with the editor, and with ``git blame``'s lines for C501.
+    """
+    starts = [0] + [match.end() for match in re.finditer("\n", text)]
+    seen: set[int] = set()
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        mark = node.start_mark
+        line = bisect.bisect_right(starts, mark.index) - 1
+        node.start_mark = yaml.Mark(mark.name, mark.index, line, mark.index - starts[line], None, 0)
+        if type(node) is yaml.SequenceNode:
+            pending += node.value
+        elif type(node) is yaml.MappingNode:
+            pending += [child for pair in node.value for child in pair]
 
 
 #: what to do about libyaml's most common complaints

@@ -521,3 +521,12 @@ def test_project_file_patterns_end_at_the_end_of_the_text(tmp_path: Path) -> Non
     findings = load_project(tmp_path).load_findings
     assert [(f.rule, f.location.line, f.location.column) for f in findings] == [("Q002", 6, 19)]
     assert "risk_policy.acceptability[1] 'AA\n' is not in the expected form" in findings[0].message
+
+
+def test_lines_and_columns_count_only_newlines() -> None:
+    """libyaml counts U+0085, U+2028 and U+2029 in quoted text as line breaks; editors and git do not."""
+    text = 'kind: need\nitems:\n  - id: NEED-1\n    title: "a\u2028b\x85c\u2029d"\n    text: t\n'
+    text += '    bad: [1, "\u2028", 2]\n'
+    items, findings = load(text)
+    assert findings == [("Q002", "NEED-1", 6, 5)]
+    assert items[0].location(("text",)).line == 5 and items[0].location(("text",)).column == 11

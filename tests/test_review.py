@@ -159,7 +159,7 @@ def test_suspect_link_message_from_text_with_line_separators_and_a_far_future_da
     edit(repository, REQUIREMENTS, "title: Low glucose alert", f'title: "Low glucose{separator}alarm"')
     git(repository, "commit", "-q", "-am", "Odd separator", author="Bob Builder", date="@253402300800 +0000")
     commit = git(repository, "rev-parse", "--short=10", "HEAD")
-    assert [item for item, *_ in suspects(repository)] == ["SWR-1", "SWR-2", "TST-1"]
+    assert suspects(repository) == SYS_1_LINKS  # lines as git and editors count them
     assert c501_messages(repository)[0] == (
         "suspect link: SYS-1 changed since this derives_from link was last reviewed "
         f'(last changed by Bob Builder on @253402300800 +0000 in commit {commit} "Odd separator"); '
