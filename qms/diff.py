@@ -229,7 +229,7 @@ def _baseline(repository: git.Repo, root: Path, revision: str) -> Baseline:
         raise DiffError(f"{where} does not exist at {revision}: no project to compare")
     with tempfile.TemporaryDirectory(prefix="qms-baseline-") as temporary:
         _extract(tree, Path(temporary))
-        project = load_project(Path(temporary))
+        project = load_project(Path(temporary), outside=False)
     return Baseline(revision, commit.hexsha, dataclasses.replace(project, root=root))
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -74,14 +75,20 @@ def _relative(root: Path, path: Path) -> str:
     return Path(os.path.relpath(path, root.resolve())).as_posix()
 
 
-def load_project(root: Path) -> Project:
-    """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings."""
+def load_project(root: Path, *, outside: bool = True) -> Project:
+    """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings.
+
+    ``outside=False`` ignores ``allow_outside``: a project extracted from git into a temporary
+    folder must not read what happens to lie beside that folder.
+    """
     with collection_paused():
-        return _load_project(root)
+        return _load_project(root, outside)
 
 
-def _load_project(root: Path) -> Project:
+def _load_project(root: Path, outside: bool) -> Project:
     config, findings = load_config(root)
+    if config is not None and not outside:
+        config = dataclasses.replace(config, allow_outside=())
     if config is None:
         empty = ProjectConfig(device=Device(name="(unreadable qms.yaml)", software_safety_class="C"))
         return Project(root=root, config=empty, items=MappingProxyType({}), files=(), load_findings=tuple(findings))

@@ -316,3 +316,16 @@ def test_shallow_clone_without_the_base_says_how_to_fetch_it(repository: Path, t
         "qms: error: unknown git revision 'v1.0.0': `git tag` lists the release tags; "
         "this is a shallow clone: fetch the history with `git fetch --unshallow --tags`\n"
     )
+
+
+def test_a_baseline_reads_nothing_beside_its_temporary_folder(repository: Path) -> None:
+    """A revision's qms.yaml may name folders outside the project: they are not where it was, so not read."""
+    with (repository / "qms.yaml").open("a", encoding="utf-8") as stream:
+        stream.write("allow_outside: [.., /]\nevidence: ['../**/*.xml', '/etc/*.xml']\n")
+    git(repository, "commit", "-q", "-am", "Read from anywhere")
+    diff = release_diff(repository, "HEAD")
+    assert diff.base.project.config.allow_outside == ()
+    assert [f.message.split(":")[0] for f in diff.base.project.load_findings] == [
+        "evidence entry '../**/*.xml' points outside the project",
+        "evidence entry '/etc/*.xml' points outside the project",
+    ]
