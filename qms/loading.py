@@ -15,6 +15,7 @@ import yaml
 from qms.model import FieldPath, Item
 from qms.risk import RiskPolicy
 from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType, KindSpec
+from qms.terminal import excerpt
 from qms.yamlfile import NULL, STR, YamlDocument, position, text_of
 
 _LIST_FILE_KEYS = ("kind", "items")
@@ -223,7 +224,7 @@ class _ItemReader:
         if level is None:
             what = "severity" if kind is FieldType.SEVERITY else "probability"
             levels = ", ".join(str(entry) for entry in scale)
-            shown = text if text is not None else "(a list or mapping)"
+            shown = excerpt(text) if text is not None else "(a list or mapping)"
             self.document.report(
                 "Q002",
                 f"{name} '{shown}' is not a {what} level of the risk policy{_suggest(shown, [s.name for s in scale])}; "

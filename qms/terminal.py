@@ -40,6 +40,11 @@ def printable(text: str, *, lines: bool = False) -> str:
     return (_CONTROL_IN_LINES if lines else _ANY_CONTROL).sub(_escape, text)
 
 
+def excerpt(text: str, limit: int = 60) -> str:
+    """``text`` as a message quotes it: at most ``limit`` characters, then ``...``."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def escape_json(text: str) -> str:
     """JSON text with every control character in its strings escaped (``\\u009b``): the same data."""
     return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qms.model import FieldPath
+from qms.terminal import excerpt
 
 #: keywords that only describe; they never make data invalid
 _ANNOTATIONS = frozenset(
@@ -199,7 +200,7 @@ def _shape(instance: Any) -> str:
     if isinstance(instance, list):
         return "a list"
     if isinstance(instance, str):
-        return f"text ('{instance}')"
+        return f"text ('{excerpt(instance)}')"
     return f"the number {instance}"
 
 
@@ -208,7 +209,7 @@ def _label(path: FieldPath) -> str:
 
 
 def _shown(instance: Any) -> str:
-    return f"'{instance}'" if isinstance(instance, str) else repr(instance)
+    return f"'{excerpt(instance)}'" if isinstance(instance, str) else excerpt(repr(instance))
 
 
 def _suggest(word: Any, choices: Any) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from qms.model import Finding, Location, Severity
+from qms.terminal import excerpt
 
 try:  # libyaml's parser is many times faster than PyYAML's; fall back where it is missing
     _Parser: Any = yaml.CSafeLoader
@@ -342,7 +343,7 @@ def scalar(node: yaml.ScalarNode) -> Any:
     tag = node.tag
     if tag in (STR, TIMESTAMP):
         return node.value
-    shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+    shown = excerpt(node.value, 40)
     if tag in (INT, FLOAT) and len(node.value) > MAX_NUMBER_LENGTH:
         raise ValueError(
             f"{_short_tag(tag)} '{shown}' has more than {MAX_NUMBER_LENGTH} characters: "

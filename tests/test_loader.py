@@ -461,6 +461,7 @@ def test_long_numbers_in_qms_yaml_are_findings(tmp_path: Path) -> None:
     project = load_project(tmp_path)
     assert [(f.rule, f.location.line, f.location.column) for f in project.load_findings] == [("Q002", 4, 15)]
     assert project.load_findings[0].message.startswith("rules.T101 '111")
+    assert len(project.load_findings[0].message) < 200  # the value is quoted, not repeated whole
     assert list(project.items) == ["NEED-1"]
 
 
