@@ -122,6 +122,12 @@ def project_schema() -> dict[str, Any]:
                 "type": "string",
                 "description": "Folder of Jinja templates that override the defaults (default: _templates).",
             },
+            "allow_outside": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Folders outside the project (relative to qms.yaml, or absolute) that sources and "
+                "evidence may read from; nothing outside the project is read otherwise.",
+            },
         },
     }
 
@@ -142,6 +148,7 @@ class ProjectConfig:
     device: Device
     sources: tuple[str, ...] = (".",)
     evidence: tuple[str, ...] = ()
+    allow_outside: tuple[str, ...] = ()
     risk_policy: RiskPolicy = DEFAULT_POLICY
     rules: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     previous_release: str | None = None
@@ -208,7 +215,8 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         report((), "qms.yaml must be a mapping with a `device` section (see `qms init`)")
         return None, findings
     _rules_as_written(document.root, data)
-    for path, message in validate(data, project_schema()):
+    issues = validate(data, project_schema())
+    for path, message in issues:
         report(path, message)
     device_data: dict[str, Any] = data["device"] if isinstance(data.get("device"), dict) else {}
     safety_class = device_data.get("software_safety_class")
@@ -219,13 +227,15 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         version=str(device_data.get("version") or ""),
         intended_use=str(device_data.get("intended_use") or ""),
     )
-    policy = _policy(data.get("risk_policy"), report)
+    policy_invalid = any(path[:1] == ("risk_policy",) for path, _ in issues)  # reported once, above
+    policy = DEFAULT_POLICY if policy_invalid else _policy(data.get("risk_policy"), report)
     rules: dict[str, Any] = data["rules"] if isinstance(data.get("rules"), dict) else {}
     release: dict[str, Any] = data["release"] if isinstance(data.get("release"), dict) else {}
     config = ProjectConfig(
         device=device,
         sources=_strings(data.get("sources"), (".",)),
         evidence=_strings(data.get("evidence"), ()),
+        allow_outside=_strings(data.get("allow_outside"), ()),
         risk_policy=policy,
         rules=MappingProxyType(
             {code: Severity(value) for code, value in rules.items() if value in ("error", "warning", "off")}

@@ -209,9 +209,10 @@ def release_diff(root: Path, base: str, head: str | None = None) -> ProjectDiff:
 def _baseline(repository: git.Repo, root: Path, revision: str) -> Baseline:
     import git
 
-    try:
-        commit = repository.commit(revision)
-    except (git.BadName, git.BadObject, ValueError) as error:
+    try:  # git itself reads the revision: every form it knows (HEAD@{2}, @{yesterday}, v2.0^), never an option
+        hexsha = repository.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}")
+        commit = repository.commit(hexsha)
+    except (git.GitCommandError, git.BadName, git.BadObject, ValueError) as error:
         hint = "`git tag` lists the release tags"
         if shallow_boundaries(repository):
             hint += "; this is a shallow clone: fetch the history with `git fetch --unshallow --tags`"
@@ -228,7 +229,7 @@ def _baseline(repository: git.Repo, root: Path, revision: str) -> Baseline:
         raise DiffError(f"{where} does not exist at {revision}: no project to compare")
     with tempfile.TemporaryDirectory(prefix="qms-baseline-") as temporary:
         _extract(tree, Path(temporary))
-        project = load_project(Path(temporary))
+        project = load_project(Path(temporary), outside=False)
     return Baseline(revision, commit.hexsha, dataclasses.replace(project, root=root))
 
 

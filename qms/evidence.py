@@ -16,7 +16,6 @@ When several files hold the same test case, only the newest file's result counts
 from __future__ import annotations
 
 import enum
-import glob
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
@@ -32,6 +31,7 @@ from junitparser import Attr, Error, Failure, JUnitXmlError, Skipped, TestSuite
 from junitparser.xunit2 import JUnitXml, TestCase
 
 from qms.model import Finding, Location, Project, Severity
+from qms.paths import allowed_roots, project_files
 from qms.schema import REQUIREMENT_KINDS
 
 #: The property a result uses to name the items it verifies.
@@ -522,11 +522,10 @@ def result_files(project: Project, extra: Iterable[Path] = ()) -> list[Path]:
     """The result files to read, each once: the ``evidence:`` globs of ``qms.yaml`` in order
     (each glob's matches sorted by name), then ``extra`` in the order given."""
     found: dict[Path, Path] = {}
+    roots = allowed_roots(project.root, project.config.allow_outside)  # outside them: Q001 when loading
     for pattern in project.config.evidence:
-        for match in sorted(glob.glob(str(project.root / pattern), recursive=True)):
-            path = Path(match)
-            if path.is_file():
-                found.setdefault(path.resolve(), path)
+        for path in project_files(project.root, pattern, roots).files:
+            found.setdefault(path, path)
     for path in extra:
         found.setdefault(Path(path).resolve(), Path(path))
     return list(found.values())

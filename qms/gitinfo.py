@@ -24,7 +24,7 @@ class DocumentControl:
 
     commit: str | None  # full hash, None outside git
     short: str | None
-    date: str | None  # ISO 8601 committer date of the commit
+    date: str | None  # committer date of the commit: ISO 8601, or git's raw form (see :func:`git_date`)
     dirty: bool
     describe: str | None  # `git describe --tags --always`
     under_version_control: bool
@@ -49,7 +49,7 @@ class Revision:
 
     hash: str
     short: str
-    date: str  # ISO 8601 author date
+    date: str  # author date: ISO 8601, or git's raw form (see :func:`git_date`)
     author: str
     subject: str
     #: the clone is shallow and this is one of its oldest commits: it stands for itself and for
@@ -69,7 +69,7 @@ class LineChange:
         revision = self.revision
         if revision is None:
             return "changed in the working tree, not committed yet"
-        when = revision.date[:10]
+        when = day(revision.date)
         if revision.boundary:
             return (
                 f"last changed in or before commit {revision.short} ({when}); "
@@ -111,7 +111,8 @@ def shallow_boundaries(repository: git.Repo) -> frozenset[str]:
     shallow = Path(repository.git_dir) / "shallow"
     if not shallow.is_file():
         return frozenset()
-    return frozenset(line.strip() for line in shallow.read_text(encoding="ascii").splitlines() if line.strip())
+    lines = shallow.read_text(encoding="ascii", errors="replace").split("\n")
+    return frozenset(line.strip() for line in lines if line.strip())
 
 
 def repository_path(repository: git.Repo, root: Path, path: str = "") -> str:
@@ -136,10 +137,15 @@ def document_control(root: Path) -> DocumentControl:
             describe = repository.git.describe("--tags", "--always")
         except git.GitCommandError:
             dirty, describe = True, head.hexsha[:_SHORT]
+        try:
+            timestamp, zone = repository.git.show("-s", "--date=raw", "--format=%cd", head.hexsha).split(" ")
+            date = git_date(int(timestamp), zone)
+        except (git.GitCommandError, ValueError):
+            date = None
         return DocumentControl(
             head.hexsha,
             head.hexsha[:_SHORT],
-            head.committed_datetime.isoformat(),
+            date,
             dirty,
             describe,
             True,
@@ -164,7 +170,7 @@ def revision_history(root: Path, paths: Iterable[str], max_count: int | None = N
             return []
         import git
 
-        options = [f"--format=%H{_FIELD}%aI{_FIELD}%an{_FIELD}%s{_RECORD}"]
+        options = ["--date=raw", f"--format=%H{_FIELD}%ad{_FIELD}%an{_FIELD}%s{_RECORD}"]
         if max_count is not None:
             options.append(f"--max-count={max_count}")
         try:
@@ -175,10 +181,15 @@ def revision_history(root: Path, paths: Iterable[str], max_count: int | None = N
         boundaries = shallow_boundaries(repository)
     history = []
     for record in output.split(_RECORD):
-        fields = record.strip("\n").split(_FIELD)
+        fields = record.strip("\n").split(_FIELD, 3)
         if len(fields) != 4:
             continue
-        commit, date, author, subject = fields
+        commit, raw_date, author, subject = fields
+        timestamp, _, zone = raw_date.partition(" ")
+        try:
+            date = git_date(int(timestamp), zone)
+        except ValueError:  # pragma: no cover - git always writes %at as a number
+            date = raw_date
         history.append(Revision(commit, commit[:_SHORT], date, author, subject, commit in boundaries))
     return history
 
@@ -251,11 +262,15 @@ _Blame = tuple[list[tuple[int, str]], dict[str, tuple[int, LineChange]]]
 
 
 def _parse_blame(output: str, boundaries: frozenset[str]) -> _Blame:
-    """Blame porcelain to (final line, commit) pairs and, per commit, (commit time, its change)."""
+    """Blame porcelain to (final line, commit) pairs and, per commit, (commit time, its change).
+
+    Rows are split at ``\\n`` only: git ends lines there, and the text of a line may hold any
+    other line separator (U+2028, U+0085, a form feed) that ``str.splitlines`` would split at.
+    """
     lines: list[tuple[int, str]] = []
     headers: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
-    for row in output.splitlines():
+    for row in output.split("\n"):
         if row.startswith("\t"):
             current = None
             continue
@@ -268,11 +283,11 @@ def _parse_blame(output: str, boundaries: frozenset[str]) -> _Blame:
         current.setdefault(key, value)
     commits: dict[str, tuple[int, LineChange]] = {}
     for commit, header in headers.items():
-        committed = int(header.get("committer-time", "0"))
+        committed = _number(header.get("committer-time", "0"))
         if commit == _UNCOMMITTED:
             commits[commit] = (2**62, LineChange(None))  # newer than anything committed
             continue
-        date = _iso_date(int(header.get("author-time", "0")), header.get("author-tz", "+0000"))
+        date = git_date(_number(header.get("author-time", "0")), header.get("author-tz", "+0000"))
         revision = Revision(
             commit, commit[:_SHORT], date, header.get("author", ""), header.get("summary", ""), commit in boundaries
         )
@@ -280,10 +295,31 @@ def _parse_blame(output: str, boundaries: frozenset[str]) -> _Blame:
     return lines, commits
 
 
-def _iso_date(timestamp: int, zone: str) -> str:
-    """ISO 8601 date and time of a git timestamp in its own time zone (``+0130`` style offset)."""
+def _number(text: str) -> int:
+    """A number git wrote (a time in seconds); 0 where it is not one."""
+    return int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 30 else 0
+
+
+def git_date(timestamp: int, zone: str) -> str:
+    """ISO 8601 date and time of a git timestamp in its own time zone (``+0130`` style offset).
+
+    git stores any number of seconds and any four-digit offset; where Python cannot represent
+    the moment (after the year 9999, an offset of a day or more), the date is given as git
+    stores it, ``@SECONDS +ZONE``, so it is shown as it is instead of failing.
+    """
+    raw = f"@{timestamp} {zone}"
+    digits = zone.lstrip("+-")
+    if not (digits.isascii() and digits.isdigit() and len(digits) == 4):
+        return raw
     sign = -1 if zone.startswith("-") else 1
-    digits = zone.lstrip("+-").rjust(4, "0")
-    offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone(sign * offset))
+    try:
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone(sign * offset))
+    except (ValueError, OverflowError, OSError):
+        return raw
     return moment.isoformat()
+
+
+def day(date: str) -> str:
+    """The day of a date :func:`git_date` gave (``2026-11-29``), or the raw date as it is."""
+    return date if date.startswith("@") else date[:10]

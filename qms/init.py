@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 from pathlib import Path
+
+import yaml
 
 from qms.project import load_project
 from qms.review import LOCK_FILE, stamp_all
@@ -14,6 +17,16 @@ _RENAMES = {"gitignore": ".gitignore"}
 
 class ProjectExists(Exception):
     """The target folder already holds a project."""
+
+
+class InvalidName(ValueError):
+    """The device name cannot be written as text (it holds bytes that are not characters)."""
+
+
+def yaml_string(text: str) -> str:
+    """``text`` as a double-quoted YAML scalar, written by PyYAML's emitter: it reads back as ``text``."""
+    emitted: str = yaml.dump(text, Dumper=yaml.SafeDumper, default_style='"', allow_unicode=True, width=math.inf)
+    return emitted.rstrip("\n")
 
 
 def _entries(folder, prefix: str = ""):  # type: ignore[no-untyped-def]
@@ -31,6 +44,10 @@ def create_project(target: Path, name: str, safety_class: str = "C") -> list[Pat
     """Write a new project into ``target``; refuses to overwrite an existing ``qms.yaml``."""
     if (target / "qms.yaml").exists():
         raise ProjectExists(f"{target / 'qms.yaml'} already exists")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidName(f"the device name holds bytes that are not UTF-8 text ({error.reason}): rename it") from error
     written = []
     for relative, entry in _entries(SCAFFOLD):
         parts = relative.split("/")
@@ -39,8 +56,8 @@ def create_project(target: Path, name: str, safety_class: str = "C") -> list[Pat
         if destination.exists():
             continue  # never overwrite a user's file
         text = entry.read_text(encoding="utf-8")
-        if relative in ("qms.yaml", "conf.py"):
-            text = text.format(name=name, safety_class=safety_class)
+        if relative == "qms.yaml":  # the only file that names the device; conf.py reads it from there
+            text = text.format(name=yaml_string(name), safety_class=safety_class)
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text, encoding="utf-8")
         written.append(destination)

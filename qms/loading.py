@@ -15,6 +15,7 @@ import yaml
 from qms.model import FieldPath, Item
 from qms.risk import RiskPolicy
 from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType, KindSpec
+from qms.terminal import excerpt
 from qms.yamlfile import NULL, STR, YamlDocument, position, text_of
 
 _LIST_FILE_KEYS = ("kind", "items")
@@ -96,7 +97,7 @@ class _ItemReader:
         if item_id is None:
             self.document.report("Q002", "`id` must be a single name such as SWR-001", entry[1])
             return None
-        if not ID_PATTERN.match(item_id):
+        if not ID_PATTERN.fullmatch(item_id):
             self.document.report(
                 "Q002",
                 f"id '{item_id}' is not valid: start with a letter, then letters, digits, '_', '.' or '-' only",
@@ -209,7 +210,7 @@ class _ItemReader:
                 what = "an id" if is_link else "text"
                 document.report("Q002", f"each entry of {spec.name} must be {what}", element, item_id)
                 continue
-            if is_link and not ID_PATTERN.match(text):
+            if is_link and not ID_PATTERN.fullmatch(text):
                 document.report("Q002", f"'{text}' in {spec.name} is not a valid id", element, item_id)
                 continue
             positions[(spec.name, len(values))] = position(element)
@@ -223,7 +224,7 @@ class _ItemReader:
         if level is None:
             what = "severity" if kind is FieldType.SEVERITY else "probability"
             levels = ", ".join(str(entry) for entry in scale)
-            shown = text if text is not None else "(a list or mapping)"
+            shown = excerpt(text) if text is not None else "(a list or mapping)"
             self.document.report(
                 "Q002",
                 f"{name} '{shown}' is not a {what} level of the risk policy{_suggest(shown, [s.name for s in scale])}; "

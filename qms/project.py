@@ -5,15 +5,16 @@
 
 from __future__ import annotations
 
-import glob
+import dataclasses
+import os
 from collections import defaultdict
-from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
 
 from qms.config import PROJECT_FILE, Device, ProjectConfig, load_config
 from qms.loading import read_items
-from qms.model import Finding, Item, Link, Project, Severity
+from qms.model import Finding, Item, Link, Location, Project, Severity
+from qms.paths import Matches, allowed_roots, project_files
 from qms.schema import KIND_ORDER, KINDS
 from qms.yamlfile import collection_paused, read_yaml
 
@@ -25,55 +26,75 @@ class ProjectNotFound(Exception):
 
 
 def source_files(root: Path, config: ProjectConfig) -> tuple[list[Path], list[Finding]]:
-    """Every item file under ``sources``, in a stable order, each once."""
+    """Every item file under ``sources``, in a stable order, each once; what cannot be read, as findings."""
     files: dict[Path, None] = {}
     findings: list[Finding] = []
+    roots = allowed_roots(root, config.allow_outside)
     for index, source in enumerate(config.sources):
-        matches: Iterable[Path]
-        if glob.has_magic(source):
-            matches = (Path(p) for p in sorted(glob.glob(str(root / source), recursive=True)))
-        else:
-            folder = root / source
-            if folder.is_file():
-                matches = [folder]
-            elif folder.is_dir():
-                matches = sorted(path for path in folder.rglob("*") if path.suffix in _SUFFIXES)
-            else:
-                findings.append(
-                    Finding(
-                        "Q001",
-                        Severity.ERROR,
-                        f"source '{source}' does not exist: create the folder or correct `sources`",
-                        config.location(("sources", index)),
-                    )
-                )
-                continue
-        for path in matches:
-            if path.is_file() and path.suffix in _SUFFIXES and path.name != PROJECT_FILE:
-                files[path.resolve()] = None
+        matches = project_files(root, source, roots, _SUFFIXES)
+        location = config.location(("sources", index))
+        if matches.missing:
+            message = f"source '{source}' does not exist: create the folder or correct `sources`"
+            findings.append(Finding("Q001", Severity.ERROR, message, location))
+            continue
+        findings += _outside_findings(root, "sources", source, matches, location)
+        for path in matches.files:
+            if path.name != PROJECT_FILE:
+                files[path] = None
     return list(files), findings
 
 
+def evidence_findings(root: Path, config: ProjectConfig) -> list[Finding]:
+    """What the ``evidence`` globs would read from outside the project, as findings."""
+    roots = allowed_roots(root, config.allow_outside)
+    findings: list[Finding] = []
+    for index, pattern in enumerate(config.evidence):
+        matches = project_files(root, pattern, roots)
+        findings += _outside_findings(root, "evidence", pattern, matches, config.location(("evidence", index)))
+    return findings
+
+
+def _outside_findings(root: Path, setting: str, entry: str, matches: Matches, location: Location) -> list[Finding]:
+    allow = "list the folder under `allow_outside:` in qms.yaml if it is meant to be read"
+    if matches.outside:
+        message = f"{setting} entry '{entry}' points outside the project: nothing is read from it; {allow}"
+        return [Finding("Q001", Severity.ERROR, message, location)]
+    if not matches.refused:
+        return []
+    first = matches.refused[0]
+    more = f" and {len(matches.refused) - 1} more" if len(matches.refused) > 1 else ""
+    message = (
+        f"{setting} entry '{entry}' reaches {_relative(root, first)}{more} outside the project through a "
+        f"symbolic link: not read; {allow}"
+    )
+    return [Finding("Q001", Severity.ERROR, message, location)]
+
+
 def _relative(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """``path`` relative to the project root, with ``/`` (``../`` for a file beside the project)."""
+    return Path(os.path.relpath(path, root.resolve())).as_posix()
 
 
-def load_project(root: Path) -> Project:
-    """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings."""
+def load_project(root: Path, *, outside: bool = True) -> Project:
+    """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings.
+
+    ``outside=False`` ignores ``allow_outside``: a project extracted from git into a temporary
+    folder must not read what happens to lie beside that folder.
+    """
     with collection_paused():
-        return _load_project(root)
+        return _load_project(root, outside)
 
 
-def _load_project(root: Path) -> Project:
+def _load_project(root: Path, outside: bool) -> Project:
     config, findings = load_config(root)
+    if config is not None and not outside:
+        config = dataclasses.replace(config, allow_outside=())
     if config is None:
         empty = ProjectConfig(device=Device(name="(unreadable qms.yaml)", software_safety_class="C"))
         return Project(root=root, config=empty, items=MappingProxyType({}), files=(), load_findings=tuple(findings))
     paths, source_findings = source_files(root, config)
     findings.extend(source_findings)
+    findings.extend(evidence_findings(root, config))
     items: dict[str, Item] = {}
     relative_paths = []
     for path in paths:
@@ -156,4 +177,3 @@ def open_project(start: Path, explicit: Path | None = None) -> Project:
             "run `qms init DIR` to start a project, or pass --project DIR"
         )
     return load_project(root)
-

@@ -34,7 +34,7 @@ def marked_ids(item: pytest.Item) -> list[str]:
                 '@pytest.mark.verifies("SWR-014", "TST-U003")'
             )
         for value in marker.args:
-            if not isinstance(value, str) or not ID_PATTERN.match(value):
+            if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
                 raise pytest.UsageError(
                     f"{item.nodeid}: @pytest.mark.verifies({value!r}): not a qms item id "
                     "(a letter, then letters, digits, '_', '.', '-')"

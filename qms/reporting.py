@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 import click
 
 from qms import __version__
 from qms.model import Finding, Project, Severity
 from qms.rules import RULES, Rule, ordered_rules
+from qms.terminal import json_text, printable
 
 FORMATS = ("text", "json", "junit", "sarif", "github")
 
@@ -45,8 +47,8 @@ def _finding_line(finding: Finding, color: bool) -> str:
     severity = finding.severity.value
     if color:
         severity = click.style(severity, fg="red" if finding.severity is Severity.ERROR else "yellow", bold=True)
-    item = f" {finding.item}" if finding.item else ""
-    return f"{finding.location}: {severity} {finding.rule}{item}: {finding.message}"
+    item = f" {printable(finding.item)}" if finding.item else ""
+    return f"{printable(str(finding.location))}: {severity} {finding.rule}{item}: {printable(finding.message)}"
 
 
 def format_text(project: Project, findings: Sequence[Finding], color: bool = False) -> str:
@@ -76,7 +78,7 @@ def format_json(project: Project, findings: Sequence[Finding]) -> str:
         ],
         "summary": {"items": summary.items, "errors": summary.errors, "warnings": summary.warnings},
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document) + "\n"
 
 
 def format_junit(project: Project, findings: Sequence[Finding]) -> str:
@@ -136,13 +138,24 @@ def _sarif_rule(registered: Rule) -> dict[str, object]:
     }
 
 
+def _artifact_location(file: str) -> dict[str, str]:
+    """Where a finding is, as SARIF 2.1.0 (3.4, 3.10) wants it: a URI reference, percent-encoded.
+
+    A path relative to the project root (``../`` for a file beside it) is relative to the base
+    id PROJECTROOT; an absolute path (a result file named on the command line) is a file URI.
+    """
+    if PurePosixPath(file).is_absolute():
+        return {"uri": Path(file).as_uri()}
+    return {"uri": quote(file, safe="/"), "uriBaseId": "PROJECTROOT"}
+
+
 def format_sarif(project: Project, findings: Sequence[Finding]) -> str:
     """SARIF 2.1.0, with paths relative to the project root (uriBaseId PROJECTROOT)."""
     codes = [registered.code for _, registered in ordered_rules()]
     index = {code: position for position, code in enumerate(codes)}
     results = []
     for finding in findings:
-        physical: dict[str, object] = {"artifactLocation": {"uri": finding.location.file, "uriBaseId": "PROJECTROOT"}}
+        physical: dict[str, object] = {"artifactLocation": _artifact_location(finding.location.file)}
         if finding.location.line:
             physical["region"] = {"startLine": finding.location.line, "startColumn": max(finding.location.column, 1)}
         location: dict[str, object] = {"physicalLocation": physical}
@@ -169,16 +182,17 @@ def format_sarif(project: Project, findings: Sequence[Finding]) -> str:
                         "rules": [_sarif_rule(RULES[code]) for code in codes],
                     }
                 },
+                "originalUriBaseIds": {"PROJECTROOT": {"description": {"text": "The folder holding qms.yaml."}}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document) + "\n"
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text, lines=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:

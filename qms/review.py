@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -137,12 +138,14 @@ class ReviewState:
     exists: bool
     stamps: Mapping[LinkKey, str] = field(default_factory=lambda: MappingProxyType({}))
     problems: tuple[LockProblem, ...] = ()
+    #: the file exists but could not be read at all: its problem is the one finding, not every link
+    unreadable: bool = False
     #: where git is available: who last changed a block of lines, for the C501 messages
     history: LineHistory | None = None
 
     def suspect_links(self, project: Project) -> list[SuspectLink]:
         """Every link whose stamp is missing or does not match its target's content now."""
-        if not self.exists:
+        if not self.exists or self.unreadable:
             return []
         digests: dict[str, str] = {}
         suspects = []
@@ -192,16 +195,19 @@ def lock_path(root: Path) -> Path:
 def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
     """The review state in ``root/qms.lock``; unreadable lines become problems, never exceptions."""
     path = lock_path(root)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return ReviewState(exists=False, history=history)
+    if not path.is_file():
+        return _unreadable("it is a folder" if path.is_dir() else "it is not a regular file", history)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        problem = LockProblem(1, f"{LOCK_FILE} cannot be read ({error}); restore it from git or run `qms review --all`")
-        return ReviewState(exists=True, problems=(problem,), history=history)
+    except OSError as error:
+        return _unreadable(error.strerror or str(error), history)
+    except UnicodeDecodeError:
+        return _unreadable("it is not UTF-8", history)
     stamps: dict[LinkKey, str] = {}
     problems: list[LockProblem] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         stamp = _STAMP.fullmatch(line)
         if stamp is None:
             entry = line.strip()
@@ -215,6 +221,15 @@ def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
                 LockProblem(number, f"{' '.join(key)} is stamped twice with different digests: keep one line")
             )
     return ReviewState(exists=True, stamps=MappingProxyType(stamps), problems=tuple(problems), history=history)
+
+
+def _unreadable(reason: str, history: LineHistory | None) -> ReviewState:
+    """The state of a ``qms.lock`` that cannot be read: one problem, and change control is not silently off."""
+    message = (
+        f"{LOCK_FILE} cannot be read ({reason}); no link can be checked against its review until it is "
+        f"a readable file: restore it from git, or remove it and run `qms review --all`"
+    )
+    return ReviewState(exists=True, problems=(LockProblem(1, message),), unreadable=True, history=history)
 
 
 def _not_a_stamp(entry: str) -> str:

@@ -75,7 +75,8 @@ class RiskPolicy:
 def _find(levels: tuple[Level, ...], value: Any) -> Level | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+    digits = value.strip() if isinstance(value, str) else ""
+    if isinstance(value, int) or (digits.isascii() and digits.isdigit() and len(digits) < 10):
         number = int(value)
         return next((level for level in levels if level.level == number), None)
     if isinstance(value, str):

@@ -11,11 +11,13 @@ path of every ``qms check``.)
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from qms.model import FieldPath
+from qms.terminal import excerpt
 
 #: keywords that only describe; they never make data invalid
 _ANNOTATIONS = frozenset(
@@ -89,7 +91,7 @@ def _string(instance: str, schema: Mapping[str, Any], path: FieldPath) -> list[I
     if len(instance) < schema.get("minLength", 0):
         issues.append((path, f"{_label(path)} must not be empty"))
     pattern = schema.get("pattern")
-    if pattern is not None and not re.search(pattern, instance):
+    if pattern is not None and not _pattern(pattern).search(instance):
         form = schema.get("description") or f"the pattern {pattern}"
         issues.append((path, f"{_label(path)} {_shown(instance)} is not in the expected form: {form}"))
     return issues
@@ -129,7 +131,7 @@ def _object(instance: dict[str, Any], schema: Mapping[str, Any], path: FieldPath
             issues += validate(value, properties[key], (*path, key))
             matched = True
         for pattern, pattern_schema in patterns.items():
-            if re.search(pattern, key):
+            if _pattern(pattern).search(key):
                 issues += validate(value, pattern_schema, (*path, key))
                 matched = True
         if matched:
@@ -147,6 +149,19 @@ def _object(instance: dict[str, Any], schema: Mapping[str, Any], path: FieldPath
         elif isinstance(additional, Mapping):
             issues += validate(value, additional, (*path, key))
     return issues
+
+
+#: in a pattern: an escape or a character class (kept as written), or ``$``
+_PATTERN_PARTS = re.compile(r"(\\.|\[(?:\\.|[^\]])*\])|\$")
+
+
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema pattern (ECMA 262) in Python's dialect: ``$`` is the end of the text.
+
+    Python's ``$`` also matches before a final newline, so ``^[ARU]+$`` would take ``"AAR\\n"``.
+    """
+    return re.compile(_PATTERN_PARTS.sub(lambda part: part.group(1) or r"\Z", pattern))
 
 
 def _is_type(instance: Any, expected: str) -> bool:
@@ -185,7 +200,7 @@ def _shape(instance: Any) -> str:
     if isinstance(instance, list):
         return "a list"
     if isinstance(instance, str):
-        return f"text ('{instance}')"
+        return f"text ('{excerpt(instance)}')"
     return f"the number {instance}"
 
 
@@ -194,7 +209,7 @@ def _label(path: FieldPath) -> str:
 
 
 def _shown(instance: Any) -> str:
-    return f"'{instance}'" if isinstance(instance, str) else repr(instance)
+    return f"'{excerpt(instance)}'" if isinstance(instance, str) else excerpt(repr(instance))
 
 
 def _suggest(word: Any, choices: Any) -> str:

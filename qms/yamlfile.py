@@ -9,8 +9,10 @@ tags, recursive aliases and alias bombs (Q001). Nothing here knows about item ki
 
 from __future__ import annotations
 
+import bisect
 import gc
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from typing import Any
 import yaml
 
 from qms.model import Finding, Location, Severity
+from qms.terminal import excerpt
 
 try:  # libyaml's parser is many times faster than PyYAML's; fall back where it is missing
     _Parser: Any = yaml.CSafeLoader
@@ -49,6 +52,9 @@ MAX_DEPTH = 100
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: more YAML values than this in one file are refused (bounds the memory one file can take)
 MAX_NODES = 1_000_000
+#: a plain scalar longer than this is text, never a number: converting a 5,000-digit number
+#: fails (Python's integer digit limit), and a long sexagesimal one (1:1:1:...) takes quadratic time
+MAX_NUMBER_LENGTH = 100
 
 
 @contextmanager
@@ -89,6 +95,8 @@ class _Refused(Exception):
 
 def _plain_tag(value: str, is_key: bool) -> str:
     """The implicit tag of a plain scalar: null, bool, int, float, timestamp or str."""
+    if len(value) > MAX_NUMBER_LENGTH:  # longer than any null, bool, number or date
+        return STR
     for tag, pattern in _IMPLICIT.get(value[:1], ()):
         if pattern.match(value):
             return tag if tag != MERGE or is_key else STR
@@ -293,7 +301,11 @@ class YamlDocument:
         if not self.allowed_tag(node, item):
             return None
         if type(node) is yaml.ScalarNode:
-            return scalar(node)
+            try:
+                return scalar(node)
+            except ValueError as error:
+                self.report("Q002", str(error), node, item)
+                return None
         if type(node) is yaml.SequenceNode:
             return [self._value(child, item) for child in node.value]
         return {key: self._value(child, item) for key, _, child in self.mapping(node, item)}  # type: ignore[arg-type]
@@ -323,11 +335,24 @@ class YamlDocument:
 
 
 def scalar(node: yaml.ScalarNode) -> Any:
-    """A scalar node's value with YAML's core types (dates kept as the text written)."""
+    """A scalar node's value with YAML's core types (dates kept as the text written).
+
+    Raises ValueError, with a message for a person, for a value its explicit tag does not fit
+    (``!!int abc``, ``!!bool maybe``) or a number too long to convert in bounded time.
+    """
     tag = node.tag
     if tag in (STR, TIMESTAMP):
         return node.value
-    return _CONSTRUCTOR.construct_object(node)
+    shown = excerpt(node.value, 40)
+    if tag in (INT, FLOAT) and len(node.value) > MAX_NUMBER_LENGTH:
+        raise ValueError(
+            f"{_short_tag(tag)} '{shown}' has more than {MAX_NUMBER_LENGTH} characters: "
+            "remove the tag to keep it as text"
+        )
+    try:
+        return _CONSTRUCTOR.construct_object(node)
+    except (ValueError, LookupError, TypeError, ArithmeticError, yaml.YAMLError) as error:
+        raise ValueError(f"'{shown}' is not a valid {_short_tag(tag)}: remove the tag or correct the value") from error
 
 
 def text_of(node: yaml.Node) -> str | None:
@@ -342,16 +367,33 @@ def _short_tag(tag: str) -> str:
 
 
 def read_yaml(file: Path, path: str) -> YamlDocument:
-    """Parse one YAML file into nodes; problems become Q001 findings, never exceptions."""
+    """Parse one YAML file into nodes; problems become Q001 findings, never exceptions.
+
+    The size is checked before reading, and at most one byte more than :data:`MAX_FILE_BYTES`
+    is read: a huge (or sparse) file costs no memory. Only regular files are opened (a FIFO
+    would block the check).
+    """
     try:
-        data = file.read_bytes()
+        status = file.stat()
+        if not stat.S_ISREG(status.st_mode):
+            return _refused(path, "not a regular file: qms reads item files only")
+        if status.st_size > MAX_FILE_BYTES:
+            return _refused(path, _too_large(status.st_size))
+        with file.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        document = YamlDocument(path, None)
-        document.findings.append(
-            Finding("Q001", Severity.ERROR, f"cannot read the file: {error.strerror}", Location(path, 1, 1))
-        )
-        return document
+        return _refused(path, f"cannot read the file: {error.strerror or error}")
     return parse_bytes(data, path)
+
+
+def _refused(path: str, message: str) -> YamlDocument:
+    """A file that is not read: one Q001 finding at its start."""
+    return YamlDocument(path, None, [Finding("Q001", Severity.ERROR, message, Location(path, 1, 1))])
+
+
+def _too_large(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"the file is {megabytes:.1f} MB; qms reads item files up to {MAX_FILE_BYTES // (1024 * 1024)} MB: split it"
 
 
 def parse_yaml(text: str, path: str) -> YamlDocument:
@@ -361,14 +403,9 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
 
 def parse_bytes(data: bytes, path: str) -> YamlDocument:
     """Parse the bytes of a UTF-8 YAML file (libyaml reads bytes fastest)."""
-    document = YamlDocument(path, None, size_budget=len(data) + 10_000)
     if len(data) > MAX_FILE_BYTES:
-        size = len(data) / (1024 * 1024)
-        message = (
-            f"the file is {size:.1f} MB; qms reads item files up to {MAX_FILE_BYTES // (1024 * 1024)} MB: split it"
-        )
-        document.findings.append(Finding("Q001", Severity.ERROR, message, Location(path, 1, 1)))
-        return document
+        return _refused(path, _too_large(len(data)))
+    document = YamlDocument(path, None, size_budget=len(data) + 10_000)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -401,12 +438,41 @@ def parse_bytes(data: bytes, path: str) -> YamlDocument:
         message = f"cannot parse the file: {error}".splitlines()[0]
         document.findings.append(Finding("Q001", Severity.ERROR, message, Location(path, 1, 1)))
         return document
+    if _ODD_BREAKS.search(data):
+        _renumber(nodes, data.decode("utf-8"))
     if len(nodes) > 1:
         document.report(
             "Q001", "the file holds several YAML documents (---); qms reads one per file: split it", nodes[1]
         )
     document.root = nodes[0] if nodes else None
     return document
+
+
+#: line breaks to YAML 1.1 (and libyaml's line count) but not to git, editors and ``qms`` messages
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]".encode())
+
+
+def _renumber(roots: list[yaml.Node], text: str) -> None:
+    """Give every node the line and column it has when only ``\\n`` ends a line.
+
+    libyaml counts U+0085, U+2028 and U+2029 (allowed in quoted text) as line breaks, so its
+    line numbers would disagree with the editor, and with ``git blame``'s lines for C501.
+    """
+    starts = [0] + [match.end() for match in re.finditer("\n", text)]
+    seen: set[int] = set()
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        mark = node.start_mark
+        line = bisect.bisect_right(starts, mark.index) - 1
+        node.start_mark = yaml.Mark(mark.name, mark.index, line, mark.index - starts[line], None, 0)
+        if type(node) is yaml.SequenceNode:
+            pending += node.value
+        elif type(node) is yaml.MappingNode:
+            pending += [child for pair in node.value for child in pair]
 
 
 #: what to do about libyaml's most common complaints

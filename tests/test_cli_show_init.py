@@ -159,3 +159,84 @@ def test_init_never_overwrites_a_file_already_there(tmp_path: Path, run_qms: Run
 def test_init_rejects_an_unknown_class(tmp_path: Path, run_qms: Run) -> None:
     result = run_qms("init", "p", "--class", "D", cwd=tmp_path)
     assert result.exit_code == 2 and not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Pump: Model X",
+        "Pump # 2",
+        'Pump """ + __import__("os").system("touch pwned") + """',
+        "Pump'''\nimport os",
+        "{name} {safety_class}",
+        "null",
+        "123",
+        "- list",
+        "  padded  ",
+        "Pump \\ back",
+        "Pump \x1b[2J \u202e é",
+    ],
+)
+def test_init_writes_any_device_name_so_that_it_reads_back_and_checks_clean(
+    name: str, tmp_path: Path, run_qms: Run
+) -> None:
+    assert run_qms("init", "p", "--name", name, cwd=tmp_path).exit_code == 0
+    root = tmp_path / "p"
+    config, findings = load_config(root)
+    assert findings == [] and config is not None and config.device.name == name
+    checked = run_qms("check", "--strict", cwd=root)
+    assert (checked.exit_code, checked.stdout) == (0, "8 items in 5 files: no findings\n")
+    conf = (root / "conf.py").read_text(encoding="utf-8")
+    assert name not in conf and "Pump" not in conf  # the device is named in qms.yaml only
+    compile(conf, "conf.py", "exec")
+
+
+def test_init_refuses_a_name_that_is_not_text(tmp_path: Path, run_qms: Run) -> None:
+    result = run_qms("init", "p", "--name", "Pump \udcff", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("qms: error: the device name holds bytes that are not UTF-8 text")
+    assert not (tmp_path / "p" / "qms.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("init", "{target}"),
+        ("schema", "-o", "{target}"),
+    ],
+)
+def test_commands_that_write_refuse_a_place_they_cannot_write(
+    command: tuple[str, ...], tmp_path: Path, run_qms: Run
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    for target in ("/proc/qms-test", str(blocker / "inside")):
+        result = run_qms(*(part.format(target=target) for part in command), cwd=tmp_path)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"qms: error: cannot write {target}")
+        assert len(result.stderr.splitlines()) == 1
+    assert blocker.read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_show_escapes_control_characters_of_ids_titles_and_text(
+    make_project: Callable[..., Path], run_qms: Run
+) -> None:
+    root = make_project(
+        {
+            "items/needs.yaml": 'kind: need\nitems:\n  - id: "NEED-1\\e[2J"\n'
+            '    title: "Clear \\e]8;;http://evil.example\\e\\\\link\\e]8;;\\e\\\\ \\u202eevil \\x9b31m"\n'
+            '    text: "line one\\nline two \\r overwritten \\x7f"\n'
+        }
+    )
+    result = run_qms("show", "NEED-1\x1b[2J", cwd=root)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:2] == [
+        "NEED-1\\x1b[2J  (need, items/needs.yaml:3:5)",
+        "Clear \\x1b]8;;http://evil.example\\x1b\\link\\x1b]8;;\\x1b\\ \\u202eevil \\x9b31m",
+    ]
+    assert "line one\n" in result.stdout and "line two \\r overwritten \\x7f" in result.stdout
+    as_json = run_qms("show", "NEED-1\x1b[2J", "--format", "json", cwd=root)
+    assert not set(as_json.stdout) & {"\x1b", "\x9b", "\u202e", "\x7f"}
+    assert json.loads(as_json.stdout)["fields"]["title"].startswith("Clear \x1b]8;;")
+    missing = run_qms("show", "NOPE\x1b[2J", cwd=root)
+    assert missing.stderr == "qms: error: no item with id NOPE\\x1b[2J\n"

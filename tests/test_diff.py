@@ -265,6 +265,24 @@ def test_usage_errors(repository: Path, arguments: tuple[str, ...], message: str
     assert qms("diff", *arguments, "--project", str(repository)) == (2, message)
 
 
+@pytest.mark.parametrize(
+    "revision", ["HEAD@{99}", "@{99}", "main@{1.fortnight.ago", "--output=x", "-p", "HEAD:qms.yaml"]
+)
+def test_revisions_git_cannot_resolve_to_a_commit(repository: Path, revision: str) -> None:
+    """Every revision is read by git itself, as a revision, never as an option."""
+    assert qms("diff", "--project", str(repository), "--", revision) == (
+        2,
+        f"qms: error: unknown git revision '{revision}': `git tag` lists the release tags\n",
+    )
+
+
+@pytest.mark.parametrize("revision", ["@{yesterday}", "HEAD@{1}", "v1.1.0~1", "@{0}", "HEAD@{1 minute ago}"])
+def test_every_revision_form_of_git(repository: Path, revision: str) -> None:
+    code, output = qms("diff", revision, "v1.1.0", "--project", str(repository))
+    assert code == 0
+    assert output.startswith(f"Changes from {revision} (")
+
+
 def test_revision_without_a_project(repository: Path) -> None:
     (repository / "notes.txt").write_text("x\n", encoding="utf-8")
     git(repository, "checkout", "-q", "--orphan", "empty")
@@ -298,3 +316,16 @@ def test_shallow_clone_without_the_base_says_how_to_fetch_it(repository: Path, t
         "qms: error: unknown git revision 'v1.0.0': `git tag` lists the release tags; "
         "this is a shallow clone: fetch the history with `git fetch --unshallow --tags`\n"
     )
+
+
+def test_a_baseline_reads_nothing_beside_its_temporary_folder(repository: Path) -> None:
+    """A revision's qms.yaml may name folders outside the project: they are not where it was, so not read."""
+    with (repository / "qms.yaml").open("a", encoding="utf-8") as stream:
+        stream.write("allow_outside: [.., /]\nevidence: ['../**/*.xml', '/etc/*.xml']\n")
+    git(repository, "commit", "-q", "-am", "Read from anywhere")
+    diff = release_diff(repository, "HEAD")
+    assert diff.base.project.config.allow_outside == ()
+    assert [f.message.split(":")[0] for f in diff.base.project.load_findings] == [
+        "evidence entry '../**/*.xml' points outside the project",
+        "evidence entry '/etc/*.xml' points outside the project",
+    ]

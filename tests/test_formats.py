@@ -149,7 +149,7 @@ def test_junit_stays_well_formed_with_control_characters_in_a_message(clean: Pat
     code, output = check(run_qms, clean, "--format", "junit")
     root = ET.fromstring(output)  # raises on characters XML does not allow
     assert code == 1
-    assert "bad\ufffdkey" in "".join(root.itertext())
+    assert "bad\\x01key" in "".join(root.itertext())  # shown as an escape, as on a terminal
 
 
 def test_sarif_validates_against_the_sarif_2_1_0_schema(project: Path, run_qms: Callable[..., Any]) -> None:
@@ -226,3 +226,56 @@ def test_output_file_holds_the_report_and_stdout_the_summary(
     assert result.exit_code == 1
     assert (project / "reports" / "qms.out").read_text(encoding="utf-8") == expected
     assert result.stdout == "10 items in 7 files: 2 errors, 1 warning\n"
+
+
+#: escape sequences (screen clear, OSC-8 hyperlink, C1 CSI, DEL) and a bidirectional override
+HOSTILE_ID = "NEED-9\x1b[2J"
+HOSTILE_FILE = (
+    'kind: need\nitems:\n  - id: "NEED-9\\e[2J"\n    title: "\\e]8;;http://evil.example\\e\\\\x"\n    bad: 1\n'
+)
+RAW = {"\x1b", "\x9b", "\x7f", "\u202e", "\u2066", "\r"}
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "junit", "sarif", "github"])
+def test_control_characters_of_user_data_never_reach_the_terminal(
+    clean: Path, run_qms: Callable[..., Any], output_format: str
+) -> None:
+    (clean / "items" / "hostile\u202e\x9b\x7f\u2066.yaml").write_text(HOSTILE_FILE, encoding="utf-8")
+    code, output = check(run_qms, clean, "--format", output_format)
+    assert code == 1
+    assert not set(output) & RAW
+    assert "NEED-9\\x1b[2J" in output or "NEED-9\\u001b[2J" in output
+    if output_format in ("json", "sarif"):  # JSON escapes: the same data (SARIF percent-encodes the file)
+        texts = "\0".join(_strings(json.loads(output)))
+        assert HOSTILE_ID in texts
+        assert "hostile\u202e\x9b\x7f\u2066.yaml" in texts or "hostile%E2%80%AE%C2%9B%7F%E2%81%A6.yaml" in texts
+
+
+def _strings(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    values = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
+    return [text for value in values for text in _strings(value)]
+
+
+def test_text_keeps_one_finding_per_line_whatever_the_id(make_project: Callable[..., Path], run_qms: Any) -> None:
+    root = make_project({"items/needs.yaml": 'kind: need\nitems:\n  - id: "NEED-1\\n"\n    title: t\n    text: t\n'})
+    lines = run_qms("check", cwd=root).stdout.splitlines()
+    assert len(lines) == 5 and all(line.startswith("items/needs.yaml:3:") for line in lines[:3])
+    assert lines[2].startswith("items/needs.yaml:3:9: error Q002 NEED-1\\n: id 'NEED-1\\n' is not valid")
+
+
+def test_sarif_uris_are_percent_encoded_relative_references(clean: Path, run_qms: Callable[..., Any]) -> None:
+    (clean / "items" / "my file #1 é%?.yaml").write_text("kind: need\nitems: [\n", encoding="utf-8")
+    broken_results = clean.parent / "outside results.xml"
+    broken_results.write_text("<testsuite><testcase", encoding="utf-8")
+    code, output = check(run_qms, clean, "--format", "sarif", "--results", str(broken_results))
+    document = json.loads(output)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(document)
+    (run,) = document["runs"]
+    locations = [result["locations"][0]["physicalLocation"]["artifactLocation"] for result in run["results"]]
+    assert {"uri": "items/my%20file%20%231%20%C3%A9%25%3F.yaml", "uriBaseId": "PROJECTROOT"} in locations
+    assert {"uri": broken_results.as_uri()} in locations  # outside the project: an absolute file URI
+    assert "%20results.xml" in broken_results.as_uri()
+    assert run["originalUriBaseIds"] == {"PROJECTROOT": {"description": {"text": "The folder holding qms.yaml."}}}
+    assert code == 1

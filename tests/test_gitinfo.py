@@ -129,3 +129,54 @@ def test_repository_without_commits(tmp_path: Path) -> None:
     assert revision_history(tmp_path, ["a.yaml"]) == []
     assert latest_changes(tmp_path, "a.yaml", [(1, 1)]) == [LineChange(None)]
     assert document_control(tmp_path).summary == "git repository without commits"
+
+
+# --------------------------------------------------------------------------- what git holds that Python does not expect
+
+
+def test_blame_splits_only_at_newlines(tmp_path: Path) -> None:
+    """Item text may hold U+2028, U+0085, U+2029, form feeds and vertical tabs: they are no line ends for git."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    text = "one\u2028more\ntwo\x85more\nthree\u2029more\x0c\x0b\x1c\x1d\x1e\rend\nfour\n"
+    first = commit(folder, {"a.yaml": text}, "Odd separators", "Alice Example", ALICE_DATE)
+    second = commit(folder, {"a.yaml": text.replace("four", "FOUR")}, "Four", "Bob Builder", BOB_DATE)
+    changes = latest_changes(folder, "a.yaml", [(1, 3), (4, 4), (1, None)])
+    hashes = [change.revision.hash if change and change.revision else None for change in changes]
+    assert hashes == [first, second, second]
+
+
+@pytest.mark.parametrize(
+    ("date", "shown"),  # shown: how the date starts
+    [
+        ("@253402300800 +0000", "@253402300800 +0000"),  # 10000-01-01: past Python's datetime
+        ("@1700000000 +9999", "@1700000000 +"),  # an offset of more than a day (git shows it as +10039)
+        ("@1700000000 +0130", "2023-11-14T23:43:20+01:30"),
+    ],
+)
+def test_dates_python_cannot_hold_are_shown_as_git_stores_them(tmp_path: Path, date: str, shown: str) -> None:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    made = commit(folder, {"a.yaml": "one\n"}, "Far future", "Alice Example", date)
+    (change,) = latest_changes(folder, "a.yaml", [(1, 1)])
+    assert change is not None and change.revision is not None
+    date = change.revision.date
+    assert date.startswith(shown)
+    day = date if date.startswith("@") else date[:10]
+    assert change.summary == f'last changed by Alice Example on {day} in commit {made[:10]} "Far future"'
+    assert [revision.date for revision in revision_history(folder, ["a.yaml"])] == [date]
+    control = document_control(folder)
+    assert control.date == date
+    assert control.summary == f"commit {made[:10]} of {date}"
+
+
+def test_a_workbook_of_a_commit_dated_past_the_year_9999_carries_the_fixed_date(tmp_path: Path) -> None:
+    from qms.excel.export import FIXED_DATE, export_date
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    commit(folder, {"a.yaml": "one\n"}, "Far future", "Alice Example", "@253402300800 +0000")
+    assert export_date(document_control(folder)) == FIXED_DATE

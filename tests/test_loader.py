@@ -384,3 +384,150 @@ def test_a_collection_tagged_as_text_is_refused(value: str) -> None:
     items, findings = load(NEED.replace("title: Know the reading", f"title: {value}"))
     assert findings == [("Q001", "NEED-1", 4, 12)]
     assert "title" not in items[0].fields
+
+
+# --------------------------------------------------------------- numbers, sizes and ids that broke the loader
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1" * 5000,  # past Python's integer digit limit
+        "-" + "9" * 5000,
+        "1" + ":1" * 320_000,  # sexagesimal: quadratic to convert (640 KB took 20 s)
+        "1" * 5000 + ".5e3",
+        "0x" + "f" * 100_000,
+        "0b" + "1" * 100_000,
+    ],
+)
+def test_long_plain_numbers_are_read_as_text(value: str) -> None:
+    started = time.perf_counter()
+    items, findings = load(NEED + f"    x-n: {value}\n    x-list: [{value}]\n")
+    assert time.perf_counter() - started < 10  # bounded: linear in the text
+    assert findings == []
+    assert items[0].get("x-n") == value and items[0].get("x-list") == [value]
+
+
+def test_short_numbers_stay_numbers() -> None:
+    items, _ = load(NEED + "    x-n: 12345678901234567890\n    x-s: 1:30\n    x-f: 1.5e+3\n    x-h: 0x1F\n")
+    assert [items[0].get(key) for key in ("x-n", "x-s", "x-f", "x-h")] == [12345678901234567890, 90, 1500.0, 31]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!int abc", "'abc' is not a valid !!int: remove the tag or correct the value"),
+        ("!!float x1", "'x1' is not a valid !!float: remove the tag or correct the value"),
+        ("!!bool maybe", "'maybe' is not a valid !!bool: remove the tag or correct the value"),
+        ('!!int ""', "'' is not a valid !!int: remove the tag or correct the value"),
+        ('!!int "-"', "'-' is not a valid !!int: remove the tag or correct the value"),
+        ("!!int " + "1" * 5000, "!!int '" + "1" * 40 + "...' has more than 100 characters: remove the tag"),
+        ("!!float " + "1" * 5000, "!!float '" + "1" * 40 + "...' has more than 100 characters: remove the tag"),
+    ],
+)
+def test_a_value_its_tag_does_not_fit_is_one_finding(value: str, message: str) -> None:
+    items, findings = load(NEED + f"    x-n: {value}\n")
+    assert findings == [("Q002", "NEED-1", 6, 10)]
+    assert items[0].get("x-n") is None
+    document = parse_yaml(NEED + f"    x-n: {value}\n", PATH)
+    read_items(document, DEFAULT_POLICY)
+    assert document.findings[0].message.startswith(message)
+
+
+@pytest.mark.parametrize("level", ["1" * 5000, "²", "\u0661", "0" * 20 + "3", "!!int 3"])
+def test_levels_that_are_not_small_ascii_numbers_are_not_levels(level: str) -> None:
+    text = (
+        "id: HAZ-1\nkind: hazard\ntitle: t\nhazard: h\nhazardous_situation: s\nharm: h\n"
+        f"probability: 1\nseverity: {level}\n"
+    )
+    items, findings = load(text)
+    if level == "!!int 3":
+        assert findings == [] and items[0].get("severity") == 3
+    else:
+        assert findings == [("Q002", "HAZ-1", 8, 11)]
+
+
+def test_long_numbers_in_qms_yaml_are_findings(tmp_path: Path) -> None:
+    (tmp_path / "items").mkdir()
+    (tmp_path / "items" / "needs.yaml").write_text(NEED, encoding="utf-8")
+    (tmp_path / "qms.yaml").write_text(
+        "device: {name: D, software_safety_class: A}\nsources: [items]\nx-n: "
+        + "1:1" * 100_000
+        + "\nrules: {T101: "
+        + "1" * 5000
+        + "}\n",
+        encoding="utf-8",
+    )
+    project = load_project(tmp_path)
+    assert [(f.rule, f.location.line, f.location.column) for f in project.load_findings] == [("Q002", 4, 15)]
+    assert project.load_findings[0].message.startswith("rules.T101 '111")
+    assert len(project.load_findings[0].message) < 200  # the value is quoted, not repeated whole
+    assert list(project.items) == ["NEED-1"]
+
+
+@pytest.mark.parametrize("name", ["items/huge.yaml", "qms.yaml"])
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path, name: str) -> None:
+    """A sparse file of 200 MB: refused from its size, without reading it into memory."""
+    import tracemalloc
+
+    (tmp_path / "items").mkdir()
+    (tmp_path / "items" / "needs.yaml").write_text(NEED, encoding="utf-8")
+    if name != "qms.yaml":
+        (tmp_path / "qms.yaml").write_text("device: {name: D, software_safety_class: A}\nsources: [items]\n")
+    with (tmp_path / name).open("wb") as stream:
+        stream.truncate(200 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        project = load_project(tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+    finding = project.load_findings[0]
+    assert (finding.rule, str(finding.location)) == ("Q001", f"{name}:1:1")
+    assert finding.message == "the file is 200.0 MB; qms reads item files up to 10 MB: split it"
+
+
+def test_a_fifo_among_the_sources_is_not_opened(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.yaml")
+    document = read_yaml(tmp_path / "pipe.yaml", "pipe.yaml")  # would block if it were opened
+    assert [finding.message for finding in document.findings] == ["not a regular file: qms reads item files only"]
+
+
+@pytest.mark.parametrize("text", ['"NEED-1\\n"', '"NEED-1\\r\\n"', "|\n      NEED-1", '"NEED-1\\u2028"'])
+def test_an_id_with_a_line_end_is_not_valid(text: str) -> None:
+    items, findings = load(NEED.replace("NEED-1", text))
+    assert [code for code, *_ in findings] == ["Q002"]
+    assert items[0].id != "NEED-1"
+
+
+def test_a_link_with_a_line_end_is_not_valid() -> None:
+    items, findings = load('id: SYS-1\nkind: system_requirement\ntitle: t\ntext: x\nderives_from: ["NEED-1\\n"]\n')
+    assert findings == [("Q002", "SYS-1", 5, 16)]
+    assert items[0].get("derives_from") == ()
+
+
+def test_project_file_patterns_end_at_the_end_of_the_text(tmp_path: Path) -> None:
+    (tmp_path / "items").mkdir()
+    (tmp_path / "items" / "needs.yaml").write_text(NEED, encoding="utf-8")
+    (tmp_path / "qms.yaml").write_text(
+        "device: {name: D, software_safety_class: A}\nsources: [items]\n"
+        "risk_policy:\n  severity: [{level: 1, name: L}, {level: 2, name: H}]\n"
+        "  probability: [{level: 1, name: L}, {level: 2, name: H}]\n"
+        '  acceptability: ["AA\\n", AR]\n',
+        encoding="utf-8",
+    )
+    findings = load_project(tmp_path).load_findings
+    assert [(f.rule, f.location.line, f.location.column) for f in findings] == [("Q002", 6, 19)]
+    assert "risk_policy.acceptability[1] 'AA\n' is not in the expected form" in findings[0].message
+
+
+def test_lines_and_columns_count_only_newlines() -> None:
+    """libyaml counts U+0085, U+2028 and U+2029 in quoted text as line breaks; editors and git do not."""
+    text = 'kind: need\nitems:\n  - id: NEED-1\n    title: "a\u2028b\x85c\u2029d"\n    text: t\n'
+    text += '    bad: [1, "\u2028", 2]\n'
+    items, findings = load(text)
+    assert findings == [("Q002", "NEED-1", 6, 5)]
+    assert items[0].location(("text",)).line == 5 and items[0].location(("text",)).column == 11

@@ -151,6 +151,22 @@ def test_changing_a_requirement_makes_every_link_to_it_suspect(repository: Path)
     assert output.startswith(f"{REQUIREMENTS}:25:20: error C501 SWR-1: suspect link: SYS-1 changed")
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\u2029"])
+def test_suspect_link_message_from_text_with_line_separators_and_a_far_future_date(
+    repository: Path, separator: str
+) -> None:
+    """git ends lines at \\n only; a date past the year 9999 is shown as git stores it."""
+    edit(repository, REQUIREMENTS, "title: Low glucose alert", f'title: "Low glucose{separator}alarm"')
+    git(repository, "commit", "-q", "-am", "Odd separator", author="Bob Builder", date="@253402300800 +0000")
+    commit = git(repository, "rev-parse", "--short=10", "HEAD")
+    assert suspects(repository) == SYS_1_LINKS  # lines as git and editors count them
+    assert c501_messages(repository)[0] == (
+        "suspect link: SYS-1 changed since this derives_from link was last reviewed "
+        f'(last changed by Bob Builder on @253402300800 +0000 in commit {commit} "Odd separator"); '
+        "check that SWR-1 still holds, then run `qms review SWR-1`"
+    )
+
+
 def test_review_of_the_changed_item_clears_exactly_its_links(repository: Path) -> None:
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     edit(repository, REQUIREMENTS, "title: Store alerts", "title: Store every alert")
@@ -354,3 +370,69 @@ def test_init_starts_change_control(tmp_path: Path) -> None:
     project = load_project(tmp_path / "new")
     assert state.exists and len(state.stamps) == len({link_key(link) for link in project.links}) > 0
     assert suspects(tmp_path / "new") == []
+
+
+@pytest.mark.parametrize("kind", ["folder", "not UTF-8", "dangling link"])
+def test_a_lock_that_cannot_be_read_is_one_finding_and_review_refuses(repository: Path, kind: str) -> None:
+    """Change control never goes silently off, and one mistake gives one finding."""
+    lock = repository / LOCK_FILE
+    lock.unlink()
+    if kind == "folder":
+        lock.mkdir()
+        (lock / "x").write_text("kept\n", encoding="utf-8")
+    elif kind == "not UTF-8":
+        lock.write_bytes(b"\xff\xfe stamps\n")
+    else:
+        lock.symlink_to(repository / "gone")
+    code, output = qms("check", "--project", str(repository))
+    assert code == 1
+    (finding,) = [line for line in output.splitlines() if ": error " in line]
+    assert finding.startswith(f"{LOCK_FILE}:1:1: error C501: {LOCK_FILE} cannot be read (")
+    code, output = qms("review", "--all", "--project", str(repository))
+    assert code == 1
+    assert output.startswith(f"qms: error: {LOCK_FILE} cannot be read (")
+    if kind == "folder":
+        assert (lock / "x").read_text(encoding="utf-8") == "kept\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("diff", "HEAD", "-o", "{target}"), ("matrix", "-o", "{target}"), ("check", "-o", "{target}")],
+)
+def test_outputs_that_cannot_be_written_are_refused_with_a_message(repository: Path, command: tuple[str, ...]) -> None:
+    for target in ("/proc/qms-test/out", str(repository / "qms.yaml" / "out")):
+        arguments = [part.format(target=target) for part in command]
+        code, output = qms(*arguments, "--project", str(repository))
+        assert code == 2, output
+        assert output.startswith("qms: error: cannot write ") and target in output.splitlines()[0]
+
+
+def test_review_that_cannot_write_the_lock_is_refused(repository: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only checkout (simulated: the tests may run as root, whom permissions do not stop)."""
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+
+    def read_only(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("qms.review.atomic.write_text", read_only)
+    code, output = qms("review", "SYS-1", "--project", str(repository))
+    assert code == 2
+    assert output.splitlines()[-1] == f"qms: error: cannot write {repository / LOCK_FILE}: Permission denied"
+
+
+@pytest.mark.slow
+def test_build_of_a_repository_with_line_separators_and_far_dates(repository: Path) -> None:
+    """The technical file reads revision histories and document control from git: no traceback."""
+    from click.testing import CliRunner
+
+    from qms.cli import main
+
+    edit(repository, REQUIREMENTS, "title: Low glucose alert", 'title: "Low glucose\u2028alarm\x85now"')
+    git(repository, "commit", "-q", "-am", "Odd separator", author="Bob Builder", date="@253402300800 +0000")
+    edit(repository, REQUIREMENTS, "title: Store alerts", "title: Store every alert")
+    git(repository, "commit", "-q", "-am", "Odd zone", author="Bob Builder", date="@1700000000 +9999")
+    result = CliRunner().invoke(main, ["build", "--project", str(repository), "-o", str(repository / "site")])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 0, result.output
+    page = (repository / "site" / "software-requirements.html").read_text(encoding="utf-8")
+    assert "changed by Bob Builder on @253402300800 +0000 in commit" in page  # as git stores the date

@@ -9,7 +9,7 @@ import click
 
 from qms import atomic
 from qms.checking import check_project
-from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option
+from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option, say, writing
 from qms.model import Severity
 from qms.reporting import FORMATS, FORMATTERS, Summary, format_text
 from qms.rules import RULES, ordered_rules
@@ -62,19 +62,19 @@ def check(
         if not path.is_file():
             fail(f"results file {path} does not exist")
     findings = check_project(project, results=results)
+    color = output is None and sys.stdout.isatty()
     if output_format == "text":
-        color = output is None and sys.stdout.isatty()
         report = format_text(project, findings, color=color)
     else:
         report = FORMATTERS[output_format](project, findings)
     if output is not None:
-        try:
+        with writing(output, f"the report to {output}"):
             atomic.write_text(output, report)
-        except OSError as error:
-            fail(f"cannot write the report to {output}: {error.strerror or error}")
         click.echo(Summary.of(project, findings).line())
+    elif output_format == "text" and color:
+        click.echo(report, nl=False)  # user data in it is escaped already (format_text); the colours stay
     else:
-        click.echo(report, nl=False)
+        say(report, nl=False)
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     raise SystemExit(EXIT_FINDINGS if any(f.severity in failing for f in findings) else EXIT_OK)
 

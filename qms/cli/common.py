@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ import click
 
 from qms.model import Project
 from qms.project import ProjectNotFound, open_project
+from qms.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,10 +29,24 @@ def project_option(function: F) -> F:
     )(function)
 
 
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print text that holds user data (ids, titles, file names), control characters escaped."""
+    click.echo(printable(text, lines=True), err=err, nl=nl)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     """Print a one-line error for a person and exit."""
-    click.echo(f"qms: error: {message}", err=True)
+    say(f"qms: error: {message}", err=True)
     raise SystemExit(code)
+
+
+@contextmanager
+def writing(target: Path, what: str = "") -> Iterator[None]:
+    """Turn a failure to write ``target`` (a file or folder named on the command line) into a usage error."""
+    try:
+        yield
+    except OSError as error:
+        fail(f"cannot write {what or target}: {error.strerror or error}")
 
 
 def load(project_dir: Path | None) -> Project:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from qms.cli.common import fail
-from qms.init import ProjectExists, create_project
+from qms.cli.common import fail, say, writing
+from qms.init import InvalidName, ProjectExists, create_project
 
 
 @click.command()
@@ -25,13 +25,14 @@ def init(directory: Path, name: str | None, safety_class: str) -> None:
     """Create a new device project in DIRECTORY that checks clean and builds."""
     device_name = name or directory.resolve().name.replace("-", " ").replace("_", " ").title()
     try:
-        written = create_project(directory, device_name, safety_class)
-    except ProjectExists as error:
+        with writing(directory):
+            written = create_project(directory, device_name, safety_class)
+    except (ProjectExists, InvalidName) as error:
         fail(str(error))
         return
     for path in written:
-        click.echo(f"created {path}")
-    click.echo(f"\nNext: cd {directory} && qms check && qms build")
+        say(f"created {path}")
+    say(f"\nNext: cd {directory} && qms check && qms build")
 
 
 commands = (init,)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from qms import atomic
-from qms.cli.common import fail, load, project_option
+from qms.cli.common import fail, load, project_option, say, writing
 from qms.matrix import (
     COMBINED_ORDER,
     MAX_ROWS,
@@ -21,6 +21,7 @@ from qms.matrix import (
 )
 from qms.matrix_formats import matrix_csv, matrix_json, matrix_markdown
 from qms.model import Project
+from qms.terminal import escape_json
 
 FORMATS = ("md", "csv", "json", "xlsx")
 
@@ -79,22 +80,24 @@ def matrix(project_dir: Path | None, output_format: str, output: Path | None, ch
     project = load(project_dir)
     matrices = verified(project, _matrices(project, chain, max_rows))
     for cut in (cut for matrix in matrices for cut in matrix.cuts):
-        click.echo(f"qms: note: {cut}", err=True)
+        say(f"qms: note: {cut}", err=True)
     if output_format == "xlsx":
         if output is None:
             fail("--format xlsx writes a workbook: give the file with -o FILE")
             return
         from qms.excel.export import matrix_workbook_bytes  # openpyxl only for a workbook
 
-        atomic.write_bytes(output, matrix_workbook_bytes(project, matrices))
-        click.echo(f"wrote {output}: {sum(len(m.rows) for m in matrices)} rows")
+        with writing(output):
+            atomic.write_bytes(output, matrix_workbook_bytes(project, matrices))
+        say(f"wrote {output}: {sum(len(m.rows) for m in matrices)} rows")
         return
     text = render(matrices, output_format)
     if output is None:
-        click.echo(text, nl=False)
+        say(escape_json(text) if output_format == "json" else text, nl=False)
         return
-    atomic.write_bytes(output, text.encode("utf-8"))
-    click.echo(f"wrote {output}: {sum(len(m.rows) for m in matrices)} rows")
+    with writing(output):
+        atomic.write_bytes(output, text.encode("utf-8"))
+    say(f"wrote {output}: {sum(len(m.rows) for m in matrices)} rows")
 
 
 commands = (matrix,)

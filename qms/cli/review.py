@@ -4,7 +4,6 @@ two git revisions (release baselines)."""
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,13 @@ from typing import Any
 import click
 
 from qms import atomic
-from qms.cli.common import fail, load, project_option
+from qms.cli.common import EXIT_FINDINGS, fail, load, project_option, say, writing
 from qms.cli.show import display_value
 from qms.diff import DiffError, FieldChange, ItemChange, ProjectDiff, RiskChange, diff_json, release_diff
 from qms.model import Item, Project
 from qms.review import LOCK_FILE, ReviewState, ReviewUpdate, link_key, read_lock, review_links, write_lock
 from qms.risk import RiskClass
+from qms.terminal import json_text
 
 
 def _check_ids(project: Project, item_ids: Sequence[str]) -> None:
@@ -64,27 +64,30 @@ def review(item_ids: tuple[str, ...], review_all: bool, dry_run: bool, project_d
     _check_ids(project, item_ids)
     _refuse_unreadable(project)
     state = read_lock(project.root)
+    if state.unreadable:  # writing would replace a file that holds stamps, or fail on a folder
+        fail(state.problems[0].message, code=EXIT_FINDINGS)
     if not state.exists and not review_all:
         fail(f"no {LOCK_FILE} yet: run `qms review --all` to stamp every link and start change control")
     update = review_links(project, state, None if review_all else set(item_ids))
     verb = "would stamp" if dry_run else "stamped"
     if state.exists:
         for link in sorted(update.stamped, key=link_key):
-            click.echo(f"{verb} {link.source} {link.field} {link.target}")
+            say(f"{verb} {link.source} {link.field} {link.target}")
         for source, field_name, target in update.removed:
             dropped = "would drop" if dry_run else "dropped"
-            click.echo(f"{dropped} the stamp of the removed link {source} {field_name} {target}")
+            say(f"{dropped} the stamp of the removed link {source} {field_name} {target}")
     _report_problems(state)
     scope = "every link" if review_all else f"every link to or from {', '.join(item_ids)}"
-    click.echo(_summary(state, update, scope, dry_run))
+    say(_summary(state, update, scope, dry_run))
     if (update.changed or not state.exists or state.problems) and not dry_run:
-        write_lock(project.root, update.stamps)
+        with writing(project.root / LOCK_FILE):
+            write_lock(project.root, update.stamps)
 
 
 def _report_problems(state: ReviewState) -> None:
     if state.problems:
         lines = ", ".join(str(problem.line) for problem in state.problems)
-        click.echo(
+        say(
             f"note: unreadable lines of {LOCK_FILE} ({lines}) are dropped; "
             "`qms check` reports their links until they are reviewed",
             err=True,
@@ -131,14 +134,12 @@ def diff(base: str | None, head: str | None, project_dir: Path | None, output_fo
     except DiffError as error:
         fail(str(error))
         return
-    if output_format == "json":
-        report = json.dumps(diff_json(changes), indent=2, ensure_ascii=False) + "\n"
-    else:
-        report = format_diff(changes)
+    report = json_text(diff_json(changes)) + "\n" if output_format == "json" else format_diff(changes)
     if output is not None:
-        atomic.write_text(output, report)
+        with writing(output):
+            atomic.write_text(output, report)
     else:
-        click.echo(report, nl=False)
+        say(report, nl=False)
 
 
 def format_diff(diff: ProjectDiff) -> str:

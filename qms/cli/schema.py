@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from qms import atomic
+from qms.cli.common import say, writing
 from qms.schema import published_schemas
 
 
@@ -34,8 +35,9 @@ def schema(output_dir: Path) -> None:
     """
     for name, content in published_schemas().items():
         path = output_dir / name
-        atomic.write_text(path, schema_text(content))
-        click.echo(f"wrote {path}")
+        with writing(path):
+            atomic.write_text(path, schema_text(content))
+        say(f"wrote {path}")
 
 
 commands = (schema,)

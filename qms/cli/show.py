@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from qms.cli.common import fail, load, project_option
+from qms.cli.common import fail, load, project_option, say
 from qms.impact import Impact, impact
 from qms.model import Item, Project
 from qms.schema import KIND_ORDER, KINDS, FieldType
+from qms.terminal import json_text
 from qms.trace import TraceNode, relations, trace
 
 
@@ -156,13 +156,13 @@ def show(item_id: str, project_dir: Path | None, output_format: str, show_impact
     if show_impact:
         result = impact(project, item.id)
         if output_format == "json":
-            click.echo(json.dumps(impact_json(result), indent=2, ensure_ascii=False))
+            say(json_text(impact_json(result)))
         else:
-            click.echo(render_impact(result), nl=False)
+            say(render_impact(result), nl=False)
     elif output_format == "json":
-        click.echo(json.dumps(item_json(project, item), indent=2, ensure_ascii=False))
+        say(json_text(item_json(project, item)))
     else:
-        click.echo(render_item(project, item), nl=False)
+        say(render_item(project, item), nl=False)
 
 
 commands = (show,)

@@ -372,7 +372,7 @@ def _risk_counts(sheet: _SheetWriter, project: Project, row: int) -> int:
 
 def export_date(control: DocumentControl) -> datetime.datetime:
     """The date the workbook carries: the commit's, so the same commit gives the same bytes."""
-    if control.date:
+    if control.date and not control.date.startswith("@"):  # "@SECONDS +ZONE": a date Python cannot hold
         moment = datetime.datetime.fromisoformat(control.date)
         if moment.tzinfo is not None:
             moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)

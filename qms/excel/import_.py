@@ -194,7 +194,7 @@ def parse_cell(project: Project, column: Column, text: str, old: Any) -> Any:
             return found
         case FieldType.LINKS:
             ids = _split_ids(text)
-            bad = [entry for entry in ids if not ID_PATTERN.match(entry)]
+            bad = [entry for entry in ids if not ID_PATTERN.fullmatch(entry)]
             if bad:
                 raise CellRefused(
                     f"'{bad[0]}' is not an id; write the linked ids separated by commas, e.g. SWR-001, SWR-002"
@@ -502,7 +502,7 @@ class _Plan:
     # ------------------------------------------------------------------ new items
 
     def _new_row(self, sheet: Sheet, kind: str, row: _Row, place: Place, previous: str | None) -> None:
-        if not ID_PATTERN.match(row.item_id):
+        if not ID_PATTERN.fullmatch(row.item_id):
             self.refuse(
                 place, f"'{row.item_id}' is not a valid id: start with a letter, then letters, digits, '_', '.' or '-'"
             )

@@ -219,7 +219,7 @@ def heading(text: str, level: int = 2, label: str | None = None) -> Rst:
 
 def item_id(value: str) -> Rst:
     """An item id for a directive argument; refuses anything that is not a valid id."""
-    if not ID_PATTERN.match(value):
+    if not ID_PATTERN.fullmatch(value):
         raise ValueError(f"not an item id: {value!r}")
     return Rst(value)
 
@@ -245,7 +245,7 @@ def groups_by_file(items: Iterable[Item]) -> list[Group]:
     """Items grouped by their file (files in path order, items in file order); titles from file names."""
     by_file: dict[str, list[str]] = {}
     for item in items:
-        if ID_PATTERN.match(item.id):
+        if ID_PATTERN.fullmatch(item.id):
             by_file.setdefault(item.file, []).append(item.id)
     stems = [Path(file).stem for file in by_file]
     groups = []
@@ -264,7 +264,7 @@ def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (
     """Items grouped by a field's value (``order`` first, then alphabetical, items without it last)."""
     by_value: dict[str, list[Item]] = {}
     for item in items:
-        if ID_PATTERN.match(item.id):
+        if ID_PATTERN.fullmatch(item.id):
             by_value.setdefault(str(item.get(name) or ""), []).append(item)
     values = [value for value in order if value in by_value]
     values += sorted(value for value in by_value if value not in values and value)
@@ -348,7 +348,7 @@ class TemplateContext:
             "project": project,
             "kinds": KINDS,
             "counts": self.data.answer(("counts",)),
-            "items": lambda *kinds: tuple(item for item in project.of_kind(*kinds) if ID_PATTERN.match(item.id)),
+            "items": lambda *kinds: tuple(item for item in project.of_kind(*kinds) if ID_PATTERN.fullmatch(item.id)),
             "groups_by_file": lambda *kinds: groups_by_file(project.of_kind(*kinds)),
             "groups_by_field": lambda kinds, name, order=(), other="Other": groups_by_field(
                 project.of_kind(*((kinds,) if isinstance(kinds, str) else kinds)), name, tuple(order), other

@@ -1,0 +1,112 @@
+"""The files a ``sources`` or ``evidence`` entry of ``qms.yaml`` names: inside the project only.
+
+One walk for both: a folder (every file below it) or a glob (``*``, ``?``, ``[...]`` within a
+name, ``**`` across folders). It never leaves the project, unless ``allow_outside`` in
+``qms.yaml`` names the folder it goes to, so that neither ``/etc/*.yaml`` nor a symbolic link
+out of the tree puts someone else's files into the technical file. Each real folder is walked
+once, so symbolic links that point back into the tree end the walk instead of looping, and each
+real file is named once. Names starting with ``.`` (``.git``, ``.venv``) are skipped unless the
+pattern spells them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What one entry names: the files (resolved, each once, sorted), and what it may not read."""
+
+    files: list[Path] = field(default_factory=list)
+    #: the entry itself points outside the project (``/abs``, ``../..``): nothing was read
+    outside: bool = False
+    #: files it matched that resolve outside the project (through symbolic links), not read
+    refused: list[Path] = field(default_factory=list)
+    #: the entry names no folder, file or glob base that exists
+    missing: bool = False
+
+
+def allowed_roots(root: Path, allow_outside: Sequence[str]) -> tuple[Path, ...]:
+    """The folders files may come from: the project, and each ``allow_outside`` folder (resolved)."""
+    return (root.resolve(), *((root / folder).resolve() for folder in allow_outside))
+
+
+def within(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether the resolved ``path`` is one of ``roots`` or below one."""
+    return any(path == top or path.is_relative_to(top) for top in roots)
+
+
+def project_files(root: Path, entry: str, roots: Sequence[Path], suffixes: tuple[str, ...] = ()) -> Matches:
+    """The files ``entry`` (a folder, file or glob relative to ``root``) names, inside ``roots``;
+    only those ending in one of ``suffixes`` when given."""
+    parts = Path(entry).parts
+    fixed = next((index for index, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    base = root.joinpath(*parts[:fixed])
+    if not within(base.resolve(), roots):
+        return Matches(outside=True)
+    if fixed == len(parts):  # a folder or a file
+        if base.is_file():
+            found: Iterator[Path] = iter([base])
+        elif base.is_dir():
+            found = _walk(base, ("**",), set())
+        else:
+            return Matches(missing=True)
+    else:
+        found = _walk(base, parts[fixed:], set())
+    files: dict[Path, None] = {}
+    refused: dict[Path, None] = {}
+    for path in found:
+        if suffixes and not path.name.endswith(suffixes):
+            continue
+        resolved = path.resolve()
+        (files if within(resolved, roots) else refused)[resolved] = None
+    return Matches(sorted(files), refused=sorted(refused))
+
+
+def _walk(folder: Path, segments: Sequence[str], seen: set[tuple[int, int, int]]) -> Iterator[Path]:
+    """The files below ``folder`` that the pattern ``segments`` matches; each real folder once per segment."""
+    try:
+        status = folder.stat()
+    except OSError:
+        return
+    visit = (status.st_dev, status.st_ino, len(segments))
+    if visit in seen:  # reached again through a symbolic link: already walked
+        return
+    seen.add(visit)
+    segment, rest = segments[0], segments[1:]
+    if segment == "**":
+        if rest:
+            yield from _walk(folder, rest, seen)
+        for entry in _entries(folder, hidden=False):
+            if entry.is_dir():
+                yield from _walk(Path(entry.path), segments, seen)
+            elif not rest and entry.is_file():
+                yield Path(entry.path)
+        return
+    if not glob.has_magic(segment):
+        candidates = [folder / segment]
+    else:
+        hidden = segment.startswith(".")
+        candidates = [Path(e.path) for e in _entries(folder, hidden) if fnmatch.fnmatchcase(e.name, segment)]
+    for candidate in candidates:
+        if rest:
+            if candidate.is_dir():
+                yield from _walk(candidate, rest, seen)
+        elif candidate.is_file():
+            yield candidate
+
+
+def _entries(folder: Path, hidden: bool) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` by name; names starting with ``.`` only when ``hidden``."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = [entry for entry in scan if hidden or not entry.name.startswith(".")]
+    except OSError:
+        return []
+    return sorted(entries, key=lambda entry: entry.name)

@@ -1,0 +1,131 @@
+"""``sources`` and ``evidence`` read inside the project only (unless ``allow_outside`` says so),
+never loop on symbolic links, and name each real file once; through the real loader and command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qms.evidence import result_files
+from qms.project import load_project
+
+NEED = "kind: need\nitems:\n  - id: {id}\n    title: t\n    text: t\n"
+TEST = "id: TST-1\nkind: test\ntitle: t\nmethod: test\nvalidates: [NEED-1]\nevidence: [tests.test_a]\n"
+PASSING = '<testsuite name="s"><testcase classname="tests" name="test_a"/></testsuite>\n'
+
+
+def project(tmp_path: Path, sources: str, evidence: str = "[]", extra: str = "") -> Path:
+    root = tmp_path / "device"
+    (root / "items").mkdir(parents=True)
+    (root / "items" / "needs.yaml").write_text(NEED.format(id="NEED-1"), encoding="utf-8")
+    (root / "qms.yaml").write_text(
+        f"device: {{name: D, software_safety_class: A}}\nsources: {sources}\nevidence: {evidence}\n{extra}",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the project with an item file and a result file."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    (folder / "secret.yaml").write_text(NEED.format(id="NEED-9"), encoding="utf-8")
+    (folder / "results.xml").write_text(PASSING, encoding="utf-8")
+    return folder
+
+
+def messages(root: Path) -> list[tuple[str, str, str]]:
+    return [(f.rule, str(f.location), f.message) for f in load_project(root).load_findings]
+
+
+@pytest.mark.parametrize("entry", ["{outside}", "{outside}/*.yaml", "../shared", "../shared/**/*.yaml", "items/../.."])
+def test_a_source_outside_the_project_is_refused(tmp_path: Path, outside: Path, entry: str) -> None:
+    source = entry.format(outside=outside)
+    root = project(tmp_path, f"[items, '{source}']")
+    loaded = load_project(root)
+    assert list(loaded.items) == ["NEED-1"]
+    assert messages(root) == [
+        (
+            "Q001",
+            "qms.yaml:2:18",
+            f"sources entry '{source}' points outside the project: nothing is read from it; "
+            "list the folder under `allow_outside:` in qms.yaml if it is meant to be read",
+        )
+    ]
+
+
+def test_a_symbolic_link_out_of_the_project_is_refused(tmp_path: Path, outside: Path) -> None:
+    root = project(tmp_path, "[items]")
+    (root / "items" / "linked").symlink_to(outside)
+    (root / "items" / "one.yaml").symlink_to(outside / "secret.yaml")
+    assert list(load_project(root).items) == ["NEED-1"]
+    (finding,) = messages(root)
+    assert finding[:2] == ("Q001", "qms.yaml:2:11")
+    assert finding[2].startswith("sources entry 'items' reaches ../shared/secret.yaml outside the project through")
+
+
+def test_allow_outside_names_the_folders_that_may_be_read(tmp_path: Path, outside: Path) -> None:
+    root = project(
+        tmp_path,
+        "[items, ../shared]",
+        evidence=f"['{outside}/*.xml']",
+        extra="allow_outside: [../shared]\n",
+    )
+    loaded = load_project(root)
+    assert sorted(loaded.items) == ["NEED-1", "NEED-9"]
+    assert loaded.items["NEED-9"].file == "../shared/secret.yaml"
+    assert messages(root) == []
+    assert result_files(loaded) == [outside / "results.xml"]
+
+
+def test_evidence_outside_the_project_is_refused_and_not_read(
+    tmp_path: Path, outside: Path, run_qms: Callable[..., Any]
+) -> None:
+    root = project(tmp_path, "[items]", evidence=f"['{outside}/*.xml', 'reports/*.xml']")
+    (root / "items" / "tests.yaml").write_text(TEST, encoding="utf-8")
+    (root / "reports").mkdir()
+    (root / "reports" / "linked.xml").symlink_to(outside / "results.xml")
+    loaded = load_project(root)
+    assert result_files(loaded) == []
+    found = [(rule, where.rsplit(":", 1)[0]) for rule, where, _ in messages(root)]
+    assert found == [("Q001", "qms.yaml:3"), ("Q001", "qms.yaml:3")]
+    result = run_qms("check", "--format", "json", cwd=root)
+    assert '"rule": "E402"' in result.stdout  # the test counts as not run, not as passed
+
+
+def test_symbolic_link_loops_end_and_each_file_is_read_once(tmp_path: Path) -> None:
+    """Two links back into the tree under ``**`` made glob walk forever."""
+    root = project(tmp_path, "[items, 'items/**/*.yaml', 'items/**', '**/needs.yaml']")
+    (root / "items" / "deeper").mkdir()
+    (root / "items" / "deeper" / "more.yaml").write_text(NEED.format(id="NEED-2"), encoding="utf-8")
+    (root / "items" / "deeper" / "up").symlink_to(root / "items")
+    (root / "items" / "again").symlink_to(root / "items")
+    (root / "items" / "deeper" / "root").symlink_to(root)
+    code = "import sys, pathlib; from qms.project import load_project; p = load_project(pathlib.Path(sys.argv[1]));"
+    code += "print(sorted(p.items), p.files, [f.message for f in p.load_findings])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "['NEED-1', 'NEED-2'] ('items/deeper/more.yaml', 'items/needs.yaml') []\n"
+
+
+def test_hidden_folders_are_not_walked(tmp_path: Path) -> None:
+    root = project(tmp_path, "[items, 'items/**/*.yaml']")
+    (root / "items" / ".venv" / "lib").mkdir(parents=True)
+    (root / "items" / ".venv" / "lib" / "pkg.yaml").write_text("not: an item\n", encoding="utf-8")
+    (root / "items" / ".hidden.yaml").write_text("not: an item\n", encoding="utf-8")
+    loaded = load_project(root)
+    assert (list(loaded.items), loaded.files, loaded.load_findings) == (["NEED-1"], ("items/needs.yaml",), ())
+
+
+def test_a_pattern_that_spells_a_hidden_name_reads_it(tmp_path: Path) -> None:
+    root = project(tmp_path, "['.records/*.yaml']")
+    (root / ".records").mkdir()
+    (root / ".records" / "needs.yaml").write_text(NEED.format(id="NEED-3"), encoding="utf-8")
+    assert list(load_project(root).items) == ["NEED-3"]
