@@ -5,7 +5,8 @@ They are untrusted input: XML is parsed with defusedxml (no DTD, no entities, no
 references) into elements that junitparser reads; anything unreadable becomes a Q001 finding
 with its file and line. A result names what it proves in two ways, and both count:
 
-- a test item lists result ids under ``evidence:`` (see :func:`evidence_key` for the forms);
+- a test item lists result ids under ``evidence:`` (both sides compared in the form of
+  :func:`qms.resultid.normalise`);
 - a result carries ``<property name="verifies" value="ID"/>`` (pytest's ``record_property``,
   or ``@pytest.mark.verifies`` through :mod:`qms.pytest_plugin`) naming a test item, a
   requirement, a software item or a need.
@@ -32,6 +33,9 @@ from junitparser import Attr, Error, Failure, JUnitXmlError, Skipped, TestSuite
 from junitparser.xunit2 import JUnitXml, TestCase
 
 from qms.model import Finding, Location, Project, Severity
+from qms.resultid import evidence_key as evidence_key  # this module's interface since before qms.resultid
+from qms.resultid import is_blank
+from qms.resultid import result_key as result_key
 from qms.schema import REQUIREMENT_KINDS
 
 #: The property a result uses to name the items it verifies.
@@ -62,7 +66,7 @@ class Outcome(enum.StrEnum):
 class CaseResult:
     """One ``<testcase>`` of a result file, with its outcome and where it was read."""
 
-    case_id: str  # ``classname.name``, or ``name`` when the classname is empty or the same
+    case_id: str  # ``classname.name``, or ``name`` when the classname is empty or the same (see result_key)
     name: str
     classname: str
     outcome: Outcome
@@ -137,27 +141,6 @@ class VerificationSummary:
 # ------------------------------------------------------------------------------ id matching
 
 
-def result_key(classname: str, name: str) -> str:
-    """The id of a result: ``classname.name``, or ``name`` when the classname is empty or equal."""
-    if not classname or classname == name:
-        return name
-    return f"{classname}.{name}"
-
-
-def evidence_key(evidence_id: str) -> str:
-    """The result id an ``evidence:`` entry means, in the form of :func:`result_key`.
-
-    Accepted: ``classname.name``; ``classname::name``; and pytest node ids
-    (``tests/test_dosing.py::TestLimits::test_max[pump]``), whose file part loses ``.py`` and
-    turns ``/`` into ``.``, exactly as pytest's ``--junitxml`` builds its classnames.
-    """
-    path, bracket, params = evidence_id.strip().partition("[")
-    names = path.split("::")
-    if names[0].endswith(".py"):
-        names[0] = names[0][: -len(".py")].replace("/", ".")
-    return ".".join(part for part in names if part) + bracket + params
-
-
 def _bases(key: str) -> Iterator[str]:
     """A parametrized result's id without its ``[parameters]``, then also without its
     ``(argument types)`` (JUnit 5 writes ``roundsDown(double, double)[1]``)."""
@@ -168,11 +151,29 @@ def _bases(key: str) -> Iterator[str]:
         yield key[: key.index("(")]
 
 
-def _groups(classname: str) -> Iterator[str]:
-    """A classname and each of its dotted prefixes: module, package, ..."""
-    parts = classname.split(".")
+def _groups(classname_key: str) -> Iterator[str]:
+    """A normalised classname and each of its dotted prefixes: module, package, ..."""
+    parts = classname_key.split(".")
     for end in range(1, len(parts) + 1):
         yield ".".join(parts[:end])
+
+
+def _keys(case: CaseResult, groups: dict[str, tuple[str, ...]]) -> Iterator[str]:
+    """The ids an ``evidence:`` entry may name ``case`` by (``groups`` caches classname prefixes).
+
+    A case with an empty classname is named only by its own id: nothing else of it is known. A
+    blank id is never indexed, so a blank entry can match nothing.
+    """
+    if not case.classname.strip():
+        keys: dict[str, None] = {case.case_id: None}
+    else:
+        keys = dict.fromkeys((case.case_id, *_bases(case.case_id)))
+        if case.classname != case.name:
+            known = groups.get(case.classname)
+            if known is None:
+                known = groups[case.classname] = tuple(_groups(result_key(case.classname, "")))
+            keys.update(dict.fromkeys(known))
+    return (key for key in keys if not is_blank(key))
 
 
 # ----------------------------------------------------------------------------- the evidence
@@ -192,12 +193,7 @@ class Evidence:
         self._by_verifies: dict[str, list[CaseResult]] = defaultdict(list)
         groups: dict[str, tuple[str, ...]] = {}
         for case in self.cases:
-            keys = dict.fromkeys((case.case_id, *_bases(case.case_id)))
-            if case.classname != case.name:
-                if case.classname not in groups:
-                    groups[case.classname] = tuple(_groups(case.classname))
-                keys.update(dict.fromkeys(groups[case.classname]))
-            for key in keys:
+            for key in _keys(case, groups):
                 self._by_key[key].append(case)
             for item_id in dict.fromkeys(case.verifies):
                 self._by_verifies[item_id].append(case)
@@ -205,7 +201,7 @@ class Evidence:
 
     def match(self, evidence_id: str) -> tuple[CaseResult, ...]:
         """The results an ``evidence:`` id names: one case, a parametrized family, or a class,
-        module or package (a classname or a dotted prefix of one)."""
+        module or package (a classname or a dotted prefix of one). A blank id names nothing."""
         return tuple(self._by_key.get(evidence_key(evidence_id), ()))
 
     def naming(self, item_id: str) -> tuple[CaseResult, ...]:

@@ -10,12 +10,12 @@ import pytest
 from qms.evidence import (
     Evidence,
     Outcome,
-    evidence_key,
     load_evidence,
     read_results,
     result_files,
 )
 from qms.project import load_project
+from qms.resultid import evidence_key
 
 JUNIT = Path(__file__).parent / "fixtures" / "junit"
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
@@ -135,6 +135,17 @@ RUNNERS = {
         "src/limits.test.js.Dose limits > pump hardware on the bench": S,
     },
     "ctest.xml": {"max_temp_basal": P, "round_down": P, "max_iob": F, "pump_hardware": S, "flaky_link": S},
+    "nextest.xml": {
+        "aid-controller.limits.tests.max_temp_basal_is_lowest_term": P,  # crate::binary and module::test read
+        "aid-controller.units.tests.rounds_down": P,  # with dots, as evidence: entries are
+        "aid-controller.dosing.max_temp_basal": P,
+        "aid-controller.dosing.max_iob_is_respected": F,
+    },
+    "mocha-junit-reporter.xml": {
+        "max temp basal is the lowest term.Dose limits max temp basal is the lowest term": P,
+        "max IOB is respected.Dose limits max IOB is respected": F,  # the title ends in a space
+        "pump hardware on the bench.Dose limits pump hardware on the bench": S,
+    },
     "go-junit-report.xml": {
         "example.org/aid/limits.TestMaxTempBasal": P,
         "example.org/aid/limits.TestMaxIOB": F,
