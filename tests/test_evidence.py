@@ -135,6 +135,15 @@ RUNNERS = {
         "src/limits.test.js.Dose limits > pump hardware on the bench": S,
     },
     "ctest.xml": {"max_temp_basal": P, "round_down": P, "max_iob": F, "pump_hardware": S, "flaky_link": S},
+    "googletest-1.10.xml": {
+        "DoseLimits.MaxTempBasalIsLowestTerm": P,
+        "DoseLimits.MaxIob": F,
+        "DoseLimits.PumpOnTheBench": S,  # GTEST_SKIP: result="skipped", no <skipped> element
+        "DoseLimits.DISABLED_Soak": S,
+        "RoundDown/RateTest.RoundsDown/0": P,
+        "RoundDown/RateTest.RoundsDown/1": P,
+    },
+    "ant-class-load-error.xml": {"org.example.aid.AlarmTest": E},  # the class failed to load: one errored case
     "nextest.xml": {
         "aid-controller.limits.tests.max_temp_basal_is_lowest_term": P,  # crate::binary and module::test read
         "aid-controller.units.tests.rounds_down": P,  # with dots, as evidence: entries are
@@ -334,7 +343,9 @@ def _write(path: Path, outcome: str, timestamp: str | None) -> Path:
         (("passed", "2025-06-03T10:00:00"), ("failed", "2025-06-03T10:00:00"), F),  # a tie: the later file
         (("failed", "2025-06-03T10:00:00"), ("passed", None), P),  # one without: the later file
         (("passed", None), ("failed", "2025-06-03T10:00:00"), F),
-        (("failed", "yesterday"), ("passed", "2025-06-03T10:00:00"), P),  # unreadable stamp: as none
+        (("failed", "2025-06-03T10:00:00 UTC"), ("passed", "Tue, 03 Jun 2025 09:59:59 GMT"), F),
+        (("passed", "03 Jun 2025 10:00:00 GMT"), ("failed", "1748944799000"), P),  # epoch milliseconds
+        (("failed", "1748944801000"), ("passed", "2025-06-03T10:00:00Z"), F),
     ],
 )
 def test_newest_result_wins(
@@ -432,6 +443,6 @@ def test_nested_suites_inherit_the_timestamp(tmp_path: Path) -> None:
     )
     cases, _ = read_results(path, "nested.xml")
     assert [(case.name, case.timestamp, case.time) for case in cases] == [
-        ("shallow", "2025-01-01T00:00:00Z", None),  # an unreadable time is left out
         ("deep", "2025-02-02T00:00:00Z", None),
+        ("shallow", "2025-01-01T00:00:00Z", None),  # an unreadable time is left out
     ]
