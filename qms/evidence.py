@@ -435,9 +435,9 @@ def _outcome(case: _Case) -> tuple[Outcome, str]:
                 return outcome, message
     if (case.status or "").casefold() in _NOT_RUN_STATUSES:
         return Outcome.SKIPPED, case.status or ""
-    written = case._elem.get("result") or ""
-    if written.casefold() in _NOT_RUN_RESULTS:
-        return Outcome.SKIPPED, written
+    written = (case._elem.get("result") or "").casefold()
+    if written in _NOT_RUN_RESULTS:
+        return Outcome.SKIPPED, "" if written == "skipped" else written
     return Outcome.PASSED, ""
 
 
@@ -483,7 +483,7 @@ class _Suite:
     problems: list[tuple[Outcome, str, int]] = field(default_factory=list)
 
 
-#: the worse of two outcomes where a suite-level problem meets a case's own outcome
+#: the outcomes a suite-level problem gives, worst first
 _WORST_FIRST = (Outcome.FAILED, Outcome.ERROR)
 
 
@@ -540,7 +540,8 @@ class _Reader(ET.TreeBuilder):
             self.cases.append(self._case(_Case.fromelem(element), line))  # type: ignore[no-untyped-call]
         elif tag in ("failure", "error"):
             outcome = Outcome.FAILED if tag == "failure" else Outcome.ERROR
-            message = _first_line(element.get("message")) or _first_line(element.text) or element.get("type", "")
+            said = (element.get("message"), element.text, element.get("type"))
+            message = next((first for first in map(_first_line, said) if first), "")
             self._suites[-1].problems.append((outcome, message, line))
         if tag != "properties":
             parent.remove(element)
@@ -654,6 +655,10 @@ def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]
             f"the result file holds {what}: JUnit XML needs none, and qms neither loads nor expands "
             "them (a guard against entity expansion attacks); regenerate the file with the test runner"
         )
+        return [], [_unreadable(name, message, expat.CurrentLineNumber, expat.CurrentColumnNumber + 1)]
+    except (LookupError, ValueError) as error:  # an encoding expat cannot decode (unknown, or multi-byte)
+        expat = parser.parser
+        message = f"the result file's encoding cannot be read ({error}): regenerate it as UTF-8"
         return [], [_unreadable(name, message, expat.CurrentLineNumber, expat.CurrentColumnNumber + 1)]
     except _NotJUnit as error:
         message = (

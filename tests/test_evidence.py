@@ -404,8 +404,19 @@ def test_result_files_from_globs_then_extra(make_project: Callable[..., Path], t
             2,
             "not a JUnit XML result file: the root element is <html>, expected <testsuites> or <testsuite>",
         ),
+        (
+            b'<?xml version="1.0" encoding="no-such-encoding"?>\n<testsuite/>',
+            1,
+            "the result file's encoding cannot be read (unknown encoding: no-such-encoding): regenerate it as UTF-8",
+        ),
+        (
+            b'<?xml version="1.0" encoding="utf-16-le"?>\n<testsuite/>',
+            1,
+            "the result file's encoding cannot be read (multi-byte encodings are not supported): "
+            "regenerate it as UTF-8",
+        ),
     ],
-    ids=["empty", "mismatched", "entity-bomb", "undefined-entity", "not-junit"],
+    ids=["empty", "mismatched", "entity-bomb", "undefined-entity", "not-junit", "unknown-encoding", "utf-16-le"],
 )
 def test_untrusted_xml_gives_a_finding_with_its_line(tmp_path: Path, content: bytes, line: int, message: str) -> None:
     path = tmp_path / "bad.xml"
