@@ -5,7 +5,8 @@ They are untrusted input: XML is parsed with defusedxml (no DTD, no entities, no
 references) into elements that junitparser reads; anything unreadable becomes a Q001 finding
 with its file and line. A result names what it proves in two ways, and both count:
 
-- a test item lists result ids under ``evidence:`` (see :func:`evidence_key` for the forms);
+- a test item lists result ids under ``evidence:`` (both sides compared in the form of
+  :func:`qms.resultid.normalise`);
 - a result carries ``<property name="verifies" value="ID"/>`` (pytest's ``record_property``,
   or ``@pytest.mark.verifies`` through :mod:`qms.pytest_plugin`) naming a test item, a
   requirement, a software item or a need.
@@ -15,23 +16,30 @@ When several files hold the same test case, only the newest file's result counts
 
 from __future__ import annotations
 
+import email.utils
 import enum
+import functools
+import math
 import re
+import stat
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
-from junitparser import Attr, Error, Failure, JUnitXmlError, Skipped, TestSuite
-from junitparser.xunit2 import JUnitXml, TestCase
+from junitparser import Attr, Error, Failure, Skipped
+from junitparser.xunit2 import TestCase
 
 from qms.model import Finding, Location, Project, Severity
 from qms.paths import allowed_roots, project_files
+from qms.resultid import evidence_key as evidence_key  # this module's interface since before qms.resultid
+from qms.resultid import is_blank
+from qms.resultid import result_key as result_key
 from qms.schema import REQUIREMENT_KINDS
 
 #: The property a result uses to name the items it verifies.
@@ -62,7 +70,7 @@ class Outcome(enum.StrEnum):
 class CaseResult:
     """One ``<testcase>`` of a result file, with its outcome and where it was read."""
 
-    case_id: str  # ``classname.name``, or ``name`` when the classname is empty or the same
+    case_id: str  # ``classname.name``, or ``name`` when the classname is empty or the same (see result_key)
     name: str
     classname: str
     outcome: Outcome
@@ -76,6 +84,11 @@ class CaseResult:
     @property
     def location(self) -> Location:
         return Location(self.file, self.line, 1 if self.line else 0)
+
+    @property
+    def at(self) -> datetime | None:
+        """``timestamp`` read as an instant in UTC; None when there is none or it cannot be read."""
+        return _instant(self.timestamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,27 +150,6 @@ class VerificationSummary:
 # ------------------------------------------------------------------------------ id matching
 
 
-def result_key(classname: str, name: str) -> str:
-    """The id of a result: ``classname.name``, or ``name`` when the classname is empty or equal."""
-    if not classname or classname == name:
-        return name
-    return f"{classname}.{name}"
-
-
-def evidence_key(evidence_id: str) -> str:
-    """The result id an ``evidence:`` entry means, in the form of :func:`result_key`.
-
-    Accepted: ``classname.name``; ``classname::name``; and pytest node ids
-    (``tests/test_dosing.py::TestLimits::test_max[pump]``), whose file part loses ``.py`` and
-    turns ``/`` into ``.``, exactly as pytest's ``--junitxml`` builds its classnames.
-    """
-    path, bracket, params = evidence_id.strip().partition("[")
-    names = path.split("::")
-    if names[0].endswith(".py"):
-        names[0] = names[0][: -len(".py")].replace("/", ".")
-    return ".".join(part for part in names if part) + bracket + params
-
-
 def _bases(key: str) -> Iterator[str]:
     """A parametrized result's id without its ``[parameters]``, then also without its
     ``(argument types)`` (JUnit 5 writes ``roundsDown(double, double)[1]``)."""
@@ -168,11 +160,29 @@ def _bases(key: str) -> Iterator[str]:
         yield key[: key.index("(")]
 
 
-def _groups(classname: str) -> Iterator[str]:
-    """A classname and each of its dotted prefixes: module, package, ..."""
-    parts = classname.split(".")
+def _groups(classname_key: str) -> Iterator[str]:
+    """A normalised classname and each of its dotted prefixes: module, package, ..."""
+    parts = classname_key.split(".")
     for end in range(1, len(parts) + 1):
         yield ".".join(parts[:end])
+
+
+def _keys(case: CaseResult, groups: dict[str, tuple[str, ...]]) -> Iterator[str]:
+    """The ids an ``evidence:`` entry may name ``case`` by (``groups`` caches classname prefixes).
+
+    A case with an empty classname is named only by its own id: nothing else of it is known. A
+    blank id is never indexed, so a blank entry can match nothing.
+    """
+    if not case.classname.strip():
+        keys: dict[str, None] = {case.case_id: None}
+    else:
+        keys = dict.fromkeys((case.case_id, *_bases(case.case_id)))
+        if case.classname != case.name:
+            known = groups.get(case.classname)
+            if known is None:
+                known = groups[case.classname] = tuple(_groups(result_key(case.classname, "")))
+            keys.update(dict.fromkeys(known))
+    return (key for key in keys if not is_blank(key))
 
 
 # ----------------------------------------------------------------------------- the evidence
@@ -192,12 +202,7 @@ class Evidence:
         self._by_verifies: dict[str, list[CaseResult]] = defaultdict(list)
         groups: dict[str, tuple[str, ...]] = {}
         for case in self.cases:
-            keys = dict.fromkeys((case.case_id, *_bases(case.case_id)))
-            if case.classname != case.name:
-                if case.classname not in groups:
-                    groups[case.classname] = tuple(_groups(case.classname))
-                keys.update(dict.fromkeys(groups[case.classname]))
-            for key in keys:
+            for key in _keys(case, groups):
                 self._by_key[key].append(case)
             for item_id in dict.fromkeys(case.verifies):
                 self._by_verifies[item_id].append(case)
@@ -205,7 +210,7 @@ class Evidence:
 
     def match(self, evidence_id: str) -> tuple[CaseResult, ...]:
         """The results an ``evidence:`` id names: one case, a parametrized family, or a class,
-        module or package (a classname or a dotted prefix of one)."""
+        module or package (a classname or a dotted prefix of one). A blank id names nothing."""
         return tuple(self._by_key.get(evidence_key(evidence_id), ()))
 
     def naming(self, item_id: str) -> tuple[CaseResult, ...]:
@@ -319,46 +324,68 @@ def _verdict(
 # -------------------------------------------------------------------------------- reading
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Result files larger than this are refused before a byte is read: the run is to be split.
+MAX_RESULT_FILE_BYTES = 50_000_000
+#: Characters of text kept per element (a stack trace, a case's output): its first line is what is shown.
+_MAX_TEXT = 64 * 1024
+_SUITES = frozenset({"testsuite", "testsuites"})
+#: a bare number of at least 9 digits is epoch seconds, or milliseconds from 10**11 on
+_EPOCH_NUMBER = re.compile(r"[0-9]{9,16}(?:\.[0-9]+)?")
+_MILLISECONDS = 10**11
+_UTC_NAMES = frozenset({"UTC", "GMT"})
 
 
+@functools.lru_cache(maxsize=1024)
 def _instant(timestamp: str | None) -> datetime | None:
-    """A result timestamp as an aware instant; one without a zone is taken as UTC."""
-    if not timestamp:
+    """A result timestamp as an instant in UTC, or None when there is none or it cannot be read.
+
+    Read: ISO 8601 (with an offset, ``Z``, a trailing ``UTC``/``GMT``, or no zone: UTC), RFC 2822
+    as mail and HTTP write it (``Sat, 03 Dec 2022 23:10:07 GMT``, ``26 Jun 2018 13:51:32 GMT``),
+    and epoch seconds or milliseconds.
+    """
+    text = (timestamp or "").strip()
+    if not text:
+        return None
+    instant = _epoch(text) if _EPOCH_NUMBER.fullmatch(text) else _iso(text) or _rfc2822(text)
+    if instant is None:
         return None
     try:
-        instant = datetime.fromisoformat(timestamp.strip())
+        return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(UTC)
+    except (OverflowError, ValueError):  # an offset that takes it out of datetime's range
+        return None
+
+
+def _epoch(text: str) -> datetime | None:
+    number = float(text)
+    try:
+        return datetime.fromtimestamp(number / 1000 if number >= _MILLISECONDS else number, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _iso(text: str) -> datetime | None:
+    head, space, zone = text.rpartition(" ")
+    named_utc = bool(space) and zone.upper() in _UTC_NAMES
+    try:
+        instant = datetime.fromisoformat(head if named_utc else text)
     except ValueError:
         return None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return instant.replace(tzinfo=UTC) if named_utc and instant.tzinfo is None else instant
 
 
-class _LineTreeBuilder(ET.TreeBuilder):
-    """A tree builder that notes the line of every element's start tag."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: dict[ET.Element, int] = {}
-        self.parser: DefusedXMLParser | None = None
-
-    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
-        element = super().start(tag, attrs)
-        if self.parser is not None:
-            self.lines[element] = self.parser.parser.CurrentLineNumber
-        return element
-
-
-@dataclass(frozen=True)
-class _ResultFile:
-    """One result file being read: its name, parse tree and what was wrong with it."""
-
-    name: str
-    root: ET.Element | None = None
-    lines: Mapping[ET.Element, int] = field(default_factory=dict)
-    finding: Finding | None = None
+def _rfc2822(text: str) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _unreadable(name: str, message: str, line: int = 0, column: int = 0) -> Finding:
     return Finding("Q001", Severity.ERROR, message, Location(name, line, column))
+
+
+def _shown(text: str, length: int = 60) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 _FORBIDDEN: Mapping[type[DefusedXmlException], str] = MappingProxyType(
@@ -368,44 +395,6 @@ _FORBIDDEN: Mapping[type[DefusedXmlException], str] = MappingProxyType(
         ExternalReferenceForbidden: "an external entity reference",
     }
 )
-
-
-def _parse(path: Path, name: str) -> _ResultFile:
-    """Parse one XML file safely: no DTD, no entities, no external references."""
-    builder = _LineTreeBuilder()
-    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
-    builder.parser = parser
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(1 << 16):
-                parser.feed(chunk)
-        root = parser.close()
-    except OSError as error:
-        reason = error.strerror or str(error)
-        return _ResultFile(name, finding=_unreadable(name, f"cannot read the result file: {reason}"))
-    except ET.ParseError as error:
-        line, column = error.position
-        reason = str(error).split(":")[0].removeprefix("not well-formed").strip(" ()")
-        return _ResultFile(
-            name,
-            finding=_unreadable(
-                name, f"not well-formed XML: {reason}; fix or regenerate the result file", line, column + 1
-            ),
-        )
-    except DefusedXmlException as error:
-        expat = parser.parser
-        what = _FORBIDDEN.get(type(error), "a construct qms does not read")
-        return _ResultFile(
-            name,
-            finding=_unreadable(
-                name,
-                f"the result file holds {what}: JUnit XML needs none, and qms neither loads nor expands "
-                "them (a guard against entity expansion attacks); regenerate the file with the test runner",
-                expat.CurrentLineNumber,
-                expat.CurrentColumnNumber + 1,
-            ),
-        )
-    return _ResultFile(name, root, builder.lines)
 
 
 def _first_line(text: str | None) -> str:
@@ -418,7 +407,7 @@ def _first_line(text: str | None) -> str:
 
 class _Case(TestCase):
     """A ``<testcase>``, with the ``status`` attribute some runners write (CTest: run, fail,
-    notrun, disabled)."""
+    notrun, disabled; GoogleTest: run, notrun)."""
 
     status = Attr()
 
@@ -429,6 +418,9 @@ class _Case(TestCase):
 
 #: ``status`` values that mean the case did not run, when it carries no failure or error.
 _NOT_RUN_STATUSES = frozenset({"disabled", "notrun", "skipped", "skip"})
+#: GoogleTest's ``result`` values for a case that did not run: GTEST_SKIP (from 1.10 with no
+#: ``<skipped>`` element) and a DISABLED_ test.
+_NOT_RUN_RESULTS = frozenset({"skipped", "suppressed"})
 
 
 def _outcome(case: _Case) -> tuple[Outcome, str]:
@@ -443,6 +435,9 @@ def _outcome(case: _Case) -> tuple[Outcome, str]:
                 return outcome, message
     if (case.status or "").casefold() in _NOT_RUN_STATUSES:
         return Outcome.SKIPPED, case.status or ""
+    written = (case._elem.get("result") or "").casefold()
+    if written in _NOT_RUN_RESULTS:
+        return Outcome.SKIPPED, "" if written == "skipped" else written
     return Outcome.PASSED, ""
 
 
@@ -451,7 +446,7 @@ def _time(case: _Case) -> float | None:
         seconds = case.time
     except ValueError:  # written, but not a number
         return None
-    return seconds if isinstance(seconds, float) else None
+    return seconds if isinstance(seconds, float) and math.isfinite(seconds) else None
 
 
 def _verifies(case: _Case) -> tuple[str, ...]:
@@ -467,55 +462,220 @@ def _verifies(case: _Case) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def _suite_cases(suites: Iterable[TestSuite], default_timestamp: str | None) -> Iterator[tuple[_Case, str | None]]:
-    """Every test case with the timestamp of its nearest enclosing suite (nested suites too)."""
-    stack: list[tuple[TestSuite, str | None]] = [(suite, default_timestamp) for suite in reversed(list(suites))]
-    while stack:
-        suite, inherited = stack.pop()
-        timestamp = suite.timestamp or inherited
-        # junitparser leaves these two unannotated
-        yield from ((case, timestamp) for case in suite.iterchildren(_Case))  # type: ignore[no-untyped-call]
-        nested = suite.testsuites()  # type: ignore[no-untyped-call]
-        stack.extend((child, timestamp) for child in reversed(list(nested)))
+class _NotJUnit(Exception):
+    """The root element is not a test suite: the file holds something else."""
+
+    def __init__(self, tag: str, line: int) -> None:
+        super().__init__(tag)
+        self.tag = tag
+        self.line = line
+
+
+@dataclass(slots=True)
+class _Suite:
+    """A ``<testsuite>`` (or the ``<testsuites>`` root) being read."""
+
+    element: ET.Element
+    name: str
+    timestamp: str | None  # its own, else the enclosing suite's
+    first_case: int  # index of its first test case among those read
+    #: ``<failure>`` and ``<error>`` directly under the suite (a class that failed to load)
+    problems: list[tuple[Outcome, str, int]] = field(default_factory=list)
+
+
+#: the outcomes a suite-level problem gives, worst first
+_WORST_FIRST = (Outcome.FAILED, Outcome.ERROR)
+
+
+class _Reader(ET.TreeBuilder):
+    """Reads a result file as it is parsed: each ``<testcase>`` becomes a :class:`CaseResult`
+    when it ends and is dropped, so memory holds one test case at a time however large the file."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.parser: DefusedXMLParser | None = None
+        self.cases: list[CaseResult] = []
+        self.findings: list[Finding] = []
+        self._open: list[tuple[ET.Element, int]] = []  # elements started and not yet ended, with their line
+        self._suites: list[_Suite] = []
+        self._stamps: set[str] = set()
+        self._text = 0  # characters of text kept for the element being read
+
+    def _position(self) -> tuple[int, int]:
+        expat = self.parser.parser if self.parser is not None else None
+        return (expat.CurrentLineNumber, expat.CurrentColumnNumber + 1) if expat is not None else (0, 0)
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        line, column = self._position()
+        if not self._open and tag not in _SUITES:
+            raise _NotJUnit(tag, line)
+        element = super().start(tag, attrs)
+        if tag in _SUITES and (not self._open or self._open[-1][0].tag in _SUITES):
+            own = attrs.get("timestamp")
+            if own:
+                self._check_timestamp(own, line, column)
+            inherited = self._suites[-1].timestamp if self._suites else None
+            self._suites.append(_Suite(element, attrs.get("name", ""), own or inherited, len(self.cases)))
+        self._open.append((element, line))
+        self._text = 0
+        return element
+
+    def data(self, data: str) -> None:
+        if self._text < _MAX_TEXT:
+            data = data[: _MAX_TEXT - self._text]
+            self._text += len(data)
+            super().data(data)
+
+    def end(self, tag: str) -> ET.Element:
+        element = super().end(tag)
+        _, line = self._open.pop()
+        self._text = 0
+        if self._suites and self._suites[-1].element is element:
+            self._close_suite()
+        parent = self._open[-1][0] if self._open else None
+        if parent is None or parent.tag not in _SUITES:
+            return element  # the root, or part of a test case: kept until the case ends
+        if tag == "testcase":
+            self.cases.append(self._case(_Case.fromelem(element), line))  # type: ignore[no-untyped-call]
+        elif tag in ("failure", "error"):
+            outcome = Outcome.FAILED if tag == "failure" else Outcome.ERROR
+            said = (element.get("message"), element.text, element.get("type"))
+            message = next((first for first in map(_first_line, said) if first), "")
+            self._suites[-1].problems.append((outcome, message, line))
+        if tag != "properties":
+            parent.remove(element)
+        return element
+
+    def _case(self, case: _Case, line: int) -> CaseResult:
+        name = case.name or ""
+        classname = case.classname or ""
+        outcome, message = _outcome(case)
+        timestamp = self._suites[-1].timestamp
+        return CaseResult(
+            case_id=result_key(classname, name),
+            name=name,
+            classname=classname,
+            outcome=outcome,
+            message=message,
+            time=_time(case),
+            timestamp=timestamp,
+            file=self.name,
+            verifies=_verifies(case),
+            line=line,
+        )
+
+    def _close_suite(self) -> None:
+        """Count a suite's own failure or error against each of its cases, or as one case."""
+        suite = self._suites.pop()
+        if not suite.problems:
+            return
+        outcome, message, line = min(suite.problems, key=lambda problem: _WORST_FIRST.index(problem[0]))
+        if len(self.cases) == suite.first_case:
+            self.cases.append(
+                CaseResult(
+                    case_id=result_key(suite.name, ""),
+                    name="",
+                    classname=suite.name,
+                    outcome=outcome,
+                    message=message,
+                    time=None,
+                    timestamp=suite.timestamp,
+                    file=self.name,
+                    verifies=(),
+                    line=line,
+                )
+            )
+            return
+        what = "failure" if outcome is Outcome.FAILED else "error"
+        noted = f"{what} of suite {suite.name}: {message}" if suite.name else f"{what} of its suite: {message}"
+        for index in range(suite.first_case, len(self.cases)):
+            case = self.cases[index]
+            if case.outcome not in _WORST_FIRST[: _WORST_FIRST.index(outcome) + 1]:
+                self.cases[index] = replace(case, outcome=outcome, message=_shown(noted, _MESSAGE_LENGTH))
+
+    def _check_timestamp(self, timestamp: str, line: int, column: int) -> None:
+        if timestamp in self._stamps:
+            return
+        self._stamps.add(timestamp)
+        if _instant(timestamp) is None:
+            self.findings.append(
+                _unreadable(
+                    self.name,
+                    f"timestamp '{_shown(timestamp)}' is not a date and time qms reads (ISO 8601 such as "
+                    "2021-03-07T10:36:56Z, RFC 2822 such as 'Sat, 03 Dec 2022 23:10:07 GMT', or epoch "
+                    "milliseconds): its results are read, but which file holds a test's newest result is "
+                    "decided by the order the files are read; correct or remove the attribute",
+                    line,
+                    column,
+                )
+            )
 
 
 def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]]:
-    """The test cases of one JUnit XML file, or a Q001 finding saying why it cannot be read."""
-    parsed = _parse(path, name)
-    if parsed.finding is not None or parsed.root is None:
-        return [], [parsed.finding] if parsed.finding else []
-    root = parsed.root
+    """The test cases of one JUnit XML file, with Q001 findings for what cannot be read.
+
+    XML is parsed safely (no DTD, no entities, no external references) and as a stream: a file
+    over :data:`MAX_RESULT_FILE_BYTES` is refused before it is read, and memory holds one test
+    case at a time. A malformed file gives a finding and no results.
+    """
     try:
-        xml = JUnitXml.fromroot(root)  # type: ignore[arg-type]  # annotated for its own wrapper; takes any element
-    except JUnitXmlError:
+        info = path.stat()
+    except OSError as error:
+        return [], [_unreadable(name, f"cannot read the result file: {error.strerror or error}")]
+    if not stat.S_ISREG(info.st_mode):
         return [], [
-            _unreadable(
-                name,
-                f"not a JUnit XML result file: the root element is <{root.tag}>, expected <testsuites> or <testsuite>",
-                parsed.lines.get(root, 1),
-                1,
-            )
+            _unreadable(name, "cannot read the result file: it is not a regular file (a folder, pipe or device)")
         ]
-    cases = []
-    for case, timestamp in _suite_cases(xml, root.get("timestamp") if root.tag == "testsuites" else None):
-        case_name = case.name or ""
-        classname = case.classname or ""
-        outcome, message = _outcome(case)
-        cases.append(
-            CaseResult(
-                case_id=result_key(classname, case_name),
-                name=case_name,
-                classname=classname,
-                outcome=outcome,
-                message=message,
-                time=_time(case),
-                timestamp=timestamp,
-                file=name,
-                verifies=_verifies(case),
-                line=parsed.lines.get(case._elem, 0),
-            )
+    if info.st_size > MAX_RESULT_FILE_BYTES:
+        return [], [_too_large(name, info.st_size)]
+    reader = _Reader(name)
+    parser = DefusedXMLParser(target=reader, forbid_dtd=True)
+    reader.parser = parser
+    size = 0
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 16):
+                size += len(chunk)
+                if size > MAX_RESULT_FILE_BYTES:  # grew while being read, or a size the system does not report
+                    return [], [_too_large(name, size)]
+                parser.feed(chunk)
+        parser.close()
+    except OSError as error:
+        return [], [_unreadable(name, f"cannot read the result file: {error.strerror or error}")]
+    except ET.ParseError as error:
+        line, column = error.position
+        reason = str(error).split(":")[0].removeprefix("not well-formed").strip(" ()")
+        message = f"not well-formed XML: {reason}; fix or regenerate the result file"
+        return [], [_unreadable(name, message, line, column + 1)]
+    except DefusedXmlException as error:
+        expat = parser.parser
+        what = _FORBIDDEN.get(type(error), "a construct qms does not read")
+        message = (
+            f"the result file holds {what}: JUnit XML needs none, and qms neither loads nor expands "
+            "them (a guard against entity expansion attacks); regenerate the file with the test runner"
         )
-    return cases, []
+        return [], [_unreadable(name, message, expat.CurrentLineNumber, expat.CurrentColumnNumber + 1)]
+    except (LookupError, ValueError) as error:  # an encoding expat cannot decode (unknown, or multi-byte)
+        expat = parser.parser
+        message = f"the result file's encoding cannot be read ({error}): regenerate it as UTF-8"
+        return [], [_unreadable(name, message, expat.CurrentLineNumber, expat.CurrentColumnNumber + 1)]
+    except _NotJUnit as error:
+        message = (
+            f"not a JUnit XML result file: the root element is <{_shown(error.tag)}>, "
+            "expected <testsuites> or <testsuite>"
+        )
+        return [], [_unreadable(name, message, error.line, 1)]
+    return reader.cases, reader.findings
+
+
+def _too_large(name: str, size: int) -> Finding:
+    return _unreadable(
+        name,
+        f"the result file is {size / 1e6:.1f} MB, more than the {MAX_RESULT_FILE_BYTES / 1e6:.0f} MB qms reads "
+        "from one file; nothing of it was read: split the test run into several result files (one per CI job, "
+        "module or package) and list them under `evidence:` in qms.yaml",
+    )
 
 
 def result_files(project: Project, extra: Iterable[Path] = ()) -> list[Path]:
@@ -569,7 +729,7 @@ def _case_instants(cases: Sequence[CaseResult]) -> dict[str, datetime | None]:
     """Per test case of one file: its latest timestamp, or None if one of its results has none."""
     instants: dict[str, datetime | None] = {}
     for case in cases:
-        instant = _instant(case.timestamp)
+        instant = case.at
         if case.case_id not in instants:
             instants[case.case_id] = instant
             continue

@@ -213,6 +213,10 @@ class _ItemReader:
             if is_link and not ID_PATTERN.fullmatch(text):
                 document.report("Q002", f"'{text}' in {spec.name} is not a valid id", element, item_id)
                 continue
+            problem = spec.entry_check(text) if spec.entry_check is not None else None
+            if problem is not None:
+                document.report("Q002", problem, element, item_id)
+                continue
             positions[(spec.name, len(values))] = position(element)
             values.append(text)
         return tuple(values)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import enum
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from qms.resultid import entry_problem
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 EXTENSION_PREFIX = "x-"
@@ -45,6 +48,8 @@ class FieldSpec:
     reverse: str = ""
     #: for LINKS: True when the link points up the trace, toward design inputs
     upward: bool = True
+    #: for STRINGS: what is wrong with one entry (a Q002 at the entry), or None when it is fine
+    entry_check: Callable[[str], str | None] | None = None
 
     @property
     def is_link(self) -> bool:
@@ -309,6 +314,7 @@ KINDS: dict[str, KindSpec] = {
                     "evidence",
                     FieldType.STRINGS,
                     "JUnit test ids whose results prove this test (file::name or classname.name).",
+                    entry_check=entry_problem,
                 ),
                 FieldSpec(
                     "verifies",

@@ -10,12 +10,12 @@ import pytest
 from qms.evidence import (
     Evidence,
     Outcome,
-    evidence_key,
     load_evidence,
     read_results,
     result_files,
 )
 from qms.project import load_project
+from qms.resultid import evidence_key
 
 JUNIT = Path(__file__).parent / "fixtures" / "junit"
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
@@ -135,6 +135,26 @@ RUNNERS = {
         "src/limits.test.js.Dose limits > pump hardware on the bench": S,
     },
     "ctest.xml": {"max_temp_basal": P, "round_down": P, "max_iob": F, "pump_hardware": S, "flaky_link": S},
+    "googletest-1.10.xml": {
+        "DoseLimits.MaxTempBasalIsLowestTerm": P,
+        "DoseLimits.MaxIob": F,
+        "DoseLimits.PumpOnTheBench": S,  # GTEST_SKIP: result="skipped", no <skipped> element
+        "DoseLimits.DISABLED_Soak": S,
+        "RoundDown/RateTest.RoundsDown/0": P,
+        "RoundDown/RateTest.RoundsDown/1": P,
+    },
+    "ant-class-load-error.xml": {"org.example.aid.AlarmTest": E},  # the class failed to load: one errored case
+    "nextest.xml": {
+        "aid-controller.limits.tests.max_temp_basal_is_lowest_term": P,  # crate::binary and module::test read
+        "aid-controller.units.tests.rounds_down": P,  # with dots, as evidence: entries are
+        "aid-controller.dosing.max_temp_basal": P,
+        "aid-controller.dosing.max_iob_is_respected": F,
+    },
+    "mocha-junit-reporter.xml": {
+        "max temp basal is the lowest term.Dose limits max temp basal is the lowest term": P,
+        "max IOB is respected.Dose limits max IOB is respected": F,  # the title ends in a space
+        "pump hardware on the bench.Dose limits pump hardware on the bench": S,
+    },
     "go-junit-report.xml": {
         "example.org/aid/limits.TestMaxTempBasal": P,
         "example.org/aid/limits.TestMaxIOB": F,
@@ -323,7 +343,9 @@ def _write(path: Path, outcome: str, timestamp: str | None) -> Path:
         (("passed", "2025-06-03T10:00:00"), ("failed", "2025-06-03T10:00:00"), F),  # a tie: the later file
         (("failed", "2025-06-03T10:00:00"), ("passed", None), P),  # one without: the later file
         (("passed", None), ("failed", "2025-06-03T10:00:00"), F),
-        (("failed", "yesterday"), ("passed", "2025-06-03T10:00:00"), P),  # unreadable stamp: as none
+        (("failed", "2025-06-03T10:00:00 UTC"), ("passed", "Tue, 03 Jun 2025 09:59:59 GMT"), F),
+        (("passed", "03 Jun 2025 10:00:00 GMT"), ("failed", "1748944799000"), P),  # epoch milliseconds
+        (("failed", "1748944801000"), ("passed", "2025-06-03T10:00:00Z"), F),
     ],
 )
 def test_newest_result_wins(
@@ -382,8 +404,19 @@ def test_result_files_from_globs_then_extra(make_project: Callable[..., Path], t
             2,
             "not a JUnit XML result file: the root element is <html>, expected <testsuites> or <testsuite>",
         ),
+        (
+            b'<?xml version="1.0" encoding="no-such-encoding"?>\n<testsuite/>',
+            1,
+            "the result file's encoding cannot be read (unknown encoding: no-such-encoding): regenerate it as UTF-8",
+        ),
+        (
+            b'<?xml version="1.0" encoding="utf-16-le"?>\n<testsuite/>',
+            1,
+            "the result file's encoding cannot be read (multi-byte encodings are not supported): "
+            "regenerate it as UTF-8",
+        ),
     ],
-    ids=["empty", "mismatched", "entity-bomb", "undefined-entity", "not-junit"],
+    ids=["empty", "mismatched", "entity-bomb", "undefined-entity", "not-junit", "unknown-encoding", "utf-16-le"],
 )
 def test_untrusted_xml_gives_a_finding_with_its_line(tmp_path: Path, content: bytes, line: int, message: str) -> None:
     path = tmp_path / "bad.xml"
@@ -421,6 +454,6 @@ def test_nested_suites_inherit_the_timestamp(tmp_path: Path) -> None:
     )
     cases, _ = read_results(path, "nested.xml")
     assert [(case.name, case.timestamp, case.time) for case in cases] == [
-        ("shallow", "2025-01-01T00:00:00Z", None),  # an unreadable time is left out
         ("deep", "2025-02-02T00:00:00Z", None),
+        ("shallow", "2025-01-01T00:00:00Z", None),  # an unreadable time is left out
     ]
