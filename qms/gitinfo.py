@@ -342,3 +342,17 @@ def git_history(root: Path) -> GitHistory | None:
         if repository is None or not _has_commits(repository):
             return None
     return GitHistory(root)
+
+
+def user_name(root: Path) -> str | None:
+    """git's ``user.name`` for the repository holding ``root``; None outside git or when unset."""
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            name = repository.git.config("--get", "user.name").strip()
+        except git.GitCommandError:
+            return None
+        return name or None

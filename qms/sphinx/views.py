@@ -22,12 +22,10 @@ from qms.matrix import natural_key, parse_chain, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
+from qms.status import Status
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
 Query = tuple[str, ...]
-
-#: Outcomes of evidence, in the order a summary lists them.
-OUTCOMES = ("passed", "failed", "error", "skipped", "not run")
 
 
 @dataclass
@@ -295,16 +293,17 @@ def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
 
 
 def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
-    """For a test: its evidence verdict and the result files behind it."""
-    if data.evidence is None or item.kind != "test":
+    """For a test: its status and the result files and records behind it."""
+    status = data.statuses.of(item.id) if data.statuses is not None and item.kind == "test" else None
+    if status is None:
         return None
-    verdict = data.evidence.verdict(item.id)
+    newest = status.newest
     return {
-        "outcome": str(verdict.outcome),
-        "timestamp": verdict.timestamp or "",
-        "files": list(verdict.files),
-        "missing": list(verdict.missing),
-        "failures": [[case.case_id, case.message] for case in verdict.failures],
+        "outcome": status.status.value,
+        "timestamp": (newest.at or "") if newest is not None else "",
+        "files": list(dict.fromkeys(result.source for result in status.results)),
+        "missing": list(status.missing),
+        "failures": [[result.case, result.message] for result in status.failures],
     }
 
 
@@ -806,17 +805,20 @@ def overall_risk(data: BuildData) -> dict[str, Any]:
 
 @query("verification")
 def verification_view(data: BuildData) -> dict[str, Any] | None:
-    """Counts of results, tests and requirements by outcome, from the evidence."""
-    if data.evidence is None:
+    """Counts of results, tests and requirements by status (:mod:`qms.status`)."""
+    if data.statuses is None:
         return None
-    summary = data.evidence.summary(data.project)
+    results = {
+        (result.source, result.case): result.outcome for entry in data.statuses.items() for result in entry.results
+    }
+    requirements = data.statuses.counts(*REQUIREMENT_KINDS)
     return {
-        "files": list(summary.files),
-        "results": [[str(outcome), count] for outcome, count in summary.results.items()],
-        "tests": [[str(outcome), count] for outcome, count in summary.tests.items()],
-        "requirements": [[str(outcome), count] for outcome, count in summary.requirements.items()],
-        "verified": summary.verified,
-        "requirement_count": summary.requirement_count,
+        "files": list(dict.fromkeys(source for source, _ in results)),
+        "results": [[status.value, count] for status, count in Counter(results.values()).most_common()],
+        "tests": [[status.value, count] for status, count in data.statuses.counts("test").items()],
+        "requirements": [[status.value, count] for status, count in requirements.items()],
+        "verified": requirements[Status.PASSED],
+        "requirement_count": sum(requirements.values()),
     }
 
 
