@@ -61,12 +61,16 @@ def test_failed(context: CheckContext) -> Iterator[Hit]:
         status = statuses.of(test.id)
         if status is not None and status.failures:
             yield Hit.at(test, _failure_message(status.failures), _failing_entry(context, test))
-    for entry in statuses.items():
-        if entry.kind == "test":
+    evidence = context.evidence
+    if evidence is None:
+        return
+    for item in project:
+        if item.kind == "test" or item.kind not in VERIFIABLE_KINDS or not evidence.naming(item.id):
             continue
-        failures = _direct_failures(entry)
+        entry = statuses.of(item.id)
+        failures = _direct_failures(entry) if entry is not None else ()
         if failures:
-            yield Hit.at(project.items[entry.id], _failure_message(failures))
+            yield Hit.at(item, _failure_message(failures))
 
 
 @rule(
