@@ -313,3 +313,16 @@ def test_qms_record_refuses_an_outcome_outside_the_list_and_files_outside(tmp_pa
     )
     assert code == 1 and "is outside the project" in output
     assert not (root / "records").exists()
+
+
+def test_a_software_item_has_a_status_only_when_a_test_verifies_it(tmp_path: Path) -> None:
+    architecture = (
+        "kind: software_item\nitems:\n"
+        "  - {id: SI-1, title: Display, description: d, implements: [SWR-1]}\n"
+        "  - {id: SI-2, title: Pump driver, description: d, implements: [SWR-2]}\n"
+    )
+    tests = TESTS + "  - id: TST-4\n    title: Driver\n    method: inspection\n    verifies: [SI-2]\n"
+    root = make(tmp_path, {"items/a.yaml": architecture, "items/t.yaml": tests})
+    statuses = project_statuses(load_project(root))
+    assert statuses.of("SI-1") is None  # nothing verifies it: no status to show
+    assert statuses.status("SI-2") is Status.NOT_RUN and statuses.status("SWR-1") is Status.NOT_RUN
