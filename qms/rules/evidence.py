@@ -255,10 +255,11 @@ commit.
 How "before" is judged: a result that names the commit it ran on (`commit:` in a record, the
 `qms:commit` property the qms pytest plugin writes) is before the change when the change's
 commit is not that commit or one of its ancestors. A result whose commit git does not know,
-that ran on a tree with uncommitted changes (`+dirty`), or that names none is judged by time: it ran before the change when its time (the record's
-`executed_at`, the result file's suite timestamp, else the file's modification time) is earlier
-than the change's author date. A change not yet committed counts from the file's modification
-time. Outside git, results are not checked for staleness (`qms status` says so).
+that ran on a tree with uncommitted changes (`+dirty`), or that names none is judged by time:
+it ran before the change when its time (the record's `executed_at`, the result file's suite
+timestamp, else the file's modification time) is earlier than the change's author date. A
+change not yet committed counts from the file's modification time. Outside git, results are
+not checked for staleness (`qms status` says so).
 
 Re-run the test on the current revision and record the new result (a re-run is a new record).
 """,
