@@ -208,7 +208,7 @@ class StatusIndex:
         return found.status if found is not None else None
 
     def items(self) -> Iterator[ItemStatus]:
-        """Every status, in the project's item order."""
+        """Every status, kind by kind in the order documents list them (needs first, tests last)."""
         return iter(self._statuses.values())
 
     def summary(self) -> dict[str, dict[str, int]]:
@@ -254,7 +254,7 @@ def ran_before(result: ResultRef, change: LineChange, modified: datetime | None,
 
     Judged by ancestry where the result names a commit the repository holds (the change is in
     that commit's history or not); else by time (the result's time against the change's author
-    date); a change not committed yet counts from the file's modification time. A result with
+    date); a change not committed yet counts from ``modified``, the file's modification time. A result with
     neither a known commit nor a time cannot be judged and is not called stale.
     """
     revision = change.revision
@@ -313,7 +313,10 @@ def compute_statuses(
         entry = _item_status(project, item.id, item.kind, statuses, tuple(direct.get(item.id, ())))
         if entry.tests or entry.results or item.kind in _MUST_BE_VERIFIED:
             statuses[item.id] = entry
-    return StatusIndex(project, statuses, notes)
+    ordered = {
+        item.id: statuses[item.id] for group in project.by_kind.values() for item in group if item.id in statuses
+    }
+    return StatusIndex(project, ordered, notes)
 
 
 def _test_cases(evidence: Evidence, test_id: str) -> tuple[tuple[CaseResult, ...], tuple[str, ...]]:
