@@ -248,6 +248,11 @@ class ChangeHistory(Protocol):
         """Whether ``commit`` includes the commit ``change``; None when ``commit`` is unknown."""
         ...
 
+    def changed_files(self, commit: str) -> frozenset[str] | None:
+        """Project files (relative, with ``/``) that differ now from ``commit``, untracked ones
+        included; None when ``commit`` is unknown."""
+        ...
+
 
 def ran_before(result: ResultRef, change: LineChange, modified: datetime | None, history: ChangeHistory) -> bool:
     """Whether ``result`` ran on a revision older than ``change``.
@@ -399,29 +404,35 @@ def _from_record(record: ExecutionRecord) -> ResultRef:
 
 
 def _mark_stale(project: Project, test_results: dict[str, list[ResultRef]], history: ChangeHistory) -> None:
-    """Replace each passing or skipped result that predates a change of what it verifies."""
-    relevant: dict[str, tuple[str, ...]] = {}
+    """Replace each passing or skipped result that predates a change of what it verifies.
+
+    A file that has not changed since the commit a result names cannot hold a change after it:
+    only the items whose file changed since (or of results judged by time) are looked up in
+    the history, so that a run on the current commit costs no ``git blame`` at all.
+    """
+    pairs: list[tuple[str, int, str]] = []  # (test, index of the result, item it speaks for)
     for test_id, results in test_results.items():
-        if any(not result.outcome.is_failure for result in results):
-            targets = [link.target for link in project.links_from(test_id) if link.field in ("verifies", "validates")]
-            relevant[test_id] = (test_id, *targets)
-    if not relevant:
-        return
-    changes = history.last_changes(project, {item for items in relevant.values() for item in items})
-    mtimes = _Mtimes(project.root)
-    for test_id, items in relevant.items():
-        results = test_results[test_id]
+        targets = [link.target for link in project.links_from(test_id) if link.field in ("verifies", "validates")]
         for index, result in enumerate(results):
             if result.outcome.is_failure:
                 continue
-            for item_id in items:
-                change = changes.get(item_id)
-                if change is None:
-                    continue
-                modified = mtimes(project.items[item_id].file) if change.revision is None else None
-                if ran_before(result, change, modified, history):
-                    results[index] = replace(result, stale=Staleness(item_id, change.summary))
-                    break
+            changed = history.changed_files(result.commit) if result.commit else None
+            pairs.extend(
+                (test_id, index, item_id)
+                for item_id in (test_id, *targets)
+                if changed is None or project.items[item_id].file in changed
+            )
+    if not pairs:
+        return
+    changes = history.last_changes(project, {item_id for _, _, item_id in pairs})
+    mtimes = _Mtimes(project.root)
+    for test_id, index, item_id in pairs:
+        result, change = test_results[test_id][index], changes.get(item_id)
+        if change is None or result.stale is not None:
+            continue
+        modified = mtimes(project.items[item_id].file) if change.revision is None else None
+        if ran_before(result, change, modified, history):
+            test_results[test_id][index] = replace(result, stale=Staleness(item_id, change.summary))
 
 
 def _test_status(test_id: str, results: tuple[ResultRef, ...], missing: tuple[str, ...]) -> ItemStatus:
