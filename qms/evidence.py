@@ -23,7 +23,7 @@ import math
 import re
 import stat
 import xml.etree.ElementTree as ET
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -52,13 +52,12 @@ _MESSAGE_LENGTH = 300
 
 
 class Outcome(enum.StrEnum):
-    """The outcome of a test case, a test item or a requirement."""
+    """The outcome of one test case as its result file states it (an item's status: :mod:`qms.status`)."""
 
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
-    NOT_RUN = "not run"
 
     @property
     def is_failure(self) -> bool:
@@ -80,6 +79,8 @@ class CaseResult:
     file: str  # result file, relative to the project root, with /
     verifies: tuple[str, ...]  # ids from <property name="verifies">
     line: int = 0  # line of the <testcase> element in ``file``
+    commit: str | None = None  # ``qms:commit`` property of the case or an enclosing suite
+    version: str | None = None  # ``qms:version`` property of the case or an enclosing suite
 
     @property
     def location(self) -> Location:
@@ -88,63 +89,7 @@ class CaseResult:
     @property
     def at(self) -> datetime | None:
         """``timestamp`` read as an instant in UTC; None when there is none or it cannot be read."""
-        return _instant(self.timestamp)
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The evidence for one item: its outcome and the newest results behind it.
-
-    ``timestamp`` and ``file`` are those of the newest result; ``tests`` are the test items
-    whose verdicts went into a requirement's verdict; ``missing`` are the item's own
-    ``evidence:`` ids that match no result.
-    """
-
-    outcome: Outcome
-    cases: tuple[CaseResult, ...] = ()
-    timestamp: str | None = None
-    file: str | None = None
-    tests: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return self.outcome is Outcome.PASSED
-
-    @property
-    def files(self) -> tuple[str, ...]:
-        """Every result file behind the verdict, in reading order."""
-        return tuple(dict.fromkeys(case.file for case in self.cases))
-
-    @property
-    def failures(self) -> tuple[CaseResult, ...]:
-        """The results that failed or errored."""
-        return tuple(case for case in self.cases if case.outcome.is_failure)
-
-
-@dataclass(frozen=True)
-class VerificationSummary:
-    """Counts for the verification report: results read, tests and requirements by outcome."""
-
-    files: tuple[str, ...]
-    results: Mapping[Outcome, int]  # distinct test cases read (newest result of each)
-    tests: Mapping[Outcome, int]  # test items by verdict
-    requirements: Mapping[Outcome, int]  # system and software requirements by verdict
-
-    @property
-    def requirement_count(self) -> int:
-        return sum(self.requirements.values())
-
-    @property
-    def verified(self) -> int:
-        """Requirements verified by a passing test and contradicted by no failing one."""
-        return self.requirements.get(Outcome.PASSED, 0)
-
-    @property
-    def percentage(self) -> float:
-        """Share of requirements verified, 0-100 (0 when the project has no requirements)."""
-        total = self.requirement_count
-        return 100.0 * self.verified / total if total else 0.0
+        return timestamp_instant(self.timestamp)
 
 
 # ------------------------------------------------------------------------------ id matching
@@ -191,7 +136,7 @@ def _keys(case: CaseResult, groups: dict[str, tuple[str, ...]]) -> Iterator[str]
 class Evidence:
     """The newest result of every test case read, indexed for matching against the project.
 
-    Build it with :func:`load_evidence`. Verdicts are computed on first request and kept.
+    Build it with :func:`load_evidence`; :mod:`qms.status` turns it into each item's status.
     """
 
     def __init__(self, project: Project, files: Sequence[str], cases: Sequence[CaseResult]) -> None:
@@ -206,7 +151,6 @@ class Evidence:
                 self._by_key[key].append(case)
             for item_id in dict.fromkeys(case.verifies):
                 self._by_verifies[item_id].append(case)
-        self._verdicts: dict[str, Verdict] = {}
 
     def match(self, evidence_id: str) -> tuple[CaseResult, ...]:
         """The results an ``evidence:`` id names: one case, a parametrized family, or a class,
@@ -216,109 +160,6 @@ class Evidence:
     def naming(self, item_id: str) -> tuple[CaseResult, ...]:
         """The results whose ``verifies`` property names ``item_id``."""
         return tuple(self._by_verifies.get(item_id, ()))
-
-    def verdict(self, test_id: str) -> Verdict:
-        """A test item's verdict, from its ``evidence:`` ids and the results that name it.
-
-        Failed if any of its results failed, else error if any errored, else not run if one of
-        its ``evidence:`` ids matches no result (or it has no result at all), else passed if any
-        passed, else skipped.
-        """
-        known = self._verdicts.get(test_id)
-        if known is not None:
-            return known
-        item = self.project.items.get(test_id)
-        evidence_ids = item.links("evidence") if item is not None else ()
-        cases: list[CaseResult] = []
-        missing: list[str] = []
-        for evidence_id in evidence_ids:
-            matched = self.match(evidence_id)
-            if not matched:
-                missing.append(evidence_id)
-            cases.extend(matched)
-        cases.extend(self.naming(test_id))
-        unique = _unique(cases)
-        outcomes = {case.outcome for case in unique}
-        if Outcome.FAILED in outcomes:
-            outcome = Outcome.FAILED
-        elif Outcome.ERROR in outcomes:
-            outcome = Outcome.ERROR
-        elif missing or not outcomes:
-            outcome = Outcome.NOT_RUN
-        elif Outcome.PASSED in outcomes:
-            outcome = Outcome.PASSED
-        else:
-            outcome = Outcome.SKIPPED
-        verdict = _verdict(outcome, unique, tests=(), missing=tuple(missing))
-        self._verdicts[test_id] = verdict
-        return verdict
-
-    def item_verdict(self, item_id: str) -> Verdict:
-        """The verdict of any item: a test's own, else combined from the tests that verify or
-        validate it and the results that name it directly.
-
-        Failed if any failed, else error if any errored, else passed if any passed, else skipped
-        if any was skipped, else not run. A test with no result does not hold back a passing one.
-        """
-        item = self.project.items.get(item_id)
-        if item is not None and item.kind == "test":
-            return self.verdict(item_id)
-        known = self._verdicts.get(item_id)
-        if known is not None:
-            return known
-        tests = [
-            link.source
-            for link in self.project.backlinks.get(item_id, ())
-            if link.field in ("verifies", "validates") and self.project.items[link.source].kind == "test"
-        ]
-        tests = list(dict.fromkeys(tests))
-        verdicts = [self.verdict(test) for test in tests]
-        direct = self.naming(item_id)
-        outcomes = {verdict.outcome for verdict in verdicts} | {case.outcome for case in direct}
-        outcome = next(
-            (candidate for candidate in _ITEM_PRECEDENCE if candidate in outcomes),
-            Outcome.NOT_RUN,
-        )
-        cases = _unique([case for verdict in verdicts for case in verdict.cases] + list(direct))
-        verdict = _verdict(outcome, cases, tests=tuple(tests), missing=())
-        self._verdicts[item_id] = verdict
-        return verdict
-
-    def summary(self, project: Project | None = None) -> VerificationSummary:
-        """Counts of results, test verdicts and requirement verdicts."""
-        project = project or self.project
-        results = Counter(case.outcome for case in self.cases)
-        tests = Counter(self.verdict(test.id).outcome for test in project.of_kind("test"))
-        requirements = Counter(
-            self.item_verdict(requirement.id).outcome for requirement in project.of_kind(*REQUIREMENT_KINDS)
-        )
-        return VerificationSummary(self.files, _counts(results), _counts(tests), _counts(requirements))
-
-
-_ITEM_PRECEDENCE = (Outcome.FAILED, Outcome.ERROR, Outcome.PASSED, Outcome.SKIPPED)
-
-
-def _counts(counter: Counter[Outcome]) -> Mapping[Outcome, int]:
-    return MappingProxyType({outcome: counter.get(outcome, 0) for outcome in Outcome})
-
-
-def _unique(cases: Iterable[CaseResult]) -> tuple[CaseResult, ...]:
-    return tuple({id(case): case for case in cases}.values())
-
-
-def _verdict(
-    outcome: Outcome, cases: tuple[CaseResult, ...], tests: tuple[str, ...], missing: tuple[str, ...]
-) -> Verdict:
-    order = max(enumerate(cases), key=lambda entry: (_instant(entry[1].timestamp) or _EPOCH, entry[0]), default=None)
-    newest = order[1] if order else None
-    return Verdict(
-        outcome,
-        cases,
-        newest.timestamp if newest else None,
-        newest.file if newest else None,
-        tests,
-        missing,
-    )
 
 
 # -------------------------------------------------------------------------------- reading
@@ -336,7 +177,7 @@ _UTC_NAMES = frozenset({"UTC", "GMT"})
 
 
 @functools.lru_cache(maxsize=1024)
-def _instant(timestamp: str | None) -> datetime | None:
+def timestamp_instant(timestamp: str | None) -> datetime | None:
     """A result timestamp as an instant in UTC, or None when there is none or it cannot be read.
 
     Read: ISO 8601 (with an offset, ``Z``, a trailing ``UTC``/``GMT``, or no zone: UTC), RFC 2822
@@ -481,6 +322,26 @@ class _Suite:
     first_case: int  # index of its first test case among those read
     #: ``<failure>`` and ``<error>`` directly under the suite (a class that failed to load)
     problems: list[tuple[Outcome, str, int]] = field(default_factory=list)
+    #: the revision its results ran on: ``qms:commit``/``qms:version``, its own else the enclosing suite's
+    run: dict[str, str] = field(default_factory=dict)
+
+
+#: Properties that say which revision a result ran on (written by :mod:`qms.pytest_plugin`).
+COMMIT_PROPERTY, VERSION_PROPERTY = "qms:commit", "qms:version"
+_RUN_PROPERTIES = (COMMIT_PROPERTY, VERSION_PROPERTY)
+
+
+def _run_properties(element: ET.Element, inherited: dict[str, str]) -> dict[str, str]:
+    """``inherited`` updated with the element's own ``qms:commit`` and ``qms:version`` properties."""
+    properties = element.find("properties")
+    if properties is None:
+        return inherited
+    own = {
+        prop.get("name", ""): (prop.get("value") or "").strip()
+        for prop in properties
+        if prop.tag == "property" and prop.get("name") in _RUN_PROPERTIES and (prop.get("value") or "").strip()
+    }
+    return {**inherited, **own} if own else inherited
 
 
 #: the outcomes a suite-level problem gives, worst first
@@ -515,8 +376,11 @@ class _Reader(ET.TreeBuilder):
             own = attrs.get("timestamp")
             if own:
                 self._check_timestamp(own, line, column)
-            inherited = self._suites[-1].timestamp if self._suites else None
-            self._suites.append(_Suite(element, attrs.get("name", ""), own or inherited, len(self.cases)))
+            enclosing = self._suites[-1] if self._suites else None
+            inherited = enclosing.timestamp if enclosing else None
+            suite = _Suite(element, attrs.get("name", ""), own or inherited, len(self.cases))
+            suite.run = enclosing.run if enclosing else {}
+            self._suites.append(suite)
         self._open.append((element, line))
         self._text = 0
         return element
@@ -536,7 +400,9 @@ class _Reader(ET.TreeBuilder):
         parent = self._open[-1][0] if self._open else None
         if parent is None or parent.tag not in _SUITES:
             return element  # the root, or part of a test case: kept until the case ends
-        if tag == "testcase":
+        if tag == "properties":
+            self._suites[-1].run = _run_properties(parent, self._suites[-1].run)
+        elif tag == "testcase":
             self.cases.append(self._case(_Case.fromelem(element), line))  # type: ignore[no-untyped-call]
         elif tag in ("failure", "error"):
             outcome = Outcome.FAILED if tag == "failure" else Outcome.ERROR
@@ -551,7 +417,8 @@ class _Reader(ET.TreeBuilder):
         name = case.name or ""
         classname = case.classname or ""
         outcome, message = _outcome(case)
-        timestamp = self._suites[-1].timestamp
+        suite = self._suites[-1]
+        run = _run_properties(case._elem, suite.run)
         return CaseResult(
             case_id=result_key(classname, name),
             name=name,
@@ -559,10 +426,12 @@ class _Reader(ET.TreeBuilder):
             outcome=outcome,
             message=message,
             time=_time(case),
-            timestamp=timestamp,
+            timestamp=suite.timestamp,
             file=self.name,
             verifies=_verifies(case),
             line=line,
+            commit=run.get(COMMIT_PROPERTY),
+            version=run.get(VERSION_PROPERTY),
         )
 
     def _close_suite(self) -> None:
@@ -584,6 +453,8 @@ class _Reader(ET.TreeBuilder):
                     file=self.name,
                     verifies=(),
                     line=line,
+                    commit=suite.run.get(COMMIT_PROPERTY),
+                    version=suite.run.get(VERSION_PROPERTY),
                 )
             )
             return
@@ -598,7 +469,7 @@ class _Reader(ET.TreeBuilder):
         if timestamp in self._stamps:
             return
         self._stamps.add(timestamp)
-        if _instant(timestamp) is None:
+        if timestamp_instant(timestamp) is None:
             self.findings.append(
                 _unreadable(
                     self.name,

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import git
 
+    from qms.model import Project
+
 
 @dataclass(frozen=True, slots=True)
 class DocumentControl:
@@ -323,3 +325,97 @@ def git_date(timestamp: int, zone: str) -> str:
 def day(date: str) -> str:
     """The day of a date :func:`git_date` gave (``2026-11-29``), or the raw date as it is."""
     return date if date.startswith("@") else date[:10]
+
+
+class GitHistory:
+    """Who last changed each item and which commits contain which: for judging staleness
+    (:class:`qms.status.ChangeHistory`). Answers are kept for the life of the object."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._contains: dict[tuple[str, str], bool | None] = {}
+        self._changed: dict[str, frozenset[str] | None] = {}
+
+    def last_changes(self, project: Project, item_ids: Iterable[str]) -> dict[str, LineChange]:
+        """The latest change of each item's lines: one ``git blame`` per file."""
+        from qms.review import item_blocks
+
+        found: dict[str, LineChange] = {}
+        for file, blocks in item_blocks(project, item_ids).items():
+            ids = list(blocks)
+            for item_id, change in zip(ids, latest_changes(self.root, file, [blocks[i] for i in ids]), strict=True):
+                if change is not None:
+                    found[item_id] = change
+        return found
+
+    def contains(self, commit: str, change: str) -> bool | None:
+        """Whether ``change`` is ``commit`` or one of its ancestors; None when git does not know ``commit``."""
+        key = (commit, change)
+        if key not in self._contains:
+            self._contains[key] = _is_ancestor(self.root, change, commit)
+        return self._contains[key]
+
+    def changed_files(self, commit: str) -> frozenset[str] | None:
+        """Project files (relative to the root, with ``/``) that differ now from ``commit``,
+        untracked ones included; None when git does not know ``commit``."""
+        if commit not in self._changed:
+            self._changed[commit] = _changed_files(self.root, commit)
+        return self._changed[commit]
+
+
+def _changed_files(root: Path, commit: str) -> frozenset[str] | None:
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            repository.git.rev_parse("--verify", "--quiet", f"{commit}^{{commit}}")
+            prefix = repository_path(repository, root)
+            folder = prefix or "."
+            changed = repository.git.diff("--name-only", "--no-renames", commit, "--", folder).split("\n")
+            untracked = repository.git.ls_files("--others", "--exclude-standard", "--", folder).split("\n")
+        except (git.GitCommandError, ValueError):
+            return None
+    start = len(prefix) + 1 if prefix else 0
+    return frozenset(path[start:] for path in (*changed, *untracked))
+
+
+def _is_ancestor(root: Path, older: str, newer: str) -> bool | None:
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            repository.git.rev_parse("--verify", "--quiet", f"{newer}^{{commit}}")
+        except git.GitCommandError:
+            return None
+        try:
+            repository.git.merge_base("--is-ancestor", older, newer)
+        except git.GitCommandError as error:
+            return False if error.status == 1 else None
+        return True
+
+
+def git_history(root: Path) -> GitHistory | None:
+    """The history of the repository holding ``root``; None outside git. Looks for ``.git`` in
+    ``root`` and the folders above it, so that a check outside git does not load GitPython."""
+    folder = root.resolve()
+    if not any((candidate / ".git").exists() for candidate in (folder, *folder.parents)):
+        return None
+    return GitHistory(root)
+
+
+def user_name(root: Path) -> str | None:
+    """git's ``user.name`` for the repository holding ``root``; None outside git or when unset."""
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            name = repository.git.config("--get", "user.name").strip()
+        except git.GitCommandError:
+            return None
+        return name or None

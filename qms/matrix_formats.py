@@ -19,8 +19,8 @@ The JSON document (``version`` 1)::
         "total_rows": 1,
         "cuts": [{"shown": 20000, "total": 390625, "resumes_at": "NEED-3", "note": "..."}]}]}
 
-``cells`` has one entry per column, ``null`` for a gap; ``verification`` is present only when
-results were available, and is one of passed, failed, error, skipped, not run, or null for a
+``cells`` has one entry per column, ``null`` for a gap; ``verification`` is the row's test
+status (:mod:`qms.status`): one of passed, failed, error, stale, not-run, skipped, or null for a
 row without a test; ``findings`` is present only when some row of the matrix has one;
 ``total_rows`` counts the rows made and left out; ``cuts`` is present only when rows were left out.
 """

@@ -25,19 +25,21 @@ class ProjectNotFound(Exception):
     """No ``qms.yaml`` in the folder or above it."""
 
 
-def source_files(root: Path, config: ProjectConfig) -> tuple[list[Path], list[Finding]]:
-    """Every item file under ``sources``, in a stable order, each once; what cannot be read, as findings."""
+def source_files(root: Path, config: ProjectConfig, setting: str = "sources") -> tuple[list[Path], list[Finding]]:
+    """Every YAML file under ``sources`` (or another setting of folders and globs: ``records``), in a
+    stable order, each once; what cannot be read, as findings."""
     files: dict[Path, None] = {}
     findings: list[Finding] = []
     roots = allowed_roots(root, config.allow_outside)
-    for index, source in enumerate(config.sources):
+    patterns: tuple[str, ...] = getattr(config, setting)
+    for index, source in enumerate(patterns):
         matches = project_files(root, source, roots, _SUFFIXES)
-        location = config.location(("sources", index))
+        location = config.location((setting, index))
         if matches.missing:
-            message = f"source '{source}' does not exist: create the folder or correct `sources`"
+            message = f"{setting.rstrip('s')} '{source}' does not exist: create the folder or correct `{setting}`"
             findings.append(Finding("Q001", Severity.ERROR, message, location))
             continue
-        findings += _outside_findings(root, "sources", source, matches, location)
+        findings += _outside_findings(root, setting, source, matches, location)
         for path in matches.files:
             if path.name != PROJECT_FILE:
                 files[path] = None

@@ -17,7 +17,7 @@ from conftest import MINIMAL_CONFIG, invoke_qms, write_files
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qms.evidence import Evidence, Outcome, _instant, read_results
+from qms.evidence import Evidence, Outcome, timestamp_instant, read_results
 from qms.project import load_project
 from qms.resultid import evidence_key, is_blank
 
@@ -110,7 +110,7 @@ def test_mutated_samples(sample: Path, mutations: list[tuple[int, int, bytes]]) 
 
 @given(st.text(max_size=60))
 def test_any_timestamp_text_reads_or_is_none(text: str) -> None:
-    instant = _instant(text)
+    instant = timestamp_instant(text)
     assert instant is None or instant.tzinfo is UTC
 
 
@@ -126,7 +126,7 @@ def test_timestamps_read_back_in_every_form(moment: datetime) -> None:
         str(int(moment.timestamp() * 1000)),
         *([str(int(moment.timestamp()))] if moment.year < 5138 else []),
     )
-    assert [_instant(text) for text in written] == [moment] * len(written)
+    assert [timestamp_instant(text) for text in written] == [moment] * len(written)
 
 
 @pytest.fixture(scope="module")

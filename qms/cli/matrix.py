@@ -74,7 +74,7 @@ def matrix(project_dir: Path | None, output_format: str, output: Path | None, ch
 
     One row per path along the chain of kinds: each item links to the nearest item to its left
     on its row, and an empty cell is a column the path passes by. A Verification column shows
-    each row's test outcome where the project has result files; a Findings column, the links
+    each row's test status (the one `qms status` prints); a Findings column, the links
     a row shows that break a kind rule (Q006).
     """
     project = load(project_dir)

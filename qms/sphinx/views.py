@@ -22,12 +22,10 @@ from qms.matrix import DESIGN, RISK, Chain, natural_key, parse_chain, passed_by,
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
+from qms.status import Status
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
 Query = tuple[str, ...]
-
-#: Outcomes of evidence, in the order a summary lists them.
-OUTCOMES = ("passed", "failed", "error", "skipped", "not run")
 
 
 @dataclass
@@ -42,6 +40,7 @@ class BuildData:
     findings: tuple[Finding, ...]
     control: DocumentControl
     evidence: Any = None  # qms.evidence.Evidence when the project has result files
+    statuses: Any = None  # qms.status.StatusIndex: every item's verification status
     clauses: ClauseTable | None = None
     edition: str = DEFAULT_EDITION
     document_prefix: str = ""
@@ -129,14 +128,11 @@ class BuildData:
     # ---------------------------------------------------------------- shared look-ups
 
     def verdict(self, item_id: str) -> str | None:
-        """The evidence outcome of a test (its own) or another item (from its tests); None without evidence."""
-        if self.evidence is None:
+        """The verification status of an item (:mod:`qms.status`); None for kinds that carry none."""
+        if self.statuses is None:
             return None
-        item = self.project.items.get(item_id)
-        if item is None:
-            return None
-        verdict = self.evidence.verdict(item_id) if item.kind == "test" else self.evidence.item_verdict(item_id)
-        return str(verdict.outcome)
+        found = self.statuses.of(item_id)
+        return found.status.value if found is not None else None
 
 
 def digest(data: Any) -> str:
@@ -297,16 +293,17 @@ def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
 
 
 def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
-    """For a test: its evidence verdict and the result files behind it."""
-    if data.evidence is None or item.kind != "test":
+    """For a test: its status and the result files and records behind it."""
+    status = data.statuses.of(item.id) if data.statuses is not None and item.kind == "test" else None
+    if status is None:
         return None
-    verdict = data.evidence.verdict(item.id)
+    newest = status.newest
     return {
-        "outcome": str(verdict.outcome),
-        "timestamp": verdict.timestamp or "",
-        "files": list(verdict.files),
-        "missing": list(verdict.missing),
-        "failures": [[case.case_id, case.message] for case in verdict.failures],
+        "outcome": status.status.value,
+        "timestamp": (newest.at or "") if newest is not None else "",
+        "files": list(dict.fromkeys(result.source for result in status.results)),
+        "missing": list(status.missing),
+        "failures": [[result.case, result.message] for result in status.failures],
     }
 
 
@@ -825,17 +822,20 @@ def overall_risk(data: BuildData) -> dict[str, Any]:
 
 @query("verification")
 def verification_view(data: BuildData) -> dict[str, Any] | None:
-    """Counts of results, tests and requirements by outcome, from the evidence."""
-    if data.evidence is None:
+    """Counts of results, tests and requirements by status (:mod:`qms.status`)."""
+    if data.statuses is None:
         return None
-    summary = data.evidence.summary(data.project)
+    results = {
+        (result.source, result.case): result.outcome for entry in data.statuses.items() for result in entry.results
+    }
+    requirements = data.statuses.counts(*REQUIREMENT_KINDS)
     return {
-        "files": list(summary.files),
-        "results": [[str(outcome), count] for outcome, count in summary.results.items()],
-        "tests": [[str(outcome), count] for outcome, count in summary.tests.items()],
-        "requirements": [[str(outcome), count] for outcome, count in summary.requirements.items()],
-        "verified": summary.verified,
-        "requirement_count": summary.requirement_count,
+        "files": list(dict.fromkeys(source for source, _ in results)),
+        "results": [[status.value, count] for status, count in Counter(results.values()).most_common()],
+        "tests": [[status.value, count] for status, count in data.statuses.counts("test").items()],
+        "requirements": [[status.value, count] for status, count in requirements.items()],
+        "verified": requirements[Status.PASSED],
+        "requirement_count": sum(requirements.values()),
     }
 
 
