@@ -8,6 +8,7 @@ the project's own pages. ``qms build`` and ``sphinx-build -b html . _build/html`
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sphinx.config import Config
 from sphinx.util import logging
 
 from qms import __version__
+from qms.atomic import mark_output
 from qms.clauses import DEFAULT_EDITION
 from qms.config import load_config
 from qms.sphinx import sources
@@ -35,10 +37,10 @@ logger = logging.getLogger(__name__)
 MATRIX_PAGE = "traceability-matrix"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
-#: Folders of a project root that are never pages of the site.
+#: Folders of a project root that are never pages of the site: hidden ones and build outputs at every level.
 EXCLUDED = [
-    "_build", "**/.*", "venv", "env", "node_modules", "**/__pycache__", "**/site-packages", "*.egg-info",
-    "qms", "tests", "benchmarks", "templates", "README.*", "CHANGELOG.*", "LICENSE*", "CONTRIBUTING.*",
+    ".*", "**/.*", "_build", "**/_build", "venv", "env", "node_modules", "**/__pycache__", "**/site-packages",
+    "*.egg-info", "qms", "tests", "benchmarks", "templates", "README.*", "CHANGELOG.*", "LICENSE*", "CONTRIBUTING.*",
 ]  # fmt: skip
 
 
@@ -47,7 +49,12 @@ def _configure(app: Sphinx, config: Config) -> None:
     raw = config._raw_config
     root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), config.qms_project)
     project_config, _ = load_config(root) if (root / "qms.yaml").is_file() else (None, [])
-    extra = [*EXCLUDED, project_config.templates if project_config else "_templates"]
+    outputs = (Path(app.outdir), Path(config.qms_site_folder or app.outdir))
+    extra = [
+        *EXCLUDED,
+        project_config.templates if project_config else "_templates",
+        *(_literal_pattern(folder, Path(app.srcdir)) for folder in outputs if folder.is_relative_to(app.srcdir)),
+    ]
     config.exclude_patterns = [*config.exclude_patterns, *(p for p in extra if p not in config.exclude_patterns)]
     defaults: dict[str, Any] = {
         "html_theme": "furo",
@@ -69,6 +76,11 @@ def _configure(app: Sphinx, config: Config) -> None:
             config[name] = value
     if str(STATIC) not in config.html_static_path:
         config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
+def _literal_pattern(folder: Path, srcdir: Path) -> str:
+    """An exclude pattern matching exactly ``folder`` (below ``srcdir``): its wildcard characters escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", folder.relative_to(srcdir).as_posix())
 
 
 def _load(app: Sphinx) -> None:
@@ -138,6 +150,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
         return
     write_matrix_csv(app, data)
     finish_workbook(app, data, job)
+    mark_output(Path(app.outdir))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -152,6 +165,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_clause_table", "", "env", types=[str])
     app.add_config_value("qms_generate_documents", True, "env", types=[bool])
     app.add_config_value("qms_workbook_download", True, "env", types=[bool])
+    # where the site ends up when Sphinx writes it elsewhere first (qms build): never read as pages
+    app.add_config_value("qms_site_folder", "", "", types=[str])
     for name, directive in DIRECTIVES.items():
         QmsDomain.directives[name] = directive
     app.add_domain(QmsDomain)
