@@ -156,4 +156,3 @@ def open_project(start: Path, explicit: Path | None = None) -> Project:
             "run `qms init DIR` to start a project, or pass --project DIR"
         )
     return load_project(root)
-

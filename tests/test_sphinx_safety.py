@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sphinx_support import build, line_of, new_project, page
 
+from qms.markup import unsafe_math_links
+from qms.sphinx.maths import MathError, mathml
 from qms.sphinx.safe_rst import is_prose, is_safe_uri, prose_paragraphs
 
 PASSWD = Path("/etc/passwd")
@@ -53,6 +55,13 @@ items:
          <script>alert("substitution")</script>
 
       Safe markup stays: *emphasised words* and ``literal code``.
+
+      Maths: :math:`\\frac{a}{b}`, :math:`\\href{javascript:alert('math')}{click}`,
+      :math:`\\text{<script>alert('mtext')</script>}` and :math:`x^`.
+
+      .. math::
+
+         \\sum_{i=1}^{n} d_i \\le D_{max}
 """
 
 EVIL_DEVICE = '  name: <script>alert("device")</script> Pump\n'
@@ -172,3 +181,55 @@ def test_prose_skips_the_parser_only_without_markup() -> None:
     ):
         assert not is_prose(text), text
     assert prose_paragraphs("one\nline  \n\n\ntwo\n") == ["one\nline", "two"]
+
+
+@pytest.mark.slow
+def test_maths_is_mathml_written_at_build_time(evil_site: tuple[Path, str, str]) -> None:
+    """No page loads a maths script (the site stays offline) and no formula links anywhere."""
+    site, text, stderr = evil_site
+    everything = _all_output(site).lower()
+    assert "mathjax" not in everything
+    assert not re.search(r"https?://cdn", everything)
+    requirements = page(site, "software-requirements.html")
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><mfrac>' in requirements
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow><munderover>' in requirements
+    assert "<mtext>&lt;script&gt;alert(&#x27;mtext&#x27;)&lt;/script&gt;</mtext>" in requirements
+    maths = re.findall(r"<math\b.*?</math>", requirements, re.DOTALL)
+    assert maths and not [formula for formula in maths if "href" in formula or "javascript" in formula]
+    assert (
+        '<span class="qms-math-source"><code>\\href{javascript:alert(&#x27;math&#x27;)}{click}</code>' in requirements
+    )
+    assert '<span class="qms-math-source"><code>x^</code></span>' in requirements
+    yaml_file = site.parent.parent / "traceability" / "evil.yaml"
+    line = line_of(text, "Maths:")
+    assert (
+        f"{yaml_file}:{line}: WARNING: maths shown as written: \\href to 'javascript:alert('math')': "
+        "maths may link only to http or https addresses [qms.math]"
+    ) in stderr
+    assert (
+        f"{yaml_file}:{line}: WARNING: maths shown as written: LaTeX the maths renderer cannot read "
+        "(MissingSuperScriptOrSubscriptError) [qms.math]"
+    ) in stderr
+
+
+def test_mathml_keeps_no_link_and_no_foreign_element() -> None:
+    for latex in (r"\href{https://example.org}{x}", r"\style{color: red}{x}", r"\class{evil}{x}"):
+        markup = mathml(latex, block=False)
+        assert "href" not in markup and "style=" not in markup and "class=" not in markup, markup
+    for latex in (r"\href{javascript:alert(1)}{x}", r"\url{file:///etc/passwd}", "x^", "{" * 3000):
+        with pytest.raises(MathError):
+            mathml(latex, block=True)
+
+
+def test_links_in_maths_are_found_however_written() -> None:
+    def targets(text: str) -> list[str]:
+        return [link.target for link in unsafe_math_links(text)]
+
+    assert targets(r"\href{javascript:alert(1)}{x}") == ["javascript:alert(1)"]
+    assert targets(r"\href {java{}script:alert(1)}{x}") == ["javascript:alert(1)"]  # braces split the scheme
+    assert targets("\\url{ jav\tascript:x }") == [" jav\tascript:x "]
+    assert targets(r"\href{page.html}{x} \url{//evil.example}") == ["page.html", "//evil.example"]  # not web
+    assert targets(r"\href j") == ["j"]
+    assert targets(r"\href{https://example.org}{x} \url{HTTP://example.org} \hrefx{y}") == []
+    assert targets(r"\\href{javascript:x}") == []  # a line break, then the letters href
+    assert targets(r"\\\href{javascript:x}") == ["javascript:x"]

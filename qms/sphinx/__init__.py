@@ -29,6 +29,7 @@ from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import finish_workbook, start_workbook, write_matrix_csv
 from qms.sphinx.links import Links
+from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.state import build_data, load_build_data, project_root
 
@@ -63,6 +64,7 @@ def _configure(app: Sphinx, config: Config) -> None:
         "html_last_updated_fmt": None,
         "language": "en",
         "smartquotes": False,  # item text is shown exactly as written (and parses much faster)
+        "html_math_renderer": "qms",  # MathML written at build time: no script, no CDN
     }
     if project_config is not None:
         device = project_config.device
@@ -174,6 +176,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(document_control)
     app.add_node(qms_block)
     app.add_node(qms_html, html=(visit_qms_html, None))
+    app.add_html_math_renderer("qms", inline_renderers=(visit_math, None), block_renderers=(visit_math_block, None))
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _load)
     app.connect("env-get-outdated", sources.outdated)

@@ -24,6 +24,8 @@ from sphinx.util import logging
 from sphinx.util.docutils import CustomReSTDispatcher
 from sphinx.util.parsing import nested_parse_to_nodes
 
+from qms.markup import is_safe_uri as is_safe_uri  # also where blocks are written
+
 logger = logging.getLogger(__name__)
 
 #: Directives item text may use: admonitions, code, maths and tables written inline.
@@ -45,21 +47,8 @@ ALLOWED_ROLES = frozenset(
     }
 )  # fmt: skip
 
-#: URI schemes a link in item text may use (relative links and fragments are always allowed).
-SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-
 #: The class marking the container of parsed item text, for the link check after resolution.
 TEXT_CLASS = "qms-text"
-
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
-
-
-def is_safe_uri(uri: str) -> bool:
-    """Whether a link target is relative or uses a web or mail scheme (never ``javascript:``)."""
-    squeezed = _INVISIBLE.sub("", uri).lower()  # browsers ignore these inside a scheme
-    match = _SCHEME.match(squeezed)
-    return match is None or match.group(1) in SAFE_SCHEMES
 
 
 def _warn(message: str, source: str | None, line: int | None) -> None:

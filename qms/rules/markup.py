@@ -1,0 +1,69 @@
+"""Q rules on item text: what it asks of the site's renderer (links written in maths)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from qms.markup import unsafe_math_links
+from qms.model import FieldPath, Item, Location
+from qms.rules import CheckContext, Hit, rule
+
+
+@rule(
+    "Q010",
+    "unsafe-math-link",
+    "link in item text maths to something other than an http or https address",
+    r"""
+A LaTeX link command in item text (`\href{target}{text}` or `\url{target}`, usually inside
+:math:`...` or a math directive) names a target that is not an http or https address, such as
+`javascript:...` (script run on a click), `file:` or `data:`. The site never renders links from
+maths: the formula is shown as written instead. Write the address as a normal link in the text
+(`` `text <https://...>`_ ``), or remove the command.
+""",
+)
+def unsafe_math_link(context: CheckContext) -> Iterator[Hit]:
+    for item in context.project.items.values():
+        for path, text in _texts(item.fields, ()):
+            if "\\" not in text:
+                continue
+            for link in unsafe_math_links(text):
+                yield Hit(
+                    f"\\{link.command} to '{link.target}' in {path[0]}: maths may link only to http or https "
+                    "addresses; write the link in the text instead",
+                    _located(item, path, text, link.offset),
+                    item.id,
+                )
+
+
+def _texts(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    """Every string in a field value, with its path (texts, steps, anomaly evaluations, ``x-`` fields...)."""
+    if isinstance(value, str):
+        if path:
+            yield path, value
+    elif isinstance(value, Mapping):
+        for key, entry in value.items():
+            yield from _texts(entry, (*path, str(key)))
+    elif isinstance(value, Sequence):
+        for index, entry in enumerate(value):
+            yield from _texts(entry, (*path, index))
+
+
+def _located(item: Item, path: FieldPath, text: str, offset: int) -> Location:
+    """The line of ``offset`` within a text field: the field's own line for one-line text, else counted from it.
+
+    Block scalars (``|``, text ending in a line break) start on the line after the field's.
+    """
+    start = item.location(path)
+    lines_before = text.count("\n", 0, offset)
+    if not lines_before and not text.endswith("\n"):
+        return start
+    first = start.line + 1 if text.endswith("\n") and start.line else start.line
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Location(start.file, first + lines_before, offset - line_start + 1 + _indent(item, path))
+
+
+def _indent(item: Item, path: FieldPath) -> int:
+    """The column where a block scalar's lines start: one level in from the field's key."""
+    key = item.positions.get(path[:-1] if len(path) > 1 else ())
+    return (key[1] if key else 0) + 1
