@@ -6,7 +6,12 @@ site must hold none of them, and each refused construct is a warning at its YAML
 
 from __future__ import annotations
 
+import os
 import re
+import resource
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -233,3 +238,65 @@ def test_links_in_maths_are_found_however_written() -> None:
     assert targets(r"\href{https://example.org}{x} \url{HTTP://example.org} \hrefx{y}") == []
     assert targets(r"\\href{javascript:x}") == []  # a line break, then the letters href
     assert targets(r"\\\href{javascript:x}") == ["javascript:x"]
+
+
+#: Directives whose options asked the renderer for gigabytes (a line each), and what is said of each.
+BOMBS = {
+    ".. hlist::\n   :columns: 3000000\n\n   * a\n   * b\n": "hlist :columns: 3000000 is out of range "
+    "(item text allows 1 to 12)",
+    ".. hlist::\n   :columns: 0\n\n   * a\n": "hlist :columns: 0 is out of range (item text allows 1 to 12)",
+    ".. code-block:: text\n   :emphasize-lines: 1-30000000\n\n   one\n   two\n": "code-block :emphasize-lines: "
+    "names line 30000000 (item text allows 1 to 2, the block's lines)",
+    ".. code-block:: text\n   :emphasize-lines: 1-1000000000\n\n   one\n": "code-block :emphasize-lines: "
+    "names line 1000000000 (item text allows 1 to 1, the block's lines)",
+    ".. code-block:: text\n   :linenos:\n   :lineno-start: 1000000000000000\n\n   one\n": "code-block :lineno-start: "
+    "1000000000000000 is out of range (item text allows 1 to 1000000000)",
+    ".. code-block:: text\n   :dedent: 5000\n\n   one\n": "code-block :dedent: 5000 is out of range "
+    "(item text allows 0 to 1000)",
+    ".. code:: text\n   :number-lines: 99999999999\n\n   one\n": "code :number-lines: 99999999999 is out of range "
+    "(item text allows 1 to 1000000000)",
+    ".. list-table::\n   :header-rows: 500\n\n   * - a\n     - b\n": "list-table :header-rows: 500 is out of range "
+    "(item text allows 0 to 100)",
+    ".. list-table::\n   :widths: " + " ".join(["1"] * 200) + "\n\n   * - a\n": "list-table :widths: gives 200 "
+    "columns (item text allows at most 100)",
+    ".. csv-table::\n\n   " + "," * 2000 + "\n" + "   a\n" * 60: "csv-table of 61 rows and 2001 columns is too large "
+    "(item text allows 10000 rows, 100 columns, 100000 cells)",
+    ".. table::\n   :width: 99999999px\n\n   =  =\n   a  b\n   =  =\n": "table :width: 99999999px is too large "
+    "(item text allows at most 10000)",
+}
+
+
+def _bomb_items() -> str:
+    entries = [
+        f"  - id: SWR-{900 + index}\n    title: Bomb {index}\n    derives_from: [SYS-001]\n    text: |\n"
+        + textwrap.indent(text, "      ")
+        for index, text in enumerate(BOMBS)
+    ]
+    return "kind: software_requirement\nitems:\n" + "".join(entries)
+
+
+@pytest.mark.slow
+def test_directive_options_are_bounded(tmp_path: Path) -> None:
+    """Each option that could exhaust memory is refused at its line; the build runs in 3 GB of address space."""
+    text = _bomb_items()
+    root = new_project(tmp_path / "project", files={"traceability/bombs.yaml": text})
+    command = [sys.executable, "-m", "qms", "build", "--project", str(root)]
+    limit = 3 << 30
+    completed = subprocess.run(
+        command,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    yaml_file = root / "traceability" / "bombs.yaml"
+    for bomb, message in BOMBS.items():
+        line = line_of(text, bomb.splitlines()[0] + "\n" + textwrap.indent(bomb.splitlines()[1], "      "))
+        assert f"{yaml_file}:{line}: WARNING: {message}; the directive is shown as written" in completed.stderr
+    site = root / "_build" / "html"
+    requirements = page(site, "software-requirements.html")
+    assert ":columns: 3000000" in requirements  # shown as written, not dropped
+    assert (site / "software-requirements.html").stat().st_size < 2_000_000

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -76,8 +77,76 @@ class _RefusedDirective(Directive):
         return []
 
 
+#: Bounds of the numeric options of the allowed directives: (lowest, highest). Item text is small,
+#: but a number in it can make the renderer build millions of columns or line numbers.
+OPTION_BOUNDS = {
+    "columns": (1, 12),  # hlist
+    "header-rows": (0, 100),  # tables
+    "stub-columns": (0, 100),
+    "lineno-start": (1, 1_000_000_000),  # code-block
+    "number-lines": (1, 1_000_000_000),  # code
+    "dedent": (0, 1_000),
+}
+
+#: The most columns, rows and cells a table in item text may have (csv-table pads short rows).
+MAX_COLUMNS, MAX_ROWS, MAX_CELLS = 100, 10_000, 100_000
+
+#: The largest number a ``:width:`` may give (pixels, ems, percent...).
+MAX_WIDTH = 10_000
+
+_NUMBER = re.compile(r"\d+")
+
+
+class _Refusal(Exception):
+    """An option or a size beyond what item text may ask for: the message says which and the limit."""
+
+
+def _number(digits: str) -> int:
+    """A number as written; numbers too long to matter are capped (``int`` refuses very long ones)."""
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
+def _check_options(directive: Directive) -> None:
+    """Raise :class:`_Refusal` if an option asks for more than item text may."""
+    name = directive.name
+    for option, value in directive.options.items():
+        bounds = OPTION_BOUNDS.get(option)
+        if bounds is not None and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
+            raise _Refusal(f"{name} :{option}: {value} is out of range (item text allows {bounds[0]} to {bounds[1]})")
+        if option == "emphasize-lines":
+            lines = max(len(directive.content), 1)
+            beyond = [number for number in map(_number, _NUMBER.findall(str(value))) if number > lines]
+            if beyond:
+                allowed = f"item text allows 1 to {lines}, the block's lines"
+                raise _Refusal(f"{name} :emphasize-lines: names line {beyond[0]} ({allowed})")
+        if option == "widths" and isinstance(value, list) and len(value) > MAX_COLUMNS:
+            raise _Refusal(f"{name} :widths: gives {len(value)} columns (item text allows at most {MAX_COLUMNS})")
+        if option == "width":
+            numbers = [_number(digits) for digits in _NUMBER.findall(str(value))]
+            if numbers and numbers[0] > MAX_WIDTH:
+                raise _Refusal(f"{name} :width: {value} is too large (item text allows at most {MAX_WIDTH})")
+
+
+@cache
+def _bounded(directive_class: type[Any]) -> type[Directive]:
+    """The directive, refusing options beyond their bounds: then the block is shown as written, with a warning."""
+
+    class Bounded(directive_class):  # type: ignore[misc]  # a class chosen at run time
+        def run(self) -> Sequence[nodes.Node]:
+            try:
+                _check_options(self)
+                return list(super().run())
+            except _Refusal as refusal:
+                source, line = self.state_machine.get_source_and_line(self.lineno)
+                _warn(f"{refusal}; the directive is shown as written", source, line)
+                return [nodes.literal_block(self.block_text, self.block_text, language="text")]
+
+    Bounded.__name__ = directive_class.__name__
+    return Bounded
+
+
 class _InlineCSVTable(CSVTable):
-    """``csv-table`` with its rows written inline: reading a file or an address is refused."""
+    """``csv-table`` with its rows written inline (reading a file or an address is refused), of bounded size."""
 
     def run(self) -> Sequence[nodes.table | nodes.system_message]:
         for option in ("file", "url"):
@@ -90,6 +159,16 @@ class _InlineCSVTable(CSVTable):
                 )
                 return []
         return super().run()
+
+    def parse_csv_data_into_rows(self, csvdata: list[str], dialect: Any, source: str) -> tuple[list[Any], int]:
+        """The rows, refused before short rows are padded to the widest one if the table would be too large."""
+        rows, columns = super().parse_csv_data_into_rows(csvdata, dialect, source)  # type: ignore[no-untyped-call]
+        if columns > MAX_COLUMNS or len(rows) > MAX_ROWS or columns * len(rows) > MAX_CELLS:
+            raise _Refusal(
+                f"csv-table of {len(rows)} rows and {columns} columns is too large "
+                f"(item text allows {MAX_ROWS} rows, {MAX_COLUMNS} columns, {MAX_CELLS} cells)"
+            )
+        return rows, columns
 
 
 class _ItemTextDispatcher(CustomReSTDispatcher):
@@ -110,8 +189,10 @@ class _ItemTextDispatcher(CustomReSTDispatcher):
         if name not in ALLOWED_DIRECTIVES:
             return _RefusedDirective, []
         if name == "csv-table":
-            return _InlineCSVTable, []
-        return super().directive(directive_name, language_module, document)
+            return _bounded(_InlineCSVTable), []
+        found, messages = super().directive(directive_name, language_module, document)
+        bounded = _bounded(found) if found is not None else None  # type: ignore[arg-type]  # classes hash
+        return bounded, messages
 
     def role(
         self, role_name: str, language_module: ModuleType, lineno: int, reporter: Reporter
