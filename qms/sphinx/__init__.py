@@ -50,12 +50,11 @@ def _configure(app: Sphinx, config: Config) -> None:
     raw = config._raw_config
     root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), config.qms_project)
     project_config, _ = load_config(root) if (root / "qms.yaml").is_file() else (None, [])
-    outputs = (Path(app.outdir), Path(config.qms_site_folder or app.outdir))
-    extra = [
-        *EXCLUDED,
-        project_config.templates if project_config else "_templates",
-        *(_literal_pattern(folder, Path(app.srcdir)) for folder in outputs if folder.is_relative_to(app.srcdir)),
-    ]
+    # the site's folder (qms build writes it in a hidden folder first, which ".*" excludes already)
+    site = Path(config.qms_site_folder or app.outdir)
+    extra = [*EXCLUDED, project_config.templates if project_config else "_templates"]
+    if site.is_relative_to(app.srcdir):
+        extra.append(_literal_pattern(site, Path(app.srcdir)))
     config.exclude_patterns = [*config.exclude_patterns, *(p for p in extra if p not in config.exclude_patterns)]
     defaults: dict[str, Any] = {
         "html_theme": "furo",
