@@ -259,3 +259,12 @@ def test_hidden_folders_and_outputs_are_not_pages(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     pages = {path.relative_to(root / "site").as_posix() for path in (root / "site").rglob("*.html")}
     assert not {page for page in pages if "/" in page or page.startswith(("doc", "cached", "built", "stray"))}
+
+
+@pytest.mark.parametrize("output", ["/proc/qms-site", "/dev/null/site"])
+def test_an_output_folder_that_cannot_be_made_is_a_refusal(tmp_path: Path, output: str) -> None:
+    root = new_project(tmp_path / "device")
+    result = build(root, "-o", output)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"qms: error: cannot write the site to {output}: ")
+    assert "Traceback" not in result.output
