@@ -174,3 +174,31 @@ def test_filter_words_that_name_object_properties_match_text(
     for index in range(visible.count()):
         assert "SWR-900" in visible.nth(index).locator(".qms-id").all_inner_texts()
     assert errors == []
+
+
+def test_maths_is_laid_out_by_the_browser_without_a_script(
+    tmp_path: Path, browser_page: tuple[Page, list[str]]
+) -> None:
+    """Chromium renders the MathML written at build time; the page loads nothing from the network."""
+    root = new_project(
+        tmp_path / "device",
+        files={
+            "traceability/extra.yaml": (
+                "kind: software_requirement\nitems:\n  - id: SWR-901\n    title: Dose\n"
+                "    text: 'The dose is :math:`\\frac{G - G_t}{ISF}` units.'\n    derives_from: [SYS-001]\n"
+            )
+        },
+    )
+    assert build(root).exit_code == 0
+    page, errors = browser_page
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto((root / "_build" / "html" / "software-requirements.html").as_uri() + "#SWR-901")
+    fraction = page.locator("section[id='SWR-901'] math mfrac")
+    expect(fraction).to_have_count(1)
+    box = fraction.bounding_box()
+    line = page.locator("section[id='SWR-901'] math mi").first.bounding_box()
+    assert box is not None and line is not None
+    assert box["height"] > 1.5 * line["height"]  # numerator above denominator: laid out as maths, not text
+    assert [url for url in requests if not url.startswith("file:")] == []
+    assert errors == []
