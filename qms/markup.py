@@ -1,6 +1,6 @@
-"""Where item text may link to: relative and web addresses in prose, web addresses only in maths.
+"""What item text may ask of the site's renderer: links to web addresses, options within bounds.
 
-Shared by ``qms check`` (rule Q010) and the site's renderer, so both refuse the same links.
+Shared by ``qms check`` (rules Q010, Q011) and the site's renderer, so both refuse the same text.
 """
 
 from __future__ import annotations
@@ -73,3 +73,111 @@ def _group(text: str, start: int) -> str:
         else:
             characters.append(character)
     return "".join(characters)
+
+
+#: Bounds of the numeric options of directives: (lowest, highest). Item text is small, but a
+#: number in it can make the renderer build millions of columns or line numbers.
+OPTION_BOUNDS = {
+    "columns": (1, 12),  # hlist
+    "header-rows": (0, 100),  # tables
+    "stub-columns": (0, 100),
+    "lineno-start": (1, 1_000_000_000),  # code-block
+    "number-lines": (1, 1_000_000_000),  # code
+    "dedent": (0, 1_000),
+}
+
+#: The most columns, rows and cells a table in item text may have (csv-table pads short rows).
+MAX_COLUMNS, MAX_ROWS, MAX_CELLS = 100, 10_000, 100_000
+
+#: The largest number a ``:width:`` may give (pixels, ems, percent...).
+MAX_WIDTH = 10_000
+
+_NUMBER = re.compile(r"-?\d+")
+
+
+def _number(written: str) -> int:
+    """A number as written; numbers too long to matter are capped (``int`` refuses very long ones)."""
+    sign = -1 if written.startswith("-") else 1
+    digits = written.lstrip("-")
+    return sign * (int(digits) if len(digits) <= 18 else 10**18)
+
+
+def option_refusal(directive: str, option: str, value: str, lines: int) -> str | None:
+    """Why ``:option: value`` of a directive whose content has ``lines`` lines asks for too much, or None.
+
+    The message names the option and its limit.
+    """
+    numbers = [_number(written) for written in _NUMBER.findall(value)]
+    bounds = OPTION_BOUNDS.get(option)
+    if bounds is not None and numbers and not bounds[0] <= numbers[0] <= bounds[1]:
+        return f"{directive} :{option}: {value} is out of range (item text allows {bounds[0]} to {bounds[1]})"
+    if option == "emphasize-lines":
+        last = max(lines, 1)
+        beyond = [number for number in (abs(number) for number in numbers) if number > last]
+        if beyond:
+            allowed = f"item text allows 1 to {last}, the block's lines"
+            return f"{directive} :emphasize-lines: names line {beyond[0]} ({allowed})"
+    if option == "widths" and len(numbers) > MAX_COLUMNS:
+        return f"{directive} :widths: gives {len(numbers)} columns (item text allows at most {MAX_COLUMNS})"
+    if option == "width" and numbers and numbers[0] > MAX_WIDTH:
+        return f"{directive} :width: {value} is too large (item text allows at most {MAX_WIDTH})"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectiveOption:
+    """An option of a directive as written in some text: where it starts, and the size of the directive's content."""
+
+    offset: int
+    directive: str
+    option: str
+    value: str
+    lines: int
+
+
+_DIRECTIVE = re.compile(r"^([ \t]*)\.\.[ \t]+([A-Za-z0-9][\w:+.-]*)[ \t]*::")
+_OPTION = re.compile(r"^([ \t]+):([^:\s][^:]*):(?:[ \t]+(.*))?$")
+
+
+def directive_options(text: str) -> Iterator[DirectiveOption]:
+    """Every option of every directive in reStructuredText, nested ones too, read without a parser."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    for index, line in enumerate(lines):
+        match = _DIRECTIVE.match(line)
+        if match is None:
+            continue
+        indent = len(match.group(1))
+        options, after = _options_after(lines, index + 1, indent)
+        size = _content_lines(lines, after, indent)
+        for line_index, column, option, value in options:
+            yield DirectiveOption(starts[line_index] + column, match.group(2), option, value, size)
+
+
+def _options_after(lines: list[str], start: int, indent: int) -> tuple[list[tuple[int, int, str, str]], int]:
+    """The options right after a directive's first line (line, column, name, value), and the line after them."""
+    options = []
+    index = start
+    while index < len(lines):
+        match = _OPTION.match(lines[index])
+        if match is None or len(match.group(1)) <= indent:
+            break
+        options.append((index, len(match.group(1)), match.group(2).strip(), (match.group(3) or "").strip()))
+        index += 1
+    return options, index
+
+
+def _content_lines(lines: list[str], start: int, indent: int) -> int:
+    """How many lines a directive's content has: its indented block, without blank lines at either end."""
+    block: list[str] = []
+    for line in lines[start:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        block.append(line)
+    while block and not block[-1].strip():
+        block.pop()
+    while block and not block[0].strip():
+        block.pop(0)
+    return len(block)

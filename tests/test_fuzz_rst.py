@@ -20,7 +20,8 @@ from sphinx.directives.other import HList
 from sphinx.directives.patches import Code, CSVTable, MathDirective, Rubric
 from sphinx.util.docutils import docutils_namespace
 
-from qms.sphinx.safe_rst import ALLOWED_DIRECTIVES, OPTION_BOUNDS
+from qms.markup import OPTION_BOUNDS, directive_options, option_refusal, unsafe_math_links
+from qms.sphinx.safe_rst import ALLOWED_DIRECTIVES
 
 pytestmark = pytest.mark.fuzz
 
@@ -163,3 +164,13 @@ def test_any_item_text_renders_safely(
     assert len(page) < MAX_PAGE
     body = page[page.index('<section id="item-text">') : page.index('<div class="sphinxsidebar"')]
     assert not re.search(r"<script|\bon\w+=|href=\"\s*javascript|mathjax", body, re.IGNORECASE), text
+
+
+@given(text=item_texts)
+def test_the_checks_of_item_text_read_any_text(text: str) -> None:
+    """What ``qms check`` reads of item text without a parser (rules Q010, Q011) never fails on any text."""
+    for written in directive_options(text):
+        assert 0 <= written.offset < len(text) and text[written.offset] == ":"
+        option_refusal(written.directive, written.option, written.value, written.lines)
+    for link in unsafe_math_links(text):
+        assert text[link.offset] == "\\"

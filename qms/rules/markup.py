@@ -1,11 +1,11 @@
-"""Q rules on item text: what it asks of the site's renderer (links written in maths)."""
+"""Q rules on item text: what it asks of the site's renderer (links written in maths, sizes in directive options)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from qms.markup import unsafe_math_links
+from qms.markup import directive_options, option_refusal, unsafe_math_links
 from qms.model import FieldPath, Item, Location
 from qms.rules import CheckContext, Hit, rule
 
@@ -67,3 +67,27 @@ def _indent(item: Item, path: FieldPath) -> int:
     """The column where a block scalar's lines start: one level in from the field's key."""
     key = item.positions.get(path[:-1] if len(path) > 1 else ())
     return (key[1] if key else 0) + 1
+
+
+@rule(
+    "Q011",
+    "option-out-of-bounds",
+    "directive option in item text beyond its bound (columns, line numbers, table sizes)",
+    """
+A directive in item text asks the site's renderer for more than item text may: `hlist :columns:`
+above 12, `:emphasize-lines:` beyond the block's lines, `:lineno-start:` or `:number-lines:`
+above 10^9, `:dedent:` above 1,000, `:header-rows:` or `:stub-columns:` above 100, `:widths:`
+for more than 100 columns, a `:width:` above 10,000. Such numbers can make a build take
+gigabytes of memory (three million list columns, a billion highlighted lines). The site shows
+the directive as written instead; correct the option to the size you mean.
+""",
+)
+def option_out_of_bounds(context: CheckContext) -> Iterator[Hit]:
+    for item in context.project.items.values():
+        for path, text in _texts(item.fields, ()):
+            if ".." not in text or "::" not in text:
+                continue
+            for written in directive_options(text):
+                refusal = option_refusal(written.directive, written.option, written.value, written.lines)
+                if refusal is not None:
+                    yield Hit(refusal, _located(item, path, text, written.offset), item.id)

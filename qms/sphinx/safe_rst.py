@@ -25,6 +25,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import CustomReSTDispatcher
 from sphinx.util.parsing import nested_parse_to_nodes
 
+from qms.markup import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, option_refusal
 from qms.markup import is_safe_uri as is_safe_uri  # also where blocks are written
 
 logger = logging.getLogger(__name__)
@@ -77,54 +78,18 @@ class _RefusedDirective(Directive):
         return []
 
 
-#: Bounds of the numeric options of the allowed directives: (lowest, highest). Item text is small,
-#: but a number in it can make the renderer build millions of columns or line numbers.
-OPTION_BOUNDS = {
-    "columns": (1, 12),  # hlist
-    "header-rows": (0, 100),  # tables
-    "stub-columns": (0, 100),
-    "lineno-start": (1, 1_000_000_000),  # code-block
-    "number-lines": (1, 1_000_000_000),  # code
-    "dedent": (0, 1_000),
-}
-
-#: The most columns, rows and cells a table in item text may have (csv-table pads short rows).
-MAX_COLUMNS, MAX_ROWS, MAX_CELLS = 100, 10_000, 100_000
-
-#: The largest number a ``:width:`` may give (pixels, ems, percent...).
-MAX_WIDTH = 10_000
-
-_NUMBER = re.compile(r"\d+")
-
-
 class _Refusal(Exception):
     """An option or a size beyond what item text may ask for: the message says which and the limit."""
 
 
-def _number(digits: str) -> int:
-    """A number as written; numbers too long to matter are capped (``int`` refuses very long ones)."""
-    return int(digits) if len(digits) <= 18 else 10**18
-
-
 def _check_options(directive: Directive) -> None:
     """Raise :class:`_Refusal` if an option asks for more than item text may."""
-    name = directive.name
+    lines = len(directive.content)
     for option, value in directive.options.items():
-        bounds = OPTION_BOUNDS.get(option)
-        if bounds is not None and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
-            raise _Refusal(f"{name} :{option}: {value} is out of range (item text allows {bounds[0]} to {bounds[1]})")
-        if option == "emphasize-lines":
-            lines = max(len(directive.content), 1)
-            beyond = [number for number in map(_number, _NUMBER.findall(str(value))) if number > lines]
-            if beyond:
-                allowed = f"item text allows 1 to {lines}, the block's lines"
-                raise _Refusal(f"{name} :emphasize-lines: names line {beyond[0]} ({allowed})")
-        if option == "widths" and isinstance(value, list) and len(value) > MAX_COLUMNS:
-            raise _Refusal(f"{name} :widths: gives {len(value)} columns (item text allows at most {MAX_COLUMNS})")
-        if option == "width":
-            numbers = [_number(digits) for digits in _NUMBER.findall(str(value))]
-            if numbers and numbers[0] > MAX_WIDTH:
-                raise _Refusal(f"{name} :width: {value} is too large (item text allows at most {MAX_WIDTH})")
+        written = " ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
+        refusal = option_refusal(directive.name, option, written, lines)
+        if refusal is not None:
+            raise _Refusal(refusal)
 
 
 @cache
