@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any
 
 from qms.markup import directive_options, option_refusal, unsafe_math_links
@@ -24,9 +25,7 @@ maths: the formula is shown as written instead. Write the address as a normal li
 )
 def unsafe_math_link(context: CheckContext) -> Iterator[Hit]:
     for item in context.project.items.values():
-        for path, text in _texts(item.fields, ()):
-            if "\\" not in text:
-                continue
+        for path, text in _marked(item, "\\"):
             for link in unsafe_math_links(text):
                 yield Hit(
                     f"\\{link.command} to '{link.target}' in {path[0]}: maths may link only to http or https "
@@ -41,12 +40,26 @@ def _texts(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
     if isinstance(value, str):
         if path:
             yield path, value
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict | MappingProxyType):
         for key, entry in value.items():
             yield from _texts(entry, (*path, str(key)))
-    elif isinstance(value, Sequence):
+    elif isinstance(value, list | tuple):
         for index, entry in enumerate(value):
             yield from _texts(entry, (*path, index))
+
+
+def _marked(item: Item, mark: str, also: str = "") -> Iterator[tuple[FieldPath, str]]:
+    """The texts of an item holding ``mark`` and ``also`` (most texts hold no markup, and are passed over fast)."""
+    for name, value in item.fields.items():
+        if isinstance(value, str):
+            if mark in value and also in value:
+                yield (name,), value
+        elif isinstance(value, dict | MappingProxyType) or (
+            isinstance(value, list | tuple) and any(not isinstance(entry, str) or mark in entry for entry in value)
+        ):
+            for path, text in _texts(value, (name,)):
+                if mark in text and also in text:
+                    yield path, text
 
 
 def _located(item: Item, path: FieldPath, text: str, offset: int) -> Location:
@@ -84,9 +97,7 @@ the directive as written instead; correct the option to the size you mean.
 )
 def option_out_of_bounds(context: CheckContext) -> Iterator[Hit]:
     for item in context.project.items.values():
-        for path, text in _texts(item.fields, ()):
-            if ".." not in text or "::" not in text:
-                continue
+        for path, text in _marked(item, "..", "::"):
             for written in directive_options(text):
                 refusal = option_refusal(written.directive, written.option, written.value, written.lines)
                 if refusal is not None:
