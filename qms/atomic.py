@@ -1,11 +1,15 @@
-"""Writing outputs atomically: a failed write never leaves a half-written file or site behind."""
+"""Writing outputs atomically and replacing only what qms wrote: no half-written site, no lost folder."""
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -36,23 +40,101 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def replace_tree(built: Path, target: Path) -> None:
+#: The file that marks a folder as output qms wrote: only such a folder (or an empty one) is replaced whole.
+OUTPUT_MARKER = ".qms-output"
+_MARKER_TEXT = "Written by qms: the next build replaces this folder whole. Delete this file to keep qms out of it.\n"
+
+#: The file a build holds locked in its workspace for as long as it runs.
+_LOCK = ".qms-lock"
+
+
+class ForeignFolder(Exception):
+    """A folder qms was asked to replace holds files and no marker: qms did not write it."""
+
+
+def mark_output(folder: Path) -> None:
+    """Mark ``folder`` as output qms wrote, which a later build may replace whole."""
+    marker = folder / OUTPUT_MARKER
+    if not marker.is_file() or marker.read_text(encoding="utf-8") != _MARKER_TEXT:
+        write_text(marker, _MARKER_TEXT)
+
+
+def replaceable(folder: Path) -> bool:
+    """Whether qms may replace ``folder`` whole: it does not exist, is empty, or holds the marker."""
+    if not folder.exists():
+        return True
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    return (folder / OUTPUT_MARKER).is_file() or next(folder.iterdir(), None) is None
+
+
+def replace_tree(built: Path, target: Path, aside: Path) -> None:
     """Move the finished folder ``built`` to ``target``, replacing what was there.
 
-    The old tree is first renamed aside, so ``target`` always holds a complete tree (the old one
-    or the new one) and never a mix.
+    Only output qms wrote is replaced (see :func:`replaceable`); anything else raises
+    :class:`ForeignFolder`. The old tree is first renamed to ``aside`` (a free path on the same
+    file system, which the caller removes), so ``target`` always holds a complete tree (the old
+    one or the new one) and never a mix.
     """
+    if not replaceable(target):
+        raise ForeignFolder(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, old / "tree")
+    moved = target.exists()
+    if moved:
+        os.replace(target, aside)
     try:
         os.replace(built, target)
     except BaseException:
-        if old is not None:
-            os.replace(old / "tree", target)
+        if moved:
+            os.replace(aside, target)
         raise
+
+
+@contextmanager
+def workspace(target: Path) -> Iterator[Path]:
+    """A new folder beside ``target`` to make its next version in, removed afterwards.
+
+    The folder is locked while this process runs. Workspaces of runs that were killed (their
+    lock free again) are removed first; a folder without the lock file is never touched.
+    """
+    prefix = f".{target.name}.building-"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(target.parent, prefix)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        with (folder / _LOCK).open("w", encoding="utf-8") as lock:
+            _lock(lock, wait=True)
+            yield folder
     finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_abandoned(parent: Path, prefix: str) -> list[Path]:
+    """Remove the workspaces named ``prefix*`` in ``parent`` whose run is over; the folders removed."""
+    removed = []
+    for candidate in sorted(parent.glob(glob.escape(prefix) + "*")):
+        lock_file = candidate / _LOCK
+        if candidate.is_symlink() or not candidate.is_dir() or lock_file.is_symlink() or not lock_file.is_file():
+            continue
+        with lock_file.open("a", encoding="utf-8") as lock:
+            if _lock(lock, wait=False):
+                shutil.rmtree(candidate, ignore_errors=True)
+                removed.append(candidate)
+    return removed
+
+
+def _lock(handle: IO[str], *, wait: bool) -> bool:
+    """Take the advisory lock on an open file; False if another process holds it.
+
+    The lock ends with the process that holds it, however it ends (``kill -9`` too). Where
+    there are no such locks (Windows) no workspace is ever taken for abandoned.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import expect
-from sphinx_support import build
+from sphinx_support import build, new_project
 
 from qms.project import load_project
 
@@ -146,4 +146,59 @@ def test_matrix_filters_for_one_id_and_sorts(
     first = matrix.locator("tbody tr").first.locator("td").nth(1).inner_text()
     last = matrix.locator("tbody tr").last.locator("td").nth(1).inner_text()
     assert first != "—" and (last == "—" or first >= last)
+    assert errors == []
+
+
+@pytest.mark.parametrize("word", ["constructor", "__proto__"])
+def test_filter_words_that_name_object_properties_match_text(
+    tmp_path: Path, browser_page: tuple[Page, list[str]], word: str
+) -> None:
+    """A word is looked up among the table's ids as data, never through the script's object prototype."""
+    root = new_project(
+        tmp_path / "device",
+        files={
+            "traceability/extra.yaml": (
+                "kind: software_requirement\nitems:\n  - id: SWR-900\n"
+                "    title: Reject a constructor or __proto__ key in messages\n"
+                "    text: Keys named like object properties are refused.\n    derives_from: [SYS-001]\n"
+            )
+        },
+    )
+    assert build(root).exit_code == 0
+    page, errors = browser_page
+    page.goto((root / "_build" / "html" / "traceability-matrix.html").as_uri() + f"?filter={word}")
+    matrix = page.locator(".qms-interactive").first
+    expect(matrix.locator("input.qms-filter")).to_have_value(word)
+    visible = matrix.locator("tbody tr:visible")
+    assert visible.count() > 0
+    for index in range(visible.count()):
+        assert "SWR-900" in visible.nth(index).locator(".qms-id").all_inner_texts()
+    assert errors == []
+
+
+def test_maths_is_laid_out_by_the_browser_without_a_script(
+    tmp_path: Path, browser_page: tuple[Page, list[str]]
+) -> None:
+    """Chromium renders the MathML written at build time; the page loads nothing from the network."""
+    root = new_project(
+        tmp_path / "device",
+        files={
+            "traceability/extra.yaml": (
+                "kind: software_requirement\nitems:\n  - id: SWR-901\n    title: Dose\n"
+                "    text: 'The dose is :math:`\\frac{G - G_t}{ISF}` units.'\n    derives_from: [SYS-001]\n"
+            )
+        },
+    )
+    assert build(root).exit_code == 0
+    page, errors = browser_page
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto((root / "_build" / "html" / "software-requirements.html").as_uri() + "#SWR-901")
+    fraction = page.locator("section[id='SWR-901'] math mfrac")
+    expect(fraction).to_have_count(1)
+    box = fraction.bounding_box()
+    line = page.locator("section[id='SWR-901'] math mi").first.bounding_box()
+    assert box is not None and line is not None
+    assert box["height"] > 1.5 * line["height"]  # numerator above denominator: laid out as maths, not text
+    assert [url for url in requests if not url.startswith("file:")] == []
     assert errors == []

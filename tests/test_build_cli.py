@@ -3,14 +3,19 @@ as ``sphinx-build`` and as itself in another checkout."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import invoke_qms
+from conftest import invoke_qms, write_files
 from sphinx_support import build, new_project, page, site_files
+
+from qms.atomic import ForeignFolder, mark_output, remove_abandoned, replace_tree, workspace
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +125,146 @@ def test_downloads_are_what_the_export_commands_write(built: Path, tmp_path: Pat
     front = page(built / "_build" / "html", "index.html")
     assert 'href="downloads/traceability-matrix.csv" download>Traceability matrix (CSV)</a>' in front
     assert 'href="downloads/test-device-records.xlsx" download>All records (Excel workbook)</a>' in front
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes), to see that nothing changed."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        (".", "it is the project folder"),
+        ("..", "it holds the project folder"),
+        ("/", "it holds the project folder"),
+        ("traceability", "it is the project's sources folder traceability"),
+        ("traceability/site", "it is inside the project's sources folder traceability"),
+        ("linked/site", "it is inside the project's sources folder traceability"),  # a symlink to a source
+        ("reports", "it is the project's evidence (reports/*.xml) reports"),
+        ("_build", "it holds the project's build cache _build/doctrees"),
+        ("_build/doctrees", "it is the project's build cache _build/doctrees"),
+        ("_templates/site", "it is inside the project's templates folder _templates"),
+        (".git/site", "it is inside the project's git folder .git"),
+    ],
+)
+def test_output_that_would_replace_the_project_is_refused(tmp_path: Path, output: str, reason: str) -> None:
+    root = new_project(tmp_path / "device")
+    (root / "linked").symlink_to(root / "traceability")
+    (root / ".git").mkdir()
+    before = _tree(tmp_path)
+    result = invoke_qms("build", "-o", output, cwd=root)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("qms: error: cannot build into "), result.stderr
+    assert f": {reason}" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert _tree(tmp_path) == before  # nothing written, nothing removed
+
+
+def test_a_folder_qms_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    home = tmp_path / "home"  # like -o $HOME: full of the user's files
+    write_files(home, {"notes.txt": "mine\n", "code/main.c": "int main;\n"})
+    before = _tree(home)
+    result = build(root, "-o", str(home))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"qms: error: cannot build into {home}: the folder is not empty and qms build did not write it "
+        "(it has no .qms-output file), and a build replaces its output folder whole; "
+        "choose a new or empty folder, or empty this one yourself\n"
+    )
+    assert _tree(home) == before
+    assert not list(tmp_path.glob(".home.building-*"))
+
+
+def test_replace_tree_refuses_a_folder_that_lost_its_marker(tmp_path: Path) -> None:
+    """Checked again at the moment of replacing: the folder may have changed since the build began."""
+    built, target = tmp_path / "built", tmp_path / "site"
+    write_files(built, {"index.html": "new\n"})
+    write_files(target, {"index.html": "old\n", "mine.txt": "kept\n"})
+    with pytest.raises(ForeignFolder):
+        replace_tree(built, target, tmp_path / "aside")
+    assert _tree(target) == {"index.html": b"old\n", "mine.txt": b"kept\n"}
+    mark_output(target)
+    replace_tree(built, target, tmp_path / "aside")
+    assert _tree(target) == {"index.html": b"new\n"}
+
+
+@pytest.mark.slow
+def test_only_a_site_qms_wrote_is_replaced(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    site = tmp_path / "site"
+    site.mkdir()  # an empty folder may be used
+    assert build(root, "-o", str(site)).exit_code == 0
+    assert (site / ".qms-output").is_file()
+    assert build(root, "-o", str(site)).exit_code == 0  # a site qms wrote is replaced
+    (site / ".qms-output").unlink()
+    before = _tree(site)
+    result = build(root, "-o", str(site))
+    assert result.exit_code == 2
+    assert "it has no .qms-output file" in result.stderr
+    assert _tree(site) == before
+
+
+@pytest.mark.slow
+def test_a_killed_build_leaves_nothing_behind_the_next_one(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    site = root / "_build" / "html"
+    command = [sys.executable, "-m", "qms", "build", "--project", str(root)]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(command, env=environment, start_new_session=True, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(site.parent.glob(".html.building-*/site")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the build and the workers it started
+        process.wait()
+    assert list(site.parent.glob(".html.building-*")), "the build was killed before it made its workspace"
+    (site.parent / ".html.building-mine").mkdir()  # not a workspace of qms (no lock file): kept
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in site.parent.glob(".html.building-*")] == [".html.building-mine"]
+    assert (site / "index.html").is_file()
+
+
+def test_a_running_build_keeps_its_workspace(tmp_path: Path) -> None:
+    target = tmp_path / "html"
+    with workspace(target) as running:
+        assert remove_abandoned(tmp_path, ".html.building-") == []
+        assert running.is_dir()
+    assert not running.exists()
+
+
+@pytest.mark.slow
+def test_hidden_folders_and_outputs_are_not_pages(tmp_path: Path) -> None:
+    page_text = "Stray\n=====\n\nNot part of the technical file.\n"
+    root = new_project(
+        tmp_path / "device",
+        files={
+            ".venv/lib/pkg/doc.rst": page_text,
+            ".hidden.rst": page_text,
+            "notes/.cache/cached.rst": page_text,
+            "notes/_build/built.rst": page_text,
+        },
+    )
+    first = build(root, "-o", str(root / "site"), "-W")
+    assert first.exit_code == 0, first.output
+    (root / "site" / "stray.rst").write_text(page_text, encoding="utf-8")  # in the previous site
+    result = build(root, "-o", str(root / "site"), "-W")  # -W: a stray page would warn (in no toctree)
+    assert result.exit_code == 0, result.output
+    pages = {path.relative_to(root / "site").as_posix() for path in (root / "site").rglob("*.html")}
+    assert not {page for page in pages if "/" in page or page.startswith(("doc", "cached", "built", "stray"))}
+
+
+@pytest.mark.parametrize("output", ["/proc/qms-site", "/dev/null/site"])
+def test_an_output_folder_that_cannot_be_made_is_a_refusal(tmp_path: Path, output: str) -> None:
+    root = new_project(tmp_path / "device")
+    result = build(root, "-o", output)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"qms: error: cannot write the site to {output}: ")
+    assert "Traceback" not in result.output

@@ -6,12 +6,21 @@ site must hold none of them, and each refused construct is a warning at its YAML
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import resource
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import invoke_qms
 from sphinx_support import build, line_of, new_project, page
 
+from qms.markup import unsafe_math_links
+from qms.sphinx.maths import MathError, mathml
 from qms.sphinx.safe_rst import is_prose, is_safe_uri, prose_paragraphs
 
 PASSWD = Path("/etc/passwd")
@@ -53,6 +62,13 @@ items:
          <script>alert("substitution")</script>
 
       Safe markup stays: *emphasised words* and ``literal code``.
+
+      Maths: :math:`\\frac{a}{b}`, :math:`\\href{javascript:alert('math')}{click}`,
+      :math:`\\text{<script>alert('mtext')</script>}` and :math:`x^`.
+
+      .. math::
+
+         \\sum_{i=1}^{n} d_i \\le D_{max}
 """
 
 EVIL_DEVICE = '  name: <script>alert("device")</script> Pump\n'
@@ -172,3 +188,125 @@ def test_prose_skips_the_parser_only_without_markup() -> None:
     ):
         assert not is_prose(text), text
     assert prose_paragraphs("one\nline  \n\n\ntwo\n") == ["one\nline", "two"]
+
+
+@pytest.mark.slow
+def test_maths_is_mathml_written_at_build_time(evil_site: tuple[Path, str, str]) -> None:
+    """No page loads a maths script (the site stays offline) and no formula links anywhere."""
+    site, text, stderr = evil_site
+    everything = _all_output(site).lower()
+    assert "mathjax" not in everything
+    assert not re.search(r"https?://cdn", everything)
+    requirements = page(site, "software-requirements.html")
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><mfrac>' in requirements
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow><munderover>' in requirements
+    assert "<mtext>&lt;script&gt;alert(&#x27;mtext&#x27;)&lt;/script&gt;</mtext>" in requirements
+    maths = re.findall(r"<math\b.*?</math>", requirements, re.DOTALL)
+    assert maths and not [formula for formula in maths if "href" in formula or "javascript" in formula]
+    assert (
+        '<span class="qms-math-source"><code>\\href{javascript:alert(&#x27;math&#x27;)}{click}</code>' in requirements
+    )
+    assert '<span class="qms-math-source"><code>x^</code></span>' in requirements
+    yaml_file = site.parent.parent / "traceability" / "evil.yaml"
+    line = line_of(text, "Maths:")
+    assert (
+        f"{yaml_file}:{line}: WARNING: maths shown as written: \\href to 'javascript:alert('math')': "
+        "maths may link only to http or https addresses [qms.math]"
+    ) in stderr
+    assert (
+        f"{yaml_file}:{line}: WARNING: maths shown as written: LaTeX the maths renderer cannot read "
+        "(MissingSuperScriptOrSubscriptError) [qms.math]"
+    ) in stderr
+
+
+def test_mathml_keeps_no_link_and_no_foreign_element() -> None:
+    for latex in (r"\href{https://example.org}{x}", r"\style{color: red}{x}", r"\class{evil}{x}"):
+        markup = mathml(latex, block=False)
+        assert "href" not in markup and "style=" not in markup and "class=" not in markup, markup
+    for latex in (r"\href{javascript:alert(1)}{x}", r"\url{file:///etc/passwd}", "x^", "{" * 3000):
+        with pytest.raises(MathError):
+            mathml(latex, block=True)
+
+
+def test_links_in_maths_are_found_however_written() -> None:
+    def targets(text: str) -> list[str]:
+        return [link.target for link in unsafe_math_links(text)]
+
+    assert targets(r"\href{javascript:alert(1)}{x}") == ["javascript:alert(1)"]
+    assert targets(r"\href {java{}script:alert(1)}{x}") == ["javascript:alert(1)"]  # braces split the scheme
+    assert targets("\\url{ jav\tascript:x }") == [" jav\tascript:x "]
+    assert targets(r"\href{page.html}{x} \url{//evil.example}") == ["page.html", "//evil.example"]  # not web
+    assert targets(r"\href j") == ["j"]
+    assert targets(r"\href{https://example.org}{x} \url{HTTP://example.org} \hrefx{y}") == []
+    assert targets(r"\\href{javascript:x}") == []  # a line break, then the letters href
+    assert targets(r"\\\href{javascript:x}") == ["javascript:x"]
+
+
+#: Directives whose options asked the renderer for gigabytes (a line each), and what is said of each.
+BOMBS = {
+    ".. hlist::\n   :columns: 3000000\n\n   * a\n   * b\n": "hlist :columns: 3000000 is out of range "
+    "(item text allows 1 to 12)",
+    ".. hlist::\n   :columns: 0\n\n   * a\n": "hlist :columns: 0 is out of range (item text allows 1 to 12)",
+    ".. code-block:: text\n   :emphasize-lines: 1-30000000\n\n   one\n   two\n": "code-block :emphasize-lines: "
+    "names line 30000000 (item text allows 1 to 2, the block's lines)",
+    ".. code-block:: text\n   :emphasize-lines: 1-1000000000\n\n   one\n": "code-block :emphasize-lines: "
+    "names line 1000000000 (item text allows 1 to 1, the block's lines)",
+    ".. code-block:: text\n   :linenos:\n   :lineno-start: 1000000000000000\n\n   one\n": "code-block :lineno-start: "
+    "1000000000000000 is out of range (item text allows 1 to 1000000000)",
+    ".. code-block:: text\n   :dedent: 5000\n\n   one\n": "code-block :dedent: 5000 is out of range "
+    "(item text allows 0 to 1000)",
+    ".. code:: text\n   :number-lines: 99999999999\n\n   one\n": "code :number-lines: 99999999999 is out of range "
+    "(item text allows 1 to 1000000000)",
+    ".. list-table::\n   :header-rows: 500\n\n   * - a\n     - b\n": "list-table :header-rows: 500 is out of range "
+    "(item text allows 0 to 100)",
+    ".. list-table::\n   :widths: " + " ".join(["1"] * 200) + "\n\n   * - a\n": "list-table :widths: gives 200 "
+    "columns (item text allows at most 100)",
+    ".. csv-table::\n\n   " + "," * 2000 + "\n" + "   a\n" * 60: "csv-table of 61 rows and 2001 columns is too large "
+    "(item text allows 10000 rows, 100 columns, 100000 cells)",
+    ".. table::\n   :width: 99999999px\n\n   =  =\n   a  b\n   =  =\n": "table :width: 99999999px is too large "
+    "(item text allows at most 10000)",
+}
+
+
+def _bomb_items() -> str:
+    entries = [
+        f"  - id: SWR-{900 + index}\n    title: Bomb {index}\n    derives_from: [SYS-001]\n    text: |\n"
+        + textwrap.indent(text, "      ")
+        for index, text in enumerate(BOMBS)
+    ]
+    return "kind: software_requirement\nitems:\n" + "".join(entries)
+
+
+@pytest.mark.slow
+def test_directive_options_are_bounded(tmp_path: Path) -> None:
+    """Each option that could exhaust memory is refused at its line; the build runs in 3 GB of address space."""
+    text = _bomb_items()
+    root = new_project(tmp_path / "project", files={"traceability/bombs.yaml": text})
+    command = [sys.executable, "-m", "qms", "build", "--project", str(root)]
+    limit = 3 << 30
+    completed = subprocess.run(
+        command,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    yaml_file = root / "traceability" / "bombs.yaml"
+    for bomb, message in BOMBS.items():
+        line = line_of(text, bomb.splitlines()[0] + "\n" + textwrap.indent(bomb.splitlines()[1], "      "))
+        assert f"{yaml_file}:{line}: WARNING: {message}; the directive is shown as written" in completed.stderr
+    checked = invoke_qms("check", "--format", "json", cwd=root)
+    findings = {(finding["line"], finding["message"]) for finding in json.loads(checked.stdout)["findings"]}
+    for bomb, message in BOMBS.items():  # qms check reports the same, at the option's line
+        if not bomb.startswith(".. csv-table::"):  # a table's size is known once its rows are read
+            lines = bomb.splitlines()
+            directive = line_of(text, lines[0] + "\n" + textwrap.indent(lines[1], "      "))
+            option = next(index for index, line in enumerate(lines) if line.strip().startswith(message.split()[1]))
+            assert (directive + option, message) in findings, message
+    site = root / "_build" / "html"
+    requirements = page(site, "software-requirements.html")
+    assert ":columns: 3000000" in requirements  # shown as written, not dropped
+    assert (site / "software-requirements.html").stat().st_size < 2_000_000

@@ -3,23 +3,27 @@
 The same site as ``sphinx-build -b html . _build/html`` in the project root, written
 atomically: Sphinx writes into a temporary folder beside the output (seeded with the previous
 site, so only pages whose content changed are written again), and the finished site replaces
-the old one in one step. A failed build leaves the previous site as it was.
+the old one in one step. A failed build leaves the previous site as it was. The output folder
+is replaced whole, so it must be new, empty or a site qms wrote (it holds a marker file), and
+can be neither the project, nor hold or lie inside anything the project reads.
 """
 
 from __future__ import annotations
 
+import glob
 import io
+import itertools
 import shutil
 import sys
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
-from qms.atomic import replace_tree
+from qms.atomic import OUTPUT_MARKER, ForeignFolder, mark_output, replace_tree, replaceable, workspace
 from qms.cli.common import EXIT_FINDINGS, fail, project_option
-from qms.config import PROJECT_FILE, find_root
+from qms.config import PROJECT_FILE, find_root, load_config
 
 #: The environment Sphinx keeps between builds (removed after a failed build, see below).
 ENVIRONMENT = "environment.pickle"
@@ -47,9 +51,17 @@ def _seed(previous: Path, staging: Path) -> None:
 
 
 def run_sphinx(
-    root: Path, outdir: Path, doctrees: Path, *, strict: bool, clean: bool, status: TextIO | None, warning: TextIO
+    root: Path,
+    outdir: Path,
+    doctrees: Path,
+    site: Path,
+    *,
+    strict: bool,
+    clean: bool,
+    status: TextIO | None,
+    warning: TextIO,
 ) -> int:
-    """Build the html site of the project at ``root`` into ``outdir``; Sphinx's status code."""
+    """Build the html site of the project at ``root`` into ``outdir``, bound for ``site``; Sphinx's status code."""
     from sphinx.application import Sphinx
     from sphinx.util.console import nocolor
     from sphinx.util.docutils import docutils_namespace, patch_docutils
@@ -58,7 +70,9 @@ def run_sphinx(
         nocolor()
 
     has_conf = (root / "conf.py").is_file()
-    overrides = {} if has_conf else {"extensions": ["qms.sphinx"]}
+    overrides: dict[str, Any] = {"qms_site_folder": str(site)}
+    if not has_conf:
+        overrides["extensions"] = ["qms.sphinx"]
     with patch_docutils(root if has_conf else None), docutils_namespace():
         app = Sphinx(
             srcdir=root,
@@ -116,15 +130,34 @@ def build(output: Path | None, project_dir: Path | None, strict: bool, clean: bo
     """Render the technical file as an HTML site (IEC 62304, ISO 14971, ISO 13485 documents).
 
     Works offline: open the site's index.html from disk. A failed build leaves the previous
-    site in place. Exit status: 0 built, 1 the build failed (or, with --strict, warned),
-    2 no project found.
+    site in place. The output folder must be new, empty or a site qms built, outside the
+    project's sources. Exit status: 0 built, 1 the build failed (or, with --strict, warned),
+    2 no project found or an output folder qms may not replace.
     """
     root = project_root(project_dir)
     target = (output if output is not None else root / "_build" / "html").resolve()
+    refusal = unsafe_output(root, target)
+    if refusal is not None:
+        fail(f"cannot build into {_shown(target)}: {refusal}")
+    try:
+        with workspace(target) as folder:
+            _build_into(root, target, folder, strict=strict, clean=clean, verbose=verbose)
+    except ForeignFolder:
+        fail(f"cannot build into {_shown(target)}: {_FOREIGN}")
+    except OSError as error:
+        fail(f"cannot write the site to {_shown(target)}: {error.strerror or error}", code=EXIT_FINDINGS)
+
+
+_FOREIGN = (
+    f"the folder is not empty and qms build did not write it (it has no {OUTPUT_MARKER} file), "
+    "and a build replaces its output folder whole; choose a new or empty folder, or empty this one yourself"
+)
+
+
+def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: bool, verbose: bool) -> None:
+    """Build the site in ``folder`` (a workspace beside ``target``), then put it in place of ``target``."""
     doctrees = root / "_build" / "doctrees"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    workspace = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    staging = workspace / "site"
+    staging = folder / "site"
     warnings = _Tee(sys.stderr)
     try:
         _seed(target, staging)
@@ -132,6 +165,7 @@ def build(output: Path | None, project_dir: Path | None, strict: bool, clean: bo
             root,
             staging,
             doctrees,
+            target,
             strict=strict,
             clean=clean or strict,
             status=sys.stdout if verbose else None,
@@ -139,7 +173,6 @@ def build(output: Path | None, project_dir: Path | None, strict: bool, clean: bo
         )
     except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
         _forget_environment(doctrees)
-        shutil.rmtree(workspace, ignore_errors=True)
         fail(
             f"the build failed: {_describe(error)}; the previous site in {_shown(target)} is unchanged",
             code=EXIT_FINDINGS,
@@ -147,17 +180,61 @@ def build(output: Path | None, project_dir: Path | None, strict: bool, clean: bo
         return
     if status != 0:
         _forget_environment(doctrees)
-        shutil.rmtree(workspace, ignore_errors=True)
         reason = f"{warnings.count} warning(s) with --strict" if strict else f"Sphinx exited with status {status}"
         fail(f"the build failed: {reason}; the previous site in {_shown(target)} is unchanged", code=EXIT_FINDINGS)
         return
-    try:
-        replace_tree(staging, target)
-    finally:
-        shutil.rmtree(workspace, ignore_errors=True)
+    mark_output(staging)
+    replace_tree(staging, target, folder / "previous")
     pages = sum(1 for _ in target.glob("*.html"))
     summary = f", {warnings.count} warning(s)" if warnings.count else ""
     click.echo(f"qms: built {pages} pages into {_shown(target)}{summary}; open {_shown(target / 'index.html')}")
+
+
+def unsafe_output(root: Path, target: Path) -> str | None:
+    """Why the folder ``target`` cannot hold the site of the project at ``root``; None if it can.
+
+    A build replaces its output folder whole, so the folder must hold nothing of the project
+    and lie inside nothing the project reads; and it must be new, empty, or a site qms wrote.
+    """
+    fix = "choose a folder outside the project's sources, such as _build/html (the default)"
+    if target == root:
+        return f"it is the project folder; {fix}"
+    if root.is_relative_to(target):
+        return f"it holds the project folder {root}; {fix}"
+    for what, path in _read_by_the_project(root):
+        if path == root:
+            continue
+        if target.is_relative_to(path):
+            return f"it is {'' if target == path else 'inside '}the project's {what} {_shown(path)}; {fix}"
+        if path.is_relative_to(target):
+            return f"it holds the project's {what} {_shown(path)}; {fix}"
+    if not replaceable(target):
+        return _FOREIGN
+    return None
+
+
+def _read_by_the_project(root: Path) -> Iterator[tuple[str, Path]]:
+    """What qms, Sphinx and git read in the project: files, and the fixed part of each source glob."""
+    config, _ = load_config(root)
+    for what, name in (
+        ("project file", PROJECT_FILE),
+        ("Sphinx configuration", "conf.py"),
+        ("change control lock", "qms.lock"),
+        ("git folder", ".git"),
+        ("build cache", "_build/doctrees"),
+        ("templates folder", config.templates if config else "_templates"),
+    ):
+        yield what, (root / name).resolve()
+    for what, patterns in (
+        ("sources", config.sources if config else ()),
+        ("evidence", config.evidence if config else ()),
+    ):
+        for pattern in patterns:
+            fixed = itertools.takewhile(lambda part: not glob.has_magic(part), Path(pattern).parts)
+            yield (
+                f"{what} folder" if not glob.has_magic(pattern) else f"{what} ({pattern})",
+                root.joinpath(*fixed).resolve(),
+            )
 
 
 def _forget_environment(doctrees: Path) -> None:

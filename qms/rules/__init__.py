@@ -150,4 +150,4 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules registers their rules.
-from qms.rules import change, evidence, integrity, risk, soup, trace  # noqa: E402,F401
+from qms.rules import change, evidence, integrity, markup, risk, soup, trace  # noqa: E402,F401

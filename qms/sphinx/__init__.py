@@ -8,6 +8,7 @@ the project's own pages. ``qms build`` and ``sphinx-build -b html . _build/html`
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sphinx.config import Config
 from sphinx.util import logging
 
 from qms import __version__
+from qms.atomic import mark_output
 from qms.clauses import DEFAULT_EDITION
 from qms.config import load_config
 from qms.sphinx import sources
@@ -27,6 +29,7 @@ from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import finish_workbook, start_workbook, write_matrix_csv
 from qms.sphinx.links import Links
+from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.state import build_data, load_build_data, project_root
 
@@ -35,10 +38,10 @@ logger = logging.getLogger(__name__)
 MATRIX_PAGE = "traceability-matrix"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
-#: Folders of a project root that are never pages of the site.
+#: Folders of a project root that are never pages of the site: hidden ones and build outputs at every level.
 EXCLUDED = [
-    "_build", "**/.*", "venv", "env", "node_modules", "**/__pycache__", "**/site-packages", "*.egg-info",
-    "qms", "tests", "benchmarks", "templates", "README.*", "CHANGELOG.*", "LICENSE*", "CONTRIBUTING.*",
+    ".*", "**/.*", "_build", "**/_build", "venv", "env", "node_modules", "**/__pycache__", "**/site-packages",
+    "*.egg-info", "qms", "tests", "benchmarks", "templates", "README.*", "CHANGELOG.*", "LICENSE*", "CONTRIBUTING.*",
 ]  # fmt: skip
 
 
@@ -47,7 +50,11 @@ def _configure(app: Sphinx, config: Config) -> None:
     raw = config._raw_config
     root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), config.qms_project)
     project_config, _ = load_config(root) if (root / "qms.yaml").is_file() else (None, [])
+    # the site's folder (qms build writes it in a hidden folder first, which ".*" excludes already)
+    site = Path(config.qms_site_folder or app.outdir)
     extra = [*EXCLUDED, project_config.templates if project_config else "_templates"]
+    if site.is_relative_to(app.srcdir):
+        extra.append(_literal_pattern(site, Path(app.srcdir)))
     config.exclude_patterns = [*config.exclude_patterns, *(p for p in extra if p not in config.exclude_patterns)]
     defaults: dict[str, Any] = {
         "html_theme": "furo",
@@ -56,6 +63,7 @@ def _configure(app: Sphinx, config: Config) -> None:
         "html_last_updated_fmt": None,
         "language": "en",
         "smartquotes": False,  # item text is shown exactly as written (and parses much faster)
+        "html_math_renderer": "qms",  # MathML written at build time: no script, no CDN
     }
     if project_config is not None:
         device = project_config.device
@@ -69,6 +77,11 @@ def _configure(app: Sphinx, config: Config) -> None:
             config[name] = value
     if str(STATIC) not in config.html_static_path:
         config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
+def _literal_pattern(folder: Path, srcdir: Path) -> str:
+    """An exclude pattern matching exactly ``folder`` (below ``srcdir``): its wildcard characters escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", folder.relative_to(srcdir).as_posix())
 
 
 def _load(app: Sphinx) -> None:
@@ -138,6 +151,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
         return
     write_matrix_csv(app, data)
     finish_workbook(app, data, job)
+    mark_output(Path(app.outdir))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -152,6 +166,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_clause_table", "", "env", types=[str])
     app.add_config_value("qms_generate_documents", True, "env", types=[bool])
     app.add_config_value("qms_workbook_download", True, "env", types=[bool])
+    # where the site ends up when Sphinx writes it elsewhere first (qms build): never read as pages
+    app.add_config_value("qms_site_folder", "", "", types=[str])
     for name, directive in DIRECTIVES.items():
         QmsDomain.directives[name] = directive
     app.add_domain(QmsDomain)
@@ -159,6 +175,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(document_control)
     app.add_node(qms_block)
     app.add_node(qms_html, html=(visit_qms_html, None))
+    app.add_html_math_renderer("qms", inline_renderers=(visit_math, None), block_renderers=(visit_math_block, None))
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _load)
     app.connect("env-get-outdated", sources.outdated)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +24,9 @@ from docutils.utils import Reporter
 from sphinx.util import logging
 from sphinx.util.docutils import CustomReSTDispatcher
 from sphinx.util.parsing import nested_parse_to_nodes
+
+from qms.markup import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, option_refusal
+from qms.markup import is_safe_uri as is_safe_uri  # also where blocks are written
 
 logger = logging.getLogger(__name__)
 
@@ -45,21 +49,8 @@ ALLOWED_ROLES = frozenset(
     }
 )  # fmt: skip
 
-#: URI schemes a link in item text may use (relative links and fragments are always allowed).
-SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-
 #: The class marking the container of parsed item text, for the link check after resolution.
 TEXT_CLASS = "qms-text"
-
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
-
-
-def is_safe_uri(uri: str) -> bool:
-    """Whether a link target is relative or uses a web or mail scheme (never ``javascript:``)."""
-    squeezed = _INVISIBLE.sub("", uri).lower()  # browsers ignore these inside a scheme
-    match = _SCHEME.match(squeezed)
-    return match is None or match.group(1) in SAFE_SCHEMES
 
 
 def _warn(message: str, source: str | None, line: int | None) -> None:
@@ -87,8 +78,40 @@ class _RefusedDirective(Directive):
         return []
 
 
+class _Refusal(Exception):
+    """An option or a size beyond what item text may ask for: the message says which and the limit."""
+
+
+def _check_options(directive: Directive) -> None:
+    """Raise :class:`_Refusal` if an option asks for more than item text may."""
+    lines = len(directive.content)
+    for option, value in directive.options.items():
+        written = " ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
+        refusal = option_refusal(directive.name, option, written, lines)
+        if refusal is not None:
+            raise _Refusal(refusal)
+
+
+@cache
+def _bounded(directive_class: type[Any]) -> type[Directive]:
+    """The directive, refusing options beyond their bounds: then the block is shown as written, with a warning."""
+
+    class Bounded(directive_class):  # type: ignore[misc]  # a class chosen at run time
+        def run(self) -> Sequence[nodes.Node]:
+            try:
+                _check_options(self)
+                return list(super().run())
+            except _Refusal as refusal:
+                source, line = self.state_machine.get_source_and_line(self.lineno)
+                _warn(f"{refusal}; the directive is shown as written", source, line)
+                return [nodes.literal_block(self.block_text, self.block_text, language="text")]
+
+    Bounded.__name__ = directive_class.__name__
+    return Bounded
+
+
 class _InlineCSVTable(CSVTable):
-    """``csv-table`` with its rows written inline: reading a file or an address is refused."""
+    """``csv-table`` with its rows written inline (reading a file or an address is refused), of bounded size."""
 
     def run(self) -> Sequence[nodes.table | nodes.system_message]:
         for option in ("file", "url"):
@@ -101,6 +124,16 @@ class _InlineCSVTable(CSVTable):
                 )
                 return []
         return super().run()
+
+    def parse_csv_data_into_rows(self, csvdata: list[str], dialect: Any, source: str) -> tuple[list[Any], int]:
+        """The rows, refused before short rows are padded to the widest one if the table would be too large."""
+        rows, columns = super().parse_csv_data_into_rows(csvdata, dialect, source)  # type: ignore[no-untyped-call]
+        if columns > MAX_COLUMNS or len(rows) > MAX_ROWS or columns * len(rows) > MAX_CELLS:
+            raise _Refusal(
+                f"csv-table of {len(rows)} rows and {columns} columns is too large "
+                f"(item text allows {MAX_ROWS} rows, {MAX_COLUMNS} columns, {MAX_CELLS} cells)"
+            )
+        return rows, columns
 
 
 class _ItemTextDispatcher(CustomReSTDispatcher):
@@ -121,8 +154,10 @@ class _ItemTextDispatcher(CustomReSTDispatcher):
         if name not in ALLOWED_DIRECTIVES:
             return _RefusedDirective, []
         if name == "csv-table":
-            return _InlineCSVTable, []
-        return super().directive(directive_name, language_module, document)
+            return _bounded(_InlineCSVTable), []
+        found, messages = super().directive(directive_name, language_module, document)
+        bounded = _bounded(found) if found is not None else None  # type: ignore[arg-type]  # classes hash
+        return bounded, messages
 
     def role(
         self, role_name: str, language_module: ModuleType, lineno: int, reporter: Reporter

@@ -26,8 +26,9 @@
     var rows = Array.prototype.slice.call(body.rows);
     var texts = rows.map(function (row) { return row.textContent.replace(/\s+/g, " ").toLowerCase(); });
     var ids = rows.map(rowIds);
-    var known = {};
-    ids.forEach(function (list) { list.forEach(function (id) { known[id] = true; }); });
+    // a Set, not an object: a term such as "constructor" or "__proto__" is no id of the table
+    var known = new Set();
+    ids.forEach(function (list) { list.forEach(function (id) { known.add(id); }); });
 
     var bar = document.createElement("div");
     bar.className = "qms-filter-bar";
@@ -46,7 +47,7 @@
     function matches(index, terms) {
       return terms.every(function (term) {
         // an id of the table matches only rows holding exactly that id (SWR-1 is not SWR-10)
-        if (known[term]) {
+        if (known.has(term)) {
           return ids[index].indexOf(term) !== -1;
         }
         return texts[index].indexOf(term) !== -1;
