@@ -215,7 +215,7 @@ class FindingsDirective(QmsDirective):
 
     def run(self) -> list[nodes.Node]:
         query = ("findings", self.options.get("rules", ""))
-        view = self.answer(query)
+        view = self.answer_or_error(query)
         if not view["rows"]:
             return [
                 paragraph(self.options.get("empty", "No open findings."), classes=[f"{P}-empty", f"{P}-no-findings"])

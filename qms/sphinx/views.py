@@ -21,7 +21,9 @@ from qms.gitinfo import DocumentControl
 from qms.matrix import natural_key, parse_chain, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
+from qms.rules import RULES
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
+from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
 Query = tuple[str, ...]
@@ -361,47 +363,21 @@ def item_titles(data: BuildData) -> dict[str, list[str]]:
 
 # ------------------------------------------------------------------------------ tables
 
-#: Columns a table can show besides fields: computed from the graph or the evidence.
-COMPUTED_COLUMNS = ("id", "title", "kind", "file", "status", "findings", "risk", "residual_risk")
 
-
-def _condition(text: str) -> Callable[[Item], bool]:
-    """One filter condition: ``field=a|b``, ``field!=a``, ``field`` (present) or ``!field`` (absent)."""
-    text = text.strip()
-    if "!=" in text:
-        name, _, values = text.partition("!=")
-        allowed = {value.strip() for value in values.split("|")}
-        return lambda item: not _matches(item, name.strip(), allowed)
-    if "=" in text:
-        name, _, values = text.partition("=")
-        allowed = {value.strip() for value in values.split("|")}
-        return lambda item: _matches(item, name.strip(), allowed)
-    if text.startswith("!"):
-        name = text[1:].strip()
-        return lambda item: not _present(item, name)
-    return lambda item: _present(item, text)
-
-
-def _values(item: Item, name: str) -> list[str]:
-    if name in ("id", "kind", "file"):
-        return [getattr(item, name)]
-    value = item.get(name)
-    if isinstance(value, (list, tuple)):
-        return [str(entry) for entry in value]
-    return [] if value is None else [str(value)]
-
-
-def _matches(item: Item, name: str, allowed: set[str]) -> bool:
-    return any(value in allowed for value in _values(item, name))
-
-
-def _present(item: Item, name: str) -> bool:
-    return bool(_values(item, name))
-
-
-def parse_filter(text: str) -> list[Callable[[Item], bool]]:
-    """A filter: conditions separated by ``,`` or ``;``, all of which must hold."""
-    return [_condition(part) for part in text.replace(";", ",").split(",") if part.strip()]
+def _column_values(data: BuildData, kinds: tuple[str, ...], item: Item, name: str) -> list[str]:
+    """An item's values of a column for filtering: computed columns as the table shows them."""
+    if not is_computed(name, kinds):
+        return field_values(item, name)
+    if name == "status":
+        status = data.verdict(item.id)
+        return [status] if status else []
+    if name == "findings":
+        return [finding.rule for finding in data.findings_by_item.get(item.id, ())]
+    if name in ("risk", "residual_risk"):
+        risk = hazard_risk(data.project.config.risk_policy, item)
+        estimate = risk.initial if name == "risk" else risk.residual
+        return [estimate.risk_class.value] if estimate else []
+    return field_values(item, name)
 
 
 @functools.cache
@@ -421,7 +397,7 @@ def _link_column(kinds: tuple[str, ...], name: str) -> tuple[str, FieldSpec] | N
 
 
 def column_names(kinds: tuple[str, ...]) -> set[str]:
-    names = set(COMPUTED_COLUMNS)
+    names = set(COMPUTED)
     for kind in kinds:
         names.update(KINDS[kind].field_names)
     for spec in KINDS.values():
@@ -435,7 +411,7 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> l
         return ["item", item.id, item.title]
     if column in ("title", "kind", "file"):
         return ["text", kind_label(item.kind) if column == "kind" else getattr(item, column)]
-    if column == "status":
+    if column == "status" and is_computed(column, kinds):
         outcome = data.verdict(item.id)
         return ["outcome", outcome] if outcome else ["text", ""]
     if column == "findings":
@@ -488,17 +464,24 @@ def table_kinds(text: str) -> tuple[str, ...]:
     return kinds or KIND_ORDER
 
 
-@query("table")
-def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> dict[str, Any]:
-    """A filtered table of items: one row per item, in id order, the columns asked for."""
+def table_query(
+    kinds_text: str, filter_text: str, columns_text: str
+) -> tuple[tuple[str, ...], tuple[Condition, ...], list[str]]:
+    """A table's kinds, filter and columns, checked against the schema (ValueError names the problem)."""
     kinds = table_kinds(kinds_text)
     columns = [column.strip() for column in columns_text.split(",") if column.strip()] or ["id", "title"]
     known = column_names(kinds)
     unknown = [column for column in columns if column not in known]
     if unknown:
         raise ValueError(f"unknown column {', '.join(unknown)}; columns: {', '.join(sorted(known))}")
-    conditions = parse_filter(filter_text)
-    items = [item for item in data.project.of_kind(*kinds) if all(condition(item) for condition in conditions)]
+    return kinds, parse_filter(filter_text, kinds), columns
+
+
+@query("table")
+def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> dict[str, Any]:
+    """A filtered table of items: one row per item, in id order, the columns asked for."""
+    kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
+    items = matching(data.project.of_kind(*kinds), conditions, functools.partial(_column_values, data, kinds))
     rows = [[_cell(data, item, column, kinds) for column in columns] for item in natural_sorted(items)]
     headers = [_header(column) for column in columns]
     return {"columns": headers, "rows": rows}
@@ -752,10 +735,19 @@ def _initially_acceptable(policy: Any, hazard: Item) -> bool:
     return risk.initial is not None and risk.initial.risk_class is RiskClass.ACCEPTABLE
 
 
+def rule_prefixes(text: str) -> tuple[str, ...]:
+    """Rule codes or code prefixes (``T, R2``); ValueError for one that no rule's code starts with."""
+    prefixes = tuple(prefix.strip() for prefix in text.split(",") if prefix.strip())
+    unknown = [prefix for prefix in prefixes if not any(code.startswith(prefix) for code in RULES)]
+    if unknown:
+        raise ValueError(f"no rule code starts with {', '.join(unknown)}; rules: {', '.join(sorted(RULES))}")
+    return prefixes
+
+
 @query("findings")
 def findings_view(data: BuildData, prefixes: str = "") -> dict[str, Any]:
     """Open findings of ``qms check``, optionally only rules starting with one of ``prefixes``."""
-    wanted = tuple(prefix.strip() for prefix in prefixes.split(",") if prefix.strip())
+    wanted = rule_prefixes(prefixes)
     rows = [_finding_row(finding) for finding in data.findings if not wanted or finding.rule.startswith(wanted)]
     return {"rows": rows}
 
