@@ -27,6 +27,7 @@ from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import finish_workbook, start_workbook, write_matrix_csv
 from qms.sphinx.links import Links
+from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.state import build_data, load_build_data, project_root
 
@@ -159,6 +160,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(document_control)
     app.add_node(qms_block)
     app.add_node(qms_html, html=(visit_qms_html, None))
+    app.add_node(qms_status, html=(visit_qms_status, depart_qms_status))
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _load)
     app.connect("env-get-outdated", sources.outdated)

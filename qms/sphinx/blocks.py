@@ -170,7 +170,10 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
         f'<a class="headerlink" href="#{esc(item_id)}" title="Link to this item">¶</a></h{level}>',
         searchable=True,
     )
-    out.html(f'<p class="{P}-badges">' + "".join(html.badge(text, style) for text, style in view["badges"]) + "</p>")
+    badges = "".join(html.badge(text, style) for text, style in view["badges"])
+    if view["status"] is not None:
+        badges += html.status(item_id, view["status"], f"verification: {view['status']}")
+    out.html(f'<p class="{P}-badges">{badges}</p>')
     for index, entry in enumerate(view["body"]):
         out.text(texts, f"body-{index}", entry["value"])
     if view["fields"] or view["verification"]:
@@ -180,7 +183,8 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
             _field_html(out, links, entry, texts, index)
             out.html("</dd>")
         if view["verification"]:
-            out.html(f'<dt>Result<span class="colon">:</span></dt><dd>{_result_html(view["verification"])}</dd>')
+            result = _result_html(item_id, view["status"], view["verification"])
+            out.html(f'<dt>Result<span class="colon">:</span></dt><dd>{result}</dd>')
         out.html("</dl>")
     out.html(_trace_html(links, view["relations"]))
     if view["findings"]:
@@ -239,8 +243,8 @@ def _field_html(
         out.html(f"<p>{esc(value)}</p>")
 
 
-def _result_html(verification: dict[str, Any]) -> str:
-    text = html.badge(verification["outcome"], f"outcome-{verification['outcome'].replace(' ', '-')}")
+def _result_html(item_id: str, status: str, verification: dict[str, Any]) -> str:
+    text = html.status(item_id, status)
     if verification["timestamp"]:
         text += f" run {esc(verification['timestamp'])}"
     if verification["files"]:
@@ -292,7 +296,11 @@ def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) ->
     heading += nodes.strong(view["id"], view["id"])
     heading += nodes.Text(f" {view['title']}")
     box += heading
-    box += render.paragraph(", ".join(text for text, _style in view["badges"]), classes=[f"{P}-badges"])
+    badges = render.paragraph(", ".join(text for text, _style in view["badges"]), classes=[f"{P}-badges"])
+    if view["status"] is not None:
+        badges += nodes.Text(", ")
+        badges += render.status_badge(view["id"], view["status"], f"verification: {view['status']}")
+    box += badges
     for index, entry in enumerate(view["body"]):
         box += _text_nodes(texts, f"body-{index}", entry["value"])
     field_list = nodes.field_list()

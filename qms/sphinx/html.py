@@ -68,6 +68,14 @@ def badge(text: str, style: str) -> str:
     return f'<span class="{P}-badge {P}-badge-{esc(style)}">{esc(text)}</span>'
 
 
+def status(item_id: str, value: str, text: str = "") -> str:
+    """An item's verification status as a badge carrying ``data-qms-item`` and ``data-qms-status``."""
+    return (
+        f'<span class="{P}-badge {P}-badge-outcome-{esc(value.replace(" ", "-"))}" '
+        f'data-qms-item="{esc(item_id)}" data-qms-status="{esc(value)}">{esc(text or value)}</span>'
+    )
+
+
 def risk(letter: str, text: str) -> str:
     style = letter if letter in ("A", "R", "U") else "unknown"
     return f'<span class="{P}-risk {P}-risk-{style}">{esc(text)}</span>'
@@ -82,8 +90,8 @@ def cell_html(links: Links, cell: Cell) -> str:
         return "".join(f'<p class="{P}-cell-line">{item_link(links, i, t, with_title=True)}</p>' for i, t in cell[1])
     if kind == "text":
         return esc(cell[1])
-    if kind == "outcome":
-        return badge(cell[1], f"outcome-{cell[1].replace(' ', '-')}")
+    if kind == "status":  # ["status", item id, status]
+        return status(cell[1], cell[2])
     if kind == "risk":
         return risk(cell[1], cell[2])
     if kind == "badge":  # ["badge", text, style]

@@ -76,6 +76,32 @@ def badge(text: str, style: str) -> nodes.inline:
     return nodes.inline(text, text, classes=[f"{P}-badge", f"{P}-badge-{style}"])
 
 
+class qms_status(nodes.inline):
+    """An item's verification status: HTML writes it with ``data-qms-item`` and ``data-qms-status``
+    (:func:`visit_qms_status`); other builders write it as the inline text it is."""
+
+
+def visit_qms_status(translator: Any, node: qms_status) -> None:
+    attributes = {"data-qms-item": node["item"], "data-qms-status": node["status"]}
+    translator.body.append(translator.starttag(node, "span", "", **attributes))
+
+
+def depart_qms_status(translator: Any, node: qms_status) -> None:
+    translator.body.append("</span>")
+
+
+def status_badge(item_id: str, status: str, text: str = "") -> qms_status:
+    """An item's verification status as a badge (see :func:`qms.sphinx.html.status` for the HTML)."""
+    shown = text or status
+    return qms_status(
+        shown,
+        shown,
+        classes=[f"{P}-badge", f"{P}-badge-outcome-{status.replace(' ', '-')}"],
+        item=item_id,
+        status=status,
+    )
+
+
 def risk_badge(letter: str, text: str) -> nodes.inline:
     return nodes.inline(text, text, classes=[f"{P}-risk", f"{P}-risk-{letter if letter in 'ARU' else 'unknown'}"])
 
@@ -109,8 +135,8 @@ def cell_nodes(cell: Sequence[Any], links: Links | None = None) -> list[nodes.No
         return [paragraph(item_ref(i, t, with_title=True, links=links), classes=[f"{P}-cell-line"]) for i, t in cell[1]]
     if kind in ("text", "muted"):
         return [nodes.Text(str(cell[1]))]
-    if kind == "outcome":
-        return [badge(cell[1], f"outcome-{cell[1].replace(' ', '-')}")]
+    if kind == "status":
+        return [status_badge(cell[1], cell[2])]
     if kind == "risk":
         return [risk_badge(cell[1], cell[2])]
     if kind == "badge":

@@ -275,9 +275,6 @@ def _badges(data: BuildData, item: Item) -> list[list[str]]:
             badges.append([f"initial risk {risk.initial.risk_class.value}", f"risk-{risk.initial.risk_class.value}"])
         if risk.residual:
             badges.append([f"residual risk {risk.residual.risk_class.value}", f"risk-{risk.residual.risk_class.value}"])
-    outcome = data.verdict(item.id) if item.kind in ("test", *REQUIREMENT_KINDS, "need") else None
-    if outcome is not None:
-        badges.append([f"evidence: {outcome}", f"outcome-{outcome.replace(' ', '-')}"])
     found = data.findings_by_item.get(item.id, ())
     if found:
         count = len(found)
@@ -304,7 +301,6 @@ def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
         return None
     verdict = data.evidence.verdict(item.id)
     return {
-        "outcome": str(verdict.outcome),
         "timestamp": verdict.timestamp or "",
         "files": list(verdict.files),
         "missing": list(verdict.missing),
@@ -343,6 +339,7 @@ def item_view(data: BuildData, item_id: str) -> dict[str, Any] | None:
         "file": item.file,
         "line": location.line,
         "badges": _badges(data, item),
+        "status": data.verdict(item.id),
         "body": body,
         "fields": fields,
         "relations": _relations(data, item),
@@ -412,8 +409,8 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> l
     if column in ("title", "kind", "file"):
         return ["text", kind_label(item.kind) if column == "kind" else getattr(item, column)]
     if column == "status" and is_computed(column, kinds):
-        outcome = data.verdict(item.id)
-        return ["outcome", outcome] if outcome else ["text", ""]
+        status = data.verdict(item.id)
+        return ["status", item.id, status] if status else ["text", ""]
     if column == "findings":
         return ["text", ", ".join(finding.rule for finding in data.findings_by_item.get(item.id, ()))]
     if column in ("risk", "residual_risk"):
@@ -525,7 +522,7 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> dict[
         if with_results:
             last = row[-1]
             outcome = data.verdict(last.id) if last is not None else None
-            cells.append(["outcome", outcome] if outcome else ["empty"])
+            cells.append(["status", last.id, outcome] if last is not None and outcome else ["empty"])
         rows.append(cells)
     return {"columns": headers, "rows": rows, "kinds": [list(column) for column in columns]}
 
@@ -546,7 +543,7 @@ def risk_register(data: BuildData) -> dict[str, Any]:
                 ["item", hazard.id, hazard.title],
                 ["text", _plain(hazard.get("harm", ""))],
                 _estimate_cell(policy, risk.initial),
-                ["items", [[control.id, control.title] for control in controls]] if controls else ["empty"],
+                _controls_cell(data, controls),
                 _controls_verified(data, controls),
                 _estimate_cell(policy, risk.residual),
             ]
@@ -563,15 +560,29 @@ def _estimate_cell(policy: Any, estimate: Any) -> list[Any]:
     return ["risk", estimate.risk_class.value, text]
 
 
+def _controls_cell(data: BuildData, controls: list[Item]) -> list[Any]:
+    """A hazard's controls, each with its verification status."""
+    if not controls:
+        return ["empty"]
+    lines = []
+    for control in controls:
+        status = data.verdict(control.id)
+        parts: list[list[Any]] = [["item", control.id, control.title]]
+        if status is not None:
+            parts += [["text", " "], ["status", control.id, status]]
+        lines.append(["join", parts])
+    return ["lines", lines]
+
+
 def _controls_verified(data: BuildData, controls: list[Item]) -> list[Any]:
-    """How many of a hazard's controls a test verifies (and, with evidence, how many passed)."""
+    """How many of a hazard's controls a test verifies (and, with statuses, how many passed)."""
     if not controls:
         return ["empty"]
     verified = [c for c in controls if data.project.incoming(c.id, "verifies", "test")]
-    text = f"{len(verified)} of {len(controls)}"
-    if data.evidence is not None:
-        passed = sum(1 for control in controls if data.verdict(control.id) == "passed")
-        text += f" ({passed} passed)"
+    text = f"{len(verified)} of {len(controls)} with a test"
+    statuses = [data.verdict(control.id) for control in controls]
+    if any(status is not None for status in statuses):
+        text += f", {statuses.count('passed')} passed"
     return ["text", text]
 
 
