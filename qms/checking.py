@@ -1,4 +1,5 @@
-"""Running the checks: load evidence and review stamps where the project has them, then the rules."""
+"""Running the checks: load evidence, execution records and review stamps where the project has
+them, then the rules."""
 
 from __future__ import annotations
 
@@ -9,15 +10,25 @@ from pathlib import Path
 from qms import gitinfo
 from qms.evidence import load_evidence
 from qms.model import Finding, Project
+from qms.records import load_records
 from qms.review import read_lock
 from qms.rules import CheckContext, run_rules
 
 
 def check_context(project: Project, results: Iterable[Path] = ()) -> CheckContext:
-    """The context the rules need: the project, plus its evidence and review state where present."""
+    """The context the rules need: the project, plus its evidence, execution records, review state
+    and git history where present."""
     reviews = read_lock(project.root, history=partial(gitinfo.latest_changes, project.root))
     evidence, evidence_findings = load_evidence(project, results)
-    return CheckContext(project, evidence=evidence, reviews=reviews, findings=tuple(evidence_findings))
+    records = load_records(project)
+    return CheckContext(
+        project,
+        evidence=evidence,
+        reviews=reviews,
+        findings=(*evidence_findings, *records.findings),
+        records=records,
+        history=gitinfo.git_history(project.root),
+    )
 
 
 def check_project(project: Project, results: Iterable[Path] = ()) -> list[Finding]:

@@ -1,4 +1,4 @@
-"""The project file ``qms.yaml``: device, sources, evidence, risk policy and rule overrides.
+"""The project file ``qms.yaml``: device, sources, evidence, records, risk policy and rule overrides.
 
 Its JSON Schema (:func:`project_schema`) is the one definition: ``qms.yaml`` is validated
 against it here and it is published for editors as ``qms/schemas/qms-project.schema.json``.
@@ -78,6 +78,12 @@ def project_schema() -> dict[str, Any]:
                 "items": {"type": "string", "minLength": 1},
                 "description": "Globs of JUnit XML result files, relative to qms.yaml.",
             },
+            "records": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Folders or globs of test execution record files (YAML), relative to qms.yaml; "
+                "`qms record` writes into the first folder.",
+            },
             "risk_policy": {
                 "type": "object",
                 "required": ["severity", "probability", "acceptability"],
@@ -142,6 +148,7 @@ class ProjectConfig:
     device: Device
     sources: tuple[str, ...] = (".",)
     evidence: tuple[str, ...] = ()
+    records: tuple[str, ...] = ()
     risk_policy: RiskPolicy = DEFAULT_POLICY
     rules: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     previous_release: str | None = None
@@ -226,6 +233,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         device=device,
         sources=_strings(data.get("sources"), (".",)),
         evidence=_strings(data.get("evidence"), ()),
+        records=_strings(data.get("records"), ()),
         risk_policy=policy,
         rules=MappingProxyType(
             {code: Severity(value) for code, value in rules.items() if value in ("error", "warning", "off")}

@@ -72,6 +72,8 @@ class CaseResult:
     file: str  # result file, relative to the project root, with /
     verifies: tuple[str, ...]  # ids from <property name="verifies">
     line: int = 0  # line of the <testcase> element in ``file``
+    commit: str | None = None  # ``qms:commit`` property of the case or an enclosing suite
+    version: str | None = None  # ``qms:version`` property of the case or an enclosing suite
 
     @property
     def location(self) -> Location:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import git
 
+    from qms.model import Project
+
 
 @dataclass(frozen=True, slots=True)
 class DocumentControl:
@@ -287,3 +289,56 @@ def _iso_date(timestamp: int, zone: str) -> str:
     offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
     moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone(sign * offset))
     return moment.isoformat()
+
+
+class GitHistory:
+    """Who last changed each item and which commits contain which: for judging staleness
+    (:class:`qms.status.ChangeHistory`). Answers are kept for the life of the object."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._contains: dict[tuple[str, str], bool | None] = {}
+
+    def last_changes(self, project: Project, item_ids: Iterable[str]) -> dict[str, LineChange]:
+        """The latest change of each item's lines: one ``git blame`` per file."""
+        from qms.review import item_blocks
+
+        found: dict[str, LineChange] = {}
+        for file, blocks in item_blocks(project, item_ids).items():
+            ids = list(blocks)
+            for item_id, change in zip(ids, latest_changes(self.root, file, [blocks[i] for i in ids]), strict=True):
+                if change is not None:
+                    found[item_id] = change
+        return found
+
+    def contains(self, commit: str, change: str) -> bool | None:
+        """Whether ``change`` is ``commit`` or one of its ancestors; None when git does not know ``commit``."""
+        key = (commit, change)
+        if key not in self._contains:
+            self._contains[key] = _is_ancestor(self.root, change, commit)
+        return self._contains[key]
+
+
+def _is_ancestor(root: Path, older: str, newer: str) -> bool | None:
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            repository.git.rev_parse("--verify", "--quiet", f"{newer}^{{commit}}")
+        except git.GitCommandError:
+            return None
+        try:
+            repository.git.merge_base("--is-ancestor", older, newer)
+        except git.GitCommandError as error:
+            return False if error.status == 1 else None
+        return True
+
+
+def git_history(root: Path) -> GitHistory | None:
+    """The history of the repository holding ``root``; None outside git or before the first commit."""
+    with open_repository(root) as repository:
+        if repository is None or not _has_commits(repository):
+            return None
+    return GitHistory(root)

@@ -24,11 +24,13 @@ class ProjectNotFound(Exception):
     """No ``qms.yaml`` in the folder or above it."""
 
 
-def source_files(root: Path, config: ProjectConfig) -> tuple[list[Path], list[Finding]]:
-    """Every item file under ``sources``, in a stable order, each once."""
+def source_files(root: Path, config: ProjectConfig, setting: str = "sources") -> tuple[list[Path], list[Finding]]:
+    """Every YAML file under ``sources`` (or another setting of folders and globs: ``records``),
+    in a stable order, each once."""
     files: dict[Path, None] = {}
     findings: list[Finding] = []
-    for index, source in enumerate(config.sources):
+    patterns: tuple[str, ...] = getattr(config, setting)
+    for index, source in enumerate(patterns):
         matches: Iterable[Path]
         if glob.has_magic(source):
             matches = (Path(p) for p in sorted(glob.glob(str(root / source), recursive=True)))
@@ -43,8 +45,8 @@ def source_files(root: Path, config: ProjectConfig) -> tuple[list[Path], list[Fi
                     Finding(
                         "Q001",
                         Severity.ERROR,
-                        f"source '{source}' does not exist: create the folder or correct `sources`",
-                        config.location(("sources", index)),
+                        f"{setting.rstrip('s')} '{source}' does not exist: create the folder or correct `{setting}`",
+                        config.location((setting, index)),
                     )
                 )
                 continue
@@ -156,4 +158,3 @@ def open_project(start: Path, explicit: Path | None = None) -> Project:
             "run `qms init DIR` to start a project, or pass --project DIR"
         )
     return load_project(root)
-

@@ -7,6 +7,7 @@ one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -15,12 +16,15 @@ from qms.model import Finding, Item, Location, Project, Severity
 
 if TYPE_CHECKING:
     from qms.evidence import Evidence
+    from qms.records import RecordSet
     from qms.review import ReviewState
+    from qms.status import ChangeHistory, StatusIndex
 
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What the rules look at: the project graph and, where loaded, test evidence and reviews.
+    """What the rules look at: the project graph and, where loaded, test evidence, execution
+    records, reviews and version-control history.
 
     ``findings`` are problems met while gathering the context (an unreadable result file);
     they are reported like the loader's.
@@ -30,6 +34,16 @@ class CheckContext:
     evidence: Evidence | None = None
     reviews: ReviewState | None = None
     findings: tuple[Finding, ...] = ()
+    records: RecordSet | None = None
+    history: ChangeHistory | None = None
+
+    @functools.cached_property
+    def statuses(self) -> StatusIndex:
+        """Every item's verification status (:mod:`qms.status`), computed once per context."""
+        from qms.status import compute_statuses
+
+        records = self.records.records if self.records is not None else ()
+        return compute_statuses(self.project, self.evidence, records, self.history)
 
 
 @dataclass(frozen=True, slots=True)

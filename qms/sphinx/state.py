@@ -75,6 +75,7 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
         findings=findings,
         control=document_control(root),
         evidence=evidence,
+        statuses=context.statuses,
         clauses=clauses,
         edition=edition,
         document_prefix=prefix,

@@ -44,6 +44,7 @@ class BuildData:
     findings: tuple[Finding, ...]
     control: DocumentControl
     evidence: Any = None  # qms.evidence.Evidence when the project has result files
+    statuses: Any = None  # qms.status.StatusIndex: every item's verification status
     clauses: ClauseTable | None = None
     edition: str = DEFAULT_EDITION
     document_prefix: str = ""
@@ -131,14 +132,11 @@ class BuildData:
     # ---------------------------------------------------------------- shared look-ups
 
     def verdict(self, item_id: str) -> str | None:
-        """The evidence outcome of a test (its own) or another item (from its tests); None without evidence."""
-        if self.evidence is None:
+        """The verification status of an item (:mod:`qms.status`); None for kinds that carry none."""
+        if self.statuses is None:
             return None
-        item = self.project.items.get(item_id)
-        if item is None:
-            return None
-        verdict = self.evidence.verdict(item_id) if item.kind == "test" else self.evidence.item_verdict(item_id)
-        return str(verdict.outcome)
+        found = self.statuses.of(item_id)
+        return found.status.value if found is not None else None
 
 
 def digest(data: Any) -> str:
