@@ -1,0 +1,99 @@
+"""The bundled example's technical file shows every item's status exactly as the status function
+computes it (``qms status --format json``), on every page, and claims nothing its records do not hold."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from sphinx_support import build
+
+from qms.checking import check_context
+from qms.project import load_project
+from qms.risk import RiskClass, hazard_risk
+
+REPOSITORY = Path(__file__).parent.parent
+EXAMPLE = ("qms.yaml", "qms.lock", "conf.py", "traceability", "risk_register", "examples/aid_controller")
+
+
+def copy_example(root: Path) -> Path:
+    """The example device (records folders included) in ``root``, with its tests run as the README says."""
+    root.mkdir(parents=True)
+    project = load_project(REPOSITORY)
+    folders = {pattern.split("/")[0] for pattern in project.config.records}
+    for name in (*EXAMPLE, *sorted(folders)):
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "reports"))
+        elif source.is_file():
+            shutil.copy2(source, root / name)
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    command = [sys.executable, "-m", "pytest", "examples/aid_controller", "-q", "-p", "no:cacheprovider"]
+    completed = subprocess.run(
+        [*command, "--junitxml=reports/aid-controller.xml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_example(tmp_path_factory.mktemp("statuses") / "device")
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def pages(root: Path) -> Iterator[tuple[str, BeautifulSoup]]:
+    for path in sorted((root / "_build" / "html").glob("*.html")):
+        yield path.name, BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.mark.slow
+def test_every_status_shown_is_the_status_function_s(example: Path) -> None:
+    statuses = check_context(load_project(example)).statuses
+    assert statuses is not None
+    expected = {entry["id"]: entry["status"] for entry in statuses.to_json()["items"]}
+    shown: dict[str, set[str]] = {}
+    wrong = []
+    for name, soup in pages(example):
+        for element in soup.select("[data-qms-status]"):
+            item, status = element["data-qms-item"], element["data-qms-status"]
+            shown.setdefault(item, set()).add(name)
+            if expected.get(item) != status:
+                wrong.append(f"{name}: {item} shown {status}, status function says {expected.get(item)}")
+        unlabelled = [
+            element for element in soup.select("[class*=qms-badge-outcome]") if not element.has_attr("data-qms-item")
+        ]
+        assert not unlabelled, f"{name}: a status without its item: {unlabelled[:3]}"
+    assert not wrong, "\n".join(wrong[:20])
+    assert set(expected) - set(shown) == set(), "every item with a status shows it somewhere"
+    assert {"passed", "not-run"} <= set(expected.values())
+
+
+@pytest.mark.slow
+def test_the_risk_management_report_lists_the_hazards_in_r(example: Path) -> None:
+    project = load_project(example)
+    policy = project.config.risk_policy
+    in_r = sorted(
+        hazard.id
+        for hazard in project.of_kind("hazard")
+        if (risk := hazard_risk(policy, hazard).residual) is not None and risk.risk_class is RiskClass.REDUCE
+    )
+    assert len(in_r) == 9
+    soup = dict(pages(example))["risk-management-report.html"]
+    section = soup.find("section", id="residual-risks-that-are-not-broadly-acceptable")
+    listed = sorted(row.find("td").select_one(".qms-id").get_text() for row in section.select("tbody tr"))
+    assert listed == in_r
