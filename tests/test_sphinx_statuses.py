@@ -3,54 +3,22 @@ computes it (``qms status --format json``), on every page, and claims nothing it
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from sphinx_support import build
+from sphinx_support import build, copy_example, run_example_tests
 
 from qms.checking import check_context
 from qms.project import load_project
 from qms.risk import RiskClass, hazard_risk
 
-REPOSITORY = Path(__file__).parent.parent
-EXAMPLE = ("qms.yaml", "qms.lock", "conf.py", "traceability", "risk_register", "examples/aid_controller")
-
-
-def copy_example(root: Path) -> Path:
-    """The example device (records folders included) in ``root``, with its tests run as the README says."""
-    root.mkdir(parents=True)
-    project = load_project(REPOSITORY)
-    folders = {pattern.split("/")[0] for pattern in project.config.records}
-    for name in (*EXAMPLE, *sorted(folders)):
-        source = REPOSITORY / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "reports"))
-        elif source.is_file():
-            shutil.copy2(source, root / name)
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [sys.executable, "-m", "pytest", "examples/aid_controller", "-q", "-p", "no:cacheprovider"]
-    completed = subprocess.run(
-        [*command, "--junitxml=reports/aid-controller.xml"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=environment,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return root
-
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_example(tmp_path_factory.mktemp("statuses") / "device")
+    run_example_tests(root)
     result = build(root)
     assert result.exit_code == 0, result.output
     return root

@@ -23,9 +23,9 @@ from qms.config import load_config
 from qms.sphinx import sources
 from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
 from qms.sphinx.control import control_block, history_block
-from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
+from qms.sphinx.directives import ANCHORED, DIRECTIVES, SHAPES, document_control
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
-from qms.sphinx.downloads import finish_workbook, start_workbook, write_matrix_csv
+from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence_files, write_matrix_csv
 from qms.sphinx.links import Links
 from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
@@ -103,7 +103,7 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     data = build_data(app.env)
     links = Links(app, docname)
     matrix = links.doc(MATRIX_PAGE) if app.builder.format == "html" else None
-    replacements = {id(block): resolve_block(block, data, links, SHAPES, matrix) for block in blocks}
+    replacements = {id(block): resolve_block(block, data, links, SHAPES, matrix, ANCHORED) for block in blocks}
     _replace_all(blocks, replacements)
     for unfilled_block in controls:
         if unfilled_block["part"] == "history":
@@ -138,6 +138,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             job.temporary.unlink(missing_ok=True)
         return
     write_matrix_csv(app, data)
+    write_evidence_files(app, data)
     finish_workbook(app, data, job)
 
 

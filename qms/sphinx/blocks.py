@@ -53,10 +53,14 @@ class TableSpec:
         caption: str = "",
         interactive: bool = False,
         note: str = "",
+        before: Sequence[Any] = (),
+        after: Sequence[Any] = (),
     ) -> None:
         self.headers, self.rows = list(headers), rows
         self.classes, self.widths, self.caption = list(classes), widths, caption
         self.interactive, self.note = interactive, note
+        #: paragraphs before and after the table, each one cell (``["join", [...]]`` for several)
+        self.before, self.after = list(before), list(after)
 
 
 def block(kind: str, query: Query, **attributes: Any) -> qms_block:
@@ -75,7 +79,9 @@ def table_html(links: Links, spec: TableSpec) -> str:
         table = f'<div class="{P}-interactive">{table}</div>'
     if spec.note:
         table += f'<p class="{P}-table-note">{esc(spec.note)}</p>'
-    return table
+    before = "".join(f"<p>{html.cell_html(links, cell)}</p>" for cell in spec.before)
+    after = "".join(f"<p>{html.cell_html(links, cell)}</p>" for cell in spec.after)
+    return before + table + after
 
 
 def table_nodes(links: Links, spec: TableSpec) -> list[nodes.Node]:
@@ -87,9 +93,11 @@ def table_nodes(links: Links, spec: TableSpec) -> list[nodes.Node]:
         caption=spec.caption,
         render=lambda cell: render.cell_nodes(cell, links),
     )
-    result: list[nodes.Node] = [node]
+    result: list[nodes.Node] = [render.paragraph(*render.cell_nodes(cell, links)) for cell in spec.before]
+    result.append(node)
     if spec.note:
         result.append(render.paragraph(spec.note, classes=[f"{P}-table-note"]))
+    result += [render.paragraph(*render.cell_nodes(cell, links)) for cell in spec.after]
     return result
 
 
@@ -183,8 +191,8 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
             _field_html(out, links, entry, texts, index)
             out.html("</dd>")
         if view["verification"]:
-            result = _result_html(item_id, view["status"], view["verification"])
-            out.html(f'<dt>Result<span class="colon">:</span></dt><dd>{result}</dd>')
+            result = _result_html(links, item_id, view["verification"])
+            out.html(f'<dt>Verification<span class="colon">:</span></dt><dd>{result}</dd>')
         out.html("</dl>")
     out.html(_trace_html(links, view["relations"]))
     if view["findings"]:
@@ -243,17 +251,45 @@ def _field_html(
         out.html(f"<p>{esc(value)}</p>")
 
 
-def _result_html(item_id: str, status: str, verification: dict[str, Any]) -> str:
-    text = html.status(item_id, status)
-    if verification["timestamp"]:
-        text += f" run {esc(verification['timestamp'])}"
-    if verification["files"]:
-        text += " from " + ", ".join(html.literal(file) for file in verification["files"])
-    lines = [f"<p>{text}</p>"]
-    for case_id, message in verification["failures"]:
-        lines.append(f'<p class="{P}-failure">{html.literal(case_id)}: {esc(message)}</p>')
-    if verification["missing"]:
-        lines.append(f'<p class="{P}-failure">No result for evidence id {esc(", ".join(verification["missing"]))}.</p>')
+def _result_html(links: Links, item_id: str, verification: dict[str, Any]) -> str:
+    """An item's status, why it is not passed, and every result and record behind it."""
+    status = verification["status"]
+    lines = [f"<p>{html.status(item_id, status)}</p>"]
+    if status != "passed" and verification["reasons"]:
+        lines.append(f'<p class="{P}-failure">{esc("; ".join(verification["reasons"]))}</p>')
+    if not verification["results"]:
+        return "".join(lines)
+    rows: list[list[html.Cell]] = []
+    for result in verification["results"]:
+        source = ["file", result["download"], result["source"]] if result["download"] else ["literal", result["source"]]
+        where: list[Any] = [source]
+        if result["uncommitted"]:
+            where += [["text", " "], ["badge", "uncommitted file", "severity-warning"]]
+        ran = [["text", result["at"] or "time unknown"]]
+        if result["note"]:
+            ran.append(["muted", result["note"]])
+        version = " ".join(part for part in (result["version"], result["commit"]) if part) or "not recorded"
+        outcome: list[Any] = [["badge", result["outcome"], f"result-{result['outcome']}"]]
+        if result["stale"]:
+            outcome.append(["muted", f"stale: ran before {result['stale']}"])
+        if result["message"]:
+            outcome.append(["muted", result["message"]])
+        rows.append(
+            [
+                ["muted", "named directly"] if result["test"] == item_id else ["item", result["test"], "", False],
+                [
+                    "lines",
+                    [["literal", result["case"]], ["muted", "execution record" if result["record"] else "test case"]],
+                ],
+                ["lines", [["join", where]]],
+                ["lines", ran],
+                ["text", version],
+                ["text", result["by"] or "not recorded"],
+                ["lines", outcome],
+            ]
+        )
+    headers = ["Test", "Result", "File", "Ran", "Version", "Executed by", "Outcome"]
+    lines.append(html.table_html(links, headers, rows, classes=[f"{P}-provenance"], widths=[2, 4, 3, 3, 2, 2, 2]))
     return "".join(lines)
 
 
@@ -323,6 +359,19 @@ def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) ->
             line.extend(render.cell_nodes(["item", item_id, title], links))
         field_list += render.field(relation["label"], [line])
     box += field_list
+    for result in view["verification"]["results"] if view["verification"] else ():
+        kind = "record" if result["record"] else "test case"
+        facts = ", ".join(
+            part
+            for part in (
+                result["source"] + (" (uncommitted file)" if result["uncommitted"] else ""),
+                result["at"],
+                result["version"],
+                result["by"],
+            )
+            if part
+        )
+        box += render.paragraph(f"{result['test']}: {kind} {result['case']} ({facts}): {result['outcome']}")
     for rule, severity, message, location, _item in view["findings"]:
         box += render.paragraph(f"{rule} {severity}: {message} ({location})", classes=[f"{P}-failure"])
     return [box]
@@ -338,14 +387,40 @@ def downloads_html(links: Links, view: dict[str, Any]) -> list[nodes.Node]:
     return [qms_html("", f'<ul class="{P}-downloads">{entries}</ul>', format="html", classes=["no-search"])]
 
 
+#: Makes anchored tables from a query's data: (anchor, table) pairs, for blocks of several tables.
+AnchoredTables = Callable[[Any], list[tuple[str, TableSpec]]]
+
+
+def anchored_tables(links: Links, tables: list[tuple[str, TableSpec]], as_html: bool) -> list[nodes.Node]:
+    """Tables each under its own anchor (``page.html#anchor`` links to exactly that table)."""
+    result: list[nodes.Node] = []
+    for anchor, spec in tables:
+        if as_html:
+            wrapper = nodes.container(classes=["no-search", f"{P}-block"])
+            table = table_html(links, spec)
+            wrapper += nodes.raw("", f'<div id="{esc(anchor)}" class="{P}-anchored">{table}</div>', format="html")
+        else:
+            wrapper = nodes.container(ids=[anchor])
+            wrapper.extend(table_nodes(links, spec))
+        result.append(wrapper)
+    return result
+
+
 def resolve_block(
-    unfilled_block: qms_block, data: BuildData, links: Links, shapes: dict[str, TableShape], matrix: str | None
+    unfilled_block: qms_block,
+    data: BuildData,
+    links: Links,
+    shapes: dict[str, TableShape],
+    matrix: str | None,
+    anchored: dict[str, AnchoredTables] | None = None,
 ) -> list[nodes.Node]:
     """The content replacing an unfilled block on the page being written."""
     view = data.answer(tuple(unfilled_block["query"]))
     as_html = links.builder.format == "html"
     if unfilled_block["block"] == "downloads":
         return downloads_html(links, view) if as_html else []
+    if anchored and unfilled_block["block"] in anchored:
+        return anchored_tables(links, anchored[unfilled_block["block"]](view), as_html)
     if unfilled_block["block"] == "item":
         if view is None:
             return []

@@ -45,10 +45,12 @@ def _item_link(links: Links, item_id: str, title: str, with_title: bool) -> str:
     return link
 
 
-def doc_link(links: Links, docname: str, title: str) -> str:
+def doc_link(links: Links, docname: str, title: str, anchor: str = "") -> str:
     href = links.doc(docname)
     if href is None:
         return esc(title)
+    if anchor:
+        href = f"{href}#{anchor}"
     return f'<a class="reference internal" href="{esc(href)}">{esc(title)}</a>'
 
 
@@ -96,10 +98,12 @@ def cell_html(links: Links, cell: Cell) -> str:
         return risk(cell[1], cell[2])
     if kind == "badge":  # ["badge", text, style]
         return badge(cell[1], cell[2])
-    if kind == "doc":  # ["doc", docname, title]
-        return doc_link(links, cell[1], cell[2])
+    if kind == "doc":  # ["doc", docname, title] or ["doc", docname, title, anchor]
+        return doc_link(links, cell[1], cell[2], cell[3] if len(cell) > 3 else "")
     if kind == "literal":
         return literal(cell[1])
+    if kind == "file":  # ["file", path in the site, label]: a download
+        return f'<a class="reference download" href="{esc(links.file(cell[1]))}" download>{literal(cell[2])}</a>'
     if kind == "strong":
         return f"<strong>{esc(cell[1])}</strong>"
     if kind == "lines":  # ["lines", [cell, ...]]: several cells stacked

@@ -50,11 +50,12 @@ def item_ref(item_id: str, title: str = "", *, with_title: bool = False, links: 
     return wrapper
 
 
-def doc_ref(docname: str, title: str, links: Links | None = None) -> nodes.Node:
-    """A link to a page of the site by its docname, shown with ``title``."""
+def doc_ref(docname: str, title: str, links: Links | None = None, anchor: str = "") -> nodes.Node:
+    """A link to a page of the site by its docname, shown with ``title`` (at ``anchor`` once links resolve)."""
     text = nodes.inline(title, title)
     if links is not None:
-        return _reference(links.doc(docname), text)
+        href = links.doc(docname)
+        return _reference(f"{href}#{anchor}" if href is not None and anchor else href, text)
     return addnodes.pending_xref(
         "", text, refdomain="std", reftype="doc", reftarget=f"/{docname}", refexplicit=True, refwarn=True
     )
@@ -142,9 +143,11 @@ def cell_nodes(cell: Sequence[Any], links: Links | None = None) -> list[nodes.No
     if kind == "badge":
         return [badge(cell[1], cell[2])]
     if kind == "doc":
-        return [doc_ref(cell[1], cell[2], links)]
+        return [doc_ref(cell[1], cell[2], links, cell[3] if len(cell) > 3 else "")]
     if kind == "literal":
         return [nodes.literal(cell[1], cell[1])]
+    if kind == "file":  # a file of the site: other builders have no files, so its name
+        return [nodes.literal(cell[2], cell[2])]
     if kind == "strong":
         return [nodes.strong(cell[1], cell[1])]
     if kind == "lines":

@@ -22,7 +22,7 @@ from qms.matrix import natural_key, parse_chain, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.rules import RULES
-from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
+from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
@@ -45,6 +45,9 @@ class BuildData:
     control: DocumentControl
     evidence: Any = None  # qms.evidence.Evidence when the project has result files
     statuses: Any = None  # qms.status.StatusIndex: every item's verification status
+    records: Any = None  # qms.records.RecordSet: the execution records read
+    #: result files, record files and attachments that differ from the last commit (or are not in git)
+    uncommitted: frozenset[str] = frozenset()
     clauses: ClauseTable | None = None
     edition: str = DEFAULT_EDITION
     document_prefix: str = ""
@@ -294,16 +297,33 @@ def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
 
 
 def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
-    """For a test: its evidence verdict and the result files behind it."""
-    if data.evidence is None or item.kind != "test":
+    """What an item's status rests on: each result or record (case, file, time, version, who), and why
+    the status is not passed."""
+    found = data.statuses.of(item.id) if data.statuses is not None else None
+    if found is None:
         return None
-    verdict = data.evidence.verdict(item.id)
-    return {
-        "timestamp": verdict.timestamp or "",
-        "files": list(verdict.files),
-        "missing": list(verdict.missing),
-        "failures": [[case.case_id, case.message] for case in verdict.failures],
-    }
+    published = {row[0]: row[1] for row in data.answer(("evidence-files",))["files"] if row[3]}
+    results = [
+        {
+            "test": result.test,
+            "case": result.case,
+            "record": result.record,
+            "source": result.source,
+            "line": result.line,
+            "download": published.get(result.source, ""),
+            "outcome": result.outcome.value,
+            "at": result.at or "",
+            "by": result.by or "",
+            "version": result.version or "",
+            "commit": (result.commit or "")[:12],
+            "note": result.note,
+            "message": result.message,
+            "stale": result.stale.summary if result.stale is not None else "",
+            "uncommitted": result.source in data.uncommitted,
+        }
+        for result in found.results
+    ]
+    return {"status": found.status.value, "reasons": list(found.reasons), "results": results}
 
 
 @query("item")
@@ -672,78 +692,6 @@ def control_types(data: BuildData) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ coverage, findings
 
 
-def _share(done: int, total: int) -> list[int]:
-    return [done, total]
-
-
-@query("coverage")
-def coverage(data: BuildData) -> dict[str, Any]:
-    """The front page's summary: how much of the trace is in place, and what is open."""
-    project = data.project
-    requirements = project.of_kind(*REQUIREMENT_KINDS)
-    software = project.of_kind("software_requirement")
-    needs = project.of_kind("need")
-    hazards = project.of_kind("hazard")
-    policy = project.config.risk_policy
-    controls = {link.target for link in project.links if link.field == "controls"}
-
-    def verified(item: Item) -> bool:
-        return bool(project.incoming(item.id, "verifies", "test"))
-
-    def acceptable(hazard: Item) -> bool:
-        risk = hazard_risk(policy, hazard)
-        estimate = risk.residual or (risk.initial if not hazard.links("controls") else None)
-        if estimate is None:
-            return False
-        return estimate.risk_class is RiskClass.ACCEPTABLE or (
-            estimate.risk_class is RiskClass.REDUCE and bool(hazard.get("benefit_risk"))
-        )
-
-    rows = [
-        [
-            "Requirements verified by a test",
-            *_share(sum(map(verified, requirements)), len(requirements)),
-            "traceability-matrix",
-        ],
-        [
-            "Software requirements implemented by a software item",
-            *_share(sum(1 for r in software if project.incoming(r.id, "implements")), len(software)),
-            "software-architecture",
-        ],
-        [
-            "User needs validated",
-            *_share(sum(1 for n in needs if project.incoming(n.id, "validates", "test")), len(needs)),
-            "design-traceability",
-        ],
-        [
-            "Hazards with risk controls or acceptable initial risk",
-            *_share(sum(1 for h in hazards if h.links("controls") or _initially_acceptable(policy, h)), len(hazards)),
-            "risk-register",
-        ],
-        [
-            "Risk controls verified by a test",
-            *_share(sum(1 for c in controls if verified(project.items[c])), len(controls)),
-            "risk-register",
-        ],
-        [
-            "Hazards with acceptable residual risk",
-            *_share(sum(map(acceptable, hazards)), len(hazards)),
-            "risk-management-report",
-        ],
-    ]
-    if data.evidence is not None:
-        passed = sum(1 for r in requirements if data.verdict(r.id) == "passed")
-        rows.insert(1, ["Requirements with passing evidence", passed, len(requirements), "verification"])
-    errors = sum(1 for finding in data.findings if finding.severity is Severity.ERROR)
-    warnings = sum(1 for finding in data.findings if finding.severity is Severity.WARNING)
-    return {"rows": rows, "errors": errors, "warnings": warnings, "items": len(project)}
-
-
-def _initially_acceptable(policy: Any, hazard: Item) -> bool:
-    risk = hazard_risk(policy, hazard)
-    return risk.initial is not None and risk.initial.risk_class is RiskClass.ACCEPTABLE
-
-
 def rule_prefixes(text: str) -> tuple[str, ...]:
     """Rule codes or code prefixes (``T, R2``); ValueError for one that no rule's code starts with."""
     prefixes = tuple(prefix.strip() for prefix in text.split(",") if prefix.strip())
@@ -758,69 +706,15 @@ def findings_view(data: BuildData, prefixes: str = "") -> dict[str, Any]:
     """Open findings of ``qms check``, optionally only rules starting with one of ``prefixes``."""
     wanted = rule_prefixes(prefixes)
     rows = [_finding_row(finding) for finding in data.findings if not wanted or finding.rule.startswith(wanted)]
-    return {"rows": rows}
+    rules = [code for code in sorted(RULES) if not wanted or code.startswith(wanted)]
+    off = [code for code in rules if RULES[code].severity_for(data.project) is Severity.OFF]
+    return {"rows": rows, "checked": [code for code in rules if code not in off], "off": off}
 
 
 @query("counts")
 def counts(data: BuildData) -> dict[str, int]:
     """Items per kind (template conditions and summaries)."""
     return {kind: len(data.project.of_kind(kind)) for kind in KINDS}
-
-
-@query("overall-risk")
-def overall_risk(data: BuildData) -> dict[str, Any]:
-    """The overall residual risk by the plan's method: what keeps it from being acceptable, if anything."""
-    policy = data.project.config.risk_policy
-    unacceptable, unjustified, unevaluated = [], [], []
-    for hazard in data.project.of_kind("hazard"):
-        risk = hazard_risk(policy, hazard)
-        estimate = risk.residual or (risk.initial if not hazard.links("controls") else None)
-        if estimate is None:
-            unevaluated.append(hazard.id)
-        elif estimate.risk_class is RiskClass.UNACCEPTABLE:
-            unacceptable.append(hazard.id)
-        elif estimate.risk_class is RiskClass.REDUCE and not hazard.get("benefit_risk"):
-            unjustified.append(hazard.id)
-    controls = sorted({link.target for link in data.project.links if link.field == "controls"}, key=natural_key)
-    unverified = [c for c in controls if not data.project.incoming(c, "verifies", "test")]
-    failing = [c for c in controls if data.verdict(c) in ("failed", "error")]
-    risk_findings = sum(
-        1 for finding in data.findings if finding.rule.startswith("R") and finding.severity is Severity.ERROR
-    )
-    problems = [
-        [label, ids]
-        for label, ids in (
-            ("hazards with an unacceptable residual risk (U)", unacceptable),
-            ("hazards with a residual risk in R and no benefit-risk justification", unjustified),
-            ("hazards whose residual risk is not evaluated", unevaluated),
-            ("risk control measures not verified by any test", unverified),
-            ("risk control measures whose verification failed", failing),
-        )
-        if ids
-    ]
-    return {
-        "hazards": len(data.project.of_kind("hazard")),
-        "controls": len(controls),
-        "acceptable": not problems and not risk_findings,
-        "problems": problems,
-        "risk_findings": risk_findings,
-    }
-
-
-@query("verification")
-def verification_view(data: BuildData) -> dict[str, Any] | None:
-    """Counts of results, tests and requirements by outcome, from the evidence."""
-    if data.evidence is None:
-        return None
-    summary = data.evidence.summary(data.project)
-    return {
-        "files": list(summary.files),
-        "results": [[str(outcome), count] for outcome, count in summary.results.items()],
-        "tests": [[str(outcome), count] for outcome, count in summary.tests.items()],
-        "requirements": [[str(outcome), count] for outcome, count in summary.requirements.items()],
-        "verified": summary.verified,
-        "requirement_count": summary.requirement_count,
-    }
 
 
 # ------------------------------------------------------------------------------ inputs of costly queries
