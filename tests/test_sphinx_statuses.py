@@ -3,6 +3,7 @@ computes it (``qms status --format json``), on every page, and claims nothing it
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,3 +66,39 @@ def test_the_risk_management_report_lists_the_hazards_in_r(example: Path) -> Non
     section = soup.find("section", id="residual-risks-that-are-not-broadly-acceptable")
     listed = sorted(row.find("td").select_one(".qms-id").get_text() for row in section.select("tbody tr"))
     assert listed == in_r
+
+
+@pytest.mark.slow
+def test_every_item_names_the_results_behind_its_status(example: Path) -> None:
+    statuses = check_context(load_project(example)).statuses
+    blocks = {
+        section["id"]: section
+        for _name, soup in pages(example)
+        for section in soup.select("section.qms-item")
+        if section.select_one("table.qms-provenance") is not None or section.select_one("[data-qms-status]")
+    }
+    checked = 0
+    for entry in statuses.to_json()["items"]:
+        rows = blocks[entry["id"]].select("table.qms-provenance tbody tr")
+        shown = [row.find_all("td")[1].find("code").get_text() for row in rows]
+        assert shown == [result["case"] for result in entry["results"]], entry["id"]
+        checked += bool(shown)
+    assert checked > 0
+    swr = blocks["SWR-039"]
+    assert swr.select_one(".qms-badges [data-qms-status]")["data-qms-status"] == statuses.status("SWR-039").value
+
+
+@pytest.mark.slow
+def test_result_files_are_published_with_their_sha256(example: Path) -> None:
+    site = example / "_build" / "html"
+    soup = dict(pages(example))["verification.html"]
+    rows = soup.select("table.qms-evidence-files tbody tr")
+    assert rows
+    for row in rows:
+        cells = row.find_all("td")
+        link = cells[0].find("a")["href"]
+        listed = cells[2].get_text(strip=True)
+        content = (site / link).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == listed
+        assert content == (example / cells[0].get_text(strip=True)).read_bytes()
+        assert "uncommitted" in cells[3].get_text()  # the copy is no git repository

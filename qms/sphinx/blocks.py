@@ -299,7 +299,8 @@ def _trace_html(links: Links, relations: list[dict[str, Any]]) -> str:
     rows: list[list[html.Cell]] = []
     for relation in relations:
         arrow = "↑" if relation["upward"] else "↓"
-        rows.append([["text", f"{arrow} {relation['label']}"], ["items", [[i, t] for i, t, _k in relation["items"]]]])
+        linked = [[i, t, status] for i, t, _kind, status in relation["items"]]
+        rows.append([["text", f"{arrow} {relation['label']}"], ["items", linked]])
     return html.table_html(links, ["Link", "Items"], rows, classes=[f"{P}-trace"], widths=[1, 4])
 
 
@@ -353,10 +354,13 @@ def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) ->
         field_list += render.field(entry["label"], body)
     for relation in view["relations"]:
         line = nodes.paragraph()
-        for position, (item_id, title, _kind) in enumerate(relation["items"]):
+        for position, (item_id, title, _kind, status) in enumerate(relation["items"]):
             if position:
                 line += nodes.Text(", ")
             line.extend(render.cell_nodes(["item", item_id, title], links))
+            if status is not None:
+                line += nodes.Text(" ")
+                line += render.status_badge(item_id, status)
         field_list += render.field(relation["label"], [line])
     box += field_list
     for result in view["verification"]["results"] if view["verification"] else ():

@@ -470,9 +470,8 @@ class CoverageDirective(QmsDirective):
         still_open = [row for row in applying if row["open"]]
         if still_open:
             headline = (
-                f"Not complete: {len(still_open)} of {len(applying)} measures are open ("
-                + "; ".join(f"{row['label'].lower()}: {len(row['open'])} open" for row in still_open)
-                + ")."
+                f"Not complete: {len(still_open)} of {len(applying)} measures below are open; "
+                "each links to exactly its open items."
             )
         else:
             headline = f"Complete: all {len(applying)} measures that apply to this device are met."

@@ -45,6 +45,13 @@ def _item_link(links: Links, item_id: str, title: str, with_title: bool) -> str:
     return link
 
 
+def _listed(links: Links, entry: Sequence[Any]) -> str:
+    link = item_link(links, entry[0], entry[1], with_title=True)
+    if len(entry) > 2 and entry[2] is not None:
+        link += " " + status(entry[0], entry[2])
+    return link
+
+
 def doc_link(links: Links, docname: str, title: str, anchor: str = "") -> str:
     href = links.doc(docname)
     if href is None:
@@ -88,8 +95,8 @@ def cell_html(links: Links, cell: Cell) -> str:
     kind = cell[0]
     if kind == "item":
         return item_link(links, cell[1], cell[2], with_title=len(cell) < 4 or bool(cell[3]))
-    if kind == "items":
-        return "".join(f'<p class="{P}-cell-line">{item_link(links, i, t, with_title=True)}</p>' for i, t in cell[1])
+    if kind == "items":  # ["items", [[id, title], ...]]; an entry [id, title, status] shows the status too
+        return "".join(f'<p class="{P}-cell-line">{_listed(links, entry)}</p>' for entry in cell[1])
     if kind == "text":
         return esc(cell[1])
     if kind == "status":  # ["status", item id, status]

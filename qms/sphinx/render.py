@@ -133,7 +133,13 @@ def cell_nodes(cell: Sequence[Any], links: Links | None = None) -> list[nodes.No
     if kind == "item":
         return [item_ref(cell[1], cell[2], with_title=len(cell) < 4 or bool(cell[3]), links=links)]
     if kind == "items":
-        return [paragraph(item_ref(i, t, with_title=True, links=links), classes=[f"{P}-cell-line"]) for i, t in cell[1]]
+        lines: list[nodes.Node] = []
+        for entry in cell[1]:
+            line = paragraph(item_ref(entry[0], entry[1], with_title=True, links=links), classes=[f"{P}-cell-line"])
+            if len(entry) > 2 and entry[2] is not None:
+                line += [nodes.Text(" "), status_badge(entry[0], entry[2])]
+            lines.append(line)
+        return lines
     if kind in ("text", "muted"):
         return [nodes.Text(str(cell[1]))]
     if kind == "status":

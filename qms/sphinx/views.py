@@ -285,10 +285,10 @@ def _badges(data: BuildData, item: Item) -> list[list[str]]:
 
 def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
     """The item's links in both directions, grouped by their meaning: up the trace first."""
-    groups: dict[tuple[bool, str], list[list[str]]] = {}
+    groups: dict[tuple[bool, str], list[list[str | None]]] = {}
     for upward, label, neighbour in data.relation_index.get(item.id, ()):
         key = (not upward, label)
-        entry = [neighbour.id, neighbour.title, neighbour.kind]
+        entry = [neighbour.id, neighbour.title, neighbour.kind, data.verdict(neighbour.id)]
         members = groups.setdefault(key, [])
         if entry not in members:
             members.append(entry)
