@@ -13,6 +13,7 @@ from qms.model import Finding, Project
 from qms.records import load_records
 from qms.review import read_lock
 from qms.rules import CheckContext, run_rules
+from qms.status import StatusIndex
 
 
 def check_context(project: Project, results: Iterable[Path] = ()) -> CheckContext:
@@ -29,6 +30,11 @@ def check_context(project: Project, results: Iterable[Path] = ()) -> CheckContex
         records=records,
         history=gitinfo.git_history(project.root),
     )
+
+
+def project_statuses(project: Project) -> StatusIndex:
+    """Every item's verification status, from the project's result files, records and git history."""
+    return check_context(project).statuses
 
 
 def check_project(project: Project, results: Iterable[Path] = ()) -> list[Finding]:

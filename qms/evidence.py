@@ -19,7 +19,7 @@ import enum
 import glob
 import re
 import xml.etree.ElementTree as ET
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,13 +44,12 @@ _MESSAGE_LENGTH = 300
 
 
 class Outcome(enum.StrEnum):
-    """The outcome of a test case, a test item or a requirement."""
+    """The outcome of one test case as its result file states it (an item's status: :mod:`qms.status`)."""
 
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
-    NOT_RUN = "not run"
 
     @property
     def is_failure(self) -> bool:
@@ -78,62 +77,6 @@ class CaseResult:
     @property
     def location(self) -> Location:
         return Location(self.file, self.line, 1 if self.line else 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The evidence for one item: its outcome and the newest results behind it.
-
-    ``timestamp`` and ``file`` are those of the newest result; ``tests`` are the test items
-    whose verdicts went into a requirement's verdict; ``missing`` are the item's own
-    ``evidence:`` ids that match no result.
-    """
-
-    outcome: Outcome
-    cases: tuple[CaseResult, ...] = ()
-    timestamp: str | None = None
-    file: str | None = None
-    tests: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return self.outcome is Outcome.PASSED
-
-    @property
-    def files(self) -> tuple[str, ...]:
-        """Every result file behind the verdict, in reading order."""
-        return tuple(dict.fromkeys(case.file for case in self.cases))
-
-    @property
-    def failures(self) -> tuple[CaseResult, ...]:
-        """The results that failed or errored."""
-        return tuple(case for case in self.cases if case.outcome.is_failure)
-
-
-@dataclass(frozen=True)
-class VerificationSummary:
-    """Counts for the verification report: results read, tests and requirements by outcome."""
-
-    files: tuple[str, ...]
-    results: Mapping[Outcome, int]  # distinct test cases read (newest result of each)
-    tests: Mapping[Outcome, int]  # test items by verdict
-    requirements: Mapping[Outcome, int]  # system and software requirements by verdict
-
-    @property
-    def requirement_count(self) -> int:
-        return sum(self.requirements.values())
-
-    @property
-    def verified(self) -> int:
-        """Requirements verified by a passing test and contradicted by no failing one."""
-        return self.requirements.get(Outcome.PASSED, 0)
-
-    @property
-    def percentage(self) -> float:
-        """Share of requirements verified, 0-100 (0 when the project has no requirements)."""
-        total = self.requirement_count
-        return 100.0 * self.verified / total if total else 0.0
 
 
 # ------------------------------------------------------------------------------ id matching
@@ -183,7 +126,7 @@ def _groups(classname: str) -> Iterator[str]:
 class Evidence:
     """The newest result of every test case read, indexed for matching against the project.
 
-    Build it with :func:`load_evidence`. Verdicts are computed on first request and kept.
+    Build it with :func:`load_evidence`; :mod:`qms.status` turns it into each item's status.
     """
 
     def __init__(self, project: Project, files: Sequence[str], cases: Sequence[CaseResult]) -> None:
@@ -203,7 +146,6 @@ class Evidence:
                 self._by_key[key].append(case)
             for item_id in dict.fromkeys(case.verifies):
                 self._by_verifies[item_id].append(case)
-        self._verdicts: dict[str, Verdict] = {}
 
     def match(self, evidence_id: str) -> tuple[CaseResult, ...]:
         """The results an ``evidence:`` id names: one case, a parametrized family, or a class,
@@ -214,117 +156,12 @@ class Evidence:
         """The results whose ``verifies`` property names ``item_id``."""
         return tuple(self._by_verifies.get(item_id, ()))
 
-    def verdict(self, test_id: str) -> Verdict:
-        """A test item's verdict, from its ``evidence:`` ids and the results that name it.
-
-        Failed if any of its results failed, else error if any errored, else not run if one of
-        its ``evidence:`` ids matches no result (or it has no result at all), else passed if any
-        passed, else skipped.
-        """
-        known = self._verdicts.get(test_id)
-        if known is not None:
-            return known
-        item = self.project.items.get(test_id)
-        evidence_ids = item.links("evidence") if item is not None else ()
-        cases: list[CaseResult] = []
-        missing: list[str] = []
-        for evidence_id in evidence_ids:
-            matched = self.match(evidence_id)
-            if not matched:
-                missing.append(evidence_id)
-            cases.extend(matched)
-        cases.extend(self.naming(test_id))
-        unique = _unique(cases)
-        outcomes = {case.outcome for case in unique}
-        if Outcome.FAILED in outcomes:
-            outcome = Outcome.FAILED
-        elif Outcome.ERROR in outcomes:
-            outcome = Outcome.ERROR
-        elif missing or not outcomes:
-            outcome = Outcome.NOT_RUN
-        elif Outcome.PASSED in outcomes:
-            outcome = Outcome.PASSED
-        else:
-            outcome = Outcome.SKIPPED
-        verdict = _verdict(outcome, unique, tests=(), missing=tuple(missing))
-        self._verdicts[test_id] = verdict
-        return verdict
-
-    def item_verdict(self, item_id: str) -> Verdict:
-        """The verdict of any item: a test's own, else combined from the tests that verify or
-        validate it and the results that name it directly.
-
-        Failed if any failed, else error if any errored, else passed if any passed, else skipped
-        if any was skipped, else not run. A test with no result does not hold back a passing one.
-        """
-        item = self.project.items.get(item_id)
-        if item is not None and item.kind == "test":
-            return self.verdict(item_id)
-        known = self._verdicts.get(item_id)
-        if known is not None:
-            return known
-        tests = [
-            link.source
-            for link in self.project.backlinks.get(item_id, ())
-            if link.field in ("verifies", "validates") and self.project.items[link.source].kind == "test"
-        ]
-        tests = list(dict.fromkeys(tests))
-        verdicts = [self.verdict(test) for test in tests]
-        direct = self.naming(item_id)
-        outcomes = {verdict.outcome for verdict in verdicts} | {case.outcome for case in direct}
-        outcome = next(
-            (candidate for candidate in _ITEM_PRECEDENCE if candidate in outcomes),
-            Outcome.NOT_RUN,
-        )
-        cases = _unique([case for verdict in verdicts for case in verdict.cases] + list(direct))
-        verdict = _verdict(outcome, cases, tests=tuple(tests), missing=())
-        self._verdicts[item_id] = verdict
-        return verdict
-
-    def summary(self, project: Project | None = None) -> VerificationSummary:
-        """Counts of results, test verdicts and requirement verdicts."""
-        project = project or self.project
-        results = Counter(case.outcome for case in self.cases)
-        tests = Counter(self.verdict(test.id).outcome for test in project.of_kind("test"))
-        requirements = Counter(
-            self.item_verdict(requirement.id).outcome for requirement in project.of_kind(*REQUIREMENT_KINDS)
-        )
-        return VerificationSummary(self.files, _counts(results), _counts(tests), _counts(requirements))
-
-
-_ITEM_PRECEDENCE = (Outcome.FAILED, Outcome.ERROR, Outcome.PASSED, Outcome.SKIPPED)
-
-
-def _counts(counter: Counter[Outcome]) -> Mapping[Outcome, int]:
-    return MappingProxyType({outcome: counter.get(outcome, 0) for outcome in Outcome})
-
-
-def _unique(cases: Iterable[CaseResult]) -> tuple[CaseResult, ...]:
-    return tuple({id(case): case for case in cases}.values())
-
-
-def _verdict(
-    outcome: Outcome, cases: tuple[CaseResult, ...], tests: tuple[str, ...], missing: tuple[str, ...]
-) -> Verdict:
-    order = max(enumerate(cases), key=lambda entry: (_instant(entry[1].timestamp) or _EPOCH, entry[0]), default=None)
-    newest = order[1] if order else None
-    return Verdict(
-        outcome,
-        cases,
-        newest.timestamp if newest else None,
-        newest.file if newest else None,
-        tests,
-        missing,
-    )
-
 
 # -------------------------------------------------------------------------------- reading
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-def _instant(timestamp: str | None) -> datetime | None:
-    """A result timestamp as an aware instant; one without a zone is taken as UTC."""
+def timestamp_instant(timestamp: str | None) -> datetime | None:
+    """A result timestamp (ISO 8601) as an aware instant; one without a zone is taken as UTC."""
     if not timestamp:
         return None
     try:
@@ -572,7 +409,7 @@ def _case_instants(cases: Sequence[CaseResult]) -> dict[str, datetime | None]:
     """Per test case of one file: its latest timestamp, or None if one of its results has none."""
     instants: dict[str, datetime | None] = {}
     for case in cases:
-        instant = _instant(case.timestamp)
+        instant = timestamp_instant(case.timestamp)
         if case.case_id not in instants:
             instants[case.case_id] = instant
             continue

@@ -365,3 +365,17 @@ def uncommitted(root: Path, paths: Iterable[str]) -> frozenset[str]:
     changed = [entry[3:] for entry in output.split("\0") if len(entry) > 3]
     folders = tuple(entry for entry in changed if entry.endswith("/"))  # an ignored folder, whole
     return frozenset(path for full, path in inside.items() if full in changed or full.startswith(folders))
+
+
+def user_name(root: Path) -> str | None:
+    """git's ``user.name`` for the repository holding ``root``; None outside git or when unset."""
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            name = repository.git.config("--get", "user.name").strip()
+        except git.GitCommandError:
+            return None
+        return name or None

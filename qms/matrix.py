@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from qms.evidence import Evidence, load_evidence
 from qms.model import Item, Project
 from qms.schema import KINDS
+
+if TYPE_CHECKING:
+    from qms.status import StatusIndex
 
 DESIGN_CHAIN = ("need", "system_requirement", "software_requirement", "software_item", "test")
 RISK_CHAIN = ("hazard", "software_requirement", "test")
@@ -186,26 +189,23 @@ def with_verdicts(matrix: Matrix, verdict: Callable[[str], str | None]) -> Matri
     return replace(matrix, verdicts=tuple(outcome(row) for row in matrix.rows))
 
 
-def test_outcomes(evidence: Evidence) -> Callable[[str], str] | None:
-    """Each test's verification outcome (passed, failed, error, skipped, not run) from the result
-    files read; None when there are none, so that no outcome is shown as if it were known."""
-    if not evidence.files:
-        return None
-    return lambda test_id: evidence.verdict(test_id).outcome.value
+def verified(project: Project, matrices: Sequence[Matrix], statuses: StatusIndex | None = None) -> tuple[Matrix, ...]:
+    """The matrices with each row's verification status (:mod:`qms.status`): that of the row's test."""
+    if statuses is None:
+        from qms.checking import project_statuses
 
+        statuses = project_statuses(project)
+    known = statuses
 
-def verified(project: Project, matrices: Sequence[Matrix], evidence: Evidence | None = None) -> tuple[Matrix, ...]:
-    """The matrices with each row's verification outcome, where the project has results."""
-    if evidence is None:
-        evidence, _ = load_evidence(project)  # unreadable result files are qms check's to report
-    outcome = test_outcomes(evidence)
-    if outcome is None:
-        return tuple(matrices)
+    def outcome(test_id: str) -> str | None:
+        status = known.status(test_id)
+        return status.value if status is not None else None
+
     return tuple(with_verdicts(matrix, outcome) for matrix in matrices)
 
 
-def combined_matrix(project: Project, evidence: Evidence | None = None) -> Matrix:
-    """Both default matrices as one table with a column per kind, with outcomes where there are
-    results: what a single-table format (CSV, the site's download) holds."""
-    matrices = verified(project, default_matrices(project), evidence)
+def combined_matrix(project: Project, statuses: StatusIndex | None = None) -> Matrix:
+    """Both default matrices as one table with a column per kind and each row's verification
+    status: what a single-table format (CSV, the site's download) holds."""
+    matrices = verified(project, default_matrices(project), statuses)
     return merge_matrices(matrices, COMBINED_ORDER, "Traceability")

@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from qms.evidence import VERIFIABLE_KINDS, CaseResult, Evidence, Outcome
+from qms.evidence import timestamp_instant as _instant
 from qms.model import Location, Project
 from qms.records import ExecutionRecord
 
@@ -75,7 +76,6 @@ _FROM_OUTCOME = MappingProxyType(
         Outcome.FAILED: Status.FAILED,
         Outcome.ERROR: Status.ERROR,
         Outcome.SKIPPED: Status.SKIPPED,
-        Outcome.NOT_RUN: Status.NOT_RUN,
     }
 )
 
@@ -119,13 +119,11 @@ class ResultRef:
         return {
             "test": self.test,
             "source": self.source,
-            "case": self.case,
             "outcome": self.outcome.value,
             "at": self.at,
             "by": self.by,
             "version": self.version,
             "commit": self.commit,
-            **({"stale": self.stale.summary} if self.stale is not None else {}),
         }
 
 
@@ -213,6 +211,11 @@ class StatusIndex:
         return {
             kind: {status.value: counter.get(status, 0) for status in WORST_FIRST} for kind, counter in counts.items()
         }
+
+    def counts(self, *kinds: str) -> dict[Status, int]:
+        """How many items of ``kinds`` (all kinds when none given) have each status, worst first."""
+        counter = Counter(entry.status for entry in self._statuses.values() if not kinds or entry.kind in kinds)
+        return {status: counter.get(status, 0) for status in WORST_FIRST}
 
     def to_json(self) -> dict[str, Any]:
         """The ``qms status --format json`` document, version 1."""
@@ -445,14 +448,3 @@ def _item_status(
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _instant(timestamp: str | None) -> datetime | None:
-    """An ISO date-time as an aware instant; one without a zone is taken as UTC."""
-    if not timestamp:
-        return None
-    try:
-        instant = datetime.fromisoformat(timestamp.strip())
-    except ValueError:
-        return None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

@@ -73,3 +73,9 @@ def test_a_findings_list_naming_no_rule_fails_with_its_line(tmp_path: Path) -> N
     )
     with pytest.raises(TemplateError, match=r"gaps\.rst\.jinja:4: qms:findings: no rule code starts with X9"):
         check_template(template_environment(tmp_path), "gaps.rst.jinja")
+
+
+def test_the_status_column_filters_on_the_status_function_s_spelling() -> None:
+    assert parse_filter("status=not-run|stale", ("test",))
+    with pytest.raises(FilterError, match="filter 'status' never takes 'not run'"):
+        parse_filter("status=not run", ("software_requirement",))

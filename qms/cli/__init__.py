@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "import": "excel",
     "schema": "schema",
     "build": "build",
+    "status": "status",
+    "record": "record",
 }
 
 

@@ -55,7 +55,7 @@ def matrix(project_dir: Path | None, output_format: str, output: Path | None, ch
     """The traceability matrix as Markdown, CSV, JSON or a workbook.
 
     One row per path along the chain of kinds; a gap is an empty cell; a Verification column
-    shows each row's test outcome where the project has result files.
+    shows each row's test status (the one `qms status` prints).
     """
     project = load(project_dir)
     matrices = verified(project, _matrices(project, chain))

@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from qms import __version__, atomic
-from qms.evidence import Evidence, load_evidence
+from qms.checking import project_statuses
 from qms.excel.layout import (
     DESIGN_TRACE,
     RISK_TRACE,
@@ -50,7 +50,8 @@ from qms.gitinfo import DocumentControl, document_control
 from qms.matrix import Matrix, default_matrices, verified
 from qms.model import Item, Project
 from qms.risk import RiskClass, hazard_risk
-from qms.schema import KIND_ORDER, KINDS, FieldType
+from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldType
+from qms.status import Status, StatusIndex
 
 #: zip entries cannot be dated before 1980; used outside git
 FIXED_DATE = datetime.datetime(1980, 1, 1)
@@ -275,7 +276,7 @@ def write_matrix(sheet: _SheetWriter, matrix: Matrix, rows: dict[str, tuple[str,
     sheet.finish(len(headers), len(matrix.rows))
 
 
-def _summary(sheet: _SheetWriter, project: Project, committed: str, evidence: Evidence) -> None:
+def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: StatusIndex) -> None:
     config = project.config
     device = config.device
     policy = config.risk_policy
@@ -287,7 +288,7 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, evidence: Ev
         ("Software safety class (IEC 62304)", device.software_safety_class),
         ("Source", committed),
         ("Written by", f"qms {__version__}"),
-        ("Verification", _verification(project, evidence)),
+        ("Verification", _verification(statuses)),
     ]
     row = 3
     for label, value in facts:
@@ -333,15 +334,16 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, evidence: Ev
         sheet.width(column, 16)
 
 
-def _verification(project: Project, evidence: Evidence) -> str:
-    if not evidence.files:
-        globs = project.config.evidence
-        return f"no result files match {', '.join(globs)}" if globs else "no test results (set `evidence:` in qms.yaml)"
-    summary = evidence.summary(project)
-    return (
-        f"{summary.verified} of {summary.requirement_count} requirements verified ({summary.percentage:.0f} %), "
-        f"from {len(summary.files)} result file{'s' if len(summary.files) != 1 else ''}"
+def _verification(statuses: StatusIndex) -> str:
+    """Requirements verified, and what holds the rest back, in the words of ``qms status``."""
+    counts = statuses.counts(*REQUIREMENT_KINDS)
+    total = sum(counts.values())
+    passed = counts[Status.PASSED]
+    share = f" ({100 * passed / total:.0f} %)" if total else ""
+    rest = ", ".join(
+        f"{count} {status.value}" for status, count in counts.items() if count and status is not Status.PASSED
     )
+    return f"{passed} of {total} requirements verified{share}" + (f"; {rest}" if rest else "")
 
 
 def _risk_counts(sheet: _SheetWriter, project: Project, row: int) -> int:
@@ -415,13 +417,13 @@ def workbook_bytes(project: Project) -> bytes:
         if kind == "hazard":
             register = risk_register_layout()
             sheets.write(workbook.create_sheet(register.title), register, project.of_kind("hazard"))
-    evidence, _ = load_evidence(project)  # unreadable result files are qms check's to report
+    statuses = project_statuses(project)
     for title, matrix in zip(
-        (DESIGN_TRACE, RISK_TRACE), verified(project, default_matrices(project), evidence), strict=True
+        (DESIGN_TRACE, RISK_TRACE), verified(project, default_matrices(project), statuses), strict=True
     ):
         write_matrix(_SheetWriter(workbook.create_sheet(title), styles), matrix, sheets.rows)
     control = document_control(project.root)
-    _summary(_SheetWriter(summary, styles), project, control.summary, evidence)
+    _summary(_SheetWriter(summary, styles), project, control.summary, statuses)
     return reproducible_bytes(workbook, export_date(control), f"{project.config.device.name} design and risk records")
 
 

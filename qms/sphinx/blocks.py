@@ -191,7 +191,7 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
             _field_html(out, links, entry, texts, index)
             out.html("</dd>")
         if view["verification"]:
-            result = _result_html(links, item_id, view["verification"])
+            result = _result_html(links, item_id, view["kind"], view["verification"])
             out.html(f'<dt>Verification<span class="colon">:</span></dt><dd>{result}</dd>')
         out.html("</dl>")
     out.html(_trace_html(links, view["relations"]))
@@ -251,7 +251,7 @@ def _field_html(
         out.html(f"<p>{esc(value)}</p>")
 
 
-def _result_html(links: Links, item_id: str, verification: dict[str, Any]) -> str:
+def _result_html(links: Links, item_id: str, kind: str, verification: dict[str, Any]) -> str:
     """An item's status, why it is not passed, and every result and record behind it."""
     status = verification["status"]
     lines = [f"<p>{html.status(item_id, status)}</p>"]
@@ -276,7 +276,9 @@ def _result_html(links: Links, item_id: str, verification: dict[str, Any]) -> st
             outcome.append(["muted", result["message"]])
         rows.append(
             [
-                ["muted", "named directly"] if result["test"] == item_id else ["item", result["test"], "", False],
+                ["item", result["test"], "", False]
+                if result["test"] != item_id
+                else ["muted", "this test" if kind == "test" else "names it directly"],
                 [
                     "lines",
                     [["literal", result["case"]], ["muted", "execution record" if result["record"] else "test case"]],

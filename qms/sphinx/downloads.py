@@ -130,7 +130,7 @@ def write_matrix_csv(app: Sphinx, data: BuildData) -> None:
     from qms.matrix import combined_matrix
     from qms.matrix_formats import matrix_csv
 
-    text = matrix_csv(combined_matrix(data.project, data.evidence))
+    text = matrix_csv(combined_matrix(data.project, data.statuses))
     target = Path(app.outdir) / FOLDER / MATRIX_CSV
     encoded = text.encode("utf-8")
     if not target.is_file() or target.read_bytes() != encoded:

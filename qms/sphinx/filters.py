@@ -15,15 +15,11 @@ from qms.model import Item
 from qms.risk import RiskClass
 from qms.rules import RULES
 from qms.schema import KINDS, FieldType
+from qms.status import Status
 
 #: Values a computed column takes, besides the item's own fields.
 RISK_CLASSES = frozenset(risk_class.value for risk_class in RiskClass)
-
-
-def _status_values() -> frozenset[str]:
-    from qms.evidence import Outcome
-
-    return frozenset(str(outcome) for outcome in Outcome)
+STATUSES = frozenset(status.value for status in Status)
 
 
 def _computed_values(name: str) -> frozenset[str] | None:
@@ -31,7 +27,7 @@ def _computed_values(name: str) -> frozenset[str] | None:
     if name in ("risk", "residual_risk"):
         return RISK_CLASSES
     if name == "status":
-        return _status_values()
+        return STATUSES
     if name == "kind":
         return frozenset(KINDS)
     if name == "findings":

@@ -69,7 +69,7 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
     findings = tuple(run_rules(context))
     evidence = context.evidence
     if evidence is not None and not evidence.files:
-        evidence = None  # no result file read: the site says no results yet, rather than "not run" everywhere
+        evidence = None  # no result file read: the verification report says so
     records = context.records
     published = [
         *(evidence.files if evidence is not None else ()),

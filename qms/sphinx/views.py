@@ -28,9 +28,6 @@ from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, m
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
 Query = tuple[str, ...]
 
-#: Outcomes of evidence, in the order a summary lists them.
-OUTCOMES = ("passed", "failed", "error", "skipped", "not run")
-
 
 @dataclass
 class BuildData:
