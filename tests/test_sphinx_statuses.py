@@ -79,10 +79,14 @@ def test_every_item_names_the_results_behind_its_status(example: Path) -> None:
     }
     checked = 0
     for entry in statuses.to_json()["items"]:
-        rows = blocks[entry["id"]].select("table.qms-provenance tbody tr")
-        shown = [row.find_all("td")[1].find("code").get_text() for row in rows]
-        assert shown == [result["case"] for result in entry["results"]], entry["id"]
-        checked += bool(shown)
+        rows = [row.find_all("td") for row in blocks[entry["id"]].select("table.qms-provenance tbody tr")]
+        cases = [cells[1].find("code").get_text() for cells in rows]
+        sources = [cells[2].find("code").get_text() for cells in rows]
+        found = statuses.of(entry["id"])
+        assert found is not None
+        assert cases == [result.case for result in found.results], entry["id"]
+        assert sources == [result["source"] for result in entry["results"]], entry["id"]
+        checked += bool(rows)
     assert checked > 0
     swr = blocks["SWR-039"]
     assert swr.select_one(".qms-badges [data-qms-status]")["data-qms-status"] == statuses.status("SWR-039").value
