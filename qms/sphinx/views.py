@@ -293,6 +293,15 @@ def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
     return [{"label": label, "upward": not downward, "items": members} for (downward, label), members in ordered]
 
 
+def _revision(commit: str | None) -> str:
+    """A result's commit, short; a dirty tree (``-dirty``, as ``git describe --dirty`` writes it) is said so."""
+    if not commit:
+        return ""
+    dirty = commit.endswith("-dirty")
+    short = commit.removesuffix("-dirty")[:12]
+    return f"{short} (uncommitted changes in the tree it ran on)" if dirty else short
+
+
 def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
     """What an item's status rests on: each result or record (case, file, time, version, who), and why
     the status is not passed."""
@@ -312,7 +321,7 @@ def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
             "at": result.at or "",
             "by": result.by or "",
             "version": result.version or "",
-            "commit": (result.commit or "")[:12],
+            "commit": _revision(result.commit),
             "note": result.note,
             "message": result.message,
             "stale": result.stale.summary if result.stale is not None else "",
