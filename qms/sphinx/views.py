@@ -504,12 +504,14 @@ def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text:
     kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
     items = matching(data.project.of_kind(*kinds), conditions, functools.partial(_column_values, data, kinds))
     rows = [[_cell(data, item, column, kinds) for column in columns] for item in natural_sorted(items)]
-    headers = [_header(column) for column in columns]
+    headers = [_header(column, kinds) for column in columns]
     return {"columns": headers, "rows": rows}
 
 
-def _header(column: str) -> str:
-    return {"id": "Id", "status": "Evidence", "risk": "Initial risk", "residual_risk": "Residual risk"}.get(
+def _header(column: str, kinds: tuple[str, ...]) -> str:
+    if not is_computed(column, kinds):
+        return field_label(column)
+    return {"id": "Id", "status": "Verification", "risk": "Initial risk", "residual_risk": "Residual risk"}.get(
         column, field_label(column)
     )
 
