@@ -539,7 +539,7 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> dict[
     columns = parse_chain(CHAINS.get(chain_text, chain_text))
     orphans = chain_text != "risk"
     matrix = trace_matrix(data.project, columns, orphans=orphans)
-    with_results = results == "yes" and data.evidence is not None and "test" in columns[-1]
+    with_results = results == "yes" and data.statuses is not None and "test" in columns[-1]
     headers = list(matrix.headers) + (["Result"] if with_results else [])
     titles = len(matrix.rows) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
     rows = []
