@@ -306,16 +306,41 @@ def _verifies(case: _Case) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def _suite_cases(suites: Iterable[TestSuite], default_timestamp: str | None) -> Iterator[tuple[_Case, str | None]]:
-    """Every test case with the timestamp of its nearest enclosing suite (nested suites too)."""
-    stack: list[tuple[TestSuite, str | None]] = [(suite, default_timestamp) for suite in reversed(list(suites))]
+#: Properties that say which revision a result ran on (written by :mod:`qms.pytest_plugin`).
+COMMIT_PROPERTY, VERSION_PROPERTY = "qms:commit", "qms:version"
+_RUN_PROPERTIES = (COMMIT_PROPERTY, VERSION_PROPERTY)
+
+#: A case with what its enclosing suites say: its timestamp and its qms:commit/qms:version.
+_SuiteCase = tuple[_Case, str | None, dict[str, str]]
+
+
+def _run_properties(element: ET.Element, inherited: dict[str, str]) -> dict[str, str]:
+    """``inherited`` updated with the element's own ``qms:commit`` and ``qms:version`` properties."""
+    properties = element.find("properties")
+    if properties is None:
+        return inherited
+    own = {
+        prop.get("name", ""): (prop.get("value") or "").strip()
+        for prop in properties
+        if prop.tag == "property" and prop.get("name") in _RUN_PROPERTIES and (prop.get("value") or "").strip()
+    }
+    return {**inherited, **own} if own else inherited
+
+
+def _suite_cases(suites: Iterable[TestSuite], default_timestamp: str | None) -> Iterator[_SuiteCase]:
+    """Every test case with the timestamp of its nearest enclosing suite (nested suites too), and
+    the revision properties the suites state."""
+    stack: list[tuple[TestSuite, str | None, dict[str, str]]] = [
+        (suite, default_timestamp, {}) for suite in reversed(list(suites))
+    ]
     while stack:
-        suite, inherited = stack.pop()
+        suite, inherited, run = stack.pop()
         timestamp = suite.timestamp or inherited
+        run = _run_properties(suite._elem, run)
         # junitparser leaves these two unannotated
-        yield from ((case, timestamp) for case in suite.iterchildren(_Case))  # type: ignore[no-untyped-call]
+        yield from ((case, timestamp, run) for case in suite.iterchildren(_Case))  # type: ignore[no-untyped-call]
         nested = suite.testsuites()  # type: ignore[no-untyped-call]
-        stack.extend((child, timestamp) for child in reversed(list(nested)))
+        stack.extend((child, timestamp, run) for child in reversed(list(nested)))
 
 
 def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]]:
@@ -336,7 +361,8 @@ def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]
             )
         ]
     cases = []
-    for case, timestamp in _suite_cases(xml, root.get("timestamp") if root.tag == "testsuites" else None):
+    for case, timestamp, suite_run in _suite_cases(xml, root.get("timestamp") if root.tag == "testsuites" else None):
+        run = _run_properties(case._elem, suite_run)
         case_name = case.name or ""
         classname = case.classname or ""
         outcome, message = _outcome(case)
@@ -352,6 +378,8 @@ def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]
                 file=name,
                 verifies=_verifies(case),
                 line=parsed.lines.get(case._elem, 0),
+                commit=run.get(COMMIT_PROPERTY),
+                version=run.get(VERSION_PROPERTY),
             )
         )
     return cases, []

@@ -420,11 +420,6 @@ def _test_status(test_id: str, results: tuple[ResultRef, ...], missing: tuple[st
         found.add(Status.NOT_RUN)
         reasons.append("no test result and no execution record")
     status = next(candidate for candidate in _TEST_ORDER if candidate in found)
-    reasons.extend(
-        f"result {result.case} ({result.source}) ran before {result.stale.summary}"
-        for result in results
-        if result.stale is not None and not result.outcome.is_failure
-    )
     return ItemStatus(test_id, "test", status, results, missing=missing, reasons=tuple(reasons))
 
 

@@ -1,4 +1,4 @@
-"""Verification evidence: reading JUnit XML from each runner, matching ids, newest result, verdicts."""
+"""Verification evidence: reading JUnit XML from each runner, matching ids, newest result, statuses."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from qms.evidence import (
     result_files,
 )
 from qms.project import load_project
+from qms.status import Status, compute_statuses
 
 JUNIT = Path(__file__).parent / "fixtures" / "junit"
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
@@ -245,44 +246,52 @@ def test_evidence_ids_match_results(project: Path, written: str, matched: list[s
     assert [case.case_id for case in evidence.match(written)] == matched
 
 
-# ------------------------------------------------------------------------------- verdicts
+# ------------------------------------------------------------------------------- statuses
 
 
-def test_test_verdicts(project: Path) -> None:
-    evidence = _evidence(project, "pytest.xml")
-    verdicts = {test: evidence.verdict(test) for test in ("TST-1", "TST-2", "TST-3", "TST-4", "TST-5", "TST-6")}
-    assert {test: verdict.outcome for test, verdict in verdicts.items()} == {
-        "TST-1": P,
-        "TST-2": P,  # both parametrizations passed
-        "TST-3": F,  # one case of the class failed
-        "TST-4": S,
-        "TST-5": Outcome.NOT_RUN,  # one of its two evidence ids was not run
-        "TST-6": Outcome.NOT_RUN,  # an inspection: no automated result
+def test_test_statuses(project: Path) -> None:
+    statuses = compute_statuses(load_project(project), _evidence(project, "pytest.xml"))
+    found = {test: statuses.of(test) for test in ("TST-1", "TST-2", "TST-3", "TST-4", "TST-5", "TST-6")}
+    assert {test: entry.status for test, entry in found.items() if entry is not None} == {
+        "TST-1": Status.PASSED,
+        "TST-2": Status.PASSED,  # both parametrizations passed
+        "TST-3": Status.FAILED,  # one case of the class failed
+        "TST-4": Status.SKIPPED,
+        "TST-5": Status.NOT_RUN,  # one of its two evidence ids was not run
+        "TST-6": Status.NOT_RUN,  # an inspection: no automated result, no record
     }
-    assert verdicts["TST-5"].missing == ("tests/test_dosing.py::test_not_written_yet",)
-    assert [case.case_id for case in verdicts["TST-5"].cases] == ["tests.test_dosing.test_max_basal_limit"]
-    assert (verdicts["TST-1"].file, verdicts["TST-1"].timestamp) == (
-        JUNIT.joinpath("pytest.xml").as_posix(),  # outside the project: the absolute path
-        "2026-11-29T02:05:09.351329+00:00",
-    )
-    manual = verdicts["TST-6"]
-    assert manual is evidence.verdict("TST-6") and (manual.file, manual.timestamp, manual.cases) == (None, None, ())
-    failing = [case.case_id for case in verdicts["TST-3"].failures]
-    assert failing == ["tests.test_dosing.TestMaxIob.test_room_under_max_iob"]
+    tst5, tst1, tst6, tst3 = found["TST-5"], found["TST-1"], found["TST-6"], found["TST-3"]
+    assert tst5 is not None and tst5.missing == ("tests/test_dosing.py::test_not_written_yet",)
+    assert [result.case for result in tst5.results] == ["tests.test_dosing.test_max_basal_limit"]
+    assert tst1 is not None and [(result.source, result.at) for result in tst1.results] == [
+        (JUNIT.joinpath("pytest.xml").as_posix(), "2026-11-29T02:05:09.351329+00:00")  # outside the project: absolute
+    ]
+    assert tst6 is not None and tst6.results == () and tst6.reasons == ("no test result and no execution record",)
+    assert tst3 is not None
+    assert [result.case for result in tst3.failures] == ["tests.test_dosing.TestMaxIob.test_room_under_max_iob"]
 
 
-def test_requirement_verdicts_and_summary(project: Path) -> None:
-    evidence = _evidence(project, "pytest.xml")
-    outcomes = {req: evidence.item_verdict(req).outcome for req in ("SWR-1", "SWR-2", "SWR-3", "SWR-4", "SWR-5")}
-    # SWR-1: TST-1 passed, TST-5 not run -> passed; SWR-4 only skipped; SWR-5 only an inspection
-    assert outcomes == {"SWR-1": P, "SWR-2": P, "SWR-3": F, "SWR-4": S, "SWR-5": Outcome.NOT_RUN}
-    assert evidence.item_verdict("SWR-1").tests == ("TST-1", "TST-5")
-    assert evidence.item_verdict("TST-3") == evidence.verdict("TST-3")
-    summary = evidence.summary()
-    assert dict(summary.results) == {P: 4, F: 1, E: 1, S: 2, Outcome.NOT_RUN: 0}
-    assert dict(summary.tests) == {P: 2, F: 1, E: 0, S: 1, Outcome.NOT_RUN: 2}
-    assert dict(summary.requirements) == {P: 2, F: 1, E: 0, S: 1, Outcome.NOT_RUN: 1}
-    assert (summary.requirement_count, summary.verified, summary.percentage) == (5, 2, 40.0)
+def test_a_requirement_takes_the_worst_status_of_its_tests(project: Path) -> None:
+    statuses = compute_statuses(load_project(project), _evidence(project, "pytest.xml"))
+    found = {req: statuses.status(req) for req in ("SWR-1", "SWR-2", "SWR-3", "SWR-4", "SWR-5")}
+    # SWR-1: TST-1 passed but TST-5 was not run: one passing test cannot hide an unrun one
+    assert found == {
+        "SWR-1": Status.NOT_RUN,
+        "SWR-2": Status.PASSED,
+        "SWR-3": Status.FAILED,
+        "SWR-4": Status.SKIPPED,
+        "SWR-5": Status.NOT_RUN,
+    }
+    swr1 = statuses.of("SWR-1")
+    assert swr1 is not None and swr1.tests == ("TST-1", "TST-5")
+    assert statuses.counts("software_requirement") == {
+        Status.FAILED: 1,
+        Status.ERROR: 0,
+        Status.STALE: 0,
+        Status.NOT_RUN: 2,
+        Status.SKIPPED: 1,
+        Status.PASSED: 1,
+    }
 
 
 def test_results_naming_items_directly(make_project: Callable[..., Path]) -> None:
@@ -296,10 +305,11 @@ def test_results_naming_items_directly(make_project: Callable[..., Path]) -> Non
     # pytest.xml: test_room_under_max_iob verifies TST-U017 and SWR-018 and failed;
     # test_recorded_by_hand (record_property) verifies TST-U017 and passed
     evidence = _evidence(root, "pytest.xml")
-    assert evidence.verdict("TST-U017").outcome is F
+    statuses = compute_statuses(load_project(root), evidence)
+    assert statuses.status("TST-U017") is Status.FAILED
     assert [case.name for case in evidence.naming("TST-U017")] == ["test_room_under_max_iob", "test_recorded_by_hand"]
-    assert evidence.item_verdict("SWR-3").outcome is F  # through TST-U017
-    assert evidence.item_verdict("SWR-018").outcome is F  # named directly (not an item of this project)
+    assert statuses.status("SWR-3") is Status.FAILED  # through TST-U017
+    assert evidence.naming("SWR-018") and statuses.of("SWR-018") is None  # not an item of this project
 
 
 # ---------------------------------------------------------------------- newest result wins

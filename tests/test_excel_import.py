@@ -265,7 +265,9 @@ items:
     verifies: [SYS-1]
 """
     )
-    assert qms_in(project, "check").stdout.splitlines()[-1] == "16 items in 8 files: no findings"
+    checked = qms_in(project, "check").stdout.splitlines()
+    assert checked[-1] == "16 items in 8 files: 1 error, 0 warnings"
+    assert checked[0].startswith("items/alarms.yaml:3:5: error E405 TST-3: not executed")  # a new test: not run yet
 
 
 def test_new_levels_are_written_as_the_file_writes_them_whatever_was_typed(project: Path) -> None:

@@ -18,7 +18,10 @@ from qms.project import load_project
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fixture_project(tmp_path_factory.mktemp("matrix"))
+    """The Excel fixture without its execution records: TST-1 passed (JUnit), TST-2 and VAL-1 not run."""
+    root = fixture_project(tmp_path_factory.mktemp("matrix"))
+    (root / "records" / "runs.yaml").unlink()
+    return root
 
 
 def ids(rows: object) -> list[list[str]]:
@@ -80,7 +83,7 @@ Risk control traceability
 | Hazards | System requirements / Software requirements | Tests | Verification |
 |---|---|---|---|
 | HAZ-1 Stale reading used for dosing | SWR-1 Reject stale readings | TST-1 Stale reading rejected | passed |
-| HAZ-2 Over-delivery by a wrong calculation | SWR-3 Cap the temporary basal | TST-2 Temporary basal capped | not run |
+| HAZ-2 Over-delivery by a wrong calculation | SWR-3 Cap the temporary basal | TST-2 Temporary basal capped | not-run |
 """
     )
 
@@ -100,14 +103,14 @@ def test_csv_is_one_rfc_4180_table_with_a_column_per_kind(project: Path, tmp_pat
         "Software items", "Software items: title", "Tests", "Tests: title", "Verification",
     ]  # fmt: skip
     assert [row[::2] for row in rows[1:]] == [
-        ["", "NEED-1", "SYS-1", "SWR-2", "SI-1", "TST-2", "not run"],
-        ["", "NEED-1", "SYS-1", "SWR-3", "SI-1", "TST-2", "not run"],
+        ["", "NEED-1", "SYS-1", "SWR-2", "SI-1", "TST-2", "not-run"],
+        ["", "NEED-1", "SYS-1", "SWR-3", "SI-1", "TST-2", "not-run"],
         ["", "NEED-2", "SYS-2", "SWR-1", "SI-1", "TST-1", "passed"],
-        ["", "NEED-2", "SYS-2", "SWR-3", "SI-1", "TST-2", "not run"],
-        ["", "NEED-1", "", "", "", "VAL-1", "not run"],
-        ["", "NEED-2", "", "", "", "VAL-1", "not run"],
+        ["", "NEED-2", "SYS-2", "SWR-3", "SI-1", "TST-2", "not-run"],
+        ["", "NEED-1", "", "", "", "VAL-1", "not-run"],
+        ["", "NEED-2", "", "", "", "VAL-1", "not-run"],
         ["HAZ-1", "", "", "SWR-1", "", "TST-1", "passed"],
-        ["HAZ-2", "", "", "SWR-3", "", "TST-2", "not run"],
+        ["HAZ-2", "", "", "SWR-3", "", "TST-2", "not-run"],
     ]
 
 
@@ -143,7 +146,7 @@ def test_json_is_versioned_with_null_for_a_gap(project: Path) -> None:
             {"id": "NEED-1", "kind": "need", "title": "Keep glucose in range"},
             {"id": "VAL-1", "kind": "test", "title": "Time in range study"},
         ],
-        "verification": "not run",
+        "verification": "not-run",
     }
 
 
@@ -192,7 +195,7 @@ def test_xlsx_needs_a_file_and_holds_a_sheet_per_matrix(project: Path, tmp_path:
         "HAZ-2 Over-delivery by a wrong calculation",
         "SWR-3 Cap the temporary basal",
         "TST-2 Temporary basal capped",
-        "not run",
+        "not-run",
     ]
 
 
@@ -200,7 +203,7 @@ def test_markdown_cells_escape_pipes(make_project: object) -> None:
     root = make_project({"items/n.yaml": "kind: need\nitems:\n  - {id: NEED-1, title: 'a | b', text: t}\n"})  # type: ignore[operator]
 
     assert qms_in(root, "matrix", "--chain", "need,test").stdout == (
-        "## Traceability matrix\n\n| User needs | Tests |\n|---|---|\n| NEED-1 a \\| b |  |\n"
+        "## Traceability matrix\n\n| User needs | Tests | Verification |\n|---|---|---|\n| NEED-1 a \\| b |  |  |\n"
     )
 
 

@@ -125,3 +125,23 @@ def test_plugin_writes_the_property_qms_reads() -> None:
 def test_marker_is_registered(tmp_path: Path) -> None:
     completed = run_pytest(tmp_path, "--markers")
     assert "@pytest.mark.verifies(*ids): the qms items" in completed.stdout
+
+
+def test_results_name_the_commit_and_version_they_ran_on(tmp_path: Path) -> None:
+    from fixtures.change.gitrepo import git
+
+    (tmp_path / "qms.yaml").write_text("device: {name: D, version: 3.1.4, software_safety_class: C}\n")
+    (tmp_path / "test_one.py").write_text("def test_x():\n    pass\n", encoding="utf-8")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "tests")
+    head = git(tmp_path, "rev-parse", "HEAD")
+    completed = run_pytest(tmp_path, "--junitxml=reports/run.xml", "test_one.py")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (case,), findings = read_results(tmp_path / "reports" / "run.xml", "reports/run.xml")
+    assert findings == [] and (case.commit, case.version) == (head, "3.1.4")
+    # uncommitted changes to tracked files: the results do not belong to HEAD alone
+    (tmp_path / "test_one.py").write_text("def test_x():\n    assert True\n", encoding="utf-8")
+    run_pytest(tmp_path, "--junitxml=reports/run.xml", "test_one.py")
+    (case,), _ = read_results(tmp_path / "reports" / "run.xml", "reports/run.xml")
+    assert case.commit == f"{head}+dirty"

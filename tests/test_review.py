@@ -265,12 +265,14 @@ def test_severity_can_be_lowered_to_warning(repository: Path) -> None:
         repository,
         "qms.yaml",
         "sources: [traceability, risk_register]",
-        "sources: [traceability, risk_register]\nrules: {C501: warning}",
+        "sources: [traceability, risk_register]\nrules: {C501: warning, E407: warning}",
     )
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     code, output = qms("check", "--project", str(repository))
     assert code == 0, output
     assert output.count("warning C501") == 3
+    # TST-1's run predates the change of SYS-1, which it verifies: stale until run again
+    assert output.count("warning E407 TST-1: stale result: RUN-1") == 1
 
 
 # --------------------------------------------------------------------------- the lock file itself

@@ -160,7 +160,9 @@ items:
 }
 
 
-@pytest.mark.parametrize(("safety_class", "expected"), [("A", []), ("B", ["T105", "S302"]), ("C", ["T105", "S302"])])
+@pytest.mark.parametrize(
+    ("safety_class", "expected"), [("A", []), ("B", ["T105", "E405", "S302"]), ("C", ["T105", "E405", "S302"])]
+)
 def test_class_b_and_c_rules(make_project: Make, safety_class: str, expected: list[str]) -> None:
     root = make_project(CLASS_DEPENDENT, safety_class=safety_class)
     assert [code for code, *_ in findings_of(root)] == expected
@@ -189,7 +191,12 @@ def test_an_item_with_a_schema_error_still_takes_part_in_the_graph(make_project:
         "items/s.yaml": "id: SYS-1\nkind: system_requirement\ntitle: t\ntext: x\nderives_from: [NEED-1]\n",
         "items/t.yaml": "id: TST-1\nkind: test\ntitle: t\nmethod: tset\nverifies: [SYS-1]\nvalidates: [NEED-1]\n",
     }
-    assert findings_of(make_project(files)) == [("Q002", "NEED-1", 1, 1), ("Q002", "TST-1", 4, 9)]
+    # TST-1 was never run (E405): a finding of its own, not one that follows from the schema errors
+    assert findings_of(make_project(files)) == [
+        ("Q002", "NEED-1", 1, 1),
+        ("E405", "TST-1", 1, 1),
+        ("Q002", "TST-1", 4, 9),
+    ]
 
 
 def test_a_duplicated_id_resolves_to_its_first_definition(make_project: Make) -> None:
@@ -200,14 +207,20 @@ def test_a_duplicated_id_resolves_to_its_first_definition(make_project: Make) ->
         "items/d.yaml": "id: TST-1\nkind: test\ntitle: t\nmethod: test\nverifies: [SYS-1]\nvalidates: [NEED-1]\n",
     }
     found = check_project(load_project(make_project(files)))
-    assert [(f.rule, f.item, str(f.location)) for f in found] == [("Q003", "NEED-1", "items/b.yaml:1:1")]
+    assert [(f.rule, f.item, str(f.location)) for f in found] == [
+        ("Q003", "NEED-1", "items/b.yaml:1:1"),
+        ("E405", "TST-1", "items/d.yaml:1:1"),  # never run: its own finding
+    ]
     assert found[0].message.endswith("already defined at items/a.yaml:1:1; ids must be unique across the project")
 
 
 def test_link_to_an_unknown_id_is_q005_only(make_project: Make) -> None:
     text = "id: SYS-1\nkind: system_requirement\ntitle: t\ntext: x\nderives_from: [NEED-9]\n"
     test = "id: TST-1\nkind: test\ntitle: t\nmethod: test\nverifies: [SYS-1]\n"
-    assert findings_of(make_project({"items/s.yaml": text, "items/t.yaml": test})) == [("Q005", "SYS-1", 5, 16)]
+    assert findings_of(make_project({"items/s.yaml": text, "items/t.yaml": test})) == [
+        ("Q005", "SYS-1", 5, 16),
+        ("E405", "TST-1", 1, 1),
+    ]
 
 
 def test_every_rule_is_data_with_a_face() -> None:

@@ -9,10 +9,13 @@ from typing import Any
 
 import click
 
+from qms.checking import project_statuses
 from qms.cli.common import fail, load, project_option
+from qms.cli.status import status_lines
 from qms.impact import Impact, impact
 from qms.model import Item, Project
 from qms.schema import KIND_ORDER, KINDS, FieldType
+from qms.status import ItemStatus
 from qms.trace import TraceNode, relations, trace
 
 
@@ -50,7 +53,7 @@ def _tree_lines(nodes: tuple[TraceNode, ...], depth: int = 1) -> list[str]:
     return lines
 
 
-def render_item(project: Project, item: Item) -> str:
+def render_item(project: Project, item: Item, status: ItemStatus | None = None) -> str:
     kind = item.kind.replace("_", " ")
     lines = [f"{item.id}  ({kind}, {item.location()})", item.title, ""]
     spec = KINDS.get(item.kind)
@@ -62,14 +65,17 @@ def render_item(project: Project, item: Item) -> str:
         text = display_value(project, item, name, item.fields[name])
         body = text.replace("\n", "\n" + " " * 18)
         lines.append(f"  {name + ':':<16}{body}")
+    if status is not None:
+        lines += ["", "Verification (as `qms status` decides it)", *(f"  {line}" for line in status_lines(status))]
     up, down = trace(project, item.id, upward=True), trace(project, item.id, upward=False)
     lines += ["", "Trace up"] + (_tree_lines(up) or ["  (nothing: this is a design input)"])
     lines += ["", "Trace down"] + (_tree_lines(down) or ["  (nothing)"])
     return "\n".join(lines) + "\n"
 
 
-def item_json(project: Project, item: Item) -> dict[str, Any]:
+def item_json(project: Project, item: Item, status: ItemStatus | None = None) -> dict[str, Any]:
     return {
+        **({"status": status.to_json()["status"], "results": status.to_json()["results"]} if status else {}),
         "id": item.id,
         "kind": item.kind,
         "file": item.file,
@@ -160,9 +166,10 @@ def show(item_id: str, project_dir: Path | None, output_format: str, show_impact
         else:
             click.echo(render_impact(result), nl=False)
     elif output_format == "json":
-        click.echo(json.dumps(item_json(project, item), indent=2, ensure_ascii=False))
+        status = project_statuses(project).of(item.id)
+        click.echo(json.dumps(item_json(project, item, status), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_item(project, item), nl=False)
+        click.echo(render_item(project, item, project_statuses(project).of(item.id)), nl=False)
 
 
 commands = (show,)

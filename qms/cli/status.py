@@ -34,10 +34,9 @@ def status_lines(entry: ItemStatus) -> list[str]:
     """An item's status, then its tests (for a requirement) or results (for a test), indented."""
     lines = [f"{entry.id}  {entry.kind.replace('_', ' ')}  {entry.status.value}"]
     lines += [f"    {reason}" for reason in entry.reasons]
-    if entry.kind == "test":
-        lines += [f"    {result_line(result)}" for result in entry.results]
-    else:
-        lines += [f"    {result_line(result)}" for result in entry.results if result.test == entry.id]
+    for result in entry.results:
+        through = f"{result.test}: " if result.test != entry.id else ""
+        lines.append(f"    {through}{result_line(result)}")
     return lines
 
 

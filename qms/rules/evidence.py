@@ -13,7 +13,7 @@ from qms.status import ItemStatus, ResultRef, Status
 
 
 def _result(result: ResultRef) -> str:
-    where = f"{result.source}, {result.at}" if result.at else result.source
+    where = f"{result.source}, {result.at}" if result.at and not result.note else result.source
     by = f", by {result.by}" if result.by else ""
     message = f": {result.message}" if result.message else ""
     return f"{result.case} ({where}{by}){message}"
