@@ -42,7 +42,7 @@ def test_a_result_from_a_dirty_tree_and_an_uncommitted_file_says_so(make_project
     root = make_project({"items/swr.yaml": ITEMS, "reports/unit.xml": "<testsuite/>\n"})
     result = ResultRef(
         "TST-1", "reports/unit.xml", "tests.test_rate.test_limit", Status.PASSED, at="2026-12-01T10:00:00+00:00",
-        version="2.1.0", commit="0123456789abcdef0123-dirty",
+        version="2.1.0", commit="0123456789abcdef0123+dirty",
     )  # fmt: skip
     view = _data(root, result, frozenset({"reports/unit.xml"})).answer(("item", "SWR-1"))
     assert view["status"] == "passed"

@@ -293,13 +293,18 @@ def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
     return [{"label": label, "upward": not downward, "items": members} for (downward, label), members in ordered]
 
 
+#: How a commit says it ran on a tree with uncommitted changes: the pytest plugin's and git describe's.
+DIRTY_SUFFIXES = ("+dirty", "-dirty")
+
+
 def _revision(commit: str | None) -> str:
-    """A result's commit, short; a dirty tree (``-dirty``, as ``git describe --dirty`` writes it) is said so."""
+    """A result's commit, short; a dirty tree (see :data:`DIRTY_SUFFIXES`) is said so."""
     if not commit:
         return ""
-    dirty = commit.endswith("-dirty")
-    short = commit.removesuffix("-dirty")[:12]
-    return f"{short} (uncommitted changes in the tree it ran on)" if dirty else short
+    for suffix in DIRTY_SUFFIXES:
+        if commit.endswith(suffix):
+            return f"{commit.removesuffix(suffix)[:12]} (uncommitted changes in the tree it ran on)"
+    return commit[:12]
 
 
 def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
