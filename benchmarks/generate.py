@@ -9,8 +9,8 @@ trace. The mix and the link density are those of a real device file: about 4 % n
 system requirements, 30 % software requirements, 7 % software items, 2 % SOUP, 8 % hazards,
 1 % anomalies and the rest tests; each requirement derives from one or two parents, is verified
 by a test and (software requirements) implemented by a software item; each hazard has one to
-three risk controls. Items are written 50 to a file, one folder per kind. The same N and seed
-always give the same bytes.
+three risk controls. Items are written 50 to a file, one folder per kind; every test has a passing
+execution record under ``records/``. The same N and seed always give the same bytes.
 
 Other benchmarks (build, export) reuse :func:`generate`: keep its signature and this CLI stable.
 """
@@ -48,6 +48,7 @@ device:
   software_safety_class: C
 
 sources: [traceability, risk_register]
+records: [records]
 
 risk_policy:
   severity:
@@ -419,7 +420,26 @@ def generate(n: int, directory: Path, seed: int = 0) -> Path:
         if chunk:
             number += 1
             _write_chunk(target / f"{stem}-{number:04d}.yaml", kind, chunk)
+    write_records(directory / "records", plan.ids["test"])
     return directory
+
+
+def write_records(folder: Path, tests: Sequence[str], reruns: int = 0) -> int:
+    """One passing execution record per test (and a second one for the first ``reruns`` tests),
+    ITEMS_PER_FILE to a campaign file; returns how many were written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = [*tests, *tests[:reruns]]
+    for start in range(0, len(runs), ITEMS_PER_FILE):
+        entries = "".join(
+            f"  - {{id: RUN-{number:06d}, test: {test}, outcome: passed}}\n"
+            for number, test in enumerate(runs[start : start + ITEMS_PER_FILE], start=start + 1)
+        )
+        (folder / f"campaign-{start // ITEMS_PER_FILE + 1:04d}.yaml").write_text(
+            "executed_by: Benchmark Tester\nexecuted_at: 2025-06-02T10:00:00Z\nversion: 1.0.0\n"
+            "environment: {bench: synthetic}\nrecords:\n" + entries,
+            encoding="utf-8",
+        )
+    return len(runs)
 
 
 def _write_chunk(path: Path, kind: str, entries: list[str]) -> None:

@@ -337,10 +337,11 @@ def _is_ancestor(root: Path, older: str, newer: str) -> bool | None:
 
 
 def git_history(root: Path) -> GitHistory | None:
-    """The history of the repository holding ``root``; None outside git or before the first commit."""
-    with open_repository(root) as repository:
-        if repository is None or not _has_commits(repository):
-            return None
+    """The history of the repository holding ``root``; None outside git. Looks for ``.git`` in
+    ``root`` and the folders above it, so that a check outside git does not load GitPython."""
+    folder = root.resolve()
+    if not any((candidate / ".git").exists() for candidate in (folder, *folder.parents)):
+        return None
     return GitHistory(root)
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import yaml
 
@@ -106,6 +107,8 @@ class _Reader:
         self.document = document
         self.project = project
         self.records: list[ExecutionRecord] = []
+        #: values of fields a campaign shares, read once: (field, id of the value node) -> value
+        self._shared: dict[tuple[str, int], Any] = {}
 
     def report(self, rule: str, message: str, node: yaml.Node | None, item: str | None = None) -> None:
         self.document.report(rule, message, node, item)
@@ -159,10 +162,10 @@ class _Reader:
             record_id = None
         test = self._test(fields, node, record_id)
         outcome = self._outcome(fields, node, record_id)
-        at = self._time(fields, node, record_id)
-        by = self._text(fields, "executed_by", node, record_id)
-        version = self._text(fields, "version", node, record_id)
-        commit = self._commit(fields, record_id)
+        at = self._once(fields, "executed_at", lambda: self._time(fields, node, record_id))
+        by = self._once(fields, "executed_by", lambda: self._text(fields, "executed_by", node, record_id))
+        version = self._once(fields, "version", lambda: self._text(fields, "version", node, record_id))
+        commit = self._once(fields, "commit", lambda: self._commit(fields, record_id))
         reason = self._optional_text(fields, "reason", record_id)
         if outcome in ("blocked", "not-applicable") and not reason:
             self.report(
@@ -174,7 +177,7 @@ class _Reader:
             outcome = None
         anomalies = self._anomalies(fields, record_id)
         attachments = self._attachments(fields, record_id)
-        environment = self._environment(fields, record_id)
+        environment = self._once(fields, "environment", lambda: self._environment(fields, record_id))
         if None in (record_id, test, outcome, at, by, version):
             return
         assert record_id and test and outcome and at and by and version
@@ -201,6 +204,17 @@ class _Reader:
         )
 
     # ------------------------------------------------------------------ fields
+
+    def _once(self, fields: Mapping[str, tuple[yaml.Node, yaml.Node]], name: str, read: Callable[[], Any]) -> Any:
+        """A field's value, read (and its problems reported) once per value written: the fields a
+        campaign shares are read once, not once per record."""
+        entry = fields.get(name)
+        if entry is None:
+            return read()
+        key = (name, id(entry[1]))
+        if key not in self._shared:
+            self._shared[key] = read()
+        return self._shared[key]
 
     def _text(
         self, fields: Mapping[str, tuple[yaml.Node, yaml.Node]], name: str, node: yaml.Node, record: str | None = None

@@ -12,8 +12,8 @@ test with no result at all, or an ``evidence:`` entry that matches no result, is
 
 A requirement (or software item, or need) takes the *worst* status of the tests that verify or
 validate it and of the results that name it directly, in the order of :data:`WORST_FIRST`: one
-passing unit test cannot hide a system test that was never run. With no test at all it is
-not-run.
+passing unit test cannot hide a system test that was never run. A requirement or need with no
+test at all is not-run; a software item that no test verifies has no status.
 
 A passing or skipped result is *stale* when it ran before the last change of its test item or
 of an item that test verifies (see :func:`ran_before`): it no longer speaks for what the
@@ -56,6 +56,10 @@ class Status(enum.StrEnum):
         return self in (Status.FAILED, Status.ERROR)
 
 
+#: Kinds that have a status even with no test (then not-run): T103 and T104 ask a test of each.
+#: A software item has a status only when a test verifies it or a result names it.
+_MUST_BE_VERIFIED = frozenset({"system_requirement", "software_requirement", "need"})
+
 #: Worst first: a requirement takes the first of these that any of its tests has.
 WORST_FIRST = (Status.FAILED, Status.ERROR, Status.STALE, Status.NOT_RUN, Status.SKIPPED, Status.PASSED)
 #: For one test's own results: a passing case is not held back by a skipped one.
@@ -83,6 +87,9 @@ _FROM_OUTCOME = MappingProxyType(
 @dataclass(frozen=True, slots=True)
 class ResultRef:
     """One result behind a status: a JUnit test case or an execution record.
+
+    ``test`` is the test item it counts for (for a result whose ``verifies`` property names a
+    requirement, software item or need directly: that item).
 
     ``source`` is the result file or record file (project-relative, with ``/``), ``case`` the
     JUnit case id or the record id, ``at`` the ISO date-time it ran (None when unknown), ``by``
@@ -192,7 +199,8 @@ class StatusIndex:
         self.notes = tuple(notes)
 
     def of(self, item_id: str) -> ItemStatus | None:
-        """The status of an item; None for unknown ids and kinds that carry no verification status."""
+        """The status of an item; None for unknown ids, kinds that carry no verification status
+        (hazards, SOUP, anomalies) and software items that no test verifies."""
         return self._statuses.get(item_id)
 
     def status(self, item_id: str) -> Status | None:
@@ -302,7 +310,9 @@ def compute_statuses(
     for item in project:
         if item.kind == "test" or item.kind not in VERIFIABLE_KINDS:
             continue
-        statuses[item.id] = _item_status(project, item.id, item.kind, statuses, tuple(direct.get(item.id, ())))
+        entry = _item_status(project, item.id, item.kind, statuses, tuple(direct.get(item.id, ())))
+        if entry.tests or entry.results or item.kind in _MUST_BE_VERIFIED:
+            statuses[item.id] = entry
     return StatusIndex(project, statuses, notes)
 
 

@@ -25,9 +25,7 @@ from qms.cli import main
 settings.register_profile(
     "fuzz-ci", max_examples=40, deadline=5000, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
-settings.register_profile(
-    "fuzz-long", max_examples=5000, deadline=5000, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("fuzz-long", max_examples=5000, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("fuzz-ci")
 
 #: the smallest valid ``qms.yaml``: items under ``items/``, the default 5x5 risk policy

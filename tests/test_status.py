@@ -313,3 +313,42 @@ def test_qms_record_refuses_an_outcome_outside_the_list_and_files_outside(tmp_pa
     )
     assert code == 1 and "is outside the project" in output
     assert not (root / "records").exists()
+
+
+def test_a_software_item_has_a_status_only_when_a_test_verifies_it(tmp_path: Path) -> None:
+    architecture = (
+        "kind: software_item\nitems:\n"
+        "  - {id: SI-1, title: Display, description: d, implements: [SWR-1]}\n"
+        "  - {id: SI-2, title: Pump driver, description: d, implements: [SWR-2]}\n"
+    )
+    tests = TESTS + "  - id: TST-4\n    title: Driver\n    method: inspection\n    verifies: [SI-2]\n"
+    root = make(tmp_path, {"items/a.yaml": architecture, "items/t.yaml": tests})
+    statuses = project_statuses(load_project(root))
+    assert statuses.of("SI-1") is None  # nothing verifies it: no status to show
+    assert statuses.status("SI-2") is Status.NOT_RUN and statuses.status("SWR-1") is Status.NOT_RUN
+
+
+def junit(commit: str, timestamp: str) -> str:
+    return (
+        f'<testsuite name="s" timestamp="{timestamp}"><properties><property name="qms:commit" value="{commit}"/>'
+        '<property name="qms:version" value="2.0.0"/></properties>'
+        '<testcase classname="tests.test_age" name="test_grey"><properties>'
+        '<property name="verifies" value="TST-1"/></properties></testcase></testsuite>'
+    )
+
+
+def test_junit_results_belong_to_the_commit_the_plugin_wrote(tmp_path: Path) -> None:
+    root = make(tmp_path, {"qms.yaml": CONFIG + "evidence: [reports/*.xml]\n"})
+    git(root, "init", "-q")
+    base = committed(root, "Baseline")
+    (root / "items/t.yaml").write_text(TESTS.replace("Old reading greyed out", "Old reading shown grey"))
+    change = committed(root, "Wording", date="2025-06-04T08:00:00+00:00")
+    add(root, {"reports/run.xml": junit(base, "2025-06-05T10:00:00Z")})  # clock after, commit before the change
+    statuses = project_statuses(load_project(root))
+    tst1 = statuses.of("TST-1")
+    assert tst1 is not None and tst1.status is Status.STALE
+    assert [(result.version, result.commit) for result in tst1.results] == [("2.0.0", base)]
+    add(root, {"reports/run.xml": junit(f"{change}+dirty", "2025-06-05T10:00:00Z")})  # a dirty tree: by time
+    assert project_statuses(load_project(root)).status("TST-1") is Status.PASSED
+    _, text = qms("status", "TST-1", "--project", str(root))
+    assert f"2.0.0 commit {change[:10]} with uncommitted changes" in text

@@ -17,9 +17,9 @@ def result_line(result: ResultRef) -> str:
     what = f"record {result.case}" if result.record else result.case
     where = f"{result.source}:{result.line}" if result.line else result.source
     facts = [fact for fact in (result.at, f"by {result.by}" if result.by else None) if fact]
-    revision = " ".join(
-        part for part in (result.version, f"commit {result.commit[:10]}" if result.commit else None) if part
-    )
+    commit = result.commit or ""
+    dirty = " with uncommitted changes" if commit.endswith("+dirty") else ""
+    revision = " ".join(part for part in (result.version, f"commit {commit[:10]}{dirty}" if commit else None) if part)
     if revision:
         facts.append(revision)
     line = f"{result.outcome.value:<8} {what} ({where})" + (f" {', '.join(facts)}" if facts else "")

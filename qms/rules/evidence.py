@@ -61,12 +61,16 @@ def test_failed(context: CheckContext) -> Iterator[Hit]:
         status = statuses.of(test.id)
         if status is not None and status.failures:
             yield Hit.at(test, _failure_message(status.failures), _failing_entry(context, test))
-    for entry in statuses.items():
-        if entry.kind == "test":
+    evidence = context.evidence
+    if evidence is None:
+        return
+    for item in project:
+        if item.kind == "test" or item.kind not in VERIFIABLE_KINDS or not evidence.naming(item.id):
             continue
-        failures = _direct_failures(entry)
+        entry = statuses.of(item.id)
+        failures = _direct_failures(entry) if entry is not None else ()
         if failures:
-            yield Hit.at(project.items[entry.id], _failure_message(failures))
+            yield Hit.at(item, _failure_message(failures))
 
 
 @rule(
@@ -250,11 +254,12 @@ commit.
 
 How "before" is judged: a result that names the commit it ran on (`commit:` in a record, the
 `qms:commit` property the qms pytest plugin writes) is before the change when the change's
-commit is not that commit or one of its ancestors. A result whose commit git does not know
-(or that names none) is judged by time: it ran before the change when its time (the record's
-`executed_at`, the result file's suite timestamp, else the file's modification time) is earlier
-than the change's author date. A change not yet committed counts from the file's modification
-time. Outside git, results are not checked for staleness (`qms status` says so).
+commit is not that commit or one of its ancestors. A result whose commit git does not know,
+that ran on a tree with uncommitted changes (`+dirty`), or that names none is judged by time:
+it ran before the change when its time (the record's `executed_at`, the result file's suite
+timestamp, else the file's modification time) is earlier than the change's author date. A
+change not yet committed counts from the file's modification time. Outside git, results are
+not checked for staleness (`qms status` says so).
 
 Re-run the test on the current revision and record the new result (a re-run is a new record).
 """,
