@@ -20,10 +20,10 @@ from sphinx.util import logging
 from qms import __version__
 from qms.clauses import DEFAULT_EDITION
 from qms.config import load_config
-from qms.sphinx import sources
+from qms.sphinx import claim_directives, sources
 from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
 from qms.sphinx.control import control_block, history_block
-from qms.sphinx.directives import ANCHORED, DIRECTIVES, SHAPES, document_control
+from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence_files, write_matrix_csv
 from qms.sphinx.links import Links
@@ -34,6 +34,9 @@ from qms.sphinx.state import build_data, load_build_data, project_root
 logger = logging.getLogger(__name__)
 
 MATRIX_PAGE = "traceability-matrix"
+#: How every table block is made from its query's data, and the blocks of several anchored tables.
+ALL_SHAPES = {**SHAPES, **claim_directives.SHAPES}
+ANCHORED = claim_directives.ANCHORED
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 #: Folders of a project root that are never pages of the site.
@@ -103,7 +106,7 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     data = build_data(app.env)
     links = Links(app, docname)
     matrix = links.doc(MATRIX_PAGE) if app.builder.format == "html" else None
-    replacements = {id(block): resolve_block(block, data, links, SHAPES, matrix, ANCHORED) for block in blocks}
+    replacements = {id(block): resolve_block(block, data, links, ALL_SHAPES, matrix, ANCHORED) for block in blocks}
     _replace_all(blocks, replacements)
     for unfilled_block in controls:
         if unfilled_block["part"] == "history":
@@ -154,7 +157,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_clause_table", "", "env", types=[str])
     app.add_config_value("qms_generate_documents", True, "env", types=[bool])
     app.add_config_value("qms_workbook_download", True, "env", types=[bool])
-    for name, directive in DIRECTIVES.items():
+    for name, directive in {**DIRECTIVES, **claim_directives.DIRECTIVES}.items():
         QmsDomain.directives[name] = directive
     app.add_domain(QmsDomain)
     app.add_role("item", ItemRole())
