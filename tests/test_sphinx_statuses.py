@@ -131,3 +131,24 @@ def test_the_front_page_and_the_conclusion_follow_the_statuses(example: Path) ->
     gaps = soup["gaps.html"].select_one("#open-requirements-passed")
     listed = {span.get_text() for span in gaps.select("td .qms-id")}
     assert set(failed) & listed
+
+
+@pytest.mark.slow
+def test_each_open_coverage_row_links_to_exactly_its_items(example: Path) -> None:
+    soup = dict(pages(example))
+    statuses = json.loads(invoke_qms("status", "--format", "json", cwd=example).stdout)["items"]
+    passed = {entry["id"] for entry in statuses if entry["status"] == "passed"}
+    opened = 0
+    for row in soup["index.html"].select("table.qms-coverage tbody tr"):
+        link = row.find_all("td")[2].find("a")
+        if link is None:
+            continue
+        page, _, anchor = link["href"].partition("#")
+        count = int(link.get_text().split()[0])
+        listed = [span.get_text() for span in soup[page].find(id=anchor).select("tbody tr td:first-child .qms-id")]
+        assert len(listed) == count == len(set(listed)), anchor
+        if "passed" in row.find("td").get_text():
+            assert not set(listed) & passed, anchor  # a status measure lists only items not passed
+        opened += 1
+    headline = soup["index.html"].select_one("table.qms-coverage").find_previous("p").get_text()
+    assert opened or headline.startswith("Complete:")
