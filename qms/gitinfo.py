@@ -298,6 +298,7 @@ class GitHistory:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._contains: dict[tuple[str, str], bool | None] = {}
+        self._changed: dict[str, frozenset[str] | None] = {}
 
     def last_changes(self, project: Project, item_ids: Iterable[str]) -> dict[str, LineChange]:
         """The latest change of each item's lines: one ``git blame`` per file."""
@@ -317,6 +318,31 @@ class GitHistory:
         if key not in self._contains:
             self._contains[key] = _is_ancestor(self.root, change, commit)
         return self._contains[key]
+
+    def changed_files(self, commit: str) -> frozenset[str] | None:
+        """Project files (relative to the root, with ``/``) that differ now from ``commit``,
+        untracked ones included; None when git does not know ``commit``."""
+        if commit not in self._changed:
+            self._changed[commit] = _changed_files(self.root, commit)
+        return self._changed[commit]
+
+
+def _changed_files(root: Path, commit: str) -> frozenset[str] | None:
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            repository.git.rev_parse("--verify", "--quiet", f"{commit}^{{commit}}")
+            prefix = repository_path(repository, root)
+            folder = prefix or "."
+            changed = repository.git.diff("--name-only", "--no-renames", commit, "--", folder).splitlines()
+            untracked = repository.git.ls_files("--others", "--exclude-standard", "--", folder).splitlines()
+        except (git.GitCommandError, ValueError):
+            return None
+    start = len(prefix) + 1 if prefix else 0
+    return frozenset(path[start:] for path in (*changed, *untracked))
 
 
 def _is_ancestor(root: Path, older: str, newer: str) -> bool | None:

@@ -12,8 +12,8 @@ The JSON document (``version`` 1)::
         "rows": [{"cells": [{"id": "NEED-01", "kind": "need", "title": "..."}, null, ...],
                   "verification": "passed"}]}]}
 
-``cells`` has one entry per column, ``null`` for a gap; ``verification`` is present only when
-results were available, and is one of passed, failed, error, skipped, not run, or null for a
+``cells`` has one entry per column, ``null`` for a gap; ``verification`` is the row's test
+status (:mod:`qms.status`): one of passed, failed, error, stale, not-run, skipped, or null for a
 row without a test.
 """
 

@@ -387,8 +387,15 @@ def load_records(project: Project) -> RecordSet:
     files: list[str] = []
     records: list[ExecutionRecord] = []
     first: dict[str, ExecutionRecord] = {}
+    item_files = set(project.files)
     for path in paths:
         name = _relative(project.root, path)
+        if name in item_files:
+            message = (
+                f"{name} is under both `sources` and `records` in qms.yaml: keep execution records out of `sources`"
+            )
+            findings.append(Finding("Q001", Severity.ERROR, message, project.config.location(("records",))))
+            continue
         files.append(name)
         document = read_yaml(path, name)
         for record in _Reader(document, project).read():

@@ -208,7 +208,7 @@ class StatusIndex:
         return found.status if found is not None else None
 
     def items(self) -> Iterator[ItemStatus]:
-        """Every status, in the project's item order."""
+        """Every status, kind by kind in the order documents list them (needs first, tests last)."""
         return iter(self._statuses.values())
 
     def summary(self) -> dict[str, dict[str, int]]:
@@ -248,13 +248,18 @@ class ChangeHistory(Protocol):
         """Whether ``commit`` includes the commit ``change``; None when ``commit`` is unknown."""
         ...
 
+    def changed_files(self, commit: str) -> frozenset[str] | None:
+        """Project files (relative, with ``/``) that differ now from ``commit``, untracked ones
+        included; None when ``commit`` is unknown."""
+        ...
+
 
 def ran_before(result: ResultRef, change: LineChange, modified: datetime | None, history: ChangeHistory) -> bool:
     """Whether ``result`` ran on a revision older than ``change``.
 
     Judged by ancestry where the result names a commit the repository holds (the change is in
     that commit's history or not); else by time (the result's time against the change's author
-    date); a change not committed yet counts from the file's modification time. A result with
+    date); a change not committed yet counts from ``modified``, the file's modification time. A result with
     neither a known commit nor a time cannot be judged and is not called stale.
     """
     revision = change.revision
@@ -313,7 +318,10 @@ def compute_statuses(
         entry = _item_status(project, item.id, item.kind, statuses, tuple(direct.get(item.id, ())))
         if entry.tests or entry.results or item.kind in _MUST_BE_VERIFIED:
             statuses[item.id] = entry
-    return StatusIndex(project, statuses, notes)
+    ordered = {
+        item.id: statuses[item.id] for group in project.by_kind.values() for item in group if item.id in statuses
+    }
+    return StatusIndex(project, ordered, notes)
 
 
 def _test_cases(evidence: Evidence, test_id: str) -> tuple[tuple[CaseResult, ...], tuple[str, ...]]:
@@ -396,29 +404,35 @@ def _from_record(record: ExecutionRecord) -> ResultRef:
 
 
 def _mark_stale(project: Project, test_results: dict[str, list[ResultRef]], history: ChangeHistory) -> None:
-    """Replace each passing or skipped result that predates a change of what it verifies."""
-    relevant: dict[str, tuple[str, ...]] = {}
+    """Replace each passing or skipped result that predates a change of what it verifies.
+
+    A file that has not changed since the commit a result names cannot hold a change after it:
+    only the items whose file changed since (or of results judged by time) are looked up in
+    the history, so that a run on the current commit costs no ``git blame`` at all.
+    """
+    pairs: list[tuple[str, int, str]] = []  # (test, index of the result, item it speaks for)
     for test_id, results in test_results.items():
-        if any(not result.outcome.is_failure for result in results):
-            targets = [link.target for link in project.links_from(test_id) if link.field in ("verifies", "validates")]
-            relevant[test_id] = (test_id, *targets)
-    if not relevant:
-        return
-    changes = history.last_changes(project, {item for items in relevant.values() for item in items})
-    mtimes = _Mtimes(project.root)
-    for test_id, items in relevant.items():
-        results = test_results[test_id]
+        targets = [link.target for link in project.links_from(test_id) if link.field in ("verifies", "validates")]
         for index, result in enumerate(results):
             if result.outcome.is_failure:
                 continue
-            for item_id in items:
-                change = changes.get(item_id)
-                if change is None:
-                    continue
-                modified = mtimes(project.items[item_id].file) if change.revision is None else None
-                if ran_before(result, change, modified, history):
-                    results[index] = replace(result, stale=Staleness(item_id, change.summary))
-                    break
+            changed = history.changed_files(result.commit) if result.commit else None
+            pairs.extend(
+                (test_id, index, item_id)
+                for item_id in (test_id, *targets)
+                if changed is None or project.items[item_id].file in changed
+            )
+    if not pairs:
+        return
+    changes = history.last_changes(project, {item_id for _, _, item_id in pairs})
+    mtimes = _Mtimes(project.root)
+    for test_id, index, item_id in pairs:
+        result, change = test_results[test_id][index], changes.get(item_id)
+        if change is None or result.stale is not None:
+            continue
+        modified = mtimes(project.items[item_id].file) if change.revision is None else None
+        if ran_before(result, change, modified, history):
+            test_results[test_id][index] = replace(result, stale=Staleness(item_id, change.summary))
 
 
 def _test_status(test_id: str, results: tuple[ResultRef, ...], missing: tuple[str, ...]) -> ItemStatus:

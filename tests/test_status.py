@@ -352,3 +352,16 @@ def test_junit_results_belong_to_the_commit_the_plugin_wrote(tmp_path: Path) -> 
     assert project_statuses(load_project(root)).status("TST-1") is Status.PASSED
     _, text = qms("status", "TST-1", "--project", str(root))
     assert f"2.0.0 commit {change[:10]} with uncommitted changes" in text
+
+
+def test_records_under_sources_are_refused_once(tmp_path: Path) -> None:
+    config = CONFIG.replace("sources: [items]", "sources: [items, records]")
+    root = make(tmp_path, {"qms.yaml": config, "records/a.yaml": record("R-1", "TST-1", "passed", "2025-06-02T10:00Z")})
+    records = load_records(load_project(root))
+    assert records.records == ()
+    assert [(f.rule, f.message) for f in records.findings] == [
+        (
+            "Q001",
+            "records/a.yaml is under both `sources` and `records` in qms.yaml: keep execution records out of `sources`",
+        )
+    ]
