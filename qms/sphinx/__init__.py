@@ -8,13 +8,16 @@ the project's own pages. ``qms build`` and ``sphinx-build -b html . _build/html`
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.config import Config
 from sphinx.util import logging
 
@@ -26,6 +29,7 @@ from qms.sphinx import claim_directives, sources
 from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
 from qms.sphinx.control import control_block, history_block
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
+from qms.sphinx.docutils_writers import fit_text_tables, pages_of, single_page_anchors
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence_files, write_matrix_csv
 from qms.sphinx.links import Links
@@ -119,11 +123,15 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     data = build_data(app.env)
     links = Links(app, docname)
     matrix = links.doc(MATRIX_PAGE) if app.builder.format == "html" else None
+    if matrix is not None and matrix.startswith("#"):
+        matrix = None  # single-page HTML: the matrix is a part of this page, its filter needs a page of its own
     replacements = {id(block): resolve_block(block, data, links, ALL_SHAPES, matrix, ANCHORED) for block in blocks}
     _replace_all(blocks, replacements)
+    pages = pages_of(doctree, docname, document_control)
     for unfilled_block in controls:
         if unfilled_block["part"] == "history":
-            unfilled_block.replace_self(history_block(data, docname, unfilled_block["page_source"] or None))
+            page = pages[id(unfilled_block)]  # LaTeX and single-page HTML join every page into one tree
+            unfilled_block.replace_self(history_block(data, page, unfilled_block["page_source"] or None))
         else:
             unfilled_block.replace_self(control_block(data, unfilled_block["doc_id"], unfilled_block["doc_title"]))
 
@@ -159,12 +167,32 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
     mark_output(Path(app.outdir))
 
 
+def _setup_theme(app: Sphinx) -> None:
+    """Load furo, the default theme, now, and let its build hooks run for HTML builders only.
+
+    Loaded now rather than when the HTML builder starts: its option ``pygments_dark_style`` then
+    exists when the saved environment is compared with this configuration, and Sphinx stops
+    reporting the configuration as changed on every build. Which builder runs is only known
+    later, and furo's hooks refuse any builder but HTML (``builder-inited``) and write an HTML
+    stylesheet (``build-finished``): for text, LaTeX, man or Texinfo they are skipped.
+    """
+    app.setup_extension("furo")
+    for event in ("builder-inited", "build-finished"):
+        for listener in list(app.events.listeners[event]):
+            if getattr(listener.handler, "__module__", None) == "furo":
+                app.disconnect(listener.id)
+                app.connect(event, functools.partial(_for_html, listener.handler), priority=listener.priority)
+
+
+def _for_html(handler: Callable[..., None], app: Sphinx, *arguments: Any) -> None:
+    """Run a theme's hook when the builder writes HTML pages (html, dirhtml, singlehtml)."""
+    if isinstance(app.builder, StandaloneHTMLBuilder):
+        handler(app, *arguments)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     if app.config._raw_config.get("html_theme", "furo") == "furo":
-        # Load the theme's extension now rather than when the builder starts: its option
-        # pygments_dark_style then exists when the saved environment is compared with this
-        # configuration, and Sphinx stops reporting the configuration as changed on every build.
-        app.setup_extension("furo")
+        _setup_theme(app)
     app.add_config_value("qms_project", ".", "env", types=[str])
     app.add_config_value("qms_document_id_prefix", "", "env", types=[str])
     app.add_config_value("qms_iec62304_edition", DEFAULT_EDITION, "env", types=[str])
@@ -179,7 +207,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_role("item", ItemRole())
     app.add_node(document_control)
     app.add_node(qms_block)
-    app.add_node(qms_html, html=(visit_qms_html, None))
+    app.add_node(qms_html, html=(visit_qms_html, None))  # the other builders' raw visitor skips it
     app.add_html_math_renderer("qms", inline_renderers=(visit_math, None), block_renderers=(visit_math_block, None))
     app.add_node(qms_status, html=(visit_qms_status, depart_qms_status))
     app.connect("config-inited", _configure)
@@ -188,6 +216,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", sources.updated)
     app.connect("write-started", sources.display_paths)
     app.connect("doctree-resolved", _resolve)
+    app.connect("doctree-resolved", fit_text_tables, priority=600)
+    app.connect("doctree-resolved", single_page_anchors, priority=600)
     app.connect("warn-missing-reference", warn_missing_item)
     app.connect("build-finished", _finish)
     app.add_css_file("qms.css")

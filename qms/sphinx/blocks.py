@@ -9,7 +9,7 @@ any other builder (LaTeX, text...).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from docutils import nodes
 
@@ -330,7 +330,8 @@ def _text_nodes(texts: dict[str, nodes.Element], key: str, value: str) -> nodes.
 def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) -> list[nodes.Node]:
     """An item's block as docutils nodes, for builders other than HTML."""
     texts = _texts(unfilled_block)
-    box = nodes.container(classes=[f"{P}-item"], ids=[view["id"]])
+    box = nodes.container(classes=[f"{P}-item"])
+    box += nodes.target("", "", ids=[view["id"]])  # a container's ids are no link target in LaTeX
     heading = nodes.rubric("", "", classes=[f"{P}-item-title"])
     heading += nodes.strong(view["id"], view["id"])
     heading += nodes.Text(f" {view['title']}")
@@ -406,8 +407,10 @@ def anchored_tables(links: Links, tables: list[tuple[str, TableSpec]], as_html: 
             table = table_html(links, spec)
             wrapper += nodes.raw("", f'<div id="{esc(anchor)}" class="{P}-anchored">{table}</div>', format="html")
         else:
-            wrapper = nodes.container(ids=[anchor])
-            wrapper.extend(table_nodes(links, spec))
+            wrapper = nodes.container()
+            rendered = table_nodes(links, spec)
+            cast(nodes.table, rendered[0])["ids"].append(anchor)  # LaTeX labels tables, not containers
+            wrapper.extend(rendered)
         result.append(wrapper)
     return result
 

@@ -32,11 +32,10 @@ class Links:
 
     def _page(self, docname: str) -> str:
         if docname not in self._pages:
-            self._pages[docname] = (
-                ""
-                if docname == self.fromdoc and self.builder.format == "html"
-                else self.builder.get_relative_uri(self.fromdoc, docname)
-            )
+            as_html = self.builder.format == "html"
+            page = "" if docname == self.fromdoc and as_html else self.builder.get_relative_uri(self.fromdoc, docname)
+            # single-page HTML: every page is a part of this one ("#document-..."), its anchors are unique
+            self._pages[docname] = "" if as_html and page.startswith("#") else page
         return self._pages[docname]
 
     def item(self, item_id: str) -> str | None:
@@ -64,5 +63,5 @@ class Links:
             logger.warning(f"undefined label: '{label}'", location=location or self.fromdoc, type="ref", subtype="ref")
             return None
         docname, anchor, title = found
-        page = self._page(docname) if docname != self.fromdoc else ""
+        page = self._page(docname)
         return f"{page}#{anchor}" if anchor else (page or "#"), title
