@@ -124,6 +124,20 @@ def test_latex_builder_gives_each_document_its_own_revision_history(tmp_path: Pa
     assert "Hazard analysis reviewed" not in histories["software-requirements"]
 
 
+def test_latex_document_of_one_page_shows_links_elsewhere_as_text(tmp_path: Path) -> None:
+    """Links to items and pages the LaTeX document leaves out are text, not a crash or a dangling link."""
+    root = copy_example(tmp_path / "device")
+    conf = root / "conf.py"
+    srs = '[("software-requirements", "srs.tex", "SRS", "Example Medical", "manual")]'
+    conf.write_text(conf.read_text(encoding="utf-8") + f"latex_documents = {srs}\n", encoding="utf-8")
+    tex = _latex(_sphinx(root, "latex", tmp_path / "out"))
+    labels = set(re.findall(r"\\label\{\\detokenize\{([^}]*)\}\}", tex))
+    targets = set(re.findall(r"\\hyperref\[\\detokenize\{([^}]*)\}\]", tex))
+    assert "software-requirements:SWR-001" in labels
+    assert targets <= labels, sorted(targets - labels)[:10]
+    assert re.search(r"HAZ\\sphinxhyphen\{\}02", tex), "a hazard a requirement controls is named, without a link"
+
+
 class _Anchors(HTMLParser):
     """The ids of an HTML page and its links to anchors of the same page."""
 

@@ -66,6 +66,8 @@ def label_link(links: Links, label: str) -> str:
     if found is None:
         return f'<span class="{P}-unresolved">{esc(label)}</span>'
     href, title = found
+    if href is None:
+        return esc(title)
     return f'<a class="reference internal" href="{esc(href)}">{esc(title)}</a>'
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import cast
 
 from sphinx.application import Sphinx
+from sphinx.errors import NoUri
 from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
 
@@ -26,37 +27,45 @@ class Links:
         self.env = app.env
         self.fromdoc = fromdoc
         self.domain = cast(QmsDomain, self.env.domains["qms"])
-        self._pages: dict[str, str] = {}
+        self._pages: dict[str, str | None] = {}
         #: rendered links of this page, by (id, title, with title): an item is often linked many times
         self.html_cache: dict[tuple[str, str, bool], str] = {}
 
-    def _page(self, docname: str) -> str:
+    def _page(self, docname: str) -> str | None:
+        """The address of a page from this one; None when this output leaves it out (a LaTeX
+        document made of some of the pages)."""
         if docname not in self._pages:
             as_html = self.builder.format == "html"
-            page = "" if docname == self.fromdoc and as_html else self.builder.get_relative_uri(self.fromdoc, docname)
+            try:
+                page = (
+                    "" if docname == self.fromdoc and as_html else self.builder.get_relative_uri(self.fromdoc, docname)
+                )
+            except NoUri:
+                page = None
             # single-page HTML: every page is a part of this one ("#document-..."), its anchors are unique
-            self._pages[docname] = "" if as_html and page.startswith("#") else page
+            self._pages[docname] = "" if as_html and page is not None and page.startswith("#") else page
         return self._pages[docname]
 
     def item(self, item_id: str) -> str | None:
-        """The address of an item's block, or None when no page shows it."""
+        """The address of an item's block, or None when no page (of this output) shows it."""
         found = self.domain.placement(item_id)
-        if found is None:
-            return None
-        return f"{self._page(found[0])}#{item_id}"
+        page = self._page(found[0]) if found is not None else None
+        return None if page is None else f"{page}#{item_id}"
 
     def doc(self, docname: str) -> str | None:
-        """The address of a page, or None when the site has no such page."""
+        """The address of a page, or None when the site (this output) has no such page."""
         if docname not in self.env.all_docs:
             return None
-        return self._page(docname) or self.builder.get_relative_uri(self.fromdoc, docname)
+        page = self._page(docname)
+        return None if page is None else page or self.builder.get_relative_uri(self.fromdoc, docname)
 
     def file(self, path: str) -> str:
         """The address of a file of the site (``downloads/x.csv``) from this page."""
         return relative_uri(self.builder.get_target_uri(self.fromdoc), path)
 
-    def label(self, label: str, location: tuple[str, int | None] | None = None) -> tuple[str, str] | None:
-        """The address and title of a labelled section; a warning (like ``:ref:``) when it is missing."""
+    def label(self, label: str, location: tuple[str, int | None] | None = None) -> tuple[str | None, str] | None:
+        """The address (None outside this output) and title of a labelled section; a warning (like
+        ``:ref:``) when it is missing."""
         std = self.env.domains.standard_domain
         found = std.labels.get(label)
         if found is None:
@@ -64,4 +73,6 @@ class Links:
             return None
         docname, anchor, title = found
         page = self._page(docname)
+        if page is None:
+            return None, title
         return f"{page}#{anchor}" if anchor else (page or "#"), title
