@@ -56,3 +56,20 @@ def replace_tree(built: Path, target: Path) -> None:
     finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def replace_through(path: Path, data: bytes, temporary: Path) -> None:
+    """Write ``data`` to ``path`` through the named ``temporary`` file (synced), then rename.
+
+    For writers that must find their temporary file again after a kill (a journal names it).
+    """
+    try:
+        with open(temporary, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, _mode_for(path))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from qms.excel.journal import interrupted
 from qms.model import Project
 from qms.project import ProjectNotFound, open_project
 
@@ -35,7 +36,10 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 def load(project_dir: Path | None) -> Project:
     try:
-        return open_project(Path.cwd(), project_dir)
+        project = open_project(Path.cwd(), project_dir)
     except ProjectNotFound as error:
         fail(str(error))
         raise  # unreachable: fail() exits
+    if warning := interrupted(project.root):
+        click.echo(f"qms: warning: {warning}", err=True)
+    return project
