@@ -94,16 +94,18 @@ def _roll_back_interrupted(project_dir: Path | None, dry_run: bool) -> None:
     if root is None:
         return  # load() says there is no project
     warning = interrupted(root)
-    if warning is None:
-        return
     if dry_run:
-        fail(f"{warning}; a dry run writes nothing: import without --dry-run", EXIT_FINDINGS)
+        if warning is not None:
+            fail(f"{warning}; a dry run writes nothing: import without --dry-run", EXIT_FINDINGS)
+        return
     try:
         restored = roll_back(root)
     except JournalError as error:
         fail(str(error), EXIT_FINDINGS)
-    names = ", ".join(restored) or "no file had been written yet"
-    click.echo(f"qms: an interrupted import was rolled back ({names})", err=True)
+        return
+    if restored is not None:
+        names = ", ".join(restored) or "no file had been written yet"
+        click.echo(f"qms: an interrupted import was rolled back ({names})", err=True)
 
 
 commands = (export, import_)

@@ -86,8 +86,10 @@ def apply(root: Path, writes: Sequence[FileWrite]) -> None:
     _discard(root, journal)
 
 
-def roll_back(root: Path) -> list[str]:
-    """Undo what an interrupted import wrote; the paths put back (none when there was no journal).
+def roll_back(root: Path) -> list[str] | None:
+    """Undo what an interrupted import wrote; the paths put back (None when there was no journal).
+
+    Leftovers of a journal being written or removed are removed in any case.
 
     Raises :class:`JournalError`, changing nothing, when a file holds neither its old nor its new
     bytes (edited since the interruption) or the journal cannot be read.
@@ -98,7 +100,7 @@ def roll_back(root: Path) -> list[str]:
             shutil.rmtree(scratch, ignore_errors=True)
     journal = root / JOURNAL
     if not journal.is_dir():
-        return []
+        return None
     entries = _entries(journal)
     reached: list[tuple[int, dict[str, Any]]] = []
     changed: list[str] = []
