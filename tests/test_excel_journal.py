@@ -13,7 +13,8 @@ import pytest
 from fixtures.excel.workbooks import add_row, edited, fixture_project, qms_in, set_value, snapshot
 from openpyxl import Workbook
 
-from qms.excel.journal import JOURNAL
+from qms import atomic
+from qms.excel.journal import JOURNAL, FileWrite, JournalError, apply
 
 WORKTREE = Path(__file__).parents[1]
 
@@ -150,3 +151,32 @@ def test_a_dry_run_does_not_roll_back_and_says_why(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "a dry run writes nothing: import without --dry-run" in result.stderr
     assert snapshot(root) == state
+
+
+def test_a_write_that_fails_puts_back_the_files_already_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.yaml").write_bytes(b"old a")
+    (tmp_path / "b.yaml").write_bytes(b"old b")
+    before = snapshot(tmp_path)
+    written: list[Path] = []
+    replace_through = atomic.replace_through
+
+    def disk_full_at_the_second(path: Path, data: bytes, temporary: Path) -> None:
+        written.append(path)
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        replace_through(path, data, temporary)
+
+    monkeypatch.setattr(atomic, "replace_through", disk_full_at_the_second)
+    writes = [
+        FileWrite("a.yaml", tmp_path / "a.yaml", b"old a", b"new a"),
+        FileWrite("new/c.yaml", tmp_path / "new" / "c.yaml", None, b"new c"),
+        FileWrite("b.yaml", tmp_path / "b.yaml", b"old b", b"new b"),
+    ]
+
+    with pytest.raises(JournalError, match=r"writing failed \(.*No space left on device\); every file was put back"):
+        apply(tmp_path, writes)
+
+    assert snapshot(tmp_path) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]

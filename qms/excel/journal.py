@@ -61,13 +61,17 @@ def apply(root: Path, writes: Sequence[FileWrite]) -> None:
     journal = root / JOURNAL
     if journal.exists():
         raise JournalError(f"{JOURNAL}/ exists: another import is running, or one was interrupted")
-    staging = Path(tempfile.mkdtemp(prefix=_SCRATCH, suffix=".staging", dir=root))
+    staging: Path | None = None
     try:
+        staging = Path(tempfile.mkdtemp(prefix=_SCRATCH, suffix=".staging", dir=root))
         entries = [_stage(root, staging, number, write) for number, write in enumerate(writes)]
         _write_synced(staging / _RECORD, json.dumps({"version": 1, "files": entries}, indent=1).encode())
         os.rename(staging, journal)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException as error:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise JournalError(f"the journal cannot be written in {root} ({error}); nothing was written") from error
         raise
     _sync_folder(root)
     try:
@@ -199,10 +203,13 @@ def _discard(root: Path, journal: Path) -> None:
 
 
 def _digest(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes; None when there is no file (a folder or worse: neither)."""
     try:
         return _digest_of(path.read_bytes())
     except FileNotFoundError:
         return None
+    except OSError as error:
+        return f"unreadable: {error}"
 
 
 def _digest_of(data: bytes) -> str:

@@ -71,6 +71,7 @@ class Plan:
         self.new: dict[str, NewItem] = {}
         self.present: dict[str, set[str]] = {}  # sheet title -> ids on it (sheets that list a kind)
         self.sheet_kinds: dict[str, str] = {}
+        self.targets: dict[str, str | TargetRefused] = {}  # a file named in a row -> checked path, or why not
 
     def refuse(self, place: Place | None, message: str) -> None:
         self.result.refusals.append(Refusal(place, message))
@@ -376,7 +377,7 @@ class Plan:
         folder = folders[0].rstrip("/") if folders else "."
         default = f"{folder}/{KINDS[kind].title.lower().replace(' ', '_')}.yaml".removeprefix("./")
         try:
-            return checked_target(self.project, default)
+            return self._target(default)
         except TargetRefused as error:
             self.refuse(
                 Place(sheet, row.number),
@@ -393,7 +394,7 @@ class Plan:
 
     def _checked_file(self, named: str, place: Place) -> str | None:
         try:
-            path = checked_target(self.project, named)
+            path = self._target(named)
         except TargetRefused as error:
             self.refuse(place, str(error))
             return None
@@ -401,6 +402,19 @@ class Plan:
             self.refuse(place, f"{path} holds a single item, not a list: name a file with kind and items")
             return None
         return path
+
+    def _target(self, named: str) -> str:
+        """``named`` checked as a file to write (once per name). Raises :class:`TargetRefused`."""
+        found = self.targets.get(named)
+        if found is None:
+            try:
+                found = checked_target(self.project, named)
+            except TargetRefused as error:
+                found = error
+            self.targets[named] = found
+        if isinstance(found, TargetRefused):
+            raise found
+        return found
 
     def _next_id(self, kind: str) -> str:
         """A free id with the kind's usual prefix and numbering, to suggest."""

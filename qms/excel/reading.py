@@ -30,8 +30,8 @@ HEADER_SEARCH_ROWS = 10
 MAX_PART_BYTES = 64 * 1024 * 1024
 #: all parts together, uncompressed
 MAX_WORKBOOK_BYTES = 256 * 1024 * 1024
-#: the last row number read on a sheet (ten times a large device family's items)
-MAX_ROWS = 100_000
+#: the last row number read on a sheet (a large device family has 10,000 items in all)
+MAX_ROWS = 25_000
 #: cells visited on the item sheets, empty ones included
 MAX_CELLS = 2_000_000
 
