@@ -297,3 +297,16 @@ def test_a_sheet_of_a_million_rows_is_refused_after_the_rows_an_import_reads(pro
     result = import_refused(project, crafted)
 
     assert f"sheet 'Tests' goes on past row {MAX_ROWS:,}, more than an import reads" in result.stderr
+
+
+def test_a_new_item_through_a_symlink_inside_the_project_is_named_by_the_path_qms_reads(project: Path) -> None:
+    (project / "items" / "sub").mkdir()
+    (project / "items" / "link").symlink_to(project / "items" / "sub", target_is_directory=True)
+    workbook = edited(project, new_test("items/link/tests.yaml"))
+
+    result = qms_in(project, "import", "xlsx", str(workbook))
+
+    assert result.exit_code == 0, result.output
+    assert "added TST-9 (items/sub/tests.yaml)" in result.stdout
+    assert load_project(project).items["TST-9"].file == "items/sub/tests.yaml"
+    assert (project / "items" / "link").is_symlink()

@@ -25,16 +25,17 @@ class TargetRefused(Exception):
 
 
 def checked_target(project: Project, named: str) -> str:
-    """``named`` as a path relative to the project root, with ``/``, once it is safe to write.
+    """``named`` as the path qms reads it by, once it is safe to write: relative to the project
+    root, with ``/``, through no symlink (the way :func:`qms.project.source_files` names files).
 
     Raises :class:`TargetRefused` otherwise.
     """
-    path = _relative(named)
     root = project.root.resolve()
-    real = _real_path(root, path)
+    real = _real_path(root, _relative(named))
+    path = real.relative_to(root).as_posix()
     if path in project.files:
         return path
-    if (root / path).exists():
+    if real.exists():
         files, _ = source_files(project.root, project.config)
         if real not in files:
             raise TargetRefused(
@@ -106,13 +107,18 @@ def _writable(root: Path, folder: Path, shown: str) -> None:
 def _discovered(project: Project, path: str) -> bool:
     """Whether qms's source discovery would find a new file at ``path``: asked of a scratch
     folder holding only that file (discovery reads names and folders, not contents)."""
-    with tempfile.TemporaryDirectory(prefix="qms-target-") as scratch:
-        root = Path(scratch)
-        probe = root / path
-        probe.parent.mkdir(parents=True, exist_ok=True)
-        probe.touch()
-        files, _ = source_files(root, project.config)
-        return probe.resolve() in files
+    try:
+        with tempfile.TemporaryDirectory(prefix="qms-target-") as scratch:
+            root = Path(scratch)
+            probe = root / path
+            probe.parent.mkdir(parents=True, exist_ok=True)
+            probe.touch()
+            files, _ = source_files(root, project.config)
+            return probe.resolve() in files
+    except OSError as error:
+        raise TargetRefused(
+            f"cannot find out whether qms would read {path} ({error}): name an existing item file"
+        ) from error
 
 
 def _hint(project: Project) -> str:
