@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +19,13 @@ from qms.excel.journal import JOURNAL, FileWrite, JournalError, apply
 
 WORKTREE = Path(__file__).parents[1]
 
-#: runs ``qms ARGS`` and kills itself with SIGKILL just before the LIMIT-th call of the named os functions
+#: runs ``qms ARGS`` and sends itself SIGNAL just before the LIMIT-th call of the named os functions
 KILLER = """
 import os, signal, sys
 
 from qms.cli import main
 
-limit, names, arguments = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3:]
+stop, limit, names, arguments = getattr(signal, sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(","), sys.argv[4:]
 calls = 0
 
 
@@ -33,7 +34,7 @@ def counted(function):
         global calls
         calls += 1
         if calls == limit:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), stop)
         return function(*args, **kwargs)
 
     return wrapper
@@ -58,12 +59,20 @@ def three_files_and_a_new_folder(book: Workbook) -> None:
     )
 
 
+def import_process(root: Path, workbook: Path, limit: int, names: str, stop: str = "SIGKILL") -> list[str]:
+    """The command line of an import in ``root`` that sends itself ``stop`` before the LIMIT-th change."""
+    return [sys.executable, "-c", KILLER, stop, str(limit), names, "import", "xlsx", str(workbook)]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(WORKTREE), os.environ.get("PYTHONPATH", "")])}
+
+
 def killed_import(root: Path, workbook: Path, limit: int, names: str) -> int:
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(WORKTREE), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.run(
-        [sys.executable, "-c", KILLER, str(limit), names, "import", "xlsx", str(workbook)],
+        import_process(root, workbook, limit, names),
         cwd=root,
-        env=environment,
+        env=environment(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -151,6 +160,30 @@ def test_a_dry_run_does_not_roll_back_and_says_why(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "a dry run writes nothing: import without --dry-run" in result.stderr
     assert snapshot(root) == state
+
+
+def test_an_import_never_rolls_back_one_that_is_writing_now(tmp_path: Path) -> None:
+    root = fixture_project(tmp_path)
+    workbook = edited(root, three_files_and_a_new_folder)
+    reference = tmp_path / "reference"
+    shutil.copytree(root, reference)
+    assert qms_in(reference, "import", "xlsx", str(workbook)).exit_code == 0
+    # stopped (not killed) after its journal is in place and its first file is written
+    writing = subprocess.Popen(import_process(root, workbook, 3, WRITES, "SIGSTOP"), cwd=root, env=environment())
+    try:
+        _, status = os.waitpid(writing.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        state = snapshot(root)
+
+        result = qms_in(root, "import", "xlsx", str(workbook))
+
+        assert result.exit_code == 1
+        assert f"another qms import is writing {JOURNAL}/ in this project right now" in result.stderr
+        assert snapshot(root) == state
+    finally:
+        os.kill(writing.pid, signal.SIGCONT)
+    assert writing.wait(timeout=120) == 0
+    assert snapshot(root) == snapshot(reference)
 
 
 def test_a_write_that_fails_puts_back_the_files_already_written(

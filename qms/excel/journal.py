@@ -6,7 +6,8 @@ temporary file it is written through. Each file is then replaced atomically (wri
 its temporary file, then renamed over the old one), and the journal is removed only once every
 file is done. A journal found later means an import was interrupted: :func:`roll_back` puts back
 the old bytes of each file it had reached and removes what it had made, and touches nothing when
-a file has changed since in a way the journal cannot explain.
+a file has changed since in a way the journal cannot explain. The journal's folder is locked
+(``flock``) while an import writes, so that a second import never rolls back a live one.
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qms import atomic
+
+if sys.platform != "win32":
+    import fcntl
 
 #: the journal folder, at the project root
 JOURNAL = ".qms-import"
@@ -56,38 +62,45 @@ def interrupted(root: Path) -> str | None:
 
 
 def apply(root: Path, writes: Sequence[FileWrite]) -> None:
-    """Make every write, or (when one fails) none: the journal first, then the files, then no journal."""
+    """Make every write, or (when one fails) none: the journal first, then the files, then no journal.
+
+    The journal's folder stays locked while this runs, so that no other import rolls it back
+    under it; a kill releases the lock.
+    """
     root = root.resolve()
     journal = root / JOURNAL
     if journal.exists():
         raise JournalError(f"{JOURNAL}/ exists: another import is running, or one was interrupted")
-    staging: Path | None = None
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=_SCRATCH, suffix=".staging", dir=root))
-        entries = [_stage(root, staging, number, write) for number, write in enumerate(writes)]
-        _write_synced(staging / _RECORD, json.dumps({"version": 1, "files": entries}, indent=1).encode())
-        os.rename(staging, journal)
-    except BaseException as error:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, OSError):
-            raise JournalError(f"the journal cannot be written in {root} ({error}); nothing was written") from error
-        raise
-    _sync_folder(root)
-    try:
-        for entry, write in zip(entries, writes, strict=True):
-            for folder in entry["folders"]:
-                (root / folder).mkdir(exist_ok=True)
-            if write.new is None:
-                write.target.unlink(missing_ok=True)
-            else:
-                atomic.replace_through(write.target, write.new, root / entry["temporary"])
-    except BaseException as error:  # a failed write, or Ctrl-C: put every file back now
-        roll_back(root)
-        if isinstance(error, OSError):
-            raise JournalError(f"writing failed ({error}); every file was put back as it was") from error
-        raise
-    _discard(root, journal)
+    with ExitStack() as held:
+        staging: Path | None = None
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=_SCRATCH, suffix=".staging", dir=root))
+            held.enter_context(_lock(staging))
+            entries = [_stage(root, staging, number, write) for number, write in enumerate(writes)]
+            _write_synced(staging / _RECORD, json.dumps({"version": 1, "files": entries}, indent=1).encode())
+            os.rename(staging, journal)
+        except BaseException as error:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(error, OSError):
+                message = f"the journal cannot be written in {root} ({error}); nothing was written"
+                raise JournalError(message) from error
+            raise
+        _sync_folder(root)
+        try:
+            for entry, write in zip(entries, writes, strict=True):
+                for folder in entry["folders"]:
+                    (root / folder).mkdir(exist_ok=True)
+                if write.new is None:
+                    write.target.unlink(missing_ok=True)
+                else:
+                    atomic.replace_through(write.target, write.new, root / entry["temporary"])
+        except BaseException as error:  # a failed write, or Ctrl-C: put every file back now
+            _undo(root, journal)
+            if isinstance(error, OSError):
+                raise JournalError(f"writing failed ({error}); every file was put back as it was") from error
+            raise
+        _discard(root, journal)
 
 
 def roll_back(root: Path) -> list[str] | None:
@@ -95,16 +108,30 @@ def roll_back(root: Path) -> list[str] | None:
 
     Leftovers of a journal being written or removed are removed in any case.
 
-    Raises :class:`JournalError`, changing nothing, when a file holds neither its old nor its new
-    bytes (edited since the interruption) or the journal cannot be read.
+    Raises :class:`JournalError`, changing nothing, when another import is writing its journal
+    now, when a file holds neither its old nor its new bytes (edited since the interruption), or
+    when the journal cannot be read.
     """
     root = root.resolve()
     for scratch in root.glob(f"{_SCRATCH}*"):
         if scratch.is_dir() and not scratch.is_symlink():
-            shutil.rmtree(scratch, ignore_errors=True)
+            with _lock(scratch) as mine:
+                if mine:
+                    shutil.rmtree(scratch, ignore_errors=True)
     journal = root / JOURNAL
     if not journal.is_dir():
         return None
+    with _lock(journal) as mine:
+        if not mine:
+            raise JournalError(
+                f"another qms import is writing {JOURNAL}/ in this project right now: wait for it to finish, "
+                "then import again"
+            )
+        return _undo(root, journal)
+
+
+def _undo(root: Path, journal: Path) -> list[str]:
+    """Roll back the journal (locked by the caller); the paths put back."""
     entries = _entries(journal)
     reached: list[tuple[int, dict[str, Any]]] = []
     changed: list[str] = []
@@ -134,6 +161,28 @@ def roll_back(root: Path) -> list[str] | None:
     _clean(root, entries)
     _discard(root, journal)
     return [entry["path"] for _, entry in reached]
+
+
+@contextmanager
+def _lock(folder: Path) -> Iterator[bool]:
+    """Try to lock ``folder`` for this process (advisory, released at exit or kill); yields whether it did."""
+    if sys.platform == "win32":  # pragma: no cover - no flock: one import at a time is the user's to keep
+        yield True
+        return
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield True  # gone already: nobody holds it
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(handle)
 
 
 def _stage(root: Path, staging: Path, number: int, write: FileWrite) -> dict[str, Any]:
