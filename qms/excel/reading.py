@@ -91,23 +91,27 @@ def read_workbook(path: Path, wanted: Callable[[str], bool] = lambda title: True
     except Exception as error:
         raise _unreadable(path, error) from error
     try:
-        return [
-            _read_sheet(worksheet, budget) if wanted(worksheet.title) else Sheet(worksheet.title)
-            for worksheet in workbook.worksheets
-        ]
-    except WorkbookError:
-        raise
-    except Exception as error:
-        raise _unreadable(path, error) from error
+        return [_sheet(path, worksheet, wanted, budget) for worksheet in workbook.worksheets]
     finally:
         workbook.close()
 
 
-def _unreadable(path: Path, error: Exception) -> WorkbookError:
+def _sheet(path: Path, worksheet: Any, wanted: Callable[[str], bool], budget: _Budget) -> Sheet:
+    if not wanted(worksheet.title):
+        return Sheet(worksheet.title)
+    try:
+        return _read_sheet(worksheet, budget)
+    except WorkbookError:
+        raise
+    except Exception as error:  # as in read_workbook: the sheet's XML is damaged
+        raise _unreadable(path, error, f"sheet '{worksheet.title}'") from error
+
+
+def _unreadable(path: Path, error: Exception, where: str = "") -> WorkbookError:
     reason = str(error) or type(error).__name__
     return WorkbookError(
-        f"{path} cannot be read as an Excel workbook (.xlsx): {reason}; open it in Excel or LibreOffice, "
-        "save it again as .xlsx, or export a fresh one with `qms export xlsx`"
+        f"{path} cannot be read as an Excel workbook (.xlsx): {f'{where}: ' if where else ''}{reason}; "
+        "open it in Excel or LibreOffice, save it again as .xlsx, or export a fresh one with `qms export xlsx`"
     )
 
 
