@@ -126,24 +126,42 @@ def field_differences(old: Item | None, new: Item | None) -> tuple[FieldDifferen
     """
     if old is None and new is None:
         return ()
-    changes = field_changes(old if old is not None else _blank(new), new if new is not None else _blank(old))
-    kind = (new or old).kind  # type: ignore[union-attr]
+    if old is None or new is None:
+        return _all_fields(old, new)
+    if old.kind == new.kind and old.fields == new.fields:
+        return ()
     differences: list[FieldDifference] = []
-    for change in changes:
-        if _is_link(kind, change.field):
+    for change in field_changes(old, new):
+        if _is_link(new.kind, change.field):
             differences += _link_differences(change.field, change.old, change.new)
             continue
-        before = None if old is None else plain_value(change.old)
-        after = None if new is None else plain_value(change.new)
+        before, after = plain_value(change.old), plain_value(change.new)
         what: FieldChangeKind = "added" if before is None else "removed" if after is None else "changed"
         differences.append(FieldDifference(change.field, what, before, after))
     return tuple(differences)
 
 
-def _blank(item: Item | None) -> Item:
-    """An item with the same id and no fields: what an added or removed item is compared with."""
+def _all_fields(old: Item | None, new: Item | None) -> tuple[FieldDifference, ...]:
+    """Every field of an item added (``new``) or removed (``old``), in its kind's field order."""
+    item = new if new is not None else old
     assert item is not None
-    return Item(item.id, "", {}, item.file, {})
+    what: FieldChangeKind = "added" if new is not None else "removed"
+    spec = KINDS.get(item.kind)
+    names = [name for name in (spec.field_names if spec else ()) if name in item.fields]
+    names += [name for name in item.fields if name not in names]
+    differences = [FieldDifference("kind", what, *_sides(what, item.kind))]
+    for name in names:
+        value = item.fields[name]
+        if _is_link(item.kind, name) and isinstance(value, tuple):
+            differences += [FieldDifference(name, what, *_sides(what, str(target))) for target in value]
+        else:
+            differences.append(FieldDifference(name, what, *_sides(what, plain_value(value))))
+    return tuple(differences)
+
+
+def _sides(what: FieldChangeKind, value: Any) -> tuple[Any, Any]:
+    """(old, new) of a field added or removed."""
+    return (None, value) if what == "added" else (value, None)
 
 
 def _is_link(kind: str, name: str) -> bool:
@@ -320,9 +338,10 @@ class _Trails:
                 before.setdefault(item_id, item)
             for item_id, item in new.items.items():
                 after.setdefault(item_id, item)
-        for item_id, item in self.present.items():  # items in versions that could not be read
-            if item.file in unreadable_before and item_id not in before:
-                before[item_id] = item
+        if unreadable_before:  # items in versions that could not be read: as last read
+            for item_id, item in self.present.items():
+                if item.file in unreadable_before and item_id not in before:
+                    before[item_id] = item
         for item_id in dict.fromkeys([*before, *after]):
             if self.wanted is None or item_id in self.wanted:
                 self._change(commit, item_id, before.get(item_id), after.get(item_id), unreadable_after)
@@ -419,6 +438,22 @@ def shown(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key}: {shown(entry)}" for key, entry in value.items())
     return str(value).rstrip("\n")
+
+
+_VERBS: dict[ChangeKind, str] = {
+    "added": "added in",
+    "changed": "changed in",
+    "moved": "moved to",
+    "removed": "removed from",
+    "unreadable": "could not be read in",
+    "present": "present (oldest commit of this shallow clone) in",
+}
+
+
+def whereabouts(change: ItemChange) -> str:
+    """What happened where, in words: ``moved to b.yaml from a.yaml``."""
+    text = f"{_VERBS[change.change]} {change.file}"
+    return text if change.previous_file is None else f"{text} from {change.previous_file}"
 
 
 def trail_json(trail: AuditTrail, newest_first: bool = False) -> dict[str, Any]:

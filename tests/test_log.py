@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import MINIMAL_CONFIG, invoke_qms, write_files
 from fixtures.change.gitrepo import git
+from sphinx_support import build, new_project
 
 from qms.history import item_history, project_history
 from qms.project import load_project
@@ -254,3 +256,64 @@ def test_a_project_in_a_subfolder_reads_only_its_sources(tmp_path: Path) -> None
     changes = log_json(top / "device", "SYS-1")["changes"]
     assert [(c["change"], c["file"]) for c in changes] == [("added", "items/system.yaml")]
     assert ("title", "added", None, "Stop on stale data") in fields(changes[0])
+
+
+class AuditTrails(HTMLParser):
+    """Per item block of a page: the text of its audit trail and the commits it lists."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item = ""
+        self.depth = 0  # inside <details class="qms-audit">: how many elements deep
+        self.text: dict[str, str] = {}
+        self.commits: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        classes = (attributes.get("class") or "").split()
+        if tag == "section" and "qms-item" in classes:
+            self.item = attributes.get("id") or ""
+        if self.depth:
+            self.depth += 1
+            if "qms-audit-change" in classes:
+                self.commits.setdefault(self.item, []).append(attributes.get("data-commit") or "")
+        elif tag == "details" and "qms-audit" in classes:
+            self.depth = 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.text[self.item] = self.text.get(self.item, "") + data
+
+
+def audit_trails(page: Path) -> AuditTrails:
+    parser = AuditTrails()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.mark.slow
+def test_the_item_block_on_the_site_shows_its_trail_collapsed(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "project", files={"notes.rst": "Notes\n=====\n\n.. qms:item:: SWR-001\n"})
+    git(root, "init", "-q", "-b", "main")
+    first = commit(root, {}, "Start the device file", date="2025-03-01T10:00:00+01:00")
+    requirements = "traceability/requirements.yaml"
+    text = (root / requirements).read_text(encoding="utf-8").replace("Show reading age", "Show the reading's age")
+    second = commit(root, {requirements: text}, "Say what is shown", author=BOB, date="2025-04-02T11:30:00+00:00")
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    trails = audit_trails(root / "_build/html/notes.html")
+    assert trails.commits["SWR-001"] == [second, first]  # newest first
+    shown = " ".join(trails.text["SWR-001"].split())
+    assert shown.startswith("Audit trail: 2 changes, newest first")
+    assert f"changed in {requirements} · 2025-04-02T11:30:00+00:00 · {BOB} <author@example.org>" in shown
+    assert "title: Show reading age → Show the reading's age" in shown
+    assert f"added in {requirements} with kind, title, text, control_type, derives_from" in shown
+
+    write_files(root, {"conf.py": (root / "conf.py").read_text(encoding="utf-8") + "\nqms_audit_trail = False\n"})
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    assert audit_trails(root / "_build/html/notes.html").commits == {}

@@ -9,18 +9,20 @@ import click
 
 from qms import atomic
 from qms.cli.common import EXIT_FINDINGS, fail, load, project_option, say, writing
-from qms.history import AuditTrail, FieldDifference, HistoryError, ItemChange, item_history, ordered, shown, trail_json
+from qms.history import (
+    AuditTrail,
+    FieldDifference,
+    HistoryError,
+    ItemChange,
+    item_history,
+    ordered,
+    shown,
+    trail_json,
+    whereabouts,
+)
 from qms.schema import ID_PATTERN
 from qms.terminal import json_text
 
-_VERBS = {
-    "added": "added in",
-    "changed": "changed in",
-    "moved": "moved to",
-    "removed": "removed from",
-    "unreadable": "could not be read in",
-    "present": "present (oldest commit of this shallow clone) in",
-}
 _SIGNS = {"added": "+", "removed": "-", "changed": "~"}
 
 
@@ -81,10 +83,7 @@ def _change_lines(change: ItemChange) -> list[str]:
     when = commit.date + (f" (committed {commit.committed})" if commit.committed else "")
     lines = [f"commit {commit.hash}", f"Author: {commit.author} <{commit.email}>", f"Date:   {when}", ""]
     lines += [f"    {line}".rstrip() for line in commit.message.split("\n")]
-    where = f"{_VERBS[change.change]} {change.file}"
-    if change.previous_file is not None:
-        where += f" from {change.previous_file}"
-    lines += ["", f"  {where}"]
+    lines += ["", f"  {whereabouts(change)}"]
     if change.note:
         lines.append(f"    {change.note}")
     for field in change.fields:

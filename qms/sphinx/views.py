@@ -22,6 +22,7 @@ from qms.matrix import DESIGN, RISK, Chain, natural_key, parse_chain, passed_by,
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
+from qms.sphinx.audit import audit_view
 from qms.status import Status
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
@@ -343,6 +344,7 @@ def item_view(data: BuildData, item_id: str) -> dict[str, Any] | None:
         "relations": _relations(data, item),
         "verification": _verification(data, item),
         "findings": [_finding_row(finding) for finding in data.findings_by_item.get(item.id, ())],
+        "audit": audit_view(data, item.id),
     }
 
 
