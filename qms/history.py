@@ -35,7 +35,8 @@ ChangeKind = Literal["added", "changed", "moved", "removed", "unreadable", "pres
 FieldChangeKind = Literal["added", "removed", "changed"]
 
 _ITEM_SUFFIXES = (".yaml", ".yml")
-_ABSENT = "0" * 40
+_ABSENT = ""  # the blob of a file that is not there (git writes zeros)
+_FILE_MODES = frozenset({"100644", "100755"})
 _FIELD, _RECORD = "\x1f", "\x1e"
 _FORMAT = f"{_RECORD}%H{_FIELD}%an{_FIELD}%ae{_FIELD}%ad{_FIELD}%cd{_FIELD}%B{_FIELD}"
 
@@ -191,7 +192,6 @@ class _HistoryReader:
     def __init__(self, project: Project, repository: git.Repo, wanted: frozenset[str] | None) -> None:
         self.project = project
         self.repository = repository
-        self.wanted = wanted
         self.prefix = repository_path(repository, project.root)
         self.boundaries = shallow_boundaries(repository)
         self._latest: dict[str, tuple[str, _Version]] = {}  # path -> its last version read
@@ -263,7 +263,11 @@ class _HistoryReader:
             parts = meta.lstrip(":").split(" ")
             if len(parts) != 5 or not path.endswith(_ITEM_SUFFIXES) or path.rsplit("/", 1)[-1] == PROJECT_FILE:
                 continue
-            files.append(_FileChange(path[start:], parts[2], parts[3]))
+            old_mode, new_mode, old, new = parts[:4]  # symbolic links and submodules hold no items
+            old = old if old_mode in _FILE_MODES and old.strip("0") else _ABSENT
+            new = new if new_mode in _FILE_MODES and new.strip("0") else _ABSENT
+            if old != new:
+                files.append(_FileChange(path[start:], old, new))
         return files
 
     def _git(self, *arguments: str) -> str:
@@ -284,7 +288,12 @@ class _HistoryReader:
         latest = self._latest.get(path)
         if latest is not None and latest[0] == blob:
             return latest[1]
-        data = self.repository.git.get_object_data(blob)[3]
+        import git
+
+        try:
+            data = self.repository.git.get_object_data(blob)[3]
+        except (git.GitCommandError, ValueError) as error:  # an object a broken or partial clone lacks
+            return _Version({}, f"{path}: git cannot read this version ({error})")
         if self._needles and not any(needle in data for needle in self._needles):
             version = _EMPTY  # none of the wanted items is in it: not worth parsing
         else:

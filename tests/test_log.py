@@ -16,6 +16,7 @@ from conftest import MINIMAL_CONFIG, invoke_qms, write_files
 from fixtures.change.gitrepo import git
 from sphinx_support import build, new_project
 
+from qms import history
 from qms.history import item_history, project_history
 from qms.project import load_project
 
@@ -317,3 +318,24 @@ def test_the_item_block_on_the_site_shows_its_trail_collapsed(tmp_path: Path) ->
     result = build(root)
     assert result.exit_code == 0, result.output
     assert audit_trails(root / "_build/html/notes.html").commits == {}
+
+
+def test_only_the_files_that_ever_held_the_item_are_read(repository: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flow = 'kind: need\nitems:\n  - {id: "NEED-1", title: Dose safely, text: Safe dosing.}\n'
+    commit(repository, {"items/needs.yaml": flow}, "Add a need")
+    commit(repository, {"items/needs.yaml": flow.replace("Dose safely", "Dose insulin safely")}, "Name the drug")
+    commit(repository, {"items/system.yaml": SYSTEM.replace("shall alarm", "shall sound an alarm")}, "Louder")
+    read: list[str] = []
+    original = history._HistoryReader.version
+
+    def counted(reader: history._HistoryReader, path: str, blob: str) -> Any:
+        read.append(path)
+        return original(reader, path, blob)
+
+    monkeypatch.setattr(history._HistoryReader, "version", counted)
+    trail = item_history(load_project(repository), "NEED-1")
+    assert [(change.change, change.commit.subject) for change in trail.changes] == [
+        ("added", "Add a need"),
+        ("changed", "Name the drug"),
+    ]
+    assert set(read) == {"items/needs.yaml"}
