@@ -252,12 +252,12 @@ def _extract(tree: git.Tree, target: Path) -> None:
 # --------------------------------------------------------------------------- JSON
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """A field value as JSON data (tuples and read-only mappings thawed)."""
     if isinstance(value, Mapping):
-        return {str(key): _plain(entry) for key, entry in value.items()}
+        return {str(key): plain_value(entry) for key, entry in value.items()}
     if isinstance(value, (tuple, list)):
-        return [_plain(entry) for entry in value]
+        return [plain_value(entry) for entry in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
@@ -291,7 +291,9 @@ def diff_json(diff: ProjectDiff) -> dict[str, Any]:
         "changed": [
             {
                 **_item_json(change.new),
-                "fields": [{"field": f.field, "old": _plain(f.old), "new": _plain(f.new)} for f in change.fields],
+                "fields": [
+                    {"field": f.field, "old": plain_value(f.old), "new": plain_value(f.new)} for f in change.fields
+                ],
             }
             for change in diff.changed
         ],

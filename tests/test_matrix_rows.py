@@ -331,9 +331,13 @@ def test_the_sites_matrix_page_shows_the_same_rows_and_marks(tmp_path: Path) -> 
     (rows_table,) = matrix_tables(page(site, "rows.html"))
     shaped = [row for row in rows_table if row[0].startswith("REQ")]
     assert [row[:3] for row in shaped] == arrows(SHAPED_ROWS)
-    assert {tuple(row[3:]) for row in shaped} == {("",)}  # a findings column (for SYS-2), empty on these rows
+    # the Verification column: no test of this project has a result, so a row ending in a test is not-run
+    assert [row[3] for row in shaped] == SHAPED_VERIFICATION
+    assert {tuple(row[4:]) for row in shaped} == {("",)}  # a findings column (for SYS-2), empty on these rows
     html = page(site, "traceability-matrix.html")
     design = matrix_tables(html)[0]  # no hazards: no risk matrix
-    assert [row for row in design if "TST-9" in row] == [[*row, "Q006"] for row in arrows(rows_of(WRONG_KIND_ROWS))]
+    assert [row for row in design if "TST-9" in row] == [
+        [*row, "not-run", "Q006"] for row in arrows(rows_of(WRONG_KIND_ROWS))
+    ]
     for finding in (Q006_TST, Q006_SWR, Q006_SYS):
         assert f" {finding}</p>" in html

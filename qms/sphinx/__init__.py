@@ -26,6 +26,7 @@ from qms.atomic import mark_output
 from qms.clauses import DEFAULT_EDITION
 from qms.config import load_config
 from qms.sphinx import claim_directives, sources
+from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
 from qms.sphinx.control import control_block, history_block
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
@@ -104,6 +105,8 @@ def _load(app: Sphinx) -> None:
         clause_table=config.qms_clause_table,
     )
     data.workbook_job = start_workbook(app, data)
+    if not config.qms_audit_trail:
+        leave_out_audit_trails(data)
     errors = sum(1 for finding in data.findings if str(finding.severity) == "error")
     logger.info(
         f"qms: {len(data.project)} items from {root}; "
@@ -199,6 +202,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_clause_table", "", "env", types=[str])
     app.add_config_value("qms_generate_documents", True, "env", types=[bool])
     app.add_config_value("qms_workbook_download", True, "env", types=[bool])
+    app.add_config_value("qms_audit_trail", True, "env", types=[bool])
     # where the site ends up when Sphinx writes it elsewhere first (qms build): never read as pages
     app.add_config_value("qms_site_folder", "", "", types=[str])
     for name, directive in {**DIRECTIVES, **claim_directives.DIRECTIVES}.items():

@@ -14,6 +14,7 @@ from typing import Any, cast
 from docutils import nodes
 
 from qms.sphinx import html, render
+from qms.sphinx.audit import audit_html
 from qms.sphinx.html import P, esc
 from qms.sphinx.links import Links
 from qms.sphinx.safe_rst import TEXT_CLASS, prose, prose_paragraphs
@@ -197,6 +198,7 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
     out.html(_trace_html(links, view["relations"]))
     if view["findings"]:
         out.html(_findings_html(view["findings"]))
+    out.html(audit_html(view["audit"]))
     source = f"{view['file']}, line {view['line']}" if view["line"] else view["file"]
     footer = f'<p class="{P}-source">Source: <code class="docutils literal notranslate">{esc(source)}</code>'
     if matrix is not None:

@@ -23,6 +23,7 @@ from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.rules import RULES
 from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
+from qms.sphinx.audit import audit_view
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
@@ -374,6 +375,7 @@ def item_view(data: BuildData, item_id: str) -> dict[str, Any] | None:
         "relations": _relations(data, item),
         "verification": _verification(data, item),
         "findings": [_finding_row(finding) for finding in data.findings_by_item.get(item.id, ())],
+        "audit": audit_view(data, item.id),
     }
 
 
