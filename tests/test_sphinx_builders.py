@@ -70,6 +70,19 @@ def test_text_builder_shows_every_item_as_a_block(sphinx_build: Build, example_i
     assert sorted(headings) == sorted(example_ids)
 
 
+def test_text_builder_shows_each_items_audit_trail(sphinx_build: Build, example_ids: set[str]) -> None:
+    """The audit trail, collapsed on the HTML site, is a list of changes in its block for the other builders."""
+    trails: dict[str, str] = {}
+    for page in sorted(sphinx_build("text").glob("*.txt")):
+        blocks = re.split(r"^-\[ \*\*(\S+?)\*\* ", page.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]
+        for item_id, block in zip(blocks[::2], blocks[1::2], strict=True):
+            trail = re.search(r"^-\[ Audit trail: (\d+) changes?, newest first \]-\n\n1\. \*\*(\w+) ", block, re.M)
+            if trail is not None:
+                trails[item_id] = trail.group(2)
+    assert set(trails) == example_ids  # every item of the example is in the repository's history
+    assert set(trails.values()) <= {"added", "changed", "moved", "removed", "present", "could"}
+
+
 def test_text_builder_tables_have_readable_columns(sphinx_build: Build) -> None:
     """Relative widths ([1, 4]) are characters to the text writer: scaled, no column is one character wide."""
     page = (sphinx_build("text") / "software-requirements.txt").read_text(encoding="utf-8")

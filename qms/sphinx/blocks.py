@@ -15,6 +15,7 @@ from docutils import nodes
 
 from qms.sphinx import html, render
 from qms.sphinx.audit import audit_html
+from qms.sphinx.docutils_writers import audit_nodes
 from qms.sphinx.html import P, esc
 from qms.sphinx.links import Links
 from qms.sphinx.safe_rst import TEXT_CLASS, prose, prose_paragraphs
@@ -383,6 +384,7 @@ def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) ->
         box += render.paragraph(f"{result['test']}: {kind} {result['case']} ({facts}): {result['outcome']}")
     for rule, severity, message, location, _item in view["findings"]:
         box += render.paragraph(f"{rule} {severity}: {message} ({location})", classes=[f"{P}-failure"])
+    box.extend(audit_nodes(view["audit"]))
     return [box]
 
 

@@ -2,8 +2,8 @@
 
 Blocks are filled with standard docutils nodes for these builders (:mod:`qms.sphinx.blocks`;
 the HTML-only fragments are ``raw`` nodes, which they skip); what is left here is what the
-builders need besides: table column widths the text writer can use, links within single-page
-HTML, and the page each part of a single assembled document came from (LaTeX, Texinfo and
+builders need besides: the audit trail's nodes, table column widths the text writer can use,
+links within single-page HTML, and the page each part of a single assembled document came from (LaTeX, Texinfo and
 single-page HTML join every page into one tree).
 """
 
@@ -13,12 +13,46 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 
-from qms.sphinx.render import P
+from qms.sphinx.audit import AuditView
+from qms.sphinx.render import P, paragraph
 
 #: Width of a table in the text writer's output, borders included (the writer wraps text at 70).
 TEXT_TABLE_WIDTH = 70
 #: Narrowest column of a table in text output.
 TEXT_COLUMN_MIN = 6
+
+
+def audit_nodes(view: AuditView) -> list[nodes.Node]:
+    """An item's audit trail (:func:`qms.sphinx.audit.audit_html` for HTML): nothing when git holds no change."""
+    if not view.changes:
+        return []
+    box = nodes.container(classes=[f"{P}-audit"])
+    box += nodes.rubric(view.summary, view.summary)
+    box.extend(paragraph(note, classes=[f"{P}-muted"]) for note in view.notes)
+    changes = nodes.enumerated_list(classes=[f"{P}-audit-changes"])
+    for change in view.changes:
+        entry = nodes.list_item()
+        entry += paragraph(
+            nodes.strong(change.where, change.where),
+            f" · {change.when} · {change.author} <{change.email}> · commit ",
+            nodes.literal(change.commit[:10], change.commit[:10]),
+            f" “{change.subject}”",
+        )
+        lines = [change.note] if change.note else []
+        for field in change.fields:
+            if field.change == "added":
+                lines.append(f"{field.field} added: {field.new}")
+            elif field.change == "removed":
+                lines.append(f"{field.field} removed: {field.old}")
+            else:
+                lines.append(f"{field.field}: {field.old} → {field.new}")
+        if lines:
+            listed = nodes.bullet_list()
+            listed.extend(nodes.list_item("", paragraph(line)) for line in lines)
+            entry += listed
+        changes += entry
+    box += changes
+    return [box]
 
 
 def fit_text_tables(app: Sphinx, doctree: nodes.document, _docname: str) -> None:
