@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.change.gitrepo import git
-from sphinx_support import REPOSITORY, copy_example
+from sphinx_support import REPOSITORY, copy_example, new_project
 
 from qms.project import load_project
 from qms.sphinx.docutils_writers import TEXT_COLUMN_MIN, TEXT_TABLE_WIDTH, text_widths
@@ -81,6 +81,21 @@ def test_text_builder_shows_each_items_audit_trail(sphinx_build: Build, example_
                 trails[item_id] = trail.group(2)
     assert set(trails) == example_ids  # every item of the example is in the repository's history
     assert set(trails.values()) <= {"added", "changed", "moved", "removed", "present", "could"}
+
+
+def test_text_builder_shows_a_changed_field_in_the_audit_trail(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "project", files={"notes.rst": "Notes\n=====\n\n.. qms:item:: SWR-001\n"})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "Start the device file", date="2025-03-01T10:00:00+01:00")
+    requirements = root / "traceability/requirements.yaml"
+    text = requirements.read_text(encoding="utf-8")
+    requirements.write_text(text.replace("Show reading age", "Show the reading's age"), encoding="utf-8")
+    git(root, "commit", "-q", "-am", "Say what is shown", author="Bob Builder", date="2025-04-02T11:30:00+00:00")
+    page = (_sphinx(root, "text", tmp_path / "out") / "notes.txt").read_text(encoding="utf-8")
+    trail = " ".join(page.split("-[ Audit trail: 2 changes, newest first ]-", 1)[1].split())
+    assert trail.startswith("1. **changed in traceability/requirements.yaml** · 2025-04-02T11:30:00+00:00 · Bob")
+    assert "* title: Show reading age → Show the reading's age 2. **added in" in trail
 
 
 def test_text_builder_tables_have_readable_columns(sphinx_build: Build) -> None:

@@ -6,6 +6,7 @@ and each block takes its item's part; ``qms log ID`` shows the same changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
@@ -30,6 +31,14 @@ class FieldChangeView:
     change: str
     old: str
     new: str
+
+    def described(self, escape: Callable[[str], str], deleted: str = "{}", inserted: str = "{}") -> str:
+        """``field added: new``, ``field removed: old`` or ``field: old → new``; values marked with the templates."""
+        if self.change == "added":
+            return f"{escape(self.field)} added: {escape(self.new)}"
+        if self.change == "removed":
+            return f"{escape(self.field)} removed: {escape(self.old)}"
+        return f"{escape(self.field)}: {deleted.format(escape(self.old))} → {inserted.format(escape(self.new))}"
 
 
 @dataclass(frozen=True)
@@ -126,12 +135,6 @@ def _change_html(change: ChangeView) -> str:
         f"{esc(change.commit[:10])}</code> “{esc(change.subject)}”</p>"
     )
     lines = [f"<li>{esc(change.note)}</li>"] if change.note else []
-    for field in change.fields:
-        if field.change == "added":
-            lines.append(f"<li>{esc(field.field)} added: {esc(field.new)}</li>")
-        elif field.change == "removed":
-            lines.append(f"<li>{esc(field.field)} removed: {esc(field.old)}</li>")
-        else:
-            lines.append(f"<li>{esc(field.field)}: <del>{esc(field.old)}</del> → <ins>{esc(field.new)}</ins></li>")
+    lines += [f"<li>{field.described(esc, '<del>{}</del>', '<ins>{}</ins>')}</li>" for field in change.fields]
     listed = f'<ul class="simple">{"".join(lines)}</ul>' if lines else ""
     return f'<li class="{P}-audit-change" data-commit="{esc(change.commit)}">{head}{listed}</li>'

@@ -39,13 +39,7 @@ def audit_nodes(view: AuditView) -> list[nodes.Node]:
             f" “{change.subject}”",
         )
         lines = [change.note] if change.note else []
-        for field in change.fields:
-            if field.change == "added":
-                lines.append(f"{field.field} added: {field.new}")
-            elif field.change == "removed":
-                lines.append(f"{field.field} removed: {field.old}")
-            else:
-                lines.append(f"{field.field}: {field.old} → {field.new}")
+        lines += [field.described(str) for field in change.fields]
         if lines:
             listed = nodes.bullet_list()
             listed.extend(nodes.list_item("", paragraph(line)) for line in lines)
