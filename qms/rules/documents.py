@@ -89,7 +89,7 @@ def document_changed(context: CheckContext) -> Iterator[Hit]:
             more = len(state.changed_items) - _NAMED
             changes = f"changed: {named}" + (f"; and {more} more" if more > 0 else "")
         elif basis is not None and basis.commit is None:
-            changes = "the approval is not committed yet, so git cannot tell what changed"
+            changes = "git cannot tell what changed (the approval is not committed, or the project is not in git)"
         else:
             changes = (
                 "no item, template or configuration it shows changed in git since: the verification "
