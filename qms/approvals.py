@@ -177,7 +177,10 @@ def template_sources(project: Project, spec: DocumentSpec) -> dict[str, str]:
         if path is None:
             sources[name] = ""
             continue
-        source = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            source = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # the build reports an unreadable template
+            source = ""
         sources[name] = source
         try:
             referenced = jinja2.meta.find_referenced_templates(environment.parse(source))
