@@ -158,13 +158,15 @@ def document_control(root: Path) -> DocumentControl:
 _FIELD, _RECORD = "\x1f", "\x1e"
 
 
-def revision_history(root: Path, paths: Iterable[str], max_count: int | None = None) -> list[Revision]:
-    """The commits that changed any of ``paths`` (relative to ``root``), newest first.
+def revision_history(root: Path, paths: Iterable[str | Path], max_count: int | None = None) -> list[Revision]:
+    """The commits that changed any of ``paths`` (relative to ``root``, or absolute), newest first.
 
-    Empty outside git, in a repository without commits, and for files git never held. In a
-    shallow clone the list stops at the clone's oldest commits, which are marked ``boundary``.
+    Only those files: a commit that changed other files of the same repository (a tool kept
+    beside the project) is not listed. Paths outside the repository are left out. Empty outside
+    git, in a repository without commits, and for files git never held. In a shallow clone the
+    list stops at the clone's oldest commits, which are marked ``boundary``.
     """
-    wanted = sorted(set(paths))
+    wanted = sorted({str(path) for path in paths})
     if not wanted:
         return []
     with open_repository(root) as repository:
@@ -172,13 +174,22 @@ def revision_history(root: Path, paths: Iterable[str], max_count: int | None = N
             return []
         import git
 
+        relative = []
+        for path in wanted:
+            try:
+                inside = repository_path(repository, root, path)
+            except ValueError:  # outside the repository: git holds no history of it here
+                continue
+            if inside:  # "" is the whole repository, never one of a document's files
+                relative.append(inside)
         options = ["--date=raw", f"--format=%H{_FIELD}%ad{_FIELD}%an{_FIELD}%s{_RECORD}"]
         if max_count is not None:
             options.append(f"--max-count={max_count}")
+        if not relative:
+            return []
         try:
-            relative = [repository_path(repository, root, path) for path in wanted]
-            output = repository.git.log(*options, "--", *relative)
-        except (git.GitCommandError, ValueError):
+            output = repository.git.log(*options, "--", *(f":(literal){path}" for path in relative))
+        except git.GitCommandError:
             return []
         boundaries = shallow_boundaries(repository)
     history = []
