@@ -430,3 +430,26 @@ def user_name(root: Path) -> str | None:
         except git.GitCommandError:
             return None
         return name or None
+
+
+def signer(root: Path, commit: str) -> str | None:
+    """The identity of the key that signed ``commit`` when ``git verify-commit`` accepts its
+    signature; None when it is unsigned, the signature is bad or cannot be checked, or outside git."""
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            status, _, raw = repository.git.verify_commit(
+                "--raw", commit, with_extended_output=True, with_exceptions=False
+            )
+        except git.GitCommandError:
+            return None
+    if status != 0:
+        return None
+    for line in raw.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[:2] == ["[GNUPG:]", "GOODSIG"]:
+            return str(parts[3])
+    return None
