@@ -1,0 +1,197 @@
+"""The document-control block and revision history of each page, read from real builds of projects
+in real git repositories: the history of a document lists only the commits that changed what it
+shows (its items, its template, the project's configuration), never other files kept beside them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import write_files
+from fixtures.change.gitrepo import edit, git
+from sphinx_support import build, control_fields, history_rows, new_project, page, site_files
+
+from qms.approvals import APPROVALS_FILE, all_documents, document_digest, meaning_of
+from qms.checking import check_context
+from qms.project import load_project
+
+ALARMS = """\
+kind: software_requirement
+items:
+  - id: SWR-100
+    title: Low glucose alarm
+    text: The software shall raise an alarm below 3.9 mmol/L.
+    derives_from: [SYS-001]
+"""
+OWN_TEMPLATE = '{% extends "default/risk-register.rst.jinja" %}\n'
+FAR_FUTURE = "@253402300800 +0000"  # 10000-01-01: beyond Python's dates, shown as git stores it
+
+
+def _commit(root: Path, subject: str, author: str, date: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", subject, author=author, date=date)
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A device kept in one repository with a tool's code (``qms/``), as the example is."""
+    root = new_project(
+        tmp_path_factory.mktemp("control") / "device",
+        files={"traceability/alarms.yaml": ALARMS, "qms/tool.py": "VERSION = 1\n"},
+    )
+    git(root, "init", "-q")
+    _commit(root, "Device records", "Alice Example", "2025-03-01T10:00:00+01:00")
+    edit(root, "qms/tool.py", "1", "2")
+    _commit(root, "Toolkit code only", "Bob Builder", "2025-04-01T10:00:00+00:00")
+    write_files(root, {"_templates/risk-register.rst.jinja": OWN_TEMPLATE})
+    _commit(root, "Own risk register template", "Dana Designer", "2025-05-01T10:00:00+00:00")
+    edit(root, "risk_register/hazards.yaml", "Wrong treatment decision.", "A wrong treatment decision.")
+    _commit(root, "Reword a harm", "Erin Engineer", "2025-06-01T10:00:00+00:00")
+    edit(root, "traceability/alarms.yaml", "3.9", "4.0")
+    _commit(root, "Tighten the alarm limit", "Carol Checker", FAR_FUTURE)
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _history(root: Path, name: str) -> list[list[str]]:
+    return history_rows(page(root / "_build" / "html", name))
+
+
+def _changes(root: Path, name: str) -> list[str]:
+    return [change for *_, change in _history(root, name)]
+
+
+def test_a_document_lists_the_commits_of_its_own_items(histories: Path) -> None:
+    rows = _history(histories, "software-requirements.html")
+    assert [[date, author, change] for date, _commit, author, change in rows] == [
+        [FAR_FUTURE, "Carol Checker", "Tighten the alarm limit"],  # the raw date whole, not cut at 10 characters
+        ["2025-03-01", "Alice Example", "Device records"],
+    ]
+    assert _changes(histories, "design-inputs.html") == ["Device records"]  # shows no software requirement
+
+
+def test_a_document_lists_the_commits_of_its_own_template(histories: Path) -> None:
+    # the risk register shows the hazards and the software requirements that control them
+    assert _changes(histories, "risk-register.html") == [
+        "Tighten the alarm limit",
+        "Reword a harm",
+        "Own risk register template",
+        "Device records",
+    ]
+    assert "Own risk register template" not in _changes(histories, "risk-management-report.html")
+
+
+def test_no_document_lists_a_commit_that_changed_only_other_files(histories: Path) -> None:
+    site = histories / "_build" / "html"
+    pages = sorted(path.name for path in site.glob("*.html") if _history(histories, path.name))
+    assert "index.html" in pages and "gaps.html" in pages
+    for name in pages:
+        assert "Toolkit code only" not in _changes(histories, name), name
+
+
+def test_the_block_names_the_document_and_the_commit(histories: Path) -> None:
+    fields = control_fields(page(histories / "_build" / "html", "software-requirements.html"))
+    commit = git(histories, "rev-parse", "HEAD")
+    assert fields["Document"] == "SRS Software requirements specification"
+    assert fields["Source revision"] == f"{commit} ({FAR_FUTURE}), clean working tree"
+
+
+PEOPLE = {
+    "author": ("Alice Example", "alice@example.org", "2026-01-10T09:00:00+01:00"),
+    "reviewer": ("Bob Builder", "bob@example.org", "2026-01-11T09:00:00+01:00"),
+    "approver": ("Carol Checker", "carol@example.org", "2026-01-12T09:00:00+01:00"),
+}
+
+
+def _approve(root: Path, document: str, *roles: str) -> None:
+    """Approvals of the document's current content, appended to approvals.yaml as ``qms approve`` writes them."""
+    project = load_project(root)
+    spec = next(spec for spec in all_documents() if spec.id == document)
+    digest = document_digest(project, spec, check_context(project).statuses)
+    entries = [
+        {
+            "document": document,
+            "digest": digest,
+            "role": role,
+            "name": PEOPLE[role][0],
+            "email": PEOPLE[role][1],
+            "at": PEOPLE[role][2],
+            "meaning": meaning_of(role),
+        }
+        for role in roles
+    ]
+    with (root / APPROVALS_FILE).open("a", encoding="utf-8") as approvals:
+        approvals.write(yaml.safe_dump(entries, sort_keys=False))
+
+
+def _read_pages(output: str) -> list[str]:
+    return re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", output)
+
+
+def _fields(root: Path, name: str) -> dict[str, str]:
+    return control_fields(page(root / "_build" / "html", name))
+
+
+@pytest.mark.slow
+def test_the_block_follows_a_document_from_draft_to_approved_to_changed(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    git(root, "init", "-q")
+    _commit(root, "Device records", "Alice Example", "2025-03-01T10:00:00+01:00")
+    assert build(root).exit_code == 0
+    draft = _fields(root, "software-requirements.html")
+    assert [draft[label] for label in ("Revision", "Status", "Author", "Reviewer", "Approver", "Effective")] == [
+        "none approved yet",
+        "draft: not approved yet by author, reviewer, approver",
+        "not approved yet",
+        "not approved yet",
+        "not approved yet",
+        "not in effect: draft",
+    ]
+
+    _approve(root, "SRS", "author", "reviewer", "approver")
+    _approve(root, "HA", "author")
+    result = build(root, "--verbose")
+    assert result.exit_code == 0, result.output
+    read = _read_pages(result.stdout)
+    assert {"software-requirements", "risk-register"} <= set(read)
+    assert "design-inputs" not in read  # its state did not change
+    approved = _fields(root, "software-requirements.html")
+    assert approved["Revision"] == "1"
+    assert approved["Status"] == "approved"
+    assert approved["Approver"] == "Carol Checker <carol@example.org>, 2026-01-12, approved for release"
+    assert approved["Effective"] == "2026-01-12"
+    risk_register = _fields(root, "risk-register.html")
+    assert risk_register["Status"] == "draft: not approved yet by reviewer, approver"
+    assert risk_register["Author"].startswith("Alice Example <alice@example.org>, 2026-01-10")
+
+    _commit(root, "Approve the SRS; the risk register written", "Carol Checker", "2026-01-12T10:00:00+01:00")
+    edit(root, "traceability/requirements.yaml", "whole minutes", "full minutes")
+    _commit(root, "Round to full minutes", "Dana Designer", "2026-02-01T10:00:00+00:00")
+    result = build(root, "--verbose")
+    assert result.exit_code == 0, result.output
+    changed = _fields(root, "software-requirements.html")
+    assert changed["Revision"] == "1"
+    assert changed["Status"].startswith(
+        "changed since approval (revision 1): SWR-001 (last changed by Dana Designer on 2026-02-01 in commit "
+    )
+    assert changed["Status"].endswith("; to approve again: author, reviewer, approver")
+    assert changed["Approver"].endswith("approved for release (revision 1, before the content changed)")
+    assert changed["Effective"] == "not in effect: changed since approval"
+    assert _changes(root, "software-requirements.html") == [
+        "Round to full minutes",
+        "Approve the SRS; the risk register written",
+        "Device records",
+    ]
+    # the plan shows no item and has no approval (design inputs would list the commit: its system
+    # requirements share the file requirements.yaml with the software requirements)
+    assert _changes(root, "risk-management-plan.html") == ["Device records"]
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def _clean_site(root: Path, folder: Path) -> dict[str, bytes]:
+    result = build(root, "--clean", "-o", str(folder))
+    assert result.exit_code == 0, result.output
+    return site_files(folder)
