@@ -17,6 +17,7 @@ identity (``git verify-commit``). Who changed what since an approval comes from 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,14 +30,14 @@ import jinja2
 import jinja2.meta
 import yaml
 
-from qms import gitinfo
+from qms import atomic, gitinfo
 from qms.config import PROJECT_FILE, Roles
 from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, find_document
 from qms.gitinfo import LineChange
 from qms.model import Location, Project
 from qms.review import normalized
 from qms.status import ChangeHistory, StatusIndex
-from qms.yamlfile import YamlDocument, read_yaml, text_of
+from qms.yamlfile import YamlDocument, parse_yaml, read_yaml, text_of
 
 APPROVALS_FILE = "approvals.yaml"
 
@@ -199,6 +200,13 @@ def template_files(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
 def shown_items(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
     """The ids of the items whose fields and links the document renders."""
     return tuple(item.id for item in project.of_kind(*spec.shows)) if spec.shows else ()
+
+
+def rendered_items(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
+    """The items shown, then the items they link to (whose titles the document shows)."""
+    shown = shown_items(project, spec)
+    targets = (link.target for item_id in shown for link in project.links_from(item_id))
+    return tuple(dict.fromkeys((*shown, *targets)))
 
 
 def document_inputs(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
@@ -435,7 +443,7 @@ def document_states(
         states[spec.id] = _state(project, spec, document_digest(project, spec, statuses), log.of(spec.id))
     changed = [state for state in states.values() if state.status == "changed"]
     if changed and history is not None:
-        wanted = {item_id for state in changed for item_id in shown_items(project, _spec(state.id))}
+        wanted = {item_id for state in changed for item_id in rendered_items(project, _spec(state.id))}
         last = history.last_changes(project, wanted)
         for state in changed:
             states[state.id] = _with_changes(project, state, last, history)
@@ -478,7 +486,7 @@ def _with_changes(
     commit = basis.commit
     spec = _spec(state.id)
     changed: list[ChangedInput] = []
-    for item_id in shown_items(project, spec):
+    for item_id in rendered_items(project, spec):
         change = last.get(item_id)
         if change is None:
             continue
@@ -519,3 +527,53 @@ def open_findings(spec: DocumentSpec, project: Project, findings: Iterable[Any])
             or (finding.location.file == PROJECT_FILE and bool(spec.inputs.config))
         )
     ]
+
+
+# ------------------------------------------------------------------------------ writing
+
+_HEADER = (
+    "# Approvals of the technical file's documents, written by `qms approve`: append-only.\n"
+    "# Each entry binds a role's approval to the document's content digest; commit it (signed: git commit -S).\n"
+)
+
+
+class ApprovalsFileError(Exception):
+    """``approvals.yaml`` cannot take new entries: the message says why."""
+
+
+def append_approvals(root: Path, approvals: Sequence[Approval]) -> Path:
+    """Add ``approvals`` at the end of ``root/approvals.yaml`` (created when missing), leaving every
+    line already there as it is (comments, layout): the file is only ever appended to."""
+    path = root / APPROVALS_FILE
+    existing, indent = "", 0
+    if path.exists():
+        document = read_yaml(path, APPROVALS_FILE)
+        if document.findings:
+            raise ApprovalsFileError(f"{document.findings[0].location}: {document.findings[0].message}")
+        if document.root is not None:
+            if not isinstance(document.root, yaml.SequenceNode) or document.root.flow_style:
+                raise ApprovalsFileError(f"{APPROVALS_FILE} is not a block list of approvals: fix it by hand first")
+            indent = document.root.start_mark.column
+        existing = path.read_text(encoding="utf-8")
+    from ruamel.yaml import YAML  # only when writing: `qms check` does not pay for it
+
+    rendered = io.StringIO()
+    writer = YAML()
+    writer.indent(mapping=2, sequence=2, offset=0)
+    writer.width = 1_000_000
+    writer.dump([_entry(approval) for approval in approvals], rendered)
+    added = "".join(" " * indent + line for line in rendered.getvalue().splitlines(keepends=True))
+    prefix = existing or _HEADER
+    text = prefix + ("" if prefix.endswith("\n") else "\n") + added
+    combined = parse_yaml(text, APPROVALS_FILE)
+    if combined.findings or not isinstance(combined.root, yaml.SequenceNode):
+        raise ApprovalsFileError(f"{APPROVALS_FILE} would not read as a list after appending: fix its layout first")
+    atomic.write_text(path, text)
+    return path
+
+
+def _entry(approval: Approval) -> dict[str, Any]:
+    entry: dict[str, Any] = {name: getattr(approval, name) for name in _FIELDS}
+    if approval.findings:
+        entry["findings"] = list(approval.findings)
+    return entry

@@ -48,7 +48,7 @@ _ROLE = {
 
 
 def _role_list(description: str) -> dict[str, Any]:
-    return {"type": "array", "minItems": 1, "uniqueItems": True, "items": _ROLE, "description": description}
+    return {"type": "array", "minItems": 1, "items": _ROLE, "description": description}
 
 
 def _roles_schema() -> dict[str, Any]:

@@ -441,16 +441,36 @@ def git_history(root: Path) -> GitHistory | None:
 
 def user_name(root: Path) -> str | None:
     """git's ``user.name`` for the repository holding ``root``; None outside git or when unset."""
+    return user_setting(root, "user.name")
+
+
+def user_setting(root: Path, key: str) -> str | None:
+    """A git setting (``user.name``, ``user.email``) for the repository holding ``root``; None
+    outside git or when unset."""
     with open_repository(root) as repository:
         if repository is None:
             return None
         import git
 
         try:
-            name = repository.git.config("--get", "user.name").strip()
+            value = repository.git.config("--get", key).strip()
         except git.GitCommandError:
             return None
-        return name or None
+        return value or None
+
+
+def head_tags(root: Path) -> frozenset[str]:
+    """The tags of the checked-out commit; empty outside git."""
+    with open_repository(root) as repository:
+        if repository is None or not _has_commits(repository):
+            return frozenset()
+        import git
+
+        try:
+            output = repository.git.tag("--points-at", "HEAD")
+        except git.GitCommandError:
+            return frozenset()
+    return frozenset(line.strip() for line in output.split("\n") if line.strip())
 
 
 def signer(root: Path, commit: str) -> str | None:
