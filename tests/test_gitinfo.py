@@ -202,3 +202,15 @@ def test_revision_history_reads_file_names_literally(tmp_path: Path) -> None:
     starred = commit(folder, {"items/[ab].yaml": "x\n"}, "Starred", "Alice Example", ALICE_DATE)
     commit(folder, {"items/a.yaml": "y\n"}, "Plain", "Bob Builder", BOB_DATE)
     assert [revision.hash for revision in revision_history(folder, ["items/[ab].yaml"])] == [starred]
+
+
+def test_revision_history_adds_the_commits_named_besides(repository: tuple[Path, list[str]]) -> None:
+    """The commits that recorded a document's approvals join its files' history, in time order;
+    a commit git does not hold is left out."""
+    folder, (first, second, third) = repository
+    history = revision_history(folder, ["b.yaml"], commits=[third, "f" * 40, third])
+    assert [revision.hash for revision in history] == [third, first]
+    assert [revision.hash for revision in revision_history(folder, [], commits=[second])] == [second]
+    assert [revision.hash for revision in revision_history(folder, ["b.yaml"], max_count=1, commits=[second])] == [
+        second
+    ]

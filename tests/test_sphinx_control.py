@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -13,9 +14,19 @@ from conftest import write_files
 from fixtures.change.gitrepo import edit, git
 from sphinx_support import build, control_fields, history_rows, new_project, page, site_files
 
-from qms.approvals import APPROVALS_FILE, all_documents, document_digest, meaning_of
+from qms.approvals import (
+    APPROVALS_FILE,
+    Approval,
+    ChangedInput,
+    DocumentState,
+    all_documents,
+    document_digest,
+    meaning_of,
+)
 from qms.checking import check_context
+from qms.gitinfo import LineChange, Revision
 from qms.project import load_project
+from qms.sphinx.control import control_rows
 
 ALARMS = """\
 kind: software_requirement
@@ -103,7 +114,9 @@ PEOPLE = {
     "author": ("Alice Example", "alice@example.org", "2026-01-10T09:00:00+01:00"),
     "reviewer": ("Bob Builder", "bob@example.org", "2026-01-11T09:00:00+01:00"),
     "approver": ("Carol Checker", "carol@example.org", "2026-01-12T09:00:00+01:00"),
+    "risk_manager": ("Carol Checker", "carol@example.org", "2026-01-12T09:00:00+01:00"),
 }
+ROLES = ("author", "reviewer", "risk_manager")
 
 
 def _approve(root: Path, document: str, *roles: str) -> None:
@@ -195,3 +208,56 @@ def _clean_site(root: Path, folder: Path) -> dict[str, bytes]:
     result = build(root, "--clean", "-o", str(folder))
     assert result.exit_code == 0, result.output
     return site_files(folder)
+
+
+def _signed(role: str, digest: str, **extra: Any) -> Approval:
+    name, email, at = PEOPLE[role]
+    return Approval("RMR", role, name, email, at, meaning_of(role), digest, **extra)
+
+
+def test_the_rows_say_who_signed_and_what_findings_an_approval_accepted() -> None:
+    current = "sha256:" + "1" * 64
+    approvals = (
+        _signed("author", current, signed=True, signer="Alice Example <alice@example.org>", commit="a" * 40),
+        _signed("risk_manager", current, findings=("R201 HAZ-01: residual risk not acceptable",)),
+    )
+    state = DocumentState("RMR", "Risk management report", "draft", 0, current, approvals, None, ROLES)
+    assert dict(control_rows(state)) == {
+        "Revision": "none approved yet",
+        "Status": "draft: not approved yet by reviewer",
+        "Author": "Alice Example <alice@example.org>, 2026-01-10, written and submitted for review; "
+        "signed by Alice Example <alice@example.org>",
+        "Reviewer": "not approved yet",
+        "Risk manager": "Carol Checker <carol@example.org>, 2026-01-12, approved as risk_manager; "
+        "with open findings: R201 HAZ-01: residual risk not acceptable",
+        "Effective": "not in effect: draft",
+    }
+
+
+def test_a_changed_document_names_what_changed_and_who_approved_before() -> None:
+    before, now = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    approvals = tuple(_signed(role, before) for role in ROLES)
+    revision = Revision("b" * 40, "b" * 10, "2026-02-01T10:00:00+00:00", "Dana Designer", "Reword")
+    state = DocumentState(
+        "RMR",
+        "Risk management report",
+        "changed",
+        1,
+        now,
+        approvals,
+        None,
+        ROLES,
+        (ChangedInput("HAZ-01", LineChange(revision)), ChangedInput("qms.yaml", None)),
+        approvals[-1],
+    )
+    rows = dict(control_rows(state))
+    assert rows["Status"] == (
+        "changed since approval (revision 1): "
+        'HAZ-01 (last changed by Dana Designer on 2026-02-01 in commit bbbbbbbbbb "Reword"); '
+        "qms.yaml; to approve again: author, reviewer, risk_manager"
+    )
+    assert (
+        rows["Reviewer"]
+        == "Bob Builder <bob@example.org>, 2026-01-11, reviewed (revision 1, before the content changed)"
+    )
+    assert rows["Effective"] == "not in effect: changed since approval"

@@ -22,7 +22,7 @@ from qms.documents import DocumentSpec, default_templates, document_spec
 from qms.gitinfo import GitHistory, Revision, day, revision_history
 from qms.model import Project
 from qms.sphinx.render import P, field, paragraph, table
-from qms.sphinx.views import BuildData, query
+from qms.sphinx.views import BuildData, field_label, query
 
 #: How many of the latest changes a document lists (the repository holds them all).
 HISTORY_LENGTH = 8
@@ -51,14 +51,19 @@ def state_view(data: BuildData, document: str) -> ControlView | None:
     state = states.get(document)
     if state is None:
         return None
-    rows = [
+    rows = control_rows(state)
+    commits = tuple(dict.fromkeys(approval.commit for approval in state.approvals if approval.commit))
+    return ControlView(state.status, rows, commits)
+
+
+def control_rows(state: DocumentState) -> tuple[tuple[str, str], ...]:
+    """The rows the control block shows of a document's approval state: label, text."""
+    return (
         ("Revision", str(state.revision) if state.revision else "none approved yet"),
         ("Status", _status(state)),
         *_roles(state),
         ("Effective", _effective(state)),
-    ]
-    commits = tuple(dict.fromkeys(approval.commit for approval in state.approvals if approval.commit))
-    return ControlView(state.status, tuple(rows), commits)
+    )
 
 
 def document_paths(data: BuildData, spec: DocumentSpec | None, page_source: str | None) -> list[Path]:
@@ -140,8 +145,8 @@ def _status(state: DocumentState) -> str:
         return "approved"
     if state.status == "draft":
         return f"draft: not approved yet by {missing}"
-    changed = "; ".join(change.summary for change in state.changed_items) or "its content"
-    return f"changed since approval (revision {state.revision}): {changed}; to approve again: {missing}"
+    changed = "".join(f"{'; ' if n else ': '}{change.summary}" for n, change in enumerate(state.changed_items))
+    return f"changed since approval (revision {state.revision}){changed}; to approve again: {missing}"
 
 
 def _approval(approval: Approval, state: DocumentState) -> str:
@@ -162,7 +167,7 @@ def _roles(state: DocumentState) -> list[tuple[str, str]]:
         current = [a for a in state.approvals if a.role == role and a.digest == state.digest]
         earlier = [a for a in state.approvals if a.role == role and a.digest == basis]
         shown = (current or earlier)[-1:]
-        rows.append((role[:1].upper() + role[1:], _approval(shown[0], state) if shown else "not approved yet"))
+        rows.append((field_label(role), _approval(shown[0], state) if shown else "not approved yet"))
     return rows
 
 
