@@ -4,7 +4,10 @@ shows (its items, its template, the project's configuration), never other files 
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from qms.approvals import (
     DocumentState,
     all_documents,
     document_digest,
+    document_states,
     meaning_of,
 )
 from qms.checking import check_context
@@ -37,6 +41,7 @@ items:
     derives_from: [SYS-001]
 """
 OWN_TEMPLATE = '{% extends "default/risk-register.rst.jinja" %}\n'
+REPOSITORY = Path(__file__).parent.parent
 FAR_FUTURE = "@253402300800 +0000"  # 10000-01-01: beyond Python's dates, shown as git stores it
 
 
@@ -261,3 +266,37 @@ def test_a_changed_document_names_what_changed_and_who_approved_before() -> None
         == "Bob Builder <bob@example.org>, 2026-01-11, reviewed (revision 1, before the content changed)"
     )
     assert rows["Effective"] == "not in effect: changed since approval"
+
+
+DEVICE_FILES = ("traceability/", "risk_register/", "templates/", "qms.yaml", "approvals.yaml")
+
+
+@pytest.mark.slow
+def test_the_example_shows_its_approvals_and_only_its_own_history(tmp_path: Path) -> None:
+    """The example lives in the toolkit's repository: its documents list no commit that changed
+    only the toolkit (its code, tests, benchmarks, CI), and show the approvals it records."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPOSITORY), str(clone)], check=True)
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "examples/aid_controller", "-q", "-p", "no:cacheprovider",
+         "--junitxml=reports/aid-controller.xml"],
+        cwd=clone, capture_output=True, text=True, check=False,
+        env={key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout
+    site = tmp_path / "site"
+    result = build(clone, "-o", str(site))
+    assert result.exit_code == 0, result.output
+    states = document_states(load_project(clone))
+    shown = {"approved": "approved", "changed": "changed since approval", "draft": "draft"}
+    for spec in all_documents():
+        html = page(site, f"{spec.docname}.html")
+        fields, state = control_fields(html), states[spec.id]
+        assert fields["Status"].startswith(shown[state.status]), spec.id
+        assert fields["Revision"] == str(state.revision), spec.id
+        assert fields["Approver"].startswith("Quinn Example (quality) <quinn.quality@example.com>, "), spec.id
+        rows = history_rows(html)
+        assert rows, spec.id
+        for _date, commit, _author, change in rows:
+            files = git(clone, "show", "--name-only", "--format=", commit).split("\n")
+            assert any(file.startswith(DEVICE_FILES) for file in files), (spec.id, change, files)
