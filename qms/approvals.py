@@ -21,7 +21,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +34,7 @@ from qms import atomic, gitinfo
 from qms.config import PROJECT_FILE, Roles
 from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, find_document
 from qms.gitinfo import LineChange
-from qms.model import Location, Project
+from qms.model import Finding, Location, Project, Severity
 from qms.review import normalized
 from qms.status import ChangeHistory, StatusIndex
 from qms.yamlfile import YamlDocument, parse_yaml, read_yaml, text_of
@@ -177,7 +177,10 @@ def template_sources(project: Project, spec: DocumentSpec) -> dict[str, str]:
         if path is None:
             sources[name] = ""
             continue
-        source = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            source = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # the build reports an unreadable template
+            source = ""
         sources[name] = source
         try:
             referenced = jinja2.meta.find_referenced_templates(environment.parse(source))
@@ -404,16 +407,7 @@ def _with_commits(root: Path, nodes: Sequence[yaml.Node], approvals: tuple[Appro
         if revision.hash not in signatures:
             signatures[revision.hash] = gitinfo.signer(root, revision.hash)
         signer = signatures[revision.hash]
-        found.append(
-            Approval(
-                **{
-                    **{name: getattr(approval, name) for name in Approval.__slots__},
-                    "commit": revision.hash,
-                    "signed": signer is not None,
-                    "signer": signer,
-                }
-            )
-        )
+        found.append(replace(approval, commit=revision.hash, signed=signer is not None, signer=signer))
     return tuple(found)
 
 
@@ -498,28 +492,17 @@ def _with_changes(
         if file in files:
             newest = gitinfo.revision_history(project.root, [file], max_count=1)
             changed.append(ChangedInput(file, LineChange(newest[0]) if newest else LineChange(None)))
-    return DocumentState(
-        state.id,
-        state.title,
-        state.status,
-        state.revision,
-        state.digest,
-        state.approvals,
-        state.effective,
-        state.required_roles,
-        tuple(changed),
-        basis,
-    )
+    return replace(state, changed_items=tuple(changed))
 
 
-def open_findings(spec: DocumentSpec, project: Project, findings: Iterable[Any]) -> list[Any]:
+def open_findings(spec: DocumentSpec, project: Project, findings: Iterable[Finding]) -> list[Finding]:
     """The error findings on what the document renders (not those about approvals themselves)."""
     shown = set(shown_items(project, spec))
     everything = spec.inputs.listed and "*" in spec.inputs.config
     return [
         finding
         for finding in findings
-        if str(finding.severity) == "error"
+        if finding.severity is Severity.ERROR
         and not finding.rule.startswith("A")
         and (
             everything
