@@ -16,7 +16,7 @@ from pathlib import Path
 from docutils import nodes
 
 from qms import __version__
-from qms.approvals import Approval, DocumentState, document_states, shown_items, template_sources
+from qms.approvals import Approval, DocumentState, document_states, rendered_items, template_sources
 from qms.config import PROJECT_FILE
 from qms.documents import DocumentSpec, default_templates, document_spec
 from qms.gitinfo import GitHistory, Revision, day, revision_history
@@ -75,7 +75,8 @@ def document_paths(data: BuildData, spec: DocumentSpec | None, page_source: str 
     if spec is None:
         files = list(project.files)
     else:
-        files = sorted({project.items[item_id].file for item_id in shown_items(project, spec)})
+        items = project.items
+        files = sorted({items[item_id].file for item_id in rendered_items(project, spec) if item_id in items})
     paths = [project.root / name for name in (PROJECT_FILE, *files)]
     if page_source:
         paths.append(project.root / page_source)
