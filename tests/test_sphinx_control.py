@@ -300,3 +300,14 @@ def test_the_example_shows_its_approvals_and_only_its_own_history(tmp_path: Path
         for _date, commit, _author, change in rows:
             files = git(clone, "show", "--name-only", "--format=", commit).split("\n")
             assert any(file.startswith(DEVICE_FILES) for file in files), (spec.id, change, files)
+
+
+def test_a_draft_changed_after_a_partial_approval_claims_no_revision() -> None:
+    before, now = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    author = _signed("author", before)
+    state = DocumentState("RMR", "Risk management report", "changed", 0, now, (author,), None, ROLES, (), author)
+    rows = dict(control_rows(state))
+    assert rows["Revision"] == "none approved yet"
+    assert rows["Status"] == "changed since approval; to approve again: author, reviewer, risk_manager"
+    assert rows["Author"].endswith("written and submitted for review (an earlier draft, before the content changed)")
+    assert rows["Effective"] == "not in effect: changed since approval"

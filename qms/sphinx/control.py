@@ -147,7 +147,8 @@ def _status(state: DocumentState) -> str:
     if state.status == "draft":
         return f"draft: not approved yet by {missing}"
     changed = "".join(f"{'; ' if n else ': '}{change.summary}" for n, change in enumerate(state.changed_items))
-    return f"changed since approval (revision {state.revision}){changed}; to approve again: {missing}"
+    since = f" (revision {state.revision})" if state.revision else ""  # 0: approved in part, never in full
+    return f"changed since approval{since}{changed}; to approve again: {missing}"
 
 
 def _approval(approval: Approval, state: DocumentState) -> str:
@@ -156,7 +157,8 @@ def _approval(approval: Approval, state: DocumentState) -> str:
     if approval.findings:
         text += f"; with open findings: {'; '.join(approval.findings)}"
     if approval.digest != state.digest:
-        text += f" (revision {state.revision}, before the content changed)"
+        earlier = f"revision {state.revision}" if state.revision else "an earlier draft"
+        text += f" ({earlier}, before the content changed)"
     return text
 
 
