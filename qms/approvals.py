@@ -159,45 +159,49 @@ def all_documents() -> tuple[DocumentSpec, ...]:
 # ------------------------------------------------------------------------------ digest
 
 
-def template_sources(project: Project, spec: DocumentSpec) -> dict[str, str]:
-    """The source of every template the document renders from: its own, and those it extends or
-    includes (the project's templates folder first, the shipped ones second)."""
+def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | None, str]]:
+    """Every template the document renders from (its own, and those it extends or includes; the
+    project's templates folder first, the shipped ones second): its file and source by name."""
     user = project.root / project.config.templates
     shipped = default_templates()
-    sources: dict[str, str] = {}
+    found: dict[str, tuple[Path | None, str]] = {}
     pending = [spec.template]
     environment = jinja2.Environment()
     while pending:
         name = pending.pop()
-        if name in sources:
+        if name in found:
             continue
         folders = [shipped] if name.startswith("default/") else [user, shipped]
         relative = name.removeprefix("default/")
         path = next((folder / relative for folder in folders if (folder / relative).is_file()), None)
-        if path is None:
-            sources[name] = ""
-            continue
         try:
-            source = path.read_text(encoding="utf-8", errors="replace")
+            source = path.read_text(encoding="utf-8", errors="replace") if path is not None else ""
         except OSError:  # the build reports an unreadable template
             source = ""
-        sources[name] = source
+        found[name] = (path, source)
         try:
             referenced = jinja2.meta.find_referenced_templates(environment.parse(source))
         except jinja2.TemplateSyntaxError:
             continue  # the build reports it, located
         pending += [reference for reference in referenced if reference is not None]
-    return sources
+    return found
+
+
+def template_sources(project: Project, spec: DocumentSpec) -> dict[str, str]:
+    """The source of every template the document renders from, by template name."""
+    return {name: source for name, (_, source) in _templates(project, spec).items()}
 
 
 def template_files(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
-    """The project's own template files (relative to the root) the document renders from."""
-    folder = Path(project.config.templates)
-    return tuple(
-        (folder / name).as_posix()
-        for name in template_sources(project, spec)
-        if not name.startswith("default/") and (project.root / folder / name).is_file()
-    )
+    """The template files the document renders from that lie in the project (relative to the root):
+    its own overrides, and the shipped ones when the project is qms's own repository."""
+    root = project.root.resolve()
+    files = []
+    for path, _ in _templates(project, spec).values():
+        resolved = path.resolve() if path is not None else None
+        if resolved is not None and resolved.is_relative_to(root):
+            files.append(resolved.relative_to(root).as_posix())
+    return tuple(dict.fromkeys(files))
 
 
 def shown_items(project: Project, spec: DocumentSpec) -> tuple[str, ...]:

@@ -439,6 +439,29 @@ def git_history(root: Path) -> GitHistory | None:
     return GitHistory(root)
 
 
+def uncommitted(root: Path, paths: Iterable[str]) -> frozenset[str]:
+    """Which of ``paths`` (relative to ``root``) differ from the last commit: untracked, ignored,
+    added or changed since. Outside git every path counts as uncommitted."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return frozenset()
+    with open_repository(root) as repository:
+        if repository is None or not _has_commits(repository):
+            return frozenset(wanted)
+        import git
+
+        inside = {repository_path(repository, root, path): path for path in wanted}
+        try:
+            output = repository.git.status(
+                "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--", *inside
+            )
+        except git.GitCommandError:
+            return frozenset(wanted)
+    changed = [entry[3:] for entry in output.split("\0") if len(entry) > 3]
+    folders = tuple(entry for entry in changed if entry.endswith("/"))  # an ignored folder, whole
+    return frozenset(path for full, path in inside.items() if full in changed or full.startswith(folders))
+
+
 def user_name(root: Path) -> str | None:
     """git's ``user.name`` for the repository holding ``root``; None outside git or when unset."""
     return user_setting(root, "user.name")

@@ -4,10 +4,8 @@ shows (its items, its template, the project's configuration), never other files 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,16 @@ import pytest
 import yaml
 from conftest import write_files
 from fixtures.change.gitrepo import edit, git
-from sphinx_support import build, control_fields, history_rows, new_project, page, site_files
+from sphinx_support import (
+    REPOSITORY,
+    build,
+    control_fields,
+    history_rows,
+    new_project,
+    page,
+    run_example_tests,
+    site_files,
+)
 
 from qms.approvals import (
     APPROVALS_FILE,
@@ -41,7 +48,6 @@ items:
     derives_from: [SYS-001]
 """
 OWN_TEMPLATE = '{% extends "default/risk-register.rst.jinja" %}\n'
-REPOSITORY = Path(__file__).parent.parent
 FAR_FUTURE = "@253402300800 +0000"  # 10000-01-01: beyond Python's dates, shown as git stores it
 
 
@@ -277,13 +283,7 @@ def test_the_example_shows_its_approvals_and_only_its_own_history(tmp_path: Path
     only the toolkit (its code, tests, benchmarks, CI), and show the approvals it records."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(REPOSITORY), str(clone)], check=True)
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "examples/aid_controller", "-q", "-p", "no:cacheprovider",
-         "--junitxml=reports/aid-controller.xml"],
-        cwd=clone, capture_output=True, text=True, check=False,
-        env={key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")},
-    )  # fmt: skip
-    assert ran.returncode == 0, ran.stdout
+    run_example_tests(clone)
     site = tmp_path / "site"
     result = build(clone, "-o", str(site))
     assert result.exit_code == 0, result.output

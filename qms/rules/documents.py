@@ -92,8 +92,9 @@ def document_changed(context: CheckContext) -> Iterator[Hit]:
             changes = "git cannot tell what changed (the approval is not committed, or the project is not in git)"
         else:
             changes = (
-                "no item, template or configuration it shows changed in git since: the verification "
-                "results it prints changed, or the digest was edited by hand"
+                "no item, template or configuration of the project that it shows changed in git since: "
+                "the verification results it prints or qms's own templates changed, or the digest was "
+                "edited by hand"
             )
         yield Hit(
             f"{state.id} {state.title} changed since {approval}: {changes}; {_approve(state)}",

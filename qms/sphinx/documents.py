@@ -33,7 +33,7 @@ from qms.documents import document_id as document_id
 from qms.documents import document_spec as document_spec
 from qms.model import Item
 from qms.schema import ID_PATTERN, KINDS
-from qms.sphinx.views import BuildData, natural_sorted
+from qms.sphinx.views import BuildData, natural_sorted, rule_prefixes, table_query
 
 # ------------------------------------------------------------------------------ escaping
 
@@ -209,9 +209,70 @@ class TemplateError(Exception):
     """A template could not be rendered: the message names the template, line and problem."""
 
 
+_DIRECTIVE = re.compile(r"^\s*\.\. qms:(table|findings)::")
+_OPTION = re.compile(r"^\s+:([a-z-]+):\s*(.*?)\s*$")
+_EXTENDS = re.compile(r"""{%-?\s*extends\s+["']([^"']+)["']""")
+_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
+
+
+def directive_options(source: str) -> list[tuple[int, str, dict[str, str]]]:
+    """The ``qms:table`` and ``qms:findings`` directives written in a template: (line, name, options).
+
+    Options holding Jinja (``{{``, ``{%``) are left out: their value is known only when rendered,
+    and the directive checks it then.
+    """
+    found: list[tuple[int, str, dict[str, str]]] = []
+    lines = source.splitlines()
+    for index, line in enumerate(lines):
+        directive = _DIRECTIVE.match(line)
+        if directive is None:
+            continue
+        options: dict[str, str] = {}
+        for option_line in lines[index + 1 :]:
+            option = _OPTION.match(option_line)
+            if option is None:
+                break
+            if "{{" not in option.group(2) and "{%" not in option.group(2):
+                options[option.group(1)] = option.group(2)
+        found.append((index + 1, directive.group(1), options))
+    return found
+
+
+def check_template(environment: jinja2.Environment, name: str, root: Path | None = None) -> None:
+    """Refuse a template (and the templates it extends) whose tables or findings can never match.
+
+    A filter naming no field, or a value its field never takes, would show "No items match"
+    whatever the records say; the message names the template file (relative to ``root`` when
+    inside it) and line.
+    """
+    seen: set[str] = set()
+    while name and name not in seen:
+        seen.add(name)
+        assert environment.loader is not None
+        source, filename, _uptodate = environment.loader.get_source(environment, name)
+        source = _COMMENT.sub(lambda comment: "\n" * comment.group(0).count("\n"), source)
+        for line, directive, options in directive_options(source):
+            try:
+                if directive == "table":
+                    table_query(options.get("kind", ""), options.get("filter", ""), options.get("columns", "id,title"))
+                else:
+                    rule_prefixes(options.get("rules", ""))
+            except ValueError as error:
+                raise TemplateError(f"{_shown(filename, root) or name}:{line}: qms:{directive}: {error}") from None
+        extends = _EXTENDS.search(source)
+        name = extends.group(1) if extends else ""
+
+
+def _shown(filename: str | None, root: Path | None) -> str | None:
+    if filename is None or root is None or not Path(filename).is_relative_to(root):
+        return filename
+    return Path(filename).relative_to(root).as_posix()
+
+
 def render_document(environment: jinja2.Environment, context: TemplateContext, spec: DocumentSpec) -> str:
-    """The reStructuredText of one document, from its template."""
+    """The reStructuredText of one document, from its template (checked first, see :func:`check_template`)."""
     try:
+        check_template(environment, spec.template, context.data.project.root)
         template = environment.get_template(spec.template)
         return template.render(context.variables(spec))
     except jinja2.TemplateSyntaxError as error:
