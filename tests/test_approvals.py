@@ -310,3 +310,22 @@ def test_the_example_has_roles_and_approvals_of_every_document_and_checks_clean(
     assert "risk_manager" in states["RMR"].required_roles
     findings = check_project(project)
     assert not [finding for finding in findings if finding.rule.startswith("A")]
+
+
+def test_appending_follows_the_indentation_the_file_has(repo: Path) -> None:
+    indented = "".join(
+        f"  {line}" if line.strip() else line for line in _ENTRY.format(digest="a" * 64).splitlines(True)
+    )
+    (repo / APPROVALS_FILE).write_text(indented, encoding="utf-8")
+    assert approve(repo, "SRS", "--role", "reviewer").exit_code == 0
+    approvals = read_approvals(load_project(repo)).approvals
+    assert [approval.role for approval in approvals] == ["author", "reviewer"]
+
+
+@pytest.mark.parametrize("text", ["document: SRS\n", "[{document: SRS}]\n", "- document: [SRS\n"])
+def test_approving_into_a_file_that_is_not_a_block_list_is_refused(repo: Path, text: str) -> None:
+    (repo / APPROVALS_FILE).write_text(text, encoding="utf-8")
+    result = approve(repo, "SRS", "--role", "author")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "approvals.yaml" in result.output
+    assert (repo / APPROVALS_FILE).read_text(encoding="utf-8") == text
