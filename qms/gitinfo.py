@@ -158,41 +158,73 @@ def document_control(root: Path) -> DocumentControl:
 _FIELD, _RECORD = "\x1f", "\x1e"
 
 
-def revision_history(root: Path, paths: Iterable[str], max_count: int | None = None) -> list[Revision]:
-    """The commits that changed any of ``paths`` (relative to ``root``), newest first.
+def revision_history(
+    root: Path, paths: Iterable[str | Path], max_count: int | None = None, commits: Iterable[str] = ()
+) -> list[Revision]:
+    """The commits that changed any of ``paths`` (relative to ``root``, or absolute), and the
+    ``commits`` named besides (such as those holding a document's approvals), newest first.
 
-    Empty outside git, in a repository without commits, and for files git never held. In a
+    Only those: a commit that changed other files of the same repository (a tool kept beside the
+    project) is not listed. Paths outside the repository and commits git does not hold are left
+    out. Empty outside git, in a repository without commits, and for files git never held. In a
     shallow clone the list stops at the clone's oldest commits, which are marked ``boundary``.
     """
-    wanted = sorted(set(paths))
-    if not wanted:
-        return []
+    wanted = sorted({str(path) for path in paths})
+    named = sorted(set(commits))
     with open_repository(root) as repository:
-        if repository is None or not _has_commits(repository):
+        if repository is None or not _has_commits(repository) or not (wanted or named):
             return []
-        import git
+        relative = []
+        for path in wanted:
+            try:
+                inside = repository_path(repository, root, path)
+            except ValueError:  # outside the repository: git holds no history of it here
+                continue
+            if inside:  # "" is the whole repository, never one of a document's files
+                relative.append(inside)
+        limit = [f"--max-count={max_count}"] if max_count is not None else []
+        found = _log(repository, *limit, "--", *(f":(literal){path}" for path in relative)) if relative else []
+        known = [commit for commit in named if _is_commit(repository, commit)]
+        found += _log(repository, "--no-walk", *known) if known else []
+    newest_first = sorted({revision.hash: (time, revision) for time, revision in found}.values(), key=_newest_first)
+    return [revision for _, revision in newest_first][:max_count]
 
-        options = ["--date=raw", f"--format=%H{_FIELD}%ad{_FIELD}%an{_FIELD}%s{_RECORD}"]
-        if max_count is not None:
-            options.append(f"--max-count={max_count}")
-        try:
-            relative = [repository_path(repository, root, path) for path in wanted]
-            output = repository.git.log(*options, "--", *relative)
-        except (git.GitCommandError, ValueError):
-            return []
-        boundaries = shallow_boundaries(repository)
+
+def _newest_first(entry: tuple[int, Revision]) -> int:
+    return -entry[0]
+
+
+def _is_commit(repository: git.Repo, name: str) -> bool:
+    import git
+
+    try:
+        repository.git.rev_parse("--verify", "--quiet", f"{name}^{{commit}}")
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def _log(repository: git.Repo, *arguments: str) -> list[tuple[int, Revision]]:
+    """``git log`` with ``arguments``: per commit, its commit time and the revision."""
+    import git
+
+    options = ["--date=raw", f"--format=%H{_FIELD}%ct{_FIELD}%ad{_FIELD}%an{_FIELD}%s{_RECORD}"]
+    try:
+        output = repository.git.log(*options, *arguments)
+    except git.GitCommandError:
+        return []
+    boundaries = shallow_boundaries(repository)
     history = []
     for record in output.split(_RECORD):
-        fields = record.strip("\n").split(_FIELD, 3)
-        if len(fields) != 4:
+        fields = record.strip("\n").split(_FIELD, 4)
+        if len(fields) != 5:
             continue
-        commit, raw_date, author, subject = fields
+        commit, committed, raw_date, author, subject = fields
         timestamp, _, zone = raw_date.partition(" ")
-        try:
-            date = git_date(int(timestamp), zone)
-        except ValueError:  # pragma: no cover - git always writes %at as a number
-            date = raw_date
-        history.append(Revision(commit, commit[:_SHORT], date, author, subject, commit in boundaries))
+        date = git_date(_number(timestamp), zone)
+        history.append(
+            (_number(committed), Revision(commit, commit[:_SHORT], date, author, subject, commit in boundaries))
+        )
     return history
 
 
@@ -432,13 +464,56 @@ def uncommitted(root: Path, paths: Iterable[str]) -> frozenset[str]:
 
 def user_name(root: Path) -> str | None:
     """git's ``user.name`` for the repository holding ``root``; None outside git or when unset."""
+    return user_setting(root, "user.name")
+
+
+def user_setting(root: Path, key: str) -> str | None:
+    """A git setting (``user.name``, ``user.email``) for the repository holding ``root``; None
+    outside git or when unset."""
     with open_repository(root) as repository:
         if repository is None:
             return None
         import git
 
         try:
-            name = repository.git.config("--get", "user.name").strip()
+            value = repository.git.config("--get", key).strip()
         except git.GitCommandError:
             return None
-        return name or None
+        return value or None
+
+
+def head_tags(root: Path) -> frozenset[str]:
+    """The tags of the checked-out commit; empty outside git."""
+    with open_repository(root) as repository:
+        if repository is None or not _has_commits(repository):
+            return frozenset()
+        import git
+
+        try:
+            output = repository.git.tag("--points-at", "HEAD")
+        except git.GitCommandError:
+            return frozenset()
+    return frozenset(line.strip() for line in output.split("\n") if line.strip())
+
+
+def signer(root: Path, commit: str) -> str | None:
+    """The identity of the key that signed ``commit`` when ``git verify-commit`` accepts its
+    signature; None when it is unsigned, the signature is bad or cannot be checked, or outside git."""
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            status, _, raw = repository.git.verify_commit(
+                "--raw", commit, with_extended_output=True, with_exceptions=False
+            )
+        except git.GitCommandError:
+            return None
+    if status != 0:
+        return None
+    for line in raw.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[:2] == ["[GNUPG:]", "GOODSIG"]:
+            return str(parts[3])
+    return None

@@ -180,3 +180,37 @@ def test_a_workbook_of_a_commit_dated_past_the_year_9999_carries_the_fixed_date(
     git(folder, "init", "-q")
     commit(folder, {"a.yaml": "one\n"}, "Far future", "Alice Example", "@253402300800 +0000")
     assert export_date(document_control(folder)) == FIXED_DATE
+
+
+def test_revision_history_leaves_out_paths_outside_the_repository(repository: tuple[Path, list[str]]) -> None:
+    """A document's shipped template installed outside the project's repository has no history
+    there: the other files' history is still given."""
+    folder, (first, _second, _third) = repository
+    outside = folder.parent / "site-packages" / "templates" / "x.rst.jinja"
+    outside.parent.mkdir(parents=True)
+    outside.write_text("x\n", encoding="utf-8")
+    assert [revision.hash for revision in revision_history(folder, ["b.yaml", outside])] == [first]
+    assert [revision.hash for revision in revision_history(folder, [folder / "b.yaml"])] == [first]
+    assert revision_history(folder, [outside]) == []
+
+
+def test_revision_history_reads_file_names_literally(tmp_path: Path) -> None:
+    """A file named like a pattern (``*.yaml``) is that one file, not every file it would match."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    starred = commit(folder, {"items/[ab].yaml": "x\n"}, "Starred", "Alice Example", ALICE_DATE)
+    commit(folder, {"items/a.yaml": "y\n"}, "Plain", "Bob Builder", BOB_DATE)
+    assert [revision.hash for revision in revision_history(folder, ["items/[ab].yaml"])] == [starred]
+
+
+def test_revision_history_adds_the_commits_named_besides(repository: tuple[Path, list[str]]) -> None:
+    """The commits that recorded a document's approvals join its files' history, in time order;
+    a commit git does not hold is left out."""
+    folder, (first, second, third) = repository
+    history = revision_history(folder, ["b.yaml"], commits=[third, "f" * 40, third])
+    assert [revision.hash for revision in history] == [third, first]
+    assert [revision.hash for revision in revision_history(folder, [], commits=[second])] == [second]
+    assert [revision.hash for revision in revision_history(folder, ["b.yaml"], max_count=1, commits=[second])] == [
+        second
+    ]

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "status": "status",
     "record": "record",
     "log": "log",
+    "approve": "approve",
 }
 
 

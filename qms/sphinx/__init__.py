@@ -136,7 +136,9 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             page = pages[id(unfilled_block)]  # LaTeX and single-page HTML join every page into one tree
             unfilled_block.replace_self(history_block(data, page, unfilled_block["page_source"] or None))
         else:
-            unfilled_block.replace_self(control_block(data, unfilled_block["doc_id"], unfilled_block["doc_title"]))
+            unfilled_block.replace_self(
+                control_block(data, docname, unfilled_block["doc_id"], unfilled_block["doc_title"])
+            )
 
 
 def _replace_all(unfilled: list[Any], replacements: dict[int, list[nodes.Node]]) -> None:
@@ -150,6 +152,18 @@ def _replace_all(unfilled: list[Any], replacements: dict[int, list[nodes.Node]])
             children.extend(replacements.get(id(child), [child]))
         parent.children = []
         parent.extend(children)
+
+
+def _forget_vanished_words(app: Sphinx) -> list[Any]:
+    """``html-collect-pages`` (before the search index is written): drop the words no page holds
+    any longer. Sphinx keeps them with an empty page list, so a page written again with another
+    commit in its document-control block would leave the old commit's hash in the index, and the
+    site would differ from a clean build of the same commit."""
+    indexer = getattr(app.builder, "indexer", None)
+    for mapping in (getattr(indexer, "_mapping", {}), getattr(indexer, "_title_mapping", {})):
+        for word in [word for word, pages in mapping.items() if not pages]:
+            del mapping[word]
+    return []
 
 
 def _finish(app: Sphinx, exception: Exception | None) -> None:
@@ -223,6 +237,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", fit_text_tables, priority=600)
     app.connect("doctree-resolved", single_page_anchors, priority=600)
     app.connect("warn-missing-reference", warn_missing_item)
+    app.connect("html-collect-pages", _forget_vanished_words)
     app.connect("build-finished", _finish)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")

@@ -1,40 +1,98 @@
-"""The document-control block of every document: which document, for which device version, from
-which source revision, and the latest changes to the records it shows (from git).
+"""The document-control block of every document: which document, its revision and approval
+status with who approved it, for which device version, from which source revision, and the
+document's own revision history (from git).
 
 Filled when a page is written, not when it is read: a commit changes every page's block but no
-page's content, so pages are written again without being read again.
+page's content, so pages are written again without being read again. The document's approval
+state is a query of the page (``document-state``), so a page is read again when its state changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
 
 from qms import __version__
-from qms.gitinfo import Revision, revision_history
-from qms.sphinx.documents import TEMPLATE_SUFFIX, document_spec
+from qms.approvals import Approval, DocumentState, document_states, rendered_items, template_sources
+from qms.config import PROJECT_FILE
+from qms.documents import DocumentSpec, default_templates, document_spec
+from qms.gitinfo import GitHistory, Revision, day, revision_history
+from qms.model import Project
 from qms.sphinx.render import P, field, paragraph, table
-from qms.sphinx.views import BuildData
+from qms.sphinx.views import BuildData, field_label, query
 
 #: How many of the latest changes a document lists (the repository holds them all).
 HISTORY_LENGTH = 8
 
 
-def document_paths(data: BuildData, docname: str, page_source: str | None) -> list[str]:
-    """The files (relative to the project root) whose history is the document's revision history."""
+@query("document-states")
+def states_view(data: BuildData) -> Mapping[str, DocumentState]:
+    """Every document's approval state, by document id (computed once per build)."""
+    return document_states(data.project, data.statuses, GitHistory(data.project.root))
+
+
+@dataclass(frozen=True, slots=True)
+class ControlView:
+    """What a document's control block shows of its approval state, as text; the page is read
+    again exactly when this changes (a draft edited stays a draft: its page is not read again)."""
+
+    status: str  # draft, approved or changed
+    rows: tuple[tuple[str, str], ...]  # label, text
+    approval_commits: tuple[str, ...]  # the commits that recorded its approvals, for its history
+
+
+@query("document-state")
+def state_view(data: BuildData, document: str) -> ControlView | None:
+    """One document's approval state; None for a page that is not a document of the technical file."""
+    states: Mapping[str, DocumentState] = data.answer(("document-states",))
+    state = states.get(document)
+    if state is None:
+        return None
+    rows = control_rows(state)
+    commits = tuple(dict.fromkeys(approval.commit for approval in state.approvals if approval.commit))
+    return ControlView(state.status, rows, commits)
+
+
+def control_rows(state: DocumentState) -> tuple[tuple[str, str], ...]:
+    """The rows the control block shows of a document's approval state: label, text."""
+    return (
+        ("Revision", str(state.revision) if state.revision else "none approved yet"),
+        ("Status", _status(state)),
+        *_roles(state),
+        ("Effective", _effective(state)),
+    )
+
+
+def document_paths(data: BuildData, spec: DocumentSpec | None, page_source: str | None) -> list[Path]:
+    """The files whose history is the document's revision history: the files of the items it
+    renders (as its approval's digest counts them), ``qms.yaml``, and its templates (the
+    project's override or the shipped one, and those it extends or includes) or, for a page of the
+    project's own, that page. Never other files of the repository, such as a tool kept beside it."""
     project = data.project
-    spec = document_spec(docname)
-    if spec is not None and spec.kinds:
-        files = sorted({item.file for item in project.of_kind(*spec.kinds)})
-    else:
+    if spec is None:
         files = list(project.files)
-    paths = ["qms.yaml", *files]
-    override = Path(project.config.templates) / f"{docname}{TEMPLATE_SUFFIX}"
-    if (project.root / override).is_file():
-        paths.append(override.as_posix())
+    else:
+        items = project.items
+        files = sorted({items[item_id].file for item_id in rendered_items(project, spec) if item_id in items})
+    paths = [project.root / name for name in (PROJECT_FILE, *files)]
     if page_source:
-        paths.append(page_source)
+        paths.append(project.root / page_source)
+    elif spec is not None:
+        paths += template_paths(project, spec)
+    return paths
+
+
+def template_paths(project: Project, spec: DocumentSpec) -> list[Path]:
+    """The files of the templates a document renders from (the project's first, then the shipped ones)."""
+    user, shipped = project.root / project.config.templates, default_templates()
+    paths = []
+    for name in template_sources(project, spec):
+        relative = name.removeprefix("default/")
+        folders = [shipped] if name.startswith("default/") else [user, shipped]
+        paths += [folder / relative for folder in folders if (folder / relative).is_file()][:1]
     return paths
 
 
@@ -46,7 +104,7 @@ def _revision_source(data: BuildData) -> list[nodes.Node]:
         return [paragraph("git repository without commits")]
     state = "with uncommitted changes" if control.dirty else "clean working tree"
     shown: list[nodes.Node] = [paragraph(nodes.literal(control.commit, control.commit), f" ({control.date}), {state}")]
-    if control.describe and control.describe != control.short:
+    if control.describe and not control.commit.startswith(control.describe):  # a tag, not the hash again
         shown.append(paragraph(f"git describe: {control.describe}"))
     return shown
 
@@ -54,7 +112,7 @@ def _revision_source(data: BuildData) -> list[nodes.Node]:
 def _history(revisions: list[Revision]) -> nodes.Node:
     rows = [
         [
-            ["text", revision.date[:10]],
+            ["text", day(revision.date)],
             ["literal", revision.short],
             ["text", revision.author],
             ["text", revision.subject],
@@ -72,8 +130,8 @@ def _history(revisions: list[Revision]) -> nodes.Node:
     container = nodes.container(classes=[f"{P}-history-block"])
     container += history
     note = (
-        f"The latest {len(revisions)} commit{'s' if len(revisions) != 1 else ''} that changed the records this "
-        "document shows; "
+        f"The latest {len(revisions)} commit{'s' if len(revisions) != 1 else ''} that changed the records, "
+        "templates or configuration this document renders, or recorded its approvals; "
         "the repository holds the full history."
     )
     if any(revision.boundary for revision in revisions):
@@ -82,17 +140,63 @@ def _history(revisions: list[Revision]) -> nodes.Node:
     return container
 
 
-def control_block(data: BuildData, doc_id: str, title: str) -> list[nodes.Node]:
+def _status(state: DocumentState) -> str:
+    missing = ", ".join(state.missing_roles)
+    if state.status == "approved":
+        return "approved"
+    if state.status == "draft":
+        return f"draft: not approved yet by {missing}"
+    changed = "".join(f"{'; ' if n else ': '}{change.summary}" for n, change in enumerate(state.changed_items))
+    since = f" (revision {state.revision})" if state.revision else ""  # 0: approved in part, never in full
+    return f"changed since approval{since}{changed}; to approve again: {missing}"
+
+
+def _approval(approval: Approval, state: DocumentState) -> str:
+    text = f"{approval.name} <{approval.email}>, {day(approval.at)}, {approval.meaning}"
+    text += f"; signed by {approval.signer}" if approval.signed and approval.signer else ""
+    if approval.findings:
+        text += f"; with open findings: {'; '.join(approval.findings)}"
+    if approval.digest != state.digest:
+        earlier = f"revision {state.revision}" if state.revision else "an earlier draft"
+        text += f" ({earlier}, before the content changed)"
+    return text
+
+
+def _roles(state: DocumentState) -> list[tuple[str, str]]:
+    """Per role the document needs: who approved its current content (or the last approved one)."""
+    basis = state.basis.digest if state.basis is not None else None
+    rows = []
+    for role in state.required_roles:
+        current = [a for a in state.approvals if a.role == role and a.digest == state.digest]
+        earlier = [a for a in state.approvals if a.role == role and a.digest == basis]
+        shown = (current or earlier)[-1:]
+        rows.append((field_label(role), _approval(shown[0], state) if shown else "not approved yet"))
+    return rows
+
+
+def _effective(state: DocumentState) -> str:
+    if state.effective is not None:
+        return day(state.effective)
+    return "not in effect: changed since approval" if state.status == "changed" else "not in effect: draft"
+
+
+def control_block(data: BuildData, docname: str, doc_id: str, title: str) -> list[nodes.Node]:
     """The document-control block."""
     device = data.project.config.device
-    rows: list[tuple[str, list[nodes.Node]]] = [
-        ("Document", [paragraph(f"{doc_id} {title}".strip())]),
+    spec = document_spec(docname)
+    view: ControlView | None = data.answer(("document-state", spec.id)) if spec is not None else None
+    rows: list[tuple[str, list[nodes.Node]]] = [("Document", [paragraph(f"{doc_id} {title}".strip())])]
+    if view is not None:
+        rows += [(label, [paragraph(text)]) for label, text in view.rows]
+    rows += [
         ("Device", [paragraph(f"{device.name} {device.version}".strip())]),
         ("Software safety class", [paragraph(f"{device.software_safety_class} (IEC 62304:{data.edition})")]),
         ("Source revision", _revision_source(data)),
         ("Generated by", [paragraph(f"qms {__version__}")]),
     ]
     block = nodes.field_list(classes=[f"{P}-document-control"])
+    if view is not None:
+        block["classes"].append(f"{P}-document-{view.status}")
     if data.control.dirty and data.control.under_version_control:
         block["classes"].append(f"{P}-document-control-dirty")
     for label, body in rows:
@@ -104,7 +208,9 @@ def history_block(data: BuildData, docname: str, page_source: str | None) -> lis
     """The document's revision history, where git has one."""
     if data.control.commit is None:
         return []
-    revisions = revision_history(
-        data.project.root, document_paths(data, docname, page_source), max_count=HISTORY_LENGTH
-    )
+    spec = document_spec(docname)
+    view: ControlView | None = data.answer(("document-state", spec.id)) if spec is not None else None
+    approvals = view.approval_commits if view is not None else ()
+    paths = document_paths(data, spec, page_source)
+    revisions = revision_history(data.project.root, paths, max_count=HISTORY_LENGTH, commits=approvals)
     return [_history(revisions)] if revisions else []

@@ -418,6 +418,8 @@ class DocumentControlDirective(QmsDirective):
         prefix = build_data(self.env).document_prefix
         default_id = (f"{prefix}-{spec.id}" if prefix else spec.id) if spec else ""
         self.domain.note_controlled(self.env.docname)
+        if spec is not None:
+            self.answer(("document-state", spec.id))  # read the page again when its approval state changes
         return [
             document_control(
                 part="block",
@@ -432,9 +434,14 @@ class RevisionHistoryDirective(QmsDirective):
 
     def run(self) -> list[nodes.Node]:
         self.domain.note_controlled(self.env.docname)
-        source = self.env.doc2path(self.env.docname)
+        spec = document_spec(self.env.docname)
+        if spec is not None:
+            self.answer(("document-state", spec.id))  # its approvals are part of the history
+        source = Path(self.env.doc2path(self.env.docname))
         root = build_data(self.env).project.root
-        page = Path(source).relative_to(root).as_posix() if Path(source).is_relative_to(root) else ""
+        # a page of the project's own; a generated document's source is written in the build folder
+        own = source.is_relative_to(root) and not source.is_relative_to(self.env.doctreedir)
+        page = source.relative_to(root).as_posix() if own else ""
         return [document_control(part="history", page_source=page)]
 
 
