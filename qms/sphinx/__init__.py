@@ -132,12 +132,12 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     _replace_all(blocks, replacements)
     pages = pages_of(doctree, docname, document_control)
     for unfilled_block in controls:
+        page = pages[id(unfilled_block)]  # LaTeX and single-page HTML join every page into one tree
         if unfilled_block["part"] == "history":
-            page = pages[id(unfilled_block)]  # LaTeX and single-page HTML join every page into one tree
             unfilled_block.replace_self(history_block(data, page, unfilled_block["page_source"] or None))
         else:
             unfilled_block.replace_self(
-                control_block(data, docname, unfilled_block["doc_id"], unfilled_block["doc_title"])
+                control_block(data, page, unfilled_block["doc_id"], unfilled_block["doc_title"])
             )
 
 
