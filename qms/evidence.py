@@ -264,9 +264,14 @@ _NOT_RUN_STATUSES = frozenset({"disabled", "notrun", "skipped", "skip"})
 _NOT_RUN_RESULTS = frozenset({"skipped", "suppressed"})
 
 
+#: the elements junitparser reads as a case's final result
+_RESULT_TAGS = frozenset({"failure", "error", "skipped"})
+
+
 def _outcome(case: _Case) -> tuple[Outcome, str]:
     """A case's outcome from its final results (reruns that later passed count as passed)."""
-    results = case.result
+    # most cases passed and hold no result element: junitparser's wrappers are not needed then
+    results = case.result if any(child.tag in _RESULT_TAGS for child in case._elem) else ()
     for kind, outcome in ((Failure, Outcome.FAILED), (Error, Outcome.ERROR), (Skipped, Outcome.SKIPPED)):
         for result in results:
             if isinstance(result, kind):
