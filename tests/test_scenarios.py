@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,9 +74,36 @@ def lay_out(scenario: Path, root: Path) -> Path:
     return root
 
 
+#: A scenario's git commits are made by one fixed person at one fixed time, so that their hashes
+#: (which findings such as E407 print) are the same on every machine.
+GIT_ENVIRONMENT = {
+    "GIT_AUTHOR_NAME": "Scenario Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_AUTHOR_DATE": "2030-01-01T12:00:00+00:00",
+    "GIT_COMMITTER_NAME": "Scenario Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_DATE": "2030-01-01T12:00:00+00:00",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
 def run_step(step: Step, root: Path) -> Step:
+    """Run one ``$ qms ...`` (or, to give a scenario a history, ``$ git ...``) line in ``root``."""
     arguments = shlex.split(step.command)
-    assert arguments[0] == "qms", f"a scenario runs qms, not {arguments[0]}"
+    assert arguments[0] in ("qms", "git"), f"a scenario runs qms or git, not {arguments[0]}"
+    if arguments[0] == "git":
+        environment = {**os.environ, **GIT_ENVIRONMENT}
+        ran = subprocess.run(
+            ["git", "-c", "init.defaultBranch=main", *arguments[1:]],
+            cwd=root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        output = (ran.stdout + ran.stderr).rstrip("\n")
+        return Step(step.command, output.split("\n") if output else [], ran.returncode)
     result = invoke_qms(*arguments[1:], cwd=root)
     output = result.output.rstrip("\n")
     return Step(step.command, output.split("\n") if output else [], result.exit_code)
