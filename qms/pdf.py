@@ -334,11 +334,12 @@ def _retarget(writer: PdfWriter, pages: range, docname: str, links: _Links, lead
                 kept.append(reference)
                 continue
             target = links.target(annotation, docname)
+            if target != "keep":
+                for key in ("/A", "/Dest"):
+                    annotation.pop(key, None)  # also where the tagged structure still refers to it
             if target == "drop":
                 continue
             if isinstance(target, tuple):
-                for key in ("/A", "/Dest"):
-                    annotation.pop(key, None)
                 key, value = lead(*target)
                 annotation[NameObject(key)] = value
             kept.append(reference)
