@@ -369,6 +369,7 @@ def _finish(document: Document, reader: PdfReader, links: _Links, cover: Cover) 
         return "/A", action
 
     _retarget(writer, range(len(writer.pages)), document.docname, links, lead)
+    _number_structure(writer)
     _describe(writer, f"{document.id} {document.title}", cover)
     return _bytes(writer)
 
@@ -427,6 +428,50 @@ def _copy_outline(writer: PdfWriter, reader: PdfReader, entries: list[Any], pare
             parent=parent,
             fit=Fit.xyz(place.left, place.top, 0),
         )
+
+
+def _number_structure(writer: PdfWriter) -> None:
+    """Chromium names the elements of its tagged structure by DOM node, which differ from run to run:
+    number them in the order of the tree instead (and the table headers and the id tree naming them)."""
+    root = writer.root_object.get("/StructTreeRoot")
+    if root is None:
+        return
+    root = root.get_object()
+    elements: list[DictionaryObject] = []
+    pending = [root.get("/K")]
+    while pending:
+        node = pending.pop()
+        node = node.get_object() if node is not None else None
+        if isinstance(node, ArrayObject):
+            pending.extend(reversed(node))
+        elif isinstance(node, DictionaryObject) and node.get("/Type", "/StructElem") == "/StructElem":
+            elements.append(node)
+            pending.append(node.get("/K"))
+    names: dict[str, TextStringObject] = {}
+    for element in elements:
+        if "/ID" in element:
+            names[str(element["/ID"])] = TextStringObject(f"e{len(names) + 1:08d}")
+            element[NameObject("/ID")] = names[str(element["/ID"])]
+    for element in elements:
+        for attributes in _attribute_sets(element.get("/A")):
+            headers = attributes.get("/Headers")
+            if isinstance(headers, ArrayObject):
+                attributes[NameObject("/Headers")] = ArrayObject(names.get(str(name), name) for name in headers)
+    if "/IDTree" in root:
+        pairs = ArrayObject()
+        for element in elements:
+            if "/ID" in element:
+                pairs += [element["/ID"], element.indirect_reference or element]
+        root[NameObject("/IDTree")] = DictionaryObject({NameObject("/Names"): pairs})
+
+
+def _attribute_sets(attributes: object) -> list[DictionaryObject]:
+    attributes = attributes.get_object() if hasattr(attributes, "get_object") else attributes
+    if isinstance(attributes, DictionaryObject):
+        return [attributes]
+    if isinstance(attributes, ArrayObject):
+        return [entry.get_object() for entry in attributes if isinstance(entry.get_object(), DictionaryObject)]
+    return []
 
 
 def _describe(writer: PdfWriter, title: str, cover: Cover) -> None:
