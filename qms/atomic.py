@@ -138,3 +138,20 @@ def _lock(handle: IO[str], *, wait: bool) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def replace_through(path: Path, data: bytes, temporary: Path) -> None:
+    """Write ``data`` to ``path`` through the named ``temporary`` file (synced), then rename.
+
+    For writers that must find their temporary file again after a kill (a journal names it).
+    """
+    try:
+        with open(temporary, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, _mode_for(path))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

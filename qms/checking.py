@@ -16,9 +16,10 @@ from qms.rules import CheckContext, run_rules
 from qms.status import StatusIndex
 
 
-def check_context(project: Project, results: Iterable[Path] = ()) -> CheckContext:
+def check_context(project: Project, results: Iterable[Path] = (), release: bool = False) -> CheckContext:
     """The context the rules need: the project, plus its evidence, execution records, review state
-    and git history where present."""
+    and git history where present. A release check (every document approved) when ``release`` says
+    so or the checked-out commit carries the tag of the device's version."""
     reviews = read_lock(project.root, history=partial(gitinfo.latest_changes, project.root))
     evidence, evidence_findings = load_evidence(project, results)
     records = load_records(project)
@@ -29,7 +30,16 @@ def check_context(project: Project, results: Iterable[Path] = ()) -> CheckContex
         findings=(*evidence_findings, *records.findings),
         records=records,
         history=gitinfo.git_history(project.root),
+        release=release or is_release(project),
     )
+
+
+def is_release(project: Project) -> bool:
+    """Whether the checked-out commit carries the tag of ``device.version`` (``2.1.0`` or ``v2.1.0``)."""
+    version = project.config.device.version
+    if not version or gitinfo.git_history(project.root) is None:
+        return False
+    return bool({version, f"v{version}"} & gitinfo.head_tags(project.root))
 
 
 def project_statuses(project: Project) -> StatusIndex:
@@ -37,6 +47,6 @@ def project_statuses(project: Project) -> StatusIndex:
     return check_context(project).statuses
 
 
-def check_project(project: Project, results: Iterable[Path] = ()) -> list[Finding]:
+def check_project(project: Project, results: Iterable[Path] = (), release: bool = False) -> list[Finding]:
     """Every finding of the project, sorted by file, line and column."""
-    return run_rules(check_context(project, results))
+    return run_rules(check_context(project, results, release))

@@ -40,6 +40,54 @@ def _level_list(what: str) -> dict[str, Any]:
     }
 
 
+_ROLE = {
+    "type": "string",
+    "pattern": "^[a-z][a-z0-9_-]*$",
+    "description": "a role name: lowercase letters, digits, - and _",
+}
+
+
+def _role_list(description: str) -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "items": _ROLE, "description": description}
+
+
+def _roles_schema() -> dict[str, Any]:
+    from qms.documents import DOCUMENTS, FRONT_PAGE
+
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Who approves the documents (ISO 13485 4.2.4): the roles each document needs and the people "
+        "who hold them; `qms approve` records the approvals.",
+        "properties": {
+            "required": _role_list(
+                "The roles every document needs an approval from (default: author, reviewer, approver)."
+            ),
+            "documents": {
+                "type": "object",
+                "description": "The roles of one document, by document id, instead of `required`.",
+                "propertyNames": {"title": "document id", "enum": [spec.id for spec in (FRONT_PAGE, *DOCUMENTS)]},
+                "additionalProperties": _role_list("The roles this document needs an approval from."),
+            },
+            "people": {
+                "type": "array",
+                "description": "The people who may approve, with the roles they hold. When empty, anyone may "
+                "approve in any role.",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "email", "roles"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1},
+                        "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                        "roles": _role_list("The roles this person may approve in."),
+                    },
+                },
+            },
+        },
+    }
+
+
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
     from qms.rules import RULES  # rule codes are data of the rules package
@@ -124,6 +172,7 @@ def project_schema() -> dict[str, Any]:
                     },
                 },
             },
+            "roles": _roles_schema(),
             "templates": {
                 "type": "string",
                 "description": "Folder of Jinja templates that override the defaults (default: _templates).",
@@ -147,6 +196,39 @@ class Device:
     intended_use: str = ""
 
 
+#: The roles a document needs when ``qms.yaml`` names none.
+DEFAULT_ROLES = ("author", "reviewer", "approver")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """The ``roles`` section: the roles each document needs and who holds them."""
+
+    required: tuple[str, ...] = DEFAULT_ROLES
+    documents: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    people: tuple[Person, ...] = ()
+
+    def of(self, document: str) -> tuple[str, ...]:
+        """The roles document ``document`` (its id) needs."""
+        return self.documents.get(document, self.required)
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        """Every role some document needs."""
+        return tuple(dict.fromkeys((*self.required, *(role for roles in self.documents.values() for role in roles))))
+
+    def person(self, name_or_email: str) -> Person | None:
+        wanted = name_or_email.strip().casefold()
+        return next((p for p in self.people if wanted in (p.name.casefold(), p.email.casefold())), None)
+
+
 @dataclass(frozen=True)
 class ProjectConfig:
     """The contents of ``qms.yaml`` after validation."""
@@ -159,6 +241,7 @@ class ProjectConfig:
     risk_policy: RiskPolicy = DEFAULT_POLICY
     rules: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     previous_release: str | None = None
+    roles: Roles = Roles()
     templates: str = "_templates"
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     positions: Mapping[FieldPath, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
@@ -249,11 +332,25 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
             {code: Severity(value) for code, value in rules.items() if value in ("error", "warning", "off")}
         ),
         previous_release=release.get("previous") if isinstance(release.get("previous"), str) else None,
+        roles=Roles() if any(path[:1] == ("roles",) for path, _ in issues) else _roles(data.get("roles")),
         templates=data["templates"] if isinstance(data.get("templates"), str) else "_templates",
         raw=MappingProxyType(data),
         positions=MappingProxyType(positions),
     )
     return config, findings
+
+
+def _roles(data: Any) -> Roles:
+    """The ``roles`` section (valid: checked against the schema before)."""
+    if not isinstance(data, dict):
+        return Roles()
+    return Roles(
+        required=tuple(data.get("required") or DEFAULT_ROLES),
+        documents=MappingProxyType({key: tuple(value) for key, value in (data.get("documents") or {}).items()}),
+        people=tuple(
+            Person(entry["name"], entry["email"], tuple(entry["roles"])) for entry in data.get("people") or ()
+        ),
+    )
 
 
 def _strings(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:

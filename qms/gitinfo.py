@@ -407,15 +407,81 @@ def git_history(root: Path) -> GitHistory | None:
     return GitHistory(root)
 
 
+def uncommitted(root: Path, paths: Iterable[str]) -> frozenset[str]:
+    """Which of ``paths`` (relative to ``root``) differ from the last commit: untracked, ignored,
+    added or changed since. Outside git every path counts as uncommitted."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return frozenset()
+    with open_repository(root) as repository:
+        if repository is None or not _has_commits(repository):
+            return frozenset(wanted)
+        import git
+
+        inside = {repository_path(repository, root, path): path for path in wanted}
+        try:
+            output = repository.git.status(
+                "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--", *inside
+            )
+        except git.GitCommandError:
+            return frozenset(wanted)
+    changed = [entry[3:] for entry in output.split("\0") if len(entry) > 3]
+    folders = tuple(entry for entry in changed if entry.endswith("/"))  # an ignored folder, whole
+    return frozenset(path for full, path in inside.items() if full in changed or full.startswith(folders))
+
+
 def user_name(root: Path) -> str | None:
     """git's ``user.name`` for the repository holding ``root``; None outside git or when unset."""
+    return user_setting(root, "user.name")
+
+
+def user_setting(root: Path, key: str) -> str | None:
+    """A git setting (``user.name``, ``user.email``) for the repository holding ``root``; None
+    outside git or when unset."""
     with open_repository(root) as repository:
         if repository is None:
             return None
         import git
 
         try:
-            name = repository.git.config("--get", "user.name").strip()
+            value = repository.git.config("--get", key).strip()
         except git.GitCommandError:
             return None
-        return name or None
+        return value or None
+
+
+def head_tags(root: Path) -> frozenset[str]:
+    """The tags of the checked-out commit; empty outside git."""
+    with open_repository(root) as repository:
+        if repository is None or not _has_commits(repository):
+            return frozenset()
+        import git
+
+        try:
+            output = repository.git.tag("--points-at", "HEAD")
+        except git.GitCommandError:
+            return frozenset()
+    return frozenset(line.strip() for line in output.split("\n") if line.strip())
+
+
+def signer(root: Path, commit: str) -> str | None:
+    """The identity of the key that signed ``commit`` when ``git verify-commit`` accepts its
+    signature; None when it is unsigned, the signature is bad or cannot be checked, or outside git."""
+    with open_repository(root) as repository:
+        if repository is None:
+            return None
+        import git
+
+        try:
+            status, _, raw = repository.git.verify_commit(
+                "--raw", commit, with_extended_output=True, with_exceptions=False
+            )
+        except git.GitCommandError:
+            return None
+    if status != 0:
+        return None
+    for line in raw.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[:2] == ["[GNUPG:]", "GOODSIG"]:
+            return str(parts[3])
+    return None

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import Result
 from conftest import invoke_qms, write_files
 
 from qms.init import create_project
+from qms.project import load_project
 
 
 def new_project(
@@ -40,3 +45,37 @@ def site_files(site: Path) -> dict[str, bytes]:
 def line_of(text: str, needle: str) -> int:
     """1-based line of the first occurrence of ``needle`` in ``text``."""
     return text[: text.index(needle)].count("\n") + 1
+
+
+REPOSITORY = Path(__file__).parent.parent
+EXAMPLE = ("qms.yaml", "qms.lock", "conf.py", "traceability", "risk_register", "examples/aid_controller")
+
+
+def copy_example(root: Path) -> Path:
+    """The example device (its records folders included) in ``root``."""
+    root.mkdir(parents=True)
+    project = load_project(REPOSITORY)
+    folders = {pattern.split("/")[0] for pattern in project.config.records}
+    for name in (*EXAMPLE, *sorted(folders)):
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "reports"))
+        elif source.is_file():
+            shutil.copy2(source, root / name)
+    return root
+
+
+def run_example_tests(root: Path, *, expect_failures: bool = False) -> None:
+    """The README's command: the example's tests, writing ``reports/aid-controller.xml``."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    command = [sys.executable, "-m", "pytest", "examples/aid_controller", "-q", "-p", "no:cacheprovider"]
+    completed = subprocess.run(
+        [*command, "--junitxml=reports/aid-controller.xml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert completed.returncode == (1 if expect_failures else 0), completed.stdout + completed.stderr

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from qms.evidence import Outcome
 from qms.resultid import evidence_key, result_key
+from qms.status import Status, compute_statuses
 
 F = Outcome.FAILED
 
@@ -63,7 +64,8 @@ def test_titles_ending_in_a_space_are_matched(make_project: Callable[..., Path],
     root = project_with_evidence(make_project, f'"{title}"', "Dose limits max IOB is respected")
     evidence = read_evidence(root, jest, JUNIT / "mocha-junit-reporter.xml")
     assert [case.name for case in evidence.match(f"{title}")] == [title]
-    assert evidence.verdict("TST-1").outcome is F and evidence.verdict("TST-1").missing == ()
+    status = compute_statuses(evidence.project, evidence).of("TST-1")
+    assert status is not None and status.status is Status.FAILED and status.missing == ()
     mocha = evidence.match("max IOB is respected ::Dose limits max IOB is respected ")
     assert [(case.classname, case.outcome) for case in mocha] == [("max IOB is respected ", F)]
 

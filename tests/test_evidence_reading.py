@@ -14,6 +14,7 @@ from evidence_support import JUNIT, project_with_evidence, read_evidence
 
 from qms import evidence as evidence_module
 from qms.evidence import MAX_RESULT_FILE_BYTES, Outcome, read_results
+from qms.status import Status, compute_statuses
 
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
 
@@ -58,8 +59,9 @@ def test_googletest_outcomes(tmp_path: Path, attributes: str, child: str, outcom
 def test_a_googletest_skip_does_not_verify_a_requirement(make_project: Callable[..., Path]) -> None:
     root = project_with_evidence(make_project, "DoseLimits.PumpOnTheBench")
     evidence = read_evidence(root, JUNIT / "googletest-1.10.xml")
-    assert evidence.verdict("TST-1").outcome is S
-    assert evidence.item_verdict("SWR-1").outcome is S
+    statuses = compute_statuses(evidence.project, evidence)
+    assert statuses.status("TST-1") is Status.SKIPPED
+    assert statuses.status("SWR-1") is Status.SKIPPED
 
 
 # ------------------------------------------------------------------- suite-level failures
@@ -74,8 +76,8 @@ def test_a_class_that_failed_to_load_is_one_errored_case_with_its_message(make_p
     assert cases[0].timestamp == "2018-06-26T13:51:32"
     for entry in ("org.example.aid.AlarmTest", "org.example.aid"):  # the class, its package
         root = project_with_evidence(make_project, entry, name=entry)
-        verdict = read_evidence(root, JUNIT / "ant-class-load-error.xml").verdict("TST-1")
-        assert verdict.outcome is E, entry  # errored, not "not run"
+        evidence = read_evidence(root, JUNIT / "ant-class-load-error.xml")
+        assert compute_statuses(evidence.project, evidence).status("TST-1") is Status.ERROR, entry  # not "not run"
 
 
 SUITE_PROBLEM = """\

@@ -3,7 +3,6 @@ and how it treats workbooks re-arranged by hand or re-saved by another tool."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ from fixtures.excel.workbooks import (
     add_row,
     column,
     delete_row,
+    edited,
+    exported,
     fixture_project,
     qms_in,
     row,
@@ -20,29 +21,10 @@ from fixtures.excel.workbooks import (
 )
 from openpyxl import Workbook, load_workbook
 
-Edit = Callable[[Workbook], None]
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return fixture_project(tmp_path)
-
-
-def exported(root: Path) -> Path:
-    workbook = root.parent / "records.xlsx"
-    result = qms_in(root, "export", "xlsx", str(workbook))
-    assert result.exit_code == 0, result.output
-    return workbook
-
-
-def edited(root: Path, *edits: Edit) -> Path:
-    """The project's workbook with ``edits`` made, saved under a new name."""
-    book = load_workbook(exported(root))
-    for edit in edits:
-        edit(book)
-    path = root.parent / "edited.xlsx"
-    book.save(path)
-    return path
 
 
 def refused(root: Path, workbook: Path, *options: str) -> list[str]:
@@ -178,8 +160,8 @@ def test_a_new_row_may_not_name_a_file_outside_the_sources(project: Path) -> Non
     workbook = edited(project, lambda book: add_row(book["User needs"], outside))
 
     assert refused(project, workbook)[0] == (
-        "sheet 'User needs', row 4, column F (file): '../elsewhere.yaml' is not a YAML file inside the project: "
-        "name one like traceability/tests.yaml"
+        "sheet 'User needs', row 4, column F (file): '../elsewhere.yaml' leaves the project folder: "
+        "name a file like traceability/tests.yaml"
     )
 
 

@@ -17,7 +17,7 @@ from conftest import MINIMAL_CONFIG, invoke_qms, write_files
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qms.evidence import Evidence, Outcome, timestamp_instant, read_results
+from qms.evidence import Evidence, Outcome, read_results, timestamp_instant
 from qms.project import load_project
 from qms.resultid import evidence_key, is_blank
 

@@ -56,6 +56,8 @@ SHAPED_ROWS = [
     ["REQ007", "TUT020", ""],  # TUT020 is verified by nothing: no test next to it
     ["REQ007", "", "LLT003"],
 ]
+#: the Verification column of SHAPED_ROWS: each row's test has no result yet; no test, no status
+SHAPED_VERIFICATION = ["not-run", "not-run", "not-run", "not-run", "", "not-run"]
 
 #: Three links that break a kind rule: a test that verifies a need (it validates needs), a
 #: software requirement that derives from a need (past the system requirements), and a system
@@ -147,15 +149,22 @@ def test_every_text_format_shows_the_same_rows(tmp_path: Path) -> None:
     root = standalone(tmp_path / "shaped", SHAPED)
 
     markdown = invoke_qms("matrix", "--chain", SHAPED_CHAIN, cwd=root).stdout
-    table = [line.strip("|").split(" | ") for line in markdown.splitlines()[4:]]
-    assert [first_words([cell.strip() for cell in row]) for row in table] == arrows(SHAPED_ROWS)
+    lines = markdown.splitlines()
+    assert lines[2].endswith("| Tests | Verification |")
+    table = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[4:]]
+    assert [first_words(row[:3]) for row in table] == arrows(SHAPED_ROWS)
+    assert [row[3] for row in table] == SHAPED_VERIFICATION
 
     text = invoke_qms("matrix", "--chain", SHAPED_CHAIN, "--format", "csv", cwd=root).stdout
-    assert [row[::2] for row in list(csv.reader(io.StringIO(text)))[1:]] == SHAPED_ROWS
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0][-1] == "Verification"
+    assert [row[:6:2] for row in table[1:]] == SHAPED_ROWS
+    assert [row[6] for row in table[1:]] == SHAPED_VERIFICATION
 
     document = json.loads(invoke_qms("matrix", "--chain", SHAPED_CHAIN, "--format", "json", cwd=root).stdout)
     (shown,) = document["matrices"]
     assert [[cell["id"] if cell else "" for cell in row["cells"]] for row in shown["rows"]] == SHAPED_ROWS
+    assert [row["verification"] or "" for row in shown["rows"]] == SHAPED_VERIFICATION
 
 
 def test_the_workbook_shows_the_same_rows(tmp_path: Path) -> None:
@@ -165,9 +174,10 @@ def test_the_workbook_shows_the_same_rows(tmp_path: Path) -> None:
     assert invoke_qms("matrix", "--chain", SHAPED_CHAIN, "--format", "xlsx", "-o", path, cwd=root).exit_code == 0
 
     (sheet,) = load_workbook(path).worksheets
-    assert [first_words([cell or "" for cell in row]) for row in sheet.iter_rows(min_row=2, values_only=True)] == (
-        SHAPED_ROWS
-    )
+    assert [cell.value for cell in sheet[1]][-1] == "Verification"
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [first_words([cell or "" for cell in row[:3]]) for row in values] == SHAPED_ROWS
+    assert [row[3] or "" for row in values] == SHAPED_VERIFICATION
 
 
 def test_the_design_chain_passes_software_items_by_for_tests_of_requirements(tmp_path: Path) -> None:
@@ -213,10 +223,11 @@ def test_every_format_marks_the_findings_of_the_links_a_row_shows(tmp_path: Path
 
     markdown = invoke_qms("matrix", "--format", "md", cwd=root).stdout.split("\n\n## ")[0]
     lines = markdown.splitlines()
-    assert lines[2].endswith("| Tests | Findings |")
+    assert lines[2].endswith("| Tests | Verification | Findings |")
     table = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[4:]]
     assert [first_words(row[:5]) for row in table] == arrows(rows)
-    assert [without_severity(row[5], "<br>") for row in table] == marks
+    assert [row[5] for row in table] == ["not-run"] * len(rows)  # TST-9 has no result
+    assert [without_severity(row[6], "<br>") for row in table] == marks
 
     text = invoke_qms("matrix", "--format", "csv", cwd=root).stdout
     table = list(csv.reader(io.StringIO(text)))
@@ -241,7 +252,9 @@ def test_every_format_marks_the_findings_of_the_links_a_row_shows(tmp_path: Path
 def test_a_finding_switched_off_is_no_mark(tmp_path: Path) -> None:
     root = standalone(tmp_path / "kinds", WRONG_KINDS)
     config = root / "qms.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace("rules: {}", "rules: {Q006: off}"), encoding="utf-8")
+    text = config.read_text(encoding="utf-8")
+    assert text.count("\nrules:\n") == 1
+    config.write_text(text.replace("\nrules:\n", "\nrules:\n  Q006: off\n"), encoding="utf-8")
 
     matrix = trace_matrix(load_project(root), DESIGN)
 

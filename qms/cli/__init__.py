@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "build": "build",
     "status": "status",
     "record": "record",
+    "approve": "approve",
 }
 
 

@@ -36,6 +36,11 @@ def _list_rules() -> str:
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option(
+    "--release",
+    is_flag=True,
+    help="A release check: every document must be approved (implied when HEAD carries the tag of device.version).",
+)
+@click.option(
     "--list-rules", is_flag=True, help="List every rule with its code, default severity and summary, then exit."
 )
 @click.option(
@@ -50,6 +55,7 @@ def check(
     output_format: str,
     output: Path | None,
     strict: bool,
+    release: bool,
     list_rules: bool,
     results: tuple[Path, ...],
 ) -> None:
@@ -61,7 +67,7 @@ def check(
     for path in results:
         if not path.is_file():
             fail(f"results file {path} does not exist")
-    findings = check_project(project, results=results)
+    findings = check_project(project, results=results, release=release)
     color = output is None and sys.stdout.isatty()
     if output_format == "text":
         report = format_text(project, findings, color=color)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from qms.excel.journal import interrupted
 from qms.model import Project
 from qms.project import ProjectNotFound, open_project
 from qms.terminal import printable
@@ -51,7 +52,10 @@ def writing(target: Path, what: str = "") -> Iterator[None]:
 
 def load(project_dir: Path | None) -> Project:
     try:
-        return open_project(Path.cwd(), project_dir)
+        project = open_project(Path.cwd(), project_dir)
     except ProjectNotFound as error:
         fail(str(error))
         raise  # unreachable: fail() exits
+    if warning := interrupted(project.root):
+        click.echo(f"qms: warning: {warning}", err=True)
+    return project

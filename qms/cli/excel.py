@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
-from qms.cli.common import EXIT_FINDINGS, fail, load, project_option
+from qms.cli.common import EXIT_FINDINGS, EXIT_USAGE, fail, load, project_option
+from qms.config import find_root
 from qms.excel.export import export_workbook
 from qms.excel.import_ import import_workbook
-from qms.excel.reading import WorkbookError
+from qms.excel.journal import JournalError, interrupted, roll_back
+from qms.excel.reading import WorkbookError, WorkbookTooLarge
 
 
 @click.group("export")
@@ -50,15 +52,20 @@ def import_xlsx(file: Path, project_dir: Path | None, dry_run: bool, delete_miss
 
     Changed cells and new rows are written into the files the items came from, keeping their
     comments and layout; rows deleted from a sheet are reported. All or nothing: if any cell
-    is refused, each is reported with its sheet, row and column, and no file is written (exit 1).
+    is refused, each is reported with its sheet, row and column, and no file is written (exit 1);
+    an import interrupted while writing is rolled back by the next one.
     """
     if not file.is_file():
         fail(f"{file} does not exist")
+    _roll_back_interrupted(project_dir, dry_run)
     project = load(project_dir)
     try:
         result = import_workbook(project, file, dry_run=dry_run, delete=delete_missing)
     except WorkbookError as error:
-        fail(str(error))
+        fail(str(error), EXIT_FINDINGS if isinstance(error, WorkbookTooLarge) else EXIT_USAGE)
+        return
+    except JournalError as error:
+        fail(str(error), EXIT_FINDINGS)
         return
     if not result.ok:
         for refusal in result.refusals:
@@ -79,6 +86,26 @@ def import_xlsx(file: Path, project_dir: Path | None, dry_run: bool, delete_miss
         click.echo(f"dry run: {changed} file{'s' if changed != 1 else ''} would change; nothing was written")
     else:
         click.echo(f"wrote {changed} file{'s' if changed != 1 else ''}")
+
+
+def _roll_back_interrupted(project_dir: Path | None, dry_run: bool) -> None:
+    """Put back what an interrupted import wrote, before this one plans anything."""
+    root = project_dir.resolve() if project_dir else find_root(Path.cwd())
+    if root is None:
+        return  # load() says there is no project
+    warning = interrupted(root)
+    if dry_run:
+        if warning is not None:
+            fail(f"{warning}; a dry run writes nothing: import without --dry-run", EXIT_FINDINGS)
+        return
+    try:
+        restored = roll_back(root)
+    except JournalError as error:
+        fail(str(error), EXIT_FINDINGS)
+        return
+    if restored is not None:
+        names = ", ".join(restored) or "no file had been written yet"
+        click.echo(f"qms: an interrupted import was rolled back ({names})", err=True)
 
 
 commands = (export, import_)

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
     FoldedScalarString,
@@ -538,6 +539,13 @@ class ItemFileEditor:
 
     def render(self) -> str | None:
         """The file's new text; None when the file is to be deleted (its only item was)."""
+        try:
+            return self._render()
+        except YAMLError as error:  # ruamel reads YAML 1.2 and refuses some of what PyYAML reads
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise EditError(f"{self.path} cannot be edited ({problem}): edit it in YAML") from error
+
+    def _render(self) -> str | None:
         if self._layout.single and self._deleted:
             return None
         in_place = {key: value for key, value in self._values.items() if value is not REMOVE and self._has_key(*key)}

@@ -8,13 +8,14 @@ one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per co
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qms.model import Finding, Item, Location, Project, Severity
 
 if TYPE_CHECKING:
+    from qms.approvals import ApprovalLog, DocumentState
     from qms.evidence import Evidence
     from qms.records import RecordSet
     from qms.review import ReviewState
@@ -36,6 +37,8 @@ class CheckContext:
     findings: tuple[Finding, ...] = ()
     records: RecordSet | None = None
     history: ChangeHistory | None = None
+    #: a release check: every document must be approved (``qms check --release``)
+    release: bool = False
 
     @functools.cached_property
     def statuses(self) -> StatusIndex:
@@ -44,6 +47,20 @@ class CheckContext:
 
         records = self.records.records if self.records is not None else ()
         return compute_statuses(self.project, self.evidence, records, self.history)
+
+    @functools.cached_property
+    def approvals(self) -> ApprovalLog:
+        """The approvals of ``approvals.yaml`` (:mod:`qms.approvals`), read once per context."""
+        from qms.approvals import read_approvals
+
+        return read_approvals(self.project, history=self.history is not None)
+
+    @functools.cached_property
+    def documents(self) -> Mapping[str, DocumentState]:
+        """The state of every document, computed once per context."""
+        from qms.approvals import document_states
+
+        return document_states(self.project, self.statuses, self.history, self.approvals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +103,15 @@ class Rule:
         return self.default
 
 
-_GROUPS = {"Q": "integrity", "T": "traceability", "R": "risk", "S": "SOUP", "E": "evidence", "C": "change control"}
+_GROUPS = {
+    "Q": "integrity",
+    "T": "traceability",
+    "R": "risk",
+    "S": "SOUP",
+    "E": "evidence",
+    "C": "change control",
+    "A": "documents and approvals",
+}
 
 RULES: dict[str, Rule] = {}
 
@@ -114,8 +139,8 @@ def loader_rule(code: str, name: str, summary: str, explanation: str) -> None:
 
 
 def ordered_rules() -> list[tuple[str, Rule]]:
-    """Rules in the order of DESIGN.md: integrity, trace, risk, SOUP, evidence, change control."""
-    return sorted(RULES.items(), key=lambda entry: ("QTRSEC".find(entry[0][0]), entry[0]))
+    """Rules in the order of DESIGN.md: integrity, trace, risk, SOUP, evidence, change control, documents."""
+    return sorted(RULES.items(), key=lambda entry: ("QTRSECA".find(entry[0][0]), entry[0]))
 
 
 def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list[Finding]:
@@ -150,4 +175,4 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules registers their rules.
-from qms.rules import change, evidence, integrity, markup, risk, soup, trace  # noqa: E402,F401
+from qms.rules import change, documents, evidence, integrity, markup, risk, soup, trace  # noqa: E402,F401

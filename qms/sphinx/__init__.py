@@ -22,20 +22,24 @@ from qms import __version__
 from qms.atomic import mark_output
 from qms.clauses import DEFAULT_EDITION
 from qms.config import load_config
-from qms.sphinx import sources
+from qms.sphinx import claim_directives, sources
 from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
 from qms.sphinx.control import control_block, history_block
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
-from qms.sphinx.downloads import finish_workbook, start_workbook, write_matrix_csv
+from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence_files, write_matrix_csv
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
+from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.state import build_data, load_build_data, project_root
 
 logger = logging.getLogger(__name__)
 
 MATRIX_PAGE = "traceability-matrix"
+#: How every table block is made from its query's data, and the blocks of several anchored tables.
+ALL_SHAPES = {**SHAPES, **claim_directives.SHAPES}
+ANCHORED = claim_directives.ANCHORED
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 #: Folders of a project root that are never pages of the site: hidden ones and build outputs at every level.
@@ -115,7 +119,7 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     data = build_data(app.env)
     links = Links(app, docname)
     matrix = links.doc(MATRIX_PAGE) if app.builder.format == "html" else None
-    replacements = {id(block): resolve_block(block, data, links, SHAPES, matrix) for block in blocks}
+    replacements = {id(block): resolve_block(block, data, links, ALL_SHAPES, matrix, ANCHORED) for block in blocks}
     _replace_all(blocks, replacements)
     for unfilled_block in controls:
         if unfilled_block["part"] == "history":
@@ -150,6 +154,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             job.temporary.unlink(missing_ok=True)
         return
     write_matrix_csv(app, data)
+    write_evidence_files(app, data)
     finish_workbook(app, data, job)
     mark_output(Path(app.outdir))
 
@@ -168,7 +173,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("qms_workbook_download", True, "env", types=[bool])
     # where the site ends up when Sphinx writes it elsewhere first (qms build): never read as pages
     app.add_config_value("qms_site_folder", "", "", types=[str])
-    for name, directive in DIRECTIVES.items():
+    for name, directive in {**DIRECTIVES, **claim_directives.DIRECTIVES}.items():
         QmsDomain.directives[name] = directive
     app.add_domain(QmsDomain)
     app.add_role("item", ItemRole())
@@ -176,6 +181,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(qms_block)
     app.add_node(qms_html, html=(visit_qms_html, None))
     app.add_html_math_renderer("qms", inline_renderers=(visit_math, None), block_renderers=(visit_math_block, None))
+    app.add_node(qms_status, html=(visit_qms_status, depart_qms_status))
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _load)
     app.connect("env-get-outdated", sources.outdated)

@@ -53,10 +53,14 @@ class TableSpec:
         caption: str = "",
         interactive: bool = False,
         note: str = "",
+        before: Sequence[Any] = (),
+        after: Sequence[Any] = (),
     ) -> None:
         self.headers, self.rows = list(headers), rows
         self.classes, self.widths, self.caption = list(classes), widths, caption
         self.interactive, self.note = interactive, note
+        #: paragraphs before and after the table, each one cell (``["join", [...]]`` for several)
+        self.before, self.after = list(before), list(after)
 
 
 def block(kind: str, query: Query, **attributes: Any) -> qms_block:
@@ -75,7 +79,9 @@ def table_html(links: Links, spec: TableSpec) -> str:
         table = f'<div class="{P}-interactive">{table}</div>'
     if spec.note:
         table += f'<p class="{P}-table-note">{esc(spec.note)}</p>'
-    return table
+    before = "".join(f"<p>{html.cell_html(links, cell)}</p>" for cell in spec.before)
+    after = "".join(f"<p>{html.cell_html(links, cell)}</p>" for cell in spec.after)
+    return before + table + after
 
 
 def table_nodes(links: Links, spec: TableSpec) -> list[nodes.Node]:
@@ -87,9 +93,11 @@ def table_nodes(links: Links, spec: TableSpec) -> list[nodes.Node]:
         caption=spec.caption,
         render=lambda cell: render.cell_nodes(cell, links),
     )
-    result: list[nodes.Node] = [node]
+    result: list[nodes.Node] = [render.paragraph(*render.cell_nodes(cell, links)) for cell in spec.before]
+    result.append(node)
     if spec.note:
         result.append(render.paragraph(spec.note, classes=[f"{P}-table-note"]))
+    result += [render.paragraph(*render.cell_nodes(cell, links)) for cell in spec.after]
     return result
 
 
@@ -170,7 +178,10 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
         f'<a class="headerlink" href="#{esc(item_id)}" title="Link to this item">¶</a></h{level}>',
         searchable=True,
     )
-    out.html(f'<p class="{P}-badges">' + "".join(html.badge(text, style) for text, style in view["badges"]) + "</p>")
+    badges = "".join(html.badge(text, style) for text, style in view["badges"])
+    if view["status"] is not None:
+        badges += html.status(item_id, view["status"], f"verification: {view['status']}")
+    out.html(f'<p class="{P}-badges">{badges}</p>')
     for index, entry in enumerate(view["body"]):
         out.text(texts, f"body-{index}", entry["value"])
     if view["fields"] or view["verification"]:
@@ -180,7 +191,8 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
             _field_html(out, links, entry, texts, index)
             out.html("</dd>")
         if view["verification"]:
-            out.html(f'<dt>Result<span class="colon">:</span></dt><dd>{_result_html(view["verification"])}</dd>')
+            result = _result_html(links, item_id, view["kind"], view["verification"])
+            out.html(f'<dt>Verification<span class="colon">:</span></dt><dd>{result}</dd>')
         out.html("</dl>")
     out.html(_trace_html(links, view["relations"]))
     if view["findings"]:
@@ -239,17 +251,47 @@ def _field_html(
         out.html(f"<p>{esc(value)}</p>")
 
 
-def _result_html(verification: dict[str, Any]) -> str:
-    text = html.badge(verification["outcome"], f"outcome-{verification['outcome'].replace(' ', '-')}")
-    if verification["timestamp"]:
-        text += f" run {esc(verification['timestamp'])}"
-    if verification["files"]:
-        text += " from " + ", ".join(html.literal(file) for file in verification["files"])
-    lines = [f"<p>{text}</p>"]
-    for case_id, message in verification["failures"]:
-        lines.append(f'<p class="{P}-failure">{html.literal(case_id)}: {esc(message)}</p>')
-    if verification["missing"]:
-        lines.append(f'<p class="{P}-failure">No result for evidence id {esc(", ".join(verification["missing"]))}.</p>')
+def _result_html(links: Links, item_id: str, kind: str, verification: dict[str, Any]) -> str:
+    """An item's status, why it is not passed, and every result and record behind it."""
+    status = verification["status"]
+    lines = [f"<p>{html.status(item_id, status)}</p>"]
+    if status != "passed" and verification["reasons"]:
+        lines.append(f'<p class="{P}-failure">{esc("; ".join(verification["reasons"]))}</p>')
+    if not verification["results"]:
+        return "".join(lines)
+    rows: list[list[html.Cell]] = []
+    for result in verification["results"]:
+        source = ["file", result["download"], result["source"]] if result["download"] else ["literal", result["source"]]
+        where: list[Any] = [source]
+        if result["uncommitted"]:
+            where += [["text", " "], ["badge", "uncommitted file", "severity-warning"]]
+        ran = [["text", result["at"] or "time unknown"]]
+        if result["note"]:
+            ran.append(["muted", result["note"]])
+        version = " ".join(part for part in (result["version"], result["commit"]) if part) or "not recorded"
+        outcome: list[Any] = [["badge", result["outcome"], f"result-{result['outcome']}"]]
+        if result["stale"]:
+            outcome.append(["muted", f"stale: ran before {result['stale']}"])
+        if result["message"]:
+            outcome.append(["muted", result["message"]])
+        rows.append(
+            [
+                ["item", result["test"], "", False]
+                if result["test"] != item_id
+                else ["muted", "this test" if kind == "test" else "names it directly"],
+                [
+                    "lines",
+                    [["literal", result["case"]], ["muted", "execution record" if result["record"] else "test case"]],
+                ],
+                ["lines", [["join", where]]],
+                ["lines", ran],
+                ["text", version],
+                ["text", result["by"] or "not recorded"],
+                ["lines", outcome],
+            ]
+        )
+    headers = ["Test", "Result", "File", "Ran", "Version", "Executed by", "Outcome"]
+    lines.append(html.table_html(links, headers, rows, classes=[f"{P}-provenance"], widths=[2, 4, 3, 3, 2, 2, 2]))
     return "".join(lines)
 
 
@@ -259,7 +301,8 @@ def _trace_html(links: Links, relations: list[dict[str, Any]]) -> str:
     rows: list[list[html.Cell]] = []
     for relation in relations:
         arrow = "↑" if relation["upward"] else "↓"
-        rows.append([["text", f"{arrow} {relation['label']}"], ["items", [[i, t] for i, t, _k in relation["items"]]]])
+        linked = [[i, t, status] for i, t, _kind, status in relation["items"]]
+        rows.append([["text", f"{arrow} {relation['label']}"], ["items", linked]])
     return html.table_html(links, ["Link", "Items"], rows, classes=[f"{P}-trace"], widths=[1, 4])
 
 
@@ -292,7 +335,11 @@ def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) ->
     heading += nodes.strong(view["id"], view["id"])
     heading += nodes.Text(f" {view['title']}")
     box += heading
-    box += render.paragraph(", ".join(text for text, _style in view["badges"]), classes=[f"{P}-badges"])
+    badges = render.paragraph(", ".join(text for text, _style in view["badges"]), classes=[f"{P}-badges"])
+    if view["status"] is not None:
+        badges += nodes.Text(", ")
+        badges += render.status_badge(view["id"], view["status"], f"verification: {view['status']}")
+    box += badges
     for index, entry in enumerate(view["body"]):
         box += _text_nodes(texts, f"body-{index}", entry["value"])
     field_list = nodes.field_list()
@@ -309,12 +356,28 @@ def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) ->
         field_list += render.field(entry["label"], body)
     for relation in view["relations"]:
         line = nodes.paragraph()
-        for position, (item_id, title, _kind) in enumerate(relation["items"]):
+        for position, (item_id, title, _kind, status) in enumerate(relation["items"]):
             if position:
                 line += nodes.Text(", ")
             line.extend(render.cell_nodes(["item", item_id, title], links))
+            if status is not None:
+                line += nodes.Text(" ")
+                line += render.status_badge(item_id, status)
         field_list += render.field(relation["label"], [line])
     box += field_list
+    for result in view["verification"]["results"] if view["verification"] else ():
+        kind = "record" if result["record"] else "test case"
+        facts = ", ".join(
+            part
+            for part in (
+                result["source"] + (" (uncommitted file)" if result["uncommitted"] else ""),
+                result["at"],
+                result["version"],
+                result["by"],
+            )
+            if part
+        )
+        box += render.paragraph(f"{result['test']}: {kind} {result['case']} ({facts}): {result['outcome']}")
     for rule, severity, message, location, _item in view["findings"]:
         box += render.paragraph(f"{rule} {severity}: {message} ({location})", classes=[f"{P}-failure"])
     return [box]
@@ -330,14 +393,40 @@ def downloads_html(links: Links, view: dict[str, Any]) -> list[nodes.Node]:
     return [qms_html("", f'<ul class="{P}-downloads">{entries}</ul>', format="html", classes=["no-search"])]
 
 
+#: Makes anchored tables from a query's data: (anchor, table) pairs, for blocks of several tables.
+AnchoredTables = Callable[[Any], list[tuple[str, TableSpec]]]
+
+
+def anchored_tables(links: Links, tables: list[tuple[str, TableSpec]], as_html: bool) -> list[nodes.Node]:
+    """Tables each under its own anchor (``page.html#anchor`` links to exactly that table)."""
+    result: list[nodes.Node] = []
+    for anchor, spec in tables:
+        if as_html:
+            wrapper = nodes.container(classes=["no-search", f"{P}-block"])
+            table = table_html(links, spec)
+            wrapper += nodes.raw("", f'<div id="{esc(anchor)}" class="{P}-anchored">{table}</div>', format="html")
+        else:
+            wrapper = nodes.container(ids=[anchor])
+            wrapper.extend(table_nodes(links, spec))
+        result.append(wrapper)
+    return result
+
+
 def resolve_block(
-    unfilled_block: qms_block, data: BuildData, links: Links, shapes: dict[str, TableShape], matrix: str | None
+    unfilled_block: qms_block,
+    data: BuildData,
+    links: Links,
+    shapes: dict[str, TableShape],
+    matrix: str | None,
+    anchored: dict[str, AnchoredTables] | None = None,
 ) -> list[nodes.Node]:
     """The content replacing an unfilled block on the page being written."""
     view = data.answer(tuple(unfilled_block["query"]))
     as_html = links.builder.format == "html"
     if unfilled_block["block"] == "downloads":
         return downloads_html(links, view) if as_html else []
+    if anchored and unfilled_block["block"] in anchored:
+        return anchored_tables(links, anchored[unfilled_block["block"]](view), as_html)
     if unfilled_block["block"] == "item":
         if view is None:
             return []

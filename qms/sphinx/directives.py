@@ -22,7 +22,7 @@ from qms.sphinx import render
 from qms.sphinx.blocks import TableShape, TableSpec, block
 from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
-from qms.sphinx.render import P, badge, item_ref, paragraph, table
+from qms.sphinx.render import P, paragraph, table
 from qms.sphinx.safe_rst import is_prose, parse_item_text
 from qms.sphinx.state import build_data
 from qms.sphinx.views import Query
@@ -222,12 +222,17 @@ class FindingsDirective(QmsDirective):
 
     def run(self) -> list[nodes.Node]:
         query = ("findings", self.options.get("rules", ""))
-        view = self.answer(query)
+        view = self.answer_or_error(query)
+        result: list[nodes.Node] = [block("findings", query)] if view["rows"] else []
         if not view["rows"]:
-            return [
-                paragraph(self.options.get("empty", "No open findings."), classes=[f"{P}-empty", f"{P}-no-findings"])
-            ]
-        return [block("findings", query)]
+            text = self.options.get("empty") or (
+                f"None: no finding of {', '.join(view['checked'])}." if view["checked"] else "None."
+            )
+            result.append(paragraph(text, classes=[f"{P}-empty", f"{P}-no-findings"]))
+        if view["off"]:
+            off = f"Not checked here (off for this device's class or in qms.yaml): {', '.join(view['off'])}."
+            result.append(paragraph(off, classes=[f"{P}-rules-off"]))
+        return result
 
     @staticmethod
     def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
@@ -290,16 +295,6 @@ class ClauseIndexDirective(QmsDirective):
             for docname, title, label in places
         ]
         return ["lines", lines]
-
-
-#: How each table block turns its query's data into a table.
-SHAPES: dict[str, TableShape] = {
-    "table": TableDirective.shape,
-    "matrix": MatrixDirective.shape,
-    "risk-register": RiskRegisterDirective.shape,
-    "findings": FindingsDirective.shape,
-    "clause-index": ClauseIndexDirective.shape,
-}
 
 
 # ------------------------------------------------------------------------------ risk
@@ -398,73 +393,7 @@ class ControlTypesDirective(QmsDirective):
         return [table(["Type of control measure", "Requirements"], rows, classes=[f"{P}-control-types"], widths=[4, 1])]
 
 
-class OverallResidualRiskDirective(QmsDirective):
-    """``.. qms:overall-residual-risk::`` (``:conclusion:`` for the report's closing statement)."""
-
-    option_spec: ClassVar[dict[str, Any]] = {"conclusion": directives.flag}
-
-    def run(self) -> list[nodes.Node]:
-        view = self.answer(("overall-risk",))
-        device = self.answer(("device",))
-        verdict = "acceptable" if view["acceptable"] else "not yet acceptable"
-        box = nodes.admonition(
-            classes=[f"{P}-overall", f"{P}-overall-{'acceptable' if view['acceptable'] else 'open'}"]
-        )
-        title = f"Overall residual risk: {verdict}"
-        box += nodes.title(title, title)
-        if "conclusion" in self.options:
-            text = (
-                f"The risk management plan was carried out for {device['name']} {device['version']}: "
-                f"{view['hazards']} hazards analysed and evaluated, {view['controls']} risk control measures "
-                "implemented as requirements and traced to their verification. "
-            )
-            text += (
-                "The overall residual risk is acceptable, and production and post-production information is "
-                "collected as planned. From the risk management point of view the software may be released."
-                if view["acceptable"]
-                else "The overall residual risk cannot be accepted until the open items are closed."
-            )
-            box += paragraph(text)
-        elif view["acceptable"]:
-            box += paragraph(
-                "No hazard has a residual risk in U, every residual risk in R has a benefit-risk justification, "
-                "and every risk control measure is verified (the method of the risk management plan)."
-            )
-        for label, ids in view["problems"]:
-            line = paragraph(f"{len(ids)} {label}: ")
-            for index, item_id in enumerate(ids):
-                if index:
-                    line += nodes.Text(", ")
-                line += item_ref(item_id)
-            box += line
-        if view["risk_findings"] and not view["problems"]:
-            box += paragraph(f"{view['risk_findings']} open risk findings of qms check (see the open items).")
-        return [box]
-
-
 # ------------------------------------------------------------------------------ summaries
-
-
-class CoverageDirective(QmsDirective):
-    """``.. qms:coverage::``: how much of the trace is in place, and how many findings are open."""
-
-    def run(self) -> list[nodes.Node]:
-        view = self.answer(("coverage",))
-        rows = []
-        for label, done, total, docname in view["rows"]:
-            share = f"{done} of {total}" + (f" ({100 * done // total} %)" if total else "")
-            status = "complete" if done == total else "open"
-            rows.append([["doc", docname, label], ["text", share], ["badge", status, f"coverage-{status}"]])
-        findings = paragraph(classes=[f"{P}-coverage-findings"])
-        if view["errors"] or view["warnings"]:
-            findings += badge(f"{view['errors']} errors, {view['warnings']} warnings open", "coverage-open")
-            findings += nodes.Text(" from qms check: see ")
-            findings += render.doc_ref("gaps", "Open findings")
-            findings += nodes.Text(".")
-        else:
-            findings += badge("no open findings", "coverage-complete")
-            findings += nodes.Text(f" from qms check over {view['items']} items.")
-        return [table(["Measure", "Coverage", "Status"], rows, classes=[f"{P}-coverage"], widths=[6, 2, 1]), findings]
 
 
 class DocumentListDirective(QmsDirective):
@@ -563,37 +492,6 @@ class RulesDirective(QmsDirective):
         return [table(["Rule", "Finding", "Severity here"], rows, classes=[f"{P}-rules"], widths=[1, 6, 1])]
 
 
-class VerificationSummaryDirective(QmsDirective):
-    """``.. qms:verification-summary::``: results, tests and requirements by outcome, from the evidence."""
-
-    def run(self) -> list[nodes.Node]:
-        view = self.answer(("verification",))
-        if view is None or not view["files"]:
-            return [paragraph("No result files were read.", classes=[f"{P}-empty"])]
-        outcomes = [outcome for outcome, _count in view["tests"]]
-        rows = []
-        for label, counts in (
-            ("Test cases in the result files", view["results"]),
-            ("Tests of this file", view["tests"]),
-            ("Requirements", view["requirements"]),
-        ):
-            rows.append([["text", label], *(["text", str(count)] for _outcome, count in counts)])
-        result: list[nodes.Node] = [
-            table(["", *outcomes], rows, classes=[f"{P}-verification-summary"], widths=[4] + [1] * len(outcomes))
-        ]
-        files = paragraph(
-            f"{view['verified']} of {view['requirement_count']} requirements verified by passing evidence. "
-            "Result files: ",
-            classes=[f"{P}-result-files"],
-        )
-        for index, file in enumerate(view["files"]):
-            if index:
-                files += nodes.Text(", ")
-            files += nodes.literal(file, file)
-        result.append(files)
-        return result
-
-
 class ReleaseChangesDirective(QmsDirective):
     """``.. qms:release-changes::``: what changed in the records since the previous release."""
 
@@ -655,6 +553,15 @@ class DownloadsDirective(QmsDirective):
         return [block("downloads", query)]
 
 
+#: How each table block turns its query's data into a table.
+SHAPES: dict[str, TableShape] = {
+    "table": TableDirective.shape,
+    "matrix": MatrixDirective.shape,
+    "risk-register": RiskRegisterDirective.shape,
+    "findings": FindingsDirective.shape,
+    "clause-index": ClauseIndexDirective.shape,
+}
+
 DIRECTIVES: dict[str, type[QmsDirective]] = {
     "item": ItemDirective,
     "items": ItemsDirective,
@@ -667,15 +574,12 @@ DIRECTIVES: dict[str, type[QmsDirective]] = {
     "risk-classes": RiskClassesDirective,
     "risk-policy": RiskPolicyDirective,
     "control-types": ControlTypesDirective,
-    "overall-residual-risk": OverallResidualRiskDirective,
-    "coverage": CoverageDirective,
     "document-list": DocumentListDirective,
     "document-control": DocumentControlDirective,
     "revision-history": RevisionHistoryDirective,
     "device": DeviceDirective,
     "not-required": NotRequiredDirective,
     "rules": RulesDirective,
-    "verification-summary": VerificationSummaryDirective,
     "release-changes": ReleaseChangesDirective,
     "downloads": DownloadsDirective,
 }

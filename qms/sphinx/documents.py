@@ -12,7 +12,6 @@ from ``qms.yaml`` or item files reads as text and never as markup.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,160 +22,18 @@ import jinja2
 
 from qms import __version__
 from qms.clauses import ClauseTable
+from qms.documents import DOCUMENT_GROUPS as DOCUMENT_GROUPS
+from qms.documents import DOCUMENTS as DOCUMENTS
+from qms.documents import FRONT_PAGE as FRONT_PAGE
+from qms.documents import HOME as HOME
+from qms.documents import TEMPLATE_SUFFIX as TEMPLATE_SUFFIX
+from qms.documents import DocumentSpec as DocumentSpec
+from qms.documents import default_templates as default_templates
+from qms.documents import document_id as document_id
+from qms.documents import document_spec as document_spec
 from qms.model import Item
 from qms.schema import ID_PATTERN, KINDS
-from qms.sphinx.views import BuildData, natural_sorted
-
-TEMPLATE_SUFFIX = ".rst.jinja"
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentSpec:
-    """One document of the technical file."""
-
-    docname: str
-    id: str  # short document id, shown in the document-control block
-    title: str
-    purpose: str
-    clauses: str  # the clauses it answers, for the document list
-    kinds: tuple[str, ...] = ()  # item kinds whose home (anchor) is this document
-    group: str = ""  # navigation group
-
-    @property
-    def template(self) -> str:
-        return f"{self.docname}{TEMPLATE_SUFFIX}"
-
-
-FRONT_PAGE = DocumentSpec(
-    "index", "TF", "Technical file", "Device description, document list and coverage summary.", "ISO 13485 4.2.3"
-)
-
-DOCUMENTS: tuple[DocumentSpec, ...] = (
-    DocumentSpec(
-        "software-development-plan",
-        "SDP",
-        "Software development plan",
-        "How the software is developed, verified, configured, maintained and released.",
-        "IEC 62304 5.1, 6.1, 8, 9",
-        group="Plans",
-    ),
-    DocumentSpec(
-        "risk-management-plan",
-        "RMP",
-        "Risk management plan",
-        "Scope of risk management, the software safety class and the risk acceptability policy.",
-        "ISO 14971 4.2, 4.4; IEC 62304 4.2, 4.3",
-        group="Plans",
-    ),
-    DocumentSpec(
-        "design-inputs",
-        "DIR",
-        "Design input requirements",
-        "User needs and system requirements: the design inputs the software is developed against.",
-        "ISO 13485 7.3.3; IEC 62304 5.1.3",
-        ("need", "system_requirement"),
-        group="Design",
-    ),
-    DocumentSpec(
-        "software-requirements",
-        "SRS",
-        "Software requirements specification",
-        "The software requirements, including the risk control measures implemented in software.",
-        "IEC 62304 5.2, 7.2.2",
-        ("software_requirement",),
-        group="Design",
-    ),
-    DocumentSpec(
-        "software-architecture",
-        "SAD",
-        "Software architecture and SOUP list",
-        "The software items, their interfaces and segregation, and the SOUP they use.",
-        "IEC 62304 5.3, 5.4.1, 7.1.3, 8.1.2",
-        ("software_item", "soup"),
-        group="Design",
-    ),
-    DocumentSpec(
-        "risk-register",
-        "HA",
-        "Hazard analysis and risk register",
-        "Each hazard with its sequence of events, harm, initial risk, controls and residual risk.",
-        "ISO 14971 5-7; IEC 62304 7",
-        ("hazard",),
-        group="Risk management",
-    ),
-    DocumentSpec(
-        "risk-management-report",
-        "RMR",
-        "Risk management report",
-        "Counts of risks before and after controls, completeness, and the overall residual risk.",
-        "ISO 14971 7.6, 8, 9",
-        group="Risk management",
-    ),
-    DocumentSpec(
-        "verification",
-        "SVR",
-        "Software verification: test specification and report",
-        "The tests at every level, and their results from the recorded evidence.",
-        "IEC 62304 5.5-5.7; ISO 13485 7.3.6, 7.3.7",
-        ("test",),
-        group="Verification and release",
-    ),
-    DocumentSpec(
-        "release-notes",
-        "REL",
-        "Release notes",
-        "The released version, its configuration, verification status and known residual anomalies.",
-        "IEC 62304 5.8, 8.1.3",
-        ("anomaly",),
-        group="Verification and release",
-    ),
-    DocumentSpec(
-        "design-traceability",
-        "DDT",
-        "Design and development traceability",
-        "Design inputs to outputs to verification and validation, and design changes.",
-        "ISO 13485 7.3",
-        group="Traceability",
-    ),
-    DocumentSpec(
-        "traceability-matrix",
-        "RTM",
-        "Traceability matrix",
-        "Needs to system and software requirements, software items and tests; hazards to controls and tests.",
-        "IEC 62304 5.1.1, 5.7.4, 7.3.3; ISO 14971 4.5",
-        group="Traceability",
-    ),
-    DocumentSpec(
-        "clause-index",
-        "CI",
-        "Clause index",
-        "Each clause that asks for a record, and the page and section that holds it.",
-        "IEC 62304, ISO 14971, ISO 13485",
-        group="Traceability",
-    ),
-    DocumentSpec(
-        "gaps",
-        "GAP",
-        "Open findings",
-        "Everything qms check reports: the gaps that keep the technical file from being complete.",
-        "all",
-        group="Traceability",
-    ),
-)
-
-#: Where an item's anchor lives: its kind's home document.
-HOME: dict[str, str] = {kind: spec.docname for spec in DOCUMENTS for kind in spec.kinds}
-
-DOCUMENT_GROUPS = ("Plans", "Design", "Risk management", "Verification and release", "Traceability")
-
-
-def document_spec(docname: str) -> DocumentSpec | None:
-    return next((spec for spec in (FRONT_PAGE, *DOCUMENTS) if spec.docname == docname), None)
-
-
-def document_id(spec: DocumentSpec, prefix: str) -> str:
-    return f"{prefix}-{spec.id}" if prefix else spec.id
-
+from qms.sphinx.views import BuildData, natural_sorted, rule_prefixes, table_query
 
 # ------------------------------------------------------------------------------ escaping
 
@@ -279,22 +136,6 @@ def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (
 # ------------------------------------------------------------------------------ templates
 
 
-def default_templates() -> Path:
-    """The templates shipped with qms: the package ``qms.templates`` (``templates/`` of the repository).
-
-    ``qms.templates`` is a namespace package (the folder has no ``__init__.py``), so its folder
-    is read from the import spec: ``importlib.resources`` would give a MultiplexedPath there.
-    """
-    try:
-        spec = importlib.util.find_spec("qms.templates")
-    except ModuleNotFoundError:
-        spec = None
-    for location in (spec.submodule_search_locations or []) if spec is not None else []:
-        if (Path(location) / "index.rst.jinja").is_file():
-            return Path(location)
-    return Path(__file__).resolve().parents[2] / "templates"  # running from a source checkout
-
-
 def template_environment(user_folder: Path | None) -> jinja2.Environment:
     """Jinja with the project's templates first, the shipped ones second (and as ``default/...``)."""
     shipped = jinja2.FileSystemLoader(str(default_templates()))
@@ -368,9 +209,70 @@ class TemplateError(Exception):
     """A template could not be rendered: the message names the template, line and problem."""
 
 
+_DIRECTIVE = re.compile(r"^\s*\.\. qms:(table|findings)::")
+_OPTION = re.compile(r"^\s+:([a-z-]+):\s*(.*?)\s*$")
+_EXTENDS = re.compile(r"""{%-?\s*extends\s+["']([^"']+)["']""")
+_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
+
+
+def directive_options(source: str) -> list[tuple[int, str, dict[str, str]]]:
+    """The ``qms:table`` and ``qms:findings`` directives written in a template: (line, name, options).
+
+    Options holding Jinja (``{{``, ``{%``) are left out: their value is known only when rendered,
+    and the directive checks it then.
+    """
+    found: list[tuple[int, str, dict[str, str]]] = []
+    lines = source.splitlines()
+    for index, line in enumerate(lines):
+        directive = _DIRECTIVE.match(line)
+        if directive is None:
+            continue
+        options: dict[str, str] = {}
+        for option_line in lines[index + 1 :]:
+            option = _OPTION.match(option_line)
+            if option is None:
+                break
+            if "{{" not in option.group(2) and "{%" not in option.group(2):
+                options[option.group(1)] = option.group(2)
+        found.append((index + 1, directive.group(1), options))
+    return found
+
+
+def check_template(environment: jinja2.Environment, name: str, root: Path | None = None) -> None:
+    """Refuse a template (and the templates it extends) whose tables or findings can never match.
+
+    A filter naming no field, or a value its field never takes, would show "No items match"
+    whatever the records say; the message names the template file (relative to ``root`` when
+    inside it) and line.
+    """
+    seen: set[str] = set()
+    while name and name not in seen:
+        seen.add(name)
+        assert environment.loader is not None
+        source, filename, _uptodate = environment.loader.get_source(environment, name)
+        source = _COMMENT.sub(lambda comment: "\n" * comment.group(0).count("\n"), source)
+        for line, directive, options in directive_options(source):
+            try:
+                if directive == "table":
+                    table_query(options.get("kind", ""), options.get("filter", ""), options.get("columns", "id,title"))
+                else:
+                    rule_prefixes(options.get("rules", ""))
+            except ValueError as error:
+                raise TemplateError(f"{_shown(filename, root) or name}:{line}: qms:{directive}: {error}") from None
+        extends = _EXTENDS.search(source)
+        name = extends.group(1) if extends else ""
+
+
+def _shown(filename: str | None, root: Path | None) -> str | None:
+    if filename is None or root is None or not Path(filename).is_relative_to(root):
+        return filename
+    return Path(filename).relative_to(root).as_posix()
+
+
 def render_document(environment: jinja2.Environment, context: TemplateContext, spec: DocumentSpec) -> str:
-    """The reStructuredText of one document, from its template."""
+    """The reStructuredText of one document, from its template (checked first, see :func:`check_template`)."""
     try:
+        check_template(environment, spec.template, context.data.project.root)
         template = environment.get_template(spec.template)
         return template.render(context.variables(spec))
     except jinja2.TemplateSyntaxError as error:

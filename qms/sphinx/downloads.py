@@ -1,5 +1,6 @@
-"""Files the site offers for download: the traceability matrix as CSV, and the Excel workbook of
-every record (the same bytes ``qms matrix --format csv`` and ``qms export xlsx`` give).
+"""Files the site offers for download: the traceability matrix as CSV, the Excel workbook of
+every record (the same bytes ``qms matrix --format csv`` and ``qms export xlsx`` give), and the
+evidence itself: result files, execution records and their attachments, with their sha256.
 
 A workbook of ten thousand items takes seconds to write, so it is written by a second process
 while Sphinx builds the pages, and only when the records it holds changed since the last build
@@ -16,7 +17,7 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -145,3 +146,63 @@ def downloads_view(data: BuildData, workbook: str) -> dict[str, Any]:
         records = "every item, the risk register and the matrices"
         files.append([f"{FOLDER}/{workbook_name(data.project)}", "All records (Excel workbook)", records])
     return {"files": files}
+
+
+#: Where the result files, execution records and their attachments are published, under their own paths.
+EVIDENCE_FOLDER = f"{FOLDER}/evidence"
+
+
+def evidence_files(data: BuildData) -> list[tuple[str, str]]:
+    """(path, what it holds) of every result file, record file and attachment behind a status, each once."""
+    files: dict[str, str] = {}
+    for path in data.evidence.files if data.evidence is not None else ():
+        files.setdefault(path, "JUnit test results")
+    records = data.records.records if data.records is not None else ()
+    for path in data.records.files if data.records is not None else ():
+        files.setdefault(path, "test execution records")
+    for record in records:
+        for attachment in record.attachments:
+            files.setdefault(attachment.path, f"attachment of record {record.id}")
+    return [(path, what) for path, what in files.items() if _inside(path)]
+
+
+def _inside(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
+
+
+@query("evidence-files")
+def evidence_files_view(data: BuildData) -> dict[str, Any]:
+    """The published evidence: path, where the copy is, what it holds, its sha256, whether it is uncommitted."""
+    rows = []
+    for path, what in evidence_files(data):
+        try:
+            sha256 = hashlib.sha256((data.project.root / path).read_bytes()).hexdigest()
+        except OSError:
+            sha256 = ""  # missing: listed without a copy (qms check reports it)
+        rows.append([path, f"{EVIDENCE_FOLDER}/{path}", what, sha256, path in data.uncommitted])
+    return {"files": rows}
+
+
+def write_evidence_files(app: Sphinx, data: BuildData) -> None:
+    """Copy the listed evidence into the site, byte for byte; remove copies of files no longer listed."""
+    outdir = Path(app.outdir)
+    written = set()
+    for path, target, _what, sha256, _uncommitted in data.answer(("evidence-files",))["files"]:
+        if not sha256:
+            continue
+        content = (data.project.root / path).read_bytes()
+        if hashlib.sha256(content).hexdigest() != sha256:
+            logger.warning(
+                f"qms: {path} changed during the build: the site lists the sha256 it had when the build started",
+                type="qms",
+                subtype="download",
+            )
+        destination = outdir / target
+        written.add(destination)
+        if not destination.is_file() or destination.read_bytes() != content:
+            write_bytes(destination, content)
+    folder = outdir / EVIDENCE_FOLDER
+    for leftover in sorted(folder.rglob("*")) if folder.is_dir() else ():
+        if leftover.is_file() and leftover not in written:
+            leftover.unlink()

@@ -45,10 +45,19 @@ def _item_link(links: Links, item_id: str, title: str, with_title: bool) -> str:
     return link
 
 
-def doc_link(links: Links, docname: str, title: str) -> str:
+def _listed(links: Links, entry: Sequence[Any]) -> str:
+    link = item_link(links, entry[0], entry[1], with_title=True)
+    if len(entry) > 2 and entry[2] is not None:
+        link += " " + status(entry[0], entry[2])
+    return link
+
+
+def doc_link(links: Links, docname: str, title: str, anchor: str = "") -> str:
     href = links.doc(docname)
     if href is None:
         return esc(title)
+    if anchor:
+        href = f"{href}#{anchor}"
     return f'<a class="reference internal" href="{esc(href)}">{esc(title)}</a>'
 
 
@@ -68,6 +77,14 @@ def badge(text: str, style: str) -> str:
     return f'<span class="{P}-badge {P}-badge-{esc(style)}">{esc(text)}</span>'
 
 
+def status(item_id: str, value: str, text: str = "") -> str:
+    """An item's verification status as a badge carrying ``data-qms-item`` and ``data-qms-status``."""
+    return (
+        f'<span class="{P}-badge {P}-badge-outcome-{esc(value.replace(" ", "-"))}" '
+        f'data-qms-item="{esc(item_id)}" data-qms-status="{esc(value)}">{esc(text or value)}</span>'
+    )
+
+
 def risk(letter: str, text: str) -> str:
     style = letter if letter in ("A", "R", "U") else "unknown"
     return f'<span class="{P}-risk {P}-risk-{style}">{esc(text)}</span>'
@@ -78,20 +95,22 @@ def cell_html(links: Links, cell: Cell) -> str:
     kind = cell[0]
     if kind == "item":
         return item_link(links, cell[1], cell[2], with_title=len(cell) < 4 or bool(cell[3]))
-    if kind == "items":
-        return "".join(f'<p class="{P}-cell-line">{item_link(links, i, t, with_title=True)}</p>' for i, t in cell[1])
+    if kind == "items":  # ["items", [[id, title], ...]]; an entry [id, title, status] shows the status too
+        return "".join(f'<p class="{P}-cell-line">{_listed(links, entry)}</p>' for entry in cell[1])
     if kind == "text":
         return esc(cell[1])
-    if kind == "outcome":
-        return badge(cell[1], f"outcome-{cell[1].replace(' ', '-')}")
+    if kind == "status":  # ["status", item id, status]
+        return status(cell[1], cell[2])
     if kind == "risk":
         return risk(cell[1], cell[2])
     if kind == "badge":  # ["badge", text, style]
         return badge(cell[1], cell[2])
-    if kind == "doc":  # ["doc", docname, title]
-        return doc_link(links, cell[1], cell[2])
+    if kind == "doc":  # ["doc", docname, title] or ["doc", docname, title, anchor]
+        return doc_link(links, cell[1], cell[2], cell[3] if len(cell) > 3 else "")
     if kind == "literal":
         return literal(cell[1])
+    if kind == "file":  # ["file", path in the site, label]: a download
+        return f'<a class="reference download" href="{esc(links.file(cell[1]))}" download>{literal(cell[2])}</a>'
     if kind == "strong":
         return f"<strong>{esc(cell[1])}</strong>"
     if kind == "lines":  # ["lines", [cell, ...]]: several cells stacked

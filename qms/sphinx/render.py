@@ -50,11 +50,12 @@ def item_ref(item_id: str, title: str = "", *, with_title: bool = False, links: 
     return wrapper
 
 
-def doc_ref(docname: str, title: str, links: Links | None = None) -> nodes.Node:
-    """A link to a page of the site by its docname, shown with ``title``."""
+def doc_ref(docname: str, title: str, links: Links | None = None, anchor: str = "") -> nodes.Node:
+    """A link to a page of the site by its docname, shown with ``title`` (at ``anchor`` once links resolve)."""
     text = nodes.inline(title, title)
     if links is not None:
-        return _reference(links.doc(docname), text)
+        href = links.doc(docname)
+        return _reference(f"{href}#{anchor}" if href is not None and anchor else href, text)
     return addnodes.pending_xref(
         "", text, refdomain="std", reftype="doc", reftarget=f"/{docname}", refexplicit=True, refwarn=True
     )
@@ -74,6 +75,32 @@ def label_ref(label: str, links: Links | None = None) -> nodes.Node:
 
 def badge(text: str, style: str) -> nodes.inline:
     return nodes.inline(text, text, classes=[f"{P}-badge", f"{P}-badge-{style}"])
+
+
+class qms_status(nodes.inline):
+    """An item's verification status: HTML writes it with ``data-qms-item`` and ``data-qms-status``
+    (:func:`visit_qms_status`); other builders write it as the inline text it is."""
+
+
+def visit_qms_status(translator: Any, node: qms_status) -> None:
+    attributes = {"data-qms-item": node["item"], "data-qms-status": node["status"]}
+    translator.body.append(translator.starttag(node, "span", "", **attributes))
+
+
+def depart_qms_status(translator: Any, node: qms_status) -> None:
+    translator.body.append("</span>")
+
+
+def status_badge(item_id: str, status: str, text: str = "") -> qms_status:
+    """An item's verification status as a badge (see :func:`qms.sphinx.html.status` for the HTML)."""
+    shown = text or status
+    return qms_status(
+        shown,
+        shown,
+        classes=[f"{P}-badge", f"{P}-badge-outcome-{status.replace(' ', '-')}"],
+        item=item_id,
+        status=status,
+    )
 
 
 def risk_badge(letter: str, text: str) -> nodes.inline:
@@ -106,19 +133,27 @@ def cell_nodes(cell: Sequence[Any], links: Links | None = None) -> list[nodes.No
     if kind == "item":
         return [item_ref(cell[1], cell[2], with_title=len(cell) < 4 or bool(cell[3]), links=links)]
     if kind == "items":
-        return [paragraph(item_ref(i, t, with_title=True, links=links), classes=[f"{P}-cell-line"]) for i, t in cell[1]]
+        lines: list[nodes.Node] = []
+        for entry in cell[1]:
+            line = paragraph(item_ref(entry[0], entry[1], with_title=True, links=links), classes=[f"{P}-cell-line"])
+            if len(entry) > 2 and entry[2] is not None:
+                line += [nodes.Text(" "), status_badge(entry[0], entry[2])]
+            lines.append(line)
+        return lines
     if kind in ("text", "muted"):
         return [nodes.Text(str(cell[1]))]
-    if kind == "outcome":
-        return [badge(cell[1], f"outcome-{cell[1].replace(' ', '-')}")]
+    if kind == "status":
+        return [status_badge(cell[1], cell[2])]
     if kind == "risk":
         return [risk_badge(cell[1], cell[2])]
     if kind == "badge":
         return [badge(cell[1], cell[2])]
     if kind == "doc":
-        return [doc_ref(cell[1], cell[2], links)]
+        return [doc_ref(cell[1], cell[2], links, cell[3] if len(cell) > 3 else "")]
     if kind == "literal":
         return [nodes.literal(cell[1], cell[1])]
+    if kind == "file":  # a file of the site: other builders have no files, so its name
+        return [nodes.literal(cell[2], cell[2])]
     if kind == "strong":
         return [nodes.strong(cell[1], cell[1])]
     if kind == "lines":

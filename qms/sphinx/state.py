@@ -15,7 +15,7 @@ from sphinx.errors import ExtensionError
 from qms.checking import check_context
 from qms.clauses import IEC62304_EDITIONS, ClauseTableError, load_clause_table
 from qms.config import PROJECT_FILE
-from qms.gitinfo import document_control
+from qms.gitinfo import document_control, uncommitted
 from qms.project import load_project
 from qms.rules import ordered_rules, run_rules
 from qms.sphinx.documents import DOCUMENTS, document_id, document_spec
@@ -69,13 +69,25 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
     findings = tuple(run_rules(context))
     evidence = context.evidence
     if evidence is not None and not evidence.files:
-        evidence = None  # no result file read: the site says no results yet, rather than "not run" everywhere
+        evidence = None  # no result file read: the verification report says so
+    records = context.records
+    published = [
+        *(evidence.files if evidence is not None else ()),
+        *(records.files if records is not None else ()),
+        *(
+            attachment.path
+            for record in (records.records if records is not None else ())
+            for attachment in record.attachments
+        ),
+    ]
     data = BuildData(
         project=project,
         findings=findings,
         control=document_control(root),
         evidence=evidence,
         statuses=context.statuses,
+        records=records,
+        uncommitted=uncommitted(root, published),
         clauses=clauses,
         edition=edition,
         document_prefix=prefix,

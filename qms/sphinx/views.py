@@ -21,8 +21,9 @@ from qms.gitinfo import DocumentControl
 from qms.matrix import DESIGN, RISK, Chain, natural_key, parse_chain, passed_by, trace_matrix
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
-from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldSpec, FieldType, link_spec
-from qms.status import Status
+from qms.rules import RULES
+from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
+from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
 Query = tuple[str, ...]
@@ -41,6 +42,9 @@ class BuildData:
     control: DocumentControl
     evidence: Any = None  # qms.evidence.Evidence when the project has result files
     statuses: Any = None  # qms.status.StatusIndex: every item's verification status
+    records: Any = None  # qms.records.RecordSet: the execution records read
+    #: result files, record files and attachments that differ from the last commit (or are not in git)
+    uncommitted: frozenset[str] = frozenset()
     clauses: ClauseTable | None = None
     edition: str = DEFAULT_EDITION
     document_prefix: str = ""
@@ -269,9 +273,6 @@ def _badges(data: BuildData, item: Item) -> list[list[str]]:
             badges.append([f"initial risk {risk.initial.risk_class.value}", f"risk-{risk.initial.risk_class.value}"])
         if risk.residual:
             badges.append([f"residual risk {risk.residual.risk_class.value}", f"risk-{risk.residual.risk_class.value}"])
-    outcome = data.verdict(item.id) if item.kind in ("test", *REQUIREMENT_KINDS, "need") else None
-    if outcome is not None:
-        badges.append([f"evidence: {outcome}", f"outcome-{outcome.replace(' ', '-')}"])
     found = data.findings_by_item.get(item.id, ())
     if found:
         count = len(found)
@@ -281,10 +282,10 @@ def _badges(data: BuildData, item: Item) -> list[list[str]]:
 
 def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
     """The item's links in both directions, grouped by their meaning: up the trace first."""
-    groups: dict[tuple[bool, str], list[list[str]]] = {}
+    groups: dict[tuple[bool, str], list[list[str | None]]] = {}
     for upward, label, neighbour in data.relation_index.get(item.id, ()):
         key = (not upward, label)
-        entry = [neighbour.id, neighbour.title, neighbour.kind]
+        entry = [neighbour.id, neighbour.title, neighbour.kind, data.verdict(neighbour.id)]
         members = groups.setdefault(key, [])
         if entry not in members:
             members.append(entry)
@@ -292,19 +293,48 @@ def _relations(data: BuildData, item: Item) -> list[dict[str, Any]]:
     return [{"label": label, "upward": not downward, "items": members} for (downward, label), members in ordered]
 
 
+#: How a commit says it ran on a tree with uncommitted changes: the pytest plugin's and git describe's.
+DIRTY_SUFFIXES = ("+dirty", "-dirty")
+
+
+def _revision(commit: str | None) -> str:
+    """A result's commit, short; a dirty tree (see :data:`DIRTY_SUFFIXES`) is said so."""
+    if not commit:
+        return ""
+    for suffix in DIRTY_SUFFIXES:
+        if commit.endswith(suffix):
+            return f"{commit.removesuffix(suffix)[:12]} (uncommitted changes in the tree it ran on)"
+    return commit[:12]
+
+
 def _verification(data: BuildData, item: Item) -> dict[str, Any] | None:
-    """For a test: its status and the result files and records behind it."""
-    status = data.statuses.of(item.id) if data.statuses is not None and item.kind == "test" else None
-    if status is None:
+    """What an item's status rests on: each result or record (case, file, time, version, who), and why
+    the status is not passed."""
+    found = data.statuses.of(item.id) if data.statuses is not None else None
+    if found is None:
         return None
-    newest = status.newest
-    return {
-        "outcome": status.status.value,
-        "timestamp": (newest.at or "") if newest is not None else "",
-        "files": list(dict.fromkeys(result.source for result in status.results)),
-        "missing": list(status.missing),
-        "failures": [[result.case, result.message] for result in status.failures],
-    }
+    published = {row[0]: row[1] for row in data.answer(("evidence-files",))["files"] if row[3]}
+    results = [
+        {
+            "test": result.test,
+            "case": result.case,
+            "record": result.record,
+            "source": result.source,
+            "line": result.line,
+            "download": published.get(result.source, ""),
+            "outcome": result.outcome.value,
+            "at": result.at or "",
+            "by": result.by or "",
+            "version": result.version or "",
+            "commit": _revision(result.commit),
+            "note": result.note,
+            "message": result.message,
+            "stale": result.stale.summary if result.stale is not None else "",
+            "uncommitted": result.source in data.uncommitted,
+        }
+        for result in found.results
+    ]
+    return {"status": found.status.value, "reasons": list(found.reasons), "results": results}
 
 
 @query("item")
@@ -338,6 +368,7 @@ def item_view(data: BuildData, item_id: str) -> dict[str, Any] | None:
         "file": item.file,
         "line": location.line,
         "badges": _badges(data, item),
+        "status": data.verdict(item.id),
         "body": body,
         "fields": fields,
         "relations": _relations(data, item),
@@ -358,47 +389,21 @@ def item_titles(data: BuildData) -> dict[str, list[str]]:
 
 # ------------------------------------------------------------------------------ tables
 
-#: Columns a table can show besides fields: computed from the graph or the evidence.
-COMPUTED_COLUMNS = ("id", "title", "kind", "file", "status", "findings", "risk", "residual_risk")
 
-
-def _condition(text: str) -> Callable[[Item], bool]:
-    """One filter condition: ``field=a|b``, ``field!=a``, ``field`` (present) or ``!field`` (absent)."""
-    text = text.strip()
-    if "!=" in text:
-        name, _, values = text.partition("!=")
-        allowed = {value.strip() for value in values.split("|")}
-        return lambda item: not _matches(item, name.strip(), allowed)
-    if "=" in text:
-        name, _, values = text.partition("=")
-        allowed = {value.strip() for value in values.split("|")}
-        return lambda item: _matches(item, name.strip(), allowed)
-    if text.startswith("!"):
-        name = text[1:].strip()
-        return lambda item: not _present(item, name)
-    return lambda item: _present(item, text)
-
-
-def _values(item: Item, name: str) -> list[str]:
-    if name in ("id", "kind", "file"):
-        return [getattr(item, name)]
-    value = item.get(name)
-    if isinstance(value, (list, tuple)):
-        return [str(entry) for entry in value]
-    return [] if value is None else [str(value)]
-
-
-def _matches(item: Item, name: str, allowed: set[str]) -> bool:
-    return any(value in allowed for value in _values(item, name))
-
-
-def _present(item: Item, name: str) -> bool:
-    return bool(_values(item, name))
-
-
-def parse_filter(text: str) -> list[Callable[[Item], bool]]:
-    """A filter: conditions separated by ``,`` or ``;``, all of which must hold."""
-    return [_condition(part) for part in text.replace(";", ",").split(",") if part.strip()]
+def _column_values(data: BuildData, kinds: tuple[str, ...], item: Item, name: str) -> list[str]:
+    """An item's values of a column for filtering: computed columns as the table shows them."""
+    if not is_computed(name, kinds):
+        return field_values(item, name)
+    if name == "status":
+        status = data.verdict(item.id)
+        return [status] if status else []
+    if name == "findings":
+        return [finding.rule for finding in data.findings_by_item.get(item.id, ())]
+    if name in ("risk", "residual_risk"):
+        risk = hazard_risk(data.project.config.risk_policy, item)
+        estimate = risk.initial if name == "risk" else risk.residual
+        return [estimate.risk_class.value] if estimate else []
+    return field_values(item, name)
 
 
 @functools.cache
@@ -418,7 +423,7 @@ def _link_column(kinds: tuple[str, ...], name: str) -> tuple[str, FieldSpec] | N
 
 
 def column_names(kinds: tuple[str, ...]) -> set[str]:
-    names = set(COMPUTED_COLUMNS)
+    names = set(COMPUTED)
     for kind in kinds:
         names.update(KINDS[kind].field_names)
     for spec in KINDS.values():
@@ -432,9 +437,9 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> l
         return ["item", item.id, item.title]
     if column in ("title", "kind", "file"):
         return ["text", kind_label(item.kind) if column == "kind" else getattr(item, column)]
-    if column == "status":
-        outcome = data.verdict(item.id)
-        return ["outcome", outcome] if outcome else ["text", ""]
+    if column == "status" and is_computed(column, kinds):
+        status = data.verdict(item.id)
+        return ["status", item.id, status] if status else ["text", ""]
     if column == "findings":
         return ["text", ", ".join(finding.rule for finding in data.findings_by_item.get(item.id, ()))]
     if column in ("risk", "residual_risk"):
@@ -485,24 +490,33 @@ def table_kinds(text: str) -> tuple[str, ...]:
     return kinds or KIND_ORDER
 
 
-@query("table")
-def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> dict[str, Any]:
-    """A filtered table of items: one row per item, in id order, the columns asked for."""
+def table_query(
+    kinds_text: str, filter_text: str, columns_text: str
+) -> tuple[tuple[str, ...], tuple[Condition, ...], list[str]]:
+    """A table's kinds, filter and columns, checked against the schema (ValueError names the problem)."""
     kinds = table_kinds(kinds_text)
     columns = [column.strip() for column in columns_text.split(",") if column.strip()] or ["id", "title"]
     known = column_names(kinds)
     unknown = [column for column in columns if column not in known]
     if unknown:
         raise ValueError(f"unknown column {', '.join(unknown)}; columns: {', '.join(sorted(known))}")
-    conditions = parse_filter(filter_text)
-    items = [item for item in data.project.of_kind(*kinds) if all(condition(item) for condition in conditions)]
+    return kinds, parse_filter(filter_text, kinds), columns
+
+
+@query("table")
+def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> dict[str, Any]:
+    """A filtered table of items: one row per item, in id order, the columns asked for."""
+    kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
+    items = matching(data.project.of_kind(*kinds), conditions, functools.partial(_column_values, data, kinds))
     rows = [[_cell(data, item, column, kinds) for column in columns] for item in natural_sorted(items)]
-    headers = [_header(column) for column in columns]
+    headers = [_header(column, kinds) for column in columns]
     return {"columns": headers, "rows": rows}
 
 
-def _header(column: str) -> str:
-    return {"id": "Id", "status": "Evidence", "risk": "Initial risk", "residual_risk": "Residual risk"}.get(
+def _header(column: str, kinds: tuple[str, ...]) -> str:
+    if not is_computed(column, kinds):
+        return field_label(column)
+    return {"id": "Id", "status": "Verification", "risk": "Initial risk", "residual_risk": "Residual risk"}.get(
         column, field_label(column)
     )
 
@@ -530,7 +544,7 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> dict[
     the findings of the links a row shows (Q006), and what was left out past the page's row limit."""
     chain = CHAINS.get(chain_text) or Chain("Traceability matrix", parse_chain(chain_text))
     matrix = trace_matrix(data.project, chain)
-    with_results = results == "yes" and data.evidence is not None and "test" in chain.columns[-1]
+    with_results = results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
     headers = list(matrix.headers) + (["Result"] if with_results else []) + (["Findings"] if matrix.findings else [])
     titles = len(matrix.rows) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
     rows = []
@@ -543,7 +557,7 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> dict[
         if with_results:
             last = row[-1]
             outcome = data.verdict(last.id) if last is not None else None
-            cells.append(["outcome", outcome] if outcome else ["empty"])
+            cells.append(["status", last.id, outcome] if last is not None and outcome else ["empty"])
         if matrix.findings:
             found = [_link_finding_cell(finding) for finding in matrix.findings[index]]
             cells.append(["lines", found] if found else ["text", ""])
@@ -577,7 +591,7 @@ def risk_register(data: BuildData) -> dict[str, Any]:
                 ["item", hazard.id, hazard.title],
                 ["text", _plain(hazard.get("harm", ""))],
                 _estimate_cell(policy, risk.initial),
-                ["items", [[control.id, control.title] for control in controls]] if controls else ["empty"],
+                _controls_cell(data, controls),
                 _controls_verified(data, controls),
                 _estimate_cell(policy, risk.residual),
             ]
@@ -594,15 +608,29 @@ def _estimate_cell(policy: Any, estimate: Any) -> list[Any]:
     return ["risk", estimate.risk_class.value, text]
 
 
+def _controls_cell(data: BuildData, controls: list[Item]) -> list[Any]:
+    """A hazard's controls, each with its verification status."""
+    if not controls:
+        return ["empty"]
+    lines = []
+    for control in controls:
+        status = data.verdict(control.id)
+        parts: list[list[Any]] = [["item", control.id, control.title]]
+        if status is not None:
+            parts += [["text", " "], ["status", control.id, status]]
+        lines.append(["join", parts])
+    return ["lines", lines]
+
+
 def _controls_verified(data: BuildData, controls: list[Item]) -> list[Any]:
-    """How many of a hazard's controls a test verifies (and, with evidence, how many passed)."""
+    """How many of a hazard's controls a test verifies (and, with statuses, how many passed)."""
     if not controls:
         return ["empty"]
     verified = [c for c in controls if data.project.incoming(c.id, "verifies", "test")]
-    text = f"{len(verified)} of {len(controls)}"
-    if data.evidence is not None:
-        passed = sum(1 for control in controls if data.verdict(control.id) == "passed")
-        text += f" ({passed} passed)"
+    text = f"{len(verified)} of {len(controls)} with a test"
+    statuses = [data.verdict(control.id) for control in controls]
+    if any(status is not None for status in statuses):
+        text += f", {statuses.count('passed')} passed"
     return ["text", text]
 
 
@@ -694,149 +722,29 @@ def control_types(data: BuildData) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ coverage, findings
 
 
-def _share(done: int, total: int) -> list[int]:
-    return [done, total]
-
-
-@query("coverage")
-def coverage(data: BuildData) -> dict[str, Any]:
-    """The front page's summary: how much of the trace is in place, and what is open."""
-    project = data.project
-    requirements = project.of_kind(*REQUIREMENT_KINDS)
-    software = project.of_kind("software_requirement")
-    needs = project.of_kind("need")
-    hazards = project.of_kind("hazard")
-    policy = project.config.risk_policy
-    controls = {link.target for link in project.links if link.field == "controls"}
-
-    def verified(item: Item) -> bool:
-        return bool(project.incoming(item.id, "verifies", "test"))
-
-    def acceptable(hazard: Item) -> bool:
-        risk = hazard_risk(policy, hazard)
-        estimate = risk.residual or (risk.initial if not hazard.links("controls") else None)
-        if estimate is None:
-            return False
-        return estimate.risk_class is RiskClass.ACCEPTABLE or (
-            estimate.risk_class is RiskClass.REDUCE and bool(hazard.get("benefit_risk"))
-        )
-
-    rows = [
-        [
-            "Requirements verified by a test",
-            *_share(sum(map(verified, requirements)), len(requirements)),
-            "traceability-matrix",
-        ],
-        [
-            "Software requirements implemented by a software item",
-            *_share(sum(1 for r in software if project.incoming(r.id, "implements")), len(software)),
-            "software-architecture",
-        ],
-        [
-            "User needs validated",
-            *_share(sum(1 for n in needs if project.incoming(n.id, "validates", "test")), len(needs)),
-            "design-traceability",
-        ],
-        [
-            "Hazards with risk controls or acceptable initial risk",
-            *_share(sum(1 for h in hazards if h.links("controls") or _initially_acceptable(policy, h)), len(hazards)),
-            "risk-register",
-        ],
-        [
-            "Risk controls verified by a test",
-            *_share(sum(1 for c in controls if verified(project.items[c])), len(controls)),
-            "risk-register",
-        ],
-        [
-            "Hazards with acceptable residual risk",
-            *_share(sum(map(acceptable, hazards)), len(hazards)),
-            "risk-management-report",
-        ],
-    ]
-    if data.evidence is not None:
-        passed = sum(1 for r in requirements if data.verdict(r.id) == "passed")
-        rows.insert(1, ["Requirements with passing evidence", passed, len(requirements), "verification"])
-    errors = sum(1 for finding in data.findings if finding.severity is Severity.ERROR)
-    warnings = sum(1 for finding in data.findings if finding.severity is Severity.WARNING)
-    return {"rows": rows, "errors": errors, "warnings": warnings, "items": len(project)}
-
-
-def _initially_acceptable(policy: Any, hazard: Item) -> bool:
-    risk = hazard_risk(policy, hazard)
-    return risk.initial is not None and risk.initial.risk_class is RiskClass.ACCEPTABLE
+def rule_prefixes(text: str) -> tuple[str, ...]:
+    """Rule codes or code prefixes (``T, R2``); ValueError for one that no rule's code starts with."""
+    prefixes = tuple(prefix.strip() for prefix in text.split(",") if prefix.strip())
+    unknown = [prefix for prefix in prefixes if not any(code.startswith(prefix) for code in RULES)]
+    if unknown:
+        raise ValueError(f"no rule code starts with {', '.join(unknown)}; rules: {', '.join(sorted(RULES))}")
+    return prefixes
 
 
 @query("findings")
 def findings_view(data: BuildData, prefixes: str = "") -> dict[str, Any]:
     """Open findings of ``qms check``, optionally only rules starting with one of ``prefixes``."""
-    wanted = tuple(prefix.strip() for prefix in prefixes.split(",") if prefix.strip())
+    wanted = rule_prefixes(prefixes)
     rows = [_finding_row(finding) for finding in data.findings if not wanted or finding.rule.startswith(wanted)]
-    return {"rows": rows}
+    rules = [code for code in sorted(RULES) if not wanted or code.startswith(wanted)]
+    off = [code for code in rules if RULES[code].severity_for(data.project) is Severity.OFF]
+    return {"rows": rows, "checked": [code for code in rules if code not in off], "off": off}
 
 
 @query("counts")
 def counts(data: BuildData) -> dict[str, int]:
     """Items per kind (template conditions and summaries)."""
     return {kind: len(data.project.of_kind(kind)) for kind in KINDS}
-
-
-@query("overall-risk")
-def overall_risk(data: BuildData) -> dict[str, Any]:
-    """The overall residual risk by the plan's method: what keeps it from being acceptable, if anything."""
-    policy = data.project.config.risk_policy
-    unacceptable, unjustified, unevaluated = [], [], []
-    for hazard in data.project.of_kind("hazard"):
-        risk = hazard_risk(policy, hazard)
-        estimate = risk.residual or (risk.initial if not hazard.links("controls") else None)
-        if estimate is None:
-            unevaluated.append(hazard.id)
-        elif estimate.risk_class is RiskClass.UNACCEPTABLE:
-            unacceptable.append(hazard.id)
-        elif estimate.risk_class is RiskClass.REDUCE and not hazard.get("benefit_risk"):
-            unjustified.append(hazard.id)
-    controls = sorted({link.target for link in data.project.links if link.field == "controls"}, key=natural_key)
-    unverified = [c for c in controls if not data.project.incoming(c, "verifies", "test")]
-    failing = [c for c in controls if data.verdict(c) in ("failed", "error")]
-    risk_findings = sum(
-        1 for finding in data.findings if finding.rule.startswith("R") and finding.severity is Severity.ERROR
-    )
-    problems = [
-        [label, ids]
-        for label, ids in (
-            ("hazards with an unacceptable residual risk (U)", unacceptable),
-            ("hazards with a residual risk in R and no benefit-risk justification", unjustified),
-            ("hazards whose residual risk is not evaluated", unevaluated),
-            ("risk control measures not verified by any test", unverified),
-            ("risk control measures whose verification failed", failing),
-        )
-        if ids
-    ]
-    return {
-        "hazards": len(data.project.of_kind("hazard")),
-        "controls": len(controls),
-        "acceptable": not problems and not risk_findings,
-        "problems": problems,
-        "risk_findings": risk_findings,
-    }
-
-
-@query("verification")
-def verification_view(data: BuildData) -> dict[str, Any] | None:
-    """Counts of results, tests and requirements by status (:mod:`qms.status`)."""
-    if data.statuses is None:
-        return None
-    results = {
-        (result.source, result.case): result.outcome for entry in data.statuses.items() for result in entry.results
-    }
-    requirements = data.statuses.counts(*REQUIREMENT_KINDS)
-    return {
-        "files": list(dict.fromkeys(source for source, _ in results)),
-        "results": [[status.value, count] for status, count in Counter(results.values()).most_common()],
-        "tests": [[status.value, count] for status, count in data.statuses.counts("test").items()],
-        "requirements": [[status.value, count] for status, count in requirements.items()],
-        "verified": requirements[Status.PASSED],
-        "requirement_count": sum(requirements.values()),
-    }
 
 
 # ------------------------------------------------------------------------------ inputs of costly queries

@@ -1,0 +1,566 @@
+"""Approvals of the documents of the technical file, bound to what each document renders
+(ISO 13485 4.2.4: documents reviewed and approved before issue, changes re-approved, the current
+revision identified; ISO 14971 9: the risk management report signed off).
+
+An approval is an entry of ``approvals.yaml`` (under version control, append-only, written by
+``qms approve``): the document id, the document's content digest, the role, who (name, email),
+when (date-time with zone) and what the signature means. The digest covers everything the
+document renders (:func:`document_digest`): its templates, the items of the kinds it shows with
+their fields and links, the configuration it shows and the verification statuses it prints. So a
+document is *approved* while every role it needs approved its current digest, *changed* once its
+content moved on from an approved digest, and *draft* before that.
+
+When the commit holding an approval is signed, the approval reads as signed with the key's
+identity (``git verify-commit``). Who changed what since an approval comes from ``git blame``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import jinja2.meta
+import yaml
+
+from qms import atomic, gitinfo
+from qms.config import PROJECT_FILE, Roles
+from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, find_document
+from qms.gitinfo import LineChange
+from qms.model import Finding, Location, Project, Severity
+from qms.review import normalized
+from qms.status import ChangeHistory, StatusIndex
+from qms.yamlfile import YamlDocument, parse_yaml, read_yaml, text_of
+
+APPROVALS_FILE = "approvals.yaml"
+
+#: What a signature means when ``--meaning`` does not say.
+DEFAULT_MEANINGS: Mapping[str, str] = {
+    "author": "written and submitted for review",
+    "reviewer": "reviewed",
+    "approver": "approved for release",
+}
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_FIELDS = ("document", "digest", "role", "name", "email", "at", "meaning")
+
+_FILE_START = Location(APPROVALS_FILE)
+
+DocumentStatus = Literal["draft", "approved", "changed"]
+
+
+def meaning_of(role: str) -> str:
+    return DEFAULT_MEANINGS.get(role, f"approved as {role}")
+
+
+# ------------------------------------------------------------------------------ data
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """One approval as ``approvals.yaml`` records it, with what git says about its commit.
+
+    ``findings``: the open error findings the approver accepted (``--with-findings``).
+    ``commit``: the commit that last changed the entry (None while it is not committed).
+    ``signed``/``signer``: that commit carries a good signature, and the key's identity.
+    """
+
+    document: str
+    role: str
+    name: str
+    email: str
+    at: str
+    meaning: str
+    digest: str
+    findings: tuple[str, ...] = ()
+    signed: bool = False
+    signer: str | None = None
+    commit: str | None = None
+    location: Location = _FILE_START
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedInput:
+    """An item (by id) or a file a document renders that changed since its approval, and who changed it."""
+
+    id: str
+    change: LineChange | None  # None: git cannot tell
+
+    @property
+    def who(self) -> str | None:
+        return self.change.revision.author if self.change is not None and self.change.revision else None
+
+    @property
+    def summary(self) -> str:
+        if self.change is None:
+            return self.id
+        return f"{self.id} ({self.change.summary})"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentState:
+    """Where a document stands: draft, approved (every role approved its current digest) or
+    changed (its content moved on from what was approved).
+
+    ``revision`` counts the digests that were ever fully approved (0: never); ``effective`` is the
+    date of the approval that completed the current revision (None unless approved);
+    ``changed_items`` the items and files it renders that changed since the approval ``basis``.
+    """
+
+    id: str
+    title: str
+    status: DocumentStatus
+    revision: int
+    digest: str
+    approvals: tuple[Approval, ...]
+    effective: str | None
+    required_roles: tuple[str, ...]
+    changed_items: tuple[ChangedInput, ...] = ()
+    basis: Approval | None = None
+
+    @property
+    def missing_roles(self) -> tuple[str, ...]:
+        """The roles that have not approved the current digest."""
+        done = {approval.role for approval in self.approvals if approval.digest == self.digest}
+        return tuple(role for role in self.required_roles if role not in done)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong in ``approvals.yaml``: what, and where."""
+
+    message: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class ApprovalLog:
+    """The approvals of ``approvals.yaml`` that read well, and the problems of the others."""
+
+    approvals: tuple[Approval, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    exists: bool = False
+
+    def of(self, document: str) -> tuple[Approval, ...]:
+        return tuple(approval for approval in self.approvals if approval.document == document)
+
+
+def all_documents() -> tuple[DocumentSpec, ...]:
+    return (FRONT_PAGE, *DOCUMENTS)
+
+
+# ------------------------------------------------------------------------------ digest
+
+
+def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | None, str]]:
+    """Every template the document renders from (its own, and those it extends or includes; the
+    project's templates folder first, the shipped ones second): its file and source by name."""
+    user = project.root / project.config.templates
+    shipped = default_templates()
+    found: dict[str, tuple[Path | None, str]] = {}
+    pending = [spec.template]
+    environment = jinja2.Environment()
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        folders = [shipped] if name.startswith("default/") else [user, shipped]
+        relative = name.removeprefix("default/")
+        path = next((folder / relative for folder in folders if (folder / relative).is_file()), None)
+        try:
+            source = path.read_text(encoding="utf-8", errors="replace") if path is not None else ""
+        except OSError:  # the build reports an unreadable template
+            source = ""
+        found[name] = (path, source)
+        try:
+            referenced = jinja2.meta.find_referenced_templates(environment.parse(source))
+        except jinja2.TemplateSyntaxError:
+            continue  # the build reports it, located
+        pending += [reference for reference in referenced if reference is not None]
+    return found
+
+
+def template_sources(project: Project, spec: DocumentSpec) -> dict[str, str]:
+    """The source of every template the document renders from, by template name."""
+    return {name: source for name, (_, source) in _templates(project, spec).items()}
+
+
+def template_files(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
+    """The template files the document renders from that lie in the project (relative to the root):
+    its own overrides, and the shipped ones when the project is qms's own repository."""
+    root = project.root.resolve()
+    files = []
+    for path, _ in _templates(project, spec).values():
+        resolved = path.resolve() if path is not None else None
+        if resolved is not None and resolved.is_relative_to(root):
+            files.append(resolved.relative_to(root).as_posix())
+    return tuple(dict.fromkeys(files))
+
+
+def shown_items(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
+    """The ids of the items whose fields and links the document renders."""
+    return tuple(item.id for item in project.of_kind(*spec.shows)) if spec.shows else ()
+
+
+def rendered_items(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
+    """The items shown, then the items they link to (whose titles the document shows)."""
+    shown = shown_items(project, spec)
+    targets = (link.target for item_id in shown for link in project.links_from(item_id))
+    return tuple(dict.fromkeys((*shown, *targets)))
+
+
+def document_inputs(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
+    """Everything the document renders, as plain data: what its digest is taken over."""
+    raw = project.config.raw
+    sections = sorted(raw) if "*" in spec.inputs.config else ["device", *spec.inputs.config]
+    items = {}
+    for item_id in shown_items(project, spec):
+        item = project.items[item_id]
+        targets = {link.target: project.items[link.target].title for link in project.links_from(item_id)}
+        items[item_id] = {
+            "kind": item.kind,
+            "fields": {name: normalized(value) for name, value in item.fields.items() if not name.startswith("x-")},
+            "targets": targets,
+        }
+    listed = [item.id for item in project] if spec.inputs.listed else []
+    shown_status = set(listed) | set(items) if spec.inputs.statuses else set()
+    return {
+        "document": spec.id,
+        "templates": template_sources(project, spec),
+        "config": {section: normalized(raw.get(section)) for section in sections},
+        "items": items,
+        "listed": listed,
+        "statuses": {
+            item_id: str(status) for item_id in sorted(shown_status) if (status := statuses.status(item_id)) is not None
+        },
+    }
+
+
+def document_digest(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> str:
+    """``sha256:`` and the hex digest of :func:`document_inputs`: equal exactly when the document
+    renders the same (for the same qms version)."""
+    canonical = json.dumps(
+        document_inputs(project, spec, statuses), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A date-time with zone, from the text an approval holds; None when it has no zone or is not one."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def read_approvals(project: Project, history: bool = True) -> ApprovalLog:
+    """The approvals of the project's ``approvals.yaml``; what is wrong in it, as problems.
+
+    ``history``: ask git which commit holds each entry and whether it is signed.
+    """
+    path = project.root / APPROVALS_FILE
+    if not path.exists():
+        return ApprovalLog()
+    document = read_yaml(path, APPROVALS_FILE)
+    problems = [Problem(finding.message, finding.location) for finding in document.findings]
+    root = document.root
+    if root is None:
+        return ApprovalLog((), tuple(problems), True)
+    if not isinstance(root, yaml.SequenceNode):
+        problems.append(Problem("approvals.yaml must be a list of approvals (see `qms approve`)", document.at(root)))
+        return ApprovalLog((), tuple(problems), True)
+    entries: list[tuple[yaml.Node, Approval]] = []
+    seen: dict[tuple[str, str, str, str], Approval] = {}
+    roles = project.config.roles
+    for node in root.value:
+        approval = _approval(document, node, roles, problems)
+        if approval is None:
+            continue
+        key = (approval.document, approval.role, approval.email.casefold(), approval.digest)
+        first = seen.get(key)
+        if first is not None:
+            problems.append(
+                Problem(
+                    f"{approval.document}: {approval.name} approved this content as {approval.role} before "
+                    f"(line {first.location.line}); remove the repeated entry",
+                    approval.location,
+                )
+            )
+            continue
+        seen[key] = approval
+        entries.append((node, approval))
+    approvals = tuple(approval for _, approval in entries)
+    if history and approvals:
+        approvals = _with_commits(project.root, [node for node, _ in entries], approvals)
+    return ApprovalLog(approvals, tuple(problems), True)
+
+
+def _approval(document: YamlDocument, node: yaml.Node, roles: Roles, problems: list[Problem]) -> Approval | None:
+    where = document.at(node)
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(Problem("each approval is a mapping (document, digest, role, name, email, at, meaning)", where))
+        return None
+    values: dict[str, Any] = {}
+    nodes: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = text_of(key_node)
+        if key is None:
+            continue
+        nodes[key] = value_node
+        values[key] = document.value(value_node)
+    missing = [name for name in _FIELDS if values.get(name) in (None, "")]
+    if missing:
+        problems.append(
+            Problem(f"approval without {', '.join(missing)}: every approval needs {', '.join(_FIELDS)}", where)
+        )
+        return None
+    unknown = sorted(set(values) - {*_FIELDS, "findings"})
+    if unknown:
+        problems.append(
+            Problem(
+                f"approval with unknown field {', '.join(unknown)}: fields are {', '.join(_FIELDS)}, findings", where
+            )
+        )
+        return None
+
+    def at(name: str) -> Location:
+        return document.at(nodes[name])
+
+    spec = find_document(str(values["document"]))
+    if spec is None or spec.id != values["document"]:
+        known = ", ".join(spec.id for spec in all_documents())
+        problems.append(
+            Problem(f"approval of unknown document {values['document']!r}: documents are {known}", at("document"))
+        )
+        return None
+    role = str(values["role"])
+    required = roles.of(spec.id)
+    if role not in required:
+        problems.append(
+            Problem(
+                f"{spec.id} needs no role {role!r}: its roles are {', '.join(required)} (roles in qms.yaml)", at("role")
+            )
+        )
+        return None
+    if roles.people:
+        person = roles.person(str(values["email"]))
+        if person is None:
+            problems.append(
+                Problem(f"{values['email']} is not one of the people in roles.people of qms.yaml", at("email"))
+            )
+            return None
+        if role not in person.roles:
+            problems.append(
+                Problem(f"{person.name} does not hold the role {role} (roles.people in qms.yaml)", at("role"))
+            )
+            return None
+    if not isinstance(values["digest"], str) or not _DIGEST.fullmatch(values["digest"]):
+        problems.append(Problem("digest must be sha256: and 64 hex digits, as `qms approve` writes it", at("digest")))
+        return None
+    when = parse_time(values["at"])
+    if when is None:
+        problems.append(
+            Problem(
+                f"at: {values['at']} is not a date-time with a time zone (e.g. 2026-01-31T14:05:00+01:00)", at("at")
+            )
+        )
+        return None
+    findings = values.get("findings") or []
+    if not isinstance(findings, list) or not all(isinstance(entry, str) for entry in findings):
+        problems.append(Problem("findings must be a list of texts (the findings accepted)", at("findings")))
+        return None
+    return Approval(
+        document=spec.id,
+        role=role,
+        name=str(values["name"]),
+        email=str(values["email"]),
+        at=when.isoformat(),
+        meaning=str(values["meaning"]),
+        digest=values["digest"],
+        findings=tuple(findings),
+        location=where,
+    )
+
+
+def _with_commits(root: Path, nodes: Sequence[yaml.Node], approvals: tuple[Approval, ...]) -> tuple[Approval, ...]:
+    """Each approval with the commit that last changed its lines, and that commit's signature."""
+    blocks = [(node.start_mark.line + 1, node.end_mark.line + (1 if node.end_mark.column else 0)) for node in nodes]
+    changes = gitinfo.latest_changes(root, APPROVALS_FILE, [(first, max(first, last)) for first, last in blocks])
+    signatures: dict[str, str | None] = {}
+    found = []
+    for approval, change in zip(approvals, changes, strict=True):
+        revision = change.revision if change is not None else None
+        if revision is None:
+            found.append(approval)
+            continue
+        if revision.hash not in signatures:
+            signatures[revision.hash] = gitinfo.signer(root, revision.hash)
+        signer = signatures[revision.hash]
+        found.append(replace(approval, commit=revision.hash, signed=signer is not None, signer=signer))
+    return tuple(found)
+
+
+# ------------------------------------------------------------------------------ states
+
+
+def document_states(
+    project: Project,
+    statuses: StatusIndex | None = None,
+    history: ChangeHistory | None = None,
+    log: ApprovalLog | None = None,
+) -> Mapping[str, DocumentState]:
+    """The state of every document, by document id.
+
+    ``statuses`` and ``history`` default to those of the project's results and git; ``log`` to
+    its ``approvals.yaml``.
+    """
+    if statuses is None or history is None:
+        from qms.checking import check_context
+
+        context = check_context(project)
+        statuses = context.statuses if statuses is None else statuses
+        history = context.history if history is None else history
+    log = read_approvals(project) if log is None else log
+    states: dict[str, DocumentState] = {}
+    for spec in all_documents():
+        states[spec.id] = _state(project, spec, document_digest(project, spec, statuses), log.of(spec.id))
+    changed = [state for state in states.values() if state.status == "changed"]
+    if changed and history is not None:
+        wanted = {item_id for state in changed for item_id in rendered_items(project, _spec(state.id))}
+        last = history.last_changes(project, wanted)
+        for state in changed:
+            states[state.id] = _with_changes(project, state, last, history)
+    return states
+
+
+def _spec(document: str) -> DocumentSpec:
+    return next(spec for spec in all_documents() if spec.id == document)
+
+
+def _state(project: Project, spec: DocumentSpec, digest: str, approvals: tuple[Approval, ...]) -> DocumentState:
+    required = project.config.roles.of(spec.id)
+    approved: dict[str, set[str]] = {}
+    completed: dict[str, Approval] = {}  # digest -> the approval that completed it
+    for approval in approvals:
+        roles = approved.setdefault(approval.digest, set())
+        roles.add(approval.role)
+        if approval.digest not in completed and roles >= set(required):
+            completed[approval.digest] = approval
+    basis = None
+    if digest in completed:
+        status: DocumentStatus = "approved"
+        revision = list(completed).index(digest) + 1
+    else:
+        older = [approval for approval in approvals if approval.digest != digest]
+        status = "changed" if older else "draft"
+        revision = len(completed)
+        basis = list(completed.values())[-1] if completed else (older[-1] if older else None)
+    effective = completed[digest].at if status == "approved" else None
+    return DocumentState(spec.id, spec.title, status, revision, digest, approvals, effective, required, (), basis)
+
+
+def _with_changes(
+    project: Project, state: DocumentState, last: Mapping[str, LineChange], history: ChangeHistory
+) -> DocumentState:
+    """The state with the items and files it renders that changed since its basis approval."""
+    basis = state.basis
+    if basis is None or basis.commit is None:
+        return state
+    commit = basis.commit
+    spec = _spec(state.id)
+    changed: list[ChangedInput] = []
+    for item_id in rendered_items(project, spec):
+        change = last.get(item_id)
+        if change is None:
+            continue
+        revision = change.revision
+        if revision is None or history.contains(commit, revision.hash) is False:
+            changed.append(ChangedInput(item_id, change))
+    files = history.changed_files(commit) or frozenset()
+    for file in (PROJECT_FILE, *template_files(project, spec)):
+        if file in files:
+            newest = gitinfo.revision_history(project.root, [file], max_count=1)
+            changed.append(ChangedInput(file, LineChange(newest[0]) if newest else LineChange(None)))
+    return replace(state, changed_items=tuple(changed))
+
+
+def open_findings(spec: DocumentSpec, project: Project, findings: Iterable[Finding]) -> list[Finding]:
+    """The error findings on what the document renders (not those about approvals themselves)."""
+    shown = set(shown_items(project, spec))
+    everything = spec.inputs.listed and "*" in spec.inputs.config
+    return [
+        finding
+        for finding in findings
+        if finding.severity is Severity.ERROR
+        and not finding.rule.startswith("A")
+        and (
+            everything
+            or (finding.item in shown)
+            or (finding.location.file == PROJECT_FILE and bool(spec.inputs.config))
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------ writing
+
+_HEADER = (
+    "# Approvals of the technical file's documents, written by `qms approve`: append-only.\n"
+    "# Each entry binds a role's approval to the document's content digest; commit it (signed: git commit -S).\n"
+)
+
+
+class ApprovalsFileError(Exception):
+    """``approvals.yaml`` cannot take new entries: the message says why."""
+
+
+def append_approvals(root: Path, approvals: Sequence[Approval]) -> Path:
+    """Add ``approvals`` at the end of ``root/approvals.yaml`` (created when missing), leaving every
+    line already there as it is (comments, layout): the file is only ever appended to."""
+    path = root / APPROVALS_FILE
+    existing, indent = "", 0
+    if path.exists():
+        document = read_yaml(path, APPROVALS_FILE)
+        if document.findings:
+            raise ApprovalsFileError(f"{document.findings[0].location}: {document.findings[0].message}")
+        if document.root is not None:
+            if not isinstance(document.root, yaml.SequenceNode) or document.root.flow_style:
+                raise ApprovalsFileError(f"{APPROVALS_FILE} is not a block list of approvals: fix it by hand first")
+            indent = document.root.start_mark.column
+        existing = path.read_text(encoding="utf-8")
+    from ruamel.yaml import YAML  # only when writing: `qms check` does not pay for it
+
+    rendered = io.StringIO()
+    writer = YAML()
+    writer.indent(mapping=2, sequence=2, offset=0)
+    writer.width = 1_000_000
+    writer.dump([_entry(approval) for approval in approvals], rendered)
+    added = "".join(" " * indent + line for line in rendered.getvalue().splitlines(keepends=True))
+    prefix = existing or _HEADER
+    text = prefix + ("" if prefix.endswith("\n") else "\n") + added
+    combined = parse_yaml(text, APPROVALS_FILE)
+    if combined.findings or not isinstance(combined.root, yaml.SequenceNode):
+        raise ApprovalsFileError(f"{APPROVALS_FILE} would not read as a list after appending: fix its layout first")
+    atomic.write_text(path, text)
+    return path
+
+
+def _entry(approval: Approval) -> dict[str, Any]:
+    entry: dict[str, Any] = {name: getattr(approval, name) for name in _FIELDS}
+    if approval.findings:
+        entry["findings"] = list(approval.findings)
+    return entry
