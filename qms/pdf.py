@@ -36,6 +36,8 @@ from qms import __version__
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+    from qms.approvals import Approval
+
 #: The stylesheet laid over the site's own when a page is printed.
 PRINT_STYLESHEET = Path(__file__).resolve().parent / "static" / "print.css"
 
@@ -64,13 +66,15 @@ class PdfError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One document as printed: its page in the site, and what its header says."""
+    """One document as printed: its page in the site, what its header says, and its approvals."""
 
     docname: str
     id: str
     title: str
     revision: str
     status: str
+    approvals: tuple[Approval, ...] = ()
+    digest: str = ""
 
     @property
     def file_name(self) -> str:
@@ -140,6 +144,8 @@ def _print_page(browser: Browser, site: Path, document: Document, cover: Cover) 
     page = browser.new_page(viewport={"width": _PORTRAIT_WIDTH, "height": _A4_HEIGHT})
     try:
         page.goto((site / f"{document.docname}.html").as_uri())
+        if document.approvals:
+            page.evaluate(_APPEND, _approval_page(document))
         return _pdf(page, _header(document), _footer(document, cover))
     finally:
         page.close()
@@ -162,6 +168,31 @@ def _pdf(page: Any, header: str, footer: str) -> bytes:
         tagged=True,
     )
     return data
+
+
+_APPEND = "html => document.querySelector('article').insertAdjacentHTML('beforeend', html)"
+
+
+def _approval_page(document: Document) -> str:
+    """The document's approvals on a page of their own: who, in which role, when, meaning what, of which content."""
+    rows = "".join(
+        f"<tr><td>{html.escape(approval.role)}</td><td>{html.escape(approval.name)}<br>"
+        f"<small>{html.escape(approval.email)}</small></td><td>{html.escape(approval.at)}</td>"
+        f"<td>{html.escape(approval.meaning)}</td><td>{html.escape(_signature(approval))}</td>"
+        f"<td><code>{html.escape(approval.digest[:19])}</code></td></tr>"
+        for approval in document.approvals
+    )
+    return (
+        f'<section class="qms-pdf-approvals"><h2>Approvals of {html.escape(document.id)}</h2>'
+        f"<p>{html.escape(document.revision)}, {html.escape(document.status)}; "
+        f"content digest of this build <code>{html.escape(document.digest)}</code>.</p>"
+        "<table><thead><tr><th>Role</th><th>Name</th><th>Date</th><th>Meaning</th><th>Signature</th>"
+        f"<th>Digest approved</th></tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _signature(approval: Approval) -> str:
+    return f"signed: {approval.signer or 'key unknown'}" if approval.signed else "not signed"
 
 
 _RUNNING = (

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import invoke_qms
 
+from qms.approvals import document_states
 from qms.atomic import OUTPUT_MARKER
 from qms.gitinfo import document_control
 from qms.project import load_project
@@ -115,6 +116,18 @@ def test_cover_contents_and_running_headers(builds: tuple[Path, Path], text: lis
     page = text[first_srs - 1]
     assert "AID-SRS Software requirements specification" in page
     assert f"AID-SRS · page 1 of {pages['AID-SRS.pdf']}" in page
+
+
+def test_documents_end_with_their_approvals(builds: tuple[Path, Path]) -> None:
+    states = document_states(load_project(REPOSITORY))
+    state = states["SRS"]
+    assert state.approvals, "the example records approvals of its SRS"
+    reader = pypdf.PdfReader(builds[0] / "AID-SRS.pdf")
+    last = unicodedata.normalize("NFKC", reader.pages[-1].extract_text())
+    assert last.startswith("Approvals of AID-SRS")
+    for approval in state.approvals:
+        assert approval.role in last and approval.email in last
+    assert f"revision {state.revision}" in unicodedata.normalize("NFKC", reader.pages[0].extract_text())
 
 
 def test_metadata_names_the_device_and_the_commit(technical_file: pypdf.PdfReader) -> None:

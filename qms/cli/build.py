@@ -212,19 +212,33 @@ def _build_pdf_into(root: Path, target: Path, folder: Path, *, strict: bool, ver
 
 
 def printed_documents(app: Sphinx) -> list[Document]:
-    """The documents of the built site, in the order of the document list, as the PDFs head them."""
-    from qms.gitinfo import document_control
+    """The documents of the built site, in the order of the document list, with their approval states."""
+    from qms.approvals import document_states
     from qms.pdf import Document
+    from qms.project import load_project
     from qms.sphinx.documents import DOCUMENTS, FRONT_PAGE, document_id
 
-    control = document_control(Path(app.srcdir))
-    revision = f"commit {control.short}" if control.short else control.summary
+    states = document_states(load_project(Path(app.srcdir)))
     prefix = str(app.config.qms_document_id_prefix)
-    return [
-        Document(spec.docname, document_id(spec, prefix), spec.title, revision, "draft")
-        for spec in (FRONT_PAGE, *DOCUMENTS)
-        if spec.docname in app.env.found_docs
-    ]
+    documents = []
+    for spec in (FRONT_PAGE, *DOCUMENTS):
+        if spec.docname not in app.env.found_docs:
+            continue
+        state = states[spec.id]
+        revision = f"revision {state.revision}" if state.revision else "no approved revision"
+        status = "changed since approval" if state.status == "changed" else state.status
+        documents.append(
+            Document(
+                spec.docname,
+                document_id(spec, prefix),
+                spec.title,
+                revision,
+                status,
+                state.approvals,
+                state.digest,
+            )
+        )
+    return documents
 
 
 def cover(root: Path) -> Cover:
