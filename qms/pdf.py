@@ -401,6 +401,7 @@ def _finish(document: Document, reader: PdfReader, links: _Links, cover: Cover) 
 
     _retarget(writer, range(len(writer.pages)), document.docname, links, lead)
     _number_structure(writer)
+    writer.compress_identical_objects()  # also drops the id tree and links left behind, with their names and paths
     _describe(writer, f"{document.id} {document.title}", cover)
     return _bytes(writer)
 
