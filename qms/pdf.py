@@ -401,7 +401,7 @@ def _finish(document: Document, reader: PdfReader, links: _Links, cover: Cover) 
 
     _retarget(writer, range(len(writer.pages)), document.docname, links, lead)
     _number_structure(writer)
-    writer.compress_identical_objects()  # also drops the id tree and links left behind, with their names and paths
+    writer.compress_identical_objects()  # also drops the links left behind, with their paths
     _describe(writer, f"{document.id} {document.title}", cover)
     return _bytes(writer)
 
@@ -489,12 +489,35 @@ def _number_structure(writer: PdfWriter) -> None:
             headers = attributes.get("/Headers")
             if isinstance(headers, ArrayObject):
                 attributes[NameObject("/Headers")] = ArrayObject(names.get(str(name), name) for name in headers)
-    if "/IDTree" in root:
-        pairs = ArrayObject()
-        for element in elements:
-            if "/ID" in element:
-                pairs += [element["/ID"], element.indirect_reference or element]
-        root[NameObject("/IDTree")] = DictionaryObject({NameObject("/Names"): pairs})
+    tree = root.get("/IDTree")
+    if tree is not None:
+        _rename_tree(tree.get_object(), names)
+
+
+def _rename_tree(tree: DictionaryObject, names: Mapping[str, TextStringObject]) -> None:
+    """Rename the entries of a name tree in place (its nodes stay where they are: nothing old is left behind)."""
+    leaves, pending = [], [tree]
+    while pending:
+        node = pending.pop()
+        if "/Names" in node:
+            leaves.append(node)
+        pending.extend(kid.get_object() for kid in reversed(node.get("/Kids", ())))
+    pairs = [(names.get(str(key), key), value) for leaf in leaves for key, value in _pairs(leaf["/Names"])]
+    pairs.sort(key=lambda pair: str(pair[0]))
+    for leaf in leaves:
+        share = pairs[: len(_pairs(leaf["/Names"]))]
+        pairs = pairs[len(share) :]
+        leaf[NameObject("/Names")] = ArrayObject(value for pair in share for value in pair)
+        if "/Limits" in leaf and share:
+            leaf[NameObject("/Limits")] = ArrayObject([share[0][0], share[-1][0]])
+    for node in [tree, *(kid.get_object() for kid in tree.get("/Kids", ()))]:
+        kids = [kid.get_object() for kid in node.get("/Kids", ())]
+        if "/Limits" in node and kids and all("/Limits" in kid for kid in kids):
+            node[NameObject("/Limits")] = ArrayObject([kids[0]["/Limits"][0], kids[-1]["/Limits"][1]])
+
+
+def _pairs(flat: Any) -> list[tuple[Any, Any]]:
+    return [(flat[index], flat[index + 1]) for index in range(0, len(flat) - 1, 2)]
 
 
 def _attribute_sets(attributes: object) -> list[DictionaryObject]:
