@@ -17,13 +17,18 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from qms.atomic import OUTPUT_MARKER, ForeignFolder, mark_output, replace_tree, replaceable, workspace
 from qms.cli.common import EXIT_FINDINGS, fail, project_option
 from qms.config import PROJECT_FILE, find_root, load_config
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+    from qms.pdf import Cover, Document
 
 #: The environment Sphinx keeps between builds (removed after a failed build, see below).
 ENVIRONMENT = "environment.pickle"
@@ -50,7 +55,7 @@ def _seed(previous: Path, staging: Path) -> None:
         staging.mkdir(parents=True)
 
 
-def run_sphinx(
+def sphinx_build(
     root: Path,
     outdir: Path,
     doctrees: Path,
@@ -60,8 +65,8 @@ def run_sphinx(
     clean: bool,
     status: TextIO | None,
     warning: TextIO,
-) -> int:
-    """Build the html site of the project at ``root`` into ``outdir``, bound for ``site``; Sphinx's status code."""
+) -> Sphinx:
+    """Build the html site of the project at ``root`` into ``outdir``, bound for ``site``; the Sphinx application."""
     from sphinx.application import Sphinx
     from sphinx.util.console import nocolor
     from sphinx.util.docutils import docutils_namespace, patch_docutils
@@ -87,7 +92,7 @@ def run_sphinx(
             warningiserror=strict,
         )
         app.build()
-        return app.statuscode
+        return app
 
 
 class _Tee(io.TextIOBase):
@@ -114,7 +119,15 @@ class _Tee(io.TextIOBase):
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder of the HTML site. Default: _build/html in the project root.",
+    help="Folder of the HTML site (default _build/html) or of the PDFs (default _build/pdf), in the project root.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="html: the site. pdf: one PDF per document and technical-file.pdf holding them all (needs Chromium).",
 )
 @project_option
 @click.option(
@@ -126,22 +139,27 @@ class _Tee(io.TextIOBase):
 )
 @click.option("--clean", is_flag=True, help="Read every page again instead of only those whose data changed.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Sphinx's progress.")
-def build(output: Path | None, project_dir: Path | None, strict: bool, clean: bool, verbose: bool) -> None:
-    """Render the technical file as an HTML site (IEC 62304, ISO 14971, ISO 13485 documents).
+def build(
+    output: Path | None, output_format: str, project_dir: Path | None, strict: bool, clean: bool, verbose: bool
+) -> None:
+    """Render the technical file as an HTML site or as PDFs (IEC 62304, ISO 14971, ISO 13485 documents).
 
     Works offline: open the site's index.html from disk. A failed build leaves the previous
-    site in place. The output folder must be new, empty or a site qms built, outside the
+    site (or PDFs) in place. The output folder must be new, empty or one qms built, outside the
     project's sources. Exit status: 0 built, 1 the build failed (or, with --strict, warned),
     2 no project found or an output folder qms may not replace.
     """
     root = project_root(project_dir)
-    target = (output if output is not None else root / "_build" / "html").resolve()
+    target = (output if output is not None else root / "_build" / output_format).resolve()
     refusal = unsafe_output(root, target)
     if refusal is not None:
         fail(f"cannot build into {_shown(target)}: {refusal}")
     try:
         with workspace(target) as folder:
-            _build_into(root, target, folder, strict=strict, clean=clean, verbose=verbose)
+            if output_format == "pdf":
+                _build_pdf_into(root, target, folder, strict=strict, verbose=verbose)
+            else:
+                _build_into(root, target, folder, strict=strict, clean=clean, verbose=verbose)
     except ForeignFolder:
         fail(f"cannot build into {_shown(target)}: {_FOREIGN}")
     except OSError as error:
@@ -156,12 +174,106 @@ _FOREIGN = (
 
 def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: bool, verbose: bool) -> None:
     """Build the site in ``folder`` (a workspace beside ``target``), then put it in place of ``target``."""
-    doctrees = root / "_build" / "doctrees"
     staging = folder / "site"
     warnings = _Tee(sys.stderr)
+    _seed(target, staging)
+    kept = f"the previous site in {_shown(target)} is unchanged"
+    doctrees = root / "_build" / "doctrees"
+    _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
+    mark_output(staging)
+    replace_tree(staging, target, folder / "previous")
+    pages = sum(1 for _ in target.glob("*.html"))
+    summary = f", {warnings.count} warning(s)" if warnings.count else ""
+    click.echo(f"qms: built {pages} pages into {_shown(target)}{summary}; open {_shown(target / 'index.html')}")
+
+
+def _build_pdf_into(root: Path, target: Path, folder: Path, *, strict: bool, verbose: bool) -> None:
+    """Build the site afresh in ``folder``, print its documents there, then put the PDFs in place of ``target``."""
     try:
-        _seed(target, staging)
-        status = run_sphinx(
+        from qms.pdf import PdfError, print_technical_file
+    except ImportError:
+        fail("the PDF build needs pypdf and Playwright: pip install 'qms[pdf]'")
+        raise AssertionError from None  # unreachable: fail() exits
+    warnings = _Tee(sys.stderr)
+    kept = f"the previous PDFs in {_shown(target)} are unchanged"
+    site = folder / "site"
+    app = _site(root, site, folder / "doctrees", site, warnings, kept=kept, strict=strict, clean=True, verbose=verbose)
+    staging = folder / "pdf"
+    try:
+        written = print_technical_file(site, printed_documents(app), cover(root), staging)
+    except PdfError as error:
+        fail(f"cannot make the PDFs: {error}; {kept}", code=EXIT_FINDINGS)
+    mark_output(staging)
+    replace_tree(staging, target, folder / "previous")
+    summary = f", {warnings.count} warning(s)" if warnings.count else ""
+    click.echo(
+        f"qms: built {len(written)} PDFs into {_shown(target)}{summary}; open {_shown(target / written[-1].name)}"
+    )
+
+
+def printed_documents(app: Sphinx) -> list[Document]:
+    """The documents of the built site, in the order of the document list, with their approval states."""
+    from qms.approvals import document_states
+    from qms.pdf import Document
+    from qms.project import load_project
+    from qms.sphinx.documents import DOCUMENTS, FRONT_PAGE, document_id
+
+    states = document_states(load_project(Path(app.srcdir)))
+    prefix = str(app.config.qms_document_id_prefix)
+    documents = []
+    for spec in (FRONT_PAGE, *DOCUMENTS):
+        if spec.docname not in app.env.found_docs:
+            continue
+        state = states[spec.id]
+        revision = f"revision {state.revision}" if state.revision else "no approved revision"
+        status = "changed since approval" if state.status == "changed" else state.status
+        documents.append(
+            Document(
+                spec.docname,
+                document_id(spec, prefix),
+                spec.title,
+                revision,
+                status,
+                state.approvals,
+                state.digest,
+            )
+        )
+    return documents
+
+
+def cover(root: Path) -> Cover:
+    """The technical file's cover: the device as ``qms.yaml`` names it, dated by the commit built."""
+    from qms.gitinfo import document_control
+    from qms.pdf import Cover
+
+    config, _ = load_config(root)
+    control = document_control(root)
+    device = config.device if config else None
+    return Cover(
+        device=device.name if device else root.name,
+        version=device.version if device else "",
+        safety_class=device.software_safety_class if device else "",
+        manufacturer=device.manufacturer if device else "",
+        date=control.date,
+        source=control.summary,
+    )
+
+
+def _site(
+    root: Path,
+    staging: Path,
+    doctrees: Path,
+    target: Path,
+    warnings: _Tee,
+    *,
+    kept: str,
+    strict: bool,
+    clean: bool,
+    verbose: bool,
+) -> Sphinx:
+    """The HTML site built into ``staging``; a failed build is reported (``kept`` says what stays as it was)."""
+    try:
+        app = sphinx_build(
             root,
             staging,
             doctrees,
@@ -174,20 +286,15 @@ def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: 
     except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
         _forget_environment(doctrees)
         fail(
-            f"the build failed: {_describe(error)}; the previous site in {_shown(target)} is unchanged",
+            f"the build failed: {_describe(error)}; {kept}",
             code=EXIT_FINDINGS,
         )
-        return
-    if status != 0:
+        raise AssertionError from error  # unreachable: fail() exits
+    if app.statuscode != 0:
         _forget_environment(doctrees)
-        reason = f"{warnings.count} warning(s) with --strict" if strict else f"Sphinx exited with status {status}"
-        fail(f"the build failed: {reason}; the previous site in {_shown(target)} is unchanged", code=EXIT_FINDINGS)
-        return
-    mark_output(staging)
-    replace_tree(staging, target, folder / "previous")
-    pages = sum(1 for _ in target.glob("*.html"))
-    summary = f", {warnings.count} warning(s)" if warnings.count else ""
-    click.echo(f"qms: built {pages} pages into {_shown(target)}{summary}; open {_shown(target / 'index.html')}")
+        reason = f"{warnings.count} warning(s) with --strict" if strict else f"Sphinx exited with {app.statuscode}"
+        fail(f"the build failed: {reason}; {kept}", code=EXIT_FINDINGS)
+    return app
 
 
 def unsafe_output(root: Path, target: Path) -> str | None:
