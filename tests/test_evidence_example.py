@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import invoke_qms
+from sphinx_support import copy_example
 
 from qms.checking import project_statuses
 from qms.evidence import Outcome, load_evidence
@@ -20,19 +20,7 @@ from qms.schema import REQUIREMENT_KINDS
 from qms.status import Status
 
 REPOSITORY = Path(__file__).parent.parent
-EXAMPLE = ("qms.yaml", "qms.lock", "traceability", "risk_register", "verification_records", "examples/aid_controller")
 REPORT = "reports/aid-controller.xml"
-
-
-def _copy_example(root: Path) -> Path:
-    root.mkdir(parents=True)
-    for name in EXAMPLE:
-        source = REPOSITORY / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "reports"))
-        elif source.is_file():
-            shutil.copy2(source, root / name)
-    return root
 
 
 def _run_example_tests(root: Path) -> subprocess.CompletedProcess[str]:
@@ -66,7 +54,7 @@ def _evidence_findings(root: Path) -> list[dict[str, object]]:
 
 @pytest.mark.slow
 def test_example_tests_are_the_example_evidence(tmp_path: Path) -> None:
-    root = _copy_example(tmp_path / "example")
+    root = copy_example(tmp_path / "example")
     completed = _run_example_tests(root)
     assert completed.returncode == 0, completed.stdout[-3000:]
     assert _evidence_findings(root) == []
@@ -90,7 +78,7 @@ def test_example_tests_are_the_example_evidence(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_defect_in_the_dosing_limits_fails_the_check_on_its_test(tmp_path: Path) -> None:
-    root = _copy_example(tmp_path / "example")
+    root = copy_example(tmp_path / "example")
     dosing = root / "examples" / "aid_controller" / "dosing.py"
     source = dosing.read_text(encoding="utf-8")
     assert source.count("4 * scheduled_rate") == 1
