@@ -153,7 +153,7 @@ class _Reader:
                 continue
             fields[key] = (key_node, value)
         record_id = self._text(fields, "id", node)
-        if record_id is not None and not ID_PATTERN.match(record_id):
+        if record_id is not None and not ID_PATTERN.fullmatch(record_id):
             self.report(
                 "Q002",
                 f"record id '{record_id}' must start with a letter, then letters, digits, '_', '.', '-'",
@@ -281,7 +281,7 @@ class _Reader:
         at = self._text(fields, "executed_at", node, record)
         if at is None:
             return None
-        if not _ZONED.match(at) or zoned_instant(at) is None:
+        if not _ZONED.fullmatch(at) or zoned_instant(at) is None:
             self.report(
                 "Q002",
                 f"executed_at '{at}' needs a date, a time and a zone, e.g. 2026-11-20T09:30:00+01:00 or ...Z",
@@ -296,7 +296,7 @@ class _Reader:
         if entry is None:
             return None
         value = (text_of(entry[1]) or "").strip().lower()
-        if not _COMMIT.match(value):
+        if not _COMMIT.fullmatch(value):
             self.report("Q002", f"commit '{value}' must be a git commit hash (7 to 64 hex digits)", entry[1], record)
             return None
         return value
@@ -341,7 +341,7 @@ class _Reader:
             if not isinstance(path, str) or not path.strip():
                 self.report("Q002", "attachment `path` must be a file path relative to qms.yaml", child, record)
                 continue
-            if not isinstance(digest, str) or not _SHA256.match(digest.strip().lower()):
+            if not isinstance(digest, str) or not _SHA256.fullmatch(digest.strip().lower()):
                 self.report("Q002", "attachment `sha256` must be 64 hex digits (`sha256sum FILE`)", child, record)
                 continue
             found.append(Attachment(path.strip(), digest.strip().lower(), self.document.at(child)))
