@@ -55,8 +55,3 @@ class Project:
     def links_from(self, item_id: str) -> tuple[Link, ...]:
         """The resolved links written in ``item_id``, in field order."""
         return self.forward.get(item_id, ())
-
-    def outgoing(self, item_id: str, field_name: str) -> tuple[Item, ...]:
-        """The items that ``item_id``'s ``field_name`` links to and that exist."""
-        item = self.items[item_id]
-        return tuple(self.items[target] for target in item.links(field_name) if target in self.items)
