@@ -108,3 +108,10 @@ def test_the_core_list_holds_the_modules_the_checks_run_on() -> None:
     assert {"qms.checking", "qms.reporting", "qms.loading", "qms.project", "qms.rules", "qms.model"} <= set(
         core_modules()
     )
+
+
+def test_no_module_of_the_package_needs_jsonschema_to_run() -> None:
+    every_module = [".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts) for path in PACKAGE.rglob("*.py")]
+    modules = [name.removesuffix(".__init__") for name in every_module if not name.endswith("__main__")]
+
+    assert "jsonschema" not in roots(loaded_after(*modules))
