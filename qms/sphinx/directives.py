@@ -25,6 +25,7 @@ from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.render import P, paragraph, table
 from qms.sphinx.safe_rst import is_prose, parse_item_text
+from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views import Query
 
@@ -556,7 +557,7 @@ class DownloadsDirective(QmsDirective):
     """``.. qms:downloads::``: links to the matrix as CSV and the records as an Excel workbook."""
 
     def run(self) -> list[nodes.Node]:
-        query = ("downloads", "yes" if self.config.qms_workbook_download else "no")
+        query = ("downloads", "yes" if settings(self.config).workbook_download else "no")
         self.answer(query)
         return [block("downloads", query)]
 

@@ -26,6 +26,7 @@ from sphinx.util import logging
 from qms.atomic import write_bytes
 from qms.model import Project
 from qms.sphinx.build_warnings import BuildWarning, warn
+from qms.sphinx.settings import settings
 from qms.sphinx.views import BuildData, query
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class WorkbookJob:
 
 def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     """Start writing the workbook unless the previous site holds it for the same records."""
-    if app.builder.format != "html" or not app.config.qms_workbook_download:
+    if app.builder.format != "html" or not settings(app.config).workbook_download:
         return None
     name = workbook_name(data.project)
     current = fingerprint(data)
