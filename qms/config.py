@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
-from qms.model import FieldPath, Finding, Location, Severity
+from qms.documents import DOCUMENTS, FRONT_PAGE
+from qms.elements import FieldPath, Finding, Location, Severity
 from qms.risk import DEFAULT_POLICY, Level, RiskPolicy
+from qms.rulebook import SPECS
 from qms.validation import validate
 from qms.yamlfile import BOOL, position, read_yaml
 
@@ -52,8 +54,6 @@ def _role_list(description: str) -> dict[str, Any]:
 
 
 def _roles_schema() -> dict[str, Any]:
-    from qms.documents import DOCUMENTS, FRONT_PAGE
-
     return {
         "type": "object",
         "additionalProperties": False,
@@ -90,8 +90,6 @@ def _roles_schema() -> dict[str, Any]:
 
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
-    from qms.rules import RULES  # rule codes are data of the rules package
-
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "qms project file (qms.yaml)",
@@ -158,7 +156,7 @@ def project_schema() -> dict[str, Any]:
                 "propertyNames": {
                     "title": "rule code",
                     "description": "`qms check --list-rules` lists them",
-                    "enum": sorted(RULES),
+                    "enum": sorted(SPECS),
                 },
                 "additionalProperties": {"enum": ["error", "warning", "off"]},
             },

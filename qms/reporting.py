@@ -10,12 +10,10 @@ from itertools import groupby
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-import click
-
 from qms import __version__
 from qms.model import Finding, Project, Severity
 from qms.rules import RULES, Rule, ordered_rules
-from qms.terminal import json_text, printable
+from qms.terminal import emphasized, json_text, printable
 
 FORMATS = ("text", "json", "junit", "sarif", "github")
 
@@ -46,7 +44,7 @@ def _plural(count: int, word: str) -> str:
 def _finding_line(finding: Finding, color: bool) -> str:
     severity = finding.severity.value
     if color:
-        severity = click.style(severity, fg="red" if finding.severity is Severity.ERROR else "yellow", bold=True)
+        severity = emphasized(severity, "red" if finding.severity is Severity.ERROR else "yellow")
     item = f" {printable(finding.item)}" if finding.item else ""
     return f"{printable(str(finding.location))}: {severity} {finding.rule}{item}: {printable(finding.message)}"
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from qms.model import Item
+from qms.elements import Item
 
 
 class RiskClass(enum.StrEnum):

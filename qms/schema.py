@@ -499,15 +499,3 @@ def item_file_json_schema() -> dict[str, Any]:
         "else": {"oneOf": [{"$ref": f"#/definitions/{name}"} for name in KINDS]},
         "definitions": definitions,
     }
-
-
-def project_json_schema() -> dict[str, Any]:
-    """The JSON Schema of ``qms.yaml``."""
-    from qms.config import project_schema  # the config module owns the project file's spec
-
-    return project_schema()
-
-
-def published_schemas() -> dict[str, dict[str, Any]]:
-    """Every published schema by file name: what ``qms schema`` writes and ``qms/schemas`` holds."""
-    return {ITEMS_SCHEMA_FILE: item_file_json_schema(), PROJECT_SCHEMA_FILE: project_json_schema()}

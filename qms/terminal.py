@@ -53,3 +53,11 @@ def escape_json(text: str) -> str:
 def json_text(data: Any) -> str:
     """``data`` as indented JSON, control characters escaped (:func:`escape_json`)."""
     return escape_json(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+_SGR = {"red": "31", "yellow": "33"}
+
+
+def emphasized(text: str, color: str) -> str:
+    """``text`` in bold ``color`` (red, yellow) for a terminal, with the ANSI codes ``click.style`` writes."""
+    return f"\x1b[{_SGR[color]}m\x1b[1m{text}\x1b[0m"

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from qms.model import FieldPath
+from qms.elements import FieldPath
 from qms.terminal import excerpt
 
 #: keywords that only describe; they never make data invalid

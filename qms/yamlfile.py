@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from qms.model import Finding, Location, Severity
+from qms.elements import Finding, Location, Severity
 from qms.terminal import excerpt
 
 try:  # libyaml's parser is many times faster than PyYAML's; fall back where it is missing

@@ -4,12 +4,15 @@
 - ``run_qms(*args, cwd=...)`` runs a ``qms`` command through click's runner in that folder and
   returns click's ``Result`` (``exit_code``, ``stdout``, ``stderr``); an unexpected exception is
   raised, not swallowed, so a traceback fails the test.
+
+A test skips where a tool it drives is missing (Chromium, LibreOffice, gpg, an optional package);
+in CI (``CI`` set, as ``.ci/run`` does) every tool is installed, so a skip there is a failure.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -98,3 +101,34 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
 def run_qms() -> Callable[..., Result]:
     """``run_qms(*args, cwd=root)``: the ``qms`` command line, in-process (see :func:`invoke_qms`)."""
     return invoke_qms
+
+
+def in_ci() -> bool:
+    """Whether the tests run in CI: ``CI`` set to anything but empty, 0 or false."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+def _skip_fails_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """In CI, turn a skip (a missing browser, LibreOffice, gpg, package) into a failure that says why."""
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every tool the tests drive must be installed: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _skip_fails_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    _skip_fails_in_ci(report)
+    return report

@@ -6,10 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
-from xml.etree.ElementTree import Element, SubElement
 
+from bs4 import BeautifulSoup, Tag
 from click.testing import Result
 from conftest import invoke_qms, write_files
 
@@ -83,70 +82,44 @@ def run_example_tests(root: Path, *, expect_failures: bool = False) -> None:
     assert completed.returncode == (1 if expect_failures else 0), completed.stdout + completed.stderr
 
 
-#: HTML elements without an end tag.
-VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+def parse_html(html: str) -> BeautifulSoup:
+    """A page as a tree, to assert on what it shows and how it is built rather than search its text."""
+    return BeautifulSoup(html, "html.parser")
 
 
-class _Tree(HTMLParser):
-    """HTML to an element tree; an end tag closes the latest open element of its name."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("document")
-        self.open = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = SubElement(self.open[-1], tag, {name: value or "" for name, value in attrs})
-        if tag not in VOID:
-            self.open.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        SubElement(self.open[-1], tag, {name: value or "" for name, value in attrs})
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.open) - 1, 0, -1):
-            if self.open[depth].tag == tag:
-                del self.open[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        parent = self.open[-1]
-        if len(parent):
-            parent[-1].tail = (parent[-1].tail or "") + data
-        else:
-            parent.text = (parent.text or "") + data
+def site_page(site: Path, name: str) -> BeautifulSoup:
+    """A page of a built site, parsed."""
+    return parse_html(page(site, name))
 
 
-def parse_html(html: str) -> Element:
-    """A page as an element tree, to read what it shows rather than search its text."""
-    tree = _Tree()
-    tree.feed(html)
-    tree.close()
-    return tree.root
-
-
-def text_of(element: Element) -> str:
+def text_of(element: Tag) -> str:
     """The text an element shows, with runs of white space as one space."""
-    return " ".join("".join(element.itertext()).split())
+    return " ".join(element.get_text().split())
 
 
-def with_class(root: Element, tag: str, name: str) -> list[Element]:
-    """The ``tag`` elements carrying the class ``name``, in document order."""
-    return [element for element in root.iter(tag) if name in element.get("class", "").split()]
+def hrefs(element: Tag) -> list[str]:
+    """The targets of the links in an element, in document order."""
+    return [str(link["href"]) for link in element.select("a[href]")]
+
+
+def row_of(element: Tag, first_cell: str) -> Tag:
+    """The table row whose first cell shows ``first_cell``."""
+    (row,) = [row for row in element.select("tr") if (cell := row.find("td")) and text_of(cell) == first_cell]
+    return row
 
 
 def control_fields(html: str) -> dict[str, str]:
     """The document-control block of a page: label -> text."""
-    (block,) = with_class(parse_html(html), "dl", "qms-document-control")
-    labels = [text_of(child).removesuffix(":") for child in block if child.tag == "dt"]
-    values = [text_of(child) for child in block if child.tag == "dd"]
+    (block,) = parse_html(html).select("dl.qms-document-control")
+    labels = [text_of(term).removesuffix(":") for term in block.find_all("dt", recursive=False)]
+    values = [text_of(value) for value in block.find_all("dd", recursive=False)]
     return dict(zip(labels, values, strict=True))
 
 
 def history_rows(html: str) -> list[list[str]]:
     """The rows of a page's revision history (date, commit, author, change); none without one."""
-    tables = with_class(parse_html(html), "table", "qms-history")
+    tables = parse_html(html).select("table.qms-history")
     if not tables:
         return []
-    (body,) = tables[0].iter("tbody")
-    return [[text_of(cell) for cell in row.iter("td")] for row in body.iter("tr")]
+    (body,) = tables[0].find_all("tbody")
+    return [[text_of(cell) for cell in row.find_all("td")] for row in body.find_all("tr")]

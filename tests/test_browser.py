@@ -7,7 +7,6 @@ driven by Playwright (no browser download); the console must stay free of errors
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,11 +34,8 @@ ARGUMENTS = [
 
 pytestmark = [
     pytest.mark.slow,
-    # Skipped on a workstation without the browser; in CI (CI=true) a missing browser fails.
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="needs Debian's chromium (apt-get install chromium)",
-    ),
+    # Skipped on a workstation without the browser; in CI a skip fails (tests/conftest.py).
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 
 

@@ -19,6 +19,7 @@ from sphinx_support import build, new_project, page
 
 from qms.matrix import DESIGN, MAX_ROWS, trace_matrix
 from qms.project import load_project
+from qms.rulebook import SPECS
 
 
 def _benchmark() -> ModuleType:
@@ -122,3 +123,7 @@ def test_the_sites_matrix_page_stays_light(tmp_path: Path) -> None:
     assert len(html.encode()) < 30_000_000  # 12 per level made a 186 MB page before the limit
     assert "Design traceability has 248,8" in html and "are left out." in html
     assert html.count('<tr class="row-') <= 2 * MAX_ROWS + 100  # design and risk, at most MAX_ROWS each
+
+
+def test_the_rules_explanation_names_the_limit_a_matrix_keeps() -> None:
+    assert f"at most {MAX_ROWS:,} rows" in SPECS["T107"].explanation

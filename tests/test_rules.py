@@ -15,7 +15,9 @@ import pytest
 from qms.checking import check_project
 from qms.model import Severity
 from qms.project import load_project
+from qms.rulebook import SPECS
 from qms.rules import RULES, CheckContext, ordered_rules, run_rules
+from qms.rules import rule as attach_check
 
 Make = Callable[..., Path]
 
@@ -240,3 +242,15 @@ def test_rules_can_be_run_alone(make_project: Make) -> None:
     project = load_project(make_project({"items/n.yaml": text}))
     found = run_rules(CheckContext(project), codes=["T104"])
     assert [(f.rule, f.item) for f in found] == [("T104", "NEED-1")]
+
+
+def test_every_rule_of_the_rulebook_has_a_check_but_those_the_loader_reports() -> None:
+    reported_while_loading = {"Q001", "Q002", "Q003", "Q004"}
+
+    assert set(RULES) == set(SPECS)
+    assert {code for code, registered in RULES.items() if registered.check is None} == reported_while_loading
+
+
+def test_a_check_for_a_code_the_rulebook_lacks_is_refused_at_import() -> None:
+    with pytest.raises(KeyError, match=r"rule X999 is not in qms\.rulebook"):
+        attach_check("X999")

@@ -20,13 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_loader_properties import item_files
 
-from qms.cli.schema import schema_text
+from qms.cli.schema import published_schemas, schema_text
 from qms.config import project_schema
 from qms.loading import read_items
 from qms.project import load_project, source_files
 from qms.risk import DEFAULT_POLICY
 from qms.rules import RULES
-from qms.schema import ITEMS_SCHEMA_FILE, PROJECT_SCHEMA_FILE, item_file_json_schema, published_schemas
+from qms.schema import ITEMS_SCHEMA_FILE, PROJECT_SCHEMA_FILE, item_file_json_schema
 from qms.validation import UnsupportedSchema, validate
 from qms.yamlfile import parse_yaml, read_yaml
 

@@ -12,12 +12,11 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from fixtures.change.gitrepo import git
-from sphinx_support import REPOSITORY, copy_example, new_project
+from sphinx_support import REPOSITORY, copy_example, new_project, parse_html
 
 from qms.project import load_project
 from qms.sphinx.docutils_writers import TEXT_COLUMN_MIN, TEXT_TABLE_WIDTH, text_widths
@@ -166,36 +165,27 @@ def test_latex_document_of_one_page_shows_links_elsewhere_as_text(tmp_path: Path
     assert re.search(r"HAZ\\sphinxhyphen\{\}02", tex), "a hazard a requirement controls is named, without a link"
 
 
-class _Anchors(HTMLParser):
-    """The ids of an HTML page and its links to anchors of the same page."""
+def _ids(html: str) -> set[str]:
+    """The ids of an HTML page's elements."""
+    return {str(element["id"]) for element in parse_html(html).select("[id]")}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: set[str] = set()
-        self.local: set[str] = set()
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if attributes.get("id"):
-            self.ids.add(str(attributes["id"]))
-        href = attributes.get("href") or ""
-        if tag == "a" and href.startswith("#"):
-            self.local.add(href[1:])
+def _local_links(html: str) -> set[str]:
+    """The anchors of the same page that an HTML page links to."""
+    return {str(link["href"])[1:] for link in parse_html(html).select('a[href^="#"]')}
 
 
 def test_singlehtml_builder_links_items_within_its_one_page(sphinx_build: Build, example_ids: set[str]) -> None:
-    anchors = _Anchors()
-    anchors.feed((sphinx_build("singlehtml") / "index.html").read_text(encoding="utf-8"))
-    assert example_ids <= anchors.ids
-    item_links = {target for target in anchors.local if target.split("#")[-1] in example_ids}
+    html = (sphinx_build("singlehtml") / "index.html").read_text(encoding="utf-8")
+    ids = _ids(html)
+    assert example_ids <= ids
+    item_links = {target for target in _local_links(html) if target.split("#")[-1] in example_ids}
     assert item_links, "item links point into the page"
-    assert item_links <= anchors.ids, sorted(item_links - anchors.ids)[:10]
+    assert item_links <= ids, sorted(item_links - ids)[:10]
 
 
 def test_dirhtml_builder_shows_every_item(sphinx_build: Build, example_ids: set[str]) -> None:
     ids: set[str] = set()
     for page in sphinx_build("dirhtml").rglob("index.html"):
-        anchors = _Anchors()
-        anchors.feed(page.read_text(encoding="utf-8"))
-        ids |= anchors.ids
+        ids |= _ids(page.read_text(encoding="utf-8"))
     assert example_ids <= ids

@@ -7,14 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
-from sphinx_support import build, copy_example, new_project
+from sphinx_support import build, copy_example, new_project, parse_html
 
 from qms.project import load_project
 
 
 def _coverage_row(site: Path, label: str) -> str:
-    soup = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    soup = parse_html((site / "index.html").read_text(encoding="utf-8"))
     for row in soup.select("table.qms-coverage tbody tr"):
         if row.find("td").get_text(" ", strip=True) == label:
             return str(row.get_text(" ", strip=True))
@@ -40,7 +39,7 @@ def test_every_item_has_a_page_at_class_a(class_a_example: Path) -> None:
     anchors: set[str] = set()
     unresolved = []
     for path in sorted(site.glob("*.html")):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parse_html(path.read_text(encoding="utf-8"))
         anchors.update(section["id"] for section in soup.select("section.qms-item"))
         unresolved += [f"{path.name}: {span.get_text()}" for span in soup.select(".qms-unresolved")]
     items = {item.id for item in load_project(class_a_example)}

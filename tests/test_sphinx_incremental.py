@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sphinx_support import build, new_project, page, site_files
+from sphinx_support import build, new_project, page, site_files, site_page
 
 
 def _read_pages(output: str) -> list[str]:
@@ -61,7 +61,7 @@ def test_a_new_item_file_appears_and_nothing_is_read_when_nothing_changed(tmp_pa
     )
     result = build(root, "--verbose")
     assert result.exit_code == 0, result.output
-    assert 'id="SWR-002"' in page(root / "_build" / "html", "software-requirements.html")
+    assert site_page(root / "_build" / "html", "software-requirements.html").select_one("section#SWR-002")
     again = build(root, "--verbose")
     assert _read_pages(again.stdout) == []
     assert "no targets are out of date." in again.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import invoke_qms
-from sphinx_support import build, copy_example, run_example_tests
+from sphinx_support import build, copy_example, parse_html, run_example_tests
 
 from qms.checking import check_context
 from qms.project import load_project
@@ -35,7 +35,7 @@ def example(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def pages(root: Path) -> Iterator[tuple[str, BeautifulSoup]]:
     for path in sorted((root / "_build" / "html").glob("*.html")):
-        yield path.name, BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        yield path.name, parse_html(path.read_text(encoding="utf-8"))
 
 
 @pytest.mark.slow

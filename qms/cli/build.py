@@ -217,9 +217,10 @@ def printed_documents(app: Sphinx) -> list[Document]:
     from qms.pdf import Document
     from qms.project import load_project
     from qms.sphinx.documents import DOCUMENTS, FRONT_PAGE, document_id
+    from qms.sphinx.settings import settings
 
     states = document_states(load_project(Path(app.srcdir)))
-    prefix = str(app.config.qms_document_id_prefix)
+    prefix = settings(app.config).document_id_prefix
     documents = []
     for spec in (FRONT_PAGE, *DOCUMENTS):
         if spec.docname not in app.env.found_docs:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from qms import atomic
 from qms.cli.common import say, writing
-from qms.schema import published_schemas
+from qms.config import project_schema
+from qms.schema import ITEMS_SCHEMA_FILE, PROJECT_SCHEMA_FILE, item_file_json_schema
+
+
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """Every published schema by file name: what ``qms schema`` writes and ``qms/schemas`` holds."""
+    return {ITEMS_SCHEMA_FILE: item_file_json_schema(), PROJECT_SCHEMA_FILE: project_schema()}
 
 
 def schema_text(schema: dict[str, object]) -> str:

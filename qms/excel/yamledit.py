@@ -509,9 +509,6 @@ class ItemFileEditor:
     def default_kind(self) -> str | None:
         return self._layout.default_kind
 
-    def has_item(self, item_id: str) -> bool:
-        return self._layout.item(item_id) is not None
-
     def set_field(self, item_id: str, name: str, value: Any) -> None:
         """Give an item's field a new value (as the model holds values), or :data:`REMOVE` it."""
         if self._layout.item(item_id) is None:

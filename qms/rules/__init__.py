@@ -1,5 +1,5 @@
-"""The rules of ``qms check``: each a code, a name, a one-line summary, an explanation, a
-default severity and a small check function over the project graph.
+"""The rules of ``qms check``: each rule of :mod:`qms.rulebook` (code, name, summary, explanation,
+default severity) with a small check function over the project graph.
 
 Rules are data with a face: ``qms check --list-rules`` lists them, ``qms rule CODE`` explains
 one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per code.
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from qms.model import Finding, Item, Location, Project, Severity
+from qms.rulebook import SPECS, RuleSpec
 
 if TYPE_CHECKING:
     from qms.approvals import ApprovalLog, DocumentState
@@ -80,19 +81,10 @@ CheckFunction = Callable[[CheckContext], Iterable[Hit]]
 
 
 @dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    summary: str
-    explanation: str
-    default: Severity = Severity.ERROR
-    #: software safety classes for which the rule is on by default
-    classes: tuple[str, ...] = ("A", "B", "C")
-    check: CheckFunction | None = field(default=None, compare=False)  # None: reported while loading
+class Rule(RuleSpec):
+    """A rule of :mod:`qms.rulebook` with its check function (None: the loader reports it)."""
 
-    @property
-    def group(self) -> str:
-        return _GROUPS[self.code[0]]
+    check: CheckFunction | None = field(default=None, compare=False)
 
     def severity_for(self, project: Project) -> Severity:
         override = project.config.rules.get(self.code)
@@ -103,39 +95,19 @@ class Rule:
         return self.default
 
 
-_GROUPS = {
-    "Q": "integrity",
-    "T": "traceability",
-    "R": "risk",
-    "S": "SOUP",
-    "E": "evidence",
-    "C": "change control",
-    "A": "documents and approvals",
-}
-
-RULES: dict[str, Rule] = {}
+_CHECKS: dict[str, CheckFunction] = {}
 
 
-def rule(
-    code: str,
-    name: str,
-    summary: str,
-    explanation: str,
-    default: Severity = Severity.ERROR,
-    classes: tuple[str, ...] = ("A", "B", "C"),
-) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check function as the rule ``code``."""
+def rule(code: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Attach a check function to the rule ``code`` of :mod:`qms.rulebook`."""
+    if code not in SPECS:
+        raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
 
     def register(check: CheckFunction) -> CheckFunction:
-        RULES[code] = Rule(code, name, summary, explanation.strip(), default, classes, check)
+        _CHECKS[code] = check
         return check
 
     return register
-
-
-def loader_rule(code: str, name: str, summary: str, explanation: str) -> None:
-    """Register a rule whose findings the loader reports while reading files."""
-    RULES[code] = Rule(code, name, summary, explanation.strip())
 
 
 def ordered_rules() -> list[tuple[str, Rule]]:
@@ -174,5 +146,8 @@ def written(item: Item, field_name: str) -> bool:
     return (field_name,) in item.positions
 
 
-# Importing the rule modules registers their rules.
+# Importing the rule modules attaches their check functions.
 from qms.rules import change, documents, evidence, integrity, markup, risk, soup, trace  # noqa: E402,F401
+
+#: Every rule of the rulebook, with its check function.
+RULES: dict[str, Rule] = {code: Rule(**asdict(spec), check=_CHECKS.get(code)) for code, spec in SPECS.items()}

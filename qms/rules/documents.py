@@ -30,25 +30,7 @@ def _approve(state: DocumentState) -> str:
     return f"review it, then `qms approve {state.id} --role ROLE` for {roles}"
 
 
-@rule(
-    "A601",
-    "document-not-approved",
-    "release with a document that was never approved in every role it needs",
-    """
-A document of the technical file is issued with a release: ISO 13485 4.2.4 asks that it is reviewed
-and approved before issue, by the roles the quality system names (`roles` in qms.yaml; by default
-author, reviewer and approver), and ISO 14971 9 asks for the risk management report's sign-off.
-This finding lists each document that no complete set of roles ever approved (a draft).
-
-It is reported only for a release check: `qms check --release`, or `qms check` on a commit that
-carries the tag of `device.version` (2.1.0 or v2.1.0). During development drafts are normal and
-the document-control block of each page shows the state.
-
-Approve with `qms approve DOC-ID --role ROLE` (once per role), then commit approvals.yaml
-(signed: `git commit -S`). Default severity is error for every class: a release with unapproved
-documents has not issued them.
-""",
-)
+@rule("A601")
 def document_not_approved(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return
@@ -57,25 +39,7 @@ def document_not_approved(context: CheckContext) -> Iterator[Hit]:
             yield Hit(f"{state.id} {state.title} is not approved: {_approve(state)}", _where(state))
 
 
-@rule(
-    "A602",
-    "document-changed-since-approval",
-    "release with a document whose content changed since it was approved",
-    """
-An approval covers the document's content digest: its templates, the items it shows with their
-fields and links, the configuration it shows and the verification statuses it prints. When any of
-these changes, the approval no longer speaks for what the document says (ISO 13485 4.2.4: changes
-are reviewed and approved again). The finding names the document, the approval it moved on from,
-and the items and files that changed since that approval's commit, with who changed them (from
-git); when none of these changed, the verification results it prints did, or the approval's digest
-was edited by hand and matches no state the document had.
-
-Reported only for a release check (`qms check --release`, or a commit tagged with
-`device.version`): between releases a document changes as work goes on, and its page shows
-"changed since approval". Review the changes, then `qms approve DOC-ID --role ROLE` again for each
-role. Default severity is error for every class.
-""",
-)
+@rule("A602")
 def document_changed(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return
@@ -102,23 +66,7 @@ def document_changed(context: CheckContext) -> Iterator[Hit]:
         )
 
 
-@rule(
-    "A603",
-    "approval-entry-invalid",
-    "an entry of approvals.yaml that does not read as an approval",
-    """
-`approvals.yaml` is written by `qms approve` and only ever appended to. An entry that is missing a
-field (document, digest, role, name, email, at, meaning), names a document or role that does not
-exist, names a person who does not hold the role (`roles.people` in qms.yaml), has a date-time
-without a time zone or a digest not in the form `qms approve` writes, or repeats an earlier
-approval, does not count as an approval: an approval must say exactly who approved which content,
-when, and in which role.
-
-Fix the entry by hand only to repair such a mistake, and record the reason in the commit message;
-otherwise remove it and approve again with `qms approve`. Default severity is error for every
-class, at any time.
-""",
-)
+@rule("A603")
 def approval_entry_invalid(context: CheckContext) -> Iterator[Hit]:
     for problem in context.approvals.problems:
         yield Hit(problem.message, problem.location)

@@ -42,18 +42,7 @@ def _direct_failures(status: ItemStatus) -> tuple[ResultRef, ...]:
     return tuple(result for result in status.failures if result.test == status.id)
 
 
-@rule(
-    "E401",
-    "test-failed",
-    "test whose latest result failed or errored",
-    """
-A test case that proves this test (named under its `evidence:` or naming the item in its
-`verifies` property), or the test's newest execution record, failed or errored (a blocked
-run counts as an error). The design output does not meet its input until the failure is fixed
-and the test run again (IEC 62304 5.5.5, 5.6.7, 5.7.5; ISO 13485 7.3.6). The finding is on the
-test item; for a result that names a requirement or software item directly, it is on that item.
-""",
-)
+@rule("E401")
 def test_failed(context: CheckContext) -> Iterator[Hit]:
     statuses = context.statuses
     project = context.project
@@ -73,20 +62,7 @@ def test_failed(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(item, _failure_message(failures))
 
 
-@rule(
-    "E402",
-    "evidence-not-run",
-    "test whose evidence ids match no result in the evidence files",
-    """
-An id under a test's `evidence:` matches no test case in the result files: the test was not
-run (or was renamed, or its result file was not collected). A test that was not run verifies
-nothing. Run it so that its JUnit XML lands where `evidence:` in qms.yaml looks (or pass the
-file with `qms check --results FILE`), or correct the id. Ids match as `classname.name`,
-`classname::name`, or a pytest node id (`tests/test_dosing.py::test_max_basal`); an id without
-`[parameters]` matches every parametrization, and a classname (or dotted prefix of one)
-matches every case in it.
-""",
-)
+@rule("E402")
 def evidence_not_run(context: CheckContext) -> Iterator[Hit]:
     evidence = context.evidence
     files = evidence.files if evidence is not None else ()
@@ -116,18 +92,7 @@ def _skipped_message(item: Item, status: ItemStatus) -> str:
     return f"not {state}: the only {what}{tests} {was} skipped{reason}"
 
 
-@rule(
-    "E403",
-    "only-skipped",
-    "requirement whose only test results were skipped",
-    """
-Every result behind this requirement (or software item, or need) was skipped, or recorded as
-not applicable: no test that verifies it passed, and none failed. A skipped test proves
-nothing, so the item is not verified (IEC 62304 5.7.4). Find out why the tests were skipped (a
-missing fixture, a platform condition, an `xfail`) and run them, or verify the item by another
-passing test.
-""",
-)
+@rule("E403")
 def only_skipped(context: CheckContext) -> Iterator[Hit]:
     for entry in context.statuses.items():
         if entry.kind != "test" and entry.status is Status.SKIPPED:
@@ -135,17 +100,7 @@ def only_skipped(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(item, _skipped_message(item, entry))
 
 
-@rule(
-    "E404",
-    "result-names-unknown-item",
-    "test result whose `verifies` property names an unknown item",
-    """
-A test case in a result file carries `<property name="verifies" value="ID"/>` (written by
-`@pytest.mark.verifies` or `record_property`) for an id that is not in the project, or that
-names an item a test result cannot verify (only tests, requirements, software items and needs
-can be). The result proves nothing until the id is corrected in the test code.
-""",
-)
+@rule("E404")
 def result_names_unknown_item(context: CheckContext) -> Iterator[Hit]:
     evidence = context.evidence
     if evidence is None:
@@ -164,23 +119,7 @@ def result_names_unknown_item(context: CheckContext) -> Iterator[Hit]:
                 )
 
 
-@rule(
-    "E405",
-    "test-not-run",
-    "test with no result: no JUnit result and no execution record",
-    """
-No result file holds a result for this test and no execution record records a run of it: it
-was not executed, or its execution was not recorded. IEC 62304 5.5.5, 5.6.7 and 5.7.5 ask for
-the results of every verification, and a requirement whose test was never run is not verified.
-Run the test and keep its record: for automated tests, list the JUnit test ids under
-`evidence:` (or mark the test code `@pytest.mark.verifies("TST-...")`) and let the result file
-land where `evidence:` in qms.yaml looks; for manual tests, inspections, analyses and
-validation, record the execution with `qms record TEST-ID --outcome passed` (or write an
-execution record under `records:`). A test whose `evidence:` entries match nothing is reported
-by E402 instead.
-""",
-    classes=("B", "C"),
-)
+@rule("E405")
 def test_not_run(context: CheckContext) -> Iterator[Hit]:
     for test in context.project.of_kind("test"):
         status = context.statuses.of(test.id)
@@ -204,19 +143,7 @@ def _anomalies(project: Project, test: Item, raised: tuple[str, ...]) -> list[It
     return [project.items[anomaly] for anomaly in found]
 
 
-@rule(
-    "E406",
-    "failure-without-anomaly",
-    "failed test with no anomaly that records and evaluates the failure",
-    """
-A test whose latest result failed (or errored, or whose run was blocked) has no anomaly item
-linked to it with an evaluation. IEC 62304 5.6.8, 5.7.5 and 9.1 ask that anomalies found in
-verification are entered in the problem resolution process and evaluated; 5.8.2-5.8.3 that
-residual anomalies are evaluated before release. Raise an `anomaly` item that `affects` the
-test or the requirement it verifies (or list it under `anomalies:` in the failing execution
-record) and write its `evaluation`, then fix and re-run.
-""",
-)
+@rule("E406")
 def failure_without_anomaly(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     records = context.records.records if context.records is not None else ()
@@ -241,29 +168,7 @@ def failure_without_anomaly(context: CheckContext) -> Iterator[Hit]:
         yield Hit.at(test, message)
 
 
-@rule(
-    "E407",
-    "stale-result",
-    "result that ran before the last change of its test or of what the test verifies",
-    """
-The result (a JUnit test case or an execution record) ran on a revision older than the last
-change of its test item or of an item that test verifies or validates: it no longer speaks for
-what the items say now (IEC 62304 5.7.5 asks for results of the software under release, 7.4.3
-and 9.7 for re-verification after a change). The message names the change: who, when, which
-commit.
-
-How "before" is judged: a result that names the commit it ran on (`commit:` in a record, the
-`qms:commit` property the qms pytest plugin writes) is before the change when the change's
-commit is not that commit or one of its ancestors. A result whose commit git does not know,
-that ran on a tree with uncommitted changes (`+dirty`), or that names none is judged by time:
-it ran before the change when its time (the record's `executed_at`, the result file's suite
-timestamp, else the file's modification time) is earlier than the change's author date. A
-change not yet committed counts from the file's modification time. Outside git, results are
-not checked for staleness (`qms status` says so).
-
-Re-run the test on the current revision and record the new result (a re-run is a new record).
-""",
-)
+@rule("E407")
 def stale_result(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for test in project.of_kind("test"):
@@ -280,18 +185,7 @@ def stale_result(context: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule(
-    "E408",
-    "record-attachment",
-    "execution record attachment outside the project, missing, or changed since recorded",
-    """
-An execution record lists an attachment (a log, a screenshot, a signed protocol) with the
-sha256 it had when the run was recorded. The file must be in the project (the repository keeps
-it), and must still have that sha256: a missing or changed attachment no longer backs the
-record (IEC 62304 5.7.5, ISO 13485 4.2.5 control of records). Restore the file from git. A new
-run is a new record with its own attachments; a record is never edited after the fact.
-""",
-)
+@rule("E408")
 def record_attachment(context: CheckContext) -> Iterator[Hit]:
     if context.records is None:
         return

@@ -5,59 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qms.model import Link
-from qms.rules import CheckContext, Hit, loader_rule, rule
+from qms.rules import CheckContext, Hit, rule
 from qms.schema import KINDS
 
-loader_rule(
-    "Q001",
-    "unreadable-file",
-    "file cannot be read or parsed (encoding, YAML syntax)",
-    """
-A file under `sources` (or qms.yaml) could not be read: it is not UTF-8, it is not valid YAML
-(tabs for indentation, unclosed quotes, bad indentation), it uses a tag that would build an
-object (`!!python/object`), or it expands through aliases far beyond its size. Nothing in the
-file is taken until it parses. Fix the file at the line and column given.
-""",
-)
-loader_rule(
-    "Q002",
-    "schema",
-    "schema: missing required field, unknown field, wrong type, value not allowed",
-    """
-An item does not match the fields of its kind: a required field is missing, a field is unknown
-(typo? own fields must start with `x-`), a value has the wrong type (a link written as a string
-instead of a list) or is not allowed (a severity name that is not in the risk policy). The
-published JSON Schema (qms/schemas/qms-items.schema.json) lets an editor flag these as you type.
-""",
-)
-loader_rule(
-    "Q003",
-    "duplicate-id",
-    "duplicate id (both places named)",
-    """
-Two items have the same id. Ids must be unique across the whole project. Links to the id resolve
-to the first definition; rename one of them.
-""",
-)
-loader_rule(
-    "Q004",
-    "duplicate-key",
-    "duplicate key in one YAML mapping (silently dropped data otherwise)",
-    """
-A mapping has the same key twice. Plain YAML loaders keep the last value and drop the first
-without a word; qms keeps the first and reports the second, so nothing is lost unseen.
-""",
-)
 
-
-@rule(
-    "Q005",
-    "unknown-link",
-    "link to an unknown id",
-    """
-A link field names an id that no item has. Correct the id, or add the missing item.
-""",
-)
+@rule("Q005")
 def unknown_link(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for link in project.unresolved:
@@ -68,16 +20,7 @@ def unknown_link(context: CheckContext) -> Iterator[Hit]:
 _TARGETS = {(kind.name, spec.name): spec.targets for kind in KINDS.values() for spec in kind.link_fields}
 
 
-@rule(
-    "Q006",
-    "wrong-link-kind",
-    "link to an item of a kind that field does not allow",
-    """
-Each link field allows certain kinds of target: a software requirement derives from system
-requirements, a test verifies requirements or software items, a hazard is controlled by
-requirements. The link points at an item of another kind.
-""",
-)
+@rule("Q006")
 def wrong_link_kind(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     items = project.items
@@ -96,15 +39,7 @@ def wrong_link_kind(context: CheckContext) -> Iterator[Hit]:
 _HIERARCHY_FIELDS = ("derives_from", "parent")
 
 
-@rule(
-    "Q007",
-    "link-cycle",
-    "cycle in derives_from or parent",
-    """
-Following derives_from (or parent) from an item leads back to it. Decomposition must be a tree
-(or a directed acyclic graph): break the cycle.
-""",
-)
+@rule("Q007")
 def link_cycle(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for field_name in _HIERARCHY_FIELDS:

@@ -11,18 +11,7 @@ from qms.model import FieldPath, Item, Location
 from qms.rules import CheckContext, Hit, rule
 
 
-@rule(
-    "Q010",
-    "unsafe-math-link",
-    "link in item text maths to something other than an http or https address",
-    r"""
-A LaTeX link command in item text (`\href{target}{text}` or `\url{target}`, usually inside
-:math:`...` or a math directive) names a target that is not an http or https address, such as
-`javascript:...` (script run on a click), `file:` or `data:`. The site never renders links from
-maths: the formula is shown as written instead. Write the address as a normal link in the text
-(`` `text <https://...>`_ ``), or remove the command.
-""",
-)
+@rule("Q010")
 def unsafe_math_link(context: CheckContext) -> Iterator[Hit]:
     for item in context.project.items.values():
         for path, text in _marked(item, "\\"):
@@ -82,19 +71,7 @@ def _indent(item: Item, path: FieldPath) -> int:
     return (key[1] if key else 0) + 1
 
 
-@rule(
-    "Q011",
-    "option-out-of-bounds",
-    "directive option in item text beyond its bound (columns, line numbers, table sizes)",
-    """
-A directive in item text asks the site's renderer for more than item text may: `hlist :columns:`
-above 12, `:emphasize-lines:` beyond the block's lines, `:lineno-start:` or `:number-lines:`
-above 10^9, `:dedent:` above 1,000, `:header-rows:` or `:stub-columns:` above 100, `:widths:`
-for more than 100 columns, a `:width:` above 10,000. Such numbers can make a build take
-gigabytes of memory (three million list columns, a billion highlighted lines). The site shows
-the directive as written instead; correct the option to the size you mean.
-""",
-)
+@rule("Q011")
 def option_out_of_bounds(context: CheckContext) -> Iterator[Hit]:
     for item in context.project.items.values():
         for path, text in _marked(item, "..", "::"):

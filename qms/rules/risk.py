@@ -15,16 +15,7 @@ def _describe(policy: RiskPolicy, estimate: RiskEstimate) -> str:
     return f"{estimate.risk_class.value} ({severity} x {probability})"
 
 
-@rule(
-    "R201",
-    "risk-not-evaluable",
-    "hazard whose initial risk cannot be evaluated (unknown severity or probability)",
-    """
-Risk estimation needs the severity of the harm and its probability (ISO 14971 5.5). A hazard
-that lacks either cannot be evaluated against the acceptability matrix. (A value that is not a
-level of the policy is reported as Q002 where it was written.)
-""",
-)
+@rule("R201")
 def risk_not_evaluable(context: CheckContext) -> Iterator[Hit]:
     for hazard in context.project.of_kind("hazard"):
         missing = [name for name in ("severity", "probability") if not written(hazard, name)]
@@ -32,15 +23,7 @@ def risk_not_evaluable(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(hazard, f"initial risk cannot be evaluated: no {' and no '.join(missing)}")
 
 
-@rule(
-    "R202",
-    "uncontrolled-risk",
-    "hazard whose initial risk is not acceptable and that has no control",
-    """
-A hazard whose initial risk falls in R (reduce as far as possible) or U (unacceptable) needs
-risk control measures (ISO 14971 6, 7.1): list the requirements that control it in `controls`.
-""",
-)
+@rule("R202")
 def uncontrolled_risk(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
@@ -51,15 +34,7 @@ def uncontrolled_risk(context: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule(
-    "R203",
-    "no-residual-risk",
-    "hazard with controls but no residual risk",
-    """
-Once controls are in place, the residual risk must be estimated and evaluated (ISO 14971 7.3):
-add `residual: {severity: ..., probability: ...}`.
-""",
-)
+@rule("R203")
 def no_residual_risk(context: CheckContext) -> Iterator[Hit]:
     for hazard in context.project.of_kind("hazard"):
         if written(hazard, "controls") and not written(hazard, "residual"):
@@ -68,16 +43,7 @@ def no_residual_risk(context: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule(
-    "R204",
-    "residual-risk-not-acceptable",
-    "residual risk R without benefit_risk, or residual risk U",
-    """
-A residual risk in R is acceptable only with a documented benefit-risk justification
-(`benefit_risk`, ISO 14971 7.4); a residual risk in U is not acceptable at all: add controls
-until it falls out of U.
-""",
-)
+@rule("R204")
 def residual_risk_not_acceptable(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
@@ -94,16 +60,7 @@ def residual_risk_not_acceptable(context: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule(
-    "R205",
-    "control-not-verified",
-    "risk control (a requirement in some hazard's `controls`) not verified by any test",
-    """
-Each risk control measure must be verified: its implementation and its effectiveness (ISO 14971
-7.2; IEC 62304 7.3.1). Some test must list the control requirement under `verifies`, or an
-automated test result must name it.
-""",
-)
+@rule("R205")
 def control_not_verified(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     hazards_by_control: dict[str, list[str]] = {}

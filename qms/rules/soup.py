@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from qms.model import Severity
 from qms.rules import CheckContext, Hit, rule, written
 
 
-@rule(
-    "S301",
-    "soup-not-identified",
-    "SOUP item without version or supplier",
-    """
-IEC 62304 8.1.2 asks for each SOUP item's title, manufacturer and unique designator: give every
-SOUP item a `version` (version, date or patch) and a `supplier`.
-""",
-)
+@rule("S301")
 def soup_not_identified(context: CheckContext) -> Iterator[Hit]:
     for soup in context.project.of_kind("soup"):
         missing = [name for name in ("version", "supplier") if not written(soup, name)]
@@ -24,33 +15,14 @@ def soup_not_identified(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(soup, f"has no {' and no '.join(missing)}: IEC 62304 8.1.2 asks for a version and a supplier")
 
 
-@rule(
-    "S302",
-    "soup-anomalies-not-evaluated",
-    "SOUP item without known-anomalies evaluation (class B, C)",
-    """
-For classes B and C, the published anomaly list of each SOUP item must be evaluated for the
-version in use (IEC 62304 7.1.3): list the relevant anomalies under `known_anomalies`, each with
-its `evaluation` (an empty list states that none is relevant).
-""",
-    classes=("B", "C"),
-)
+@rule("S302")
 def soup_anomalies_not_evaluated(context: CheckContext) -> Iterator[Hit]:
     for soup in context.project.of_kind("soup"):
         if not written(soup, "known_anomalies"):
             yield Hit.at(soup, "has no known_anomalies evaluation for this version")
 
 
-@rule(
-    "S303",
-    "soup-unused",
-    "SOUP item used by no software item",
-    """
-A SOUP item that no software item `uses` is either missing from the architecture or no longer
-part of the device: link it or remove it.
-""",
-    default=Severity.WARNING,
-)
+@rule("S303")
 def soup_unused(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for soup in project.of_kind("soup"):

@@ -23,7 +23,6 @@ from sphinx.util import logging
 
 from qms import __version__
 from qms.atomic import mark_output
-from qms.clauses import DEFAULT_EDITION
 from qms.config import load_config
 from qms.sphinx import claim_directives, sources
 from qms.sphinx.audit import leave_out_audit_trails
@@ -37,6 +36,8 @@ from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
+from qms.sphinx.settings import register as register_settings
+from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data, load_build_data, project_root
 
 logger = logging.getLogger(__name__)
@@ -56,11 +57,12 @@ EXCLUDED = [
 
 def _configure(app: Sphinx, config: Config) -> None:
     """``config-inited``: defaults a technical file needs, unless ``conf.py`` sets them itself."""
-    raw = config._raw_config
-    root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), config.qms_project)
+    raw = config._raw_config  # what conf.py sets itself: Sphinx has no public way to tell it from a default
+    qms = settings(config)
+    root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), qms.project)
     project_config, _ = load_config(root) if (root / "qms.yaml").is_file() else (None, [])
     # the site's folder (qms build writes it in a hidden folder first, which ".*" excludes already)
-    site = Path(config.qms_site_folder or app.outdir)
+    site = Path(qms.site_folder or app.outdir)
     extra = [*EXCLUDED, project_config.templates if project_config else "_templates"]
     if site.is_relative_to(app.srcdir):
         extra.append(_literal_pattern(site, Path(app.srcdir)))
@@ -95,17 +97,13 @@ def _literal_pattern(folder: Path, srcdir: Path) -> str:
 
 def _load(app: Sphinx) -> None:
     """``builder-inited``: load the project once for the whole build."""
-    config = app.config
-    root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), config.qms_project)
+    qms = settings(app.config)
+    root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), qms.project)
     data = load_build_data(
-        app.env,
-        root,
-        edition=config.qms_iec62304_edition,
-        prefix=config.qms_document_id_prefix,
-        clause_table=config.qms_clause_table,
+        app.env, root, edition=qms.iec62304_edition, prefix=qms.document_id_prefix, clause_table=qms.clause_table
     )
     data.workbook_job = start_workbook(app, data)
-    if not config.qms_audit_trail:
+    if not qms.audit_trail:
         leave_out_audit_trails(data)
     errors = sum(1 for finding in data.findings if str(finding.severity) == "error")
     logger.info(
@@ -210,15 +208,7 @@ def _for_html(handler: Callable[..., None], app: Sphinx, *arguments: Any) -> Non
 def setup(app: Sphinx) -> dict[str, Any]:
     if app.config._raw_config.get("html_theme", "furo") == "furo":
         _setup_theme(app)
-    app.add_config_value("qms_project", ".", "env", types=[str])
-    app.add_config_value("qms_document_id_prefix", "", "env", types=[str])
-    app.add_config_value("qms_iec62304_edition", DEFAULT_EDITION, "env", types=[str])
-    app.add_config_value("qms_clause_table", "", "env", types=[str])
-    app.add_config_value("qms_generate_documents", True, "env", types=[bool])
-    app.add_config_value("qms_workbook_download", True, "env", types=[bool])
-    app.add_config_value("qms_audit_trail", True, "env", types=[bool])
-    # where the site ends up when Sphinx writes it elsewhere first (qms build): never read as pages
-    app.add_config_value("qms_site_folder", "", "", types=[str])
+    register_settings(app)
     for name, directive in {**DIRECTIVES, **claim_directives.DIRECTIVES}.items():
         QmsDomain.directives[name] = directive
     app.add_domain(QmsDomain)

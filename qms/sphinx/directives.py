@@ -20,10 +20,12 @@ from sphinx.util.docutils import SphinxDirective
 
 from qms.sphinx import render
 from qms.sphinx.blocks import TableShape, TableSpec, block
+from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.render import P, paragraph, table
 from qms.sphinx.safe_rst import is_prose, parse_item_text
+from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views import Query
 
@@ -57,8 +59,8 @@ class QmsDirective(SphinxDirective):
         except ValueError as error:
             raise self.error(f"{self.name}: {error}") from None
 
-    def warn(self, message: str, subtype: str) -> None:
-        logger.warning(message, location=self.get_location(), type="qms", subtype=subtype)
+    def warn(self, message: str, warning: BuildWarning) -> None:
+        warn(logger, warning, message, self.get_location())
 
 
 def _caption(result: list[nodes.Node], caption: str) -> list[nodes.Node]:
@@ -89,7 +91,7 @@ class ItemDirective(QmsDirective):
             ]
             hint = f" (did you mean {' or '.join(matches)}?)" if matches else ""
             location = f"{self.get_location().rsplit(':', 1)[0]}:{line}"
-            logger.warning(f"unknown item id '{item_id}'{hint}", location=location, type="ref", subtype="item")
+            warn(logger, BuildWarning.UNKNOWN_ITEM, f"unknown item id '{item_id}'{hint}", location)
             return []
         if "noindex" not in self.options:
             self.domain.note_item(item_id, view["kind"], view["title"], self.env.docname)
@@ -512,7 +514,7 @@ class ReleaseChangesDirective(QmsDirective):
             )
         view = self.answer(("release-changes", base))
         if "error" in view:
-            self.warn(f"cannot list the changes since {base}: {view['error']}", "release-changes")
+            self.warn(f"cannot list the changes since {base}: {view['error']}", BuildWarning.RELEASE_CHANGES)
             return [paragraph(f"The changes since {base} cannot be listed: {view['error']}", classes=[f"{P}-empty"])]
         summary = view["summary"]
         result: list[nodes.Node] = [
@@ -555,7 +557,7 @@ class DownloadsDirective(QmsDirective):
     """``.. qms:downloads::``: links to the matrix as CSV and the records as an Excel workbook."""
 
     def run(self) -> list[nodes.Node]:
-        query = ("downloads", "yes" if self.config.qms_workbook_download else "no")
+        query = ("downloads", "yes" if settings(self.config).workbook_download else "no")
         self.answer(query)
         return [block("downloads", query)]
 

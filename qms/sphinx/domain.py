@@ -23,6 +23,7 @@ from sphinx.util import logging
 from sphinx.util.nodes import make_refnode
 
 from qms.schema import KINDS
+from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.documents import HOME
 from qms.sphinx.views import Query, kind_label
 
@@ -175,5 +176,5 @@ def warn_missing_item(app: Any, domain: Domain, node: pending_xref) -> bool | No
     assert isinstance(domain, QmsDomain)
     matches = domain.close_matches(target)
     hint = f" (did you mean {' or '.join(matches)}?)" if matches else ""
-    logger.warning(f"unknown item id '{target}'{hint}", location=node, type="ref", subtype="item")
+    warn(logger, BuildWarning.UNKNOWN_ITEM, f"unknown item id '{target}'{hint}", node)
     return True

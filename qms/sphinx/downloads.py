@@ -25,6 +25,8 @@ from sphinx.util import logging
 
 from qms.atomic import write_bytes
 from qms.model import Project
+from qms.sphinx.build_warnings import BuildWarning, warn
+from qms.sphinx.settings import settings
 from qms.sphinx.views import BuildData, query
 
 logger = logging.getLogger(__name__)
@@ -74,7 +76,7 @@ class WorkbookJob:
 
 def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     """Start writing the workbook unless the previous site holds it for the same records."""
-    if app.builder.format != "html" or not app.config.qms_workbook_download:
+    if app.builder.format != "html" or not settings(app.config).workbook_download:
         return None
     name = workbook_name(data.project)
     current = fingerprint(data)
@@ -101,11 +103,11 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
         else:
             job.process.join()
             if job.process.exitcode != 0 or not job.temporary.is_file():
-                logger.warning(
+                warn(
+                    logger,
+                    BuildWarning.DOWNLOAD,
                     f"qms: the Excel workbook could not be written (exit status {job.process.exitcode}); "
                     "run `qms export xlsx FILE` to see why",
-                    type="qms",
-                    subtype="download",
                 )
                 return
         target = Path(app.outdir) / FOLDER / job.name
@@ -193,10 +195,10 @@ def write_evidence_files(app: Sphinx, data: BuildData) -> None:
             continue
         content = (data.project.root / path).read_bytes()
         if hashlib.sha256(content).hexdigest() != sha256:
-            logger.warning(
+            warn(
+                logger,
+                BuildWarning.DOWNLOAD,
                 f"qms: {path} changed during the build: the site lists the sha256 it had when the build started",
-                type="qms",
-                subtype="download",
             )
         destination = outdir / target
         written.add(destination)

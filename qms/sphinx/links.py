@@ -13,6 +13,7 @@ from sphinx.errors import NoUri
 from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
 
+from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.domain import QmsDomain
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class Links:
         std = self.env.domains.standard_domain
         found = std.labels.get(label)
         if found is None:
-            logger.warning(f"undefined label: '{label}'", location=location or self.fromdoc, type="ref", subtype="ref")
+            warn(logger, BuildWarning.UNDEFINED_LABEL, f"undefined label: '{label}'", location or self.fromdoc)
             return None
         docname, anchor, title = found
         page = self._page(docname)

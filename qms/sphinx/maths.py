@@ -21,6 +21,7 @@ from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
 from qms.markup import unsafe_math_links
+from qms.sphinx.build_warnings import BuildWarning, warn
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def _text(text: str) -> str:
 
 def _fallback(translator: Any, node: nodes.Element, latex: str, error: MathError, tag: str) -> None:
     """Warn at the formula's place and show the LaTeX as written, as code."""
-    logger.warning(f"maths shown as written: {error}", location=node, type="qms", subtype="math")
+    warn(logger, BuildWarning.MATH, f"maths shown as written: {error}", node)
     translator.body.append(f'<{tag} class="qms-math-source"><code>{escape(latex)}</code></{tag}>')
 
 

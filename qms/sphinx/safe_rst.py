@@ -27,6 +27,7 @@ from sphinx.util.parsing import nested_parse_to_nodes
 
 from qms.markup import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, option_refusal
 from qms.markup import is_safe_uri as is_safe_uri  # also where blocks are written
+from qms.sphinx.build_warnings import BuildWarning, warn
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ TEXT_CLASS = "qms-text"
 
 def _warn(message: str, source: str | None, line: int | None) -> None:
     location = f"{source}:{line or ''}" if source else None  # a file and line, not a page of the site
-    logger.warning(message, location=location, type="qms", subtype="unsafe-markup")
+    warn(logger, BuildWarning.UNSAFE_MARKUP, message, location)
 
 
 class _RefusedDirective(Directive):

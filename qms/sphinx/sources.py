@@ -20,6 +20,7 @@ from sphinx.util import logging
 from qms.atomic import write_text
 from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
 from qms.sphinx.domain import QmsDomain
+from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views import digest
 
@@ -81,7 +82,7 @@ DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
 
 def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
-    if app.config.qms_generate_documents:
+    if settings(app.config).generate_documents:
         for docname, source_changed in generate(app, env).items():
             removed.discard(docname)
             if docname not in env.all_docs:

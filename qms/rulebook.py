@@ -1,0 +1,499 @@
+"""Every rule of ``qms check`` as data: code, name, one-line summary, explanation, default severity.
+
+One visible table, below the project file's settings (``rules:`` in ``qms.yaml`` names these codes):
+:mod:`qms.rules` attaches a check function to a code with ``@rule(CODE)``; a code without one is
+reported by the loader while it reads files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from qms.elements import Severity
+
+_GROUPS = {
+    "Q": "integrity",
+    "T": "traceability",
+    "R": "risk",
+    "S": "SOUP",
+    "E": "evidence",
+    "C": "change control",
+    "A": "documents and approvals",
+}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A rule's face: what ``qms check --list-rules`` lists and ``qms rule CODE`` explains."""
+
+    code: str
+    name: str
+    summary: str
+    explanation: str
+    default: Severity = Severity.ERROR
+    #: software safety classes for which the rule is on by default
+    classes: tuple[str, ...] = ("A", "B", "C")
+
+    @property
+    def group(self) -> str:
+        return _GROUPS[self.code[0]]
+
+
+def _rule(
+    code: str,
+    name: str,
+    summary: str,
+    explanation: str,
+    default: Severity = Severity.ERROR,
+    classes: tuple[str, ...] = ("A", "B", "C"),
+) -> RuleSpec:
+    return RuleSpec(code, name, summary, explanation.strip(), default, classes)
+
+
+_TABLE = (
+    _rule(
+        "Q001",
+        "unreadable-file",
+        "file cannot be read or parsed (encoding, YAML syntax)",
+        """
+A file under `sources` (or qms.yaml) could not be read: it is not UTF-8, it is not valid YAML
+(tabs for indentation, unclosed quotes, bad indentation), it uses a tag that would build an
+object (`!!python/object`), or it expands through aliases far beyond its size. Nothing in the
+file is taken until it parses. Fix the file at the line and column given.
+""",
+    ),
+    _rule(
+        "Q002",
+        "schema",
+        "schema: missing required field, unknown field, wrong type, value not allowed",
+        """
+An item does not match the fields of its kind: a required field is missing, a field is unknown
+(typo? own fields must start with `x-`), a value has the wrong type (a link written as a string
+instead of a list) or is not allowed (a severity name that is not in the risk policy). The
+published JSON Schema (qms/schemas/qms-items.schema.json) lets an editor flag these as you type.
+""",
+    ),
+    _rule(
+        "Q003",
+        "duplicate-id",
+        "duplicate id (both places named)",
+        """
+Two items have the same id. Ids must be unique across the whole project. Links to the id resolve
+to the first definition; rename one of them.
+""",
+    ),
+    _rule(
+        "Q004",
+        "duplicate-key",
+        "duplicate key in one YAML mapping (silently dropped data otherwise)",
+        """
+A mapping has the same key twice. Plain YAML loaders keep the last value and drop the first
+without a word; qms keeps the first and reports the second, so nothing is lost unseen.
+""",
+    ),
+    _rule(
+        "Q005",
+        "unknown-link",
+        "link to an unknown id",
+        """
+A link field names an id that no item has. Correct the id, or add the missing item.
+""",
+    ),
+    _rule(
+        "Q006",
+        "wrong-link-kind",
+        "link to an item of a kind that field does not allow",
+        """
+Each link field allows certain kinds of target: a software requirement derives from system
+requirements, a test verifies requirements or software items, a hazard is controlled by
+requirements. The link points at an item of another kind.
+""",
+    ),
+    _rule(
+        "Q007",
+        "link-cycle",
+        "cycle in derives_from or parent",
+        """
+Following derives_from (or parent) from an item leads back to it. Decomposition must be a tree
+(or a directed acyclic graph): break the cycle.
+""",
+    ),
+    _rule(
+        "Q010",
+        "unsafe-math-link",
+        "link in item text maths to something other than an http or https address",
+        r"""
+A LaTeX link command in item text (`\href{target}{text}` or `\url{target}`, usually inside
+:math:`...` or a math directive) names a target that is not an http or https address, such as
+`javascript:...` (script run on a click), `file:` or `data:`. The site never renders links from
+maths: the formula is shown as written instead. Write the address as a normal link in the text
+(`` `text <https://...>`_ ``), or remove the command.
+""",
+    ),
+    _rule(
+        "Q011",
+        "option-out-of-bounds",
+        "directive option in item text beyond its bound (columns, line numbers, table sizes)",
+        """
+A directive in item text asks the site's renderer for more than item text may: `hlist :columns:`
+above 12, `:emphasize-lines:` beyond the block's lines, `:lineno-start:` or `:number-lines:`
+above 10^9, `:dedent:` above 1,000, `:header-rows:` or `:stub-columns:` above 100, `:widths:`
+for more than 100 columns, a `:width:` above 10,000. Such numbers can make a build take
+gigabytes of memory (three million list columns, a billion highlighted lines). The site shows
+the directive as written instead; correct the option to the size you mean.
+""",
+    ),
+    _rule(
+        "T101",
+        "need-not-refined",
+        "need not refined by any system requirement",
+        """
+Every user need is a design input (ISO 13485 7.3.3) that must be refined into system
+requirements; a need that no system requirement derives from is not designed for.
+""",
+    ),
+    _rule(
+        "T102",
+        "requirement-without-parent",
+        "requirement with no derives_from and no `derived` rationale",
+        """
+A requirement must trace up to what it refines (IEC 62304 5.2.6, 5.1.1 traceability). If it
+has no parent on purpose (a derived requirement, e.g. from a design decision), say why in
+`derived: <rationale>`.
+""",
+    ),
+    _rule(
+        "T103",
+        "requirement-not-verified",
+        "requirement not verified by any test",
+        """
+Every system and software requirement must be verified (IEC 62304 5.7.1, 5.7.4; ISO 13485
+7.3.6): some test must list it under `verifies`, or an automated test result must name it
+(`@pytest.mark.verifies("SWR-014")`, a JUnit `verifies` property). (Risk control requirements
+are reported by R205 instead, so that one gap gives one finding.)
+""",
+    ),
+    _rule(
+        "T104",
+        "need-not-validated",
+        "need not validated by any test",
+        """
+Every user need must be validated under the intended use (ISO 13485 7.3.7): some test (usually
+of level validation) must list it under `validates`.
+""",
+    ),
+    _rule(
+        "T105",
+        "requirement-not-implemented",
+        "software requirement not implemented by any software item (class B, C)",
+        """
+For software safety classes B and C the architecture must show which software item implements
+each software requirement (IEC 62304 5.3.1, 5.3.6, 7.3.3). A requirement with its own
+`safety_class: A` is exempt.
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "T106",
+        "test-without-target",
+        "test that verifies and validates nothing",
+        """
+A test that lists nothing under `verifies` or `validates` proves nothing in the technical file:
+link it to what it verifies, or remove it.
+""",
+        default=Severity.WARNING,
+    ),
+    _rule(
+        "T107",
+        "matrix-cut",
+        "traceability matrix with more rows than a matrix shows",
+        """
+The traceability matrix has a row per path along its chain of kinds, so paths multiply where
+items link to many items on both sides: 25 items per level, each linking to all 25 above, give
+millions of rows. A matrix makes at most 20,000 rows (on the site's page, in `qms matrix`,
+the CSV download and the workbooks); the rows beyond are counted, and every format says how many
+were left out and where they start. Nothing of the trace is lost (each item's page
+and `qms show ID` show its links both ways), but an auditor cannot read it as one matrix: link
+each item to what it refines, implements or verifies, rather than to everything of a level, or
+read the trace per item.
+""",
+        default=Severity.WARNING,
+    ),
+    _rule(
+        "R201",
+        "risk-not-evaluable",
+        "hazard whose initial risk cannot be evaluated (unknown severity or probability)",
+        """
+Risk estimation needs the severity of the harm and its probability (ISO 14971 5.5). A hazard
+that lacks either cannot be evaluated against the acceptability matrix. (A value that is not a
+level of the policy is reported as Q002 where it was written.)
+""",
+    ),
+    _rule(
+        "R202",
+        "uncontrolled-risk",
+        "hazard whose initial risk is not acceptable and that has no control",
+        """
+A hazard whose initial risk falls in R (reduce as far as possible) or U (unacceptable) needs
+risk control measures (ISO 14971 6, 7.1): list the requirements that control it in `controls`.
+""",
+    ),
+    _rule(
+        "R203",
+        "no-residual-risk",
+        "hazard with controls but no residual risk",
+        """
+Once controls are in place, the residual risk must be estimated and evaluated (ISO 14971 7.3):
+add `residual: {severity: ..., probability: ...}`.
+""",
+    ),
+    _rule(
+        "R204",
+        "residual-risk-not-acceptable",
+        "residual risk R without benefit_risk, or residual risk U",
+        """
+A residual risk in R is acceptable only with a documented benefit-risk justification
+(`benefit_risk`, ISO 14971 7.4); a residual risk in U is not acceptable at all: add controls
+until it falls out of U.
+""",
+    ),
+    _rule(
+        "R205",
+        "control-not-verified",
+        "risk control (a requirement in some hazard's `controls`) not verified by any test",
+        """
+Each risk control measure must be verified: its implementation and its effectiveness (ISO 14971
+7.2; IEC 62304 7.3.1). Some test must list the control requirement under `verifies`, or an
+automated test result must name it.
+""",
+    ),
+    _rule(
+        "S301",
+        "soup-not-identified",
+        "SOUP item without version or supplier",
+        """
+IEC 62304 8.1.2 asks for each SOUP item's title, manufacturer and unique designator: give every
+SOUP item a `version` (version, date or patch) and a `supplier`.
+""",
+    ),
+    _rule(
+        "S302",
+        "soup-anomalies-not-evaluated",
+        "SOUP item without known-anomalies evaluation (class B, C)",
+        """
+For classes B and C, the published anomaly list of each SOUP item must be evaluated for the
+version in use (IEC 62304 7.1.3): list the relevant anomalies under `known_anomalies`, each with
+its `evaluation` (an empty list states that none is relevant).
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "S303",
+        "soup-unused",
+        "SOUP item used by no software item",
+        """
+A SOUP item that no software item `uses` is either missing from the architecture or no longer
+part of the device: link it or remove it.
+""",
+        default=Severity.WARNING,
+    ),
+    _rule(
+        "E401",
+        "test-failed",
+        "test whose latest result failed or errored",
+        """
+A test case that proves this test (named under its `evidence:` or naming the item in its
+`verifies` property), or the test's newest execution record, failed or errored (a blocked
+run counts as an error). The design output does not meet its input until the failure is fixed
+and the test run again (IEC 62304 5.5.5, 5.6.7, 5.7.5; ISO 13485 7.3.6). The finding is on the
+test item; for a result that names a requirement or software item directly, it is on that item.
+""",
+    ),
+    _rule(
+        "E402",
+        "evidence-not-run",
+        "test whose evidence ids match no result in the evidence files",
+        """
+An id under a test's `evidence:` matches no test case in the result files: the test was not
+run (or was renamed, or its result file was not collected). A test that was not run verifies
+nothing. Run it so that its JUnit XML lands where `evidence:` in qms.yaml looks (or pass the
+file with `qms check --results FILE`), or correct the id. Ids match as `classname.name`,
+`classname::name`, or a pytest node id (`tests/test_dosing.py::test_max_basal`); an id without
+`[parameters]` matches every parametrization, and a classname (or dotted prefix of one)
+matches every case in it.
+""",
+    ),
+    _rule(
+        "E403",
+        "only-skipped",
+        "requirement whose only test results were skipped",
+        """
+Every result behind this requirement (or software item, or need) was skipped, or recorded as
+not applicable: no test that verifies it passed, and none failed. A skipped test proves
+nothing, so the item is not verified (IEC 62304 5.7.4). Find out why the tests were skipped (a
+missing fixture, a platform condition, an `xfail`) and run them, or verify the item by another
+passing test.
+""",
+    ),
+    _rule(
+        "E404",
+        "result-names-unknown-item",
+        "test result whose `verifies` property names an unknown item",
+        """
+A test case in a result file carries `<property name="verifies" value="ID"/>` (written by
+`@pytest.mark.verifies` or `record_property`) for an id that is not in the project, or that
+names an item a test result cannot verify (only tests, requirements, software items and needs
+can be). The result proves nothing until the id is corrected in the test code.
+""",
+    ),
+    _rule(
+        "E405",
+        "test-not-run",
+        "test with no result: no JUnit result and no execution record",
+        """
+No result file holds a result for this test and no execution record records a run of it: it
+was not executed, or its execution was not recorded. IEC 62304 5.5.5, 5.6.7 and 5.7.5 ask for
+the results of every verification, and a requirement whose test was never run is not verified.
+Run the test and keep its record: for automated tests, list the JUnit test ids under
+`evidence:` (or mark the test code `@pytest.mark.verifies("TST-...")`) and let the result file
+land where `evidence:` in qms.yaml looks; for manual tests, inspections, analyses and
+validation, record the execution with `qms record TEST-ID --outcome passed` (or write an
+execution record under `records:`). A test whose `evidence:` entries match nothing is reported
+by E402 instead.
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "E406",
+        "failure-without-anomaly",
+        "failed test with no anomaly that records and evaluates the failure",
+        """
+A test whose latest result failed (or errored, or whose run was blocked) has no anomaly item
+linked to it with an evaluation. IEC 62304 5.6.8, 5.7.5 and 9.1 ask that anomalies found in
+verification are entered in the problem resolution process and evaluated; 5.8.2-5.8.3 that
+residual anomalies are evaluated before release. Raise an `anomaly` item that `affects` the
+test or the requirement it verifies (or list it under `anomalies:` in the failing execution
+record) and write its `evaluation`, then fix and re-run.
+""",
+    ),
+    _rule(
+        "E407",
+        "stale-result",
+        "result that ran before the last change of its test or of what the test verifies",
+        """
+The result (a JUnit test case or an execution record) ran on a revision older than the last
+change of its test item or of an item that test verifies or validates: it no longer speaks for
+what the items say now (IEC 62304 5.7.5 asks for results of the software under release, 7.4.3
+and 9.7 for re-verification after a change). The message names the change: who, when, which
+commit.
+
+How "before" is judged: a result that names the commit it ran on (`commit:` in a record, the
+`qms:commit` property the qms pytest plugin writes) is before the change when the change's
+commit is not that commit or one of its ancestors. A result whose commit git does not know,
+that ran on a tree with uncommitted changes (`+dirty`), or that names none is judged by time:
+it ran before the change when its time (the record's `executed_at`, the result file's suite
+timestamp, else the file's modification time) is earlier than the change's author date. A
+change not yet committed counts from the file's modification time. Outside git, results are
+not checked for staleness (`qms status` says so).
+
+Re-run the test on the current revision and record the new result (a re-run is a new record).
+""",
+    ),
+    _rule(
+        "E408",
+        "record-attachment",
+        "execution record attachment outside the project, missing, or changed since recorded",
+        """
+An execution record lists an attachment (a log, a screenshot, a signed protocol) with the
+sha256 it had when the run was recorded. The file must be in the project (the repository keeps
+it), and must still have that sha256: a missing or changed attachment no longer backs the
+record (IEC 62304 5.7.5, ISO 13485 4.2.5 control of records). Restore the file from git. A new
+run is a new record with its own attachments; a record is never edited after the fact.
+""",
+    ),
+    _rule(
+        "C501",
+        "suspect-link",
+        "suspect link: the linked item changed since the link was last reviewed",
+        """
+Every trace link is reviewed against what its target said at the time, and the review is
+stamped in `qms.lock` (one line per link with a digest of the target's content). When the
+target's content changes (its text, title, severity... any field but its own links and `x-`
+fields; not whitespace, comments or layout), each link pointing at it becomes suspect: the
+requirement derived from it, the software item implementing it, the test verifying it and the
+hazard it controls may no longer hold. Check that the linking item still holds against the
+changed target (edit it if not), then stamp the review: `qms review SOURCE` for the links from
+one item, `qms review TARGET` for every link to the changed item, `qms review --all` for all.
+Commit `qms.lock` with the change. The message names who last changed the target and when,
+where git can tell. A link added after the last review is reported the same way until it is
+reviewed.
+
+A project without `qms.lock` has not started change control and gets no C501 finding:
+`qms review --all` starts it (`qms init` does so for new projects).
+
+Default severity is error: a change whose impact nobody reviewed must block a release (IEC 62304
+7.4 asks for the safety impact of every change). Set `C501: warning` to see suspect links
+without failing the check while a change is in progress.
+""",
+    ),
+    _rule(
+        "A601",
+        "document-not-approved",
+        "release with a document that was never approved in every role it needs",
+        """
+A document of the technical file is issued with a release: ISO 13485 4.2.4 asks that it is reviewed
+and approved before issue, by the roles the quality system names (`roles` in qms.yaml; by default
+author, reviewer and approver), and ISO 14971 9 asks for the risk management report's sign-off.
+This finding lists each document that no complete set of roles ever approved (a draft).
+
+It is reported only for a release check: `qms check --release`, or `qms check` on a commit that
+carries the tag of `device.version` (2.1.0 or v2.1.0). During development drafts are normal and
+the document-control block of each page shows the state.
+
+Approve with `qms approve DOC-ID --role ROLE` (once per role), then commit approvals.yaml
+(signed: `git commit -S`). Default severity is error for every class: a release with unapproved
+documents has not issued them.
+""",
+    ),
+    _rule(
+        "A602",
+        "document-changed-since-approval",
+        "release with a document whose content changed since it was approved",
+        """
+An approval covers the document's content digest: its templates, the items it shows with their
+fields and links, the configuration it shows and the verification statuses it prints. When any of
+these changes, the approval no longer speaks for what the document says (ISO 13485 4.2.4: changes
+are reviewed and approved again). The finding names the document, the approval it moved on from,
+and the items and files that changed since that approval's commit, with who changed them (from
+git); when none of these changed, the verification results it prints did, or the approval's digest
+was edited by hand and matches no state the document had.
+
+Reported only for a release check (`qms check --release`, or a commit tagged with
+`device.version`): between releases a document changes as work goes on, and its page shows
+"changed since approval". Review the changes, then `qms approve DOC-ID --role ROLE` again for each
+role. Default severity is error for every class.
+""",
+    ),
+    _rule(
+        "A603",
+        "approval-entry-invalid",
+        "an entry of approvals.yaml that does not read as an approval",
+        """
+`approvals.yaml` is written by `qms approve` and only ever appended to. An entry that is missing a
+field (document, digest, role, name, email, at, meaning), names a document or role that does not
+exist, names a person who does not hold the role (`roles.people` in qms.yaml), has a date-time
+without a time zone or a digest not in the form `qms approve` writes, or repeats an earlier
+approval, does not count as an approval: an approval must say exactly who approved which content,
+when, and in which role.
+
+Fix the entry by hand only to repair such a mistake, and record the reason in the commit message;
+otherwise remove it and approve again with `qms approve`. Default severity is error for every
+class, at any time.
+""",
+    ),
+)
+
+#: Every rule by code, in the order of DESIGN.md's families.
+SPECS: Mapping[str, RuleSpec] = MappingProxyType({spec.code: spec for spec in _TABLE})
