@@ -13,11 +13,26 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 
 from qms.sphinx import claims, render
-from qms.sphinx.blocks import AnchoredTables, TableShape, TableSpec, block
+from qms.sphinx.blocks import AnchoredTables, TableShape, block
 from qms.sphinx.directives import QmsDirective
 from qms.sphinx.render import P, item_ref, paragraph
 from qms.sphinx.state import build_data
-from qms.sphinx.views import kind_label
+from qms.sphinx.views.build import kind_label
+from qms.sphinx.views.cells import (
+    Badge,
+    Cell,
+    DocLink,
+    FileLink,
+    ItemRef,
+    Join,
+    Literal,
+    Muted,
+    Status,
+    Strong,
+    Table,
+    Text,
+)
+from qms.sphinx.views.summaries import DeviceView
 
 
 class OverallResidualRiskDirective(QmsDirective):
@@ -27,7 +42,7 @@ class OverallResidualRiskDirective(QmsDirective):
 
     def run(self) -> list[nodes.Node]:
         view = self.answer(("overall-risk",))
-        device = self.answer(("device",))
+        device: DeviceView = self.answer(("device",))
         verdict = "acceptable" if view["acceptable"] else "not yet acceptable"
         box = nodes.admonition(
             classes=[f"{P}-overall", f"{P}-overall-{'acceptable' if view['acceptable'] else 'open'}"]
@@ -36,7 +51,7 @@ class OverallResidualRiskDirective(QmsDirective):
         box += nodes.title(title, title)
         if "conclusion" in self.options:
             text = (
-                f"The risk management plan was carried out for {device['name']} {device['version']}: "
+                f"The risk management plan was carried out for {device.name} {device.version}: "
                 f"{view['hazards']} hazards analysed and evaluated, {view['controls']} risk control measures "
                 f"implemented as requirements, {view['controls_passed']} of them verified by tests that all passed. "
             )
@@ -82,21 +97,22 @@ class CoverageDirective(QmsDirective):
         return [block("coverage", ("coverage",))]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
+    def shape(view: dict[str, Any], interactive: bool = False) -> Table:
         rows = []
         page = view["page"]
         for row in view["rows"]:
             done, total = row["done"], row["total"]
             share = f"{done} of {total}" + (f" ({100 * done // total} %)" if total else "")
+            status: Cell
             if row["not_required"]:
-                status: list[Any] = ["muted", row["not_required"]]
+                status = Muted(row["not_required"])
             elif row["open"]:
                 count = len(row["open"])
-                listed = ["doc", page, f"{count} open: the list", f"open-{row['key']}"]
-                status = ["join", [["badge", "open", "coverage-open"], ["text", " "], listed]]
+                listed = DocLink(page, f"{count} open: the list", f"open-{row['key']}")
+                status = Join((Badge("open", "coverage-open"), Text(" "), listed))
             else:
-                status = ["badge", "complete", "coverage-complete"]
-            rows.append([["doc", row["docname"], row["label"]], ["text", share], status])
+                status = Badge("complete", "coverage-complete")
+            rows.append((DocLink(row["docname"], row["label"]), Text(share), status))
         applying = [row for row in view["rows"] if not row["not_required"]]
         still_open = [row for row in applying if row["open"]]
         if still_open:
@@ -107,22 +123,24 @@ class CoverageDirective(QmsDirective):
         else:
             headline = f"Complete: all {len(applying)} measures that apply to this device are met."
         if view["errors"] or view["warnings"]:
-            findings: list[Any] = [
-                ["badge", f"{view['errors']} errors, {view['warnings']} warnings open", "coverage-open"],
-                ["text", " from qms check: see "],
-                ["doc", page, "Open findings"],
-                ["text", "."],
-            ]
+            findings: tuple[Cell, ...] = (
+                Badge(f"{view['errors']} errors, {view['warnings']} warnings open", "coverage-open"),
+                Text(" from qms check: see "),
+                DocLink(page, "Open findings"),
+                Text("."),
+            )
         else:
-            findings = [["text", f"qms check reports no finding over {view['items']} items"]]
-            findings.append(["text", f", but {len(still_open)} measures above are open." if still_open else "."])
-        return TableSpec(
+            findings = (
+                Text(f"qms check reports no finding over {view['items']} items"),
+                Text(f", but {len(still_open)} measures above are open." if still_open else "."),
+            )
+        return Table(
             ["Measure", "Coverage", "Status"],
             rows,
             classes=[f"{P}-coverage"],
             widths=[6, 2, 3],
-            before=[["strong", headline]],
-            after=[["join", findings]],
+            before=[Strong(headline)],
+            after=[Join(findings)],
         )
 
 
@@ -136,20 +154,20 @@ class OpenItemsDirective(QmsDirective):
         return [block("open-items", ("open-items",))]
 
     @staticmethod
-    def tables(view: dict[str, Any]) -> list[tuple[str, TableSpec]]:
+    def tables(view: dict[str, Any]) -> list[tuple[str, Table]]:
         """One table per open measure, with the anchor coverage rows link to."""
         tables = []
         for entry in view["lists"]:
             rows = [
-                [
-                    ["item", item_id, title],
-                    ["status", item_id, status] if status else ["muted", "—"],
-                    ["text", "; ".join(reasons)],
-                ]
+                (
+                    ItemRef(item_id, title),
+                    Status(item_id, status) if status else Muted("—"),
+                    Text("; ".join(reasons)),
+                )
                 for item_id, title, status, reasons in entry["items"]
             ]
             caption = f"{entry['label']}: {len(entry['items'])} of {entry['total']} open"
-            spec = TableSpec(
+            spec = Table(
                 ["Item", "Status", "Why"], rows, classes=[f"{P}-open-items"], widths=[4, 1, 4], caption=caption
             )
             tables.append((f"open-{entry['key']}", spec))
@@ -164,18 +182,16 @@ class VerificationSummaryDirective(QmsDirective):
         return [block("verification", ("verification",))]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
-        rows = [
-            [["text", kind_label(kind)], *(["text", str(count)] for count in counts)] for kind, counts in view["rows"]
-        ]
+    def shape(view: dict[str, Any], interactive: bool = False) -> Table:
+        rows = [(Text(kind_label(kind)), *(Text(str(count)) for count in counts)) for kind, counts in view["rows"]]
         read = f"Read: {view['cases']} JUnit test cases and {view['records']} execution records."
-        after: list[Any] = [["text", read]]
+        after: list[Cell] = [Text(read)]
         for key, label, still_open, total in view["measures"]:
-            line: list[Any] = [["text", f"{label}: {total - still_open} of {total}"]]
+            line: tuple[Cell, ...] = (Text(f"{label}: {total - still_open} of {total}"),)
             if still_open:
-                line += [["text", "; not passed: "], ["doc", view["page"], f"the {still_open} items", f"open-{key}"]]
-            after.append(["join", [*line, ["text", "."]]])
-        return TableSpec(
+                line += (Text("; not passed: "), DocLink(view["page"], f"the {still_open} items", f"open-{key}"))
+            after.append(Join((*line, Text("."))))
+        return Table(
             ["Items", *view["statuses"]],
             rows,
             classes=[f"{P}-verification-summary"],
@@ -194,19 +210,17 @@ class EvidenceFilesDirective(QmsDirective):
         return [block("evidence-files", ("evidence-files",))]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
+    def shape(view: dict[str, Any], interactive: bool = False) -> Table:
         rows = [
-            [
-                ["file", target, path] if sha256 else ["literal", path],
-                ["text", what],
-                ["literal", sha256] if sha256 else ["badge", "missing", "severity-error"],
-                ["badge", "uncommitted", "severity-warning"] if uncommitted else ["text", "committed"],
-            ]
+            (
+                FileLink(target, path) if sha256 else Literal(path),
+                Text(what),
+                Literal(sha256) if sha256 else Badge("missing", "severity-error"),
+                Badge("uncommitted", "severity-warning") if uncommitted else Text("committed"),
+            )
             for path, target, what, sha256, uncommitted in view["files"]
         ]
-        return TableSpec(
-            ["File", "Holds", "sha256", "In git"], rows, classes=[f"{P}-evidence-files"], widths=[3, 2, 4, 1]
-        )
+        return Table(["File", "Holds", "sha256", "In git"], rows, classes=[f"{P}-evidence-files"], widths=[3, 2, 4, 1])
 
 
 #: How each block of this module turns its query's data into a table.

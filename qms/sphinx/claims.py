@@ -2,7 +2,7 @@
 
 The front page's coverage, the lists of open items behind it, the overall residual risk of the
 risk management report and the release notes' verification status all come from here, and
-every item's verification status from :meth:`~qms.sphinx.views.BuildData.verdict` (one status
+every item's verification status from :meth:`~qms.sphinx.views.build.BuildData.verdict` (one status
 function for the whole site). A measure that a rule of ``qms check`` asks for is shown only
 when that rule is on for the device's class and settings; one that is open names its items.
 """
@@ -18,7 +18,7 @@ from qms.model import Item, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.rules import RULES
 from qms.schema import KIND_ORDER, REQUIREMENT_KINDS
-from qms.sphinx.views import BuildData, query
+from qms.sphinx.views.build import BuildData
 from qms.status import WORST_FIRST
 
 #: The page listing every open item of every measure (anchors ``open-<key>``).
@@ -171,7 +171,6 @@ def _rule_state(data: BuildData, code: str | None) -> str:
     return f"not required: {code} applies to class {', '.join(rule.classes)} only, the device is class {safety_class}"
 
 
-@query("coverage")
 def coverage(data: BuildData) -> dict[str, Any]:
     """The coverage summary: per measure, how many items are done, which are open, and whether it applies."""
     rows = []
@@ -198,7 +197,6 @@ def coverage(data: BuildData) -> dict[str, Any]:
     return {"rows": rows, "errors": errors, "warnings": warnings, "items": len(data.project), "page": OPEN_PAGE}
 
 
-@query("open-items")
 def open_items(data: BuildData) -> dict[str, Any]:
     """Every open measure with exactly its open items: id, title, status and why it is not passed."""
     lists = []
@@ -215,7 +213,6 @@ def open_items(data: BuildData) -> dict[str, Any]:
     return {"lists": lists}
 
 
-@query("overall-risk")
 def overall_risk(data: BuildData) -> dict[str, Any]:
     """The overall residual risk by the plan's method: what keeps it from being acceptable, if anything."""
     unacceptable, unjustified, unevaluated, uncontrolled = [], [], [], []
@@ -266,7 +263,6 @@ def overall_risk(data: BuildData) -> dict[str, Any]:
     }
 
 
-@query("verification")
 def verification_view(data: BuildData) -> dict[str, Any]:
     """Items by verification status, per kind (the status function's summary), and what was read."""
     summary = data.statuses.summary() if data.statuses is not None else {}

@@ -25,7 +25,7 @@ from sphinx.util import logging
 
 from qms.atomic import write_bytes
 from qms.model import Project
-from qms.sphinx.views import BuildData, query
+from qms.sphinx.views.build import BuildData
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,6 @@ def write_matrix_csv(app: Sphinx, data: BuildData) -> None:
         write_bytes(target, encoded)
 
 
-@query("downloads")
 def downloads_view(data: BuildData, workbook: str) -> dict[str, Any]:
     """The files the site offers, with what each holds."""
     matrix = "the design and risk chains with test results, one row per path"
@@ -171,7 +170,6 @@ def _inside(path: str) -> bool:
     return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
 
 
-@query("evidence-files")
 def evidence_files_view(data: BuildData) -> dict[str, Any]:
     """The published evidence: path, where the copy is, what it holds, its sha256, whether it is uncommitted."""
     rows = []

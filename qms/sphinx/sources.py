@@ -21,7 +21,7 @@ from qms.atomic import write_text
 from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.state import build_data
-from qms.sphinx.views import digest
+from qms.sphinx.views.build import digest
 
 logger = logging.getLogger(__name__)
 
