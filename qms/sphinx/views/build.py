@@ -13,14 +13,19 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms.clauses import DEFAULT_EDITION, ClauseTable
+from qms.evidence import Evidence
 from qms.gitinfo import DocumentControl
 from qms.matrix import natural_key
 from qms.model import Finding, Item, Project
+from qms.records import RecordSet
 from qms.schema import link_spec
 from qms.status import StatusIndex
+
+if TYPE_CHECKING:
+    from qms.sphinx.downloads import WorkbookJob
 
 #: A query: its name, then its arguments (all strings, so it can be stored and compared).
 Query = tuple[str, ...]
@@ -51,9 +56,9 @@ class BuildData:
     control: DocumentControl
     #: every query a page may ask (:data:`qms.sphinx.queries.QUERIES`)
     queries: Mapping[str, QuerySpec]
-    evidence: Any = None  # qms.evidence.Evidence when the project has result files
+    evidence: Evidence | None = None  # when the project has result files
     statuses: StatusIndex | None = None  # every item's verification status
-    records: Any = None  # qms.records.RecordSet: the execution records read
+    records: RecordSet | None = None  # the execution records read
     #: result files, record files and attachments that differ from the last commit (or are not in git)
     uncommitted: frozenset[str] = frozenset()
     clauses: ClauseTable | None = None
@@ -61,7 +66,7 @@ class BuildData:
     document_prefix: str = ""
     cache: dict[Query, Any] = field(default_factory=dict)
     #: the Excel workbook being written beside the build (qms.sphinx.downloads)
-    workbook_job: Any = None
+    workbook_job: WorkbookJob | None = None
     digests: dict[Query, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
