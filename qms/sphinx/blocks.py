@@ -16,6 +16,7 @@ from docutils import nodes
 from qms.sphinx import html, render
 from qms.sphinx.audit import audit_html
 from qms.sphinx.docutils_writers import audit_nodes
+from qms.sphinx.downloads import Download
 from qms.sphinx.html import P, esc
 from qms.sphinx.links import Links
 from qms.sphinx.safe_rst import TEXT_CLASS, is_safe_uri, prose, prose_paragraphs
@@ -410,12 +411,12 @@ def item_nodes(links: Links, view: ItemView, unfilled_block: qms_block) -> list[
     return [box]
 
 
-def downloads_html(links: Links, view: dict[str, Any]) -> list[nodes.Node]:
+def downloads_html(links: Links, view: tuple[Download, ...]) -> list[nodes.Node]:
     """Links to the site's downloadable files (HTML builders only: other outputs have no files)."""
     entries = "".join(
-        f'<li><a class="reference download" href="{esc(links.file(path))}" download>{esc(label)}</a>'
-        f' <span class="{P}-muted">{esc(description)}</span></li>'
-        for path, label, description in view["files"]
+        f'<li><a class="reference download" href="{esc(links.file(file.path))}" download>{esc(file.label)}</a>'
+        f' <span class="{P}-muted">{esc(file.description)}</span></li>'
+        for file in view
     )
     return [qms_html("", f'<ul class="{P}-downloads">{entries}</ul>', format="html", classes=["no-search"])]
 

@@ -319,7 +319,7 @@ def _verification(data: BuildData, item: Item) -> Verification | None:
     found = data.statuses.of(item.id) if data.statuses is not None else None
     if found is None:
         return None
-    published = {row[0]: row[1] for row in data.answer(("evidence-files",))["files"] if row[3]}
+    published = {file.path: file.target for file in data.answer(("evidence-files",)) if file.sha256}
     results = tuple(
         ResultView(
             test=result.test,
