@@ -16,9 +16,8 @@ from qms.sphinx.views.build import QuerySpec
 
 QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
     {
-        # one item, and every item's title
+        # one item's block
         "item": QuerySpec(items.item_view),
-        "titles": QuerySpec(items.item_titles),
         # tables and matrices (costly: fingerprinted by what they read)
         "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs),
         "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs),

@@ -409,8 +409,3 @@ def item_view(data: BuildData, item_id: str) -> ItemView | None:
         controls=_controls(data, item) if item.kind == "hazard" else (),
         audit=audit_view(data, item.id),
     )
-
-
-def item_titles(data: BuildData) -> dict[str, list[str]]:
-    """Every item's title and kind (link tooltips and the domain's object list)."""
-    return {item.id: [item.title, item.kind] for item in data.project}
