@@ -26,7 +26,8 @@ from generate import generate
 from qms.history import item_history, project_history
 from qms.project import load_project
 from qms.sphinx.audit import audit_html, audit_view
-from qms.sphinx.views import BuildData
+from qms.sphinx.queries import QUERIES
+from qms.sphinx.views.build import BuildData
 
 _ENVIRONMENT = {
     **os.environ,
@@ -71,7 +72,7 @@ def measure(size: int, commits: int, workdir: Path) -> None:
     started = time.perf_counter()
     trails = project_history(project)
     one_pass = time.perf_counter() - started
-    data = BuildData(project=project, findings=(), control=None)  # type: ignore[arg-type]
+    data = BuildData(project=project, findings=(), control=None, queries=QUERIES)  # type: ignore[arg-type]
     data.cache[("audit-trails",)] = trails
     started = time.perf_counter()
     html = sum(len(audit_html(audit_view(data, item.id))) for item in project)

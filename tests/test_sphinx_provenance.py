@@ -9,7 +9,8 @@ from pathlib import Path
 import qms.sphinx.downloads  # noqa: F401  (registers the evidence-files query the item view reads)
 from qms.gitinfo import NOT_UNDER_VERSION_CONTROL
 from qms.project import load_project
-from qms.sphinx.views import BuildData
+from qms.sphinx.queries import QUERIES
+from qms.sphinx.views.build import BuildData
 from qms.status import ItemStatus, ResultRef, Status, StatusIndex
 
 ITEMS = """\
@@ -35,7 +36,9 @@ def _data(root: Path, result: ResultRef, uncommitted: frozenset[str]) -> BuildDa
             "SWR-1": ItemStatus("SWR-1", "software_requirement", result.outcome, (result,), ("TST-1",)),
         },
     )
-    return BuildData(project, (), NOT_UNDER_VERSION_CONTROL, statuses=statuses, uncommitted=uncommitted)
+    return BuildData(
+        project, (), NOT_UNDER_VERSION_CONTROL, queries=QUERIES, statuses=statuses, uncommitted=uncommitted
+    )
 
 
 def test_a_result_from_a_dirty_tree_and_an_uncommitted_file_says_so(make_project: Callable[..., Path]) -> None:
@@ -45,11 +48,11 @@ def test_a_result_from_a_dirty_tree_and_an_uncommitted_file_says_so(make_project
         version="2.1.0", commit="0123456789abcdef0123+dirty",
     )  # fmt: skip
     view = _data(root, result, frozenset({"reports/unit.xml"})).answer(("item", "SWR-1"))
-    assert view["status"] == "passed"
-    (shown,) = view["verification"]["results"]
-    assert shown["commit"] == "0123456789ab (uncommitted changes in the tree it ran on)"
-    assert shown["uncommitted"] is True
-    assert (shown["test"], shown["case"], shown["at"], shown["version"]) == (
+    assert view.status == "passed"
+    (shown,) = view.verification.results
+    assert shown.commit == "0123456789ab (uncommitted changes in the tree it ran on)"
+    assert shown.uncommitted is True
+    assert (shown.test, shown.case, shown.at, shown.version) == (
         "TST-1", "tests.test_rate.test_limit", "2026-12-01T10:00:00+00:00", "2.1.0",
     )  # fmt: skip
 
@@ -60,6 +63,6 @@ def test_a_committed_result_is_not_labelled(make_project: Callable[..., Path]) -
         "TST-1", "records/run.yaml", "RUN-1", Status.FAILED, by="Sam", commit="0123456789abcdef", record=True
     )
     view = _data(root, result, frozenset()).answer(("item", "TST-1"))
-    (shown,) = view["verification"]["results"]
-    assert (shown["commit"], shown["uncommitted"], shown["record"], shown["by"]) == ("0123456789ab", False, True, "Sam")
-    assert view["status"] == "failed"
+    (shown,) = view.verification.results
+    assert (shown.commit, shown.uncommitted, shown.record, shown.by) == ("0123456789ab", False, True, "Sam")
+    assert view.status == "failed"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from qms.history import AuditTrail, ItemChange, project_history, shown, whereabouts
 
 if TYPE_CHECKING:
-    from qms.sphinx.views import BuildData
+    from qms.sphinx.views.build import BuildData
 
 #: where the build keeps every item's trail (the build's cache of query answers)
 _TRAILS = ("audit-trails",)

@@ -8,7 +8,7 @@ any other builder (LaTeX, text...).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, cast
 
 from docutils import nodes
@@ -16,13 +16,47 @@ from docutils import nodes
 from qms.sphinx import html, render
 from qms.sphinx.audit import audit_html
 from qms.sphinx.docutils_writers import audit_nodes
+from qms.sphinx.downloads import Download
 from qms.sphinx.html import P, esc
 from qms.sphinx.links import Links
-from qms.sphinx.safe_rst import TEXT_CLASS, prose, prose_paragraphs
-from qms.sphinx.views import BuildData, Query
+from qms.sphinx.safe_rst import TEXT_CLASS, is_safe_uri, prose, prose_paragraphs
+from qms.sphinx.views.build import BuildData, Query
+from qms.sphinx.views.cells import (
+    Badge,
+    Cell,
+    FileLink,
+    Gap,
+    ItemRef,
+    Items,
+    Join,
+    Lines,
+    Literal,
+    Muted,
+    Status,
+    Table,
+    Text,
+)
+from qms.sphinx.views.items import (
+    AnomaliesValue,
+    ControlView,
+    FieldEntry,
+    FindingView,
+    ItemView,
+    ListValue,
+    PlainValue,
+    Relation,
+    RiskValue,
+    StepsValue,
+    TextValue,
+    UrlValue,
+    Verification,
+    body_key,
+    field_key,
+    shown_value,
+)
 
 #: Makes a table from its query's data (and whether it is interactive); registered per block kind.
-TableShape = Callable[[Any, bool], "TableSpec"]
+TableShape = Callable[[Any, bool], Table]
 
 
 class qms_block(nodes.General, nodes.Element):
@@ -42,29 +76,6 @@ def visit_qms_html(translator: Any, node: qms_html) -> None:
     raise nodes.SkipNode
 
 
-class TableSpec:
-    """A table ready to render: headers, rows of cells, and how it looks."""
-
-    def __init__(
-        self,
-        headers: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        *,
-        classes: Sequence[str] = (),
-        widths: Sequence[int] | None = None,
-        caption: str = "",
-        interactive: bool = False,
-        note: str = "",
-        before: Sequence[Any] = (),
-        after: Sequence[Any] = (),
-    ) -> None:
-        self.headers, self.rows = list(headers), rows
-        self.classes, self.widths, self.caption = list(classes), widths, caption
-        self.interactive, self.note = interactive, note
-        #: paragraphs before and after the table, each one cell (``["join", [...]]`` for several)
-        self.before, self.after = list(before), list(after)
-
-
 def block(kind: str, query: Query, **attributes: Any) -> qms_block:
     node = qms_block(block=kind, query=list(query), **attributes)
     return node
@@ -73,7 +84,7 @@ def block(kind: str, query: Query, **attributes: Any) -> qms_block:
 # ------------------------------------------------------------------------------ tables
 
 
-def table_html(links: Links, spec: TableSpec) -> str:
+def table_html(links: Links, spec: Table) -> str:
     table = html.table_html(
         links, spec.headers, spec.rows, classes=spec.classes, widths=spec.widths, caption=spec.caption
     )
@@ -86,14 +97,9 @@ def table_html(links: Links, spec: TableSpec) -> str:
     return before + table + after
 
 
-def table_nodes(links: Links, spec: TableSpec) -> list[nodes.Node]:
+def table_nodes(links: Links, spec: Table) -> list[nodes.Node]:
     node = render.table(
-        spec.headers,
-        spec.rows,
-        classes=spec.classes,
-        widths=spec.widths,
-        caption=spec.caption,
-        render=lambda cell: render.cell_nodes(cell, links),
+        spec.headers, spec.rows, classes=spec.classes, widths=spec.widths, links=links, caption=spec.caption
     )
     result: list[nodes.Node] = [render.paragraph(*render.cell_nodes(cell, links)) for cell in spec.before]
     result.append(node)
@@ -167,40 +173,43 @@ def _heading_level(unfilled_block: qms_block) -> int:
     return min(max(depth, 2), 6)
 
 
-def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, matrix: str | None) -> list[nodes.Node]:
+def item_html(links: Links, view: ItemView, unfilled_block: qms_block, matrix: str | None) -> list[nodes.Node]:
     """An item's block as HTML around its parsed text."""
     texts = _texts(unfilled_block)
     out = _Fragments()
-    item_id = view["id"]
-    open_class = f" {P}-item-open" if view["findings"] else ""
+    item_id = view.id
+    open_class = f" {P}-item-open" if view.findings else ""
     level = _heading_level(unfilled_block)
-    out.html(f'<section class="{P}-item {P}-kind-{esc(view["kind"])}{open_class}" id="{esc(item_id)}">')
+    out.html(f'<section class="{P}-item {P}-kind-{esc(view.kind)}{open_class}" id="{esc(item_id)}">')
     out.html(
-        f'<h{level} class="{P}-item-title"><span class="{P}-id">{esc(item_id)}</span> {esc(view["title"])}'
+        f'<h{level} class="{P}-item-title"><span class="{P}-id">{esc(item_id)}</span> {esc(view.title)}'
         f'<a class="headerlink" href="#{esc(item_id)}" title="Link to this item">¶</a></h{level}>',
         searchable=True,
     )
-    badges = "".join(html.badge(text, style) for text, style in view["badges"])
-    if view["status"] is not None:
-        badges += html.status(item_id, view["status"], f"verification: {view['status']}")
+    badges = "".join(html.badge(badge.text, badge.style) for badge in view.badges)
+    if view.status is not None:
+        badges += html.status(item_id, view.status, f"verification: {view.status}")
     out.html(f'<p class="{P}-badges">{badges}</p>')
-    for index, entry in enumerate(view["body"]):
-        out.text(texts, f"body-{index}", entry["value"])
-    if view["fields"] or view["verification"]:
+    for index, text in enumerate(view.body):
+        out.text(texts, body_key(index), text.text)
+    if view.fields or view.verification or view.controls:
         out.html(f'<dl class="field-list simple {P}-fields">')
-        for index, entry in enumerate(view["fields"]):
-            out.html(f'<dt>{esc(entry["label"])}<span class="colon">:</span></dt><dd>')
+        for index, entry in enumerate(view.fields):
+            out.html(f'<dt>{esc(entry.label)}<span class="colon">:</span></dt><dd>')
             _field_html(out, links, entry, texts, index)
             out.html("</dd>")
-        if view["verification"]:
-            result = _result_html(links, item_id, view["kind"], view["verification"])
+        if view.controls:
+            controls = table_html(links, _controls_table(view.controls))
+            out.html(f'<dt>{CONTROLS_LABEL}<span class="colon">:</span></dt><dd>{controls}</dd>')
+        if view.verification:
+            result = _result_html(links, item_id, view.kind, view.verification)
             out.html(f'<dt>Verification<span class="colon">:</span></dt><dd>{result}</dd>')
         out.html("</dl>")
-    out.html(_trace_html(links, view["relations"]))
-    if view["findings"]:
-        out.html(_findings_html(view["findings"]))
-    out.html(audit_html(view["audit"]))
-    source = f"{view['file']}, line {view['line']}" if view["line"] else view["file"]
+    out.html(_trace_html(links, view.relations))
+    if view.findings:
+        out.html(_findings_html(view.findings))
+    out.html(audit_html(view.audit))
+    source = f"{view.file}, line {view.line}" if view.line else view.file
     footer = f'<p class="{P}-source">Source: <code class="docutils literal notranslate">{esc(source)}</code>'
     if matrix is not None:
         href = f"{matrix}?filter={item_id}"
@@ -209,112 +218,118 @@ def item_html(links: Links, view: dict[str, Any], unfilled_block: qms_block, mat
     return out.nodes()
 
 
-def _field_html(
-    out: _Fragments, links: Links, entry: dict[str, Any], texts: dict[str, nodes.Element], index: int
-) -> None:
-    kind, value = entry["type"], entry["value"]
-    if kind == "text":
-        out.text(texts, f"field-{index}-0", value)
-    elif kind == "steps":
-        out.html('<ol class="arabic simple">')
-        for step, text in enumerate(value):
-            out.html("<li>")
-            out.text(texts, f"field-{index}-{step}", text)
-            out.html("</li>")
-        out.html("</ol>")
-    elif kind == "anomalies":
-        if not value:
-            out.html("<p>none published for this version</p>")
-            return
-        out.html(
-            f'<div class="table-wrapper"><table class="docutils align-default {P}-table {P}-anomalies">'
-            '<thead><tr><th class="head"><p>Anomaly</p></th><th class="head"><p>Evaluation</p></th></tr></thead><tbody>'
-        )
-        for row, (reference, evaluation) in enumerate(value):
-            out.html(f"<tr><td><p>{esc(reference)}</p></td><td>")
-            out.text(texts, f"field-{index}-{row}", evaluation)
-            out.html("</td></tr>")
-        out.html("</tbody></table></div>")
-    elif kind == "list":
-        out.html(f"<p>{esc(', '.join(value))}</p>")
-    elif kind == "risk":
-        if value is None:
+def _field_html(out: _Fragments, links: Links, entry: FieldEntry, texts: dict[str, nodes.Element], index: int) -> None:
+    match entry.value:
+        case TextValue(value):
+            out.text(texts, field_key(index, 0), value)
+        case StepsValue(steps):
+            out.html('<ol class="arabic simple">')
+            for position, step in enumerate(steps):
+                out.html("<li>")
+                out.text(texts, field_key(index, position), step.text)
+                out.html("</li>")
+            out.html("</ol>")
+        case AnomaliesValue(reviews):
+            if not reviews:
+                out.html("<p>none published for this version</p>")
+                return
+            out.html(
+                f'<div class="table-wrapper"><table class="docutils align-default {P}-table {P}-anomalies">'
+                '<thead><tr><th class="head"><p>Anomaly</p></th><th class="head"><p>Evaluation</p></th></tr></thead>'
+                "<tbody>"
+            )
+            for row, review in enumerate(reviews):
+                out.html(f"<tr><td><p>{esc(review.reference)}</p></td><td>")
+                out.text(texts, field_key(index, row), review.evaluation.text)
+                out.html("</td></tr>")
+            out.html("</tbody></table></div>")
+        case ListValue(values):
+            out.html(f"<p>{esc(', '.join(values))}</p>")
+        case RiskValue(None):
             out.html("<p>not evaluated</p>")
-        else:
-            text = f"severity {value['severity']}, probability {value['probability']}: "
-            out.html(f"<p>{esc(text)}{html.risk(value['class'], value['class'] + ' ' + value['label'])}</p>")
-    elif kind == "url":
-        from qms.sphinx.safe_rst import is_safe_uri
-
-        if is_safe_uri(value):
-            out.html(f'<p><a class="reference external" href="{esc(value)}">{esc(value)}</a></p>')
-        else:
-            out.html(f"<p>{esc(value)}</p>")
-    else:
-        out.html(f"<p>{esc(value)}</p>")
+        case RiskValue(risk) if risk is not None:
+            text = f"severity {risk.severity}, probability {risk.probability}: "
+            out.html(f"<p>{esc(text)}{html.risk(risk.risk_class, risk.risk_class + ' ' + risk.label)}</p>")
+        case UrlValue(url) if is_safe_uri(url):
+            out.html(f'<p><a class="reference external" href="{esc(url)}">{esc(url)}</a></p>')
+        case UrlValue(text) | PlainValue(text):
+            out.html(f"<p>{esc(text)}</p>")
 
 
-def _result_html(links: Links, item_id: str, kind: str, verification: dict[str, Any]) -> str:
+def _result_html(links: Links, item_id: str, kind: str, verification: Verification) -> str:
     """An item's status, why it is not passed, and every result and record behind it."""
-    status = verification["status"]
+    status = verification.status
     lines = [f"<p>{html.status(item_id, status)}</p>"]
-    if status != "passed" and verification["reasons"]:
-        lines.append(f'<p class="{P}-failure">{esc("; ".join(verification["reasons"]))}</p>')
-    if not verification["results"]:
+    if status != "passed" and verification.reasons:
+        lines.append(f'<p class="{P}-failure">{esc("; ".join(verification.reasons))}</p>')
+    if not verification.results:
         return "".join(lines)
-    rows: list[list[html.Cell]] = []
-    for result in verification["results"]:
-        source = ["file", result["download"], result["source"]] if result["download"] else ["literal", result["source"]]
-        where: list[Any] = [source]
-        if result["uncommitted"]:
-            where += [["text", " "], ["badge", "uncommitted file", "severity-warning"]]
-        ran = [["text", result["at"] or "time unknown"]]
-        if result["note"]:
-            ran.append(["muted", result["note"]])
-        version = " ".join(part for part in (result["version"], result["commit"]) if part) or "not recorded"
-        outcome: list[Any] = [["badge", result["outcome"], f"result-{result['outcome']}"]]
-        if result["stale"]:
-            outcome.append(["muted", f"stale: ran before {result['stale']}"])
-        if result["message"]:
-            outcome.append(["muted", result["message"]])
+    rows: list[tuple[Cell, ...]] = []
+    for result in verification.results:
+        source = FileLink(result.download, result.source) if result.download else Literal(result.source)
+        where: tuple[Cell, ...] = (source,)
+        if result.uncommitted:
+            where += (Text(" "), Badge("uncommitted file", "severity-warning"))
+        ran: tuple[Cell, ...] = (Text(result.at or "time unknown"),)
+        if result.note:
+            ran += (Muted(result.note),)
+        version = " ".join(part for part in (result.version, result.commit) if part) or "not recorded"
+        outcome: tuple[Cell, ...] = (Badge(result.outcome, f"result-{result.outcome}"),)
+        if result.stale:
+            outcome += (Muted(f"stale: ran before {result.stale}"),)
+        if result.message:
+            outcome += (Muted(result.message),)
         rows.append(
-            [
-                ["item", result["test"], "", False]
-                if result["test"] != item_id
-                else ["muted", "this test" if kind == "test" else "names it directly"],
-                [
-                    "lines",
-                    [["literal", result["case"]], ["muted", "execution record" if result["record"] else "test case"]],
-                ],
-                ["lines", [["join", where]]],
-                ["lines", ran],
-                ["text", version],
-                ["text", result["by"] or "not recorded"],
-                ["lines", outcome],
-            ]
+            (
+                ItemRef(result.test, "", with_title=False)
+                if result.test != item_id
+                else Muted("this test" if kind == "test" else "names it directly"),
+                Lines((Literal(result.case), Muted("execution record" if result.record else "test case"))),
+                Lines((Join(where),)),
+                Lines(ran),
+                Text(version),
+                Text(result.by or "not recorded"),
+                Lines(outcome),
+            )
         )
     headers = ["Test", "Result", "File", "Ran", "Version", "Executed by", "Outcome"]
     lines.append(html.table_html(links, headers, rows, classes=[f"{P}-provenance"], widths=[2, 4, 3, 3, 2, 2, 2]))
     return "".join(lines)
 
 
-def _trace_html(links: Links, relations: list[dict[str, Any]]) -> str:
+#: The label of a hazard's risk controls in its block.
+CONTROLS_LABEL = "Risk controls"
+
+
+def _controls_table(controls: tuple[ControlView, ...]) -> Table:
+    """A hazard's controls: each with its verification status and its tests with theirs, in one table."""
+    rows = [
+        (
+            ItemRef(control.id, control.title),
+            Status(control.id, control.status) if control.status else Muted("no verification status"),
+            Items(control.tests) if control.tests else Gap(),
+        )
+        for control in controls
+    ]
+    headers = ["Control", "Verification", "Tests and their results"]
+    return Table(headers, rows, classes=[f"{P}-controls"], widths=[4, 2, 4])
+
+
+def _trace_html(links: Links, relations: tuple[Relation, ...]) -> str:
     if not relations:
         return f'<p class="{P}-trace-none">No links to or from other items.</p>'
-    rows: list[list[html.Cell]] = []
-    for relation in relations:
-        arrow = "↑" if relation["upward"] else "↓"
-        linked = [[i, t, status] for i, t, _kind, status in relation["items"]]
-        rows.append([["text", f"{arrow} {relation['label']}"], ["items", linked]])
+    rows: list[tuple[Cell, ...]] = [
+        (Text(f"{'↑' if relation.upward else '↓'} {relation.label}"), Items(relation.items)) for relation in relations
+    ]
     return html.table_html(links, ["Link", "Items"], rows, classes=[f"{P}-trace"], widths=[1, 4])
 
 
-def _findings_html(findings: list[list[str]]) -> str:
+def _findings_html(findings: tuple[FindingView, ...]) -> str:
     lines = []
-    for rule, severity, message, location, _item in findings:
+    for finding in findings:
         lines.append(
-            f"<li><p><strong>{esc(rule)}</strong> {esc(severity)}: {esc(message)} "
-            f'<code class="docutils literal notranslate">{esc(location)}</code></p></li>'
+            f"<li><p><strong>{esc(finding.rule)}</strong> {esc(finding.severity)}: {esc(finding.message)} "
+            f'<code class="docutils literal notranslate">{esc(finding.location)}</code></p></li>'
         )
     return (
         f'<div class="admonition warning {P}-findings"><p class="admonition-title">Open findings</p>'
@@ -330,79 +345,87 @@ def _text_nodes(texts: dict[str, nodes.Element], key: str, value: str) -> nodes.
     return container
 
 
-def item_nodes(links: Links, view: dict[str, Any], unfilled_block: qms_block) -> list[nodes.Node]:
+def item_nodes(links: Links, view: ItemView, unfilled_block: qms_block) -> list[nodes.Node]:
     """An item's block as docutils nodes, for builders other than HTML."""
     texts = _texts(unfilled_block)
     box = nodes.container(classes=[f"{P}-item"])
-    box += nodes.target("", "", ids=[view["id"]])  # a container's ids are no link target in LaTeX
+    box += nodes.target("", "", ids=[view.id])  # a container's ids are no link target in LaTeX
     heading = nodes.rubric("", "", classes=[f"{P}-item-title"])
-    heading += nodes.strong(view["id"], view["id"])
-    heading += nodes.Text(f" {view['title']}")
+    heading += nodes.strong(view.id, view.id)
+    heading += nodes.Text(f" {view.title}")
     box += heading
-    badges = render.paragraph(", ".join(text for text, _style in view["badges"]), classes=[f"{P}-badges"])
-    if view["status"] is not None:
+    badges = render.paragraph(", ".join(badge.text for badge in view.badges), classes=[f"{P}-badges"])
+    if view.status is not None:
         badges += nodes.Text(", ")
-        badges += render.status_badge(view["id"], view["status"], f"verification: {view['status']}")
+        badges += render.status_badge(view.id, view.status, f"verification: {view.status}")
     box += badges
-    for index, entry in enumerate(view["body"]):
-        box += _text_nodes(texts, f"body-{index}", entry["value"])
+    for index, text in enumerate(view.body):
+        box += _text_nodes(texts, body_key(index), text.text)
     field_list = nodes.field_list()
-    for index, entry in enumerate(view["fields"]):
-        if entry["type"] == "text":
-            body: list[nodes.Node] = [_text_nodes(texts, f"field-{index}-0", entry["value"])]
-        elif entry["type"] in ("steps", "anomalies"):
-            values = entry["value"] if entry["type"] == "steps" else [evaluation for _ref, evaluation in entry["value"]]
-            body = [_text_nodes(texts, f"field-{index}-{sub}", text) for sub, text in enumerate(values)]
-        elif entry["type"] == "risk" and entry["value"]:
-            body = [render.paragraph(f"{entry['value']['class']} {entry['value']['label']}")]
-        else:
-            body = [render.paragraph(", ".join(entry["value"]) if entry["type"] == "list" else str(entry["value"]))]
-        field_list += render.field(entry["label"], body)
-    for relation in view["relations"]:
+    for index, entry in enumerate(view.fields):
+        body: list[nodes.Node]
+        match entry.value:
+            case TextValue(value):
+                body = [_text_nodes(texts, field_key(index, 0), value)]
+            case StepsValue(steps):
+                body = [_text_nodes(texts, field_key(index, sub), step.text) for sub, step in enumerate(steps)]
+            case AnomaliesValue(reviews):
+                body = [
+                    _text_nodes(texts, field_key(index, sub), review.evaluation.text)
+                    for sub, review in enumerate(reviews)
+                ]
+            case ListValue() | UrlValue() | PlainValue() | RiskValue():
+                body = [render.paragraph(shown_value(entry.value))]
+        field_list += render.field(entry.label, body)
+    if view.controls:
+        field_list += render.field(CONTROLS_LABEL, table_nodes(links, _controls_table(view.controls)))
+    for relation in view.relations:
         line = nodes.paragraph()
-        for position, (item_id, title, _kind, status) in enumerate(relation["items"]):
+        for position, listed in enumerate(relation.items):
             if position:
                 line += nodes.Text(", ")
-            line.extend(render.cell_nodes(["item", item_id, title], links))
-            if status is not None:
+            line.extend(render.cell_nodes(ItemRef(listed.id, listed.title), links))
+            if listed.status is not None:
                 line += nodes.Text(" ")
-                line += render.status_badge(item_id, status)
-        field_list += render.field(relation["label"], [line])
+                line += render.status_badge(listed.id, listed.status)
+        field_list += render.field(relation.label, [line])
     box += field_list
-    for result in view["verification"]["results"] if view["verification"] else ():
-        kind = "record" if result["record"] else "test case"
+    for result in view.verification.results if view.verification else ():
+        kind = "record" if result.record else "test case"
         facts = ", ".join(
             part
             for part in (
-                result["source"] + (" (uncommitted file)" if result["uncommitted"] else ""),
-                result["at"],
-                result["version"],
-                result["by"],
+                result.source + (" (uncommitted file)" if result.uncommitted else ""),
+                result.at,
+                result.version,
+                result.by,
             )
             if part
         )
-        box += render.paragraph(f"{result['test']}: {kind} {result['case']} ({facts}): {result['outcome']}")
-    for rule, severity, message, location, _item in view["findings"]:
-        box += render.paragraph(f"{rule} {severity}: {message} ({location})", classes=[f"{P}-failure"])
-    box.extend(audit_nodes(view["audit"]))
+        box += render.paragraph(f"{result.test}: {kind} {result.case} ({facts}): {result.outcome}")
+    for finding in view.findings:
+        box += render.paragraph(
+            f"{finding.rule} {finding.severity}: {finding.message} ({finding.location})", classes=[f"{P}-failure"]
+        )
+    box.extend(audit_nodes(view.audit))
     return [box]
 
 
-def downloads_html(links: Links, view: dict[str, Any]) -> list[nodes.Node]:
+def downloads_html(links: Links, view: tuple[Download, ...]) -> list[nodes.Node]:
     """Links to the site's downloadable files (HTML builders only: other outputs have no files)."""
     entries = "".join(
-        f'<li><a class="reference download" href="{esc(links.file(path))}" download>{esc(label)}</a>'
-        f' <span class="{P}-muted">{esc(description)}</span></li>'
-        for path, label, description in view["files"]
+        f'<li><a class="reference download" href="{esc(links.file(file.path))}" download>{esc(file.label)}</a>'
+        f' <span class="{P}-muted">{esc(file.description)}</span></li>'
+        for file in view
     )
     return [qms_html("", f'<ul class="{P}-downloads">{entries}</ul>', format="html", classes=["no-search"])]
 
 
 #: Makes anchored tables from a query's data: (anchor, table) pairs, for blocks of several tables.
-AnchoredTables = Callable[[Any], list[tuple[str, TableSpec]]]
+AnchoredTables = Callable[[Any], list[tuple[str, Table]]]
 
 
-def anchored_tables(links: Links, tables: list[tuple[str, TableSpec]], as_html: bool) -> list[nodes.Node]:
+def anchored_tables(links: Links, tables: list[tuple[str, Table]], as_html: bool) -> list[nodes.Node]:
     """Tables each under its own anchor (``page.html#anchor`` links to exactly that table)."""
     result: list[nodes.Node] = []
     for anchor, spec in tables:

@@ -13,11 +13,27 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 
 from qms.sphinx import claims, render
-from qms.sphinx.blocks import AnchoredTables, TableShape, TableSpec, block
+from qms.sphinx.blocks import AnchoredTables, TableShape, block
 from qms.sphinx.directives import QmsDirective
+from qms.sphinx.downloads import EvidenceFile
 from qms.sphinx.render import P, item_ref, paragraph
 from qms.sphinx.state import build_data
-from qms.sphinx.views import kind_label
+from qms.sphinx.views.build import kind_label
+from qms.sphinx.views.cells import (
+    Badge,
+    Cell,
+    DocLink,
+    FileLink,
+    ItemRef,
+    Join,
+    Literal,
+    Muted,
+    Status,
+    Strong,
+    Table,
+    Text,
+)
+from qms.sphinx.views.summaries import DeviceView
 
 
 class OverallResidualRiskDirective(QmsDirective):
@@ -26,47 +42,45 @@ class OverallResidualRiskDirective(QmsDirective):
     option_spec: ClassVar[dict[str, Any]] = {"conclusion": directives.flag}
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("overall-risk",))
-        device = self.answer(("device",))
-        verdict = "acceptable" if view["acceptable"] else "not yet acceptable"
-        box = nodes.admonition(
-            classes=[f"{P}-overall", f"{P}-overall-{'acceptable' if view['acceptable'] else 'open'}"]
-        )
+        view: claims.OverallRiskView = self.answer(("overall-risk",))
+        device: DeviceView = self.answer(("device",))
+        verdict = "acceptable" if view.acceptable else "not yet acceptable"
+        box = nodes.admonition(classes=[f"{P}-overall", f"{P}-overall-{'acceptable' if view.acceptable else 'open'}"])
         title = f"Overall residual risk: {verdict}"
         box += nodes.title(title, title)
         if "conclusion" in self.options:
             text = (
-                f"The risk management plan was carried out for {device['name']} {device['version']}: "
-                f"{view['hazards']} hazards analysed and evaluated, {view['controls']} risk control measures "
-                f"implemented as requirements, {view['controls_passed']} of them verified by tests that all passed. "
+                f"The risk management plan was carried out for {device.name} {device.version}: "
+                f"{view.hazards} hazards analysed and evaluated, {view.controls} risk control measures "
+                f"implemented as requirements, {view.controls_passed} of them verified by tests that all passed. "
             )
             text += (
                 "The overall residual risk is acceptable, and production and post-production information is "
                 "collected as planned. From the risk management point of view the software may be released."
-                if view["acceptable"]
+                if view.acceptable
                 else "The overall residual risk cannot be accepted, and the software may not be released, "
                 "until the open items below are closed."
             )
             box += paragraph(text)
-        elif view["acceptable"]:
+        elif view.acceptable:
             box += paragraph(
                 "No hazard has a residual risk in U, every residual risk in R has a benefit-risk justification, "
-                f"and all {view['controls']} risk control measures are verified by tests that all passed "
+                f"and all {view.controls} risk control measures are verified by tests that all passed "
                 "(the method of the risk management plan)."
             )
-        for label, ids, with_status in view["problems"]:
-            line = paragraph(f"{len(ids)} {label}: ")
-            for index, item_id in enumerate(ids):
+        for problem in view.problems:
+            line = paragraph(f"{len(problem.ids)} {problem.label}: ")
+            for index, item_id in enumerate(problem.ids):
                 if index:
                     line += nodes.Text(", ")
                 line += item_ref(item_id)
-                status = build_data(self.env).verdict(item_id) if with_status else None
+                status = build_data(self.env).verdict(item_id) if problem.with_status else None
                 if status is not None:
                     line += nodes.Text(" ")
                     line += render.status_badge(item_id, status)
             box += line
-        if view["risk_findings"]:
-            line = paragraph(f"{view['risk_findings']} open risk findings of qms check: see ")
+        if view.risk_findings:
+            line = paragraph(f"{view.risk_findings} open risk findings of qms check: see ")
             line += render.doc_ref(claims.OPEN_PAGE, "Open findings")
             line += nodes.Text(".")
             box += line
@@ -82,23 +96,24 @@ class CoverageDirective(QmsDirective):
         return [block("coverage", ("coverage",))]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
+    def shape(view: claims.CoverageView, interactive: bool = False) -> Table:
         rows = []
-        page = view["page"]
-        for row in view["rows"]:
-            done, total = row["done"], row["total"]
+        page = view.page
+        for row in view.rows:
+            done, total = row.done, row.total
             share = f"{done} of {total}" + (f" ({100 * done // total} %)" if total else "")
-            if row["not_required"]:
-                status: list[Any] = ["muted", row["not_required"]]
-            elif row["open"]:
-                count = len(row["open"])
-                listed = ["doc", page, f"{count} open: the list", f"open-{row['key']}"]
-                status = ["join", [["badge", "open", "coverage-open"], ["text", " "], listed]]
+            status: Cell
+            if row.not_required:
+                status = Muted(row.not_required)
+            elif row.open:
+                count = len(row.open)
+                listed = DocLink(page, f"{count} open: the list", f"open-{row.key}")
+                status = Join((Badge("open", "coverage-open"), Text(" "), listed))
             else:
-                status = ["badge", "complete", "coverage-complete"]
-            rows.append([["doc", row["docname"], row["label"]], ["text", share], status])
-        applying = [row for row in view["rows"] if not row["not_required"]]
-        still_open = [row for row in applying if row["open"]]
+                status = Badge("complete", "coverage-complete")
+            rows.append((DocLink(row.docname, row.label), Text(share), status))
+        applying = [row for row in view.rows if not row.not_required]
+        still_open = [row for row in applying if row.open]
         if still_open:
             headline = (
                 f"Not complete: {len(still_open)} of {len(applying)} measures below are open; "
@@ -106,23 +121,25 @@ class CoverageDirective(QmsDirective):
             )
         else:
             headline = f"Complete: all {len(applying)} measures that apply to this device are met."
-        if view["errors"] or view["warnings"]:
-            findings: list[Any] = [
-                ["badge", f"{view['errors']} errors, {view['warnings']} warnings open", "coverage-open"],
-                ["text", " from qms check: see "],
-                ["doc", page, "Open findings"],
-                ["text", "."],
-            ]
+        if view.errors or view.warnings:
+            findings: tuple[Cell, ...] = (
+                Badge(f"{view.errors} errors, {view.warnings} warnings open", "coverage-open"),
+                Text(" from qms check: see "),
+                DocLink(page, "Open findings"),
+                Text("."),
+            )
         else:
-            findings = [["text", f"qms check reports no finding over {view['items']} items"]]
-            findings.append(["text", f", but {len(still_open)} measures above are open." if still_open else "."])
-        return TableSpec(
+            findings = (
+                Text(f"qms check reports no finding over {view.items} items"),
+                Text(f", but {len(still_open)} measures above are open." if still_open else "."),
+            )
+        return Table(
             ["Measure", "Coverage", "Status"],
             rows,
             classes=[f"{P}-coverage"],
             widths=[6, 2, 3],
-            before=[["strong", headline]],
-            after=[["join", findings]],
+            before=[Strong(headline)],
+            after=[Join(findings)],
         )
 
 
@@ -130,29 +147,29 @@ class OpenItemsDirective(QmsDirective):
     """``.. qms:open-items::``: for each open coverage measure, exactly the items that keep it open."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("open-items",))
-        if not view["lists"]:
+        view: tuple[claims.OpenList, ...] = self.answer(("open-items",))
+        if not view:
             return [paragraph("Every coverage measure that applies is complete.", classes=[f"{P}-empty"])]
         return [block("open-items", ("open-items",))]
 
     @staticmethod
-    def tables(view: dict[str, Any]) -> list[tuple[str, TableSpec]]:
+    def tables(view: tuple[claims.OpenList, ...]) -> list[tuple[str, Table]]:
         """One table per open measure, with the anchor coverage rows link to."""
         tables = []
-        for entry in view["lists"]:
+        for entry in view:
             rows = [
-                [
-                    ["item", item_id, title],
-                    ["status", item_id, status] if status else ["muted", "—"],
-                    ["text", "; ".join(reasons)],
-                ]
-                for item_id, title, status, reasons in entry["items"]
+                (
+                    ItemRef(item.id, item.title),
+                    Status(item.id, item.status) if item.status else Muted("—"),
+                    Text("; ".join(item.reasons)),
+                )
+                for item in entry.items
             ]
-            caption = f"{entry['label']}: {len(entry['items'])} of {entry['total']} open"
-            spec = TableSpec(
+            caption = f"{entry.label}: {len(entry.items)} of {entry.total} open"
+            spec = Table(
                 ["Item", "Status", "Why"], rows, classes=[f"{P}-open-items"], widths=[4, 1, 4], caption=caption
             )
-            tables.append((f"open-{entry['key']}", spec))
+            tables.append((f"open-{entry.key}", spec))
         return tables
 
 
@@ -164,22 +181,23 @@ class VerificationSummaryDirective(QmsDirective):
         return [block("verification", ("verification",))]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
-        rows = [
-            [["text", kind_label(kind)], *(["text", str(count)] for count in counts)] for kind, counts in view["rows"]
-        ]
-        read = f"Read: {view['cases']} JUnit test cases and {view['records']} execution records."
-        after: list[Any] = [["text", read]]
-        for key, label, still_open, total in view["measures"]:
-            line: list[Any] = [["text", f"{label}: {total - still_open} of {total}"]]
-            if still_open:
-                line += [["text", "; not passed: "], ["doc", view["page"], f"the {still_open} items", f"open-{key}"]]
-            after.append(["join", [*line, ["text", "."]]])
-        return TableSpec(
-            ["Items", *view["statuses"]],
+    def shape(view: claims.VerificationView, interactive: bool = False) -> Table:
+        rows = [(Text(kind_label(kind)), *(Text(str(count)) for count in counts)) for kind, counts in view.rows]
+        read = f"Read: {view.cases} JUnit test cases and {view.records} execution records."
+        after: list[Cell] = [Text(read)]
+        for measure in view.measures:
+            line: tuple[Cell, ...] = (
+                Text(f"{measure.label}: {measure.total - measure.still_open} of {measure.total}"),
+            )
+            if measure.still_open:
+                link = DocLink(view.page, f"the {measure.still_open} items", f"open-{measure.key}")
+                line += (Text("; not passed: "), link)
+            after.append(Join((*line, Text("."))))
+        return Table(
+            ["Items", *view.statuses],
             rows,
             classes=[f"{P}-verification-summary"],
-            widths=[4] + [1] * len(view["statuses"]),
+            widths=[4] + [1] * len(view.statuses),
             after=after,
         )
 
@@ -188,25 +206,23 @@ class EvidenceFilesDirective(QmsDirective):
     """``.. qms:evidence-files::``: the result files, records and attachments published with the site."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("evidence-files",))
-        if not view["files"]:
+        view: tuple[EvidenceFile, ...] = self.answer(("evidence-files",))
+        if not view:
             return [paragraph("No result files and no execution records were read.", classes=[f"{P}-empty"])]
         return [block("evidence-files", ("evidence-files",))]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
+    def shape(view: tuple[EvidenceFile, ...], interactive: bool = False) -> Table:
         rows = [
-            [
-                ["file", target, path] if sha256 else ["literal", path],
-                ["text", what],
-                ["literal", sha256] if sha256 else ["badge", "missing", "severity-error"],
-                ["badge", "uncommitted", "severity-warning"] if uncommitted else ["text", "committed"],
-            ]
-            for path, target, what, sha256, uncommitted in view["files"]
+            (
+                FileLink(file.target, file.path) if file.sha256 else Literal(file.path),
+                Text(file.what),
+                Literal(file.sha256) if file.sha256 else Badge("missing", "severity-error"),
+                Badge("uncommitted", "severity-warning") if file.uncommitted else Text("committed"),
+            )
+            for file in view
         ]
-        return TableSpec(
-            ["File", "Holds", "sha256", "In git"], rows, classes=[f"{P}-evidence-files"], widths=[3, 2, 4, 1]
-        )
+        return Table(["File", "Holds", "sha256", "In git"], rows, classes=[f"{P}-evidence-files"], widths=[3, 2, 4, 1])
 
 
 #: How each block of this module turns its query's data into a table.

@@ -2,7 +2,7 @@
 
 The front page's coverage, the lists of open items behind it, the overall residual risk of the
 risk management report and the release notes' verification status all come from here, and
-every item's verification status from :meth:`~qms.sphinx.views.BuildData.verdict` (one status
+every item's verification status from :meth:`~qms.sphinx.views.build.BuildData.verdict` (one status
 function for the whole site). A measure that a rule of ``qms check`` asks for is shown only
 when that rule is on for the device's class and settings; one that is open names its items.
 """
@@ -18,7 +18,7 @@ from qms.model import Item, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.rules import RULES
 from qms.schema import KIND_ORDER, REQUIREMENT_KINDS
-from qms.sphinx.views import BuildData, query
+from qms.sphinx.views.build import BuildData
 from qms.status import WORST_FIRST
 
 #: The page listing every open item of every measure (anchors ``open-<key>``).
@@ -171,8 +171,31 @@ def _rule_state(data: BuildData, code: str | None) -> str:
     return f"not required: {code} applies to class {', '.join(rule.classes)} only, the device is class {safety_class}"
 
 
-@query("coverage")
-def coverage(data: BuildData) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class MeasureRow:
+    """One coverage measure: items done of ``total``, the open ones, or why it does not apply ("" if it does)."""
+
+    key: str
+    label: str
+    docname: str
+    done: int
+    total: int
+    open: tuple[str, ...]
+    not_required: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageView:
+    """The coverage measures, the open findings of ``qms check``, and the page listing every open item."""
+
+    rows: tuple[MeasureRow, ...]
+    errors: int
+    warnings: int
+    items: int
+    page: str
+
+
+def coverage(data: BuildData) -> CoverageView:
     """The coverage summary: per measure, how many items are done, which are open, and whether it applies."""
     rows = []
     for measure in MEASURES:
@@ -183,40 +206,78 @@ def coverage(data: BuildData) -> dict[str, Any]:
         open_ids = [] if not_required else [item.id for item in items if not measure.done(data, item)]
         open_ids.sort(key=natural_key)
         rows.append(
-            {
-                "key": measure.key,
-                "label": measure.label,
-                "docname": measure.docname,
-                "done": len(items) - len(open_ids),
-                "total": len(items),
-                "open": open_ids,
-                "not_required": not_required,
-            }
+            MeasureRow(
+                key=measure.key,
+                label=measure.label,
+                docname=measure.docname,
+                done=len(items) - len(open_ids),
+                total=len(items),
+                open=tuple(open_ids),
+                not_required=not_required,
+            )
         )
     errors = sum(1 for finding in data.findings if finding.severity is Severity.ERROR)
     warnings = sum(1 for finding in data.findings if finding.severity is Severity.WARNING)
-    return {"rows": rows, "errors": errors, "warnings": warnings, "items": len(data.project), "page": OPEN_PAGE}
+    return CoverageView(tuple(rows), errors, warnings, len(data.project), OPEN_PAGE)
 
 
-@query("open-items")
-def open_items(data: BuildData) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    """An item that keeps a measure open: its status and why it is not passed."""
+
+    id: str
+    title: str
+    status: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenList:
+    """One open measure (``total`` items) with exactly its open items."""
+
+    key: str
+    label: str
+    total: int
+    items: tuple[OpenItem, ...]
+
+
+def open_items(data: BuildData) -> tuple[OpenList, ...]:
     """Every open measure with exactly its open items: id, title, status and why it is not passed."""
     lists = []
-    for row in data.answer(("coverage",))["rows"]:
-        if not row["open"]:
+    view: CoverageView = data.answer(("coverage",))
+    for row in view.rows:
+        if not row.open:
             continue
         entries = []
-        for item_id in row["open"]:
+        for item_id in row.open:
             item = data.project.items[item_id]
             found = data.statuses.of(item_id) if data.statuses is not None else None
-            reasons = list(found.reasons) if found is not None else []
-            entries.append([item_id, item.title, data.verdict(item_id), reasons])
-        lists.append({"key": row["key"], "label": row["label"], "total": row["total"], "items": entries})
-    return {"lists": lists}
+            reasons = tuple(found.reasons) if found is not None else ()
+            entries.append(OpenItem(item_id, item.title, data.verdict(item_id), reasons))
+        lists.append(OpenList(row.key, row.label, row.total, tuple(entries)))
+    return tuple(lists)
 
 
-@query("overall-risk")
-def overall_risk(data: BuildData) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class RiskProblem:
+    """What keeps the overall residual risk open, the items concerned, and whether their statuses are shown."""
+
+    label: str
+    ids: tuple[str, ...]
+    with_status: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OverallRiskView:
+    hazards: int
+    controls: int
+    controls_passed: int
+    acceptable: bool
+    problems: tuple[RiskProblem, ...]
+    risk_findings: int
+
+
+def overall_risk(data: BuildData) -> OverallRiskView:
     """The overall residual risk by the plan's method: what keeps it from being acceptable, if anything."""
     unacceptable, unjustified, unevaluated, uncontrolled = [], [], [], []
     for hazard in sorted(data.project.of_kind("hazard"), key=lambda item: natural_key(item.id)):
@@ -239,9 +300,8 @@ def overall_risk(data: BuildData) -> dict[str, Any]:
     risk_findings = sum(
         1 for finding in data.findings if finding.rule.startswith("R") and finding.severity is Severity.ERROR
     )
-    # [what keeps it open, the items, whether each item's status is shown beside it]
-    problems = [
-        [label, ids, with_status]
+    problems = tuple(
+        RiskProblem(label, tuple(ids), with_status)
         for label, ids, with_status in (
             ("hazards with an unacceptable residual risk (U)", unacceptable, False),
             ("hazards with a residual risk in R and no benefit-risk justification", unjustified, False),
@@ -254,35 +314,59 @@ def overall_risk(data: BuildData) -> dict[str, Any]:
             ),
         )
         if ids
-    ]
+    )
     passed = sum(1 for control in measures if data.verdict(control.id) == "passed")
-    return {
-        "hazards": len(data.project.of_kind("hazard")),
-        "controls": len(measures),
-        "controls_passed": passed,
-        "acceptable": not problems and not risk_findings,
-        "problems": problems,
-        "risk_findings": risk_findings,
-    }
+    return OverallRiskView(
+        hazards=len(data.project.of_kind("hazard")),
+        controls=len(measures),
+        controls_passed=passed,
+        acceptable=not problems and not risk_findings,
+        problems=problems,
+        risk_findings=risk_findings,
+    )
 
 
-@query("verification")
-def verification_view(data: BuildData) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class OpenMeasure:
+    """A verification measure: ``still_open`` of ``total`` items not passed."""
+
+    key: str
+    label: str
+    still_open: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationView:
+    """Items per kind by status (``rows``: kind and a count per status, in the order of ``statuses``)."""
+
+    statuses: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[int, ...]], ...]
+    cases: int
+    records: int
+    measures: tuple[OpenMeasure, ...]
+    page: str
+
+
+def verification_view(data: BuildData) -> VerificationView:
     """Items by verification status, per kind (the status function's summary), and what was read."""
     summary = data.statuses.summary() if data.statuses is not None else {}
-    order = [status.value for status in WORST_FIRST]
-    rows = [[kind, [summary[kind].get(status, 0) for status in order]] for kind in KIND_ORDER if kind in summary]
-    measures = {row["key"]: row for row in data.answer(("coverage",))["rows"]}
-    open_lists = [
-        [key, measures[key]["label"], len(measures[key]["open"]), measures[key]["total"]]
+    order = tuple(status.value for status in WORST_FIRST)
+    rows = tuple(
+        (kind, tuple(summary[kind].get(status, 0) for status in order)) for kind in KIND_ORDER if kind in summary
+    )
+    coverage_view: CoverageView = data.answer(("coverage",))
+    measures = {row.key: row for row in coverage_view.rows}
+    open_lists = tuple(
+        OpenMeasure(key, measures[key].label, len(measures[key].open), measures[key].total)
         for key in ("tests-passed", "requirements-passed", "needs-passed")
         if key in measures
-    ]
-    return {
-        "statuses": order,
-        "rows": rows,
-        "cases": len(data.evidence.cases) if data.evidence is not None else 0,
-        "records": len(data.records.records) if data.records is not None else 0,
-        "measures": open_lists,
-        "page": OPEN_PAGE,
-    }
+    )
+    return VerificationView(
+        statuses=order,
+        rows=rows,
+        cases=len(data.evidence.cases) if data.evidence is not None else 0,
+        records=len(data.records.records) if data.records is not None else 0,
+        measures=open_lists,
+        page=OPEN_PAGE,
+    )

@@ -22,13 +22,13 @@ from qms.documents import DocumentSpec, default_templates, document_spec
 from qms.gitinfo import GitHistory, Revision, day, revision_history
 from qms.model import Project
 from qms.sphinx.render import P, field, paragraph, table
-from qms.sphinx.views import BuildData, field_label, query
+from qms.sphinx.views.build import BuildData, field_label
+from qms.sphinx.views.cells import Literal, Text
 
 #: How many of the latest changes a document lists (the repository holds them all).
 HISTORY_LENGTH = 8
 
 
-@query("document-states")
 def states_view(data: BuildData) -> Mapping[str, DocumentState]:
     """Every document's approval state, by document id (computed once per build)."""
     return document_states(data.project, data.statuses, GitHistory(data.project.root))
@@ -44,7 +44,6 @@ class ControlView:
     approval_commits: tuple[str, ...]  # the commits that recorded its approvals, for its history
 
 
-@query("document-state")
 def state_view(data: BuildData, document: str) -> ControlView | None:
     """One document's approval state; None for a page that is not a document of the technical file."""
     states: Mapping[str, DocumentState] = data.answer(("document-states",))
@@ -111,12 +110,7 @@ def _revision_source(data: BuildData) -> list[nodes.Node]:
 
 def _history(revisions: list[Revision]) -> nodes.Node:
     rows = [
-        [
-            ["text", day(revision.date)],
-            ["literal", revision.short],
-            ["text", revision.author],
-            ["text", revision.subject],
-        ]
+        (Text(day(revision.date)), Literal(revision.short), Text(revision.author), Text(revision.subject))
         for revision in revisions
     ]
     history = table(

@@ -1,6 +1,6 @@
 """The directives users (and the document templates) put in pages.
 
-Each asks :mod:`qms.sphinx.views` one query and notes the query and the digest of its answer on
+Each asks one query (:mod:`qms.sphinx.queries`) and notes the query and the digest of its answer on
 the page, so a rebuild reads the page again only when that answer changed. Item blocks and
 tables leave an unfilled block (:mod:`qms.sphinx.blocks`) filled when the page is written; small
 summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is parsed by
@@ -9,7 +9,6 @@ summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -19,7 +18,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from qms.sphinx import render
-from qms.sphinx.blocks import TableShape, TableSpec, block
+from qms.sphinx.blocks import TableShape, block
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
@@ -27,7 +26,27 @@ from qms.sphinx.render import P, paragraph, table
 from qms.sphinx.safe_rst import is_prose, parse_item_text
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
-from qms.sphinx.views import Query
+from qms.sphinx.views.build import Query
+from qms.sphinx.views.cells import (
+    Badge,
+    Cell,
+    DocLink,
+    ItemRef,
+    Join,
+    LabelLink,
+    Lines,
+    Literal,
+    Muted,
+    Risk,
+    Strong,
+    Table,
+    TableView,
+    Text,
+)
+from qms.sphinx.views.items import ItemView
+from qms.sphinx.views.risk import ControlTypesView, PolicyScalesView, RiskClassesView, RiskMatrixView
+from qms.sphinx.views.summaries import ClausesView, DeviceView, DocumentRow, FindingsView, Place, RuleRow
+from qms.sphinx.views.tables import MatrixView
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +101,7 @@ class ItemDirective(QmsDirective):
         return self.item(self.arguments[0].strip(), self.lineno)
 
     def item(self, item_id: str, line: int) -> list[nodes.Node]:
-        view = self.answer(("item", item_id))
+        view: ItemView | None = self.answer(("item", item_id))
         if view is None:
             matches = [
                 candidate
@@ -94,20 +113,10 @@ class ItemDirective(QmsDirective):
             warn(logger, BuildWarning.UNKNOWN_ITEM, f"unknown item id '{item_id}'{hint}", location)
             return []
         if "noindex" not in self.options:
-            self.domain.note_item(item_id, view["kind"], view["title"], self.env.docname)
+            self.domain.note_item(item_id, view.kind, view.title, self.env.docname)
         unfilled_block = block("item", ("item", item_id), item_id=item_id)
-        file = view["file"]
-        for index, entry in enumerate(view["body"]):
-            unfilled_block += self.text(f"body-{index}", entry["value"], file, entry["line"])
-        for index, entry in enumerate(view["fields"]):
-            if entry["type"] == "text":
-                unfilled_block += self.text(f"field-{index}-0", entry["value"], file, entry["line"])
-            elif entry["type"] == "steps":
-                for step, text in enumerate(entry["value"]):
-                    unfilled_block += self.text(f"field-{index}-{step}", text, file, entry["lines"][step])
-            elif entry["type"] == "anomalies":
-                for row, (_reference, evaluation) in enumerate(entry["value"]):
-                    unfilled_block += self.text(f"field-{index}-{row}", evaluation, file, entry["lines"][row])
+        for key, text in view.texts():
+            unfilled_block += self.text(key, text.text, view.file, text.line)
         return [unfilled_block]
 
     def text(self, key: str, text: str, file: str, line: int) -> list[nodes.Node]:
@@ -159,15 +168,15 @@ class TableDirective(QmsDirective):
             self.options.get("filter", ""),
             self.options.get("columns", "id,title"),
         )
-        view = self.answer_or_error(query)
-        if not view["rows"]:
-            return _caption([paragraph("No items match.", classes=[f"{P}-empty"])], self.options.get("caption", ""))
+        view: TableView = self.answer_or_error(query)
+        if not view.rows:
+            return _caption([paragraph(view.empty, classes=[f"{P}-empty"])], self.options.get("caption", ""))
         unfilled_block = block("table", query, interactive="interactive" in self.options)
         return _caption([unfilled_block], self.options.get("caption", ""))
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = False) -> TableSpec:
-        return TableSpec(view["columns"], view["rows"], classes=[f"{P}-item-table"], interactive=interactive)
+    def shape(view: TableView, interactive: bool = False) -> Table:
+        return Table(view.columns, view.rows, classes=[f"{P}-item-table"], interactive=interactive)
 
 
 class MatrixDirective(QmsDirective):
@@ -182,39 +191,37 @@ class MatrixDirective(QmsDirective):
     def run(self) -> list[nodes.Node]:
         chain = self.options.get("chain", "design").strip()
         query = ("matrix", chain, self.options.get("results", "yes"))
-        view = self.answer_or_error(query)
-        if not view["rows"]:
-            return [paragraph("No items of these kinds yet.", classes=[f"{P}-empty"])]
+        view: MatrixView = self.answer_or_error(query)
+        if not view.table.rows:
+            return _caption([paragraph(view.table.empty, classes=[f"{P}-empty"])], self.options.get("caption", ""))
         return _caption([block("matrix", query)], self.options.get("caption", ""))
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
-        kinds = " → ".join(" or ".join(kind.replace("_", " ") for kind in column) for column in view["kinds"])
-        count = len(view["rows"])
+    def shape(view: MatrixView, interactive: bool = True) -> Table:
+        kinds = " → ".join(" or ".join(kind.replace("_", " ") for kind in column) for column in view.kinds)
+        count = len(view.table.rows)
         note = (
             f"{count:,} row{'' if count == 1 else 's'} along {kinds}. Each item links to the nearest item to its "
             "left in its row; an arrow marks a column that link passes by. A dash marks a gap: nothing further "
             "links to the item before it (at the end of a row), or its first item links to nothing further left "
             "(at the start)."
         )
-        note += "".join(f" {cut}" for cut in view["cuts"])
-        return TableSpec(view["columns"], view["rows"], classes=[f"{P}-matrix"], interactive=True, note=note)
+        note += "".join(f" {cut}" for cut in view.cuts)
+        return Table(view.table.columns, view.table.rows, classes=[f"{P}-matrix"], interactive=True, note=note)
 
 
 class RiskRegisterDirective(QmsDirective):
     """``.. qms:risk-register::``: one row per hazard with initial risk, controls and residual risk."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("risk-register",))
-        if not view["rows"]:
-            return [paragraph("No hazards recorded.", classes=[f"{P}-empty"])]
+        view: TableView = self.answer(("risk-register",))
+        if not view.rows:
+            return [paragraph(view.empty, classes=[f"{P}-empty"])]
         return [block("risk-register", ("risk-register",))]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
-        return TableSpec(
-            view["columns"], view["rows"], classes=[f"{P}-register"], widths=[3, 3, 2, 3, 1, 2], interactive=True
-        )
+    def shape(view: TableView, interactive: bool = True) -> Table:
+        return Table(view.columns, view.rows, classes=[f"{P}-register"], widths=[3, 3, 2, 3, 1, 2], interactive=True)
 
 
 class FindingsDirective(QmsDirective):
@@ -224,30 +231,30 @@ class FindingsDirective(QmsDirective):
 
     def run(self) -> list[nodes.Node]:
         query = ("findings", self.options.get("rules", ""))
-        view = self.answer_or_error(query)
-        result: list[nodes.Node] = [block("findings", query)] if view["rows"] else []
-        if not view["rows"]:
+        view: FindingsView = self.answer_or_error(query)
+        result: list[nodes.Node] = [block("findings", query)] if view.rows else []
+        if not view.rows:
             text = self.options.get("empty") or (
-                f"None: no finding of {', '.join(view['checked'])}." if view["checked"] else "None."
+                f"None: no finding of {', '.join(view.checked)}." if view.checked else "None."
             )
             result.append(paragraph(text, classes=[f"{P}-empty", f"{P}-no-findings"]))
-        if view["off"]:
-            off = f"Not checked here (off for this device's class or in qms.yaml): {', '.join(view['off'])}."
+        if view.off:
+            off = f"Not checked here (off for this device's class or in qms.yaml): {', '.join(view.off)}."
             result.append(paragraph(off, classes=[f"{P}-rules-off"]))
         return result
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
+    def shape(view: FindingsView, interactive: bool = True) -> Table:
         rows = [
-            [
-                ["badge", f"{rule} {severity}", f"severity-{severity}"],
-                ["item", item, "", False] if item else ["muted", "—"],
-                ["text", message],
-                ["literal", location],
-            ]
-            for rule, severity, message, location, item in view["rows"]
+            (
+                Badge(f"{finding.rule} {finding.severity}", f"severity-{finding.severity}"),
+                ItemRef(finding.item, "", with_title=False) if finding.item else Muted("—"),
+                Text(finding.message),
+                Literal(finding.location),
+            )
+            for finding in view.rows
         ]
-        return TableSpec(
+        return Table(
             ["Rule", "Item", "Finding", "Where"],
             rows,
             classes=[f"{P}-findings-table"],
@@ -267,36 +274,37 @@ class ClauseIndexDirective(QmsDirective):
         return [block("clause-index", query)]
 
     @staticmethod
-    def shape(view: dict[str, Any], interactive: bool = True) -> TableSpec:
+    def shape(view: ClausesView, interactive: bool = True) -> Table:
         rows = []
-        for clause in view["clauses"]:
-            topic: list[Any] = [["strong", clause["topic"]], ["muted", clause["record"]]]
-            if clause["note"]:
-                topic.append(["muted", f"Note: {clause['note']}"])
+        for clause in view.clauses:
+            topic: tuple[Cell, ...] = (Strong(clause.topic), Muted(clause.record))
+            if clause.note:
+                topic += (Muted(f"Note: {clause.note}"),)
             rows.append(
-                [
-                    ["text", clause["clause"]],
-                    ["lines", topic],
-                    ["badge", clause["status"], f"clause-{clause['status'].split()[0]}"],
-                    ClauseIndexDirective.where(clause["where"], clause["status"]),
-                ]
+                (
+                    Text(clause.clause),
+                    Lines(topic),
+                    Badge(clause.status, f"clause-{clause.status.split()[0]}"),
+                    ClauseIndexDirective.where(clause.where, clause.status),
+                )
             )
-        headers = ["Clause", "Asks for", f"Class {view['safety_class']}", "Where in the technical file"]
-        return TableSpec(headers, rows, classes=[f"{P}-clause-index"], widths=[1, 5, 1, 4], interactive=True)
+        headers = ["Clause", "Asks for", f"Class {view.safety_class}", "Where in the technical file"]
+        return Table(headers, rows, classes=[f"{P}-clause-index"], widths=[1, 5, 1, 4], interactive=True)
 
     @staticmethod
-    def where(places: list[list[str]], status: str) -> list[Any]:
+    def where(places: tuple[Place, ...], status: str) -> Cell:
         if status != "required":
-            return ["muted", "—"]
+            return Muted("—")
         if not places:
-            return ["muted", "Kept outside the technical file (quality system records)."]
-        lines = [
-            ["join", [["doc", docname, title], ["text", " \u203a "], ["label", label]]]
-            if label
-            else ["doc", docname, title]
-            for docname, title, label in places
-        ]
-        return ["lines", lines]
+            return Muted("Kept outside the technical file (quality system records).")
+        return Lines(
+            tuple(
+                Join((DocLink(place.docname, place.title), Text(" \u203a "), LabelLink(place.label)))
+                if place.label
+                else DocLink(place.docname, place.title)
+                for place in places
+            )
+        )
 
 
 # ------------------------------------------------------------------------------ risk
@@ -315,14 +323,14 @@ class RiskMatrixDirective(QmsDirective):
         whens = ("initial", "residual") if when == "both" else (when,)
         container = nodes.container(classes=[f"{P}-heat-maps"])
         for moment in whens:
-            view = self.answer(("risk-matrix", moment))
-            show_ids = self.options.get("ids", "yes" if view["total"] <= 40 else "no") == "yes"
+            view: RiskMatrixView = self.answer(("risk-matrix", moment))
+            show_ids = self.options.get("ids", "yes" if view.total <= 40 else "no") == "yes"
             figure = nodes.container(classes=[f"{P}-heat-figure"])
             figure += render.heat_map(view, show_ids=show_ids)
             if moment != "policy":
-                text = f"{view['total']} hazard{'s' if view['total'] != 1 else ''} placed"
-                if view["unevaluated"]:
-                    text += f"; not evaluated: {', '.join(view['unevaluated'])}"
+                text = f"{view.total} hazard{'s' if view.total != 1 else ''} placed"
+                if view.unevaluated:
+                    text += f"; not evaluated: {', '.join(view.unevaluated)}"
                 figure += paragraph(text + ".", classes=[f"{P}-heat-note"])
             container += figure
         axis = (
@@ -337,15 +345,13 @@ class RiskClassesDirective(QmsDirective):
     """``.. qms:risk-classes::``: hazards per risk class before and after risk control."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("risk-classes",))
-        rows = [
-            [["risk", letter, letter], ["text", label], ["text", str(initial)], ["text", str(residual)]]
-            for letter, label, initial, residual in view["rows"]
-            if letter != "?" or initial or residual
+        view: RiskClassesView = self.answer(("risk-classes",))
+        rows: list[tuple[Cell, ...]] = [
+            (Risk(row.letter, row.letter), Text(row.label), Text(str(row.initial)), Text(str(row.residual)))
+            for row in view.rows
+            if row.letter != "?" or row.initial or row.residual
         ]
-        rows.append(
-            [["text", ""], ["strong", "Total hazards"], ["strong", str(view["total"])], ["strong", str(view["total"])]]
-        )
+        rows.append((Text(""), Strong("Total hazards"), Strong(str(view.total)), Strong(str(view.total))))
         return [
             table(
                 ["Class", "Meaning", "Before control", "After control"],
@@ -364,12 +370,13 @@ class RiskPolicyDirective(QmsDirective):
     }
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("policy-scales",))
+        view: PolicyScalesView = self.answer(("policy-scales",))
         result: list[nodes.Node] = []
         for scale in (self.options["scale"],) if "scale" in self.options else ("severity", "probability"):
+            levels = view.severity if scale == "severity" else view.probability
             rows = [
-                [["text", f"{scale[0].upper()}{level}"], ["strong", name], ["text", description]]
-                for level, name, description in view[scale]
+                (Text(f"{scale[0].upper()}{level.level}"), Strong(level.name), Text(level.description))
+                for level in levels
             ]
             result.append(
                 table(
@@ -387,11 +394,11 @@ class ControlTypesDirective(QmsDirective):
     """``.. qms:control-types::``: risk control measures per type, in ISO 14971 7.1 priority order."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("control-types",))
-        rows = [
-            [["text", name], ["text", str(count)]] for name, count in view["rows"] if count or name != "unspecified"
+        view: ControlTypesView = self.answer(("control-types",))
+        rows: list[tuple[Cell, ...]] = [
+            (Text(name), Text(str(count))) for name, count in view.rows if count or name != "unspecified"
         ]
-        rows.append([["strong", "Total risk control requirements"], ["strong", str(view["total"])]])
+        rows.append((Strong("Total risk control requirements"), Strong(str(view.total))))
         return [table(["Type of control measure", "Requirements"], rows, classes=[f"{P}-control-types"], widths=[4, 1])]
 
 
@@ -402,11 +409,8 @@ class DocumentListDirective(QmsDirective):
     """``.. qms:document-list::``: the documents of the technical file, with ids and the clauses they answer."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("documents",))
-        rows = [
-            [["doc", docname, title], ["text", doc_id], ["text", purpose], ["text", clauses]]
-            for docname, doc_id, title, purpose, clauses in view["rows"]
-        ]
+        view: tuple[DocumentRow, ...] = self.answer(("documents",))
+        rows = [(DocLink(row.docname, row.title), Text(row.id), Text(row.purpose), Text(row.clauses)) for row in view]
         return [table(["Document", "Id", "Purpose", "Answers"], rows, classes=[f"{P}-documents"], widths=[3, 1, 5, 3])]
 
 
@@ -451,13 +455,13 @@ class DeviceDirective(QmsDirective):
     """``.. qms:device::``: the device as ``qms.yaml`` describes it, with its intended use."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("device",))
+        view: DeviceView = self.answer(("device",))
         field_list = nodes.field_list(classes=[f"{P}-device"])
-        for label, value in view["facts"]:
+        for label, value in view.facts:
             field_list += render.field(label, [paragraph(value)])
-        if view["intended_use"]:
+        if view.intended_use:
             path = str(build_data(self.env).project.root / "qms.yaml")
-            text = parse_item_text(self.state, view["intended_use"], path, view["intended_use_line"])
+            text = parse_item_text(self.state, view.intended_use, path, view.intended_use_line)
             field_list += render.field("Intended use", [text])
         return [field_list]
 
@@ -470,20 +474,21 @@ class NotRequiredDirective(QmsDirective):
     option_spec: ClassVar[dict[str, Any]] = {"standard": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer_or_error(("clauses", self.options.get("standard", "iec62304"), " ".join(self.arguments)))
+        query = ("clauses", self.options.get("standard", "iec62304"), " ".join(self.arguments))
+        view: ClausesView = self.answer_or_error(query)
         box = nodes.admonition(classes=[f"{P}-not-required", "note"])
-        title = f"Not required for software safety class {view['safety_class']}"
+        title = f"Not required for software safety class {view.safety_class}"
         box += nodes.title(title, title)
         box += paragraph(
-            f"{view['standard']}:{view['edition']} does not ask for these records at class {view['safety_class']} "
+            f"{view.standard}:{view.edition} does not ask for these records at class {view.safety_class} "
             "(Table A.1), so this section is intentionally not produced:"
         )
         lines = nodes.bullet_list()
-        for clause in view["clauses"]:
-            classes = clause["classes"] or "none"
+        for clause in view.clauses:
+            classes = clause.classes or "none"
             plural = "es" if len(classes) > 1 else ""
             lines += nodes.list_item(
-                "", paragraph(f"{clause['clause']} {clause['topic']}: class{plural} {', '.join(classes)} only.")
+                "", paragraph(f"{clause.clause} {clause.topic}: class{plural} {', '.join(classes)} only.")
             )
         box += lines
         return [box]
@@ -493,10 +498,9 @@ class RulesDirective(QmsDirective):
     """``.. qms:rules::``: the rules of ``qms check`` and their severity in this project."""
 
     def run(self) -> list[nodes.Node]:
-        view = self.answer(("rules",))
+        view: tuple[RuleRow, ...] = self.answer(("rules",))
         rows = [
-            [["strong", code], ["text", summary], ["badge", severity, f"severity-{severity}"]]
-            for code, summary, severity in view["rows"]
+            (Strong(rule.code), Text(rule.summary), Badge(rule.severity, f"severity-{rule.severity}")) for rule in view
         ]
         return [table(["Rule", "Finding", "Severity here"], rows, classes=[f"{P}-rules"], widths=[1, 6, 1])]
 
@@ -525,26 +529,26 @@ class ReleaseChangesDirective(QmsDirective):
                 f"{summary['links_removed']} removed; {summary['risk_changes']} hazards changed risk class."
             )
         ]
-        rows: list[Sequence[Any]] = [
-            [["item", entry["id"], entry["title"]], ["text", "added"]] for entry in view["added"]
+        rows: list[tuple[Cell, ...]] = [
+            (ItemRef(entry["id"], entry["title"]), Text("added")) for entry in view["added"]
         ]
         rows += [
-            [
-                ["item", entry["id"], entry["title"]],
-                ["text", "changed: " + ", ".join(change["field"] for change in entry["fields"])],
-            ]
+            (
+                ItemRef(entry["id"], entry["title"]),
+                Text("changed: " + ", ".join(change["field"] for change in entry["fields"])),
+            )
             for entry in view["changed"]
         ]
-        rows += [[["text", f"{entry['id']} {entry['title']}"], ["text", "removed"]] for entry in view["removed"]]
+        rows += [(Text(f"{entry['id']} {entry['title']}"), Text("removed")) for entry in view["removed"]]
         if rows:
             result.append(table(["Item", "Change"], rows, classes=[f"{P}-changes"], widths=[3, 2]))
         if view["risk_changes"]:
             risk_rows = [
-                [
-                    ["item", change["hazard"], change["title"]],
-                    ["text", f"{change['initial']['old'] or '-'} → {change['initial']['new'] or '-'}"],
-                    ["text", f"{change['residual']['old'] or '-'} → {change['residual']['new'] or '-'}"],
-                ]
+                (
+                    ItemRef(change["hazard"], change["title"]),
+                    Text(f"{change['initial']['old'] or '-'} → {change['initial']['new'] or '-'}"),
+                    Text(f"{change['residual']['old'] or '-'} → {change['residual']['new'] or '-'}"),
+                )
                 for change in view["risk_changes"]
             ]
             result.append(

@@ -33,7 +33,9 @@ from qms.documents import document_id as document_id
 from qms.documents import document_spec as document_spec
 from qms.model import Item
 from qms.schema import ID_PATTERN, KINDS
-from qms.sphinx.views import BuildData, natural_sorted, rule_prefixes, table_query
+from qms.sphinx.views.build import BuildData, natural_sorted
+from qms.sphinx.views.summaries import rule_prefixes
+from qms.sphinx.views.tables import table_query
 
 # ------------------------------------------------------------------------------ escaping
 

@@ -25,7 +25,7 @@ from sphinx.util.nodes import make_refnode
 from qms.schema import KINDS
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.documents import HOME
-from qms.sphinx.views import Query, kind_label
+from qms.sphinx.views.build import Query, kind_label
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from qms.atomic import write_bytes
 from qms.model import Project
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.settings import settings
-from qms.sphinx.views import BuildData, query
+from qms.sphinx.views.build import BuildData
 
 logger = logging.getLogger(__name__)
 
@@ -139,15 +139,23 @@ def write_matrix_csv(app: Sphinx, data: BuildData) -> None:
         write_bytes(target, encoded)
 
 
-@query("downloads")
-def downloads_view(data: BuildData, workbook: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A file the site offers: its path in the site, its label, and what it holds."""
+
+    path: str
+    label: str
+    description: str
+
+
+def downloads_view(data: BuildData, workbook: str) -> tuple[Download, ...]:
     """The files the site offers, with what each holds."""
     matrix = "the design and risk chains with test results, one row per path"
-    files = [[f"{FOLDER}/{MATRIX_CSV}", "Traceability matrix (CSV)", matrix]]
+    files = [Download(f"{FOLDER}/{MATRIX_CSV}", "Traceability matrix (CSV)", matrix)]
     if workbook == "yes":
         records = "every item, the risk register and the matrices"
-        files.append([f"{FOLDER}/{workbook_name(data.project)}", "All records (Excel workbook)", records])
-    return {"files": files}
+        files.append(Download(f"{FOLDER}/{workbook_name(data.project)}", "All records (Excel workbook)", records))
+    return tuple(files)
 
 
 #: Where the result files, execution records and their attachments are published, under their own paths.
@@ -173,34 +181,46 @@ def _inside(path: str) -> bool:
     return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
 
 
-@query("evidence-files")
-def evidence_files_view(data: BuildData) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """A published evidence file: its project path, its copy in the site, what it holds, its sha256 ("" when
+    missing: listed without a copy, ``qms check`` reports it), and whether it differs from the last commit."""
+
+    path: str
+    target: str
+    what: str
+    sha256: str
+    uncommitted: bool
+
+
+def evidence_files_view(data: BuildData) -> tuple[EvidenceFile, ...]:
     """The published evidence: path, where the copy is, what it holds, its sha256, whether it is uncommitted."""
     rows = []
     for path, what in evidence_files(data):
         try:
             sha256 = hashlib.sha256((data.project.root / path).read_bytes()).hexdigest()
         except OSError:
-            sha256 = ""  # missing: listed without a copy (qms check reports it)
-        rows.append([path, f"{EVIDENCE_FOLDER}/{path}", what, sha256, path in data.uncommitted])
-    return {"files": rows}
+            sha256 = ""
+        rows.append(EvidenceFile(path, f"{EVIDENCE_FOLDER}/{path}", what, sha256, path in data.uncommitted))
+    return tuple(rows)
 
 
 def write_evidence_files(app: Sphinx, data: BuildData) -> None:
     """Copy the listed evidence into the site, byte for byte; remove copies of files no longer listed."""
     outdir = Path(app.outdir)
     written = set()
-    for path, target, _what, sha256, _uncommitted in data.answer(("evidence-files",))["files"]:
-        if not sha256:
+    published: tuple[EvidenceFile, ...] = data.answer(("evidence-files",))
+    for file in published:
+        if not file.sha256:
             continue
-        content = (data.project.root / path).read_bytes()
-        if hashlib.sha256(content).hexdigest() != sha256:
+        content = (data.project.root / file.path).read_bytes()
+        if hashlib.sha256(content).hexdigest() != file.sha256:
             warn(
                 logger,
                 BuildWarning.DOWNLOAD,
-                f"qms: {path} changed during the build: the site lists the sha256 it had when the build started",
+                f"qms: {file.path} changed during the build: the site lists the sha256 it had when the build started",
             )
-        destination = outdir / target
+        destination = outdir / file.target
         written.add(destination)
         if not destination.is_file() or destination.read_bytes() != content:
             write_bytes(destination, content)

@@ -8,18 +8,35 @@ escaped here; item text itself is never in these strings, it stays parsed docuti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from html import escape
-from typing import Any
 
 from qms.sphinx.links import Links
+from qms.sphinx.views.cells import (
+    BLOCK_CELLS,
+    Badge,
+    Cell,
+    DocLink,
+    FileLink,
+    Gap,
+    ItemRef,
+    Items,
+    Join,
+    LabelLink,
+    Lines,
+    Listed,
+    Literal,
+    Muted,
+    Risk,
+    Status,
+    Strong,
+    Text,
+)
 
 P = "qms"
 
-Cell = Sequence[Any]
 
-
-def esc(text: Any) -> str:
+def esc(text: object) -> str:
     return escape(str(text), quote=True)
 
 
@@ -45,10 +62,10 @@ def _item_link(links: Links, item_id: str, title: str, with_title: bool) -> str:
     return link
 
 
-def _listed(links: Links, entry: Sequence[Any]) -> str:
-    link = item_link(links, entry[0], entry[1], with_title=True)
-    if len(entry) > 2 and entry[2] is not None:
-        link += " " + status(entry[0], entry[2])
+def _listed(links: Links, entry: Listed) -> str:
+    link = item_link(links, entry.id, entry.title, with_title=True)
+    if entry.status is not None:
+        link += " " + status(entry.id, entry.status)
     return link
 
 
@@ -93,37 +110,38 @@ def risk(letter: str, text: str) -> str:
 
 
 def cell_html(links: Links, cell: Cell) -> str:
-    """The HTML of one cell of the views' shape (see :func:`qms.sphinx.render.cell_nodes`)."""
-    kind = cell[0]
-    if kind == "item":
-        return item_link(links, cell[1], cell[2], with_title=len(cell) < 4 or bool(cell[3]))
-    if kind == "items":  # ["items", [[id, title], ...]]; an entry [id, title, status] shows the status too
-        return "".join(f'<p class="{P}-cell-line">{_listed(links, entry)}</p>' for entry in cell[1])
-    if kind == "text":
-        return esc(cell[1])
-    if kind == "status":  # ["status", item id, status]
-        return status(cell[1], cell[2])
-    if kind == "risk":
-        return risk(cell[1], cell[2])
-    if kind == "badge":  # ["badge", text, style]
-        return badge(cell[1], cell[2])
-    if kind == "doc":  # ["doc", docname, title] or ["doc", docname, title, anchor]
-        return doc_link(links, cell[1], cell[2], cell[3] if len(cell) > 3 else "")
-    if kind == "literal":
-        return literal(cell[1])
-    if kind == "file":  # ["file", path in the site, label]: a download
-        return f'<a class="reference download" href="{esc(links.file(cell[1]))}" download>{literal(cell[2])}</a>'
-    if kind == "strong":
-        return f"<strong>{esc(cell[1])}</strong>"
-    if kind == "lines":  # ["lines", [cell, ...]]: several cells stacked
-        return "".join(f'<p class="{P}-cell-line">{cell_html(links, line)}</p>' for line in cell[1])
-    if kind == "join":  # ["join", [cell, ...]]: several cells on one line
-        return "".join(cell_html(links, part) for part in cell[1])
-    if kind == "label":  # ["label", label]: a labelled section, shown by its title
-        return label_link(links, cell[1])
-    if kind == "muted":
-        return f'<span class="{P}-muted">{esc(cell[1])}</span>'
-    return f'<span class="{P}-gap" title="missing">—</span>'  # "empty": a gap in the trace
+    """The HTML of one cell (:func:`qms.sphinx.render.cell_nodes` writes the same cell as nodes)."""
+    match cell:
+        case ItemRef(item_id, title, with_title):
+            return item_link(links, item_id, title, with_title=with_title)
+        case Items(entries):
+            return "".join(f'<p class="{P}-cell-line">{_listed(links, entry)}</p>' for entry in entries)
+        case Text(text):
+            return esc(text)
+        case Muted(text):
+            return f'<span class="{P}-muted">{esc(text)}</span>'
+        case Strong(text):
+            return f"<strong>{esc(text)}</strong>"
+        case Literal(text):
+            return literal(text)
+        case Status(item_id, value, text):
+            return status(item_id, value, text)
+        case Risk(letter, text):
+            return risk(letter, text)
+        case Badge(text, style):
+            return badge(text, style)
+        case DocLink(docname, title, anchor):
+            return doc_link(links, docname, title, anchor)
+        case LabelLink(label):
+            return label_link(links, label)
+        case FileLink(path, label):
+            return f'<a class="reference download" href="{esc(links.file(path))}" download>{literal(label)}</a>'
+        case Lines(cells):
+            return "".join(f'<p class="{P}-cell-line">{cell_html(links, line)}</p>' for line in cells)
+        case Join(cells):
+            return "".join(cell_html(links, part) for part in cells)
+        case Gap():
+            return f'<span class="{P}-gap" title="missing">—</span>'
 
 
 def table_html(
@@ -134,7 +152,6 @@ def table_html(
     classes: Sequence[str] = (),
     widths: Sequence[int] | None = None,
     caption: str = "",
-    render: Callable[[Links, Cell], str] = cell_html,
 ) -> str:
     """A table in the markup docutils writes for its own tables (so the theme styles both alike)."""
     names = " ".join(classes)
@@ -153,11 +170,11 @@ def table_html(
         parity = "row-odd" if index % 2 == 0 else "row-even"
         cells = []
         for cell in row:
-            gap = f' class="{P}-gap-cell"' if cell and cell[0] == "empty" else ""
+            gap = f' class="{P}-gap-cell"' if isinstance(cell, Gap) else ""
             cells.append(
-                f"<td{gap}><p>{render(links, cell)}</p></td>"
-                if cell and cell[0] not in ("items", "lines")
-                else f"<td{gap}>{render(links, cell)}</td>"
+                f"<td{gap}>{cell_html(links, cell)}</td>"
+                if isinstance(cell, BLOCK_CELLS)
+                else f"<td{gap}><p>{cell_html(links, cell)}</p></td>"
             )
         parts.append(f'<tr class="{parity}">' + "".join(cells) + "</tr>")
     parts.append("</tbody></table></div>")

@@ -1,4 +1,4 @@
-"""Data from :mod:`qms.sphinx.views` to docutils nodes: small tables, summaries, heat maps.
+"""Typed views (:mod:`qms.sphinx.views`) to docutils nodes: cells, small tables, summaries, heat maps.
 
 Only standard docutils nodes (with CSS classes) and Sphinx cross-references come out of here,
 so every builder can write them; text from the project is always put into Text nodes, which
@@ -10,13 +10,36 @@ written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from docutils import nodes
 from sphinx import addnodes
 
+from qms.sphinx.views.cells import (
+    Badge,
+    Cell,
+    DocLink,
+    FileLink,
+    Gap,
+    ItemRef,
+    Items,
+    Join,
+    LabelLink,
+    Lines,
+    Literal,
+    Muted,
+    Risk,
+    Status,
+    Strong,
+    Text,
+)
+from qms.sphinx.views.risk import HeatCell, RiskMatrixView
+
 if TYPE_CHECKING:
     from qms.sphinx.links import Links
+
+#: A table's cells: the views' :data:`~qms.sphinx.views.cells.Cell`, or a heat map's own.
+C = TypeVar("C")
 
 #: CSS class prefix of everything the extension renders.
 P = "qms"
@@ -127,54 +150,74 @@ def field(label: str, body: Iterable[nodes.Node]) -> nodes.field:
 # ------------------------------------------------------------------------------ tables
 
 
-def cell_nodes(cell: Sequence[Any], links: Links | None = None) -> list[nodes.Node]:
-    """One table cell of the views' shape: ["item", id, title], ["text", s], ["items", [...]], ..."""
-    kind = cell[0]
-    if kind == "item":
-        return [item_ref(cell[1], cell[2], with_title=len(cell) < 4 or bool(cell[3]), links=links)]
-    if kind == "items":
-        lines: list[nodes.Node] = []
-        for entry in cell[1]:
-            line = paragraph(item_ref(entry[0], entry[1], with_title=True, links=links), classes=[f"{P}-cell-line"])
-            if len(entry) > 2 and entry[2] is not None:
-                line += [nodes.Text(" "), status_badge(entry[0], entry[2])]
-            lines.append(line)
-        return lines
-    if kind in ("text", "muted"):
-        return [nodes.Text(str(cell[1]))]
-    if kind == "status":
-        return [status_badge(cell[1], cell[2])]
-    if kind == "risk":
-        return [risk_badge(cell[1], cell[2])]
-    if kind == "badge":
-        return [badge(cell[1], cell[2])]
-    if kind == "doc":
-        return [doc_ref(cell[1], cell[2], links, cell[3] if len(cell) > 3 else "")]
-    if kind == "literal":
-        return [nodes.literal(cell[1], cell[1])]
-    if kind == "file":  # a file of the site: other builders have no files, so its name
-        return [nodes.literal(cell[2], cell[2])]
-    if kind == "strong":
-        return [nodes.strong(cell[1], cell[1])]
-    if kind == "lines":
-        return [paragraph(*cell_nodes(line, links), classes=[f"{P}-cell-line"]) for line in cell[1]]
-    if kind == "join":
-        return [node for part in cell[1] for node in cell_nodes(part, links)]
-    if kind == "label":
-        return [label_ref(cell[1], links)]
-    return [nodes.inline("—", "—", classes=[f"{P}-gap"])]  # "empty": a gap in the trace
+def cell_nodes(cell: Cell, links: Links | None = None) -> list[nodes.Node]:
+    """One table cell as nodes (:func:`qms.sphinx.html.cell_html` writes the same cell as HTML)."""
+    match cell:
+        case ItemRef(item_id, title, with_title):
+            return [item_ref(item_id, title, with_title=with_title, links=links)]
+        case Items(entries):
+            lines: list[nodes.Node] = []
+            for entry in entries:
+                line = paragraph(
+                    item_ref(entry.id, entry.title, with_title=True, links=links), classes=[f"{P}-cell-line"]
+                )
+                if entry.status is not None:
+                    line += [nodes.Text(" "), status_badge(entry.id, entry.status)]
+                lines.append(line)
+            return lines
+        case Text(text) | Muted(text):
+            return [nodes.Text(text)]
+        case Strong(text):
+            return [nodes.strong(text, text)]
+        case Literal(text):
+            return [nodes.literal(text, text)]
+        case Status(item_id, value, text):
+            return [status_badge(item_id, value, text)]
+        case Risk(letter, text):
+            return [risk_badge(letter, text)]
+        case Badge(text, style):
+            return [badge(text, style)]
+        case DocLink(docname, title, anchor):
+            return [doc_ref(docname, title, links, anchor)]
+        case LabelLink(label):
+            return [label_ref(label, links)]
+        case FileLink(_path, label):  # a file of the site: other builders have no files, so its name
+            return [nodes.literal(label, label)]
+        case Lines(cells):
+            return [paragraph(*cell_nodes(line, links), classes=[f"{P}-cell-line"]) for line in cells]
+        case Join(cells):
+            return [node for part in cells for node in cell_nodes(part, links)]
+        case Gap():
+            return [nodes.inline("—", "—", classes=[f"{P}-gap"])]
+
+
+#: Nodes a table entry holds inside one paragraph (anything else is a block of its own).
+_INLINE = (nodes.Text, nodes.inline, nodes.reference, nodes.literal, nodes.strong, addnodes.pending_xref)
 
 
 def table(
     headers: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Cell]],
     *,
     classes: Sequence[str] = (),
     widths: Sequence[int] | None = None,
-    render: Callable[[Sequence[Any]], list[nodes.Node]] = cell_nodes,
+    links: Links | None = None,
     caption: str = "",
 ) -> nodes.table:
-    """A table of cells; the row cells are rendered with ``render``."""
+    """A table of cells, links as cross-references (``links`` None) or resolved."""
+    return _table(headers, rows, lambda cell: cell_nodes(cell, links), classes=classes, widths=widths, caption=caption)
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[C]],
+    render: Callable[[C], list[nodes.Node]],
+    *,
+    classes: Sequence[str] = (),
+    widths: Sequence[int] | None = None,
+    caption: str = "",
+) -> nodes.table:
+    """A table whose row cells are rendered with ``render``."""
     table_node = nodes.table(classes=[f"{P}-table", *classes, *(["colwidths-given"] if widths else [])])
     if caption:
         table_node += nodes.title(caption, caption)
@@ -195,17 +238,11 @@ def table(
         for cell in cells:
             entry = nodes.entry()
             rendered = render(cell)
-            if rendered and all(
-                isinstance(
-                    node,
-                    nodes.Text | nodes.inline | nodes.reference | nodes.literal | nodes.strong | addnodes.pending_xref,
-                )
-                for node in rendered
-            ):
+            if rendered and all(isinstance(node, _INLINE) for node in rendered):
                 entry += paragraph(*rendered)
             else:
                 entry.extend(rendered)
-            if cell and cell[0] == "empty":
+            if isinstance(cell, Gap):
                 entry["classes"].append(f"{P}-gap-cell")
             row += entry
         body += row
@@ -215,43 +252,36 @@ def table(
 # ------------------------------------------------------------------------------ heat maps
 
 
-def heat_map(view: dict[str, Any], *, show_ids: bool) -> nodes.table:
+def heat_map(view: RiskMatrixView, *, show_ids: bool) -> nodes.table:
     """A risk matrix: rows of severity (highest at the top), columns of probability, cells coloured by class."""
-    headers = ["Severity \\ probability"] + [f"P{level} {name}" for level, name in view["probability"]]
-    rows = [
-        [["head", f"S{row['level']} {row['name']}"]] + [["heat", *cell] for cell in row["cells"]]
-        for row in view["rows"]
-    ]
+    headers = ["Severity \\ probability"] + [f"P{level} {name}" for level, name in view.probability]
+    rows: list[list[Strong | HeatCell]] = [[Strong(f"S{row.level} {row.name}"), *row.cells] for row in view.rows]
     title = {"initial": "Before risk control", "residual": "After risk control", "policy": "Acceptability policy"}[
-        view["when"]
+        view.when
     ]
 
-    def render_cell(cell: Sequence[Any]) -> list[nodes.Node]:
-        if cell[0] == "head":
-            return [nodes.strong(cell[1], cell[1])]
-        letter, count, ids = cell[1], cell[2], cell[3]
-        if view["when"] == "policy":
-            return [nodes.inline(letter, letter, classes=[f"{P}-heat-letter"])]
-        shown: list[nodes.Node] = [nodes.inline(str(count), str(count), classes=[f"{P}-heat-count"])]
-        if show_ids and ids:
+    def render_cell(cell: Strong | HeatCell) -> list[nodes.Node]:
+        if isinstance(cell, Strong):
+            return [nodes.strong(cell.text, cell.text)]
+        if view.when == "policy":
+            return [nodes.inline(cell.letter, cell.letter, classes=[f"{P}-heat-letter"])]
+        shown: list[nodes.Node] = [nodes.inline(str(cell.count), str(cell.count), classes=[f"{P}-heat-count"])]
+        if show_ids and cell.ids:
             line = nodes.inline(classes=[f"{P}-heat-ids"])
-            for index, item_id in enumerate(ids):
+            for index, item_id in enumerate(cell.ids):
                 if index:
                     line += nodes.Text(" ")
                 line += item_ref(item_id)
             shown.append(line)
         return shown
 
-    table_node = table(
-        headers, rows, classes=[f"{P}-heat-map", f"{P}-heat-{view['when']}"], render=render_cell, caption=title
-    )
+    table_node = _table(headers, rows, render_cell, classes=[f"{P}-heat-map", f"{P}-heat-{view.when}"], caption=title)
     body_rows = list(table_node.findall(nodes.row))[1:]
-    for row_node, row in zip(body_rows, view["rows"], strict=True):
+    for row_node, row in zip(body_rows, view.rows, strict=True):
         entries = [child for child in row_node.children if isinstance(child, nodes.Element)][1:]
-        for entry, cell in zip(entries, row["cells"], strict=True):
-            letter, count = cell[0], cell[1]
-            entry["classes"] += [f"{P}-heat-{letter if letter in 'ARU' else 'unknown'}"]
-            if count == 0 and view["when"] != "policy":
+        for entry, cell in zip(entries, row.cells, strict=True):
+            entry["classes"] += [f"{P}-heat-{cell.letter if cell.letter in 'ARU' else 'unknown'}"]
+            if cell.count == 0 and view.when != "policy":
                 entry["classes"].append(f"{P}-heat-zero")
     return table_node
 

@@ -22,7 +22,7 @@ from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, rend
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
-from qms.sphinx.views import digest
+from qms.sphinx.views.build import digest
 
 logger = logging.getLogger(__name__)
 

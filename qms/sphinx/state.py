@@ -1,13 +1,12 @@
-"""Loading the project once per build, and the queries that need the document set or clause table.
+"""Loading the project once per build, with every query its pages may ask (:mod:`qms.sphinx.queries`).
 
-The loaded :class:`~qms.sphinx.views.BuildData` rides on the Sphinx environment in a holder that
+The loaded :class:`~qms.sphinx.views.build.BuildData` rides on the Sphinx environment in a holder that
 pickles to nothing: the environment is saved between builds, the project is read fresh each time.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
@@ -17,9 +16,9 @@ from qms.clauses import IEC62304_EDITIONS, ClauseTableError, load_clause_table
 from qms.config import PROJECT_FILE
 from qms.gitinfo import document_control, uncommitted
 from qms.project import load_project
-from qms.rules import ordered_rules, run_rules
-from qms.sphinx.documents import DOCUMENTS, document_id, document_spec
-from qms.sphinx.views import BuildData, clause_row, query
+from qms.rules import run_rules
+from qms.sphinx.queries import QUERIES
+from qms.sphinx.views.build import BuildData
 
 ATTRIBUTE = "qms_build"
 
@@ -84,6 +83,7 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
         project=project,
         findings=findings,
         control=document_control(root),
+        queries=QUERIES,
         evidence=evidence,
         statuses=context.statuses,
         records=records,
@@ -98,96 +98,3 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
         setattr(env, ATTRIBUTE, holder)
     holder.data = data
     return data
-
-
-# ------------------------------------------------------------------------------ queries
-
-
-@query("documents")
-def documents_view(data: BuildData) -> dict[str, Any]:
-    return {
-        "rows": [
-            [spec.docname, document_id(spec, data.document_prefix), spec.title, spec.purpose, spec.clauses]
-            for spec in DOCUMENTS
-        ]
-    }
-
-
-@query("device")
-def device_view(data: BuildData) -> dict[str, Any]:
-    config = data.project.config
-    device = config.device
-    facts = [["Device", device.name]]
-    if device.manufacturer:
-        facts.append(["Manufacturer", device.manufacturer])
-    facts.append(["Version", device.version or "not stated in qms.yaml"])
-    facts.append(["Software safety class", f"{device.software_safety_class} (IEC 62304:{data.edition})"])
-    return {
-        "facts": facts,
-        "name": device.name,
-        "version": device.version,
-        "safety_class": device.software_safety_class,
-        "intended_use": device.intended_use,
-        "intended_use_line": config.location(("device", "intended_use")).line + 1,
-    }
-
-
-def _standard_name(data: BuildData, standard: str) -> str:
-    assert data.clauses is not None
-    try:
-        return data.clauses.standard(standard).name
-    except StopIteration:
-        raise ValueError(
-            f"unknown standard {standard!r}; standards: {', '.join(s.id for s in data.clauses.standards)}"
-        ) from None
-
-
-@query("clauses")
-def clauses_view(data: BuildData, standard: str, numbers: str) -> dict[str, Any]:
-    """Some clauses of a standard with their applicability to the device's class."""
-    assert data.clauses is not None
-    name = _standard_name(data, standard)
-    safety_class = data.project.config.safety_class
-    rows = []
-    for number in numbers.split():
-        clause = data.clauses.find(standard, number)
-        if clause is None:
-            raise ValueError(f"{name} has no clause {number} in the clause table")
-        rows.append(clause_row(clause, safety_class, data.edition))
-    return {"standard": name, "edition": data.edition, "safety_class": safety_class, "clauses": rows}
-
-
-@query("clause-index")
-def clause_index_view(data: BuildData, standard: str) -> dict[str, Any]:
-    """Every clause of a standard asking for a record, whether it applies, and the sections holding it."""
-    assert data.clauses is not None
-    name = _standard_name(data, standard)
-    safety_class = data.project.config.safety_class
-    rows = []
-    for clause in sorted(data.clauses.of(standard), key=lambda c: c.sort_key):
-        row = clause_row(clause, safety_class, data.edition)
-        places = []
-        for place in clause.where:
-            docname, _, label = place.partition("#")
-            spec = document_spec(docname)
-            places.append([docname, spec.title if spec else docname, label])
-        row["where"] = places
-        rows.append(row)
-    return {"standard": name, "edition": data.edition, "safety_class": safety_class, "clauses": rows}
-
-
-@query("rules")
-def rules_view(data: BuildData) -> dict[str, Any]:
-    return {"rows": [[code, rule.summary, str(rule.severity_for(data.project))] for code, rule in ordered_rules()]}
-
-
-@query("release-changes")
-def release_changes(data: BuildData, base: str) -> dict[str, Any]:
-    """Items, links and risk classes changed since the previous release (``release: previous``)."""
-    from qms.diff import DiffError, diff_json, release_diff
-
-    try:
-        changes = diff_json(release_diff(data.project.root, base))
-    except DiffError as error:
-        return {"error": str(error)}
-    return changes

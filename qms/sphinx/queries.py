@@ -1,0 +1,51 @@
+"""Every query a page of the site may ask: its name, the function answering it, and what a costly one reads.
+
+A directive asks a query by name with string arguments (so the query can be stored with the page
+and compared on the next build); :meth:`~qms.sphinx.views.build.BuildData.answer` looks it up
+here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from qms.sphinx import claims, control, downloads
+from qms.sphinx.views import items, risk, summaries, tables
+from qms.sphinx.views.build import QuerySpec
+
+QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
+    {
+        # one item's block
+        "item": QuerySpec(items.item_view),
+        # tables and matrices (costly: fingerprinted by what they read)
+        "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs),
+        "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs),
+        # risk
+        "risk-register": QuerySpec(risk.risk_register),
+        "risk-matrix": QuerySpec(risk.risk_matrix_view),
+        "risk-classes": QuerySpec(risk.risk_classes),
+        "policy-scales": QuerySpec(risk.policy_scales),
+        "control-types": QuerySpec(risk.control_types),
+        # summaries
+        "findings": QuerySpec(summaries.findings_view),
+        "counts": QuerySpec(summaries.counts),
+        "documents": QuerySpec(summaries.documents_view),
+        "device": QuerySpec(summaries.device_view),
+        "clauses": QuerySpec(summaries.clauses_view),
+        "clause-index": QuerySpec(summaries.clause_index_view),
+        "rules": QuerySpec(summaries.rules_view),
+        "release-changes": QuerySpec(summaries.release_changes),
+        # claims of completeness
+        "coverage": QuerySpec(claims.coverage),
+        "open-items": QuerySpec(claims.open_items),
+        "overall-risk": QuerySpec(claims.overall_risk),
+        "verification": QuerySpec(claims.verification_view),
+        # document control
+        "document-states": QuerySpec(control.states_view),
+        "document-state": QuerySpec(control.state_view),
+        # files published with the site
+        "downloads": QuerySpec(downloads.downloads_view),
+        "evidence-files": QuerySpec(downloads.evidence_files_view),
+    }
+)

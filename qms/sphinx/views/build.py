@@ -1,0 +1,185 @@
+"""The project as one build sees it, the fingerprints of query answers, and the labels every view shares.
+
+Every directive of the extension asks a query (:mod:`qms.sphinx.queries`) for its data and
+renders only that data. Answers are typed values (frozen dataclasses, tuples, strings, numbers)
+whose digest tells whether a page must be read again after the project changed: same data, same
+page. Nothing here imports Sphinx.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qms.clauses import DEFAULT_EDITION, ClauseTable
+from qms.evidence import Evidence
+from qms.gitinfo import DocumentControl
+from qms.matrix import natural_key
+from qms.model import Finding, Item, Project
+from qms.records import RecordSet
+from qms.schema import link_spec
+from qms.status import StatusIndex
+
+if TYPE_CHECKING:
+    from qms.sphinx.downloads import WorkbookJob
+
+#: A query: its name, then its arguments (all strings, so it can be stored and compared).
+Query = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    """How a query is answered, and (for costly ones) what its answer depends on.
+
+    ``inputs`` fingerprints a costly query by what it reads instead of by its answer: the same
+    inputs give the same answer, and the inputs are cheap to hash.
+    """
+
+    answer: Callable[..., Any]
+    inputs: Callable[..., Any] | None = None
+
+
+@dataclass
+class BuildData:
+    """The project as one build sees it: loaded once, with its findings, evidence and git state.
+
+    ``cache`` keeps each query's answer for the rest of the build (the project does not change
+    while Sphinx runs), so a query asked by many pages is computed once.
+    """
+
+    project: Project
+    findings: tuple[Finding, ...]
+    control: DocumentControl
+    #: every query a page may ask (:data:`qms.sphinx.queries.QUERIES`)
+    queries: Mapping[str, QuerySpec]
+    evidence: Evidence | None = None  # when the project has result files
+    statuses: StatusIndex | None = None  # every item's verification status
+    records: RecordSet | None = None  # the execution records read
+    #: result files, record files and attachments that differ from the last commit (or are not in git)
+    uncommitted: frozenset[str] = frozenset()
+    clauses: ClauseTable | None = None
+    edition: str = DEFAULT_EDITION
+    document_prefix: str = ""
+    cache: dict[Query, Any] = field(default_factory=dict)
+    #: the Excel workbook being written beside the build (qms.sphinx.downloads)
+    workbook_job: WorkbookJob | None = None
+    digests: dict[Query, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        by_item: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            if finding.item:
+                by_item.setdefault(finding.item, []).append(finding)
+        self.findings_by_item = {item: tuple(found) for item, found in by_item.items()}
+
+    def answer(self, query: Query) -> Any:
+        """The data for ``query`` (computed once per build)."""
+        if query not in self.cache:
+            spec = self.queries.get(query[0])
+            if spec is None:
+                raise KeyError(f"unknown query {query[0]!r}")
+            self.cache[query] = spec.answer(self, *query[1:])
+        return self.cache[query]
+
+    def digest(self, query: Query) -> str:
+        """A short fingerprint of a query's data, to notice when a page needs reading again.
+
+        Queries that are costly to answer (matrices, tables) are fingerprinted by their inputs
+        (:attr:`QuerySpec.inputs`).
+        """
+        if query not in self.digests:
+            spec = self.queries.get(query[0])
+            inputs = spec.inputs if spec is not None else None
+            try:
+                data = [list(query), inputs(self, *query[1:])] if inputs else self.answer(query)
+            except (KeyError, TypeError, ValueError):
+                data = None  # the query became invalid: the page must be read again to report it
+            self.digests[query] = digest(data)
+        return self.digests[query]
+
+    @functools.cached_property
+    def relation_index(self) -> dict[str, list[tuple[bool, str, Item]]]:
+        """Every item's neighbours as (up the trace?, the link's meaning read from the item, neighbour).
+
+        The same relations as :func:`qms.trace.relations` (forward links first), found for all
+        items in one pass over the links.
+        """
+        project = self.project
+        forward: dict[str, list[tuple[bool, str, Item]]] = {}
+        backward: dict[str, list[tuple[bool, str, Item]]] = {}
+        for link in project.links:
+            source, target = project.items[link.source], project.items[link.target]
+            spec = link_spec(source.kind, link.field)
+            if spec is None:
+                continue
+            forward.setdefault(source.id, []).append((spec.upward, spec.label, target))
+            backward.setdefault(target.id, []).append((not spec.upward, spec.reverse, source))
+        return {item_id: forward.get(item_id, []) + backward.get(item_id, []) for item_id in {*forward, *backward}}
+
+    @functools.cached_property
+    def skeleton(self) -> str:
+        """Fingerprint of what matrices show: every item's id, kind and title, every link, every outcome."""
+        items = [[item.id, item.kind, item.title, self.verdict(item.id)] for item in self.project]
+        links = [[link.source, link.field, link.target] for link in self.project.links]
+        return digest([items, links])
+
+    @functools.cached_property
+    def findings_digest(self) -> str:
+        return digest(
+            [
+                [finding.rule, str(finding.severity), finding.message, str(finding.location), finding.item]
+                for finding in self.findings
+            ]
+        )
+
+    def kind_content(self, kinds: tuple[str, ...]) -> str:
+        """Fingerprint of everything the items of ``kinds`` hold, where they are written included."""
+        key = ("kind-content", *kinds)
+        if key not in self.digests:
+            content = [
+                [item.id, item.file, item.location().line, dict(item.fields)] for item in self.project.of_kind(*kinds)
+            ]
+            self.digests[key] = digest(content)
+        return self.digests[key]
+
+    # ---------------------------------------------------------------- shared look-ups
+
+    def verdict(self, item_id: str) -> str | None:
+        """The verification status of an item (:mod:`qms.status`); None for kinds that carry none."""
+        if self.statuses is None:
+            return None
+        found = self.statuses.of(item_id)
+        return found.status.value if found is not None else None
+
+
+def digest(data: Any) -> str:
+    """Fingerprint of JSON-like data."""
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def kind_label(kind: str) -> str:
+    """``software_requirement`` -> ``software requirement``."""
+    return "SOUP item" if kind == "soup" else kind.replace("_", " ")
+
+
+def field_label(name: str) -> str:
+    """``sequence_of_events`` -> ``Sequence of events``."""
+    label = name.removeprefix("x-").replace("_", " ").replace("-", " ")
+    return label[:1].upper() + label[1:]
+
+
+def natural_sorted(items: Iterable[Item]) -> list[Item]:
+    return sorted(items, key=lambda item: natural_key(item.id))
+
+
+def text_line(item: Item, name: str) -> int:
+    """The line where a text field's content starts (the line after ``|`` for a block scalar)."""
+    line = item.location((name,)).line
+    value = item.get(name)
+    is_block = isinstance(value, str) and value.endswith("\n")
+    return line + 1 if is_block and line else max(line, 1)

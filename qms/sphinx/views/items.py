@@ -1,0 +1,411 @@
+"""What an item's block shows, as one typed value that the HTML and the docutils writers both render.
+
+:class:`ItemView` holds the item's fields (each typed by what it shows), its badges, its links
+both ways, its verification with the results behind it, its open findings, its audit trail, and
+for a hazard each risk control with that control's status and tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qms.model import Finding, Item
+from qms.risk import hazard_risk
+from qms.schema import KINDS, FieldSpec, FieldType
+from qms.sphinx.audit import AuditView, audit_view
+from qms.sphinx.views.build import BuildData, field_label, kind_label, natural_sorted, text_line
+from qms.sphinx.views.cells import Badge, Listed
+
+#: Fields shown as the item's body, before the field table.
+BODY_FIELDS = ("text", "description", "hazard")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskView:
+    """A risk estimate as shown: severity and probability named, and the class they fall in."""
+
+    severity: str
+    probability: str
+    risk_class: str  # A, R, U, or ? outside the policy's scales
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextValue:
+    """Item text (may hold markup): parsed where the page is read, at ``line`` of the item's file."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepsValue:
+    """Numbered texts (procedure steps), each at its own line."""
+
+    steps: tuple[TextValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListValue:
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlainValue:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UrlValue:
+    """An address shown as a link when it is safe to follow."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskValue:
+    risk: RiskView | None  # None: not evaluated
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyReview:
+    reference: str
+    evaluation: TextValue
+
+
+@dataclass(frozen=True, slots=True)
+class AnomaliesValue:
+    reviews: tuple[AnomalyReview, ...]
+
+
+FieldValue = TextValue | StepsValue | ListValue | PlainValue | UrlValue | RiskValue | AnomaliesValue
+
+
+@dataclass(frozen=True, slots=True)
+class FieldEntry:
+    """One row of an item's field list."""
+
+    label: str
+    value: FieldValue
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """The item's links of one meaning (``upward``: towards what it derives from)."""
+
+    label: str
+    upward: bool
+    items: tuple[Listed, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultView:
+    """One result or execution record behind a status, as its block shows it."""
+
+    test: str
+    case: str
+    record: bool
+    source: str
+    line: int
+    download: str  # where the site publishes the file, else ""
+    outcome: str
+    at: str
+    by: str
+    version: str
+    commit: str
+    note: str
+    message: str
+    stale: str  # what changed after it ran, else ""
+    uncommitted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """An item's verification status, why it is not passed, and the results it rests on."""
+
+    status: str
+    reasons: tuple[str, ...]
+    results: tuple[ResultView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingView:
+    rule: str
+    severity: str
+    message: str
+    location: str
+    item: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlView:
+    """A hazard's risk control with its verification status and the tests behind it, each with its status."""
+
+    id: str
+    title: str
+    status: str | None
+    tests: tuple[Listed, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """Everything an item's block shows."""
+
+    id: str
+    kind: str
+    title: str
+    file: str
+    line: int
+    badges: tuple[Badge, ...]
+    status: str | None
+    body: tuple[TextValue, ...]
+    fields: tuple[FieldEntry, ...]
+    relations: tuple[Relation, ...]
+    verification: Verification | None
+    findings: tuple[FindingView, ...]
+    controls: tuple[ControlView, ...]
+    audit: AuditView
+
+    def texts(self) -> Iterator[tuple[str, TextValue]]:
+        """Every item text of the block with its key: the directive parses them, the writers place them."""
+        for index, text in enumerate(self.body):
+            yield body_key(index), text
+        for index, entry in enumerate(self.fields):
+            for position, text in enumerate(field_texts(entry.value)):
+                yield field_key(index, position), text
+
+
+def body_key(index: int) -> str:
+    return f"body-{index}"
+
+
+def field_key(index: int, position: int) -> str:
+    return f"field-{index}-{position}"
+
+
+def field_texts(value: FieldValue) -> tuple[TextValue, ...]:
+    """The item texts a field shows, in order."""
+    if isinstance(value, TextValue):
+        return (value,)
+    if isinstance(value, StepsValue):
+        return value.steps
+    if isinstance(value, AnomaliesValue):
+        return tuple(review.evaluation for review in value.reviews)
+    return ()
+
+
+def risk_view(data: BuildData, severity: object, probability: object) -> RiskView | None:
+    policy = data.project.config.risk_policy
+    if not isinstance(severity, int) or not isinstance(probability, int):
+        return None
+    risk_class = policy.classify(severity, probability)
+    return RiskView(
+        severity=f"{policy.severity_name(severity)} ({severity})",
+        probability=f"{policy.probability_name(probability)} ({probability})",
+        risk_class=risk_class.value if risk_class else "?",
+        label=risk_class.label if risk_class else "outside the policy's scales",
+    )
+
+
+def field_value(data: BuildData, item: Item, spec: FieldSpec | None, name: str, value: Any) -> FieldValue:
+    """What one field of an item shows, typed by the field's schema type."""
+    policy = data.project.config.risk_policy
+    kind = spec.type if spec is not None else None
+    if kind is FieldType.TEXT:
+        return TextValue(value, text_line(item, name))
+    if kind is FieldType.TEXTS:
+        return StepsValue(tuple(TextValue(text, item.location((name, index)).line) for index, text in enumerate(value)))
+    if kind is FieldType.STRINGS:
+        return ListValue(tuple(value))
+    if kind is FieldType.SEVERITY and isinstance(value, int):
+        return PlainValue(f"{policy.severity_name(value)} ({value})")
+    if kind is FieldType.PROBABILITY and isinstance(value, int):
+        return PlainValue(f"{policy.probability_name(value)} ({value})")
+    if kind is FieldType.RESIDUAL and isinstance(value, Mapping):
+        return RiskValue(risk_view(data, value.get("severity"), value.get("probability")))
+    if kind is FieldType.ANOMALY_REVIEWS:
+        return AnomaliesValue(
+            tuple(
+                AnomalyReview(
+                    str(review.get("ref", "")),
+                    TextValue(str(review.get("evaluation", "")), item.location((name, index, "evaluation")).line),
+                )
+                for index, review in enumerate(value)
+            )
+        )
+    if kind is FieldType.CHOICE:
+        return PlainValue(str(value).replace("_", " "))
+    if name == "anomaly_list_url" and isinstance(value, str):
+        return UrlValue(value)
+    if isinstance(value, str):
+        return PlainValue(value)
+    # an x- field holding a list or mapping: shown as written
+    return PlainValue(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def shown_value(value: FieldValue) -> str:
+    """A field's value as one line of text (table cells)."""
+    match value:
+        case TextValue(text) | PlainValue(text) | UrlValue(text):
+            return text
+        case ListValue(values):
+            return ", ".join(values)
+        case StepsValue(steps):
+            return ", ".join(step.text for step in steps)
+        case RiskValue(risk):
+            return f"{risk.risk_class} {risk.label}" if risk else "not evaluated"
+        case AnomaliesValue(reviews):
+            return ", ".join(review.reference for review in reviews)
+
+
+def _badges(data: BuildData, item: Item) -> tuple[Badge, ...]:
+    """Short facts shown under an item's heading."""
+    badges = [Badge(kind_label(item.kind), "kind")]
+    if item.get("control_type"):
+        badges.append(Badge(f"risk control: {str(item.get('control_type')).replace('_', ' ')}", "control"))
+    if item.get("safety_class"):
+        badges.append(Badge(f"class {item.get('safety_class')}", "class"))
+    if item.kind == "test":
+        badges += [Badge(f"{item.get(name)}", "method") for name in ("method", "level") if item.get(name)]
+    if item.kind == "anomaly" and item.get("status"):
+        badges.append(Badge(f"{item.get('status')}", f"status-{item.get('status')}"))
+    if item.kind == "hazard":
+        risk = hazard_risk(data.project.config.risk_policy, item)
+        if risk.initial:
+            letter = risk.initial.risk_class.value
+            badges.append(Badge(f"initial risk {letter}", f"risk-{letter}"))
+        if risk.residual:
+            letter = risk.residual.risk_class.value
+            badges.append(Badge(f"residual risk {letter}", f"risk-{letter}"))
+    found = data.findings_by_item.get(item.id, ())
+    if found:
+        count = len(found)
+        badges.append(Badge(f"{count} open finding{'s' if count > 1 else ''}", "finding"))
+    return tuple(badges)
+
+
+def _relations(data: BuildData, item: Item) -> tuple[Relation, ...]:
+    """The item's links in both directions, grouped by their meaning: up the trace first."""
+    groups: dict[tuple[bool, str], list[Listed]] = {}
+    for upward, label, neighbour in data.relation_index.get(item.id, ()):
+        entry = Listed(neighbour.id, neighbour.title, data.verdict(neighbour.id))
+        members = groups.setdefault((not upward, label), [])
+        if entry not in members:
+            members.append(entry)
+    ordered = sorted(groups.items(), key=lambda group: group[0][0])  # stable: keeps field order within a side
+    return tuple(Relation(label, not downward, tuple(members)) for (downward, label), members in ordered)
+
+
+#: How a commit says it ran on a tree with uncommitted changes: the pytest plugin's and git describe's.
+DIRTY_SUFFIXES = ("+dirty", "-dirty")
+
+
+def _revision(commit: str | None) -> str:
+    """A result's commit, short; a dirty tree (see :data:`DIRTY_SUFFIXES`) is said so."""
+    if not commit:
+        return ""
+    for suffix in DIRTY_SUFFIXES:
+        if commit.endswith(suffix):
+            return f"{commit.removesuffix(suffix)[:12]} (uncommitted changes in the tree it ran on)"
+    return commit[:12]
+
+
+def _verification(data: BuildData, item: Item) -> Verification | None:
+    """What an item's status rests on: each result or record (case, file, time, version, who), and why
+    the status is not passed."""
+    found = data.statuses.of(item.id) if data.statuses is not None else None
+    if found is None:
+        return None
+    published = {file.path: file.target for file in data.answer(("evidence-files",)) if file.sha256}
+    results = tuple(
+        ResultView(
+            test=result.test,
+            case=result.case,
+            record=result.record,
+            source=result.source,
+            line=result.line,
+            download=published.get(result.source, ""),
+            outcome=result.outcome.value,
+            at=result.at or "",
+            by=result.by or "",
+            version=result.version or "",
+            commit=_revision(result.commit),
+            note=result.note,
+            message=result.message,
+            stale=result.stale.summary if result.stale is not None else "",
+            uncommitted=result.source in data.uncommitted,
+        )
+        for result in found.results
+    )
+    return Verification(found.status.value, tuple(found.reasons), results)
+
+
+def _controls(data: BuildData, hazard: Item) -> tuple[ControlView, ...]:
+    """A hazard's risk controls, each with its status and the tests that status rests on (:mod:`qms.status`)."""
+    project = data.project
+    controls = []
+    for control_id in dict.fromkeys(hazard.links("controls")):
+        control = project.items.get(control_id)
+        if control is None:
+            continue  # an unknown id: Q005 says so where it is written
+        found = data.statuses.of(control.id) if data.statuses is not None else None
+        if found is not None:
+            test_ids = found.tests
+        else:  # no status (no statuses computed, or a kind that carries none): the tests that verify it
+            test_ids = tuple(link.source for link in project.incoming(control.id, "verifies", "test"))
+        tests = natural_sorted(
+            project.items[test_id] for test_id in dict.fromkeys(test_ids) if test_id in project.items
+        )
+        listed = tuple(Listed(test.id, test.title, data.verdict(test.id)) for test in tests)
+        controls.append(ControlView(control.id, control.title, data.verdict(control.id), listed))
+    return tuple(controls)
+
+
+def finding_view(finding: Finding) -> FindingView:
+    return FindingView(finding.rule, str(finding.severity), finding.message, str(finding.location), finding.item or "")
+
+
+def item_view(data: BuildData, item_id: str) -> ItemView | None:
+    """Everything an item's block shows: fields, badges, links both ways, findings, evidence."""
+    item = data.project.items.get(item_id)
+    if item is None:
+        return None
+    spec = KINDS.get(item.kind)
+    names = [name for name in (spec.field_names if spec else ()) if name in item.fields]
+    names += [name for name in item.fields if name not in names]
+    body: list[TextValue] = []
+    fields: list[FieldEntry] = []
+    for name in names:
+        field_spec = spec.field(name) if spec else None
+        if name == "title" or (field_spec is not None and field_spec.is_link):
+            continue
+        if item.kind == "hazard" and name in ("severity", "probability"):
+            continue  # shown together as the initial risk
+        value = field_value(data, item, field_spec, name, item.fields[name])
+        if name in BODY_FIELDS and isinstance(value, TextValue):
+            body.append(value)
+        else:
+            fields.append(FieldEntry(field_label(name), value))
+    if item.kind == "hazard":
+        initial = risk_view(data, item.get("severity"), item.get("probability"))
+        if initial is not None:
+            fields.insert(0, FieldEntry("Initial risk", RiskValue(initial)))
+    return ItemView(
+        id=item.id,
+        kind=item.kind,
+        title=item.title,
+        file=item.file,
+        line=item.location().line,
+        badges=_badges(data, item),
+        status=data.verdict(item.id),
+        body=tuple(body),
+        fields=tuple(fields),
+        relations=_relations(data, item),
+        verification=_verification(data, item),
+        findings=tuple(finding_view(finding) for finding in data.findings_by_item.get(item.id, ())),
+        controls=_controls(data, item) if item.kind == "hazard" else (),
+        audit=audit_view(data, item.id),
+    )

@@ -1,0 +1,213 @@
+"""The risk views: the register, the heat maps, the counts per risk class, the policy's scales and control types."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from qms.model import Item
+from qms.risk import RiskClass, RiskEstimate, RiskPolicy, hazard_risk
+from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.cells import Cell, Gap, ItemRef, Join, Lines, Risk, Status, TableView, Text
+from qms.sphinx.views.tables import plain
+
+
+def risk_register(data: BuildData) -> TableView:
+    """One row per hazard: harm, initial risk, controls with their evidence, residual risk."""
+    policy = data.project.config.risk_policy
+    rows = []
+    for hazard in data.project.of_kind("hazard"):
+        risk = hazard_risk(policy, hazard)
+        controls = [data.project.items[t] for t in hazard.links("controls") if t in data.project.items]
+        rows.append(
+            (
+                ItemRef(hazard.id, hazard.title),
+                Text(plain(hazard.get("harm", ""))),
+                _estimate_cell(policy, risk.initial),
+                _controls_cell(data, controls),
+                _controls_verified(data, controls),
+                _estimate_cell(policy, risk.residual),
+            )
+        )
+    columns = ("Hazard", "Harm", "Initial risk", "Risk controls", "Controls verified", "Residual risk")
+    return TableView(columns, tuple(rows), "" if rows else "No hazards recorded.")
+
+
+def _estimate_cell(policy: RiskPolicy, estimate: RiskEstimate | None) -> Cell:
+    if estimate is None:
+        return Gap()
+    severity = f"S{estimate.severity} {policy.severity_name(estimate.severity)}"
+    text = f"{severity} / P{estimate.probability} {policy.probability_name(estimate.probability)}"
+    return Risk(estimate.risk_class.value, text)
+
+
+def _controls_cell(data: BuildData, controls: list[Item]) -> Cell:
+    """A hazard's controls, each with its verification status."""
+    if not controls:
+        return Gap()
+    lines: list[Cell] = []
+    for control in controls:
+        status = data.verdict(control.id)
+        parts: tuple[Cell, ...] = (ItemRef(control.id, control.title),)
+        if status is not None:
+            parts += (Text(" "), Status(control.id, status))
+        lines.append(Join(parts))
+    return Lines(tuple(lines))
+
+
+def _controls_verified(data: BuildData, controls: list[Item]) -> Cell:
+    """How many of a hazard's controls a test verifies (and, with statuses, how many passed)."""
+    if not controls:
+        return Gap()
+    verified = [c for c in controls if data.project.incoming(c.id, "verifies", "test")]
+    text = f"{len(verified)} of {len(controls)} with a test"
+    statuses = [data.verdict(control.id) for control in controls]
+    if any(status is not None for status in statuses):
+        text += f", {statuses.count('passed')} passed"
+    return Text(text)
+
+
+@dataclass(frozen=True, slots=True)
+class HeatCell:
+    """One cell of a heat map: its risk class letter, how many hazards it holds, and their ids."""
+
+    letter: str
+    count: int
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HeatRow:
+    level: int
+    name: str
+    cells: tuple[HeatCell, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskMatrixView:
+    """A heat map ``when`` initial, residual or policy: severity rows (highest first), probability columns."""
+
+    when: str
+    probability: tuple[tuple[int, str], ...]
+    rows: tuple[HeatRow, ...]
+    total: int
+    unevaluated: tuple[str, ...]
+
+
+def risk_matrix_view(data: BuildData, when: str) -> RiskMatrixView:
+    """Hazard counts per (severity, probability) cell of the policy's matrix, before or after controls."""
+    if when not in ("initial", "residual", "policy"):
+        raise ValueError(f"unknown risk matrix '{when}': initial, residual or policy")
+    policy = data.project.config.risk_policy
+    counts: Counter[tuple[int, int]] = Counter()
+    ids: dict[tuple[int, int], list[str]] = {}
+    unevaluated = []
+    if when != "policy":
+        for hazard in data.project.of_kind("hazard"):
+            risk = hazard_risk(policy, hazard)
+            estimate = risk.initial if when == "initial" else risk.residual
+            if estimate is None:
+                if when == "initial" or hazard.links("controls"):
+                    unevaluated.append(hazard.id)
+                continue
+            key = (estimate.severity, estimate.probability)
+            counts[key] += 1
+            ids.setdefault(key, []).append(hazard.id)
+    rows = []
+    for severity in reversed(policy.severity):  # highest severity at the top
+        cells = []
+        for probability in policy.probability:
+            key = (severity.level, probability.level)
+            risk_class = policy.classify(severity.level, probability.level)
+            cells.append(HeatCell(risk_class.value if risk_class else "?", counts.get(key, 0), tuple(ids.get(key, []))))
+        rows.append(HeatRow(severity.level, severity.name, tuple(cells)))
+    return RiskMatrixView(
+        when=when,
+        probability=tuple((level.level, level.name) for level in policy.probability),
+        rows=tuple(rows),
+        total=sum(counts.values()),
+        unevaluated=tuple(unevaluated),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RiskClassCount:
+    """Hazards in one risk class (``?``: not evaluated) before and after risk control."""
+
+    letter: str
+    label: str
+    initial: int
+    residual: int
+
+
+@dataclass(frozen=True, slots=True)
+class RiskClassesView:
+    rows: tuple[RiskClassCount, ...]
+    total: int
+
+
+def risk_classes(data: BuildData) -> RiskClassesView:
+    """Hazards per risk class before and after controls (the risk management report's counts)."""
+    policy = data.project.config.risk_policy
+    initial: Counter[str] = Counter()
+    residual: Counter[str] = Counter()
+    for hazard in data.project.of_kind("hazard"):
+        risk = hazard_risk(policy, hazard)
+        initial[risk.initial.risk_class.value if risk.initial else "?"] += 1
+        if risk.residual:
+            residual[risk.residual.risk_class.value] += 1
+        elif risk.initial and not hazard.links("controls"):
+            residual[risk.initial.risk_class.value] += 1  # no controls: the initial risk remains
+        else:
+            residual["?"] += 1
+    rows = tuple(
+        RiskClassCount(
+            letter,
+            RiskClass(letter).label if letter != "?" else "not evaluated",
+            initial.get(letter, 0),
+            residual.get(letter, 0),
+        )
+        for letter in ("A", "R", "U", "?")
+    )
+    return RiskClassesView(rows, len(data.project.of_kind("hazard")))
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleLevel:
+    level: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyScalesView:
+    """The risk policy's severity and probability scales."""
+
+    severity: tuple[ScaleLevel, ...]
+    probability: tuple[ScaleLevel, ...]
+
+
+def policy_scales(data: BuildData) -> PolicyScalesView:
+    policy = data.project.config.risk_policy
+    return PolicyScalesView(
+        tuple(ScaleLevel(level.level, level.name, level.description) for level in policy.severity),
+        tuple(ScaleLevel(level.level, level.name, level.description) for level in policy.probability),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ControlTypesView:
+    """Risk control measures per type (``rows``: type and count), in ISO 14971 7.1 priority order."""
+
+    rows: tuple[tuple[str, int], ...]
+    total: int
+
+
+def control_types(data: BuildData) -> ControlTypesView:
+    """Risk control measures by type, in the ISO 14971 7.1 priority order."""
+    controls = {link.target for link in data.project.links if link.field == "controls"}
+    counts: Counter[str] = Counter()
+    for control_id in controls:
+        counts[str(data.project.items[control_id].get("control_type") or "unspecified")] += 1
+    order = ("inherent_safety", "protective_measure", "information_for_safety", "unspecified")
+    return ControlTypesView(tuple((name.replace("_", " "), counts.get(name, 0)) for name in order), len(controls))

@@ -1,0 +1,196 @@
+"""Summaries of the project: open findings, counts, the device, the documents, clauses, rules and release changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qms.clauses import Clause
+from qms.documents import DOCUMENTS, document_id, document_spec
+from qms.model import Severity
+from qms.rules import RULES, ordered_rules
+from qms.schema import KINDS
+from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.items import FindingView, finding_view
+
+
+def rule_prefixes(text: str) -> tuple[str, ...]:
+    """Rule codes or code prefixes (``T, R2``); ValueError for one that no rule's code starts with."""
+    prefixes = tuple(prefix.strip() for prefix in text.split(",") if prefix.strip())
+    unknown = [prefix for prefix in prefixes if not any(code.startswith(prefix) for code in RULES)]
+    if unknown:
+        raise ValueError(f"no rule code starts with {', '.join(unknown)}; rules: {', '.join(sorted(RULES))}")
+    return prefixes
+
+
+@dataclass(frozen=True, slots=True)
+class FindingsView:
+    """Open findings, the rules checked here, and the rules switched off for this device."""
+
+    rows: tuple[FindingView, ...]
+    checked: tuple[str, ...]
+    off: tuple[str, ...]
+
+
+def findings_view(data: BuildData, prefixes: str = "") -> FindingsView:
+    """Open findings of ``qms check``, optionally only rules starting with one of ``prefixes``."""
+    wanted = rule_prefixes(prefixes)
+    rows = tuple(finding_view(finding) for finding in data.findings if not wanted or finding.rule.startswith(wanted))
+    rules = [code for code in sorted(RULES) if not wanted or code.startswith(wanted)]
+    off = tuple(code for code in rules if RULES[code].severity_for(data.project) is Severity.OFF)
+    return FindingsView(rows, tuple(code for code in rules if code not in off), off)
+
+
+def counts(data: BuildData) -> dict[str, int]:
+    """Items per kind (template conditions and summaries)."""
+    return {kind: len(data.project.of_kind(kind)) for kind in KINDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the technical file holds a clause's record: a page, its title, and a section label ("" for the page)."""
+
+    docname: str
+    title: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseRow:
+    """A clause asking for a record, the classes it applies to, and its status for the device's class."""
+
+    clause: str
+    topic: str
+    record: str
+    note: str
+    classes: str
+    status: str  # required, not required, or not in the edition
+    where: tuple[Place, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClausesView:
+    standard: str
+    edition: str
+    safety_class: str
+    clauses: tuple[ClauseRow, ...]
+
+
+def clause_row(clause: Clause, safety_class: str, edition: str, where: tuple[Place, ...] = ()) -> ClauseRow:
+    classes = clause.classes_in(edition) if clause.standard == "iec62304" else "ABC"
+    if classes is None:
+        status = f"not in {edition}"
+    elif safety_class in classes:
+        status = "required"
+    else:
+        status = "not required"
+    return ClauseRow(clause.clause, clause.topic, clause.record, clause.note, classes or "", status, where)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    docname: str
+    id: str
+    title: str
+    purpose: str
+    clauses: str
+
+
+def documents_view(data: BuildData) -> tuple[DocumentRow, ...]:
+    """The documents of the technical file, with their ids and the clauses they answer."""
+    return tuple(
+        DocumentRow(spec.docname, document_id(spec, data.document_prefix), spec.title, spec.purpose, spec.clauses)
+        for spec in DOCUMENTS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """The device as ``qms.yaml`` describes it: facts (label, value) and its intended use with its line."""
+
+    facts: tuple[tuple[str, str], ...]
+    name: str
+    version: str
+    safety_class: str
+    intended_use: str
+    intended_use_line: int
+
+
+def device_view(data: BuildData) -> DeviceView:
+    config = data.project.config
+    device = config.device
+    facts = [("Device", device.name)]
+    if device.manufacturer:
+        facts.append(("Manufacturer", device.manufacturer))
+    facts.append(("Version", device.version or "not stated in qms.yaml"))
+    facts.append(("Software safety class", f"{device.software_safety_class} (IEC 62304:{data.edition})"))
+    return DeviceView(
+        facts=tuple(facts),
+        name=device.name,
+        version=device.version,
+        safety_class=device.software_safety_class,
+        intended_use=device.intended_use,
+        intended_use_line=config.location(("device", "intended_use")).line + 1,
+    )
+
+
+def _standard_name(data: BuildData, standard: str) -> str:
+    assert data.clauses is not None
+    try:
+        return data.clauses.standard(standard).name
+    except StopIteration:
+        raise ValueError(
+            f"unknown standard {standard!r}; standards: {', '.join(s.id for s in data.clauses.standards)}"
+        ) from None
+
+
+def clauses_view(data: BuildData, standard: str, numbers: str) -> ClausesView:
+    """Some clauses of a standard with their applicability to the device's class."""
+    assert data.clauses is not None
+    name = _standard_name(data, standard)
+    safety_class = data.project.config.safety_class
+    rows = []
+    for number in numbers.split():
+        clause = data.clauses.find(standard, number)
+        if clause is None:
+            raise ValueError(f"{name} has no clause {number} in the clause table")
+        rows.append(clause_row(clause, safety_class, data.edition))
+    return ClausesView(name, data.edition, safety_class, tuple(rows))
+
+
+def clause_index_view(data: BuildData, standard: str) -> ClausesView:
+    """Every clause of a standard asking for a record, whether it applies, and the sections holding it."""
+    assert data.clauses is not None
+    name = _standard_name(data, standard)
+    safety_class = data.project.config.safety_class
+    rows = []
+    for clause in sorted(data.clauses.of(standard), key=lambda c: c.sort_key):
+        places = []
+        for place in clause.where:
+            docname, _, label = place.partition("#")
+            spec = document_spec(docname)
+            places.append(Place(docname, spec.title if spec else docname, label))
+        rows.append(clause_row(clause, safety_class, data.edition, tuple(places)))
+    return ClausesView(name, data.edition, safety_class, tuple(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    code: str
+    summary: str
+    severity: str  # in this project
+
+
+def rules_view(data: BuildData) -> tuple[RuleRow, ...]:
+    return tuple(RuleRow(code, rule.summary, str(rule.severity_for(data.project))) for code, rule in ordered_rules())
+
+
+def release_changes(data: BuildData, base: str) -> dict[str, Any]:
+    """Items, links and risk classes changed since the previous release (``release: previous``)."""
+    from qms.diff import DiffError, diff_json, release_diff
+
+    try:
+        changes = diff_json(release_diff(data.project.root, base))
+    except DiffError as error:
+        return {"error": str(error)}
+    return changes

@@ -1,0 +1,270 @@
+"""Tables of items and traceability matrices as typed cells: which rows, which columns, what each cell shows.
+
+A table or matrix shows only rows with content: a matrix leaves out the rows of items that
+trace to kinds outside its chain (a unit test in a validation matrix), and an empty table says
+in a sentence, from the data, why it has no row.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qms.matrix import DESIGN, RISK, Chain, parse_chain, passed_by, trace_matrix
+from qms.model import Finding, Item
+from qms.risk import hazard_risk
+from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
+from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
+from qms.sphinx.views.build import BuildData, digest, field_label, kind_label, natural_sorted
+from qms.sphinx.views.cells import (
+    NONE,
+    Badge,
+    Cell,
+    Gap,
+    ItemRef,
+    Items,
+    Join,
+    Lines,
+    Listed,
+    Muted,
+    Risk,
+    Status,
+    TableView,
+    Text,
+)
+from qms.sphinx.views.items import field_value, shown_value
+
+
+def _column_values(data: BuildData, kinds: tuple[str, ...], item: Item, name: str) -> list[str]:
+    """An item's values of a column for filtering: computed columns as the table shows them."""
+    if not is_computed(name, kinds):
+        return field_values(item, name)
+    if name == "status":
+        status = data.verdict(item.id)
+        return [status] if status else []
+    if name == "findings":
+        return [finding.rule for finding in data.findings_by_item.get(item.id, ())]
+    if name in ("risk", "residual_risk"):
+        risk = hazard_risk(data.project.config.risk_policy, item)
+        estimate = risk.initial if name == "risk" else risk.residual
+        return [estimate.risk_class.value] if estimate else []
+    return field_values(item, name)
+
+
+@functools.cache
+def _link_column(kinds: tuple[str, ...], name: str) -> tuple[str, FieldSpec] | None:
+    """A column naming a link field (forward) or a link's reverse label (``verified_by``)."""
+    for kind in kinds:
+        spec = KINDS.get(kind)
+        found = spec.field(name) if spec else None
+        if found is not None and found.is_link:
+            return ("forward", found)
+    wanted = name.replace("_", " ")
+    for spec in KINDS.values():
+        for field_spec in spec.link_fields:
+            if field_spec.reverse == wanted:
+                return ("reverse", field_spec)
+    return None
+
+
+def column_names(kinds: tuple[str, ...]) -> set[str]:
+    names = set(COMPUTED)
+    for kind in kinds:
+        names.update(KINDS[kind].field_names)
+    for spec in KINDS.values():
+        names.update(field_spec.reverse.replace(" ", "_") for field_spec in spec.link_fields)
+    return names
+
+
+def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> Cell:
+    project = data.project
+    if column == "id":
+        return ItemRef(item.id, item.title)
+    if column in ("title", "kind", "file"):
+        return Text(kind_label(item.kind) if column == "kind" else str(getattr(item, column)))
+    if column == "status" and is_computed(column, kinds):
+        status = data.verdict(item.id)
+        return Status(item.id, status) if status else Text("")
+    if column == "findings":
+        return Text(", ".join(finding.rule for finding in data.findings_by_item.get(item.id, ())))
+    if column in ("risk", "residual_risk"):
+        risk = hazard_risk(project.config.risk_policy, item)
+        estimate = risk.initial if column == "risk" else risk.residual
+        return Risk(estimate.risk_class.value, estimate.risk_class.label) if estimate else Gap()
+    link = _link_column(kinds, column)
+    if link is not None:
+        direction, spec = link
+        if direction == "forward":
+            targets = [project.items[target] for target in item.links(column) if target in project.items]
+        else:
+            targets = [project.items[link.source] for link in project.incoming(item.id, spec.name)]
+        unique = {target.id: target for target in targets}
+        if unique:
+            return Items(tuple(Listed(target.id, target.title) for target in natural_sorted(unique.values())))
+        # nothing verifies, implements or uses it: a gap; it links to nothing itself: just empty
+        return Gap() if direction == "reverse" else NONE
+    column_spec = KINDS[item.kind].field(column) if item.kind in KINDS else None
+    value = item.get(column)
+    if value is None:
+        return NONE
+    if column_spec and column_spec.type is not FieldType.TEXT:
+        return Text(shown_value(field_value(data, item, column_spec, column, value)))
+    return Text(plain(value))
+
+
+def plain(value: Any) -> str:
+    """A field value as one line of text: list entries and mapping entries joined by commas."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(entry) for entry in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}: {entry}" for key, entry in value.items())
+    return " ".join(str(value).split())
+
+
+def table_kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(kind.strip() for kind in text.replace("|", ",").split(",") if kind.strip())
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown kind {', '.join(unknown)}; kinds: {', '.join(KINDS)}")
+    return kinds or KIND_ORDER
+
+
+def table_query(
+    kinds_text: str, filter_text: str, columns_text: str
+) -> tuple[tuple[str, ...], tuple[Condition, ...], list[str]]:
+    """A table's kinds, filter and columns, checked against the schema (ValueError names the problem)."""
+    kinds = table_kinds(kinds_text)
+    columns = [column.strip() for column in columns_text.split(",") if column.strip()] or ["id", "title"]
+    known = column_names(kinds)
+    unknown = [column for column in columns if column not in known]
+    if unknown:
+        raise ValueError(f"unknown column {', '.join(unknown)}; columns: {', '.join(sorted(known))}")
+    return kinds, parse_filter(filter_text, kinds), columns
+
+
+def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> TableView:
+    """A filtered table of items: one row per item, in id order, the columns asked for."""
+    kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
+    candidates = data.project.of_kind(*kinds)
+    items = matching(candidates, conditions, functools.partial(_column_values, data, kinds))
+    rows = tuple(tuple(_cell(data, item, column, kinds) for column in columns) for item in natural_sorted(items))
+    headers = tuple(_header(column, kinds) for column in columns)
+    return TableView(headers, rows, "" if rows else _no_match(kinds, len(candidates), filter_text))
+
+
+def _no_match(kinds: tuple[str, ...], count: int, filter_text: str) -> str:
+    """Why an item table has no row, in words: no item of its kinds, or none the filter keeps."""
+    named = " or ".join(kind_label(kind) for kind in kinds) if kinds != KIND_ORDER else "item"
+    if not count:
+        return f"No {named} is recorded yet."
+    return f"None of the {count} items ({named}) matches the filter {filter_text.strip()}."
+
+
+def _header(column: str, kinds: tuple[str, ...]) -> str:
+    if not is_computed(column, kinds):
+        return field_label(column)
+    return {"id": "Id", "status": "Verification", "risk": "Initial risk", "residual_risk": "Residual risk"}.get(
+        column, field_label(column)
+    )
+
+
+def item_table_inputs(data: BuildData, kinds: str, filter_text: str, columns: str) -> list[str]:
+    """What an item table reads: the trace, its kinds' items, the findings, the risk policy's names."""
+    return [
+        data.skeleton,
+        data.kind_content(table_kinds(kinds)),
+        data.findings_digest,
+        digest(dict(data.project.config.raw)),  # the risk policy names levels and classes
+    ]
+
+
+# ------------------------------------------------------------------------------ matrices
+
+#: Named chains for the matrix directive (any other chain is written out as kinds).
+CHAINS = {
+    "design": DESIGN,
+    "risk": RISK,
+    "validation": Chain("Validation", parse_chain("need,test")),
+    "inputs": Chain("Design inputs", parse_chain("need,system_requirement,software_requirement")),
+    "verification": Chain("Verification", parse_chain("system_requirement|software_requirement,test")),
+    "architecture": Chain("Architecture", parse_chain("software_requirement,software_item,soup")),
+}
+
+
+#: Matrices up to this many rows show each item's title next to its id.
+MATRIX_TITLES_UP_TO = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixView:
+    """A traceability matrix: its table, the kinds of each column, and the rows left out past its limit."""
+
+    table: TableView
+    kinds: tuple[tuple[str, ...], ...]
+    cuts: tuple[str, ...]
+
+
+def _traces_elsewhere(items: tuple[Item | None, ...]) -> bool:
+    """A row that starts after the first column at an item that links up the trace to another kind:
+    the item is traced, just not along this chain (a unit test in a validation matrix)."""
+    if items[0] is not None:
+        return False
+    start = next(item for item in items if item is not None)
+    return any(
+        (spec := link_spec(start.kind, name)) is not None and spec.upward and start.links(name) for name in start.fields
+    )
+
+
+def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> MatrixView:
+    """The traceability matrix along a chain of kinds, with the tests' evidence when there is any,
+    the findings of the links a row shows (Q006), and what was left out past the page's row limit."""
+    chain = CHAINS.get(chain_text) or Chain("Traceability matrix", parse_chain(chain_text))
+    matrix = trace_matrix(data.project, chain)
+    with_results = results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
+    headers = (*matrix.headers, *(["Result"] if with_results else []), *(["Findings"] if matrix.findings else []))
+    kept = [index for index, row in enumerate(matrix.rows) if not _traces_elsewhere(row)]
+    titles = len(kept) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
+    rows = []
+    for index in kept:
+        row = matrix.rows[index]
+        between = passed_by(row)
+        cells: list[Cell] = [
+            ItemRef(item.id, item.title, titles) if item else Muted("→") if column in between else Gap()
+            for column, item in enumerate(row)
+        ]
+        if with_results:
+            last = row[-1]
+            outcome = data.verdict(last.id) if last is not None else None
+            cells.append(Status(last.id, outcome) if last is not None and outcome else Gap())
+        if matrix.findings:
+            found = tuple(_link_finding_cell(finding) for finding in matrix.findings[index])
+            cells.append(Lines(found) if found else Text(""))
+        rows.append(tuple(cells))
+    empty = "" if rows else _no_rows(data, chain)
+    return MatrixView(
+        TableView(headers, tuple(rows), empty),
+        tuple(tuple(column) for column in chain.columns),
+        tuple(str(cut) for cut in matrix.cuts),
+    )
+
+
+def _no_rows(data: BuildData, chain: Chain) -> str:
+    """Why a matrix has no row, counted from the records."""
+    counts = [sum(len(data.project.of_kind(kind)) for kind in column) for column in chain.columns]
+    names = [" or ".join(kind_label(kind) for kind in column) for column in chain.columns]
+    if not any(counts):
+        return f"No items of these kinds yet ({', '.join(names)})."
+    found = ", ".join(f"{name} {count}" for count, name in zip(counts, names, strict=True))
+    return f"No {names[0]} is traced along {' → '.join(names)} (items recorded: {found})."
+
+
+def _link_finding_cell(finding: Finding) -> Cell:
+    """A finding of a link a matrix row shows: its code as a badge, then what is wrong."""
+    return Join((Badge(finding.rule, "finding"), Text(f" {finding.item}: {finding.message}")))
+
+
+def matrix_inputs(data: BuildData, chain: str, results: str = "yes") -> list[object]:
+    """What a matrix reads: the trace and outcomes, and the rule severities (they mark the Q006 links)."""
+    return [data.skeleton, {code: str(severity) for code, severity in data.project.config.rules.items()}]
