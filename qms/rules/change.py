@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from qms.model import Link, Location
+from qms.review import LOCK_FILE
 from qms.rules import CheckContext, Hit, rule
+from qms.terminal import plural
 
 
 @rule(
@@ -17,12 +20,17 @@ stamped in `qms.lock` (one line per link with a digest of the target's content).
 target's content changes (its text, title, severity... any field but its own links and `x-`
 fields; not whitespace, comments or layout), each link pointing at it becomes suspect: the
 requirement derived from it, the software item implementing it, the test verifying it and the
-hazard it controls may no longer hold. Check that the linking item still holds against the
-changed target (edit it if not), then stamp the review: `qms review SOURCE` for the links from
-one item, `qms review TARGET` for every link to the changed item, `qms review --all` for all.
-Commit `qms.lock` with the change. The message names who last changed the target and when,
-where git can tell. A link added after the last review is reported the same way until it is
-reviewed.
+hazard it controls may no longer hold. There is one finding per changed target, at the target,
+naming the linking items still to check and who last changed the target and when (where git can
+tell). Check that each linking item still holds against the changed target (edit it if not),
+then run the one command the finding names, `qms review TARGET`, which stamps every link to and
+from the target. Commit `qms.lock` with the change.
+
+A new link (never reviewed) is not suspect: it is reviewed with the change that adds it (the
+pull request), and `qms review --all` stamps every link in the release process. A release check
+(`qms check --release`) reports links still unstamped as one finding. To have each new link
+reported until it is stamped, set `change_control: {review_new_links: true}` in qms.yaml: one
+finding per item with unreviewed links, naming `qms review ITEM`.
 
 A project without `qms.lock` has not started change control and gets no C501 finding:
 `qms review --all` starts it (`qms init` does so for new projects).
@@ -40,20 +48,56 @@ def suspect_link(context: CheckContext) -> Iterator[Hit]:
         yield Hit(problem.message, problem.location())
     project = context.project
     suspects = reviews.suspect_links(project)
-    changed_targets = {suspect.link.target for suspect in suspects if not suspect.never_reviewed}
-    changes = reviews.latest_changes(project, changed_targets)
-    for suspect in suspects:
-        link = suspect.link
-        if suspect.never_reviewed:
-            message = (
-                f"link {link.field} {link.target} has not been reviewed yet: "
-                f"check it, then run `qms review {link.source}`"
-            )
-        else:
-            change = changes.get(link.target)
-            when = f" ({change.summary})" if change is not None else ""
-            message = (
-                f"suspect link: {link.target} changed since this {link.field} link was last reviewed{when}; "
-                f"check that {link.source} still holds, then run `qms review {link.source}`"
-            )
-        yield Hit(message, link.location, link.source)
+    yield from _changed_targets(context, [suspect.link for suspect in suspects if not suspect.never_reviewed])
+    new = [suspect.link for suspect in suspects if suspect.never_reviewed]
+    if project.config.review_new_links:
+        yield from _unreviewed_sources(new)
+    elif context.release and new:
+        yield Hit(
+            f"{plural(len(new), 'link')} never reviewed ({_some(new)}): a release stamps every link; "
+            "review them, then run `qms review --all`",
+            Location(LOCK_FILE, 1, 1),
+        )
+
+
+def _changed_targets(context: CheckContext, links: list[Link]) -> Iterator[Hit]:
+    """One finding per changed target: the items linking to it and the one command that clears them."""
+    project = context.project
+    by_target: dict[str, list[Link]] = {}
+    for link in links:
+        by_target.setdefault(link.target, []).append(link)
+    changes = context.reviews.latest_changes(project, by_target) if context.reviews is not None else {}
+    for target, linking in by_target.items():
+        change = changes.get(target)
+        when = f" ({change.summary})" if change is not None else ""
+        sources = _join(sorted({link.source for link in linking}))
+        yield Hit(
+            f"suspect links: {target} changed since the links to it were last reviewed{when}; "
+            f"check that {sources} still {'hold' if ' and ' in sources else 'holds'}, then run `qms review {target}`",
+            project.items[target].location(),
+            target,
+        )
+
+
+def _unreviewed_sources(links: list[Link]) -> Iterator[Hit]:
+    """With ``review_new_links``: one finding per item whose links were never reviewed."""
+    by_source: dict[str, list[Link]] = {}
+    for link in links:
+        by_source.setdefault(link.source, []).append(link)
+    for source, own in by_source.items():
+        written = _join([f"{link.field} {link.target}" for link in own])
+        yield Hit(
+            f"{plural(len(own), 'link')} not reviewed yet ({written}): check, then run `qms review {source}`",
+            own[0].location,
+            source,
+        )
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _some(links: list[Link], shown: int = 3) -> str:
+    """The first few links, as ``SOURCE FIELD TARGET``."""
+    names = [f"{link.source} {link.field} {link.target}" for link in links[:shown]]
+    return ", ".join(names) + (f" and {len(links) - shown} more" if len(links) > shown else "")

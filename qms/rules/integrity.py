@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from qms.causes import closest_id, unparsed_ids
 from qms.model import Link
 from qms.rules import CheckContext, Hit, loader_rule, rule
 from qms.schema import KINDS
@@ -55,13 +56,21 @@ without a word; qms keeps the first and reports the second, so nothing is lost u
     "unknown-link",
     "link to an unknown id",
     """
-A link field names an id that no item has. Correct the id, or add the missing item.
+A link field names an id that no item has. Correct the id (the message names the closest one),
+or add the missing item. When the id is defined in a file that does not parse (Q001), the message
+says so: fix that file first, and this finding goes away with it.
 """,
 )
 def unknown_link(context: CheckContext) -> Iterator[Hit]:
     project = context.project
+    unparsed = unparsed_ids(project)
     for link in project.unresolved:
-        yield Hit(f"{link.field} links to unknown id '{link.target}'", link.location, link.source)
+        message = f"{link.field} links to unknown id '{link.target}'"
+        if link.target in unparsed:
+            message += f": it is defined in {unparsed[link.target]}, which does not parse (Q001)"
+        elif (closest := closest_id(project, link.target)) is not None:
+            message += f" (did you mean '{closest}'?)"
+        yield Hit(message, link.location, link.source)
 
 
 #: (kind, link field) -> the kinds that field may link to (empty: any)
