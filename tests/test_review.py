@@ -361,11 +361,12 @@ def test_broken_lock_lines_are_findings_at_their_line(repository: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ((), "qms: error: name the items you reviewed (qms review SWR-003 ...) or pass --all, not both\n"),
         (
-            ("SYS-1", "--all"),
-            "qms: error: name the items you reviewed (qms review SWR-003 ...) or pass --all, not both\n",
+            (),
+            "qms: error: name the item whose links you reviewed, e.g. `qms review SWR-003` (each C501 finding of "
+            "`qms check` names its command), or stamp every link with `qms review --all`\n",
         ),
+        (("SYS-1", "--all"), "qms: error: name the items you reviewed or pass --all, not both\n"),
         (("SYS-1", "swr-2", "NOPE"), "qms: error: no item with id swr-2 (did you mean SWR-2?), NOPE\n"),
     ],
 )

@@ -95,8 +95,9 @@ def check(
 
 @click.command()
 @click.argument("code")
-def rule(code: str) -> None:
-    """Explain one rule: what it finds, why it matters, how to fix it."""
+@project_option
+def rule(code: str, project_dir: Path | None) -> None:
+    """Explain one rule: what it finds, why it matters, how to fix it (with --project, its severity there)."""
     registered = RULES.get(code.upper())
     if registered is None:
         fail(f"no rule {code}; `qms check --list-rules` lists them")
@@ -108,6 +109,11 @@ def rule(code: str) -> None:
         f"Default severity: {registered.default.value} (software safety classes {classes}).\n"
         f"Change it in qms.yaml:  rules: {{{registered.code}: warning}}"
     )
+    if project_dir is not None:
+        project = load(project_dir)
+        overridden = " (set in qms.yaml)" if registered.code in project.config.rules else ""
+        severity = registered.severity_for(project)
+        say(f"In {project.root} (class {project.config.safety_class}): {severity.value}{overridden}.")
 
 
 commands = (check, rule)

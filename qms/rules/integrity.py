@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qms.causes import closest_id, unparsed_ids
-from qms.model import Link
+from qms.model import Link, Severity
+from qms.placeholders import placeholder
 from qms.rules import CheckContext, Hit, loader_rule, rule
 from qms.schema import KINDS
 
@@ -71,6 +72,31 @@ def unknown_link(context: CheckContext) -> Iterator[Hit]:
         elif (closest := closest_id(project, link.target)) is not None:
             message += f" (did you mean '{closest}'?)"
         yield Hit(message, link.location, link.source)
+
+
+@rule(
+    "Q008",
+    "placeholder",
+    "placeholder text of `qms init` not replaced yet",
+    """
+`qms init` writes placeholders where only the manufacturer knows what is true: the manufacturer
+in qms.yaml ("Your Company") and the intended use ("State the intended use: ..."). They let a
+new project check and build at once, but they would appear in the technical file as if they
+were the device's: replace each with what is true for the device. The finding is a warning, so a
+new project checks clean until then; `qms check --strict` (or `rules: {Q008: error}`) fails on it.
+""",
+    default=Severity.WARNING,
+)
+def placeholder_text(context: CheckContext) -> Iterator[Hit]:
+    config = context.project.config
+    device = config.raw.get("device")
+    for name, value in device.items() if isinstance(device, dict) else ():
+        if (instead := placeholder(value)) is not None:
+            yield Hit(f"device.{name} is still a placeholder: write {instead}", config.location(("device", name)))
+    for item in context.project:
+        for name, value in item.fields.items():
+            if (instead := placeholder(value)) is not None:
+                yield Hit.at(item, f"{name} is still a placeholder: write {instead}", (name,))
 
 
 #: (kind, link field) -> the kinds that field may link to (empty: any)

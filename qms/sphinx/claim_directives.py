@@ -18,6 +18,7 @@ from qms.sphinx.directives import QmsDirective
 from qms.sphinx.render import P, item_ref, paragraph
 from qms.sphinx.state import build_data
 from qms.sphinx.views import kind_label
+from qms.terminal import plural
 
 
 class OverallResidualRiskDirective(QmsDirective):
@@ -108,7 +109,11 @@ class CoverageDirective(QmsDirective):
             headline = f"Complete: all {len(applying)} measures that apply to this device are met."
         if view["errors"] or view["warnings"]:
             findings: list[Any] = [
-                ["badge", f"{view['errors']} errors, {view['warnings']} warnings open", "coverage-open"],
+                [
+                    "badge",
+                    f"{plural(view['errors'], 'error')}, {plural(view['warnings'], 'warning')} open",
+                    "coverage-open",
+                ],
                 ["text", " from qms check: see "],
                 ["doc", page, "Open findings"],
                 ["text", "."],
