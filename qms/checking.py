@@ -8,11 +8,12 @@ from functools import partial
 from pathlib import Path
 
 from qms import gitinfo
+from qms.causes import Folded, fold
 from qms.evidence import load_evidence
 from qms.model import Finding, Project
 from qms.records import load_records
 from qms.review import read_lock
-from qms.rules import CheckContext, run_rules
+from qms.rules import CheckContext, ordered_rules, run_rules
 from qms.status import StatusIndex
 
 
@@ -50,3 +51,8 @@ def project_statuses(project: Project) -> StatusIndex:
 def check_project(project: Project, results: Iterable[Path] = (), release: bool = False) -> list[Finding]:
     """Every finding of the project, sorted by file, line and column."""
     return run_rules(check_context(project, results, release))
+
+
+def root_causes(project: Project, findings: Iterable[Finding]) -> Folded:
+    """The findings in root-cause order (the order of the rules), each that follows from another with its cause."""
+    return fold(project, findings, [code for code, _ in ordered_rules()])

@@ -175,6 +175,18 @@ def project_schema() -> dict[str, Any]:
                 "type": "string",
                 "description": "Folder of Jinja templates that override the defaults (default: _templates).",
             },
+            "change_control": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "review_new_links": {
+                        "type": "boolean",
+                        "description": "Report each link never reviewed (C501) until `qms review` stamps it. "
+                        "Default false: new links are reviewed with the change that adds them and stamped by "
+                        "`qms review --all` in the release process.",
+                    },
+                },
+            },
             "allow_outside": {
                 "type": "array",
                 "items": {"type": "string", "minLength": 1},
@@ -241,6 +253,8 @@ class ProjectConfig:
     previous_release: str | None = None
     roles: Roles = Roles()
     templates: str = "_templates"
+    #: ``change_control: review_new_links``: a link never reviewed is a C501 finding until stamped
+    review_new_links: bool = False
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     positions: Mapping[FieldPath, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -332,10 +346,16 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         previous_release=release.get("previous") if isinstance(release.get("previous"), str) else None,
         roles=Roles() if any(path[:1] == ("roles",) for path, _ in issues) else _roles(data.get("roles")),
         templates=data["templates"] if isinstance(data.get("templates"), str) else "_templates",
+        review_new_links=_change_control(data).get("review_new_links") is True,
         raw=MappingProxyType(data),
         positions=MappingProxyType(positions),
     )
     return config, findings
+
+
+def _change_control(data: dict[str, Any]) -> dict[str, Any]:
+    section = data.get("change_control")
+    return section if isinstance(section, dict) else {}
 
 
 def _roles(data: Any) -> Roles:

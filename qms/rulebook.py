@@ -98,7 +98,9 @@ without a word; qms keeps the first and reports the second, so nothing is lost u
         "unknown-link",
         "link to an unknown id",
         """
-A link field names an id that no item has. Correct the id, or add the missing item.
+A link field names an id that no item has. Correct the id (the message names the closest one),
+or add the missing item. When the id is defined in a file that does not parse (Q001), the message
+says so: fix that file first, and this finding goes away with it.
 """,
     ),
     _rule(
@@ -423,12 +425,17 @@ stamped in `qms.lock` (one line per link with a digest of the target's content).
 target's content changes (its text, title, severity... any field but its own links and `x-`
 fields; not whitespace, comments or layout), each link pointing at it becomes suspect: the
 requirement derived from it, the software item implementing it, the test verifying it and the
-hazard it controls may no longer hold. Check that the linking item still holds against the
-changed target (edit it if not), then stamp the review: `qms review SOURCE` for the links from
-one item, `qms review TARGET` for every link to the changed item, `qms review --all` for all.
-Commit `qms.lock` with the change. The message names who last changed the target and when,
-where git can tell. A link added after the last review is reported the same way until it is
-reviewed.
+hazard it controls may no longer hold. There is one finding per changed target, at the target,
+naming the linking items still to check and who last changed the target and when (where git can
+tell). Check that each linking item still holds against the changed target (edit it if not),
+then run the one command the finding names, `qms review TARGET`, which stamps every link to and
+from the target. Commit `qms.lock` with the change.
+
+A new link (never reviewed) is not suspect: it is reviewed with the change that adds it (the
+pull request), and `qms review --all` stamps every link in the release process. A release check
+(`qms check --release`) reports links still unstamped as one finding. To have each new link
+reported until it is stamped, set `change_control: {review_new_links: true}` in qms.yaml: one
+finding per item with unreviewed links, naming `qms review ITEM`.
 
 A project without `qms.lock` has not started change control and gets no C501 finding:
 `qms review --all` starts it (`qms init` does so for new projects).
@@ -492,6 +499,19 @@ Fix the entry by hand only to repair such a mistake, and record the reason in th
 otherwise remove it and approve again with `qms approve`. Default severity is error for every
 class, at any time.
 """,
+    ),
+    _rule(
+        "Q008",
+        "placeholder",
+        "placeholder text of `qms init` not replaced yet",
+        """
+`qms init` writes placeholders where only the manufacturer knows what is true: the manufacturer
+in qms.yaml ("Your Company") and the intended use ("State the intended use: ..."). They let a
+new project check and build at once, but they would appear in the technical file as if they
+were the device's: replace each with what is true for the device. The finding is a warning, so a
+new project checks clean until then; `qms check --strict` (or `rules: {Q008: error}`) fails on it.
+""",
+        default=Severity.WARNING,
     ),
 )
 

@@ -40,6 +40,11 @@ def printable(text: str, *, lines: bool = False) -> str:
     return (_CONTROL_IN_LINES if lines else _ANY_CONTROL).sub(_escape, text)
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 error``, ``2 errors``: a count as a person writes it (``words`` for an irregular plural)."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
 def excerpt(text: str, limit: int = 60) -> str:
     """``text`` as a message quotes it: at most ``limit`` characters, then ``...``."""
     return text if len(text) <= limit else text[:limit] + "..."

@@ -228,7 +228,7 @@ def test_a_hand_edited_approvals_file_gives_located_findings(
     (repo / APPROVALS_FILE).write_text(edit(_ENTRY.format(digest="a" * 64)), encoding="utf-8")
     result = check(repo)
     assert result.exit_code == 1
-    findings = [text for text in result.output.splitlines() if " A603" in text]
+    findings = [text for text in result.output.splitlines() if ": error A603" in text]
     assert len(findings) == 1, result.output
     assert findings[0].startswith(f"approvals.yaml:{line}:") and message in findings[0]
     counted = read_approvals(load_project(repo)).approvals

@@ -123,9 +123,15 @@ def test_init_creates_a_project_that_checks_clean(safety_class: str, tmp_path: P
         assert (root / relative).is_file()
     checked = run_qms("check", cwd=root)
     assert checked.exit_code == 0, checked.stdout
-    # the one thing left: the new project's tests have not run yet (a warning until recorded)
-    assert {line.split()[2] for line in checked.stdout.splitlines() if ": warning " in line} == {"E405"}
-    assert checked.stdout.endswith("8 items in 5 files: 0 errors, 2 warnings\n")
+    # left: the placeholders to replace (Q008), and the new project's tests have not run yet (E405):
+    # warnings until replaced and recorded
+    assert [line.split()[2] for line in checked.stdout.splitlines() if ": warning " in line] == [
+        "Q008:",
+        "Q008:",
+        "E405",
+        "E405",
+    ]
+    assert "\n8 items in 5 files: 0 errors, 4 warnings\n" in checked.stdout
     config, findings = load_config(root)
     assert findings == [] and config is not None
     assert (config.device.name, config.safety_class) == ("Infusion Pump", safety_class)
@@ -194,10 +200,15 @@ def test_init_writes_any_device_name_so_that_it_reads_back_and_checks_clean(
     assert findings == [] and config is not None and config.device.name == name
     checked = run_qms("check", cwd=root)
     assert checked.exit_code == 0, checked.stdout
-    # nothing but the scaffold's documented warnings: its two tests have not run yet (E405)
-    findings_shown = [line.split()[1:4] for line in checked.stdout.splitlines() if line]
-    assert findings_shown[:-1] == [["warning", "E405", "TST-001:"], ["warning", "E405", "VAL-01:"]]
-    assert checked.stdout.endswith("\n\n8 items in 5 files: 0 errors, 2 warnings\n")
+    # nothing but the scaffold's documented warnings: its placeholders (Q008), its two tests not run (E405)
+    findings_shown = [line.split()[1:4] for line in checked.stdout.splitlines() if ": warning " in line]
+    assert findings_shown == [
+        ["warning", "Q008:", "device.manufacturer"],
+        ["warning", "Q008:", "device.intended_use"],
+        ["warning", "E405", "TST-001:"],
+        ["warning", "E405", "VAL-01:"],
+    ]
+    assert "\n\n8 items in 5 files: 0 errors, 4 warnings\n" in checked.stdout
     conf = (root / "conf.py").read_text(encoding="utf-8")
     assert name not in conf and "Pump" not in conf  # the device is named in qms.yaml only
     compile(conf, "conf.py", "exec")

@@ -60,7 +60,7 @@ def test_evidence_globs_are_read(make_project: Callable[..., Path], run_qms: Cal
     )
     result = run_qms("check", cwd=failing)
     assert result.exit_code == 1
-    assert _lines(result)[1] == (  # after E406 on the item's first line: no anomaly evaluates the failure
+    assert _lines(result)[0] == (  # then E406: no anomaly evaluates the failure
         "items/tests.yaml:8:9: error E401 TST-1: latest result failed: tests.test_limits.test_max_basal "
         "(reports/limits.xml, 2025-06-02T09:15:00+00:00): 0.9 > 0.8"
     )
@@ -110,8 +110,8 @@ def test_json_report_of_a_failed_test(make_project: Callable[..., Path], run_qms
     root = _project(make_project, body="<error message='pump simulator not reachable'/>")
     result = run_qms("check", "--format", "json", "--results", "reports/limits.xml", cwd=root)
     findings = json.loads(result.output)["findings"]
-    assert [finding["rule"] for finding in findings] == ["E406", "E401"]  # no anomaly evaluates the failure
-    assert findings[1:] == [
+    assert [finding["rule"] for finding in findings] == ["E401", "E406"]  # no anomaly evaluates the failure
+    assert findings[:1] == [
         {
             "rule": "E401",
             "severity": "error",

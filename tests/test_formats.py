@@ -67,7 +67,7 @@ def check(run_qms: Callable[..., Any], root: Path, *args: str) -> tuple[int, str
     return result.exit_code, result.stdout
 
 
-def test_text_is_compiler_style_grouped_by_file_then_a_summary(project: Path, run_qms: Callable[..., Any]) -> None:
+def test_text_is_compiler_style_in_root_cause_order_then_a_summary(project: Path, run_qms: Callable[..., Any]) -> None:
     code, output = check(run_qms, project)
     assert code == 1
     assert output.splitlines() == [
@@ -75,9 +75,11 @@ def test_text_is_compiler_style_grouped_by_file_then_a_summary(project: Path, ru
         "node content",
         "",
         "items/more.yaml:3:5: error T103 SYS-2: not verified by any test",
+        "",
         "items/more.yaml:8:5: warning S303 SOUP-2: not used by any software item",
         "",
         "10 items in 7 files: 2 errors, 1 warning",
+        "next: `qms rule Q001` explains the first finding",
     ]
 
 
@@ -87,7 +89,7 @@ def test_json_shape(project: Path, run_qms: Callable[..., Any]) -> None:
     assert code == 1
     assert set(document) == {"version", "findings", "summary"}
     assert document["version"] == 1
-    assert document["summary"] == {"items": 10, "errors": 2, "warnings": 1}
+    assert document["summary"] == {"items": 10, "errors": 2, "warnings": 1, "folded": 0}
     found = [(f["rule"], f["severity"], f["item"], f["file"], f["line"], f["column"]) for f in document["findings"]]
     assert found == EXPECTED
     for finding in document["findings"]:
@@ -100,7 +102,7 @@ def test_json_of_a_clean_project(clean: Path, run_qms: Callable[..., Any]) -> No
     code, output = check(run_qms, clean, "--format", "json")
     assert (code, json.loads(output)) == (
         0,
-        {"version": 1, "findings": [], "summary": {"items": 8, "errors": 0, "warnings": 0}},
+        {"version": 1, "findings": [], "summary": {"items": 8, "errors": 0, "warnings": 0, "folded": 0}},
     )
 
 
@@ -261,8 +263,10 @@ def _strings(data: Any) -> list[str]:
 def test_text_keeps_one_finding_per_line_whatever_the_id(make_project: Callable[..., Path], run_qms: Any) -> None:
     root = make_project({"items/needs.yaml": 'kind: need\nitems:\n  - id: "NEED-1\\n"\n    title: t\n    text: t\n'})
     lines = run_qms("check", cwd=root).stdout.splitlines()
-    assert len(lines) == 5 and all(line.startswith("items/needs.yaml:3:") for line in lines[:3])
-    assert lines[2].startswith("items/needs.yaml:3:9: error Q002 NEED-1\\n: id 'NEED-1\\n' is not valid")
+    findings = [line for line in lines if " error " in line]
+    assert len(lines) == 7 and len(findings) == 3
+    assert all(line.startswith("items/needs.yaml:3:") for line in findings)
+    assert findings[0].startswith("items/needs.yaml:3:9: error Q002 NEED-1\\n: id 'NEED-1\\n' is not valid")
 
 
 def test_sarif_uris_are_percent_encoded_relative_references(clean: Path, run_qms: Callable[..., Any]) -> None:

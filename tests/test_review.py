@@ -44,11 +44,8 @@ def repository(tmp_path: Path) -> Path:
     return root
 
 
-SYS_1_LINKS = [
-    ("SWR-1", REQUIREMENTS, 25, 20),
-    ("SWR-2", REQUIREMENTS, 32, 20),
-    ("TST-1", "traceability/tests.yaml", 7, 16),
-]
+#: the one C501 finding when SYS-1 changes: at SYS-1, naming the three items linking to it
+SYS_1 = ("SYS-1", REQUIREMENTS, 8, 5)
 
 
 # --------------------------------------------------------------------------- normative content
@@ -136,19 +133,20 @@ def test_reviewed_project_checks_clean(repository: Path) -> None:
     assert (code, output) == (0, "14 items in 4 files: no findings\n")
 
 
-def test_changing_a_requirement_makes_every_link_to_it_suspect(repository: Path) -> None:
+def test_changing_a_requirement_gives_one_finding_naming_every_link_to_it(repository: Path) -> None:
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     git(repository, "commit", "-q", "-am", "Alert within 2 minutes", author="Bob Builder", date=DATE)
     commit = git(repository, "rev-parse", "--short=10", "HEAD")
-    assert suspects(repository) == SYS_1_LINKS
-    assert c501_messages(repository)[0] == (
-        "suspect link: SYS-1 changed since this derives_from link was last reviewed "
+    assert suspects(repository) == [SYS_1]
+    assert c501_messages(repository) == [
+        "suspect links: SYS-1 changed since the links to it were last reviewed "
         f'(last changed by Bob Builder on 2025-06-02 in commit {commit} "Alert within 2 minutes"); '
-        "check that SWR-1 still holds, then run `qms review SWR-1`"
-    )
+        "check that SWR-1, SWR-2 and TST-1 still hold, then run `qms review SYS-1`"
+    ]
     code, output = qms("check", "--project", str(repository))
     assert code == 1
-    assert output.startswith(f"{REQUIREMENTS}:25:20: error C501 SWR-1: suspect link: SYS-1 changed")
+    assert output.startswith(f"{REQUIREMENTS}:8:5: error C501 SYS-1: suspect links: SYS-1 changed")
+    assert output.endswith("next: `qms review SYS-1`, as the first finding says\n")
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\x85", "\u2029"])
@@ -159,20 +157,20 @@ def test_suspect_link_message_from_text_with_line_separators_and_a_far_future_da
     edit(repository, REQUIREMENTS, "title: Low glucose alert", f'title: "Low glucose{separator}alarm"')
     git(repository, "commit", "-q", "-am", "Odd separator", author="Bob Builder", date="@253402300800 +0000")
     commit = git(repository, "rev-parse", "--short=10", "HEAD")
-    assert suspects(repository) == SYS_1_LINKS  # lines as git and editors count them
-    assert c501_messages(repository)[0] == (
-        "suspect link: SYS-1 changed since this derives_from link was last reviewed "
+    assert suspects(repository) == [SYS_1]  # lines as git and editors count them
+    assert c501_messages(repository) == [
+        "suspect links: SYS-1 changed since the links to it were last reviewed "
         f'(last changed by Bob Builder on @253402300800 +0000 in commit {commit} "Odd separator"); '
-        "check that SWR-1 still holds, then run `qms review SWR-1`"
-    )
+        "check that SWR-1, SWR-2 and TST-1 still hold, then run `qms review SYS-1`"
+    ]
 
 
 def test_review_of_the_changed_item_clears_exactly_its_links(repository: Path) -> None:
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     edit(repository, REQUIREMENTS, "title: Store alerts", "title: Store every alert")
     git(repository, "commit", "-q", "-am", "Tighten the alert", author="Bob Builder", date=DATE)
-    swr_3_links = [("SI-2", "traceability/architecture.yaml", 13, 18), ("TST-3", "traceability/tests.yaml", 19, 16)]
-    assert suspects(repository) == [swr_3_links[0], *SYS_1_LINKS, swr_3_links[1]]
+    swr_3 = ("SWR-3", REQUIREMENTS, 34, 5)
+    assert suspects(repository) == [SYS_1, swr_3]
     code, output = qms("review", "SYS-1", "--project", str(repository))
     assert (code, output) == (
         0,
@@ -181,7 +179,7 @@ def test_review_of_the_changed_item_clears_exactly_its_links(repository: Path) -
         "stamped TST-1 verifies SYS-1\n"
         "qms.lock: 3 links stamped\n",
     )
-    assert suspects(repository) == swr_3_links
+    assert suspects(repository) == [swr_3]
     lock_diff = git(repository, "diff", "-U0", LOCK_FILE).splitlines()
     removed = [line[1:].rsplit(" ", 1)[0] for line in lock_diff if line.startswith("-") and not line.startswith("---")]
     added = [line[1:].rsplit(" ", 1)[0] for line in lock_diff if line.startswith("+") and not line.startswith("+++")]
@@ -193,7 +191,12 @@ def test_review_of_one_linking_item_clears_only_its_own_links(repository: Path) 
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     code, output = qms("review", "SWR-2", "--project", str(repository))
     assert (code, output) == (0, "stamped SWR-2 derives_from SYS-1\nqms.lock: 1 link stamped\n")
-    assert suspects(repository) == [SYS_1_LINKS[0], SYS_1_LINKS[2]]
+    assert suspects(repository) == [SYS_1]
+    assert c501_messages(repository) == [
+        "suspect links: SYS-1 changed since the links to it were last reviewed "
+        "(changed in the working tree, not committed yet); "
+        "check that SWR-1 and TST-1 still hold, then run `qms review SYS-1`"
+    ]
     code, output = qms("review", "SWR-2", "--project", str(repository))
     assert (
         output
@@ -222,8 +225,8 @@ def test_whitespace_and_comment_changes_are_not_changes(repository: Path) -> Non
 def test_uncommitted_change_is_named_as_such(repository: Path) -> None:
     edit(repository, REQUIREMENTS, "below 70 mg/dL.\n", "below 65 mg/dL.\n")
     messages = c501_messages(repository)
-    assert len(messages) == 3
-    assert all("(changed in the working tree, not committed yet)" in message for message in messages)
+    assert len(messages) == 1
+    assert "(changed in the working tree, not committed yet)" in messages[0]
 
 
 def test_message_outside_git_says_what_changed_without_who(tmp_path: Path) -> None:
@@ -232,17 +235,33 @@ def test_message_outside_git_says_what_changed_without_who(tmp_path: Path) -> No
     assert qms("review", "--all", "--project", str(root))[0] == 0
     edit(root, "traceability/architecture.yaml", "title: Alert engine", "title: Alarm engine")
     assert c501_messages(root) == [
-        "suspect link: SI-1 changed since this parent link was last reviewed; "
-        "check that SI-2 still holds, then run `qms review SI-2`"
+        "suspect links: SI-1 changed since the links to it were last reviewed; "
+        "check that SI-2 still holds, then run `qms review SI-1`"
     ]
 
 
-def test_new_link_is_reported_until_reviewed(repository: Path) -> None:
+def test_new_link_is_not_a_suspect_link(repository: Path) -> None:
+    """New work is reviewed with the change that adds it; the release stamps it (`qms review --all`)."""
+    edit(repository, "traceability/tests.yaml", "verifies: [SWR-1, SWR-2]", "verifies: [SWR-1, SWR-2, SWR-3]")
+    assert suspects(repository) == []
+    _, output = qms("check", "--release", "--format", "json", "--project", str(repository))
+    messages = [f["message"] for f in json.loads(output)["findings"] if f["rule"] == "C501"]
+    assert messages == [
+        "1 link never reviewed (TST-2 verifies SWR-3): a release stamps every link; "
+        "review them, then run `qms review --all`"
+    ]
+
+
+def test_new_link_is_reported_until_reviewed_when_the_project_asks(repository: Path) -> None:
+    edit(
+        repository,
+        "qms.yaml",
+        "sources: [traceability, risk_register]",
+        "sources: [traceability, risk_register]\nchange_control: {review_new_links: true}",
+    )
     edit(repository, "traceability/tests.yaml", "verifies: [SWR-1, SWR-2]", "verifies: [SWR-1, SWR-2, SWR-3]")
     assert suspects(repository) == [("TST-2", "traceability/tests.yaml", 13, 30)]
-    assert c501_messages(repository) == [
-        "link verifies SWR-3 has not been reviewed yet: check it, then run `qms review TST-2`"
-    ]
+    assert c501_messages(repository) == ["1 link not reviewed yet (verifies SWR-3): check, then run `qms review TST-2`"]
     assert qms("review", "TST-2", "--project", str(repository)) == (
         0,
         "stamped TST-2 verifies SWR-3\nqms.lock: 1 link stamped\n",
@@ -286,7 +305,7 @@ def test_severity_can_be_lowered_to_warning(repository: Path) -> None:
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     code, output = qms("check", "--project", str(repository))
     assert code == 0, output
-    assert output.count("warning C501") == 3
+    assert output.count("warning C501") == 1
     # TST-1's run predates the change of SYS-1, which it verifies: stale until run again
     assert output.count("warning E407 TST-1: stale result: RUN-1") == 1
 
@@ -342,11 +361,12 @@ def test_broken_lock_lines_are_findings_at_their_line(repository: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ((), "qms: error: name the items you reviewed (qms review SWR-003 ...) or pass --all, not both\n"),
         (
-            ("SYS-1", "--all"),
-            "qms: error: name the items you reviewed (qms review SWR-003 ...) or pass --all, not both\n",
+            (),
+            "qms: error: name the item whose links you reviewed, e.g. `qms review SWR-003` (each C501 finding of "
+            "`qms check` names its command), or stamp every link with `qms review --all`\n",
         ),
+        (("SYS-1", "--all"), "qms: error: name the items you reviewed or pass --all, not both\n"),
         (("SYS-1", "swr-2", "NOPE"), "qms: error: no item with id swr-2 (did you mean SWR-2?), NOPE\n"),
     ],
 )
@@ -436,5 +456,5 @@ def test_build_of_a_repository_with_line_separators_and_far_dates(repository: Pa
     result = CliRunner().invoke(main, ["build", "--project", str(repository), "-o", str(repository / "site")])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code == 0, result.output
-    page = (repository / "site" / "software-requirements.html").read_text(encoding="utf-8")
+    page = (repository / "site" / "design-inputs.html").read_text(encoding="utf-8")  # where SYS-1 is
     assert "changed by Bob Builder on @253402300800 +0000 in commit" in page  # as git stores the date

@@ -8,6 +8,9 @@ for openpyxl, Sphinx or git: register a new command in :data:`COMMANDS`.
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -34,7 +37,25 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
-    """A group that imports a command's module when the command is asked for."""
+    """A group that imports a command's module when the command is asked for, and reports usage
+    errors in the one style of every qms error: ``qms: error: ...`` on one line, exit 2."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **options: Any) -> NoReturn:
+        options["standalone_mode"] = False
+        options["prog_name"] = "qms"
+        try:
+            code = super().main(args, *rest, **options)
+        except click.UsageError as error:
+            where = f"; see `{error.ctx.command_path} --help`" if error.ctx is not None else ""
+            click.echo(f"qms: error: {error.format_message().rstrip('.')}{where}", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            click.echo(f"qms: error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("qms: error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})

@@ -26,6 +26,7 @@ from qms.documents import DocumentSpec, find_document
 from qms.gitinfo import user_setting
 from qms.model import Project
 from qms.rules import run_rules
+from qms.terminal import plural
 
 #: How many of a document's open findings a refusal lists.
 _SHOWN = 5
@@ -125,7 +126,7 @@ def approve(
             listed = "\n".join(f"  {finding.location}: {finding.rule} {finding.message}" for finding in open_[:_SHOWN])
             more = f"\n  ... and {len(open_) - _SHOWN} more (qms check)" if len(open_) > _SHOWN else ""
             fail(
-                f"{spec.id} has {len(open_)} open error finding{'s' if len(open_) != 1 else ''}:\n{listed}{more}\n"
+                f"{spec.id} has {plural(len(open_), 'open error finding')}:\n{listed}{more}\n"
                 "fix them, or approve with --with-findings to record that you accept them",
                 code=EXIT_FINDINGS,
             )

@@ -10,6 +10,7 @@ can be neither the project, nor hold or lie inside anything the project reads.
 
 from __future__ import annotations
 
+import ast
 import glob
 import io
 import itertools
@@ -78,6 +79,8 @@ def sphinx_build(
     overrides: dict[str, Any] = {"qms_site_folder": str(site)}
     if not has_conf:
         overrides["extensions"] = ["qms.sphinx"]
+    if has_conf and _lists_extensions_without_qms(root / "conf.py"):
+        raise ExtensionMissing(root / "conf.py")  # known from the file: before Sphinx warns about anything
     with patch_docutils(root if has_conf else None), docutils_namespace():
         app = Sphinx(
             srcdir=root,
@@ -91,8 +94,63 @@ def sphinx_build(
             freshenv=clean,
             warningiserror=strict,
         )
+        if EXTENSION not in app.extensions:
+            raise ExtensionMissing(root / "conf.py")
         app.build()
         return app
+
+
+#: the Sphinx extension that renders the technical file
+EXTENSION = "qms.sphinx"
+
+
+class ExtensionMissing(Exception):
+    """The project's conf.py does not load the qms extension: every qms directive would be unknown."""
+
+    def __init__(self, conf: Path) -> None:
+        line = _extensions_line(conf)
+        where = f"conf.py:{line}" if line else "conf.py"
+        fix = f'list it there: extensions = ["{EXTENSION}"]' if line else f'add the line extensions = ["{EXTENSION}"]'
+        super().__init__(f"{where}: the Sphinx extensions do not include {EXTENSION}, which renders the records; {fix}")
+
+
+def _extensions_assignments(conf: Path) -> list[ast.stmt] | None:
+    """The statements of conf.py that set or extend ``extensions``; None when the file cannot be parsed."""
+    try:
+        tree = ast.parse(conf.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    found: list[ast.stmt] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            targets = [node.value.func.value] if isinstance(node.value.func, ast.Attribute) else []
+        else:
+            continue
+        if any(isinstance(target, ast.Name) and target.id == "extensions" for target in targets):
+            found.append(node)
+    return found
+
+
+def _extensions_line(conf: Path) -> int | None:
+    """The line of conf.py that sets ``extensions``, where it can be found without running the file."""
+    found = _extensions_assignments(conf)
+    return found[0].lineno if found else None
+
+
+def _lists_extensions_without_qms(conf: Path) -> bool:
+    """Whether conf.py sets ``extensions`` once, to a literal list of names without the qms extension."""
+    found = _extensions_assignments(conf)
+    if not found or len(found) != 1 or not isinstance(found[0], ast.Assign):
+        return False
+    try:
+        names = ast.literal_eval(found[0].value)
+    except ValueError:
+        return False
+    return isinstance(names, (list, tuple)) and EXTENSION not in names
 
 
 class _Tee(io.TextIOBase):
@@ -131,23 +189,37 @@ class _Tee(io.TextIOBase):
 )
 @project_option
 @click.option(
+    "--fail-on-findings",
+    is_flag=True,
+    help="Exit 1 when `qms check` reports an error-level finding. The site is still built and replaces the "
+    "previous one: it shows the open findings.",
+)
+@click.option(
     "-W",
     "--strict",
     is_flag=True,
-    help="Fail on any warning (unknown item ids, unsafe markup in item text...). "
-    "Reads every page again, so every warning is reported.",
+    help="Fail on any build warning (unknown item ids, refused markup in item text...): the build fails and "
+    "the previous site stays. Also fail, once the site is built, on any `qms check` finding, warnings included "
+    "(--fail-on-findings with warnings). Reads every page again, so every warning is reported.",
 )
 @click.option("--clean", is_flag=True, help="Read every page again instead of only those whose data changed.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Sphinx's progress.")
 def build(
-    output: Path | None, output_format: str, project_dir: Path | None, strict: bool, clean: bool, verbose: bool
+    output: Path | None,
+    output_format: str,
+    project_dir: Path | None,
+    fail_on_findings: bool,
+    strict: bool,
+    clean: bool,
+    verbose: bool,
 ) -> None:
     """Render the technical file as an HTML site or as PDFs (IEC 62304, ISO 14971, ISO 13485 documents).
 
     Works offline: open the site's index.html from disk. A failed build leaves the previous
     site (or PDFs) in place. The output folder must be new, empty or one qms built, outside the
-    project's sources. Exit status: 0 built, 1 the build failed (or, with --strict, warned),
-    2 no project found or an output folder qms may not replace.
+    project's sources. Exit status: 0 built; 1 the build failed (with --strict: a build warning),
+    or it was built but --fail-on-findings found an error-level finding (with --strict: any
+    finding); 2 no project found or an output folder qms may not replace.
     """
     root = project_root(project_dir)
     target = (output if output is not None else root / "_build" / output_format).resolve()
@@ -164,6 +236,24 @@ def build(
         fail(f"cannot build into {_shown(target)}: {_FOREIGN}")
     except OSError as error:
         fail(f"cannot write the site to {_shown(target)}: {error.strerror or error}", code=EXIT_FINDINGS)
+    if fail_on_findings or strict:
+        _fail_on_findings(root, strict=strict)
+
+
+def _fail_on_findings(root: Path, *, strict: bool) -> None:
+    """Exit 1 when the project has an error-level finding (any finding when ``strict``), as `qms check` would."""
+    from qms.checking import check_project, root_causes
+    from qms.model import Severity
+    from qms.project import load_project
+    from qms.reporting import Summary
+
+    project = load_project(root)
+    findings = check_project(project)
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    if any(finding.severity in failing for finding in findings):
+        summary = Summary.of(project, root_causes(project, findings)).line()
+        option = "--strict" if strict else "--fail-on-findings"
+        fail(f"built, but with {option} the findings fail the build ({summary}): `qms check` lists them", EXIT_FINDINGS)
 
 
 _FOREIGN = (
@@ -284,6 +374,9 @@ def _site(
             status=sys.stdout if verbose else None,
             warning=warnings,  # type: ignore[arg-type]  # a text stream that counts what passes
         )
+    except ExtensionMissing as error:
+        fail(f"{error}; {kept}", code=EXIT_FINDINGS)
+        raise AssertionError from error  # unreachable: fail() exits
     except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
         _forget_environment(doctrees)
         fail(

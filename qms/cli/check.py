@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from qms import atomic
-from qms.checking import check_project
+from qms.checking import check_project, root_causes
 from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option, say, writing
 from qms.model import Severity
 from qms.reporting import FORMATS, FORMATTERS, Summary, format_text
@@ -36,6 +36,12 @@ def _list_rules() -> str:
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also show the findings that follow from another (folded under their cause by default).",
+)
+@click.option(
     "--release",
     is_flag=True,
     help="A release check: every document must be approved (implied when HEAD carries the tag of device.version).",
@@ -55,6 +61,7 @@ def check(
     output_format: str,
     output: Path | None,
     strict: bool,
+    everything: bool,
     release: bool,
     list_rules: bool,
     results: tuple[Path, ...],
@@ -68,15 +75,16 @@ def check(
         if not path.is_file():
             fail(f"results file {path} does not exist")
     findings = check_project(project, results=results, release=release)
+    folded = root_causes(project, findings)
     color = output is None and sys.stdout.isatty()
     if output_format == "text":
-        report = format_text(project, findings, color=color)
+        report = format_text(project, folded, color=color, everything=everything)
     else:
-        report = FORMATTERS[output_format](project, findings)
+        report = FORMATTERS[output_format](project, folded)
     if output is not None:
         with writing(output, f"the report to {output}"):
             atomic.write_text(output, report)
-        click.echo(Summary.of(project, findings).line())
+        click.echo(Summary.of(project, folded).line())
     elif output_format == "text" and color:
         click.echo(report, nl=False)  # user data in it is escaped already (format_text); the colours stay
     else:
@@ -87,8 +95,9 @@ def check(
 
 @click.command()
 @click.argument("code")
-def rule(code: str) -> None:
-    """Explain one rule: what it finds, why it matters, how to fix it."""
+@project_option
+def rule(code: str, project_dir: Path | None) -> None:
+    """Explain one rule: what it finds, why it matters, how to fix it (with --project, its severity there)."""
     registered = RULES.get(code.upper())
     if registered is None:
         fail(f"no rule {code}; `qms check --list-rules` lists them")
@@ -100,6 +109,11 @@ def rule(code: str) -> None:
         f"Default severity: {registered.default.value} (software safety classes {classes}).\n"
         f"Change it in qms.yaml:  rules: {{{registered.code}: warning}}"
     )
+    if project_dir is not None:
+        project = load(project_dir)
+        overridden = " (set in qms.yaml)" if registered.code in project.config.rules else ""
+        severity = registered.severity_for(project)
+        say(f"In {project.root} (class {project.config.safety_class}): {severity.value}{overridden}.")
 
 
 commands = (check, rule)

@@ -12,9 +12,27 @@ from qms.excel.export import export_workbook
 from qms.excel.import_ import import_workbook
 from qms.excel.journal import JournalError, interrupted, roll_back
 from qms.excel.reading import WorkbookError, WorkbookTooLarge
+from qms.terminal import plural
 
 
-@click.group("export")
+class FormatGroup(click.Group):
+    """``qms export`` and ``qms import``: a format word, then the file. A file named first is told so."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in self.commands:
+            formats = ", ".join(sorted(self.commands))
+            suffix = Path(name).suffix.lstrip(".").lower()
+            if suffix in self.commands:
+                rest = " ".join(args)
+                raise click.UsageError(f"name the format before the file: `qms {self.name} {suffix} {rest}`", ctx)
+            raise click.UsageError(f"unknown format '{name}': `qms {self.name} FORMAT FILE` takes {formats}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group("export", cls=FormatGroup)
 def export() -> None:
     """Export the project to other formats."""
 
@@ -30,10 +48,10 @@ def export_xlsx(file: Path, project_dir: Path | None) -> None:
     """
     project = load(project_dir)
     export_workbook(project, file)
-    click.echo(f"wrote {file}: {len(project)} items")
+    click.echo(f"wrote {file}: {plural(len(project), 'item')}")
 
 
-@click.group("import")
+@click.group("import", cls=FormatGroup)
 def import_() -> None:
     """Take edits back from other formats into the YAML files."""
 
@@ -73,7 +91,7 @@ def import_xlsx(file: Path, project_dir: Path | None, dry_run: bool, delete_miss
         for note in result.notes:
             click.echo(f"{file}: note: {note}", err=True)
         count = len(result.refusals)
-        click.echo(f"qms: nothing was written: {count} cell{'s' if count != 1 else ''} refused", err=True)
+        click.echo(f"qms: nothing was written: {plural(count, 'cell')} refused", err=True)
         raise SystemExit(EXIT_FINDINGS)
     if dry_run:
         click.echo(result.diff(), nl=False)
@@ -83,9 +101,9 @@ def import_xlsx(file: Path, project_dir: Path | None, dry_run: bool, delete_miss
     if not changed:
         click.echo("no changes: the YAML files already say what the workbook says")
     elif dry_run:
-        click.echo(f"dry run: {changed} file{'s' if changed != 1 else ''} would change; nothing was written")
+        click.echo(f"dry run: {plural(changed, 'file')} would change; nothing was written")
     else:
-        click.echo(f"wrote {changed} file{'s' if changed != 1 else ''}")
+        click.echo(f"wrote {plural(changed, 'file')}")
 
 
 def _roll_back_interrupted(project_dir: Path | None, dry_run: bool) -> None:

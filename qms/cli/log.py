@@ -21,7 +21,7 @@ from qms.history import (
     whereabouts,
 )
 from qms.schema import ID_PATTERN
-from qms.terminal import json_text
+from qms.terminal import json_text, plural
 
 _SIGNS = {"added": "+", "removed": "-", "changed": "~"}
 
@@ -69,7 +69,7 @@ def format_trail(trail: AuditTrail, newest_first: bool, *, committed: bool = Tru
     """The trail for people: a heading, then one paragraph per change."""
     count = len(trail.changes)
     order = "newest first" if newest_first else "oldest first"
-    lines = [f"Audit trail of {trail.item}: {count} change{'s' if count != 1 else ''}, {order}"]
+    lines = [f"Audit trail of {trail.item}: {plural(count, 'change')}, {order}"]
     lines += [f"note: {note}" for note in trail.notes]
     if not trail.changes:
         lines.append("no committed change yet" if committed else "no commit holds this item")

@@ -17,7 +17,7 @@ from qms.diff import DiffError, FieldChange, ItemChange, ProjectDiff, RiskChange
 from qms.model import Item, Project
 from qms.review import LOCK_FILE, ReviewState, ReviewUpdate, link_key, read_lock, review_links, write_lock
 from qms.risk import RiskClass
-from qms.terminal import json_text
+from qms.terminal import json_text, plural
 
 
 def _check_ids(project: Project, item_ids: Sequence[str]) -> None:
@@ -39,7 +39,7 @@ def _refuse_unreadable(project: Project) -> None:
         first = unreadable[0]
         fail(
             f"{first.location}: {first.message}\n"
-            f"fix the unreadable file{'s' if len(unreadable) > 1 else ''} first: "
+            f"fix the unreadable {'files' if len(unreadable) > 1 else 'file'} first: "
             "the links in them would lose their review stamps"
         )
 
@@ -58,8 +58,13 @@ def review(item_ids: tuple[str, ...], review_all: bool, dry_run: bool, project_d
     `qms review SWR-003` stamps the links from and to SWR-003; `qms review SYS-001` every link to
     the changed SYS-001. The stamps go to qms.lock (commit it with the change).
     """
-    if bool(item_ids) == review_all:
-        fail("name the items you reviewed (qms review SWR-003 ...) or pass --all, not both")
+    if not item_ids and not review_all:
+        fail(
+            "name the item whose links you reviewed, e.g. `qms review SWR-003` (each C501 finding of "
+            "`qms check` names its command), or stamp every link with `qms review --all`"
+        )
+    if item_ids and review_all:
+        fail("name the items you reviewed or pass --all, not both")
     project = load(project_dir)
     _check_ids(project, item_ids)
     _refuse_unreadable(project)
@@ -98,12 +103,12 @@ def _summary(state: ReviewState, update: ReviewUpdate, scope: str, dry_run: bool
     stamped, removed = update.stamped, update.removed
     if not state.exists:
         prefix = f"{LOCK_FILE} would be written" if dry_run else f"{LOCK_FILE} written"
-        return f"{prefix}: {len(stamped)} links stamped; change control started"
+        return f"{prefix}: {plural(len(stamped), 'link')} stamped; change control started"
     if not update.changed:
         return f"{LOCK_FILE} is up to date: {scope} was already stamped with its target's current content"
-    parts = [f"{len(stamped)} link{'s' if len(stamped) != 1 else ''} stamped"]
+    parts = [f"{plural(len(stamped), 'link')} stamped"]
     if removed:
-        parts.append(f"{len(removed)} stale stamp{'s' if len(removed) != 1 else ''} dropped")
+        parts.append(f"{plural(len(removed), 'stale stamp')} dropped")
     return f"{LOCK_FILE}{' (dry run, not written)' if dry_run else ''}: {', '.join(parts)}"
 
 

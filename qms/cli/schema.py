@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from qms import atomic
-from qms.cli.common import say, writing
+from qms.cli.common import project_option, say, writing
 from qms.config import project_schema
 from qms.schema import ITEMS_SCHEMA_FILE, PROJECT_SCHEMA_FILE, item_file_json_schema
 
@@ -29,17 +29,20 @@ def schema_text(schema: dict[str, object]) -> str:
     "-o",
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Folder to write the schema files into (created if missing).",
+    default=None,
+    help="Folder to write the schema files into (created if missing; relative to --project). Default: the "
+    "project folder with --project, else the current folder.",
 )
-def schema(output_dir: Path) -> None:
+@project_option
+def schema(output_dir: Path | None, project_dir: Path | None) -> None:
     """Write qms-items.schema.json and qms-project.schema.json, for editors' YAML language servers.
 
     Point your editor at them to get completion and errors as you type, e.g. in VS Code's
     settings: "yaml.schemas": {"schemas/qms-items.schema.json": ["traceability/**/*.yaml"],
     "schemas/qms-project.schema.json": "qms.yaml"}.
     """
+    base = project_dir if project_dir is not None else Path()
+    output_dir = base / output_dir if output_dir is not None else base
     for name, content in published_schemas().items():
         path = output_dir / name
         with writing(path):

@@ -15,7 +15,7 @@ from qms.impact import Impact, impact
 from qms.model import Item, Project
 from qms.schema import KIND_ORDER, KINDS, FieldType
 from qms.status import ItemStatus
-from qms.terminal import json_text
+from qms.terminal import json_text, plural
 from qms.trace import TraceNode, relations, trace
 
 
@@ -53,6 +53,10 @@ def _tree_lines(nodes: tuple[TraceNode, ...], depth: int = 1) -> list[str]:
     return lines
 
 
+#: where field values start in ``qms show``: after the longest usual label and at least one space
+_VALUE_COLUMN = 18
+
+
 def render_item(project: Project, item: Item, status: ItemStatus | None = None) -> str:
     kind = item.kind.replace("_", " ")
     lines = [f"{item.id}  ({kind}, {item.location()})", item.title, ""]
@@ -62,9 +66,14 @@ def render_item(project: Project, item: Item, status: ItemStatus | None = None) 
     for name in names:
         if spec and spec.field(name) and spec.field(name).is_link:  # type: ignore[union-attr]
             continue
-        text = display_value(project, item, name, item.fields[name])
-        body = text.replace("\n", "\n" + " " * 18)
-        lines.append(f"  {name + ':':<16}{body}")
+        value = item.fields[name]
+        if isinstance(value, tuple) and value and all(isinstance(entry, str) for entry in value):
+            text = "\n".join(f"- {entry}" for entry in value)  # a list reads as a list, one entry a line
+        else:
+            text = display_value(project, item, name, value)
+        body = text.replace("\n", "\n" + " " * _VALUE_COLUMN)
+        label = f"{name}:"
+        lines.append(f"  {label:<{_VALUE_COLUMN - 3}} {body}")
     if status is not None:
         lines += ["", "Verification (as `qms status` decides it)", *(f"  {line}" for line in status_lines(status))]
     up, down = trace(project, item.id, upward=True), trace(project, item.id, upward=False)
@@ -109,7 +118,7 @@ def render_impact(result: Impact) -> str:
     item = result.item
     if not result.entries:
         return f"Nothing links to {item.id}: a change to it puts no other item in question.\n"
-    lines = [f"Impact of a change to {item.id} ({item.title}): {len(result.entries)} items in question"]
+    lines = [f"Impact of a change to {item.id} ({item.title}): {plural(len(result.entries), 'item')} in question"]
     kinds = [kind for kind in KIND_ORDER if result.of_kind(kind)]
     kinds += sorted({entry.item.kind for entry in result.entries} - set(kinds))
     for kind in kinds:

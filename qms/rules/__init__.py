@@ -111,8 +111,10 @@ def rule(code: str) -> Callable[[CheckFunction], CheckFunction]:
 
 
 def ordered_rules() -> list[tuple[str, Rule]]:
-    """Rules in the order of DESIGN.md: integrity, trace, risk, SOUP, evidence, change control, documents."""
-    return sorted(RULES.items(), key=lambda entry: ("QTRSECA".find(entry[0][0]), entry[0]))
+    """Rules in the order of DESIGN.md (the order of their families in ``_GROUPS``), which is also the
+    root-cause order: integrity, trace, risk, SOUP, evidence, change control, documents."""
+    families = list(_GROUPS)
+    return sorted(RULES.items(), key=lambda entry: (families.index(entry[0][0]), entry[0]))
 
 
 def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list[Finding]:

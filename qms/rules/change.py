@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from qms.model import Link, Location
+from qms.review import LOCK_FILE
 from qms.rules import CheckContext, Hit, rule
+from qms.terminal import plural
 
 
 @rule("C501")
@@ -16,20 +19,56 @@ def suspect_link(context: CheckContext) -> Iterator[Hit]:
         yield Hit(problem.message, problem.location())
     project = context.project
     suspects = reviews.suspect_links(project)
-    changed_targets = {suspect.link.target for suspect in suspects if not suspect.never_reviewed}
-    changes = reviews.latest_changes(project, changed_targets)
-    for suspect in suspects:
-        link = suspect.link
-        if suspect.never_reviewed:
-            message = (
-                f"link {link.field} {link.target} has not been reviewed yet: "
-                f"check it, then run `qms review {link.source}`"
-            )
-        else:
-            change = changes.get(link.target)
-            when = f" ({change.summary})" if change is not None else ""
-            message = (
-                f"suspect link: {link.target} changed since this {link.field} link was last reviewed{when}; "
-                f"check that {link.source} still holds, then run `qms review {link.source}`"
-            )
-        yield Hit(message, link.location, link.source)
+    yield from _changed_targets(context, [suspect.link for suspect in suspects if not suspect.never_reviewed])
+    new = [suspect.link for suspect in suspects if suspect.never_reviewed]
+    if project.config.review_new_links:
+        yield from _unreviewed_sources(new)
+    elif context.release and new:
+        yield Hit(
+            f"{plural(len(new), 'link')} never reviewed ({_some(new)}): a release stamps every link; "
+            "review them, then run `qms review --all`",
+            Location(LOCK_FILE, 1, 1),
+        )
+
+
+def _changed_targets(context: CheckContext, links: list[Link]) -> Iterator[Hit]:
+    """One finding per changed target: the items linking to it and the one command that clears them."""
+    project = context.project
+    by_target: dict[str, list[Link]] = {}
+    for link in links:
+        by_target.setdefault(link.target, []).append(link)
+    changes = context.reviews.latest_changes(project, by_target) if context.reviews is not None else {}
+    for target, linking in by_target.items():
+        change = changes.get(target)
+        when = f" ({change.summary})" if change is not None else ""
+        sources = _join(sorted({link.source for link in linking}))
+        yield Hit(
+            f"suspect links: {target} changed since the links to it were last reviewed{when}; "
+            f"check that {sources} still {'hold' if ' and ' in sources else 'holds'}, then run `qms review {target}`",
+            project.items[target].location(),
+            target,
+        )
+
+
+def _unreviewed_sources(links: list[Link]) -> Iterator[Hit]:
+    """With ``review_new_links``: one finding per item whose links were never reviewed."""
+    by_source: dict[str, list[Link]] = {}
+    for link in links:
+        by_source.setdefault(link.source, []).append(link)
+    for source, own in by_source.items():
+        written = _join([f"{link.field} {link.target}" for link in own])
+        yield Hit(
+            f"{plural(len(own), 'link')} not reviewed yet ({written}): check, then run `qms review {source}`",
+            own[0].location,
+            source,
+        )
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _some(links: list[Link], shown: int = 3) -> str:
+    """The first few links, as ``SOURCE FIELD TARGET``."""
+    names = [f"{link.source} {link.field} {link.target}" for link in links[:shown]]
+    return ", ".join(names) + (f" and {len(links) - shown} more" if len(links) > shown else "")

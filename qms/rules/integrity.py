@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from qms.model import Link
+from qms.causes import closest_id, unparsed_ids
+from qms.model import Link, Severity
+from qms.placeholders import placeholder
 from qms.rules import CheckContext, Hit, rule
 from qms.schema import KINDS
 
@@ -12,8 +14,27 @@ from qms.schema import KINDS
 @rule("Q005")
 def unknown_link(context: CheckContext) -> Iterator[Hit]:
     project = context.project
+    unparsed = unparsed_ids(project)
     for link in project.unresolved:
-        yield Hit(f"{link.field} links to unknown id '{link.target}'", link.location, link.source)
+        message = f"{link.field} links to unknown id '{link.target}'"
+        if link.target in unparsed:
+            message += f": it is defined in {unparsed[link.target]}, which does not parse (Q001)"
+        elif (closest := closest_id(project, link.target)) is not None:
+            message += f" (did you mean '{closest}'?)"
+        yield Hit(message, link.location, link.source)
+
+
+@rule("Q008")
+def placeholder_text(context: CheckContext) -> Iterator[Hit]:
+    config = context.project.config
+    device = config.raw.get("device")
+    for name, value in device.items() if isinstance(device, dict) else ():
+        if (instead := placeholder(value)) is not None:
+            yield Hit(f"device.{name} is still a placeholder: write {instead}", config.location(("device", name)))
+    for item in context.project:
+        for name, value in item.fields.items():
+            if (instead := placeholder(value)) is not None:
+                yield Hit.at(item, f"{name} is still a placeholder: write {instead}", (name,))
 
 
 #: (kind, link field) -> the kinds that field may link to (empty: any)

@@ -39,6 +39,7 @@ from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.settings import register as register_settings
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data, load_build_data, project_root
+from qms.terminal import plural
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def _load(app: Sphinx) -> None:
     errors = sum(1 for finding in data.findings if str(finding.severity) == "error")
     logger.info(
         f"qms: {len(data.project)} items from {root}; "
-        f"qms check: {errors} errors, {len(data.findings) - errors} warnings"
+        f"qms check: {plural(errors, 'error')}, {plural(len(data.findings) - errors, 'warning')}"
     )
 
 

@@ -34,6 +34,7 @@ from qms.sphinx.views.cells import (
     Text,
 )
 from qms.sphinx.views.summaries import DeviceView
+from qms.terminal import plural
 
 
 class OverallResidualRiskDirective(QmsDirective):
@@ -123,7 +124,7 @@ class CoverageDirective(QmsDirective):
             headline = f"Complete: all {len(applying)} measures that apply to this device are met."
         if view.errors or view.warnings:
             findings: tuple[Cell, ...] = (
-                Badge(f"{view.errors} errors, {view.warnings} warnings open", "coverage-open"),
+                Badge(f"{plural(view.errors, 'error')}, {plural(view.warnings, 'warning')} open", "coverage-open"),
                 Text(" from qms check: see "),
                 DocLink(page, "Open findings"),
                 Text("."),
