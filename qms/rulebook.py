@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from qms.elements import Severity
 
-_GROUPS = {
+GROUPS = {
     "Q": "integrity",
     "T": "traceability",
     "R": "risk",
@@ -21,6 +21,8 @@ _GROUPS = {
     "E": "evidence",
     "C": "change control",
     "A": "documents and approvals",
+    "L": "lifecycle records",
+    "G": "regulatory submissions",
 }
 
 
@@ -38,7 +40,7 @@ class RuleSpec:
 
     @property
     def group(self) -> str:
-        return _GROUPS[self.code[0]]
+        return GROUPS[self.code[0]]
 
 
 def _rule(

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from qms.model import Finding, Item, Location, Project, Severity
-from qms.rulebook import SPECS, RuleSpec
+from qms.rulebook import GROUPS, SPECS, RuleSpec
 
 if TYPE_CHECKING:
     from qms.approvals import ApprovalLog, DocumentState
@@ -111,9 +111,9 @@ def rule(code: str) -> Callable[[CheckFunction], CheckFunction]:
 
 
 def ordered_rules() -> list[tuple[str, Rule]]:
-    """Rules in the order of DESIGN.md (the order of their families in ``_GROUPS``), which is also the
+    """Rules in the order of DESIGN.md (the order of their families in ``GROUPS``), which is also the
     root-cause order: integrity, trace, risk, SOUP, evidence, change control, documents."""
-    families = list(_GROUPS)
+    families = list(GROUPS)
     return sorted(RULES.items(), key=lambda entry: (families.index(entry[0][0]), entry[0]))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qms.causes import closest_id, unparsed_ids
-from qms.model import Link, Severity
+from qms.model import Link
 from qms.placeholders import placeholder
 from qms.rules import CheckContext, Hit, rule
 from qms.schema import KINDS
