@@ -18,7 +18,7 @@ from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType
 from qms.terminal import excerpt
 from qms.yamlfile import NULL, STR, YamlDocument, position, text_of
 
-_LIST_FILE_KEYS = ("kind", "items")
+_LIST_FILE_KEYS = ("kind", "title", "items")
 _TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.STRING})
 #: kind -> field name -> spec (a table: every field of every item is looked up here)
 _FIELD_SPECS = {name: {spec.name: spec for spec in kind.fields} for name, kind in KINDS.items()}
@@ -301,6 +301,18 @@ class _ItemReader:
         return tuple(reviews)
 
 
+def file_title(document: YamlDocument) -> str | None:
+    """The ``title:`` of a list file (the heading its items are shown under), if it has one."""
+    root = document.root
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "title":
+            title = text_of(value)
+            return title.strip() if isinstance(title, str) and title.strip() else None
+    return None
+
+
 def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
     """The items of one parsed file: a single item, or ``kind`` + ``items``."""
     root = document.root
@@ -343,10 +355,15 @@ def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
                 default_kind = default_kind or "unknown"  # reported once here, not per item
         elif key == "items":
             items_node = value_node
+        elif key == "title":
+            if not isinstance(text_of(value_node), str) or not str(text_of(value_node)).strip():
+                document.report(
+                    "Q002", "`title` of the file must be text: the heading its items are shown under", value_node
+                )
         elif not key.startswith(EXTENSION_PREFIX):
             document.report(
                 "Q002",
-                f"unknown top-level field '{key}'{_suggest(key, _LIST_FILE_KEYS)}; a list file has `kind` and `items`",
+                f"unknown top-level field '{key}'{_suggest(key, _LIST_FILE_KEYS)}; a list file has `kind`, `title` and `items`",
                 key_node,
             )
     if items_node is None or _is_empty(items_node):
