@@ -363,7 +363,8 @@ def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
         elif not key.startswith(EXTENSION_PREFIX):
             document.report(
                 "Q002",
-                f"unknown top-level field '{key}'{_suggest(key, _LIST_FILE_KEYS)}; a list file has `kind`, `title` and `items`",
+                f"unknown top-level field '{key}'{_suggest(key, _LIST_FILE_KEYS)}; "
+                "a list file has `kind`, `title` and `items`",
                 key_node,
             )
     if items_node is None or _is_empty(items_node):

@@ -1,4 +1,4 @@
-"""What a reader sees on the site: headings from the data, values shown as written, item text placed at its YAML line."""
+"""What a reader sees on the site: headings from the data, values shown as written, item text at its YAML line."""
 
 from __future__ import annotations
 
