@@ -131,18 +131,21 @@ class _ItemReader:
     def _required(
         self, item_id: str, spec: KindSpec, written: dict[str, tuple[yaml.Node, yaml.Node]], node: yaml.Node
     ) -> None:
-        """Report required fields that are absent or empty (a refused value was reported already)."""
-        missing = [
-            field.name
-            for field in spec.fields
-            if field.required
-            and field.missing_rule is None
-            and (field.name not in written or _is_empty(written[field.name][1]) or written[field.name][1].value == "")
-        ]
+        """Report required fields that are absent, or written but empty (a refused value was reported already)."""
+        required = [field.name for field in spec.fields if field.required and field.missing_rule is None]
+        missing = [name for name in required if name not in written]
         if missing:
             names = ", ".join(f"'{name}'" for name in missing)
             plural = "s" if len(missing) > 1 else ""
             self.document.report("Q002", f"missing required field{plural} {names} for a {spec.name}", node, item_id)
+        for name in required:
+            value = written[name][1] if name in written else None
+            if value is not None and (
+                _is_empty(value) or (isinstance(value, yaml.ScalarNode) and not value.value.strip())
+            ):
+                self.document.report(
+                    "Q002", f"required field '{name}' of a {spec.name} is empty: write its value", value, item_id
+                )
 
     # --------------------------------------------------------------------- fields
 

@@ -22,7 +22,7 @@ from qms.matrix import DESIGN, RISK, Chain, natural_key, parse_chain, passed_by,
 from qms.model import Finding, Item, Project, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.rules import RULES
-from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
+from qms.schema import EXTENSION_PREFIX, KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
 from qms.sphinx.audit import audit_view
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
 
@@ -250,9 +250,17 @@ def _field_entry(data: BuildData, item: Item, spec: FieldSpec | None, name: str,
         entry.update(type="plain", value=str(value).replace("_", " "))
     elif name == "anomaly_list_url" and isinstance(value, str):
         entry.update(type="url", value=value)
+    elif name.startswith(EXTENSION_PREFIX) and isinstance(value, str):  # text as written: paragraphs, markup
+        entry.update(type="text", value=value, line=text_line(item, name))
+    elif (
+        name.startswith(EXTENSION_PREFIX)
+        and isinstance(value, (list, tuple))
+        and all(isinstance(v, str) for v in value)
+    ):
+        entry.update(type="steps", value=list(value), lines=[item.location((name, i)).line for i in range(len(value))])
     elif isinstance(value, str):
         entry.update(type="plain", value=value)
-    else:  # an x- field holding a list or mapping: shown as written
+    else:  # an x- field holding a mapping or nested lists: shown as written
         entry.update(type="plain", value=json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
     return entry
 
@@ -265,7 +273,7 @@ def _badges(data: BuildData, item: Item) -> list[list[str]]:
     if item.get("safety_class"):
         badges.append([f"class {item.get('safety_class')}", "class"])
     if item.kind == "test":
-        badges += [[f"{item.get(name)}", "method"] for name in ("method", "level") if item.get(name)]
+        badges += [[f"{name} {item.get(name)}", "method"] for name in ("method", "level") if item.get(name)]
     if item.kind == "anomaly" and item.get("status"):
         badges.append([f"{item.get('status')}", f"status-{item.get('status')}"])
     if item.kind == "hazard":
