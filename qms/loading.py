@@ -18,7 +18,7 @@ from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType
 from qms.terminal import excerpt
 from qms.yamlfile import NULL, STR, YamlDocument, position, text_of
 
-_LIST_FILE_KEYS = ("kind", "items")
+_LIST_FILE_KEYS = ("kind", "title", "items")
 _TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.STRING})
 #: kind -> field name -> spec (a table: every field of every item is looked up here)
 _FIELD_SPECS = {name: {spec.name: spec for spec in kind.fields} for name, kind in KINDS.items()}
@@ -131,18 +131,21 @@ class _ItemReader:
     def _required(
         self, item_id: str, spec: KindSpec, written: dict[str, tuple[yaml.Node, yaml.Node]], node: yaml.Node
     ) -> None:
-        """Report required fields that are absent or empty (a refused value was reported already)."""
-        missing = [
-            field.name
-            for field in spec.fields
-            if field.required
-            and field.missing_rule is None
-            and (field.name not in written or _is_empty(written[field.name][1]) or written[field.name][1].value == "")
-        ]
+        """Report required fields that are absent, or written but empty (a refused value was reported already)."""
+        required = [field.name for field in spec.fields if field.required and field.missing_rule is None]
+        missing = [name for name in required if name not in written]
         if missing:
             names = ", ".join(f"'{name}'" for name in missing)
             plural = "s" if len(missing) > 1 else ""
             self.document.report("Q002", f"missing required field{plural} {names} for a {spec.name}", node, item_id)
+        for name in required:
+            value = written[name][1] if name in written else None
+            if value is not None and (
+                _is_empty(value) or (isinstance(value, yaml.ScalarNode) and not value.value.strip())
+            ):
+                self.document.report(
+                    "Q002", f"required field '{name}' of a {spec.name} is empty: write its value", value, item_id
+                )
 
     # --------------------------------------------------------------------- fields
 
@@ -301,6 +304,18 @@ class _ItemReader:
         return tuple(reviews)
 
 
+def file_title(document: YamlDocument) -> str | None:
+    """The ``title:`` of a list file (the heading its items are shown under), if it has one."""
+    root = document.root
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "title":
+            title = text_of(value)
+            return title.strip() if isinstance(title, str) and title.strip() else None
+    return None
+
+
 def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
     """The items of one parsed file: a single item, or ``kind`` + ``items``."""
     root = document.root
@@ -343,10 +358,16 @@ def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
                 default_kind = default_kind or "unknown"  # reported once here, not per item
         elif key == "items":
             items_node = value_node
+        elif key == "title":
+            if not isinstance(text_of(value_node), str) or not str(text_of(value_node)).strip():
+                document.report(
+                    "Q002", "`title` of the file must be text: the heading its items are shown under", value_node
+                )
         elif not key.startswith(EXTENSION_PREFIX):
             document.report(
                 "Q002",
-                f"unknown top-level field '{key}'{_suggest(key, _LIST_FILE_KEYS)}; a list file has `kind` and `items`",
+                f"unknown top-level field '{key}'{_suggest(key, _LIST_FILE_KEYS)}; "
+                "a list file has `kind`, `title` and `items`",
                 key_node,
             )
     if items_node is None or _is_empty(items_node):

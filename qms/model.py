@@ -31,6 +31,8 @@ class Project:
     forward: Mapping[str, tuple[Link, ...]] = field(default_factory=lambda: MappingProxyType({}))
     by_kind: Mapping[str, tuple[Item, ...]] = field(default_factory=lambda: MappingProxyType({}))
     unresolved: tuple[Link, ...] = ()
+    #: the ``title:`` of list files that have one, by file (relative to the root)
+    file_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items.values())

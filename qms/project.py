@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from qms.config import PROJECT_FILE, Device, ProjectConfig, load_config
-from qms.loading import read_items
+from qms.loading import file_title, read_items
 from qms.model import Finding, Item, Link, Location, Project, Severity
 from qms.paths import Matches, allowed_roots, project_files
 from qms.schema import KIND_ORDER, KINDS
@@ -99,10 +99,14 @@ def _load_project(root: Path, outside: bool) -> Project:
     findings.extend(evidence_findings(root, config))
     items: dict[str, Item] = {}
     relative_paths = []
+    titles: dict[str, str] = {}
     for path in paths:
         relative = _relative(root, path)
         relative_paths.append(relative)
         document = read_yaml(path, relative)
+        title = file_title(document)
+        if title is not None:
+            titles[relative] = title
         for item in read_items(document, config.risk_policy):
             first = items.get(item.id)
             if first is None:
@@ -110,7 +114,9 @@ def _load_project(root: Path, outside: bool) -> Project:
                 continue
             findings.append(_duplicate(item, first))
         findings.extend(document.findings)
-    return build_project(root, config, items, tuple(relative_paths), findings)
+    return dataclasses.replace(
+        build_project(root, config, items, tuple(relative_paths), findings), file_titles=MappingProxyType(titles)
+    )
 
 
 def _duplicate(item: Item, first: Item) -> Finding:

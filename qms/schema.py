@@ -484,6 +484,7 @@ def item_file_json_schema() -> dict[str, Any]:
         "required": ["items"],
         "properties": {
             "kind": {"enum": list(KINDS), "description": "Default kind of the items below."},
+            "title": {"type": "string", "minLength": 1, "description": "Heading the items are shown under."},
             "items": {"type": "array"},
         },
         "patternProperties": {"^x-": {}},

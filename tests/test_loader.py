@@ -531,3 +531,13 @@ def test_lines_and_columns_count_only_newlines() -> None:
     items, findings = load(text)
     assert findings == [("Q002", "NEED-1", 6, 5)]
     assert items[0].location(("text",)).line == 5 and items[0].location(("text",)).column == 11
+
+
+@pytest.mark.parametrize("written", ["''", '""', "'   '", "", "~"])
+def test_an_empty_required_field_is_reported_as_empty_at_its_value(written: str) -> None:
+    """``title: ''`` is there, empty: said so at the value, not "missing"."""
+    document = parse_yaml(f"kind: need\nitems:\n  - id: NEED-1\n    title: {written}\n    text: t\n", PATH)
+    read_items(document, DEFAULT_POLICY)
+    (finding,) = document.findings
+    assert where(finding)[:3] == ("Q002", "NEED-1", 4)
+    assert finding.message == "required field 'title' of a need is empty: write its value"

@@ -35,6 +35,7 @@ from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
+from qms.sphinx.replay import setup_replay
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.settings import register as register_settings
 from qms.sphinx.settings import settings
@@ -230,6 +231,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("warn-missing-reference", warn_missing_item)
     app.connect("html-collect-pages", _forget_vanished_words)
     app.connect("build-finished", _finish)
+    setup_replay(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
     return {"version": __version__, "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}

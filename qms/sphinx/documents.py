@@ -7,18 +7,20 @@ in ``qms.yaml``, default ``_templates``); ``{% extends "default/<name>" %}`` reu
 one and replaces only some of its blocks.
 
 Values written into a template with ``{{ ... }}`` are escaped for reStructuredText, so text
-from ``qms.yaml`` or item files reads as text and never as markup.
+from ``qms.yaml`` or item files reads as text and never as markup; a value written as an inline
+literal (two backquotes around it) is shown as a literal of that text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.ext
 
 from qms import __version__
 from qms.clauses import ClauseTable
@@ -50,6 +52,23 @@ _SPECIAL = re.compile(r"([\\`*_|\[\]<>:~#=+^'\"!$%&(),./;?@{}-])")
 def escape(text: str) -> str:
     """Text made safe for inline reStructuredText: one line, every markup character escaped."""
     return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def literal(text: Any) -> Rst:
+    """Text as an inline literal: the ``:literal:`` role reads escapes, where two backquotes would show them."""
+    escaped = escape("" if text is None else str(text))
+    return Rst(f":literal:`{escaped}`" if escaped else "")
+
+
+#: ``{{ value }}`` written alone between two backquotes: a literal, where escapes would show.
+_LITERAL_VALUE = re.compile(r"``\{\{(.+?)\}\}``")
+
+
+class _LiteralValues(jinja2.ext.Extension):
+    """Writes a value shown as an inline literal through :func:`literal`, in every template."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return _LITERAL_VALUE.sub(r"{{ (\1)|literal }}", source)
 
 
 def _finalize(value: Any) -> Any:
@@ -100,23 +119,29 @@ def _humanize(stem: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def groups_by_file(items: Iterable[Item]) -> list[Group]:
-    """Items grouped by their file (files in path order, items in file order); titles from file names."""
-    by_file: dict[str, list[str]] = {}
+def groups_by_file(items: Iterable[Item], file_titles: Mapping[str, str]) -> list[Group]:
+    """Items grouped by their file (files in path order, items in file order).
+
+    A group's title is its file's own ``title:``, else the title of its items' kind; a file name
+    is added only where that leaves two groups with the same title.
+    """
+    by_file: dict[str, list[Item]] = {}
     for item in items:
         if ID_PATTERN.fullmatch(item.id):
-            by_file.setdefault(item.file, []).append(item.id)
-    stems = [Path(file).stem for file in by_file]
-    groups = []
-    for file in sorted(by_file):
-        stem = Path(file).stem
-        title = (
-            _humanize(stem)
-            if stems.count(stem) == 1
-            else " / ".join(_humanize(p) for p in Path(file).with_suffix("").parts[-2:])
+            by_file.setdefault(item.file, []).append(item)
+    titles = {
+        file: file_titles.get(file) or (KINDS[group[0].kind].title if group[0].kind in KINDS else group[0].kind)
+        for file, group in by_file.items()
+    }
+    shared = [title for title in titles.values()]
+    return [
+        Group(
+            titles[file] if shared.count(titles[file]) == 1 else f"{titles[file]} ({Path(file).name})",
+            file,
+            tuple(item.id for item in by_file[file]),
         )
-        groups.append(Group(title, file, tuple(by_file[file])))
-    return groups
+        for file in sorted(by_file)
+    ]
 
 
 def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (), other: str = "Other") -> list[Group]:
@@ -153,8 +178,10 @@ def template_environment(user_folder: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=[_LiteralValues],
     )
     environment.filters["id"] = item_id
+    environment.filters["literal"] = literal
     environment.filters["rst"] = Rst  # for template authors: trust this value as markup
     return environment
 
@@ -192,7 +219,7 @@ class TemplateContext:
             "kinds": KINDS,
             "counts": self.data.answer(("counts",)),
             "items": lambda *kinds: tuple(item for item in project.of_kind(*kinds) if ID_PATTERN.fullmatch(item.id)),
-            "groups_by_file": lambda *kinds: groups_by_file(project.of_kind(*kinds)),
+            "groups_by_file": lambda *kinds: groups_by_file(project.of_kind(*kinds), project.file_titles),
             "groups_by_field": lambda kinds, name, order=(), other="Other": groups_by_field(
                 project.of_kind(*((kinds,) if isinstance(kinds, str) else kinds)), name, tuple(order), other
             ),

@@ -9,21 +9,22 @@ up (everything else is reported and dropped), and links may only use web or mail
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 from docutils.parsers.rst.directives.tables import CSVTable
-from docutils.parsers.rst.states import RSTState
+from docutils.parsers.rst.states import RSTState, RSTStateMachine, state_classes
 from docutils.statemachine import StringList
-from docutils.utils import Reporter
+from docutils.transforms import references
+from docutils.utils import Reporter, new_document
+from sphinx.directives.code import CodeBlock
 from sphinx.util import logging
-from sphinx.util.docutils import CustomReSTDispatcher
-from sphinx.util.parsing import nested_parse_to_nodes
+from sphinx.util.docutils import CustomReSTDispatcher, LoggingReporter
 
 from qms.markup import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, option_refusal
 from qms.markup import is_safe_uri as is_safe_uri  # also where blocks are written
@@ -137,6 +138,28 @@ class _InlineCSVTable(CSVTable):
         return rows, columns
 
 
+class _NumberedCodeBlock(CodeBlock):
+    """``code-block`` that also takes docutils' ``:number-lines: [start]`` (as ``code`` does), for
+    text written for plain docutils: the lines are numbered rather than the block dropped."""
+
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+        **CodeBlock.option_spec,
+        "number-lines": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        if "number-lines" in self.options:
+            start = (self.options.pop("number-lines") or "").strip()
+            self.options["linenos"] = True
+            if start:
+                self.options["lineno-start"] = directives.nonnegative_int(start)
+        return super().run()
+
+
+#: Directives item text may use whose Sphinx version is widened to take what docutils' takes.
+_WIDENED: dict[str, type[Directive]] = {"code-block": _NumberedCodeBlock, "sourcecode": _NumberedCodeBlock}
+
+
 class _ItemTextDispatcher(CustomReSTDispatcher):
     """Looks up directives and roles through Sphinx, but only those on the allow-lists.
 
@@ -156,6 +179,8 @@ class _ItemTextDispatcher(CustomReSTDispatcher):
             return _RefusedDirective, []
         if name == "csv-table":
             return _bounded(_InlineCSVTable), []
+        if name in _WIDENED:
+            return _bounded(_WIDENED[name]), []  # type: ignore[arg-type]  # classes hash
         found, messages = super().directive(directive_name, language_module, document)
         bounded = _bounded(found) if found is not None else None  # type: ignore[arg-type]  # classes hash
         return bounded, messages
@@ -253,6 +278,41 @@ def parse_item_text(state: RSTState, text: str, source: str, line: int) -> nodes
     lines = text.splitlines()
     content = StringList(lines, items=[(source, line - 1 + index) for index in range(len(lines))])
     with _restricted(state.document.settings, source, line):
-        container.extend(nested_parse_to_nodes(state, content, allow_section_headings=False))
+        container.extend(_parse_apart(state.document, content, source))
     strip_unsafe_links(container, source, line)
     return container
+
+
+#: docutils' own resolution of the links, footnotes and substitutions a text defines for itself.
+_OWN_REFERENCES = (
+    references.Substitutions,
+    references.PropagateTargets,
+    references.AnonymousHyperlinks,
+    references.IndirectHyperlinks,
+    references.Footnotes,
+    references.ExternalTargets,
+    references.InternalTargets,
+    references.DanglingReferences,
+)
+
+
+def _parse_apart(page: nodes.document, content: StringList, source: str) -> list[nodes.Node]:
+    """Parse one item's text as a document of its own, then hand its nodes to the page.
+
+    Its link targets (``.. _rustdoc: URL``), footnotes and substitutions are its own, so two
+    items may use the same name for different things; and every message docutils or Sphinx
+    gives about it (at parse time, or later at a reference it holds) is placed through the
+    text's own lines, that is at the item's file and line.
+    """
+    document = new_document(source, page.settings)
+    document.reporter = LoggingReporter.from_reporter(page.reporter)
+    document.ids, document.id_counter = page.ids, page.id_counter  # ids stay unique on the page
+    machine = RSTStateMachine(state_classes, initial_state="Body", debug=document.reporter.debug_flag)
+    machine.run(content, document, match_titles=False)
+    document.transformer.add_transforms(list(_OWN_REFERENCES))
+    document.transformer.apply_transforms()
+    children = list(document.children)
+    document.clear()
+    for child in children:
+        child.parent = None
+    return children

@@ -14,7 +14,7 @@ from typing import Any
 
 from qms.model import Finding, Item
 from qms.risk import hazard_risk
-from qms.schema import KINDS, FieldSpec, FieldType
+from qms.schema import EXTENSION_PREFIX, KINDS, FieldSpec, FieldType
 from qms.sphinx.audit import AuditView, audit_view
 from qms.sphinx.views.build import BuildData, field_label, kind_label, natural_sorted, text_line
 from qms.sphinx.views.cells import Badge, Listed
@@ -240,9 +240,17 @@ def field_value(data: BuildData, item: Item, spec: FieldSpec | None, name: str, 
         return PlainValue(str(value).replace("_", " "))
     if name == "anomaly_list_url" and isinstance(value, str):
         return UrlValue(value)
+    if name.startswith(EXTENSION_PREFIX) and isinstance(value, str):  # text as written: paragraphs, markup
+        return TextValue(value, text_line(item, name))
+    if (
+        name.startswith(EXTENSION_PREFIX)
+        and isinstance(value, (list, tuple))
+        and all(isinstance(v, str) for v in value)
+    ):
+        return StepsValue(tuple(TextValue(text, item.location((name, index)).line) for index, text in enumerate(value)))
     if isinstance(value, str):
         return PlainValue(value)
-    # an x- field holding a list or mapping: shown as written
+    # an x- field holding a mapping or nested lists: shown as written
     return PlainValue(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
 
 
@@ -269,7 +277,7 @@ def _badges(data: BuildData, item: Item) -> tuple[Badge, ...]:
     if item.get("safety_class"):
         badges.append(Badge(f"class {item.get('safety_class')}", "class"))
     if item.kind == "test":
-        badges += [Badge(f"{item.get(name)}", "method") for name in ("method", "level") if item.get(name)]
+        badges += [Badge(f"{name} {item.get(name)}", "method") for name in ("method", "level") if item.get(name)]
     if item.kind == "anomaly" and item.get("status"):
         badges.append(Badge(f"{item.get('status')}", f"status-{item.get('status')}"))
     if item.kind == "hazard":
