@@ -16,6 +16,7 @@ from qms.model import Finding, Item, Location, Project, Severity
 
 if TYPE_CHECKING:
     from qms.approvals import ApprovalLog, DocumentState
+    from qms.diff import DiffError, ProjectDiff
     from qms.evidence import Evidence
     from qms.records import RecordSet
     from qms.review import ReviewState
@@ -61,6 +62,20 @@ class CheckContext:
         from qms.approvals import document_states
 
         return document_states(self.project, self.statuses, self.history, self.approvals)
+
+    @functools.cached_property
+    def release_diff(self) -> ProjectDiff | DiffError | None:
+        """What changed since the previous release (``release: previous``), read once per context:
+        None without a previous release or outside git, the error when it cannot be compared."""
+        from qms.diff import DiffError, release_diff
+
+        previous = self.project.config.previous_release
+        if previous is None or self.history is None:
+            return None
+        try:
+            return release_diff(self.project.root, previous)
+        except DiffError as error:
+            return error
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +126,7 @@ _GROUPS = {
     "E": "evidence",
     "C": "change control",
     "A": "documents and approvals",
+    "L": "lifecycle records",
 }
 
 RULES: dict[str, Rule] = {}
@@ -139,8 +155,9 @@ def loader_rule(code: str, name: str, summary: str, explanation: str) -> None:
 
 
 def ordered_rules() -> list[tuple[str, Rule]]:
-    """Rules in the order of DESIGN.md: integrity, trace, risk, SOUP, evidence, change control, documents."""
-    return sorted(RULES.items(), key=lambda entry: ("QTRSECA".find(entry[0][0]), entry[0]))
+    """Rules in the order of DESIGN.md: integrity, trace, risk, SOUP, evidence, change control, documents,
+    lifecycle records."""
+    return sorted(RULES.items(), key=lambda entry: ("QTRSECAL".find(entry[0][0]), entry[0]))
 
 
 def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list[Finding]:
@@ -175,4 +192,4 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules registers their rules.
-from qms.rules import change, documents, evidence, integrity, markup, risk, soup, trace  # noqa: E402,F401
+from qms.rules import change, documents, evidence, integrity, lifecycle, markup, risk, soup, trace  # noqa: E402,F401

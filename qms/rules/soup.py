@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from qms.model import Severity
@@ -56,3 +57,41 @@ def soup_unused(context: CheckContext) -> Iterator[Hit]:
     for soup in project.of_kind("soup"):
         if not project.incoming(soup.id, "uses", "software_item"):
             yield Hit.at(soup, "not used by any software item")
+
+
+#: Ways a version names more than one release: a range (11-14, 1.2 to 1.4), a comparison (>=2.0,
+#: ^1.2, ~1.2), a wildcard (1.x, 2.*), "2.0+", or words such as "or later" and "latest".
+_NOT_UNIQUE = re.compile(
+    r"(?<![\d.-])\d+(?:\.\d+)*\s*(?:-|\u2013|\bto\b)\s*\d+(?:\.\d+)*(?![\d.-])"
+    r"|[<>]=?\s*\d[\w.]*|[~^]\s*\d[\w.]*|\d\.[x*](?![a-z])|(?<=\d)\+|(?<![\w.])\*(?![\w.])"
+    r"|\b(?:or|and)\s+(?:later|newer|above|higher|up)\b|\blatest\b",
+    re.IGNORECASE,
+)
+
+
+def version_ranges(version: str) -> list[str]:
+    """The parts of a SOUP version that name more than one release (a date such as 2024-01-15 names one)."""
+    return [found.group(0) for found in _NOT_UNIQUE.finditer(version)]
+
+
+@rule(
+    "S304",
+    "soup-version-not-unique",
+    "SOUP version that names a range or 'or later' instead of one release",
+    """
+IEC 62304 8.1.2 asks for each SOUP item's unique designator: the version identifies exactly one
+release, so that its anomaly list (7.1.3) and the released configuration (8.1.3) refer to what
+was verified. A range (`11-14`), a comparison (`>=2.0`, `^1.2`), a wildcard (`1.x`), `2.0+` or
+words such as "or later" and "latest" name several releases: pin the version (one SOUP item per
+version where several are supported) and record what is checked at run time in `requirements`.
+""",
+)
+def soup_version_not_unique(context: CheckContext) -> Iterator[Hit]:
+    for soup in context.project.of_kind("soup"):
+        version = soup.get("version")
+        if not isinstance(version, str):
+            continue
+        parts = version_ranges(version)
+        if parts:
+            named = ", ".join(f"'{part}'" for part in parts)
+            yield Hit.at(soup, f"version names more than one release ({named}): pin one release", ("version",))
