@@ -9,7 +9,7 @@ summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -18,6 +18,7 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from qms.model import Item
 from qms.sphinx import render
 from qms.sphinx.blocks import TableShape, TableSpec, block
 from qms.sphinx.documents import document_spec
@@ -523,19 +524,26 @@ class ReleaseChangesDirective(QmsDirective):
                 f"{summary['links_removed']} removed; {summary['risk_changes']} hazards changed risk class."
             )
         ]
+        items = build_data(self.env).project.items
+        requests = _change_request_cell(items)
         rows: list[Sequence[Any]] = [
-            [["item", entry["id"], entry["title"]], ["text", "added"]] for entry in view["added"]
+            [["item", entry["id"], entry["title"]], ["text", "added"], requests(entry)] for entry in view["added"]
         ]
         rows += [
             [
                 ["item", entry["id"], entry["title"]],
                 ["text", "changed: " + ", ".join(change["field"] for change in entry["fields"])],
+                requests(entry),
             ]
             for entry in view["changed"]
         ]
-        rows += [[["text", f"{entry['id']} {entry['title']}"], ["text", "removed"]] for entry in view["removed"]]
+        rows += [
+            [["text", f"{entry['id']} {entry['title']}"], ["text", "removed"], requests(entry)]
+            for entry in view["removed"]
+        ]
         if rows:
-            result.append(table(["Item", "Change"], rows, classes=[f"{P}-changes"], widths=[3, 2]))
+            headers = ["Item", "Change", "Change request"]
+            result.append(table(headers, rows, classes=[f"{P}-changes"], widths=[3, 2, 2]))
         if view["risk_changes"]:
             risk_rows = [
                 [
@@ -549,6 +557,21 @@ class ReleaseChangesDirective(QmsDirective):
                 table(["Hazard", "Initial risk class", "Residual risk class"], risk_rows, classes=[f"{P}-changes"])
             )
         return result
+
+
+def _change_request_cell(items: Mapping[str, Item]) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """The cell naming the change requests of a changed item: links, "none" (a gap), or a dash for
+    a record that needs none (IEC 62304 8.2.4)."""
+
+    def cell(entry: Mapping[str, Any]) -> list[Any]:
+        requests = entry.get("change_requests")
+        if requests is None:
+            return ["muted", "—"]
+        if not requests:
+            return ["empty"]
+        return ["items", [[request, items[request].title if request in items else ""] for request in requests]]
+
+    return cell
 
 
 class DownloadsDirective(QmsDirective):
