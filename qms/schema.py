@@ -480,7 +480,6 @@ KINDS.update(
                     "The items the problem affects.",
                     label="affects",
                     reverse="affected by problem",
-                    upward=False,
                 ),
                 FieldSpec(
                     "hazards",
@@ -489,7 +488,6 @@ KINDS.update(
                     targets=("hazard",),
                     label="re-assesses",
                     reverse="re-assessed by problem",
-                    upward=False,
                 ),
                 FieldSpec(
                     "verified_by",
@@ -498,7 +496,6 @@ KINDS.update(
                     targets=("test",),
                     label="fix verified by",
                     reverse="verifies fix of",
-                    upward=False,
                 ),
             ),
         ),
@@ -547,7 +544,6 @@ KINDS.update(
                     "The items the change adds or modifies.",
                     label="changes",
                     reverse="changed by",
-                    upward=False,
                 ),
                 FieldSpec(
                     "hazards",
@@ -556,7 +552,6 @@ KINDS.update(
                     targets=("hazard",),
                     label="affects hazard",
                     reverse="affected by change",
-                    upward=False,
                 ),
                 FieldSpec(
                     "controls_changed",
@@ -565,7 +560,6 @@ KINDS.update(
                     targets=REQUIREMENT_KINDS,
                     label="alters control",
                     reverse="altered by change",
-                    upward=False,
                 ),
             ),
         ),
@@ -607,7 +601,6 @@ KINDS.update(
                     "The items reviewed.",
                     label="reviews",
                     reverse="reviewed in",
-                    upward=False,
                 ),
                 FieldSpec(
                     "raised",
@@ -616,7 +609,6 @@ KINDS.update(
                     targets=("change_request", "problem_report"),
                     label="raised",
                     reverse="raised by review",
-                    upward=False,
                 ),
             ),
         ),
