@@ -26,7 +26,7 @@ def _missing(item: Item, names: tuple[str, ...]) -> list[str]:
 @rule(
     "L701",
     "problem-report-incomplete",
-    "resolved or closed problem report without investigation, safety evaluation, resolution or verification",
+    "closed problem report without investigation, safety relevance, resolution or verification",
     """
 IEC 62304 9.2 asks that each problem is investigated, its relevance to safety evaluated through
 the risk management process, and either a change request raised or the decision to take no
