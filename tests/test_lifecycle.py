@@ -180,3 +180,43 @@ items:
     assert "SI-MON" in segregation and "SI-PLAIN" not in segregation
     design = page(site, "software-detailed-design.html")
     assert "SU-1" in design and "alerts/threshold.py::is_low" in design
+
+
+@pytest.mark.slow
+def test_release_notes_name_the_change_request_of_each_change(tmp_path: Path) -> None:
+    """Against the previous release's tag, the release notes give each changed item its change
+    request, and mark a change no request covers as a gap."""
+    root = new_project(tmp_path / "device")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Release 0.0.9")
+    git(root, "tag", "v0.0.9")
+    project = load_project(root)
+    system, need = project.of_kind("software_item")[0], project.of_kind("need")[0]
+    for item, old in ((system, system.get("description")), (need, need.get("text"))):
+        path = root / item.file
+        text = path.read_text(encoding="utf-8")
+        first = str(old).split()[0]
+        path.write_text(text.replace(first, f"{first} (revised)", 1), encoding="utf-8")
+    requests = f"""\
+kind: change_request
+items:
+  - id: CR-1
+    title: Revise the system description
+    rationale: Clearer wording.
+    status: proposed
+    changes: [{system.id}]
+"""
+    write_files(root, {"traceability/changes.yaml": requests})
+    (root / "qms.yaml").write_text(
+        (root / "qms.yaml").read_text(encoding="utf-8") + "release: {previous: v0.0.9}\n", encoding="utf-8"
+    )
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    notes = page(root / "_build" / "html", "release-notes.html")
+    changes = notes[notes.index('class="qms-table qms-changes') :]
+    changes = changes[: changes.index("</table>")]
+    rows = changes.split("<tr")[2:]
+    row_of = {next(i for i in (system.id, need.id, "CR-1") if f">{i}<" in row or f"#{i}" in row): row for row in rows}
+    assert "CR-1" in row_of[system.id]
+    assert "qms-gap" in row_of[need.id] and "CR-1" not in row_of[need.id]
