@@ -88,6 +88,26 @@ def _roles_schema() -> dict[str, Any]:
     }
 
 
+def _design_stages_schema() -> dict[str, Any]:
+    """The stages of the design plan (ISO 13485 7.3.2), each closed by a design review (7.3.5)."""
+    return {
+        "type": "array",
+        "description": "The stages of design and development, in order; a design review item with "
+        "`stage: NAME` closes each (ISO 13485 7.3.2, 7.3.5).",
+        "items": {
+            "type": "object",
+            "required": ["name", "title", "review"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z][a-z0-9_-]*$", "description": "The stage's name."},
+                "title": {"type": "string", "minLength": 1},
+                "review": {"type": "string", "minLength": 1, "description": "What the review closing it establishes."},
+                "clauses": {"type": "string", "description": "The clauses the stage's review answers."},
+            },
+        },
+    }
+
+
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
     return {
@@ -171,6 +191,7 @@ def project_schema() -> dict[str, Any]:
                 },
             },
             "roles": _roles_schema(),
+            "design_stages": _design_stages_schema(),
             "templates": {
                 "type": "string",
                 "description": "Folder of Jinja templates that override the defaults (default: _templates).",

@@ -10,6 +10,7 @@ field), links added and removed, and hazards whose initial or residual risk clas
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms.config import PROJECT_FILE
 from qms.gitinfo import open_repository, repository_path, shallow_boundaries
+from qms.lifecycle import change_requests_by_item, needs_change_request
 from qms.model import Item, Project
 from qms.project import load_project
 from qms.review import normalized
@@ -121,6 +123,19 @@ class ProjectDiff:
         return not (
             self.added or self.removed or self.changed or self.links_added or self.links_removed or self.risk_changes
         )
+
+    @functools.cached_property
+    def requests(self) -> Mapping[str, tuple[str, ...]]:
+        """For each item added, removed or changed whose change needs a change request, the change
+        requests of the head that list it in ``changes`` or ``retires`` (IEC 62304 8.2.4)."""
+        covered = change_requests_by_item(self.head.project)
+        touched = (*self.added, *self.removed, *(change.new for change in self.changed))
+        return {item.id: covered.get(item.id, ()) for item in touched if needs_change_request(item)}
+
+    @property
+    def without_request(self) -> tuple[str, ...]:
+        """The ids of the changed items no change request covers."""
+        return tuple(item_id for item_id, requests in self.requests.items() if not requests)
 
 
 # --------------------------------------------------------------------------- comparing
@@ -263,8 +278,16 @@ def plain_value(value: Any) -> Any:
     return str(value)
 
 
-def _item_json(item: Item) -> dict[str, Any]:
-    return {"id": item.id, "kind": item.kind, "title": item.title, "file": item.file, "line": item.location().line}
+def _item_json(item: Item, diff: ProjectDiff) -> dict[str, Any]:
+    requests = diff.requests.get(item.id)
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "title": item.title,
+        "file": item.file,
+        "line": item.location().line,
+        "change_requests": list(requests) if requests is not None else None,
+    }
 
 
 def _baseline_json(baseline: Baseline) -> dict[str, Any]:
@@ -286,11 +309,11 @@ def diff_json(diff: ProjectDiff) -> dict[str, Any]:
         "version": 1,
         "base": _baseline_json(diff.base),
         "head": _baseline_json(diff.head),
-        "added": [_item_json(item) for item in diff.added],
-        "removed": [_item_json(item) for item in diff.removed],
+        "added": [_item_json(item, diff) for item in diff.added],
+        "removed": [_item_json(item, diff) for item in diff.removed],
         "changed": [
             {
-                **_item_json(change.new),
+                **_item_json(change.new, diff),
                 "fields": [
                     {"field": f.field, "old": plain_value(f.old), "new": plain_value(f.new)} for f in change.fields
                 ],
@@ -315,5 +338,6 @@ def diff_json(diff: ProjectDiff) -> dict[str, Any]:
             "links_added": len(diff.links_added),
             "links_removed": len(diff.links_removed),
             "risk_changes": len(diff.risk_changes),
+            "without_change_request": len(diff.without_request),
         },
     }

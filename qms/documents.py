@@ -161,7 +161,7 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
         "IEC 62304 5.8, 8.1.3",
         ("anomaly",),
         group="Verification and release",
-        inputs=Inputs(kinds=("soup",), listed=True, config=("release",), statuses=True),
+        inputs=Inputs(kinds=("soup", "change_request"), listed=True, config=("release",), statuses=True),
     ),
     DocumentSpec(
         "design-traceability",
@@ -198,6 +198,51 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
         "all",
         group="Traceability",
         inputs=Inputs(kinds=ALL_KINDS, listed=True, config=("*",), statuses=True),
+    ),
+)
+
+#: The documents of the life-cycle records: detailed design, design reviews, problems and changes
+#: (IEC 62304 5.4, 6.2, 8.2, 9; ISO 13485 7.3.2, 7.3.5, 7.3.9).
+DOCUMENTS += (
+    DocumentSpec(
+        "software-detailed-design",
+        "SDD",
+        "Software detailed design",
+        "The software units of each item: design, interfaces and acceptance criteria, and their verification.",
+        "IEC 62304 5.4, 5.5.3",
+        ("software_unit",),
+        group="Design",
+        inputs=Inputs(kinds=("software_item", "test"), listed=True, statuses=True),
+    ),
+    DocumentSpec(
+        "design-reviews",
+        "DRV",
+        "Design reviews",
+        "The stages of the design plan and the review that closed each.",
+        "ISO 13485 7.3.2, 7.3.5; IEC 62304 5.2.6, 5.3.6, 5.4.4",
+        ("design_review",),
+        group="Design",
+        inputs=Inputs(kinds=("change_request", "problem_report"), config=("design_stages",)),
+    ),
+    DocumentSpec(
+        "problem-reports",
+        "PRL",
+        "Problem reports and trends",
+        "Each problem with its investigation, safety evaluation and resolution, and the trend of problems.",
+        "IEC 62304 6.2.1, 6.2.2, 9",
+        ("problem_report",),
+        group="Verification and release",
+        inputs=Inputs(kinds=("change_request", "hazard", "test"), listed=True),
+    ),
+    DocumentSpec(
+        "change-requests",
+        "CRL",
+        "Change requests",
+        "Each change with its reason, the items it changes, its risk analysis, approval and release.",
+        "IEC 62304 6.2.3-6.2.5, 7.4, 8.2; ISO 13485 7.3.9",
+        ("change_request",),
+        group="Verification and release",
+        inputs=Inputs(kinds=("problem_report", "hazard"), listed=True),
     ),
 )
 

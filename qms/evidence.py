@@ -45,7 +45,7 @@ from qms.schema import REQUIREMENT_KINDS
 #: The property a result uses to name the items it verifies.
 VERIFIES_PROPERTY = "verifies"
 #: Kinds a result's ``verifies`` property may name.
-VERIFIABLE_KINDS = ("test", *REQUIREMENT_KINDS, "software_item", "need")
+VERIFIABLE_KINDS = ("test", *REQUIREMENT_KINDS, "software_item", "software_unit", "need")
 
 _SEPARATORS = re.compile(r"[\s,]+")
 _MESSAGE_LENGTH = 300

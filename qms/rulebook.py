@@ -515,6 +515,125 @@ new project checks clean until then; `qms check --strict` (or `rules: {Q008: err
 """,
         default=Severity.WARNING,
     ),
+    _rule(
+        "L701",
+        "problem-report-incomplete",
+        "closed problem report without investigation, safety relevance, resolution or verification",
+        """
+IEC 62304 9.2 asks that each problem is investigated, its relevance to safety evaluated through
+the risk management process, and either a change request raised or the decision to take no
+action justified; 9.7 asks that the resolution is verified. Once a problem report's `status` is
+resolved or closed it needs `investigation`, `safety_relevance`, a change request that
+`resolves` it or a `no_action_rationale`, and, when a change request resolves it, the
+`verification` of the fix.
+""",
+    ),
+    _rule(
+        "L702",
+        "change-request-incomplete",
+        "change request without impact or risk analysis, or carried out without approval",
+        """
+IEC 62304 6.2.3 asks for the effect of each change request on the organisation, the released
+software and the systems it interfaces with (`impact`); 7.4.1 and 7.4.2 for its safety
+analysis: new causes of hazardous situations and its effect on existing risk controls
+(`risk_analysis`, with the `hazards` and `controls_changed` it names); 6.2.4 and ISO 13485 7.3.9
+for its approval before it is carried out (`approved_by`, `approved_on`). A change request whose
+`status` is approved, implemented or verified needs all of these; a proposed one needs the
+impact and risk analysis only once it is put up for approval, so it is not reported.
+""",
+    ),
+    _rule(
+        "L703",
+        "change-without-request",
+        "item changed since the previous release that no change request lists (class B, C)",
+        """
+IEC 62304 8.2.1 lets a configuration item change only through an approved change request, and
+8.2.4 asks that each change can be traced to its request. With `release: {previous: TAG}` in
+qms.yaml, every item added, changed or removed since that tag (what `qms diff` lists) must be
+named by a change request: in its `changes` (added or changed items) or `retires` (removed
+items). Problem reports, change requests and design reviews are records of the process and need
+none. Fix: list the item in the change request that changed it, or raise one.
+
+The check needs git and the previous release's tag; without them (or without `release:
+previous`) it reports nothing, and when the tag cannot be read it says so here.
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "L704",
+        "design-stage-not-reviewed",
+        "release with a design stage that no design review closed",
+        """
+ISO 13485 7.3.2 asks the design plan to name the stages of design and development and the review
+at each; 7.3.5 asks for a record of each review. The stages are `design_stages` in qms.yaml; a
+`design_review` item with `stage: NAME` and an outcome of approved or approved_with_actions
+closes one. A stage no such review closes is reported for a release check (`qms check
+--release`, or a commit tagged with `device.version`): during development, later stages are
+naturally still open.
+""",
+    ),
+    _rule(
+        "L705",
+        "design-review-unknown-stage",
+        "design review of a stage the design plan does not declare",
+        """
+A design review closes a stage of the design plan (ISO 13485 7.3.2, 7.3.5): its `stage` must
+name one of `design_stages` in qms.yaml, or the review closes nothing. Fix the stage name, or
+declare the stage in qms.yaml.
+""",
+    ),
+    _rule(
+        "L706",
+        "unit-not-verified",
+        "software unit that no test verifies (class B, C)",
+        """
+IEC 62304 5.5.3 and 5.5.5 (classes B and C) ask that each software unit meets its acceptance
+criteria and that its verification is recorded. A `software_unit` needs a test item that
+`verifies` it, or a test result that names it (`@pytest.mark.verifies("SU-...")`).
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "L707",
+        "no-detailed-design",
+        "release with a class C software item that has neither sub-items nor software units (class C)",
+        """
+IEC 62304 5.4.2 and 5.4.3 ask, for class C, for a detailed design of each software unit and of
+its interfaces. A class C software item at the bottom of the architecture (no item names it as
+`parent`) needs at least one `software_unit` with `parent` naming it. The item's class is its own
+`safety_class`, else its parent's, else the system's.
+
+It is reported for a release check (`qms check --release`, or a commit tagged with
+`device.version`; IEC 62304 5.8.6: every planned activity complete): while the design is worked
+out, items without units yet are normal.
+""",
+        classes=("C",),
+    ),
+    _rule(
+        "L708",
+        "segregation-not-declared",
+        "software item classed below its parent without declared segregation (class C)",
+        """
+A software item may have a lower safety class than the item it belongs to only when it is
+segregated from the items that could make it contribute to a hazardous situation (IEC 62304
+4.3, 5.3.5): record the segregation it relies on in `segregation` (the mechanism that makes it
+effective) and the items it is separated from in `segregated_from`. The architecture's
+segregation section lists exactly the items that declare one.
+""",
+        classes=("C",),
+    ),
+    _rule(
+        "S304",
+        "soup-version-not-unique",
+        "SOUP version that names a range or 'or later' instead of one release",
+        """
+IEC 62304 8.1.2 asks for each SOUP item's unique designator: the version identifies exactly one
+release, so that its anomaly list (7.1.3) and the released configuration (8.1.3) refer to what
+was verified. A range (`11-14`), a comparison (`>=2.0`, `^1.2`), a wildcard (`1.x`), `2.0+` or
+words such as "or later" and "latest" name several releases: pin the version (one SOUP item per
+version where several are supported) and record what is checked at run time in `requirements`.
+""",
+    ),
 )
 
 #: Every rule by code, in the order of DESIGN.md's families.

@@ -201,6 +201,20 @@ KINDS: dict[str, KindSpec] = {
                     reverse="used by",
                     upward=False,
                 ),
+                FieldSpec(
+                    "segregation",
+                    FieldType.TEXT,
+                    "The segregation this item relies on and the mechanism that makes it effective (IEC 62304 5.3.5).",
+                ),
+                FieldSpec(
+                    "segregated_from",
+                    FieldType.LINKS,
+                    "The software items this item is segregated from.",
+                    targets=("software_item",),
+                    label="segregated from",
+                    reverse="segregated from",
+                    upward=False,
+                ),
             ),
         ),
         KindSpec(
@@ -319,8 +333,8 @@ KINDS: dict[str, KindSpec] = {
                 FieldSpec(
                     "verifies",
                     FieldType.LINKS,
-                    "The requirements and software items this test verifies.",
-                    targets=(*REQUIREMENT_KINDS, "software_item"),
+                    "The requirements, software items and software units this test verifies.",
+                    targets=(*REQUIREMENT_KINDS, "software_item", "software_unit"),
                     label="verifies",
                     reverse="verified by",
                 ),
@@ -367,6 +381,239 @@ KINDS: dict[str, KindSpec] = {
         ),
     )
 }
+
+# --------------------------------------------------------------------------- lifecycle records
+# Problem reports, change requests, design reviews (IEC 62304 6.2, 8.2, 9; ISO 13485 7.3.5,
+# 7.3.9) and detailed design (IEC 62304 5.4, 5.5.3).
+
+#: Kinds that record the life cycle (problems, changes, reviews) rather than the design itself:
+#: a change to one of them needs no change request.
+LIFECYCLE_RECORD_KINDS = ("problem_report", "change_request", "design_review")
+_DATE = FieldSpec("date", FieldType.STRING, "When it happened (YYYY-MM-DD).", required=True)
+
+KINDS.update(
+    (spec.name, spec)
+    for spec in (
+        KindSpec(
+            "software_unit",
+            "Software units",
+            "SU",
+            "A software unit and its detailed design: interfaces, design, acceptance criteria (IEC 62304 5.4, 5.5.3).",
+            (
+                _TITLE,
+                FieldSpec("design", FieldType.TEXT, "The unit's detailed design (5.4.2).", required=True),
+                FieldSpec("interfaces", FieldType.TEXT, "The unit's interfaces (5.4.3).", required=True),
+                FieldSpec(
+                    "acceptance_criteria",
+                    FieldType.TEXTS,
+                    "Unit acceptance criteria, one per entry, that the tests verifying the unit show met (5.5.3).",
+                    required=True,
+                ),
+                FieldSpec("source", FieldType.STRINGS, "Where the unit is implemented: module or module::function."),
+                _SAFETY_CLASS,
+                FieldSpec(
+                    "parent",
+                    FieldType.LINKS,
+                    "The software item this unit is part of.",
+                    required=True,
+                    targets=("software_item",),
+                    label="part of",
+                    reverse="detailed by unit",
+                ),
+            ),
+        ),
+        KindSpec(
+            "problem_report",
+            "Problem reports",
+            "PR",
+            "A problem in the software, its investigation and resolution (IEC 62304 6.2.1, 9).",
+            (
+                _TITLE,
+                FieldSpec("description", FieldType.TEXT, "What was observed, and where.", required=True),
+                FieldSpec(
+                    "source",
+                    FieldType.CHOICE,
+                    "Where the problem came from.",
+                    required=True,
+                    choices=("complaint", "field", "test", "review"),
+                ),
+                _DATE,
+                FieldSpec(
+                    "type",
+                    FieldType.CHOICE,
+                    "Type of the problem (9.1).",
+                    required=True,
+                    choices=("corrective", "preventive", "adaptive"),
+                ),
+                FieldSpec(
+                    "criticality",
+                    FieldType.CHOICE,
+                    "What the problem affects at worst (9.1).",
+                    required=True,
+                    choices=("safety", "security", "performance", "none"),
+                ),
+                FieldSpec(
+                    "status",
+                    FieldType.CHOICE,
+                    "Where the problem stands.",
+                    required=True,
+                    choices=("open", "investigating", "resolved", "closed"),
+                ),
+                FieldSpec("investigation", FieldType.TEXT, "The investigation and its outcome (9.2)."),
+                FieldSpec("root_cause", FieldType.TEXT, "The root cause found."),
+                FieldSpec(
+                    "safety_relevance",
+                    FieldType.TEXT,
+                    "The risk re-evaluation: whether the problem is relevant to safety, and why (9.2).",
+                ),
+                FieldSpec("releases", FieldType.STRINGS, "The released versions the problem affects."),
+                FieldSpec("parties_advised", FieldType.STRINGS, "Who was advised of the problem, and when (9.3)."),
+                FieldSpec(
+                    "no_action_rationale",
+                    FieldType.TEXT,
+                    "Why no change is made, for a problem no change request resolves (9.2).",
+                ),
+                FieldSpec("verification", FieldType.TEXT, "How the resolution was verified (9.7)."),
+                FieldSpec(
+                    "affects",
+                    FieldType.LINKS,
+                    "The items the problem affects.",
+                    label="affects",
+                    reverse="affected by problem",
+                ),
+                FieldSpec(
+                    "hazards",
+                    FieldType.LINKS,
+                    "The hazards re-assessed because of the problem (9.2).",
+                    targets=("hazard",),
+                    label="re-assesses",
+                    reverse="re-assessed by problem",
+                ),
+                FieldSpec(
+                    "verified_by",
+                    FieldType.LINKS,
+                    "The tests that verify the fix (9.7).",
+                    targets=("test",),
+                    label="fix verified by",
+                    reverse="verifies fix of",
+                ),
+            ),
+        ),
+        KindSpec(
+            "change_request",
+            "Change requests",
+            "CR",
+            "A change to the software: why, what it changes, its risk analysis and approval (IEC 62304 6.2.3, "
+            "6.2.4, 7.4, 8.2; ISO 13485 7.3.9).",
+            (
+                _TITLE,
+                FieldSpec("rationale", FieldType.TEXT, "Why the change is made.", required=True),
+                FieldSpec(
+                    "status",
+                    FieldType.CHOICE,
+                    "Where the change stands.",
+                    required=True,
+                    choices=("proposed", "approved", "implemented", "verified", "rejected"),
+                ),
+                FieldSpec(
+                    "impact",
+                    FieldType.TEXT,
+                    "Effect on the organisation, released software and interfacing systems (6.2.3).",
+                ),
+                FieldSpec(
+                    "risk_analysis",
+                    FieldType.TEXT,
+                    "Safety impact: new causes of hazardous situations, effect on existing risk controls (7.4).",
+                ),
+                FieldSpec("approved_by", FieldType.STRING, "Who approved the change (6.2.4)."),
+                FieldSpec("approved_on", FieldType.STRING, "When the change was approved (YYYY-MM-DD)."),
+                FieldSpec("release", FieldType.STRING, "The release that carries the change."),
+                FieldSpec("verification", FieldType.TEXT, "How the change was verified (8.2.3)."),
+                FieldSpec("retires", FieldType.STRINGS, "Ids of the items the change removes."),
+                FieldSpec(
+                    "resolves",
+                    FieldType.LINKS,
+                    "The problem reports the change resolves.",
+                    targets=("problem_report",),
+                    label="resolves",
+                    reverse="resolved by",
+                ),
+                FieldSpec(
+                    "changes",
+                    FieldType.LINKS,
+                    "The items the change adds or modifies.",
+                    label="changes",
+                    reverse="changed by",
+                ),
+                FieldSpec(
+                    "hazards",
+                    FieldType.LINKS,
+                    "The hazards the change affects or introduces (7.4.1).",
+                    targets=("hazard",),
+                    label="affects hazard",
+                    reverse="affected by change",
+                ),
+                FieldSpec(
+                    "controls_changed",
+                    FieldType.LINKS,
+                    "The risk control measures the change alters (7.4.2).",
+                    targets=REQUIREMENT_KINDS,
+                    label="alters control",
+                    reverse="altered by change",
+                ),
+            ),
+        ),
+        KindSpec(
+            "design_review",
+            "Design reviews",
+            "DR",
+            "A design review closing a stage of the design plan (ISO 13485 7.3.5; IEC 62304 5.2.6, 5.3.6, 5.4.4).",
+            (
+                _TITLE,
+                FieldSpec(
+                    "stage", FieldType.STRING, "The stage of `design_stages` in qms.yaml it closes.", required=True
+                ),
+                _DATE,
+                FieldSpec("participants", FieldType.STRINGS, "Who took part, with their function.", required=True),
+                FieldSpec(
+                    "independent_reviewer",
+                    FieldType.STRING,
+                    "The participant with no direct responsibility for the stage under review.",
+                    required=True,
+                ),
+                FieldSpec(
+                    "outcome",
+                    FieldType.CHOICE,
+                    "The decision of the review.",
+                    required=True,
+                    choices=("approved", "approved_with_actions", "rejected"),
+                ),
+                FieldSpec(
+                    "documents",
+                    FieldType.STRINGS,
+                    "The documents reviewed, each with its revision (for example `SRS 2.1.0 @ 1a2b3c4`).",
+                ),
+                FieldSpec("summary", FieldType.TEXT, "What the review found."),
+                FieldSpec("actions", FieldType.TEXTS, "Actions decided, one per entry."),
+                FieldSpec(
+                    "reviewed",
+                    FieldType.LINKS,
+                    "The items reviewed.",
+                    label="reviews",
+                    reverse="reviewed in",
+                ),
+                FieldSpec(
+                    "raised",
+                    FieldType.LINKS,
+                    "The change requests and problem reports its actions raised.",
+                    targets=("change_request", "problem_report"),
+                    label="raised",
+                    reverse="raised by review",
+                ),
+            ),
+        ),
+    )
+)
 
 #: The order kinds appear in documents and matrices: from user needs down to evidence.
 KIND_ORDER: tuple[str, ...] = tuple(KINDS)

@@ -58,7 +58,7 @@ class Status(enum.StrEnum):
 
 #: Kinds that have a status even with no test (then not-run): T103 and T104 ask a test of each.
 #: A software item has a status only when a test verifies it or a result names it.
-_MUST_BE_VERIFIED = frozenset({"system_requirement", "software_requirement", "need"})
+_MUST_BE_VERIFIED = frozenset({"system_requirement", "software_requirement", "need", "software_unit"})
 
 #: Worst first: a requirement takes the first of these that any of its tests has.
 WORST_FIRST = (Status.FAILED, Status.ERROR, Status.STALE, Status.NOT_RUN, Status.SKIPPED, Status.PASSED)

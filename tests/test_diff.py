@@ -126,25 +126,26 @@ def test_text_output(repository: Path) -> None:
         f"Changes from v1.0.0 ({base}) to v1.1.0 ({head})\n"
         "device version 1.0.0 -> 1.1.0\n"
         "items: 1 added, 1 removed, 4 changed; links: 3 added, 3 removed; hazards with a new risk class: 1\n"
+        "changed with no change request: SWR-4, SWR-2, SI-1, SYS-1, TST-2, HAZ-1\n"
         "\n"
         "Added\n"
-        "  SWR-4        software requirement   Repeat the alert\n"
+        "  SWR-4        software requirement   Repeat the alert  [no change request]\n"
         "\n"
         "Removed\n"
-        "  SWR-2        software requirement   Raise the alert\n"
+        "  SWR-2        software requirement   Raise the alert  [no change request]\n"
         "\n"
         "Changed\n"
-        "  SI-1         software item          Alert engine\n"
+        "  SI-1         software item          Alert engine  [no change request]\n"
         "    implements: SWR-1, SWR-2 -> SWR-1, SWR-4\n"
         "    x-owner: (none) -> Dana\n"
-        "  SYS-1        system requirement     Low glucose alert\n"
+        "  SYS-1        system requirement     Low glucose alert  [no change request]\n"
         "    text:\n"
         "      - The system shall alert the user within 5 minutes\n"
         "      + The system shall alert the user within 2 minutes\n"
         "        of a glucose reading below 70 mg/dL.\n"
-        "  TST-2        test                   Low classification\n"
+        "  TST-2        test                   Low classification  [no change request]\n"
         "    verifies: SWR-1, SWR-2 -> SWR-1, SWR-4\n"
-        "  HAZ-1        hazard                 Missed low glucose\n"
+        "  HAZ-1        hazard                 Missed low glucose  [no change request]\n"
         "    severity: Critical (4) -> Serious (3)\n"
         "    residual: severity Serious, probability Improbable -> severity Serious, probability Remote\n"
         "\n"
@@ -183,6 +184,7 @@ def test_json_output(repository: Path) -> None:
         "links_added": 3,
         "links_removed": 3,
         "risk_changes": 1,
+        "without_change_request": 6,
     }
     assert document["added"] == [
         {
@@ -191,6 +193,7 @@ def test_json_output(repository: Path) -> None:
             "title": "Repeat the alert",
             "file": "traceability/requirements.yaml",
             "line": 35,
+            "change_requests": [],
         }
     ]
     assert document["changed"][3]["fields"] == [
@@ -216,11 +219,50 @@ def test_working_tree_against_a_tag_and_the_previous_release_default(repository:
     assert output == (
         f"Changes from v1.1.0 ({git(repository, 'rev-parse', '--short=10', 'v1.1.0')}) to the working tree\n"
         "items: 0 added, 0 removed, 1 changed; links: 0 added, 0 removed; hazards with a new risk class: 0\n"
+        "changed with no change request: TST-3\n"
         "\n"
         "Changed\n"
-        "  TST-3        test                   Alert storage and retrieval\n"
+        "  TST-3        test                   Alert storage and retrieval  [no change request]\n"
         "    title: Alert storage -> Alert storage and retrieval\n"
     )
+
+
+CHANGE_REQUESTS = """
+kind: change_request
+items:
+  - id: CR-1
+    title: Replace the alert requirement
+    rationale: Users asked for a repeated alert.
+    status: implemented
+    changes: [SWR-4, SYS-1, SI-1, TST-2]
+    retires: [SWR-2]
+"""
+
+
+def test_changes_tied_to_change_requests(repository: Path) -> None:
+    """Each changed item names the change requests that list it; the others are called out, and a
+    change request, being the record of a change, needs none itself."""
+    (repository / "traceability" / "changes.yaml").write_text(CHANGE_REQUESTS, encoding="utf-8")
+    git(repository, "add", ".")
+    git(repository, "commit", "-q", "-m", "Change request of release 1.1.0")
+    code, output = qms("diff", "v1.0.0", "HEAD", "--project", str(repository))
+    assert code == 0
+    lines = output.splitlines()
+    assert "changed with no change request: HAZ-1" in lines
+    assert "  CR-1         change request         Replace the alert requirement" in lines
+    assert "  SWR-4        software requirement   Repeat the alert  [CR-1]" in lines
+    assert "  SWR-2        software requirement   Raise the alert  [CR-1]" in lines
+    assert "  HAZ-1        hazard                 Missed low glucose  [no change request]" in lines
+    code, output = qms("diff", "v1.0.0", "HEAD", "--format", "json", "--project", str(repository))
+    document = json.loads(output)
+    assert document["summary"]["without_change_request"] == 1
+    assert {entry["id"]: entry["change_requests"] for entry in document["changed"]} == {
+        "SI-1": ["CR-1"],
+        "SYS-1": ["CR-1"],
+        "TST-2": ["CR-1"],
+        "HAZ-1": [],
+    }
+    assert {entry["id"]: entry["change_requests"] for entry in document["added"]} == {"SWR-4": ["CR-1"], "CR-1": None}
 
 
 def test_no_change_between_revisions(repository: Path) -> None:

@@ -87,15 +87,17 @@ def test_a_defect_in_the_dosing_limits_fails_the_check_on_its_test(tmp_path: Pat
     assert completed.returncode == 1, completed.stdout[-3000:]
     assert "test_maximum_temporary_basal_rate[4x-current]" in completed.stdout
 
-    test = load_project(root).items["TST-U015"]
+    project = load_project(root)
+    test, unit = project.items["TST-U015"], project.items["SU-06"].location()  # the test also names its unit
     place = test.location(("evidence", 0)) if test.links("evidence") else test.location()
     findings = _evidence_findings(root)
     item = test.location()
     assert [(f["rule"], f["item"], f["file"], f["line"], f["column"]) for f in findings] == [
+        ("E401", "SU-06", unit.file, unit.line, unit.column),
         ("E406", "TST-U015", item.file, item.line, item.column),  # no anomaly records the failure yet
         ("E401", "TST-U015", place.file, place.line, place.column),
     ]
-    assert str(findings[1]["message"]).startswith(
+    assert str(findings[2]["message"]).startswith(
         "latest result failed: examples.aid_controller.tests.test_dosing.test_maximum_temporary_basal_rate[4x-current] "
         f"({REPORT}, "
     )

@@ -51,6 +51,10 @@ def test_sheets_summary_then_one_per_kind_the_risk_register_and_the_matrices(wor
         "Risk register",
         "Tests",
         "Anomalies",
+        "Software units",
+        "Problem reports",
+        "Change requests",
+        "Design reviews",
         "Trace matrix",
         "Risk trace",
     ]

@@ -83,7 +83,7 @@ items:
 }
 Q006_TST = (
     "TST-9: verifies links to NEED-1, a need; verifies takes system_requirement or software_requirement or "
-    "software_item"
+    "software_item or software_unit"
 )
 Q006_SWR = "SWR-5: derives_from links to NEED-1, a need; derives_from takes system_requirement"
 Q006_SYS = "SYS-2: derives_from links to SYS-1, a system_requirement; derives_from takes need"

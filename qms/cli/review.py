@@ -161,12 +161,14 @@ def format_diff(diff: ProjectDiff) -> str:
         f"links: {len(diff.links_added)} added, {len(diff.links_removed)} removed; "
         f"hazards with a new risk class: {len(diff.risk_changes)}"
     )
-    lines += _item_section("Added", diff.added)
-    lines += _item_section("Removed", diff.removed)
+    if diff.without_request:
+        lines.append(f"changed with no change request: {', '.join(diff.without_request)}")
+    lines += _item_section("Added", diff.added, diff)
+    lines += _item_section("Removed", diff.removed, diff)
     if diff.changed:
         lines += ["", "Changed"]
         for change in diff.changed:
-            lines.append(_item_line(change.new))
+            lines.append(_item_line(change.new, diff))
             for field in change.fields:
                 lines += _field_lines(diff, change, field)
     for title, links in (("Links added", diff.links_added), ("Links removed", diff.links_removed)):
@@ -177,12 +179,16 @@ def format_diff(diff: ProjectDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _item_line(item: Item) -> str:
-    return f"  {item.id:<12} {item.kind.replace('_', ' '):<22} {item.title}"
+def _item_line(item: Item, diff: ProjectDiff) -> str:
+    line = f"  {item.id:<12} {item.kind.replace('_', ' '):<22} {item.title}"
+    requests = diff.requests.get(item.id)
+    if requests is None:
+        return line
+    return f"{line}  [{', '.join(requests) if requests else 'no change request'}]"
 
 
-def _item_section(title: str, items: Sequence[Item]) -> list[str]:
-    return ["", title, *(_item_line(item) for item in items)] if items else []
+def _item_section(title: str, items: Sequence[Item], diff: ProjectDiff) -> list[str]:
+    return ["", title, *(_item_line(item, diff) for item in items)] if items else []
 
 
 def _shown(project: Project, item: Item, name: str, value: Any) -> str:

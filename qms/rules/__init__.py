@@ -17,6 +17,7 @@ from qms.rulebook import GROUPS, SPECS, RuleSpec
 
 if TYPE_CHECKING:
     from qms.approvals import ApprovalLog, DocumentState
+    from qms.diff import DiffError, ProjectDiff
     from qms.evidence import Evidence
     from qms.records import RecordSet
     from qms.review import ReviewState
@@ -62,6 +63,20 @@ class CheckContext:
         from qms.approvals import document_states
 
         return document_states(self.project, self.statuses, self.history, self.approvals)
+
+    @functools.cached_property
+    def release_diff(self) -> ProjectDiff | DiffError | None:
+        """What changed since the previous release (``release: previous``), read once per context:
+        None without a previous release or outside git, the error when it cannot be compared."""
+        from qms.diff import DiffError, release_diff
+
+        previous = self.project.config.previous_release
+        if previous is None or self.history is None:
+            return None
+        try:
+            return release_diff(self.project.root, previous)
+        except DiffError as error:
+            return error
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +164,7 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules attaches their check functions.
-from qms.rules import change, documents, evidence, integrity, markup, risk, soup, trace  # noqa: E402,F401
+from qms.rules import change, documents, evidence, integrity, lifecycle, markup, risk, soup, trace  # noqa: E402,F401
 
 #: Every rule of the rulebook, with its check function.
 RULES: dict[str, Rule] = {code: Rule(**asdict(spec), check=_CHECKS.get(code)) for code, spec in SPECS.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from qms.rules import CheckContext, Hit, rule, written
@@ -28,3 +29,30 @@ def soup_unused(context: CheckContext) -> Iterator[Hit]:
     for soup in project.of_kind("soup"):
         if not project.incoming(soup.id, "uses", "software_item"):
             yield Hit.at(soup, "not used by any software item")
+
+
+#: Ways a version names more than one release: a range (11-14, 1.2 to 1.4), a comparison (>=2.0,
+#: ^1.2, ~1.2), a wildcard (1.x, 2.*), "2.0+", or words such as "or later" and "latest".
+_NOT_UNIQUE = re.compile(
+    r"(?<![\d.-])\d+(?:\.\d+)*\s*(?:-|\u2013|\bto\b)\s*\d+(?:\.\d+)*(?![\d.-])"
+    r"|[<>]=?\s*\d[\w.]*|[~^]\s*\d[\w.]*|\d\.[x*](?![a-z])|(?<=\d)\+|(?<![\w.])\*(?![\w.])"
+    r"|\b(?:or|and)\s+(?:later|newer|above|higher|up)\b|\blatest\b",
+    re.IGNORECASE,
+)
+
+
+def version_ranges(version: str) -> list[str]:
+    """The parts of a SOUP version that name more than one release (a date such as 2024-01-15 names one)."""
+    return [found.group(0) for found in _NOT_UNIQUE.finditer(version)]
+
+
+@rule("S304")
+def soup_version_not_unique(context: CheckContext) -> Iterator[Hit]:
+    for soup in context.project.of_kind("soup"):
+        version = soup.get("version")
+        if not isinstance(version, str):
+            continue
+        parts = version_ranges(version)
+        if parts:
+            named = ", ".join(f"'{part}'" for part in parts)
+            yield Hit.at(soup, f"version names more than one release ({named}): pin one release", ("version",))

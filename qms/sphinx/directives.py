@@ -9,6 +9,7 @@ summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is pa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -17,6 +18,7 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from qms.model import Item
 from qms.sphinx import render
 from qms.sphinx.blocks import TableShape, block
 from qms.sphinx.build_warnings import BuildWarning, warn
@@ -28,13 +30,17 @@ from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query
 from qms.sphinx.views.cells import (
+    NONE,
     Badge,
     Cell,
     DocLink,
+    Gap,
     ItemRef,
+    Items,
     Join,
     LabelLink,
     Lines,
+    Listed,
     Literal,
     Muted,
     Risk,
@@ -529,19 +535,25 @@ class ReleaseChangesDirective(QmsDirective):
                 f"{summary['links_removed']} removed; {summary['risk_changes']} hazards changed risk class."
             )
         ]
+        items = build_data(self.env).project.items
+        requests = _change_request_cell(items)
         rows: list[tuple[Cell, ...]] = [
-            (ItemRef(entry["id"], entry["title"]), Text("added")) for entry in view["added"]
+            (ItemRef(entry["id"], entry["title"]), Text("added"), requests(entry)) for entry in view["added"]
         ]
         rows += [
             (
                 ItemRef(entry["id"], entry["title"]),
                 Text("changed: " + ", ".join(change["field"] for change in entry["fields"])),
+                requests(entry),
             )
             for entry in view["changed"]
         ]
-        rows += [(Text(f"{entry['id']} {entry['title']}"), Text("removed")) for entry in view["removed"]]
+        rows += [
+            (Text(f"{entry['id']} {entry['title']}"), Text("removed"), requests(entry)) for entry in view["removed"]
+        ]
         if rows:
-            result.append(table(["Item", "Change"], rows, classes=[f"{P}-changes"], widths=[3, 2]))
+            headers = ["Item", "Change", "Change request"]
+            result.append(table(headers, rows, classes=[f"{P}-changes"], widths=[3, 2, 2]))
         if view["risk_changes"]:
             risk_rows = [
                 (
@@ -555,6 +567,21 @@ class ReleaseChangesDirective(QmsDirective):
                 table(["Hazard", "Initial risk class", "Residual risk class"], risk_rows, classes=[f"{P}-changes"])
             )
         return result
+
+
+def _change_request_cell(items: Mapping[str, Item]) -> Callable[[Mapping[str, Any]], Cell]:
+    """The cell naming the change requests of a changed item: links, "none" (a gap), or a dash for
+    a record that needs none (IEC 62304 8.2.4)."""
+
+    def cell(entry: Mapping[str, Any]) -> Cell:
+        requests = entry.get("change_requests")
+        if requests is None:
+            return NONE
+        if not requests:
+            return Gap()
+        return Items(tuple(Listed(request, items[request].title if request in items else "") for request in requests))
+
+    return cell
 
 
 class DownloadsDirective(QmsDirective):

@@ -33,6 +33,7 @@ from qms.documents import DocumentSpec as DocumentSpec
 from qms.documents import default_templates as default_templates
 from qms.documents import document_id as document_id
 from qms.documents import document_spec as document_spec
+from qms.lifecycle import closing_reviews, design_stages, problem_trend
 from qms.model import Item
 from qms.schema import ID_PATTERN, KINDS
 from qms.sphinx.views.build import BuildData, natural_sorted
@@ -231,6 +232,8 @@ class TemplateContext:
             "user_pages": self.user_pages,
             "qms_version": __version__,
             "previous_release": config.previous_release,
+            "design_stages": [(stage, closing_reviews(project, stage.name)) for stage in design_stages(config)],
+            "problem_trend": problem_trend(project.of_kind("problem_report")),
         }
 
 

@@ -18,6 +18,7 @@ from .conftest import NOW
 MINUTE = timedelta(minutes=1)
 
 
+@pytest.mark.verifies("SU-14")
 def test_loop_not_running_alerts() -> None:
     raised = {
         minutes: [(alert.name, alert.critical) for alert in loop_alerts_due(NOW, NOW + minutes * MINUTE)]
@@ -38,6 +39,7 @@ def test_loop_not_running_alerts() -> None:
     ]
 
 
+@pytest.mark.verifies("SU-15")
 def test_glucose_alert_thresholds() -> None:
     def names(alerts: GlucoseAlerts, value: int | Marker, minutes: int = 0) -> list[str]:
         time = NOW + minutes * MINUTE

@@ -26,7 +26,7 @@ def _series(validator: GlucoseValidator, start: datetime, values: list[int], ste
     return time
 
 
-@pytest.mark.verifies("SWR-002", "SWR-069")
+@pytest.mark.verifies("SWR-002", "SWR-069", "SU-02", "SU-03")
 def test_reading_time_is_session_start_plus_elapsed_in_utc() -> None:
     start = datetime(2024, 3, 31, 0, 30, tzinfo=UTC)  # the night Europe/Berlin moves to summer time
     times = [reading_time(start, elapsed) for elapsed in (0, 300, 7200, 7200.0004)]
@@ -43,7 +43,7 @@ def test_reading_time_is_session_start_plus_elapsed_in_utc() -> None:
         reading_time(start.replace(tzinfo=None), 0)
 
 
-@pytest.mark.verifies("TST-U003")
+@pytest.mark.verifies("TST-U003", "SU-04")
 @pytest.mark.parametrize(
     ("offset", "problem"),
     [
@@ -66,7 +66,7 @@ def test_age_and_future_limits(offset: timedelta, problem: Reason | None) -> Non
     assert validator.future == ([reading] if problem is Reason.FUTURE else [])  # told to the time service
 
 
-@pytest.mark.verifies("TST-U005")
+@pytest.mark.verifies("TST-U005", "SU-04")
 def test_low_high_markers_and_sensor_states(cycle: CycleInputs) -> None:
     low = GlucoseValidator()
     assert low.receive(Reading(NOW, marker=Marker.LOW), NOW) is Reason.MARKER
@@ -88,7 +88,7 @@ def test_low_high_markers_and_sensor_states(cycle: CycleInputs) -> None:
         assert fallback.temp_basal is None and fallback.bolus == 0 and not fallback.cancel
 
 
-@pytest.mark.verifies("TST-U006")
+@pytest.mark.verifies("TST-U006", "SU-04")
 @pytest.mark.parametrize("direction", [1, -1], ids=["rising", "falling"])
 def test_rate_of_change_plausibility(direction: int, cycle: CycleInputs) -> None:
     for difference, plausible in ((30, True), (30.5, False), (31, False)):
@@ -117,7 +117,7 @@ def test_rate_of_change_plausibility(direction: int, cycle: CycleInputs) -> None
     assert [minutes for minutes, bolus in boluses.items() if bolus > 0] == [30, 35]
 
 
-@pytest.mark.verifies("TST-U007")
+@pytest.mark.verifies("TST-U007", "SU-04")
 def test_flat_data_detection() -> None:
     validator = GlucoseValidator()
     last = _series(validator, NOW, [142] * 9, 5 * MINUTE)  # 9 readings over 40 minutes

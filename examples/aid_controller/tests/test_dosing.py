@@ -37,7 +37,7 @@ def _at(cycle: CycleInputs, glucose: float, **changes: object) -> CycleInputs:
     return dataclasses.replace(cycle, glucose=value, eventual=value, minimum_30=value, **changes)
 
 
-@pytest.mark.verifies("TST-U004")
+@pytest.mark.verifies("TST-U004", "SU-05")
 def test_fallback_without_usable_reading(cycle: CycleInputs) -> None:
     no_reading = dataclasses.replace(cycle, glucose=None, glucose_time=None, strategy=Strategy.AUTOMATIC_BOLUS)
     high = decide(dataclasses.replace(no_reading, running=RunningTempBasal(2.0, 20 * MINUTE)))
@@ -50,7 +50,7 @@ def test_fallback_without_usable_reading(cycle: CycleInputs) -> None:
     assert stale.temp_basal is None and stale.bolus == 0
 
 
-@pytest.mark.verifies("TST-U012")
+@pytest.mark.verifies("TST-U012", "SU-05")
 def test_temporary_basal_recommendation(cycle: CycleInputs) -> None:
     # insulin required = (eventual - 110) / 50; rate = 1.0 + required / 0.5, not below 0
     assert decide(_at(cycle, 135)).temp_basal == TempBasal(2.0)
@@ -60,7 +60,7 @@ def test_temporary_basal_recommendation(cycle: CycleInputs) -> None:
     assert decide(_at(cycle, 95)).temp_basal == TempBasal(0.4)
 
 
-@pytest.mark.verifies("TST-U012")
+@pytest.mark.verifies("TST-U012", "SU-05")
 @pytest.mark.parametrize(
     ("remaining", "difference", "new_command"),
     [(9, 0.04, True), (10, 0.04, False), (11, 0.04, False), (10, 0.05, True), (11, 0.05, True)],
@@ -75,6 +75,7 @@ def test_running_temporary_basal_continues(
         assert decision.temp_basal == TempBasal(2.0)
 
 
+@pytest.mark.verifies("SU-06")
 @pytest.mark.parametrize(  # named by TST-U015's `evidence:` (every parametrization)
     ("pump_max", "app_max", "highest", "current", "limit"),
     [
@@ -94,6 +95,7 @@ def test_maximum_temporary_basal_rate(
     assert decide(far_above).temp_basal == TempBasal(limit)
 
 
+@pytest.mark.verifies("SU-06")
 def test_rounding_down_to_pump_increments(cycle: CycleInputs) -> None:
     # named by TST-U016's `evidence:` in traceability/verification/unit.yaml (no marker needed)
     assert [round_down(rate) for rate in (1.049, 1.050, 1.0999)] == [1.0, 1.05, 1.05]
@@ -105,7 +107,7 @@ def test_rounding_down_to_pump_increments(cycle: CycleInputs) -> None:
         assert 0 <= amount - round_down(amount) < 0.05 + 1e-9  # never up, never a whole step down
 
 
-@pytest.mark.verifies("TST-U017")
+@pytest.mark.verifies("TST-U017", "SU-05")
 @pytest.mark.parametrize(
     ("iob", "rate", "bolus"),
     [(0.0, 4.0, 0.5), (3.5, 2.0, 0.5), (4.0, None, 0.0), (5.0, None, 0.0)],
@@ -123,7 +125,7 @@ def test_maximum_insulin_on_board(cycle: CycleInputs, iob: float, rate: float | 
     assert iob + automatic.bolus <= 4.0 or automatic.bolus == 0
 
 
-@pytest.mark.verifies("TST-U018")
+@pytest.mark.verifies("TST-U018", "SU-05")
 def test_suspend_on_low_glucose(cycle: CycleInputs) -> None:
     hungry = dict(eventual=Glucose.mgdl(300), strategy=Strategy.AUTOMATIC_BOLUS)  # carbohydrates on board
     suspend = Decision("", temp_basal=TempBasal(0.0))
@@ -148,7 +150,7 @@ def _limits_copy(cycle: CycleInputs) -> MonitorLimits:
     )
 
 
-@pytest.mark.verifies("TST-U019")
+@pytest.mark.verifies("TST-U019", "SU-05")
 def test_suspension_ends_by_itself(cycle: CycleInputs) -> None:
     suspended = decide(_at(cycle, 75))
     assert suspended.temp_basal == TempBasal(0.0)
@@ -178,7 +180,7 @@ def test_suspension_ends_by_itself(cycle: CycleInputs) -> None:
     assert [pump.basal_rate_at(NOW + minutes * MINUTE) for minutes in (30, 35, 40)] == [1.0, 1.0, 1.0]
 
 
-@pytest.mark.verifies("TST-U020")
+@pytest.mark.verifies("TST-U020", "SU-07")
 @pytest.mark.parametrize(
     ("eventual", "iob", "strategy", "bolus"),
     [
@@ -196,7 +198,7 @@ def test_automatic_bolus_size(cycle: CycleInputs, eventual: int, iob: float, str
         assert decision.temp_basal is None and not decision.cancel  # temporary basal stays at the scheduled rate
 
 
-@pytest.mark.verifies("TST-U021")
+@pytest.mark.verifies("TST-U021", "SU-07")
 @pytest.mark.parametrize(
     "violation",
     [
@@ -226,7 +228,7 @@ def test_automatic_bolus_preconditions(cycle: CycleInputs, violation: dict[str, 
     assert decide(dataclasses.replace(allowed, **violation)).bolus == 0
 
 
-@pytest.mark.verifies("SWR-015", "SWR-016", "SWR-018")
+@pytest.mark.verifies("SWR-015", "SWR-016", "SWR-018", "SU-05")
 @settings(max_examples=300, deadline=None)
 @given(
     glucose=st.integers(40, 400),

@@ -16,7 +16,7 @@ from .conftest import NOW
 MINUTE = timedelta(minutes=1)
 
 
-@pytest.mark.verifies("TST-U022")
+@pytest.mark.verifies("TST-U022", "SU-08")
 @pytest.mark.parametrize("hours", [5, 6, 8])
 def test_insulin_on_board_of_a_bolus(hours: int) -> None:
     duration = timedelta(hours=hours)
@@ -31,7 +31,7 @@ def test_insulin_on_board_of_a_bolus(hours: int) -> None:
         remaining_fraction(MINUTE, timedelta(hours=4))  # below the 5-hour minimum
 
 
-@pytest.mark.verifies("TST-U022")
+@pytest.mark.verifies("TST-U022", "SU-08")
 def test_what_counts_toward_insulin_on_board() -> None:
     journal = DeliveryJournal()
     low_temp = Command(CommandKind.TEMP_BASAL, 0.0, 30 * MINUTE, scheduled_rate=1.2)

@@ -34,7 +34,7 @@ def _temp(rate: float, duration: timedelta = 30 * MINUTE) -> Command:
     return Command(CommandKind.TEMP_BASAL, rate, duration, scheduled_rate=1.0)
 
 
-@pytest.mark.verifies("SWR-036")
+@pytest.mark.verifies("SWR-036", "SU-09")
 def test_monitor_depends_on_no_dosing_module() -> None:
     tree = ast.parse(Path(monitor_module.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -43,7 +43,7 @@ def test_monitor_depends_on_no_dosing_module() -> None:
     assert {name for name in imported if name and name.startswith("aid_controller")} == {"aid_controller.commands"}
 
 
-@pytest.mark.verifies("SWR-029")
+@pytest.mark.verifies("SWR-029", "SU-09")
 def test_only_approved_delivery_commands_reach_the_pump() -> None:
     pump = SimulatedPump(scheduled_rate=1.0)
     driver = PumpDriver(pump, DeliveryJournal())
@@ -75,7 +75,7 @@ def _oracle(command: Command, state: MonitorState, iob: float) -> bool:
     return within
 
 
-@pytest.mark.verifies("SWR-030", "SWR-031", "SWR-032", "SWR-033")
+@pytest.mark.verifies("SWR-030", "SWR-031", "SWR-032", "SWR-033", "SU-09")
 @settings(max_examples=500, deadline=None)
 @given(
     kind=st.sampled_from([CommandKind.TEMP_BASAL, CommandKind.BOLUS]),
@@ -119,7 +119,7 @@ def _flip_bit(value: float) -> float:
     return flipped
 
 
-@pytest.mark.verifies("TST-U029")
+@pytest.mark.verifies("TST-U029", "SU-10")
 @pytest.mark.parametrize("limit", ["pump_max_basal", "app_max_basal", "max_bolus", "max_iob"])
 def test_integrity_of_the_limits_copy(limit: str) -> None:
     state = MonitorState(NOW, 600, glucose_time=NOW)

@@ -47,7 +47,7 @@ def _temp(rate: float) -> Command:
     return Command(CommandKind.TEMP_BASAL, rate, 30 * MINUTE, scheduled_rate=1.0)
 
 
-@pytest.mark.verifies("TST-U030")
+@pytest.mark.verifies("TST-U030", "SU-11")
 def test_command_identifiers_and_journal_order() -> None:
     journal = DeliveryJournal()
     pump = SimulatedPump(scheduled_rate=1.0)
@@ -80,7 +80,7 @@ def test_command_identifiers_and_journal_order() -> None:
     assert [wrap_driver.send(_approve(_temp(1.5)), NOW).command_id for _ in range(3)] == [ID_SPACE - 1, 1, 2]
 
 
-@pytest.mark.verifies("SWR-039", "SWR-041", "SWR-042")
+@pytest.mark.verifies("SWR-039", "SWR-041", "SWR-042", "SU-12", "SU-13")
 def test_lost_bolus_acknowledgement_is_never_retried_and_blocks_dosing() -> None:
     journal = DeliveryJournal()
     pump = SimulatedPump(scheduled_rate=1.0, lose_acks=1)
@@ -99,7 +99,7 @@ def test_lost_bolus_acknowledgement_is_never_retried_and_blocks_dosing() -> None
     assert record.status is Status.CONFIRMED and not driver.uncertain_delivery
 
 
-@pytest.mark.verifies("SWR-042")
+@pytest.mark.verifies("SWR-042", "SU-13")
 def test_uncertain_bolus_corrected_to_the_pump_amount() -> None:
     journal = DeliveryJournal()
     pump = SimulatedPump(scheduled_rate=1.0, lose_acks=1, deliver_fraction=0.25)
@@ -116,7 +116,7 @@ def test_uncertain_bolus_corrected_to_the_pump_amount() -> None:
     assert never.status is Status.NOT_DELIVERED and lost.deliveries() == []
 
 
-@pytest.mark.verifies("SWR-040")
+@pytest.mark.verifies("SWR-040", "SU-12")
 def test_temporary_basal_resent_at_most_twice_with_the_same_identifier() -> None:
     pump = SimulatedPump(scheduled_rate=1.0, ignore_next=2)
     record = PumpDriver(pump, DeliveryJournal()).send(_approve(_temp(1.5)), NOW)
@@ -127,7 +127,7 @@ def test_temporary_basal_resent_at_most_twice_with_the_same_identifier() -> None
     assert unreachable.received == [gone.command_id] * 3 and gone.status is Status.UNCERTAIN
 
 
-@pytest.mark.verifies("SWR-032")
+@pytest.mark.verifies("SWR-032", "SU-09")
 def test_monitor_spaces_boluses_three_minutes_apart() -> None:
     state = MonitorState(NOW, 600, glucose_time=NOW, journal=(JournalEntry(NOW - MINUTE, 1.0),))
     too_soon = MonitorState(**{**_fields(state), "last_bolus_end": NOW - 3 * MINUTE + timedelta(seconds=1)})

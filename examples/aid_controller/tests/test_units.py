@@ -11,7 +11,7 @@ from aid_controller.units import Glucose, GlucoseUnit, WrongUnit
 MGDL, MMOLL = GlucoseUnit.MG_DL, GlucoseUnit.MMOL_L
 
 
-@pytest.mark.verifies("SWR-063")
+@pytest.mark.verifies("SWR-063", "SU-01")
 def test_conversion_and_display() -> None:
     for text, shown in (("3.9", "70 mg/dL"), ("5.5", "99 mg/dL"), ("10.0", "180 mg/dL"), ("33.3", "600 mg/dL")):
         value = Glucose.of(text, MMOLL)
@@ -28,7 +28,7 @@ def test_conversion_and_display() -> None:
         _ = Glucose.mgdl(100) < 5.5  # a bare number has no unit: no comparison
 
 
-@pytest.mark.verifies("SWR-065")
+@pytest.mark.verifies("SWR-065", "SU-01")
 def test_values_plausible_only_in_the_other_unit() -> None:
     with pytest.raises(WrongUnit, match="This looks like a value in mg/dL"):
         Glucose.of("33.4", MMOLL)
