@@ -90,6 +90,7 @@ def _roles_schema() -> dict[str, Any]:
 
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
+    from qms.plans import plans_schema
     from qms.rules import RULES  # rule codes are data of the rules package
 
     return {
@@ -183,6 +184,8 @@ def project_schema() -> dict[str, Any]:
                 "description": "Folders outside the project (relative to qms.yaml, or absolute) that sources and "
                 "evidence may read from; nothing outside the project is read otherwise.",
             },
+            # plans as data (IEC 62304 5.1, 6.1, 8.1)
+            "plans": plans_schema(),
         },
     }
 

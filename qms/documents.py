@@ -199,6 +199,25 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
         group="Traceability",
         inputs=Inputs(kinds=ALL_KINDS, listed=True, config=("*",), statuses=True),
     ),
+    # plans as data (IEC 62304 6.1, 8.1) and the regulatory submission views (MDR Annex II, FDA)
+    DocumentSpec(
+        "software-maintenance-plan",
+        "SMP",
+        "Software maintenance plan",
+        "How feedback is received and evaluated, what counts as a problem, and how SOUP is monitored.",
+        "IEC 62304 6.1",
+        group="Plans",
+        inputs=Inputs(kinds=("soup",), config=("plans",)),
+    ),
+    DocumentSpec(
+        "configuration-management-plan",
+        "CMP",
+        "Configuration management plan",
+        "The configuration items, including the toolchain and SOUP, and how they are identified and changed.",
+        "IEC 62304 5.1.9, 5.1.10, 8",
+        group="Plans",
+        inputs=Inputs(kinds=("soup",), config=("plans",)),
+    ),
 )
 
 #: Where an item's anchor lives: its kind's home document.

@@ -67,6 +67,7 @@ def test_a_kind_sheet_holds_every_field_of_the_schema_then_extensions_then_the_f
         "derived",
         "control_type",
         "derives_from",
+        "type",
         "x-owner",
         "x-priority",
         "file",

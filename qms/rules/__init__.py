@@ -111,6 +111,8 @@ _GROUPS = {
     "E": "evidence",
     "C": "change control",
     "A": "documents and approvals",
+    "L": "lifecycle records",
+    "G": "regulatory submissions",
 }
 
 RULES: dict[str, Rule] = {}
@@ -140,7 +142,7 @@ def loader_rule(code: str, name: str, summary: str, explanation: str) -> None:
 
 def ordered_rules() -> list[tuple[str, Rule]]:
     """Rules in the order of DESIGN.md: integrity, trace, risk, SOUP, evidence, change control, documents."""
-    return sorted(RULES.items(), key=lambda entry: ("QTRSECA".find(entry[0][0]), entry[0]))
+    return sorted(RULES.items(), key=lambda entry: ("QTRSECALG".find(entry[0][0]), entry[0]))
 
 
 def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list[Finding]:
@@ -175,4 +177,14 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules registers their rules.
-from qms.rules import change, documents, evidence, integrity, markup, risk, soup, trace  # noqa: E402,F401
+from qms.rules import (  # noqa: E402,F401
+    change,
+    documents,
+    evidence,
+    integrity,
+    markup,
+    plans,
+    risk,
+    soup,
+    trace,
+)

@@ -32,6 +32,7 @@ from qms.documents import default_templates as default_templates
 from qms.documents import document_id as document_id
 from qms.documents import document_spec as document_spec
 from qms.model import Item
+from qms.plans import plan_variables
 from qms.schema import ID_PATTERN, KINDS
 from qms.sphinx.views import BuildData, natural_sorted, rule_prefixes, table_query
 
@@ -202,6 +203,7 @@ class TemplateContext:
             "user_pages": self.user_pages,
             "qms_version": __version__,
             "previous_release": config.previous_release,
+            **plan_variables(project, self.data.statuses),
         }
 
 
