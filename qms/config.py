@@ -91,6 +91,7 @@ def _roles_schema() -> dict[str, Any]:
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
     from qms.plans import plans_schema
+    from qms.regulatory import regulatory_schema
     from qms.rules import RULES  # rule codes are data of the rules package
 
     return {
@@ -186,6 +187,8 @@ def project_schema() -> dict[str, Any]:
             },
             # plans as data (IEC 62304 5.1, 6.1, 8.1)
             "plans": plans_schema(),
+            # regulatory submissions (MDR Annex II, GSPR, FDA documentation level)
+            "regulatory": regulatory_schema(),
         },
     }
 

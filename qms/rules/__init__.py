@@ -184,6 +184,7 @@ from qms.rules import (  # noqa: E402,F401
     integrity,
     markup,
     plans,
+    regulatory,
     risk,
     soup,
     trace,

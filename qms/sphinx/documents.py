@@ -33,6 +33,7 @@ from qms.documents import document_id as document_id
 from qms.documents import document_spec as document_spec
 from qms.model import Item
 from qms.plans import plan_variables
+from qms.regulatory import regulatory_variables, revision_text
 from qms.schema import ID_PATTERN, KINDS
 from qms.sphinx.views import BuildData, natural_sorted, rule_prefixes, table_query
 
@@ -204,7 +205,13 @@ class TemplateContext:
             "qms_version": __version__,
             "previous_release": config.previous_release,
             **plan_variables(project, self.data.statuses),
+            **regulatory_variables(project, self.revisions()),
         }
+
+    def revisions(self) -> dict[str, str]:
+        """Each document's revision as cited by the GSPR checklist, from its approval state."""
+        states = self.data.answer(("document-states",))
+        return {doc_id: revision_text(state.status, state.revision) for doc_id, state in states.items()}
 
 
 class TemplateError(Exception):
