@@ -53,9 +53,12 @@ def evaluate(project: Project, condition: Condition, findings: Counter[str]) -> 
     if kind == "field":
         item_kind, _, name = value.partition(".")
         items = project.of_kind(item_kind)
+        named = item_kind.replace("_", " ")
+        if not items:
+            return Met(condition, 0, f"no {named} record")
         having = sum(1 for item in items if item.get(name) not in (None, "", []))
         level = 0 if not having else 2 if having == len(items) else 1
-        return Met(condition, level, f"{having} of {len(items)} {item_kind.replace('_', ' ')} records have {name}")
+        return Met(condition, level, f"{having} of {len(items)} {named} records have {name}")
     if kind == "rule":
         rule = RULES.get(value)
         if rule is None:
@@ -141,3 +144,14 @@ def clause_results(
 def clauses_json(results: Sequence[ClauseResult], sections: dict[str, dict[str, str]]) -> dict[str, Any]:
     """The ``qms clauses --format json`` document, version 1."""
     return {"version": 1, "clauses": [result.to_json(sections) for result in results]}
+
+
+def section_titles(project: Project, results: Iterable[ClauseResult]) -> dict[str, dict[str, str]]:
+    """The titles of the sections the results name, by document page and label."""
+    from qms.regulatory import document_sections
+
+    titles: dict[str, dict[str, str]] = {}
+    for docname in {docname for result in results for _, docname, _ in result.where}:
+        spec = document_spec(docname)
+        titles[docname] = document_sections(project, spec) if spec else {}
+    return titles

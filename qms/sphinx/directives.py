@@ -271,6 +271,8 @@ class ClauseIndexDirective(QmsDirective):
             topic: list[Any] = [["strong", clause["topic"]], ["muted", clause["record"]]]
             if clause["note"]:
                 topic.append(["muted", f"Note: {clause['note']}"])
+            if clause.get("why"):
+                topic.append(["muted", f"Records: {clause['why']}"])
             rows.append(
                 [
                     ["text", clause["clause"]],
@@ -284,7 +286,7 @@ class ClauseIndexDirective(QmsDirective):
 
     @staticmethod
     def where(places: list[list[str]], status: str) -> list[Any]:
-        if status != "required":
+        if status not in ("required", "present", "partial", "missing"):
             return ["muted", "—"]
         if not places:
             return ["muted", "Kept outside the technical file (quality system records)."]

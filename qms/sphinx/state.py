@@ -6,6 +6,7 @@ pickles to nothing: the environment is saved between builds, the project is read
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sphinx.errors import ExtensionError
 
 from qms.checking import check_context
 from qms.clauses import IEC62304_EDITIONS, ClauseTableError, load_clause_table
+from qms.compliance import clause_result
 from qms.config import PROJECT_FILE
 from qms.gitinfo import document_control, uncommitted
 from qms.project import load_project
@@ -164,6 +166,7 @@ def clause_index_view(data: BuildData, standard: str) -> dict[str, Any]:
     name = _standard_name(data, standard)
     safety_class = data.project.config.safety_class
     rows = []
+    findings = Counter(finding.rule for finding in data.findings)
     for clause in sorted(data.clauses.of(standard), key=lambda c: c.sort_key):
         row = clause_row(clause, safety_class, data.edition)
         places = []
@@ -172,6 +175,9 @@ def clause_index_view(data: BuildData, standard: str) -> dict[str, Any]:
             spec = document_spec(docname)
             places.append([docname, spec.title if spec else docname, label])
         row["where"] = places
+        if clause.classes_in(data.edition) is not None:  # computed from the records, as `qms clauses`
+            result = clause_result(data.project, clause, findings, data.edition)
+            row["status"], row["why"] = result.status.value, result.why
         rows.append(row)
     return {"standard": name, "edition": data.edition, "safety_class": safety_class, "clauses": rows}
 
