@@ -247,13 +247,16 @@ def type_coverage(project: Project, statuses: StatusIndex, kind: str = "software
     return rows
 
 
-def filled(schema: Mapping[str, Any], value: Any) -> Any:
-    """``value`` with every property its schema names present (None, or empty when absent), so
-    that a template can ask for any of them."""
+def filled(schema: Mapping[str, Any], value: Any, *, sections: bool = False) -> Any:
+    """``value`` with every property its schema names present (None when absent), so that a
+    template can ask for any of them; with ``sections``, absent objects one level down are
+    filled too (the plans a template reads fields of)."""
     if schema.get("type") == "object" and "properties" in schema:
         given = value if isinstance(value, dict) else {}
         return {
-            name: filled(spec, given.get(name)) if name in given or spec.get("type") == "object" else None
+            name: filled(spec, given[name])
+            if name in given
+            else (filled(spec, None) if sections and spec.get("type") == "object" else None)
             for name, spec in schema["properties"].items()
         }
     if schema.get("type") == "array" and isinstance(value, list):
@@ -264,7 +267,7 @@ def filled(schema: Mapping[str, Any], value: Any) -> Any:
 def plan_variables(project: Project, statuses: StatusIndex) -> dict[str, Any]:
     """What the document templates see of the plans."""
     return {
-        "plans": filled(plans_schema(), plans(project)),
+        "plans": filled(plans_schema(), plans(project), sections=True),
         "plans_declared": tuple(plans(project)),
         "release_checklist": release_checklist(project, statuses),
         "configuration_items": tuple(configuration_items(project)),

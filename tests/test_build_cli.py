@@ -16,6 +16,7 @@ from conftest import invoke_qms, write_files
 from sphinx_support import build, new_project, page, site_files
 
 from qms.atomic import ForeignFolder, mark_output, remove_abandoned, replace_tree, workspace
+from qms.documents import DOCUMENTS
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     assert (
         result.stdout
-        == "qms: built 16 pages into "
+        == f"qms: built {len(DOCUMENTS) + 3} pages into "  # the documents, the front page, search and index
         + str(root / "_build" / "html")
         + "; open "
         + str(root / "_build" / "html" / "index.html")
@@ -40,10 +41,12 @@ def test_default_output_is_the_whole_technical_file(built: Path) -> None:
     site = built / "_build" / "html"
     pages = sorted(path.name for path in site.glob("*.html"))
     assert pages == [
-        "clause-index.html", "design-inputs.html", "design-traceability.html", "gaps.html", "genindex.html",
+        "annex-ii-index.html", "clause-index.html", "configuration-management-plan.html", "design-inputs.html",
+        "design-traceability.html", "fda-documentation.html", "gaps.html", "genindex.html", "gspr-checklist.html",
         "index.html", "release-notes.html", "risk-management-plan.html", "risk-management-report.html",
         "risk-register.html", "search.html", "software-architecture.html", "software-development-plan.html",
-        "software-requirements.html", "traceability-matrix.html", "verification.html",
+        "software-maintenance-plan.html", "software-requirements.html", "traceability-matrix.html",
+        "verification.html",
     ]  # fmt: skip
     assert (site / "_static" / "qms.css").is_file() and (site / "_static" / "qms.js").is_file()
     assert not [path for path in (site / "_sources").rglob("*") if path.is_file()]  # no sources in the site

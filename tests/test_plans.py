@@ -169,6 +169,7 @@ def test_the_plans_are_rendered_with_their_computed_checklist(tmp_path: Path) ->
     sdp = page(tmp_path / "site", "software-development-plan.html")
     assert "Compiler" in sdp and "1.2.3" in sdp
     assert "(3 of 6 evidenced)" in " ".join(sdp.split())
+    assert "Coding standard" not in sdp  # the plan names none: nothing is claimed
     assert "NOPE-9: no item, document or kind of that name" in sdp
     cmp = page(tmp_path / "site", "configuration-management-plan.html")
     assert "Source code" in cmp and "toolchain" in cmp
