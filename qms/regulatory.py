@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, find_document
+from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, document_id, find_document
 from qms.model import Project
 from qms.plans import filled
 
@@ -177,20 +177,22 @@ class Reference:
         return f"{self.document} {self.title}, {self.revision or 'revision not recorded'}{section}"
 
 
-def resolve_document(project: Project, ref: str, revisions: Mapping[str, str]) -> Reference:
-    """``DOC-ID`` or ``DOC-ID#label`` of the technical file, or an external document's id."""
+def resolve_document(project: Project, ref: str, revisions: Mapping[str, str], prefix: str = "") -> Reference:
+    """``DOC-ID`` or ``DOC-ID#label`` of the technical file, or an external document's id; the
+    document is named by its id with the project's prefix (``AID-SRS``) when one is given."""
     name, _, label = ref.partition("#")
     spec = find_document(name)
     if spec is not None:
         revision = revisions.get(spec.id, "")
+        shown = document_id(spec, prefix)
         if not label:
-            return Reference(ref, spec.id, spec.title, revision, "", spec.docname, "")
+            return Reference(ref, shown, spec.title, revision, "", spec.docname, "")
         sections = document_sections(project, spec)
         if label not in sections:
             known = ", ".join(sorted(sections)) or "none"
             return Reference(
                 ref,
-                spec.id,
+                shown,
                 spec.title,
                 revision,
                 "",
@@ -198,7 +200,7 @@ def resolve_document(project: Project, ref: str, revisions: Mapping[str, str]) -
                 label,
                 f"{spec.id} has no section '{label}'; its sections: {known}",
             )
-        return Reference(ref, spec.id, spec.title, revision, sections[label], spec.docname, label)
+        return Reference(ref, shown, spec.title, revision, sections[label], spec.docname, label)
     for entry in regulatory(project).get("external_documents") or []:
         if isinstance(entry, dict) and entry.get("id") == name:
             return Reference(ref, name, str(entry["title"]), str(entry["revision"]), label, "", "")
@@ -234,7 +236,7 @@ class GsprRow:
         return "evidenced" if self.evidence and not any(ref.problem for ref in self.evidence) else "open"
 
 
-def gspr_rows(project: Project, revisions: Mapping[str, str]) -> tuple[GsprRow, ...]:
+def gspr_rows(project: Project, revisions: Mapping[str, str], prefix: str = "") -> tuple[GsprRow, ...]:
     """The device's GSPR checklist, each evidence reference resolved."""
     titles = dict(gspr_table())
     rows = []
@@ -251,7 +253,7 @@ def gspr_rows(project: Project, revisions: Mapping[str, str]) -> tuple[GsprRow, 
                 str(entry.get("justification") or ""),
                 str(entry.get("method") or ""),
                 tuple(str(s) for s in entry.get("standards") or []),
-                tuple(resolve_document(project, str(ref), revisions) for ref in entry.get("evidence") or []),
+                tuple(resolve_document(project, str(ref), revisions, prefix) for ref in entry.get("evidence") or []),
             )
         )
     return tuple(rows)
@@ -275,7 +277,7 @@ def revision_text(status: str, revision: int) -> str:
     return f"rev. {revision}" + (", changed since (not re-approved)" if status == "changed" else "")
 
 
-def regulatory_variables(project: Project, revisions: Mapping[str, str]) -> dict[str, Any]:
+def regulatory_variables(project: Project, revisions: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
     """What the document templates see of the regulatory section."""
     section = regulatory(project)
     described = section.get("device_description")
@@ -298,7 +300,7 @@ def regulatory_variables(project: Project, revisions: Mapping[str, str]) -> dict
             if isinstance(described, dict)
             else None
         ),
-        "gspr_rows": gspr_rows(project, revisions),
+        "gspr_rows": gspr_rows(project, revisions, prefix),
         "annex_ii": annex,
         "fda_level": level,
         "fda_elements": [

@@ -74,6 +74,7 @@ def test_evidence_resolves_to_document_revision_and_section(tmp_path: Path) -> N
     assert row.status == "evidenced"
     assert gspr_rows(project, {})[1].status == "not applicable"
     assert resolve_document(project, "REL", {}).cited == "REL Release notes, revision not recorded"
+    assert resolve_document(project, "srs#srs-review", {}, "AID").document == "AID-SRS"
     assert revision_text("draft", 0) == "draft (not approved)"
 
 

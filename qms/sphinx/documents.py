@@ -205,7 +205,7 @@ class TemplateContext:
             "qms_version": __version__,
             "previous_release": config.previous_release,
             **plan_variables(project, self.data.statuses),
-            **regulatory_variables(project, self.revisions()),
+            **regulatory_variables(project, self.revisions(), prefix),
         }
 
     def revisions(self) -> dict[str, str]:
