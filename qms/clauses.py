@@ -32,6 +32,24 @@ class Standard:
     title: str
 
 
+#: What a condition of a clause's ``evidence`` can name.
+CONDITION_KINDS = ("kind", "config", "field", "rule", "document")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One record a clause needs: ``kind: problem_report`` (at least one item of that kind),
+    ``config: plans.development.toolchain`` (a section of qms.yaml given), ``field:
+    software_requirement.type`` (every item of the kind has the field), ``rule: T103`` (no
+    finding of that rule) or ``document: SMP`` (a document of the technical file)."""
+
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"
+
+
 @dataclass(frozen=True, slots=True)
 class Clause:
     """One clause that asks for a record."""
@@ -44,6 +62,7 @@ class Clause:
     where: tuple[str, ...]  # "document#label" of the sections holding the record
     editions: tuple[tuple[str, str], ...] = ()  # (edition, classes) where editions differ
     note: str = ""
+    evidence: tuple[Condition, ...] = ()  # the records that show the clause is met
 
     def classes_in(self, edition: str) -> str | None:
         """The classes the clause applies to in an IEC 62304 edition; None if the edition lacks it."""
@@ -105,7 +124,7 @@ def _clause(entry: Any, index: int, standards: set[str]) -> Clause:
     where = f"clauses[{index}]"
     if not isinstance(entry, dict):
         raise ClauseTableError(f"{where}: must be a mapping with standard, clause, topic, record")
-    unknown = set(entry) - {"standard", "clause", "topic", "record", "classes", "editions", "where", "note"}
+    unknown = set(entry) - {"standard", "clause", "topic", "record", "classes", "editions", "where", "note", "evidence"}
     if unknown:
         raise ClauseTableError(f"{where}: unknown field {', '.join(sorted(unknown))}")
     standard = _text(entry, "standard", where)
@@ -127,7 +146,25 @@ def _clause(entry: Any, index: int, standards: set[str]) -> Clause:
         where=tuple(places),
         editions=tuple((str(name), _classes(classes, where)) for name, classes in sorted(editions.items())),
         note=_text(entry, "note", where, required=False),
+        evidence=parse_conditions(entry.get("evidence"), where),
     )
+
+
+def parse_conditions(value: Any, where: str) -> tuple[Condition, ...]:
+    if value is None:
+        return ()
+    shape = f"{where}: `evidence` must be a list of one-key mappings ({', '.join(CONDITION_KINDS)})"
+    if not isinstance(value, list):
+        raise ClauseTableError(shape)
+    found = []
+    for entry in value:
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise ClauseTableError(shape)
+        ((kind, target),) = entry.items()
+        if kind not in CONDITION_KINDS or not isinstance(target, str) or not target:
+            raise ClauseTableError(f"{shape}; got {entry!r}")
+        found.append(Condition(kind, target))
+    return tuple(found)
 
 
 def parse_clause_table(text: str, source: str = "clauses.yaml") -> ClauseTable:

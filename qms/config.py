@@ -110,6 +110,9 @@ def _design_stages_schema() -> dict[str, Any]:
 
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
+    from qms.plans import plans_schema  # plans and regulatory data sit above the model
+    from qms.regulatory import regulatory_schema
+
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "qms project file (qms.yaml)",
@@ -214,6 +217,10 @@ def project_schema() -> dict[str, Any]:
                 "description": "Folders outside the project (relative to qms.yaml, or absolute) that sources and "
                 "evidence may read from; nothing outside the project is read otherwise.",
             },
+            # plans as data (IEC 62304 5.1, 6.1, 8.1)
+            "plans": plans_schema(),
+            # regulatory submissions (MDR Annex II, GSPR, FDA documentation level)
+            "regulatory": regulatory_schema(),
         },
     }
 

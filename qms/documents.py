@@ -199,6 +199,52 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
         group="Traceability",
         inputs=Inputs(kinds=ALL_KINDS, listed=True, config=("*",), statuses=True),
     ),
+    # plans as data (IEC 62304 6.1, 8.1) and the regulatory submission views (MDR Annex II, FDA)
+    DocumentSpec(
+        "software-maintenance-plan",
+        "SMP",
+        "Software maintenance plan",
+        "How feedback is received and evaluated, what counts as a problem, and how SOUP is monitored.",
+        "IEC 62304 6.1",
+        group="Plans",
+        inputs=Inputs(kinds=("soup",), config=("plans",)),
+    ),
+    DocumentSpec(
+        "configuration-management-plan",
+        "CMP",
+        "Configuration management plan",
+        "The configuration items, including the toolchain and SOUP, and how they are identified and changed.",
+        "IEC 62304 5.1.9, 5.1.10, 8",
+        group="Plans",
+        inputs=Inputs(kinds=("soup",), config=("plans",)),
+    ),
+    DocumentSpec(
+        "annex-ii-index",
+        "AII",
+        "EU MDR Annex II index and device description",
+        "The device description, and each section of the technical documentation with the documents holding it.",
+        "EU MDR Annex II, III",
+        group="Regulatory submissions",
+        inputs=Inputs(config=("regulatory",)),
+    ),
+    DocumentSpec(
+        "gspr-checklist",
+        "GSPR",
+        "General safety and performance requirements checklist",
+        "Each GSPR of MDR Annex I: whether it applies, how conformity is shown, and the evidence documents.",
+        "EU MDR Annex I, Annex II 4",
+        group="Regulatory submissions",
+        inputs=Inputs(config=("regulatory",)),
+    ),
+    DocumentSpec(
+        "fda-documentation",
+        "FDA",
+        "FDA premarket software documentation",
+        "The elements of FDA's 2023 premarket software guidance for the device's level, and where each is.",
+        "FDA premarket software guidance (2023)",
+        group="Regulatory submissions",
+        inputs=Inputs(listed=True, config=("regulatory", "plans")),
+    ),
 )
 
 #: The documents of the life-cycle records: detailed design, design reviews, problems and changes
@@ -249,7 +295,14 @@ DOCUMENTS += (
 #: Where an item's anchor lives: its kind's home document.
 HOME: dict[str, str] = {kind: spec.docname for spec in DOCUMENTS for kind in spec.kinds}
 
-DOCUMENT_GROUPS = ("Plans", "Design", "Risk management", "Verification and release", "Traceability")
+DOCUMENT_GROUPS = (
+    "Plans",
+    "Design",
+    "Risk management",
+    "Verification and release",
+    "Traceability",
+    "Regulatory submissions",
+)
 
 
 def document_spec(docname: str) -> DocumentSpec | None:

@@ -228,8 +228,11 @@ def _log(repository: git.Repo, *arguments: str) -> list[tuple[int, Revision]]:
     return history
 
 
-def latest_changes(root: Path, file: str, blocks: Sequence[tuple[int, int | None]]) -> list[LineChange | None]:
-    """The latest change to each block of lines (first, last; last None: to the end) of ``file``.
+def latest_changes(
+    root: Path, file: str, blocks: Sequence[tuple[int, int | None]], *, skip: frozenset[int] = frozenset()
+) -> list[LineChange | None]:
+    """The latest change to each block of lines (first, last; last None: to the end) of ``file``,
+    leaving out the lines in ``skip``.
 
     One ``git blame`` of the working-tree file for all blocks, ignoring whitespace-only changes.
     None for a block git knows nothing about (outside git, file never committed, lines gone).
@@ -259,7 +262,11 @@ def latest_changes(root: Path, file: str, blocks: Sequence[tuple[int, int | None
         lines, commits = _parse_blame(output, boundaries)
         changes: list[LineChange | None] = []
         for first, last in blocks:
-            candidates = {commit for line, commit in lines if line >= first and (last is None or line <= last)}
+            candidates = {
+                commit
+                for line, commit in lines
+                if line >= first and (last is None or line <= last) and line not in skip
+            }
             newest = _newest(repository, candidates, commits)
             changes.append(None if newest is None else commits[newest][1])
     return changes
@@ -368,14 +375,20 @@ class GitHistory:
         self._contains: dict[tuple[str, str], bool | None] = {}
         self._changed: dict[str, frozenset[str] | None] = {}
 
-    def last_changes(self, project: Project, item_ids: Iterable[str]) -> dict[str, LineChange]:
-        """The latest change of each item's lines: one ``git blame`` per file."""
-        from qms.review import item_blocks
+    def last_changes(
+        self, project: Project, item_ids: Iterable[str], *, verified_only: bool = False
+    ) -> dict[str, LineChange]:
+        """The latest change of each item's lines: one ``git blame`` per file (``verified_only``:
+        leaving out the lines of fields that do not bear on verification)."""
+        from qms.review import classifying_lines, item_blocks
 
         found: dict[str, LineChange] = {}
         for file, blocks in item_blocks(project, item_ids).items():
             ids = list(blocks)
-            for item_id, change in zip(ids, latest_changes(self.root, file, [blocks[i] for i in ids]), strict=True):
+            skip = classifying_lines(project, ids) if verified_only else frozenset()
+            for item_id, change in zip(
+                ids, latest_changes(self.root, file, [blocks[i] for i in ids], skip=skip), strict=True
+            ):
                 if change is not None:
                     found[item_id] = change
         return found

@@ -188,6 +188,19 @@ def item_blocks(project: Project, item_ids: Iterable[str]) -> dict[str, dict[str
     return dict(blocks)
 
 
+def classifying_lines(project: Project, item_ids: Iterable[str]) -> frozenset[int]:
+    """The lines of the items' single-line fields that only classify them (``FieldSpec.verified``
+    false, such as a requirement's type): a change there does not put a test result in question."""
+    lines: set[int] = set()
+    for item_id in item_ids:
+        item = project.items[item_id]
+        spec = KINDS.get(item.kind)
+        for field_spec in spec.fields if spec else ():
+            if not field_spec.verified and (field_spec.name,) in item.positions:
+                lines.add(item.location((field_spec.name,)).line)
+    return frozenset(lines)
+
+
 def lock_path(root: Path) -> Path:
     return root / LOCK_FILE
 

@@ -634,6 +634,81 @@ words such as "or later" and "latest" name several releases: pin the version (on
 version where several are supported) and record what is checked at run time in `requirements`.
 """,
     ),
+    _rule(
+        "L761",
+        "release-step-not-evidenced",
+        "release with a release-checklist step whose evidence is missing or not met",
+        """
+The development plan's release procedure (`plans.development.release_checklist` in qms.yaml,
+IEC 62304 5.8) lists the steps of a release, each with the records that evidence it: item ids (a
+test or requirement must have passed), document ids (SDP, SVR...) or `kind:NAME` (at least one
+record of that kind). This finding names each step whose evidence is absent, unknown, or not
+passed, so that the checklist rendered in the development plan never shows a step done that the
+records do not show.
+
+Reported only for a release check (`qms check --release`, or a commit tagged with
+`device.version`): during development open steps are normal. Give the step its evidence, or
+produce the record it names. Default severity is error for every class (5.8.1, 5.8.6).
+""",
+    ),
+    _rule(
+        "L762",
+        "requirement-without-type",
+        "requirement without a type while the development plan is kept as data (IEC 62304 5.2.2)",
+        """
+IEC 62304 5.2.2 lists what software requirements must cover: functional and performance,
+inputs and outputs, interfaces, alarms, security, usability, data, installation, operation,
+IT network, user maintenance and regulatory requirements. With `type:` on each requirement, the
+software requirements specification shows a coverage table per type, so an empty category is
+visible.
+
+Reported for each system or software requirement without `type` once the project keeps its
+development plan as data (`plans.development` in qms.yaml): the plan commits to typed
+requirements. Add `type:` (one of the values `qms schema` lists) after the requirement's title.
+Default severity is warning for every class.
+""",
+        default=Severity.WARNING,
+    ),
+    _rule(
+        "G801",
+        "gspr-without-evidence",
+        "applicable GSPR with no evidence document",
+        """
+MDR Annex II 4 asks, for each applicable general safety and performance requirement of Annex I,
+the method of conformity, the standards applied and the precise identity of the controlled
+documents that give the evidence. An entry of `regulatory.gspr` in qms.yaml with `applies:
+true` and no `evidence` claims conformity with nothing to show for it.
+
+Name the documents under `evidence`: a document id of the technical file (SRS), a section of it
+(SRS#srs-types), or the id of an entry of `regulatory.external_documents` (labelling, clinical
+evaluation). Default severity is error for every class.
+""",
+    ),
+    _rule(
+        "G802",
+        "gspr-evidence-unresolved",
+        "GSPR evidence naming a document or section that does not exist",
+        """
+Each evidence entry of the GSPR checklist must resolve to a document of the technical file (its
+id, and the label of one of its sections after #) or to an entry of
+`regulatory.external_documents`: the checklist shows the document's id, revision and section,
+and an entry that resolves to nothing would leave a reviewer with no document to open.
+
+Correct the id or label (the message lists the document's sections), or add the external
+document. Default severity is error for every class.
+""",
+    ),
+    _rule(
+        "G803",
+        "gspr-not-applicable-without-justification",
+        "GSPR marked not applicable with no justification",
+        """
+MDR Annex II 4 (a) asks why each general safety and performance requirement that does not apply
+does not: an entry of `regulatory.gspr` with `applies: false` must give its `justification`
+(for software only devices, for example, why a material or energy requirement cannot arise).
+Default severity is error for every class.
+""",
+    ),
 )
 
 #: Every rule by code, in the order of DESIGN.md's families.

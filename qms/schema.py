@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,8 @@ class FieldSpec:
     upward: bool = True
     #: for STRINGS: what is wrong with one entry (a Q002 at the entry), or None when it is fine
     entry_check: Callable[[str], str | None] | None = None
+    #: False for a single-line field that only classifies the item: changing it leaves test results current
+    verified: bool = True
 
     @property
     def is_link(self) -> bool:
@@ -99,6 +101,30 @@ _SAFETY_CLASS = FieldSpec(
     choices=SAFETY_CLASSES,
 )
 
+#: Requirement types of IEC 62304 5.2.2 (our names) with their labels, in the clause's order.
+REQUIREMENT_TYPES: Mapping[str, str] = {
+    "functional": "Functional and capability",
+    "performance": "Performance",
+    "inputs_outputs": "Inputs and outputs (ranges, limits, defaults)",
+    "interface": "Interfaces",
+    "alarm": "Alarms, warnings and operator messages",
+    "security": "Security",
+    "usability": "User interface and usability",
+    "data": "Data definition and database",
+    "installation": "Installation and acceptance",
+    "operation": "Operation and maintenance methods",
+    "network": "IT network",
+    "user_maintenance": "User maintenance",
+    "regulatory": "Regulatory",
+}
+_REQUIREMENT_TYPE = FieldSpec(
+    "type",
+    FieldType.CHOICE,
+    "The kind of requirement, by the categories of IEC 62304 5.2.2 (the SRS covers each type).",
+    choices=tuple(REQUIREMENT_TYPES),
+    verified=False,
+)
+
 
 def _requirement_text() -> FieldSpec:
     return FieldSpec("text", FieldType.TEXT, "The requirement, as a 'shall' statement.", required=True)
@@ -140,6 +166,7 @@ KINDS: dict[str, KindSpec] = {
                     label="derives from",
                     reverse="refined by",
                 ),
+                _REQUIREMENT_TYPE,
             ),
         ),
         KindSpec(
@@ -162,6 +189,7 @@ KINDS: dict[str, KindSpec] = {
                     label="derives from",
                     reverse="refined by",
                 ),
+                _REQUIREMENT_TYPE,
             ),
         ),
         KindSpec(

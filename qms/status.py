@@ -240,8 +240,11 @@ class StatusIndex:
 class ChangeHistory(Protocol):
     """What version control knows about changes (:class:`qms.gitinfo.GitHistory`)."""
 
-    def last_changes(self, project: Project, item_ids: Iterable[str]) -> Mapping[str, LineChange]:
-        """The latest change of each item, where known."""
+    def last_changes(
+        self, project: Project, item_ids: Iterable[str], *, verified_only: bool = False
+    ) -> Mapping[str, LineChange]:
+        """The latest change of each item, where known; ``verified_only``: of the lines a test
+        speaks for (not those of fields that only classify the item, such as a requirement's type)."""
         ...
 
     def contains(self, commit: str, change: str) -> bool | None:
@@ -424,7 +427,7 @@ def _mark_stale(project: Project, test_results: dict[str, list[ResultRef]], hist
             )
     if not pairs:
         return
-    changes = history.last_changes(project, {item_id for _, _, item_id in pairs})
+    changes = history.last_changes(project, {item_id for _, _, item_id in pairs}, verified_only=True)
     mtimes = _Mtimes(project.root)
     for test_id, index, item_id in pairs:
         result, change = test_results[test_id][index], changes.get(item_id)
@@ -467,3 +470,26 @@ def _item_status(
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class StepStatus(enum.StrEnum):
+    """Whether a release checklist step is evidenced by records (:mod:`qms.plans`)."""
+
+    EVIDENCED = "evidenced"
+    OPEN = "open"
+
+
+class ClauseStatus(enum.StrEnum):
+    """Whether the records a clause asks for are there (:mod:`qms.clauses`), as ``qms clauses`` spells it."""
+
+    PRESENT = "present"
+    PARTIAL = "partial"
+    MISSING = "missing"
+    NOT_REQUIRED = "not required"
+
+    @staticmethod
+    def of(met: int, total: int) -> ClauseStatus:
+        """The status of a required clause from how many of its evidence conditions are met."""
+        if met == total:
+            return ClauseStatus.PRESENT
+        return ClauseStatus.PARTIAL if met else ClauseStatus.MISSING

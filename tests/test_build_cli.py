@@ -27,7 +27,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     assert (
         result.stdout
-        == f"qms: built {len(DOCUMENTS) + 3} pages into "  # and the front page, the index and the search page
+        == f"qms: built {len(DOCUMENTS) + 3} pages into "  # the documents, the front page, search and index
         + str(root / "_build" / "html")
         + "; open "
         + str(root / "_build" / "html" / "index.html")
@@ -41,11 +41,13 @@ def test_default_output_is_the_whole_technical_file(built: Path) -> None:
     site = built / "_build" / "html"
     pages = sorted(path.name for path in site.glob("*.html"))
     assert pages == [
-        "change-requests.html", "clause-index.html", "design-inputs.html", "design-reviews.html",
-        "design-traceability.html", "gaps.html", "genindex.html", "index.html", "problem-reports.html",
+        "annex-ii-index.html", "change-requests.html", "clause-index.html", "configuration-management-plan.html",
+        "design-inputs.html", "design-reviews.html", "design-traceability.html", "fda-documentation.html",
+        "gaps.html", "genindex.html", "gspr-checklist.html", "index.html", "problem-reports.html",
         "release-notes.html", "risk-management-plan.html", "risk-management-report.html", "risk-register.html",
         "search.html", "software-architecture.html", "software-detailed-design.html",
-        "software-development-plan.html", "software-requirements.html", "traceability-matrix.html",
+        "software-development-plan.html", "software-maintenance-plan.html", "software-requirements.html",
+        "traceability-matrix.html",
         "verification.html",
     ]  # fmt: skip
     assert (site / "_static" / "qms.css").is_file() and (site / "_static" / "qms.js").is_file()

@@ -71,13 +71,14 @@ def test_a_kind_sheet_holds_every_field_of_the_schema_then_extensions_then_the_f
         "derived",
         "control_type",
         "derives_from",
+        "type",
         "x-owner",
         "x-priority",
         "file",
         "qms-exported",
     ]
     sheet = book["System requirements"]
-    assert [cell.value for cell in sheet[3]][:10] == [
+    assert [cell.value for cell in sheet[3]][:11] == [
         "SYS-2",
         "Fail towards the scheduled basal",
         "The system shall fall back to the scheduled basal rate when a reading is missing.",
@@ -85,6 +86,7 @@ def test_a_kind_sheet_holds_every_field_of_the_schema_then_extensions_then_the_f
         None,
         "protective_measure",
         "NEED-2",
+        None,
         None,
         "1",
         "items/requirements.yaml",

@@ -171,7 +171,7 @@ def test_a_cell_read_as_yaml_is_read_with_the_item_file_limits(project: Path, te
     result = import_refused(project, workbook)
 
     first = result.stderr.splitlines()[0]
-    assert "sheet 'System requirements', row 3, column I (x-priority): cannot read the cell as a value" in first
+    assert "sheet 'System requirements', row 3, column J (x-priority): cannot read the cell as a value" in first
     assert reason in first
 
 

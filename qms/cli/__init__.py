@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "record": "record",
     "log": "log",
     "approve": "approve",
+    "clauses": "clauses",
 }
 
 

@@ -164,7 +164,19 @@ def written(item: Item, field_name: str) -> bool:
 
 
 # Importing the rule modules attaches their check functions.
-from qms.rules import change, documents, evidence, integrity, lifecycle, markup, risk, soup, trace  # noqa: E402,F401
+from qms.rules import (  # noqa: E402,F401
+    change,
+    documents,
+    evidence,
+    integrity,
+    lifecycle,
+    markup,
+    plans,
+    regulatory,
+    risk,
+    soup,
+    trace,
+)
 
 #: Every rule of the rulebook, with its check function.
 RULES: dict[str, Rule] = {code: Rule(**asdict(spec), check=_CHECKS.get(code)) for code, spec in SPECS.items()}

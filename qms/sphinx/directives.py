@@ -286,6 +286,8 @@ class ClauseIndexDirective(QmsDirective):
             topic: tuple[Cell, ...] = (Strong(clause.topic), Muted(clause.record))
             if clause.note:
                 topic += (Muted(f"Note: {clause.note}"),)
+            if clause.why:
+                topic += (Muted(f"Records: {clause.why}"),)
             rows.append(
                 (
                     Text(clause.clause),
@@ -299,7 +301,7 @@ class ClauseIndexDirective(QmsDirective):
 
     @staticmethod
     def where(places: tuple[Place, ...], status: str) -> Cell:
-        if status != "required":
+        if status not in ("required", "present", "partial", "missing"):
             return Muted("—")
         if not places:
             return Muted("Kept outside the technical file (quality system records).")

@@ -35,6 +35,8 @@ from qms.documents import document_id as document_id
 from qms.documents import document_spec as document_spec
 from qms.lifecycle import closing_reviews, design_stages, problem_trend
 from qms.model import Item
+from qms.plans import plan_variables
+from qms.regulatory import regulatory_variables, revision_text
 from qms.schema import ID_PATTERN, KINDS
 from qms.sphinx.views.build import BuildData, natural_sorted
 from qms.sphinx.views.summaries import rule_prefixes
@@ -234,7 +236,14 @@ class TemplateContext:
             "previous_release": config.previous_release,
             "design_stages": [(stage, closing_reviews(project, stage.name)) for stage in design_stages(config)],
             "problem_trend": problem_trend(project.of_kind("problem_report")),
+            **plan_variables(project, self.data.statuses),
+            **regulatory_variables(project, self.revisions(), prefix),
         }
+
+    def revisions(self) -> dict[str, str]:
+        """Each document's revision as cited by the GSPR checklist, from its approval state."""
+        states = self.data.answer(("document-states",))
+        return {doc_id: revision_text(state.status, state.revision) for doc_id, state in states.items()}
 
 
 class TemplateError(Exception):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Any
 
 from qms.clauses import Clause
+from qms.compliance import clause_result
 from qms.documents import DOCUMENTS, document_id, document_spec
 from qms.model import Severity
 from qms.rules import RULES, ordered_rules
@@ -64,8 +66,9 @@ class ClauseRow:
     record: str
     note: str
     classes: str
-    status: str  # required, not required, or not in the edition
+    status: str  # required, not required, or not in the edition; present, partial or missing once computed
     where: tuple[Place, ...] = ()
+    why: str = ""  # the records the computed status rests on
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +167,18 @@ def clause_index_view(data: BuildData, standard: str) -> ClausesView:
     name = _standard_name(data, standard)
     safety_class = data.project.config.safety_class
     rows = []
+    findings = Counter(finding.rule for finding in data.findings)
     for clause in sorted(data.clauses.of(standard), key=lambda c: c.sort_key):
         places = []
         for place in clause.where:
             docname, _, label = place.partition("#")
             spec = document_spec(docname)
             places.append(Place(docname, spec.title if spec else docname, label))
-        rows.append(clause_row(clause, safety_class, data.edition, tuple(places)))
+        row = clause_row(clause, safety_class, data.edition, tuple(places))
+        if clause.classes_in(data.edition) is not None:  # computed from the records, as `qms clauses`
+            result = clause_result(data.project, clause, findings, data.edition)
+            row = replace(row, status=result.status.value, why=result.why)
+        rows.append(row)
     return ClausesView(name, data.edition, safety_class, tuple(rows))
 
 

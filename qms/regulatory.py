@@ -1,0 +1,330 @@
+"""The regulatory submission views as data: the EU MDR Annex II device description, the GSPR
+checklist of Annex I with its evidence resolved to document, revision and section, the Annex II
+index, and the FDA 2023 premarket software documentation elements.
+
+The GSPR numbers, the Annex II sections and the FDA elements ship as data in ``qms/data`` (our
+own short titles, never the texts); what applies to a device and its evidence is the
+``regulatory`` section of ``qms.yaml``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, document_id, find_document
+from qms.model import Project
+from qms.plans import filled
+
+FDA_LEVELS = ("basic", "enhanced")
+
+_TEXT = {"type": "string", "minLength": 1}
+_TEXTS = {"type": "array", "items": _TEXT}
+
+
+def _shipped(name: str) -> Any:
+    return yaml.safe_load((resources.files("qms") / "data" / name).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def gspr_table() -> tuple[tuple[str, str], ...]:
+    """The GSPR numbers of MDR Annex I with our short titles, in order."""
+    return tuple((str(entry["number"]), str(entry["title"])) for entry in _shipped("gspr.yaml")["gspr"])
+
+
+@functools.cache
+def annex_ii_sections() -> tuple[Mapping[str, Any], ...]:
+    """The sections of MDR Annex II (and Annex III) with where the software file holds each."""
+    return tuple(_shipped("annex-ii.yaml")["sections"])
+
+
+@functools.cache
+def fda_elements() -> tuple[Mapping[str, Any], ...]:
+    """The FDA 2023 premarket software documentation elements."""
+    return tuple(_shipped("fda-2023.yaml")["elements"])
+
+
+def regulatory_schema() -> dict[str, Any]:
+    """JSON Schema of the ``regulatory`` section of ``qms.yaml``."""
+    gspr_entry = {
+        "type": "object",
+        "required": ["gspr", "applies"],
+        "additionalProperties": False,
+        "properties": {
+            "gspr": {"enum": [number for number, _ in gspr_table()], "description": "The GSPR number (MDR Annex I)."},
+            "applies": {"type": "boolean"},
+            "justification": {**_TEXT, "description": "Why the GSPR does not apply (required when it does not)."},
+            "method": {**_TEXT, "description": "How conformity is shown."},
+            "standards": {**_TEXTS, "description": "Harmonised standards, common specifications or other solutions."},
+            "evidence": {
+                **_TEXTS,
+                "description": "Documents holding the evidence: DOC-ID or DOC-ID#section-label, or the id of an "
+                "external document.",
+            },
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Regulatory submissions: MDR Annex II device description and GSPR checklist, FDA level.",
+        "properties": {
+            "fda": {"enum": list(FDA_LEVELS), "description": "FDA 2023 premarket software documentation level."},
+            "device_description": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "MDR Annex II 1.1 device description.",
+                "required": ["basic_udi_di", "risk_class", "classification_rules"],
+                "properties": {
+                    "basic_udi_di": {**_TEXT, "description": "Basic UDI-DI."},
+                    "risk_class": {"enum": ["I", "IIa", "IIb", "III"], "description": "MDR risk class."},
+                    "classification_rules": {**_TEXTS, "minItems": 1, "description": "MDR Annex VIII rules applied."},
+                    "classification_rationale": _TEXT,
+                    "intended_users": _TEXT,
+                    "patient_population": _TEXT,
+                    "indications": _TEXT,
+                    "contraindications": _TEXTS,
+                    "warnings": _TEXTS,
+                    "principles_of_operation": _TEXT,
+                    "novel_features": _TEXT,
+                    "variants": _TEXTS,
+                    "accessories": _TEXTS,
+                },
+            },
+            "external_documents": {
+                "type": "array",
+                "description": "Documents of the technical documentation kept outside the software file.",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "title", "revision"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": _TEXT,
+                        "title": _TEXT,
+                        "revision": _TEXT,
+                        "annex_ii": {**_TEXTS, "description": "Annex II sections it holds."},
+                    },
+                },
+            },
+            "gspr": {"type": "array", "description": "The GSPR checklist (MDR Annex II 4).", "items": gspr_entry},
+        },
+    }
+
+
+def regulatory(project: Project) -> Mapping[str, Any]:
+    value = project.config.raw.get("regulatory")
+    return value if isinstance(value, dict) else {}
+
+
+# ------------------------------------------------------------------------------ document sections
+
+_LABEL = re.compile(r"^\.\. _([a-z0-9][a-z0-9-]*):\s*$")
+_HEADING = re.compile(r"""heading\(\s*"([^"{}]+)"\s*,\s*\d\s*(?:,\s*"([a-z0-9][a-z0-9-]*)"\s*)?\)""")
+
+
+def template_sections(source: str) -> dict[str, str]:
+    """The labelled sections of a document template: label -> heading text."""
+    sections: dict[str, str] = {}
+    pending: list[str] = []  # labels waiting for the heading they stand before
+    for line in source.splitlines():
+        label = _LABEL.match(line.strip())
+        if label:
+            pending.append(label.group(1))
+            continue
+        heading = _HEADING.search(line)
+        if heading:
+            for name in (*pending, *([heading.group(2)] if heading.group(2) else [])):
+                sections[name] = heading.group(1)
+            pending = []
+    return sections
+
+
+def document_sections(project: Project, spec: DocumentSpec) -> dict[str, str]:
+    """The labelled sections of a document, from the project's template or the shipped one."""
+    own = project.root / project.config.templates / spec.template
+    path = own if own.is_file() else default_templates() / spec.template
+    try:
+        return template_sections(Path(path).read_text(encoding="utf-8"))
+    except OSError:
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A document reference resolved: which document, its revision and section, or why not."""
+
+    ref: str
+    document: str  # document id as shown ("" when unresolved)
+    title: str
+    revision: str
+    section: str
+    docname: str  # page of the technical file; "" for an external document
+    label: str
+    problem: str = ""
+
+    @property
+    def cited(self) -> str:
+        """The reference as the checklist cites it: document id, revision and section."""
+        if self.problem:
+            return f"{self.ref}: {self.problem}"
+        section = f", section {self.section}" if self.section else ""
+        return f"{self.document} {self.title}, {self.revision or 'revision not recorded'}{section}"
+
+
+def resolve_document(project: Project, ref: str, revisions: Mapping[str, str], prefix: str = "") -> Reference:
+    """``DOC-ID`` or ``DOC-ID#label`` of the technical file, or an external document's id; the
+    document is named by its id with the project's prefix (``AID-SRS``) when one is given."""
+    name, _, label = ref.partition("#")
+    spec = find_document(name)
+    if spec is not None:
+        revision = revisions.get(spec.id, "")
+        shown = document_id(spec, prefix)
+        if not label:
+            return Reference(ref, shown, spec.title, revision, "", spec.docname, "")
+        sections = document_sections(project, spec)
+        if label not in sections:
+            known = ", ".join(sorted(sections)) or "none"
+            return Reference(
+                ref,
+                shown,
+                spec.title,
+                revision,
+                "",
+                spec.docname,
+                label,
+                f"{spec.id} has no section '{label}'; its sections: {known}",
+            )
+        return Reference(ref, shown, spec.title, revision, sections[label], spec.docname, label)
+    for entry in regulatory(project).get("external_documents") or []:
+        if isinstance(entry, dict) and entry.get("id") == name:
+            return Reference(ref, name, str(entry["title"]), str(entry["revision"]), label, "", "")
+    documents = ", ".join(spec.id for spec in (FRONT_PAGE, *DOCUMENTS))
+    return Reference(
+        ref,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        f"no document '{name}': documents are {documents}, or an id of regulatory.external_documents",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GsprRow:
+    index: int
+    number: str
+    title: str
+    applies: bool
+    justification: str
+    method: str
+    standards: tuple[str, ...]
+    evidence: tuple[Reference, ...]
+
+    @property
+    def status(self) -> str:
+        """ "not applicable", "evidenced", or "open" (applicable with no or unresolved evidence)."""
+        if not self.applies:
+            return "not applicable"
+        return "evidenced" if self.evidence and not any(ref.problem for ref in self.evidence) else "open"
+
+
+def gspr_rows(project: Project, revisions: Mapping[str, str], prefix: str = "") -> tuple[GsprRow, ...]:
+    """The device's GSPR checklist, each evidence reference resolved."""
+    titles = dict(gspr_table())
+    rows = []
+    for index, entry in enumerate(regulatory(project).get("gspr") or []):
+        if not isinstance(entry, dict) or str(entry.get("gspr")) not in titles:
+            continue
+        number = str(entry["gspr"])
+        rows.append(
+            GsprRow(
+                index,
+                number,
+                titles[number],
+                entry.get("applies") is True,
+                str(entry.get("justification") or ""),
+                str(entry.get("method") or ""),
+                tuple(str(s) for s in entry.get("standards") or []),
+                tuple(resolve_document(project, str(ref), revisions, prefix) for ref in entry.get("evidence") or []),
+            )
+        )
+    return tuple(rows)
+
+
+def section_links(places: list[str]) -> str:
+    """reStructuredText links to ``document#label`` places (shipped data: names checked here)."""
+    links = []
+    for place in places:
+        docname, _, label = place.partition("#")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", docname) or (label and not re.fullmatch(r"[a-z0-9-]+", label)):
+            raise ValueError(f"not a document#label place: {place!r}")
+        links.append(f":ref:`{label}`" if label else f":doc:`{docname}`")
+    return ", ".join(links) or "—"
+
+
+def revision_text(status: str, revision: int) -> str:
+    """A document's revision as a GSPR checklist cites it (from its approval state)."""
+    if not revision:
+        return "draft (not approved)"
+    return f"rev. {revision}" + (", changed since (not re-approved)" if status == "changed" else "")
+
+
+def regulatory_variables(project: Project, revisions: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
+    """What the document templates see of the regulatory section."""
+    section = regulatory(project)
+    described = section.get("device_description")
+    external = [entry for entry in section.get("external_documents") or [] if isinstance(entry, dict)]
+    annex = []
+    for entry in annex_ii_sections():
+        held = [doc for doc in external if entry["section"] in (doc.get("annex_ii") or [])]
+        if held:
+            outside = "; ".join(f"{doc['id']} {doc['title']} (rev. {doc['revision']})" for doc in held)
+        elif entry.get("outside"):
+            outside = f"{entry['outside']}: kept outside the software file; no external document named"
+        else:
+            outside = "—"
+        annex.append({**entry, "links": section_links(entry.get("where") or []), "outside_text": outside})
+    level = section.get("fda")
+    return {
+        "regulatory": section,
+        "device_description": (
+            filled(regulatory_schema()["properties"]["device_description"], described)
+            if isinstance(described, dict)
+            else None
+        ),
+        "gspr_rows": gspr_rows(project, revisions, prefix),
+        "annex_ii": annex,
+        "fda_level": level,
+        "fda_elements": [
+            fda_element(project, element)
+            for element in fda_elements()
+            if not level or level in element.get("levels", FDA_LEVELS)
+        ],
+    }
+
+
+def fda_element(project: Project, element: Mapping[str, Any]) -> dict[str, Any]:
+    """One FDA documentation element with where it is and whether its records are there."""
+    from collections import Counter
+
+    from qms.clauses import parse_conditions
+    from qms.compliance import evaluate
+    from qms.status import ClauseStatus
+
+    conditions = parse_conditions(element.get("evidence"), f"fda-2023.yaml: {element['element']}")
+    checks = [evaluate(project, condition, Counter()) for condition in conditions]
+    status = ClauseStatus.of(sum(check.level for check in checks), 2 * len(checks))
+    return {
+        **element,
+        "links": section_links(element.get("where") or []),
+        "status": status.value,
+        "why": "; ".join(check.found for check in checks),
+    }
