@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "record": "record",
     "log": "log",
     "approve": "approve",
+    "serve": "serve",
 }
 
 
