@@ -190,3 +190,66 @@ def test_a_build_failure_and_an_unreadable_file_block_the_site_other_findings_do
     assert BuildState(findings=(gap,)).blocking() == []
     assert BuildState(findings=(gap, unreadable)).blocking() == ["a.yaml:3:1: YAML syntax error: x"]
     assert BuildState(failure="the build failed: bad template").blocking() == ["the build failed: bad template"]
+
+
+_CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _many_requirements(added: int = 0, link: str = "SYS-001") -> str:
+    """Forty software requirements with long texts (a page to scroll); ``added`` lines more in the first."""
+    entries = "".join(
+        f"  - id: SWR-{number}\n    title: Requirement {number}\n    text: |\n"
+        + "".join(f"      The software shall do part {line} of duty {number}.\n" for line in range(8))
+        + "".join(f"      Added line {line}.\n\n" for line in range(added if number == 100 else 0))
+        + f"    derives_from: [{link if number == 130 else 'SYS-001'}]\n"
+        for number in range(100, 140)
+    )
+    return f"kind: software_requirement\nitems:\n{entries}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _CHROMIUM.exists() and not os.environ.get("CI"), reason="needs Debian's chromium")
+def test_a_browser_reloads_at_the_item_it_showed_and_lists_findings_as_they_come_and_go(
+    tmp_path: Path, served: Callable[[Path], Served]
+) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    root = new_project(tmp_path / "device", files={"traceability/more.yaml": _many_requirements()})
+    server = served(root)
+    errors = server.state()["errors"]
+    assert isinstance(errors, int)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(_CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 700})
+        page.goto(server.url + "software-requirements.html")
+        page.evaluate("document.getElementById('SWR-120').scrollIntoView({behavior: 'instant'})")
+        page.wait_for_timeout(300)
+        before = page.evaluate("document.getElementById('SWR-120').getBoundingClientRect().top")
+        page.evaluate("window.notReloaded = true")
+
+        # an edit above the item read: the item moves down the page, and the reloaded page follows it
+        (root / "traceability" / "more.yaml").write_text(_many_requirements(added=20), encoding="utf-8")
+        page.wait_for_function("() => !window.notReloaded", timeout=BOUNDED * 1000)
+        page.wait_for_load_state()
+        assert "Added line 19." in page.locator("#SWR-100").inner_text()
+        after = page.evaluate("document.getElementById('SWR-120').getBoundingClientRect().top")
+        assert abs(after - before) <= 2, (before, after)
+        assert page.evaluate("window.scrollY") > 1000
+
+        panel = page.locator("#qms-serve-findings summary")
+        (root / "traceability" / "more.yaml").write_text(_many_requirements(link="SYS-999"), encoding="utf-8")
+        page.wait_for_function(
+            f"() => (document.querySelector('#qms-serve-findings summary') || {{textContent: ''}})"
+            f".textContent.startsWith('qms check: {errors + 1} error(s)')",
+            timeout=BOUNDED * 1000,
+        )
+        panel.click()
+        assert "SYS-999" in page.locator("#qms-serve-findings pre").inner_text()
+
+        (root / "traceability" / "more.yaml").write_text(_many_requirements(), encoding="utf-8")
+        page.wait_for_function(
+            f"() => (document.querySelector('#qms-serve-findings summary') || {{textContent: 'qms check: 0 error(s)'}})"
+            f".textContent.startsWith('qms check: {errors} error(s)')",
+            timeout=BOUNDED * 1000,
+        )
+        browser.close()
+    assert server.interrupt()[0] == 0

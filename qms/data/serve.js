@@ -35,7 +35,7 @@
     if (position.path !== location.pathname) return;
     const element = position.id ? document.getElementById(position.id) : null;
     const y = element ? element.getBoundingClientRect().top + window.scrollY - position.offset : position.y;
-    window.scrollTo(0, y);
+    window.scrollTo({ top: y, behavior: "instant" }); // not smoothly: the theme sets smooth scrolling
   }
 
   function line(finding) {
@@ -82,6 +82,8 @@
     setTimeout(poll, 500);
   }
 
-  restore();
+  history.scrollRestoration = "manual"; // the script places the page itself, at the item
+  if (document.readyState === "complete") restore();
+  else window.addEventListener("load", restore);
   poll();
 })();
