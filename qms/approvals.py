@@ -26,8 +26,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import jinja2
-import jinja2.meta
 import yaml
 
 from qms import atomic, gitinfo
@@ -162,6 +160,9 @@ def all_documents() -> tuple[DocumentSpec, ...]:
 def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | None, str]]:
     """Every template the document renders from (its own, and those it extends or includes; the
     project's templates folder first, the shipped ones second): its file and source by name."""
+    import jinja2  # only for approval digests: a check without approvals does not load the template engine
+    import jinja2.meta
+
     user = project.root / project.config.templates
     shipped = default_templates()
     found: dict[str, tuple[Path | None, str]] = {}

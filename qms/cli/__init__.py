@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "log": "log",
     "approve": "approve",
     "clauses": "clauses",
+    "serve": "serve",
 }
 
 

@@ -378,14 +378,14 @@ def _site(
         fail(f"{error}; {kept}", code=EXIT_FINDINGS)
         raise AssertionError from error  # unreachable: fail() exits
     except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
-        _forget_environment(doctrees)
+        forget_environment(doctrees)
         fail(
-            f"the build failed: {_describe(error)}; {kept}",
+            f"the build failed: {describe(error)}; {kept}",
             code=EXIT_FINDINGS,
         )
         raise AssertionError from error  # unreachable: fail() exits
     if app.statuscode != 0:
-        _forget_environment(doctrees)
+        forget_environment(doctrees)
         reason = f"{warnings.count} warning(s) with --strict" if strict else f"Sphinx exited with {app.statuscode}"
         fail(f"the build failed: {reason}; {kept}", code=EXIT_FINDINGS)
     return app
@@ -438,12 +438,12 @@ def _read_by_the_project(root: Path) -> Iterator[tuple[str, Path]]:
             )
 
 
-def _forget_environment(doctrees: Path) -> None:
+def forget_environment(doctrees: Path) -> None:
     """After a failed build, start the next one afresh: the saved environment may list pages that were never written."""
     (doctrees / ENVIRONMENT).unlink(missing_ok=True)
 
 
-def _describe(error: Exception) -> str:
+def describe(error: Exception) -> str:
     message = str(error).strip() or type(error).__name__
     return message.replace("\n", " ")
 

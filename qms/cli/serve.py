@@ -1,0 +1,83 @@
+"""``qms serve``: a live preview of the site, rebuilt and reloaded as the project's files change."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from qms.cli.build import project_root
+from qms.cli.common import fail, project_option, say
+
+if TYPE_CHECKING:
+    from qms.serve import BuildState
+
+
+@click.command()
+@project_option
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to serve on (0: any free one)."
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to serve on. The default is this machine only; 0.0.0.0 lets anyone on the network read the site.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show Sphinx's progress.")
+def serve(project_dir: Path | None, port: int, host: str, verbose: bool) -> None:
+    """Build the site, serve it, and rebuild it whenever a file of the project changes.
+
+    Watches the item files, templates, qms.yaml, conf.py, evidence and records. Open pages reload
+    at the item they showed and list the findings of `qms check`; while a file cannot be read
+    (a YAML syntax error) every page shows the error, with its file and line, until it is fixed.
+    Ctrl-C stops. Exit status: 0 stopped, 2 no project or the address cannot be used.
+    """
+    from qms.serve import Preview, http_server, serving, watching
+
+    preview = Preview(project_root(project_dir), verbose=verbose)
+    try:
+        server = http_server(preview, host, port)
+    except OSError as error:
+        reason = "it is in use; pass another --port" if error.errno == errno.EADDRINUSE else error.strerror or error
+        fail(f"cannot serve on {host}:{port}: {reason}")
+        return
+    _stop_on_signals()
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every batch of changes
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
+    url = f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}/"
+    try:
+        with serving(server), watching(preview) as next_changes:
+            _report(preview.rebuild(), "built")
+            click.echo(f"qms: serving {url} (Ctrl-C stops)")
+            while True:
+                names = sorted({Path(path).name for path in next_changes()})
+                click.echo(f"qms: changed {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; rebuilding")
+                _report(preview.rebuild(), "rebuilt")
+    except KeyboardInterrupt:
+        click.echo("qms: stopped")
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and a termination request both stop the preview cleanly (also when started in the background)."""
+
+    def interrupt(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _report(state: BuildState, verb: str) -> None:
+    if problems := state.blocking():
+        say("qms: the site cannot be shown:\n  " + "\n  ".join(problems), err=True)
+        return
+    errors = state.errors()
+    click.echo(f"qms: {verb}; qms check: {errors} error(s), {len(state.findings) - errors} warning(s)")
+
+
+commands = (serve,)

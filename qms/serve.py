@@ -1,0 +1,269 @@
+"""The live preview behind ``qms serve``: build the site, serve it, rebuild on change, tell open pages.
+
+The site is built by the same Sphinx incremental build as ``qms build`` (into ``_build/serve``, so
+a running preview and ``qms build`` never share a cache). Pages are served with a small script
+added on the way out, never written into the site: it polls :data:`STATE_PATH`, reloads the page
+at the item it showed when a build finished, and lists the ``qms check`` findings of that build.
+While a file cannot be read (Q001, a YAML syntax error as it is typed) or the build fails, every
+page is an error page naming the file and line, until the next build succeeds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import queue
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from html import escape
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from qms.model import Finding, Severity
+
+#: Where the open pages read the number of the latest build, its failure and its findings.
+STATE_PATH = "/__qms__/state"
+SCRIPT_PATH = "/__qms__/live.js"
+#: Findings sent to the pages at most (the counts are always complete).
+SHOWN_FINDINGS = 200
+#: How long a request waits for a running build before the page it asked for is served anyway.
+BUILD_WAIT = 600.0
+#: The rule whose findings mean a file was not read at all: its items are missing from the site.
+UNREADABLE = "Q001"
+_TAG = f'<script src="{SCRIPT_PATH}" defer></script>'.encode()
+
+
+@dataclass
+class BuildState:
+    """The outcome of the latest build, as the open pages see it."""
+
+    build: int = 0
+    building: bool = False
+    failure: str | None = None
+    findings: tuple[Finding, ...] = ()
+
+    def blocking(self) -> list[str]:
+        """Why the site cannot be shown: the build's failure, or each file that could not be read."""
+        problems = [self.failure] if self.failure else []
+        problems += [
+            f"{finding.location}: {finding.message}" for finding in self.findings if finding.rule == UNREADABLE
+        ]
+        return problems
+
+    def errors(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity is Severity.ERROR)
+
+    def to_json(self) -> dict[str, Any]:
+        errors = self.errors()
+        return {
+            "build": self.build,
+            "building": self.building,
+            "blocking": self.blocking(),
+            "errors": errors,
+            "warnings": len(self.findings) - errors,
+            "findings": [
+                {
+                    "where": str(finding.location),
+                    "severity": finding.severity.value,
+                    "rule": finding.rule,
+                    "item": finding.item,
+                    "message": finding.message,
+                }
+                for finding in self.findings[:SHOWN_FINDINGS]
+            ],
+        }
+
+
+@dataclass
+class Preview:
+    """One project's site, rebuilt in place; requests for its files wait while a build runs."""
+
+    root: Path
+    verbose: bool = False
+    state: BuildState = field(default_factory=BuildState)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def folder(self) -> Path:
+        return self.root / "_build" / "serve"
+
+    @property
+    def site(self) -> Path:
+        return self.folder / "html"
+
+    def rebuild(self) -> BuildState:
+        """Build the site incrementally; a failure is kept in the state, never raised."""
+        from qms.cli.build import describe, forget_environment, sphinx_build
+        from qms.sphinx.state import build_data
+
+        with self.changed:
+            self.state = BuildState(self.state.build, True, self.state.failure, self.state.findings)
+        doctrees = self.folder / "doctrees"
+        warnings = io.StringIO()
+        failure: str | None = None
+        findings: tuple[Finding, ...] = ()
+        try:
+            app = sphinx_build(
+                self.root,
+                self.site,
+                doctrees,
+                self.site,
+                strict=False,
+                clean=False,
+                status=sys.stdout if self.verbose else None,
+                warning=warnings,
+            )
+            findings = build_data(app.env).findings
+            if app.statuscode != 0:
+                failure = f"Sphinx exited with {app.statuscode}: {warnings.getvalue().strip()}"
+        except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
+            failure = f"the build failed: {describe(error)}"
+        except BaseException:
+            forget_environment(doctrees)  # interrupted half-way: the saved environment may not match the pages
+            raise
+        if failure is not None:
+            forget_environment(doctrees)
+        with self.changed:
+            self.state = BuildState(self.state.build + 1, False, failure, findings)
+            self.changed.notify_all()
+        return self.state
+
+    def settled(self) -> BuildState:
+        """The state once no build is running (or after :data:`BUILD_WAIT` seconds)."""
+        with self.changed:
+            self.changed.wait_for(lambda: not self.state.building, timeout=BUILD_WAIT)
+            return self.state
+
+
+def live_script() -> bytes:
+    return resources.files("qms").joinpath("data", "serve.js").read_bytes()
+
+
+def error_page(problems: list[str]) -> bytes:
+    """The page shown instead of the site while it cannot be built, each problem with its file and line."""
+    listed = "".join(f"<li><code>{escape(problem)}</code></li>" for problem in problems)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>qms serve: cannot show the site</title>'
+        "<style>body{font-family:sans-serif;margin:2rem;max-width:60rem}code{white-space:pre-wrap}"
+        "li{margin:.5rem 0;color:#a40000}</style></head><body><h1>The site cannot be shown</h1>"
+        f"<p>Fix these and save; the page reloads when the site builds again.</p><ul>{listed}</ul>"
+        "</body></html>\n"
+    ).encode()
+
+
+def with_script(page: bytes) -> bytes:
+    """The page with the live script before its last ``</body>`` (at its end if it has none)."""
+    at = page.rfind(b"</body>")
+    return page + _TAG if at < 0 else page[:at] + _TAG + page[at:]
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the built site, the state and the script; pages get the script, or the error page."""
+
+    preview: Preview
+
+    def __init__(self, *arguments: Any, preview: Preview, **keywords: Any) -> None:
+        self.preview = preview
+        super().__init__(*arguments, directory=str(preview.site), **keywords)
+
+    def log_message(self, format: str, *args: Any) -> None:  # the parameter name of the base class
+        """Quiet: the terminal shows builds, not requests."""
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if path == STATE_PATH:
+            with self.preview.changed:
+                body = json.dumps(self.preview.state.to_json()).encode()
+            self._send(body, "application/json")
+            return
+        if path == SCRIPT_PATH:
+            self._send(live_script(), "text/javascript")
+            return
+        state = self.preview.settled()
+        file = Path(self.translate_path(self.path))
+        if file.is_dir():
+            file = file / "index.html"
+        if file.suffix != ".html" or not file.is_file():
+            super().do_GET()
+            return
+        problems = state.blocking()
+        page = error_page(problems) if problems else file.read_bytes()
+        self._send(with_script(page), "text/html; charset=utf-8")
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def http_server(preview: Preview, host: str, port: int) -> ThreadingHTTPServer:
+    """The server of ``preview`` bound to ``host``:``port`` (0: a free port), not yet serving."""
+    server_class = _Server6 if ":" in host else _Server
+    return server_class((host, port), partial(_Handler, preview=preview))
+
+
+@contextlib.contextmanager
+def watching(preview: Preview) -> Iterator[Callable[[], set[str]]]:
+    """Watch what the site is built from (everything in the project but build outputs) from now on.
+
+    Yields a function that waits for the next changes and returns the changed paths, with every
+    change that came in meanwhile (during a build, say): nothing typed is missed between builds.
+    """
+    from watchfiles import DefaultFilter, watch
+
+    batches: queue.Queue[set[str]] = queue.Queue()
+    stop = threading.Event()
+    ignored = DefaultFilter(ignore_paths=[str(preview.root / "_build")])
+
+    def collect() -> None:
+        for batch in watch(preview.root, watch_filter=ignored, stop_event=stop, debounce=400, raise_interrupt=False):
+            batches.put({path for _, path in batch})
+
+    def next_changes() -> set[str]:
+        paths = batches.get()
+        while not batches.empty():
+            paths |= batches.get_nowait()
+        return paths
+
+    thread = threading.Thread(target=collect, name="qms-watch", daemon=True)
+    thread.start()
+    try:
+        yield next_changes
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextlib.contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """Serve in a background thread until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, name="qms-serve", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

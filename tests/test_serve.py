@@ -1,0 +1,255 @@
+"""``qms serve``: a real server on a free port, real HTTP, real edits of item files."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import invoke_qms
+from sphinx_support import REPOSITORY, build, new_project
+
+from qms.model import Finding, Location, Severity
+from qms.serve import BuildState, error_page, with_script
+
+#: Seconds a change may take to show in the served pages (one incremental build of a small project).
+BOUNDED = 90.0
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # straight to 127.0.0.1
+
+
+class Served:
+    """``qms serve --port 0`` on a project, in its own process; its output read as it comes."""
+
+    def __init__(self, root: Path) -> None:
+        environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "qms", "serve", "--port", "0", "--project", str(root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        assert self.process.stdout is not None
+        self.reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True)
+        self.reader.start()
+        self.url = self._serving_url()
+
+    def _read(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self.lines.put(line)
+
+    def _serving_url(self) -> str:
+        deadline = time.monotonic() + BOUNDED
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.process.poll() is None, (self.output, self.process.stderr and self.process.stderr.read())
+                continue
+            self.output.append(line)
+            if line.startswith("qms: serving "):
+                return line.split()[2]
+        raise AssertionError(f"no server after {BOUNDED} s: {self.output}")
+
+    def get(self, path: str) -> str:
+        with _OPENER.open(self.url + path, timeout=BOUNDED) as response:
+            text: str = response.read().decode("utf-8")
+            return text
+
+    def state(self) -> dict[str, object]:
+        state: dict[str, object] = json.loads(self.get("__qms__/state"))
+        return state
+
+    def wait_for(self, path: str, condition: Callable[[str], bool]) -> str:
+        """The page at ``path`` once ``condition`` holds for it (asserted within :data:`BOUNDED` seconds)."""
+        deadline = time.monotonic() + BOUNDED
+        while True:
+            page = self.get(path)
+            if condition(page):
+                return page
+            assert time.monotonic() < deadline, f"{path} did not change in {BOUNDED} s: {page[-2000:]}"
+            time.sleep(0.3)
+
+    def interrupt(self) -> tuple[int, str, str]:
+        """Ctrl-C: the exit status, standard output and error."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=BOUNDED)
+        self.reader.join()
+        assert self.process.stderr is not None
+        error = self.process.stderr.read()
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return self.process.returncode, "".join(self.output), error
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Callable[[Path], Served]]:
+    started: list[Served] = []
+
+    def start(root: Path) -> Served:
+        started.append(Served(root))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_an_edited_item_shows_in_the_served_page_and_ctrl_c_stops(
+    tmp_path: Path, served: Callable[[Path], Served]
+) -> None:
+    root = new_project(tmp_path / "device")
+    server = served(root)
+    assert server.url.startswith("http://127.0.0.1:")  # this machine only
+    page = server.get("software-requirements.html")
+    assert "rounded down to whole minutes" in page
+    assert '<script src="/__qms__/live.js" defer></script></body>' in page
+    assert "fetch(STATE" in server.get("__qms__/live.js")
+    first = server.state()["build"]
+
+    _edit(root / "traceability" / "requirements.yaml", "whole minutes", "full minutes")
+    server.wait_for("software-requirements.html", lambda text: "rounded down to full minutes" in text)
+    assert server.state()["build"] != first  # the open pages see a new build and reload
+
+    status, output, error = server.interrupt()
+    assert status == 0, error
+    assert "Traceback" not in error and "qms: stopped" in output
+    served_site = root / "_build" / "serve" / "html"
+    assert not [path for path in served_site.glob("*.html") if "__qms__" in path.read_text(encoding="utf-8")]
+    assert build(root).exit_code == 0
+    assert not [
+        path for path in (root / "_build" / "html").rglob("*") if path.is_file() and b"__qms__" in path.read_bytes()
+    ]
+
+
+@pytest.mark.slow
+def test_broken_yaml_shows_an_error_page_until_fixed(tmp_path: Path, served: Callable[[Path], Served]) -> None:
+    root = new_project(tmp_path / "device")
+    server = served(root)
+    requirements = root / "traceability" / "requirements.yaml"
+    good = requirements.read_text(encoding="utf-8")
+    line = good.count("\n") + 1
+    requirements.write_text(good + "  - id: [SWR-9\n", encoding="utf-8")  # an unclosed flow sequence, as typed
+
+    error = server.wait_for("software-requirements.html", lambda text: "cannot be shown" in text)
+    assert f"traceability/requirements.yaml:{line}:9: YAML syntax error" in error  # at the open [
+    assert server.state()["blocking"]
+    assert "live.js" in error  # the error page reloads itself once the file is fixed
+    assert server.process.poll() is None  # the server lives on
+
+    requirements.write_text(good, encoding="utf-8")
+    server.wait_for("software-requirements.html", lambda text: "rounded down to whole minutes" in text)
+    assert server.state()["blocking"] == []
+    assert server.interrupt()[0] == 0
+
+
+def test_a_port_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke_qms("serve", "--project", root, "--port", str(port))
+    assert result.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{port}: it is in use; pass another --port" in result.stderr
+
+
+def test_the_script_goes_before_the_end_of_the_body_and_errors_are_escaped() -> None:
+    assert with_script(b"<html><body>x</body></html>") == (
+        b'<html><body>x<script src="/__qms__/live.js" defer></script></body></html>'
+    )
+    assert with_script(b"plain").endswith(b'live.js" defer></script>')
+    page = error_page(["a.yaml:3:1: YAML syntax error: <b>&"]).decode()
+    assert "a.yaml:3:1: YAML syntax error: &lt;b&gt;&amp;" in page and "<b>&" not in page
+
+
+def test_a_build_failure_and_an_unreadable_file_block_the_site_other_findings_do_not() -> None:
+    unreadable = Finding("Q001", Severity.ERROR, "YAML syntax error: x", Location("a.yaml", 3, 1))
+    gap = Finding("T101", Severity.ERROR, "not verified", Location("b.yaml", 5, 3), "SWR-1")
+    assert BuildState(findings=(gap,)).blocking() == []
+    assert BuildState(findings=(gap, unreadable)).blocking() == ["a.yaml:3:1: YAML syntax error: x"]
+    assert BuildState(failure="the build failed: bad template").blocking() == ["the build failed: bad template"]
+
+
+_CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _many_requirements(added: int = 0, link: str = "SYS-001") -> str:
+    """Forty software requirements with long texts (a page to scroll); ``added`` lines more in the first."""
+    entries = "".join(
+        f"  - id: SWR-{number}\n    title: Requirement {number}\n    text: |\n"
+        + "".join(f"      The software shall do part {line} of duty {number}.\n" for line in range(8))
+        + "".join(f"      Added line {line}.\n\n" for line in range(added if number == 100 else 0))
+        + f"    derives_from: [{link if number == 130 else 'SYS-001'}]\n"
+        for number in range(100, 140)
+    )
+    return f"kind: software_requirement\nitems:\n{entries}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _CHROMIUM.exists() and not os.environ.get("CI"), reason="needs Debian's chromium")
+def test_a_browser_reloads_at_the_item_it_showed_and_lists_findings_as_they_come_and_go(
+    tmp_path: Path, served: Callable[[Path], Served]
+) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    root = new_project(tmp_path / "device", files={"traceability/more.yaml": _many_requirements()})
+    server = served(root)
+    errors = server.state()["errors"]
+    assert isinstance(errors, int)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(_CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 700})
+        page.goto(server.url + "software-requirements.html")
+        page.evaluate("document.getElementById('SWR-120').scrollIntoView({behavior: 'instant'})")
+        page.wait_for_timeout(300)
+        before = page.evaluate("document.getElementById('SWR-120').getBoundingClientRect().top")
+        page.evaluate("window.notReloaded = true")
+
+        # an edit above the item read: the item moves down the page, and the reloaded page follows it
+        (root / "traceability" / "more.yaml").write_text(_many_requirements(added=20), encoding="utf-8")
+        page.wait_for_function("() => !window.notReloaded", timeout=BOUNDED * 1000)
+        page.wait_for_load_state()
+        assert "Added line 19." in page.locator("#SWR-100").inner_text()
+        after = page.evaluate("document.getElementById('SWR-120').getBoundingClientRect().top")
+        assert abs(after - before) <= 2, (before, after)
+        assert page.evaluate("window.scrollY") > 1000
+
+        panel = page.locator("#qms-serve-findings summary")
+        (root / "traceability" / "more.yaml").write_text(_many_requirements(link="SYS-999"), encoding="utf-8")
+        page.wait_for_function(
+            f"() => (document.querySelector('#qms-serve-findings summary') || {{textContent: ''}})"
+            f".textContent.startsWith('qms check: {errors + 1} error(s)')",
+            timeout=BOUNDED * 1000,
+        )
+        panel.click()
+        assert "SYS-999" in page.locator("#qms-serve-findings pre").inner_text()
+
+        (root / "traceability" / "more.yaml").write_text(_many_requirements(), encoding="utf-8")
+        page.wait_for_function(
+            f"() => (document.querySelector('#qms-serve-findings summary') || {{textContent: 'qms check: 0 error(s)'}})"
+            f".textContent.startsWith('qms check: {errors} error(s)')",
+            timeout=BOUNDED * 1000,
+        )
+        browser.close()
+    assert server.interrupt()[0] == 0
