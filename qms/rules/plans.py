@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from qms.model import Severity
 from qms.plans import plans, release_checklist
 from qms.rules import CheckContext, Hit, rule, written
 from qms.status import StepStatus

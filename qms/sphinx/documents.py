@@ -41,6 +41,7 @@ from qms.schema import ID_PATTERN, KINDS
 from qms.sphinx.views.build import BuildData, natural_sorted
 from qms.sphinx.views.summaries import rule_prefixes
 from qms.sphinx.views.tables import table_query
+from qms.status import compute_statuses
 
 # ------------------------------------------------------------------------------ escaping
 
@@ -236,7 +237,7 @@ class TemplateContext:
             "previous_release": config.previous_release,
             "design_stages": [(stage, closing_reviews(project, stage.name)) for stage in design_stages(config)],
             "problem_trend": problem_trend(project.of_kind("problem_report")),
-            **plan_variables(project, self.data.statuses),
+            **plan_variables(project, self.data.statuses or compute_statuses(project, self.data.evidence)),
             **regulatory_variables(project, self.revisions(), prefix),
         }
 
