@@ -92,6 +92,11 @@ def site_page(site: Path, name: str) -> BeautifulSoup:
     return parse_html(page(site, name))
 
 
+def with_class(root: Tag, tag: str, name: str) -> list[Tag]:
+    """The ``tag`` elements carrying the class ``name``, in document order."""
+    return list(root.find_all(tag, class_=name))
+
+
 def text_of(element: Tag) -> str:
     """The text an element shows, with runs of white space as one space."""
     return " ".join(element.get_text().split())

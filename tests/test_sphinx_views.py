@@ -135,23 +135,23 @@ def _statuses(root: Path) -> dict[str, str]:
 
 
 def _block(root: Element, item_id: str) -> Element:
-    (section,) = [element for element in root.iter("section") if element.get("id") == item_id]
+    (section,) = [element for element in root.find_all("section") if element.get("id") == item_id]
     return section
 
 
 def _controls(block: Element) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """A hazard block's controls table: (control id, its status, [(test id, its status)])."""
     (table,) = with_class(block, "table", "qms-controls")
-    (body,) = table.iter("tbody")
+    (body,) = table.find_all("tbody")
     rows = []
-    for row in body.iter("tr"):
-        control, status, tests = list(row.iter("td"))
+    for row in body.find_all("tr"):
+        control, status, tests = list(row.find_all("td"))
         (control_id,) = [text_of(span) for span in with_class(control, "span", "qms-id")]
-        badges = [badge.get("data-qms-status", "") for badge in status.iter("span") if badge.get("data-qms-status")]
+        badges = [badge.get("data-qms-status", "") for badge in status.find_all("span") if badge.get("data-qms-status")]
         listed = [
             (text_of(with_class(line, "span", "qms-id")[0]), status_badge.get("data-qms-status", ""))
             for line in with_class(tests, "p", "qms-cell-line")
-            for status_badge in line.iter("span")
+            for status_badge in line.find_all("span")
             if status_badge.get("data-qms-status")
         ]
         rows.append((control_id, badges[0] if badges else "", listed))
@@ -168,7 +168,7 @@ def test_a_hazard_lists_each_control_with_its_status_and_its_tests_with_theirs(p
     ]
     (row,) = _controls(_block(notes, "HAZ-02"))
     assert row == ("SWR-002", status["SWR-002"], [])
-    (gap,) = [cell for cell in _block(notes, "HAZ-02").iter("td") if "qms-gap-cell" in cell.get("class", "")]
+    (gap,) = [cell for cell in _block(notes, "HAZ-02").find_all("td") if "qms-gap-cell" in cell.get("class", [])]
     assert text_of(gap) == "—", "a control no test verifies shows a gap where its tests would be"
 
 
@@ -179,8 +179,8 @@ def _matrices(root: Element) -> list[Element]:
 @pytest.mark.slow
 def test_a_matrix_leaves_out_rows_of_items_traced_along_another_chain(notes: Element) -> None:
     (validation,) = _matrices(notes)
-    (body,) = validation.iter("tbody")
-    rows = [[text_of(cell) for cell in row.iter("td")] for row in body.iter("tr")]
+    (body,) = validation.find_all("tbody")
+    rows = [[text_of(cell) for cell in row.find_all("td")] for row in body.find_all("tr")]
     first_ids = [row[0].split()[0] for row in rows]
     last_ids = [row[1].split()[0] for row in rows]
     assert first_ids == ["NEED-01", "—"], rows
