@@ -16,6 +16,7 @@ import yaml
 
 from qms.documents import DOCUMENTS, FRONT_PAGE
 from qms.elements import FieldPath, Finding, Location, Severity
+from qms.project_sections import plans_schema, regulatory_schema
 from qms.risk import DEFAULT_POLICY, Level, RiskPolicy
 from qms.rulebook import SPECS
 from qms.validation import validate
@@ -110,9 +111,6 @@ def _design_stages_schema() -> dict[str, Any]:
 
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
-    from qms.plans import plans_schema  # plans and regulatory data sit above the model
-    from qms.regulatory import regulatory_schema
-
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "qms project file (qms.yaml)",

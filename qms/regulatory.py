@@ -13,108 +13,27 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, document_id, find_document
 from qms.model import Project
 from qms.plans import filled
-
-FDA_LEVELS = ("basic", "enhanced")
-
-_TEXT = {"type": "string", "minLength": 1}
-_TEXTS = {"type": "array", "items": _TEXT}
-
-
-def _shipped(name: str) -> Any:
-    return yaml.safe_load((resources.files("qms") / "data" / name).read_text(encoding="utf-8"))
-
-
-@functools.cache
-def gspr_table() -> tuple[tuple[str, str], ...]:
-    """The GSPR numbers of MDR Annex I with our short titles, in order."""
-    return tuple((str(entry["number"]), str(entry["title"])) for entry in _shipped("gspr.yaml")["gspr"])
+from qms.project_sections import FDA_LEVELS as FDA_LEVELS
+from qms.project_sections import gspr_table, shipped
+from qms.project_sections import regulatory_schema as regulatory_schema
 
 
 @functools.cache
 def annex_ii_sections() -> tuple[Mapping[str, Any], ...]:
     """The sections of MDR Annex II (and Annex III) with where the software file holds each."""
-    return tuple(_shipped("annex-ii.yaml")["sections"])
+    return tuple(shipped("annex-ii.yaml")["sections"])
 
 
 @functools.cache
 def fda_elements() -> tuple[Mapping[str, Any], ...]:
     """The FDA 2023 premarket software documentation elements."""
-    return tuple(_shipped("fda-2023.yaml")["elements"])
-
-
-def regulatory_schema() -> dict[str, Any]:
-    """JSON Schema of the ``regulatory`` section of ``qms.yaml``."""
-    gspr_entry = {
-        "type": "object",
-        "required": ["gspr", "applies"],
-        "additionalProperties": False,
-        "properties": {
-            "gspr": {"enum": [number for number, _ in gspr_table()], "description": "The GSPR number (MDR Annex I)."},
-            "applies": {"type": "boolean"},
-            "justification": {**_TEXT, "description": "Why the GSPR does not apply (required when it does not)."},
-            "method": {**_TEXT, "description": "How conformity is shown."},
-            "standards": {**_TEXTS, "description": "Harmonised standards, common specifications or other solutions."},
-            "evidence": {
-                **_TEXTS,
-                "description": "Documents holding the evidence: DOC-ID or DOC-ID#section-label, or the id of an "
-                "external document.",
-            },
-        },
-    }
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "description": "Regulatory submissions: MDR Annex II device description and GSPR checklist, FDA level.",
-        "properties": {
-            "fda": {"enum": list(FDA_LEVELS), "description": "FDA 2023 premarket software documentation level."},
-            "device_description": {
-                "type": "object",
-                "additionalProperties": False,
-                "description": "MDR Annex II 1.1 device description.",
-                "required": ["basic_udi_di", "risk_class", "classification_rules"],
-                "properties": {
-                    "basic_udi_di": {**_TEXT, "description": "Basic UDI-DI."},
-                    "risk_class": {"enum": ["I", "IIa", "IIb", "III"], "description": "MDR risk class."},
-                    "classification_rules": {**_TEXTS, "minItems": 1, "description": "MDR Annex VIII rules applied."},
-                    "classification_rationale": _TEXT,
-                    "intended_users": _TEXT,
-                    "patient_population": _TEXT,
-                    "indications": _TEXT,
-                    "contraindications": _TEXTS,
-                    "warnings": _TEXTS,
-                    "principles_of_operation": _TEXT,
-                    "novel_features": _TEXT,
-                    "variants": _TEXTS,
-                    "accessories": _TEXTS,
-                },
-            },
-            "external_documents": {
-                "type": "array",
-                "description": "Documents of the technical documentation kept outside the software file.",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "title", "revision"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "id": _TEXT,
-                        "title": _TEXT,
-                        "revision": _TEXT,
-                        "annex_ii": {**_TEXTS, "description": "Annex II sections it holds."},
-                    },
-                },
-            },
-            "gspr": {"type": "array", "description": "The GSPR checklist (MDR Annex II 4).", "items": gspr_entry},
-        },
-    }
+    return tuple(shipped("fda-2023.yaml")["elements"])
 
 
 def regulatory(project: Project) -> Mapping[str, Any]:

@@ -113,7 +113,7 @@ def test_untyped_requirements_are_reported_once_the_development_plan_is_data(tmp
     without_plan = invoke_qms("check", "--project", base_project(tmp_path / "a"))
     assert "L762" not in without_plan.output
     with_plan = invoke_qms("check", "--project", base_project(tmp_path / "b", PLANS))
-    assert [line.split(" ")[3] for line in with_plan.output.splitlines() if "L762" in line] == ["SYS-1:", "SWR-1:"]
+    assert [line.split(" ")[3] for line in with_plan.output.splitlines() if " L762 " in line] == ["SYS-1:", "SWR-1:"]
 
 
 def _git(root: Path, *args: str) -> None:
