@@ -117,13 +117,40 @@ def fold(project: Project, findings: Iterable[Finding], order: Sequence[str]) ->
         findings, key=lambda finding: (finding.severity is not Severity.ERROR, rank_of(finding), finding.sort_key())
     )
     roots = _roots(project, ordered)
+    owned, mentioned, about = _index(roots)
     causes: dict[Finding, Finding] = {}
     for finding in ordered:
-        for root in roots:
-            if rank_of(root.finding) < rank_of(finding) and _follows(project, finding, root):
-                causes[finding] = root.finding
-                break
+        item = finding.item or ""
+        names = {item, *_WORD.findall(finding.message)}
+        candidates = {index for name in names for index in owned.get(name, ())}
+        family = finding.rule[0]
+        candidates |= {index for index in mentioned.get(item, ()) if roots[index].finding.rule[0] != family}
+        if item in about:
+            fields = None if family in _CONTENT_FAMILIES else _field_names(project, finding)
+            candidates |= {
+                index
+                for index in about[item]
+                if fields is None or any((item, name) in roots[index].fields for name in fields)
+            }
+        earlier = [index for index in candidates if rank_of(roots[index].finding) < rank_of(finding)]
+        if earlier:
+            causes[finding] = roots[min(earlier)].finding
     return Folded(tuple(ordered), MappingProxyType(causes))
+
+
+def _index(roots: Sequence[_Root]) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]]]:
+    """Per item id, the roots (by position) that own it, that mention it, and that are about its fields."""
+    owned: dict[str, list[int]] = {}
+    mentioned: dict[str, list[int]] = {}
+    about: dict[str, list[int]] = {}
+    for index, root in enumerate(roots):
+        for item_id in root.owned:
+            owned.setdefault(item_id, []).append(index)
+        for item_id in root.mentioned:
+            mentioned.setdefault(item_id, []).append(index)
+        for item_id in {item_id for item_id, _ in root.fields}:
+            about.setdefault(item_id, []).append(index)
+    return owned, mentioned, about
 
 
 def _roots(project: Project, findings: Sequence[Finding]) -> list[_Root]:
@@ -193,21 +220,3 @@ def _field_names(project: Project, finding: Finding) -> set[str]:
 
 def _place(finding: Finding) -> tuple[int, int]:
     return (finding.location.line, finding.location.column)
-
-
-def _names(message: str, item_ids: frozenset[str]) -> bool:
-    return bool(item_ids & set(_WORD.findall(message)))
-
-
-def _follows(project: Project, finding: Finding, root: _Root) -> bool:
-    """Whether ``finding`` (later in the root-cause order) follows from ``root``."""
-    item = finding.item or ""
-    if item in root.owned or _names(finding.message, root.owned):
-        return True
-    if item in root.mentioned and finding.rule[0] != root.finding.rule[0]:
-        return True
-    if (item, "") not in root.fields:
-        return False
-    if finding.rule[0] in _CONTENT_FAMILIES:
-        return True
-    return any((item, name) in root.fields for name in _field_names(project, finding))

@@ -147,7 +147,8 @@ FAILED_RUN = """\
 
 @pytest.mark.slow
 def test_build_fails_on_findings_only_when_asked(tmp_path: Path) -> None:
-    """An open E401 (a failed test) is shown on the site; --fail-on-findings and --strict make it fail the build."""
+    """An open E401 (a failed test) is shown on the site; --fail-on-findings and --strict make it fail the build,
+    warnings alone (Q008, E405 here) do not."""
     root = new_project(tmp_path / "device", files={"reports/run.xml": FAILED_RUN})
     tests = root / "traceability" / "tests.yaml"
     text = tests.read_text(encoding="utf-8")
@@ -173,3 +174,6 @@ def test_build_fails_on_findings_only_when_asked(tmp_path: Path) -> None:
     strict = build(root, "--strict")
     assert strict.exit_code == 1
     assert strict.stderr.startswith("qms: error: built, but with --strict the findings fail the build")
+    with (root / "qms.yaml").open("a", encoding="utf-8") as config:
+        config.write("  E401: off\n")
+    assert build(root, "--strict").exit_code == 0  # the warnings left (Q008, E405) stay warnings

@@ -199,8 +199,8 @@ class _Tee(io.TextIOBase):
     "--strict",
     is_flag=True,
     help="Fail on any build warning (unknown item ids, refused markup in item text...): the build fails and "
-    "the previous site stays. Also fail, once the site is built, on any `qms check` finding, warnings included "
-    "(--fail-on-findings with warnings). Reads every page again, so every warning is reported.",
+    "the previous site stays. Implies --fail-on-findings (check warnings stay warnings: `qms check --strict` "
+    "fails on them). Reads every page again, so every warning is reported.",
 )
 @click.option("--clean", is_flag=True, help="Read every page again instead of only those whose data changed.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Sphinx's progress.")
@@ -218,8 +218,8 @@ def build(
     Works offline: open the site's index.html from disk. A failed build leaves the previous
     site (or PDFs) in place. The output folder must be new, empty or one qms built, outside the
     project's sources. Exit status: 0 built; 1 the build failed (with --strict: a build warning),
-    or it was built but --fail-on-findings found an error-level finding (with --strict: any
-    finding); 2 no project found or an output folder qms may not replace.
+    or it was built but --fail-on-findings (or --strict) found an error-level `qms check` finding;
+    2 no project found or an output folder qms may not replace.
     """
     root = project_root(project_dir)
     target = (output if output is not None else root / "_build" / output_format).resolve()
@@ -237,11 +237,11 @@ def build(
     except OSError as error:
         fail(f"cannot write the site to {_shown(target)}: {error.strerror or error}", code=EXIT_FINDINGS)
     if fail_on_findings or strict:
-        _fail_on_findings(root, strict=strict)
+        _fail_on_findings(root, "--fail-on-findings" if fail_on_findings else "--strict")
 
 
-def _fail_on_findings(root: Path, *, strict: bool) -> None:
-    """Exit 1 when the project has an error-level finding (any finding when ``strict``), as `qms check` would."""
+def _fail_on_findings(root: Path, option: str) -> None:
+    """Exit 1 when the project has an error-level finding, as `qms check` would."""
     from qms.checking import check_project, root_causes
     from qms.model import Severity
     from qms.project import load_project
@@ -249,10 +249,8 @@ def _fail_on_findings(root: Path, *, strict: bool) -> None:
 
     project = load_project(root)
     findings = check_project(project)
-    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-    if any(finding.severity in failing for finding in findings):
+    if any(finding.severity is Severity.ERROR for finding in findings):
         summary = Summary.of(project, root_causes(project, findings)).line()
-        option = "--strict" if strict else "--fail-on-findings"
         fail(f"built, but with {option} the findings fail the build ({summary}): `qms check` lists them", EXIT_FINDINGS)
 
 
