@@ -18,7 +18,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from html import escape
 from http import HTTPStatus
@@ -105,7 +105,7 @@ class Preview:
         from qms.sphinx.state import build_data
 
         with self.changed:
-            self.state = BuildState(self.state.build, True, self.state.failure, self.state.findings)
+            self.state = replace(self.state, building=True)
         doctrees = self.folder / "doctrees"
         warnings = io.StringIO()
         failure: str | None = None
