@@ -29,7 +29,7 @@ def test_show_prints_the_item_and_its_trace_up_and_down(project: Path, run_qms: 
         "Grey out old readings",
         "",
         "  text:           The software shall grey out a reading older than 15 minutes.",
-        "  control_type:   information_for_safety",
+        "  control_type:   protective_measure",
         "",
         "Verification (as `qms status` decides it)",
         "  SWR-1  software requirement  passed",
@@ -39,10 +39,12 @@ def test_show_prints_the_item_and_its_trace_up_and_down(project: Path, run_qms: 
         "  derives from         SYS-1        Display the current reading",
         "    derives from         NEED-1       Know the current reading",
         "  controls hazard      HAZ-1        Old reading taken as current",
+        "    identified from      SC-1         The user acts on displayed readings",
         "",
         "Trace down",
         "  implemented by       SI-1         Display",
         "    uses                 SOUP-1       UI toolkit",
+        "  reviewed in          RCR-1        SWR-1 reviewed for new risks",
         "  verified by          TST-1        Reading age display",
     ]
 
@@ -56,6 +58,7 @@ def test_show_a_design_input_has_nothing_above_it(project: Path, run_qms: Run) -
         "    refined by           SWR-1        Grey out old readings",
         "      implemented by       SI-1         Display",
         "        uses                 SOUP-1       UI toolkit",
+        "      reviewed in          RCR-1        SWR-1 reviewed for new risks",
         "      verified by          TST-1        Reading age display",
         "    verified by          TST-1        Reading age display (see above)",
         "  validated by         VAL-1        Users read the current value correctly",
@@ -125,7 +128,7 @@ def test_init_creates_a_project_that_checks_clean(safety_class: str, tmp_path: P
     assert checked.exit_code == 0, checked.stdout
     # the one thing left: the new project's tests have not run yet (a warning until recorded)
     assert {line.split()[2] for line in checked.stdout.splitlines() if ": warning " in line} == {"E405"}
-    assert checked.stdout.endswith("8 items in 5 files: 0 errors, 2 warnings\n")
+    assert checked.stdout.endswith("12 items in 5 files: 0 errors, 2 warnings\n")
     config, findings = load_config(root)
     assert findings == [] and config is not None
     assert (config.device.name, config.safety_class) == ("Infusion Pump", safety_class)
@@ -197,7 +200,7 @@ def test_init_writes_any_device_name_so_that_it_reads_back_and_checks_clean(
     # nothing but the scaffold's documented warnings: its two tests have not run yet (E405)
     findings_shown = [line.split()[1:4] for line in checked.stdout.splitlines() if line]
     assert findings_shown[:-1] == [["warning", "E405", "TST-001:"], ["warning", "E405", "VAL-01:"]]
-    assert checked.stdout.endswith("\n\n8 items in 5 files: 0 errors, 2 warnings\n")
+    assert checked.stdout.endswith("\n\n12 items in 5 files: 0 errors, 2 warnings\n")
     conf = (root / "conf.py").read_text(encoding="utf-8")
     assert name not in conf and "Pump" not in conf  # the device is named in qms.yaml only
     compile(conf, "conf.py", "exec")

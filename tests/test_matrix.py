@@ -75,7 +75,7 @@ def test_a_chain_of_any_kinds_shows_gaps_as_empty_cells(project: Path) -> None:
         (
             "need,requirement",
             "unknown kind requirement; kinds: need, system_requirement, software_requirement, "
-            "software_item, soup, hazard, test, anomaly",
+            "software_item, soup, hazard, test, anomaly, cause, safety_characteristic, labeling, control_review",
         ),
         ("need", "a chain needs at least two kinds, e.g. need,system_requirement"),
         ("need,test|need,test", "need, test more than once; a kind takes one column of a chain"),

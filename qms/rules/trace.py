@@ -114,14 +114,15 @@ def requirement_not_implemented(context: CheckContext) -> Iterator[Hit]:
     "test-without-target",
     "test that verifies and validates nothing",
     """
-A test that lists nothing under `verifies` or `validates` proves nothing in the technical file:
-link it to what it verifies, or remove it.
+A test that lists nothing under `verifies` or `validates`, and that no hazard names under
+`effectiveness`, proves nothing in the technical file: link it to what it verifies, or remove it.
 """,
     default=Severity.WARNING,
 )
 def test_without_target(context: CheckContext) -> Iterator[Hit]:
     for test in context.project.of_kind("test"):
-        if not written(test, "verifies") and not written(test, "validates"):
+        shows_effectiveness = bool(context.project.incoming(test.id, "effectiveness", "hazard"))
+        if not written(test, "verifies") and not written(test, "validates") and not shows_effectiveness:
             yield Hit.at(test, "verifies and validates nothing")
 
 

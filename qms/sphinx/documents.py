@@ -12,6 +12,7 @@ from ``qms.yaml`` or item files reads as text and never as markup.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from qms.documents import default_templates as default_templates
 from qms.documents import document_id as document_id
 from qms.documents import document_spec as document_spec
 from qms.model import Item
+from qms.risk import RiskFile, risk_file
 from qms.schema import ID_PATTERN, KINDS
 from qms.sphinx.views import BuildData, natural_sorted, rule_prefixes, table_query
 
@@ -166,6 +168,11 @@ class TemplateContext:
     documents: tuple[DocumentSpec, ...]
     user_pages: tuple[str, ...]
 
+    @functools.cached_property
+    def risk(self) -> RiskFile:
+        """The risk file the risk management documents are written from, computed once per build."""
+        return risk_file(self.data.project, self.data.statuses)
+
     def variables(self, spec: DocumentSpec) -> dict[str, Any]:
         project = self.data.project
         config = project.config
@@ -202,6 +209,7 @@ class TemplateContext:
             "user_pages": self.user_pages,
             "qms_version": __version__,
             "previous_release": config.previous_release,
+            "risk": self.risk,
         }
 
 
