@@ -7,7 +7,7 @@ against it here and it is published for editors as ``qms/schemas/qms-project.sch
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -17,7 +17,15 @@ import yaml
 from qms.documents import DOCUMENTS, FRONT_PAGE
 from qms.elements import FieldPath, Finding, Location, Severity
 from qms.project_sections import plans_schema, regulatory_schema
-from qms.risk import DEFAULT_POLICY, Level, RiskPolicy
+from qms.risk import (
+    DEFAULT_POLICY,
+    InformationSource,
+    Level,
+    PostProduction,
+    Responsibility,
+    RiskPlan,
+    RiskPolicy,
+)
 from qms.rulebook import SPECS
 from qms.validation import validate
 from qms.yamlfile import BOOL, position, read_yaml
@@ -109,6 +117,80 @@ def _design_stages_schema() -> dict[str, Any]:
     }
 
 
+def _split_probability_schema() -> dict[str, Any]:
+    """The unit of probability and the optional P1 x P2 scales of ``risk_policy``."""
+    return {
+        "probability_unit": {
+            "type": "string",
+            "minLength": 1,
+            "description": "What a probability is counted against (per use, per day of use, per patient-year); "
+            "shown next to every scale.",
+        },
+        "p1": _level_list("P1 (probability that the hazardous situation occurs)"),
+        "p2": _level_list("P2 (probability that the hazardous situation leads to harm)"),
+        "combination": {
+            "type": "array",
+            "description": "P1 x P2 to the overall probability: one row per P1 level (lowest first), one digit per "
+            "P2 level (lowest first), each the overall probability level.",
+            "items": {"type": "string", "pattern": "^[1-9]+$"},
+        },
+    }
+
+
+def _risk_management_schema() -> dict[str, Any]:
+    """The ``risk_management`` section: the risk management plan's elements as data (ISO 14971 4.4)."""
+    text = {"type": "string", "minLength": 1}
+    texts = {"type": "array", "items": text}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "The risk management plan (ISO 14971 4.4) besides the scales: responsibilities, reviews, "
+        "the overall residual risk method, verification and post-production information.",
+        "properties": {
+            "responsibilities": {
+                "type": "array",
+                "description": "Roles, the people who hold them and their authority (4.4 b).",
+                "items": {
+                    "type": "object",
+                    "required": ["role", "people"],
+                    "additionalProperties": False,
+                    "properties": {"role": text, "people": {**texts, "minItems": 1}, "authority": text},
+                },
+            },
+            "reviews": {**texts, "description": "Requirements for review of risk management activities (4.4 c)."},
+            "overall_residual_risk": {
+                **text,
+                "description": "Method and criteria for the overall residual risk (4.4 e).",
+            },
+            "verification": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "How risk control measures are verified (4.4 f, 7.2).",
+                "properties": {"implementation": text, "effectiveness": text},
+            },
+            "post_production": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "Collection and review of production and post-production information (4.4 g, 10).",
+                "properties": {
+                    "sources": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["source"],
+                            "additionalProperties": False,
+                            "properties": {"source": text, "description": text},
+                        },
+                    },
+                    "reviewed_by": text,
+                    "frequency": text,
+                    "reopen_criteria": texts,
+                },
+            },
+        },
+    }
+
+
 def project_schema() -> dict[str, Any]:
     """JSON Schema of ``qms.yaml``."""
     return {
@@ -169,8 +251,10 @@ def project_schema() -> dict[str, Any]:
                             "description": "one letter A, R or U per probability level",
                         },
                     },
+                    **_split_probability_schema(),
                 },
             },
+            "risk_management": _risk_management_schema(),
             "rules": {
                 "type": "object",
                 "description": "Severity overrides per rule code.",
@@ -275,6 +359,7 @@ class ProjectConfig:
     allow_outside: tuple[str, ...] = ()
     records: tuple[str, ...] = ()
     risk_policy: RiskPolicy = DEFAULT_POLICY
+    risk_plan: RiskPlan = field(default_factory=RiskPlan)
     rules: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     previous_release: str | None = None
     roles: Roles = Roles()
@@ -366,6 +451,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         allow_outside=_strings(data.get("allow_outside"), ()),
         records=_strings(data.get("records"), ()),
         risk_policy=policy,
+        risk_plan=RiskPlan() if any(path[:1] == ("risk_management",) for path, _ in issues) else _plan(data),
         rules=MappingProxyType(
             {code: Severity(value) for code, value in rules.items() if value in ("error", "warning", "off")}
         ),
@@ -426,11 +512,7 @@ def _policy(data: Any, report: Any) -> RiskPolicy:
         entries = data.get(scale)
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             return DEFAULT_POLICY
-        levels = tuple(
-            Level(e["level"], str(e["name"]), str(e.get("description") or ""))
-            for e in entries
-            if isinstance(e.get("level"), int) and isinstance(e.get("name"), str)
-        )
+        levels = _levels(entries)
         if [level.level for level in levels] != list(range(1, len(entries) + 1)):
             report(("risk_policy", scale), f"risk_policy.{scale}: levels must be numbered 1, 2, 3... lowest first")
             return DEFAULT_POLICY
@@ -457,4 +539,69 @@ def _policy(data: Any, report: Any) -> RiskPolicy:
                 "one per probability level",
             )
             return DEFAULT_POLICY
-    return RiskPolicy(scales["severity"], scales["probability"], tuple(matrix))
+    unit = data.get("probability_unit")
+    policy = RiskPolicy(scales["severity"], scales["probability"], tuple(matrix), unit if isinstance(unit, str) else "")
+    return _split(data, policy, report)
+
+
+def _levels(entries: Any) -> tuple[Level, ...]:
+    if not isinstance(entries, list):
+        return ()
+    return tuple(
+        Level(e["level"], str(e["name"]), str(e.get("description") or ""))
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("level"), int) and isinstance(e.get("name"), str)
+    )
+
+
+def _split(data: dict[str, Any], policy: RiskPolicy, report: Any) -> RiskPolicy:
+    """The policy with its P1 x P2 scales and combination table, when all three are given and agree."""
+    named = [name for name in ("p1", "p2", "combination") if name in data]
+    if not named:
+        return policy
+    if len(named) < 3:
+        missing = ", ".join(name for name in ("p1", "p2", "combination") if name not in data)
+        report(("risk_policy", named[0]), f"risk_policy: P1 x P2 mode needs p1, p2 and combination; missing {missing}")
+        return policy
+    p1, p2, table = _levels(data["p1"]), _levels(data["p2"]), data["combination"]
+    for name, levels in (("p1", p1), ("p2", p2)):
+        if [level.level for level in levels] != list(range(1, len(levels) + 1)):
+            report(("risk_policy", name), f"risk_policy.{name}: levels must be numbered 1, 2, 3... lowest first")
+            return policy
+    top = len(policy.probability)
+    if len(table) != len(p1) or any(len(row) != len(p2) or any(int(digit) > top for digit in row) for row in table):
+        report(
+            ("risk_policy", "combination"),
+            f"risk_policy.combination: needs {len(p1)} rows (one per P1 level) of {len(p2)} digits (one per P2 "
+            f"level), each a probability level from 1 to {top}",
+        )
+        return policy
+    combination = tuple(tuple(int(digit) for digit in row) for row in table)
+    return replace(policy, p1=p1, p2=p2, combination=combination)
+
+
+def _plan(data: dict[str, Any]) -> RiskPlan:
+    """The ``risk_management`` section (valid: checked against the schema before)."""
+    section = data.get("risk_management")
+    if not isinstance(section, dict):
+        return RiskPlan()
+    verification = section.get("verification") or {}
+    post = section.get("post_production") or {}
+    return RiskPlan(
+        responsibilities=tuple(
+            Responsibility(entry["role"], tuple(entry["people"]), entry.get("authority", ""))
+            for entry in section.get("responsibilities") or ()
+        ),
+        reviews=tuple(section.get("reviews") or ()),
+        overall_method=section.get("overall_residual_risk", ""),
+        implementation_verification=verification.get("implementation", ""),
+        effectiveness_verification=verification.get("effectiveness", ""),
+        post_production=PostProduction(
+            sources=tuple(
+                InformationSource(entry["source"], entry.get("description", "")) for entry in post.get("sources") or ()
+            ),
+            reviewed_by=post.get("reviewed_by", ""),
+            frequency=post.get("frequency", ""),
+            reopen_criteria=tuple(post.get("reopen_criteria") or ()),
+        ),
+    )

@@ -54,6 +54,11 @@ class Project:
             found = tuple(link for link in found if self.items[link.source].kind == kind)
         return found
 
+    def outgoing(self, item_id: str, field_name: str) -> tuple[Item, ...]:
+        """The items that ``item_id``'s ``field_name`` links to and that exist."""
+        item = self.items[item_id]
+        return tuple(self.items[target] for target in item.links(field_name) if target in self.items)
+
     def links_from(self, item_id: str) -> tuple[Link, ...]:
         """The resolved links written in ``item_id``, in field order."""
         return self.forward.get(item_id, ())

@@ -49,6 +49,13 @@ class RiskPolicy:
     severity: tuple[Level, ...]
     probability: tuple[Level, ...]
     acceptability: tuple[str, ...]
+    #: what one probability is counted against ("per day of use"), shown next to every scale
+    probability_unit: str = ""
+    #: P1 x P2 mode (ISO 14971 Annex C): the probability of the hazardous situation (P1), of the
+    #: situation leading to harm (P2), and ``combination[p1 - 1][p2 - 1]``, the overall level
+    p1: tuple[Level, ...] = ()
+    p2: tuple[Level, ...] = ()
+    combination: tuple[tuple[int, ...], ...] = ()
 
     def severity_level(self, value: Any) -> Level | None:
         return _find(self.severity, value)
@@ -68,8 +75,33 @@ class RiskPolicy:
     def severity_name(self, level: int) -> str:
         return _name(self.severity, level)
 
+    @property
+    def split(self) -> bool:
+        """Whether the policy estimates probability as P1 x P2."""
+        return bool(self.p1 and self.p2 and self.combination)
+
+    def p1_level(self, value: Any) -> Level | None:
+        """A P1 level; "not estimated" (a software cause, IEC 62304 4.3) is the highest one, assumed."""
+        if isinstance(value, str) and value.strip().casefold() == NOT_ESTIMATED:
+            return Level(0, NOT_ESTIMATED, "worst case assumed") if self.p1 else None
+        return _find(self.p1, value)
+
+    def p2_level(self, value: Any) -> Level | None:
+        return _find(self.p2, value)
+
+    def combine(self, p1: Level, p2: Level) -> int | None:
+        """The overall probability level of a P1 and a P2 level ("not estimated" counts as the highest P1)."""
+        row = len(self.p1) if p1.level == 0 else p1.level
+        if not (1 <= row <= len(self.combination)) or not (1 <= p2.level <= len(self.combination[row - 1])):
+            return None
+        return self.combination[row - 1][p2.level - 1]
+
     def probability_name(self, level: int) -> str:
         return _name(self.probability, level)
+
+
+#: the P1 value of a software cause whose probability of failure is not estimated
+NOT_ESTIMATED = "not estimated"
 
 
 def _find(levels: tuple[Level, ...], value: Any) -> Level | None:
@@ -127,10 +159,19 @@ class HazardRisk:
     residual: RiskEstimate | None
 
 
-def _estimate(policy: RiskPolicy, values: Mapping[str, Any] | None) -> RiskEstimate | None:
+def split_probability(policy: RiskPolicy, hazard: Item) -> int | None:
+    """A hazard's initial probability from its ``p1`` and ``p2`` (P1 x P2 mode), or None."""
+    if not policy.split:
+        return None
+    p1, p2 = policy.p1_level(hazard.get("p1")), policy.p2_level(hazard.get("p2"))
+    return policy.combine(p1, p2) if p1 is not None and p2 is not None else None
+
+
+def _estimate(policy: RiskPolicy, values: Mapping[str, Any] | None, probability: Any = None) -> RiskEstimate | None:
     if not values:
         return None
-    severity, probability = values.get("severity"), values.get("probability")
+    severity = values.get("severity")
+    probability = values.get("probability") if probability is None else probability
     if not isinstance(severity, int) or not isinstance(probability, int):
         return None
     risk_class = policy.classify(severity, probability)
@@ -142,6 +183,61 @@ def hazard_risk(policy: RiskPolicy, hazard: Item) -> HazardRisk:
     residual = hazard.get("residual")
     return HazardRisk(
         hazard,
-        _estimate(policy, hazard.fields),
+        _estimate(policy, hazard.fields, split_probability(policy, hazard)),
         _estimate(policy, residual if isinstance(residual, Mapping) else None),
     )
+
+
+# ------------------------------------------------------------------------------ the plan as data
+
+
+@dataclass(frozen=True, slots=True)
+class Responsibility:
+    """A role of the risk management plan, who holds it and what it may decide (ISO 14971 4.4 b)."""
+
+    role: str
+    people: tuple[str, ...]
+    authority: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InformationSource:
+    """A source of production and post-production information (ISO 14971 10.2)."""
+
+    source: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PostProduction:
+    """How production and post-production information is collected and reviewed (ISO 14971 4.4 g, 10)."""
+
+    sources: tuple[InformationSource, ...] = ()
+    reviewed_by: str = ""
+    frequency: str = ""
+    reopen_criteria: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPlan:
+    """The ``risk_management`` section of ``qms.yaml``: the parts of the plan that are not scales."""
+
+    responsibilities: tuple[Responsibility, ...] = ()
+    reviews: tuple[str, ...] = ()
+    overall_method: str = ""
+    implementation_verification: str = ""
+    effectiveness_verification: str = ""
+    post_production: PostProduction = PostProduction()
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The elements of ISO 14971 4.4 the plan does not state (b, c, e, f, g)."""
+        stated = {
+            "responsibilities (4.4 b)": bool(self.responsibilities),
+            "review requirements (4.4 c)": bool(self.reviews),
+            "method for the overall residual risk (4.4 e)": bool(self.overall_method),
+            "verification of implementation (4.4 f)": bool(self.implementation_verification),
+            "verification of effectiveness (4.4 f)": bool(self.effectiveness_verification),
+            "production and post-production information (4.4 g)": bool(self.post_production.sources),
+        }
+        return tuple(name for name, present in stated.items() if not present)

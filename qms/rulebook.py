@@ -204,8 +204,8 @@ each software requirement (IEC 62304 5.3.1, 5.3.6, 7.3.3). A requirement with it
         "test-without-target",
         "test that verifies and validates nothing",
         """
-A test that lists nothing under `verifies` or `validates` proves nothing in the technical file:
-link it to what it verifies, or remove it.
+A test that lists nothing under `verifies` or `validates`, and that no hazard names under
+`effectiveness`, proves nothing in the technical file: link it to what it verifies, or remove it.
 """,
         default=Severity.WARNING,
     ),
@@ -230,7 +230,8 @@ read the trace per item.
         "risk-not-evaluable",
         "hazard whose initial risk cannot be evaluated (unknown severity or probability)",
         """
-Risk estimation needs the severity of the harm and its probability (ISO 14971 5.5). A hazard
+Risk estimation needs the severity of the harm and its probability (ISO 14971 5.5), written as
+`probability` or, where the policy defines P1 x P2, as `p1` and `p2`. A hazard
 that lacks either cannot be evaluated against the acceptability matrix. (A value that is not a
 level of the policy is reported as Q002 where it was written.)
 """,
@@ -707,6 +708,146 @@ MDR Annex II 4 (a) asks why each general safety and performance requirement that
 does not: an entry of `regulatory.gspr` with `applies: false` must give its `justification`
 (for software only devices, for example, why a material or energy requirement cannot arise).
 Default severity is error for every class.
+""",
+    ),
+    _rule(
+        "R206",
+        "control-effectiveness-not-verified",
+        "hazard whose risk control measures no test or analysis shows to be effective (class B, C)",
+        """
+ISO 14971 7.2 asks for two verifications of each risk control measure: that it is implemented
+(the tests that verify the control requirement, R205) and that it is effective, i.e. that it
+actually reduces the risk of the hazardous situation. Effectiveness is shown by a test, a
+validation or usability activity, or an analysis that the hazard names under `effectiveness`.
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "R207",
+        "residual-severity-lowered",
+        "hazard whose residual severity is lower than its initial severity, with no justification",
+        """
+Risk control measures usually lower the probability of harm; the harm itself, and so its
+severity, usually stays (ISO 14971 7.3). A residual severity lower than the initial one needs a
+written reason in `residual_rationale` (for example: a control that bounds the dose, so the
+worst possible harm is now a lesser one), or the initial severity kept.
+""",
+    ),
+    _rule(
+        "R208",
+        "software-control-lowest-probability",
+        "hazard with software-only controls credited with the lowest probability, unjustified (class B, C)",
+        """
+A software failure's probability cannot be estimated (IEC 62304 4.3; IEC/TR 80002-1): a hazard
+whose controls are all software requirements is not, by itself, brought to the lowest
+probability level. State in `residual_rationale` why the residual probability is that low (an
+independent check, a physical bound), or raise it.
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "R209",
+        "benefit-risk-without-evidence",
+        "residual risk R whose benefit-risk justification references no evidence in the file",
+        """
+A benefit-risk justification (ISO 14971 7.4) must rest on evidence the file holds: list under
+`benefit_risk_evidence` the item ids (a validation, a labelling item), document ids (as in the
+document-control block) or project files (a clinical evaluation report) it relies on. Each entry
+must resolve.
+""",
+    ),
+    _rule(
+        "R210",
+        "control-not-reviewed-for-new-risks",
+        "risk control without a record of its review for new hazards (ISO 14971 7.5)",
+        """
+Each risk control measure must be reviewed for hazards it introduces and for its effect on
+risks already identified (ISO 14971 7.5; IEC 62304 7.3.1). Record the review and its outcome as
+a `control_review` item that lists the control under `reviews`; a hazard the control introduces
+names it under `arising_from`.
+""",
+    ),
+    _rule(
+        "R211",
+        "safety-information-not-in-labeling",
+        "information-for-safety control that no labelling item carries",
+        """
+Information for safety (ISO 14971 7.1 c) reaches users only through labelling, the instructions
+for use, warnings or training. Each control with `control_type: information_for_safety` must be
+carried by a `labeling` item (its `carries` field) that says where users find it.
+""",
+    ),
+    _rule(
+        "R212",
+        "residual-risk-not-disclosed",
+        "residual risk R that no labelling item discloses",
+        """
+Significant residual risks must be disclosed in the accompanying documents (ISO 14971 8): a
+residual risk in R needs a `labeling` item that names the hazard under `discloses`.
+""",
+    ),
+    _rule(
+        "R213",
+        "characteristic-not-analysed",
+        "safety characteristic or misuse that leads to no hazard and is not marked not applicable",
+        """
+Each answer to a safety question (ISO/TR 24971 Annex A; ISO 14971 5.2, 5.3) either leads to
+hazards (`leads_to`) or says why it does not apply to the device (`not_applicable`).
+""",
+    ),
+    _rule(
+        "R214",
+        "hazard-without-characteristic",
+        "hazard that no intended use, misuse or safety characteristic leads to",
+        """
+Hazards are identified from the intended use, the reasonably foreseeable misuse and the
+characteristics related to safety (ISO 14971 5.2-5.4). A hazard that no `safety_characteristic`
+item names under `leads_to` has no recorded origin in that analysis.
+""",
+    ),
+    _rule(
+        "R215",
+        "hazard-without-cause",
+        "hazard that names no cause (class B, C)",
+        """
+IEC 62304 7.1.2-7.1.4: the causes of each hazardous situation the software can contribute to,
+and their sequences of events, are recorded: list `cause` items under the hazard's `causes`.
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "R216",
+        "cause-without-item",
+        "cause (other than misuse) that names no contributing software item or SOUP (class B, C)",
+        """
+IEC 62304 7.1.1: the software items (and SOUP, 7.1.2 c) whose failure contributes to a
+hazardous situation are identified. A cause of any type but `misuse` lists them under `items`;
+a `soup_failure` cause names at least one SOUP item.
+""",
+        classes=("B", "C"),
+    ),
+    _rule(
+        "R217",
+        "item-contributes-to-no-hazard",
+        "class B or C software item that no cause names, with no statement why (class B, C)",
+        """
+IEC 62304 7.1.1 asks which software items can contribute to a hazardous situation. A software
+item of class B or C that no cause names (itself or an item it contains) states in
+`no_hazard_rationale` why its failure contributes to none, or is classified A with a rationale.
+""",
+        classes=("B", "C"),
+        default=Severity.WARNING,
+    ),
+    _rule(
+        "R218",
+        "probability-not-on-split-scale",
+        "hazard whose p1 or p2 is off the policy's P1 or P2 scale, or disagrees with its probability",
+        """
+In P1 x P2 mode (ISO 14971 Annex C) a hazard writes `p1` (probability of the hazardous
+situation; `not estimated` for a software cause, worst case assumed) and `p2` (probability of
+harm once in the situation), each a level of the policy's scale; the combination table gives
+the probability. A `probability` written beside them must agree; without P1 x P2 scales in the
+policy, `p1` and `p2` cannot be evaluated.
 """,
     ),
 )

@@ -643,6 +643,180 @@ KINDS.update(
     )
 )
 
+# --------------------------------------------------------------------------- risk analysis records
+# ISO 14971 5.2-5.5, 7.1-7.5 and 8, IEC 62304 7.1-7.3: causes and contributing items, foreseeable
+# misuse and characteristics related to safety, labelling, the reviews of controls for new
+# risks, and the fields that record a control's effectiveness and a residual risk's reasons.
+
+CAUSE_TYPES = ("specification", "software_defect", "soup_failure", "hardware_failure", "other_software", "misuse")
+LABELING_TYPES = ("ifu", "warning", "label", "training")
+SAFETY_ASPECTS = ("intended_use", "foreseeable_misuse", "characteristic")
+
+
+def _with(kind: str, *fields: FieldSpec) -> KindSpec:
+    spec = KINDS[kind]
+    return KindSpec(spec.name, spec.title, spec.prefix, spec.description, (*spec.fields, *fields))
+
+
+KINDS.update(
+    {
+        "software_item": _with(
+            "software_item",
+            FieldSpec(
+                "no_hazard_rationale",
+                FieldType.TEXT,
+                "For a class B or C item that no cause names: why its failure contributes to no hazardous situation "
+                "(IEC 62304 7.1.1).",
+            ),
+        ),
+        "hazard": _with(
+            "hazard",
+            FieldSpec(
+                "p1",
+                FieldType.STRING,
+                "P1 x P2 mode: probability that the hazardous situation occurs (a P1 level, or 'not estimated' for a "
+                "software cause: the worst case is assumed).",
+            ),
+            FieldSpec(
+                "p2", FieldType.STRING, "P1 x P2 mode: probability that the hazardous situation leads to the harm."
+            ),
+            FieldSpec(
+                "residual_rationale",
+                FieldType.TEXT,
+                "Why the residual severity is lower than the initial one, or why a software-only control earns the "
+                "lowest probability (ISO 14971 7.3).",
+            ),
+            FieldSpec(
+                "benefit_risk_evidence",
+                FieldType.STRINGS,
+                "What the benefit-risk justification rests on: item ids, document ids or project files (7.4).",
+            ),
+            FieldSpec(
+                "effectiveness",
+                FieldType.LINKS,
+                "The tests and analyses that show this hazard's risk control measures effective (ISO 14971 7.2).",
+                targets=("test",),
+                label="control effectiveness shown by",
+                reverse="shows control effectiveness for",
+                upward=False,
+            ),
+            FieldSpec(
+                "causes",
+                FieldType.LINKS,
+                "The causes whose sequence of events leads to the hazardous situation (IEC 62304 7.1.2, 7.1.4).",
+                targets=("cause",),
+                label="caused by",
+                reverse="leads to hazard",
+                upward=False,
+            ),
+        ),
+        "cause": KindSpec(
+            "cause",
+            "Causes",
+            "CAUSE",
+            "A cause of a hazardous situation and the software items and SOUP whose failure contributes to it "
+            "(IEC 62304 7.1.1-7.1.4).",
+            (
+                _TITLE,
+                FieldSpec("description", FieldType.TEXT, "The cause and its sequence of events.", required=True),
+                FieldSpec(
+                    "type", FieldType.CHOICE, "The kind of cause (IEC 62304 7.1.2).", required=True, choices=CAUSE_TYPES
+                ),
+                FieldSpec(
+                    "items",
+                    FieldType.LINKS,
+                    "The software items and SOUP whose failure contributes.",
+                    targets=("software_item", "soup"),
+                    label="contributing item",
+                    reverse="contributes to cause",
+                    upward=False,
+                ),
+            ),
+        ),
+        "safety_characteristic": KindSpec(
+            "safety_characteristic",
+            "Safety characteristics",
+            "SC",
+            "An answer to a safety question (ISO/TR 24971 Annex A): intended use, reasonably foreseeable misuse or "
+            "a characteristic related to safety, and the hazards it leads to (ISO 14971 5.2, 5.3).",
+            (
+                _TITLE,
+                FieldSpec("question", FieldType.STRING, "The ISO/TR 24971 Annex A question number (A.2.x)."),
+                FieldSpec(
+                    "aspect",
+                    FieldType.CHOICE,
+                    "Intended use, reasonably foreseeable misuse or characteristic related to safety.",
+                    required=True,
+                    choices=SAFETY_ASPECTS,
+                ),
+                FieldSpec(
+                    "answer", FieldType.TEXT, "The answer for this device, with limits where relevant.", required=True
+                ),
+                FieldSpec("not_applicable", FieldType.TEXT, "Why the question leads to no hazard for this device."),
+                FieldSpec(
+                    "leads_to",
+                    FieldType.LINKS,
+                    "The hazards this answer leads to.",
+                    targets=("hazard",),
+                    label="leads to",
+                    reverse="identified from",
+                    upward=False,
+                ),
+            ),
+        ),
+        "labeling": KindSpec(
+            "labeling",
+            "Labelling",
+            "LAB",
+            "Labelling, instructions for use, warnings or training: where information for safety and the disclosure "
+            "of residual risks reach users (ISO 14971 7.1 c, 8).",
+            (
+                _TITLE,
+                FieldSpec("text", FieldType.TEXT, "What users are told.", required=True),
+                FieldSpec("type", FieldType.CHOICE, "Where it appears.", required=True, choices=LABELING_TYPES),
+                FieldSpec("location", FieldType.STRING, "Document and section (IFU chapter, screen, course)."),
+                FieldSpec(
+                    "carries",
+                    FieldType.LINKS,
+                    "The information-for-safety controls this labelling implements.",
+                    targets=REQUIREMENT_KINDS,
+                    label="carries",
+                    reverse="carried by labelling",
+                ),
+                FieldSpec(
+                    "discloses",
+                    FieldType.LINKS,
+                    "The hazards whose residual risk this labelling discloses (ISO 14971 8).",
+                    targets=("hazard",),
+                    label="discloses residual risk of",
+                    reverse="residual risk disclosed in",
+                ),
+            ),
+        ),
+        "control_review": KindSpec(
+            "control_review",
+            "Reviews of risk controls",
+            "RCR",
+            "The review of risk control measures for hazards they introduce and risks they change, with its "
+            "outcome (ISO 14971 7.5; IEC 62304 7.3.1); a hazard a control introduces names it under arising_from.",
+            (
+                _TITLE,
+                FieldSpec("outcome", FieldType.TEXT, "What the review found: no new hazard, or which.", required=True),
+                FieldSpec("reviewed_by", FieldType.STRING, "Who reviewed."),
+                FieldSpec("date", FieldType.STRING, "When (ISO date)."),
+                FieldSpec(
+                    "reviews",
+                    FieldType.LINKS,
+                    "The risk control measures reviewed.",
+                    targets=REQUIREMENT_KINDS,
+                    label="reviews",
+                    reverse="reviewed in",
+                ),
+            ),
+        ),
+    }
+)
+
 #: The order kinds appear in documents and matrices: from user needs down to evidence.
 KIND_ORDER: tuple[str, ...] = tuple(KINDS)
 

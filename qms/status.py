@@ -60,6 +60,10 @@ class Status(enum.StrEnum):
 #: A software item has a status only when a test verifies it or a result names it.
 _MUST_BE_VERIFIED = frozenset({"system_requirement", "software_requirement", "need", "software_unit"})
 
+#: Kinds whose status comes only from tests linked to them: a hazard's is that of the tests and
+#: analyses it names under ``effectiveness`` (ISO 14971 7.2); none until it names one.
+_LINKED_ONLY = frozenset({"hazard"})
+
 #: Worst first: a requirement takes the first of these that any of its tests has.
 WORST_FIRST = (Status.FAILED, Status.ERROR, Status.STALE, Status.NOT_RUN, Status.SKIPPED, Status.PASSED)
 #: For one test's own results: a passing case is not held back by a skipped one.
@@ -200,7 +204,8 @@ class StatusIndex:
 
     def of(self, item_id: str) -> ItemStatus | None:
         """The status of an item; None for unknown ids, kinds that carry no verification status
-        (hazards, SOUP, anomalies) and software items that no test verifies."""
+        (SOUP, anomalies), hazards that name no effectiveness test and software items that no
+        test verifies."""
         return self._statuses.get(item_id)
 
     def status(self, item_id: str) -> Status | None:
@@ -316,7 +321,7 @@ def compute_statuses(
         results = tuple(test_results[test.id])
         statuses[test.id] = _test_status(test.id, results, missing[test.id])
     for item in project:
-        if item.kind == "test" or item.kind not in VERIFIABLE_KINDS:
+        if item.kind == "test" or (item.kind not in VERIFIABLE_KINDS and item.kind not in _LINKED_ONLY):
             continue
         entry = _item_status(project, item.id, item.kind, statuses, tuple(direct.get(item.id, ())))
         if entry.tests or entry.results or item.kind in _MUST_BE_VERIFIED:
@@ -455,9 +460,18 @@ def _item_status(
 ) -> ItemStatus:
     tests = tuple(
         dict.fromkeys(
-            link.source
-            for link in project.backlinks.get(item_id, ())
-            if link.field in ("verifies", "validates") and link.source in statuses
+            (
+                *(
+                    link.source
+                    for link in project.backlinks.get(item_id, ())
+                    if link.field in ("verifies", "validates") and link.source in statuses
+                ),
+                *(
+                    link.target
+                    for link in project.links_from(item_id)
+                    if link.field == "effectiveness" and link.target in statuses
+                ),
+            )
         )
     )
     found = {statuses[test].status for test in tests} | {result.effective for result in direct}

@@ -41,13 +41,13 @@ Run = Callable[..., Any]
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """The clean scenario base project (class C, 8 items)."""
+    """The clean scenario base project (class C, 11 items)."""
     return Path(shutil.copytree(BASE, tmp_path / "project"))
 
 
 def test_clean_project_exits_0(project: Path, run_qms: Run) -> None:
     result = run_qms("check", cwd=project)
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "8 items in 5 files: no findings\n", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "11 items in 5 files: no findings\n", "")
 
 
 def test_an_error_exits_1(project: Path, run_qms: Run) -> None:
@@ -66,7 +66,7 @@ def test_warnings_exit_0_and_fail_with_strict(project: Path, run_qms: Run) -> No
         == strict.stdout
         == (
             "items/more.yaml:3:5: warning S303 SOUP-2: not used by any software item\n\n"
-            "9 items in 6 files: 0 errors, 1 warning\n"
+            "12 items in 6 files: 0 errors, 1 warning\n"
             "next: `qms rule S303` explains the first finding\n"
         )
     )
@@ -77,7 +77,7 @@ def test_a_rule_turned_off_is_not_reported(project: Path, run_qms: Run) -> None:
     with (project / "qms.yaml").open("a", encoding="utf-8") as config:
         config.write("rules:\n  T103: off\n")
     result = run_qms("check", cwd=project)
-    assert (result.exit_code, result.stdout) == (0, "9 items in 6 files: no findings\n")
+    assert (result.exit_code, result.stdout) == (0, "12 items in 6 files: no findings\n")
 
 
 def test_no_project_exits_2_with_one_line(tmp_path: Path, run_qms: Run) -> None:
@@ -107,7 +107,7 @@ def test_project_is_found_upward_and_paths_stay_relative_to_its_root(project: Pa
 
 def test_project_option_from_elsewhere(project: Path, tmp_path: Path, run_qms: Run) -> None:
     result = run_qms("check", "--project", str(project), cwd=tmp_path)
-    assert (result.exit_code, result.stdout) == (0, "8 items in 5 files: no findings\n")
+    assert (result.exit_code, result.stdout) == (0, "11 items in 5 files: no findings\n")
 
 
 def test_malformed_qms_yaml_is_a_finding_with_its_place(project: Path, run_qms: Run) -> None:
@@ -135,7 +135,7 @@ def test_output_replaces_the_previous_report_whole(project: Path, run_qms: Run) 
     report.parent.mkdir()
     report.write_text("x" * 100_000, encoding="utf-8")
     result = run_qms("check", "--format", "json", "--output", "reports/check.json", cwd=project)
-    assert (result.exit_code, result.stdout) == (0, "8 items in 5 files: no findings\n")
+    assert (result.exit_code, result.stdout) == (0, "11 items in 5 files: no findings\n")
     assert report.read_text(encoding="utf-8").startswith('{\n  "version": 1,')
     assert report.read_text(encoding="utf-8").endswith("}\n")
     assert sorted(path.name for path in report.parent.iterdir()) == ["check.json"]  # no temporary file left
@@ -216,7 +216,7 @@ def test_the_installed_command_reports_bad_input_without_a_traceback(project: Pa
     assert lines == [
         "items/bad.yaml:4:15: error Q001: the file is not UTF-8 (byte 0xe9 cannot be decoded); save it as UTF-8",
         "",
-        "8 items in 7 files: 2 errors, 0 warnings",
+        "11 items in 7 files: 2 errors, 0 warnings",
         "next: `qms rule Q001` explains the first finding",
     ]
     missing = subprocess.run(

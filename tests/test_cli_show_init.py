@@ -29,7 +29,7 @@ def test_show_prints_the_item_and_its_trace_up_and_down(project: Path, run_qms: 
         "Grey out old readings",
         "",
         "  text:           The software shall grey out a reading older than 15 minutes.",
-        "  control_type:   information_for_safety",
+        "  control_type:   protective_measure",
         "",
         "Verification (as `qms status` decides it)",
         "  SWR-1  software requirement  passed",
@@ -39,10 +39,12 @@ def test_show_prints_the_item_and_its_trace_up_and_down(project: Path, run_qms: 
         "  derives from         SYS-1        Display the current reading",
         "    derives from         NEED-1       Know the current reading",
         "  controls hazard      HAZ-1        Old reading taken as current",
+        "    identified from      SC-1         The user acts on displayed readings",
         "",
         "Trace down",
         "  implemented by       SI-1         Display",
         "    uses                 SOUP-1       UI toolkit",
+        "  reviewed in          RCR-1        SWR-1 reviewed for new risks",
         "  verified by          TST-1        Reading age display",
     ]
 
@@ -56,6 +58,7 @@ def test_show_a_design_input_has_nothing_above_it(project: Path, run_qms: Run) -
         "    refined by           SWR-1        Grey out old readings",
         "      implemented by       SI-1         Display",
         "        uses                 SOUP-1       UI toolkit",
+        "      reviewed in          RCR-1        SWR-1 reviewed for new risks",
         "      verified by          TST-1        Reading age display",
         "    verified by          TST-1        Reading age display (see above)",
         "  validated by         VAL-1        Users read the current value correctly",
@@ -131,7 +134,7 @@ def test_init_creates_a_project_that_checks_clean(safety_class: str, tmp_path: P
         "E405",
         "E405",
     ]
-    assert "\n8 items in 5 files: 0 errors, 4 warnings\n" in checked.stdout
+    assert "\n12 items in 5 files: 0 errors, 4 warnings\n" in checked.stdout
     config, findings = load_config(root)
     assert findings == [] and config is not None
     assert (config.device.name, config.safety_class) == ("Infusion Pump", safety_class)
@@ -208,7 +211,7 @@ def test_init_writes_any_device_name_so_that_it_reads_back_and_checks_clean(
         ["warning", "E405", "TST-001:"],
         ["warning", "E405", "VAL-01:"],
     ]
-    assert "\n\n8 items in 5 files: 0 errors, 4 warnings\n" in checked.stdout
+    assert "\n\n12 items in 5 files: 0 errors, 4 warnings\n" in checked.stdout
     conf = (root / "conf.py").read_text(encoding="utf-8")
     assert name not in conf and "Pump" not in conf  # the device is named in qms.yaml only
     compile(conf, "conf.py", "exec")

@@ -55,6 +55,10 @@ def test_sheets_summary_then_one_per_kind_the_risk_register_and_the_matrices(wor
         "Problem reports",
         "Change requests",
         "Design reviews",
+        "Causes",
+        "Safety characteristics",
+        "Labelling",
+        "Reviews of risk controls",
         "Trace matrix",
         "Risk trace",
     ]
@@ -137,8 +141,8 @@ def test_links_are_ids_separated_by_commas_that_jump_to_the_linked_row(workbook:
 def test_sheets_are_pleasant_frozen_filtered_sized_wrapped(workbook: Path) -> None:
     sheet = load_workbook(workbook)["Hazards"]
     assert sheet.freeze_panes == "B2"
-    assert sheet.auto_filter.ref == "A1:P3"
-    assert sheet.column_dimensions["P"].hidden is True  # the fingerprints
+    assert sheet.auto_filter.ref == "A1:V3"
+    assert sheet.column_dimensions["V"].hidden is True  # the fingerprints
     assert sheet.column_dimensions["C"].width == 60  # hazard: prose
     assert sheet.cell(2, 3).alignment.wrap_text is True
     assert sheet.cell(1, 7).comment.text == "Severity of the harm (risk policy level)."

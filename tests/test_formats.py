@@ -78,7 +78,7 @@ def test_text_is_compiler_style_in_root_cause_order_then_a_summary(project: Path
         "",
         "items/more.yaml:8:5: warning S303 SOUP-2: not used by any software item",
         "",
-        "10 items in 7 files: 2 errors, 1 warning",
+        "13 items in 7 files: 2 errors, 1 warning",
         "next: `qms rule Q001` explains the first finding",
     ]
 
@@ -89,7 +89,7 @@ def test_json_shape(project: Path, run_qms: Callable[..., Any]) -> None:
     assert code == 1
     assert set(document) == {"version", "findings", "summary"}
     assert document["version"] == 1
-    assert document["summary"] == {"items": 10, "errors": 2, "warnings": 1, "folded": 0}
+    assert document["summary"] == {"items": 13, "errors": 2, "warnings": 1, "folded": 0}
     found = [(f["rule"], f["severity"], f["item"], f["file"], f["line"], f["column"]) for f in document["findings"]]
     assert found == EXPECTED
     for finding in document["findings"]:
@@ -102,7 +102,7 @@ def test_json_of_a_clean_project(clean: Path, run_qms: Callable[..., Any]) -> No
     code, output = check(run_qms, clean, "--format", "json")
     assert (code, json.loads(output)) == (
         0,
-        {"version": 1, "findings": [], "summary": {"items": 8, "errors": 0, "warnings": 0, "folded": 0}},
+        {"version": 1, "findings": [], "summary": {"items": 11, "errors": 0, "warnings": 0, "folded": 0}},
     )
 
 
@@ -201,7 +201,7 @@ def test_github_annotations(project: Path, run_qms: Callable[..., Any]) -> None:
         "did not find expected node content",
         "::error file=items/more.yaml,line=3,col=5,title=T103 SYS-2::not verified by any test",
         "::warning file=items/more.yaml,line=8,col=5,title=S303 SOUP-2::not used by any software item",
-        "10 items in 7 files: 2 errors, 1 warning",
+        "13 items in 7 files: 2 errors, 1 warning",
     ]
 
 
@@ -227,7 +227,7 @@ def test_output_file_holds_the_report_and_stdout_the_summary(
     result = run_qms("check", "--format", output_format, "--output", "reports/qms.out", cwd=project)
     assert result.exit_code == 1
     assert (project / "reports" / "qms.out").read_text(encoding="utf-8") == expected
-    assert result.stdout == "10 items in 7 files: 2 errors, 1 warning\n"
+    assert result.stdout == "13 items in 7 files: 2 errors, 1 warning\n"
 
 
 #: escape sequences (screen clear, OSC-8 hyperlink, C1 CSI, DEL) and a bidirectional override

@@ -105,7 +105,7 @@ def test_uncontrolled_risk_follows_the_acceptability_matrix(
 
 def test_a_severity_not_in_the_policy_is_one_finding_not_also_r201(make_project: Make) -> None:
     text = "kind: hazard\nitems:\n" + HAZARD.format(id="HAZ-1", severity="Deadly", probability="Remote")
-    assert findings_of(make_project({"items/h.yaml": text})) == [("Q002", "HAZ-1", 8, 15)]
+    assert findings_of(make_project({"items/h.yaml": text}), "Q002", "R201") == [("Q002", "HAZ-1", 8, 15)]
 
 
 def test_risk_policy_of_the_project_is_used(make_project: Make) -> None:
@@ -120,7 +120,7 @@ risk_policy:
     hazards = "kind: hazard\nitems:\n" + HAZARD.format(id="HAZ-1", severity="High", probability="Often")
     hazards += HAZARD.format(id="HAZ-2", severity="Low", probability="Often")
     hazards += HAZARD.format(id="HAZ-3", severity="Serious", probability="Often")
-    found = findings_of(make_project({"qms.yaml": config, "items/h.yaml": hazards}))
+    found = findings_of(make_project({"qms.yaml": config, "items/h.yaml": hazards}), "R202", "Q002")
     assert found == [("R202", "HAZ-1", 3, 5), ("Q002", "HAZ-3", 22, 15)]
 
 
@@ -132,7 +132,7 @@ def test_a_control_gap_is_r205_not_also_t103(make_project: Make) -> None:
         + HAZARD.format(id="HAZ-1", severity="Minor", probability="Remote")
         + "    controls: [SYS-1]\n    residual: {severity: Minor, probability: Improbable}\n",
     }
-    assert findings_of(make_project(files)) == [("R205", "SYS-1", 3, 5)]
+    assert findings_of(make_project(files), "R205", "T103") == [("R205", "SYS-1", 3, 5)]
 
 
 CLASS_DEPENDENT = {
@@ -163,7 +163,8 @@ items:
 
 
 @pytest.mark.parametrize(
-    ("safety_class", "expected"), [("A", []), ("B", ["T105", "E405", "S302"]), ("C", ["T105", "E405", "S302"])]
+    ("safety_class", "expected"),
+    [("A", []), ("B", ["T105", "E405", "S302", "R217"]), ("C", ["T105", "E405", "S302", "R217"])],
 )
 def test_class_b_and_c_rules(make_project: Make, safety_class: str, expected: list[str]) -> None:
     root = make_project(CLASS_DEPENDENT, safety_class=safety_class)

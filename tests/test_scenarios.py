@@ -74,7 +74,7 @@ def test_transcripts_round_trip(tmp_path: Path) -> None:
 
 def test_base_project_checks_clean(tmp_path: Path) -> None:
     result = invoke_qms("check", cwd=lay_out(BASE, tmp_path / "base"))
-    assert (result.exit_code, result.output) == (0, "8 items in 5 files: no findings\n")
+    assert (result.exit_code, result.output) == (0, "11 items in 5 files: no findings\n")
 
 
 def test_the_update_command_writes_the_transcript_the_test_then_compares(tmp_path: Path) -> None:

@@ -66,7 +66,8 @@ def requirement_not_implemented(context: CheckContext) -> Iterator[Hit]:
 @rule("T106")
 def test_without_target(context: CheckContext) -> Iterator[Hit]:
     for test in context.project.of_kind("test"):
-        if not written(test, "verifies") and not written(test, "validates"):
+        shows_effectiveness = bool(context.project.incoming(test.id, "effectiveness", "hazard"))
+        if not written(test, "verifies") and not written(test, "validates") and not shows_effectiveness:
             yield Hit.at(test, "verifies and validates nothing")
 
 

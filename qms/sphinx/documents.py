@@ -13,6 +13,7 @@ literal (two backquotes around it) is shown as a literal of that text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from qms.lifecycle import closing_reviews, design_stages, problem_trend
 from qms.model import Item
 from qms.plans import plan_variables
 from qms.regulatory import regulatory_variables, revision_text
+from qms.risk_file import RiskFile, risk_file
 from qms.schema import ID_PATTERN, KINDS
 from qms.sphinx.views.build import BuildData, natural_sorted
 from qms.sphinx.views.summaries import rule_prefixes
@@ -199,6 +201,11 @@ class TemplateContext:
     documents: tuple[DocumentSpec, ...]
     user_pages: tuple[str, ...]
 
+    @functools.cached_property
+    def risk(self) -> RiskFile:
+        """The risk file the risk management documents are written from, computed once per build."""
+        return risk_file(self.data.project, self.data.statuses)
+
     def variables(self, spec: DocumentSpec) -> dict[str, Any]:
         project = self.data.project
         config = project.config
@@ -239,6 +246,7 @@ class TemplateContext:
             "problem_trend": problem_trend(project.of_kind("problem_report")),
             **plan_variables(project, self.data.statuses or compute_statuses(project, self.data.evidence)),
             **regulatory_variables(project, self.revisions(), prefix),
+            "risk": self.risk,
         }
 
     def revisions(self) -> dict[str, str]:
