@@ -25,7 +25,7 @@ def project(tmp_path: Path) -> Path:
     shutil.copytree(BASE, root)
     result = invoke_qms("review", "--all", cwd=root)
     assert result.exit_code == 0, result.output
-    assert invoke_qms("check", cwd=root).stdout == "8 items in 5 files: no findings\n"
+    assert invoke_qms("check", cwd=root).stdout == "11 items in 5 files: no findings\n"
     return root
 
 
@@ -78,7 +78,7 @@ def test_text_names_the_cause_first_and_the_commands_to_run_next(project: Path) 
         "items/requirements.yaml:4:12: error Q001: YAML syntax error: mapping values are not allowed in this "
         "context (check the indentation of this line, or quote a value that holds ': ')\n"
         "\n"
-        "6 items in 5 files: 1 error, 0 warnings; 5 more follow from these\n"
+        "8 items in 5 files: 1 error, 0 warnings; 5 more follow from these\n"
         "next: `qms rule Q001` explains the first finding; "
         "`qms check --all` also shows the 5 findings that follow from these\n"
     )
@@ -156,6 +156,9 @@ def test_a_new_item_with_links_gives_no_suspect_link(project: Path) -> None:
     with (project / "items" / "tests.yaml").open("a", encoding="utf-8") as tests:
         tests.write("\n  - id: TST-2\n    title: Alarm\n    method: test\n    verifies: [SWR-2]\n")
     with (project / "items" / "architecture.yaml").open("a", encoding="utf-8") as architecture:
-        architecture.write("\n  - id: SI-2\n    title: Alarm\n    description: Sounds.\n    implements: [SWR-2]\n")
+        architecture.write(
+            "\n  - id: SI-2\n    title: Alarm\n    description: Sounds.\n    implements: [SWR-2]\n"
+            "    no_hazard_rationale: Sounds an alarm only; no cause names it.\n"
+        )
     report = json.loads(invoke_qms("check", "--format", "json", cwd=project).stdout)
     assert [finding["rule"] for finding in report["findings"]] == ["E405"]  # TST-2 has not run: nothing else

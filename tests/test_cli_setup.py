@@ -168,7 +168,7 @@ def test_build_fails_on_findings_only_when_asked(tmp_path: Path) -> None:
     assert failing.exit_code == 1
     assert failing.stderr == (
         "qms: error: built, but with --fail-on-findings the findings fail the build "
-        "(8 items in 5 files: 1 error, 3 warnings): `qms check` lists them\n"
+        "(12 items in 5 files: 1 error, 3 warnings): `qms check` lists them\n"
     )
     assert (site / "index.html").is_file()  # the site is there, showing the open finding
     strict = build(root, "--strict")
