@@ -33,7 +33,7 @@ class Standard:
 
 
 #: What a condition of a clause's ``evidence`` can name.
-CONDITION_KINDS = ("kind", "config", "field", "rule", "document")
+CONDITION_KINDS = ("kind", "config", "field", "rule", "document", "approved")
 
 
 @dataclass(frozen=True, slots=True)

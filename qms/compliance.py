@@ -67,8 +67,29 @@ def evaluate(project: Project, condition: Condition, findings: Counter[str]) -> 
             return Met(condition, 1, f"rule {value} ({rule.name}) is off, so nothing checks it")
         count = findings.get(value, 0)
         return Met(condition, 1 if count else 2, f"{count} {value} finding(s)" if count else f"no {value} finding")
+    if kind == "approved":
+        state = _document_states(project).get(value)
+        if state is None:
+            return Met(condition, 0, f"no document {value}")
+        if state.status == "approved":
+            return Met(condition, 2, f"{value} approved by every role it needs (revision {state.revision})")
+        return Met(condition, 0, f"{value} is {state.status}, not approved by every role it needs")
     spec = find_document(value)
     return Met(condition, 2 if spec else 0, f"document {spec.id}" if spec else f"no document {value}")
+
+
+_STATES: dict[int, tuple[Project, Mapping[str, Any]]] = {}
+
+
+def _document_states(project: Project) -> Mapping[str, Any]:
+    """The documents' approval states (:func:`qms.approvals.document_states`), once per project."""
+    from qms.approvals import document_states
+
+    cached = _STATES.get(id(project))
+    if cached is None or cached[0] is not project:
+        _STATES.clear()
+        cached = _STATES[id(project)] = (project, document_states(project))
+    return cached[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,3 +143,17 @@ def test_the_clause_index_page_shows_the_computed_statuses(tmp_path: Path) -> No
     html = " ".join(page(tmp_path / "site", "clause-index.html").split())
     assert "qms-badge-clause-partial" in html and "qms-badge-clause-missing" in html
     assert "Records: 0 of 1 software requirement records have type; 2 test record(s)" in html
+
+
+def test_a_document_approved_by_every_role_it_needs_meets_an_approval_condition(tmp_path: Path) -> None:
+    """ISO 14971 9 asks for the report's sign-off: the condition reads the document's approval state."""
+    roles = "roles:\n  required: [approver]\n  people:\n    - {name: Quinn, email: q@example.com, roles: [approver]}\n"
+    root = project(tmp_path / "p", extra=roles)
+    table = TABLE + '  - {standard: iso14971, clause: "9", topic: Review, record: Report, evidence: [{approved: RMR}]}\n'
+    (root / "table.yaml").write_text(table, encoding="utf-8")
+    before = statuses(root)["ISO 14971 9"]
+    assert (before["status"], before["why"]) == ("missing", "RMR is draft, not approved by every role it needs")
+    approved = invoke_qms("approve", "RMR", "--role", "approver", "--as", "Quinn", "--project", root)
+    assert approved.exit_code == 0, approved.output
+    after = statuses(root)["ISO 14971 9"]
+    assert (after["status"], after["why"]) == ("present", "RMR approved by every role it needs (revision 1)")
