@@ -149,7 +149,9 @@ def test_a_document_approved_by_every_role_it_needs_meets_an_approval_condition(
     """ISO 14971 9 asks for the report's sign-off: the condition reads the document's approval state."""
     roles = "roles:\n  required: [approver]\n  people:\n    - {name: Quinn, email: q@example.com, roles: [approver]}\n"
     root = project(tmp_path / "p", extra=roles)
-    table = TABLE + '  - {standard: iso14971, clause: "9", topic: Review, record: Report, evidence: [{approved: RMR}]}\n'
+    table = (
+        TABLE + '  - {standard: iso14971, clause: "9", topic: Review, record: Report, evidence: [{approved: RMR}]}\n'
+    )
     (root / "table.yaml").write_text(table, encoding="utf-8")
     before = statuses(root)["ISO 14971 9"]
     assert (before["status"], before["why"]) == ("missing", "RMR is draft, not approved by every role it needs")
