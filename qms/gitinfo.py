@@ -183,7 +183,10 @@ def revision_history(
             if inside:  # "" is the whole repository, never one of a document's files
                 relative.append(inside)
         limit = [f"--max-count={max_count}"] if max_count is not None else []
-        found = _log(repository, *limit, "--", *(f":(literal){path}" for path in relative)) if relative else []
+        # Merges are left out: the commits they bring are listed themselves, and a merge of a branch
+        # that changed toolkit files beside the records would read as a change of the document.
+        paths_log = ("--no-merges", *limit, "--", *(f":(literal){path}" for path in relative))
+        found = _log(repository, *paths_log) if relative else []
         known = [commit for commit in named if _is_commit(repository, commit)]
         found += _log(repository, "--no-walk", *known) if known else []
     newest_first = sorted({revision.hash: (time, revision) for time, revision in found}.values(), key=_newest_first)

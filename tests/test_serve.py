@@ -221,6 +221,7 @@ def test_a_browser_reloads_at_the_item_it_showed_and_lists_findings_as_they_come
         browser = playwright.chromium.launch(executable_path=str(_CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 700})
         page.goto(server.url + "software-requirements.html")
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # as a reader does
         page.evaluate("document.getElementById('SWR-120').scrollIntoView({behavior: 'instant'})")
         page.wait_for_timeout(300)
         before = page.evaluate("document.getElementById('SWR-120').getBoundingClientRect().top")

@@ -13,6 +13,7 @@
     let best = null;
     let bestTop = -Infinity;
     for (const element of document.querySelectorAll("[id]")) {
+      if (!element.getClientRects().length) continue; // not laid out: inside a folded section
       const top = element.getBoundingClientRect().top;
       if (top <= 1 && top > bestTop) {
         best = element;
@@ -24,7 +25,12 @@
 
   function remember() {
     const { id, offset } = anchor();
-    sessionStorage.setItem(POSITION, JSON.stringify({ path: location.pathname, id, offset, y: window.scrollY }));
+    // the sections the reader had unfolded (the site folds long documents again on every load)
+    const unfolded = [...document.querySelectorAll("section[id] > details[open]")].map((d) => d.parentElement.id);
+    sessionStorage.setItem(
+      POSITION,
+      JSON.stringify({ path: location.pathname, id, offset, y: window.scrollY, unfolded }),
+    );
   }
 
   function restore() {
@@ -33,7 +39,13 @@
     if (!saved) return;
     const position = JSON.parse(saved);
     if (position.path !== location.pathname) return;
+    for (const id of position.unfolded || []) {
+      const fold = document.getElementById(id)?.querySelector(":scope > details");
+      if (fold) fold.open = true;
+    }
     const element = position.id ? document.getElementById(position.id) : null;
+    // and the folds around the item being read, wherever it is now
+    for (let node = element; node; node = node.parentElement) if (node.tagName === "DETAILS") node.open = true;
     const y = element ? element.getBoundingClientRect().top + window.scrollY - position.offset : position.y;
     window.scrollTo({ top: y, behavior: "instant" }); // not smoothly: the theme sets smooth scrolling
   }
@@ -83,7 +95,9 @@
   }
 
   history.scrollRestoration = "manual"; // the script places the page itself, at the item
-  if (document.readyState === "complete") restore();
-  else window.addEventListener("load", restore);
+  // after the site's own script has laid the page out (its item index, its folds)
+  const later = () => setTimeout(restore, 0);
+  if (document.readyState === "complete") later();
+  else window.addEventListener("load", later);
   poll();
 })();

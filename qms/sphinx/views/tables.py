@@ -224,7 +224,11 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
     matrix = trace_matrix(data.project, chain)
     with_results = results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
     headers = (*matrix.headers, *(["Result"] if with_results else []), *(["Findings"] if matrix.findings else []))
-    kept = [index for index, row in enumerate(matrix.rows) if not _traces_elsewhere(row)]
+    kept = [
+        index
+        for index, row in enumerate(matrix.rows)
+        if not _traces_elsewhere(row) or (matrix.findings and matrix.findings[index])  # a wrong link is shown
+    ]
     titles = len(kept) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
     rows = []
     for index in kept:
