@@ -488,6 +488,15 @@ _SYNTAX_HINTS = {
 def _syntax_error(error: yaml.MarkedYAMLError, data: bytes, path: str) -> Finding:
     """A YAML syntax error as a finding, placed where the user has to look."""
     mark = error.problem_mark or error.context_mark
+    if "exceeded maximum nesting depth" in (error.problem or ""):
+        # libyaml 0.2.6 bounds nesting itself, while scanning, before qms's own bound is reached:
+        # the same refusal, in the same words, whichever libyaml is installed
+        return Finding(
+            "Q001",
+            Severity.ERROR,
+            f"data nested deeper than {MAX_DEPTH} levels: flatten it",
+            _mark_location(mark, path),
+        )
     problem = error.problem or "invalid YAML"
     if error.context:
         problem = f"{error.context}: {problem}"

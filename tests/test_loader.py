@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from qms.loading import read_items
 from qms.model import Finding, Item
@@ -541,3 +542,14 @@ def test_an_empty_required_field_is_reported_as_empty_at_its_value(written: str)
     (finding,) = document.findings
     assert where(finding)[:3] == ("Q002", "NEED-1", 4)
     assert finding.message == "required field 'title' of a need is empty: write its value"
+
+
+def test_libyamls_own_nesting_bound_reads_as_qmss() -> None:
+    """libyaml 0.2.6 refuses deep flow nesting while scanning, before qms's bound: the same words either way."""
+    from qms.yamlfile import _syntax_error
+
+    mark = yaml.Mark("deep.yaml", 1000, 0, 1000, None, None)
+    error = yaml.scanner.ScannerError("while increasing flow level", mark, "exceeded maximum nesting depth", mark)
+    finding = _syntax_error(error, b"[" * 1001, "items/deep.yaml")
+    assert (finding.rule, finding.message) == ("Q001", "data nested deeper than 100 levels: flatten it")
+    assert (finding.location.line, finding.location.column) == (1, 1001)
