@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,28 +61,39 @@ def _cause_note(folded: Folded, finding: Finding) -> str:
 _COMMAND = re.compile(r"`(qms [^`]+)`")
 
 
-def next_steps(folded: Folded, everything: bool = False) -> str:
-    """The one or two commands to run next: for the first root cause, and to see what follows from it."""
+def next_steps(folded: Folded, everything: bool = False, project_dir: Path | None = None) -> str:
+    """The one or two commands to run next: for the first root cause, and to see what follows from it.
+
+    With ``project_dir`` (the check was given ``--project``), each command carries it too, so it can
+    be pasted into the same shell."""
     roots = folded.roots
     if not roots:
         return ""
+    where = "" if project_dir is None else f" --project {shlex.quote(str(project_dir))}"
     first = roots[0]
     command = _COMMAND.search(first.message)
     steps = [
-        f"`{command.group(1)}`, as the first finding says"
+        f"`{command.group(1)}{where}`, as the first finding says"
         if command
-        else f"`qms rule {first.rule}` explains the first finding"
+        else f"`qms rule {first.rule}{where}` explains the first finding"
     ]
     folded_count = len(folded.causes)
     if folded_count and not everything:
         what = "the finding that follows" if folded_count == 1 else f"the {folded_count} findings that follow"
-        steps.append(f"`qms check --all` also shows {what} from these")
+        steps.append(f"`qms check --all{where}` also shows {what} from these")
     return "next: " + "; ".join(steps)
 
 
-def format_text(project: Project, folded: Folded, color: bool = False, everything: bool = False) -> str:
+def format_text(
+    project: Project,
+    folded: Folded,
+    color: bool = False,
+    everything: bool = False,
+    project_dir: Path | None = None,
+) -> str:
     """Compiler-style lines in root-cause order, one block per rule family (with ``everything``, each
-    root's consequences indented under it), then a one-line summary and the commands to run next."""
+    root's consequences indented under it), then a one-line summary and the commands to run next
+    (naming ``project_dir`` when the check was given one)."""
     blocks = []
     for _, group in groupby(folded.roots, key=lambda finding: finding.rule[0]):
         lines = []
@@ -91,7 +103,7 @@ def format_text(project: Project, folded: Folded, color: bool = False, everythin
                 lines += [f"    {_finding_line(consequence, color)}" for consequence in folded.consequences(finding)]
         blocks.append("\n".join(lines))
     ending = [Summary.of(project, folded).line()]
-    if steps := next_steps(folded, everything):
+    if steps := next_steps(folded, everything, project_dir):
         ending.append(steps)
     return "\n\n".join([*blocks, "\n".join(ending)]) + "\n"
 

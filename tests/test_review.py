@@ -146,7 +146,12 @@ def test_changing_a_requirement_gives_one_finding_naming_every_link_to_it(reposi
     code, output = qms("check", "--project", str(repository))
     assert code == 1
     assert output.startswith(f"{REQUIREMENTS}:8:5: error C501 SYS-1: suspect links: SYS-1 changed")
-    assert output.endswith("next: `qms review SYS-1`, as the first finding says\n")
+    # the check was given --project, so the command it suggests carries it and can be pasted as it is
+    suggested = f"qms review SYS-1 --project {repository}"
+    assert output.endswith(f"next: `{suggested}`, as the first finding says\n")
+    code, _ = qms(*suggested.split()[1:])
+    assert code == 0
+    assert qms("check", "--project", str(repository)) == (0, "14 items in 4 files: no findings\n")
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\x85", "\u2029"])

@@ -78,7 +78,7 @@ def check(
     folded = root_causes(project, findings)
     color = output is None and sys.stdout.isatty()
     if output_format == "text":
-        report = format_text(project, folded, color=color, everything=everything)
+        report = format_text(project, folded, color=color, everything=everything, project_dir=project_dir)
     else:
         report = FORMATTERS[output_format](project, folded)
     if output is not None:
