@@ -66,3 +66,33 @@ def test_a_new_item_file_appears_and_nothing_is_read_when_nothing_changed(tmp_pa
     assert _read_pages(again.stdout) == []
     assert "no targets are out of date." in again.stdout
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def _undefined_labels(output: str) -> list[str]:
+    return sorted(set(re.findall(r"undefined label: '([^']+)'", output)))
+
+
+@pytest.mark.slow
+def test_a_section_that_goes_and_comes_back_is_linked_as_a_clean_build_links_it(tmp_path: Path) -> None:
+    # Sphinx writes again only the pages it read again; the FDA page links into the release notes'
+    # sections, so when those go (a template override leaves them out) and come back, the FDA page
+    # must be written again too: first with the warnings a clean build gives, then without them.
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    override = root / "_templates" / "release-notes.rst.jinja"
+    override.parent.mkdir()
+    override.write_text(
+        '{% extends "default/release-notes.rst.jinja" %}\n{% block body %}\nOur own notes.\n{% endblock %}\n',
+        encoding="utf-8",
+    )
+    without = build(root)
+    assert without.exit_code == 0, without.output
+    clean_without = build(root, "--clean", "-o", str(tmp_path / "clean-without"))
+    assert _undefined_labels(without.output) == _undefined_labels(clean_without.output)
+    assert "rel-changes" in _undefined_labels(without.output)
+    override.unlink()
+    again = build(root)
+    assert again.exit_code == 0, again.output
+    assert _undefined_labels(again.output) == []
+    assert 'href="release-notes.html#rel-changes"' in page(root / "_build" / "html", "fda-documentation.html")
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")

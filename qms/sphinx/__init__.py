@@ -24,7 +24,7 @@ from sphinx.util import logging
 from qms import __version__
 from qms.atomic import mark_output
 from qms.config import load_config
-from qms.sphinx import claim_directives, sources
+from qms.sphinx import claim_directives, references, sources
 from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
 from qms.sphinx.control import control_block, history_block
@@ -224,6 +224,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _load)
     app.connect("env-get-outdated", sources.outdated)
     app.connect("env-get-updated", sources.updated)
+    app.connect("doctree-read", references.note)
+    app.connect("env-get-updated", references.moved)
     app.connect("write-started", sources.display_paths)
     app.connect("doctree-resolved", _resolve)
     app.connect("doctree-resolved", fit_text_tables, priority=600)

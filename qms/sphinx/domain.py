@@ -66,8 +66,11 @@ class QmsDomain(Domain):
         "dependencies": {},  # docname -> {query joined by QUERY_SEPARATOR: digest}
         "controlled": {},  # docname -> True: the page carries a document-control block
         "control_digest": "",  # the git state the pages were last written with
+        "references": {},  # docname -> [(domain, role, target)]: its links into other pages
+        "resolved": {},  # docname -> digest of what those links resolved to when it was written
+        "sections_digest": "",  # the section labels and page titles the pages were last written with
     }
-    data_version = 2
+    data_version = 3
     dangling_warnings: ClassVar[dict[str, str]] = {"item": "unknown item id '%(target)s'"}
 
     # ---------------------------------------------------------------- objects
@@ -116,15 +119,15 @@ class QmsDomain(Domain):
             placements.pop(docname, None)
             if not placements:
                 del self.objects[item_id]
-        self.data["dependencies"].pop(docname, None)
-        self.data["controlled"].pop(docname, None)
+        for key in ("dependencies", "controlled", "references", "resolved"):
+            self.data[key].pop(docname, None)
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
         for item_id, placements in otherdata["objects"].items():
             for docname, entry in placements.items():
                 if docname in docnames:
                     self.objects.setdefault(item_id, {})[docname] = entry
-        for key in ("dependencies", "controlled"):
+        for key in ("dependencies", "controlled", "references"):
             for docname, value in otherdata[key].items():
                 if docname in docnames:
                     self.data[key][docname] = value
