@@ -217,26 +217,27 @@ def rendered_items(project: Project, spec: DocumentSpec) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*shown, *targets)))
 
 
-def document_inputs(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
-    """Everything the document renders, as plain data: what its digest is taken over."""
+def _item_inputs(project: Project, item_id: str) -> dict[str, Any]:
+    """What a document renders of one item: its kind, its fields (without ``x-`` notes) and the
+    titles of the items it links to."""
+    item = project.items[item_id]
+    return {
+        "kind": item.kind,
+        "fields": {name: normalized(value) for name, value in item.fields.items() if not name.startswith("x-")},
+        "targets": {link.target: project.items[link.target].title for link in project.links_from(item_id)},
+    }
+
+
+def _document_frame(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
+    """:func:`document_inputs` but for its items."""
     raw = project.config.raw
     sections = sorted(raw) if "*" in spec.inputs.config else ["device", *spec.inputs.config]
-    items = {}
-    for item_id in shown_items(project, spec):
-        item = project.items[item_id]
-        targets = {link.target: project.items[link.target].title for link in project.links_from(item_id)}
-        items[item_id] = {
-            "kind": item.kind,
-            "fields": {name: normalized(value) for name, value in item.fields.items() if not name.startswith("x-")},
-            "targets": targets,
-        }
     listed = [item.id for item in project] if spec.inputs.listed else []
-    shown_status = set(listed) | set(items) if spec.inputs.statuses else set()
+    shown_status = set(listed) | set(shown_items(project, spec)) if spec.inputs.statuses else set()
     return {
         "document": spec.id,
         "templates": template_sources(project, spec),
         "config": {section: normalized(raw.get(section)) for section in sections},
-        "items": items,
         "listed": listed,
         "statuses": {
             item_id: str(status) for item_id in sorted(shown_status) if (status := statuses.status(item_id)) is not None
@@ -244,13 +245,57 @@ def document_inputs(project: Project, spec: DocumentSpec, statuses: StatusIndex)
     }
 
 
-def document_digest(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> str:
-    """``sha256:`` and the hex digest of :func:`document_inputs`: equal exactly when the document
-    renders the same (for the same qms version)."""
-    canonical = json.dumps(
-        document_inputs(project, spec, statuses), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+def document_inputs(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
+    """Everything the document renders, as plain data: what its digest is taken over."""
+    items = {item_id: _item_inputs(project, item_id) for item_id in shown_items(project, spec)}
+    return {**_document_frame(project, spec, statuses), "items": items}
+
+
+def _canonical(value: Any) -> str:
+    """The one JSON text a digest is taken over: keys sorted, no spaces, characters as they are."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class DigestCache:
+    """The canonical text of each item's part of :func:`document_inputs`, made once for every
+    document that shows the item (each item is shown by several documents)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._items: dict[str, str] = {}
+
+    def member(self, item_id: str) -> str:
+        """The item's ``"id":{...}`` member of the documents' ``items`` object."""
+        text = self._items.get(item_id)
+        if text is None:
+            text = f"{_canonical(item_id)}:{_canonical(_item_inputs(self.project, item_id))}"
+            self._items[item_id] = text
+        return text
+
+
+def document_digest(
+    project: Project, spec: DocumentSpec, statuses: StatusIndex, cache: DigestCache | None = None
+) -> str:
+    """``sha256:`` and the hex digest of the canonical JSON of :func:`document_inputs`: equal exactly
+    when the document renders the same (for the same qms version).
+
+    The JSON is hashed piece by piece, each item's piece from ``cache``: the same bytes as
+    ``_canonical(document_inputs(...))`` (a test holds them equal), without building the text of
+    every document whole.
+    """
+    cache = DigestCache(project) if cache is None else cache
+    inputs = _document_frame(project, spec, statuses)
+    hashing = hashlib.sha256()
+    # the keys in sorted order, as json.dumps(sort_keys=True) writes them
+    hashing.update(f'{{"config":{_canonical(inputs["config"])},"document":{_canonical(inputs["document"])}'.encode())
+    hashing.update(b',"items":{')
+    for number, item_id in enumerate(sorted(set(shown_items(project, spec)))):
+        hashing.update(f"{',' if number else ''}{cache.member(item_id)}".encode())
+    hashing.update(
+        f'}},"listed":{_canonical(inputs["listed"])},"statuses":{_canonical(inputs["statuses"])}'
+        f',"templates":{_canonical(inputs["templates"])}}}'.encode()
     )
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + hashing.hexdigest()
 
 
 # ------------------------------------------------------------------------------ reading
@@ -438,8 +483,9 @@ def document_states(
         history = context.history if history is None else history
     log = read_approvals(project) if log is None else log
     states: dict[str, DocumentState] = {}
+    cache = DigestCache(project)
     for spec in all_documents():
-        states[spec.id] = _state(project, spec, document_digest(project, spec, statuses), log.of(spec.id))
+        states[spec.id] = _state(project, spec, document_digest(project, spec, statuses, cache), log.of(spec.id))
     changed = [state for state in states.values() if state.status == "changed"]
     if changed and history is not None:
         wanted = {item_id for state in changed for item_id in rendered_items(project, _spec(state.id))}

@@ -3,6 +3,8 @@ check, on real projects in real git repositories."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +15,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from qms.approvals import APPROVALS_FILE, document_digest, document_states, read_approvals
+from qms.approvals import (
+    APPROVALS_FILE,
+    DigestCache,
+    all_documents,
+    document_digest,
+    document_inputs,
+    document_states,
+    read_approvals,
+)
 from qms.checking import check_context, check_project
 from qms.cli import main
 from qms.documents import DOCUMENTS, find_document
@@ -329,3 +339,26 @@ def test_approving_into_a_file_that_is_not_a_block_list_is_refused(repo: Path, t
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "approvals.yaml" in result.output
     assert (repo / APPROVALS_FILE).read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("source", [REPOSITORY, BASE], ids=["example", "base"])
+def test_the_digest_is_taken_over_the_canonical_json_of_what_a_document_renders(source: Path, tmp_path: Path) -> None:
+    # document_digest hashes the JSON piece by piece, each item's piece once for all documents;
+    # it must be the digest of the whole canonical text, or every recorded approval would break
+    root = source
+    if source == BASE:
+        root = tmp_path / "device"
+        shutil.copytree(BASE, root)
+        notes = root / "items" / "needs.yaml"
+        text = notes.read_text(encoding="utf-8")
+        notes.write_text(text.replace("title:", 'title: "Ünïcödé ≥ 5 µU/mL “quoted” \\\\ back" #', 1), encoding="utf-8")
+    project = load_project(root)
+    statuses = check_context(project).statuses
+    cache = DigestCache(project)
+    for spec in all_documents():
+        whole = json.dumps(
+            document_inputs(project, spec, statuses), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        expected = "sha256:" + hashlib.sha256(whole.encode("utf-8")).hexdigest()
+        assert document_digest(project, spec, statuses, cache) == expected, spec.id
+        assert document_digest(project, spec, statuses) == expected, spec.id
