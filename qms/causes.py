@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from qms.model import Finding, Project, Severity
-from qms.schema import KINDS
+from qms.schema import ID_PATTERN, KINDS
 
 #: rules that make a file, an item or a field unreliable (unreadable, refused, duplicated)
 _ROOT_RULES = frozenset({"Q001", "Q002", "Q004"})
@@ -185,6 +185,12 @@ def _field_root(project: Project, finding: Finding, item_id: str) -> _Root:
         owned = frozenset({item_id})
         return _Root(finding, owned, _linked(project, owned), frozenset({(item_id, "")}))
     names = _field_names(project, finding)
+    if not ID_PATTERN.fullmatch(item_id):
+        # a refused id: nothing can name the item, so all said of it follows, and so do links to the
+        # id it was meant to be (``TST 1`` for ``TST-1``: spaces where a separator belongs)
+        meant = {re.sub(r"\s+", separator, item_id.strip()) for separator in ("-", "_", ".", "")}
+        owned = frozenset({item_id, *(name for name in meant if name not in project.items)})
+        return _Root(finding, owned, _linked(project, frozenset({item_id})), frozenset({(item_id, "")}))
     mentioned = frozenset(entry for name in names for entry in _values(item.fields.get(name)) if entry in project.items)
     return _Root(finding, mentioned=mentioned, fields=frozenset((item_id, name) for name in names) | {(item_id, "")})
 

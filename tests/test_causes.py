@@ -50,6 +50,7 @@ MISTAKES = {
     "tab": (REQUIREMENTS, "\n    title: Display the", "\n\ttitle: Display the", "Q001"),
     "item kind typo": (REQUIREMENTS, "kind: software_requirement", "kind: software_requirment", "Q002"),
     "link field typo": ("items/tests.yaml", "verifies: [SYS-1, SWR-1]", "verfies: [SYS-1, SWR-1]", "Q002"),
+    "id with a space": ("items/tests.yaml", "id: TST-1\n", "id: TST 1\n", "Q002"),
 }
 
 
