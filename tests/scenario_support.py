@@ -94,6 +94,8 @@ def run_step(step: Step, root: Path) -> Step:
             check=False,
         )
         output = (ran.stdout + ran.stderr).rstrip("\n")
+        # git only sets the scenario up: a step that fails leaves it showing something else
+        assert ran.returncode == 0, f"`{step.command}` failed in the scenario's set-up:\n{output}"
         return Step(step.command, output.split("\n") if output else [], ran.returncode)
     result = invoke_qms(*arguments[1:], cwd=root)
     output = result.output.rstrip("\n")
