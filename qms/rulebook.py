@@ -403,6 +403,12 @@ timestamp, else the file's modification time) is earlier than the change's autho
 change not yet committed counts from the file's modification time. Outside git, results are
 not checked for staleness (`qms status` says so).
 
+Lines of fields that only classify an item do not count as a change: a requirement's `type`
+(IEC 62304 5.2.2), `control_type` (ISO 14971 7.1) and `safety_class` (IEC 62304 4.3). They sort
+the item; none states a behaviour the test observed, so correcting one (a software check
+relabelled a protective measure) leaves its results current. What a new safety class asks for
+is checked by the rules of that class.
+
 Re-run the test on the current revision and record the new result (a re-run is a new record).
 """,
     ),
