@@ -856,6 +856,19 @@ the probability. A `probability` written beside them must agree; without P1 x P2
 policy, `p1` and `p2` cannot be evaluated.
 """,
     ),
+    _rule(
+        "R219",
+        "soup-anomaly-hazard-not-named",
+        "SOUP item whose known anomalies contribute to a hazard it does not name, or that no cause of it names",
+        """
+IEC 62304 7.1.2 c and 7.1.3: where a SOUP failure is a cause of a hazardous situation, its
+published anomalies are evaluated for whether they lead to one. A SOUP item that a cause names
+under `items` and that lists `known_anomalies` names the hazards its anomalies, as evaluated,
+contribute to under `hazards` (`hazards: []` states that none does). Each hazard named there has
+a cause that names the SOUP item, so the risk register shows hazard -> cause -> SOUP.
+""",
+        classes=("B", "C"),
+    ),
 )
 
 #: Every rule by code, in the order of DESIGN.md's families.

@@ -277,6 +277,14 @@ KINDS: dict[str, KindSpec] = {
                     "Published anomalies reviewed for this version, each with its evaluation (7.1.3).",
                 ),
                 FieldSpec("anomaly_list_url", FieldType.STRING, "Where the supplier publishes its anomaly list."),
+                FieldSpec(
+                    "hazards",
+                    FieldType.LINKS,
+                    "The hazards its known anomalies, as evaluated, contribute to (7.1.3); [] when none does.",
+                    targets=("hazard",),
+                    label="anomalies contribute to",
+                    reverse="SOUP anomalies contributing",
+                ),
             ),
         ),
         KindSpec(
