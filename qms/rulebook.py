@@ -859,7 +859,7 @@ policy, `p1` and `p2` cannot be evaluated.
     _rule(
         "R219",
         "soup-anomaly-hazard-not-named",
-        "SOUP item whose known anomalies contribute to a hazard it does not name, or that no cause of it names",
+        "SOUP item whose anomalies contribute to hazards it does not name, or that no cause traces to it",
         """
 IEC 62304 7.1.2 c and 7.1.3: where a SOUP failure is a cause of a hazardous situation, its
 published anomalies are evaluated for whether they lead to one. A SOUP item that a cause names
