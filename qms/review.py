@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms import atomic
 from qms.model import Item, Link, Location, Project
-from qms.schema import EXTENSION_PREFIX, KINDS
+from qms.schema import CLASSIFYING_FIELDS, EXTENSION_PREFIX, KINDS
 
 if TYPE_CHECKING:
     from qms.gitinfo import LineChange
@@ -189,14 +189,14 @@ def item_blocks(project: Project, item_ids: Iterable[str]) -> dict[str, dict[str
 
 
 def classifying_lines(project: Project, item_ids: Iterable[str]) -> frozenset[int]:
-    """The lines of the items' single-line fields that only classify them (``FieldSpec.verified``
-    false, such as a requirement's type): a change there does not put a test result in question."""
+    """The lines of the items' fields that only classify them (:data:`qms.schema.CLASSIFYING_FIELDS`,
+    such as a requirement's type): a change there does not put a test result in question."""
     lines: set[int] = set()
     for item_id in item_ids:
         item = project.items[item_id]
         spec = KINDS.get(item.kind)
         for field_spec in spec.fields if spec else ():
-            if not field_spec.verified and (field_spec.name,) in item.positions:
+            if field_spec in CLASSIFYING_FIELDS and (field_spec.name,) in item.positions:
                 lines.add(item.location((field_spec.name,)).line)
     return frozenset(lines)
 

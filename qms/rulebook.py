@@ -403,6 +403,12 @@ timestamp, else the file's modification time) is earlier than the change's autho
 change not yet committed counts from the file's modification time. Outside git, results are
 not checked for staleness (`qms status` says so).
 
+Lines of fields that only classify an item do not count as a change: a requirement's `type`
+(IEC 62304 5.2.2), `control_type` (ISO 14971 7.1) and `safety_class` (IEC 62304 4.3). They sort
+the item; none states a behaviour the test observed, so correcting one (a software check
+relabelled a protective measure) leaves its results current. What a new safety class asks for
+is checked by the rules of that class.
+
 Re-run the test on the current revision and record the new result (a re-run is a new record).
 """,
     ),
@@ -849,6 +855,19 @@ harm once in the situation), each a level of the policy's scale; the combination
 the probability. A `probability` written beside them must agree; without P1 x P2 scales in the
 policy, `p1` and `p2` cannot be evaluated.
 """,
+    ),
+    _rule(
+        "R219",
+        "soup-anomaly-hazard-not-named",
+        "SOUP item whose anomalies contribute to hazards it does not name, or that no cause traces to it",
+        """
+IEC 62304 7.1.2 c and 7.1.3: where a SOUP failure is a cause of a hazardous situation, its
+published anomalies are evaluated for whether they lead to one. A SOUP item that a cause names
+under `items` and that lists `known_anomalies` names the hazards its anomalies, as evaluated,
+contribute to under `hazards` (`hazards: []` states that none does). Each hazard named there has
+a cause that names the SOUP item, so the risk register shows hazard -> cause -> SOUP.
+""",
+        classes=("B", "C"),
     ),
 )
 

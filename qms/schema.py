@@ -50,8 +50,6 @@ class FieldSpec:
     upward: bool = True
     #: for STRINGS: what is wrong with one entry (a Q002 at the entry), or None when it is fine
     entry_check: Callable[[str], str | None] | None = None
-    #: False for a single-line field that only classifies the item: changing it leaves test results current
-    verified: bool = True
 
     @property
     def is_link(self) -> bool:
@@ -122,8 +120,12 @@ _REQUIREMENT_TYPE = FieldSpec(
     FieldType.CHOICE,
     "The kind of requirement, by the categories of IEC 62304 5.2.2 (the SRS covers each type).",
     choices=tuple(REQUIREMENT_TYPES),
-    verified=False,
 )
+
+#: The fields that only classify an item: the requirement type (IEC 62304 5.2.2), the control
+#: type (ISO 14971 7.1) and the safety class (IEC 62304 4.3). None states a behaviour a test
+#: observes, so changing one leaves test results current (E407), as changing the text does not.
+CLASSIFYING_FIELDS: frozenset[FieldSpec] = frozenset({_REQUIREMENT_TYPE, _CONTROL_TYPE, _SAFETY_CLASS})
 
 
 def _requirement_text() -> FieldSpec:
@@ -275,6 +277,14 @@ KINDS: dict[str, KindSpec] = {
                     "Published anomalies reviewed for this version, each with its evaluation (7.1.3).",
                 ),
                 FieldSpec("anomaly_list_url", FieldType.STRING, "Where the supplier publishes its anomaly list."),
+                FieldSpec(
+                    "hazards",
+                    FieldType.LINKS,
+                    "The hazards its known anomalies, as evaluated, contribute to (7.1.3); [] when none does.",
+                    targets=("hazard",),
+                    label="anomalies contribute to",
+                    reverse="SOUP anomalies contributing",
+                ),
             ),
         ),
         KindSpec(

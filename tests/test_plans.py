@@ -1,5 +1,5 @@
 """Plans as data: the release checklist evidenced by records, requirement types and their coverage,
-configuration items, and a requirement's type change leaving test results current."""
+configuration items, and a change of a field that only classifies a requirement leaving test results current."""
 
 from __future__ import annotations
 
@@ -128,21 +128,32 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
+#: edits of the classifying fields (qms.schema.CLASSIFYING_FIELDS) of SWR-1: a line added or changed
+CLASSIFYING_EDITS = {
+    "type": ("    title: Grey out old readings\n", "    title: Grey out old readings\n    type: usability\n"),
+    "control_type": ("    control_type: protective_measure\n", "    control_type: inherent_safety\n"),
+    "safety_class": ("    title: Grey out old readings\n", "    title: Grey out old readings\n    safety_class: B\n"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(CLASSIFYING_EDITS))
 @pytest.mark.parametrize("committed", [False, True])
-def test_a_type_change_leaves_results_current_and_a_text_change_does_not(tmp_path: Path, committed: bool) -> None:
+def test_a_classifying_change_leaves_results_current_and_a_text_change_does_not(
+    tmp_path: Path, committed: bool, field: str
+) -> None:
     root = base_project(tmp_path / "p")
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "records")  # 2020: before the runs of 2025
     requirements = root / "items" / "requirements.yaml"
     text = requirements.read_text(encoding="utf-8")
-    typed = text.replace(
-        "    title: Grey out old readings\n", "    title: Grey out old readings\n    type: usability\n"
-    )
-    requirements.write_text(typed, encoding="utf-8")
+    old, new = CLASSIFYING_EDITS[field]
+    assert old in text
+    classified = text.replace(old, new)
+    requirements.write_text(classified, encoding="utf-8")
     if committed:
         subprocess.run(
-            ["git", "commit", "-qam", "type"],
+            ["git", "commit", "-qam", field],
             cwd=root,
             check=True,
             capture_output=True,
@@ -155,7 +166,7 @@ def test_a_type_change_leaves_results_current_and_a_text_change_does_not(tmp_pat
             },
         )
     assert "E407" not in invoke_qms("check", "--project", root).output
-    requirements.write_text(typed.replace("15 minutes", "12 minutes"), encoding="utf-8")
+    requirements.write_text(classified.replace("15 minutes", "12 minutes"), encoding="utf-8")
     stale = invoke_qms("check", "--project", root).output
     assert "E407 TST-1: stale result: RUN-1" in stale and "before SWR-1" in stale
 

@@ -43,6 +43,15 @@ items:
     discloses: [HAZ-01]
 """
 
+#: A SOUP anomaly that contributes to the hazard, named on the SOUP item (R219)
+ANOMALIES_NONE = "    known_anomalies: []\n"
+ANOMALY = """\
+    known_anomalies:
+      - ref: Issue 42 (redraw skipped after resume)
+        evaluation: The screen can keep the last reading after a resume; it then looks current.
+    hazards: [HAZ-01]
+"""
+
 
 def text_of(site: Path, name: str) -> str:
     """The visible text of a page, whitespace collapsed."""
@@ -63,8 +72,13 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "    benefit_risk: Automated dosing prevents more harm than this residual risk causes.\n"
         "    benefit_risk_evidence: [VAL-01]\n",
     )
+    hazards = hazards.replace("    items: [SI-01]\n", "    items: [SI-01, SOUP-01]\n")  # CAUSE-01
     (root / "risk_register" / "hazards.yaml").write_text(hazards, encoding="utf-8")
     (root / "risk_register" / "labeling.yaml").write_text(DISCLOSED, encoding="utf-8")
+    architecture = (root / "traceability" / "architecture.yaml").read_text(encoding="utf-8")
+    (root / "traceability" / "architecture.yaml").write_text(
+        architecture.replace(ANOMALIES_NONE, ANOMALY), encoding="utf-8"
+    )
     result = build(root)
     assert result.exit_code == 0, result.output
     return root / "_build" / "html"
@@ -105,3 +119,12 @@ def test_a_report_without_a_plan_says_what_the_plan_leaves_out(tmp_path: Path) -
     assert "No source of production and post-production information is planned" in report
     register = text_of(root / "_build" / "html", "risk-register.html")
     assert "Cause CAUSE-01 (software defect); contributing: SI-01" in register
+
+
+@pytest.mark.slow
+def test_the_soup_list_names_the_hazards_its_anomalies_contribute_to(planned: Path) -> None:
+    architecture = text_of(planned, "software-architecture.html")
+    table = "Used by Hazards SOUP-01 Example UI toolkit 1.0.0 Example Supplier — SI-01 Display HAZ-01 Old reading"
+    assert table in architecture
+    assert "Issue 42 (redraw skipped after resume)" in architecture
+    assert "anomalies contribute to HAZ-01 Old reading taken as current" in architecture

@@ -294,3 +294,36 @@ def probability_not_on_split_scale(context: CheckContext) -> Iterator[Hit]:
                 f"probability {written_probability} disagrees with p1 x p2 = {initial.probability}",
                 ("probability",),
             )
+
+
+# ------------------------------------------------------------------------------ SOUP anomalies (7.1.3)
+
+
+@rule("R219")
+def soup_anomaly_hazard_not_named(context: CheckContext) -> Iterator[Hit]:
+    project = context.project
+    for soup in project.of_kind("soup"):
+        causes = sorted(link.source for link in project.incoming(soup.id, "items", "cause"))
+        anomalies = soup.get("known_anomalies") or ()
+        if not written(soup, "hazards"):
+            if causes and anomalies:
+                named = f"{', '.join(causes)} {'names' if len(causes) == 1 else 'name'}"
+                listed = f"{len(anomalies)} known {'anomaly' if len(anomalies) == 1 else 'anomalies'}"
+                yield Hit.at(
+                    soup,
+                    f"{named} it as contributing and it lists {listed}, but it names no hazard "
+                    "its anomalies contribute to under `hazards` ([] when none does)",
+                )
+            continue
+        untraced = [
+            hazard.id
+            for hazard in project.outgoing(soup.id, "hazards")
+            if not any(soup.id in cause.links("items") for cause in project.outgoing(hazard.id, "causes"))
+        ]
+        if untraced:
+            yield Hit.at(
+                soup,
+                f"its anomalies contribute to {', '.join(untraced)}, but no cause of "
+                f"{'that hazard' if len(untraced) == 1 else 'those hazards'} names it under `items`",
+                ("hazards",),
+            )
