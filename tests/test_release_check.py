@@ -117,7 +117,8 @@ def _release_check(site: Path, name: str) -> tuple[str, list[tuple[str, str]]]:
 @pytest.mark.slow
 def test_the_pages_state_what_the_release_check_reports(tmp_path: Path) -> None:
     """With an L707 open, the release notes, the front page and the open findings state it with
-    its item; once the unit is designed and verified, they state that the check reports none."""
+    its item; once the unit is designed and verified, they state that the check reports none. The
+    release notes say that no previous release is named, then print why there is none."""
     root = _device(tmp_path / "device")
     result = build(root)
     assert result.exit_code == 0, result.output
@@ -128,7 +129,10 @@ def test_the_pages_state_what_the_release_check_reports(tmp_path: Path) -> None:
         assert "not verified as complete" in sentence
         assert len(rows) == 1
         assert rows[0][0] == "L707 error" and "SI-01" in rows[0][1]
+    assert "No previous release is named" in page(site, "release-notes.html")
     _add_unit(root)
+    with (root / "qms.yaml").open("a", encoding="utf-8") as config:
+        config.write('release: {no_baseline: "Version 0.0.9 predates these records."}\n')
     assert set(_codes(invoke_qms("check", "--release", "--project", root).output)) == {"A601"}
     result = build(root)
     assert result.exit_code == 0, result.output
@@ -136,3 +140,5 @@ def test_the_pages_state_what_the_release_check_reports(tmp_path: Path) -> None:
         sentence, rows = _release_check(site, name)
         assert "reports no error and no warning, apart from the approval of these documents" in sentence
         assert rows == []
+    notes = BeautifulSoup(page(site, "release-notes.html"), "html.parser").get_text(" ", strip=True)
+    assert "No previous release can be compared with: Version 0.0.9 predates these records." in notes
