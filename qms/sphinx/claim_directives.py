@@ -165,12 +165,10 @@ class ReleaseCheckDirective(QmsDirective):
             found = f"{plural(view.errors, 'error')} and {plural(view.warnings, 'warning')}"
         else:
             found = "no error and no warning"
-        verdict = (
-            "so this release is not verified as complete." if view.errors else "so it does not hold this release back."
-        )
+        verdict = "; so this release is not verified as complete." if view.errors else "."
         return (
             f"The release check (qms check --release) on the records of this revision reports {found}, "
-            "apart from the approval of these documents, which the document-control block of each shows; "
+            "apart from the approval of these documents, which the document-control block of each shows"
             f"{verdict}"
         )
 
