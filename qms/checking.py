@@ -4,6 +4,7 @@ them, then the rules."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -43,14 +44,38 @@ def is_release(project: Project) -> bool:
     return bool({version, f"v{version}"} & gitinfo.head_tags(project.root))
 
 
+#: What a context reads or computes once and that does not depend on whether it is a release check.
+RELEASE_INDEPENDENT = ("statuses", "approvals", "documents", "release_diff")
+
+
+def release_context(context: CheckContext) -> CheckContext:
+    """The same records checked as a release (``qms check --release``), sharing what ``context``
+    already read and computed."""
+    if context.release:
+        return context
+    release = replace(context, release=True)
+    for name in RELEASE_INDEPENDENT:
+        if name in vars(context):
+            vars(release)[name] = vars(context)[name]
+    return release
+
+
+def release_findings(context: CheckContext) -> list[Finding]:
+    """The findings of the release check of what ``context`` read: what ``qms check --release``
+    reports and the release notes state, decided here for both."""
+    return run_rules(release_context(context))
+
+
 def project_statuses(project: Project) -> StatusIndex:
     """Every item's verification status, from the project's result files, records and git history."""
     return check_context(project).statuses
 
 
 def check_project(project: Project, results: Iterable[Path] = (), release: bool = False) -> list[Finding]:
-    """Every finding of the project, sorted by file, line and column."""
-    return run_rules(check_context(project, results, release))
+    """Every finding of the project, sorted by file, line and column (of the release check when
+    ``release`` says so or HEAD carries the version's tag)."""
+    context = check_context(project, results)
+    return release_findings(context) if release or context.release else run_rules(context)
 
 
 def root_causes(project: Project, findings: Iterable[Finding]) -> Folded:

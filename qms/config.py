@@ -273,6 +273,12 @@ def project_schema() -> dict[str, Any]:
                         "type": "string",
                         "description": "Git revision (tag) of the previous release, for release notes.",
                     },
+                    "no_baseline": {
+                        "type": "string",
+                        "description": "Why no previous release can be compared with (the history holds no "
+                        "state of it): printed by the release notes, and what a release check accepts "
+                        "instead of `previous` (L703).",
+                    },
                 },
             },
             "roles": _roles_schema(),
@@ -366,6 +372,8 @@ class ProjectConfig:
     templates: str = "_templates"
     #: ``change_control: review_new_links``: a link never reviewed is a C501 finding until stamped
     review_new_links: bool = False
+    #: ``release: no_baseline``: why no previous release can be compared with (None: not stated)
+    no_baseline: str | None = None
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     positions: Mapping[FieldPath, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -459,6 +467,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         roles=Roles() if any(path[:1] == ("roles",) for path, _ in issues) else _roles(data.get("roles")),
         templates=data["templates"] if isinstance(data.get("templates"), str) else "_templates",
         review_new_links=_change_control(data).get("review_new_links") is True,
+        no_baseline=release.get("no_baseline") if isinstance(release.get("no_baseline"), str) else None,
         raw=MappingProxyType(data),
         positions=MappingProxyType(positions),
     )

@@ -561,8 +561,13 @@ named by a change request: in its `changes` (added or changed items) or `retires
 items). Problem reports, change requests and design reviews are records of the process and need
 none. Fix: list the item in the change request that changed it, or raise one.
 
-The check needs git and the previous release's tag; without them (or without `release:
-previous`) it reports nothing, and when the tag cannot be read it says so here.
+The check needs git and the previous release's tag; without git it reports nothing, and when
+the tag cannot be read it says so here. Without `release: previous`, a release check (`qms check
+--release`, or a commit tagged with `device.version`) whose change requests name this release as
+theirs reports that no baseline is named: the changes would go out never compared with what was
+released. Where the history holds no state of the previous release (it was made before the
+records were kept in git), say so in `release: {no_baseline: WHY}`: the release notes print it,
+and the check accepts it, so the absence is stated rather than passed over.
 """,
         classes=("B", "C"),
     ),

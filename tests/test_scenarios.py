@@ -62,6 +62,18 @@ def test_a_scenario_whose_output_differs_fails_whatever_the_environment_says(
     assert read_transcript(scenario / TRANSCRIPT)[1][0].output == ["not what it prints"]
 
 
+def test_every_setup_step_of_a_scenario_succeeds() -> None:
+    """A step that prepares a scenario (``git apply``, ``git commit``...) must succeed: one that fails
+    (a patch that no longer applies) leaves the scenario testing something other than its comment says."""
+    failing = [
+        f"{name}: `{step.command}` exits {step.exit_code}"
+        for name in scenario_names()
+        for step in read_transcript(SCENARIOS / name / TRANSCRIPT)[1]
+        if not step.command.startswith("qms ") and step.exit_code != 0
+    ]
+    assert failing == []
+
+
 def test_transcripts_round_trip(tmp_path: Path) -> None:
     """The transcript reader keeps comments, commands, output lines and exit codes."""
     path = tmp_path / TRANSCRIPT

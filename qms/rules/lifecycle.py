@@ -56,6 +56,7 @@ def change_request_incomplete(context: CheckContext) -> Iterator[Hit]:
 def change_without_request(context: CheckContext) -> Iterator[Hit]:
     diff = context.release_diff
     if diff is None:
+        yield from _baseline_not_named(context)
         return
     config = context.project.config
     if isinstance(diff, DiffError):
@@ -73,6 +74,27 @@ def change_without_request(context: CheckContext) -> Iterator[Hit]:
         else:
             verb = "added" if item_id not in diff.base.project.items else "changed"
             yield Hit.at(item, f"{verb} since {previous} but no change request lists it in `changes` (IEC 62304 8.2)")
+
+
+def _baseline_not_named(context: CheckContext) -> Iterator[Hit]:
+    """At a release whose change requests carry changes into it: no previous release to compare
+    with, and no statement why there is none."""
+    project = context.project
+    config = project.config
+    if not context.release or config.previous_release is not None or config.no_baseline is not None:
+        return
+    version = config.device.version
+    carried = [request.id for request in project.of_kind("change_request") if request.get("release") == version]
+    if not carried:
+        return
+    named = ", ".join(carried[:3]) + (f" and {len(carried) - 3} more" if len(carried) > 3 else "")
+    where = ("release",) if ("release",) in config.positions else ("device", "version")
+    yield Hit(
+        f"change requests carry changes into {version} ({named}) but no previous release is named to compare "
+        "them with: set `release: {previous: TAG}` to check that every change has its request, or state in "
+        "`release: {no_baseline: ...}` why the history holds no previous release (IEC 62304 8.2.4)",
+        config.location(where),
+    )
 
 
 @rule("L704")

@@ -1,5 +1,6 @@
 """The directives that state how complete the technical file is: coverage and its open items,
-the overall residual risk, the verification summary and the published evidence.
+the result of the release check, the overall residual risk, the verification summary and the
+published evidence.
 
 Each renders what :mod:`qms.sphinx.claims` computed from the records and the one status
 function; no sentence here asserts completeness unless the data says so.
@@ -14,7 +15,7 @@ from docutils.parsers.rst import directives
 
 from qms.sphinx import claims, render
 from qms.sphinx.blocks import AnchoredTables, TableShape, block
-from qms.sphinx.directives import QmsDirective
+from qms.sphinx.directives import QmsDirective, findings_table
 from qms.sphinx.downloads import EvidenceFile
 from qms.sphinx.render import P, item_ref, paragraph
 from qms.sphinx.state import build_data
@@ -144,6 +145,38 @@ class CoverageDirective(QmsDirective):
         )
 
 
+class ReleaseCheckDirective(QmsDirective):
+    """``.. qms:release-check::``: what ``qms check --release`` reports at this revision, each finding
+    with its rule and item, apart from the approval of the documents (the control block shows it)."""
+
+    def run(self) -> list[nodes.Node]:
+        view: claims.ReleaseCheckView = self.answer(("release-check",))
+        outcome = "open" if view.errors else "clean"
+        result: list[nodes.Node] = [paragraph(self.sentence(view), classes=[f"{P}-release-check-{outcome}"])]
+        if view.findings:
+            result.append(block("release-check", ("release-check",)))
+        return result
+
+    @staticmethod
+    def sentence(view: claims.ReleaseCheckView) -> str:
+        if not view.ran:
+            return "The release check (qms check --release) was not run for these pages: they state no result of it."
+        if view.errors or view.warnings:
+            found = f"{plural(view.errors, 'error')} and {plural(view.warnings, 'warning')}"
+        else:
+            found = "no error and no warning"
+        verdict = "; so this release is not verified as complete." if view.errors else "."
+        return (
+            f"The release check (qms check --release) on the records of this revision reports {found}, "
+            "apart from the approval of these documents, which the document-control block of each shows"
+            f"{verdict}"
+        )
+
+    @staticmethod
+    def shape(view: claims.ReleaseCheckView, interactive: bool = False) -> Table:
+        return findings_table(view.findings, f"{P}-release-check", interactive=interactive)
+
+
 class OpenItemsDirective(QmsDirective):
     """``.. qms:open-items::``: for each open coverage measure, exactly the items that keep it open."""
 
@@ -229,6 +262,7 @@ class EvidenceFilesDirective(QmsDirective):
 #: How each block of this module turns its query's data into a table.
 SHAPES: dict[str, TableShape] = {
     "coverage": CoverageDirective.shape,
+    "release-check": ReleaseCheckDirective.shape,
     "verification": VerificationSummaryDirective.shape,
     "evidence-files": EvidenceFilesDirective.shape,
 }
@@ -239,6 +273,7 @@ ANCHORED: dict[str, AnchoredTables] = {"open-items": OpenItemsDirective.tables}
 DIRECTIVES: dict[str, type[QmsDirective]] = {
     "coverage": CoverageDirective,
     "open-items": OpenItemsDirective,
+    "release-check": ReleaseCheckDirective,
     "overall-residual-risk": OverallResidualRiskDirective,
     "verification-summary": VerificationSummaryDirective,
     "evidence-files": EvidenceFilesDirective,

@@ -1,7 +1,9 @@
 """What the technical file says about its own completeness, computed from the records.
 
 The front page's coverage, the lists of open items behind it, the overall residual risk of the
-risk management report and the release notes' verification status all come from here, and
+risk management report, the release notes' verification status and the result of the release
+check (the findings of ``qms check --release``, from :func:`qms.checking.release_findings`) all come
+from here, and
 every item's verification status from :meth:`~qms.sphinx.views.build.BuildData.verdict` (one status
 function for the whole site). A measure that a rule of ``qms check`` asks for is shown only
 when that rule is on for the device's class and settings; one that is open names its items.
@@ -13,12 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from qms.checking import release_findings
 from qms.matrix import natural_key
 from qms.model import Item, Severity
 from qms.risk import RiskClass, hazard_risk
 from qms.rules import RULES
 from qms.schema import KIND_ORDER, REQUIREMENT_KINDS
 from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.items import FindingView, finding_view
 from qms.status import WORST_FIRST
 
 #: The page listing every open item of every measure (anchors ``open-<key>``).
@@ -368,5 +372,36 @@ def verification_view(data: BuildData) -> VerificationView:
         cases=len(data.evidence.cases) if data.evidence is not None else 0,
         records=len(data.records.records) if data.records is not None else 0,
         measures=open_lists,
+        page=OPEN_PAGE,
+    )
+
+
+#: Rule families a page cannot state for itself: the approval of the documents it is part of
+#: (stating them would change the page, and so its approval); the document-control block shows them.
+APPROVAL_RULES = ("A",)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCheckView:
+    """The result of the release check at this revision, without the approval findings (``ran``:
+    whether the build ran it at all)."""
+
+    ran: bool
+    errors: int
+    warnings: int
+    findings: tuple[FindingView, ...]
+    page: str
+
+
+def release_check(data: BuildData) -> ReleaseCheckView:
+    """What ``qms check --release`` reports on the records of this build, apart from the approvals."""
+    if data.check is None:
+        return ReleaseCheckView(False, 0, 0, (), OPEN_PAGE)
+    found = [finding for finding in release_findings(data.check) if not finding.rule.startswith(APPROVAL_RULES)]
+    return ReleaseCheckView(
+        ran=True,
+        errors=sum(1 for finding in found if finding.severity is Severity.ERROR),
+        warnings=sum(1 for finding in found if finding.severity is Severity.WARNING),
+        findings=tuple(finding_view(finding) for finding in found),
         page=OPEN_PAGE,
     )

@@ -9,7 +9,7 @@ summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -49,7 +49,7 @@ from qms.sphinx.views.cells import (
     TableView,
     Text,
 )
-from qms.sphinx.views.items import ItemView
+from qms.sphinx.views.items import FindingView, ItemView
 from qms.sphinx.views.risk import ControlTypesView, PolicyScalesView, RiskClassesView, RiskMatrixView
 from qms.sphinx.views.summaries import ClausesView, DeviceView, DocumentRow, FindingsView, Place, RuleRow
 from qms.sphinx.views.tables import MatrixView
@@ -251,22 +251,23 @@ class FindingsDirective(QmsDirective):
 
     @staticmethod
     def shape(view: FindingsView, interactive: bool = True) -> Table:
-        rows = [
-            (
-                Badge(f"{finding.rule} {finding.severity}", f"severity-{finding.severity}"),
-                ItemRef(finding.item, "", with_title=False) if finding.item else Muted("—"),
-                Text(finding.message),
-                Literal(finding.location),
-            )
-            for finding in view.rows
-        ]
-        return Table(
-            ["Rule", "Item", "Finding", "Where"],
-            rows,
-            classes=[f"{P}-findings-table"],
-            widths=[1, 1, 4, 2],
-            interactive=True,
+        return findings_table(view.rows, f"{P}-findings-table", interactive=True)
+
+
+def findings_table(findings: Iterable[FindingView], css_class: str, *, interactive: bool) -> Table:
+    """Findings as a table: rule and severity, the item (linked), the message, where it is written."""
+    rows = [
+        (
+            Badge(f"{finding.rule} {finding.severity}", f"severity-{finding.severity}"),
+            ItemRef(finding.item, "", with_title=False) if finding.item else Muted("—"),
+            Text(finding.message),
+            Literal(finding.location),
         )
+        for finding in findings
+    ]
+    return Table(
+        ["Rule", "Item", "Finding", "Where"], rows, classes=[css_class], widths=[1, 1, 4, 2], interactive=interactive
+    )
 
 
 class ClauseIndexDirective(QmsDirective):

@@ -242,6 +242,7 @@ class TemplateContext:
             "user_pages": self.user_pages,
             "qms_version": __version__,
             "previous_release": config.previous_release,
+            "no_baseline": config.no_baseline,
             "design_stages": [(stage, closing_reviews(project, stage.name)) for stage in design_stages(config)],
             "problem_trend": problem_trend(project.of_kind("problem_report")),
             **plan_variables(project, self.data.statuses or compute_statuses(project, self.data.evidence)),

@@ -41,6 +41,7 @@ QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
         "open-items": QuerySpec(claims.open_items),
         "overall-risk": QuerySpec(claims.overall_risk),
         "verification": QuerySpec(claims.verification_view),
+        "release-check": QuerySpec(claims.release_check),
         # document control
         "document-states": QuerySpec(control.states_view),
         "document-state": QuerySpec(control.state_view),

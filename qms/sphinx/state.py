@@ -89,6 +89,7 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
         records=records,
         uncommitted=uncommitted(root, published),
         clauses=clauses,
+        check=context,
         edition=edition,
         document_prefix=prefix,
     )

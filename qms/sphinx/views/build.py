@@ -21,6 +21,7 @@ from qms.gitinfo import DocumentControl
 from qms.matrix import natural_key
 from qms.model import Finding, Item, Project
 from qms.records import RecordSet
+from qms.rules import CheckContext
 from qms.schema import link_spec
 from qms.status import StatusIndex
 
@@ -62,6 +63,8 @@ class BuildData:
     #: result files, record files and attachments that differ from the last commit (or are not in git)
     uncommitted: frozenset[str] = frozenset()
     clauses: ClauseTable | None = None
+    #: what the build's check read, for the release check (None: not run, and the pages say so)
+    check: CheckContext | None = None
     edition: str = DEFAULT_EDITION
     document_prefix: str = ""
     cache: dict[Query, Any] = field(default_factory=dict)
