@@ -172,20 +172,47 @@ class ReviewState:
 
 
 def item_blocks(project: Project, item_ids: Iterable[str]) -> dict[str, dict[str, tuple[int, int | None]]]:
-    """Per file, the lines each item spans: from its first line to the line before the next item."""
+    """Per file, the lines each item spans: from its first line to its last line of content.
+
+    An item's lines run up to the next item, less the blank and comment lines at their end: those
+    are layout between items (often a comment introducing the next one), so an item appended after
+    another, with its blank line and comment, does not count as a change of the one before.
+    """
     wanted = {item_id for item_id in item_ids if item_id in project.items}
     files = {project.items[item_id].file for item_id in wanted}
     starts: dict[str, list[int]] = defaultdict(list)
     for item in project:
         if item.file in files:
             starts[item.file].append(item.location().line)
+    texts: dict[str, list[str]] = {}
     blocks: dict[str, dict[str, tuple[int, int | None]]] = defaultdict(dict)
     for item_id in sorted(wanted):
         item = project.items[item_id]
-        first = item.location().line
-        later = [line for line in starts[item.file] if line > first]
-        blocks[item.file][item_id] = (max(first, 1), min(later) - 1 if later else None)
+        start = item.location()
+        first = max(start.line, 1)
+        later = [line for line in starts[item.file] if line > start.line]
+        if item.file not in texts:
+            texts[item.file] = _file_lines(project.root / item.file)
+        lines = texts[item.file]
+        last = min(later) - 1 if later else len(lines)
+        while last > first and _is_layout(lines[last - 1], start.column):
+            last -= 1
+        blocks[item.file][item_id] = (first, max(last, first) if later or lines else None)
     return dict(blocks)
+
+
+def _file_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _is_layout(line: str, column: int) -> bool:
+    """Whether a line is layout after an item whose first key is at ``column`` (1-based): blank, or a
+    comment no deeper than that key (deeper lines may be the content of a block scalar)."""
+    text = line.lstrip()
+    return not text or (text.startswith("#") and len(line) - len(text) < max(column, 1))
 
 
 def classifying_lines(project: Project, item_ids: Iterable[str]) -> frozenset[int]:

@@ -15,6 +15,7 @@ from sphinx_support import build, page
 from qms.checking import project_statuses
 from qms.plans import configuration_items, release_checklist, type_coverage
 from qms.project import load_project
+from qms.review import item_blocks
 from qms.status import StepStatus
 
 BASE = Path(__file__).parent / "scenarios" / "_base"
@@ -113,7 +114,10 @@ def test_untyped_requirements_are_reported_once_the_development_plan_is_data(tmp
     without_plan = invoke_qms("check", "--project", base_project(tmp_path / "a"))
     assert "L762" not in without_plan.output
     with_plan = invoke_qms("check", "--project", base_project(tmp_path / "b", PLANS))
-    assert [line.split(" ")[3] for line in with_plan.output.splitlines() if " L762 " in line] == ["SYS-1:", "SWR-1:"]
+    assert [line.split(" ")[3] for line in with_plan.output.splitlines() if " warning L762 " in line] == [
+        "SYS-1:",
+        "SWR-1:",
+    ]
 
 
 def _git(root: Path, *args: str) -> None:
@@ -169,6 +173,38 @@ def test_a_classifying_change_leaves_results_current_and_a_text_change_does_not(
     requirements.write_text(classified.replace("15 minutes", "12 minutes"), encoding="utf-8")
     stale = invoke_qms("check", "--project", root).output
     assert "E407 TST-1: stale result: RUN-1" in stale and "before SWR-1" in stale
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_an_item_added_after_another_leaves_the_results_of_the_one_before_current(
+    tmp_path: Path, committed: bool
+) -> None:
+    # the blank line and the comment before the new item are layout, not a change of SWR-1
+    root = base_project(tmp_path / "p")
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "records")  # 2020: before the runs of 2025
+    requirements = root / "items" / "requirements.yaml"
+    text = requirements.read_text(encoding="utf-8")
+    old = "    control_type: protective_measure\n"
+    added = (
+        "\n  # Added later: the unit beside the value.\n"
+        "  - id: SWR-2\n    kind: software_requirement\n    title: Show the unit\n    derives_from: [SYS-1]\n"
+        "    text: |\n      The software shall show the unit of the reading.\n"
+        "      # not a comment: the last line of the text\n"
+    )
+    requirements.write_text(text.replace(old, old + added, 1), encoding="utf-8")
+    if committed:
+        _git(root, "commit", "-qam", "SWR-2")
+    output = invoke_qms("check", "--project", root).output
+    assert "SWR-2" in output  # the new requirement is reported (no test verifies it) ...
+    assert "E407" not in output  # ... but SWR-1's result is not made stale
+    # each item's lines end at its last line of content: SWR-1 at its control type, and SWR-2 at
+    # the last line of its text, which only looks like a comment
+    lines = requirements.read_text(encoding="utf-8").splitlines()
+    blocks = item_blocks(load_project(root), ["SWR-1", "SWR-2"])["items/requirements.yaml"]
+    assert lines[blocks["SWR-1"][1] - 1] == "    control_type: protective_measure"
+    assert lines[blocks["SWR-2"][1] - 1] == "      # not a comment: the last line of the text"
 
 
 @pytest.mark.slow
