@@ -132,6 +132,15 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
+def _committed_base(root: Path) -> Path:
+    """The base project committed in 2020, before its recorded runs of 2025."""
+    base_project(root)
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "records")
+    return root
+
+
 #: edits of the classifying fields (qms.schema.CLASSIFYING_FIELDS) of SWR-1: a line added or changed
 CLASSIFYING_EDITS = {
     "type": ("    title: Grey out old readings\n", "    title: Grey out old readings\n    type: usability\n"),
@@ -145,10 +154,7 @@ CLASSIFYING_EDITS = {
 def test_a_classifying_change_leaves_results_current_and_a_text_change_does_not(
     tmp_path: Path, committed: bool, field: str
 ) -> None:
-    root = base_project(tmp_path / "p")
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "records")  # 2020: before the runs of 2025
+    root = _committed_base(tmp_path / "p")
     requirements = root / "items" / "requirements.yaml"
     text = requirements.read_text(encoding="utf-8")
     old, new = CLASSIFYING_EDITS[field]
@@ -180,10 +186,7 @@ def test_an_item_added_after_another_leaves_the_results_of_the_one_before_curren
     tmp_path: Path, committed: bool
 ) -> None:
     # the blank line and the comment before the new item are layout, not a change of SWR-1
-    root = base_project(tmp_path / "p")
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "records")  # 2020: before the runs of 2025
+    root = _committed_base(tmp_path / "p")
     requirements = root / "items" / "requirements.yaml"
     text = requirements.read_text(encoding="utf-8")
     old = "    control_type: protective_measure\n"
