@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "qms"
-#: the adapters: the command line, the Sphinx extension, the workbooks, the pytest plugin, PDF printing
-ADAPTERS = ("qms.cli", "qms.sphinx", "qms.excel", "qms.pytest_plugin", "qms.pdf", "qms.__main__")
+#: the adapters: the command line, the Sphinx extension, the workbooks, the pytest plugin, PDF printing, docutils
+ADAPTERS = ("qms.cli", "qms.sphinx", "qms.excel", "qms.pytest_plugin", "qms.pdf", "qms.__main__", "qms.rst")
 #: the git adapter, which the core may import: it imports git only inside the functions that read history
 GIT_ADAPTER = "qms.gitinfo"
 ADAPTER_LIBRARIES = ("git", "click", "openpyxl", "sphinx", "docutils", "playwright")
