@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qms.approvals import document_states
 from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable, Condition
 from qms.documents import document_spec, find_document
 from qms.model import Finding, Project, Severity
@@ -83,8 +84,6 @@ _STATES: dict[int, tuple[Project, Mapping[str, Any]]] = {}
 
 def _document_states(project: Project) -> Mapping[str, Any]:
     """The documents' approval states (:func:`qms.approvals.document_states`), once per project."""
-    from qms.approvals import document_states
-
     cached = _STATES.get(id(project))
     if cached is None or cached[0] is not project:
         _STATES.clear()

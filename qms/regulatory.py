@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qms.clauses import parse_conditions
 from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, document_id, find_document
 from qms.model import Project
 from qms.plans import filled
 from qms.project_sections import FDA_LEVELS as FDA_LEVELS
 from qms.project_sections import gspr_table, shipped
 from qms.project_sections import regulatory_schema as regulatory_schema
+from qms.status import ClauseStatus
 
 
 @functools.cache
@@ -232,11 +235,7 @@ def regulatory_variables(project: Project, revisions: Mapping[str, str], prefix:
 
 def fda_element(project: Project, element: Mapping[str, Any]) -> dict[str, Any]:
     """One FDA documentation element with where it is and whether its records are there."""
-    from collections import Counter
-
-    from qms.clauses import parse_conditions
-    from qms.compliance import evaluate
-    from qms.status import ClauseStatus
+    from qms.compliance import evaluate  # compliance names the sections of these documents
 
     conditions = parse_conditions(element.get("evidence"), f"fda-2023.yaml: {element['element']}")
     checks = [evaluate(project, condition, Counter()) for condition in conditions]

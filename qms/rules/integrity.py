@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from qms.causes import closest_id, unparsed_ids
 from qms.model import Link
 from qms.placeholders import placeholder
-from qms.rules import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, rule
 from qms.schema import KINDS
 
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from qms.causes import closest_id
 from qms.markup import directive_options, is_prose, item_texts, option_refusal, unsafe_math_links
 from qms.model import FieldPath, Item, Location, Project
-from qms.rules import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, rule
 
 
 @rule("Q010")
