@@ -14,7 +14,7 @@ from qms.model import Finding, Project
 from qms.records import load_records
 from qms.review import read_lock
 from qms.rules import CheckContext, ordered_rules, run_rules
-from qms.status import StatusIndex
+from qms.status import project_statuses as project_statuses  # where the commands have found it
 
 
 def check_context(project: Project, results: Iterable[Path] = (), release: bool = False) -> CheckContext:
@@ -41,11 +41,6 @@ def is_release(project: Project) -> bool:
     if not version or gitinfo.git_history(project.root) is None:
         return False
     return bool({version, f"v{version}"} & gitinfo.head_tags(project.root))
-
-
-def project_statuses(project: Project) -> StatusIndex:
-    """Every item's verification status, from the project's result files, records and git history."""
-    return check_context(project).statuses
 
 
 def check_project(project: Project, results: Iterable[Path] = (), release: bool = False) -> list[Finding]:

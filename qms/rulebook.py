@@ -42,6 +42,13 @@ class RuleSpec:
     def group(self) -> str:
         return GROUPS[self.code[0]]
 
+    def severity_in(self, overrides: Mapping[str, Severity], safety_class: str) -> Severity:
+        """The rule's severity in a project: as ``rules:`` of ``qms.yaml`` sets it, else by safety class."""
+        override = overrides.get(self.code)
+        if override is not None:
+            return override
+        return self.default if safety_class in self.classes else Severity.OFF
+
 
 def _rule(
     code: str,

@@ -184,3 +184,29 @@ def test_a_circle_of_imports_is_found() -> None:
     assert import_cycle(["a", "b", "d"], graph.__getitem__) == []
     assert "qms.rules.registry" in top_level_imports("qms.rules.trace")
     assert "qms.evidence" not in top_level_imports("qms.rules.registry"), "type-only imports are no edge"
+
+
+#: Imports of the package inside functions in the core, each for a reason other than a circle: what it
+#: would load at import time (an adapter and its library) only when it is needed.
+LATE_IMPORTS = {
+    ("qms.rules.markup", "qms.rst"): "docutils, only when some item text holds markup",
+    ("qms.serve", "qms.cli.build"): "the command line and Sphinx, only when the preview builds",
+    ("qms.serve", "qms.sphinx.state"): "Sphinx, only when the preview builds",
+}
+
+
+def test_the_core_imports_the_package_inside_functions_only_to_load_an_adapter_late() -> None:
+    found = set()
+    for module in core_modules():
+        relative = Path(*module.split("."))
+        path = PACKAGE.parent / relative.with_suffix(".py")
+        if not path.exists():
+            path = PACKAGE.parent / relative / "__init__.py"
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                found |= {
+                    (module, node.module)
+                    for node in ast.walk(function)
+                    if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "qms"
+                }
+    assert found == set(LATE_IMPORTS)

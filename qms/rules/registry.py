@@ -90,12 +90,7 @@ class Rule(RuleSpec):
     check: CheckFunction | None = field(default=None, compare=False)
 
     def severity_for(self, project: Project) -> Severity:
-        override = project.config.rules.get(self.code)
-        if override is not None:
-            return override
-        if project.config.safety_class not in self.classes:
-            return Severity.OFF
-        return self.default
+        return self.severity_in(project.config.rules, project.config.safety_class)
 
 
 #: The check function of each code, as the rule modules attach them.
