@@ -34,7 +34,7 @@ from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates
 from qms.gitinfo import LineChange
 from qms.model import Finding, Location, Project, Severity
 from qms.review import normalized
-from qms.status import ChangeHistory, StatusIndex
+from qms.status import ChangeHistory, StatusIndex, project_statuses
 from qms.yamlfile import YamlDocument, parse_yaml, read_yaml, text_of
 
 APPROVALS_FILE = "approvals.yaml"
@@ -475,12 +475,8 @@ def document_states(
     ``statuses`` and ``history`` default to those of the project's results and git; ``log`` to
     its ``approvals.yaml``.
     """
-    if statuses is None or history is None:
-        from qms.checking import check_context
-
-        context = check_context(project)
-        statuses = context.statuses if statuses is None else statuses
-        history = context.history if history is None else history
+    statuses = project_statuses(project) if statuses is None else statuses
+    history = gitinfo.git_history(project.root) if history is None else history
     log = read_approvals(project) if log is None else log
     states: dict[str, DocumentState] = {}
     cache = DigestCache(project)

@@ -15,7 +15,7 @@ from qms.model import Finding, Project
 from qms.records import load_records
 from qms.review import read_lock
 from qms.rules import CheckContext, ordered_rules, run_rules
-from qms.status import StatusIndex
+from qms.status import project_statuses as project_statuses  # where the commands have found it
 
 
 def check_context(project: Project, results: Iterable[Path] = (), release: bool = False) -> CheckContext:
@@ -64,11 +64,6 @@ def release_findings(context: CheckContext) -> list[Finding]:
     """The findings of the release check of what ``context`` read: what ``qms check --release``
     reports and the release notes state, decided here for both."""
     return run_rules(release_context(context))
-
-
-def project_statuses(project: Project) -> StatusIndex:
-    """Every item's verification status, from the project's result files, records and git history."""
-    return check_context(project).statuses
 
 
 def check_project(project: Project, results: Iterable[Path] = (), release: bool = False) -> list[Finding]:

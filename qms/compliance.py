@@ -13,9 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qms.approvals import document_states
 from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable, Condition
-from qms.documents import document_spec, find_document
+from qms.documents import document_sections, document_spec, find_document
 from qms.model import Finding, Project, Severity
+from qms.rulebook import SPECS
 from qms.status import ClauseStatus
 
 #: The standards as ``qms clauses --format json`` names them.
@@ -40,8 +42,6 @@ def _config_value(project: Project, path: str) -> Any:
 
 def evaluate(project: Project, condition: Condition, findings: Counter[str]) -> Met:
     """Whether the records meet one condition."""
-    from qms.rules import RULES
-
     kind, value = condition.kind, condition.value
     if kind == "kind":
         count = len(project.of_kind(value))
@@ -60,10 +60,10 @@ def evaluate(project: Project, condition: Condition, findings: Counter[str]) -> 
         level = 0 if not having else 2 if having == len(items) else 1
         return Met(condition, level, f"{having} of {len(items)} {named} records have {name}")
     if kind == "rule":
-        rule = RULES.get(value)
+        rule = SPECS.get(value)
         if rule is None:
             return Met(condition, 0, f"rule {value} is not known to this qms")
-        if rule.severity_for(project) is Severity.OFF:
+        if rule.severity_in(project.config.rules, project.config.safety_class) is Severity.OFF:
             return Met(condition, 1, f"rule {value} ({rule.name}) is off, so nothing checks it")
         count = findings.get(value, 0)
         return Met(condition, 1 if count else 2, f"{count} {value} finding(s)" if count else f"no {value} finding")
@@ -83,8 +83,6 @@ _STATES: dict[int, tuple[Project, Mapping[str, Any]]] = {}
 
 def _document_states(project: Project) -> Mapping[str, Any]:
     """The documents' approval states (:func:`qms.approvals.document_states`), once per project."""
-    from qms.approvals import document_states
-
     cached = _STATES.get(id(project))
     if cached is None or cached[0] is not project:
         _STATES.clear()
@@ -169,10 +167,8 @@ def clauses_json(results: Sequence[ClauseResult], sections: dict[str, dict[str, 
 
 def section_titles(project: Project, results: Iterable[ClauseResult]) -> dict[str, dict[str, str]]:
     """The titles of the sections the results name, by document page and label."""
-    from qms.regulatory import document_sections
-
     titles: dict[str, dict[str, str]] = {}
     for docname in {docname for result in results for _, docname, _ in result.where}:
         spec = document_spec(docname)
-        titles[docname] = document_sections(project, spec) if spec else {}
+        titles[docname] = document_sections(project.root / project.config.templates, spec) if spec else {}
     return titles

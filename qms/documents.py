@@ -9,6 +9,7 @@ shows and what its approval covers cannot drift apart.
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -337,3 +338,36 @@ def find_document(name: str) -> DocumentSpec | None:
         if wanted in (spec.id.casefold(), spec.docname) or wanted.endswith(f"-{spec.id.casefold()}"):
             return spec
     return None
+
+
+# ------------------------------------------------------------------------------ document sections
+
+_LABEL = re.compile(r"^\.\. _([a-z0-9][a-z0-9-]*):\s*$")
+_HEADING = re.compile(r"""heading\(\s*"([^"{}]+)"\s*,\s*\d\s*(?:,\s*"([a-z0-9][a-z0-9-]*)"\s*)?\)""")
+
+
+def template_sections(source: str) -> dict[str, str]:
+    """The labelled sections of a document template: label -> heading text."""
+    sections: dict[str, str] = {}
+    pending: list[str] = []  # labels waiting for the heading they stand before
+    for line in source.splitlines():
+        label = _LABEL.match(line.strip())
+        if label:
+            pending.append(label.group(1))
+            continue
+        heading = _HEADING.search(line)
+        if heading:
+            for name in (*pending, *([heading.group(2)] if heading.group(2) else [])):
+                sections[name] = heading.group(1)
+            pending = []
+    return sections
+
+
+def document_sections(templates: Path, spec: DocumentSpec) -> dict[str, str]:
+    """The labelled sections of a document, from its template in the project's ``templates`` or the shipped one."""
+    own = templates / spec.template
+    path = own if own.is_file() else default_templates() / spec.template
+    try:
+        return template_sections(Path(path).read_text(encoding="utf-8"))
+    except OSError:
+        return {}

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qms.review import classifying_lines, item_blocks
+
 if TYPE_CHECKING:
     import git
 
@@ -383,8 +385,6 @@ class GitHistory:
     ) -> dict[str, LineChange]:
         """The latest change of each item's lines: one ``git blame`` per file (``verified_only``:
         leaving out the lines of fields that do not bear on verification)."""
-        from qms.review import classifying_lines, item_blocks
-
         found: dict[str, LineChange] = {}
         for file, blocks in item_blocks(project, item_ids).items():
             ids = list(blocks)

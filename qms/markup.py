@@ -1,13 +1,19 @@
-"""What item text may ask of the site's renderer: links to web addresses, options within bounds.
+"""What item text may ask of the site's renderer: links to web addresses, options within bounds,
+the directives and roles it may use, and which of its fields are item text at all.
 
-Shared by ``qms check`` (rules Q010, Q011) and the site's renderer, so both refuse the same text.
+Shared by ``qms check`` (rules Q009, Q010, Q011) and the site's renderer, so both refuse the same text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from qms.model import FieldPath, Item
+from qms.schema import EXTENSION_PREFIX, KINDS, FieldType
 
 #: URI schemes a link in item text may use (relative links and fragments are always allowed).
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -181,3 +187,111 @@ def _content_lines(lines: list[str], start: int, indent: int) -> int:
     while block and not block[0].strip():
         block.pop(0)
     return len(block)
+
+
+#: Directives item text may use: admonitions, code, maths and tables written inline.
+ALLOWED_DIRECTIVES = frozenset(
+    {
+        "admonition", "attention", "caution", "danger", "error", "hint", "important", "note", "tip",
+        "warning", "seealso", "code-block", "code", "sourcecode", "math", "rubric", "epigraph",
+        "highlights", "pull-quote", "compound", "container", "parsed-literal", "list-table", "table",
+        "csv-table", "hlist", "versionadded", "versionchanged", "deprecated", "versionremoved",
+    }
+)  # fmt: skip
+
+#: Directives item text may use whose content is code, not reStructuredText.
+CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode"})
+
+#: Roles item text may use: inline markup, and links to items and pages of the site.
+ALLOWED_ROLES = frozenset(
+    {
+        "", "emphasis", "strong", "literal", "code", "math", "sub", "sup", "subscript", "superscript",
+        "abbr", "title-reference", "title", "t", "item", "qms:item", "ref", "doc", "term", "numref",
+        "kbd", "guilabel", "menuselection", "samp", "file", "command", "program", "dfn", "pep", "rfc",
+    }
+)  # fmt: skip
+
+#: The roles that link to an item by id.
+ITEM_ROLES = frozenset({"item", "qms:item"})
+
+
+def refused_directive(name: str) -> str:
+    """What is said about a directive item text may not use."""
+    return (
+        f"directive '{name}' is not allowed in item text and was left out "
+        "(item text cannot embed HTML, files or page settings); "
+        f"allowed: {', '.join(sorted(ALLOWED_DIRECTIVES))}"
+    )
+
+
+def refused_role(name: str) -> str:
+    """What is said about a role item text may not use."""
+    return f"role ':{name}:' is not allowed in item text; its text is shown as written"
+
+
+def refused_link(uri: str) -> str:
+    """What is said about a link whose scheme item text may not use."""
+    return f"link to '{uri}' removed from item text: only http, https and mailto links are allowed"
+
+
+#: What can make reStructuredText markup; text without any of it is plain prose. Characters of
+#: inline markup anywhere; a colon after a letter or digit and before a non-space (a role, a URI);
+#: ``::`` (literal blocks) and ``..`` (comments, directives); and at the start of a line,
+#: indentation, list and field markers, quotes, and enumerators (``1.``, ``a)``, ``iv.``).
+_INLINE_MARKUP = re.compile(r"[`*_|\\\[\]<>@#=~^+]")
+_COLON_MARKUP = re.compile(r"[A-Za-z0-9]:\S")
+_LINE_START = r"(?:[ \t\-:(\"'!$%&,./;?{}]|(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)[.)](?:\s|$))"
+_FIRST_LINE_MARKUP = re.compile(_LINE_START)
+_NEXT_LINE_MARKUP = re.compile("\n" + _LINE_START)
+
+
+def is_prose(text: str) -> bool:
+    """Whether text is plain paragraphs: no markup character, no indentation, no list or block start.
+
+    Such text needs no parser (the site writes its paragraphs, ``qms check`` passes it over); each
+    test is a scan in C, as ``qms check`` asks this of every text of the project.
+    """
+    return not (
+        _INLINE_MARKUP.search(text)
+        or "::" in text
+        or ".." in text
+        or (":" in text and _COLON_MARKUP.search(text))
+        or _FIRST_LINE_MARKUP.match(text)
+        or ("\n" in text and _NEXT_LINE_MARKUP.search(text))
+    )
+
+
+def item_texts(item: Item) -> Iterator[tuple[FieldPath, str]]:
+    """The fields of an item the site renders as reStructuredText, each with its path: text fields,
+    the entries of lists of texts, anomaly evaluations, and ``x-`` fields holding text or a list of texts."""
+    text_fields = _text_fields(item.kind)
+    for name, value in item.fields.items():
+        kind = text_fields.get(name)
+        if kind is None:
+            if not name.startswith(EXTENSION_PREFIX):
+                continue
+            kind = FieldType.TEXT if isinstance(value, str) else FieldType.TEXTS
+        if isinstance(value, str):
+            if kind is FieldType.TEXT:
+                yield (name,), value
+        elif isinstance(value, list | tuple) and kind is not FieldType.TEXT:
+            yield from _entry_texts(name, kind, value)
+
+
+def _entry_texts(name: str, kind: FieldType, entries: Sequence[Any]) -> Iterator[tuple[FieldPath, str]]:
+    """The texts of a list field: each entry of a list of texts, each evaluation of anomaly reviews."""
+    if kind is FieldType.TEXTS and all(isinstance(entry, str) for entry in entries):
+        yield from (((name, index), entry) for index, entry in enumerate(entries))
+    elif kind is FieldType.ANOMALY_REVIEWS:
+        for index, review in enumerate(entries):
+            evaluation = review.get("evaluation") if isinstance(review, Mapping) else None
+            if isinstance(evaluation, str):
+                yield (name, index, "evaluation"), evaluation
+
+
+@cache
+def _text_fields(kind: str) -> Mapping[str, FieldType]:
+    """The fields of a kind holding item text, by type (text, list of texts, anomaly reviews)."""
+    spec = KINDS.get(kind)
+    texts = (FieldType.TEXT, FieldType.TEXTS, FieldType.ANOMALY_REVIEWS)
+    return {field.name: field.type for field in spec.fields if field.type in texts} if spec is not None else {}

@@ -16,13 +16,12 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
-from qms.model import Finding, Item, Link, Location, Project
+from qms.model import Finding, Item, Link, Location, Project, Severity
+from qms.rulebook import SPECS
 from qms.schema import KINDS
-
-if TYPE_CHECKING:
-    from qms.status import StatusIndex
+from qms.status import StatusIndex, project_statuses
+from qms.trace import wrong_kind_links
 
 DESIGN_CHAIN = ("need", "system_requirement", "software_requirement", "software_item", "test")
 #: risk controls may be system or software requirements: this column takes both
@@ -288,9 +287,13 @@ def _start_of_row(paths: Paths, starts: Sequence[tuple[int, Item]], index: int) 
 
 def _wrong_kind_findings(project: Project) -> dict[Location, Finding]:
     """The findings of links that break a kind rule (Q006, at the project's severity), by link location."""
-    from qms.rules import CheckContext, run_rules  # the rules import this module (T107)
-
-    return {finding.location: finding for finding in run_rules(CheckContext(project), ("Q006",))}
+    severity = SPECS["Q006"].severity_in(project.config.rules, project.config.safety_class)
+    if severity is Severity.OFF:
+        return {}
+    return {
+        link.location: Finding("Q006", severity, message, link.location, link.source)
+        for link, message in wrong_kind_links(project)
+    }
 
 
 def _row_findings(
@@ -355,8 +358,6 @@ def with_verdicts(matrix: Matrix, verdict: Callable[[str], str | None]) -> Matri
 def verified(project: Project, matrices: Sequence[Matrix], statuses: StatusIndex | None = None) -> tuple[Matrix, ...]:
     """The matrices with each row's verification status (:mod:`qms.status`): that of the row's test."""
     if statuses is None:
-        from qms.checking import project_statuses
-
         statuses = project_statuses(project)
     known = statuses
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qms.documents import find_document
 from qms.evidence import VERIFIABLE_KINDS as VERIFIABLE
 from qms.model import Project
 from qms.project_sections import plans_schema as plans_schema
@@ -60,8 +61,6 @@ class Step:
 
 def resolve_reference(project: Project, statuses: StatusIndex, ref: str) -> Evidence:
     """An item id, a document id or ``kind:NAME``, resolved against the records."""
-    from qms.documents import find_document
-
     kind = ref.removeprefix("kind:")
     if kind != ref:
         items = project.of_kind(kind)

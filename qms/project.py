@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from types import MappingProxyType
 
-from qms.config import PROJECT_FILE, Device, ProjectConfig, load_config
+from qms.config import PROJECT_FILE, Device, ProjectConfig, find_root, load_config
 from qms.loading import file_title, read_items
 from qms.model import Finding, Item, Link, Location, Project, Severity
 from qms.paths import Matches, allowed_roots, project_files
@@ -175,8 +175,6 @@ def build_project(
 
 def open_project(start: Path, explicit: Path | None = None) -> Project:
     """Find the project root (``--project`` or upward from ``start``) and load it."""
-    from qms.config import find_root
-
     root = explicit.resolve() if explicit else find_root(start)
     if root is None or not (root / PROJECT_FILE).is_file():
         where = explicit or start

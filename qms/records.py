@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from qms.model import Finding, Location, Project, Severity
+from qms.project import source_files
 from qms.schema import ID_PATTERN
 from qms.yamlfile import YamlDocument, position, read_yaml, text_of
 
@@ -374,8 +375,6 @@ def zoned_instant(text: str) -> datetime.datetime | None:
 
 def record_files(project: Project) -> tuple[list[Path], list[Finding]]:
     """The record files under ``records:`` of ``qms.yaml``, found as item files are found."""
-    from qms.project import source_files
-
     if not project.config.records:
         return [], []
     return source_files(project.root, project.config, setting="records")

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, document_id, find_document
+from qms.clauses import parse_conditions
+from qms.compliance import evaluate
+from qms.documents import DOCUMENTS, FRONT_PAGE, document_id, document_sections, find_document
 from qms.model import Project
 from qms.plans import filled
 from qms.project_sections import FDA_LEVELS as FDA_LEVELS
 from qms.project_sections import gspr_table, shipped
 from qms.project_sections import regulatory_schema as regulatory_schema
+from qms.status import ClauseStatus
 
 
 @functools.cache
@@ -39,39 +42,6 @@ def fda_elements() -> tuple[Mapping[str, Any], ...]:
 def regulatory(project: Project) -> Mapping[str, Any]:
     value = project.config.raw.get("regulatory")
     return value if isinstance(value, dict) else {}
-
-
-# ------------------------------------------------------------------------------ document sections
-
-_LABEL = re.compile(r"^\.\. _([a-z0-9][a-z0-9-]*):\s*$")
-_HEADING = re.compile(r"""heading\(\s*"([^"{}]+)"\s*,\s*\d\s*(?:,\s*"([a-z0-9][a-z0-9-]*)"\s*)?\)""")
-
-
-def template_sections(source: str) -> dict[str, str]:
-    """The labelled sections of a document template: label -> heading text."""
-    sections: dict[str, str] = {}
-    pending: list[str] = []  # labels waiting for the heading they stand before
-    for line in source.splitlines():
-        label = _LABEL.match(line.strip())
-        if label:
-            pending.append(label.group(1))
-            continue
-        heading = _HEADING.search(line)
-        if heading:
-            for name in (*pending, *([heading.group(2)] if heading.group(2) else [])):
-                sections[name] = heading.group(1)
-            pending = []
-    return sections
-
-
-def document_sections(project: Project, spec: DocumentSpec) -> dict[str, str]:
-    """The labelled sections of a document, from the project's template or the shipped one."""
-    own = project.root / project.config.templates / spec.template
-    path = own if own.is_file() else default_templates() / spec.template
-    try:
-        return template_sections(Path(path).read_text(encoding="utf-8"))
-    except OSError:
-        return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +76,7 @@ def resolve_document(project: Project, ref: str, revisions: Mapping[str, str], p
         shown = document_id(spec, prefix)
         if not label:
             return Reference(ref, shown, spec.title, revision, "", spec.docname, "")
-        sections = document_sections(project, spec)
+        sections = document_sections(project.root / project.config.templates, spec)
         if label not in sections:
             known = ", ".join(sorted(sections)) or "none"
             return Reference(
@@ -232,12 +202,6 @@ def regulatory_variables(project: Project, revisions: Mapping[str, str], prefix:
 
 def fda_element(project: Project, element: Mapping[str, Any]) -> dict[str, Any]:
     """One FDA documentation element with where it is and whether its records are there."""
-    from collections import Counter
-
-    from qms.clauses import parse_conditions
-    from qms.compliance import evaluate
-    from qms.status import ClauseStatus
-
     conditions = parse_conditions(element.get("evidence"), f"fda-2023.yaml: {element['element']}")
     checks = [evaluate(project, condition, Counter()) for condition in conditions]
     status = ClauseStatus.of(sum(check.level for check in checks), 2 * len(checks))

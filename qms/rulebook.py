@@ -42,6 +42,13 @@ class RuleSpec:
     def group(self) -> str:
         return GROUPS[self.code[0]]
 
+    def severity_in(self, overrides: Mapping[str, Severity], safety_class: str) -> Severity:
+        """The rule's severity in a project: as ``rules:`` of ``qms.yaml`` sets it, else by safety class."""
+        override = overrides.get(self.code)
+        if override is not None:
+            return override
+        return self.default if safety_class in self.classes else Severity.OFF
+
 
 def _rule(
     code: str,
@@ -873,6 +880,25 @@ contribute to under `hazards` (`hazards: []` states that none does). Each hazard
 a cause that names the SOUP item, so the risk register shows hazard -> cause -> SOUP.
 """,
         classes=("B", "C"),
+    ),
+    _rule(
+        "Q009",
+        "text-markup",
+        "item text the site cannot render (markup error, refused directive, role or link, unknown item id)",
+        """
+The site renders item text (`text`, `description`, test steps, anomaly evaluations, `x-` text
+fields, the device's intended use) as reStructuredText, with less power than a page: no raw HTML,
+no included files, only admonitions, code, maths, tables and a few more directives (the message
+about a refused one lists them), inline and link roles, links only to http, https and mailto
+addresses. `qms check` parses each text the same way and reports here what
+`qms build` would warn about, at the YAML line of the offending text line: an emphasis or literal
+left open (`*word`, a lone backquote), a list or block without the blank line before it, an
+indentation docutils cannot place, a section title (item text has none), a link target
+(`` `name`_ ``) the text does not define, a directive or role item text may not use, an
+`:item:` naming an id no item has. Text without any markup character is plain prose and needs no
+parse. What only Sphinx knows (its directives' options, `:ref:` and `:doc:` targets) is left to
+the build. Sizes beyond their bounds are Q011's, links in maths Q010's.
+""",
     ),
 )
 

@@ -31,10 +31,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from qms.evidence import VERIFIABLE_KINDS, CaseResult, Evidence, Outcome
+from qms.evidence import VERIFIABLE_KINDS, CaseResult, Evidence, Outcome, load_evidence
 from qms.evidence import timestamp_instant as timestamp_instant
+from qms.gitinfo import git_history
 from qms.model import Location, Project
-from qms.records import ExecutionRecord
+from qms.records import ExecutionRecord, load_records
 
 if TYPE_CHECKING:
     from qms.gitinfo import LineChange
@@ -283,6 +284,12 @@ def ran_before(result: ResultRef, change: LineChange, modified: datetime | None,
 
 
 # ------------------------------------------------------------------------------ computing
+
+
+def project_statuses(project: Project) -> StatusIndex:
+    """Every item's verification status, from the project's result files, records and git history."""
+    evidence, _ = load_evidence(project)
+    return compute_statuses(project, evidence, load_records(project).records, git_history(project.root))
 
 
 def compute_statuses(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from qms.model import Item, Project
-from qms.schema import link_spec
+from qms.model import Item, Link, Project
+from qms.schema import KINDS, link_spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +60,18 @@ def trace(project: Project, item_id: str, upward: bool) -> tuple[TraceNode, ...]
         return tuple(nodes)
 
     return walk(item_id)
+
+
+#: (kind, link field) -> the kinds that field may link to (empty: any)
+_TARGETS = {(kind.name, spec.name): spec.targets for kind in KINDS.values() for spec in kind.link_fields}
+
+
+def wrong_kind_links(project: Project) -> Iterator[tuple[Link, str]]:
+    """The links to an item of a kind their field does not take (rule Q006), each with what is wrong."""
+    items = project.items
+    for link in project.links:
+        targets = _TARGETS.get((items[link.source].kind, link.field))
+        target_kind = items[link.target].kind
+        if targets and target_kind not in targets:
+            allowed = " or ".join(targets)
+            yield link, f"{link.field} links to {link.target}, a {target_kind}; {link.field} takes {allowed}"

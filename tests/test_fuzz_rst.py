@@ -20,8 +20,7 @@ from sphinx.directives.other import HList
 from sphinx.directives.patches import Code, CSVTable, MathDirective, Rubric
 from sphinx.util.docutils import docutils_namespace
 
-from qms.markup import OPTION_BOUNDS, directive_options, option_refusal, unsafe_math_links
-from qms.sphinx.safe_rst import ALLOWED_DIRECTIVES
+from qms.markup import ALLOWED_DIRECTIVES, OPTION_BOUNDS, directive_options, option_refusal, unsafe_math_links
 
 pytestmark = pytest.mark.fuzz
 

@@ -1,5 +1,6 @@
-"""The layers of the package: the model and the project file's settings sit at the bottom, and the core
-loads none of the adapters' libraries (git, click, openpyxl, Sphinx) when it is imported."""
+"""The layers of the package: the model and the project file's settings sit at the bottom, the core
+modules import one another without a circle, and the core loads none of the adapters' libraries
+(git, click, openpyxl, Sphinx, docutils) when it is imported."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "qms"
-#: the adapters: the command line, the Sphinx extension, the workbooks, the pytest plugin, PDF printing
-ADAPTERS = ("qms.cli", "qms.sphinx", "qms.excel", "qms.pytest_plugin", "qms.pdf", "qms.__main__")
+#: the adapters: the command line, the Sphinx extension, the workbooks, the pytest plugin, PDF printing, docutils
+ADAPTERS = ("qms.cli", "qms.sphinx", "qms.excel", "qms.pytest_plugin", "qms.pdf", "qms.__main__", "qms.rst")
 #: the git adapter, which the core may import: it imports git only inside the functions that read history
 GIT_ADAPTER = "qms.gitinfo"
 ADAPTER_LIBRARIES = ("git", "click", "openpyxl", "sphinx", "docutils", "playwright")
@@ -115,3 +117,96 @@ def test_no_module_of_the_package_needs_jsonschema_to_run() -> None:
     modules = [name.removesuffix(".__init__") for name in every_module if not name.endswith("__main__")]
 
     assert "jsonschema" not in roots(loaded_after(*modules))
+
+
+def top_level_imports(module: str) -> set[str]:
+    """The package modules ``module`` imports when it is loaded: its top-level imports (in ``if`` and
+    ``try`` blocks too), not those inside functions and not those for type checking only."""
+    relative = Path(*module.split("."))
+    path = PACKAGE.parent / relative.with_suffix(".py")
+    if not path.exists():
+        path = PACKAGE.parent / relative / "__init__.py"
+    known = {*core_modules(), GIT_ADAPTER, *ADAPTERS}
+    found: set[str] = set()
+    waiting = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    while waiting:
+        node = waiting.pop()
+        if isinstance(node, ast.If) and not _type_checking(node.test):
+            waiting += [*node.body, *node.orelse]
+        elif isinstance(node, ast.Try):
+            waiting += [*node.body, *node.orelse, *node.finalbody, *(s for h in node.handlers for s in h.body)]
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return {name for name in found if name in known and name != module}
+
+
+def _type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def import_cycle(modules: list[str], imports: Callable[[str], set[str]] = top_level_imports) -> list[str]:
+    """A circle of ``imports`` among ``modules`` (``a`` imports ``b`` ... imports ``a``), or none."""
+    graph = {module: imports(module) & set(modules) for module in modules}
+    state: dict[str, str] = {}  # "open" while its imports are followed, "done" after
+    path: list[str] = []
+
+    def visit(module: str) -> list[str]:
+        state[module] = "open"
+        path.append(module)
+        for imported in sorted(graph[module]):
+            if state.get(imported) == "open":
+                return [*path[path.index(imported) :], imported]
+            if imported not in state and (found := visit(imported)):
+                return found
+        path.pop()
+        state[module] = "done"
+        return []
+
+    for module in modules:
+        if module not in state and (found := visit(module)):
+            return found
+    return []
+
+
+def test_the_core_modules_import_one_another_without_a_circle() -> None:
+    assert import_cycle(core_modules()) == []
+
+
+def test_a_circle_of_imports_is_found() -> None:
+    """The test above can fail: modules that import one another, directly or through others, are a circle."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+
+    assert import_cycle(["d", "a", "b", "c"], graph.__getitem__) == ["a", "b", "c", "a"]
+    assert import_cycle(["a", "b", "d"], graph.__getitem__) == []
+    assert "qms.rules.registry" in top_level_imports("qms.rules.trace")
+    assert "qms.evidence" not in top_level_imports("qms.rules.registry"), "type-only imports are no edge"
+
+
+#: Imports of the package inside functions in the core, each for a reason other than a circle: what it
+#: would load at import time (an adapter and its library) only when it is needed.
+LATE_IMPORTS = {
+    ("qms.rules.markup", "qms.rst"): "docutils, only when some item text holds markup",
+    ("qms.serve", "qms.cli.build"): "the command line and Sphinx, only when the preview builds",
+    ("qms.serve", "qms.sphinx.state"): "Sphinx, only when the preview builds",
+}
+
+
+def test_the_core_imports_the_package_inside_functions_only_to_load_an_adapter_late() -> None:
+    found = set()
+    for module in core_modules():
+        relative = Path(*module.split("."))
+        path = PACKAGE.parent / relative.with_suffix(".py")
+        if not path.exists():
+            path = PACKAGE.parent / relative / "__init__.py"
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                found |= {
+                    (module, node.module)
+                    for node in ast.walk(function)
+                    if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "qms"
+                }
+    assert found == set(LATE_IMPORTS)

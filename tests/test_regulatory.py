@@ -10,6 +10,7 @@ import pytest
 from conftest import invoke_qms
 from sphinx_support import REPOSITORY, build, page
 
+from qms.documents import template_sections
 from qms.model import Project
 from qms.project import load_project
 from qms.regulatory import (
@@ -20,7 +21,6 @@ from qms.regulatory import (
     regulatory_variables,
     resolve_document,
     revision_text,
-    template_sections,
 )
 
 BASE = Path(__file__).parent / "scenarios" / "_base"

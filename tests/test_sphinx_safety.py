@@ -19,9 +19,9 @@ import pytest
 from conftest import invoke_qms
 from sphinx_support import build, line_of, new_project, page, parse_html, site_page, text_of
 
-from qms.markup import unsafe_math_links
+from qms.markup import is_prose, unsafe_math_links
 from qms.sphinx.maths import MathError, mathml
-from qms.sphinx.safe_rst import is_prose, is_safe_uri, prose_paragraphs
+from qms.sphinx.safe_rst import is_safe_uri, prose_paragraphs
 
 PASSWD = Path("/etc/passwd")
 

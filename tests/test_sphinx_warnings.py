@@ -12,13 +12,15 @@ REPOSITORY = Path(__file__).parent.parent
 TABLE = REPOSITORY / "qms" / "sphinx" / "build_warnings.py"
 #: Gives again, unchanged, the warnings a page gave in an earlier build (the table's and Sphinx's own).
 REPLAY = REPOSITORY / "qms" / "sphinx" / "replay.py"
+#: Parses item text for ``qms check`` with a reporter of its own: its messages are findings (Q009), not warnings.
+CHECK_PARSE = REPOSITORY / "qms" / "rst.py"
 
 
 def warning_calls_outside_the_table() -> list[str]:
     """``file:line`` of every call that names a warning subtype itself, or calls ``.warning``."""
     found = []
     for path in sorted((REPOSITORY / "qms").rglob("*.py")):
-        if path in (TABLE, REPLAY):
+        if path in (TABLE, REPLAY, CHECK_PARSE):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):

@@ -7,122 +7,36 @@ one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per co
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from dataclasses import asdict
 
-from qms.model import Finding, Item, Location, Project, Severity
-from qms.rulebook import GROUPS, SPECS, RuleSpec
+from qms.model import Finding, Project, Severity
+from qms.rulebook import GROUPS, SPECS
+from qms.rules import (
+    change,
+    documents,
+    evidence,
+    integrity,
+    lifecycle,
+    markup,
+    plans,
+    regulatory,
+    risk,
+    soup,
+    trace,
+)
+from qms.rules.registry import CHECKS, CheckContext, CheckFunction, Hit, Rule, rule, written
 
-if TYPE_CHECKING:
-    from qms.approvals import ApprovalLog, DocumentState
-    from qms.diff import DiffError, ProjectDiff
-    from qms.evidence import Evidence
-    from qms.records import RecordSet
-    from qms.review import ReviewState
-    from qms.status import ChangeHistory, StatusIndex
+#: What the package offers: the rule table, how rules run, what a rule module is made of, and the rule
+#: modules themselves (one per family; importing each attaches its check functions).
+__all__ = [
+    "RULES", "CheckContext", "CheckFunction", "Hit", "Rule", "change", "documents", "evidence", "integrity",
+    "lifecycle", "markup", "ordered_rules", "plans", "regulatory", "risk", "rule", "run_rules", "soup", "trace",
+    "written",
+]  # fmt: skip
 
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What the rules look at: the project graph and, where loaded, test evidence, execution
-    records, reviews and version-control history.
-
-    ``findings`` are problems met while gathering the context (an unreadable result file);
-    they are reported like the loader's.
-    """
-
-    project: Project
-    evidence: Evidence | None = None
-    reviews: ReviewState | None = None
-    findings: tuple[Finding, ...] = ()
-    records: RecordSet | None = None
-    history: ChangeHistory | None = None
-    #: a release check: every document must be approved (``qms check --release``)
-    release: bool = False
-
-    @functools.cached_property
-    def statuses(self) -> StatusIndex:
-        """Every item's verification status (:mod:`qms.status`), computed once per context."""
-        from qms.status import compute_statuses
-
-        records = self.records.records if self.records is not None else ()
-        return compute_statuses(self.project, self.evidence, records, self.history)
-
-    @functools.cached_property
-    def approvals(self) -> ApprovalLog:
-        """The approvals of ``approvals.yaml`` (:mod:`qms.approvals`), read once per context."""
-        from qms.approvals import read_approvals
-
-        return read_approvals(self.project, history=self.history is not None)
-
-    @functools.cached_property
-    def documents(self) -> Mapping[str, DocumentState]:
-        """The state of every document, computed once per context."""
-        from qms.approvals import document_states
-
-        return document_states(self.project, self.statuses, self.history, self.approvals)
-
-    @functools.cached_property
-    def release_diff(self) -> ProjectDiff | DiffError | None:
-        """What changed since the previous release (``release: previous``), read once per context:
-        None without a previous release or outside git, the error when it cannot be compared."""
-        from qms.diff import DiffError, release_diff
-
-        previous = self.project.config.previous_release
-        if previous is None or self.history is None:
-            return None
-        try:
-            return release_diff(self.project.root, previous)
-        except DiffError as error:
-            return error
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """What a rule found: the rule's runner turns it into a finding with the rule's severity."""
-
-    message: str
-    location: Location
-    item: str | None = None
-
-    @classmethod
-    def at(cls, item: Item, message: str, path: tuple[str | int, ...] = ()) -> Hit:
-        return cls(message, item.location(path), item.id)
-
-
-CheckFunction = Callable[[CheckContext], Iterable[Hit]]
-
-
-@dataclass(frozen=True)
-class Rule(RuleSpec):
-    """A rule of :mod:`qms.rulebook` with its check function (None: the loader reports it)."""
-
-    check: CheckFunction | None = field(default=None, compare=False)
-
-    def severity_for(self, project: Project) -> Severity:
-        override = project.config.rules.get(self.code)
-        if override is not None:
-            return override
-        if project.config.safety_class not in self.classes:
-            return Severity.OFF
-        return self.default
-
-
-_CHECKS: dict[str, CheckFunction] = {}
-
-
-def rule(code: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Attach a check function to the rule ``code`` of :mod:`qms.rulebook`."""
-    if code not in SPECS:
-        raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
-
-    def register(check: CheckFunction) -> CheckFunction:
-        _CHECKS[code] = check
-        return check
-
-    return register
+#: Every rule of the rulebook, with its check function.
+RULES: dict[str, Rule] = {code: Rule(**asdict(spec), check=CHECKS.get(code)) for code, spec in SPECS.items()}
 
 
 def ordered_rules() -> list[tuple[str, Rule]]:
@@ -156,27 +70,3 @@ def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list
 def _severity(code: str, project: Project) -> Severity:
     registered = RULES.get(code)
     return registered.severity_for(project) if registered else Severity.ERROR
-
-
-def written(item: Item, field_name: str) -> bool:
-    """Whether the user wrote the field at all (even if its value was refused)."""
-    return (field_name,) in item.positions
-
-
-# Importing the rule modules attaches their check functions.
-from qms.rules import (  # noqa: E402,F401
-    change,
-    documents,
-    evidence,
-    integrity,
-    lifecycle,
-    markup,
-    plans,
-    regulatory,
-    risk,
-    soup,
-    trace,
-)
-
-#: Every rule of the rulebook, with its check function.
-RULES: dict[str, Rule] = {code: Rule(**asdict(spec), check=_CHECKS.get(code)) for code, spec in SPECS.items()}

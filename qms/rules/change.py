@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from qms.model import Link, Location
 from qms.review import LOCK_FILE
-from qms.rules import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, rule
 from qms.terminal import plural
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from qms.approvals import APPROVALS_FILE, DocumentState
 from qms.model import Location
-from qms.rules import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, rule
 
 #: How many changed items a finding names before "and N more".
 _NAMED = 8

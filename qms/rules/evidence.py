@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from qms.evidence import VERIFIABLE_KINDS
 from qms.model import Item, Project
 from qms.records import attachment_problems
-from qms.rules import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, rule
 from qms.status import ItemStatus, ResultRef, Status
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from qms.causes import closest_id, unparsed_ids
 from qms.model import Link
 from qms.placeholders import placeholder
-from qms.rules import CheckContext, Hit, rule
-from qms.schema import KINDS
+from qms.rules.registry import CheckContext, Hit, rule
+from qms.trace import wrong_kind_links
 
 
 @rule("Q005")
@@ -37,24 +37,10 @@ def placeholder_text(context: CheckContext) -> Iterator[Hit]:
                 yield Hit.at(item, f"{name} is still a placeholder: write {instead}", (name,))
 
 
-#: (kind, link field) -> the kinds that field may link to (empty: any)
-_TARGETS = {(kind.name, spec.name): spec.targets for kind in KINDS.values() for spec in kind.link_fields}
-
-
 @rule("Q006")
 def wrong_link_kind(context: CheckContext) -> Iterator[Hit]:
-    project = context.project
-    items = project.items
-    for link in project.links:
-        targets = _TARGETS.get((items[link.source].kind, link.field))
-        target_kind = items[link.target].kind
-        if targets and target_kind not in targets:
-            allowed = " or ".join(targets)
-            yield Hit(
-                f"{link.field} links to {link.target}, a {target_kind}; {link.field} takes {allowed}",
-                link.location,
-                link.source,
-            )
+    for link, message in wrong_kind_links(context.project):
+        yield Hit(message, link.location, link.source)
 
 
 _HIERARCHY_FIELDS = ("derives_from", "parent")

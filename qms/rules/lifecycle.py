@@ -15,7 +15,7 @@ from qms.lifecycle import (
     inherited_class,
 )
 from qms.model import Item
-from qms.rules import CheckContext, Hit, rule, written
+from qms.rules.registry import CheckContext, Hit, rule, written
 from qms.schema import SAFETY_CLASSES
 
 

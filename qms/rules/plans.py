@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qms.plans import plans, release_checklist
-from qms.rules import CheckContext, Hit, rule, written
+from qms.rules.registry import CheckContext, Hit, rule, written
 from qms.status import StepStatus
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qms.regulatory import gspr_rows
-from qms.rules import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, rule
 
 
 @rule("G801")

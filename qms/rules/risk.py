@@ -8,7 +8,7 @@ from qms.documents import DOCUMENTS, FRONT_PAGE
 from qms.model import Project
 from qms.risk import RiskClass, RiskEstimate, RiskPolicy, hazard_risk
 from qms.risk_file import controls_of, item_class
-from qms.rules import CheckContext, Hit, rule, written
+from qms.rules.registry import CheckContext, Hit, rule, written
 from qms.rules.trace import verified_by_a_test
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from qms.rules import CheckContext, Hit, rule, written
+from qms.rules.registry import CheckContext, Hit, rule, written
 
 
 @rule("S301")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qms.matrix import DESIGN, MAX_ROWS, RISK, matrix_size
-from qms.rules import CheckContext, Hit, rule, written
+from qms.rules.registry import CheckContext, Hit, rule, written
 from qms.schema import REQUIREMENT_KINDS
 
 

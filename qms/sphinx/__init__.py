@@ -38,7 +38,7 @@ from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.replay import setup_replay
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.settings import register as register_settings
-from qms.sphinx.settings import settings
+from qms.sphinx.settings import set_by_project, settings
 from qms.sphinx.state import build_data, load_build_data, project_root
 from qms.terminal import plural
 
@@ -59,7 +59,7 @@ EXCLUDED = [
 
 def _configure(app: Sphinx, config: Config) -> None:
     """``config-inited``: defaults a technical file needs, unless ``conf.py`` sets them itself."""
-    raw = config._raw_config  # what conf.py sets itself: Sphinx has no public way to tell it from a default
+    own = set_by_project(config)
     qms = settings(config)
     root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), qms.project)
     project_config, _ = load_config(root) if (root / "qms.yaml").is_file() else (None, [])
@@ -86,7 +86,7 @@ def _configure(app: Sphinx, config: Config) -> None:
         defaults["copyright"] = device.manufacturer or device.name
         defaults["version"] = defaults["release"] = device.version
     for name, value in defaults.items():
-        if name not in raw:
+        if name not in own:
             config[name] = value
     if str(STATIC) not in config.html_static_path:
         config.html_static_path = [*config.html_static_path, str(STATIC)]
@@ -208,7 +208,7 @@ def _for_html(handler: Callable[..., None], app: Sphinx, *arguments: Any) -> Non
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    if app.config._raw_config.get("html_theme", "furo") == "furo":
+    if "html_theme" not in set_by_project(app.config) or app.config.html_theme == "furo":
         _setup_theme(app)
     register_settings(app)
     for name, directive in {**DIRECTIVES, **claim_directives.DIRECTIVES}.items():

@@ -18,6 +18,7 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from qms.markup import is_prose
 from qms.model import Item
 from qms.sphinx import render
 from qms.sphinx.blocks import TableShape, block
@@ -25,7 +26,7 @@ from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.render import P, paragraph, table
-from qms.sphinx.safe_rst import is_prose, parse_item_text
+from qms.sphinx.safe_rst import parse_item_text
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query

@@ -18,38 +18,29 @@ from typing import Any, ClassVar
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.parsers.rst.directives.tables import CSVTable
-from docutils.parsers.rst.states import RSTState, RSTStateMachine, state_classes
+from docutils.parsers.rst.states import RSTState
 from docutils.statemachine import StringList
-from docutils.transforms import references
 from docutils.utils import Reporter, new_document
 from sphinx.directives.code import CodeBlock
 from sphinx.util import logging
 from sphinx.util.docutils import CustomReSTDispatcher, LoggingReporter
 
-from qms.markup import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, option_refusal
+from qms.markup import (
+    ALLOWED_DIRECTIVES,
+    ALLOWED_ROLES,
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    is_prose,
+    refused_directive,
+    refused_link,
+    refused_role,
+)
 from qms.markup import is_safe_uri as is_safe_uri  # also where blocks are written
+from qms.rst import options_refusal, parse_apart
 from qms.sphinx.build_warnings import BuildWarning, warn
 
 logger = logging.getLogger(__name__)
-
-#: Directives item text may use: admonitions, code, maths and tables written inline.
-ALLOWED_DIRECTIVES = frozenset(
-    {
-        "admonition", "attention", "caution", "danger", "error", "hint", "important", "note", "tip",
-        "warning", "seealso", "code-block", "code", "sourcecode", "math", "rubric", "epigraph",
-        "highlights", "pull-quote", "compound", "container", "parsed-literal", "list-table", "table",
-        "csv-table", "hlist", "versionadded", "versionchanged", "deprecated", "versionremoved",
-    }
-)  # fmt: skip
-
-#: Roles item text may use: inline markup, and links to items and pages of the site.
-ALLOWED_ROLES = frozenset(
-    {
-        "", "emphasis", "strong", "literal", "code", "math", "sub", "sup", "subscript", "superscript",
-        "abbr", "title-reference", "title", "t", "item", "qms:item", "ref", "doc", "term", "numref",
-        "kbd", "guilabel", "menuselection", "samp", "file", "command", "program", "dfn", "pep", "rfc",
-    }
-)  # fmt: skip
 
 #: The class marking the container of parsed item text, for the link check after resolution.
 TEXT_CLASS = "qms-text"
@@ -70,13 +61,7 @@ class _RefusedDirective(Directive):
 
     def run(self) -> list[nodes.Node]:
         source, line = self.state_machine.get_source_and_line(self.lineno)
-        _warn(
-            f"directive '{self.name}' is not allowed in item text and was left out "
-            "(item text cannot embed HTML, files or page settings); "
-            f"allowed: {', '.join(sorted(ALLOWED_DIRECTIVES))}",
-            source,
-            line,
-        )
+        _warn(refused_directive(self.name), source, line)
         return []
 
 
@@ -86,12 +71,9 @@ class _Refusal(Exception):
 
 def _check_options(directive: Directive) -> None:
     """Raise :class:`_Refusal` if an option asks for more than item text may."""
-    lines = len(directive.content)
-    for option, value in directive.options.items():
-        written = " ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
-        refusal = option_refusal(directive.name, option, written, lines)
-        if refusal is not None:
-            raise _Refusal(refusal)
+    refusal = options_refusal(directive)
+    if refusal is not None:
+        raise _Refusal(refusal)
 
 
 @cache
@@ -204,7 +186,7 @@ class _ItemTextDispatcher(CustomReSTDispatcher):
     ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         """Stands in for a role item text may not use: reports it and shows its text verbatim."""
         line = self.first_line + lineno - 1
-        _warn(f"role ':{name}:' is not allowed in item text; its text is shown as written", self.source, line)
+        _warn(refused_role(name), self.source, line)
         return [nodes.literal(rawtext, rawtext)], []
 
 
@@ -226,29 +208,11 @@ def strip_unsafe_links(root: nodes.Element, source: str | None = None, line: int
         uri = reference.get("refuri")
         if uri is not None and not is_safe_uri(uri):
             reference.replace_self(nodes.inline(reference.rawsource, reference.astext(), classes=["qms-unsafe-link"]))
-            _warn(
-                f"link to '{uri}' removed from item text: only http, https and mailto links are allowed",
-                reference.source or source,
-                reference.line or line,
-            )
+            _warn(refused_link(uri), reference.source or source, reference.line or line)
     for target in root.findall(nodes.target):
         uri = target.get("refuri")
         if uri is not None and not is_safe_uri(uri):
             del target["refuri"]
-
-
-#: Characters and line starts that can make reStructuredText markup; text without any is prose.
-_MARKUP_CHARACTERS = re.compile(
-    r"[`*_|\\\[\]<>@#=~^+]|::|\.\.|[A-Za-z0-9]:\S"  # inline markup, literal blocks, comments, URIs
-    r"|^[ \t]|^[-:(\"'!$%&,./;?{}]"  # indented blocks, lists, field and option lists, quotes
-    r"|^(?:\d+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)[.)](?:\s|$)",  # enumerated lists
-    re.MULTILINE,
-)
-
-
-def is_prose(text: str) -> bool:
-    """Whether text is plain paragraphs: no markup character, no indentation, no list or block start."""
-    return _MARKUP_CHARACTERS.search(text) is None
 
 
 def prose_paragraphs(text: str) -> list[str]:
@@ -283,19 +247,6 @@ def parse_item_text(state: RSTState, text: str, source: str, line: int) -> nodes
     return container
 
 
-#: docutils' own resolution of the links, footnotes and substitutions a text defines for itself.
-_OWN_REFERENCES = (
-    references.Substitutions,
-    references.PropagateTargets,
-    references.AnonymousHyperlinks,
-    references.IndirectHyperlinks,
-    references.Footnotes,
-    references.ExternalTargets,
-    references.InternalTargets,
-    references.DanglingReferences,
-)
-
-
 def _parse_apart(page: nodes.document, content: StringList, source: str) -> list[nodes.Node]:
     """Parse one item's text as a document of its own, then hand its nodes to the page.
 
@@ -307,10 +258,7 @@ def _parse_apart(page: nodes.document, content: StringList, source: str) -> list
     document = new_document(source, page.settings)
     document.reporter = LoggingReporter.from_reporter(page.reporter)
     document.ids, document.id_counter = page.ids, page.id_counter  # ids stay unique on the page
-    machine = RSTStateMachine(state_classes, initial_state="Body", debug=document.reporter.debug_flag)
-    machine.run(content, document, match_titles=False)
-    document.transformer.add_transforms(list(_OWN_REFERENCES))
-    document.transformer.apply_transforms()
+    parse_apart(document, content)
     children = list(document.children)
     document.clear()
     for child in children:

@@ -1,5 +1,5 @@
 """The ``qms_*`` settings of ``conf.py`` as one typed object: registered with Sphinx from its fields
-and read through Sphinx's public configuration."""
+and read through Sphinx's public configuration; and which of Sphinx's own values the project sets."""
 
 from __future__ import annotations
 
@@ -52,3 +52,13 @@ def settings(config: Config) -> Settings:
     """The settings of this build."""
     values: dict[str, Any] = {setting.name: config[f"{PREFIX}{setting.name}"] for setting in fields(Settings)}
     return Settings(**values)
+
+
+def set_by_project(config: Config) -> frozenset[str]:
+    """The values ``conf.py`` or ``-D`` on the command line set, as opposed to Sphinx's defaults: qms gives
+    a technical file its own defaults (theme, language...) only where the project sets none.
+
+    Sphinx has no public way to tell a value written in ``conf.py`` from its default: this is the one
+    place that reads ``conf.py``'s namespace as Sphinx keeps it.
+    """
+    return frozenset(config._raw_config) | frozenset(config.overrides)

@@ -1,0 +1,114 @@
+"""What a rule of ``qms check`` is made of: the context it looks at, what it finds, and the table its
+check functions are attached to by code. The rule modules import this; :mod:`qms.rules` lists them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qms.approvals import ApprovalLog, DocumentState, document_states, read_approvals
+from qms.diff import DiffError, ProjectDiff, release_diff
+from qms.model import Finding, Item, Location, Project, Severity
+from qms.rulebook import SPECS, RuleSpec
+from qms.status import ChangeHistory, StatusIndex, compute_statuses
+
+if TYPE_CHECKING:
+    from qms.evidence import Evidence
+    from qms.records import RecordSet
+    from qms.review import ReviewState
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the rules look at: the project graph and, where loaded, test evidence, execution
+    records, reviews and version-control history.
+
+    ``findings`` are problems met while gathering the context (an unreadable result file);
+    they are reported like the loader's.
+    """
+
+    project: Project
+    evidence: Evidence | None = None
+    reviews: ReviewState | None = None
+    findings: tuple[Finding, ...] = ()
+    records: RecordSet | None = None
+    history: ChangeHistory | None = None
+    #: a release check: every document must be approved (``qms check --release``)
+    release: bool = False
+
+    @functools.cached_property
+    def statuses(self) -> StatusIndex:
+        """Every item's verification status (:mod:`qms.status`), computed once per context."""
+        records = self.records.records if self.records is not None else ()
+        return compute_statuses(self.project, self.evidence, records, self.history)
+
+    @functools.cached_property
+    def approvals(self) -> ApprovalLog:
+        """The approvals of ``approvals.yaml`` (:mod:`qms.approvals`), read once per context."""
+        return read_approvals(self.project, history=self.history is not None)
+
+    @functools.cached_property
+    def documents(self) -> Mapping[str, DocumentState]:
+        """The state of every document, computed once per context."""
+        return document_states(self.project, self.statuses, self.history, self.approvals)
+
+    @functools.cached_property
+    def release_diff(self) -> ProjectDiff | DiffError | None:
+        """What changed since the previous release (``release: previous``), read once per context:
+        None without a previous release or outside git, the error when it cannot be compared."""
+        previous = self.project.config.previous_release
+        if previous is None or self.history is None:
+            return None
+        try:
+            return release_diff(self.project.root, previous)
+        except DiffError as error:
+            return error
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule found: the rule's runner turns it into a finding with the rule's severity."""
+
+    message: str
+    location: Location
+    item: str | None = None
+
+    @classmethod
+    def at(cls, item: Item, message: str, path: tuple[str | int, ...] = ()) -> Hit:
+        return cls(message, item.location(path), item.id)
+
+
+CheckFunction = Callable[[CheckContext], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule(RuleSpec):
+    """A rule of :mod:`qms.rulebook` with its check function (None: the loader reports it)."""
+
+    check: CheckFunction | None = field(default=None, compare=False)
+
+    def severity_for(self, project: Project) -> Severity:
+        return self.severity_in(project.config.rules, project.config.safety_class)
+
+
+#: The check function of each code, as the rule modules attach them.
+CHECKS: dict[str, CheckFunction] = {}
+
+
+def rule(code: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Attach a check function to the rule ``code`` of :mod:`qms.rulebook`."""
+    if code not in SPECS:
+        raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
+
+    def register(check: CheckFunction) -> CheckFunction:
+        CHECKS[code] = check
+        return check
+
+    return register
+
+
+def written(item: Item, field_name: str) -> bool:
+    """Whether the user wrote the field at all (even if its value was refused)."""
+    return (field_name,) in item.positions
