@@ -69,7 +69,12 @@ def release_findings(context: CheckContext) -> list[Finding]:
 def check_project(project: Project, results: Iterable[Path] = (), release: bool = False) -> list[Finding]:
     """Every finding of the project, sorted by file, line and column (of the release check when
     ``release`` says so or HEAD carries the version's tag)."""
-    context = check_context(project, results)
+    return context_findings(check_context(project, results), release)
+
+
+def context_findings(context: CheckContext, release: bool = False) -> list[Finding]:
+    """The findings of what ``context`` read: of the release check when ``release`` says so or HEAD
+    carries the version's tag."""
     return release_findings(context) if release or context.release else run_rules(context)
 
 

@@ -9,11 +9,11 @@ it names exist: a new kind of record, a plan section in ``qms.yaml``, or a rule 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qms.approvals import document_states
+from qms.approvals import DocumentState
 from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable, Condition
 from qms.documents import document_sections, document_spec, find_document
 from qms.model import Finding, Project, Severity
@@ -40,8 +40,14 @@ def _config_value(project: Project, path: str) -> Any:
     return value
 
 
-def evaluate(project: Project, condition: Condition, findings: Counter[str]) -> Met:
-    """Whether the records meet one condition."""
+#: The documents' approval states, asked for only when a condition names an approval (computing
+#: them takes every document's digest): the caller passes what it has already computed.
+States = Callable[[], Mapping[str, DocumentState]]
+
+
+def evaluate(project: Project, condition: Condition, findings: Counter[str] | None, states: States) -> Met:
+    """Whether the records meet one condition (``findings``: the count of findings per rule; None
+    where the findings are not at hand, so that a rule condition is never taken as met)."""
     kind, value = condition.kind, condition.value
     if kind == "kind":
         count = len(project.of_kind(value))
@@ -65,10 +71,12 @@ def evaluate(project: Project, condition: Condition, findings: Counter[str]) -> 
             return Met(condition, 0, f"rule {value} is not known to this qms")
         if rule.severity_in(project.config.rules, project.config.safety_class) is Severity.OFF:
             return Met(condition, 1, f"rule {value} ({rule.name}) is off, so nothing checks it")
+        if findings is None:
+            return Met(condition, 0, f"rule {value}: the findings are not evaluated here")
         count = findings.get(value, 0)
         return Met(condition, 1 if count else 2, f"{count} {value} finding(s)" if count else f"no {value} finding")
     if kind == "approved":
-        state = _document_states(project).get(value)
+        state = states().get(value)
         if state is None:
             return Met(condition, 0, f"no document {value}")
         if state.status == "approved":
@@ -76,18 +84,6 @@ def evaluate(project: Project, condition: Condition, findings: Counter[str]) -> 
         return Met(condition, 0, f"{value} is {state.status}, not approved by every role it needs")
     spec = find_document(value)
     return Met(condition, 2 if spec else 0, f"document {spec.id}" if spec else f"no document {value}")
-
-
-_STATES: dict[int, tuple[Project, Mapping[str, Any]]] = {}
-
-
-def _document_states(project: Project) -> Mapping[str, Any]:
-    """The documents' approval states (:func:`qms.approvals.document_states`), once per project."""
-    cached = _STATES.get(id(project))
-    if cached is None or cached[0] is not project:
-        _STATES.clear()
-        cached = _STATES[id(project)] = (project, document_states(project))
-    return cached[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +121,7 @@ def _where(clause: Clause) -> tuple[tuple[str, str, str], ...]:
 
 
 def clause_result(
-    project: Project, clause: Clause, findings: Counter[str], edition: str = DEFAULT_EDITION
+    project: Project, clause: Clause, findings: Counter[str], states: States, edition: str = DEFAULT_EDITION
 ) -> ClauseResult:
     """A clause's status for the project's safety class, from the records."""
     standard = STANDARD_NAMES.get(clause.standard, clause.standard)
@@ -134,7 +130,7 @@ def clause_result(
         classes = clause.classes_in(edition) or ""
         why = f"not required for class {safety_class} (IEC 62304:{edition}: class {', '.join(classes) or 'none'})"
         return ClauseResult(standard, clause, ClauseStatus.NOT_REQUIRED, why, _where(clause))
-    checks = tuple(evaluate(project, condition, findings) for condition in clause.evidence)
+    checks = tuple(evaluate(project, condition, findings, states) for condition in clause.evidence)
     if not checks:
         status = ClauseStatus.PRESENT if clause.where else ClauseStatus.MISSING
         why = "held by the documents named" if clause.where else "no record named for this clause"
@@ -145,7 +141,11 @@ def clause_result(
 
 
 def clause_results(
-    project: Project, table: ClauseTable, findings: Iterable[Finding], edition: str = DEFAULT_EDITION
+    project: Project,
+    table: ClauseTable,
+    findings: Iterable[Finding],
+    states: States,
+    edition: str = DEFAULT_EDITION,
 ) -> list[ClauseResult]:
     """Every clause of the table in the edition, in standard and clause order, with its status."""
     counted = Counter(finding.rule for finding in findings if finding.severity is not Severity.OFF)
@@ -157,7 +157,7 @@ def clause_results(
             clause.sort_key,
         ),
     )
-    return [clause_result(project, clause, counted, edition) for clause in ordered]
+    return [clause_result(project, clause, counted, states, edition) for clause in ordered]
 
 
 def clauses_json(results: Sequence[ClauseResult], sections: dict[str, dict[str, str]]) -> dict[str, Any]:

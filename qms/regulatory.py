@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from qms.clauses import parse_conditions
-from qms.compliance import evaluate
+from qms.compliance import States, evaluate
 from qms.documents import DOCUMENTS, FRONT_PAGE, document_id, document_sections, find_document
 from qms.model import Project
 from qms.plans import filled
@@ -166,7 +165,9 @@ def revision_text(status: str, revision: int) -> str:
     return f"rev. {revision}" + (", changed since (not re-approved)" if status == "changed" else "")
 
 
-def regulatory_variables(project: Project, revisions: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
+def regulatory_variables(
+    project: Project, revisions: Mapping[str, str], states: States, prefix: str = ""
+) -> dict[str, Any]:
     """What the document templates see of the regulatory section."""
     section = regulatory(project)
     described = section.get("device_description")
@@ -193,17 +194,17 @@ def regulatory_variables(project: Project, revisions: Mapping[str, str], prefix:
         "annex_ii": annex,
         "fda_level": level,
         "fda_elements": [
-            fda_element(project, element)
+            fda_element(project, element, states)
             for element in fda_elements()
             if not level or level in element.get("levels", FDA_LEVELS)
         ],
     }
 
 
-def fda_element(project: Project, element: Mapping[str, Any]) -> dict[str, Any]:
+def fda_element(project: Project, element: Mapping[str, Any], states: States) -> dict[str, Any]:
     """One FDA documentation element with where it is and whether its records are there."""
     conditions = parse_conditions(element.get("evidence"), f"fda-2023.yaml: {element['element']}")
-    checks = [evaluate(project, condition, Counter()) for condition in conditions]
+    checks = [evaluate(project, condition, None, states) for condition in conditions]
     status = ClauseStatus.of(sum(check.level for check in checks), 2 * len(checks))
     return {
         **element,

@@ -3,6 +3,7 @@ revision and section, the Annex II index, and the FDA documentation elements."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 from conftest import invoke_qms
 from sphinx_support import REPOSITORY, build, page
 
+from qms.approvals import document_states
+from qms.clauses import parse_conditions
+from qms.compliance import evaluate
 from qms.documents import template_sections
 from qms.model import Project
 from qms.project import load_project
@@ -80,7 +84,10 @@ def test_evidence_resolves_to_document_revision_and_section(tmp_path: Path) -> N
 
 def test_annex_ii_index_names_what_is_outside_the_software_file(tmp_path: Path) -> None:
     project = project_with(tmp_path / "p", REGULATORY)
-    annex = {entry["section"]: entry for entry in regulatory_variables(project, {})["annex_ii"]}
+    annex = {
+        entry["section"]: entry
+        for entry in regulatory_variables(project, {}, lambda: document_states(project))["annex_ii"]
+    }
     assert annex["2"]["outside_text"] == "IFU-9 Instructions for use (rev. D)"
     assert annex["6.1 c-d"]["outside_text"].endswith("kept outside the software file; no external document named")
     assert annex["4"]["links"] == ":ref:`gspr-table`"
@@ -88,13 +95,17 @@ def test_annex_ii_index_names_what_is_outside_the_software_file(tmp_path: Path) 
 
 def test_fda_elements_follow_the_level_and_their_records(tmp_path: Path) -> None:
     project = project_with(tmp_path / "p", REGULATORY)
-    shown = regulatory_variables(project, {})["fda_elements"]
+    states = functools.cache(lambda: document_states(project))
+    shown = regulatory_variables(project, {}, states)["fda_elements"]
     assert "Software design specification" not in [element["element"] for element in shown]  # enhanced only
-    by_name = {element["element"]: fda_element(project, element) for element in fda_elements()}
+    by_name = {element["element"]: fda_element(project, element, states) for element in fda_elements()}
     assert by_name["Documentation level evaluation"]["status"] == "present"
     assert by_name["Software design specification"]["status"] == "missing"
     assert by_name["Software design specification"]["why"] == "no software unit record"
     assert by_name["Development, configuration management and maintenance practices"]["status"] == "missing"
+    # the FDA list is evaluated without the check's findings: a rule condition there is never met
+    (condition,) = parse_conditions([{"rule": "R202"}], "test")
+    assert evaluate(project, condition, None, states).level == 0
 
 
 def test_bad_regulatory_entries_are_schema_findings(tmp_path: Path) -> None:

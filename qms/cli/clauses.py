@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from qms.checking import check_project
+from qms.checking import check_context, context_findings
 from qms.clauses import DEFAULT_EDITION, IEC62304_EDITIONS, ClauseTableError, load_clause_table
 from qms.cli.common import EXIT_FINDINGS, fail, load, project_option
 from qms.compliance import ClauseResult, clause_results, clauses_json, section_titles
@@ -64,7 +64,9 @@ def clauses(project_dir: Path | None, output_format: str, edition: str, table: P
     except (OSError, ClauseTableError) as error:
         fail(f"clause table: {error}", EXIT_FINDINGS)
         return
-    results = clause_results(project, clause_table, check_project(project), edition)
+    context = check_context(project)
+    findings = context_findings(context)
+    results = clause_results(project, clause_table, findings, lambda: context.documents, edition)
     titles = section_titles(project, results)
     if output_format == "json":
         click.echo(json.dumps(clauses_json(results, titles), indent=2, ensure_ascii=False))

@@ -24,6 +24,7 @@ import jinja2
 import jinja2.ext
 
 from qms import __version__
+from qms.approvals import DocumentState
 from qms.clauses import ClauseTable
 from qms.documents import DOCUMENT_GROUPS as DOCUMENT_GROUPS
 from qms.documents import DOCUMENTS as DOCUMENTS
@@ -246,13 +247,18 @@ class TemplateContext:
             "design_stages": [(stage, closing_reviews(project, stage.name)) for stage in design_stages(config)],
             "problem_trend": problem_trend(project.of_kind("problem_report")),
             **plan_variables(project, self.data.statuses or compute_statuses(project, self.data.evidence)),
-            **regulatory_variables(project, self.revisions(), prefix),
+            **regulatory_variables(project, self.revisions(), self.states, prefix),
             "risk": self.risk,
         }
 
+    def states(self) -> Mapping[str, DocumentState]:
+        """Every document's approval state (computed once per build)."""
+        states: Mapping[str, DocumentState] = self.data.answer(("document-states",))
+        return states
+
     def revisions(self) -> dict[str, str]:
         """Each document's revision as cited by the GSPR checklist, from its approval state."""
-        states = self.data.answer(("document-states",))
+        states = self.states()
         return {doc_id: revision_text(state.status, state.revision) for doc_id, state in states.items()}
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from qms.approvals import DocumentState
 from qms.clauses import Clause
 from qms.compliance import clause_result
 from qms.documents import DOCUMENTS, document_id, document_spec
@@ -168,6 +170,11 @@ def clause_index_view(data: BuildData, standard: str) -> ClausesView:
     safety_class = data.project.config.safety_class
     rows = []
     findings = Counter(finding.rule for finding in data.findings)
+
+    def states() -> Mapping[str, DocumentState]:
+        answer: Mapping[str, DocumentState] = data.answer(("document-states",))
+        return answer
+
     for clause in sorted(data.clauses.of(standard), key=lambda c: c.sort_key):
         places = []
         for place in clause.where:
@@ -176,7 +183,7 @@ def clause_index_view(data: BuildData, standard: str) -> ClausesView:
             places.append(Place(docname, spec.title if spec else docname, label))
         row = clause_row(clause, safety_class, data.edition, tuple(places))
         if clause.classes_in(data.edition) is not None:  # computed from the records, as `qms clauses`
-            result = clause_result(data.project, clause, findings, data.edition)
+            result = clause_result(data.project, clause, findings, states, data.edition)
             row = replace(row, status=result.status.value, why=result.why)
         rows.append(row)
     return ClausesView(name, data.edition, safety_class, tuple(rows))
