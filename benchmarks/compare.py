@@ -45,7 +45,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_build import changed_requirement, edit_text, write_needs_project
-from bench_status import write_results
 from generate import generate
 
 from qms.project import load_project
@@ -195,12 +194,7 @@ class Tool:
 
 def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
     root = generate(size, workdir / "qms")
-    tests = [test.id for test in load_project(root).of_kind("test")]
-    write_results(root / "reports", tests, len(tests))
-    with (root / "qms.yaml").open("a", encoding="utf-8") as config:
-        config.write("evidence: [reports/*.xml]\n")
     (root / "conf.py").write_text('extensions = ["qms.sphinx"]\n', encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "qms", "review", "--all"], cwd=root, check=True, capture_output=True)
     edited, _ = changed_requirement(root)
     title = next(
         line.split("title:", 1)[1].strip() for line in edited.read_text("utf-8").splitlines() if "title:" in line

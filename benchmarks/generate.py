@@ -7,10 +7,15 @@ system and software requirements, software items and the SOUP they use, hazards 
 and residual risk, a few anomalies, and the verification and validation tests that close every
 trace. The mix and the link density are those of a real device file: about 4 % needs, 12 %
 system requirements, 30 % software requirements, 7 % software items, 2 % SOUP, 8 % hazards,
-1 % anomalies and the rest tests; each requirement derives from one or two parents, is verified
-by a test and (software requirements) implemented by a software item; each hazard has one to
-three risk controls. Items are written 50 to a file, one folder per kind; every test has a passing
-execution record under ``records/``. The same N and seed always give the same bytes.
+1 % anomalies, 4 % causes, 4 % reviews of risk controls, 1 % labelling items, 0.5 % answers to
+the safety questions of ISO/TR 24971 and the rest tests; each requirement derives from one or
+two parents, is verified by a test and (software requirements) implemented by a software item;
+each hazard has one to three risk controls, a cause naming software items, a test showing the
+controls effective, and a safety characteristic leading to it. Items are written 50 to a file,
+one folder per kind. As in a real project, every test has a passing execution record under
+``records/`` and a passing JUnit result under ``reports/`` (the project's evidence), and
+``qms.lock`` holds a review stamp for every link (what ``qms review --all`` writes). The same N
+and seed always give the same bytes.
 
 Other benchmarks (build, export) reuse :func:`generate`: keep its signature and this CLI stable.
 """
@@ -24,6 +29,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qms.project import load_project
+from qms.review import stamp_all
+
 #: Share of each kind in the generated project; tests take the rest.
 MIX: tuple[tuple[str, float], ...] = (
     ("need", 0.04),
@@ -33,8 +41,14 @@ MIX: tuple[tuple[str, float], ...] = (
     ("soup", 0.02),
     ("hazard", 0.08),
     ("anomaly", 0.01),
+    ("cause", 0.04),
+    ("control_review", 0.04),
+    ("labeling", 0.01),
+    ("safety_characteristic", 0.005),
 )
 ITEMS_PER_FILE = 50
+#: JUnit test cases per result file
+CASES_PER_FILE = 5_000
 MINIMUM_ITEMS = len(MIX) + 2  # one of each kind, a validation test and a verification test
 
 _PROJECT_FILE = """\
@@ -49,6 +63,7 @@ device:
 
 sources: [traceability, risk_register]
 records: [records]
+evidence: [reports/*.xml]
 
 risk_policy:
   severity:
@@ -183,6 +198,10 @@ def _plan(n: int, seed: int) -> _Plan:
         "soup": "SOUP",
         "hazard": "HAZ",
         "anomaly": "ANOM",
+        "cause": "CAUSE",
+        "control_review": "RCR",
+        "labeling": "LAB",
+        "safety_characteristic": "SC",
         "test": "TST",
     }
     for kind, prefix in prefixes.items():
@@ -266,10 +285,14 @@ def _software_items(plan: _Plan) -> Iterator[str]:
             f"  - id: {item}\n",
             f"    title: {plan.rng.choice(_SUBJECTS).capitalize()} component {index + 1}\n",
             f"    description: {_block(_ITEM_DESCRIPTION)}",
-            f"    safety_class: {'C' if index % 3 else 'B'}\n",
+            f"    safety_class: {'C' if index % 3 or index < top_level else 'B'}\n",  # B: segregated
         ]
         if index >= top_level:
-            lines.append(f"    parent: [{items[index % top_level]}]\n")
+            parent = items[index % top_level]
+            lines.append(f"    parent: [{parent}]\n")
+            if index % 3 == 0:
+                lines.append("    segregation: Runs in its own process; the kernel's memory protection separates it.\n")
+                lines.append(f"    segregated_from: [{parent}]\n")
         if implements:
             lines.append(f"    implements: {_links(implements)}\n")
         if uses:
@@ -309,6 +332,7 @@ def _hazards(plan: _Plan) -> Iterator[str]:
         for hazard in hazards:
             by_hazard.setdefault(hazard, []).append(control)
     requirements = plan.ids["system_requirement"] + plan.ids["software_requirement"]
+    causes, validation = plan.ids["cause"], _validation_tests(plan)
     for index, hazard in enumerate(plan.ids["hazard"]):
         severity, probability = rng.randint(1, 5), rng.randint(1, 5)
         subject = rng.choice(_SUBJECTS)
@@ -325,9 +349,13 @@ def _hazards(plan: _Plan) -> Iterator[str]:
             f"    probability: {_PROBABILITY_NAMES[probability - 1]}\n",
             f"    controls: {_links(sorted(by_hazard[hazard]))}\n",
             f"    residual: {{severity: {_SEVERITY_NAMES[severity - 1]}, probability: Improbable}}\n",
+            f"    causes: [{causes[index % len(causes)]}]\n",
+            f"    effectiveness: [{validation[index % len(validation)]}]\n",
+            "    residual_rationale: The controls bound the harm; an independent monitor re-checks every command.\n",
         ]
         if residual_class != "A":
             lines.append("    benefit_risk: The clinical benefit of automated dosing outweighs this residual risk.\n")
+            lines.append(f"    benefit_risk_evidence: [{validation[(index + 1) % len(validation)]}]\n")
         if index % 20 == 19:
             lines.append(f"    arising_from: [{requirements[index % len(requirements)]}]\n")
         lines.append(f"    category: {subject.capitalize()}\n")
@@ -350,13 +378,88 @@ def _anomalies(plan: _Plan) -> Iterator[str]:
         )
 
 
+def _validation_tests(plan: _Plan) -> list[str]:
+    """The first tests, which validate needs (at least one; the others verify)."""
+    tests = plan.ids["test"]
+    return tests[: max(1, min(len(plan.ids["need"]), len(tests) // 10, len(tests) - 1))]
+
+
+def _causes(plan: _Plan) -> Iterator[str]:
+    causes, items = plan.ids["cause"], plan.ids["software_item"]
+    for index, cause in enumerate(causes):
+        yield (
+            f"  - id: {cause}\n"
+            f"    title: Stale or corrupted value passed on ({index + 1})\n"
+            "    type: software_defect\n"
+            "    description: A component passes on a value it did not validate; the next one acts on it.\n"
+            f"    items: {_links(items[index :: len(causes)] or [items[index % len(items)]])}\n"
+        )
+
+
+def _chunks(ids: Sequence[str], count: int, index: int) -> list[str]:
+    """The ``index``-th of ``count`` interleaved shares of ``ids``."""
+    return list(ids[index::count])
+
+
+def _control_reviews(plan: _Plan) -> Iterator[str]:
+    reviews, controls = plan.ids["control_review"], sorted(plan.controls)
+    for index, review in enumerate(reviews):
+        reviewed = _chunks(controls, len(reviews), index) or [controls[index % len(controls)]]
+        yield (
+            f"  - id: {review}\n"
+            f"    title: Risk controls reviewed for new risks ({index + 1})\n"
+            "    reviewed_by: Benchmark Reviewer\n"
+            "    date: '2025-06-01'\n"
+            "    outcome: No new hazard; no other risk increased.\n"
+            f"    reviews: {_links(reviewed)}\n"
+        )
+
+
+def _labeling(plan: _Plan) -> Iterator[str]:
+    labels = plan.ids["labeling"]
+    information = sorted(
+        control for control in plan.controls if _CONTROL_TYPES[_number(control) % 3] == _CONTROL_TYPES[2]
+    )
+    hazards = plan.ids["hazard"]
+    for index, label in enumerate(labels):
+        lines = [
+            f"  - id: {label}\n",
+            f"    title: Instructions for use, section {index + 1}\n",
+            "    type: ifu\n",
+            f"    location: Instructions for use, chapter {index + 1}\n",
+            "    text: Check the value against your symptoms before acting on it.\n",
+        ]
+        carried = _chunks(information, len(labels), index)
+        if carried:
+            lines.append(f"    carries: {_links(carried)}\n")
+        lines.append(f"    discloses: {_links(_chunks(hazards, len(labels), index))}\n")
+        yield "".join(lines)
+
+
+def _number(item_id: str) -> int:
+    return int(item_id.rsplit("-", 1)[1])
+
+
+def _safety_characteristics(plan: _Plan) -> Iterator[str]:
+    answers, hazards = plan.ids["safety_characteristic"], plan.ids["hazard"]
+    for index, answer in enumerate(answers):
+        yield (
+            f"  - id: {answer}\n"
+            f"    title: The device acts on data it receives ({index + 1})\n"
+            f"    question: A.2.{1 + index % 30}\n"
+            "    aspect: characteristic\n"
+            "    answer: The software decides from values it receives from sensors and other components.\n"
+            f"    leads_to: {_links(_chunks(hazards, len(answers), index))}\n"
+        )
+
+
 def _tests(plan: _Plan) -> Iterator[str]:
     needs = plan.ids["need"]
     requirements = plan.ids["system_requirement"] + plan.ids["software_requirement"]
     items = plan.ids["software_item"]
     tests = plan.ids["test"]
-    validation_count = max(1, min(len(needs), len(tests) // 10, len(tests) - 1))
-    validation, verification = tests[:validation_count], tests[validation_count:]
+    validation = _validation_tests(plan)
+    verification = tests[len(validation) :]
     for index, test in enumerate(validation):
         validates = needs[index :: len(validation)]
         yield (
@@ -396,6 +499,10 @@ _LAYOUT = (
     ("soup", "traceability/soup", "soup", _soups),
     ("anomaly", "traceability/anomalies", "anomalies", _anomalies),
     ("hazard", "risk_register", "hazards", _hazards),
+    ("cause", "risk_register/causes", "causes", _causes),
+    ("control_review", "risk_register/control_reviews", "reviews", _control_reviews),
+    ("safety_characteristic", "risk_register/safety_characteristics", "characteristics", _safety_characteristics),
+    ("labeling", "traceability/labeling", "labeling", _labeling),
     ("test", "traceability/verification", "tests", _tests),
 )
 
@@ -421,6 +528,8 @@ def generate(n: int, directory: Path, seed: int = 0) -> Path:
             number += 1
             _write_chunk(target / f"{stem}-{number:04d}.yaml", kind, chunk)
     write_records(directory / "records", plan.ids["test"])
+    write_results(directory / "reports", plan.ids["test"], len(plan.ids["test"]))
+    stamp_all(load_project(directory))
     return directory
 
 
@@ -440,6 +549,22 @@ def write_records(folder: Path, tests: Sequence[str], reruns: int = 0) -> int:
             encoding="utf-8",
         )
     return len(runs)
+
+
+def write_results(folder: Path, tests: Sequence[str], count: int) -> None:
+    """``count`` passing JUnit test cases, each verifying one of ``tests`` in turn."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for start in range(0, count, CASES_PER_FILE):
+        cases = "".join(
+            f'<testcase classname="tests.test_bench" name="test_{number}" time="0.01"><properties>'
+            f'<property name="verifies" value="{tests[number % len(tests)]}"/></properties></testcase>'
+            for number in range(start, min(start + CASES_PER_FILE, count))
+        )
+        (folder / f"results-{start // CASES_PER_FILE + 1:02d}.xml").write_text(
+            '<?xml version="1.0"?><testsuites><testsuite name="bench" timestamp="2025-06-02T10:00:00Z">'
+            f'<properties><property name="qms:version" value="1.0.0"/></properties>{cases}</testsuite></testsuites>',
+            encoding="utf-8",
+        )
 
 
 def _write_chunk(path: Path, kind: str, entries: list[str]) -> None:
