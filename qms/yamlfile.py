@@ -409,7 +409,8 @@ def parse_bytes(data: bytes, path: str) -> YamlDocument:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # ASCII is UTF-8; checking that allocates nothing
+            data.decode("utf-8")
     except UnicodeDecodeError as error:
         message = f"the file is not UTF-8 (byte 0x{data[error.start]:02x} cannot be decoded); save it as UTF-8"
         document.findings.append(Finding("Q001", Severity.ERROR, message, _offset_location(data, error.start, path)))
@@ -438,7 +439,7 @@ def parse_bytes(data: bytes, path: str) -> YamlDocument:
         message = f"cannot parse the file: {error}".splitlines()[0]
         document.findings.append(Finding("Q001", Severity.ERROR, message, Location(path, 1, 1)))
         return document
-    if _ODD_BREAKS.search(data):
+    if not data.isascii() and _ODD_BREAKS.search(data):
         _renumber(nodes, data.decode("utf-8"))
     if len(nodes) > 1:
         document.report(
