@@ -59,12 +59,24 @@ _MARGINS: PdfMargins = {"top": "20mm", "bottom": "18mm", "left": "14mm", "right"
 _PORTRAIT_WIDTH = round((210 - 28) / 25.4 * 96)
 _A4_HEIGHT = round(297 / 25.4 * 96)
 
-#: Browser-side steps before printing: collapsed parts open, and whether a table is too wide for portrait.
-_OPEN_DETAILS = "document.querySelectorAll('details').forEach(d => { d.open = true; })"
-_TOO_WIDE = (
-    "[...document.querySelectorAll('article table, article pre')]"
-    ".some(e => e.scrollWidth > e.parentElement.clientWidth + 1 || e.getBoundingClientRect().right > innerWidth + 1)"
-)
+#: Browser-side, before printing: collapsed parts open; whether a table or listing is too wide for
+#: portrait; the shown headings of the document with the anchor each one's link points at (its
+#: section's id: Chromium writes a destination for each element a link of the page points at).
+_LAYOUT = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const headings = [...document.querySelectorAll('article :is(h1, h2, h3, h4, h5, h6)')]
+    .filter(h => h.getClientRects().length)
+    .map(h => {
+      const copy = h.cloneNode(true);
+      copy.querySelectorAll('.headerlink').forEach(link => link.remove());
+      const link = h.querySelector('a.headerlink[href^="#"]');
+      const anchor = link ? decodeURIComponent(link.hash.slice(1)) : h.id || h.parentElement.id;
+      return [Number(h.tagName[1]), copy.textContent.replace(/\\s+/g, ' ').trim(), anchor];
+    });
+  const wide = [...document.querySelectorAll('article table, article pre')].some(e =>
+    e.scrollWidth > e.parentElement.clientWidth + 1 || e.getBoundingClientRect().right > innerWidth + 1);
+  return {wide, headings};
+}"""
 
 
 class PdfError(Exception):
@@ -108,7 +120,7 @@ def print_technical_file(site: Path, documents: Sequence[Document], cover: Cover
     """Print each document of the HTML ``site`` to ``output``, then bind them into one file; the files written."""
     site_url = site.resolve().as_uri() + "/"
     printed, front = asyncio.run(_print_all(site, documents, cover))
-    opened = {docname: Pdf.open(BytesIO(data)) for docname, data in printed.items()}
+    opened = {docname: Pdf.open(BytesIO(page.data)) for docname, page in printed.items()}
     links = _Links(site_url, documents, opened)
     output.mkdir(parents=True, exist_ok=True)
     written = []
@@ -126,18 +138,24 @@ def print_technical_file(site: Path, documents: Sequence[Document], cover: Cover
 PARALLEL = max(1, min(4, os.cpu_count() or 1))
 
 
-async def _print_all(site: Path, documents: Sequence[Document], cover: Cover) -> tuple[dict[str, bytes], bytes]:
+async def _print_all(site: Path, documents: Sequence[Document], cover: Cover) -> tuple[dict[str, _Printed], bytes]:
     """Every document's PDF as Chromium prints it (several at once, the longest first), then the front matter."""
     slots = asyncio.Semaphore(PARALLEL)
 
-    async def one(document: Document) -> tuple[str, bytes]:
+    async def one(document: Document) -> tuple[str, _Printed]:
         async with slots:
-            return document.docname, await _print_page(browser, site, document, cover)
+            page = await _new_page(browser, site / f"{document.docname}.html")
+            try:
+                if document.approvals:
+                    await page.evaluate(_APPEND, _approval_page(document))
+                return document.docname, await _pdf(page, _header(document), _footer(document, cover))
+            finally:
+                await page.close()
 
     longest_first = sorted(documents, key=lambda document: -_size(site / f"{document.docname}.html"))
     async with _browser() as browser:
         printed = dict(await asyncio.gather(*(one(document) for document in longest_first)))
-        counts = [len(Pdf.open(BytesIO(printed[document.docname])).pages) for document in documents]
+        counts = [len(Pdf.open(BytesIO(printed[document.docname].data)).pages) for document in documents]
         front = await _print_front(browser, site, documents, cover, counts)
     return printed, front
 
@@ -171,36 +189,55 @@ async def _browser() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def _print_page(browser: Browser, site: Path, document: Document, cover: Cover) -> bytes:
-    """Chromium's PDF of one document's page, landscape when a table or listing is too wide for portrait."""
-    page = await browser.new_page(viewport={"width": _PORTRAIT_WIDTH, "height": _A4_HEIGHT})
-    try:
-        await page.goto((site / f"{document.docname}.html").as_uri())
-        if document.approvals:
-            await page.evaluate(_APPEND, _approval_page(document))
-        return await _pdf(page, _header(document), _footer(document, cover))
-    finally:
-        await page.close()
+async def _new_page(browser: Browser, source: Path) -> BrowserPage:
+    """A page showing ``source`` as printed: print media from the start, scripts off, the print stylesheet.
 
-
-async def _pdf(page: BrowserPage, header: str, footer: str) -> bytes:
+    The site's scripts only make the screen interactive (filters, folds, the item index, all hidden in
+    print): without them a long page is not rebuilt and laid out again before printing.
+    """
+    page = await browser.new_page(viewport={"width": _PORTRAIT_WIDTH, "height": _A4_HEIGHT}, java_script_enabled=False)
     await page.emulate_media(media="print")
-    await page.add_style_tag(path=str(PRINT_STYLESHEET))
-    await page.evaluate(_OPEN_DETAILS)
-    landscape = bool(await page.evaluate(_TOO_WIDE))
-    return await page.pdf(
-        format="A4",
-        landscape=landscape,
-        margin=_MARGINS,
-        display_header_footer=True,
-        header_template=header,
-        footer_template=footer,
-        print_background=True,
-        outline=True,
-        tagged=True,
+    await page.goto(source.as_uri())
+    await page.evaluate(_STYLE, PRINT_STYLESHEET.read_text(encoding="utf-8"))
+    return page
+
+
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    """A heading of a printed page: its level, its text, and the anchor its bookmark leads to."""
+
+    level: int
+    title: str
+    anchor: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Printed:
+    """One page as Chromium printed it, and its headings (Chromium's own outline needs a tagged PDF, which
+    took a third of the printing time and doubled the files)."""
+
+    data: bytes
+    headings: tuple[_Heading, ...]
+
+
+async def _pdf(page: BrowserPage, header: str, footer: str) -> _Printed:
+    layout = await page.evaluate(_LAYOUT)
+    return _Printed(
+        await page.pdf(
+            format="A4",
+            landscape=bool(layout["wide"]),
+            margin=_MARGINS,
+            display_header_footer=True,
+            header_template=header,
+            footer_template=footer,
+            print_background=True,
+        ),
+        tuple(_Heading(int(level), str(title), str(anchor)) for level, title, anchor in layout["headings"]),
     )
 
 
+#: The print stylesheet after the site's own (Playwright's add_style_tag waits on a page script).
+_STYLE = "css => document.head.append(Object.assign(document.createElement('style'), {textContent: css}))"
 _APPEND = "html => document.querySelector('article').insertAdjacentHTML('beforeend', html)"
 
 
@@ -262,14 +299,13 @@ async def _print_front(
             page_number += count
         source = site / "_qms-front.html"
         source.write_text(_front_html(documents, cover, starts), encoding="utf-8")
-        page = await browser.new_page(viewport={"width": _PORTRAIT_WIDTH, "height": _A4_HEIGHT})
+        page = await _new_page(browser, source)
         try:
-            await page.goto(source.as_uri())
             footer = _RUNNING.format(
                 left=f"<span>{html.escape(cover.device_version)} · technical file</span>",
                 right='<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span>',
             )
-            data = await _pdf(page, "<span></span>", footer)
+            data = (await _pdf(page, "<span></span>", footer)).data
         finally:
             await page.close()
         printed = len(Pdf.open(BytesIO(data)).pages)
@@ -410,7 +446,7 @@ def _retarget(pdf: Pdf, pages: range, docname: str, links: _Links, lead: Any) ->
             if target != "keep":
                 for key in ("/A", "/Dest"):
                     if key in annotation:
-                        del annotation[key]  # also where the tagged structure still refers to it
+                        del annotation[key]
             if target == "drop":
                 continue
             if isinstance(target, tuple):
@@ -423,9 +459,10 @@ def _retarget(pdf: Pdf, pages: range, docname: str, links: _Links, lead: Any) ->
 # ------------------------------------------------------------------------------ the files
 
 
-def _finish(document: Document, data: bytes, links: _Links, cover: Cover) -> bytes:
-    """One document's PDF: links to other documents open their PDFs beside it; metadata from the commit."""
-    pdf = Pdf.open(BytesIO(data))
+def _finish(document: Document, printed: _Printed, links: _Links, cover: Cover) -> bytes:
+    """One document's PDF: its headings as bookmarks, links to other documents open their PDFs beside it,
+    metadata from the commit."""
+    pdf = Pdf.open(BytesIO(printed.data))
 
     def lead(docname: str, anchor: str) -> tuple[str, Object]:
         place = links.place(docname, anchor)
@@ -436,20 +473,21 @@ def _finish(document: Document, data: bytes, links: _Links, cover: Cover) -> byt
         return "/A", action
 
     _retarget(pdf, range(len(pdf.pages)), document.docname, links, lead)
-    _number_structure(pdf)
+    with pdf.open_outline() as outline:
+        outline.root.extend(_bookmarks(printed.headings, links.places[document.docname], 0))
     _describe(pdf, f"{document.id} {document.title}", cover)
     return _bytes(pdf)
 
 
 def _bind(
-    front: bytes, documents: Sequence[Document], printed: Mapping[str, bytes], links: _Links, cover: Cover
+    front: bytes, documents: Sequence[Document], printed: Mapping[str, _Printed], links: _Links, cover: Cover
 ) -> bytes:
     """The technical file: cover and contents, then every document, with one bookmark tree and links between them."""
     bound = Pdf.open(BytesIO(front))
     front_pages = len(bound.pages)
     starts, sources = {}, {}
     for document in documents:
-        source = sources[document.docname] = Pdf.open(BytesIO(printed[document.docname]))
+        source = sources[document.docname] = Pdf.open(BytesIO(printed[document.docname].data))
         starts[document.docname] = len(bound.pages)
         with warnings.catch_warnings():
             # pikepdf warns that named destinations are not carried over: every link is made explicit below.
@@ -474,11 +512,9 @@ def _bind(
         outline.root.append(OutlineItem("Contents", min(1, front_pages - 1)))
         for document in documents:
             entry = OutlineItem(f"{document.id} {document.title}", starts[document.docname])
-            source = sources[document.docname]
-            with source.open_outline() as inner:
-                entry.children.extend(
-                    _copied(item, _page_numbers(source), starts[document.docname]) for item in _below_title(inner.root)
-                )
+            headings = printed[document.docname].headings
+            places = links.places[document.docname]
+            entry.children.extend(_below_title(_bookmarks(headings, places, starts[document.docname])))
             outline.root.append(entry)
     bound.Root.PageMode = Name.UseOutlines
     _describe(bound, f"{cover.device_version} technical file", cover)
@@ -492,77 +528,20 @@ def _below_title(entries: list[OutlineItem]) -> list[OutlineItem]:
     return entries
 
 
-def _copied(item: OutlineItem, numbers: Mapping[tuple[int, int], int], offset: int) -> OutlineItem:
-    """A bookmark of a document, pointing at the same place in the bound file."""
-    place = _place(item.destination, numbers) if item.destination is not None else _Place(0, None, None)
-    copy = OutlineItem(item.title, offset + place.page, "XYZ", left=place.left, top=place.top, zoom=0)
-    copy.children.extend(_copied(child, numbers, offset) for child in item.children)
-    return copy
-
-
-def _number_structure(pdf: Pdf) -> None:
-    """Chromium names the elements of its tagged structure by DOM node, which differ from run to run:
-    number them in the order of the tree instead (and the table headers and the id tree naming them)."""
-    root = pdf.Root.get("/StructTreeRoot")
-    if not isinstance(root, Dictionary):
-        return
-    elements: list[Dictionary] = []
-    pending: list[Any] = [root.get("/K")]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, Array):
-            pending.extend(reversed(list(node)))
-        elif isinstance(node, Dictionary) and "/S" in node:  # marked-content and object references have no /S
-            elements.append(node)
-            pending.append(node.get("/K"))
-    names: dict[str, String] = {}
-    for element in elements:
-        if "/ID" in element:
-            names[str(element.ID)] = String(f"e{len(names) + 1:08d}")
-            element.ID = names[str(element.ID)]
-    for element in elements:
-        for attributes in _attribute_sets(element.get("/A")):
-            headers = attributes.get("/Headers")
-            if isinstance(headers, Array):
-                attributes.Headers = Array([names.get(str(name), name) for name in headers])
-    tree = root.get("/IDTree")
-    if isinstance(tree, Dictionary):
-        _rename_tree(tree, names)
-
-
-def _rename_tree(tree: Dictionary, names: Mapping[str, String]) -> None:
-    """Rename the entries of a name tree in place (its nodes stay where they are: nothing old is left behind)."""
-    leaves: list[Any] = []
-    pending: list[Any] = [tree]
-    while pending:
-        node = pending.pop()
-        if "/Names" in node:
-            leaves.append(node)
-        pending.extend(reversed(list(node.get("/Kids", Array()))))
-    pairs = [(names.get(str(key), key), value) for leaf in leaves for key, value in _pairs(leaf.Names)]
-    pairs.sort(key=lambda pair: str(pair[0]))
-    for leaf in leaves:
-        share = pairs[: len(_pairs(leaf.Names))]
-        pairs = pairs[len(share) :]
-        leaf.Names = Array([value for pair in share for value in pair])
-        if "/Limits" in leaf and share:
-            leaf.Limits = Array([share[0][0], share[-1][0]])
-    for node in [tree, *tree.get("/Kids", Array())]:
-        kids = list(node.get("/Kids", Array()))
-        if "/Limits" in node and kids and all("/Limits" in kid for kid in kids):
-            node.Limits = Array([kids[0].Limits[0], kids[-1].Limits[1]])
-
-
-def _pairs(flat: Any) -> list[tuple[Any, Any]]:
-    return [(flat[index], flat[index + 1]) for index in range(0, len(flat) - 1, 2)]
-
-
-def _attribute_sets(attributes: Object | None) -> list[Dictionary]:
-    if isinstance(attributes, Dictionary):
-        return [attributes]
-    if isinstance(attributes, Array):
-        return [entry for entry in attributes if isinstance(entry, Dictionary)]
-    return []
+def _bookmarks(headings: Sequence[_Heading], places: Mapping[str, _Place], offset: int) -> list[OutlineItem]:
+    """The headings of a printed page as a bookmark tree (nested by level), each opening its anchor's place
+    ``offset`` pages on (a heading whose anchor has no place opens the previous heading's)."""
+    roots: list[OutlineItem] = []
+    ancestors: list[tuple[int, OutlineItem]] = []
+    place = _Place(0, None, None)
+    for heading in headings:
+        place = places.get(heading.anchor, place)
+        item = OutlineItem(heading.title, offset + place.page, "XYZ", left=place.left, top=place.top, zoom=0)
+        while ancestors and ancestors[-1][0] >= heading.level:
+            ancestors.pop()
+        (ancestors[-1][1].children if ancestors else roots).append(item)
+        ancestors.append((heading.level, item))
+    return roots
 
 
 def _describe(pdf: Pdf, title: str, cover: Cover) -> None:

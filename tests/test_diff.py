@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from fixtures.change.gitrepo import edit, git, qms
 
 from qms.diff import FieldChange, LinkChange, release_diff
+from qms.gitinfo import NOT_UNDER_VERSION_CONTROL
+from qms.project import load_project
 from qms.risk import RiskClass
+from qms.sphinx.queries import QUERIES
+from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.summaries import ChangedItem, ReleaseChangesView, RiskClassChange, release_changes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "change" / "project"
 
@@ -371,3 +378,53 @@ def test_a_baseline_reads_nothing_beside_its_temporary_folder(repository: Path) 
         "evidence entry '../**/*.xml' points outside the project",
         "evidence entry '/etc/*.xml' points outside the project",
     ]
+
+
+def test_release_changes_are_a_typed_view_shown_alike_in_html_and_text(repository: Path) -> None:
+    """The site's release notes list the changes since the previous release from one typed view, the
+    same rows through the HTML and the docutils (text) writers."""
+    edit(repository, "qms.yaml", "sources:", "release: {previous: v1.0.0}\nsources:")
+    (repository / "conf.py").write_text('extensions = ["qms.sphinx"]\n', encoding="utf-8")
+    view = release_changes(_build_data(repository), "v1.0.0")
+    assert view == ReleaseChangesView(
+        base_commit=git(repository, "rev-parse", "v1.0.0"),
+        items=(
+            ChangedItem("SWR-4", "Repeat the alert", "added", (), ()),
+            ChangedItem("SI-1", "Alert engine", "changed", ("implements", "x-owner"), ()),
+            ChangedItem("SYS-1", "Low glucose alert", "changed", ("text",), ()),
+            ChangedItem("TST-2", "Low classification", "changed", ("verifies",), ()),
+            ChangedItem("HAZ-1", "Missed low glucose", "changed", ("severity", "residual"), ()),
+            ChangedItem("SWR-2", "Raise the alert", "removed", (), ()),
+        ),
+        links_added=3,
+        links_removed=3,
+        risk_changes=(RiskClassChange("HAZ-1", "Missed low glucose", ("U", "R"), ("A", "R")),),
+    )
+    assert (view.count("added"), view.count("changed"), view.count("removed")) == (1, 4, 1)
+    summary = (
+        f"From v1.0.0 ({view.base_commit[:10]}) to this revision: 1 items added, 1 removed, 4 changed; "
+        "3 links added, 3 removed; 1 hazards changed risk class."
+    )
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for builder, page in (("html", "release-notes.html"), ("text", "release-notes.txt")):
+        out = repository.parent / builder
+        subprocess.run(
+            [sys.executable, "-m", "sphinx", "-q", "-b", builder, ".", str(out)],
+            cwd=repository,
+            env=environment,
+            check=True,
+            capture_output=True,
+        )
+        text = " ".join((out / page).read_text(encoding="utf-8").split())
+        assert summary in text, builder
+        for shown in ("changed: text", "changed: verifies", "SWR-2", "U → R", "A → R"):
+            assert shown in text, (builder, shown)
+
+
+def test_release_changes_that_cannot_be_read_say_why(repository: Path) -> None:
+    view = release_changes(_build_data(repository), "v9.9.9")
+    assert view.items == () and "v9.9.9" in view.error
+
+
+def _build_data(root: Path) -> BuildData:
+    return BuildData(load_project(root), (), NOT_UNDER_VERSION_CONTROL, queries=QUERIES)

@@ -104,6 +104,18 @@ def test_documents_and_items_are_bookmarks(bookmarks: dict[str, int]) -> None:
     assert missing == []
 
 
+def test_item_bookmarks_open_the_item(bookmarks: dict[str, int], text: list[str]) -> None:
+    """A bookmark leads to its heading's section: the page shows the item (or the section starts at the
+    foot of the page before, where its heading did not fit)."""
+    ids = {item.id for item in load_project(REPOSITORY).items.values()}
+    astray = [
+        title
+        for title, page in bookmarks.items()
+        if (item := title.split(" ")[0]) in ids and not any(item in text[shown] for shown in (page, page + 1))
+    ]
+    assert astray == []
+
+
 def test_cover_contents_and_running_headers(builds: tuple[Path, Path], text: list[str]) -> None:
     bound = pypdf.PdfReader(builds[0] / "technical-file.pdf")
     pages = {name: len(pypdf.PdfReader(builds[0] / name).pages) for name in DOCUMENT_FILES}

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+import jinja2
 import pytest
 from sphinx_support import build, new_project, page, parse_html, text_of, with_class
 
@@ -260,6 +261,26 @@ def test_every_view_is_a_frozen_slotted_dataclass() -> None:
         if cls not in NOT_VIEWS and not (cls.__dataclass_params__.frozen and "__slots__" in vars(cls))  # type: ignore[attr-defined]
     ]
     assert loose == []
+
+
+def test_every_query_answers_a_typed_value_not_a_mapping() -> None:
+    """Pages read views by attribute, checked by mypy: no query answers a dict keyed by convention."""
+    untyped = {
+        name: answer
+        for name, spec in QUERIES.items()
+        if any(loose in (answer := str(inspect.signature(spec.answer).return_annotation)) for loose in ("dict", "Any"))
+    }
+    assert untyped == {}
+
+
+def test_counts_read_in_templates_by_kind(tmp_path: Path) -> None:
+    data = BuildData(load_project(new_project(tmp_path / "project")), (), NOT_UNDER_VERSION_CONTROL, queries=QUERIES)
+    view = data.answer(("counts",))
+    assert isinstance(view, summaries.CountsView)
+    template = jinja2.Environment().from_string("{{ counts.software_requirement }} {{ counts.nothing|default(0) }}")
+    assert template.render(counts=view) == f"{len(data.project.of_kind('software_requirement'))} 0"
+    with pytest.raises(KeyError):
+        view["nothing"]
 
 
 def test_the_build_answers_only_from_the_registry_it_is_given(tmp_path: Path) -> None:

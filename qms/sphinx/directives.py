@@ -52,7 +52,16 @@ from qms.sphinx.views.cells import (
 )
 from qms.sphinx.views.items import FindingView, ItemView
 from qms.sphinx.views.risk import ControlTypesView, PolicyScalesView, RiskClassesView, RiskMatrixView
-from qms.sphinx.views.summaries import ClausesView, DeviceView, DocumentRow, FindingsView, Place, RuleRow
+from qms.sphinx.views.summaries import (
+    ChangedItem,
+    ClausesView,
+    DeviceView,
+    DocumentRow,
+    FindingsView,
+    Place,
+    ReleaseChangesView,
+    RuleRow,
+)
 from qms.sphinx.views.tables import MatrixView
 
 logger = logging.getLogger(__name__)
@@ -526,46 +535,37 @@ class ReleaseChangesDirective(QmsDirective):
             raise self.error(
                 "qms:release-changes: no previous release: set `release: previous:` in qms.yaml, or :base:"
             )
-        view = self.answer(("release-changes", base))
-        if "error" in view:
-            self.warn(f"cannot list the changes since {base}: {view['error']}", BuildWarning.RELEASE_CHANGES)
-            return [paragraph(f"The changes since {base} cannot be listed: {view['error']}", classes=[f"{P}-empty"])]
-        summary = view["summary"]
+        view: ReleaseChangesView = self.answer(("release-changes", base))
+        if view.error:
+            self.warn(f"cannot list the changes since {base}: {view.error}", BuildWarning.RELEASE_CHANGES)
+            return [paragraph(f"The changes since {base} cannot be listed: {view.error}", classes=[f"{P}-empty"])]
         result: list[nodes.Node] = [
             paragraph(
-                f"From {base} ({(view['base']['commit'] or '')[:10]}) to this revision: "
-                f"{summary['added']} items added, "
-                f"{summary['removed']} removed, {summary['changed']} changed; {summary['links_added']} links added, "
-                f"{summary['links_removed']} removed; {summary['risk_changes']} hazards changed risk class."
+                f"From {base} ({view.base_commit[:10]}) to this revision: {view.count('added')} items added, "
+                f"{view.count('removed')} removed, {view.count('changed')} changed; {view.links_added} links added, "
+                f"{view.links_removed} removed; {len(view.risk_changes)} hazards changed risk class."
             )
         ]
-        items = build_data(self.env).project.items
-        requests = _change_request_cell(items)
+        requests = _change_request_cell(build_data(self.env).project.items)
         rows: list[tuple[Cell, ...]] = [
-            (ItemRef(entry["id"], entry["title"]), Text("added"), requests(entry)) for entry in view["added"]
-        ]
-        rows += [
             (
-                ItemRef(entry["id"], entry["title"]),
-                Text("changed: " + ", ".join(change["field"] for change in entry["fields"])),
+                Text(f"{entry.id} {entry.title}") if entry.change == "removed" else ItemRef(entry.id, entry.title),
+                Text(f"changed: {', '.join(entry.fields)}" if entry.change == "changed" else entry.change),
                 requests(entry),
             )
-            for entry in view["changed"]
-        ]
-        rows += [
-            (Text(f"{entry['id']} {entry['title']}"), Text("removed"), requests(entry)) for entry in view["removed"]
+            for entry in view.items
         ]
         if rows:
             headers = ["Item", "Change", "Change request"]
             result.append(table(headers, rows, classes=[f"{P}-changes"], widths=[3, 2, 2]))
-        if view["risk_changes"]:
+        if view.risk_changes:
             risk_rows = [
                 (
-                    ItemRef(change["hazard"], change["title"]),
-                    Text(f"{change['initial']['old'] or '-'} → {change['initial']['new'] or '-'}"),
-                    Text(f"{change['residual']['old'] or '-'} → {change['residual']['new'] or '-'}"),
+                    ItemRef(change.hazard, change.title),
+                    Text(f"{change.initial[0] or '-'} → {change.initial[1] or '-'}"),
+                    Text(f"{change.residual[0] or '-'} → {change.residual[1] or '-'}"),
                 )
-                for change in view["risk_changes"]
+                for change in view.risk_changes
             ]
             result.append(
                 table(["Hazard", "Initial risk class", "Residual risk class"], risk_rows, classes=[f"{P}-changes"])
@@ -573,12 +573,12 @@ class ReleaseChangesDirective(QmsDirective):
         return result
 
 
-def _change_request_cell(items: Mapping[str, Item]) -> Callable[[Mapping[str, Any]], Cell]:
+def _change_request_cell(items: Mapping[str, Item]) -> Callable[[ChangedItem], Cell]:
     """The cell naming the change requests of a changed item: links, "none" (a gap), or a dash for
     a record that needs none (IEC 62304 8.2.4)."""
 
-    def cell(entry: Mapping[str, Any]) -> Cell:
-        requests = entry.get("change_requests")
+    def cell(entry: ChangedItem) -> Cell:
+        requests = entry.change_requests
         if requests is None:
             return NONE
         if not requests:

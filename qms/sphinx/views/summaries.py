@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Literal
 
 from qms.approvals import DocumentState
 from qms.clauses import Clause
 from qms.compliance import clause_result
 from qms.documents import DOCUMENTS, document_id, document_spec
-from qms.model import Severity
+from qms.model import Item, Severity
+from qms.risk import RiskClass
 from qms.rules import RULES, ordered_rules
 from qms.schema import KINDS
 from qms.sphinx.views.build import BuildData
@@ -45,9 +46,23 @@ def findings_view(data: BuildData, prefixes: str = "") -> FindingsView:
     return FindingsView(rows, tuple(code for code in rules if code not in off), off)
 
 
-def counts(data: BuildData) -> dict[str, int]:
-    """Items per kind (template conditions and summaries)."""
-    return {kind: len(data.project.of_kind(kind)) for kind in KINDS}
+@dataclass(frozen=True, slots=True)
+class CountsView:
+    """Items per kind, for the templates' conditions and sentences: ``{{ counts.need }}`` (Jinja looks a
+    name that is no attribute up with ``counts["need"]``; a name that is no kind is undefined)."""
+
+    kinds: tuple[tuple[str, int], ...]
+
+    def __getitem__(self, kind: str) -> int:
+        for name, count in self.kinds:
+            if name == kind:
+                return count
+        raise KeyError(kind)
+
+
+def counts(data: BuildData) -> CountsView:
+    """Items per kind, in the order of the kinds."""
+    return CountsView(tuple((kind, len(data.project.of_kind(kind))) for kind in KINDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +215,75 @@ def rules_view(data: BuildData) -> tuple[RuleRow, ...]:
     return tuple(RuleRow(code, rule.summary, str(rule.severity_for(data.project))) for code, rule in ordered_rules())
 
 
-def release_changes(data: BuildData, base: str) -> dict[str, Any]:
+#: How an item differs from the base.
+Change = Literal["added", "changed", "removed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedItem:
+    """An item added, changed or removed since the base, with the change requests naming it."""
+
+    id: str
+    title: str
+    change: Change
+    fields: tuple[str, ...]  # the fields that differ, for a changed item
+    change_requests: tuple[str, ...] | None  # None: a record that needs none (IEC 62304 8.2.4)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskClassChange:
+    """A hazard whose initial or residual risk class differs from the base's ("" where not evaluable)."""
+
+    hazard: str
+    title: str
+    initial: tuple[str, str]  # (base, now)
+    residual: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseChangesView:
+    """What ``qms diff`` reports since the previous release, or why it cannot (``error``)."""
+
+    base_commit: str = ""
+    items: tuple[ChangedItem, ...] = ()  # added, then changed, then removed
+    links_added: int = 0
+    links_removed: int = 0
+    risk_changes: tuple[RiskClassChange, ...] = ()
+    error: str = ""
+
+    def count(self, change: Change) -> int:
+        return sum(1 for item in self.items if item.change == change)
+
+
+def release_changes(data: BuildData, base: str) -> ReleaseChangesView:
     """Items, links and risk classes changed since the previous release (``release: previous``)."""
-    from qms.diff import DiffError, diff_json, release_diff
+    from qms.diff import DiffError, release_diff
 
     try:
-        changes = diff_json(release_diff(data.project.root, base))
+        diff = release_diff(data.project.root, base)
     except DiffError as error:
-        return {"error": str(error)}
-    return changes
+        return ReleaseChangesView(error=str(error))
+
+    def changed(
+        item: Item, change: Literal["added", "changed", "removed"], fields: tuple[str, ...] = ()
+    ) -> ChangedItem:
+        requests = diff.requests.get(item.id)
+        return ChangedItem(item.id, item.title, change, fields, tuple(requests) if requests is not None else None)
+
+    def letters(pair: tuple[RiskClass | None, RiskClass | None]) -> tuple[str, str]:
+        return (pair[0].value if pair[0] else "", pair[1].value if pair[1] else "")
+
+    return ReleaseChangesView(
+        base_commit=diff.base.commit or "",
+        items=(
+            *(changed(item, "added") for item in diff.added),
+            *(changed(change.new, "changed", tuple(f.field for f in change.fields)) for change in diff.changed),
+            *(changed(item, "removed") for item in diff.removed),
+        ),
+        links_added=len(diff.links_added),
+        links_removed=len(diff.links_removed),
+        risk_changes=tuple(
+            RiskClassChange(change.hazard.id, change.hazard.title, letters(change.initial), letters(change.residual))
+            for change in diff.risk_changes
+        ),
+    )
