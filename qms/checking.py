@@ -49,14 +49,14 @@ RELEASE_INDEPENDENT = ("statuses", "approvals", "documents", "release_diff")
 
 
 def release_context(context: CheckContext) -> CheckContext:
-    """The same records checked as a release (``qms check --release``), sharing what ``context``
-    already read and computed."""
+    """The same records checked as a release (``qms check --release``), sharing with ``context``
+    what does not depend on it being a release: computed once, on ``context``, and used by both
+    (a release check asks for all of it)."""
     if context.release:
         return context
     release = replace(context, release=True)
     for name in RELEASE_INDEPENDENT:
-        if name in vars(context):
-            vars(release)[name] = vars(context)[name]
+        vars(release)[name] = getattr(context, name)
     return release
 
 

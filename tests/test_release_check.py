@@ -84,6 +84,9 @@ def test_the_release_context_shares_only_what_does_not_depend_on_release(tmp_pat
     release = release_context(context)
     assert release.release and not context.release
     assert release.statuses is statuses
+    # computed once, on the development context, and used by both: the build shows the document
+    # states and runs the release check from the same context
+    assert release.documents is context.documents
     assert release_context(release) is release
 
 

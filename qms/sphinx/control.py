@@ -30,7 +30,10 @@ HISTORY_LENGTH = 8
 
 
 def states_view(data: BuildData) -> Mapping[str, DocumentState]:
-    """Every document's approval state, by document id (computed once per build)."""
+    """Every document's approval state, by document id (computed once per build, and shared with
+    the build's check, whose release check needs it too)."""
+    if data.check is not None:
+        return data.check.documents
     return document_states(data.project, data.statuses, GitHistory(data.project.root))
 
 
