@@ -16,6 +16,8 @@ from sphinx_support import build, copy_example, parse_html, run_example_tests
 from qms.checking import check_context
 from qms.project import load_project
 from qms.risk import RiskClass, hazard_risk
+from qms.sphinx.claim_directives import OverallResidualRiskDirective
+from qms.sphinx.claims import OverallRiskView
 
 
 @pytest.fixture(scope="module", params=["as shipped", "with a defect"])
@@ -152,3 +154,22 @@ def test_each_open_coverage_row_links_to_exactly_its_items(example: Path) -> Non
         opened += 1
     headline = soup["index.html"].select_one("table.qms-coverage").find_previous("p").get_text()
     assert opened or headline.startswith("Complete:")
+
+
+@pytest.mark.parametrize(
+    ("acceptable", "planned", "expected", "not_expected"),
+    [
+        (True, True, "states how production and post-production information is collected", "may not be released"),
+        (True, False, "names no source of production and post-production information", "may be released."),
+        (False, True, "may not be released, until the open items below are closed", "may be released."),
+    ],
+)
+def test_the_conclusion_claims_the_plan_not_the_collection(
+    acceptable: bool, planned: bool, expected: str, not_expected: str
+) -> None:
+    # the records hold the plan's sources of post-production information, not evidence that they
+    # are being collected: the conclusion says the first, and releases only when both hold
+    view = OverallRiskView(25, 121, 121, acceptable, (), 0, post_production_planned=planned)
+    conclusion = OverallResidualRiskDirective.conclusion(view)
+    assert expected in conclusion and not_expected not in conclusion
+    assert "collected as planned" not in conclusion

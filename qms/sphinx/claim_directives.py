@@ -43,6 +43,28 @@ class OverallResidualRiskDirective(QmsDirective):
 
     option_spec: ClassVar[dict[str, Any]] = {"conclusion": directives.flag}
 
+    @staticmethod
+    def conclusion(view: claims.OverallRiskView) -> str:
+        """The report's verdict, claiming no more than the records show: the risk, and whether the
+        plan names how production and post-production information is collected (a plan, not the
+        collection itself, which later records show)."""
+        if not view.acceptable:
+            return (
+                "The overall residual risk cannot be accepted, and the software may not be released, "
+                "until the open items below are closed."
+            )
+        if not view.post_production_planned:
+            return (
+                "The overall residual risk is acceptable, but the risk management plan names no source of "
+                "production and post-production information (ISO 14971 4.4 g, 10), so the software may not "
+                "be released until it does."
+            )
+        return (
+            "The overall residual risk is acceptable, and the risk management plan states how production and "
+            "post-production information is collected and reviewed. From the risk management point of view the "
+            "software may be released."
+        )
+
     def run(self) -> list[nodes.Node]:
         view: claims.OverallRiskView = self.answer(("overall-risk",))
         device: DeviceView = self.answer(("device",))
@@ -56,14 +78,7 @@ class OverallResidualRiskDirective(QmsDirective):
                 f"{view.hazards} hazards analysed and evaluated, {view.controls} risk control measures "
                 f"implemented as requirements, {view.controls_passed} of them verified by tests that all passed. "
             )
-            text += (
-                "The overall residual risk is acceptable, and production and post-production information is "
-                "collected as planned. From the risk management point of view the software may be released."
-                if view.acceptable
-                else "The overall residual risk cannot be accepted, and the software may not be released, "
-                "until the open items below are closed."
-            )
-            box += paragraph(text)
+            box += paragraph(text + self.conclusion(view))
         elif view.acceptable:
             box += paragraph(
                 "No hazard has a residual risk in U, every residual risk in R has a benefit-risk justification, "

@@ -279,6 +279,8 @@ class OverallRiskView:
     acceptable: bool
     problems: tuple[RiskProblem, ...]
     risk_findings: int
+    #: whether the plan names its sources of production and post-production information (ISO 14971 10)
+    post_production_planned: bool = False
 
 
 def overall_risk(data: BuildData) -> OverallRiskView:
@@ -327,6 +329,7 @@ def overall_risk(data: BuildData) -> OverallRiskView:
         acceptable=not problems and not risk_findings,
         problems=problems,
         risk_findings=risk_findings,
+        post_production_planned=bool(data.project.config.risk_plan.post_production.sources),
     )
 
 
