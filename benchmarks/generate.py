@@ -392,7 +392,7 @@ def _causes(plan: _Plan) -> Iterator[str]:
             f"    title: Stale or corrupted value passed on ({index + 1})\n"
             "    type: software_defect\n"
             "    description: A component passes on a value it did not validate; the next one acts on it.\n"
-            f"    items: {_links(items[index :: len(causes)] or [items[index % len(items)]])}\n"
+            f"    items: {_links(_chunks(items, len(causes), index) or [items[index % len(items)]])}\n"
         )
 
 

@@ -17,6 +17,7 @@ not among them): when that set changes, every page with blocks is written again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, cast
 
 from docutils import nodes
@@ -64,7 +65,7 @@ def _resolution(env: BuildEnvironment, docname: str, domain_name: str, role: str
     return (std.labels.get(label), std.anonlabels.get(label))
 
 
-def resolutions_digest(env: BuildEnvironment, docname: str, references: list[list[str]]) -> str:
+def resolutions_digest(env: BuildEnvironment, docname: str, references: Iterable[Sequence[str]]) -> str:
     """One digest of what every noted reference of the page resolves to now."""
     resolved = [
         (reference, _resolution(env, docname, reference[0], reference[1], reference[2])) for reference in references
@@ -89,7 +90,7 @@ def moved(app: Sphinx, env: BuildEnvironment) -> list[str]:
         stale.update(domain.data["dependencies"])  # the pages with blocks
     resolved: dict[str, str] = domain.data["resolved"]
     for docname, references in domain.data["references"].items():
-        now = resolutions_digest(env, docname, [list(reference) for reference in references])
+        now = resolutions_digest(env, docname, references)
         if resolved.get(docname) != now:
             resolved[docname] = now
             stale.add(docname)
