@@ -145,3 +145,23 @@ def test_the_pages_state_what_the_release_check_reports(tmp_path: Path) -> None:
         assert rows == []
     notes = BeautifulSoup(page(site, "release-notes.html"), "html.parser").get_text(" ", strip=True)
     assert "No previous release can be compared with: Version 0.0.9 predates these records." in notes
+
+
+@pytest.mark.slow
+def test_a_project_without_a_version_gets_release_notes_that_say_so(tmp_path: Path) -> None:
+    """``device.version`` is optional while a project starts: the generated pages must still be valid
+    markup (no warning located in a generated source), and the notes say that no version is set
+    instead of printing an empty one."""
+    root = _device(tmp_path / "device")
+    config = root / "qms.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "  version: 0.1.0\n" in text
+    config.write_text(text.replace("  version: 0.1.0\n", ""), encoding="utf-8")
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    assert "qms-sources" not in result.output
+    notes = " ".join(
+        BeautifulSoup(page(root / "_build" / "html", "release-notes.html"), "html.parser").get_text().split()
+    )
+    assert "No version identifies this release of Test Device: device.version in qms.yaml is not set" in notes
+    assert "The change requests whose release is this version (none is set), each with" in notes
