@@ -1,0 +1,290 @@
+"""The parse cache of ``qms check``: the same findings with or without it, only changed files parsed
+again, and a corrupt, foreign or unwritable cache ignored without a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from conftest import invoke_qms
+from scenario_support import SCENARIOS, lay_out
+
+import qms
+from qms import parsecache
+from qms.config import DEFAULT_CACHE
+from qms.project import load_project
+
+EXAMPLE = Path(__file__).resolve().parent.parent
+#: what the example project reads (the rest of the repository is the toolkit)
+EXAMPLE_PARTS = ("qms.yaml", "qms.lock", "approvals.yaml", "traceability", "risk_register", "verification_records")
+
+ITEMS = """kind: software_requirement
+items:
+  - id: SWR-{n}01
+    title: Requirement {n}
+    text: The software shall do thing {n}.
+    derives_from: [SYS-404]
+"""
+HAZARDS = """id: HAZ-001
+kind: hazard
+title: Overdose
+hazard: Insulin overdelivery
+harm: Hypoglycaemia
+severity: 4
+probability: 3
+residual:
+  severity: 4
+  probability: 1
+x-notes:
+  owner: {name: Dana, teams: [risk, {lead: yes}]}
+"""
+
+
+def _check(root: Path, *options: str) -> tuple[int, str]:
+    result = invoke_qms("check", "--all", "--format", "json", *options, cwd=root)
+    return result.exit_code, result.output
+
+
+def _same_three_ways(root: Path) -> None:
+    """``qms check`` without the cache, with an empty one, and with the one it wrote: one output."""
+    without = _check(root, "--no-cache")
+    assert not (root / DEFAULT_CACHE).exists(), "--no-cache wrote a cache"
+    assert _check(root) == without  # cold: parses and writes the cache
+    assert _check(root) == without  # warm: reads it
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in SCENARIOS.iterdir() if (path / "expected.txt").exists()))
+def test_scenarios_find_the_same_with_and_without_the_cache(name: str, tmp_path: Path) -> None:
+    _same_three_ways(lay_out(SCENARIOS / name, tmp_path / "project"))
+
+
+def _example(tmp_path: Path) -> Path:
+    root = tmp_path / "example"
+    root.mkdir()
+    for part in EXAMPLE_PARTS:
+        source = EXAMPLE / part
+        if source.is_dir():
+            shutil.copytree(source, root / part)
+        elif source.is_file():
+            shutil.copy2(source, root / part)
+    return root
+
+
+def test_example_finds_the_same_with_and_without_the_cache(tmp_path: Path) -> None:
+    root = _example(tmp_path)
+    _same_three_ways(root)
+    assert len(list((root / DEFAULT_CACHE).glob("*.bin"))) == len(load_project(root).files)
+
+
+def _strictly_equal(left: Any, right: Any) -> bool:
+    """Equal, and of the same types all the way down (a dict equals a read-only mapping otherwise)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict | MappingProxyType):
+        return list(left) == list(right) and all(_strictly_equal(left[key], right[key]) for key in left)
+    if isinstance(left, list | tuple):
+        return len(left) == len(right) and all(map(_strictly_equal, left, right))
+    return bool(left == right)
+
+
+def test_items_read_from_the_cache_are_the_items_parsed(tmp_path: Path) -> None:
+    root = _example(tmp_path)
+    (root / "risk_register" / "extra.yaml").write_text(HAZARDS, encoding="utf-8")
+    parsed = load_project(root)
+    load_project(root, cache=True)
+    cached = load_project(root, cache=True)
+    assert list(cached.items) == list(parsed.items)
+    for item_id, item in parsed.items.items():
+        again = cached.items[item_id]
+        assert (again.id, again.kind, again.file) == (item.id, item.kind, item.file)
+        assert _strictly_equal(dict(again.fields), dict(item.fields)), item_id
+        assert _strictly_equal(dict(again.positions), dict(item.positions)), item_id
+    assert cached.load_findings == parsed.load_findings
+    assert cached.file_titles == parsed.file_titles
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files (relative paths) that ``qms check`` parses rather than takes from the cache."""
+    seen: list[str] = []
+    real = parsecache.parse_bytes
+
+    def recording(data: bytes, path: str) -> Any:
+        seen.append(path)
+        return real(data, path)
+
+    monkeypatch.setattr(parsecache, "parse_bytes", recording)
+    return seen
+
+
+def _project(make_project: Callable[..., Path]) -> Path:
+    return make_project(
+        {
+            "items/system.yaml": "id: SYS-404\nkind: system_requirement\ntitle: S\ntext: The system shall work.\n",
+            "items/a.yaml": ITEMS.format(n=1),
+            "items/b.yaml": ITEMS.format(n=2),
+            "items/c.yaml": ITEMS.format(n=3),
+            "items/hazard.yaml": HAZARDS,
+        }
+    )
+
+
+def test_only_the_edited_file_is_parsed_again(make_project: Callable[..., Path], parses: list[str]) -> None:
+    root = _project(make_project)
+    first = _check(root)
+    assert sorted(parses) == ["items/a.yaml", "items/b.yaml", "items/c.yaml", "items/hazard.yaml", "items/system.yaml"]
+    parses.clear()
+    assert _check(root) == first
+    assert parses == []
+    edited = root / "items" / "b.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("thing 2", "thing two\n    kind: oops"), "utf-8")
+    edited_output = _check(root)
+    assert parses == ["items/b.yaml"]
+    assert "items/b.yaml" in edited_output[1] and edited_output != first  # the edit's finding is reported
+    assert edited_output == _check(root, "--no-cache")
+
+
+def test_moving_a_file_parses_it_at_its_new_path(make_project: Callable[..., Path], parses: list[str]) -> None:
+    root = _project(make_project)
+    _check(root)
+    parses.clear()
+    (root / "items" / "c.yaml").rename(root / "items" / "d.yaml")
+    code, output = _check(root)
+    assert parses == ["items/d.yaml"]
+    assert '"file": "items/c.yaml"' not in output
+    assert (code, output) == _check(root, "--no-cache")
+
+
+def test_risk_policy_and_qms_version_are_part_of_the_key(
+    make_project: Callable[..., Path], parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(make_project)
+    _check(root)
+    parses.clear()
+    monkeypatch.setattr(qms, "__version__", "999.0")
+    _check(root)
+    assert len(parses) == 5
+    parses.clear()
+    config = root / "qms.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "risk_policy:\n  severity: [{level: 1, name: Low}, {level: 2, name: High}]\n"
+        "  probability: [{level: 1, name: Rare}, {level: 2, name: Often}]\n  acceptability: [AA, AU]\n",
+        encoding="utf-8",
+    )
+    code, output = _check(root)
+    assert len(parses) == 5
+    assert (code, output) == _check(root, "--no-cache")
+    assert "severity '4' is not a severity level" in output  # read with the new policy, not the old one
+
+
+def _entries(root: Path) -> list[Path]:
+    return sorted((root / DEFAULT_CACHE).glob("*.bin"))
+
+
+def _flip_last_bit(entry: Path) -> None:
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+
+
+def _folder_instead(entry: Path) -> None:
+    entry.unlink()
+    entry.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("damage", "rebuilt"),
+    [
+        pytest.param(lambda entry: entry.write_bytes(b""), True, id="empty"),
+        pytest.param(lambda entry: entry.write_bytes(entry.read_bytes()[:-7]), True, id="truncated"),
+        pytest.param(lambda entry: entry.write_bytes(b"\x00\xff garbage " * 50), True, id="garbage"),
+        pytest.param(_flip_last_bit, True, id="one-bit"),
+        pytest.param(
+            lambda entry: entry.write_bytes(parsecache.MAGIC + b"k" * 32 + b"c" * 32 + b"\x00"), True, id="foreign"
+        ),
+        pytest.param(_folder_instead, False, id="a-folder"),
+    ],
+)
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    make_project: Callable[..., Path], parses: list[str], damage: Callable[[Path], object], rebuilt: bool
+) -> None:
+    root = _project(make_project)
+    expected = _check(root)
+    for entry in _entries(root):
+        damage(entry)
+    parses.clear()
+    assert _check(root) == expected  # and no traceback: invoke_qms lets exceptions through
+    assert len(parses) == 5
+    parses.clear()
+    assert _check(root) == expected
+    assert len(parses) == (0 if rebuilt else 5)
+
+
+def test_an_entry_made_for_other_bytes_is_not_used(make_project: Callable[..., Path], parses: list[str]) -> None:
+    """An entry copied over another (a foreign entry with a valid digest of its own) is not trusted."""
+    root = _project(make_project)
+    expected = _check(root)
+    entries = _entries(root)
+    for entry in entries[1:]:
+        shutil.copy2(entries[0], entry)
+    parses.clear()
+    assert _check(root) == expected
+    assert len(parses) == 4
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(make_project: Callable[..., Path]) -> None:
+    root = _project(make_project)
+    expected = _check(root, "--no-cache")
+    (root / "_build").write_text("a file where the cache folder would go\n", encoding="utf-8")
+    assert _check(root) == expected
+    assert _check(root) == expected
+
+
+def test_the_cache_folder_is_a_setting(make_project: Callable[..., Path], parses: list[str]) -> None:
+    root = _project(make_project)
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "cache: .caches/qms\n", encoding="utf-8")
+    expected = _check(root)
+    assert len(list((root / ".caches" / "qms").glob("*.bin"))) == 5
+    assert not (root / "_build").exists()
+    parses.clear()
+    assert _check(root) == expected
+    assert parses == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("items/cache", "is inside 'items' of `sources`"),
+        ("../cache", "points outside the project"),
+        (".", "is the project folder itself"),
+        ('"a\\0b"', "is not a folder qms can use (embedded null byte)"),
+    ],
+)
+def test_a_cache_folder_among_the_sources_or_outside_is_refused(
+    make_project: Callable[..., Path], setting: str, said: str
+) -> None:
+    root = make_project({"items/system.yaml": "id: SYS-404\nkind: system_requirement\ntitle: S\ntext: T.\n"})
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + f"cache: {setting}\n", encoding="utf-8")
+    result = invoke_qms("check", cwd=root)
+    assert result.exit_code == 1
+    line = len(config.read_text(encoding="utf-8").splitlines())
+    shown = setting.replace('"', "").replace("\\0", "\\x00")
+    assert f"qms.yaml:{line}:8: error Q002: cache '{shown}' {said}" in result.output
+    assert not list(root.rglob("*.bin")) and not (root.parent / "cache").exists()
+    assert invoke_qms("check", "--no-cache", cwd=root).output == result.output
+
+
+def test_the_cache_stays_out_of_git(make_project: Callable[..., Path]) -> None:
+    root = _project(make_project)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    _check(root)
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, check=True, capture_output=True, text=True)
+    assert "_build" not in status.stdout
+    assert "items/" in status.stdout
