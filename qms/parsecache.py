@@ -3,13 +3,15 @@ of its bytes, so that a file that has not changed is not parsed again.
 
 An entry is used only for the same bytes at the same path, read with the same risk policy (levels
 are converted while reading), by the same qms code on the same Python; anything else (an edited
-file, a corrupt or foreign entry, another version of qms) is parsed afresh and its entry written
-again, atomically. Entries are plain data (:mod:`marshal`) behind a digest that is checked before
-they are read. One entry per file path, so the cache grows with the project, not with its edits.
+file, a corrupt or foreign cache, another version of qms) is parsed afresh. The cache is one file
+holding an entry per item file of the last load, in plain data (:mod:`marshal`) behind a digest
+that is checked before it is read; it is written again, atomically, when an entry changed, and
+grows with the project, not with its edits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import marshal
@@ -30,8 +32,10 @@ from qms.risk import RiskPolicy
 from qms.terminal import excerpt
 from qms.yamlfile import YamlDocument, file_bytes, parse_bytes
 
-#: the first bytes of every entry; a new layout of entries gets a new one
-MAGIC = b"qms parse cache 1\n"
+#: the first bytes of the cache file; a new layout of entries gets a new one
+MAGIC = b"qms parse cache 2\n"
+#: the cache file, in the cache folder
+_PACK = "items.bin"
 _DIGEST = 32
 #: the cache keeps itself out of git, as pytest's and mypy's caches do
 _IGNORE_ALL = "# Written by qms: the parse cache of `qms check` (safe to delete), kept out of git\n*\n"
@@ -77,14 +81,18 @@ def _fixed_part(top: Path, entry: str) -> Path:
 
 
 class ParseCache:
-    """Reads item files through the cache in ``folder``."""
+    """Reads item files through the cache in ``folder``: one file, read once, written once by
+    :meth:`save` when something in it changed (one write is cheaper than one per item file)."""
 
     def __init__(self, folder: Path, policy: RiskPolicy) -> None:
-        self.folder = folder
+        self.file = folder / _PACK
         self.policy = policy
         #: what every key depends on besides the file: the entry layout, qms's code, Python, libyaml, the policy
         self._salt = _environment() + repr(policy).encode("utf-8", "surrogatepass")
-        self._writable = True
+        self._known = _read_pack(self.file)
+        #: the entries of this load, by path: (key, the entry as marshal wrote it)
+        self._entries: dict[str, tuple[bytes, bytes]] = {}
+        self._changed = False
 
     def load(self, file: Path, path: str) -> LoadedFile:
         """The items of one file (``path`` relative to the root, with ``/``), from the cache when it has them."""
@@ -93,27 +101,67 @@ class ParseCache:
             return loaded(data, self.policy)
         named = path.encode("utf-8", "surrogatepass")
         key = hashlib.blake2b(self._salt + b"\0" + named + b"\0" + data, digest_size=_DIGEST).digest()
-        entry = self.folder / f"{hashlib.blake2b(named, digest_size=16).hexdigest()}.bin"
-        found = _read_entry(entry, key, path)
-        if found is not None:
-            return found
+        known = self._known.get(path)
+        if known is not None and known[0] == key:
+            found = _decoded(known[1], path)
+            if found is not None:
+                self._entries[path] = known
+                return found
         result = loaded(parse_bytes(data, path), self.policy)
-        if self._writable:
-            self._write_entry(entry, key, result)
+        with contextlib.suppress(ValueError):  # a value marshal cannot hold: this file is parsed every time
+            self._entries[path] = (key, marshal.dumps(_encode(result)))
+        self._changed = True
         return result
 
-    def _write_entry(self, entry: Path, key: bytes, result: LoadedFile) -> None:
-        try:
-            payload = marshal.dumps(_encode(result))
-        except ValueError:  # a value marshal cannot hold: this file is parsed every time
+    def save(self) -> None:
+        """Write the entries of this load (and only those: a removed file's entry goes) if any changed."""
+        if not self._changed and self._entries.keys() == self._known.keys():
             return
+        payload = marshal.dumps(self._entries)
         check = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
         try:
-            if not self.folder.is_dir():
-                atomic.write_text(self.folder / ".gitignore", _IGNORE_ALL)
-            atomic.write_bytes(entry, MAGIC + key + check + payload)
+            if not self.file.parent.is_dir():
+                atomic.write_text(self.file.parent / ".gitignore", _IGNORE_ALL)
+            atomic.write_bytes(self.file, MAGIC + check + payload)
         except OSError:  # a read-only or full disk makes the check slower, not wrong
-            self._writable = False
+            return
+
+
+def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
+    """The entries of the cache file by path; none if it is absent, corrupt or foreign."""
+    try:
+        blob = file.read_bytes()
+    except OSError:
+        return {}
+    start = len(MAGIC)
+    payload = blob[start + _DIGEST :]
+    if (
+        not blob.startswith(MAGIC)
+        or hashlib.blake2b(payload, digest_size=_DIGEST).digest() != blob[start : start + _DIGEST]
+    ):
+        return {}
+    try:
+        entries = marshal.loads(payload)
+    except (ValueError, TypeError, EOFError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {
+        path: entry
+        for path, entry in entries.items()
+        if isinstance(path, str)
+        and isinstance(entry, tuple)
+        and len(entry) == 2
+        and all(isinstance(part, bytes) for part in entry)
+    }
+
+
+def _decoded(entry: bytes, path: str) -> LoadedFile | None:
+    """The result an entry holds; None if it cannot be read back."""
+    try:
+        return _decode(marshal.loads(entry), path)
+    except (ValueError, TypeError, EOFError, KeyError, IndexError, AttributeError):
+        return None
 
 
 def _environment() -> bytes:
@@ -134,24 +182,6 @@ def _environment() -> bytes:
     )
 
 
-def _read_entry(entry: Path, key: bytes, path: str) -> LoadedFile | None:
-    """The cached result in ``entry`` if it was made for ``key``; None if absent, stale, corrupt or foreign."""
-    try:
-        blob = entry.read_bytes()
-    except OSError:
-        return None
-    start = len(MAGIC)
-    if not blob.startswith(MAGIC) or blob[start : start + _DIGEST] != key:
-        return None
-    payload = blob[start + 2 * _DIGEST :]
-    if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != blob[start + _DIGEST : start + 2 * _DIGEST]:
-        return None
-    try:
-        return _decode(marshal.loads(payload), path)
-    except (ValueError, TypeError, EOFError, KeyError, IndexError, AttributeError):
-        return None
-
-
 # ------------------------------------------------------------------------------ entries as plain data
 
 
@@ -160,7 +190,7 @@ def _encode(result: LoadedFile) -> tuple[Any, ...]:
     paths: dict[Any, Any] = {}  # one object per field path, which marshal then writes once
     for item in result.items:
         fields = dict(item.fields)
-        tagged = tuple(name for name, value in fields.items() if _has_proxy(value))
+        tagged = tuple(name for name, value in fields.items() if type(value) is not str and _has_proxy(value))
         for name in tagged:
             fields[name] = _tagged(fields[name])
         positions = {paths.setdefault(path, path): place for path, place in item.positions.items()}
@@ -173,13 +203,15 @@ def _encode(result: LoadedFile) -> tuple[Any, ...]:
 
 
 def _has_proxy(value: Any) -> bool:
-    if isinstance(value, MappingProxyType):
+    """Whether a read-only mapping is in ``value`` (text, most values, is passed over at once)."""
+    kind = type(value)
+    if kind is MappingProxyType:
         return True
-    if isinstance(value, dict):
-        return any(_has_proxy(entry) for entry in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_proxy(entry) for entry in value)
-    return False
+    if kind is dict:
+        value = value.values()
+    elif kind is not tuple and kind is not list:
+        return False
+    return any(type(entry) is not str and _has_proxy(entry) for entry in value)
 
 
 def _tagged(value: Any) -> Any:

@@ -119,6 +119,8 @@ def _load_project(root: Path, outside: bool, cache: bool) -> Project:
                 continue
             findings.append(_duplicate(item, first))
         findings.extend(loaded.findings)
+    if reader is not None:
+        reader.save()
     return dataclasses.replace(
         build_project(root, config, items, tuple(relative_paths), findings), file_titles=MappingProxyType(titles)
     )
