@@ -1,24 +1,27 @@
-"""The parse cache of ``qms check``: each item file's items, title and findings, kept by the digest
-of its bytes, so that a file that has not changed is not parsed again.
+"""The parse cache of ``qms check``: what was read from each item, record and result file, kept by
+the digest of the file's bytes, so that a file that has not changed is not parsed again.
 
-An entry is used only for the same bytes at the same path, read with the same risk policy (levels
-are converted while reading), by the same qms code on the same Python; anything else (an edited
-file, a corrupt or foreign cache, another version of qms) is parsed afresh. The cache is one file
-holding an entry per item file of the last load, in plain data (:mod:`marshal`) behind a digest
-that is checked before it is read; it is written again, atomically, when an entry changed, and
-grows with the project, not with its edits.
+An entry is used only for the same bytes at the same path, read with the same inputs besides (the
+risk policy for items, whose levels are converted while reading; the project's ids and kinds for
+records, which name tests and anomalies), by the same qms code on the same Python; anything else
+(an edited file, a corrupt or foreign cache, another version of qms) is parsed afresh. Each sort
+of file has one cache file holding an entry per file of the last check, in plain data
+(:mod:`marshal`) behind a digest that is checked before it is read; it is written again,
+atomically, when an entry changed, and grows with the project, not with its edits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import hashlib
 import marshal
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 
@@ -27,6 +30,7 @@ from qms import atomic
 from qms.config import ProjectConfig
 from qms.elements import Finding, Item, Location, Severity
 from qms.loading import LoadedFile, loaded
+from qms.model import Project
 from qms.paths import within
 from qms.risk import RiskPolicy
 from qms.terminal import excerpt
@@ -34,8 +38,7 @@ from qms.yamlfile import YamlDocument, file_bytes, parse_bytes
 
 #: the first bytes of the cache file; a new layout of entries gets a new one
 MAGIC = b"qms parse cache 2\n"
-#: the cache file, in the cache folder
-_PACK = "items.bin"
+T = TypeVar("T")
 _DIGEST = 32
 #: the cache keeps itself out of git, as pytest's and mypy's caches do
 _IGNORE_ALL = "# Written by qms: the parse cache of `qms check` (safe to delete), kept out of git\n*\n"
@@ -80,41 +83,47 @@ def _fixed_part(top: Path, entry: str) -> Path:
     return top.joinpath(*parts[:fixed]).resolve()
 
 
-class ParseCache:
-    """Reads item files through the cache in ``folder``: one file, read once, written once by
-    :meth:`save` when something in it changed (one write is cheaper than one per item file)."""
+class FileCache(Generic[T]):
+    """What was read from each file of one sort (item files, record files, result files), kept in
+    one cache file ``NAME.bin`` of ``folder``: read once, written once by :meth:`save` when an entry
+    changed (one write is cheaper than one per file). ``salt`` is what the reading depends on
+    besides the file's bytes and path; ``encode`` makes a result plain data for :mod:`marshal`,
+    ``decode`` makes it back (given the path), raising ValueError, TypeError, LookupError or
+    AttributeError on an entry it cannot read."""
 
-    def __init__(self, folder: Path, policy: RiskPolicy) -> None:
-        self.file = folder / _PACK
-        self.policy = policy
-        #: what every key depends on besides the file: the entry layout, qms's code, Python, libyaml, the policy
-        self._salt = _environment() + repr(policy).encode("utf-8", "surrogatepass")
+    def __init__(
+        self, folder: Path, name: str, salt: bytes, encode: Callable[[T], Any], decode: Callable[[Any, str], T]
+    ) -> None:
+        self.file = folder / f"{name}.bin"
+        self._salt = hashlib.blake2b(b"\0".join((_environment(), name.encode(), salt)), digest_size=_DIGEST).digest()
+        self._encode, self._decode = encode, decode
         self._known = _read_pack(self.file)
-        #: the entries of this load, by path: (key, the entry as marshal wrote it)
+        #: the entries of this run, by path: (key, the entry as marshal wrote it)
         self._entries: dict[str, tuple[bytes, bytes]] = {}
         self._changed = False
 
-    def load(self, file: Path, path: str) -> LoadedFile:
-        """The items of one file (``path`` relative to the root, with ``/``), from the cache when it has them."""
-        data = file_bytes(file, path)
-        if isinstance(data, YamlDocument):  # not read (too large, not a file): nothing to keep
-            return loaded(data, self.policy)
+    def read(self, path: str, data: bytes, parse: Callable[[], T]) -> T:
+        """What ``parse`` makes of ``data``, the bytes of the file at ``path``: from the cache when
+        it holds an entry for them, else parsed (and kept)."""
         named = path.encode("utf-8", "surrogatepass")
         key = hashlib.blake2b(self._salt + b"\0" + named + b"\0" + data, digest_size=_DIGEST).digest()
         known = self._known.get(path)
         if known is not None and known[0] == key:
-            found = _decoded(known[1], path)
-            if found is not None:
+            try:
+                found = self._decode(marshal.loads(known[1]), path)
+            except (ValueError, TypeError, EOFError, LookupError, AttributeError):
+                pass  # not an entry qms wrote: parsed again below
+            else:
                 self._entries[path] = known
                 return found
-        result = loaded(parse_bytes(data, path), self.policy)
+        result = parse()
         with contextlib.suppress(ValueError):  # a value marshal cannot hold: this file is parsed every time
-            self._entries[path] = (key, marshal.dumps(_encode(result)))
+            self._entries[path] = (key, marshal.dumps(self._encode(result)))
         self._changed = True
         return result
 
     def save(self) -> None:
-        """Write the entries of this load (and only those: a removed file's entry goes) if any changed."""
+        """Write the entries of this run (and only those: a removed file's entry goes) if any changed."""
         if not self._changed and self._entries.keys() == self._known.keys():
             return
         payload = marshal.dumps(self._entries)
@@ -125,6 +134,28 @@ class ParseCache:
             atomic.write_bytes(self.file, MAGIC + check + payload)
         except OSError:  # a read-only or full disk makes the check slower, not wrong
             return
+
+
+def project_cache(
+    project: Project, name: str, salt: bytes, encode: Callable[[T], Any], decode: Callable[[Any, str], T]
+) -> FileCache[T] | None:
+    """A cache of a loaded project's files of one sort; None where ``cache`` in qms.yaml is refused
+    (that finding is the project's, reported by :func:`qms.project.load_project`)."""
+    folder, _ = cache_folder(project.root, project.config)
+    return FileCache(folder, name, salt, encode, decode) if folder is not None else None
+
+
+def item_cache(folder: Path, policy: RiskPolicy) -> FileCache[LoadedFile]:
+    """The cache of item files (levels are converted while reading: the risk policy is part of the key)."""
+    return FileCache(folder, "items", repr(policy).encode("utf-8", "surrogatepass"), _encode, _decode)
+
+
+def load_item_file(cache: FileCache[LoadedFile], file: Path, path: str, policy: RiskPolicy) -> LoadedFile:
+    """The items of one file (``path`` relative to the root, with ``/``), from ``cache`` when it has them."""
+    data = file_bytes(file, path)
+    if isinstance(data, YamlDocument):  # not read (too large, not a file): nothing to keep
+        return loaded(data, policy)
+    return cache.read(path, data, lambda: loaded(parse_bytes(data, path), policy))
 
 
 def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
@@ -156,14 +187,7 @@ def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
     }
 
 
-def _decoded(entry: bytes, path: str) -> LoadedFile | None:
-    """The result an entry holds; None if it cannot be read back."""
-    try:
-        return _decode(marshal.loads(entry), path)
-    except (ValueError, TypeError, EOFError, KeyError, IndexError, AttributeError):
-        return None
-
-
+@functools.cache
 def _environment() -> bytes:
     """What the parse depends on besides a file and the policy: qms's version and code, Python, PyYAML."""
     code = hashlib.blake2b(digest_size=_DIGEST)
@@ -195,11 +219,7 @@ def _encode(result: LoadedFile) -> tuple[Any, ...]:
             fields[name] = _tagged(fields[name])
         positions = {paths.setdefault(path, path): place for path, place in item.positions.items()}
         items.append((item.id, item.kind, fields, positions, tagged))
-    findings = [
-        (f.rule, f.severity.value, f.message, f.location.file, f.location.line, f.location.column, f.item)
-        for f in result.findings
-    ]
-    return result.title, items, findings
+    return result.title, items, findings_data(result.findings)
 
 
 def _has_proxy(value: Any) -> bool:
@@ -244,11 +264,20 @@ def _decode(data: Any, path: str) -> LoadedFile:
         for name in tagged:
             fields[name] = _untagged(fields[name])
         items.append(Item(item_id, kind, MappingProxyType(fields), path, MappingProxyType(positions)))
-    return LoadedFile(
-        title,
-        tuple(items),
-        tuple(
-            Finding(rule, Severity(severity), message, Location(file, line, column), item)
-            for rule, severity, message, file, line, column, item in findings
-        ),
+    return LoadedFile(title, tuple(items), findings_from(findings))
+
+
+def findings_data(findings: Iterable[Finding]) -> list[tuple[Any, ...]]:
+    """Findings as plain data for a cache entry."""
+    return [
+        (f.rule, f.severity.value, f.message, f.location.file, f.location.line, f.location.column, f.item)
+        for f in findings
+    ]
+
+
+def findings_from(data: Iterable[Sequence[Any]]) -> tuple[Finding, ...]:
+    """The findings :func:`findings_data` made plain data of."""
+    return tuple(
+        Finding(rule, Severity(severity), message, Location(file, line, column), item)
+        for rule, severity, message, file, line, column, item in data
     )

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from qms.config import PROJECT_FILE, Device, ProjectConfig, find_root, load_config
 from qms.loading import load_file
 from qms.model import Finding, Item, Link, Location, Project, Severity
-from qms.parsecache import ParseCache, cache_folder
+from qms.parsecache import cache_folder, item_cache, load_item_file
 from qms.paths import Matches, allowed_roots, project_files
 from qms.schema import KIND_ORDER, KINDS
 from qms.yamlfile import collection_paused
@@ -102,14 +102,18 @@ def _load_project(root: Path, outside: bool, cache: bool) -> Project:
     findings.extend(evidence_findings(root, config))
     folder, cache_findings = cache_folder(root, config)
     findings.extend(cache_findings)
-    reader = ParseCache(folder, config.risk_policy) if cache and folder is not None else None
+    reader = item_cache(folder, config.risk_policy) if cache and folder is not None else None
     items: dict[str, Item] = {}
     relative_paths = []
     titles: dict[str, str] = {}
     for path in paths:
         relative = _relative(root, path)
         relative_paths.append(relative)
-        loaded = reader.load(path, relative) if reader else load_file(path, relative, config.risk_policy)
+        loaded = (
+            load_item_file(reader, path, relative, config.risk_policy)
+            if reader
+            else load_file(path, relative, config.risk_policy)
+        )
         if loaded.title is not None:
             titles[relative] = loaded.title
         for item in loaded.items:

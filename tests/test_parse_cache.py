@@ -13,11 +13,11 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from conftest import invoke_qms
+from conftest import MINIMAL_CONFIG, invoke_qms
 from scenario_support import SCENARIOS, lay_out
 
 import qms
-from qms import parsecache
+from qms import evidence, parsecache, records
 from qms.config import DEFAULT_CACHE
 from qms.project import load_project
 
@@ -173,7 +173,11 @@ def test_risk_policy_and_qms_version_are_part_of_the_key(
     _check(root)
     parses.clear()
     monkeypatch.setattr(qms, "__version__", "999.0")
-    _check(root)
+    parsecache._environment.cache_clear()  # read once per process: a new version is a new process
+    try:
+        _check(root)
+    finally:
+        parsecache._environment.cache_clear()
     assert len(parses) == 5
     parses.clear()
     config = root / "qms.yaml"
@@ -308,3 +312,100 @@ def test_the_cache_stays_out_of_git(make_project: Callable[..., Path]) -> None:
     status = subprocess.run(["git", "status", "--porcelain"], cwd=root, check=True, capture_output=True, text=True)
     assert "_build" not in status.stdout
     assert "items/" in status.stdout
+
+
+RECORD = """records:
+  - id: REC-{n}
+    test: TST-001
+    outcome: passed
+    executed_by: Dana
+    executed_at: 2026-11-2{n}T09:30:00Z
+    version: 1.0.0
+"""
+JUNIT = """<testsuite name="s" timestamp="2026-11-20T09:00:00">
+  <testcase classname="t" name="test_{n}">{result}</testcase>
+</testsuite>
+"""
+TESTED = """items:
+  - {id: SWR-001, kind: software_requirement, title: R, text: The software shall work.}
+  - {id: TST-001, kind: test, title: T, verifies: [SWR-001], evidence: [t.test_1, t.test_2]}
+"""
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The record and result files (relative paths) ``qms check`` reads rather than takes from the cache."""
+    seen: list[str] = []
+    parse, stream = records.parse_bytes, evidence._streamed
+
+    def parsing(data: bytes, path: str) -> Any:
+        seen.append(path)
+        return parse(data, path)
+
+    def streaming(path: Path, name: str) -> Any:
+        seen.append(name)
+        return stream(path, name)
+
+    monkeypatch.setattr(records, "parse_bytes", parsing)
+    monkeypatch.setattr(evidence, "_streamed", streaming)
+    return seen
+
+
+def _with_records(make_project: Callable[..., Path]) -> Path:
+    return make_project(
+        {
+            "qms.yaml": MINIMAL_CONFIG.format(safety_class="C") + "records: [records]\nevidence: [reports/*.xml]\n",
+            "items/items.yaml": TESTED,
+            "records/a.yaml": RECORD.format(n=1),
+            "records/b.yaml": RECORD.format(n=2),
+            "reports/one.xml": JUNIT.format(n=1, result=""),
+            "reports/two.xml": JUNIT.format(n=2, result='<failure message="boom"/>'),
+        }
+    )
+
+
+def test_records_and_results_are_read_again_only_when_changed(
+    make_project: Callable[..., Path], reads: list[str]
+) -> None:
+    root = _with_records(make_project)
+    first = _check(root)
+    assert sorted(reads) == ["records/a.yaml", "records/b.yaml", "reports/one.xml", "reports/two.xml"]
+    assert "boom" in first[1]
+    reads.clear()
+    assert _check(root) == first
+    assert reads == []
+    (root / "reports" / "two.xml").write_text(JUNIT.format(n=2, result=""), encoding="utf-8")
+    (root / "records" / "a.yaml").write_text(RECORD.format(n=1).replace("passed", "failed"), encoding="utf-8")
+    changed = _check(root)
+    assert sorted(reads) == ["records/a.yaml", "reports/two.xml"]
+    assert "boom" not in changed[1] and changed == _check(root, "--no-cache")
+
+
+def test_records_are_read_again_when_the_kinds_they_name_change(
+    make_project: Callable[..., Path], reads: list[str]
+) -> None:
+    """A record names its test by id: whether that id is a test is part of what was read."""
+    root = _with_records(make_project)
+    _check(root)
+    items = root / "items" / "items.yaml"
+    items.write_text(items.read_text(encoding="utf-8").replace("TST-001, kind: test", "TST-001, kind: need"), "utf-8")
+    reads.clear()
+    code, output = _check(root)
+    assert sorted(reads) == ["records/a.yaml", "records/b.yaml"]
+    assert "record of 'TST-001', a need" in output
+    assert (code, output) == _check(root, "--no-cache")
+
+
+@pytest.mark.parametrize("name", ["records.bin", "results.bin"])
+def test_damaged_record_and_result_caches_are_ignored(
+    make_project: Callable[..., Path], reads: list[str], name: str
+) -> None:
+    root = _with_records(make_project)
+    expected = _check(root)
+    cache = root / DEFAULT_CACHE / name
+    _flip_last_bit(cache)
+    reads.clear()
+    assert _check(root) == expected
+    assert len(reads) == 2
+    _entries_garbled(cache)
+    assert _check(root) == expected

@@ -80,7 +80,7 @@ def check(
     for path in results:
         if not path.is_file():
             fail(f"results file {path} does not exist")
-    findings = check_project(project, results=results, release=release)
+    findings = check_project(project, results=results, release=release, cache=not no_cache)
     folded = root_causes(project, findings)
     color = output is None and sys.stdout.isatty()
     if output_format == "text":
