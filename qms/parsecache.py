@@ -103,8 +103,9 @@ class FileCache(Generic[T]):
         self._changed = False
 
     def read(self, path: str, data: bytes, parse: Callable[[], T]) -> T:
-        """What ``parse`` makes of ``data``, the bytes of the file at ``path``: from the cache when
-        it holds an entry for them, else parsed (and kept)."""
+        """What ``parse`` makes of the file at ``path`` whose bytes are ``data`` (or whose digest, for
+        a file streamed rather than read whole): from the cache when it holds an entry for them,
+        else parsed (and kept)."""
         named = path.encode("utf-8", "surrogatepass")
         key = hashlib.blake2b(self._salt + b"\0" + named + b"\0" + data, digest_size=_DIGEST).digest()
         known = self._known.get(path)

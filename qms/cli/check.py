@@ -59,7 +59,8 @@ def _list_rules() -> str:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Parse every item file afresh, neither reading nor writing the parse cache (`cache` in qms.yaml).",
+    help="Read every item, record and result file afresh, neither reading nor writing the parse cache "
+    "(`cache` in qms.yaml).",
 )
 def check(
     project_dir: Path | None,
