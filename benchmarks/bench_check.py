@@ -2,13 +2,19 @@
 
     python benchmarks/bench_check.py [--sizes 1000 10000 50000] [--repeat 5] [--workdir DIR]
 
-For each N, :mod:`generate` writes a project that checks clean, then this script times
+For each N, :mod:`generate` writes a project that checks clean (with JUnit results, execution
+records and ``qms.lock``), then this script times
 
 - ``qms check``: the real command in a new process (``python -m qms check``), interpreter start
-  and imports included, as CI runs it: wall-clock time, and the CPU time the process used (user
-  and system), which other work on a shared machine disturbs less;
-- loading in-process (``load_project``), and the phases of a check one by one: configuration and
-  file discovery, YAML parsing, item validation, the link graph, the rules, the text report.
+  and imports included, as CI runs it, three ways: cold (the parse cache removed before each run,
+  as in a fresh clone: every file parsed and the cache written), ``--no-cache`` (parsed, nothing
+  written) and warm (the cache in place, nothing changed). Wall-clock time, and the CPU time the
+  process used (user and system), which other work on a shared machine disturbs less. Python's
+  bytecode is compiled once beforehand, as ``pip install`` does (``PYTHONDONTWRITEBYTECODE`` would
+  otherwise compile every module on every run);
+- loading in-process (``load_project``), cold and from the cache, and the phases of a check one
+  by one: configuration and file discovery, YAML parsing, item validation, the link graph, the
+  rules, the text report.
 
 Each figure is measured ``--repeat`` times; the table gives the minimum (the least disturbed by
 other work on the machine) and the median, in seconds. Tests never assert on wall time: this is
@@ -21,6 +27,7 @@ import argparse
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from generate import generate
 
-from qms.checking import check_context
-from qms.config import load_config
+from qms.checking import check_context, root_causes
+from qms.config import DEFAULT_CACHE, load_config
 from qms.loading import read_items
 from qms.project import _relative, build_project, load_project, source_files
 from qms.reporting import format_text
@@ -55,16 +62,36 @@ def timed(action: Callable[[], Any], repeat: int) -> list[float]:
     return times
 
 
-def check_command(root: Path) -> float:
-    """Run ``python -m qms check`` in ``root`` (it must pass); the CPU seconds it took."""
+def check_command(root: Path, bytecode: Path, *options: str) -> float:
+    """Run ``python -m qms check OPTIONS`` in ``root`` (it must pass); the CPU seconds it took."""
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    environment["PYTHONPYCACHEPREFIX"] = str(bytecode)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     completed = subprocess.run(
-        [sys.executable, "-m", "qms", "check"], cwd=root, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "qms", "check", *options],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode != 0:
         raise SystemExit(f"qms check failed on {root}:\n{completed.stdout}{completed.stderr}")
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def timed_check(root: Path, bytecode: Path, repeat: int, *options: str, cold: bool = False) -> tuple[list[float], ...]:
+    """Wall and CPU seconds of ``repeat`` runs of ``qms check``; ``cold`` removes the parse cache before each."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    for _ in range(repeat):
+        if cold:
+            shutil.rmtree(root / DEFAULT_CACHE, ignore_errors=True)
+        started = time.perf_counter()
+        cpu.append(check_command(root, bytecode, *options))
+        wall.append(time.perf_counter() - started)
+    return wall, cpu
 
 
 def phase_times(root: Path) -> dict[str, float]:
@@ -93,7 +120,7 @@ def phase_times(root: Path) -> dict[str, float]:
         items = clock("validate", validate)
         project = clock("graph", lambda: build_project(root, config, items, tuple(), []))
         findings = clock("rules", lambda: run_rules(check_context(project)))
-        clock("report", lambda: format_text(project, findings))
+        clock("report", lambda: format_text(project, root_causes(project, findings)))
     return spent
 
 
@@ -122,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="qms-bench-") as scratch:
         workdir = arguments.workdir or Path(scratch)
+        bytecode = Path(scratch) / "bytecode"
         print(f"machine: {machine()}")
         startup = timed(
             lambda: subprocess.run([sys.executable, "-m", "qms", "--version"], check=True, capture_output=True),
@@ -131,18 +159,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"start-up (python -m qms --version): min {min(startup):.3f} s, median {statistics.median(startup):.3f} s"
         )
         print(f"{arguments.repeat} runs per figure; seconds, minimum and median\n")
-        print(f"{'items':>7} {'files':>6} | {'qms check':^15} | {'qms check CPU':^15} | {'load':^15}")
+        columns = ("cold", "cold CPU", "--no-cache CPU", "warm", "warm CPU", "load", "load, cached")
+        print(f"{'items':>7} {'files':>6} | " + " | ".join(f"{column:^15}" for column in columns))
         rows = []
         for size in arguments.sizes:
             root = generate(size, workdir / f"project-{size}", arguments.seed)
             files = len(list(root.rglob("*.yaml"))) - 1
-            cpu: list[float] = []
-            check = timed(lambda root=root, cpu=cpu: cpu.append(check_command(root)), arguments.repeat)  # type: ignore[misc]
+            check_command(root, bytecode, "--no-cache")  # compiles the bytecode once
+            cold = timed_check(root, bytecode, arguments.repeat, cold=True)
+            _, uncached = timed_check(root, bytecode, arguments.repeat, "--no-cache")
+            warm = timed_check(root, bytecode, arguments.repeat)
             load = timed(lambda root=root: load_project(root), arguments.repeat)  # type: ignore[misc]
+            cached = timed(lambda root=root: load_project(root, cache=True), arguments.repeat)  # type: ignore[misc]
             phases = [phase_times(root) for _ in range(arguments.repeat)]
             rows.append((size, phases))
-            print(f"{size:>7} {files:>6} | {seconds(check)} | {seconds(cpu)} | {seconds(load)}")
-        print(f"\nphases of a check, in-process (minimum of {arguments.repeat}), seconds")
+            figures = (*cold, uncached, *warm, load, cached)
+            print(f"{size:>7} {files:>6} | " + " | ".join(seconds(figure) for figure in figures))
+        print(f"\nphases of a check without the cache, in-process (minimum of {arguments.repeat}), seconds")
         print(f"{'items':>7} " + " ".join(f"{phase:>9}" for phase in PHASES))
         for size, phases in rows:
             print(f"{size:>7} " + " ".join(f"{min(run[phase] for run in phases):9.3f}" for phase in PHASES))

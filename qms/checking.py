@@ -18,13 +18,16 @@ from qms.rules import CheckContext, ordered_rules, run_rules
 from qms.status import project_statuses as project_statuses  # where the commands have found it
 
 
-def check_context(project: Project, results: Iterable[Path] = (), release: bool = False) -> CheckContext:
+def check_context(
+    project: Project, results: Iterable[Path] = (), release: bool = False, *, cache: bool = False
+) -> CheckContext:
     """The context the rules need: the project, plus its evidence, execution records, review state
     and git history where present. A release check (every document approved) when ``release`` says
-    so or the checked-out commit carries the tag of the device's version."""
+    so or the checked-out commit carries the tag of the device's version. ``cache``: records and
+    results are read through the parse cache (:mod:`qms.parsecache`)."""
     reviews = read_lock(project.root, history=partial(gitinfo.latest_changes, project.root))
-    evidence, evidence_findings = load_evidence(project, results)
-    records = load_records(project)
+    evidence, evidence_findings = load_evidence(project, results, cache=cache)
+    records = load_records(project, cache=cache)
     return CheckContext(
         project,
         evidence=evidence,
@@ -66,10 +69,12 @@ def release_findings(context: CheckContext) -> list[Finding]:
     return run_rules(release_context(context))
 
 
-def check_project(project: Project, results: Iterable[Path] = (), release: bool = False) -> list[Finding]:
+def check_project(
+    project: Project, results: Iterable[Path] = (), release: bool = False, *, cache: bool = False
+) -> list[Finding]:
     """Every finding of the project, sorted by file, line and column (of the release check when
-    ``release`` says so or HEAD carries the version's tag)."""
-    return context_findings(check_context(project, results), release)
+    ``release`` says so or HEAD carries the version's tag; ``cache``: see :func:`check_context`)."""
+    return context_findings(check_context(project, results, cache=cache), release)
 
 
 def context_findings(context: CheckContext, release: bool = False) -> list[Finding]:

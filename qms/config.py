@@ -31,6 +31,8 @@ from qms.validation import validate
 from qms.yamlfile import BOOL, position, read_yaml
 
 PROJECT_FILE = "qms.yaml"
+#: where ``qms check`` keeps parsed files unless ``cache`` in qms.yaml says otherwise
+DEFAULT_CACHE = "_build/qms-cache"
 
 
 def _level_list(what: str) -> dict[str, Any]:
@@ -309,6 +311,14 @@ def project_schema() -> dict[str, Any]:
             "plans": plans_schema(),
             # regulatory submissions (MDR Annex II, GSPR, FDA documentation level)
             "regulatory": regulatory_schema(),
+            # where `qms check` keeps parsed files
+            "cache": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Folder, relative to qms.yaml, where `qms check` keeps each parsed item file "
+                f"to skip parsing it again while it is unchanged (default: {DEFAULT_CACHE}). Never inside a "
+                "folder of `sources` or `records`; `qms check --no-cache` bypasses it.",
+            },
         },
     }
 
@@ -376,6 +386,8 @@ class ProjectConfig:
     no_baseline: str | None = None
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     positions: Mapping[FieldPath, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``cache``: the folder of the parse cache, relative to the root
+    cache: str = DEFAULT_CACHE
 
     @property
     def safety_class(self) -> str:
@@ -470,6 +482,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         no_baseline=release.get("no_baseline") if isinstance(release.get("no_baseline"), str) else None,
         raw=MappingProxyType(data),
         positions=MappingProxyType(positions),
+        cache=data["cache"] if isinstance(data.get("cache"), str) and data["cache"] else DEFAULT_CACHE,
     )
     return config, findings
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import email.utils
 import enum
 import functools
+import hashlib
 import math
 import re
 import stat
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
@@ -36,6 +38,7 @@ from junitparser import Attr, Error, Failure, Skipped
 from junitparser.xunit2 import TestCase
 
 from qms.model import Finding, Location, Project, Severity
+from qms.parsecache import FileCache, findings_data, findings_from, project_cache
 from qms.paths import allowed_roots, project_files
 from qms.resultid import evidence_key as evidence_key  # this module's interface since before qms.resultid
 from qms.resultid import is_blank
@@ -488,12 +491,19 @@ class _Reader(ET.TreeBuilder):
             )
 
 
-def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]]:
+#: a result file read: its test cases, and what is wrong in it
+_Results = tuple[tuple[CaseResult, ...], tuple[Finding, ...]]
+
+
+def read_results(
+    path: Path, name: str, store: FileCache[_Results] | None = None
+) -> tuple[list[CaseResult], list[Finding]]:
     """The test cases of one JUnit XML file, with Q001 findings for what cannot be read.
 
     XML is parsed safely (no DTD, no entities, no external references) and as a stream: a file
     over :data:`MAX_RESULT_FILE_BYTES` is refused before it is read, and memory holds one test
-    case at a time. A malformed file gives a finding and no results.
+    case at a time. A malformed file gives a finding and no results. With ``store``, a file read
+    before with the same bytes is taken from that cache (:mod:`qms.parsecache`).
     """
     try:
         info = path.stat()
@@ -505,6 +515,23 @@ def read_results(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]
         ]
     if info.st_size > MAX_RESULT_FILE_BYTES:
         return [], [_too_large(name, info.st_size)]
+    if store is None:
+        return _streamed(path, name)
+    try:
+        with path.open("rb") as stream:
+            digest = hashlib.file_digest(stream, "blake2b").digest()
+    except OSError as error:
+        return [], [_unreadable(name, f"cannot read the result file: {error.strerror or error}")]
+    cases, findings = store.read(name, digest, lambda: _as_read(_streamed(path, name)))
+    return list(cases), list(findings)
+
+
+def _as_read(read: tuple[list[CaseResult], list[Finding]]) -> _Results:
+    return tuple(read[0]), tuple(read[1])
+
+
+def _streamed(path: Path, name: str) -> tuple[list[CaseResult], list[Finding]]:
+    """The test cases of a result file read as a stream (see :func:`read_results`)."""
     reader = _Reader(name)
     parser = DefusedXMLParser(target=reader, forbid_dtd=True)
     reader.parser = parser
@@ -614,8 +641,11 @@ def _case_instants(cases: Sequence[CaseResult]) -> dict[str, datetime | None]:
     return instants
 
 
-def load_evidence(project: Project, extra: Iterable[Path] = ()) -> tuple[Evidence, list[Finding]]:
-    """Read every result file of the project (``evidence:`` globs, then ``extra``).
+def load_evidence(
+    project: Project, extra: Iterable[Path] = (), *, cache: bool = False
+) -> tuple[Evidence, list[Finding]]:
+    """Read every result file of the project (``evidence:`` globs, then ``extra``; ``cache``:
+    through the parse cache of :mod:`qms.parsecache`, which ``qms check`` uses).
 
     Unreadable or malformed files give Q001 findings and no results; results whose
     ``verifies`` property names an unknown item, or an item no result can verify, are
@@ -624,10 +654,33 @@ def load_evidence(project: Project, extra: Iterable[Path] = ()) -> tuple[Evidenc
     files: list[str] = []
     per_file: list[list[CaseResult]] = []
     findings: list[Finding] = []
-    for path in result_files(project, extra):
+    paths = result_files(project, extra)
+    store = project_cache(project, "results", b"", _encode_results, _decode_results) if cache and paths else None
+    for path in paths:
         name = _display_name(project.root, path)
         files.append(name)
-        cases, problems = read_results(path, name)
+        cases, problems = read_results(path, name, store)
         per_file.append(cases)
         findings.extend(problems)
+    if store is not None:
+        store.save()
     return Evidence(project, files, newest(per_file)), findings
+
+
+def _encode_results(read: _Results) -> tuple[Any, ...]:
+    fields = ("case_id", "name", "classname", "message", "time", "timestamp", "verifies", "line", "commit", "version")
+    cases = [(case.outcome.value, *(getattr(case, name) for name in fields)) for case in read[0]]
+    return cases, findings_data(read[1])
+
+
+def _decode_results(data: Any, path: str) -> _Results:
+    cases, findings = data
+    return (
+        tuple(
+            CaseResult(
+                case_id, name, classname, Outcome(outcome), message, time, stamp, path, verifies, line, commit, version
+            )
+            for outcome, case_id, name, classname, message, time, stamp, verifies, line, commit, version in cases
+        ),
+        findings_from(findings),
+    )

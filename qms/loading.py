@@ -7,16 +7,18 @@ link written as a string instead of a list), still taken, so that one mistake gi
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
 
-from qms.model import FieldPath, Item
+from qms.model import FieldPath, Finding, Item
 from qms.risk import RiskPolicy
 from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType, KindSpec
 from qms.terminal import excerpt
-from qms.yamlfile import NULL, STR, YamlDocument, position, text_of
+from qms.yamlfile import NULL, STR, YamlDocument, position, read_yaml, text_of
 
 _LIST_FILE_KEYS = ("kind", "title", "items")
 _TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.STRING})
@@ -395,3 +397,24 @@ def read_items(document: YamlDocument, policy: RiskPolicy) -> list[Item]:
             root,
         )
     return items
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """What one item file gives the project: the heading of a list file, its items, and what is
+    wrong in it (in the order found)."""
+
+    title: str | None
+    items: tuple[Item, ...]
+    findings: tuple[Finding, ...]
+
+
+def loaded(document: YamlDocument, policy: RiskPolicy) -> LoadedFile:
+    """The items, title and findings of one parsed file."""
+    items = read_items(document, policy)
+    return LoadedFile(file_title(document), tuple(items), tuple(document.findings))
+
+
+def load_file(file: Path, path: str, policy: RiskPolicy) -> LoadedFile:
+    """Read and parse one item file (``path`` is relative to the project root, with ``/``)."""
+    return loaded(read_yaml(file, path), policy)

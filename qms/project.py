@@ -12,11 +12,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from qms.config import PROJECT_FILE, Device, ProjectConfig, find_root, load_config
-from qms.loading import file_title, read_items
+from qms.loading import load_file
 from qms.model import Finding, Item, Link, Location, Project, Severity
+from qms.parsecache import cache_folder, item_cache, load_item_file
 from qms.paths import Matches, allowed_roots, project_files
 from qms.schema import KIND_ORDER, KINDS
-from qms.yamlfile import collection_paused, read_yaml
+from qms.yamlfile import collection_paused
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -77,17 +78,19 @@ def _relative(root: Path, path: Path) -> str:
     return Path(os.path.relpath(path, root.resolve())).as_posix()
 
 
-def load_project(root: Path, *, outside: bool = True) -> Project:
+def load_project(root: Path, *, outside: bool = True, cache: bool = False) -> Project:
     """Load the project whose ``qms.yaml`` is in ``root``. Problems become findings.
 
     ``outside=False`` ignores ``allow_outside``: a project extracted from git into a temporary
-    folder must not read what happens to lie beside that folder.
+    folder must not read what happens to lie beside that folder. ``cache=True`` keeps each
+    parsed file in the project's parse cache (:mod:`qms.parsecache`) and reads unchanged files
+    from it.
     """
     with collection_paused():
-        return _load_project(root, outside)
+        return _load_project(root, outside, cache)
 
 
-def _load_project(root: Path, outside: bool) -> Project:
+def _load_project(root: Path, outside: bool, cache: bool) -> Project:
     config, findings = load_config(root)
     if config is not None and not outside:
         config = dataclasses.replace(config, allow_outside=())
@@ -97,23 +100,31 @@ def _load_project(root: Path, outside: bool) -> Project:
     paths, source_findings = source_files(root, config)
     findings.extend(source_findings)
     findings.extend(evidence_findings(root, config))
+    folder, cache_findings = cache_folder(root, config)
+    findings.extend(cache_findings)
+    reader = item_cache(folder, config.risk_policy) if cache and folder is not None else None
     items: dict[str, Item] = {}
     relative_paths = []
     titles: dict[str, str] = {}
     for path in paths:
         relative = _relative(root, path)
         relative_paths.append(relative)
-        document = read_yaml(path, relative)
-        title = file_title(document)
-        if title is not None:
-            titles[relative] = title
-        for item in read_items(document, config.risk_policy):
+        loaded = (
+            load_item_file(reader, path, relative, config.risk_policy)
+            if reader
+            else load_file(path, relative, config.risk_policy)
+        )
+        if loaded.title is not None:
+            titles[relative] = loaded.title
+        for item in loaded.items:
             first = items.get(item.id)
             if first is None:
                 items[item.id] = item
                 continue
             findings.append(_duplicate(item, first))
-        findings.extend(document.findings)
+        findings.extend(loaded.findings)
+    if reader is not None:
+        reader.save()
     return dataclasses.replace(
         build_project(root, config, items, tuple(relative_paths), findings), file_titles=MappingProxyType(titles)
     )
@@ -173,8 +184,9 @@ def build_project(
     )
 
 
-def open_project(start: Path, explicit: Path | None = None) -> Project:
-    """Find the project root (``--project`` or upward from ``start``) and load it."""
+def open_project(start: Path, explicit: Path | None = None, *, cache: bool = False) -> Project:
+    """Find the project root (``--project`` or upward from ``start``) and load it (``cache``: see
+    :func:`load_project`)."""
     root = explicit.resolve() if explicit else find_root(start)
     if root is None or not (root / PROJECT_FILE).is_file():
         where = explicit or start
@@ -182,4 +194,4 @@ def open_project(start: Path, explicit: Path | None = None) -> Project:
             f"no {PROJECT_FILE} found in {where} or any folder above it; "
             "run `qms init DIR` to start a project, or pass --project DIR"
         )
-    return load_project(root)
+    return load_project(root, cache=cache)

@@ -24,9 +24,10 @@ from typing import Any
 import yaml
 
 from qms.model import Finding, Location, Project, Severity
+from qms.parsecache import FileCache, findings_data, findings_from, project_cache
 from qms.project import source_files
 from qms.schema import ID_PATTERN
-from qms.yamlfile import YamlDocument, position, read_yaml, text_of
+from qms.yamlfile import YamlDocument, file_bytes, parse_bytes, position, text_of
 
 #: What a run can end in; ``blocked`` and ``not-applicable`` need a ``reason``.
 OUTCOMES = ("passed", "failed", "blocked", "not-applicable")
@@ -380,9 +381,11 @@ def record_files(project: Project) -> tuple[list[Path], list[Finding]]:
     return source_files(project.root, project.config, setting="records")
 
 
-def load_records(project: Project) -> RecordSet:
-    """Read and validate every execution record of the project."""
+def load_records(project: Project, *, cache: bool = False) -> RecordSet:
+    """Read and validate every execution record of the project (``cache``: through the parse
+    cache of :mod:`qms.parsecache`, which ``qms check`` uses)."""
     paths, findings = record_files(project)
+    store = _record_cache(project) if cache and paths else None
     files: list[str] = []
     records: list[ExecutionRecord] = []
     first: dict[str, ExecutionRecord] = {}
@@ -396,19 +399,122 @@ def load_records(project: Project) -> RecordSet:
             findings.append(Finding("Q001", Severity.ERROR, message, project.config.location(("records",))))
             continue
         files.append(name)
-        document = read_yaml(path, name)
-        for record in _Reader(document, project).read():
+        read, problems = _read_file(project, path, name, store)
+        for record in read:
             earlier = first.setdefault(record.id, record)
             if earlier is not record:
                 message = (
                     f"duplicate record id '{record.id}': already used at {earlier.location()}; "
                     "a re-run is a new record with its own id"
                 )
-                document.findings.append(Finding("Q003", Severity.ERROR, message, record.location("id"), record.id))
+                problems.append(Finding("Q003", Severity.ERROR, message, record.location("id"), record.id))
                 continue
             records.append(record)
-        findings.extend(document.findings)
+        findings.extend(problems)
+    if store is not None:
+        store.save()
     return RecordSet(tuple(files), tuple(records), tuple(findings))
+
+
+#: a record file read: its records, and what is wrong in it
+_Read = tuple[tuple[ExecutionRecord, ...], tuple[Finding, ...]]
+
+
+def _read_file(
+    project: Project, path: Path, name: str, store: FileCache[_Read] | None
+) -> tuple[list[ExecutionRecord], list[Finding]]:
+    """The records of one file and its findings (a new list, for the caller's own)."""
+
+    def parsed(document: YamlDocument) -> _Read:
+        records = _Reader(document, project).read()
+        return tuple(records), tuple(document.findings)
+
+    data = file_bytes(path, name)
+    if isinstance(data, YamlDocument):
+        read = parsed(data)
+    elif store is None:
+        read = parsed(parse_bytes(data, name))
+    else:
+        read = store.read(name, data, lambda: parsed(parse_bytes(data, name)))
+    return list(read[0]), list(read[1])
+
+
+def _record_cache(project: Project) -> FileCache[_Read] | None:
+    """The cache of record files: a record is read against the project's ids and kinds (its test
+    must be a test, its anomalies anomalies), so they are part of the key."""
+    kinds = "\n".join(f"{item_id}\0{item.kind}" for item_id, item in project.items.items())
+    return project_cache(project, "records", kinds.encode("utf-8", "surrogatepass"), _encode_read, _decode_read)
+
+
+def _encode_read(read: _Read) -> tuple[Any, ...]:
+    records = [
+        (
+            r.id,
+            r.test,
+            r.outcome,
+            r.at,
+            r.by,
+            r.line,
+            r.version,
+            r.commit,
+            dict(r.environment),
+            r.reason,
+            r.observations,
+            r.deviations,
+            [(a.path, a.sha256, a.location.file, a.location.line, a.location.column) for a in r.attachments],
+            r.anomalies,
+            dict(r.positions),
+        )
+        for r in read[0]
+    ]
+    return records, findings_data(read[1])
+
+
+def _decode_read(data: Any, path: str) -> _Read:
+    records, findings = data
+    return (
+        tuple(
+            ExecutionRecord(
+                id=record_id,
+                test=test,
+                outcome=outcome,
+                at=at,
+                by=by,
+                file=path,
+                line=line,
+                version=version,
+                commit=commit,
+                environment=MappingProxyType(environment),
+                reason=reason,
+                observations=observations,
+                deviations=deviations,
+                attachments=tuple(
+                    Attachment(where, sha256, Location(file, row, column))
+                    for where, sha256, file, row, column in attachments
+                ),
+                anomalies=anomalies,
+                positions=MappingProxyType(positions),
+            )
+            for (
+                record_id,
+                test,
+                outcome,
+                at,
+                by,
+                line,
+                version,
+                commit,
+                environment,
+                reason,
+                observations,
+                deviations,
+                attachments,
+                anomalies,
+                positions,
+            ) in records
+        ),
+        findings_from(findings),
+    )
 
 
 def _relative(root: Path, path: Path) -> str:

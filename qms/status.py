@@ -465,26 +465,18 @@ def _test_status(test_id: str, results: tuple[ResultRef, ...], missing: tuple[st
 def _item_status(
     project: Project, item_id: str, kind: str, statuses: Mapping[str, ItemStatus], direct: tuple[ResultRef, ...]
 ) -> ItemStatus:
-    tests = tuple(
-        dict.fromkeys(
-            (
-                *(
-                    link.source
-                    for link in project.backlinks.get(item_id, ())
-                    if link.field in ("verifies", "validates") and link.source in statuses
-                ),
-                *(
-                    link.target
-                    for link in project.links_from(item_id)
-                    if link.field == "effectiveness" and link.target in statuses
-                ),
-            )
-        )
-    )
-    found = {statuses[test].status for test in tests} | {result.effective for result in direct}
+    verifying: dict[str, ItemStatus] = {}  # the tests, in order, each once (a loop: every item asks)
+    for link in project.backlinks.get(item_id, ()):
+        if link.field in ("verifies", "validates") and link.source in statuses:
+            verifying[link.source] = statuses[link.source]
+    for link in project.links_from(item_id):
+        if link.field == "effectiveness" and link.target in statuses:
+            verifying[link.target] = statuses[link.target]
+    tests = tuple(verifying)
+    found = {entry.status for entry in verifying.values()} | {result.effective for result in direct}
     status = next((candidate for candidate in WORST_FIRST if candidate in found), Status.NOT_RUN)
-    results = tuple(result for test in tests for result in statuses[test].results) + direct
-    reasons = tuple(f"{test} is {statuses[test].status.value}" for test in tests if not statuses[test].passed)
+    results = tuple(result for entry in verifying.values() for result in entry.results) + direct
+    reasons = tuple(f"{test} is {entry.status.value}" for test, entry in verifying.items() if not entry.passed)
     if not tests and not direct:
         reasons = ("no test verifies it",)
     return ItemStatus(item_id, kind, status, results, tests, reasons=reasons)

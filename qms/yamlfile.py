@@ -367,7 +367,13 @@ def _short_tag(tag: str) -> str:
 
 
 def read_yaml(file: Path, path: str) -> YamlDocument:
-    """Parse one YAML file into nodes; problems become Q001 findings, never exceptions.
+    """Parse one YAML file into nodes; problems become Q001 findings, never exceptions."""
+    data = file_bytes(file, path)
+    return data if isinstance(data, YamlDocument) else parse_bytes(data, path)
+
+
+def file_bytes(file: Path, path: str) -> bytes | YamlDocument:
+    """The bytes of one YAML file, or the document of a file that is not read (its Q001 finding).
 
     The size is checked before reading, and at most one byte more than :data:`MAX_FILE_BYTES`
     is read: a huge (or sparse) file costs no memory. Only regular files are opened (a FIFO
@@ -383,7 +389,7 @@ def read_yaml(file: Path, path: str) -> YamlDocument:
             data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         return _refused(path, f"cannot read the file: {error.strerror or error}")
-    return parse_bytes(data, path)
+    return data
 
 
 def _refused(path: str, message: str) -> YamlDocument:

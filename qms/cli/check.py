@@ -56,6 +56,12 @@ def _list_rules() -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JUnit XML result file (repeatable), in addition to the project's `evidence` globs.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read every item, record and result file afresh, neither reading nor writing the parse cache "
+    "(`cache` in qms.yaml).",
+)
 def check(
     project_dir: Path | None,
     output_format: str,
@@ -65,16 +71,17 @@ def check(
     release: bool,
     list_rules: bool,
     results: tuple[Path, ...],
+    no_cache: bool,
 ) -> None:
     """Check the project for gaps and report every finding (exit 1 if any error)."""
     if list_rules:
         click.echo(_list_rules(), nl=False)
         return
-    project = load(project_dir)
+    project = load(project_dir, cache=not no_cache)
     for path in results:
         if not path.is_file():
             fail(f"results file {path} does not exist")
-    findings = check_project(project, results=results, release=release)
+    findings = check_project(project, results=results, release=release, cache=not no_cache)
     folded = root_causes(project, findings)
     color = output is None and sys.stdout.isatty()
     if output_format == "text":

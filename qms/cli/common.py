@@ -50,9 +50,9 @@ def writing(target: Path, what: str = "") -> Iterator[None]:
         fail(f"cannot write {what or target}: {error.strerror or error}")
 
 
-def load(project_dir: Path | None) -> Project:
+def load(project_dir: Path | None, *, cache: bool = False) -> Project:
     try:
-        project = open_project(Path.cwd(), project_dir)
+        project = open_project(Path.cwd(), project_dir, cache=cache)
     except ProjectNotFound as error:
         fail(str(error))
         raise  # unreachable: fail() exits

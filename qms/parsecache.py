@@ -1,0 +1,284 @@
+"""The parse cache of ``qms check``: what was read from each item, record and result file, kept by
+the digest of the file's bytes, so that a file that has not changed is not parsed again.
+
+An entry is used only for the same bytes at the same path, read with the same inputs besides (the
+risk policy for items, whose levels are converted while reading; the project's ids and kinds for
+records, which name tests and anomalies), by the same qms code on the same Python; anything else
+(an edited file, a corrupt or foreign cache, another version of qms) is parsed afresh. Each sort
+of file has one cache file holding an entry per file of the last check, in plain data
+(:mod:`marshal`) behind a digest that is checked before it is read; it is written again,
+atomically, when an entry changed, and grows with the project, not with its edits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import glob
+import hashlib
+import marshal
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+import yaml
+
+import qms
+from qms import atomic
+from qms.config import ProjectConfig
+from qms.elements import Finding, Item, Location, Severity
+from qms.loading import LoadedFile, loaded
+from qms.model import Project
+from qms.paths import within
+from qms.risk import RiskPolicy
+from qms.terminal import excerpt
+from qms.yamlfile import YamlDocument, file_bytes, parse_bytes
+
+#: the first bytes of the cache file; a new layout of entries gets a new one
+MAGIC = b"qms parse cache 2\n"
+T = TypeVar("T")
+_DIGEST = 32
+#: the cache keeps itself out of git, as pytest's and mypy's caches do
+_IGNORE_ALL = "# Written by qms: the parse cache of `qms check` (safe to delete), kept out of git\n*\n"
+#: tags a read-only mapping in an entry (item values hold no bytes, so no value can look like it)
+_PROXY = b"m"
+
+
+def cache_folder(root: Path, config: ProjectConfig) -> tuple[Path | None, list[Finding]]:
+    """The folder of the project's parse cache, or None with a finding where ``cache`` in qms.yaml
+    points outside the project or into a folder that ``sources`` or ``records`` read."""
+    location = config.location(("cache",))
+    try:
+        return _checked_folder(root, config, location)
+    except (OSError, ValueError) as error:  # a NUL in the name, a name too long, a loop of links
+        message = f"cache '{excerpt(config.cache)}' is not a folder qms can use ({error}): name another"
+        return None, [Finding("Q002", Severity.ERROR, message, location)]
+
+
+def _checked_folder(root: Path, config: ProjectConfig, location: Location) -> tuple[Path | None, list[Finding]]:
+    top = root.resolve()
+    folder = (root / config.cache).resolve()
+    if folder == top or not within(folder, (top,)):
+        where = "is the project folder itself" if folder == top else "points outside the project"
+        message = f"cache '{config.cache}' {where}: name a folder of its own inside it, such as _build/qms-cache"
+        return None, [Finding("Q002", Severity.ERROR, message, location)]
+    for setting in ("sources", "records"):
+        for entry in getattr(config, setting):
+            base = _fixed_part(top, entry)
+            if base != top and within(base, (top,)) and within(folder, (base,)):
+                message = (
+                    f"cache '{config.cache}' is inside '{entry}' of `{setting}`: qms keeps its cache apart from "
+                    "the files it reads; name another folder, such as _build/qms-cache"
+                )
+                return None, [Finding("Q002", Severity.ERROR, message, location)]
+    return folder, []
+
+
+def _fixed_part(top: Path, entry: str) -> Path:
+    """The folder or file an entry of ``sources`` names before its first wildcard, resolved."""
+    parts = Path(entry).parts
+    fixed = next((index for index, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return top.joinpath(*parts[:fixed]).resolve()
+
+
+class FileCache(Generic[T]):
+    """What was read from each file of one sort (item files, record files, result files), kept in
+    one cache file ``NAME.bin`` of ``folder``: read once, written once by :meth:`save` when an entry
+    changed (one write is cheaper than one per file). ``salt`` is what the reading depends on
+    besides the file's bytes and path; ``encode`` makes a result plain data for :mod:`marshal`,
+    ``decode`` makes it back (given the path), raising ValueError, TypeError, LookupError or
+    AttributeError on an entry it cannot read."""
+
+    def __init__(
+        self, folder: Path, name: str, salt: bytes, encode: Callable[[T], Any], decode: Callable[[Any, str], T]
+    ) -> None:
+        self.file = folder / f"{name}.bin"
+        self._salt = hashlib.blake2b(b"\0".join((_environment(), name.encode(), salt)), digest_size=_DIGEST).digest()
+        self._encode, self._decode = encode, decode
+        self._known = _read_pack(self.file)
+        #: the entries of this run, by path: (key, the entry as marshal wrote it)
+        self._entries: dict[str, tuple[bytes, bytes]] = {}
+        self._changed = False
+
+    def read(self, path: str, data: bytes, parse: Callable[[], T]) -> T:
+        """What ``parse`` makes of the file at ``path`` whose bytes are ``data`` (or whose digest, for
+        a file streamed rather than read whole): from the cache when it holds an entry for them,
+        else parsed (and kept)."""
+        named = path.encode("utf-8", "surrogatepass")
+        key = hashlib.blake2b(self._salt + b"\0" + named + b"\0" + data, digest_size=_DIGEST).digest()
+        known = self._known.get(path)
+        if known is not None and known[0] == key:
+            try:
+                found = self._decode(marshal.loads(known[1]), path)
+            except (ValueError, TypeError, EOFError, LookupError, AttributeError):
+                pass  # not an entry qms wrote: parsed again below
+            else:
+                self._entries[path] = known
+                return found
+        result = parse()
+        with contextlib.suppress(ValueError):  # a value marshal cannot hold: this file is parsed every time
+            self._entries[path] = (key, marshal.dumps(self._encode(result)))
+        self._changed = True
+        return result
+
+    def save(self) -> None:
+        """Write the entries of this run (and only those: a removed file's entry goes) if any changed."""
+        if not self._changed and self._entries.keys() == self._known.keys():
+            return
+        payload = marshal.dumps(self._entries)
+        check = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+        try:
+            if not self.file.parent.is_dir():
+                atomic.write_text(self.file.parent / ".gitignore", _IGNORE_ALL)
+            atomic.write_bytes(self.file, MAGIC + check + payload)
+        except OSError:  # a read-only or full disk makes the check slower, not wrong
+            return
+
+
+def project_cache(
+    project: Project, name: str, salt: bytes, encode: Callable[[T], Any], decode: Callable[[Any, str], T]
+) -> FileCache[T] | None:
+    """A cache of a loaded project's files of one sort; None where ``cache`` in qms.yaml is refused
+    (that finding is the project's, reported by :func:`qms.project.load_project`)."""
+    folder, _ = cache_folder(project.root, project.config)
+    return FileCache(folder, name, salt, encode, decode) if folder is not None else None
+
+
+def item_cache(folder: Path, policy: RiskPolicy) -> FileCache[LoadedFile]:
+    """The cache of item files (levels are converted while reading: the risk policy is part of the key)."""
+    return FileCache(folder, "items", repr(policy).encode("utf-8", "surrogatepass"), _encode, _decode)
+
+
+def load_item_file(cache: FileCache[LoadedFile], file: Path, path: str, policy: RiskPolicy) -> LoadedFile:
+    """The items of one file (``path`` relative to the root, with ``/``), from ``cache`` when it has them."""
+    data = file_bytes(file, path)
+    if isinstance(data, YamlDocument):  # not read (too large, not a file): nothing to keep
+        return loaded(data, policy)
+    return cache.read(path, data, lambda: loaded(parse_bytes(data, path), policy))
+
+
+def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
+    """The entries of the cache file by path; none if it is absent, corrupt or foreign."""
+    try:
+        blob = file.read_bytes()
+    except OSError:
+        return {}
+    start = len(MAGIC)
+    payload = blob[start + _DIGEST :]
+    if (
+        not blob.startswith(MAGIC)
+        or hashlib.blake2b(payload, digest_size=_DIGEST).digest() != blob[start : start + _DIGEST]
+    ):
+        return {}
+    try:
+        entries = marshal.loads(payload)
+    except (ValueError, TypeError, EOFError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {
+        path: entry
+        for path, entry in entries.items()
+        if isinstance(path, str)
+        and isinstance(entry, tuple)
+        and len(entry) == 2
+        and all(isinstance(part, bytes) for part in entry)
+    }
+
+
+@functools.cache
+def _environment() -> bytes:
+    """What the parse depends on besides a file and the policy: qms's version and code, Python, PyYAML."""
+    code = hashlib.blake2b(digest_size=_DIGEST)
+    for module in sorted(Path(qms.__file__).parent.glob("*.py")):
+        code.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    libyaml = getattr(yaml, "__with_libyaml__", False)
+    return b"\0".join(
+        (
+            MAGIC,
+            qms.__version__.encode(),
+            code.digest(),
+            sys.version.encode(),
+            yaml.__version__.encode(),
+            b"%d" % libyaml,
+        )
+    )
+
+
+# ------------------------------------------------------------------------------ entries as plain data
+
+
+def _encode(result: LoadedFile) -> tuple[Any, ...]:
+    items = []
+    paths: dict[Any, Any] = {}  # one object per field path, which marshal then writes once
+    for item in result.items:
+        fields = dict(item.fields)
+        tagged = tuple(name for name, value in fields.items() if type(value) is not str and _has_proxy(value))
+        for name in tagged:
+            fields[name] = _tagged(fields[name])
+        positions = {paths.setdefault(path, path): place for path, place in item.positions.items()}
+        items.append((item.id, item.kind, fields, positions, tagged))
+    return result.title, items, findings_data(result.findings)
+
+
+def _has_proxy(value: Any) -> bool:
+    """Whether a read-only mapping is in ``value`` (text, most values, is passed over at once)."""
+    kind = type(value)
+    if kind is MappingProxyType:
+        return True
+    if kind is dict:
+        value = value.values()
+    elif kind is not tuple and kind is not list:
+        return False
+    return any(type(entry) is not str and _has_proxy(entry) for entry in value)
+
+
+def _tagged(value: Any) -> Any:
+    """A value with each read-only mapping in it as ``(_PROXY, dict)``."""
+    if isinstance(value, MappingProxyType):
+        return (_PROXY, {key: _tagged(entry) for key, entry in value.items()})
+    if isinstance(value, dict):
+        return {key: _tagged(entry) for key, entry in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_tagged(entry) for entry in value)
+    return value
+
+
+def _untagged(value: Any) -> Any:
+    if type(value) is tuple:
+        if len(value) == 2 and type(value[0]) is bytes:
+            return MappingProxyType({key: _untagged(entry) for key, entry in value[1].items()})
+        return tuple(_untagged(entry) for entry in value)
+    if type(value) is list:
+        return [_untagged(entry) for entry in value]
+    if type(value) is dict:
+        return {key: _untagged(entry) for key, entry in value.items()}
+    return value
+
+
+def _decode(data: Any, path: str) -> LoadedFile:
+    title, entries, findings = data
+    items = []
+    for item_id, kind, fields, positions, tagged in entries:
+        for name in tagged:
+            fields[name] = _untagged(fields[name])
+        items.append(Item(item_id, kind, MappingProxyType(fields), path, MappingProxyType(positions)))
+    return LoadedFile(title, tuple(items), findings_from(findings))
+
+
+def findings_data(findings: Iterable[Finding]) -> list[tuple[Any, ...]]:
+    """Findings as plain data for a cache entry."""
+    return [
+        (f.rule, f.severity.value, f.message, f.location.file, f.location.line, f.location.column, f.item)
+        for f in findings
+    ]
+
+
+def findings_from(data: Iterable[Sequence[Any]]) -> tuple[Finding, ...]:
+    """The findings :func:`findings_data` made plain data of."""
+    return tuple(
+        Finding(rule, Severity(severity), message, Location(file, line, column), item)
+        for rule, severity, message, file, line, column, item in data
+    )

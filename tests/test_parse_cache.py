@@ -1,0 +1,411 @@
+"""The parse cache of ``qms check``: the same findings with or without it, only changed files parsed
+again, and a corrupt, foreign or unwritable cache ignored without a traceback."""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from conftest import MINIMAL_CONFIG, invoke_qms
+from scenario_support import SCENARIOS, lay_out
+
+import qms
+from qms import evidence, parsecache, records
+from qms.config import DEFAULT_CACHE
+from qms.project import load_project
+
+EXAMPLE = Path(__file__).resolve().parent.parent
+#: what the example project reads (the rest of the repository is the toolkit)
+EXAMPLE_PARTS = ("qms.yaml", "qms.lock", "approvals.yaml", "traceability", "risk_register", "verification_records")
+
+ITEMS = """kind: software_requirement
+items:
+  - id: SWR-{n}01
+    title: Requirement {n}
+    text: The software shall do thing {n}.
+    derives_from: [SYS-404]
+"""
+HAZARDS = """id: HAZ-001
+kind: hazard
+title: Overdose
+hazard: Insulin overdelivery
+harm: Hypoglycaemia
+severity: 4
+probability: 3
+residual:
+  severity: 4
+  probability: 1
+x-notes:
+  owner: {name: Dana, teams: [risk, {lead: yes}]}
+"""
+
+
+def _check(root: Path, *options: str) -> tuple[int, str]:
+    result = invoke_qms("check", "--all", "--format", "json", *options, cwd=root)
+    return result.exit_code, result.output
+
+
+def _same_three_ways(root: Path) -> None:
+    """``qms check`` without the cache, with an empty one, and with the one it wrote: one output."""
+    without = _check(root, "--no-cache")
+    assert not (root / DEFAULT_CACHE).exists(), "--no-cache wrote a cache"
+    assert _check(root) == without  # cold: parses and writes the cache
+    assert _check(root) == without  # warm: reads it
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files (relative paths) that ``qms check`` parses rather than takes from the cache."""
+    seen: list[str] = []
+    real = parsecache.parse_bytes
+
+    def recording(data: bytes, path: str) -> Any:
+        seen.append(path)
+        return real(data, path)
+
+    monkeypatch.setattr(parsecache, "parse_bytes", recording)
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in SCENARIOS.iterdir() if (path / "expected.txt").exists()))
+def test_scenarios_find_the_same_with_and_without_the_cache(name: str, tmp_path: Path) -> None:
+    _same_three_ways(lay_out(SCENARIOS / name, tmp_path / "project"))
+
+
+def _example(tmp_path: Path) -> Path:
+    root = tmp_path / "example"
+    root.mkdir()
+    for part in EXAMPLE_PARTS:
+        source = EXAMPLE / part
+        if source.is_dir():
+            shutil.copytree(source, root / part)
+        elif source.is_file():
+            shutil.copy2(source, root / part)
+    return root
+
+
+def test_example_finds_the_same_with_and_without_the_cache(tmp_path: Path, parses: list[str]) -> None:
+    root = _example(tmp_path)
+    _same_three_ways(root)
+    assert len(parses) == len(load_project(root).files)  # parsed once, by the cold run only
+
+
+def _strictly_equal(left: Any, right: Any) -> bool:
+    """Equal, and of the same types all the way down (a dict equals a read-only mapping otherwise)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict | MappingProxyType):
+        return list(left) == list(right) and all(_strictly_equal(left[key], right[key]) for key in left)
+    if isinstance(left, list | tuple):
+        return len(left) == len(right) and all(map(_strictly_equal, left, right))
+    return bool(left == right)
+
+
+def test_items_read_from_the_cache_are_the_items_parsed(tmp_path: Path) -> None:
+    root = _example(tmp_path)
+    (root / "risk_register" / "extra.yaml").write_text(HAZARDS, encoding="utf-8")
+    parsed = load_project(root)
+    load_project(root, cache=True)
+    cached = load_project(root, cache=True)
+    assert list(cached.items) == list(parsed.items)
+    for item_id, item in parsed.items.items():
+        again = cached.items[item_id]
+        assert (again.id, again.kind, again.file) == (item.id, item.kind, item.file)
+        assert _strictly_equal(dict(again.fields), dict(item.fields)), item_id
+        assert _strictly_equal(dict(again.positions), dict(item.positions)), item_id
+    assert cached.load_findings == parsed.load_findings
+    assert cached.file_titles == parsed.file_titles
+
+
+def _project(make_project: Callable[..., Path]) -> Path:
+    return make_project(
+        {
+            "items/system.yaml": "id: SYS-404\nkind: system_requirement\ntitle: S\ntext: The system shall work.\n",
+            "items/a.yaml": ITEMS.format(n=1),
+            "items/b.yaml": ITEMS.format(n=2),
+            "items/c.yaml": ITEMS.format(n=3),
+            "items/hazard.yaml": HAZARDS,
+        }
+    )
+
+
+def test_only_the_edited_file_is_parsed_again(make_project: Callable[..., Path], parses: list[str]) -> None:
+    root = _project(make_project)
+    first = _check(root)
+    assert sorted(parses) == ["items/a.yaml", "items/b.yaml", "items/c.yaml", "items/hazard.yaml", "items/system.yaml"]
+    parses.clear()
+    assert _check(root) == first
+    assert parses == []
+    edited = root / "items" / "b.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("thing 2", "thing two\n    kind: oops"), "utf-8")
+    edited_output = _check(root)
+    assert parses == ["items/b.yaml"]
+    assert "items/b.yaml" in edited_output[1] and edited_output != first  # the edit's finding is reported
+    assert edited_output == _check(root, "--no-cache")
+
+
+def test_moving_a_file_parses_it_at_its_new_path(make_project: Callable[..., Path], parses: list[str]) -> None:
+    root = _project(make_project)
+    _check(root)
+    parses.clear()
+    (root / "items" / "c.yaml").rename(root / "items" / "d.yaml")
+    code, output = _check(root)
+    assert parses == ["items/d.yaml"]
+    assert '"file": "items/c.yaml"' not in output
+    assert (code, output) == _check(root, "--no-cache")
+    parses.clear()
+    (root / "items" / "d.yaml").rename(root / "items" / "c.yaml")
+    _check(root)
+    assert parses == ["items/c.yaml"]  # the cache keeps the files of the last check only
+
+
+def test_risk_policy_and_qms_version_are_part_of_the_key(
+    make_project: Callable[..., Path], parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(make_project)
+    _check(root)
+    parses.clear()
+    monkeypatch.setattr(qms, "__version__", "999.0")
+    parsecache._environment.cache_clear()  # read once per process: a new version is a new process
+    try:
+        _check(root)
+    finally:
+        parsecache._environment.cache_clear()
+    assert len(parses) == 5
+    parses.clear()
+    config = root / "qms.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "risk_policy:\n  severity: [{level: 1, name: Low}, {level: 2, name: High}]\n"
+        "  probability: [{level: 1, name: Rare}, {level: 2, name: Often}]\n  acceptability: [AA, AU]\n",
+        encoding="utf-8",
+    )
+    code, output = _check(root)
+    assert len(parses) == 5
+    assert (code, output) == _check(root, "--no-cache")
+    assert "severity '4' is not a severity level" in output  # read with the new policy, not the old one
+
+
+def _cache_file(root: Path) -> Path:
+    (cache,) = (root / DEFAULT_CACHE).glob("*.bin")
+    return cache
+
+
+def _flip_last_bit(cache: Path) -> None:
+    data = cache.read_bytes()
+    cache.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+
+
+def _folder_instead(cache: Path) -> None:
+    cache.unlink()
+    cache.mkdir()
+
+
+def _sealed(payload: Any) -> bytes:
+    """A cache file holding ``payload`` under a valid digest: well formed, but not what qms wrote."""
+    data = marshal.dumps(payload)
+    return parsecache.MAGIC + hashlib.blake2b(data, digest_size=32).digest() + data
+
+
+def _entries_swapped(cache: Path) -> None:
+    """Each file's entry moved to another file's path (valid entries, each for other bytes)."""
+    entries = marshal.loads(cache.read_bytes()[len(parsecache.MAGIC) + 32 :])
+    paths = sorted(entries)
+    cache.write_bytes(_sealed({path: entries[paths[index - 1]] for index, path in enumerate(paths)}))
+
+
+def _entries_garbled(cache: Path) -> None:
+    """Each entry under its right key, but its content is not an entry qms can read back."""
+    entries = marshal.loads(cache.read_bytes()[len(parsecache.MAGIC) + 32 :])
+    garbage = [b"\x00\xff", marshal.dumps((1, 2)), marshal.dumps(("t", [("id",)], [])), b"", marshal.dumps(None)]
+    cache.write_bytes(
+        _sealed({path: (key, garbage[index % 5]) for index, (path, (key, _)) in enumerate(entries.items())})
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "rebuilt"),
+    [
+        pytest.param(lambda cache: cache.write_bytes(b""), True, id="empty"),
+        pytest.param(lambda cache: cache.write_bytes(cache.read_bytes()[:-7]), True, id="truncated"),
+        pytest.param(lambda cache: cache.write_bytes(b"\x00\xff garbage " * 50), True, id="garbage"),
+        pytest.param(_flip_last_bit, True, id="one-bit"),
+        pytest.param(lambda cache: cache.write_bytes(parsecache.MAGIC + b"c" * 32 + b"\x00"), True, id="bad-digest"),
+        pytest.param(lambda cache: cache.write_bytes(_sealed([1, 2])), True, id="not-a-table"),
+        pytest.param(
+            lambda cache: cache.write_bytes(_sealed({"items/a.yaml": (1, 2), 3: "x"})), True, id="odd-entries"
+        ),
+        pytest.param(_entries_swapped, True, id="entries-of-other-files"),
+        pytest.param(_entries_garbled, True, id="garbled-entries"),
+        pytest.param(_folder_instead, False, id="a-folder"),
+    ],
+)
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    make_project: Callable[..., Path], parses: list[str], damage: Callable[[Path], object], rebuilt: bool
+) -> None:
+    root = _project(make_project)
+    expected = _check(root)
+    damage(_cache_file(root))
+    parses.clear()
+    assert _check(root) == expected  # and no traceback: invoke_qms lets exceptions through
+    assert len(parses) == 5
+    parses.clear()
+    assert _check(root) == expected
+    assert len(parses) == (0 if rebuilt else 5)
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(make_project: Callable[..., Path]) -> None:
+    root = _project(make_project)
+    expected = _check(root, "--no-cache")
+    (root / "_build").write_text("a file where the cache folder would go\n", encoding="utf-8")
+    assert _check(root) == expected
+    assert _check(root) == expected
+
+
+def test_the_cache_folder_is_a_setting(make_project: Callable[..., Path], parses: list[str]) -> None:
+    root = _project(make_project)
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "cache: .caches/qms\n", encoding="utf-8")
+    expected = _check(root)
+    assert sorted(path.name for path in (root / ".caches" / "qms").iterdir()) == [".gitignore", "items.bin"]
+    assert not (root / "_build").exists()
+    parses.clear()
+    assert _check(root) == expected
+    assert parses == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("items/cache", "is inside 'items' of `sources`"),
+        ("../cache", "points outside the project"),
+        (".", "is the project folder itself"),
+        ('"a\\0b"', "is not a folder qms can use (embedded null byte)"),
+    ],
+)
+def test_a_cache_folder_among_the_sources_or_outside_is_refused(
+    make_project: Callable[..., Path], setting: str, said: str
+) -> None:
+    root = make_project({"items/system.yaml": "id: SYS-404\nkind: system_requirement\ntitle: S\ntext: T.\n"})
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + f"cache: {setting}\n", encoding="utf-8")
+    result = invoke_qms("check", cwd=root)
+    assert result.exit_code == 1
+    line = len(config.read_text(encoding="utf-8").splitlines())
+    shown = setting.replace('"', "").replace("\\0", "\\x00")
+    assert f"qms.yaml:{line}:8: error Q002: cache '{shown}' {said}" in result.output
+    assert not list(root.rglob("*.bin")) and not (root.parent / "cache").exists()
+    assert invoke_qms("check", "--no-cache", cwd=root).output == result.output
+
+
+def test_the_cache_stays_out_of_git(make_project: Callable[..., Path]) -> None:
+    root = _project(make_project)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    _check(root)
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, check=True, capture_output=True, text=True)
+    assert "_build" not in status.stdout
+    assert "items/" in status.stdout
+
+
+RECORD = """records:
+  - id: REC-{n}
+    test: TST-001
+    outcome: passed
+    executed_by: Dana
+    executed_at: 2026-11-2{n}T09:30:00Z
+    version: 1.0.0
+"""
+JUNIT = """<testsuite name="s" timestamp="2026-11-20T09:00:00">
+  <testcase classname="t" name="test_{n}">{result}</testcase>
+</testsuite>
+"""
+TESTED = """items:
+  - {id: SWR-001, kind: software_requirement, title: R, text: The software shall work.}
+  - {id: TST-001, kind: test, title: T, verifies: [SWR-001], evidence: [t.test_1, t.test_2]}
+"""
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The record and result files (relative paths) ``qms check`` reads rather than takes from the cache."""
+    seen: list[str] = []
+    parse, stream = records.parse_bytes, evidence._streamed
+
+    def parsing(data: bytes, path: str) -> Any:
+        seen.append(path)
+        return parse(data, path)
+
+    def streaming(path: Path, name: str) -> Any:
+        seen.append(name)
+        return stream(path, name)
+
+    monkeypatch.setattr(records, "parse_bytes", parsing)
+    monkeypatch.setattr(evidence, "_streamed", streaming)
+    return seen
+
+
+def _with_records(make_project: Callable[..., Path]) -> Path:
+    return make_project(
+        {
+            "qms.yaml": MINIMAL_CONFIG.format(safety_class="C") + "records: [records]\nevidence: [reports/*.xml]\n",
+            "items/items.yaml": TESTED,
+            "records/a.yaml": RECORD.format(n=1),
+            "records/b.yaml": RECORD.format(n=2),
+            "reports/one.xml": JUNIT.format(n=1, result=""),
+            "reports/two.xml": JUNIT.format(n=2, result='<failure message="boom"/>'),
+        }
+    )
+
+
+def test_records_and_results_are_read_again_only_when_changed(
+    make_project: Callable[..., Path], reads: list[str]
+) -> None:
+    root = _with_records(make_project)
+    first = _check(root)
+    assert sorted(reads) == ["records/a.yaml", "records/b.yaml", "reports/one.xml", "reports/two.xml"]
+    assert "boom" in first[1]
+    reads.clear()
+    assert _check(root) == first
+    assert reads == []
+    (root / "reports" / "two.xml").write_text(JUNIT.format(n=2, result=""), encoding="utf-8")
+    (root / "records" / "a.yaml").write_text(RECORD.format(n=1).replace("passed", "failed"), encoding="utf-8")
+    changed = _check(root)
+    assert sorted(reads) == ["records/a.yaml", "reports/two.xml"]
+    assert "boom" not in changed[1] and changed == _check(root, "--no-cache")
+
+
+def test_records_are_read_again_when_the_kinds_they_name_change(
+    make_project: Callable[..., Path], reads: list[str]
+) -> None:
+    """A record names its test by id: whether that id is a test is part of what was read."""
+    root = _with_records(make_project)
+    _check(root)
+    items = root / "items" / "items.yaml"
+    items.write_text(items.read_text(encoding="utf-8").replace("TST-001, kind: test", "TST-001, kind: need"), "utf-8")
+    reads.clear()
+    code, output = _check(root)
+    assert sorted(reads) == ["records/a.yaml", "records/b.yaml"]
+    assert "record of 'TST-001', a need" in output
+    assert (code, output) == _check(root, "--no-cache")
+
+
+@pytest.mark.parametrize("name", ["records.bin", "results.bin"])
+def test_damaged_record_and_result_caches_are_ignored(
+    make_project: Callable[..., Path], reads: list[str], name: str
+) -> None:
+    root = _with_records(make_project)
+    expected = _check(root)
+    cache = root / DEFAULT_CACHE / name
+    _flip_last_bit(cache)
+    reads.clear()
+    assert _check(root) == expected
+    assert len(reads) == 2
+    _entries_garbled(cache)
+    assert _check(root) == expected
