@@ -33,6 +33,13 @@ from qms.yamlfile import BOOL, position, read_yaml
 PROJECT_FILE = "qms.yaml"
 #: where ``qms check`` keeps parsed files unless ``cache`` in qms.yaml says otherwise
 DEFAULT_CACHE = "_build/qms-cache"
+#: a file, folder or glob named in qms.yaml: a NUL character is in no file name, and the system refuses it
+PATH_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": "^[^\\u0000]*$",
+    "description": "a file, folder or glob: it cannot hold a NUL character (\\0)",
+}
 
 
 def _level_list(what: str) -> dict[str, Any]:
@@ -221,17 +228,17 @@ def project_schema() -> dict[str, Any]:
             },
             "sources": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 1},
+                "items": PATH_SCHEMA,
                 "description": "Folders or globs of item files, relative to qms.yaml.",
             },
             "evidence": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 1},
+                "items": PATH_SCHEMA,
                 "description": "Globs of JUnit XML result files, relative to qms.yaml.",
             },
             "records": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 1},
+                "items": PATH_SCHEMA,
                 "description": "Folders or globs of test execution record files (YAML), relative to qms.yaml; "
                 "`qms record` writes into the first folder.",
             },
@@ -286,8 +293,9 @@ def project_schema() -> dict[str, Any]:
             "roles": _roles_schema(),
             "design_stages": _design_stages_schema(),
             "templates": {
-                "type": "string",
-                "description": "Folder of Jinja templates that override the defaults (default: _templates).",
+                **PATH_SCHEMA,
+                "description": "Folder of Jinja templates that override the defaults (default: _templates); "
+                "it cannot hold a NUL character.",
             },
             "change_control": {
                 "type": "object",
@@ -303,7 +311,7 @@ def project_schema() -> dict[str, Any]:
             },
             "allow_outside": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 1},
+                "items": PATH_SCHEMA,
                 "description": "Folders outside the project (relative to qms.yaml, or absolute) that sources and "
                 "evidence may read from; nothing outside the project is read otherwise.",
             },
@@ -313,11 +321,10 @@ def project_schema() -> dict[str, Any]:
             "regulatory": regulatory_schema(),
             # where `qms check` keeps parsed files
             "cache": {
-                "type": "string",
-                "minLength": 1,
+                **PATH_SCHEMA,
                 "description": "Folder, relative to qms.yaml, where `qms check` keeps each parsed item file "
                 f"to skip parsing it again while it is unchanged (default: {DEFAULT_CACHE}). Never inside a "
-                "folder of `sources` or `records`; `qms check --no-cache` bypasses it.",
+                "folder of `sources` or `records`; `qms check --no-cache` bypasses it. It cannot hold a NUL character.",
             },
         },
     }
@@ -477,12 +484,12 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         ),
         previous_release=release.get("previous") if isinstance(release.get("previous"), str) else None,
         roles=Roles() if any(path[:1] == ("roles",) for path, _ in issues) else _roles(data.get("roles")),
-        templates=data["templates"] if isinstance(data.get("templates"), str) else "_templates",
+        templates=_path(data.get("templates"), "_templates"),
         review_new_links=_change_control(data).get("review_new_links") is True,
         no_baseline=release.get("no_baseline") if isinstance(release.get("no_baseline"), str) else None,
         raw=MappingProxyType(data),
         positions=MappingProxyType(positions),
-        cache=data["cache"] if isinstance(data.get("cache"), str) and data["cache"] else DEFAULT_CACHE,
+        cache=_path(data.get("cache"), DEFAULT_CACHE),
     )
     return config, findings
 
@@ -506,9 +513,19 @@ def _roles(data: Any) -> Roles:
 
 
 def _strings(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths of a list setting; an entry no file could have (reported by the schema) is not used."""
     if not isinstance(value, list):
         return default
-    return tuple(entry for entry in value if isinstance(entry, str))
+    return tuple(entry for entry in value if _is_path(entry))
+
+
+def _path(value: Any, default: str) -> str:
+    """A path setting, or its default where it is missing or no file could have it (reported by the schema)."""
+    return value if _is_path(value) else default
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and "\0" not in value
 
 
 def _rules_as_written(root: yaml.Node, data: dict[str, Any]) -> None:

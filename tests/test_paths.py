@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import invoke_qms
 
 from qms.evidence import result_files
 from qms.project import load_project
@@ -129,3 +130,36 @@ def test_a_pattern_that_spells_a_hidden_name_reads_it(tmp_path: Path) -> None:
     (root / ".records").mkdir()
     (root / ".records" / "needs.yaml").write_text(NEED.format(id="NEED-3"), encoding="utf-8")
     assert list(load_project(root).items) == ["NEED-3"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "written"),
+    [
+        ("sources", 'sources: [items, "items\\0x"]'),
+        ("evidence", 'evidence: ["reports/\\0*.xml"]'),
+        ("records", 'records: ["records\\0"]'),
+        ("allow_outside", 'allow_outside: ["..\\0/shared"]'),
+        ("templates", 'templates: "_templates\\0"'),
+        ("cache", 'cache: "_build/\\0cache"'),
+    ],
+)
+def test_a_path_setting_holding_a_nul_is_a_finding_at_its_line_not_a_crash(
+    tmp_path: Path, setting: str, written: str
+) -> None:
+    """No file name holds a NUL, and the system refuses one (Path.resolve raises): each path setting
+    with one is a Q002 finding at its line, and the entry is not used."""
+    value = written.split(": ", 1)[1]
+    if setting in ("sources", "evidence"):
+        root = project(tmp_path, value if setting == "sources" else "[items]", value if setting == "evidence" else "[]")
+    else:
+        root = project(tmp_path, "[items]", extra=written + "\n")
+    loaded = load_project(root)
+    assert list(loaded.items) == ["NEED-1"]
+    found = messages(root)
+    assert len(found) == 1, found
+    rule, location, message = found[0]
+    assert rule == "Q002"
+    assert location.startswith("qms.yaml:")
+    assert message.startswith(setting) and "cannot hold a NUL character" in message
+    shown = invoke_qms("check", "--no-cache", cwd=root)
+    assert shown.exit_code == 1 and "\0" not in shown.output and "\\x00" in shown.output  # shown escaped
