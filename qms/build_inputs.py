@@ -40,8 +40,6 @@ RECORD = "qms-build-inputs.json"
 _FORMAT = 1
 #: A file whose times are this recent when digested is read again next time (nanoseconds).
 RACY = 2_000_000_000
-#: The distributions whose code renders the site besides qms (Sphinx and the default theme among them).
-TOOLS = ("sphinx", "docutils", "furo", "jinja2", "pygments", "pyyaml", "gitpython", "openpyxl", "babel", "markupsafe")
 #: Folder names never read as pages at any depth (qms's exclude patterns), nor by qms unless configured.
 _PRUNED = frozenset({"_build", "__pycache__", "site-packages"})
 #: Top-level names never read as pages (qms's exclude patterns), nor by qms unless configured.
@@ -260,18 +258,17 @@ def _pruned(name: str, at_top: bool) -> bool:
     return at_top and (name in _PRUNED_AT_TOP or name.startswith(_PRUNED_PREFIXES_AT_TOP) or name.endswith(".egg-info"))
 
 
-def tools() -> dict[str, str]:
-    """The versions of Python, qms and the packages that render the site, and a digest of qms's own files
-    (an editable install changes without a new version)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": sys.version, "executable": sys.executable, "qms": __version__}
-    for name in TOOLS:
+def tools() -> dict[str, Any]:
+    """Python and every distribution installed where it imports from, with its version (the names
+    of their ``.dist-info`` folders): Sphinx, docutils, the theme and any extension among them."""
+    installed = []
+    for entry in sys.path:
         try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "absent"
-    return found
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        installed += [name for name in names if name.endswith((".dist-info", ".egg-info", ".egg-link", ".pth"))]
+    return {"python": sys.version, "executable": sys.executable, "qms": __version__, "installed": sorted(installed)}
 
 
 def own_folders() -> tuple[Path, Path]:
@@ -402,7 +399,7 @@ def _unsafe(app: Sphinx, root: Path, loaded: Path, read: Iterable[Path]) -> str 
     if app.config.html_last_updated_fmt is not None:
         return "html_last_updated_fmt shows the day of the build"
     conf = Path(app.confdir) / "conf.py"
-    if conf.is_file() and not _plain(conf):
+    if conf.is_file() and not literal_settings(conf):
         return "conf.py computes its settings (only literal assignments can be fingerprinted)"
     for path in (root / "qms.yaml", *read):
         if path.suffix in (".py", ".pyc", ".so"):
@@ -417,7 +414,7 @@ def _unsafe(app: Sphinx, root: Path, loaded: Path, read: Iterable[Path]) -> str 
     return None
 
 
-def _plain(conf: Path) -> bool:
+def literal_settings(conf: Path) -> bool:
     """Whether conf.py only assigns literal values (and has docstrings): its settings are its text."""
     try:
         tree = ast.parse(conf.read_bytes())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sphinx_support import build, new_project, site_files
 
-from qms.build_inputs import RACY, Digests, Reads, inputs, read_record
+from qms.build_inputs import RACY, Digests, Reads, inputs, literal_settings, read_record
 
 UP_TO_DATE = "is up to date: nothing it shows changed since it was built"
 
@@ -258,3 +258,33 @@ def test_the_approvals_file_is_the_one_qms_reads() -> None:
     from qms import approvals, build_inputs
 
     assert build_inputs.APPROVALS_FILE == approvals.APPROVALS_FILE
+
+
+def test_another_installed_distribution_changes_the_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = git_project(tmp_path / "device")
+    before = fingerprint(root)
+    packages = tmp_path / "site-packages"
+    (packages / "sphinx-99.0.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(packages))
+    assert fingerprint(root) != before
+
+
+@pytest.mark.parametrize(
+    ("conf", "plain"),
+    [
+        ('"""The technical file."""\nextensions = ["qms.sphinx"]\nhtml_theme_options = {"a": (1, 2.0)}\n', True),
+        ("project: str = 'Device'\n", True),
+        ("import os\nextensions = ['qms.sphinx']\n", False),
+        ("extensions = ['qms.sphinx']\nversion = open('VERSION').read()\n", False),
+        ("def setup(app):\n    pass\n", False),
+        ("extensions = ['qms.sphinx']\nextensions.append('x')\n", False),
+        ("extensions = [\n", False),
+    ],
+)
+def test_only_a_conf_py_of_literal_settings_is_fingerprinted_by_its_text(
+    tmp_path: Path, conf: str, plain: bool
+) -> None:
+    (tmp_path / "conf.py").write_text(conf, encoding="utf-8")
+    assert literal_settings(tmp_path / "conf.py") is plain
