@@ -33,6 +33,8 @@ from qms.atomic import OUTPUT_MARKER, write_text
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
+    from qms.model import Project
+
 #: ``qms.approvals.APPROVALS_FILE``, named here: importing that module loads the whole checker.
 APPROVALS_FILE = "approvals.yaml"
 #: The record of the last HTML build, in the doctree folder.
@@ -47,11 +49,8 @@ _PRUNED_AT_TOP = frozenset({"venv", "env", "node_modules", "qms", "tests", "benc
 _PRUNED_PREFIXES_AT_TOP = ("README.", "CHANGELOG.", "LICENSE", "CONTRIBUTING.")
 #: Environment variables that change what git, Sphinx or qms write.
 _ENVIRONMENT_PREFIXES = ("GIT_", "SPHINX", "QMS", "SOURCE_DATE_EPOCH", "LANG", "LC_", "TZ", "GNUPGHOME")
-#: Text in a page, template or qms.yaml that makes what a page shows depend on the clock or the reflog.
-_UNSAFE_TEXT = (
-    (b"|today|", "a page shows |today|, the day it was read"),
-    (b"@{", "a git revision names the reflog (@{...})"),
-)
+#: How git names a revision through the reflog, which may mean the clock (``main@{yesterday}``).
+_REFLOG = "@{"
 
 
 @dataclass(slots=True)
@@ -383,7 +382,10 @@ def build_reads(app: Sphinx, root: Path, doctrees: Path) -> Reads:
             folders.add(location.parent)
         elif location.name:
             files.add(location)
-    unsafe = _unsafe(app, root, data.project.root, files | set(_walk(root / data.project.config.templates, (), None)))
+    pages = {Path(env.doc2path(docname)) for docname in env.found_docs}
+    pages.update(srcdir / str(dependency) for dependencies in env.dependencies.values() for dependency in dependencies)
+    pages.update(_walk(root / data.project.config.templates, (), None))
+    unsafe = _unsafe(app, root, data.project, pages)
     generated = doctrees.resolve()
     return Reads(
         sorted(str(path) for path in files if not path.resolve().is_relative_to(generated)),
@@ -392,25 +394,26 @@ def build_reads(app: Sphinx, root: Path, doctrees: Path) -> Reads:
     )
 
 
-def _unsafe(app: Sphinx, root: Path, loaded: Path, read: Iterable[Path]) -> str | None:
+def _unsafe(app: Sphinx, root: Path, project: Project, pages: Iterable[Path]) -> str | None:
     """Why what this build showed cannot be known from its files; None when it can."""
-    if loaded.resolve() != root.resolve():
-        return f"conf.py loads the project in {loaded} (qms_project), not the one built"
+    if project.root.resolve() != root.resolve():
+        return f"conf.py loads the project in {project.root} (qms_project), not the one built"
     if app.config.html_last_updated_fmt is not None:
         return "html_last_updated_fmt shows the day of the build"
     conf = Path(app.confdir) / "conf.py"
     if conf.is_file() and not literal_settings(conf):
         return "conf.py computes its settings (only literal assignments can be fingerprinted)"
-    for path in (root / "qms.yaml", *read):
-        if path.suffix in (".py", ".pyc", ".so"):
-            continue
+    if _REFLOG in (project.config.previous_release or ""):
+        return f"the previous release is named through the reflog ({project.config.previous_release})"
+    for path in pages:
         try:
             text = path.read_bytes()
         except OSError:
             continue
-        for mark, reason in _UNSAFE_TEXT:
-            if mark in text and not (mark == b"|today|" and app.config.today):
-                return f"{reason}: {path}"
+        if b"|today|" in text and not app.config.today:
+            return f"a page shows |today|, the day it was read: {path}"
+        if b"release-changes" in text and _REFLOG.encode() in text:
+            return f"a page may name a git revision through the reflog ({_REFLOG}...}}): {path}"
     return None
 
 

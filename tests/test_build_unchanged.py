@@ -245,13 +245,21 @@ def test_another_output_folder_is_built(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_page_showing_the_day_always_builds(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [
+        ("As of |today|.\n", "|today|"),
+        (".. qms:release-changes::\n   :base: main@{yesterday}\n", "reflog"),
+    ],
+    ids=["the day", "a revision through the reflog"],
+)
+def test_a_page_that_depends_on_the_clock_always_builds(tmp_path: Path, page: str, reason: str) -> None:
     root = git_project(tmp_path / "device")
-    _write("notes.rst", "Notes\n=====\n\nAs of |today|.\n")(root)
+    _write("notes.rst", f"Notes\n=====\n\n{page}")(root)
     _built(root)
     assert UP_TO_DATE not in _built(root)
     record = read_record(root / "_build" / "doctrees")
-    assert record is not None and record.reads.unsafe is not None and "|today|" in record.reads.unsafe
+    assert record is not None and record.reads.unsafe is not None and reason in record.reads.unsafe
 
 
 def test_the_approvals_file_is_the_one_qms_reads() -> None:
