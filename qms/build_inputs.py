@@ -196,6 +196,9 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
         return None
     outputs = (target, doctrees, target.parent / f".{target.name}.building-")
     found = {str(path): digests.of(path) for path in _project_files(root, config, outputs)}
+    # A result without a time ran when its file was written, and an item changed when its file was
+    # if git holds no commit of the change: the site shows both, so the times count here.
+    found.update((str(path), f"{digests.of(path)} {_modified(path)}") for path in _records(root, config))
     read = {name: digests.of(Path(name)) for name in reads.files}
     for folder in dict.fromkeys([*reads.folders, *map(str, own_folders())]):
         read.update((str(path), digests.of(path)) for path in _walk(Path(folder), outputs, top=None))
@@ -205,21 +208,33 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
 
 
 def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterator[Path]:
-    """The project's files: the whole folder but what is never read unless configured, and what
-    the loader finds from ``qms.yaml`` (sources, records, evidence, templates) wherever it lies."""
+    """The project's files: the whole folder but what is never read unless configured, the files
+    the loader finds from ``qms.yaml`` wherever they lie (:func:`_records`), and the templates folder."""
     from qms.config import PROJECT_FILE
-    from qms.paths import allowed_roots, project_files
-    from qms.project import source_files
 
     yield from _walk(root, outputs, top=root)  # qms.lock and approvals.yaml among them
     for name in (PROJECT_FILE, "conf.py", ".mailmap", ".gitattributes"):
         yield root / name
+    yield from _walk(root / config.templates, outputs, top=None)
+
+
+def _records(root: Path, config: Any) -> Iterator[Path]:
+    """The item files, execution records and result files, found as the loader finds them."""
+    from qms.paths import allowed_roots, project_files
+    from qms.project import source_files
+
     for setting in ("sources", "records"):
         yield from source_files(root, config, setting)[0]
     roots = allowed_roots(root, config.allow_outside)
     for pattern in config.evidence:
         yield from project_files(root, pattern, roots).files
-    yield from _walk(root / config.templates, outputs, top=None)
+
+
+def _modified(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _walk(folder: Path, outputs: tuple[Path, ...], top: Path | None) -> Iterator[Path]:
