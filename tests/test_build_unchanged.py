@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sphinx_support import build, new_project, site_files
 
-from qms.build_inputs import RACY, Digests, Reads, inputs, literal_settings, read_record
+from qms.cli.build_inputs import RACY, Digests, Reads, inputs, literal_settings, read_record
 
 UP_TO_DATE = "is up to date: nothing it shows changed since it was built"
 
@@ -297,7 +297,8 @@ def test_a_page_that_depends_on_the_clock_always_builds(tmp_path: Path, page: st
 
 
 def test_the_approvals_file_is_the_one_qms_reads() -> None:
-    from qms import approvals, build_inputs
+    from qms import approvals
+    from qms.cli import build_inputs
 
     assert build_inputs.APPROVALS_FILE == approvals.APPROVALS_FILE
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sphinx_support import build, new_project, page, site_files, site_page
 
-from qms.build_inputs import RECORD
+from qms.cli.build_inputs import RECORD
 
 
 def _read_pages(output: str) -> list[str]:

@@ -7,7 +7,7 @@ the old one in one step. A failed build leaves the previous site as it was. The 
 is replaced whole, so it must be new, empty or a site qms wrote (it holds a marker file), and
 can be neither the project, nor hold or lie inside anything the project reads.
 
-A successful HTML build records the fingerprint of everything it read (:mod:`qms.build_inputs`);
+A successful HTML build records the fingerprint of everything it read (:mod:`qms.cli.build_inputs`);
 the next ``qms build`` into the same folder compares it first, and when nothing changed and the
 site is as that build left it, Sphinx does not run: the site stays as it is and the warnings that
 build gave are given again (``--strict`` and ``--clean`` always build).
@@ -37,7 +37,7 @@ from qms.config import PROJECT_FILE, find_root, load_config
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from qms.build_inputs import Digests, Inputs, Record
+    from qms.cli.build_inputs import Digests, Inputs, Record
     from qms.model import Finding, Project
     from qms.pdf import Cover, Document
 
@@ -322,7 +322,7 @@ def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: 
 def up_to_date(root: Path, target: Path, doctrees: Path) -> Record | None:
     """The record of the last HTML build into ``target`` when the site is as it wrote it and
     nothing the build reads changed since; None when the site must be built."""
-    from qms.build_inputs import Digests, inputs, read_record, site_digest, write_record
+    from qms.cli.build_inputs import Digests, inputs, read_record, site_digest, write_record
 
     record = read_record(doctrees)
     if record is None or record.reads.unsafe is not None or record.target != str(target):
@@ -366,7 +366,7 @@ class Built:
 
 def _inputs_before(root: Path, target: Path, doctrees: Path) -> tuple[Inputs | None, Digests]:
     """The inputs as a build starts (with what the last build read); no record stands until it succeeds."""
-    from qms.build_inputs import Digests, Reads, forget_record, inputs, read_record
+    from qms.cli.build_inputs import Digests, Reads, forget_record, inputs, read_record
 
     previous = read_record(doctrees)
     forget_record(doctrees)
@@ -385,7 +385,7 @@ def _record(
 ) -> None:
     """Record the inputs of the finished build, unless one changed while it ran (the next build runs then):
     each input digests as it did when the build started, and one read for the first time is older than that."""
-    from qms.build_inputs import Digests, Record, build_reads, changed_since, inputs, site_digest, write_record
+    from qms.cli.build_inputs import Digests, Record, build_reads, changed_since, inputs, site_digest, write_record
 
     reads = build_reads(app, root, doctrees)
     start, cached = before

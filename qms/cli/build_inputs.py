@@ -29,6 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from qms import __version__
 from qms.atomic import OUTPUT_MARKER, write_text
+from qms.config import PROJECT_FILE, load_config
+from qms.documents import default_templates
+from qms.paths import allowed_roots, project_files
+from qms.project import source_files
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -189,8 +193,6 @@ class Inputs:
 def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Digests) -> Inputs | None:
     """Every input of an HTML build of ``root`` into ``target``; None when the project's own
     settings cannot be read (then the build runs and reports them)."""
-    from qms.config import load_config
-
     config, _ = load_config(root)
     if config is None:
         return None
@@ -210,8 +212,6 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
 def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterator[Path]:
     """The project's files: the whole folder but what is never read unless configured, the files
     the loader finds from ``qms.yaml`` wherever they lie (:func:`_records`), and the templates folder."""
-    from qms.config import PROJECT_FILE
-
     yield from _walk(root, outputs, top=root)  # qms.lock and approvals.yaml among them
     for name in (PROJECT_FILE, "conf.py", ".mailmap", ".gitattributes"):
         yield root / name
@@ -220,9 +220,6 @@ def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterat
 
 def _records(root: Path, config: Any) -> Iterator[Path]:
     """The item files, execution records and result files, found as the loader finds them."""
-    from qms.paths import allowed_roots, project_files
-    from qms.project import source_files
-
     for setting in ("sources", "records"):
         yield from source_files(root, config, setting)[0]
     roots = allowed_roots(root, config.allow_outside)
@@ -287,9 +284,7 @@ def tools() -> dict[str, Any]:
 
 def own_folders() -> tuple[Path, Path]:
     """The code and static files of the qms that runs, and its shipped templates (beside it in a checkout)."""
-    from qms.documents import default_templates
-
-    return Path(__file__).resolve().parent, default_templates()
+    return Path(__file__).resolve().parents[1], default_templates()
 
 
 # ------------------------------------------------------------------------------ git
@@ -366,6 +361,7 @@ def _glob_escape(path: Path) -> str:
 
 def build_reads(app: Sphinx, root: Path, doctrees: Path) -> Reads:
     """What the Sphinx build ``app`` of the project at ``root`` read beyond the project's files."""
+    from qms.sphinx.settings import settings
     from qms.sphinx.state import build_data
 
     env = app.env
@@ -384,8 +380,9 @@ def build_reads(app: Sphinx, root: Path, doctrees: Path) -> Reads:
         value = getattr(app.config, setting, None)
         if value and "://" not in str(value):
             files.add(confdir / str(value))
-    if app.config.qms_clause_table:
-        files.add(root / str(app.config.qms_clause_table))
+    clause_table = settings(app.config).clause_table
+    if clause_table:
+        files.add(root / clause_table)
     data = build_data(env)
     records = data.records
     for record in records.records if records is not None else ():
