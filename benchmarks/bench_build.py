@@ -1,13 +1,14 @@
-"""Time ``qms build`` on generated projects, from clean and after one item changes; and
-sphinx-needs on the same data, in the same run.
+"""Time ``qms build`` on generated projects, from clean, with nothing changed and after one item
+changes; and sphinx-needs on the same data, in the same run.
 
-    python benchmarks/bench_build.py [--sizes 1000 10000] [--repeat 1] [--no-sphinx-needs] [--workdir DIR]
+    python benchmarks/bench_build.py [--sizes 1000 10000] [--repeat 1] [--no-sphinx-needs] [--git] [--workdir DIR]
 
-For each N, :mod:`generate` writes a project; then
+For each N, :mod:`generate` writes a project (with ``--git``, committed to a new git repository,
+so the site's audit trails and revision histories are read); then
 
 - ``qms build`` runs as the real command in a new process (``python -m qms build``): first from
-  clean (no previous site, no saved environment), then after the text of one software
-  requirement in the middle of the project changed;
+  clean (no previous site, no saved environment), then again with nothing changed, then after the
+  text of one software requirement in the middle of the project changed;
 - sphinx-needs builds the same items: one ``.. need::`` per item, with its id, type, title, text
   and every link of the project (the same link types, so sphinx-needs shows incoming links too),
   on one page per kind as qms groups them into documents, plus one needtable of all
@@ -86,18 +87,28 @@ def edit_text(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def bench_qms(root: Path, repeat: int) -> tuple[Timing, Timing]:
+def commit_project(root: Path) -> None:
+    """Make the project a git repository with one commit of everything in it."""
+    (root / ".gitignore").write_text("_build/\n", encoding="utf-8")
+    identity = ["-c", "user.name=Benchmark", "-c", "user.email=benchmark@example.org", "-c", "commit.gpgsign=false"]
+    for arguments in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-q", "-m", "Generated project"]):
+        subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True)
+
+
+def bench_qms(root: Path, repeat: int) -> tuple[Timing, Timing, Timing]:
+    """The clean build, the build with nothing changed, and the build after one item's text changed."""
     (root / "conf.py").write_text(QMS_CONF, encoding="utf-8")
     command = [sys.executable, "-m", "qms", "build", "--project", str(root)]
-    clean, change = [], []
+    clean, unchanged, change = [], [], []
     path, _ = changed_requirement(root)
     for attempt in range(repeat):
         shutil.rmtree(root / "_build", ignore_errors=True)
         clean.append(run(command, root))
+        unchanged.append(run(command, root))
         edit_text(path, "The software shall ", f"The software (change {attempt}) shall ")
         change.append(run(command, root))
         edit_text(path, f"The software (change {attempt}) shall ", "The software shall ")
-    return best(clean), best(change)
+    return best(clean), best(unchanged), best(change)
 
 
 # ------------------------------------------------------------------------------ sphinx-needs
@@ -176,15 +187,16 @@ def write_needs_project(source: Path, target: Path) -> None:
     )
 
 
-def bench_sphinx_needs(source: Path, target: Path, repeat: int) -> tuple[Timing, Timing]:
+def bench_sphinx_needs(source: Path, target: Path, repeat: int) -> tuple[Timing, Timing, Timing]:
     write_needs_project(source, target)
     command = [sys.executable, "-m", "sphinx", "-q", "-b", "html", ".", "_build/html"]
     _, item_id = changed_requirement(source)
     page = target / "software_requirement.rst"
-    clean, change = [], []
+    clean, unchanged, change = [], [], []
     for attempt in range(repeat):
         shutil.rmtree(target / "_build", ignore_errors=True)
         clean.append(run(command, target))
+        unchanged.append(run(command, target))
         text = page.read_text(encoding="utf-8")
         start = text.index(f"   :id: {item_id}\n")
         body = text.index("The software shall ", start)
@@ -194,10 +206,14 @@ def bench_sphinx_needs(source: Path, target: Path, repeat: int) -> tuple[Timing,
         )
         change.append(run(command, target))
         page.write_text(text, encoding="utf-8")
-    return best(clean), best(change)
+    return best(clean), best(unchanged), best(change)
 
 
 # ------------------------------------------------------------------------------ report
+
+
+def _figures(clean: Timing, unchanged: Timing, change: Timing) -> str:
+    return f"clean {clean.wall:.1f} s, nothing changed {unchanged.wall:.2f} s, one item changed {change.wall:.1f} s"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-sphinx-needs", action="store_true", help="time qms build only")
+    parser.add_argument("--git", action="store_true", help="commit each generated project to a git repository")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the generated projects here")
     arguments = parser.parse_args(argv)
     workdir = arguments.workdir or Path(tempfile.mkdtemp(prefix="qms-bench-build-"))
@@ -221,23 +238,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for size in arguments.sizes:
         project = generate(size, workdir / f"qms-{size}")
-        clean, change = bench_qms(project, arguments.repeat)
-        rows.append((size, "qms build", clean, change))
-        print(f"  {size} items, qms build: clean {clean.wall:.1f} s, one item changed {change.wall:.1f} s", flush=True)
+        if arguments.git:
+            commit_project(project)
+        rows.append((size, "qms build", *bench_qms(project, arguments.repeat)))
+        print(f"  {size} items, {_figures(*rows[-1][2:])}", flush=True)
         if with_needs:
-            clean, change = bench_sphinx_needs(project, workdir / f"sphinx-needs-{size}", arguments.repeat)
-            rows.append((size, "sphinx-needs", clean, change))
-            print(
-                f"  {size} items, sphinx-needs: clean {clean.wall:.1f} s, one item changed {change.wall:.1f} s",
-                flush=True,
+            rows.append(
+                (size, "sphinx-needs", *bench_sphinx_needs(project, workdir / f"sphinx-needs-{size}", arguments.repeat))
             )
+            print(f"  {size} items, sphinx-needs: {_figures(*rows[-1][2:])}", flush=True)
     print()
-    print("| items | tool | clean build: wall (CPU) | one item changed: wall (CPU) |")
-    print("|---:|---|---:|---:|")
-    for size, tool, clean, change in rows:
-        print(
-            f"| {size:,} | {tool} | {clean.wall:.1f} s ({clean.cpu:.1f} s) | {change.wall:.1f} s ({change.cpu:.1f} s) |"
-        )
+    print("| items | tool | clean build: wall (CPU) | nothing changed: wall (CPU) | one item changed: wall (CPU) |")
+    print("|---:|---|---:|---:|---:|")
+    for size, tool, *timings in rows:
+        print(f"| {size:,} | {tool} | " + " | ".join(f"{t.wall:.2f} s ({t.cpu:.2f} s)" for t in timings) + " |")
     if arguments.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

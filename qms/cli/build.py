@@ -6,17 +6,25 @@ site, so only pages whose content changed are written again), and the finished s
 the old one in one step. A failed build leaves the previous site as it was. The output folder
 is replaced whole, so it must be new, empty or a site qms wrote (it holds a marker file), and
 can be neither the project, nor hold or lie inside anything the project reads.
+
+A successful HTML build records the fingerprint of everything it read (:mod:`qms.cli.build_inputs`);
+the next ``qms build`` into the same folder compares it first, and when nothing changed and the
+site is as that build left it, Sphinx does not run: the site stays as it is and the warnings that
+build gave are given again (``--strict`` and ``--clean`` always build).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import glob
 import io
 import itertools
+import re
 import shutil
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -29,6 +37,8 @@ from qms.config import PROJECT_FILE, find_root, load_config
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
+    from qms.cli.build_inputs import Digests, Inputs, Record
+    from qms.model import Finding, Project
     from qms.pdf import Cover, Document
 
 #: The environment Sphinx keeps between builds (removed after a failed build, see below).
@@ -159,13 +169,19 @@ class _Tee(io.TextIOBase):
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.count = 0
+        self.written: list[str] = []
 
     def isatty(self) -> bool:
         return self.stream.isatty()
 
     def write(self, text: str) -> int:
         self.count += text.count("WARNING:") + text.count("ERROR:")
+        self.written.append(text)
         return self.stream.write(text)
+
+    def text(self) -> str:
+        """Everything written, as it was written."""
+        return "".join(self.written)
 
     def flush(self) -> None:
         self.stream.flush()
@@ -226,32 +242,49 @@ def build(
     refusal = unsafe_output(root, target)
     if refusal is not None:
         fail(f"cannot build into {_shown(target)}: {refusal}")
+    option = "--fail-on-findings" if fail_on_findings else "--strict"
+    if output_format == "html" and not (strict or clean):
+        record = up_to_date(root, target, root / "_build" / "doctrees")
+        if record is not None:
+            _report_unchanged(target, record)
+            if fail_on_findings and record.errors is not None:
+                _fail_with(option, record.errors)
+            return
+    errors = None
     try:
         with workspace(target) as folder:
             if output_format == "pdf":
                 _build_pdf_into(root, target, folder, strict=strict, verbose=verbose)
             else:
-                _build_into(root, target, folder, strict=strict, clean=clean, verbose=verbose)
+                errors = _build_into(root, target, folder, strict=strict, clean=clean, verbose=verbose)
     except ForeignFolder:
         fail(f"cannot build into {_shown(target)}: {_FOREIGN}")
     except OSError as error:
         fail(f"cannot write the site to {_shown(target)}: {error.strerror or error}", code=EXIT_FINDINGS)
-    if fail_on_findings or strict:
-        _fail_on_findings(root, "--fail-on-findings" if fail_on_findings else "--strict")
+    if output_format == "pdf" and (fail_on_findings or strict):
+        errors = _error_summary(root)
+    if (fail_on_findings or strict) and errors is not None:
+        _fail_with(option, errors)
 
 
-def _fail_on_findings(root: Path, option: str) -> None:
-    """Exit 1 when the project has an error-level finding, as `qms check` would."""
+def _error_summary(root: Path, project: Project | None = None, findings: Sequence[Finding] | None = None) -> str | None:
+    """What `qms check` says of the project's error-level findings (of ``findings`` when given); None without any."""
     from qms.checking import check_project, root_causes
     from qms.model import Severity
     from qms.project import load_project
     from qms.reporting import Summary
 
-    project = load_project(root)
-    findings = check_project(project)
-    if any(finding.severity is Severity.ERROR for finding in findings):
-        summary = Summary.of(project, root_causes(project, findings)).line()
-        fail(f"built, but with {option} the findings fail the build ({summary}): `qms check` lists them", EXIT_FINDINGS)
+    if project is None or findings is None:
+        project = load_project(root)
+        findings = check_project(project)
+    if not any(finding.severity is Severity.ERROR for finding in findings):
+        return None
+    return Summary.of(project, root_causes(project, findings)).line()
+
+
+def _fail_with(option: str, summary: str) -> None:
+    """Exit 1: the site is built, but ``option`` fails the build on error-level findings."""
+    fail(f"built, but with {option} the findings fail the build ({summary}): `qms check` lists them", EXIT_FINDINGS)
 
 
 _FOREIGN = (
@@ -260,19 +293,130 @@ _FOREIGN = (
 )
 
 
-def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: bool, verbose: bool) -> None:
-    """Build the site in ``folder`` (a workspace beside ``target``), then put it in place of ``target``."""
+def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: bool, verbose: bool) -> str | None:
+    """Build the site in ``folder`` (a workspace beside ``target``), then put it in place of ``target``;
+    what `qms check` says of its error-level findings (None: there are none)."""
+    from qms.sphinx.state import build_data
+
     staging = folder / "site"
     warnings = _Tee(sys.stderr)
+    doctrees = root / "_build" / "doctrees"
+    started = time.time_ns()
+    before = _inputs_before(root, target, doctrees)
     _seed(target, staging)
     kept = f"the previous site in {_shown(target)} is unchanged"
-    doctrees = root / "_build" / "doctrees"
-    _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
+    app = _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
+    # Sphinx keeps the previous build's .buildinfo as .buildinfo.bak when the configuration changed: no site of its own
+    (staging / ".buildinfo.bak").unlink(missing_ok=True)
     mark_output(staging)
     replace_tree(staging, target, folder / "previous")
     pages = sum(1 for _ in target.glob("*.html"))
     summary = f", {warnings.count} warning(s)" if warnings.count else ""
     click.echo(f"qms: built {pages} pages into {_shown(target)}{summary}; open {_shown(target / 'index.html')}")
+    data = build_data(app.env)
+    errors = _error_summary(root, data.project, data.findings)
+    _record(app, root, target, doctrees, before, started, Built(pages, warnings.text(), warnings.count, errors))
+    return errors
+
+
+def up_to_date(root: Path, target: Path, doctrees: Path) -> Record | None:
+    """The record of the last HTML build into ``target`` when the site is as it wrote it and
+    nothing the build reads changed since; None when the site must be built."""
+    from qms.cli.build_inputs import Digests, inputs, read_record, site_digest, write_record
+
+    record = read_record(doctrees)
+    if record is None or record.reads.unsafe is not None or record.target != str(target):
+        return None
+    if site_digest(target) != record.site:
+        return None
+    digests = Digests(record.digests)
+    now = inputs(root, target, doctrees, record.reads, digests)
+    if now is None or now.fingerprint != record.fingerprint:
+        return None
+    if digests.kept != record.digests:  # files no longer too recent to trust their times: quicker next time
+        write_record(doctrees, dataclasses.replace(record, digests=digests.kept))
+    return record
+
+
+def _report_unchanged(target: Path, record: Record) -> None:
+    """Say the site is up to date, with the warnings its build gave (they are still open)."""
+    warnings = record.warnings if sys.stderr.isatty() else _ESCAPES.sub("", record.warnings)
+    sys.stderr.write(warnings)
+    sys.stderr.flush()
+    summary = f", {record.warning_count} warning(s)" if record.warning_count else ""
+    click.echo(
+        f"qms: the site in {_shown(target)} is up to date: nothing it shows changed since it was built; "
+        f"{record.pages} pages{summary}; open {_shown(target / 'index.html')}"
+    )
+
+
+#: Terminal colour codes, left out of warnings given again to a stream that is not a terminal.
+_ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Built:
+    """What a successful HTML build showed: its pages, the warnings it gave, its error findings."""
+
+    pages: int
+    warnings: str
+    warning_count: int
+    errors: str | None
+
+
+def _inputs_before(root: Path, target: Path, doctrees: Path) -> tuple[Inputs | None, Digests]:
+    """The inputs as a build starts (with what the last build read); no record stands until it succeeds."""
+    from qms.cli.build_inputs import Digests, Reads, forget_record, inputs, read_record
+
+    previous = read_record(doctrees)
+    forget_record(doctrees)
+    digests = Digests(previous.digests if previous else {})
+    return inputs(root, target, doctrees, previous.reads if previous else Reads(), digests), digests
+
+
+def _record(
+    app: Sphinx,
+    root: Path,
+    target: Path,
+    doctrees: Path,
+    before: tuple[Inputs | None, Digests],
+    started: int,
+    built: Built,
+) -> None:
+    """Record the inputs of the finished build, unless one changed while it ran (the next build runs then):
+    each input digests as it did when the build started, and one read for the first time is older than that."""
+    from qms.cli.build_inputs import Digests, Record, build_reads, changed_since, inputs, site_digest, write_record
+
+    reads = build_reads(app, root, doctrees)
+    start, cached = before
+    digests = Digests(cached.kept)
+    after = inputs(root, target, doctrees, reads, digests)
+    site = site_digest(target)
+    if start is None or after is None or site is None or start.found != after.found or start.git != after.git:
+        return
+    first_read = [name for name in after.read if name not in start.read and name not in after.found]
+    if any(start.read[name] != digest for name, digest in after.read.items() if name in start.read):
+        return
+    if changed_since(first_read, started - _COARSE_CLOCK):
+        return
+    write_record(
+        doctrees,
+        Record(
+            after.fingerprint,
+            str(target),
+            site,
+            built.pages,
+            built.warnings,
+            built.warning_count,
+            built.errors,
+            reads,
+            digests.kept,
+        ),
+    )
+
+
+#: How far a file's times may lag behind the clock (the kernel stamps them from a coarse clock), in ns.
+_COARSE_CLOCK = 20_000_000
 
 
 def _build_pdf_into(root: Path, target: Path, folder: Path, *, strict: bool, verbose: bool) -> None:
