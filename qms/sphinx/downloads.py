@@ -43,16 +43,22 @@ def workbook_name(project: Project) -> str:
 
 
 def fingerprint(data: BuildData) -> str:
-    """What the workbook is made of: the project's files, the result files and the git state."""
+    """What the workbook is made of: the project's files, the result files (with their modification
+    times: a result without a timestamp ran when its file was written) and the git state."""
     project = data.project
     digest = hashlib.sha256()
-    files = ["qms.yaml", *project.files, *(data.evidence.files if data.evidence is not None else ())]
-    for name in files:
+    results = data.evidence.files if data.evidence is not None else ()
+    for name in ("qms.yaml", *project.files, *results):
         digest.update(name.encode("utf-8") + b"\0")
         try:
             digest.update((project.root / name).read_bytes())
         except OSError:
             digest.update(b"(unreadable)")
+    for name in results:
+        try:
+            digest.update(f"{name}\0{(project.root / name).stat().st_mtime}\0".encode())
+        except OSError:
+            digest.update(b"(no time)")
     digest.update(data.control.summary.encode("utf-8"))
     return digest.hexdigest()
 

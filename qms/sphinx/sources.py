@@ -9,6 +9,7 @@ queries it showed has a different answer now: that keeps Sphinx's incremental bu
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
@@ -122,10 +123,7 @@ def control_state(app: Sphinx, env: BuildEnvironment) -> str:
     device = data.project.config.device
     return digest(
         [
-            control.commit,
-            control.date,
-            control.dirty,
-            control.under_version_control,
+            *dataclasses.astuple(control),
             device.name,
             device.version,
             device.software_safety_class,
