@@ -1,6 +1,7 @@
-"""An item block's fingerprint comes from what the block reads, not from the rendered block, and
-moves exactly when the block would change: an own field, a neighbour's title it shows, a test
-result, a review stamp, the project file's risk policy, a commit touching the item's file."""
+"""Item blocks and tables are fingerprinted from what they read, not from what they render, and a
+fingerprint moves exactly when the output would change: an own field, a neighbour's title it
+shows, a test result, a review stamp, the project file's risk policy, a commit touching the item's
+file; a status or finding the table does not show leaves its fingerprint as it was."""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from qms.sphinx.state import load_build_data
 from qms.sphinx.views.build import BuildData
 
 
-def _result(day: int) -> str:
+def _result(day: int, failure: str = "") -> str:
     return (
         f'<testsuites><testsuite name="pytest" timestamp="2099-01-{day:02}T09:15:00+00:00">'
-        '<testcase classname="tests.test_display" name="test_age" time="0.001"></testcase>'
+        f'<testcase classname="tests.test_display" name="test_age" time="0.001">{failure}</testcase>'
         "</testsuite></testsuites>\n"
     )
 
@@ -97,6 +98,12 @@ CHANGES: dict[str, tuple[Callable[[Path], None], str]] = {
         "SWR-001",
     ),
     "result": (lambda root: (root / "reports" / "unit.xml").write_text(_result(2), encoding="utf-8"), "TST-001"),
+    "failing result": (
+        lambda root: (root / "reports" / "unit.xml").write_text(
+            _result(1, '<failure message="16 shown as 15">assert 15 == 16</failure>'), encoding="utf-8"
+        ),
+        "SWR-001",
+    ),
     "result file no longer committed": (lambda root: _git(root, "rm", "-q", "--cached", "reports/unit.xml"), "TST-001"),
     "a control's test": (
         lambda root: _replace(root, "traceability/tests.yaml", "Reading age display", "Age display"),
@@ -166,3 +173,40 @@ def test_the_audit_trails_are_read_from_git_again_only_after_a_commit(
     saved.write_bytes(b"not the trails")
     assert audit.audit_view(_data(project, saved), "LAB-01") == after
     assert reads == ["read"]
+
+
+#: Tables as the documents ask for them: links both ways, statuses, findings, risk, a filter.
+TABLES = [
+    ("table", "test", "", "id, method, level, verifies, validates, status"),
+    ("table", "software_requirement", "control_type", "id, control_type, controls_hazard, verified_by, status"),
+    ("table", "hazard", "residual_risk=R|U", "id, residual_risk, risk"),
+    ("table", "software_requirement", "findings", "id, title"),
+    ("table", "soup", "", "id, version, used_by"),
+]
+
+
+def _tables(root: Path) -> dict[tuple[str, ...], tuple[str, Any]]:
+    data = _data(root)
+    return {query: (data.digest(query), data.answer(query)) for query in TABLES}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_table_keeps_its_digest_only_while_it_shows_the_same(project: Path, change: str) -> None:
+    if change == "commit":
+        _reword(project)
+    before = _tables(project)
+    CHANGES[change][0](project)
+    after = _tables(project)
+    for query, (digest, answer) in before.items():
+        if after[query][0] == digest:
+            assert after[query][1] == answer, query
+
+
+def test_a_finding_on_a_requirement_leaves_the_table_of_tests_as_it_is(project: Path) -> None:
+    before = _tables(project)
+    _replace(project, "qms.lock", "TST-001 verifies SWR-001 e13f096f206b2e13", "TST-001 verifies SWR-001 " + "0" * 16)
+    after = _tables(project)
+    requirements_with_findings = TABLES[3]
+    assert before[requirements_with_findings][1] != after[requirements_with_findings][1]
+    assert before[requirements_with_findings][0] != after[requirements_with_findings][0]
+    assert before[TABLES[0]][0] == after[TABLES[0]][0]
