@@ -1,16 +1,25 @@
 """The audit trail on each item's block: its committed changes, newest first, collapsed.
 
-The history of every item is read once per build, in one pass (:func:`qms.history.project_history`),
-and each block takes its item's part; ``qms log ID`` shows the same changes.
+The history of every item is read in one pass (:func:`qms.history.project_history`), and each
+block takes its item's part; ``qms log ID`` shows the same changes. The trails depend on nothing
+but the commits, so a build keeps them beside its saved environment and reads the history again
+only after the checked-out commit (or what the history is read with) changed: an edit in the
+working tree costs no pass over the history.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qms import __version__, history
+from qms.atomic import write_bytes
+from qms.gitinfo import open_repository, shallow_boundaries
 from qms.history import AuditTrail, ItemChange, project_history, shown, whereabouts
 
 if TYPE_CHECKING:
@@ -18,6 +27,8 @@ if TYPE_CHECKING:
 
 #: where the build keeps every item's trail (the build's cache of query answers)
 _TRAILS = ("audit-trails",)
+#: where the build keeps the file holding the trails between builds
+_TRAILS_FILE = ("audit-trails-file",)
 
 #: the class prefix of the site's elements (:data:`qms.sphinx.html.P`, which imports the Sphinx domain)
 P = "qms"
@@ -77,7 +88,7 @@ def audit_view(data: BuildData, item_id: str) -> AuditView:
     """What an item's audit trail shows: its changes, newest first."""
     trails: dict[str, AuditTrail] | None = data.cache.get(_TRAILS)
     if trails is None:
-        trails = data.cache[_TRAILS] = project_history(data.project)
+        trails = data.cache[_TRAILS] = _saved_or_read(data)
     trail = trails.get(item_id)
     if trail is None:
         return AuditView()
@@ -87,6 +98,60 @@ def audit_view(data: BuildData, item_id: str) -> AuditView:
 def leave_out_audit_trails(data: BuildData) -> None:
     """Show no audit trail on this build's blocks (``qms_audit_trail = False`` in conf.py)."""
     data.cache[_TRAILS] = {}
+
+
+def keep_trails_in(data: BuildData, path: Path) -> None:
+    """Keep the trails in ``path`` between builds (a file of the build's own, beside its environment)."""
+    data.cache[_TRAILS_FILE] = path
+
+
+#: What unpickling a damaged or foreign file raises: the trails are then read from git again.
+_UNREADABLE = (
+    OSError,
+    EOFError,
+    pickle.UnpicklingError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    TypeError,
+    ValueError,
+)
+
+
+def _saved_or_read(data: BuildData) -> dict[str, AuditTrail]:
+    """Every item's trail: as saved by an earlier build from the same inputs, else read from git (and saved)."""
+    path: Path | None = data.cache.get(_TRAILS_FILE)
+    if path is None:
+        return project_history(data.project)
+    code = hashlib.sha256(Path(history.__file__).read_bytes()).hexdigest()
+    key = (__version__, code, str(data.project.root), dict(data.project.config.raw), trails_inputs(data))
+    try:
+        with path.open("rb") as stream:
+            saved_key, saved = pickle.load(stream)
+        if saved_key == key:
+            trails: dict[str, AuditTrail] = saved
+            return trails
+    except _UNREADABLE:
+        pass
+    trails = project_history(data.project)
+    write_bytes(path, pickle.dumps((key, trails), protocol=pickle.HIGHEST_PROTOCOL))
+    return trails
+
+
+def trails_inputs(data: BuildData) -> tuple[str | None, ...]:
+    """What every item's audit trail is read from, without reading it: the commit checked out and
+    where a shallow clone's history is cut (the trail holds committed changes only, of the files
+    ``sources`` names, read with the risk policy: the project file is among a block's inputs)."""
+    key = ("audit-trails-inputs",)
+    if key not in data.cache:
+        if data.cache.get(_TRAILS) == {} or not data.control.under_version_control:
+            data.cache[key] = ("no trail",)
+        else:
+            with open_repository(data.project.root) as repository:
+                cut = sorted(shallow_boundaries(repository)) if repository is not None else []
+            data.cache[key] = (data.control.commit, *cut)
+    inputs: tuple[str | None, ...] = data.cache[key]
+    return inputs
 
 
 def _change_view(change: ItemChange) -> ChangeView:

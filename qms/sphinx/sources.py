@@ -4,7 +4,9 @@ The documents are rendered from their templates at the start of every build and 
 the build's doctree folder (never into the project), then registered as documents of the
 Sphinx project under their plain names (``software-requirements``). A source is rewritten only
 when its text changed, and a page is read again only when its source changed or one of the
-queries it showed has a different answer now: that keeps Sphinx's incremental build effective.
+queries it showed has a different answer now (told by a fingerprint of what the query reads,
+:attr:`~qms.sphinx.views.build.QuerySpec.inputs`, where answering it costs more): that keeps
+Sphinx's incremental build effective.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from qms.atomic import write_text
+from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.settings import settings
@@ -29,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 SOURCES_FOLDER = "qms-sources"
 SUFFIX = ".rst"
+#: the items' audit trails as the last build read them from git (:mod:`qms.sphinx.audit`)
+TRAILS_FILE = "qms-audit-trails.pickle"
 
 
 def sources_folder(app: Sphinx) -> Path:
@@ -91,6 +96,7 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
             elif source_changed:
                 changed.add(docname)
     data = build_data(env)
+    keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)
     domain = cast(QmsDomain, env.domains["qms"])
     stale = {docname for docname, query, old in domain.dependencies() if data.digest(query) != old}
     stale -= added

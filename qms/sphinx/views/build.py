@@ -131,13 +131,11 @@ class BuildData:
         return digest([items, links])
 
     @functools.cached_property
-    def findings_digest(self) -> str:
-        return digest(
-            [
-                [finding.rule, str(finding.severity), finding.message, str(finding.location), finding.item]
-                for finding in self.findings
-            ]
-        )
+    def titles_and_links(self) -> str:
+        """Fingerprint of what a table's link columns show: every item's id, kind and title, every link."""
+        items = [[item.id, item.kind, item.title] for item in self.project]
+        links = [[link.source, link.field, link.target] for link in self.project.links]
+        return digest([items, links])
 
     def kind_content(self, kinds: tuple[str, ...]) -> str:
         """Fingerprint of everything the items of ``kinds`` hold, where they are written included."""

@@ -15,8 +15,8 @@ from typing import Any
 from qms.model import Finding, Item
 from qms.risk import hazard_risk
 from qms.schema import EXTENSION_PREFIX, KINDS, FieldSpec, FieldType
-from qms.sphinx.audit import AuditView, audit_view
-from qms.sphinx.views.build import BuildData, field_label, kind_label, natural_sorted, text_line
+from qms.sphinx.audit import AuditView, audit_view, trails_inputs
+from qms.sphinx.views.build import BuildData, digest, field_label, kind_label, natural_sorted, text_line
 from qms.sphinx.views.cells import Badge, Listed
 
 #: Fields shown as the item's body, before the field table.
@@ -417,3 +417,44 @@ def item_view(data: BuildData, item_id: str) -> ItemView | None:
         controls=_controls(data, item) if item.kind == "hazard" else (),
         audit=audit_view(data, item.id),
     )
+
+
+def item_inputs(data: BuildData, item_id: str) -> list[object]:
+    """Everything :func:`item_view` reads for one item, cheap to fingerprint: the same inputs, the same block.
+
+    The item as written (fields, file, every field's line and column), the project file (risk
+    policy names, rule severities), its findings, its status with the results behind it (their
+    published copies, whether their files are committed), each linked item's id, kind (its
+    page), title and status, a hazard's controls with their tests, and what its audit trail is
+    read from. Rendering every block only to fingerprint it cost most of a one-edit rebuild.
+    """
+    item = data.project.items.get(item_id)
+    if item is None:
+        return [item_id, None]
+    found = data.statuses.of(item_id) if data.statuses is not None else None
+    files = {result.source for result in found.results} if found is not None else set()
+    published = [
+        (file.path, file.target, bool(file.sha256)) for file in data.answer(("evidence-files",)) if file.path in files
+    ]
+    neighbours = [
+        (upward, label, neighbour.id, neighbour.kind, neighbour.title, data.verdict(neighbour.id))
+        for upward, label, neighbour in data.relation_index.get(item_id, ())
+    ]
+    return [
+        project_inputs(data),
+        trails_inputs(data),
+        repr((item.id, item.kind, item.file, item.fields, item.positions)),
+        repr(data.findings_by_item.get(item_id, ())),
+        repr(found),
+        repr((sorted(published), sorted(files & data.uncommitted))),
+        repr(neighbours),
+        repr(_controls(data, item)) if item.kind == "hazard" else "",
+    ]
+
+
+def project_inputs(data: BuildData) -> str:
+    """Fingerprint of the project file, read once per build (risk policy names, rule severities, sources)."""
+    key = ("project-inputs",)
+    if key not in data.digests:
+        data.digests[key] = digest(dict(data.project.config.raw))
+    return data.digests[key]

@@ -34,7 +34,7 @@ from qms.sphinx.views.cells import (
     TableView,
     Text,
 )
-from qms.sphinx.views.items import field_value, shown_value
+from qms.sphinx.views.items import field_value, project_inputs, shown_value
 
 
 def _column_values(data: BuildData, kinds: tuple[str, ...], item: Item, name: str) -> list[str]:
@@ -170,14 +170,22 @@ def _header(column: str, kinds: tuple[str, ...]) -> str:
     )
 
 
-def item_table_inputs(data: BuildData, kinds: str, filter_text: str, columns: str) -> list[str]:
-    """What an item table reads: the trace, its kinds' items, the findings, the risk policy's names."""
-    return [
-        data.skeleton,
-        data.kind_content(table_kinds(kinds)),
-        data.findings_digest,
-        digest(dict(data.project.config.raw)),  # the risk policy names levels and classes
-    ]
+def item_table_inputs(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> list[str]:
+    """What an item table reads: its kinds' items and the project file (risk policy names); the
+    statuses and findings of those items where it shows or filters them; the titles and links of
+    every item where it shows links. A status or finding elsewhere leaves the table as it is."""
+    kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
+    used = {*columns, *(condition.name for condition in conditions)}
+    items = data.project.of_kind(*kinds)
+    inputs = [data.kind_content(kinds), project_inputs(data)]
+    if "status" in used:
+        inputs.append(digest([[item.id, data.verdict(item.id)] for item in items]))
+    if "findings" in used:
+        found = data.findings_by_item
+        inputs.append(digest([[item.id, [finding.rule for finding in found.get(item.id, ())]] for item in items]))
+    if any(_link_column(kinds, name) is not None for name in used):
+        inputs.append(data.titles_and_links)
+    return inputs
 
 
 # ------------------------------------------------------------------------------ matrices

@@ -1,0 +1,212 @@
+"""Item blocks and tables are fingerprinted from what they read, not from what they render, and a
+fingerprint moves exactly when the output would change: an own field, a neighbour's title it
+shows, a test result, a review stamp, the project file's risk policy, a commit touching the item's
+file; a status or finding the table does not show leaves its fingerprint as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from conftest import write_files
+
+from qms.clauses import DEFAULT_EDITION
+from qms.init import create_project
+from qms.sphinx import audit
+from qms.sphinx.state import load_build_data
+from qms.sphinx.views.build import BuildData
+
+
+def _result(day: int, failure: str = "") -> str:
+    return (
+        f'<testsuites><testsuite name="pytest" timestamp="2099-01-{day:02}T09:15:00+00:00">'
+        f'<testcase classname="tests.test_display" name="test_age" time="0.001">{failure}</testcase>'
+        "</testsuite></testsuites>\n"
+    )
+
+
+def _git(root: Path, *arguments: str) -> None:
+    names = {"GIT_AUTHOR_NAME": "Ann Author", "GIT_COMMITTER_NAME": "Ann Author"}
+    emails = {"GIT_AUTHOR_EMAIL": "ann@example.org", "GIT_COMMITTER_EMAIL": "ann@example.org"}
+    subprocess.run(
+        ["git", *arguments], cwd=root, check=True, capture_output=True, env={**os.environ, **names, **emails}
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A new class C project with its review stamps and a passing JUnit result, all committed to git."""
+    root = tmp_path / "device"
+    create_project(root, "Test Device", "C")
+    write_files(root, {"reports/unit.xml": _result(1)})
+    _replace(
+        root, "traceability/tests.yaml", "SWR-001]\n", "SWR-001]\n    evidence: [tests/test_display.py::test_age]\n"
+    )
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "add", "-f", "reports/unit.xml")  # results are kept out of git unless committed on purpose
+    _git(root, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "Start")
+    return root
+
+
+def _blocks(root: Path) -> dict[str, tuple[str, Any]]:
+    """Every item's fingerprint and block as one build sees them."""
+    data = _data(root)
+    return {item_id: (data.digest(("item", item_id)), data.answer(("item", item_id))) for item_id in data.project.items}
+
+
+def _replace(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{relative}: no {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _stamp(root: Path) -> None:
+    """A link's review stamp no longer matches its target: the link is suspect (C501) until reviewed."""
+    _replace(
+        root,
+        "qms.lock",
+        "SWR-001 derives_from SYS-001 13d06cc97825a887",
+        "SWR-001 derives_from SYS-001 0000000000000000",
+    )
+
+
+def _reword(root: Path) -> None:
+    """A new text for the labelling item, which no review stamp and no result concerns."""
+    _replace(root, "risk_register/hazards.yaml", "Check the age shown", "Look at the age shown")
+
+
+def _commit(root: Path) -> None:
+    """The working tree as it was: only the item's audit trail has a new change."""
+    _git(root, "-c", "commit.gpgsign=false", "commit", "-q", "-am", "Reword the instructions")
+
+
+#: One change per kind of input, and an item whose block it changes and nothing else of the block's
+#: inputs does (the commit follows an edit of the item, so only its audit trail changes).
+CHANGES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "own field": (_reword, "LAB-01"),
+    "neighbour's title": (
+        lambda root: _replace(
+            root, "traceability/requirements.yaml", "Display the current reading", "Show the reading"
+        ),
+        "SWR-001",
+    ),
+    "result": (lambda root: (root / "reports" / "unit.xml").write_text(_result(2), encoding="utf-8"), "TST-001"),
+    "failing result": (
+        lambda root: (root / "reports" / "unit.xml").write_text(
+            _result(1, '<failure message="16 shown as 15">assert 15 == 16</failure>'), encoding="utf-8"
+        ),
+        "SWR-001",
+    ),
+    "result file no longer committed": (lambda root: _git(root, "rm", "-q", "--cached", "reports/unit.xml"), "TST-001"),
+    "a control's test": (
+        lambda root: _replace(root, "traceability/tests.yaml", "Reading age display", "Age display"),
+        "HAZ-01",
+    ),
+    "review stamp": (_stamp, "SYS-001"),
+    "risk policy": (lambda root: _replace(root, "qms.yaml", "ARRUU   # Serious", "AAAUU   # Serious"), "HAZ-01"),
+    "commit": (_commit, "LAB-01"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_block_whose_output_changes_gets_a_new_digest(project: Path, change: str) -> None:
+    if change == "commit":
+        _reword(project)
+    before = _blocks(project)
+    edit, shown = CHANGES[change]
+    edit(project)
+    after = _blocks(project)
+    assert before[shown][1] != after[shown][1], "the change must alter this block"
+    assert before[shown][0] != after[shown][0]
+    for item_id in before.keys() & after.keys():  # exact: an unchanged digest means an unchanged block
+        if before[item_id][0] == after[item_id][0]:
+            assert before[item_id][1] == after[item_id][1], item_id
+
+
+def test_a_block_that_shows_nothing_of_the_change_keeps_its_digest(project: Path) -> None:
+    before = _blocks(project)
+    _replace(project, "traceability/requirements.yaml", "whole minutes", "full minutes")
+    after = _blocks(project)
+    unchanged = {item_id for item_id in before if before[item_id][0] == after[item_id][0]}
+    assert {"NEED-01", "SOUP-01", "CAUSE-01"} <= unchanged
+    assert "SWR-001" not in unchanged
+
+
+def test_the_same_project_read_twice_gives_the_same_digests(project: Path) -> None:
+    assert {item_id: digest for item_id, (digest, _) in _blocks(project).items()} == {
+        item_id: digest for item_id, (digest, _) in _blocks(project).items()
+    }
+
+
+def _data(root: Path, saved: Path | None = None) -> BuildData:
+    data = load_build_data(SimpleNamespace(), root, edition=DEFAULT_EDITION, prefix="", clause_table="")
+    if saved is not None:
+        audit.keep_trails_in(data, saved)
+    return data
+
+
+def test_the_audit_trails_are_read_from_git_again_only_after_a_commit(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = tmp_path / "trails.pickle"
+    before = audit.audit_view(_data(project, saved), "LAB-01")
+    assert saved.is_file()
+    reads: list[str] = []
+    read_history = audit.project_history
+    monkeypatch.setattr(audit, "project_history", lambda project: reads.append("read") or read_history(project))
+    _reword(project)  # an edit in the working tree: the trails are those saved
+    assert audit.audit_view(_data(project, saved), "LAB-01") == before
+    assert reads == []
+    _commit(project)
+    after = audit.audit_view(_data(project, saved), "LAB-01")
+    assert reads == ["read"]
+    assert len(after.changes) == len(before.changes) + 1
+    assert after == audit.audit_view(_data(project), "LAB-01")  # as read without a saved file
+    reads.clear()
+    saved.write_bytes(b"not the trails")
+    assert audit.audit_view(_data(project, saved), "LAB-01") == after
+    assert reads == ["read"]
+
+
+#: Tables as the documents ask for them: links both ways, statuses, findings, risk, a filter.
+TABLES = [
+    ("table", "test", "", "id, method, level, verifies, validates, status"),
+    ("table", "software_requirement", "control_type", "id, control_type, controls_hazard, verified_by, status"),
+    ("table", "hazard", "residual_risk=R|U", "id, residual_risk, risk"),
+    ("table", "software_requirement", "findings", "id, title"),
+    ("table", "soup", "", "id, version, used_by"),
+]
+
+
+def _tables(root: Path) -> dict[tuple[str, ...], tuple[str, Any]]:
+    data = _data(root)
+    return {query: (data.digest(query), data.answer(query)) for query in TABLES}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_table_keeps_its_digest_only_while_it_shows_the_same(project: Path, change: str) -> None:
+    if change == "commit":
+        _reword(project)
+    before = _tables(project)
+    CHANGES[change][0](project)
+    after = _tables(project)
+    for query, (digest, answer) in before.items():
+        if after[query][0] == digest:
+            assert after[query][1] == answer, query
+
+
+def test_a_finding_on_a_requirement_leaves_the_table_of_tests_as_it_is(project: Path) -> None:
+    before = _tables(project)
+    _replace(project, "qms.lock", "TST-001 verifies SWR-001 e13f096f206b2e13", "TST-001 verifies SWR-001 " + "0" * 16)
+    after = _tables(project)
+    requirements_with_findings = TABLES[3]
+    assert before[requirements_with_findings][1] != after[requirements_with_findings][1]
+    assert before[requirements_with_findings][0] != after[requirements_with_findings][0]
+    assert before[TABLES[0]][0] == after[TABLES[0]][0]
