@@ -304,3 +304,19 @@ def test_a_rebuild_after_items_moved_to_another_part_writes_what_a_clean_build_w
     clean = tmp_path / "clean"
     assert build(root, "--clean", "-o", str(clean)).exit_code == 0
     assert site_files(site) == site_files(clean)
+
+
+@pytest.mark.slow
+def test_a_page_of_the_project_is_never_replaced_by_a_part(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "project")
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write("qms_page_items = 20\n")
+    (root / "verification-part-2.rst").write_text("Our own page\n============\n\nWritten by us.\n", encoding="utf-8")
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    assert "verification is not cut into pages: the project has a page verification-part-2" in result.output
+    assert "[qms.page-cut]" in result.output
+    site = root / "_build" / "html"
+    assert "Written by us." in (site / "verification-part-2.html").read_text(encoding="utf-8")
+    assert "qms-parts" not in (site / "verification.html").read_text(encoding="utf-8")
+    assert (site / "software-requirements-part-2.html").is_file()  # the other documents are cut

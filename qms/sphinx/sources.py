@@ -18,6 +18,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from qms.atomic import write_text
+from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.directives import directive_query
 from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
 from qms.sphinx.domain import QmsDomain
@@ -66,7 +67,7 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
     for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):
         logger.info(f"qms: the project's own page {docname} replaces the generated one")
     domain = cast(QmsDomain, env.domains["qms"])
-    sources = _cut_long_documents(sources, settings(app.config).page_items, data, domain)
+    sources = _cut_long_documents(sources, settings(app.config).page_items, data, domain, set(user_pages))
     folder = sources_folder(app)
     changed: dict[str, bool] = {}
     for docname, text in sources.items():
@@ -82,9 +83,12 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
     return changed
 
 
-def _cut_long_documents(sources: dict[str, str], limit: int, data: BuildData, domain: QmsDomain) -> dict[str, str]:
+def _cut_long_documents(
+    sources: dict[str, str], limit: int, data: BuildData, domain: QmsDomain, user_pages: set[str]
+) -> dict[str, str]:
     """The sources with each document showing more than ``limit`` items cut into pages (see
-    :mod:`qms.sphinx.parts`; 0: none is cut).
+    :mod:`qms.sphinx.parts`; 0: none is cut). A document one of whose parts would take the name of
+    a page of the project's own stays whole (with a warning): the project's page is never replaced.
 
     A table's rows are counted once for each answer it gives: the count is kept by the query's
     fingerprint, which the rebuild takes anyway, so a build with nothing changed answers no table.
@@ -112,7 +116,13 @@ def _cut_long_documents(sources: dict[str, str], limit: int, data: BuildData, do
         if docname not in titles:
             pages[docname] = text
             continue
-        pages[docname], parts = split(docname, titles[docname], text, limit, table_rows)
+        first, parts = split(docname, titles[docname], text, limit, table_rows)
+        taken = sorted(part.docname for part in parts if part.docname in user_pages)
+        if taken:
+            warn(logger, BuildWarning.PAGE_CUT, f"{docname} is not cut into pages: the project has a page {taken[0]}")
+            pages[docname] = text
+            continue
+        pages[docname] = first
         pages.update((part.docname, part.source) for part in parts)
     domain.data["table_rows"] = counted
     return pages
