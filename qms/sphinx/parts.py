@@ -4,8 +4,8 @@ A generated document showing more items than ``qms_page_items`` is written as se
 first keeps the document's name, title, control block and purpose, and lists its parts; each
 further part (``verification-part-2``) holds whole top-level sections of the document, and a
 section too long for one page continues on the next (cut between its subsections, and inside a
-list of items if one list alone is too long). The pieces, in order, are the document's text: a
-printed document joins them again. Items keep their addresses: the first page carries an index of
+list of items if one list alone is too long). The pieces, in order, are the document's text (a
+PDF is printed from the document whole). Items keep their addresses: the first page carries an index of
 the items on the other parts, which its script follows (``verification.html#TC-0001`` opens the
 part holding TC-0001), and every link qms writes goes to the part itself.
 
@@ -255,7 +255,9 @@ def _pack(pieces: list[_Piece], limit: int) -> list[_Piece]:
     for piece in pieces:
         if packed and packed[-1].weight + piece.weight <= limit:
             last = packed[-1]
-            packed[-1] = _Piece([*last.lines, *piece.lines], last.weight + piece.weight, last.title or piece.title)
+            last.lines += piece.lines
+            last.weight += piece.weight
+            last.title = last.title or piece.title
         else:
             packed.append(_Piece(list(piece.lines), piece.weight, piece.title))
     return packed
