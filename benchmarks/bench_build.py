@@ -16,7 +16,9 @@ so the site's audit trails and revision histories are read); then
   Its one-item change edits the same requirement's text in its page.
 
 Figures are wall-clock seconds and the CPU seconds the build process used (user + system), which
-other work on a shared machine disturbs less; with ``--repeat`` the minimum is kept. Tests never
+other work on a shared machine disturbs less, the peak memory of the clean build (the largest
+resident set of the build or a process it waited for), and the largest page qms wrote; with
+``--repeat`` the minimum is kept. Tests never
 assert on wall time: this is the place the figures come from.
 """
 
@@ -25,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -47,22 +48,32 @@ from qms.schema import KINDS
 class Timing:
     wall: float
     cpu: float
+    memory: float = 0.0  # MB: the largest resident set of the command or one of the processes it waited for
 
 
 def run(command: Sequence[str], cwd: Path) -> Timing:
-    """Run a build command to completion (it must succeed); its wall and CPU seconds."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Run a build command to completion (it must succeed); its wall and CPU seconds and peak memory."""
     started = time.perf_counter()
-    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if completed.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{completed.stdout}\n{completed.stderr}")
-    return Timing(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        if process.returncode != 0:
+            output.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{output.read().decode(errors='replace')}")
+    return Timing(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def best(timings: list[Timing]) -> Timing:
-    return Timing(min(t.wall for t in timings), min(t.cpu for t in timings))
+    return Timing(min(t.wall for t in timings), min(t.cpu for t in timings), min(t.memory for t in timings))
+
+
+def largest_page(site: Path) -> tuple[str, int]:
+    """The largest HTML page of a built site: its name and size in bytes."""
+    sizes = {path.name: path.stat().st_size for path in site.glob("*.html")}
+    name = max(sizes, key=lambda page: sizes[page], default="")
+    return name, sizes.get(name, 0)
 
 
 # ------------------------------------------------------------------------------ qms
@@ -95,8 +106,9 @@ def commit_project(root: Path) -> None:
         subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True)
 
 
-def bench_qms(root: Path, repeat: int) -> tuple[Timing, Timing, Timing]:
-    """The clean build, the build with nothing changed, and the build after one item's text changed."""
+def bench_qms(root: Path, repeat: int) -> tuple[Timing, Timing, Timing, tuple[str, int]]:
+    """The clean build, the build with nothing changed, the build after one item's text changed,
+    and the largest page of the clean build (name and bytes)."""
     (root / "conf.py").write_text(QMS_CONF, encoding="utf-8")
     command = [sys.executable, "-m", "qms", "build", "--project", str(root)]
     clean, unchanged, change = [], [], []
@@ -104,11 +116,12 @@ def bench_qms(root: Path, repeat: int) -> tuple[Timing, Timing, Timing]:
     for attempt in range(repeat):
         shutil.rmtree(root / "_build", ignore_errors=True)
         clean.append(run(command, root))
+        page = largest_page(root / "_build" / "html")
         unchanged.append(run(command, root))
         edit_text(path, "The software shall ", f"The software (change {attempt}) shall ")
         change.append(run(command, root))
         edit_text(path, f"The software (change {attempt}) shall ", "The software shall ")
-    return best(clean), best(unchanged), best(change)
+    return best(clean), best(unchanged), best(change), page
 
 
 # ------------------------------------------------------------------------------ sphinx-needs
@@ -240,18 +253,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = generate(size, workdir / f"qms-{size}")
         if arguments.git:
             commit_project(project)
-        rows.append((size, "qms build", *bench_qms(project, arguments.repeat)))
-        print(f"  {size} items, {_figures(*rows[-1][2:])}", flush=True)
+        clean, unchanged, change, (page, page_size) = bench_qms(project, arguments.repeat)
+        rows.append((size, "qms build", clean, unchanged, change))
+        print(
+            f"  {size} items, qms build: {_figures(clean, unchanged, change)}, "
+            f"peak memory {clean.memory:.0f} MB, largest page {page} {page_size / 1e6:.1f} MB",
+            flush=True,
+        )
         if with_needs:
             rows.append(
                 (size, "sphinx-needs", *bench_sphinx_needs(project, workdir / f"sphinx-needs-{size}", arguments.repeat))
             )
             print(f"  {size} items, sphinx-needs: {_figures(*rows[-1][2:])}", flush=True)
     print()
-    print("| items | tool | clean build: wall (CPU) | nothing changed: wall (CPU) | one item changed: wall (CPU) |")
-    print("|---:|---|---:|---:|---:|")
-    for size, tool, *timings in rows:
-        print(f"| {size:,} | {tool} | " + " | ".join(f"{t.wall:.2f} s ({t.cpu:.2f} s)" for t in timings) + " |")
+    print(
+        "| items | tool | clean build: wall (CPU) | nothing changed: wall (CPU) | one item changed: wall (CPU) "
+        "| peak memory, clean |"
+    )
+    print("|---:|---|---:|---:|---:|---:|")
+    for size, tool, clean, *timings in rows:
+        figures = " | ".join(f"{t.wall:.2f} s ({t.cpu:.2f} s)" for t in (clean, *timings))
+        print(f"| {size:,} | {tool} | {figures} | {clean.memory:.0f} MB |")
     if arguments.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -8,6 +8,7 @@ shows and what its approval covers cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 from dataclasses import dataclass
@@ -307,7 +308,27 @@ DOCUMENT_GROUPS = (
 
 
 def document_spec(docname: str) -> DocumentSpec | None:
-    return next((spec for spec in (FRONT_PAGE, *DOCUMENTS) if spec.docname == docname), None)
+    """The document a page belongs to: its own, or the one it is a part of (see :func:`part_name`)."""
+    name = document_of(docname)
+    return next((spec for spec in (FRONT_PAGE, *DOCUMENTS) if spec.docname == name), None)
+
+
+#: Joins a document's name and the number of one of its further pages: ``verification-part-2``.
+PART = "-part-"
+
+
+def part_name(docname: str, number: int) -> str:
+    """The page name of a long document's ``number``-th page (from 2; the first keeps the document's name)."""
+    return f"{docname}{PART}{number}"
+
+
+@functools.cache
+def document_of(docname: str) -> str:
+    """The document a page is a part of (``verification-part-2``: ``verification``), else the page itself."""
+    name, mark, number = docname.rpartition(PART)
+    if mark and number.isdigit() and any(spec.docname == name for spec in DOCUMENTS):
+        return name
+    return docname
 
 
 def document_id(spec: DocumentSpec, prefix: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import expect
-from sphinx_support import build, new_project
+from sphinx_support import build, copy_example, new_project
 
 from qms.project import load_project
 
@@ -339,3 +339,35 @@ def test_every_page_passes_the_accessibility_check(example_site: Path, browser_p
     # axe reads the stylesheets again with XMLHttpRequest, which Chromium refuses for file://
     # addresses and logs as console errors: the console is checked by the other tests
     assert found == {}
+
+
+@pytest.fixture(scope="module")
+def cut_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled example built with at most 20 items a page: its long documents cut into parts."""
+    root = copy_example(tmp_path_factory.mktemp("browser") / "cut")
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write("qms_page_items = 20\n")
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    return root / "_build" / "html"
+
+
+def test_an_item_address_of_a_cut_document_opens_the_part_holding_it(
+    cut_site: Path, walk: tuple[str, str, str, str], browser_page: tuple[Page, list[str]]
+) -> None:
+    """``verification.html#TC-...``, written before the document was cut, opens the item on its part."""
+    page, errors = browser_page
+    _, control, verifying_test, _ = walk
+    for docname, item_id in (("verification", verifying_test), ("software-requirements", control)):
+        holder = next(
+            path for path in cut_site.glob(f"{docname}*.html") if f'id="{item_id}"' in path.read_text(encoding="utf-8")
+        )
+        assert holder.name != f"{docname}.html", "the item should be on a further part"
+        page.goto((cut_site / f"{docname}.html").as_uri() + f"#{item_id}")
+        page.wait_for_url(f"**/{holder.name}#{item_id}")
+        expect(page.locator(f"section[id='{item_id}']")).to_be_in_viewport()
+    # an address the first page holds itself stays there
+    page.goto((cut_site / "verification.html").as_uri() + "#svr-strategy")
+    expect(page.locator("#svr-strategy")).to_be_attached()
+    assert page.url.endswith("/verification.html#svr-strategy")
+    assert errors == []

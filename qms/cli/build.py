@@ -76,8 +76,12 @@ def sphinx_build(
     clean: bool,
     status: TextIO | None,
     warning: TextIO,
+    whole_documents: bool = False,
 ) -> Sphinx:
-    """Build the html site of the project at ``root`` into ``outdir``, bound for ``site``; the Sphinx application."""
+    """Build the html site of the project at ``root`` into ``outdir``, bound for ``site``; the Sphinx application.
+
+    ``whole_documents``: every document on one page, however long (a site to print, one PDF a document).
+    """
     from sphinx.application import Sphinx
     from sphinx.util.console import nocolor
     from sphinx.util.docutils import docutils_namespace, patch_docutils
@@ -87,6 +91,8 @@ def sphinx_build(
 
     has_conf = (root / "conf.py").is_file()
     overrides: dict[str, Any] = {"qms_site_folder": str(site)}
+    if whole_documents:
+        overrides["qms_page_items"] = 0
     if not has_conf:
         overrides["extensions"] = ["qms.sphinx"]
     if has_conf and _lists_extensions_without_qms(root / "conf.py"):
@@ -429,7 +435,19 @@ def _build_pdf_into(root: Path, target: Path, folder: Path, *, strict: bool, ver
     warnings = _Tee(sys.stderr)
     kept = f"the previous PDFs in {_shown(target)} are unchanged"
     site = folder / "site"
-    app = _site(root, site, folder / "doctrees", site, warnings, kept=kept, strict=strict, clean=True, verbose=verbose)
+    # printed whole: a long document cut into pages for the browser is one PDF all the same
+    app = _site(
+        root,
+        site,
+        folder / "doctrees",
+        site,
+        warnings,
+        kept=kept,
+        strict=strict,
+        clean=True,
+        verbose=verbose,
+        whole=True,
+    )
     staging = folder / "pdf"
     try:
         written = print_technical_file(site, printed_documents(app), cover(root), staging)
@@ -503,8 +521,10 @@ def _site(
     strict: bool,
     clean: bool,
     verbose: bool,
+    whole: bool = False,
 ) -> Sphinx:
-    """The HTML site built into ``staging``; a failed build is reported (``kept`` says what stays as it was)."""
+    """The HTML site built into ``staging``; a failed build is reported (``kept`` says what stays as it was);
+    ``whole``: every document on one page (see :func:`sphinx_build`)."""
     try:
         app = sphinx_build(
             root,
@@ -515,6 +535,7 @@ def _site(
             clean=clean or strict,
             status=sys.stdout if verbose else None,
             warning=warnings,  # type: ignore[arg-type]  # a text stream that counts what passes
+            whole_documents=whole,
         )
     except ExtensionMissing as error:
         fail(f"{error}; {kept}", code=EXIT_FINDINGS)

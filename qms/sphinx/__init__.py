@@ -24,7 +24,7 @@ from sphinx.util import logging
 from qms import __version__
 from qms.atomic import mark_output
 from qms.config import load_config
-from qms.sphinx import claim_directives, references, sources
+from qms.sphinx import claim_directives, parts, references, sources
 from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
 from qms.sphinx.control import control_block, history_block
@@ -34,6 +34,8 @@ from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence_files, write_matrix_csv
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
+from qms.sphinx.navigation import TitleTocs, with_title_tocs
+from qms.sphinx.parts import PartsDirective
 from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.replay import setup_replay
 from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
@@ -191,7 +193,9 @@ def _setup_theme(app: Sphinx) -> None:
     exists when the saved environment is compared with this configuration, and Sphinx stops
     reporting the configuration as changed on every build. Which builder runs is only known
     later, and furo's hooks refuse any builder but HTML (``builder-inited``) and write an HTML
-    stylesheet (``build-finished``): for text, LaTeX, man or Texinfo they are skipped.
+    stylesheet (``build-finished``): for text, LaTeX, man or Texinfo they are skipped. Its page
+    hook makes the navigation from the pages' tables of contents cut to their titles
+    (:mod:`qms.sphinx.navigation`): the same tree, without copying every section for every page.
     """
     app.setup_extension("furo")
     for event in ("builder-inited", "build-finished"):
@@ -199,6 +203,12 @@ def _setup_theme(app: Sphinx) -> None:
             if getattr(listener.handler, "__module__", None) == "furo":
                 app.disconnect(listener.id)
                 app.connect(event, functools.partial(_for_html, listener.handler), priority=listener.priority)
+    tocs = TitleTocs()
+    for listener in list(app.events.listeners["html-page-context"]):
+        if getattr(listener.handler, "__module__", None) == "furo":
+            app.disconnect(listener.id)
+            hook = functools.partial(with_title_tocs, listener.handler, tocs)
+            app.connect("html-page-context", hook, priority=listener.priority)
 
 
 def _for_html(handler: Callable[..., None], app: Sphinx, *arguments: Any) -> None:
@@ -211,7 +221,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     if "html_theme" not in set_by_project(app.config) or app.config.html_theme == "furo":
         _setup_theme(app)
     register_settings(app)
-    for name, directive in {**DIRECTIVES, **claim_directives.DIRECTIVES}.items():
+    for name, directive in {**DIRECTIVES, **claim_directives.DIRECTIVES, "parts": PartsDirective}.items():
         QmsDomain.directives[name] = directive
     app.add_domain(QmsDomain)
     app.add_role("item", ItemRole())
@@ -226,6 +236,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", sources.updated)
     app.connect("doctree-read", references.note)
     app.connect("env-get-updated", references.moved)
+    app.connect("env-get-updated", parts.moved)
     app.connect("write-started", sources.display_paths)
     app.connect("doctree-resolved", _resolve)
     app.connect("doctree-resolved", fit_text_tables, priority=600)

@@ -25,6 +25,11 @@ class BuildWarning(enum.Enum):
     MATH = ("qms", "math", "a formula in item text cannot be written as MathML: it is shown as written")
     DOWNLOAD = ("qms", "download", "a download of the site (workbook, evidence file) could not be written as built")
     RELEASE_CHANGES = ("qms", "release-changes", "`qms:release-changes` cannot read git history since the base")
+    PAGE_CUT = (
+        "qms",
+        "page-cut",
+        "a long document stays one page: the project has a page of the name one of its parts needs",
+    )
 
     def __init__(self, type_: str, subtype: str, description: str) -> None:
         self.type = type_

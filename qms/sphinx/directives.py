@@ -98,6 +98,23 @@ class QmsDirective(SphinxDirective):
         warn(logger, warning, message, self.get_location())
 
 
+def directive_query(directive: str, options: Mapping[str, Any]) -> Query:
+    """The query of a ``table``, ``matrix`` or ``risk-register`` directive from its options (the
+    whole table, or the range of its rows the ``:rows:`` option names, ``1-6000``)."""
+    if directive == "table":
+        query: Query = ("table", options.get("kind", ""), options.get("filter", ""), options.get("columns", "id,title"))
+    elif directive == "matrix":
+        query = ("matrix", str(options.get("chain", "design")).strip(), options.get("results", "yes"))
+    else:
+        query = (directive,)
+    rows = str(options.get("rows", "")).strip()
+    return ("rows", rows, *query) if rows else query
+
+
+#: The option of the tables a long document shows over several pages: the rows of this page.
+ROWS_OPTION = {"rows": directives.unchanged}
+
+
 def _caption(result: list[nodes.Node], caption: str) -> list[nodes.Node]:
     if caption:
         result.insert(0, nodes.rubric(caption, caption))
@@ -175,15 +192,11 @@ class TableDirective(QmsDirective):
         "columns": directives.unchanged,
         "caption": directives.unchanged,
         "interactive": directives.flag,
+        **ROWS_OPTION,
     }
 
     def run(self) -> list[nodes.Node]:
-        query = (
-            "table",
-            self.options.get("kind", ""),
-            self.options.get("filter", ""),
-            self.options.get("columns", "id,title"),
-        )
+        query = directive_query("table", self.options)
         view: TableView = self.answer_or_error(query)
         if not view.rows:
             return _caption([paragraph(view.empty, classes=[f"{P}-empty"])], self.options.get("caption", ""))
@@ -202,11 +215,11 @@ class MatrixDirective(QmsDirective):
         "chain": directives.unchanged,
         "results": lambda value: directives.choice(value, ("yes", "no")),
         "caption": directives.unchanged,
+        **ROWS_OPTION,
     }
 
     def run(self) -> list[nodes.Node]:
-        chain = self.options.get("chain", "design").strip()
-        query = ("matrix", chain, self.options.get("results", "yes"))
+        query = directive_query("matrix", self.options)
         view: MatrixView = self.answer_or_error(query)
         if not view.table.rows:
             return _caption([paragraph(view.table.empty, classes=[f"{P}-empty"])], self.options.get("caption", ""))
@@ -216,8 +229,11 @@ class MatrixDirective(QmsDirective):
     def shape(view: MatrixView, interactive: bool = True) -> Table:
         kinds = " → ".join(" or ".join(kind.replace("_", " ") for kind in column) for column in view.kinds)
         count = len(view.table.rows)
+        rows = f"{count:,} row{'' if count == 1 else 's'}"
+        if view.range is not None:
+            rows = "Rows {:,} to {:,} of {:,}".format(*view.range)
         note = (
-            f"{count:,} row{'' if count == 1 else 's'} along {kinds}. Each item links to the nearest item to its "
+            f"{rows} along {kinds}. Each item links to the nearest item to its "
             "left in its row; an arrow marks a column that link passes by. A dash marks a gap: nothing further "
             "links to the item before it (at the end of a row), or its first item links to nothing further left "
             "(at the start)."
@@ -229,11 +245,14 @@ class MatrixDirective(QmsDirective):
 class RiskRegisterDirective(QmsDirective):
     """``.. qms:risk-register::``: one row per hazard with initial risk, controls and residual risk."""
 
+    option_spec: ClassVar[dict[str, Any]] = dict(ROWS_OPTION)
+
     def run(self) -> list[nodes.Node]:
-        view: TableView = self.answer(("risk-register",))
+        query = directive_query("risk-register", self.options)
+        view: TableView = self.answer_or_error(query)
         if not view.rows:
             return [paragraph(view.empty, classes=[f"{P}-empty"])]
-        return [block("risk-register", ("risk-register",))]
+        return [block("risk-register", query)]
 
     @staticmethod
     def shape(view: TableView, interactive: bool = True) -> Table:

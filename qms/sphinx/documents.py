@@ -34,6 +34,7 @@ from qms.documents import TEMPLATE_SUFFIX as TEMPLATE_SUFFIX
 from qms.documents import DocumentSpec as DocumentSpec
 from qms.documents import default_templates as default_templates
 from qms.documents import document_id as document_id
+from qms.documents import document_of as document_of
 from qms.documents import document_spec as document_spec
 from qms.lifecycle import closing_reviews, design_stages, problem_trend
 from qms.model import Item

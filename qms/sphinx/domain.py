@@ -24,7 +24,7 @@ from sphinx.util.nodes import make_refnode
 
 from qms.schema import KINDS
 from qms.sphinx.build_warnings import BuildWarning, warn
-from qms.sphinx.documents import HOME
+from qms.sphinx.documents import HOME, document_of
 from qms.sphinx.views.build import Query, kind_label
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,10 @@ class QmsDomain(Domain):
         "references": {},  # docname -> [(domain, role, target)]: its links into other pages
         "resolved": {},  # docname -> digest of what those links resolved to when it was written
         "sections_digest": "",  # the section labels and page titles the pages were last written with
+        "parts_digest": "",  # the items on the further pages of long documents, and their pages
+        "table_rows": {},  # the rows of each table a long document shows, by the fingerprint of its query
     }
-    data_version = 3
+    data_version = 4
     dangling_warnings: ClassVar[dict[str, str]] = {"item": "unknown item id '%(target)s'"}
 
     # ---------------------------------------------------------------- objects
@@ -84,13 +86,17 @@ class QmsDomain(Domain):
         self.objects.setdefault(item_id, {})[docname] = [kind, title]
 
     def placement(self, item_id: str) -> tuple[str, str, str] | None:
-        """(docname, kind, title) of the page an item links to: its home if shown there, else the first."""
+        """(docname, kind, title) of the page an item links to: its home (the part of its home document
+        that shows it) if shown there, else the first."""
         placements = self.objects.get(item_id)
         if not placements:
             return None
         kind = next(iter(placements.values()))[0]
         home = HOME.get(kind)
-        docname = home if home in placements else min(placements)
+        if home in placements:
+            docname = home
+        else:
+            docname = next((page for page in sorted(placements) if document_of(page) == home), min(placements))
         kind, title = placements[docname]
         return docname, kind, title
 

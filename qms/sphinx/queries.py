@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from qms.sphinx import claims, control, downloads
-from qms.sphinx.views import items, risk, summaries, tables
+from qms.sphinx.views import items, risk, rows, summaries, tables
 from qms.sphinx.views.build import QuerySpec
 
 QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
@@ -21,6 +21,7 @@ QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
         # tables and matrices (costly: fingerprinted by what they read)
         "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs),
         "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs),
+        "rows": QuerySpec(rows.row_range, inputs=rows.row_range_inputs),
         # risk
         "risk-register": QuerySpec(risk.risk_register),
         "risk-matrix": QuerySpec(risk.risk_matrix_view),

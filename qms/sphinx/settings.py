@@ -35,6 +35,8 @@ class Settings:
     audit_trail: bool = True
     #: where the site ends up when Sphinx writes it elsewhere first (``qms build``): never read as pages
     site_folder: str = ""
+    #: the items a page shows at most: a document showing more is cut into pages (0: never cut)
+    page_items: int = 400
 
 
 #: the settings whose change needs no new reading of the sources; the others rebuild the environment

@@ -22,11 +22,15 @@ from sphinx.util import logging
 
 from qms.atomic import write_text
 from qms.sphinx.audit import keep_trails_in
+from qms.sphinx.build_warnings import BuildWarning, warn
+from qms.sphinx.directives import directive_query
 from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
 from qms.sphinx.domain import QmsDomain
+from qms.sphinx.parts import split
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
-from qms.sphinx.views.build import digest
+from qms.sphinx.views.build import BuildData, digest
+from qms.sphinx.views.tables import MatrixView
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
         raise ExtensionError(f"qms: template {error}") from None
     for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):
         logger.info(f"qms: the project's own page {docname} replaces the generated one")
+    domain = cast(QmsDomain, env.domains["qms"])
+    sources = _cut_long_documents(sources, settings(app.config).page_items, data, domain, set(user_pages))
     folder = sources_folder(app)
     changed: dict[str, bool] = {}
     for docname, text in sources.items():
@@ -81,6 +87,51 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
         changed[docname] = old != text
         _register(env, docname, path)
     return changed
+
+
+def _cut_long_documents(
+    sources: dict[str, str], limit: int, data: BuildData, domain: QmsDomain, user_pages: set[str]
+) -> dict[str, str]:
+    """The sources with each document showing more than ``limit`` items cut into pages (see
+    :mod:`qms.sphinx.parts`; 0: none is cut). A document one of whose parts would take the name of
+    a page of the project's own stays whole (with a warning): the project's page is never replaced.
+
+    A table's rows are counted once for each answer it gives: the count is kept by the query's
+    fingerprint, which the rebuild takes anyway, so a build with nothing changed answers no table.
+    """
+    if limit <= 0:
+        return sources  # never cut
+    titles = {spec.docname: spec.title for spec in DOCUMENTS}
+    known: dict[str, int] = domain.data["table_rows"]
+    counted: dict[str, int] = {}
+
+    def table_rows(directive: str, options: dict[str, str]) -> int:
+        query = directive_query(directive, options)
+        fingerprint = data.digest(query)
+        if fingerprint not in known:
+            try:
+                view = data.answer(query)
+                known[fingerprint] = len(view.table.rows if isinstance(view, MatrixView) else view.rows)
+            except (KeyError, TypeError, ValueError):
+                known[fingerprint] = 0  # the page reports it
+        counted[fingerprint] = known[fingerprint]
+        return counted[fingerprint]
+
+    pages: dict[str, str] = {}
+    for docname, text in sources.items():
+        if docname not in titles:
+            pages[docname] = text
+            continue
+        first, parts = split(docname, titles[docname], text, limit, table_rows)
+        taken = sorted(part.docname for part in parts if part.docname in user_pages)
+        if taken:
+            warn(logger, BuildWarning.PAGE_CUT, f"{docname} is not cut into pages: the project has a page {taken[0]}")
+            pages[docname] = text
+            continue
+        pages[docname] = first
+        pages.update((part.docname, part.source) for part in parts)
+    domain.data["table_rows"] = counted
+    return pages
 
 
 DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))

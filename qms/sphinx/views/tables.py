@@ -212,6 +212,8 @@ class MatrixView:
     table: TableView
     kinds: tuple[tuple[str, ...], ...]
     cuts: tuple[str, ...]
+    #: the rows shown (first and last, from 1) and all the matrix's rows, when a page shows a range of them
+    range: tuple[int, int, int] | None = None
 
 
 def _traces_elsewhere(items: tuple[Item | None, ...]) -> bool:

@@ -1,0 +1,40 @@
+"""A range of a table's or matrix's rows: a long document shows a long table over several pages.
+
+The query ``("rows", "6001-12000", *query)`` answers with the rows 6,001 to 12,000 of ``query``'s
+table (a ``table``, ``matrix`` or ``risk-register``), from its one answer for the whole build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.cells import TableView
+from qms.sphinx.views.tables import MatrixView
+
+
+def bounds(rows: str) -> tuple[int, int]:
+    """The first and last row (from 1) of ``1-6000``."""
+    first, _, last = rows.partition("-")
+    if not (first.strip().isdigit() and last.strip().isdigit() and 1 <= int(first) <= int(last)):
+        raise ValueError(f"rows {rows!r}: write the first and last row, counted from 1 (1-6000)")
+    return int(first), int(last)
+
+
+def row_range(data: BuildData, rows: str, *query: str) -> TableView | MatrixView:
+    """The rows ``rows`` of the table ``query`` answers."""
+    first, last = bounds(rows)
+    whole: Any = data.answer(tuple(query))
+    if isinstance(whole, MatrixView):
+        total = len(whole.table.rows)
+        shown = replace(whole.table, rows=whole.table.rows[first - 1 : last])
+        return replace(whole, table=shown, range=(first, min(last, total), total))
+    if isinstance(whole, TableView):
+        return replace(whole, rows=whole.rows[first - 1 : last])
+    raise ValueError(f"{query[0] if query else 'nothing'}: no rows to show in ranges")
+
+
+def row_range_inputs(data: BuildData, rows: str, *query: str) -> list[str]:
+    """What a range of rows reads: what its whole table reads."""
+    return [rows, data.digest(tuple(query))]
