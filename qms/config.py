@@ -321,10 +321,11 @@ def project_schema() -> dict[str, Any]:
             "regulatory": regulatory_schema(),
             # where `qms check` keeps parsed files
             "cache": {
-                **PATH_SCHEMA,
+                "type": "string",
+                "minLength": 1,
                 "description": "Folder, relative to qms.yaml, where `qms check` keeps each parsed item file "
                 f"to skip parsing it again while it is unchanged (default: {DEFAULT_CACHE}). Never inside a "
-                "folder of `sources` or `records`; `qms check --no-cache` bypasses it. It cannot hold a NUL character.",
+                "folder of `sources` or `records`; `qms check --no-cache` bypasses it.",
             },
         },
     }
@@ -489,7 +490,7 @@ def load_config(root: Path) -> tuple[ProjectConfig | None, list[Finding]]:
         no_baseline=release.get("no_baseline") if isinstance(release.get("no_baseline"), str) else None,
         raw=MappingProxyType(data),
         positions=MappingProxyType(positions),
-        cache=_path(data.get("cache"), DEFAULT_CACHE),
+        cache=data["cache"] if isinstance(data.get("cache"), str) and data["cache"] else DEFAULT_CACHE,
     )
     return config, findings
 
