@@ -33,6 +33,9 @@ class Project:
     unresolved: tuple[Link, ...] = ()
     #: the ``title:`` of list files that have one, by file (relative to the root)
     file_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: the digest of everything the project was made of (qms.yaml, each item file's bytes and path,
+    #: the loader's findings), where every item file was read through the parse cache; None otherwise
+    fingerprint: bytes | None = None
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items.values())

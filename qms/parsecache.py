@@ -16,6 +16,7 @@ import contextlib
 import functools
 import glob
 import hashlib
+import importlib.util
 import marshal
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -123,6 +124,12 @@ class FileCache(Generic[T]):
         self._changed = True
         return result
 
+    def key_of(self, path: str) -> bytes | None:
+        """The key of this run's entry for ``path`` (its bytes, path and salt); None where it has none
+        (not read through the cache, or a result marshal cannot hold)."""
+        entry = self._entries.get(path)
+        return entry[0] if entry is not None else None
+
     def save(self) -> None:
         """Write the entries of this run (and only those: a removed file's entry goes) if any changed."""
         if not self._changed and self._entries.keys() == self._known.keys():
@@ -144,6 +151,36 @@ def project_cache(
     (that finding is the project's, reported by :func:`qms.project.load_project`)."""
     folder, _ = cache_folder(project.root, project.config)
     return FileCache(folder, name, salt, encode, decode) if folder is not None else None
+
+
+def project_fingerprint(
+    config: ProjectConfig, keys: Sequence[bytes | None], findings: Sequence[Finding]
+) -> bytes | None:
+    """The digest of what a project is made of: its configuration (as read from qms.yaml), the key of
+    each item file's cache entry (its path and bytes, the risk policy, qms and Python), in order, and
+    the loader's findings; None where a file has no key (then nothing is kept by the project)."""
+    if any(key is None for key in keys):
+        return None
+    try:
+        payload = marshal.dumps((repr(config), list(keys), findings_data(findings)))
+    except ValueError:
+        return None
+    return hashlib.blake2b(_environment() + b"\0" + payload, digest_size=_DIGEST).digest()
+
+
+def project_memo(
+    project: Project, name: str, compute: Callable[[], T], encode: Callable[[T], Any], decode: Callable[[Any, str], T]
+) -> T:
+    """``compute()``, which must depend on nothing but the project (its items and qms.yaml, no other
+    file, no git, no evidence), kept in the cache ``name`` by the project's fingerprint: computed
+    again whenever anything the project was made of changed, or the project was not read through
+    the parse cache."""
+    cache = project_cache(project, name, b"", encode, decode) if project.fingerprint is not None else None
+    if cache is None or project.fingerprint is None:
+        return compute()
+    value = cache.read("project", project.fingerprint, compute)
+    cache.save()
+    return value
 
 
 def item_cache(folder: Path, policy: RiskPolicy) -> FileCache[LoadedFile]:
@@ -188,12 +225,22 @@ def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
     }
 
 
+#: qms's code and data that what is kept depends on: the modules, the rules, the schemas and tables
+_CODE = ("*.py", "rules/*.py", "data/*.yaml", "schemas/*.json")
+
+
 @functools.cache
 def _environment() -> bytes:
-    """What the parse depends on besides a file and the policy: qms's version and code, Python, PyYAML."""
+    """What everything kept depends on besides its files: qms's version, code and data, Python,
+    PyYAML, docutils."""
     code = hashlib.blake2b(digest_size=_DIGEST)
-    for module in sorted(Path(qms.__file__).parent.glob("*.py")):
-        code.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    package = Path(qms.__file__).parent
+    for pattern in _CODE:
+        for module in sorted(package.glob(pattern)):
+            code.update(module.relative_to(package).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
+    docutils = importlib.util.find_spec("docutils")  # parses item text for the Q009 answers kept
+    if docutils is not None and docutils.origin is not None:
+        code.update(Path(docutils.origin).read_bytes())
     libyaml = getattr(yaml, "__with_libyaml__", False)
     return b"\0".join(
         (

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from qms.config import PROJECT_FILE, Device, ProjectConfig, find_root, load_config
 from qms.loading import load_file
 from qms.model import Finding, Item, Link, Location, Project, Severity
-from qms.parsecache import cache_folder, item_cache, load_item_file
+from qms.parsecache import cache_folder, item_cache, load_item_file, project_fingerprint
 from qms.paths import Matches, allowed_roots, project_files
 from qms.schema import KIND_ORDER, KINDS
 from qms.yamlfile import collection_paused
@@ -123,10 +123,14 @@ def _load_project(root: Path, outside: bool, cache: bool) -> Project:
                 continue
             findings.append(_duplicate(item, first))
         findings.extend(loaded.findings)
+    fingerprint = None
     if reader is not None:
         reader.save()
+        fingerprint = project_fingerprint(config, [reader.key_of(path) for path in relative_paths], findings)
     return dataclasses.replace(
-        build_project(root, config, items, tuple(relative_paths), findings), file_titles=MappingProxyType(titles)
+        build_project(root, config, items, tuple(relative_paths), findings),
+        file_titles=MappingProxyType(titles),
+        fingerprint=fingerprint,
     )
 
 

@@ -96,6 +96,11 @@ def content_digest(item: Item) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
 
 
+def target_digests(project: Project) -> dict[str, str]:
+    """The content digest of every item a link points at, by id."""
+    return {target: content_digest(project.items[target]) for target in {link.target for link in project.links}}
+
+
 def link_key(link: Link) -> LinkKey:
     return (link.source, link.field, link.target)
 
@@ -143,17 +148,18 @@ class ReviewState:
     #: where git is available: who last changed a block of lines, for the C501 messages
     history: LineHistory | None = None
 
-    def suspect_links(self, project: Project) -> list[SuspectLink]:
-        """Every link whose stamp is missing or does not match its target's content now."""
+    def suspect_links(self, project: Project, digests: Mapping[str, str] | None = None) -> list[SuspectLink]:
+        """Every link whose stamp is missing or does not match its target's content now (``digests``:
+        :func:`target_digests` of the project, where known already)."""
         if not self.exists or self.unreadable:
             return []
-        digests: dict[str, str] = {}
+        if digests is None:
+            digests = target_digests(project)
+        stamps = self.stamps
         suspects = []
         for link in project.links:
-            digest = digests.get(link.target)
-            if digest is None:
-                digest = digests[link.target] = content_digest(project.items[link.target])
-            stamp = self.stamps.get(link_key(link))
+            digest = digests.get(link.target) or content_digest(project.items[link.target])
+            stamp = stamps.get((link.source, link.field, link.target))
             if stamp != digest:
                 suspects.append(SuspectLink(link, stamp, digest))
         return suspects

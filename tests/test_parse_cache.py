@@ -3,10 +3,14 @@ again, and a corrupt, foreign or unwritable cache ignored without a traceback.""
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import inspect
 import marshal
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
@@ -17,9 +21,13 @@ from conftest import MINIMAL_CONFIG, invoke_qms
 from scenario_support import SCENARIOS, lay_out
 
 import qms
-from qms import evidence, parsecache, records
+from qms import evidence, parsecache, records, review
+from qms.checking import check_context, release_context
 from qms.config import DEFAULT_CACHE
+from qms.model import Project
 from qms.project import load_project
+from qms.rules import CHECKS, CheckContext, CheckFunction, Hit, change
+from qms.rules.registry import PROJECT_RULES
 
 EXAMPLE = Path(__file__).resolve().parent.parent
 #: what the example project reads (the rest of the repository is the toolkit)
@@ -194,8 +202,7 @@ def test_risk_policy_and_qms_version_are_part_of_the_key(
 
 
 def _cache_file(root: Path) -> Path:
-    (cache,) = (root / DEFAULT_CACHE).glob("*.bin")
-    return cache
+    return root / DEFAULT_CACHE / "items.bin"
 
 
 def _flip_last_bit(cache: Path) -> None:
@@ -274,7 +281,11 @@ def test_the_cache_folder_is_a_setting(make_project: Callable[..., Path], parses
     config = root / "qms.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "cache: .caches/qms\n", encoding="utf-8")
     expected = _check(root)
-    assert sorted(path.name for path in (root / ".caches" / "qms").iterdir()) == [".gitignore", "items.bin"]
+    assert sorted(path.name for path in (root / ".caches" / "qms").iterdir()) == [
+        ".gitignore",
+        "items.bin",
+        "rules.bin",
+    ]
     assert not (root / "_build").exists()
     parses.clear()
     assert _check(root) == expected
@@ -409,3 +420,211 @@ def test_damaged_record_and_result_caches_are_ignored(
     assert len(reads) == 2
     _entries_garbled(cache)
     assert _check(root) == expected
+
+
+# ------------------------------------------------------------------------------ what the project alone gives
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The rules of the project alone (and the suspect links' digests) that ``qms check`` computes
+    rather than takes from the cache, one entry per computation."""
+    seen: list[str] = []
+    for code in PROJECT_RULES:
+        real_check = CHECKS[code]
+
+        def counting(context: CheckContext, code: str = code, real: CheckFunction = real_check) -> Any:
+            seen.append(code)
+            return real(context)
+
+        monkeypatch.setitem(CHECKS, code, counting)
+    real_digests = review.target_digests
+
+    def digests(project: Project) -> dict[str, str]:
+        seen.append("digests")
+        return real_digests(project)
+
+    monkeypatch.setattr(change, "target_digests", digests)
+    return seen
+
+
+#: a text Q008 reports (what ``qms init`` writes for the manufacturer), and an item T101 reports
+PLACED = "Your Company"
+NEED = "id: N-1\nkind: need\ntitle: N\ntext: A need.\n"
+
+
+def _reviewed(make_project: Callable[..., Path]) -> Path:
+    """:func:`_project` with every link reviewed in ``qms.lock``."""
+    root = _project(make_project)
+    assert invoke_qms("review", "--all", cwd=root).exit_code == 0
+    return root
+
+
+def test_what_the_project_alone_gives_is_kept_until_the_project_changes(
+    make_project: Callable[..., Path], computed: list[str]
+) -> None:
+    parsecache._environment.cache_clear()  # this qms's (another test may have left another's)
+    root = _reviewed(make_project)
+    first = _check(root)
+    assert set(computed) == {*PROJECT_RULES, "digests"} - {code for code in PROJECT_RULES if code.startswith("S")}
+    computed.clear()
+    assert _check(root) == first
+    assert computed == []
+
+    def changed(edit: Callable[[], object], *said: str) -> None:
+        before = _check(root)
+        edit()
+        computed.clear()
+        code, output = _check(root)
+        assert "Q008" in computed and "digests" in computed, said
+        assert (code, output) == _check(root, "--no-cache")
+        assert (code, output) != before, said
+        for words in said:
+            assert words in output
+
+    system = root / "items" / "system.yaml"
+    config = root / "qms.yaml"
+    changed(
+        lambda: system.write_text(system.read_text(encoding="utf-8").replace("The system shall work.", PLACED)),
+        "text is still a placeholder",  # Q008, a rule of the items
+        "SYS-404 changed since the links to it were last reviewed",  # C501, from the item's new digest
+    )
+    changed(lambda: config.write_text(config.read_text(encoding="utf-8") + "rules: {Q008: error}\n"))
+    changed(lambda: (root / "items" / "need.yaml").write_text(NEED), "not refined by any system requirement")
+    changed(lambda: (root / "items" / "twice.yaml").write_text(ITEMS.format(n=1)), "duplicate id 'SWR-101'")
+    changed(lambda: (root / "items" / "twice.yaml").unlink())
+    changed(lambda: (root / "items" / "need.yaml").rename(root / "items" / "moved.yaml"), "items/moved.yaml")
+    computed.clear()
+    parsecache._environment.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(qms, "__version__", "1000.0")
+        _check(root)
+        parsecache._environment.cache_clear()
+    assert "Q008" in computed and "digests" in computed  # another qms: found again
+
+
+def test_what_the_project_alone_gives_is_not_kept_without_the_cache(
+    make_project: Callable[..., Path], computed: list[str]
+) -> None:
+    root = _reviewed(make_project)
+    _check(root, "--no-cache")
+    computed.clear()
+    _check(root, "--no-cache")
+    assert "Q008" in computed and "digests" in computed
+    assert not (root / DEFAULT_CACHE).exists()
+
+
+@pytest.mark.parametrize("name", ["rules.bin", "digests.bin"])
+@pytest.mark.parametrize(
+    "damage",
+    [_flip_last_bit, _entries_garbled, lambda cache: cache.write_bytes(b""), _folder_instead],
+    ids=["one-bit", "garbled-entries", "empty", "a-folder"],
+)
+def test_damaged_caches_of_the_project_are_ignored(
+    make_project: Callable[..., Path], computed: list[str], name: str, damage: Callable[[Path], object]
+) -> None:
+    root = _reviewed(make_project)
+    system = root / "items" / "system.yaml"
+    system.write_text(system.read_text(encoding="utf-8").replace("The system shall work.", PLACED))
+    expected = _check(root)
+    damage(root / DEFAULT_CACHE / name)
+    computed.clear()
+    assert _check(root) == expected
+    assert ("digests" if name == "digests.bin" else "Q008") in computed
+
+
+def test_a_foreign_finding_in_the_rules_cache_is_not_reported(
+    make_project: Callable[..., Path], computed: list[str]
+) -> None:
+    root = _reviewed(make_project)
+    expected = _check(root)
+    cache = root / DEFAULT_CACHE / "rules.bin"
+    ((key, _),) = marshal.loads(cache.read_bytes()[len(parsecache.MAGIC) + 32 :]).values()
+    for foreign in ({"Q008": [("m", 1, 2, 3, None)]}, {"Q008": [("m", "f", 2)]}, {"Q008": None}):
+        cache.write_bytes(_sealed({"project": (key, marshal.dumps(foreign))}))
+        computed.clear()
+        assert _check(root) == expected
+        assert "Q008" in computed
+
+
+#: what a rule of the project alone may not look at while it runs: files (beyond qms's own), folders, git
+_OUTSIDE_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "glob.glob", "subprocess.Popen", "os.stat"})
+_recording: list[list[str]] = []
+
+
+def _audit(event: str, arguments: tuple[Any, ...]) -> None:
+    if _recording and event in _OUTSIDE_EVENTS:
+        _recording[-1].append(f"{event} {arguments[0] if arguments else ''}")
+
+
+sys.addaudithook(_audit)
+
+
+def _alone(code: str, context: CheckContext, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Hit], list[str]]:
+    """The hits of a rule given ``context``, and what it reached for besides the project's model: the
+    project's files and folders, git (the modules it imports on the way are read from elsewhere)."""
+    folders = (str(context.project.root), str(context.project.root.resolve()))
+    touched: list[str] = []
+    real_stat = os.stat
+
+    def stat(path: Any, *arguments: Any, **keywords: Any) -> Any:
+        touched.append(f"os.stat {path}")
+        return real_stat(path, *arguments, **keywords)
+
+    _recording.append(touched)
+    monkeypatch.setattr(os, "stat", stat)
+    try:
+        hits = list(CHECKS[code](context))
+    finally:
+        monkeypatch.setattr(os, "stat", real_stat)
+        _recording.pop()
+    return hits, [entry for entry in touched if entry.startswith("subprocess") or any(f in entry for f in folders)]
+
+
+#: a requirement and a risk control verified by a result that names them, with no test item between
+NAMED_BY_RESULTS = {
+    "qms.yaml": MINIMAL_CONFIG.format(safety_class="C") + "evidence: [reports/*.xml]\n",
+    "items/items.yaml": "kind: software_requirement\nitems:\n"
+    "  - {id: SWR-001, title: R, text: The software shall work.}\n"
+    "  - {id: SWR-002, title: R, text: The software shall work.}\n",
+    "items/hazard.yaml": HAZARDS.replace("x-notes:", "controls: [SWR-001]\nx-notes:"),
+    "reports/one.xml": '<testsuite name="s" timestamp="2026-11-20T09:00:00"><testcase classname="t" name="test_1">'
+    '<properties><property name="verifies" value="SWR-001"/><property name="verifies" value="SWR-002"/>'
+    "</properties></testcase></testsuite>\n",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "example",
+        "named-by-results",
+        *sorted(path.name for path in SCENARIOS.iterdir() if (path / "expected.txt").exists()),
+    ],
+)
+def test_rules_of_the_project_alone_look_at_nothing_else(
+    name: str, tmp_path: Path, make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule marked ``of_project`` finds the same with the evidence, records, reviews, history and
+    release flag as without them, and reads no file, folder or git while it runs: what it finds is
+    kept by the project's fingerprint, which holds nothing else."""
+    if name == "example":
+        root = _example(tmp_path)
+    elif name == "named-by-results":
+        root = make_project(NAMED_BY_RESULTS)
+    else:
+        root = lay_out(SCENARIOS / name, tmp_path / "project")
+    project = load_project(root)
+    full = check_context(project)
+    for code in sorted(PROJECT_RULES):
+        bare, reached = _alone(code, CheckContext(project), monkeypatch)
+        assert reached == [], (code, reached)
+        assert _alone(code, full, monkeypatch)[0] == bare, code
+        assert _alone(code, release_context(full), monkeypatch)[0] == bare, code
+
+
+def test_the_code_of_every_kept_rule_is_part_of_the_key() -> None:
+    package = Path(qms.__file__).parent
+    for code in PROJECT_RULES:
+        module = Path(inspect.getfile(CHECKS[code])).relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(module, pattern) for pattern in parsecache._CODE), (code, module)

@@ -8,9 +8,11 @@ one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, astuple
+from typing import Any
 
-from qms.model import Finding, Project, Severity
+from qms.model import Finding, Location, Project, Severity
+from qms.parsecache import project_memo
 from qms.rulebook import GROUPS, SPECS
 from qms.rules import (
     change,
@@ -25,7 +27,7 @@ from qms.rules import (
     soup,
     trace,
 )
-from qms.rules.registry import CHECKS, CheckContext, CheckFunction, Hit, Rule, rule, written
+from qms.rules.registry import CHECKS, PROJECT_RULES, CheckContext, CheckFunction, Hit, Rule, rule, written
 
 #: What the package offers: the rule table, how rules run, what a rule module is made of, and the rule
 #: modules themselves (one per family; importing each attaches its check functions).
@@ -55,16 +57,45 @@ def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list
         severity = _severity(finding.rule, project)
         if severity is not Severity.OFF and (selected is None or finding.rule in selected):
             findings.append(Finding(finding.rule, severity, finding.message, finding.location, finding.item))
+    kept = _project_hits(project, context) if selected is None else {}
     for code, registered in ordered_rules():
         if registered.check is None or (selected is not None and code not in selected):
             continue
         severity = registered.severity_for(project)
         if severity is Severity.OFF:
             continue
-        for hit in registered.check(context):
+        for hit in kept[code] if code in kept else registered.check(context):
             findings.append(Finding(code, severity, hit.message, hit.location, hit.item))
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _project_hits(project: Project, context: CheckContext) -> dict[str, list[Hit]]:
+    """What the enabled rules that look at the project alone find, kept by the project's fingerprint."""
+    codes = sorted(code for code in PROJECT_RULES if RULES[code].severity_for(project) is not Severity.OFF)
+    return project_memo(
+        project, "rules", lambda: {code: list(CHECKS[code](context)) for code in codes}, _hits_data, _hits_from
+    )
+
+
+def _hits_data(hits: dict[str, list[Hit]]) -> dict[str, list[tuple[Any, ...]]]:
+    return {code: [(hit.message, *astuple(hit.location), hit.item) for hit in found] for code, found in hits.items()}
+
+
+def _hits_from(data: dict[str, list[tuple[Any, ...]]], _: str) -> dict[str, list[Hit]]:
+    """The hits :func:`_hits_data` made plain data of (ValueError where the entry holds anything else)."""
+    hits: dict[str, list[Hit]] = {}
+    for code, found in data.items():
+        hits[code] = []
+        for message, file, line, column, item in found:
+            if (
+                {type(message), type(file)} != {str}
+                or {type(line), type(column)} != {int}
+                or type(item) not in (str, type(None))
+            ):
+                raise ValueError(f"not a finding of {code}")
+            hits[code].append(Hit(message, Location(file, line, column), item))
+    return hits
 
 
 def _severity(code: str, project: Project) -> Severity:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from qms.model import Link, Location
-from qms.review import LOCK_FILE
+from qms.parsecache import project_memo
+from qms.review import LOCK_FILE, target_digests
 from qms.rules.registry import CheckContext, Hit, rule
 from qms.terminal import plural
 
@@ -18,7 +20,9 @@ def suspect_link(context: CheckContext) -> Iterator[Hit]:
     for problem in reviews.problems:
         yield Hit(problem.message, problem.location())
     project = context.project
-    suspects = reviews.suspect_links(project)
+    suspects = reviews.suspect_links(
+        project, project_memo(project, "digests", partial(target_digests, project), dict, _digests)
+    )
     yield from _changed_targets(context, [suspect.link for suspect in suspects if not suspect.never_reviewed])
     new = [suspect.link for suspect in suspects if suspect.never_reviewed]
     if project.config.review_new_links:
@@ -29,6 +33,13 @@ def suspect_link(context: CheckContext) -> Iterator[Hit]:
             "review them, then run `qms review --all`",
             Location(LOCK_FILE, 1, 1),
         )
+
+
+def _digests(data: object, _: str) -> dict[str, str]:
+    """The digests a cache entry holds (ValueError where it holds anything else)."""
+    if not isinstance(data, dict) or not all(type(key) is str and type(value) is str for key, value in data.items()):
+        raise ValueError("not a table of digests")
+    return data
 
 
 def _changed_targets(context: CheckContext, links: list[Link]) -> Iterator[Hit]:

@@ -24,7 +24,7 @@ def unknown_link(context: CheckContext) -> Iterator[Hit]:
         yield Hit(message, link.location, link.source)
 
 
-@rule("Q008")
+@rule("Q008", of_project=True)
 def placeholder_text(context: CheckContext) -> Iterator[Hit]:
     config = context.project.config
     device = config.raw.get("device")
@@ -37,7 +37,7 @@ def placeholder_text(context: CheckContext) -> Iterator[Hit]:
                 yield Hit.at(item, f"{name} is still a placeholder: write {instead}", (name,))
 
 
-@rule("Q006")
+@rule("Q006", of_project=True)
 def wrong_link_kind(context: CheckContext) -> Iterator[Hit]:
     for link, message in wrong_kind_links(context.project):
         yield Hit(message, link.location, link.source)
@@ -46,7 +46,7 @@ def wrong_link_kind(context: CheckContext) -> Iterator[Hit]:
 _HIERARCHY_FIELDS = ("derives_from", "parent")
 
 
-@rule("Q007")
+@rule("Q007", of_project=True)
 def link_cycle(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for field_name in _HIERARCHY_FIELDS:

@@ -14,7 +14,7 @@ from qms.model import FieldPath, Item, Location, Project
 from qms.rules.registry import CheckContext, Hit, rule
 
 
-@rule("Q010")
+@rule("Q010", of_project=True)
 def unsafe_math_link(context: CheckContext) -> Iterator[Hit]:
     for item in context.project.items.values():
         for path, text in _marked(item, "\\"):
@@ -83,7 +83,7 @@ def _indent(item: _Placed, path: FieldPath) -> int:
     return (key[1] if key else 0) + 1
 
 
-@rule("Q011")
+@rule("Q011", of_project=True)
 def option_out_of_bounds(context: CheckContext) -> Iterator[Hit]:
     for item in context.project.items.values():
         for path, text in _marked(item, "..", "::"):
@@ -93,7 +93,7 @@ def option_out_of_bounds(context: CheckContext) -> Iterator[Hit]:
                     yield Hit(refusal, _located(item, path, text, written.offset), item.id)
 
 
-@rule("Q009")
+@rule("Q009", of_project=True)
 def text_markup(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     intended_use = project.config.device.intended_use

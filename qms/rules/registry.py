@@ -95,15 +95,24 @@ class Rule(RuleSpec):
 
 #: The check function of each code, as the rule modules attach them.
 CHECKS: dict[str, CheckFunction] = {}
+#: The rules whose findings depend on the project alone (:func:`rule`, ``of_project``).
+PROJECT_RULES: set[str] = set()
 
 
-def rule(code: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Attach a check function to the rule ``code`` of :mod:`qms.rulebook`."""
+def rule(code: str, *, of_project: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    """Attach a check function to the rule ``code`` of :mod:`qms.rulebook`.
+
+    ``of_project``: the check looks at ``context.project`` alone (its items and qms.yaml: no
+    evidence, records, reviews, history or release flag, no other file, nothing of the clock), so
+    that its findings are kept with the project's fingerprint (:func:`qms.parsecache.project_memo`)
+    and found again only when something the project is made of changed."""
     if code not in SPECS:
         raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
 
     def register(check: CheckFunction) -> CheckFunction:
         CHECKS[code] = check
+        if of_project:
+            PROJECT_RULES.add(code)
         return check
 
     return register

@@ -18,7 +18,7 @@ def _describe(policy: RiskPolicy, estimate: RiskEstimate) -> str:
     return f"{estimate.risk_class.value} ({severity} x {probability})"
 
 
-@rule("R201")
+@rule("R201", of_project=True)
 def risk_not_evaluable(context: CheckContext) -> Iterator[Hit]:
     split = context.project.config.risk_policy.split
     for hazard in context.project.of_kind("hazard"):
@@ -30,7 +30,7 @@ def risk_not_evaluable(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(hazard, f"initial risk cannot be evaluated: no {' and no '.join(missing)}")
 
 
-@rule("R202")
+@rule("R202", of_project=True)
 def uncontrolled_risk(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
@@ -41,7 +41,7 @@ def uncontrolled_risk(context: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule("R203")
+@rule("R203", of_project=True)
 def no_residual_risk(context: CheckContext) -> Iterator[Hit]:
     for hazard in context.project.of_kind("hazard"):
         if written(hazard, "controls") and not written(hazard, "residual"):
@@ -50,7 +50,7 @@ def no_residual_risk(context: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule("R204")
+@rule("R204", of_project=True)
 def residual_risk_not_acceptable(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
@@ -80,7 +80,7 @@ def control_not_verified(context: CheckContext) -> Iterator[Hit]:
 # ------------------------------------------------------------------------------ verification twice (7.2)
 
 
-@rule("R206")
+@rule("R206", of_project=True)
 def control_effectiveness_not_verified(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for hazard in project.of_kind("hazard"):
@@ -95,7 +95,7 @@ def control_effectiveness_not_verified(context: CheckContext) -> Iterator[Hit]:
 # ------------------------------------------------------------------------------ residual risk (7.3, 7.4)
 
 
-@rule("R207")
+@rule("R207", of_project=True)
 def residual_severity_lowered(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
@@ -110,7 +110,7 @@ def residual_severity_lowered(context: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule("R208")
+@rule("R208", of_project=True)
 def software_control_lowest_probability(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     policy = project.config.risk_policy
@@ -158,7 +158,7 @@ def _resolves(project: Project, documents: set[str], entry: str) -> bool:
 # ------------------------------------------------------------------------------ risks from controls (7.5)
 
 
-@rule("R210")
+@rule("R210", of_project=True)
 def control_not_reviewed(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for control_id, hazards in sorted(controls_of(project).items()):
@@ -172,7 +172,7 @@ def control_not_reviewed(context: CheckContext) -> Iterator[Hit]:
 # ------------------------------------------------------------------------------ information for safety (7.1, 8)
 
 
-@rule("R211")
+@rule("R211", of_project=True)
 def safety_information_not_in_labeling(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for control_id in sorted(controls_of(project)):
@@ -183,7 +183,7 @@ def safety_information_not_in_labeling(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(control, "information for safety carried by no labeling item", ("control_type",))
 
 
-@rule("R212")
+@rule("R212", of_project=True)
 def residual_risk_not_disclosed(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     policy = project.config.risk_policy
@@ -198,14 +198,14 @@ def residual_risk_not_disclosed(context: CheckContext) -> Iterator[Hit]:
 # ------------------------------------------------------------------------------ analysis inputs (5.2, 5.3)
 
 
-@rule("R213")
+@rule("R213", of_project=True)
 def characteristic_not_analysed(context: CheckContext) -> Iterator[Hit]:
     for answer in context.project.of_kind("safety_characteristic"):
         if not answer.links("leads_to") and not answer.get("not_applicable"):
             yield Hit.at(answer, "leads to no hazard and gives no not_applicable reason")
 
 
-@rule("R214")
+@rule("R214", of_project=True)
 def hazard_without_characteristic(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for hazard in project.of_kind("hazard"):
@@ -216,14 +216,14 @@ def hazard_without_characteristic(context: CheckContext) -> Iterator[Hit]:
 # ------------------------------------------------------------------------------ causes (IEC 62304 7.1)
 
 
-@rule("R215")
+@rule("R215", of_project=True)
 def hazard_without_cause(context: CheckContext) -> Iterator[Hit]:
     for hazard in context.project.of_kind("hazard"):
         if not written(hazard, "causes"):
             yield Hit.at(hazard, "names no cause: list its causes under `causes`")
 
 
-@rule("R216")
+@rule("R216", of_project=True)
 def cause_without_item(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for cause in project.of_kind("cause"):
@@ -236,7 +236,7 @@ def cause_without_item(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(cause, "a soup_failure cause names no SOUP item", ("items",))
 
 
-@rule("R217")
+@rule("R217", of_project=True)
 def item_contributes_to_no_hazard(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     named = {link.target for link in project.links if link.field == "items"}
@@ -264,7 +264,7 @@ def _ancestors(project: Project, item_id: str) -> set[str]:
 # ------------------------------------------------------------------------------ P1 x P2 (5.5)
 
 
-@rule("R218")
+@rule("R218", of_project=True)
 def probability_not_on_split_scale(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
@@ -299,7 +299,7 @@ def probability_not_on_split_scale(context: CheckContext) -> Iterator[Hit]:
 # ------------------------------------------------------------------------------ SOUP anomalies (7.1.3)
 
 
-@rule("R219")
+@rule("R219", of_project=True)
 def soup_anomaly_hazard_not_named(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for soup in project.of_kind("soup"):

@@ -14,7 +14,7 @@ def controls(context: CheckContext) -> set[str]:
     return {link.target for link in context.project.links if link.field == "controls"}
 
 
-@rule("T101")
+@rule("T101", of_project=True)
 def need_not_refined(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for need in project.of_kind("need"):
@@ -22,7 +22,7 @@ def need_not_refined(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(need, "not refined by any system requirement (no system requirement derives_from it)")
 
 
-@rule("T102")
+@rule("T102", of_project=True)
 def requirement_without_parent(context: CheckContext) -> Iterator[Hit]:
     for requirement in context.project.of_kind(*REQUIREMENT_KINDS):
         if not written(requirement, "derives_from") and not requirement.get("derived"):
@@ -45,7 +45,7 @@ def verified_by_a_test(context: CheckContext, item_id: str) -> bool:
     return context.evidence is not None and bool(context.evidence.naming(item_id))
 
 
-@rule("T104")
+@rule("T104", of_project=True)
 def need_not_validated(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for need in project.of_kind("need"):
@@ -53,7 +53,7 @@ def need_not_validated(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(need, "not validated by any test")
 
 
-@rule("T105")
+@rule("T105", of_project=True)
 def requirement_not_implemented(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     for requirement in project.of_kind("software_requirement"):
@@ -63,7 +63,7 @@ def requirement_not_implemented(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(requirement, "not implemented by any software item")
 
 
-@rule("T106")
+@rule("T106", of_project=True)
 def test_without_target(context: CheckContext) -> Iterator[Hit]:
     for test in context.project.of_kind("test"):
         shows_effectiveness = bool(context.project.incoming(test.id, "effectiveness", "hazard"))
@@ -71,7 +71,7 @@ def test_without_target(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(test, "verifies and validates nothing")
 
 
-@rule("T107")
+@rule("T107", of_project=True)
 def matrix_cut(context: CheckContext) -> Iterator[Hit]:
     for chain in (DESIGN, RISK):
         size = matrix_size(context.project, chain)
