@@ -13,6 +13,7 @@ from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option, s
 from qms.model import Severity
 from qms.reporting import FORMATS, FORMATTERS, Summary, format_text
 from qms.rules import RULES, ordered_rules
+from qms.yamlfile import collection_paused
 
 
 def _list_rules() -> str:
@@ -81,8 +82,9 @@ def check(
     for path in results:
         if not path.is_file():
             fail(f"results file {path} does not exist")
-    findings = check_project(project, results=results, release=release, cache=not no_cache)
-    folded = root_causes(project, findings)
+    with collection_paused():  # as loading: many objects, no cycles worth collecting, in a process that ends
+        findings = check_project(project, results=results, release=release, cache=not no_cache)
+        folded = root_causes(project, findings)
     color = output is None and sys.stdout.isatty()
     if output_format == "text":
         report = format_text(project, folded, color=color, everything=everything, project_dir=project_dir)
