@@ -155,11 +155,10 @@ class ReviewState:
             return []
         if digests is None:
             digests = target_digests(project)
-        stamps = self.stamps
         suspects = []
         for link in project.links:
             digest = digests.get(link.target) or content_digest(project.items[link.target])
-            stamp = stamps.get((link.source, link.field, link.target))
+            stamp = self.stamps.get(link_key(link))
             if stamp != digest:
                 suspects.append(SuspectLink(link, stamp, digest))
         return suspects
