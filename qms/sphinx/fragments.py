@@ -80,6 +80,10 @@ def site_context(app: Sphinx) -> str:
     domain = cast(QmsDomain, app.env.domains["qms"])
     labels = sorted((name, *found) for name, found in app.env.domains.standard_domain.labels.items())
     options = settings(app.config)
+    # where each item is (its kind and pages), not its title: a block shows the titles its own query reads
+    placed = {
+        item_id: sorted((page, entry[0]) for page, entry in pages.items()) for item_id, pages in domain.objects.items()
+    }
     return digest(
         [
             code_digest(),
@@ -88,7 +92,7 @@ def site_context(app: Sphinx) -> str:
             app.config.html_link_suffix,
             {name: value for name, value in dataclasses.asdict(options).items() if name != "site_folder"},
             sorted(app.env.all_docs),
-            {item_id: [next(iter(pages.values()))[0], sorted(pages)] for item_id, pages in domain.objects.items()},
+            placed,
             labels,
         ]
     )
