@@ -1,14 +1,15 @@
 """Time ``qms build`` on generated projects, from clean, with nothing changed and after one item
 changes; and sphinx-needs on the same data, in the same run.
 
-    python benchmarks/bench_build.py [--sizes 1000 10000] [--repeat 1] [--no-sphinx-needs] [--git] [--workdir DIR]
+    python benchmarks/bench_build.py [--sizes 1000 10000] [--repeat 1] [--no-sphinx-needs] [--git]
+        [--edit text|title] [--workdir DIR]
 
 For each N, :mod:`generate` writes a project (with ``--git``, committed to a new git repository,
 so the site's audit trails and revision histories are read); then
 
 - ``qms build`` runs as the real command in a new process (``python -m qms build``): first from
   clean (no previous site, no saved environment), then again with nothing changed, then after the
-  text of one software requirement in the middle of the project changed;
+  text (``--edit title``: the title) of one software requirement in the middle of the project changed;
 - sphinx-needs builds the same items: one ``.. need::`` per item, with its id, type, title, text
   and every link of the project (the same link types, so sphinx-needs shows incoming links too),
   on one page per kind as qms groups them into documents, plus one needtable of all
@@ -102,13 +103,22 @@ def commit_project(root: Path) -> None:
     """Make the project a git repository with one commit of everything in it."""
     (root / ".gitignore").write_text("_build/\n", encoding="utf-8")
     identity = ["-c", "user.name=Benchmark", "-c", "user.email=benchmark@example.org", "-c", "commit.gpgsign=false"]
+    dated = {**os.environ, "GIT_AUTHOR_DATE": COMMIT_DATE, "GIT_COMMITTER_DATE": COMMIT_DATE}
     for arguments in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-q", "-m", "Generated project"]):
-        subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True)
+        subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True, env=dated)
 
 
-def bench_qms(root: Path, repeat: int) -> tuple[Timing, Timing, Timing, tuple[str, int]]:
-    """The clean build, the build with nothing changed, the build after one item's text changed,
-    and the largest page of the clean build (name and bytes)."""
+#: The generated project's commit is dated in the past: the results in it ran after it, as in a real project.
+COMMIT_DATE = "2026-01-01T00:00:00Z"
+
+
+#: What the one-item change edits (``--edit``): the text after which, and what it writes there.
+EDITS = {"text": ("The software ", "(change {attempt}) "), "title": ("    title: ", "(change {attempt}) ")}
+
+
+def bench_qms(root: Path, repeat: int, edit: str = "text") -> tuple[Timing, Timing, Timing, tuple[str, int]]:
+    """The clean build, the build with nothing changed, the build after one item's text (or title)
+    changed, and the largest page of the clean build (name and bytes)."""
     (root / "conf.py").write_text(QMS_CONF, encoding="utf-8")
     command = [sys.executable, "-m", "qms", "build", "--project", str(root)]
     clean, unchanged, change = [], [], []
@@ -118,9 +128,10 @@ def bench_qms(root: Path, repeat: int) -> tuple[Timing, Timing, Timing, tuple[st
         clean.append(run(command, root))
         page = largest_page(root / "_build" / "html")
         unchanged.append(run(command, root))
-        edit_text(path, "The software shall ", f"The software (change {attempt}) shall ")
+        before, inserted = EDITS[edit]
+        edit_text(path, before, before + inserted.format(attempt=attempt))
         change.append(run(command, root))
-        edit_text(path, f"The software (change {attempt}) shall ", "The software shall ")
+        edit_text(path, before + inserted.format(attempt=attempt), before)
     return best(clean), best(unchanged), best(change), page
 
 
@@ -236,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-sphinx-needs", action="store_true", help="time qms build only")
     parser.add_argument("--git", action="store_true", help="commit each generated project to a git repository")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the generated projects here")
+    parser.add_argument("--edit", choices=sorted(EDITS), default="text", help="the field the one-item change edits")
     arguments = parser.parse_args(argv)
     workdir = arguments.workdir or Path(tempfile.mkdtemp(prefix="qms-bench-build-"))
     try:
@@ -253,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = generate(size, workdir / f"qms-{size}")
         if arguments.git:
             commit_project(project)
-        clean, unchanged, change, (page, page_size) = bench_qms(project, arguments.repeat)
+        clean, unchanged, change, (page, page_size) = bench_qms(project, arguments.repeat, arguments.edit)
         rows.append((size, "qms build", clean, unchanged, change))
         print(
             f"  {size} items, qms build: {_figures(clean, unchanged, change)}, "

@@ -66,6 +66,14 @@ def copy_example(root: Path) -> Path:
     return root
 
 
+def cut_example(root: Path, page_items: int) -> Path:
+    """The example device in ``root``, its long documents cut into pages of at most ``page_items`` items."""
+    copy_example(root)
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write(f"qms_page_items = {page_items}\n")
+    return root
+
+
 def run_example_tests(root: Path, *, expect_failures: bool = False) -> None:
     """The README's command: the example's tests, writing ``reports/aid-controller.xml``."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}

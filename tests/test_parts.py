@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from sphinx_support import build, copy_example, site_files
+from sphinx_support import build, copy_example, cut_example, site_files
 
 from qms.documents import PART, document_of, document_spec, part_name
 from qms.project import load_project
@@ -277,9 +277,7 @@ def test_a_cut_document_prints_as_one_document(tmp_path: Path) -> None:
 def test_a_rebuild_after_items_moved_to_another_part_writes_what_a_clean_build_writes(tmp_path: Path) -> None:
     # a new first system requirement moves the last requirement of each part to the next part: the
     # pages linking to them (the software requirements, the matrices) are not read again for that
-    root = copy_example(tmp_path / "project")
-    with (root / "conf.py").open("a", encoding="utf-8") as conf:
-        conf.write("qms_page_items = 20\n")
+    root = cut_example(tmp_path / "project", 20)
     assert build(root).exit_code == 0
     site = root / "_build" / "html"
 
@@ -308,9 +306,7 @@ def test_a_rebuild_after_items_moved_to_another_part_writes_what_a_clean_build_w
 
 @pytest.mark.slow
 def test_a_page_of_the_project_is_never_replaced_by_a_part(tmp_path: Path) -> None:
-    root = copy_example(tmp_path / "project")
-    with (root / "conf.py").open("a", encoding="utf-8") as conf:
-        conf.write("qms_page_items = 20\n")
+    root = cut_example(tmp_path / "project", 20)
     (root / "verification-part-2.rst").write_text("Our own page\n============\n\nWritten by us.\n", encoding="utf-8")
     result = build(root)
     assert result.exit_code == 0, result.output

@@ -26,12 +26,13 @@ from qms.atomic import mark_output
 from qms.config import load_config
 from qms.sphinx import claim_directives, parts, references, sources
 from qms.sphinx.audit import leave_out_audit_trails
-from qms.sphinx.blocks import qms_block, qms_html, resolve_block, visit_qms_html
+from qms.sphinx.blocks import qms_block, qms_html, visit_qms_html
 from qms.sphinx.control import control_block, history_block
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.docutils_writers import fit_text_tables, pages_of, single_page_anchors
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence_files, write_matrix_csv
+from qms.sphinx.fragments import fill_blocks
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.navigation import TitleTocs, with_title_tocs
@@ -130,7 +131,7 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     matrix = links.doc(MATRIX_PAGE) if app.builder.format == "html" else None
     if matrix is not None and matrix.startswith("#"):
         matrix = None  # single-page HTML: the matrix is a part of this page, its filter needs a page of its own
-    replacements = {id(block): resolve_block(block, data, links, ALL_SHAPES, matrix, ANCHORED) for block in blocks}
+    replacements = fill_blocks(app, docname, blocks, data, links, ALL_SHAPES, matrix, ANCHORED)
     _replace_all(blocks, replacements)
     pages = pages_of(doctree, docname, document_control)
     for unfilled_block in controls:

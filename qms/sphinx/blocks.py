@@ -157,14 +157,14 @@ class _Fragments:
         return self.out
 
 
-def _texts(unfilled_block: qms_block) -> dict[str, nodes.Element]:
+def block_texts(unfilled_block: qms_block) -> dict[str, nodes.Element]:
     """The parsed item text the unfilled block carries, by key (``body-0``, ``field-2-0``...)."""
     return {
         child["key"]: child for child in unfilled_block.children if isinstance(child, nodes.Element) and "key" in child
     }
 
 
-def _heading_level(unfilled_block: qms_block) -> int:
+def heading_level(unfilled_block: qms_block) -> int:
     depth, parent = 1, unfilled_block.parent
     while parent is not None:
         if isinstance(parent, nodes.section):
@@ -175,11 +175,11 @@ def _heading_level(unfilled_block: qms_block) -> int:
 
 def item_html(links: Links, view: ItemView, unfilled_block: qms_block, matrix: str | None) -> list[nodes.Node]:
     """An item's block as HTML around its parsed text."""
-    texts = _texts(unfilled_block)
+    texts = block_texts(unfilled_block)
     out = _Fragments()
     item_id = view.id
     open_class = f" {P}-item-open" if view.findings else ""
-    level = _heading_level(unfilled_block)
+    level = heading_level(unfilled_block)
     out.html(f'<section class="{P}-item {P}-kind-{esc(view.kind)}{open_class}" id="{esc(item_id)}">')
     out.html(
         f'<h{level} class="{P}-item-title"><span class="{P}-id">{esc(item_id)}</span> {esc(view.title)}'
@@ -347,7 +347,7 @@ def _text_nodes(texts: dict[str, nodes.Element], key: str, value: str) -> nodes.
 
 def item_nodes(links: Links, view: ItemView, unfilled_block: qms_block) -> list[nodes.Node]:
     """An item's block as docutils nodes, for builders other than HTML."""
-    texts = _texts(unfilled_block)
+    texts = block_texts(unfilled_block)
     box = nodes.container(classes=[f"{P}-item"])
     box += nodes.target("", "", ids=[view.id])  # a container's ids are no link target in LaTeX
     heading = nodes.rubric("", "", classes=[f"{P}-item-title"])

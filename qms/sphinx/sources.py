@@ -26,10 +26,12 @@ from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.directives import directive_query
 from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
 from qms.sphinx.domain import QmsDomain
+from qms.sphinx.fragments import code_digest
 from qms.sphinx.parts import split
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, digest
+from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
 from qms.sphinx.views.tables import MatrixView
 
 logger = logging.getLogger(__name__)
@@ -139,6 +141,7 @@ DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
 
 def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
+    keep_known_ranges(build_data(env), cast(QmsDomain, env.domains["qms"]))
     if settings(app.config).generate_documents:
         for docname, source_changed in generate(app, env).items():
             removed.discard(docname)
@@ -154,6 +157,15 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     if stale:
         logger.info(f"qms: {len(stale)} page(s) show project data that changed")
     return sorted(stale)
+
+
+def keep_known_ranges(data: BuildData, domain: QmsDomain) -> None:
+    """Give the build the fingerprints of row ranges the last build knew (made by this code), and keep its own
+    with the environment for the next build."""
+    code, earlier = domain.data.get("known_ranges") or ("", {})
+    known = KnownRanges(earlier if code == code_digest() else {})
+    data.cache[KNOWN_RANGES] = known
+    domain.data["known_ranges"] = (code_digest(), known.now)
 
 
 def display_paths(app: Sphinx, builder: Any) -> None:

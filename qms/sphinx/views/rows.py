@@ -6,10 +6,10 @@ table (a ``table``, ``matrix`` or ``risk-register``), from its one answer for th
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.cells import TableView
 from qms.sphinx.views.tables import MatrixView
 
@@ -35,6 +35,35 @@ def row_range(data: BuildData, rows: str, *query: str) -> TableView | MatrixView
     raise ValueError(f"{query[0] if query else 'nothing'}: no rows to show in ranges")
 
 
+#: Where a build finds the fingerprints of row ranges known from earlier builds (:class:`KnownRanges`).
+KNOWN_RANGES: Query = ("known-ranges",)
+
+
+@dataclass
+class KnownRanges:
+    """The fingerprint of each range of rows shown, by the fingerprint of its whole table's inputs:
+    those of the last build (``earlier``) and those of this one (``now``, kept for the next)."""
+
+    earlier: dict[str, str] = field(default_factory=dict)
+    now: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        found = self.now.get(key) or self.earlier.get(key)
+        if found is not None:
+            self.now[key] = found
+        return found
+
+
 def row_range_inputs(data: BuildData, rows: str, *query: str) -> list[str]:
-    """What a range of rows reads: what its whole table reads."""
-    return [rows, data.digest(tuple(query))]
+    """What a range of rows shows: its own rows (and the table's headers and size), not all of the
+    table's, so a change shows again only the pages whose rows changed. The whole table is answered
+    only when what it reads changed (a title, a link, a status): each range's fingerprint is kept by
+    the fingerprint of the whole table's inputs (:class:`KnownRanges`)."""
+    key = f"{data.digest(tuple(query))} {rows}"
+    known: KnownRanges | None = data.cache.get(KNOWN_RANGES)
+    shown = known.get(key) if known is not None else None
+    if shown is None:
+        shown = digest(row_range(data, rows, *query))
+        if known is not None:
+            known.now[key] = shown
+    return [rows, shown]

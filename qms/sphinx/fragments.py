@@ -1,0 +1,263 @@
+"""The filled item blocks and tables of each page as HTML fragments, kept between builds.
+
+A page written again (its document-control block changed, one of its items did) fills again only
+the blocks whose inputs changed: every other block is put together from the fragments the last
+build wrote for the same page, under a key made of everything the block's HTML depends on:
+
+- the block's own inputs: its kind, its query's fingerprint (:meth:`BuildData.digest`, which
+  decides whether a page is read again and so covers all the block shows), its options, its
+  heading level, the page the matrix link leads to, and which of its item texts were parsed;
+- what every block of the site depends on (:func:`site_context`): the page it is on, where every
+  item (its kind and pages, not its title: a block shows the titles its query reads), page and
+  labelled section is (links are addresses from this page), the qms settings,
+  the builder, and the code of qms (its modules), Sphinx and docutils.
+
+The parsed item text is never kept here: it is the node of the page being written, read with it.
+Only HTML builders keep fragments; a build with a new environment (``--clean``) or a changed
+configuration fills every block afresh and keeps what it wrote for the next build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import logging
+import pickle
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import docutils
+import sphinx
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.environment import CONFIG_OK
+from sphinx.util import logging as sphinx_logging
+
+from qms import __version__
+from qms.atomic import write_bytes
+from qms.sphinx.blocks import (
+    AnchoredTables,
+    TableShape,
+    block_texts,
+    heading_level,
+    qms_block,
+    qms_html,
+    resolve_block,
+)
+from qms.sphinx.domain import QmsDomain
+from qms.sphinx.html import P
+from qms.sphinx.links import Links
+from qms.sphinx.settings import settings
+from qms.sphinx.views.build import BuildData, Query, digest
+
+FOLDER = "qms-fragments"
+
+#: One piece of a filled block: ``("search", html)`` searchable HTML, ``("html", html)`` HTML left out of
+#: the search index, ``("block", html)`` a table in its wrapper, ``("text", key)`` the block's parsed text.
+Fragment = tuple[str, str]
+
+#: What reading a damaged or foreign file raises: the page's blocks are then filled afresh.
+_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
+
+
+@functools.cache
+def code_digest() -> str:
+    """Fingerprint of the code that fills blocks: qms's modules, Sphinx's and docutils' versions."""
+    package = Path(__file__).resolve().parent.parent
+    hashed = hashlib.sha256(f"{__version__} {sphinx.__version__} {docutils.__version__}".encode())
+    for path in sorted(package.rglob("*.py")):
+        hashed.update(path.relative_to(package).as_posix().encode())
+        hashed.update(hashlib.sha256(path.read_bytes()).digest())
+    return hashed.hexdigest()[:20]
+
+
+def site_context(app: Sphinx) -> str:
+    """Fingerprint of what every block's HTML depends on beyond its own inputs (see the module's text)."""
+    domain = cast(QmsDomain, app.env.domains["qms"])
+    labels = sorted((name, *found) for name, found in app.env.domains.standard_domain.labels.items())
+    options = settings(app.config)
+    # where each item is (its kind and pages), not its title: a block shows the titles its own query reads
+    placed = {
+        item_id: sorted((page, entry[0]) for page, entry in pages.items()) for item_id, pages in domain.objects.items()
+    }
+    return digest(
+        [
+            code_digest(),
+            app.builder.name,
+            app.config.html_file_suffix,
+            app.config.html_link_suffix,
+            {name: value for name, value in dataclasses.asdict(options).items() if name != "site_folder"},
+            sorted(app.env.all_docs),
+            placed,
+            labels,
+        ]
+    )
+
+
+def block_key(unfilled_block: qms_block, fingerprint: str, level: int, matrix: str | None) -> str:
+    """The key of one block on its page: its kind and options, its query's fingerprint, where it stands."""
+    texts = sorted(block_texts(unfilled_block))
+    options = sorted((name, str(value)) for name, value in unfilled_block.attributes.items() if name not in _NOT_KEYS)
+    return digest([fingerprint, level, matrix, texts, options])
+
+
+#: The attributes of an unfilled block that every docutils element has (ids, classes...): not its options.
+_NOT_KEYS = frozenset(nodes.Element.basic_attributes) | {"query"}
+
+
+@dataclass
+class PageFragments:
+    """The fragments of one page: those the last build kept, and those this build fills."""
+
+    path: Path
+    context: str
+    kept: dict[str, tuple[Fragment, ...]] = field(default_factory=dict)
+    filled: dict[str, tuple[Fragment, ...]] = field(default_factory=dict)
+
+    def get(self, key: str) -> tuple[Fragment, ...] | None:
+        found = self.kept.get(key)
+        if found is not None:
+            self.filled[key] = found
+        return found
+
+    def put(self, key: str, fragments: tuple[Fragment, ...] | None) -> None:
+        if fragments is not None:
+            self.filled[key] = fragments
+
+    def save(self) -> None:
+        """Keep this build's fragments of the page (only those it showed) for the next build."""
+        write_bytes(self.path, pickle.dumps((self.context, self.filled), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def page_fragments(app: Sphinx, docname: str, context: str) -> PageFragments:
+    """The fragments of ``docname`` as the last build left them, unless this build starts afresh."""
+    folder = Path(app.doctreedir) / FOLDER
+    path = folder / f"{hashlib.sha256(docname.encode()).hexdigest()[:24]}.pickle"
+    page = PageFragments(path, digest([context, docname]))
+    if app.fresh_env_used or app.env.config_status != CONFIG_OK:
+        return page
+    try:
+        with path.open("rb") as stream:
+            saved_context, kept = pickle.load(stream)
+    except _UNREADABLE:
+        return page
+    if saved_context == page.context and isinstance(kept, dict):
+        page.kept = kept
+    return page
+
+
+def forget_fragments(app: Sphinx) -> None:
+    """A build with a new environment keeps none of the fragments of earlier builds."""
+    shutil.rmtree(Path(app.doctreedir) / FOLDER, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ fragments and nodes
+
+#: The classes of a table's wrapper (:func:`qms.sphinx.blocks.resolve_block`).
+BLOCK_CLASSES = ["no-search", f"{P}-block"]
+
+
+def to_fragments(filled: Iterable[nodes.Node], raw_type: type[nodes.raw]) -> tuple[Fragment, ...] | None:
+    """The filled block as fragments; None when it holds a node they cannot stand for (it is not kept)."""
+    fragments: list[Fragment] = []
+    for node in filled:
+        if isinstance(node, raw_type) and node["classes"] == ["no-search"] and node.get("format") == "html":
+            fragments.append(("html", node.astext()))
+        elif type(node) is nodes.raw and not node["classes"] and node.get("format") == "html":
+            fragments.append(("search", node.astext()))
+        elif isinstance(node, nodes.Element) and "key" in node and node.get("key"):
+            fragments.append(("text", node["key"]))
+        elif (
+            type(node) is nodes.container
+            and node["classes"] == BLOCK_CLASSES
+            and not node["ids"]
+            and len(node.children) == 1
+            and type(node.children[0]) is nodes.raw
+            and not node.children[0]["classes"]
+            and node.children[0].get("format") == "html"
+        ):
+            fragments.append(("block", node.children[0].astext()))
+        else:
+            return None
+    return tuple(fragments)
+
+
+def from_fragments(
+    fragments: tuple[Fragment, ...], texts: dict[str, nodes.Element], raw_type: type[nodes.raw]
+) -> list[nodes.Node] | None:
+    """The nodes of a block kept as fragments, with the page's own parsed text; None when a text is missing."""
+    filled: list[nodes.Node] = []
+    for kind, value in fragments:
+        if kind == "html":
+            filled.append(raw_type("", value, format="html", classes=["no-search"]))
+        elif kind == "search":
+            filled.append(nodes.raw("", value, format="html"))
+        elif kind == "block":
+            wrapper = nodes.container(classes=list(BLOCK_CLASSES))
+            wrapper += nodes.raw("", value, format="html")
+            filled.append(wrapper)
+        elif value in texts:
+            filled.append(texts[value])
+        else:
+            return None
+    return filled
+
+
+# ------------------------------------------------------------------------------ filling a page
+
+#: Where a build keeps its site context, among the answers of its queries.
+_CONTEXT: Query = ("fragment-context",)
+
+
+def fill_blocks(
+    app: Sphinx,
+    docname: str,
+    unfilled: list[qms_block],
+    data: BuildData,
+    links: Links,
+    shapes: dict[str, TableShape],
+    matrix: str | None,
+    anchored: dict[str, AnchoredTables],
+) -> dict[int, list[nodes.Node]]:
+    """The content of each unfilled block of the page being written (by the block's ``id``): from the
+    fragments kept for the page where the block's key is unchanged, else filled (and kept)."""
+    if links.builder.format != "html":
+        return {id(node): resolve_block(node, data, links, shapes, matrix, anchored) for node in unfilled}
+    if _CONTEXT not in data.cache:
+        if app.fresh_env_used:
+            forget_fragments(app)
+        data.cache[_CONTEXT] = site_context(app)
+    page = page_fragments(app, docname, data.cache[_CONTEXT])
+    filled: dict[int, list[nodes.Node]] = {}
+    warnings = _WarningCount()
+    logging.getLogger(sphinx_logging.NAMESPACE).addHandler(warnings)
+    try:
+        for node in unfilled:
+            key = block_key(node, data.digest(tuple(node["query"])), heading_level(node), matrix)
+            kept = page.get(key)
+            content = from_fragments(kept, block_texts(node), qms_html) if kept is not None else None
+            if content is None:
+                before = warnings.count
+                content = resolve_block(node, data, links, shapes, matrix, anchored)
+                if warnings.count == before:  # a block that warns is filled again, and warns, on every writing
+                    page.put(key, to_fragments(content, qms_html))
+            filled[id(node)] = content
+    finally:
+        logging.getLogger(sphinx_logging.NAMESPACE).removeHandler(warnings)
+    page.save()
+    return filled
+
+
+class _WarningCount(logging.Handler):
+    """Counts the warnings given while blocks are filled."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1

@@ -1,0 +1,106 @@
+"""A range of a long table's rows is fingerprinted by the rows it shows, so an edit reads again only the
+pages whose rows changed; each range's fingerprint is kept by the fingerprint of its whole table's
+inputs and the code, and is computed again whenever one of them changes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sphinx_support import build, cut_example, new_project, site_files
+
+from qms.clauses import DEFAULT_EDITION
+from qms.sphinx import sources
+from qms.sphinx.state import load_build_data
+from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
+
+MATRIX = ("matrix", "inputs", "no")
+
+
+def _data(root: Path) -> BuildData:
+    return load_build_data(SimpleNamespace(), root, edition=DEFAULT_EDITION, prefix="", clause_table="")  # type: ignore[arg-type]
+
+
+def _retitle(root: Path, old: str, new: str) -> None:
+    """Give the item titled ``old`` the title ``new``, in whichever records file holds it."""
+    path = next(
+        path for path in sorted((root / "traceability").glob("*.yaml")) if f"title: {old}\n" in path.read_text("utf-8")
+    )
+    path.write_text(path.read_text("utf-8").replace(f"title: {old}\n", f"title: {new}\n", 1), encoding="utf-8")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return new_project(tmp_path / "device")
+
+
+def test_a_range_is_fingerprinted_by_the_rows_it_shows(project: Path) -> None:
+    before = _data(project)
+    first, second = ("rows", "1-1", *MATRIX), ("rows", "2-9", *MATRIX)
+    digests = [before.digest(first), before.digest(second)]
+    row = before.answer(first).table.rows[0]
+    title = next(cell.title for cell in row if getattr(cell, "title", ""))
+    later = [cell.title for row in before.answer(second).table.rows for cell in row if getattr(cell, "title", "")]
+    assert title not in later, "the test needs a title shown in the first range only"
+    _retitle(project, title, "Show the reading")
+    after = _data(project)
+    assert after.digest(MATRIX) != before.digest(MATRIX)  # the whole table reads every title
+    assert after.digest(first) != digests[0]
+    assert after.digest(second) == digests[1]  # its rows are as they were: its page is not read again
+
+
+def test_a_range_known_by_its_tables_fingerprint_is_not_answered_again(project: Path) -> None:
+    data = _data(project)
+    query = ("rows", "1-1", *MATRIX)
+    known = KnownRanges()
+    data.cache[KNOWN_RANGES] = known
+    shown = data.digest(query)
+    assert len(known.now) == 1
+    key = next(iter(known.now))
+    # the next build, with the same table inputs: the kept fingerprint stands for the rows
+    again = _data(project)
+    again.cache[KNOWN_RANGES] = KnownRanges(earlier={key: "kept"})
+    assert again.digest(query) != shown
+    assert MATRIX not in again.cache  # the whole matrix was not computed
+    # another table's inputs (a title changed): the rows are answered again
+    _retitle(project, "Display the current reading", "Show the reading")
+    changed = _data(project)
+    changed.cache[KNOWN_RANGES] = KnownRanges(earlier={key: "kept"})
+    assert MATRIX not in changed.cache
+    changed.digest(query)
+    assert MATRIX in changed.cache  # answered, not taken from what the last build knew
+
+
+def test_known_ranges_of_other_code_are_forgotten(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _data(project)
+    domain = SimpleNamespace(data={"known_ranges": (sources.code_digest(), {"a 1-9": "kept"})})
+    sources.keep_known_ranges(data, domain)  # type: ignore[arg-type]
+    assert data.cache[KNOWN_RANGES].get("a 1-9") == "kept"
+    monkeypatch.setattr(sources, "code_digest", lambda: "other code")
+    other = _data(project)
+    sources.keep_known_ranges(other, SimpleNamespace(data={"known_ranges": ("code", {"a 1-9": "kept"})}))  # type: ignore[arg-type]
+    assert other.cache[KNOWN_RANGES].get("a 1-9") is None
+
+
+@pytest.mark.slow
+def test_a_title_edit_reads_again_only_the_ranges_that_show_it(tmp_path: Path) -> None:
+    root = cut_example(tmp_path / "project", 20)
+    assert build(root).exit_code == 0
+    site = root / "_build" / "html"
+    matrices = sorted(path.name for path in site.glob("traceability-matrix*.html"))
+    assert len(matrices) > 2
+    path = root / "traceability" / "system_requirements.yaml"
+    text = path.read_text(encoding="utf-8")
+    title = re.search(r"- id: SYS-020\n    title: (.+)\n", text)
+    assert title is not None
+    path.write_text(text.replace(f"title: {title[1]}\n", "title: A new title\n", 1), encoding="utf-8")
+    result = build(root, "-v")
+    assert result.exit_code == 0, result.output
+    read = set(re.findall(r"reading sources\.\.\. \[[ \d]+%\] (traceability-matrix[\w-]*)", result.output))
+    assert read and read < set(name.removesuffix(".html") for name in matrices)
+    clean = tmp_path / "clean"
+    assert build(root, "--clean", "-o", str(clean)).exit_code == 0
+    assert site_files(site) == site_files(clean)
