@@ -128,7 +128,9 @@ def entries(root: Path) -> list[Entry]:
     for kind, spec in KINDS.items():
         for item in project.of_kind(kind):
             text = next((str(item.get(name)) for name in TEXT_FIELDS if item.get(name)), item.title)
-            parents = tuple(target for field in spec.link_fields for target in item.links(field.name))
+            # one link per pair of items: two fields may name the same item (StrictDoc refuses a repeated link)
+            linked = (target for field in spec.link_fields for target in item.links(field.name))
+            parents = tuple(dict.fromkeys(target for target in linked if target != item.id))
             result.append(Entry(item.id, kind, " ".join(item.title.split()), text.strip(), parents))
     return result
 

@@ -17,6 +17,7 @@ import queue
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -49,6 +50,8 @@ class BuildState:
     building: bool = False
     failure: str | None = None
     findings: tuple[Finding, ...] = ()
+    #: The latest build found nothing the site shows changed since the one before, and did not run Sphinx.
+    unchanged: bool = False
 
     def blocking(self) -> list[str]:
         """Why the site cannot be shown: the build's failure, or each file that could not be read."""
@@ -100,16 +103,43 @@ class Preview:
         return self.folder / "html"
 
     def rebuild(self) -> BuildState:
-        """Build the site incrementally; a failure is kept in the state, never raised."""
-        from qms.cli.build import describe, forget_environment, sphinx_build
-        from qms.sphinx.state import build_data
+        """Build the site incrementally (not at all when nothing it shows changed since the last
+        build); a failure is kept in the state, never raised."""
+        from qms.cli.build import up_to_date
 
         with self.changed:
             self.state = replace(self.state, building=True)
         doctrees = self.folder / "doctrees"
-        warnings = io.StringIO()
+        unchanged = up_to_date(self.root, self.site, doctrees) is not None
+        if unchanged:
+            failure, findings = None, self.state.findings if self.state.build else _findings(self.root)
+        else:
+            failure, findings = self._build(doctrees)
+        with self.changed:
+            self.state = BuildState(self.state.build + 1, False, failure, findings, unchanged)
+            self.changed.notify_all()
+        return self.state
+
+    def _build(self, doctrees: Path) -> tuple[str | None, tuple[Finding, ...]]:
+        """Run Sphinx; record what it read when it succeeded (see :mod:`qms.cli.build_inputs`)."""
+        from qms.atomic import mark_output
+        from qms.cli.build import (
+            Built,
+            Tee,
+            describe,
+            error_summary,
+            forget_environment,
+            inputs_before,
+            record_build,
+            sphinx_build,
+        )
+        from qms.sphinx.state import build_data
+
+        warnings = Tee(io.StringIO())
         failure: str | None = None
         findings: tuple[Finding, ...] = ()
+        started = time.time_ns()
+        before = inputs_before(self.root, self.site, doctrees)
         try:
             app = sphinx_build(
                 self.root,
@@ -119,11 +149,18 @@ class Preview:
                 strict=False,
                 clean=False,
                 status=sys.stdout if self.verbose else None,
-                warning=warnings,
+                warning=warnings,  # type: ignore[arg-type]  # a text stream that counts what passes
             )
-            findings = build_data(app.env).findings
+            data = build_data(app.env)
+            findings = data.findings
             if app.statuscode != 0:
-                failure = f"Sphinx exited with {app.statuscode}: {warnings.getvalue().strip()}"
+                failure = f"Sphinx exited with {app.statuscode}: {warnings.text().strip()}"
+            else:
+                mark_output(self.site)
+                pages = sum(1 for _ in self.site.glob("*.html"))
+                errors = error_summary(self.root, data.project, data.findings)
+                built = Built(pages, warnings.text(), warnings.count, errors)
+                record_build(app, self.root, self.site, doctrees, before, started, built)
         except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
             failure = f"the build failed: {describe(error)}"
         except BaseException:
@@ -131,16 +168,22 @@ class Preview:
             raise
         if failure is not None:
             forget_environment(doctrees)
-        with self.changed:
-            self.state = BuildState(self.state.build + 1, False, failure, findings)
-            self.changed.notify_all()
-        return self.state
+        return failure, findings
 
     def settled(self) -> BuildState:
         """The state once no build is running (or after :data:`BUILD_WAIT` seconds)."""
         with self.changed:
             self.changed.wait_for(lambda: not self.state.building, timeout=BUILD_WAIT)
             return self.state
+
+
+def _findings(root: Path) -> tuple[Finding, ...]:
+    """The findings a build of the site at ``root`` shows (those of `qms check`, without the release check)."""
+    from qms.checking import check_context
+    from qms.project import load_project
+    from qms.rules import run_rules
+
+    return tuple(run_rules(check_context(load_project(root))))
 
 
 def live_script() -> bytes:

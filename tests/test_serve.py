@@ -144,6 +144,35 @@ def test_an_edited_item_shows_in_the_served_page_and_ctrl_c_stops(
 
 
 @pytest.mark.slow
+def test_a_restart_with_nothing_changed_serves_the_site_without_building_it(
+    tmp_path: Path, served: Callable[[Path], Served]
+) -> None:
+    root = new_project(tmp_path / "device")
+    first = served(root)
+    errors = first.state()["errors"]
+    assert first.interrupt()[0] == 0
+    page = root / "_build" / "serve" / "html" / "software-requirements.html"
+    written = page.stat().st_mtime_ns
+
+    second = served(root)
+    assert any(line.startswith("qms: up to date: nothing the site shows changed") for line in second.output)
+    assert f"qms check: {errors} error(s)" in "".join(second.output)  # the findings are still shown
+    assert "rounded down to whole minutes" in second.get("software-requirements.html")
+    assert page.stat().st_mtime_ns == written  # Sphinx did not run
+    assert second.state()["errors"] == errors
+
+    _edit(root / "traceability" / "requirements.yaml", "whole minutes", "full minutes")
+    second.wait_for("software-requirements.html", lambda text: "rounded down to full minutes" in text)
+    assert second.interrupt()[0] == 0
+
+    (root / "conf.py").touch()  # its settings are read, not its time
+    third = served(root)
+    assert any(line.startswith("qms: up to date") for line in third.output)
+    assert "rounded down to full minutes" in third.get("software-requirements.html")
+    assert third.interrupt()[0] == 0
+
+
+@pytest.mark.slow
 def test_broken_yaml_shows_an_error_page_until_fixed(tmp_path: Path, served: Callable[[Path], Served]) -> None:
     root = new_project(tmp_path / "device")
     server = served(root)

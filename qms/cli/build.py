@@ -169,7 +169,7 @@ def _lists_extensions_without_qms(conf: Path) -> bool:
     return isinstance(names, (list, tuple)) and EXTENSION not in names
 
 
-class _Tee(io.TextIOBase):
+class Tee(io.TextIOBase):
     """Passes warnings through to the terminal and counts them."""
 
     def __init__(self, stream: TextIO) -> None:
@@ -268,12 +268,12 @@ def build(
     except OSError as error:
         fail(f"cannot write the site to {_shown(target)}: {error.strerror or error}", code=EXIT_FINDINGS)
     if output_format == "pdf" and (fail_on_findings or strict):
-        errors = _error_summary(root)
+        errors = error_summary(root)
     if (fail_on_findings or strict) and errors is not None:
         _fail_with(option, errors)
 
 
-def _error_summary(root: Path, project: Project | None = None, findings: Sequence[Finding] | None = None) -> str | None:
+def error_summary(root: Path, project: Project | None = None, findings: Sequence[Finding] | None = None) -> str | None:
     """What `qms check` says of the project's error-level findings (of ``findings`` when given); None without any."""
     from qms.checking import check_project, root_causes
     from qms.model import Severity
@@ -305,10 +305,10 @@ def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: 
     from qms.sphinx.state import build_data
 
     staging = folder / "site"
-    warnings = _Tee(sys.stderr)
+    warnings = Tee(sys.stderr)
     doctrees = root / "_build" / "doctrees"
     started = time.time_ns()
-    before = _inputs_before(root, target, doctrees)
+    before = inputs_before(root, target, doctrees)
     _seed(target, staging)
     kept = f"the previous site in {_shown(target)} is unchanged"
     app = _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
@@ -320,8 +320,8 @@ def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: 
     summary = f", {warnings.count} warning(s)" if warnings.count else ""
     click.echo(f"qms: built {pages} pages into {_shown(target)}{summary}; open {_shown(target / 'index.html')}")
     data = build_data(app.env)
-    errors = _error_summary(root, data.project, data.findings)
-    _record(app, root, target, doctrees, before, started, Built(pages, warnings.text(), warnings.count, errors))
+    errors = error_summary(root, data.project, data.findings)
+    record_build(app, root, target, doctrees, before, started, Built(pages, warnings.text(), warnings.count, errors))
     return errors
 
 
@@ -370,7 +370,7 @@ class Built:
     errors: str | None
 
 
-def _inputs_before(root: Path, target: Path, doctrees: Path) -> tuple[Inputs | None, Digests]:
+def inputs_before(root: Path, target: Path, doctrees: Path) -> tuple[Inputs | None, Digests]:
     """The inputs as a build starts (with what the last build read); no record stands until it succeeds."""
     from qms.cli.build_inputs import Digests, Reads, forget_record, inputs, read_record
 
@@ -380,7 +380,7 @@ def _inputs_before(root: Path, target: Path, doctrees: Path) -> tuple[Inputs | N
     return inputs(root, target, doctrees, previous.reads if previous else Reads(), digests), digests
 
 
-def _record(
+def record_build(
     app: Sphinx,
     root: Path,
     target: Path,
@@ -432,7 +432,7 @@ def _build_pdf_into(root: Path, target: Path, folder: Path, *, strict: bool, ver
     except ImportError:
         fail("the PDF build needs pypdf and Playwright: pip install 'qms[pdf]'")
         raise AssertionError from None  # unreachable: fail() exits
-    warnings = _Tee(sys.stderr)
+    warnings = Tee(sys.stderr)
     kept = f"the previous PDFs in {_shown(target)} are unchanged"
     site = folder / "site"
     # printed whole: a long document cut into pages for the browser is one PDF all the same
@@ -515,7 +515,7 @@ def _site(
     staging: Path,
     doctrees: Path,
     target: Path,
-    warnings: _Tee,
+    warnings: Tee,
     *,
     kept: str,
     strict: bool,

@@ -77,6 +77,8 @@ def _report(state: BuildState, verb: str) -> None:
         say("qms: the site cannot be shown:\n  " + "\n  ".join(problems), err=True)
         return
     errors = state.errors()
+    if state.unchanged:
+        verb = "up to date: nothing the site shows changed since it was built"
     click.echo(f"qms: {verb}; qms check: {errors} error(s), {len(state.findings) - errors} warning(s)")
 
 
