@@ -5,11 +5,14 @@ from __future__ import annotations
 import gc
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from sphinx_support import build, copy_example, site_files
+from sphinx_support import REPOSITORY, build, copy_example, site_files
 
+from qms.clauses import DEFAULT_EDITION
 from qms.sphinx import memory
+from qms.sphinx.state import load_build_data
 
 #: An extension that watches the doctrees through weak references: which are still alive while each page is resolved.
 TRACKER = """
@@ -77,3 +80,14 @@ def test_the_site_is_the_one_a_build_holding_every_tree_writes(tmp_path: Path, m
         monkeypatch.setattr(memory, name, lambda *arguments: None)
     assert build(held).exit_code == 0
     assert site_files(freed / "_build" / "html") == site_files(held / "_build" / "html")
+
+
+def test_an_items_block_is_answered_again_rather_than_kept() -> None:
+    data = load_build_data(SimpleNamespace(), REPOSITORY, edition=DEFAULT_EDITION, prefix="", clause_table="")
+    item_id = next(iter(data.project.items))
+    first = data.answer(("item", item_id))
+    assert first is not None
+    assert data.answer(("item", item_id)) == first
+    assert ("item", item_id) not in data.cache  # one view per item, held from the reading to the end, no more
+    assert ("counts",) not in data.cache
+    assert data.answer(("counts",)) is data.answer(("counts",))  # a summary many pages ask is kept
