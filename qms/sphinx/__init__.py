@@ -24,7 +24,7 @@ from sphinx.util import logging
 from qms import __version__
 from qms.atomic import mark_output
 from qms.config import load_config
-from qms.sphinx import claim_directives, parts, references, sources
+from qms.sphinx import claim_directives, memory, parts, references, sources
 from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, visit_qms_html
 from qms.sphinx.control import control_block, history_block
@@ -239,12 +239,17 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", references.moved)
     app.connect("env-get-updated", parts.moved)
     app.connect("write-started", sources.display_paths)
+    app.connect("env-before-read-docs", memory.start_reading, priority=900)
+    app.connect("env-purge-doc", memory.before_reading, priority=900)
+    app.connect("write-started", memory.start_writing, priority=900)
+    app.connect("doctree-resolved", memory.collect_page, priority=100)
     app.connect("doctree-resolved", _resolve)
     app.connect("doctree-resolved", fit_text_tables, priority=600)
     app.connect("doctree-resolved", single_page_anchors, priority=600)
     app.connect("warn-missing-reference", warn_missing_item)
     app.connect("html-collect-pages", _forget_vanished_words)
     app.connect("build-finished", _finish)
+    app.connect("build-finished", memory.finish, priority=900)
     setup_replay(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")

@@ -16,8 +16,8 @@ from qms.sphinx.views.build import QuerySpec
 
 QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
     {
-        # one item's block
-        "item": QuerySpec(items.item_view, inputs=items.item_inputs),
+        # one item's block (asked when its page is read and when it is written: not kept)
+        "item": QuerySpec(items.item_view, inputs=items.item_inputs, kept=False),
         # tables and matrices (costly: fingerprinted by what they read)
         "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs),
         "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs),

@@ -42,6 +42,10 @@ class QuerySpec:
 
     answer: Callable[..., Any]
     inputs: Callable[..., Any] | None = None
+    #: whether the answer is kept for the rest of the build (:attr:`BuildData.cache`); one asked once
+    #: by the page showing it and once more when that page is written is cheaper answered twice than
+    #: kept through the build for every item
+    kept: bool = True
 
 
 @dataclass
@@ -80,13 +84,16 @@ class BuildData:
         self.findings_by_item = {item: tuple(found) for item, found in by_item.items()}
 
     def answer(self, query: Query) -> Any:
-        """The data for ``query`` (computed once per build)."""
-        if query not in self.cache:
-            spec = self.queries.get(query[0])
-            if spec is None:
-                raise KeyError(f"unknown query {query[0]!r}")
-            self.cache[query] = spec.answer(self, *query[1:])
-        return self.cache[query]
+        """The data for ``query`` (computed once per build, unless its spec keeps no answer)."""
+        if query in self.cache:
+            return self.cache[query]
+        spec = self.queries.get(query[0])
+        if spec is None:
+            raise KeyError(f"unknown query {query[0]!r}")
+        answer = spec.answer(self, *query[1:])
+        if spec.kept:
+            self.cache[query] = answer
+        return answer
 
     def digest(self, query: Query) -> str:
         """A short fingerprint of a query's data, to notice when a page needs reading again.
