@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ from sphinx_support import build, new_project, page
 
 from qms.checking import RELEASE_INDEPENDENT, check_context, check_project, release_context, release_findings
 from qms.project import load_project
-from qms.rules import CheckContext
+from qms.rules import CheckContext, run_rules
+from qms.rules.registry import CHECKS, PROJECT_RULES, CheckFunction, Hit
 from qms.sphinx.claim_directives import ReleaseCheckDirective
 from qms.sphinx.claims import ReleaseCheckView
 
@@ -87,7 +90,34 @@ def test_the_release_context_shares_only_what_does_not_depend_on_release(tmp_pat
     # computed once, on the development context, and used by both: the build shows the document
     # states and runs the release check from the same context
     assert release.documents is context.documents
+    assert release.project_hits is context.project_hits
     assert release_context(release) is release
+
+
+def test_a_build_runs_the_rules_of_the_project_alone_once_for_both_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The development check and the release check a build states both take the findings of the
+    rules that read the project alone from one run of them (they do not depend on the release flag)."""
+    root = _device(tmp_path / "device")
+    runs: Counter[str] = Counter()
+
+    def counted(code: str, check: CheckFunction) -> CheckFunction:
+        def run(context: CheckContext) -> Iterable[Hit]:
+            runs[code] += 1
+            return check(context)
+
+        return run
+
+    for code in PROJECT_RULES:
+        monkeypatch.setitem(CHECKS, code, counted(code, CHECKS[code]))
+    context = check_context(load_project(root))
+    development, release = run_rules(context), release_findings(context)
+    assert runs and set(runs.values()) == {1}
+    monkeypatch.undo()
+    fresh = load_project(root)
+    assert development == check_project(fresh)
+    assert release == check_project(fresh, release=True)
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list
         severity = _severity(finding.rule, project)
         if severity is not Severity.OFF and (selected is None or finding.rule in selected):
             findings.append(Finding(finding.rule, severity, finding.message, finding.location, finding.item))
-    kept = _project_hits(project, context) if selected is None else {}
+    kept = context.project_hits if selected is None else {}
     for code, registered in ordered_rules():
         if registered.check is None or (selected is not None and code not in selected):
             continue
@@ -70,8 +70,9 @@ def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list
     return findings
 
 
-def _project_hits(project: Project, context: CheckContext) -> dict[str, list[Hit]]:
+def project_hits(context: CheckContext) -> dict[str, list[Hit]]:
     """What the enabled rules that look at the project alone find, kept by the project's fingerprint."""
+    project = context.project
     codes = sorted(code for code in PROJECT_RULES if RULES[code].severity_for(project) is not Severity.OFF)
     return project_memo(
         project, "rules", lambda: {code: list(CHECKS[code](context)) for code in codes}, _hits_data, _hits_from

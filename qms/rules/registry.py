@@ -55,6 +55,14 @@ class CheckContext:
         return document_states(self.project, self.statuses, self.history, self.approvals)
 
     @functools.cached_property
+    def project_hits(self) -> dict[str, list[Hit]]:
+        """What the enabled rules of the project alone (:data:`PROJECT_RULES`) find, once per
+        context (and kept with the project's fingerprint, see :func:`qms.rules.project_hits`)."""
+        from qms.rules import project_hits
+
+        return project_hits(self)
+
+    @functools.cached_property
     def release_diff(self) -> ProjectDiff | DiffError | None:
         """What changed since the previous release (``release: previous``), read once per context:
         None without a previous release or outside git, the error when it cannot be compared."""
