@@ -28,7 +28,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from qms.atomic import mark_output
+from qms.checking import check_context
 from qms.model import Finding, Severity
+from qms.project import load_project
+from qms.rules import run_rules
 
 #: Where the open pages read the number of the latest build, its failure and its findings.
 STATE_PATH = "/__qms__/state"
@@ -122,7 +126,6 @@ class Preview:
 
     def _build(self, doctrees: Path) -> tuple[str | None, tuple[Finding, ...]]:
         """Run Sphinx; record what it read when it succeeded (see :mod:`qms.cli.build_inputs`)."""
-        from qms.atomic import mark_output
         from qms.cli.build import (
             Built,
             Tee,
@@ -179,10 +182,6 @@ class Preview:
 
 def _findings(root: Path) -> tuple[Finding, ...]:
     """The findings a build of the site at ``root`` shows (those of `qms check`, without the release check)."""
-    from qms.checking import check_context
-    from qms.project import load_project
-    from qms.rules import run_rules
-
     return tuple(run_rules(check_context(load_project(root))))
 
 

@@ -8,11 +8,9 @@ one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, astuple
-from typing import Any
+from dataclasses import asdict
 
-from qms.model import Finding, Location, Project, Severity
-from qms.parsecache import project_memo
+from qms.model import Finding, Project, Severity
 from qms.rulebook import GROUPS, SPECS
 from qms.rules import (
     change,
@@ -27,7 +25,7 @@ from qms.rules import (
     soup,
     trace,
 )
-from qms.rules.registry import CHECKS, PROJECT_RULES, CheckContext, CheckFunction, Hit, Rule, rule, written
+from qms.rules.registry import CHECKS, CheckContext, CheckFunction, Hit, Rule, rule, written
 
 #: What the package offers: the rule table, how rules run, what a rule module is made of, and the rule
 #: modules themselves (one per family; importing each attaches its check functions).
@@ -68,35 +66,6 @@ def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list
             findings.append(Finding(code, severity, hit.message, hit.location, hit.item))
     findings.sort(key=Finding.sort_key)
     return findings
-
-
-def project_hits(context: CheckContext) -> dict[str, list[Hit]]:
-    """What the enabled rules that look at the project alone find, kept by the project's fingerprint."""
-    project = context.project
-    codes = sorted(code for code in PROJECT_RULES if RULES[code].severity_for(project) is not Severity.OFF)
-    return project_memo(
-        project, "rules", lambda: {code: list(CHECKS[code](context)) for code in codes}, _hits_data, _hits_from
-    )
-
-
-def _hits_data(hits: dict[str, list[Hit]]) -> dict[str, list[tuple[Any, ...]]]:
-    return {code: [(hit.message, *astuple(hit.location), hit.item) for hit in found] for code, found in hits.items()}
-
-
-def _hits_from(data: dict[str, list[tuple[Any, ...]]], _: str) -> dict[str, list[Hit]]:
-    """The hits :func:`_hits_data` made plain data of (ValueError where the entry holds anything else)."""
-    hits: dict[str, list[Hit]] = {}
-    for code, found in data.items():
-        hits[code] = []
-        for message, file, line, column, item in found:
-            if (
-                {type(message), type(file)} != {str}
-                or {type(line), type(column)} != {int}
-                or type(item) not in (str, type(None))
-            ):
-                raise ValueError(f"not a finding of {code}")
-            hits[code].append(Hit(message, Location(file, line, column), item))
-    return hits
 
 
 def _severity(code: str, project: Project) -> Severity:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import astuple, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from qms.approvals import ApprovalLog, DocumentState, document_states, read_approvals
 from qms.diff import DiffError, ProjectDiff, release_diff
 from qms.model import Finding, Item, Location, Project, Severity
+from qms.parsecache import project_memo
 from qms.rulebook import SPECS, RuleSpec
 from qms.status import ChangeHistory, StatusIndex, compute_statuses
 
@@ -58,8 +59,6 @@ class CheckContext:
     def project_hits(self) -> dict[str, list[Hit]]:
         """What the enabled rules of the project alone (:data:`PROJECT_RULES`) find, once per
         context (and kept with the project's fingerprint, see :func:`qms.rules.project_hits`)."""
-        from qms.rules import project_hits
-
         return project_hits(self)
 
     @functools.cached_property
@@ -129,3 +128,33 @@ def rule(code: str, *, of_project: bool = False) -> Callable[[CheckFunction], Ch
 def written(item: Item, field_name: str) -> bool:
     """Whether the user wrote the field at all (even if its value was refused)."""
     return (field_name,) in item.positions
+
+
+def project_hits(context: CheckContext) -> dict[str, list[Hit]]:
+    """What the enabled rules that look at the project alone find, kept by the project's fingerprint."""
+    project = context.project
+    rules, safety_class = project.config.rules, project.config.safety_class
+    codes = sorted(code for code in PROJECT_RULES if SPECS[code].severity_in(rules, safety_class) is not Severity.OFF)
+    return project_memo(
+        project, "rules", lambda: {code: list(CHECKS[code](context)) for code in codes}, _hits_data, _hits_from
+    )
+
+
+def _hits_data(hits: dict[str, list[Hit]]) -> dict[str, list[tuple[Any, ...]]]:
+    return {code: [(hit.message, *astuple(hit.location), hit.item) for hit in found] for code, found in hits.items()}
+
+
+def _hits_from(data: dict[str, list[tuple[Any, ...]]], _: str) -> dict[str, list[Hit]]:
+    """The hits :func:`_hits_data` made plain data of (ValueError where the entry holds anything else)."""
+    hits: dict[str, list[Hit]] = {}
+    for code, found in data.items():
+        hits[code] = []
+        for message, file, line, column, item in found:
+            if (
+                {type(message), type(file)} != {str}
+                or {type(line), type(column)} != {int}
+                or type(item) not in (str, type(None))
+            ):
+                raise ValueError(f"not a finding of {code}")
+            hits[code].append(Hit(message, Location(file, line, column), item))
+    return hits
