@@ -225,19 +225,27 @@ def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
     }
 
 
-#: qms's code and data that what is kept depends on: the modules, the rules, the schemas and tables
-_CODE = ("*.py", "rules/*.py", "data/*.yaml", "schemas/*.json")
+#: qms's code and data that what is kept depends on: every module, the schemas and tables
+_CODE = ("**/*.py", "data/*.yaml", "schemas/*.json")
+
+
+@functools.cache
+def code_digest() -> bytes:
+    """Fingerprint of qms's own code and data (:data:`_CODE`), read once per process: what anything
+    qms keeps between runs depends on besides its inputs (the parse cache, the site's fragments)."""
+    code = hashlib.blake2b(digest_size=_DIGEST)
+    package = Path(qms.__file__).parent
+    for pattern in _CODE:
+        for module in sorted(package.glob(pattern)):
+            code.update(module.relative_to(package).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
+    return code.digest()
 
 
 @functools.cache
 def _environment() -> bytes:
     """What everything kept depends on besides its files: qms's version, code and data, Python,
     PyYAML, docutils."""
-    code = hashlib.blake2b(digest_size=_DIGEST)
-    package = Path(qms.__file__).parent
-    for pattern in _CODE:
-        for module in sorted(package.glob(pattern)):
-            code.update(module.relative_to(package).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
+    code = hashlib.blake2b(code_digest(), digest_size=_DIGEST)
     docutils = importlib.util.find_spec("docutils")  # parses item text for the Q009 answers kept
     if docutils is not None and docutils.origin is not None:
         code.update(Path(docutils.origin).read_bytes())

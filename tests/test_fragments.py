@@ -14,6 +14,8 @@ from docutils import nodes
 from sphinx_support import build, new_project, site_files
 from test_build_unchanged import git
 
+import qms
+from qms import parsecache
 from qms.sphinx import fragments
 from qms.sphinx.blocks import qms_block, qms_html
 from qms.sphinx.fragments import FOLDER, block_key, from_fragments, site_context, to_fragments
@@ -128,15 +130,17 @@ def test_the_code_digest_covers_every_module_of_qms(tmp_path: Path, monkeypatch:
     package = tmp_path / "qms"
     (package / "sphinx").mkdir(parents=True)
     (package / "model.py").write_text("A = 1\n", encoding="utf-8")
-    module = package / "sphinx" / "fragments.py"
-    module.write_text("", encoding="utf-8")
-    monkeypatch.setattr(fragments, "__file__", str(module))
+    (package / "sphinx" / "fragments.py").write_text("", encoding="utf-8")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.setattr(qms, "__file__", str(package / "__init__.py"))
     digests = []
     for text in ("A = 1\n", "A = 2\n"):
         (package / "model.py").write_text(text, encoding="utf-8")
         fragments.code_digest.cache_clear()
+        parsecache.code_digest.cache_clear()
         digests.append(fragments.code_digest())
     fragments.code_digest.cache_clear()
+    parsecache.code_digest.cache_clear()
     assert digests[0] != digests[1]
 
 

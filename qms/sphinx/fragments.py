@@ -37,7 +37,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import CONFIG_OK
 from sphinx.util import logging as sphinx_logging
 
-from qms import __version__
+from qms import __version__, parsecache
 from qms.atomic import write_bytes
 from qms.sphinx.blocks import (
     AnchoredTables,
@@ -66,13 +66,10 @@ _UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, Import
 
 @functools.cache
 def code_digest() -> str:
-    """Fingerprint of the code that fills blocks: qms's modules, Sphinx's and docutils' versions."""
-    package = Path(__file__).resolve().parent.parent
-    hashed = hashlib.sha256(f"{__version__} {sphinx.__version__} {docutils.__version__}".encode())
-    for path in sorted(package.rglob("*.py")):
-        hashed.update(path.relative_to(package).as_posix().encode())
-        hashed.update(hashlib.sha256(path.read_bytes()).digest())
-    return hashed.hexdigest()[:20]
+    """Fingerprint of the code that fills blocks: qms's code (:func:`qms.parsecache.code_digest`), and
+    Sphinx's and docutils' versions."""
+    versions = f"{__version__} {sphinx.__version__} {docutils.__version__}".encode()
+    return hashlib.sha256(versions + b"\0" + parsecache.code_digest()).hexdigest()[:20]
 
 
 def site_context(app: Sphinx) -> str:
