@@ -58,7 +58,7 @@ class CheckContext:
     @functools.cached_property
     def project_hits(self) -> dict[str, list[Hit]]:
         """What the enabled rules of the project alone (:data:`PROJECT_RULES`) find, once per
-        context (and kept with the project's fingerprint, see :func:`qms.rules.project_hits`)."""
+        context (and kept with the project's fingerprint, see :func:`project_hits`)."""
         return project_hits(self)
 
     @functools.cached_property
