@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 from qms import gitinfo
@@ -25,7 +24,8 @@ def check_context(
     and git history where present. A release check (every document approved) when ``release`` says
     so or the checked-out commit carries the tag of the device's version. ``cache``: records and
     results are read through the parse cache (:mod:`qms.parsecache`)."""
-    reviews = read_lock(project.root, history=partial(gitinfo.latest_changes, project.root))
+    history = gitinfo.git_history(project.root)
+    reviews = read_lock(project.root, history=history.line_history(project) if history is not None else None)
     evidence, evidence_findings = load_evidence(project, results, cache=cache)
     records = load_records(project, cache=cache)
     return CheckContext(
@@ -34,7 +34,7 @@ def check_context(
         reviews=reviews,
         findings=(*evidence_findings, *records.findings),
         records=records,
-        history=gitinfo.git_history(project.root),
+        history=history,
         release=release or is_release(project),
     )
 

@@ -8,13 +8,17 @@ shallow clone it marks the commits where the available history stops.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import marshal
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qms.review import classifying_lines, item_blocks
+from qms.parsecache import FileCache, cache_folder
+from qms.review import LineHistory, classifying_lines, item_blocks
 
 if TYPE_CHECKING:
     import git
@@ -234,26 +238,47 @@ def _log(repository: git.Repo, *arguments: str) -> list[tuple[int, Revision]]:
 
 
 def latest_changes(
-    root: Path, file: str, blocks: Sequence[tuple[int, int | None]], *, skip: frozenset[int] = frozenset()
+    root: Path,
+    file: str,
+    blocks: Sequence[tuple[int, int | None]],
+    *,
+    skip: frozenset[int] = frozenset(),
+    kept: KeptBlames | None = None,
 ) -> list[LineChange | None]:
     """The latest change to each block of lines (first, last; last None: to the end) of ``file``,
     leaving out the lines in ``skip``.
 
     One ``git blame`` of the working-tree file for all blocks, ignoring whitespace-only changes.
     None for a block git knows nothing about (outside git, file never committed, lines gone).
+    ``kept``: the answer is taken from there when it holds it, and kept there when git gave one.
     """
-    unknown: list[LineChange | None] = [None] * len(blocks)
     if not blocks:
-        return unknown
+        return []
+    question = kept.question(root / file, blocks, skip) if kept is not None else None
+    if kept is not None and question is not None:
+        known = kept.answer(question)
+        if known is not None:
+            return known
+    changes, blamed = _blamed(root, file, blocks, skip)
+    if kept is not None and question is not None and blamed:
+        kept.keep(question, changes)
+    return changes
+
+
+def _blamed(
+    root: Path, file: str, blocks: Sequence[tuple[int, int | None]], skip: frozenset[int]
+) -> tuple[list[LineChange | None], bool]:
+    """:func:`latest_changes` asked of git, and whether it is git blame's answer (not a refusal)."""
+    unknown: list[LineChange | None] = [None] * len(blocks)
     with open_repository(root) as repository:
         if repository is None:
-            return unknown
+            return unknown, False
         import git
 
         try:
             path = repository_path(repository, root, file)
         except ValueError:  # a file outside the repository
-            return unknown
+            return unknown, False
         arguments = ["--porcelain", "-w"]
         for first, last in blocks:
             arguments += ["-L", f"{first},{last if last is not None else ''}"]
@@ -261,8 +286,8 @@ def latest_changes(
             output = repository.git.blame(*arguments, "--", path)
         except git.GitCommandError:  # a file git does not hold yet, or lines beyond its end
             if _tracked(repository, path):
-                return unknown
-            return [LineChange(None) for _ in blocks]
+                return unknown, False
+            return [LineChange(None) for _ in blocks], False
         boundaries = shallow_boundaries(repository)
         lines, commits = _parse_blame(output, boundaries)
         changes: list[LineChange | None] = []
@@ -274,7 +299,7 @@ def latest_changes(
             }
             newest = _newest(repository, candidates, commits)
             changes.append(None if newest is None else commits[newest][1])
-    return changes
+    return changes, True
 
 
 def _newest(repository: git.Repo, candidates: set[str], commits: dict[str, tuple[int, LineChange]]) -> str | None:
@@ -341,6 +366,224 @@ def _parse_blame(output: str, boundaries: frozenset[str]) -> _Blame:
     return lines, commits
 
 
+#: the git settings that change what ``git blame`` answers: its own (revisions it passes over), the
+#: mailmap's (names), ``core`` (line endings, the attributes file, encodings), ``diff`` (drivers and
+#: their text conversion, the diff heuristics), ``filter`` (clean filters make the working-tree file
+#: into what is blamed) and ``i18n`` (the encoding of names and subjects)
+_BLAME_SETTINGS = r"^(blame|core|diff|filter|i18n|mailmap)\."
+#: the environment variables that change which repository, objects, history, settings or attributes git reads
+_BLAME_ENVIRONMENT = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_GRAFT_FILE",
+    "GIT_SHALLOW_FILE",
+    "GIT_ATTR_NOSYSTEM",
+    "GIT_ATTR_SOURCE",
+    "HOME",
+    "XDG_CONFIG_HOME",
+)
+#: settings whose value names a file that blame reads
+_SETTING_FILES = ("blame.ignorerevsfile", "mailmap.file", "core.attributesfile")
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    """One question to :func:`latest_changes` as :class:`KeptBlames` keeps its answer."""
+
+    name: str  # the entry: the repository's state, the file, and the blocks and lines asked
+    data: bytes  # what else the answer depends on: the file's bytes and attributes, the blocks, the lines
+    file: Path
+    content: bytes  # the digest of the file's bytes when asked
+
+
+class KeptBlames:
+    """The answers of :func:`latest_changes` for the project at ``root``, kept between runs in the
+    cache ``blame`` of its cache folder (:mod:`qms.parsecache`), so that a file whose answer cannot
+    have changed is not blamed again.
+
+    An answer is kept under everything it depends on: the commit checked out (and the other heads
+    of a merge in progress), the cut of a shallow clone, replaced commits and grafts, the git
+    settings that change blame (:data:`_BLAME_SETTINGS`) and the files they name (revisions to pass
+    over, a mailmap, attributes), the ``.mailmap``, git's version and the environment variables that
+    change what it reads (:data:`_BLAME_ENVIRONMENT`); the file's path, its bytes in the working tree
+    (lines not committed yet) and the ``.gitattributes`` above it; the blocks and lines asked; qms's
+    code and Python (the cache's own key). What the repository holds is read once, at the first
+    question, not per file. A refusal of git is not kept, nor an answer whose file changed while
+    git read it. Answers of another state of the repository are dropped when the cache is written.
+    """
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root
+        self._folder = folder
+        self._cache: FileCache[list[LineChange | None]] | None = None
+        self._state = ""
+        self._top = Path()
+        self._opened = False
+        self._attributes: dict[Path, bytes] = {}
+
+    def question(self, file: Path, blocks: Sequence[tuple[int, int | None]], skip: frozenset[int]) -> _Question | None:
+        """The question of the blocks and lines of ``file``; None where no answer can be kept
+        (outside git, a repository without commits, a file outside it or not readable)."""
+        if not self._opened:
+            self._opened = True
+            found = _repository_state(self.root)
+            if found is not None:
+                self._top, state = found
+                self._state = state.hex()
+                self._cache = FileCache(self._folder, "blame", b"", _encode_changes, _decode_changes)
+        if self._cache is None:
+            return None
+        try:
+            path = file.resolve()
+            relative = path.relative_to(self._top).as_posix()
+            content = _digest(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        asked = marshal.dumps(([tuple(block) for block in blocks], sorted(skip)))
+        name = f"{self._state}:{relative}:{_digest(asked).hex()}"
+        return _Question(name, b"\0".join((content, self._attributes_above(path.parent), asked)), path, content)
+
+    def answer(self, question: _Question) -> list[LineChange | None] | None:
+        """The answer kept for ``question``; None where none is."""
+        if self._cache is None:
+            return None
+        found = self._cache.cached(question.name, question.data)
+        return found[0] if found is not None else None
+
+    def keep(self, question: _Question, changes: list[LineChange | None]) -> None:
+        """Keep the answer git gave to ``question``, unless its file changed in the meantime."""
+        try:
+            unchanged = _digest(question.file.read_bytes()) == question.content
+        except OSError:
+            return
+        if self._cache is not None and unchanged:
+            self._cache.keep(question.name, question.data, changes)
+
+    def save(self) -> None:
+        """Write the answers kept, with those other commands asked of the same state of the repository."""
+        if self._cache is not None:
+            prefix = f"{self._state}:"
+            self._cache.save(shared=lambda name: name.startswith(prefix))
+
+    def _attributes_above(self, folder: Path) -> bytes:
+        """The ``.gitattributes`` of ``folder`` and of each folder above it up to the repository's top."""
+        if folder not in self._attributes:
+            own = _content(folder / ".gitattributes")
+            above = self._attributes_above(folder.parent) if folder != self._top and folder != folder.parent else b""
+            self._attributes[folder] = _digest(own + b"\0" + above)
+        return self._attributes[folder]
+
+
+def _repository_state(root: Path) -> tuple[Path, bytes] | None:
+    """The top folder of the repository holding ``root`` and the digest of what blame's answers
+    depend on besides a file and the lines asked (see :class:`KeptBlames`); None outside git, in a
+    repository without commits or a bare one, or where git does not answer."""
+    with open_repository(root) as repository:
+        if repository is None or repository.working_tree_dir is None:
+            return None
+        import git
+
+        top = Path(repository.working_tree_dir).resolve()
+        common, own = Path(repository.common_dir), Path(repository.git_dir)
+        base = os.environ.get("GIT_REPLACE_REF_BASE", "refs/replace/")
+        try:
+            head = repository.git.rev_parse("--verify", "HEAD")
+            status, settings, _ = repository.git.config(
+                "--get-regexp", _BLAME_SETTINGS, with_extended_output=True, with_exceptions=False
+            )
+            replaced = repository.git.for_each_ref("--format=%(refname) %(objectname)", base)
+            version = repository.git.version_info
+        except git.GitCommandError:
+            return None
+        if status not in (0, 1):  # 1: no such setting
+            return None
+        named = []
+        for line in settings.split("\n"):
+            key, _, value = line.partition(" ")
+            if key.lower() in _SETTING_FILES:
+                named.append(_content(top / Path(value).expanduser()))
+            elif key.lower() == "mailmap.blob":
+                try:
+                    named.append(repository.git.rev_parse("--verify", "--quiet", value).encode())
+                except git.GitCommandError:
+                    named.append(b"")
+    configuration = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "git"
+    files = (
+        own / "MERGE_HEAD",
+        common / "shallow",
+        common / "info" / "grafts",
+        common / "info" / "attributes",
+        top / ".mailmap",
+        configuration / "attributes",
+        Path("/etc/gitattributes"),
+    )
+    state = (
+        head,
+        settings,
+        replaced,
+        str(version),
+        named,
+        [_content(path) for path in files],
+        [os.environ.get(variable) for variable in _BLAME_ENVIRONMENT],
+    )
+    return top, _digest(marshal.dumps(state))
+
+
+def _content(path: Path) -> bytes:
+    """The bytes of a file, marked so that an absent one differs from an empty one."""
+    try:
+        return b"=" + path.read_bytes()
+    except OSError:
+        return b"-"
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=32).digest()
+
+
+def _encode_changes(changes: list[LineChange | None]) -> list[tuple[str | bool, ...] | None]:
+    """An answer as plain data: None, ``()`` for lines not committed yet, or the revision's fields."""
+    return [
+        None
+        if change is None
+        else ()
+        if change.revision is None
+        else (
+            change.revision.hash,
+            change.revision.date,
+            change.revision.author,
+            change.revision.subject,
+            change.revision.boundary,
+        )
+        for change in changes
+    ]
+
+
+def _decode_changes(data: object, _: str) -> list[LineChange | None]:
+    """The answer :func:`_encode_changes` made plain data of (ValueError where it is not one)."""
+    if type(data) is not list:
+        raise ValueError("not a list of changes")
+    return [_decoded_change(entry) for entry in data]
+
+
+def _decoded_change(entry: object) -> LineChange | None:
+    if entry is None:
+        return None
+    if entry == ():
+        return LineChange(None)
+    if type(entry) is not tuple or len(entry) != 5:
+        raise ValueError("not a change")
+    commit, date, author, subject, boundary = entry
+    if not all(type(field) is str for field in (commit, date, author, subject)) or type(boundary) is not bool:
+        raise ValueError("not a change")
+    return LineChange(Revision(commit, commit[:_SHORT], date, author, subject, boundary))
+
+
 def _number(text: str) -> int:
     """A number git wrote (a time in seconds); 0 where it is not one."""
     return int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 30 else 0
@@ -379,22 +622,50 @@ class GitHistory:
         self.root = root
         self._contains: dict[tuple[str, str], bool | None] = {}
         self._changed: dict[str, frozenset[str] | None] = {}
+        self._kept: dict[Path, KeptBlames] = {}
 
     def last_changes(
         self, project: Project, item_ids: Iterable[str], *, verified_only: bool = False
     ) -> dict[str, LineChange]:
         """The latest change of each item's lines: one ``git blame`` per file (``verified_only``:
-        leaving out the lines of fields that do not bear on verification)."""
+        leaving out the lines of fields that do not bear on verification), or its answer kept from
+        an earlier run (:class:`KeptBlames`) where the project was read through the parse cache."""
+        kept = self._kept_blames(project)
         found: dict[str, LineChange] = {}
         for file, blocks in item_blocks(project, item_ids).items():
             ids = list(blocks)
             skip = classifying_lines(project, ids) if verified_only else frozenset()
-            for item_id, change in zip(
-                ids, latest_changes(self.root, file, [blocks[i] for i in ids], skip=skip), strict=True
-            ):
+            changes = latest_changes(self.root, file, [blocks[i] for i in ids], skip=skip, kept=kept)
+            for item_id, change in zip(ids, changes, strict=True):
                 if change is not None:
                     found[item_id] = change
+        if kept is not None:
+            kept.save()
         return found
+
+    def line_history(self, project: Project) -> LineHistory:
+        """:func:`latest_changes` of the project's files, its answers kept as :meth:`last_changes` keeps them."""
+        kept = self._kept_blames(project)
+
+        def changes(file: str, blocks: Sequence[tuple[int, int | None]]) -> list[LineChange | None]:
+            found = latest_changes(self.root, file, blocks, kept=kept)
+            if kept is not None:
+                kept.save()
+            return found
+
+        return changes
+
+    def _kept_blames(self, project: Project) -> KeptBlames | None:
+        """Where blame's answers are kept for ``project``: None where it was not read through the
+        parse cache (``qms check --no-cache``) or its ``cache`` folder is refused."""
+        if project.fingerprint is None:
+            return None
+        folder, _ = cache_folder(project.root, project.config)
+        if folder is None:
+            return None
+        if folder not in self._kept:
+            self._kept[folder] = KeptBlames(self.root, folder)
+        return self._kept[folder]
 
     def contains(self, commit: str, change: str) -> bool | None:
         """Whether ``change`` is ``commit`` or one of its ancestors; None when git does not know ``commit``."""

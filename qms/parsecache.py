@@ -107,22 +107,35 @@ class FileCache(Generic[T]):
         """What ``parse`` makes of the file at ``path`` whose bytes are ``data`` (or whose digest, for
         a file streamed rather than read whole): from the cache when it holds an entry for them,
         else parsed (and kept)."""
-        named = path.encode("utf-8", "surrogatepass")
-        key = hashlib.blake2b(self._salt + b"\0" + named + b"\0" + data, digest_size=_DIGEST).digest()
-        known = self._known.get(path)
-        if known is not None and known[0] == key:
-            try:
-                found = self._decode(marshal.loads(known[1]), path)
-            except (ValueError, TypeError, EOFError, LookupError, AttributeError):
-                pass  # not an entry qms wrote: parsed again below
-            else:
-                self._entries[path] = known
-                return found
+        found = self.cached(path, data)
+        if found is not None:
+            return found[0]
         result = parse()
-        with contextlib.suppress(ValueError):  # a value marshal cannot hold: this file is parsed every time
-            self._entries[path] = (key, marshal.dumps(self._encode(result)))
-        self._changed = True
+        self.keep(path, data, result)
         return result
+
+    def cached(self, path: str, data: bytes) -> tuple[T] | None:
+        """The entry for ``path`` and ``data`` (alone in a tuple); None where the cache holds none."""
+        key = self._key(path, data)
+        known = self._known.get(path)
+        if known is None or known[0] != key:
+            return None
+        try:
+            found = self._decode(marshal.loads(known[1]), path)
+        except (ValueError, TypeError, EOFError, LookupError, AttributeError):
+            return None  # not an entry qms wrote: made again by the caller
+        self._entries[path] = known
+        return (found,)
+
+    def keep(self, path: str, data: bytes, result: T) -> None:
+        """Keep ``result`` as the entry for ``path`` and ``data``."""
+        with contextlib.suppress(ValueError):  # a value marshal cannot hold: this file is parsed every time
+            self._entries[path] = (self._key(path, data), marshal.dumps(self._encode(result)))
+        self._changed = True
+
+    def _key(self, path: str, data: bytes) -> bytes:
+        named = path.encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(self._salt + b"\0" + named + b"\0" + data, digest_size=_DIGEST).digest()
 
     def key_of(self, path: str) -> bytes | None:
         """The key of this run's entry for ``path`` (its bytes, path and salt); None where it has none
@@ -130,11 +143,18 @@ class FileCache(Generic[T]):
         entry = self._entries.get(path)
         return entry[0] if entry is not None else None
 
-    def save(self) -> None:
-        """Write the entries of this run (and only those: a removed file's entry goes) if any changed."""
-        if not self._changed and self._entries.keys() == self._known.keys():
+    def save(self, shared: Callable[[str], bool] | None = None) -> None:
+        """Write the entries of this run (and only those: a removed file's entry goes) if any changed;
+        with ``shared``, also those of the cache file as it is now that this run did not ask for and
+        whose name ``shared`` accepts (what another command asks beside it)."""
+        gone = self._known.keys() - self._entries.keys()
+        if not self._changed and not any(shared is None or not shared(name) for name in gone):
             return
-        payload = marshal.dumps(self._entries)
+        entries = dict(self._entries)
+        if shared is not None:
+            on_disk = _read_pack(self.file).items()
+            entries.update((name, entry) for name, entry in on_disk if name not in entries and shared(name))
+        payload = marshal.dumps(entries)
         check = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
         try:
             if not self.file.parent.is_dir():
@@ -142,6 +162,7 @@ class FileCache(Generic[T]):
             atomic.write_bytes(self.file, MAGIC + check + payload)
         except OSError:  # a read-only or full disk makes the check slower, not wrong
             return
+        self._known, self._changed = entries, False
 
 
 def project_cache(
