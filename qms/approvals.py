@@ -352,7 +352,7 @@ def read_approvals(project: Project, history: bool = True) -> ApprovalLog:
         entries.append((node, approval))
     approvals = tuple(approval for _, approval in entries)
     if history and approvals:
-        approvals = _with_commits(project.root, [node for node, _ in entries], approvals)
+        approvals = _with_commits(project, [node for node, _ in entries], approvals)
     return ApprovalLog(approvals, tuple(problems), True)
 
 
@@ -443,10 +443,20 @@ def _approval(document: YamlDocument, node: yaml.Node, roles: Roles, problems: l
     )
 
 
-def _with_commits(root: Path, nodes: Sequence[yaml.Node], approvals: tuple[Approval, ...]) -> tuple[Approval, ...]:
-    """Each approval with the commit that last changed its lines, and that commit's signature."""
+def _with_commits(
+    project: Project, nodes: Sequence[yaml.Node], approvals: tuple[Approval, ...]
+) -> tuple[Approval, ...]:
+    """Each approval with the commit that last changed its lines (its answer kept between runs, see
+    :class:`qms.gitinfo.KeptBlames`), and that commit's signature."""
+    root = project.root
     blocks = [(node.start_mark.line + 1, node.end_mark.line + (1 if node.end_mark.column else 0)) for node in nodes]
-    changes = gitinfo.latest_changes(root, APPROVALS_FILE, [(first, max(first, last)) for first, last in blocks])
+    folder = gitinfo.kept_folder(project)
+    kept = gitinfo.KeptBlames(root, folder) if folder is not None else None
+    changes = gitinfo.latest_changes(
+        root, APPROVALS_FILE, [(first, max(first, last)) for first, last in blocks], kept=kept
+    )
+    if kept is not None:
+        kept.save()
     signatures: dict[str, str | None] = {}
     found = []
     for approval, change in zip(approvals, changes, strict=True):

@@ -656,11 +656,7 @@ class GitHistory:
         return changes
 
     def _kept_blames(self, project: Project) -> KeptBlames | None:
-        """Where blame's answers are kept for ``project``: None where it was not read through the
-        parse cache (``qms check --no-cache``) or its ``cache`` folder is refused."""
-        if project.fingerprint is None:
-            return None
-        folder, _ = cache_folder(project.root, project.config)
+        folder = kept_folder(project)
         if folder is None:
             return None
         if folder not in self._kept:
@@ -680,6 +676,15 @@ class GitHistory:
         if commit not in self._changed:
             self._changed[commit] = _changed_files(self.root, commit)
         return self._changed[commit]
+
+
+def kept_folder(project: Project) -> Path | None:
+    """Where blame's answers are kept for ``project`` (:class:`KeptBlames`): its cache folder; None
+    where it was not read through the parse cache (``qms check --no-cache``) or that folder is refused."""
+    if project.fingerprint is None:
+        return None
+    folder, _ = cache_folder(project.root, project.config)
+    return folder
 
 
 def _changed_files(root: Path, commit: str) -> frozenset[str] | None:

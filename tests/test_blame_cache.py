@@ -126,14 +126,18 @@ def test_a_mailmap_is_a_new_answer(repository: tuple[Path, list[str]]) -> None:
     assert authors(asked(folder)) == ["Robert Builder", "Alice Example", "Carol Checker"]
 
 
-def test_blames_settings_are_a_new_answer(repository: tuple[Path, list[str]]) -> None:
-    folder, (first, second, third) = repository
-    (folder / "passed-over").write_text(f"{second}\n", encoding="utf-8")
-    assert commits(asked(folder)) == [second, first, third]
+def test_a_setting_of_git_is_a_new_answer(repository: tuple[Path, list[str]]) -> None:
+    folder, _ = repository
+    commit(folder, "ONE\ntwo\nTHREE\nfour\n", "Añadir cuatro", "Zoë Ünicode", "2025-06-01T09:00:00+00:00")
+    (fourth,) = asked(folder, [(4, 4)])
+    assert fourth is not None and fourth.revision is not None and fourth.revision.author == "Zoë Ünicode"
 
-    git(folder, "config", "blame.ignoreRevsFile", "passed-over")
+    git(folder, "config", "i18n.logOutputEncoding", "ISO-8859-1")  # names and subjects as Latin-1 bytes
 
-    assert commits(asked(folder))[0] == first, "line 1 as it was before the commit passed over"
+    (recoded,) = asked(folder, [(4, 4)])
+    assert recoded is not None and recoded.revision is not None
+    assert recoded.revision.hash == fourth.revision.hash and recoded.revision.author != "Zoë Ünicode"
+    assert recoded == latest_changes(folder, "a.yaml", [(4, 4)])[0]
 
 
 def test_the_file_a_setting_names_is_part_of_the_question(repository: tuple[Path, list[str]]) -> None:
@@ -195,7 +199,7 @@ def test_outside_git_and_for_files_git_does_not_hold_nothing_is_kept(tmp_path: P
 
 
 def checked(root: Path, *options: str) -> str:
-    code, output = qms("check", str(root), *options)
+    code, output = qms("check", "--project", str(root), *options)
     assert code in (0, 1), output
     return output
 
@@ -241,11 +245,10 @@ def test_a_generated_project_checks_the_same_with_the_answers_kept(
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "Generated project", date="2025-01-01T00:00:00Z")
-    requirements = sorted(root.rglob("software_requirements*.yaml")) or sorted(root.rglob("*.yaml"))
-    edited, uncommitted = requirements[0], requirements[-1]
+    edited, *_, uncommitted = sorted((root / "traceability" / "software_requirements").glob("*.yaml"))
     for path in (edited, uncommitted):
         text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("text: ", "text: Changed. ", 1), encoding="utf-8")
+        path.write_text(text.replace("The software shall", "The software must", 1), encoding="utf-8")
     git(root, "add", str(edited.relative_to(root)))
     git(root, "commit", "-q", "-m", "Edit a requirement", author="Dan Editor", date="2026-01-01T00:00:00Z")
 
