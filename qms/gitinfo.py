@@ -2,7 +2,8 @@
 dirty, the revision history of item files, and who last changed a block of lines.
 
 Read with GitPython; outside a repository (or without git) it says so instead of failing, and in a
-shallow clone it marks the commits where the available history stops.
+shallow clone it marks the commits where the available history stops. Blame's answers are kept
+between runs in the project's cache folder (:class:`KeptBlames`).
 """
 
 from __future__ import annotations
@@ -547,28 +548,25 @@ def _digest(data: bytes) -> bytes:
 
 
 def _encode_changes(changes: list[LineChange | None]) -> list[tuple[str | bool, ...] | None]:
-    """An answer as plain data: None, ``()`` for lines not committed yet, or the revision's fields."""
-    return [
-        None
-        if change is None
-        else ()
-        if change.revision is None
-        else (
-            change.revision.hash,
-            change.revision.date,
-            change.revision.author,
-            change.revision.subject,
-            change.revision.boundary,
-        )
-        for change in changes
-    ]
+    """An answer as plain data: None, ``()`` for lines not committed yet, or the revision's fields
+    (one tuple per revision, which :mod:`marshal` then writes once)."""
+    made: dict[LineChange, tuple[str | bool, ...]] = {}
+    return [None if change is None else made.setdefault(change, _encoded_change(change)) for change in changes]
+
+
+def _encoded_change(change: LineChange) -> tuple[str | bool, ...]:
+    revision = change.revision
+    if revision is None:
+        return ()
+    return (revision.hash, revision.date, revision.author, revision.subject, revision.boundary)
 
 
 def _decode_changes(data: object, _: str) -> list[LineChange | None]:
     """The answer :func:`_encode_changes` made plain data of (ValueError where it is not one)."""
     if type(data) is not list:
         raise ValueError("not a list of changes")
-    return [_decoded_change(entry) for entry in data]
+    made: dict[object, LineChange | None] = {}  # one change per revision, as git's answer has it
+    return [made[entry] if entry in made else made.setdefault(entry, _decoded_change(entry)) for entry in data]
 
 
 def _decoded_change(entry: object) -> LineChange | None:
