@@ -116,8 +116,9 @@ def _has_commits(repository: git.Repo) -> bool:
 
 
 def shallow_boundaries(repository: git.Repo) -> frozenset[str]:
-    """The commits where a shallow clone's history was cut (empty for a full clone)."""
-    shallow = Path(repository.git_dir) / "shallow"
+    """The commits where a shallow clone's history was cut (empty for a full clone). A linked
+    worktree (``git worktree add``) shares the cut of the repository it belongs to."""
+    shallow = Path(repository.common_dir) / "shallow"
     if not shallow.is_file():
         return frozenset()
     lines = shallow.read_text(encoding="ascii", errors="replace").split("\n")

@@ -114,6 +114,21 @@ def test_shallow_clone_marks_where_history_stops(repository: tuple[Path, list[st
     assert not document_control(folder).shallow
 
 
+def test_a_linked_worktree_of_a_shallow_clone_marks_where_history_stops(
+    repository: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    folder, (_, _, third) = repository
+    clone, linked = tmp_path / "clone", tmp_path / "linked"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{folder}", str(clone)], check=True)
+    git(clone, "worktree", "add", "-q", "--detach", str(linked))
+    assert revision_history(linked, ["a.yaml"]) == [
+        Revision(third, third[:10], CAROL_DATE, "Carol Checker", "Capitalise three", boundary=True)
+    ]
+    (change,) = latest_changes(linked, "a.yaml", [(1, 1)])
+    assert change is not None and change.revision is not None and change.revision.boundary
+    assert document_control(linked).shallow
+
+
 def test_outside_git(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("one\n", encoding="utf-8")
     assert revision_history(tmp_path, ["a.yaml"]) == []
