@@ -5,16 +5,20 @@ linked item's row), a risk register laid out the way risk engineers read one, an
 traceability matrices. Every cell that holds item text is written as text, never as a formula,
 whatever it starts with. The same project gives the same bytes: document properties and zip
 entry times come from the git commit date (or a fixed date outside git), never from the clock.
+Sheets are written in openpyxl's write-only mode: their rows stream into the file as they are
+made, and no cell is kept, so the workbook of a large project costs little memory beside it.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
+import os
+import shutil
 import zipfile
-from collections.abc import Iterable, Sequence
-from copy import copy
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -23,9 +27,9 @@ from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.child import INVALID_TITLE_REGEX
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from qms import __version__, atomic
@@ -106,39 +110,99 @@ def _named_styles() -> list[NamedStyle]:
 
 
 class _Styles:
-    """The named styles of one workbook, each resolved once to the style array its cells share."""
+    """The named styles of one workbook, each resolved once to the style array its cells share;
+    a second array per style for text that would otherwise start a formula."""
 
     def __init__(self, workbook: Workbook) -> None:
-        self.arrays: dict[str, StyleArray] = {}
+        self.arrays: dict[tuple[str, bool], StyleArray] = {}
         for style in _named_styles():
             workbook.add_named_style(style)
-            self.arrays[style.name] = style.as_tuple()
+            array = style.as_tuple()
+            quoted = StyleArray(array)
+            quoted.quotePrefix = True  # Excel keeps it text when the cell is edited, too
+            self.arrays[style.name, False] = array
+            self.arrays[style.name, True] = quoted
+
+
+class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has no type hints
+    """openpyxl's write-only worksheet, handed cells that are complete (placed, styled, linked) and
+    told its extent beforehand: rows stream into the file and no cell is kept."""
+
+    #: the range the sheet's cells take up, written as its ``<dimension>`` before the rows
+    extent = "A1:A1"
+
+    def calculate_dimension(self) -> str:
+        # openpyxl writes a sheet's <dimension> when the sheet calculates one; without it, readers
+        # (openpyxl's read-only mode among them) parse the whole sheet to size it
+        return self.extent
+
+    def _values_to_row(self, values: Iterable[Cell | None], row_idx: int) -> Iterator[Cell]:
+        # openpyxl's own version takes each cell for a value first, and fails to, at a cost per cell
+        # of the same order as writing it; the cells here are complete already
+        return (cell for cell in values if cell is not None)
+
+
+def _new_sheet(workbook: Workbook, title: str) -> _StreamedSheet:
+    """A streamed sheet appended to the write-only ``workbook`` (what ``create_sheet`` does with its own)."""
+    sheet = _StreamedSheet(workbook, title)
+    workbook._add_sheet(sheet)
+    return sheet
 
 
 class _SheetWriter:
-    """Writes cells into one worksheet: text that stays text, links, risk colours, header, filter."""
+    """Writes one worksheet of a write-only workbook (openpyxl streams its rows and keeps no cells):
+    text that stays text, links, risk colours, header, filter.
 
-    def __init__(self, worksheet: Worksheet, styles: _Styles) -> None:
+    Rows are written in order (the cells of one row in any order), and column widths are set
+    before the second row is written: the sheet's columns are written with its first row. A sheet
+    whose extent is known beforehand is streamed row by row; a small one (the summary) is held
+    until :meth:`finish` measures it.
+    """
+
+    def __init__(self, worksheet: _StreamedSheet, styles: _Styles, extent: tuple[int, int] | None = None) -> None:
+        """``extent``: the last row and column the sheet will hold, when known before it is written."""
         self.worksheet = worksheet
         self.styles = styles
+        self.row = 1  # the row whose cells are being collected
+        self.cells: dict[int, Cell] = {}
+        self.held: list[list[Cell | None]] | None = None if extent else []
+        if extent:
+            self._state_extent(*extent)
 
-    def style(self, cell: Cell, name: str) -> None:
-        # what `cell.style = name` does, without looking the name up again for every cell (which
-        # costs more than writing the cell); openpyxl has no public way to share a style array
-        cell._style = copy(self.styles.arrays[name])
+    def _state_extent(self, rows: int, columns: int) -> None:
+        self.worksheet.extent = f"A1:{get_column_letter(columns)}{rows}"
+
+    def _cell(self, row: int, column: int, value: str | int, style: StyleArray | None = None) -> Cell:
+        if row != self.row:
+            self._next(row)
+        cell = Cell(self.worksheet, row=row, column=column, value=value, style_array=style)
+        self.cells[column] = cell
+        return cell
+
+    def _next(self, row: int) -> None:
+        """Write (or hold) the row collected so far and empty rows up to ``row``, and collect ``row``."""
+        if row < self.row:
+            raise ValueError(f"row {row} written after row {self.row}: a write-only sheet is written in order")
+        rows = [[self.cells.get(column) for column in range(1, max(self.cells, default=0) + 1)]]
+        rows += [[] for _ in range(self.row + 1, row)]
+        if self.held is None:
+            for cells in rows:
+                self.worksheet.append(cells)
+        else:
+            self.held += rows
+        self.row, self.cells = row, {}
 
     def text(self, row: int, column: int, text: str, style: str = PLAIN) -> Cell:
         """A cell that holds ``text`` as a string, whatever it starts with (never a formula or error)."""
-        cell = self.worksheet.cell(row=row, column=column)
-        cell.value = clean_text(text)
+        cell = self._cell(row, column, clean_text(text), self.styles.arrays[style, text.startswith(FORMULA_TRIGGERS)])
         cell.data_type = "s"
-        self.style(cell, style)
-        if text.startswith(FORMULA_TRIGGERS):
-            cell.quotePrefix = True  # Excel keeps it text when the cell is edited, too
         return cell
 
     def number(self, row: int, column: int, value: int) -> None:
-        self.worksheet.cell(row=row, column=column, value=value)
+        self._cell(row, column, value)
+
+    def restyle(self, cell: Cell, name: str) -> None:
+        cell._style = StyleArray(self.styles.arrays[name, bool(cell.quotePrefix)])
 
     def link(self, cell: Cell, target: tuple[str, int] | None) -> None:
         """Make a cell jump to a row of a sheet of this workbook."""
@@ -146,11 +210,11 @@ class _SheetWriter:
             return
         sheet, row = target
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(sheet)}!A{row}")
-        self.style(cell, LINK)
+        self.restyle(cell, LINK)
 
     def risk(self, cell: Cell, risk_class: RiskClass | None) -> None:
         if risk_class is not None:
-            self.style(cell, risk_style(risk_class))
+            self.restyle(cell, risk_style(risk_class))
 
     def header(self, headers: Sequence[str], computed: Iterable[int] = (), notes: Sequence[str] = ()) -> None:
         """The header row: frozen with the id column, computed columns greyed, notes as comments."""
@@ -164,8 +228,15 @@ class _SheetWriter:
         self.worksheet.freeze_panes = "B2"
         self.worksheet.row_dimensions[1].height = 30
 
-    def finish(self, columns: int, rows: int) -> None:
-        self.worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
+    def finish(self, columns: int | None = None, rows: int = 0) -> None:
+        """Write the last row; with ``columns``, filter the header and the ``rows`` below it."""
+        if columns is not None:
+            self.worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
+        self._next(self.row + 1)
+        if self.held is not None:
+            self._state_extent(len(self.held), max(len(cells) for cells in self.held))
+            for cells in self.held:
+                self.worksheet.append(cells)
 
     def width(self, column: int, width: float, hidden: bool = False) -> None:
         dimension = self.worksheet.column_dimensions[get_column_letter(column)]
@@ -200,38 +271,45 @@ class _ItemSheets:
             for row, item in enumerate(project.of_kind(kind), start=2):
                 self.rows[item.id] = (KINDS[kind].title, row)
 
-    def write(self, worksheet: Worksheet, layout: SheetLayout, items: Sequence[Item]) -> None:
-        sheet = _SheetWriter(worksheet, self.styles)
+    def write(self, worksheet: _StreamedSheet, layout: SheetLayout, items: Sequence[Item]) -> None:
         columns = layout.columns
+        sheet = _SheetWriter(worksheet, self.styles, (len(items) + 1, len(columns)))
+        texts = [self._texts(columns, item) for item in items]  # first: the widths come before the rows
+        for index, column in enumerate(columns):
+            longest = max((min(len(row[index]), 60) for row in texts), default=0)
+            sheet.width(index + 1, _width(column, max(len(column.header), longest)), hidden=column.role is Role.META)
         computed = [index for index, column in enumerate(columns, start=1) if column.role is Role.COMPUTED]
         sheet.header([column.header for column in columns], computed, [column.description for column in columns])
-        longest = [len(column.header) for column in columns]
-        for row, item in enumerate(items, start=2):
-            digests: dict[str, str] = {}
-            for index, column in enumerate(columns, start=1):
-                if column.role is Role.META:
-                    sheet.text(row, index, meta_text(item.id, digests))
-                    continue
-                text = cell_text(self.policy, column, item)
-                if column.role is not Role.ID:
-                    digests[column.key] = fingerprint(text)
+        links = [column.spec is not None and column.spec.is_link for column in columns]
+        styles = [WRAPPED if column.text_like or link else PLAIN for column, link in zip(columns, links, strict=True)]
+        for row, (item, cells) in enumerate(zip(items, texts, strict=True), start=2):
+            for index, text in enumerate(cells):
                 if not text:
                     continue
-                wrapped = column.text_like or (column.spec is not None and column.spec.is_link)
-                cell = sheet.text(row, index, text, WRAPPED if wrapped else PLAIN)
-                longest[index - 1] = max(longest[index - 1], min(len(text), 60))
-                if column.role is Role.COMPUTED:
+                cell = sheet.text(row, index + 1, text, styles[index])
+                if columns[index].role is Role.COMPUTED:
                     sheet.risk(cell, risk_class_of(text))
-                elif column.spec is not None and column.spec.is_link:
-                    sheet.link(
-                        cell, self.rows.get(item.links(column.field_name)[0]) if item.links(column.field_name) else None
-                    )
-        for index, column in enumerate(columns, start=1):
-            sheet.width(index, _width(column, longest[index - 1]), hidden=column.role is Role.META)
+                elif links[index]:
+                    linked = item.links(columns[index].field_name)
+                    sheet.link(cell, self.rows.get(linked[0]) if linked else None)
         self._validations(worksheet, columns)
         sheet.finish(len(columns), len(items))
 
-    def _validations(self, worksheet: Worksheet, columns: Sequence[Column]) -> None:
+    def _texts(self, columns: Sequence[Column], item: Item) -> list[str]:
+        """The text of each of an item's cells; the hidden last one fingerprints the others."""
+        texts = []
+        digests: dict[str, str] = {}
+        for column in columns:
+            if column.role is Role.META:
+                texts.append(meta_text(item.id, digests))
+                continue
+            text = cell_text(self.policy, column, item)
+            if column.role is not Role.ID:
+                digests[column.key] = fingerprint(text)
+            texts.append(text)
+        return texts
+
+    def _validations(self, worksheet: _StreamedSheet, columns: Sequence[Column]) -> None:
         """Drop-down lists for levels and choices (warnings only: a level number is fine too)."""
         for index, column in enumerate(columns, start=1):
             names = self._choices(column)
@@ -242,7 +320,7 @@ class _ItemSheets:
             validation = DataValidation(type="list", formula1=formula, allow_blank=True, errorStyle="warning")
             validation.error = f"Not one of: {', '.join(names)}"
             validation.add(f"{letter}2:{letter}1048576")
-            worksheet.add_data_validation(validation)
+            worksheet.data_validations.append(validation)
 
     def _choices(self, column: Column) -> list[str]:
         spec = column.spec
@@ -261,10 +339,16 @@ class _ItemSheets:
 # --------------------------------------------------------------------------- matrices and summary
 
 
-def write_matrix(sheet: _SheetWriter, matrix: Matrix, rows: dict[str, tuple[str, int]] | None = None) -> None:
+def write_matrix(
+    worksheet: _StreamedSheet, styles: _Styles, matrix: Matrix, rows: dict[str, tuple[str, int]] | None = None
+) -> None:
     """One traceability matrix: a column per kind, a row per path; cells jump to the item's row."""
     headers = list(matrix.headers) + extra_headers(matrix)
+    last = len(matrix.rows) + 1 + (1 + len(matrix.cuts) if matrix.cuts else 0)  # the cuts follow a blank row
+    sheet = _SheetWriter(worksheet, styles, (last, len(headers)))
     sheet.header(headers)
+    for index in range(1, len(headers) + 1):
+        sheet.width(index, 36 if index <= len(matrix.columns) or headers[index - 1] == FINDINGS_HEADER else 14)
     targets = rows or {}
     for row, cells in enumerate(matrix.rows, start=2):
         for index, item in enumerate(cells, start=1):
@@ -273,8 +357,6 @@ def write_matrix(sheet: _SheetWriter, matrix: Matrix, rows: dict[str, tuple[str,
         for index, text in enumerate(extra_cells(matrix, row - 2), start=len(cells) + 1):
             if text:
                 sheet.text(row, index, text, WRAPPED if headers[index - 1] == FINDINGS_HEADER else PLAIN)
-    for index in range(1, len(headers) + 1):
-        sheet.width(index, 36 if index <= len(matrix.columns) or headers[index - 1] == FINDINGS_HEADER else 14)
     for offset, cut in enumerate(matrix.cuts):  # below the filtered range: rows left out at the row limit
         sheet.text(len(matrix.rows) + 3 + offset, 1, str(cut))
     sheet.finish(len(headers), len(matrix.rows))
@@ -284,6 +366,10 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: St
     config = project.config
     device = config.device
     policy = config.risk_policy
+    sheet.width(1, 36)
+    sheet.width(2, 48)
+    for column in range(3, 3 + len(policy.probability)):
+        sheet.width(column, 16)
     sheet.text(1, 1, f"{device.name}: design and risk records", TITLE)
     facts = [
         ("Device", device.name),
@@ -332,10 +418,7 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: St
     ):
         row += 1
         sheet.text(row, 1, line)
-    sheet.width(1, 36)
-    sheet.width(2, 48)
-    for column in range(3, 3 + len(policy.probability)):
-        sheet.width(column, 16)
+    sheet.finish()
 
 
 def _verification(statuses: StatusIndex) -> str:
@@ -382,6 +465,42 @@ def export_date(control: DocumentControl) -> datetime.datetime:
     return FIXED_DATE
 
 
+class _DatedArchive(zipfile.ZipFile):
+    """A zip archive written once, whose entries are all dated ``moment`` and carry the same
+    permissions, whatever the clock and openpyxl's temporary files say."""
+
+    def __init__(self, file: IO[bytes], moment: datetime.datetime) -> None:
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.stamp = moment.timetuple()[:6]
+
+    def _entry(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o600 << 16
+        return info
+
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: Any,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
+        super().writestr(self._entry(name), data)
+
+    def write(
+        self,
+        filename: str | os.PathLike[str],
+        arcname: str | os.PathLike[str] | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        """A worksheet streamed to a temporary file: copied into the archive, not read whole."""
+        with open(filename, "rb") as source, self.open(self._entry(os.fspath(arcname or filename)), "w") as target:
+            shutil.copyfileobj(source, target)
+
+
 def reproducible_bytes(workbook: Workbook, moment: datetime.datetime, title: str) -> bytes:
     """The workbook's bytes with fixed document properties and zip entry times."""
     properties = workbook.properties
@@ -389,18 +508,10 @@ def reproducible_bytes(workbook: Workbook, moment: datetime.datetime, title: str
     properties.lastModifiedBy = None
     properties.title = title
     properties.created = properties.modified = moment
-    raw = io.BytesIO()  # stored, not compressed: the entries are compressed once, below
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+    written = io.BytesIO()
+    with _DatedArchive(written, moment) as archive:
         ExcelWriter(workbook, archive).write_data()
-    fixed = io.BytesIO()
-    stamp = moment.timetuple()[:6]
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            target.writestr(info, source.read(entry.filename))
-    return fixed.getvalue()
+    return written.getvalue()
 
 
 def _sheet_title(title: str) -> str:
@@ -409,23 +520,20 @@ def _sheet_title(title: str) -> str:
 
 def workbook_bytes(project: Project) -> bytes:
     """The whole workbook: summary, a sheet per kind, the risk register, the matrices."""
-    workbook = Workbook()
+    workbook = Workbook(write_only=True)
     styles = _Styles(workbook)
-    summary = workbook.active
-    summary.title = SUMMARY
+    summary = _new_sheet(workbook, SUMMARY)
     sheets = _ItemSheets(project, styles)
     for kind in KIND_ORDER:
-        sheets.write(
-            workbook.create_sheet(_sheet_title(KINDS[kind].title)), sheets.layouts[kind], project.of_kind(kind)
-        )
+        sheets.write(_new_sheet(workbook, _sheet_title(KINDS[kind].title)), sheets.layouts[kind], project.of_kind(kind))
         if kind == "hazard":
             register = risk_register_layout()
-            sheets.write(workbook.create_sheet(register.title), register, project.of_kind("hazard"))
+            sheets.write(_new_sheet(workbook, register.title), register, project.of_kind("hazard"))
     statuses = project_statuses(project)
     for title, matrix in zip(
         (DESIGN_TRACE, RISK_TRACE), verified(project, default_matrices(project), statuses), strict=True
     ):
-        write_matrix(_SheetWriter(workbook.create_sheet(title), styles), matrix, sheets.rows)
+        write_matrix(_new_sheet(workbook, title), styles, matrix, sheets.rows)
     control = document_control(project.root)
     _summary(_SheetWriter(summary, styles), project, control.summary, statuses)
     return reproducible_bytes(workbook, export_date(control), f"{project.config.device.name} design and risk records")
@@ -433,17 +541,15 @@ def workbook_bytes(project: Project) -> bytes:
 
 def matrix_workbook_bytes(project: Project, matrices: Sequence[Matrix]) -> bytes:
     """A workbook of traceability matrices only (``qms matrix --format xlsx``)."""
-    workbook = Workbook()
+    workbook = Workbook(write_only=True)
     styles = _Styles(workbook)
     used: set[str] = set()
     for index, matrix in enumerate(matrices):
-        worksheet = workbook.active if index == 0 else workbook.create_sheet()
         title = _sheet_title(matrix.title)
         if title in used:
             title = _sheet_title(f"{title[:27]} {index + 1}")
         used.add(title)
-        worksheet.title = title
-        write_matrix(_SheetWriter(worksheet, styles), matrix)
+        write_matrix(_new_sheet(workbook, title), styles, matrix)
     moment = export_date(document_control(project.root))
     return reproducible_bytes(workbook, moment, f"{project.config.device.name} traceability matrix")
 
