@@ -17,6 +17,7 @@ def test_the_workbook_reads_back_as_recorded(name: str, tmp_path: Path) -> None:
     found = read_back(workbook_of(name, tmp_path))
     differing = sorted(key for key in recorded.keys() | found.keys() if recorded.get(key) != found.get(key))
     assert not differing, (
-        f"the {name} workbook reads back differently in {differing}; if the project changed on purpose, "
-        "re-record with tests/fixtures/excel/readback.py on the reference code"
+        f"the {name} workbook reads back differently in {differing}; if the project (the example's items, "
+        "the generator) changed on purpose, re-record with "
+        "`PYTHONPATH=$PWD:$PWD/tests python tests/fixtures/excel/readback.py --record` and read the diff"
     )
