@@ -14,6 +14,7 @@ import pytest
 from sphinx_support import build, new_project, site_files
 
 from qms.cli.build_inputs import RACY, Digests, Reads, inputs, literal_settings, read_record
+from qms.project import load_project
 
 UP_TO_DATE = "is up to date: nothing it shows changed since it was built"
 
@@ -140,6 +141,18 @@ def test_what_no_build_reads_leaves_the_fingerprint(tmp_path: Path) -> None:
     (root / "_build" / ".html.building-x1").mkdir()
     for touched in ("conf.py", "qms.yaml"):
         os.utime(root / touched)  # touched, not changed
+    assert fingerprint(root) == before
+
+
+def test_the_parse_cache_is_no_input_wherever_it_is_kept(tmp_path: Path) -> None:
+    """The build reads the project through the parse cache and writes it: a cache kept among the
+    project's files (``cache`` in qms.yaml) must not make the next build run again."""
+    root = git_project(tmp_path / "device")
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "cache: parsed\n", encoding="utf-8")
+    before = fingerprint(root)
+    load_project(root, cache=True)
+    assert (root / "parsed" / "items.bin").is_file()
     assert fingerprint(root) == before
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 import pytest
 
+from qms.sphinx import documents
 from qms.sphinx.documents import DOCUMENTS, FRONT_PAGE, TemplateError, check_template, template_environment
 from qms.sphinx.filters import FilterError, parse_filter
 
@@ -79,3 +81,39 @@ def test_the_status_column_filters_on_the_status_function_s_spelling() -> None:
     assert parse_filter("status=not-run|stale", ("test",))
     with pytest.raises(FilterError, match="filter 'status' never takes 'not run'"):
         parse_filter("status=not run", ("software_requirement",))
+
+
+def _render(folder: Path, compiled: Path, name: str = "page.rst.jinja") -> str:
+    return template_environment(folder, compiled).get_template(name).render(value="a*b")
+
+
+def test_a_kept_compiled_template_renders_as_a_fresh_one_and_follows_an_edit(tmp_path: Path) -> None:
+    templates, compiled = tmp_path / "templates", tmp_path / "compiled"
+    templates.mkdir()
+    (templates / "page.rst.jinja").write_text("One {{ value }}\n", encoding="utf-8")
+    assert _render(templates, compiled) == "One a\\*b\n"
+    assert len(list(compiled.iterdir())) == 1  # kept
+    assert _render(templates, compiled) == "One a\\*b\n"  # from what was kept
+    (templates / "page.rst.jinja").write_text("Two {{ value }}\n", encoding="utf-8")
+    assert _render(templates, compiled) == "Two a\\*b\n"
+
+
+@pytest.mark.parametrize("changed", ["qms", "jinja"])
+def test_compiled_templates_are_kept_by_the_code_that_compiled_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    (tmp_path / "page.rst.jinja").write_text("{{ value }}\n", encoding="utf-8")
+    _render(tmp_path, tmp_path / "compiled")
+    if changed == "qms":
+        monkeypatch.setattr(documents, "code_digest", lambda: b"other code")
+    else:
+        monkeypatch.setattr(jinja2, "__version__", "0.0")
+    compiled = list((tmp_path / "compiled").iterdir())
+    _render(tmp_path, tmp_path / "compiled")
+    assert len(list((tmp_path / "compiled").iterdir())) == len(compiled) + 1  # compiled again, under a new key
+
+
+def test_a_folder_that_cannot_hold_compiled_templates_only_compiles_them_each_time(tmp_path: Path) -> None:
+    (tmp_path / "page.rst.jinja").write_text("{{ value }}\n", encoding="utf-8")
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    assert _render(tmp_path, tmp_path / "file" / "compiled") == "a\\*b\n"

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from sphinx_support import build, new_project, page, site_files, site_page
 
+from qms import parsecache
 from qms.cli.build_inputs import RECORD
+from qms.rules.registry import CHECKS
 
 
 def _read_pages(output: str) -> list[str]:
@@ -98,4 +100,26 @@ def test_a_section_that_goes_and_comes_back_is_linked_as_a_clean_build_links_it(
     assert again.exit_code == 0, again.output
     assert _undefined_labels(again.output) == []
     assert 'href="release-notes.html#rel-changes"' in page(root / "_build" / "html", "fda-documentation.html")
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_rebuild_parses_only_the_edited_file_and_keeps_the_findings_of_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    parsed: list[str] = []
+    parse = parsecache.parse_bytes
+    monkeypatch.setattr(parsecache, "parse_bytes", lambda data, path: parsed.append(path) or parse(data, path))
+    checked: list[str] = []
+    check = CHECKS["T101"]
+    monkeypatch.setitem(CHECKS, "T101", lambda context: checked.append("T101") or check(context))
+    (root / "_build" / "doctrees" / RECORD).unlink()  # Sphinx itself runs, with its extension's loading
+    assert build(root).exit_code == 0
+    assert (parsed, checked) == ([], [])  # nothing changed: every file and the project's findings kept
+    output = _rebuild_after_edit(root, "traceability/requirements.yaml", "whole minutes", "full minutes")
+    assert (parsed, checked) == (["traceability/requirements.yaml"], ["T101"])
+    assert "rounded down to full minutes" in page(root / "_build" / "html", "software-requirements.html")
+    assert _read_pages(output) == ["software-requirements"]
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")

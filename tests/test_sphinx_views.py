@@ -8,6 +8,7 @@ import inspect
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import jinja2
@@ -295,7 +296,31 @@ def test_the_build_answers_only_from_the_registry_it_is_given(tmp_path: Path) ->
     data = BuildData(load_project(root), (), NOT_UNDER_VERSION_CONTROL, queries=registry)
     assert data.answer(("shout", "a")) == "A"
     assert data.answer(("shout", "a")) == "A" and calls == ["a"], "answered once per build"
-    assert data.digest(("shout", "a")) == views_build.digest([["shout", "a"], ["a"]]), "costly: fingerprinted by inputs"
+    other = BuildData(
+        load_project(root),
+        (),
+        NOT_UNDER_VERSION_CONTROL,
+        queries={"shout": QuerySpec(lambda data, text: "other", inputs=lambda data, text: [text])},
+    )
+    assert data.digest(("shout", "a")) == other.digest(("shout", "a")), "costly: fingerprinted by inputs"
+    assert data.digest(("shout", "b")) != data.digest(("shout", "a")) and calls == ["a"], "not answered to digest"
     with pytest.raises(KeyError, match="unknown query 'item'"):
         data.answer(("item", "SWR-001"))
     assert "item" in QUERIES and all(isinstance(spec, QuerySpec) for spec in QUERIES.values())
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ((("q", "a"), ["bc", "d"]), (("q", "a"), ["b", "cd"])),  # the same text cut elsewhere
+        ((("q", "a"), ["b"]), (("q", "a"), ["b", ""])),
+        ((("q", "a"), ["b"]), (("q", "b"), ["b"])),  # the query is part of it
+        ((("q", "a", "b"), []), (("q", "ab"), [])),
+        ((("q", "a"), ["1"]), (("q", "a"), [1])),  # a list of texts against other data
+        ((("q", "a"), ["\udc80"]), (("q", "a"), ["\udc81"])),  # text that is no valid UTF-8
+    ],
+)
+def test_inputs_that_differ_in_any_way_give_different_fingerprints(
+    first: tuple[tuple[str, ...], list[Any]], second: tuple[tuple[str, ...], list[Any]]
+) -> None:
+    assert views_build._inputs_digest(*first) != views_build._inputs_digest(*second)

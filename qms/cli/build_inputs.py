@@ -31,6 +31,7 @@ from qms import __version__
 from qms.atomic import OUTPUT_MARKER, write_text
 from qms.config import PROJECT_FILE, load_config
 from qms.documents import default_templates
+from qms.parsecache import cache_folder
 from qms.paths import allowed_roots, project_files
 from qms.project import source_files
 
@@ -196,7 +197,9 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
     config, _ = load_config(root)
     if config is None:
         return None
-    outputs = (target, doctrees, target.parent / f".{target.name}.building-")
+    # the parse cache holds what the build read from its inputs, whatever it holds: no input itself
+    cache, _ = cache_folder(root, config)
+    outputs = (target, doctrees, *([cache] if cache else []), target.parent / f".{target.name}.building-")
     found = {str(path): digests.of(path) for path in _project_files(root, config, outputs)}
     # A result without a time ran when its file was written, and an item changed when its file was
     # if git holds no commit of the change: the site shows both, so the times count here.

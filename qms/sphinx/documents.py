@@ -13,7 +13,9 @@ literal (two backquotes around it) is shown as a literal of that text.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ from qms.documents import document_of as document_of
 from qms.documents import document_spec as document_spec
 from qms.lifecycle import closing_reviews, design_stages, problem_trend
 from qms.model import Item
+from qms.parsecache import code_digest
 from qms.plans import plan_variables
 from qms.regulatory import regulatory_variables, revision_text
 from qms.risk_file import RiskFile, risk_file
@@ -171,8 +174,35 @@ def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (
 # ------------------------------------------------------------------------------ templates
 
 
-def template_environment(user_folder: Path | None) -> jinja2.Environment:
-    """Jinja with the project's templates first, the shipped ones second (and as ``default/...``)."""
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between builds, so that a rebuild does not compile every template
+    again. Jinja finds one by the template's name and file and uses it only for the same source;
+    the key adds what compiled it besides: the code of qms (the environment's options, filters and
+    the literal-values preprocessing are defined here) and Jinja's version."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        compiler = f"{jinja2.__version__}\0{code_digest().hex()}\0".encode()
+        return hashlib.sha256(compiler + super().get_cache_key(name, filename).encode()).hexdigest()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):  # a full or read-only disk compiles again next time
+            super().dump_bytecode(bucket)
+
+
+def _compiled_templates(folder: Path | None) -> jinja2.BytecodeCache | None:
+    """The cache of compiled templates in ``folder`` (made if needed); None without one or where it cannot be made."""
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _CompiledTemplates(str(folder))
+
+
+def template_environment(user_folder: Path | None, compiled: Path | None = None) -> jinja2.Environment:
+    """Jinja with the project's templates first, the shipped ones second (and as ``default/...``);
+    ``compiled``: the folder where compiled templates are kept between builds."""
     shipped = jinja2.FileSystemLoader(str(default_templates()))
     loaders: list[jinja2.BaseLoader] = []
     if user_folder is not None and user_folder.is_dir():
@@ -187,6 +217,7 @@ def template_environment(user_folder: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=[_LiteralValues],
+        bytecode_cache=_compiled_templates(compiled),
     )
     environment.filters["id"] = item_id
     environment.filters["literal"] = literal
@@ -354,9 +385,12 @@ def _template_line(error: BaseException) -> str:
     return line
 
 
-def render_all(context: TemplateContext, user_folder: Path | None, skip: Callable[[str], bool]) -> dict[str, str]:
-    """Every document's source (the front page too) except those ``skip`` names."""
-    environment = template_environment(user_folder)
+def render_all(
+    context: TemplateContext, user_folder: Path | None, skip: Callable[[str], bool], compiled: Path | None = None
+) -> dict[str, str]:
+    """Every document's source (the front page too) except those ``skip`` names (``compiled``: see
+    :func:`template_environment`)."""
+    environment = template_environment(user_folder, compiled)
     sources = {}
     for spec in (FRONT_PAGE, *context.documents):
         if not skip(spec.docname):

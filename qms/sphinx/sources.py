@@ -38,12 +38,18 @@ logger = logging.getLogger(__name__)
 
 SOURCES_FOLDER = "qms-sources"
 SUFFIX = ".rst"
+#: the documents' templates as Jinja compiled them (:func:`qms.sphinx.documents.template_environment`)
+TEMPLATES_FOLDER = "qms-templates"
 #: the items' audit trails as the last build read them from git (:mod:`qms.sphinx.audit`)
 TRAILS_FILE = "qms-audit-trails.pickle"
 
 
 def sources_folder(app: Sphinx) -> Path:
     return Path(app.doctreedir) / SOURCES_FOLDER
+
+
+def templates_folder(app: Sphinx) -> Path:
+    return Path(app.doctreedir) / TEMPLATES_FOLDER
 
 
 def _register(env: BuildEnvironment, docname: str, path: Path) -> None:
@@ -69,7 +75,9 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
     )
     user_templates = root / data.project.config.templates
     try:
-        sources = render_all(context, user_templates, skip=lambda docname: docname in user_pages)
+        sources = render_all(
+            context, user_templates, skip=lambda docname: docname in user_pages, compiled=templates_folder(app)
+        )
     except TemplateError as error:
         raise ExtensionError(f"qms: template {error}") from None
     for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):

@@ -51,7 +51,8 @@ def project_root(confdir: Path | None, srcdir: Path, setting: str) -> Path:
 
 
 def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: str, clause_table: str) -> BuildData:
-    """Load the project, check it, read its evidence and git state; keep the result on ``env``."""
+    """Load the project (through its parse cache, :mod:`qms.parsecache`), check it, read its
+    evidence and git state; keep the result on ``env``."""
     if edition not in IEC62304_EDITIONS:
         raise ExtensionError(f"qms_iec62304_edition = {edition!r}: use one of {', '.join(IEC62304_EDITIONS)}")
     if not (root / PROJECT_FILE).is_file():
@@ -63,8 +64,10 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
         clauses = load_clause_table((root / clause_table) if clause_table else None)
     except (ClauseTableError, OSError) as error:
         raise ExtensionError(f"qms: clause table: {error}") from None
-    project = load_project(root)
-    context = check_context(project)
+    # through the parse cache, as `qms check` reads: unchanged files are not parsed again, and the
+    # rules' findings that depend on the project alone are kept by its fingerprint
+    project = load_project(root, cache=True)
+    context = check_context(project, cache=True)
     findings = tuple(run_rules(context))
     evidence = context.evidence
     if evidence is not None and not evidence.files:

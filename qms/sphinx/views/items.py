@@ -433,23 +433,47 @@ def item_inputs(data: BuildData, item_id: str) -> list[object]:
         return [item_id, None]
     found = data.statuses.of(item_id) if data.statuses is not None else None
     files = {result.source for result in found.results} if found is not None else set()
-    published = [
-        (file.path, file.target, bool(file.sha256)) for file in data.answer(("evidence-files",)) if file.path in files
-    ]
-    neighbours = [
-        (upward, label, neighbour.id, neighbour.kind, neighbour.title, data.verdict(neighbour.id))
-        for upward, label, neighbour in data.relation_index.get(item_id, ())
-    ]
+    by_source = _published_by_source(data)
+    published = [copy for source in files for copy in by_source.get(source, ())]
+    shown = _shown_as_neighbour(data)
+    neighbours = "\n".join(
+        f"{upward} {label!r} {shown[neighbour.id]}" for upward, label, neighbour in data.relation_index.get(item_id, ())
+    )
     return [
         project_inputs(data),
-        trails_inputs(data),
+        repr(trails_inputs(data)),
         repr((item.id, item.kind, item.file, item.fields, item.positions)),
         repr(data.findings_by_item.get(item_id, ())),
         repr(found),
         repr((sorted(published), sorted(files & data.uncommitted))),
-        repr(neighbours),
+        neighbours,
         repr(_controls(data, item)) if item.kind == "hazard" else "",
     ]
+
+
+def _shown_as_neighbour(data: BuildData) -> dict[str, str]:
+    """What a block shows of each item linked to its own (id, kind (its page), title and status), as
+    text, once per build rather than once for every link to it."""
+    key = ("neighbour-inputs",)
+    if key not in data.cache:
+        data.cache[key] = {
+            item.id: repr((item.id, item.kind, item.title, data.verdict(item.id))) for item in data.project
+        }
+    shown: dict[str, str] = data.cache[key]
+    return shown
+
+
+def _published_by_source(data: BuildData) -> dict[str, list[tuple[str, str, bool]]]:
+    """Each published result file (its path, its copy in the site, whether it has a digest) by the
+    file it is published from, once per build rather than a pass over them all for every item."""
+    key = ("evidence-files-by-source",)
+    if key not in data.cache:
+        by_source: dict[str, list[tuple[str, str, bool]]] = {}
+        for file in data.answer(("evidence-files",)):
+            by_source.setdefault(file.path, []).append((file.path, file.target, bool(file.sha256)))
+        data.cache[key] = by_source
+    found: dict[str, list[tuple[str, str, bool]]] = data.cache[key]
+    return found
 
 
 def project_inputs(data: BuildData) -> str:
