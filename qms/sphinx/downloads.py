@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -25,6 +26,7 @@ from sphinx.util import logging
 
 from qms.atomic import write_bytes
 from qms.model import Project
+from qms.parsecache import code_digest
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.settings import settings
 from qms.sphinx.views.build import BuildData
@@ -44,11 +46,13 @@ def workbook_name(project: Project) -> str:
 
 def fingerprint(data: BuildData) -> str:
     """What the workbook is made of: the project's files, the result files (with their modification
-    times: a result without a timestamp ran when its file was written) and the git state."""
+    times: a result without a timestamp ran when its file was written), the execution records (the
+    statuses it shows count them), the git state, and the code that writes it (qms's and openpyxl's)."""
     project = data.project
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(code_digest() + version("openpyxl").encode("utf-8") + b"\0")
     results = data.evidence.files if data.evidence is not None else ()
-    for name in ("qms.yaml", *project.files, *results):
+    records = data.records.files if data.records is not None else ()
+    for name in ("qms.yaml", *project.files, *results, *records):
         digest.update(name.encode("utf-8") + b"\0")
         try:
             digest.update((project.root / name).read_bytes())
@@ -59,7 +63,7 @@ def fingerprint(data: BuildData) -> str:
             digest.update(f"{name}\0{(project.root / name).stat().st_mtime}\0".encode())
         except OSError:
             digest.update(b"(no time)")
-    digest.update(data.control.summary.encode("utf-8"))
+    digest.update(f"{data.control.summary}\0{data.control.commit}".encode())
     return digest.hexdigest()
 
 

@@ -1,0 +1,99 @@
+"""The site's Excel workbook is written again whenever anything it shows may have changed: the key
+under which a build keeps the previous workbook covers every input the export reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sphinx_support import build, copy_example, run_example_tests
+
+from qms.clauses import DEFAULT_EDITION
+from qms.sphinx import downloads
+from qms.sphinx.state import load_build_data
+
+
+def _key(root: Path) -> str:
+    data = load_build_data(SimpleNamespace(), root, edition=DEFAULT_EDITION, prefix="", clause_table="")  # type: ignore[arg-type]
+    return downloads.fingerprint(data)
+
+
+def _first_outcome_failed(root: Path) -> None:
+    record = root / "verification_records" / "2026-12-01-integration.yaml"
+    text = record.read_text(encoding="utf-8")
+    assert "outcome: passed" in text
+    record.write_text(text.replace("outcome: passed", "outcome: failed", 1), encoding="utf-8")
+
+
+def _item_edited(root: Path) -> None:
+    item = root / "traceability" / "needs.yaml"
+    item.write_text(item.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+
+
+def _config_edited(root: Path) -> None:
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+
+
+def _results_edited(root: Path) -> None:
+    results = root / "reports" / "aid-controller.xml"
+    results.write_text(results.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+
+
+def _code_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(downloads, "code_digest", lambda: b"another version of qms")
+
+
+def _openpyxl_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(downloads, "version", lambda name: "0.0.0")
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_example(tmp_path_factory.mktemp("downloads") / "device")
+    run_example_tests(root)
+    return root
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_first_outcome_failed, _item_edited, _config_edited, _results_edited],
+    ids=["execution record", "item file", "qms.yaml", "result file"],
+)
+def test_each_file_the_workbook_reads_is_in_its_key(
+    example: Path, tmp_path: Path, change: Callable[[Path], None]
+) -> None:
+    root = tmp_path / "device"
+    copy_example(root)
+    (root / "reports").mkdir(exist_ok=True)
+    (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
+    before = _key(root)
+    assert _key(root) == before
+    change(root)
+    assert _key(root) != before
+
+
+@pytest.mark.parametrize("change", [_code_changed, _openpyxl_changed], ids=["qms", "openpyxl"])
+def test_the_code_that_writes_the_workbook_is_in_its_key(
+    example: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[pytest.MonkeyPatch], None]
+) -> None:
+    before = _key(example)
+    change(monkeypatch)
+    assert _key(example) != before
+
+
+@pytest.mark.slow
+def test_a_changed_execution_record_writes_the_workbook_again(example: Path, tmp_path: Path) -> None:
+    """The case that once kept a stale workbook: the records changed, the items and the git state did not."""
+    root = tmp_path / "device"
+    copy_example(root)
+    (root / "reports").mkdir(exist_ok=True)
+    (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
+    assert build(root).exit_code == 0
+    workbook = next((root / "_build" / "html" / "downloads").glob("*.xlsx"))
+    before = workbook.read_bytes()
+    _first_outcome_failed(root)
+    assert build(root).exit_code in (0, 1)
+    assert workbook.read_bytes() != before
