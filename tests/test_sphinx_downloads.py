@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import invoke_qms
 from sphinx_support import build, copy_example, run_example_tests
 
 from qms.clauses import DEFAULT_EDITION
@@ -92,8 +93,47 @@ def test_a_changed_execution_record_writes_the_workbook_again(example: Path, tmp
     (root / "reports").mkdir(exist_ok=True)
     (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
     assert build(root).exit_code == 0
-    workbook = next((root / "_build" / "html" / "downloads").glob("*.xlsx"))
-    before = workbook.read_bytes()
+    downloads_folder = root / "_build" / "html" / "downloads"
+    workbook = next(downloads_folder.glob("*.xlsx"))
+    before, matrix = workbook.read_bytes(), (downloads_folder / "traceability-matrix.csv").read_bytes()
     _first_outcome_failed(root)
     assert build(root).exit_code in (0, 1)
     assert workbook.read_bytes() != before
+    assert (downloads_folder / "traceability-matrix.csv").read_bytes() != matrix
+    _same_as_the_commands(root, tmp_path)
+
+
+def _same_as_the_commands(root: Path, tmp_path: Path) -> None:
+    downloads_folder = root / "_build" / "html" / "downloads"
+    exported = invoke_qms("export", "xlsx", str(tmp_path / "records.xlsx"), cwd=root)
+    assert exported.exit_code == 0, exported.output
+    assert next(downloads_folder.glob("*.xlsx")).read_bytes() == (tmp_path / "records.xlsx").read_bytes()
+    matrix = invoke_qms("matrix", "--format", "csv", "-o", str(tmp_path / "matrix.csv"), cwd=root)
+    assert matrix.exit_code == 0, matrix.output
+    assert (downloads_folder / "traceability-matrix.csv").read_bytes() == (tmp_path / "matrix.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_without_fork_the_downloads_are_written_in_the_build(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where processes cannot be forked the build writes the workbook and matrix itself; a build with
+    the same records keeps both, and a changed record writes both again."""
+    monkeypatch.setattr(downloads.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    root = tmp_path / "device"
+    copy_example(root)
+    (root / "reports").mkdir(exist_ok=True)
+    (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
+    assert build(root).exit_code == 0
+    _same_as_the_commands(root, tmp_path)
+    made = []
+    monkeypatch.setattr(downloads, "_matrix_bytes", lambda *arguments: made.append(1) or b"not written again")
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write("# edited: the site is built again, from the same records\n")
+    assert build(root).exit_code == 0
+    assert not made
+    monkeypatch.undo()
+    monkeypatch.setattr(downloads.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    _first_outcome_failed(root)
+    assert build(root).exit_code in (0, 1)
+    _same_as_the_commands(root, tmp_path)

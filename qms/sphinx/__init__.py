@@ -180,10 +180,12 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             job.process.terminate()
             job.process.join()
             job.temporary.unlink(missing_ok=True)
+            if job.matrix is not None:
+                job.matrix.unlink(missing_ok=True)
         return
-    write_matrix_csv(app, data)
-    write_evidence_files(app, data)
     finish_workbook(app, data, job)
+    write_matrix_csv(app, data, job)
+    write_evidence_files(app, data)
     mark_output(Path(app.outdir))
 
 

@@ -3,8 +3,9 @@ every record (the same bytes ``qms matrix --format csv`` and ``qms export xlsx``
 evidence itself: result files, execution records and their attachments, with their sha256.
 
 A workbook of ten thousand items takes seconds to write, so it is written by a second process
-while Sphinx builds the pages, and only when the records it holds changed since the last build
-(a fingerprint of the item files, the results and the git state, kept in the build cache).
+while Sphinx builds the pages, with the CSV matrix, and only when the records they hold changed
+since the last build (a fingerprint of the item files, the results, the execution records, the git
+state and the code, kept in the build cache).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from qms.parsecache import code_digest
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.settings import settings
 from qms.sphinx.views.build import BuildData
+from qms.status import StatusIndex
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +69,22 @@ def fingerprint(data: BuildData) -> str:
     return digest.hexdigest()
 
 
-def _write_workbook(project: Project, path: str) -> None:
-    """In the second process: the workbook's bytes into ``path``."""
+def _write_workbook(project: Project, path: str, statuses: StatusIndex | None = None, matrix: str = "") -> None:
+    """In the second process: the workbook's bytes into ``path``, and the CSV matrix of ``statuses``
+    (the build's own) into ``matrix``."""
     from qms.excel.export import workbook_bytes
 
     write_bytes(Path(path), workbook_bytes(project))
+    if matrix:
+        write_bytes(Path(matrix), _matrix_bytes(project, statuses))
+
+
+def _matrix_bytes(project: Project, statuses: StatusIndex | None) -> bytes:
+    """The CSV matrix, as ``qms matrix --format csv`` writes it."""
+    from qms.matrix import combined_matrix
+    from qms.matrix_formats import matrix_csv
+
+    return matrix_csv(combined_matrix(project, statuses)).encode("utf-8")
 
 
 @dataclass
@@ -82,6 +95,7 @@ class WorkbookJob:
     fingerprint: str
     temporary: Path
     process: Any  # multiprocessing.Process, or None when written in this process
+    matrix: Path | None = None  # the CSV matrix, written by the same process
 
 
 def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
@@ -96,11 +110,13 @@ def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     handle, temporary = tempfile.mkstemp(prefix=".qms-workbook-", suffix=".xlsx", dir=app.doctreedir)
     os.close(handle)
     if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
-        process = multiprocessing.get_context("fork").Process(target=_write_workbook, args=(data.project, temporary))
+        handle, matrix = tempfile.mkstemp(prefix=".qms-matrix-", suffix=".csv", dir=app.doctreedir)
+        os.close(handle)
+        arguments = (data.project, temporary, data.statuses, matrix)
+        process = multiprocessing.get_context("fork").Process(target=_write_workbook, args=arguments)
         process.start()
-    else:  # no fork: write it here, after the pages
-        process = None
-    return WorkbookJob(name, current, Path(temporary), process)
+        return WorkbookJob(name, current, Path(temporary), process, Path(matrix))
+    return WorkbookJob(name, current, Path(temporary), None)  # no fork: written here, after the pages
 
 
 def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> None:
@@ -122,11 +138,17 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
                 return
         target = Path(app.outdir) / FOLDER / job.name
         write_bytes(target, job.temporary.read_bytes())
-        stored = _fingerprints(app)
-        stored[job.name] = job.fingerprint
-        write_bytes(Path(app.doctreedir) / FINGERPRINTS, json.dumps(stored, sort_keys=True).encode("utf-8"))
+        _remember(app, job.name, job.fingerprint)
     finally:
         job.temporary.unlink(missing_ok=True)
+
+
+def _remember(app: Sphinx, name: str, key: str) -> None:
+    """Keep the key of the download ``name`` in the site: the next build keeps the file while it holds."""
+    stored = _fingerprints(app)
+    if stored.get(name) != key:
+        stored[name] = key
+        write_bytes(Path(app.doctreedir) / FINGERPRINTS, json.dumps(stored, sort_keys=True).encode("utf-8"))
 
 
 def _fingerprints(app: Sphinx) -> dict[str, str]:
@@ -137,16 +159,25 @@ def _fingerprints(app: Sphinx) -> dict[str, str]:
     return stored if isinstance(stored, dict) else {}
 
 
-def write_matrix_csv(app: Sphinx, data: BuildData) -> None:
-    """The design and risk matrices with results as one CSV (what ``qms matrix --format csv`` prints)."""
-    from qms.matrix import combined_matrix
-    from qms.matrix_formats import matrix_csv
-
-    text = matrix_csv(combined_matrix(data.project, data.statuses))
+def write_matrix_csv(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> None:
+    """The design and risk matrices with results as one CSV (what ``qms matrix --format csv`` prints):
+    taken from the workbook's process when one ran (it was written there, beside the pages), else
+    made here unless the previous site holds it for the same records (the workbook's key: the
+    matrix reads nothing the workbook does not)."""
     target = Path(app.outdir) / FOLDER / MATRIX_CSV
-    encoded = text.encode("utf-8")
+    if job is not None and job.matrix is not None:
+        finished = job.process is not None and job.process.exitcode == 0 and job.matrix.is_file()
+        encoded = job.matrix.read_bytes() if finished else _matrix_bytes(data.project, data.statuses)
+        job.matrix.unlink(missing_ok=True)
+        key = job.fingerprint
+    else:
+        key = job.fingerprint if job is not None else fingerprint(data)
+        if _fingerprints(app).get(MATRIX_CSV) == key and target.is_file():
+            return
+        encoded = _matrix_bytes(data.project, data.statuses)
     if not target.is_file() or target.read_bytes() != encoded:
         write_bytes(target, encoded)
+    _remember(app, MATRIX_CSV, key)
 
 
 @dataclass(frozen=True, slots=True)
