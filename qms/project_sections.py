@@ -134,7 +134,8 @@ def plans_schema() -> dict[str, Any]:
 
 
 def shipped(name: str) -> Any:
-    return yaml.safe_load((resources.files("qms") / "data" / name).read_text(encoding="utf-8"))
+    text = (resources.files("qms") / "data" / name).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # qms's own data
 
 
 @functools.cache

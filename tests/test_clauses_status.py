@@ -11,7 +11,7 @@ import pytest
 from conftest import invoke_qms
 from sphinx_support import REPOSITORY, build, page
 
-from qms.clauses import ClauseTableError, parse_clause_table
+from qms.clauses import ClauseTableError, load_clause_table, parse_clause_table
 
 BASE = Path(__file__).parent / "scenarios" / "_base"
 
@@ -159,3 +159,14 @@ def test_a_document_approved_by_every_role_it_needs_meets_an_approval_condition(
     assert approved.exit_code == 0, approved.output
     after = statuses(root)["ISO 14971 9"]
     assert (after["status"], after["why"]) == ("present", "RMR approved by every role it needs (revision 1)")
+
+
+def test_the_shipped_table_reads_the_same_with_libyaml_as_with_pyyaml() -> None:
+    text = (REPOSITORY / "qms" / "data" / "clauses.yaml").read_text(encoding="utf-8")
+    assert load_clause_table() == parse_clause_table(text, "qms/data/clauses.yaml")
+    assert load_clause_table() == parse_clause_table(text, "qms/data/clauses.yaml", trusted=True)
+
+
+def test_a_project_table_nested_too_deeply_is_refused_with_its_name() -> None:
+    with pytest.raises(ClauseTableError, match=r"^mine\.yaml: nested too deeply to be a clause table$"):
+        parse_clause_table("[" * 100_000 + "]" * 100_000, "mine.yaml")
