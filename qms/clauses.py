@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from qms.yamlfile import load_shipped
+
 #: Editions of IEC 62304 the table knows; the amended one is the default.
 IEC62304_EDITIONS = ("2006", "2006+A1:2015")
 DEFAULT_EDITION = "2006+A1:2015"
@@ -173,7 +175,7 @@ def parse_clause_table(text: str, source: str = "clauses.yaml", *, trusted: bool
     ``trusted``: the table shipped with qms, read with libyaml's own loader (a project's table is
     read with PyYAML's, which stops at nesting too deep for its stack instead of crashing)."""
     try:
-        data = yaml.load(text, Loader=_TRUSTED_LOADER) if trusted else yaml.safe_load(text)
+        data = load_shipped(text) if trusted else yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ClauseTableError(f"{source}: not valid YAML: {error}") from None
     except RecursionError:
@@ -212,7 +214,3 @@ def load_clause_table(path: Path | None = None) -> ClauseTable:
 def _shipped_clause_table() -> ClauseTable:
     shipped = resources.files("qms") / "data" / "clauses.yaml"
     return parse_clause_table(shipped.read_text(encoding="utf-8"), "qms/data/clauses.yaml", trusted=True)
-
-
-#: libyaml's loader where PyYAML was built with it (many times faster than PyYAML's own)
-_TRUSTED_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

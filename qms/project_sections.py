@@ -10,7 +10,7 @@ import functools
 from importlib import resources
 from typing import Any
 
-import yaml
+from qms.yamlfile import load_shipped
 
 FDA_LEVELS = ("basic", "enhanced")
 
@@ -134,8 +134,7 @@ def plans_schema() -> dict[str, Any]:
 
 
 def shipped(name: str) -> Any:
-    text = (resources.files("qms") / "data" / name).read_text(encoding="utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # qms's own data
+    return load_shipped((resources.files("qms") / "data" / name).read_text(encoding="utf-8"))
 
 
 @functools.cache

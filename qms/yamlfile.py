@@ -29,6 +29,13 @@ try:  # libyaml's parser is many times faster than PyYAML's; fall back where it 
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = yaml.SafeLoader
 
+
+def load_shipped(text: str) -> Any:
+    """The data of a YAML file shipped with qms (trusted, and of a known depth), read with libyaml's
+    loader where PyYAML has it; a project's files go through :func:`read_yaml`, which bounds them."""
+    return yaml.load(text, Loader=_Parser)
+
+
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
 MAP = "tag:yaml.org,2002:map"
