@@ -1,6 +1,6 @@
 """``python -m qms``: the same as the ``qms`` command."""
 
-from qms.cli import main
+from qms.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()
