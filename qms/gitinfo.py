@@ -13,6 +13,7 @@ import hashlib
 import marshal
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,9 @@ class LineChange:
 
 
 _SHORT = 10
+#: git blame processes run at once for one question about many files (two or more: most of a
+#: blame's time is git's own, waited for while another runs)
+BLAMES_AT_ONCE = min(8, 2 * (os.cpu_count() or 1))
 _UNCOMMITTED = "0" * 40
 
 
@@ -254,17 +258,43 @@ def latest_changes(
     None for a block git knows nothing about (outside git, file never committed, lines gone).
     ``kept``: the answer is taken from there when it holds it, and kept there when git gave one.
     """
-    if not blocks:
-        return []
-    question = kept.question(root / file, blocks, skip) if kept is not None else None
-    if kept is not None and question is not None:
-        known = kept.answer(question)
+    return blame_files(root, [(file, blocks, skip)], kept)[0]
+
+
+def blame_files(
+    root: Path,
+    asked: Sequence[tuple[str, Sequence[tuple[int, int | None]], frozenset[int]]],
+    kept: KeptBlames | None = None,
+) -> list[list[LineChange | None]]:
+    """:func:`latest_changes` of many files (file, blocks, lines to skip), in order: the answers
+    ``kept`` holds first, then ``git blame`` of the others, :data:`BLAMES_AT_ONCE` at a time (each
+    blame is a git process of its own, and a cold check of 10,000 items blames some 200 files)."""
+    answers: list[list[LineChange | None]] = [[] for _ in asked]
+    questions: dict[int, _Question | None] = {}
+    for number, (file, blocks, skip) in enumerate(asked):
+        if not blocks:
+            continue
+        question = kept.question(root / file, blocks, skip) if kept is not None else None
+        known = kept.answer(question) if kept is not None and question is not None else None
         if known is not None:
-            return known
-    changes, blamed = _blamed(root, file, blocks, skip)
-    if kept is not None and question is not None and blamed:
-        kept.keep(question, changes)
-    return changes
+            answers[number] = known
+        else:
+            questions[number] = question
+
+    def blame(number: int) -> tuple[list[LineChange | None], bool]:
+        file, blocks, skip = asked[number]
+        return _blamed(root, file, blocks, skip)
+
+    if len(questions) > 1:
+        with ThreadPoolExecutor(max_workers=BLAMES_AT_ONCE) as pool:
+            blamed = list(pool.map(blame, questions))
+    else:
+        blamed = [blame(number) for number in questions]
+    for (number, question), (changes, answered) in zip(questions.items(), blamed, strict=True):
+        answers[number] = changes
+        if kept is not None and question is not None and answered:
+            kept.keep(question, changes)
+    return answers
 
 
 def _blamed(
@@ -630,11 +660,15 @@ class GitHistory:
         leaving out the lines of fields that do not bear on verification), or its answer kept from
         an earlier run (:class:`KeptBlames`) where the project was read through the parse cache."""
         kept = self._kept_blames(project)
-        found: dict[str, LineChange] = {}
+        asked: list[tuple[str, Sequence[tuple[int, int | None]], frozenset[int]]] = []
+        ids_asked: list[list[str]] = []
         for file, blocks in item_blocks(project, item_ids).items():
             ids = list(blocks)
             skip = classifying_lines(project, ids) if verified_only else frozenset()
-            changes = latest_changes(self.root, file, [blocks[i] for i in ids], skip=skip, kept=kept)
+            asked.append((file, [blocks[i] for i in ids], skip))
+            ids_asked.append(ids)
+        found: dict[str, LineChange] = {}
+        for ids, changes in zip(ids_asked, blame_files(self.root, asked, kept), strict=True):
             for item_id, change in zip(ids, changes, strict=True):
                 if change is not None:
                     found[item_id] = change

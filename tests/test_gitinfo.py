@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from fixtures.change.gitrepo import git
 
-from qms.gitinfo import LineChange, Revision, document_control, latest_changes, revision_history
+from qms.gitinfo import (
+    BLAMES_AT_ONCE,
+    LineChange,
+    Revision,
+    blame_files,
+    document_control,
+    latest_changes,
+    revision_history,
+)
 
 
 def commit(folder: Path, files: dict[str, str], subject: str, author: str, date: str) -> str:
@@ -95,6 +103,28 @@ def test_uncommitted_and_untracked_lines(repository: tuple[Path, list[str]]) -> 
 def test_lines_beyond_the_file_are_unknown(repository: tuple[Path, list[str]]) -> None:
     folder, _ = repository
     assert latest_changes(folder, "a.yaml", [(40, 50)]) == [None]
+
+
+def test_many_files_blamed_at_once_answer_as_each_alone(repository: tuple[Path, list[str]]) -> None:
+    folder, _ = repository
+    extra = {f"c{number}.yaml": f"line {number}\n" * 3 for number in range(2 * BLAMES_AT_ONCE)}
+    commit(folder, extra, "Many files", "Dan Tidy", "2025-06-01T09:00:00+00:00")
+    (folder / "c0.yaml").write_text("line 0\nedited\nline 0\n", encoding="utf-8")
+    (folder / "new.yaml").write_text("fresh\n", encoding="utf-8")
+    asked: list[tuple[str, list[tuple[int, int | None]], frozenset[int]]] = [
+        ("a.yaml", [(1, 1), (2, 2), (2, None)], frozenset()),
+        ("new.yaml", [(1, None)], frozenset()),
+        ("b.yaml", [], frozenset()),
+        ("a.yaml", [(40, 50)], frozenset()),
+        ("a.yaml", [(1, 3)], frozenset({3})),
+        *((name, [(1, 1), (2, None)], frozenset()) for name in extra),
+        ("b.yaml", [(1, 1)], frozenset()),
+    ]
+    alone = [latest_changes(folder, file, blocks, skip=skip) for file, blocks, skip in asked]
+    assert blame_files(folder, asked) == alone
+    assert alone[0][0] != alone[0][2] and alone[1] == [LineChange(None)] and alone[2] == [] and alone[3] == [None]
+    assert alone[5][1] == LineChange(None)  # c0.yaml's edited line
+    assert len({change for changes in alone for change in changes}) >= 5
 
 
 def test_shallow_clone_marks_where_history_stops(repository: tuple[Path, list[str]], tmp_path: Path) -> None:
