@@ -28,6 +28,7 @@ from qms.checking import check_context, check_project
 from qms.cli import main
 from qms.documents import DOCUMENTS, find_document
 from qms.project import load_project
+from qms.status import compute_statuses
 
 BASE = Path(__file__).parent / "scenarios" / "_base"
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -362,3 +363,19 @@ def test_the_digest_is_taken_over_the_canonical_json_of_what_a_document_renders(
         expected = "sha256:" + hashlib.sha256(whole.encode("utf-8")).hexdigest()
         assert document_digest(project, spec, statuses, cache) == expected, spec.id
         assert document_digest(project, spec, statuses) == expected, spec.id
+
+
+def test_the_digests_taken_with_one_cache_follow_the_statuses_they_are_given() -> None:
+    # what documents listing every item have alike is made once, for the statuses it was made with
+    project = load_project(REPOSITORY)
+    verified = check_context(project).statuses
+    unverified = compute_statuses(project, None)
+    cache = DigestCache(project)
+    changed = []
+    for spec in all_documents():
+        first = document_digest(project, spec, verified, cache)
+        second = document_digest(project, spec, unverified, cache)
+        assert second == document_digest(project, spec, unverified), spec.id
+        if first != second:
+            changed.append(spec.id)
+    assert {"TF", "SRS", "GAP"} <= set(changed)  # documents listing every item's status among them
