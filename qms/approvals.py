@@ -16,7 +16,6 @@ identity (``git verify-commit``). Who changed what since an approval comes from 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -34,6 +33,7 @@ from qms.config import PROJECT_FILE, Roles
 from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, find_document
 from qms.gitinfo import LineChange
 from qms.model import Finding, Location, Project, Severity
+from qms.parsecache import FileCache, project_cache
 from qms.review import normalized
 from qms.status import ChangeHistory, StatusIndex, project_statuses
 from qms.yamlfile import YamlDocument, parse_yaml, read_yaml, text_of
@@ -165,6 +165,7 @@ def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | N
     shipped = default_templates()
     found: dict[str, tuple[Path | None, str]] = {}
     pending = [spec.template]
+    references = _references_cache(project)
     while pending:
         name = pending.pop()
         if name in found:
@@ -177,15 +178,39 @@ def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | N
         except OSError:  # the build reports an unreadable template
             source = ""
         found[name] = (path, source)
-        pending += _referenced_templates(source)
+        pending += _references(references, name, source)
+    if references is not None:
+        references.save(shared=lambda name: True)  # the templates of the other documents stay
     return found
 
 
-@functools.lru_cache(maxsize=256)
-def _referenced_templates(source: str) -> tuple[str, ...]:
-    """The templates a template's source extends or includes by name: parsed once per process for
-    every document that renders from it (most extend the same few)."""
+def _references_cache(project: Project) -> FileCache[tuple[str, ...]] | None:
+    """Where the templates each template names are kept between runs, by the template's name and
+    source, Jinja's version and qms's code (parsing them took half a second of every build), for a
+    project read through the parse cache (:mod:`qms.parsecache`)."""
+    if project.fingerprint is None:
+        return None
     import jinja2  # only for approval digests: a check without approvals does not load the template engine
+
+    return project_cache(project, "templates", jinja2.__version__.encode(), list, _template_names)
+
+
+def _references(cache: FileCache[tuple[str, ...]] | None, name: str, source: str) -> tuple[str, ...]:
+    """The templates the template ``name`` extends or includes, from ``cache`` where it has them."""
+    if cache is None:
+        return _referenced_templates(source)
+    return cache.read(name, source.encode("utf-8", "surrogatepass"), lambda: _referenced_templates(source))
+
+
+def _template_names(data: Any, _: str) -> tuple[str, ...]:
+    if not isinstance(data, list) or not all(isinstance(name, str) for name in data):
+        raise ValueError("not a list of template names")
+    return tuple(data)
+
+
+def _referenced_templates(source: str) -> tuple[str, ...]:
+    """The templates a template's source extends or includes by name."""
+    import jinja2
     import jinja2.meta
 
     try:
