@@ -279,8 +279,13 @@ def _config_inputs(project: Project, spec: DocumentSpec) -> dict[str, Any]:
 
 def _shown_statuses(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, str]:
     """The status of each item the document shows, and of every item where it lists them all."""
-    shown = set(project.items) if spec.inputs.listed else set(shown_items(project, spec))
-    return {item_id: str(status) for item_id in sorted(shown) if (status := statuses.status(item_id)) is not None}
+    shown = project.items if spec.inputs.listed else shown_items(project, spec)
+    return _statuses_of(shown, statuses)
+
+
+def _statuses_of(item_ids: Iterable[str], statuses: StatusIndex) -> dict[str, str]:
+    """The status of each of ``item_ids`` that has one, in the order of their ids."""
+    return {item_id: str(status) for item_id in sorted(item_ids) if (status := statuses.status(item_id)) is not None}
 
 
 def document_inputs(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
@@ -309,10 +314,7 @@ class DigestCache:
         lists every item, made once for every such document with these ``statuses``."""
         if self._listing is None or self._listing[0] is not statuses:
             every = [item.id for item in self.project]
-            shown = {
-                item_id: str(status) for item_id in sorted(every) if (status := statuses.status(item_id)) is not None
-            }
-            self._listing = (statuses, _canonical(every), _canonical(shown))
+            self._listing = (statuses, _canonical(every), _canonical(_statuses_of(every, statuses)))
         return self._listing[1:]
 
     def member(self, item_id: str) -> str:
