@@ -33,6 +33,7 @@ from qms.config import PROJECT_FILE, Roles
 from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, find_document
 from qms.gitinfo import LineChange
 from qms.model import Finding, Location, Project, Severity
+from qms.parsecache import FileCache, project_cache
 from qms.review import normalized
 from qms.status import ChangeHistory, StatusIndex, project_statuses
 from qms.yamlfile import YamlDocument, parse_yaml, read_yaml, text_of
@@ -160,14 +161,11 @@ def all_documents() -> tuple[DocumentSpec, ...]:
 def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | None, str]]:
     """Every template the document renders from (its own, and those it extends or includes; the
     project's templates folder first, the shipped ones second): its file and source by name."""
-    import jinja2  # only for approval digests: a check without approvals does not load the template engine
-    import jinja2.meta
-
     user = project.root / project.config.templates
     shipped = default_templates()
     found: dict[str, tuple[Path | None, str]] = {}
     pending = [spec.template]
-    environment = jinja2.Environment()
+    references = _references_cache(project)
     while pending:
         name = pending.pop()
         if name in found:
@@ -180,12 +178,46 @@ def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | N
         except OSError:  # the build reports an unreadable template
             source = ""
         found[name] = (path, source)
-        try:
-            referenced = jinja2.meta.find_referenced_templates(environment.parse(source))
-        except jinja2.TemplateSyntaxError:
-            continue  # the build reports it, located
-        pending += [reference for reference in referenced if reference is not None]
+        pending += _references(references, name, source)
+    if references is not None:
+        references.save(shared=lambda name: True)  # the templates of the other documents stay
     return found
+
+
+def _references_cache(project: Project) -> FileCache[tuple[str, ...]] | None:
+    """Where the templates each template names are kept between runs, by the template's name and
+    source, Jinja's version and qms's code (parsing them took half a second of every build), for a
+    project read through the parse cache (:mod:`qms.parsecache`)."""
+    if project.fingerprint is None:
+        return None
+    import jinja2  # only for approval digests: a check without approvals does not load the template engine
+
+    return project_cache(project, "templates", jinja2.__version__.encode(), list, _template_names)
+
+
+def _references(cache: FileCache[tuple[str, ...]] | None, name: str, source: str) -> tuple[str, ...]:
+    """The templates the template ``name`` extends or includes, from ``cache`` where it has them."""
+    if cache is None:
+        return _referenced_templates(source)
+    return cache.read(name, source.encode("utf-8", "surrogatepass"), lambda: _referenced_templates(source))
+
+
+def _template_names(data: Any, _: str) -> tuple[str, ...]:
+    if not isinstance(data, list) or not all(isinstance(name, str) for name in data):
+        raise ValueError("not a list of template names")
+    return tuple(data)
+
+
+def _referenced_templates(source: str) -> tuple[str, ...]:
+    """The templates a template's source extends or includes by name."""
+    import jinja2
+    import jinja2.meta
+
+    try:
+        referenced = jinja2.meta.find_referenced_templates(jinja2.Environment().parse(source))
+    except jinja2.TemplateSyntaxError:
+        return ()  # the build reports it, located
+    return tuple(reference for reference in referenced if reference is not None)
 
 
 def template_sources(project: Project, spec: DocumentSpec) -> dict[str, str]:
@@ -230,19 +262,30 @@ def _item_inputs(project: Project, item_id: str) -> dict[str, Any]:
 
 def _document_frame(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
     """:func:`document_inputs` but for its items."""
-    raw = project.config.raw
-    sections = sorted(raw) if "*" in spec.inputs.config else ["device", *spec.inputs.config]
-    listed = [item.id for item in project] if spec.inputs.listed else []
-    shown_status = set(listed) | set(shown_items(project, spec)) if spec.inputs.statuses else set()
     return {
         "document": spec.id,
         "templates": template_sources(project, spec),
-        "config": {section: normalized(raw.get(section)) for section in sections},
-        "listed": listed,
-        "statuses": {
-            item_id: str(status) for item_id in sorted(shown_status) if (status := statuses.status(item_id)) is not None
-        },
+        "config": _config_inputs(project, spec),
+        "listed": [item.id for item in project] if spec.inputs.listed else [],
+        "statuses": _shown_statuses(project, spec, statuses) if spec.inputs.statuses else {},
     }
+
+
+def _config_inputs(project: Project, spec: DocumentSpec) -> dict[str, Any]:
+    raw = project.config.raw
+    sections = sorted(raw) if "*" in spec.inputs.config else ["device", *spec.inputs.config]
+    return {section: normalized(raw.get(section)) for section in sections}
+
+
+def _shown_statuses(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, str]:
+    """The status of each item the document shows, and of every item where it lists them all."""
+    shown = project.items if spec.inputs.listed else shown_items(project, spec)
+    return _statuses_of(shown, statuses)
+
+
+def _statuses_of(item_ids: Iterable[str], statuses: StatusIndex) -> dict[str, str]:
+    """The status of each of ``item_ids`` that has one, in the order of their ids."""
+    return {item_id: str(status) for item_id in sorted(item_ids) if (status := statuses.status(item_id)) is not None}
 
 
 def document_inputs(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
@@ -258,11 +301,21 @@ def _canonical(value: Any) -> str:
 
 class DigestCache:
     """The canonical text of each item's part of :func:`document_inputs`, made once for every
-    document that shows the item (each item is shown by several documents)."""
+    document that shows the item (each item is shown by several documents), and of what every
+    document listing all items has alike."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self._items: dict[str, str] = {}
+        self._listing: tuple[StatusIndex, str, str] | None = None
+
+    def listing(self, statuses: StatusIndex) -> tuple[str, str]:
+        """The canonical texts of ``listed`` and of ``statuses`` (every item's) of a document that
+        lists every item, made once for every such document with these ``statuses``."""
+        if self._listing is None or self._listing[0] is not statuses:
+            every = [item.id for item in self.project]
+            self._listing = (statuses, _canonical(every), _canonical(_statuses_of(every, statuses)))
+        return self._listing[1:]
 
     def member(self, item_id: str) -> str:
         """The item's ``"id":{...}`` member of the documents' ``items`` object."""
@@ -284,16 +337,21 @@ def document_digest(
     every document whole.
     """
     cache = DigestCache(project) if cache is None else cache
-    inputs = _document_frame(project, spec, statuses)
+    if spec.inputs.listed:
+        listed, every_status = cache.listing(statuses)
+        shown_statuses = every_status if spec.inputs.statuses else "{}"
+    else:
+        listed = "[]"
+        shown_statuses = _canonical(_shown_statuses(project, spec, statuses) if spec.inputs.statuses else {})
     hashing = hashlib.sha256()
     # the keys in sorted order, as json.dumps(sort_keys=True) writes them
-    hashing.update(f'{{"config":{_canonical(inputs["config"])},"document":{_canonical(inputs["document"])}'.encode())
+    hashing.update(f'{{"config":{_canonical(_config_inputs(project, spec))},"document":{_canonical(spec.id)}'.encode())
     hashing.update(b',"items":{')
     for number, item_id in enumerate(sorted(set(shown_items(project, spec)))):
         hashing.update(f"{',' if number else ''}{cache.member(item_id)}".encode())
     hashing.update(
-        f'}},"listed":{_canonical(inputs["listed"])},"statuses":{_canonical(inputs["statuses"])}'
-        f',"templates":{_canonical(inputs["templates"])}}}'.encode()
+        f'}},"listed":{listed},"statuses":{shown_statuses}'
+        f',"templates":{_canonical(template_sources(project, spec))}}}'.encode()
     )
     return "sha256:" + hashing.hexdigest()
 

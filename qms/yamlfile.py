@@ -72,7 +72,9 @@ def collection_paused() -> Iterator[None]:
     collecting; left on, the collector re-scans the growing heap again and again and takes
     most of the loading time of a large project. On the way out, what was built moves
     straight to the oldest generation (freeze, then unfreeze), so that the first collections
-    after the pause do not scan it all either. The previous state is restored.
+    after the pause do not scan it all either; where objects were frozen already (a build freezes
+    what it holds, :mod:`qms.sphinx.memory`), what was built stays frozen with them, for whoever
+    froze them to unfreeze. The previous state is restored.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -80,8 +82,10 @@ def collection_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            frozen = gc.get_freeze_count()
             gc.freeze()
-            gc.unfreeze()
+            if not frozen:
+                gc.unfreeze()
             gc.enable()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from qms import approvals
 from qms.approvals import (
     APPROVALS_FILE,
     DigestCache,
@@ -23,11 +24,13 @@ from qms.approvals import (
     document_inputs,
     document_states,
     read_approvals,
+    template_sources,
 )
 from qms.checking import check_context, check_project
 from qms.cli import main
 from qms.documents import DOCUMENTS, find_document
 from qms.project import load_project
+from qms.status import compute_statuses
 
 BASE = Path(__file__).parent / "scenarios" / "_base"
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -362,3 +365,47 @@ def test_the_digest_is_taken_over_the_canonical_json_of_what_a_document_renders(
         expected = "sha256:" + hashlib.sha256(whole.encode("utf-8")).hexdigest()
         assert document_digest(project, spec, statuses, cache) == expected, spec.id
         assert document_digest(project, spec, statuses) == expected, spec.id
+
+
+def test_the_digests_taken_with_one_cache_follow_the_statuses_they_are_given() -> None:
+    # what documents listing every item have alike is made once, for the statuses it was made with
+    project = load_project(REPOSITORY)
+    verified = check_context(project).statuses
+    unverified = compute_statuses(project, None)
+    cache = DigestCache(project)
+    changed = []
+    for spec in all_documents():
+        first = document_digest(project, spec, verified, cache)
+        second = document_digest(project, spec, unverified, cache)
+        assert second == document_digest(project, spec, unverified), spec.id
+        if first != second:
+            changed.append(spec.id)
+    assert {"TF", "SRS", "GAP"} <= set(changed)  # documents listing every item's status among them
+
+
+def test_the_templates_a_template_names_are_kept_by_its_source_and_jinjas_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    root = tmp_path / "device"
+    shutil.copytree(BASE, root)
+    spec = next(spec for spec in DOCUMENTS if spec.id == "SRS")
+    shipped = template_sources(load_project(root, cache=True), spec)
+    assert set(shipped) > {spec.template}  # it extends the shipped base
+    parse = approvals._referenced_templates
+    parsed: list[str] = []
+    monkeypatch.setattr(approvals, "_referenced_templates", lambda source: parsed.append(source) or parse(source))
+    assert template_sources(load_project(root, cache=True), spec) == shipped
+    assert parsed == []  # kept from the run before
+    templates = root / "_templates"
+    templates.mkdir()
+    (templates / "extra.rst.jinja").write_text("Extra\n", encoding="utf-8")
+    (templates / spec.template).write_text(
+        shipped[spec.template] + '\n{% include "extra.rst.jinja" %}\n', encoding="utf-8"
+    )
+    assert "extra.rst.jinja" in template_sources(load_project(root, cache=True), spec)  # its new source is read
+    parsed.clear()
+    monkeypatch.setattr(jinja2, "__version__", "0.0")
+    assert "extra.rst.jinja" in template_sources(load_project(root, cache=True), spec)
+    assert parsed  # another Jinja parses them again

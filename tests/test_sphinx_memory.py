@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 from pathlib import Path
@@ -13,6 +14,7 @@ from sphinx_support import REPOSITORY, build, copy_example, site_files
 from qms.clauses import DEFAULT_EDITION
 from qms.sphinx import memory
 from qms.sphinx.state import load_build_data
+from qms.yamlfile import parse_bytes
 
 #: An extension that watches the doctrees through weak references: which are still alive while each page is resolved.
 TRACKER = """
@@ -78,6 +80,7 @@ def test_the_site_is_the_one_a_build_holding_every_tree_writes(tmp_path: Path, m
     held = _cut_example(tmp_path / "held")
     for name in ("start_reading", "before_reading", "start_writing", "collect_page", "finish"):
         monkeypatch.setattr(memory, name, lambda *arguments: None)
+    monkeypatch.setattr(memory, "frozen_while_loading", contextlib.nullcontext)
     assert build(held).exit_code == 0
     assert site_files(freed / "_build" / "html") == site_files(held / "_build" / "html")
 
@@ -91,3 +94,34 @@ def test_an_items_block_is_answered_again_rather_than_kept() -> None:
     assert ("item", item_id) not in data.cache  # one view per item, held from the reading to the end, no more
     assert ("counts",) not in data.cache
     assert data.answer(("counts",)) is data.answer(("counts",))  # a summary many pages ask is kept
+
+
+def test_the_environment_and_the_project_are_frozen_while_the_build_runs() -> None:
+    held = [[number] for number in range(1000)]  # stands for the environment Sphinx unpickled
+    try:
+        with memory.frozen_while_loading():
+            frozen = gc.get_freeze_count()
+            data = load_build_data(SimpleNamespace(), REPOSITORY, edition=DEFAULT_EDITION, prefix="", clause_table="")
+            assert gc.get_freeze_count() >= frozen >= len(held)  # loading YAML left it frozen
+        assert gc.get_freeze_count() > frozen  # and the project loaded is frozen with it
+        assert data.project.items
+    finally:
+        gc.unfreeze()
+
+
+def test_a_load_that_fails_leaves_nothing_frozen() -> None:
+    with pytest.raises(ValueError), memory.frozen_while_loading():
+        raise ValueError("no qms.yaml")
+    assert gc.get_freeze_count() == 0  # no build follows to unfreeze it
+
+
+def test_parsing_yaml_leaves_what_was_frozen_frozen() -> None:
+    held = [[number] for number in range(1000)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(held)
+        parse_bytes(b"id: REQ-1\ntitle: One\n", "one.yaml")
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()

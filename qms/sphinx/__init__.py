@@ -104,9 +104,10 @@ def _load(app: Sphinx) -> None:
     """``builder-inited``: load the project once for the whole build."""
     qms = settings(app.config)
     root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), qms.project)
-    data = load_build_data(
-        app.env, root, edition=qms.iec62304_edition, prefix=qms.document_id_prefix, clause_table=qms.clause_table
-    )
+    with memory.frozen_while_loading():
+        data = load_build_data(
+            app.env, root, edition=qms.iec62304_edition, prefix=qms.document_id_prefix, clause_table=qms.clause_table
+        )
     data.workbook_job = start_workbook(app, data)
     if not qms.audit_trail:
         leave_out_audit_trails(data)
