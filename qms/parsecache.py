@@ -21,6 +21,7 @@ import marshal
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -271,8 +272,14 @@ def _parse_all(files: list[tuple[str, bytes]], policy: RiskPolicy) -> list[tuple
 
 
 def _can_fork() -> bool:
-    """Whether worker processes start as forks (Linux): they then share the loaded code at no cost."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Whether worker processes start as forks (Linux: they then share the loaded code at no cost),
+    from a process running no other thread (``qms serve`` watches and serves in threads of its own,
+    and a fork copies no thread but the one that forks, whatever locks the others hold)."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 #: the risk policy of the project a worker process parses for (set as it starts)

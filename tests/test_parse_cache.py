@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -194,6 +195,24 @@ def test_files_parsed_by_worker_processes_are_the_files_parsed_here(
     assert here.fingerprint == elsewhere.fingerprint is not None
     assert _strictly_equal(cache_elsewhere, cache_here) and len(cache_here) == len(here.files)
     _assert_same_project(load_project(root, cache=True), here)  # read back from the workers' entries
+
+
+def test_a_process_running_other_threads_parses_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _example(tmp_path)
+    forked = []
+    monkeypatch.setattr(parsecache, "ProcessPoolExecutor", lambda *arguments, **options: forked.append(1))
+    monkeypatch.setattr(parsecache, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait)  # as `qms serve` watches files in a thread
+    watcher.start()
+    try:
+        loaded = load_project(root)
+    finally:
+        stop.set()
+        watcher.join()
+    assert not forked
+    assert len(loaded.items) > 400
 
 
 def test_without_worker_processes_the_files_are_parsed_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
