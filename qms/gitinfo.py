@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import marshal
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -281,16 +282,19 @@ def blame_files(
         else:
             questions[number] = question
 
-    def blame(number: int) -> tuple[list[LineChange | None], bool]:
-        file, blocks, skip = asked[number]
-        return _blamed(root, file, blocks, skip)
+    def blame(numbers: list[int]) -> list[tuple[list[LineChange | None], bool]]:
+        with open_repository(root) as repository:  # one per thread: opening one reads git's files
+            return [_blamed(repository, root, *asked[number]) for number in numbers]
 
-    if len(questions) > 1:
-        with ThreadPoolExecutor(max_workers=BLAMES_AT_ONCE) as pool:
-            blamed = list(pool.map(blame, questions))
+    asking = list(questions)
+    shares = [asking[start::BLAMES_AT_ONCE] for start in range(min(BLAMES_AT_ONCE, len(asking)))]
+    if len(shares) > 1:
+        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+            blamed = dict(zip(itertools.chain(*shares), itertools.chain(*pool.map(blame, shares)), strict=True))
     else:
-        blamed = [blame(number) for number in questions]
-    for (number, question), (changes, answered) in zip(questions.items(), blamed, strict=True):
+        blamed = dict(zip(asking, blame(asking), strict=True))
+    for number, question in questions.items():
+        changes, answered = blamed[number]
         answers[number] = changes
         if kept is not None and question is not None and answered:
             kept.keep(question, changes)
@@ -298,39 +302,36 @@ def blame_files(
 
 
 def _blamed(
-    root: Path, file: str, blocks: Sequence[tuple[int, int | None]], skip: frozenset[int]
+    repository: git.Repo | None, root: Path, file: str, blocks: Sequence[tuple[int, int | None]], skip: frozenset[int]
 ) -> tuple[list[LineChange | None], bool]:
     """:func:`latest_changes` asked of git, and whether it is git blame's answer (not a refusal)."""
     unknown: list[LineChange | None] = [None] * len(blocks)
-    with open_repository(root) as repository:
-        if repository is None:
-            return unknown, False
-        import git
+    if repository is None:
+        return unknown, False
+    import git
 
-        try:
-            path = repository_path(repository, root, file)
-        except ValueError:  # a file outside the repository
+    try:
+        path = repository_path(repository, root, file)
+    except ValueError:  # a file outside the repository
+        return unknown, False
+    arguments = ["--porcelain", "-w"]
+    for first, last in blocks:
+        arguments += ["-L", f"{first},{last if last is not None else ''}"]
+    try:
+        output = repository.git.blame(*arguments, "--", path)
+    except git.GitCommandError:  # a file git does not hold yet, or lines beyond its end
+        if _tracked(repository, path):
             return unknown, False
-        arguments = ["--porcelain", "-w"]
-        for first, last in blocks:
-            arguments += ["-L", f"{first},{last if last is not None else ''}"]
-        try:
-            output = repository.git.blame(*arguments, "--", path)
-        except git.GitCommandError:  # a file git does not hold yet, or lines beyond its end
-            if _tracked(repository, path):
-                return unknown, False
-            return [LineChange(None) for _ in blocks], False
-        boundaries = shallow_boundaries(repository)
-        lines, commits = _parse_blame(output, boundaries)
-        changes: list[LineChange | None] = []
-        for first, last in blocks:
-            candidates = {
-                commit
-                for line, commit in lines
-                if line >= first and (last is None or line <= last) and line not in skip
-            }
-            newest = _newest(repository, candidates, commits)
-            changes.append(None if newest is None else commits[newest][1])
+        return [LineChange(None) for _ in blocks], False
+    boundaries = shallow_boundaries(repository)
+    lines, commits = _parse_blame(output, boundaries)
+    changes: list[LineChange | None] = []
+    for first, last in blocks:
+        candidates = {
+            commit for line, commit in lines if line >= first and (last is None or line <= last) and line not in skip
+        }
+        newest = _newest(repository, candidates, commits)
+        changes.append(None if newest is None else commits[newest][1])
     return changes, True
 
 
