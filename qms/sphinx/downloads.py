@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 FOLDER = "downloads"
 MATRIX_CSV = "traceability-matrix.csv"
 FINGERPRINTS = "qms-downloads.json"
+#: the workbook's sheets, kept between builds (see :mod:`qms.excel.sheetcache`)
+SHEETS = "qms-workbook-sheets"
 
 
 def workbook_name(project: Project) -> str:
@@ -69,12 +71,13 @@ def fingerprint(data: BuildData) -> str:
     return digest.hexdigest()
 
 
-def _write_workbook(project: Project, path: str, statuses: StatusIndex | None = None, matrix: str = "") -> None:
-    """In the second process: the workbook's bytes into ``path``, and the CSV matrix of ``statuses``
-    (the build's own) into ``matrix``."""
+def _write_workbook(project: Project, path: str, statuses: StatusIndex | None, sheets: Path, matrix: str = "") -> None:
+    """In the second process: the workbook's bytes into ``path``, its sheets reused from and kept in
+    ``sheets``, and the CSV matrix of ``statuses`` (the build's own) into ``matrix``."""
     from qms.excel.export import workbook_bytes
+    from qms.excel.sheetcache import SheetCache
 
-    write_bytes(Path(path), workbook_bytes(project))
+    write_bytes(Path(path), workbook_bytes(project, statuses, SheetCache(sheets)))
     if matrix:
         write_bytes(Path(matrix), _matrix_bytes(project, statuses))
 
@@ -112,7 +115,7 @@ def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
         handle, matrix = tempfile.mkstemp(prefix=".qms-matrix-", suffix=".csv", dir=app.doctreedir)
         os.close(handle)
-        arguments = (data.project, temporary, data.statuses, matrix)
+        arguments = (data.project, temporary, data.statuses, Path(app.doctreedir) / SHEETS, matrix)
         process = multiprocessing.get_context("fork").Process(target=_write_workbook, args=arguments)
         process.start()
         return WorkbookJob(name, current, Path(temporary), process, Path(matrix))
@@ -125,7 +128,7 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
         return
     try:
         if job.process is None:
-            _write_workbook(data.project, str(job.temporary))
+            _write_workbook(data.project, str(job.temporary), data.statuses, Path(app.doctreedir) / SHEETS)
         else:
             job.process.join()
             if job.process.exitcode != 0 or not job.temporary.is_file():
