@@ -18,7 +18,6 @@ import os
 import shutil
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -89,6 +88,11 @@ def risk_style(risk_class: RiskClass) -> str:
     return f"qms risk {risk_class.value}"
 
 
+def _coloured(risk_class: RiskClass | None, style: str = PLAIN) -> str:
+    """The style of a cell that shows ``risk_class``: its colours, or ``style`` without one."""
+    return style if risk_class is None else risk_style(risk_class)
+
+
 def _named_styles() -> list[NamedStyle]:
     """The workbook's cell styles: named, so they are listed in Excel and cheap to give many cells."""
     top, wrap = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
@@ -137,18 +141,10 @@ class _Styles:
         self.key = marshal.dumps(indexes)
 
 
-@dataclass(slots=True)
-class _Planned:
-    """A cell as its sheet will hold it, before openpyxl makes it: what a kept sheet's key is made of."""
-
-    value: str | int
-    style: str | None  # a named style; None for openpyxl's default
-    quoted: bool = False  # text that would otherwise start a formula
-    location: str | None = None  # where a link jumps to
-    note: str = ""  # a comment
-
-    def entry(self) -> tuple[str | int, str | None, bool, str | None, str]:
-        return self.value, self.style, self.quoted, self.location, self.note
+#: a cell as its sheet will hold it, before openpyxl makes it: its value, named style (None for
+#: openpyxl's default), whether it is text that would otherwise start a formula, where it links to,
+#: its comment; plain data, what a kept sheet's key is made of
+_Planned = tuple[str | int, str | None, bool, str | None, str]
 
 
 class _Finished:
@@ -194,16 +190,15 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         # of the same order as writing it; the cells here are complete already
         return (cell for cell in values if cell is not None)
 
-    def write(self, rows: Sequence[tuple[int, Sequence[tuple[int, _Planned]]]], styles: _Styles) -> None:
+    def write(self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> None:
         """Write the sheet's rows (in order, each with its cells in order), or take the kept XML of the same sheet."""
         if self.cache is not None:
-            planned = [(row, [(column, cell.entry()) for column, cell in cells]) for row, cells in rows]
-            self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(planned)))
+            self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
             self.xml = self.cache.get(self.key)
             if self.xml is not None:
                 self.reused = True
                 notes = (
-                    self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell.note
+                    self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4]
                 )
                 self._comments = [CommentRecord.from_cell(cell) for cell in notes]
                 return
@@ -226,14 +221,20 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         return bytes(writer.read())
 
     def _made(self, row: int, column: int, planned: _Planned, styles: _Styles) -> Cell:
-        style = None if planned.style is None else styles.arrays[planned.style, planned.quoted]
-        cell = Cell(self, row=row, column=column, value=planned.value, style_array=style)
-        if isinstance(planned.value, str):
+        value, style, quoted, location, note = planned
+        cell = Cell(
+            self,
+            row=row,
+            column=column,
+            value=value,
+            style_array=None if style is None else styles.arrays[style, quoted],
+        )
+        if isinstance(value, str):
             cell.data_type = "s"
-        if planned.location is not None:
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=planned.location)
-        if planned.note:
-            comment = Comment(planned.note, "qms")
+        if location is not None:
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location)
+        if note:
+            comment = Comment(note, "qms")
             comment.width, comment.height = 300, 90
             cell.comment = comment
         return cell
@@ -272,39 +273,37 @@ class _SheetWriter:
         self.extent = extent
         self.rows: dict[int, dict[int, _Planned]] = {}
 
-    def _cell(self, row: int, column: int, cell: _Planned) -> _Planned:
+    def _cell(self, row: int, column: int, cell: _Planned) -> None:
         cells = self.rows.get(row)
         if cells is None:
             cells = self.rows[row] = {}
         cells[column] = cell
-        return cell
 
-    def text(self, row: int, column: int, text: str, style: str = PLAIN) -> _Planned:
-        """A cell that holds ``text`` as a string, whatever it starts with (never a formula or error)."""
-        return self._cell(row, column, _Planned(clean_text(text), style, text.startswith(FORMULA_TRIGGERS)))
+    def text(
+        self,
+        row: int,
+        column: int,
+        text: str,
+        style: str = PLAIN,
+        target: tuple[str, int] | None = None,
+        note: str = "",
+    ) -> None:
+        """A cell that holds ``text`` as a string, whatever it starts with (never a formula or error);
+        with ``target``, a link that jumps to that row of that sheet of this workbook."""
+        location = None
+        if target is not None:
+            location, style = f"{quote_sheetname(target[0])}!A{target[1]}", LINK
+        self._cell(row, column, (clean_text(text), style, text.startswith(FORMULA_TRIGGERS), location, note))
 
     def number(self, row: int, column: int, value: int) -> None:
-        self._cell(row, column, _Planned(value, None))
-
-    def link(self, cell: _Planned, target: tuple[str, int] | None) -> None:
-        """Make a cell jump to a row of a sheet of this workbook."""
-        if target is None:
-            return
-        sheet, row = target
-        cell.location = f"{quote_sheetname(sheet)}!A{row}"
-        cell.style = LINK
-
-    def risk(self, cell: _Planned, risk_class: RiskClass | None) -> None:
-        if risk_class is not None:
-            cell.style = risk_style(risk_class)
+        self._cell(row, column, (value, None, False, None, ""))
 
     def header(self, headers: Sequence[str], computed: Iterable[int] = (), notes: Sequence[str] = ()) -> None:
         """The header row: frozen with the id column, computed columns greyed, notes as comments."""
         computed = set(computed)
         for index, header in enumerate(headers, start=1):
-            cell = self.text(1, index, header, COMPUTED_HEADER if index in computed else HEADER)
-            if index - 1 < len(notes):
-                cell.note = notes[index - 1]
+            note = notes[index - 1] if index - 1 < len(notes) else ""
+            self.text(1, index, header, COMPUTED_HEADER if index in computed else HEADER, note=note)
         self.worksheet.freeze_panes = "B2"
         self.worksheet.row_dimensions[1].height = 30
 
@@ -365,12 +364,13 @@ class _ItemSheets:
             for index, text in enumerate(cells):
                 if not text:
                     continue
-                cell = sheet.text(row, index + 1, text, styles[index])
                 if columns[index].role is Role.COMPUTED:
-                    sheet.risk(cell, risk_class_of(text))
+                    sheet.text(row, index + 1, text, _coloured(risk_class_of(text), styles[index]))
                 elif links[index]:
                     linked = item.links(columns[index].field_name)
-                    sheet.link(cell, self.rows.get(linked[0]) if linked else None)
+                    sheet.text(row, index + 1, text, styles[index], self.rows.get(linked[0]) if linked else None)
+                else:
+                    sheet.text(row, index + 1, text, styles[index])
         self._validations(worksheet, columns)
         sheet.finish(len(columns), len(items))
 
@@ -432,7 +432,7 @@ def write_matrix(
     for row, cells in enumerate(matrix.rows, start=2):
         for index, item in enumerate(cells, start=1):
             if item is not None:
-                sheet.link(sheet.text(row, index, f"{item.id} {item.title}".strip(), WRAPPED), targets.get(item.id))
+                sheet.text(row, index, f"{item.id} {item.title}".strip(), WRAPPED, targets.get(item.id))
         for index, text in enumerate(extra_cells(matrix, row - 2), start=len(cells) + 1):
             if text:
                 sheet.text(row, index, text, WRAPPED if headers[index - 1] == FINDINGS_HEADER else PLAIN)
@@ -469,7 +469,7 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: St
     sheet.text(row, 2, "Items", BOLD)
     for kind in KIND_ORDER:
         row += 1
-        sheet.link(sheet.text(row, 1, KINDS[kind].title), (KINDS[kind].title, 1))
+        sheet.text(row, 1, KINDS[kind].title, target=(KINDS[kind].title, 1))
         sheet.number(row, 2, len(project.of_kind(kind)))
     row = _risk_counts(sheet, project, row + 2) + 2
     sheet.text(row, 1, "Risk acceptability (rows: severity; columns: probability)", BOLD)
@@ -481,10 +481,10 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: St
         sheet.text(row, 1, f"{severity.level} {severity.name}", BOLD)
         for column, probability in enumerate(policy.probability, start=2):
             risk_class = policy.classify(severity.level, probability.level)
-            sheet.risk(sheet.text(row, column, risk_class.value if risk_class else ""), risk_class)
+            sheet.text(row, column, risk_class.value if risk_class else "", _coloured(risk_class))
     row += 2
     for risk_class in RiskClass:
-        sheet.risk(sheet.text(row, 1, risk_class.value), risk_class)
+        sheet.text(row, 1, risk_class.value, risk_style(risk_class))
         sheet.text(row, 2, risk_class.label)
         row += 1
     row += 1
@@ -521,7 +521,7 @@ def _risk_counts(sheet: _SheetWriter, project: Project, row: int) -> int:
     sheet.text(row, 3, "Residual", BOLD)
     for risk_class in RiskClass:
         row += 1
-        sheet.risk(sheet.text(row, 1, risk_class.value), risk_class)
+        sheet.text(row, 1, risk_class.value, risk_style(risk_class))
         sheet.number(row, 2, sum(1 for risk in risks if risk.initial and risk.initial.risk_class is risk_class))
         sheet.number(row, 3, sum(1 for risk in risks if risk.residual and risk.residual.risk_class is risk_class))
     row += 1
@@ -601,10 +601,16 @@ def _sheet_title(title: str) -> str:
     return str(INVALID_TITLE_REGEX.sub("_", title))[:31]
 
 
-def workbook_bytes(project: Project, statuses: StatusIndex | None = None, cache: SheetCache | None = None) -> bytes:
-    """The whole workbook: summary, a sheet per kind, the risk register, the matrices. ``statuses``:
-    the project's, when already known; ``cache``: where the sheets of the last workbook are kept,
-    to reuse those whose contents did not change."""
+def workbook_bytes(
+    project: Project,
+    statuses: StatusIndex | None = None,
+    cache: SheetCache | None = None,
+    matrices: Sequence[Matrix] | None = None,
+) -> bytes:
+    """The whole workbook: summary, a sheet per kind, the risk register, the matrices. ``statuses``
+    and ``matrices`` (the default ones with their statuses): the project's, when already made;
+    ``cache``: where the sheets of the last workbook are kept, to reuse those whose contents did
+    not change."""
     workbook = Workbook(write_only=True)
     styles = _Styles(workbook)
     summary = _new_sheet(workbook, SUMMARY, cache)
@@ -616,9 +622,9 @@ def workbook_bytes(project: Project, statuses: StatusIndex | None = None, cache:
             register = risk_register_layout()
             sheets.write(_new_sheet(workbook, register.title, cache), register, project.of_kind("hazard"))
     statuses = project_statuses(project) if statuses is None else statuses
-    for title, matrix in zip(
-        (DESIGN_TRACE, RISK_TRACE), verified(project, default_matrices(project), statuses), strict=True
-    ):
+    if matrices is None:
+        matrices = verified(project, default_matrices(project), statuses)
+    for title, matrix in zip((DESIGN_TRACE, RISK_TRACE), matrices, strict=True):
         write_matrix(_new_sheet(workbook, title, cache), styles, matrix, sheets.rows)
     control = document_control(project.root)
     _summary(_SheetWriter(summary, styles), project, control.summary, statuses)

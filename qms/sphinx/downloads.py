@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from qms.atomic import write_bytes
+from qms.matrix import Matrix
 from qms.model import Project
 from qms.parsecache import code_digest
 from qms.sphinx.build_warnings import BuildWarning, warn
@@ -76,18 +78,22 @@ def _write_workbook(project: Project, path: str, statuses: StatusIndex | None, s
     ``sheets``, and the CSV matrix of ``statuses`` (the build's own) into ``matrix``."""
     from qms.excel.export import workbook_bytes
     from qms.excel.sheetcache import SheetCache
+    from qms.matrix import default_matrices, verified
+    from qms.status import project_statuses
 
-    write_bytes(Path(path), workbook_bytes(project, statuses, SheetCache(sheets)))
+    statuses = project_statuses(project) if statuses is None else statuses
+    matrices = verified(project, default_matrices(project), statuses)  # made once for the workbook and the CSV
+    write_bytes(Path(path), workbook_bytes(project, statuses, SheetCache(sheets), matrices))
     if matrix:
-        write_bytes(Path(matrix), _matrix_bytes(project, statuses))
+        write_bytes(Path(matrix), _matrix_bytes(project, statuses, matrices))
 
 
-def _matrix_bytes(project: Project, statuses: StatusIndex | None) -> bytes:
+def _matrix_bytes(project: Project, statuses: StatusIndex | None, matrices: Sequence[Matrix] | None = None) -> bytes:
     """The CSV matrix, as ``qms matrix --format csv`` writes it."""
     from qms.matrix import combined_matrix
     from qms.matrix_formats import matrix_csv
 
-    return matrix_csv(combined_matrix(project, statuses)).encode("utf-8")
+    return matrix_csv(combined_matrix(project, statuses, matrices)).encode("utf-8")
 
 
 @dataclass
