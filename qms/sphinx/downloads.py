@@ -5,7 +5,8 @@ evidence itself: result files, execution records and their attachments, with the
 A workbook of ten thousand items takes seconds to write, so it is written by a second process
 while Sphinx builds the pages, with the CSV matrix, and only when the records they hold changed
 since the last build (a fingerprint of the item files, the results, the execution records, the git
-state and the code, kept in the build cache).
+state and the code, kept in the build cache); then only its sheets whose contents changed are
+written again, the others taken from the build cache (:mod:`qms.excel.sheetcache`).
 """
 
 from __future__ import annotations
