@@ -156,7 +156,8 @@ class _Finished:
         self._rels = RelationshipList()
 
     def cleanup(self) -> None:
-        """Nothing to remove: openpyxl's own writer removes its temporary file here."""
+        """Let the XML go once it is in the workbook (openpyxl's own writer removes its temporary file here)."""
+        self.out = io.BytesIO()
 
 
 class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has no type hints
@@ -174,10 +175,9 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     #: the range the sheet's cells take up, written as its ``<dimension>`` before the rows
     extent = "A1:A1"
     cache: SheetCache | None = None
-    #: the sheet's XML: kept, or written and to be kept
-    xml: bytes | None = None
     key = ""
-    reused = False
+    #: the sheet's XML kept under its key, taken instead of writing the sheet
+    kept: bytes | None = None
     _writer: Any  # openpyxl's WorksheetWriter once rows are written; a _Finished for a kept sheet
 
     def calculate_dimension(self) -> str:
@@ -194,9 +194,8 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         """Write the sheet's rows (in order, each with its cells in order), or take the kept XML of the same sheet."""
         if self.cache is not None:
             self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
-            self.xml = self.cache.get(self.key)
-            if self.xml is not None:
-                self.reused = True
+            self.kept = self.cache.get(self.key)
+            if self.kept is not None:
                 notes = (
                     self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4]
                 )
@@ -240,13 +239,14 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         return cell
 
     def close(self) -> None:
-        if self.reused:
-            self._writer = _Finished(bytes(self.xml or b""))
+        """Finish the sheet's XML, and keep it; or hand over its kept XML."""
+        if self.kept is not None:
+            self._writer, self.kept = _Finished(self.kept), None
             self._WriteOnlyWorksheet__saved = True
             return
         super().close()
         if self.cache is not None and not self._writer._rels:  # a sheet that needs no other part of the workbook
-            self.xml = Path(self._writer.out).read_bytes()
+            self.cache.put(self.key, Path(self._writer.out).read_bytes())
 
 
 def _new_sheet(workbook: Workbook, title: str, cache: SheetCache | None = None) -> _StreamedSheet:
@@ -632,9 +632,6 @@ def workbook_bytes(
         workbook, export_date(control), f"{project.config.device.name} design and risk records"
     )
     if cache is not None:
-        for sheet in workbook.worksheets:
-            if sheet.xml is not None and not sheet.reused:
-                cache.put(sheet.key, sheet.xml)
         cache.prune()
     return written
 
