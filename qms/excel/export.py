@@ -5,8 +5,10 @@ linked item's row), a risk register laid out the way risk engineers read one, an
 traceability matrices. Every cell that holds item text is written as text, never as a formula,
 whatever it starts with. The same project gives the same bytes: document properties and zip
 entry times come from the git commit date (or a fixed date outside git), never from the clock.
-Sheets are written in openpyxl's write-only mode: their rows stream into the file as they are
-made, and no cell is kept, so the workbook of a large project costs little memory beside it.
+Sheets are written in openpyxl's write-only mode: each sheet's cells are planned as plain data,
+then streamed into the file, and no openpyxl cell is kept, so the workbook of a large project
+costs little memory beside it. Beside a build, a sheet planned as it was in the last workbook is
+not written again: its XML is taken from the build cache (:mod:`qms.excel.sheetcache`).
 """
 
 from __future__ import annotations
