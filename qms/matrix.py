@@ -368,8 +368,12 @@ def verified(project: Project, matrices: Sequence[Matrix], statuses: StatusIndex
     return tuple(with_verdicts(matrix, outcome) for matrix in matrices)
 
 
-def combined_matrix(project: Project, statuses: StatusIndex | None = None) -> Matrix:
+def combined_matrix(
+    project: Project, statuses: StatusIndex | None = None, matrices: Sequence[Matrix] | None = None
+) -> Matrix:
     """Both default matrices as one table with a column per kind and each row's verification
-    status: what a single-table format (CSV, the site's download) holds."""
-    matrices = verified(project, default_matrices(project), statuses)
+    status: what a single-table format (CSV, the site's download) holds. ``matrices``: the default
+    matrices with their statuses, when already made."""
+    if matrices is None:
+        matrices = verified(project, default_matrices(project), statuses)
     return merge_matrices(matrices, COMBINED_ORDER, "Traceability")

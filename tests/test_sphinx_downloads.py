@@ -58,6 +58,15 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _device(example: Path, tmp_path: Path) -> Path:
+    """A copy of the example with the results of its tests."""
+    root = tmp_path / "device"
+    copy_example(root)
+    (root / "reports").mkdir(exist_ok=True)
+    (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
+    return root
+
+
 @pytest.mark.parametrize(
     "change",
     [_first_outcome_failed, _item_edited, _config_edited, _results_edited],
@@ -66,10 +75,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_each_file_the_workbook_reads_is_in_its_key(
     example: Path, tmp_path: Path, change: Callable[[Path], None]
 ) -> None:
-    root = tmp_path / "device"
-    copy_example(root)
-    (root / "reports").mkdir(exist_ok=True)
-    (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
+    root = _device(example, tmp_path)
     before = _key(root)
     assert _key(root) == before
     change(root)
@@ -88,10 +94,7 @@ def test_the_code_that_writes_the_workbook_is_in_its_key(
 @pytest.mark.slow
 def test_a_changed_execution_record_writes_the_workbook_again(example: Path, tmp_path: Path) -> None:
     """The case that once kept a stale workbook: the records changed, the items and the git state did not."""
-    root = tmp_path / "device"
-    copy_example(root)
-    (root / "reports").mkdir(exist_ok=True)
-    (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
+    root = _device(example, tmp_path)
     assert build(root).exit_code == 0
     downloads_folder = root / "_build" / "html" / "downloads"
     workbook = next(downloads_folder.glob("*.xlsx"))
@@ -100,6 +103,24 @@ def test_a_changed_execution_record_writes_the_workbook_again(example: Path, tmp
     assert build(root).exit_code in (0, 1)
     assert workbook.read_bytes() != before
     assert (downloads_folder / "traceability-matrix.csv").read_bytes() != matrix
+    _same_as_the_commands(root, tmp_path)
+
+
+@pytest.mark.slow
+def test_after_an_item_edit_the_site_workbook_is_the_exported_one(example: Path, tmp_path: Path) -> None:
+    """The workbook's kept sheets give a stale one never: the edited item's sheet is written again."""
+    root = _device(example, tmp_path)
+    assert build(root).exit_code == 0
+    kept = root / "_build" / "doctrees" / downloads.SHEETS
+    before = {path.name for path in kept.iterdir()}
+    assert len(before) == 20
+    needs = root / "traceability" / "needs.yaml"
+    text = needs.read_text(encoding="utf-8")
+    assert "Keep glucose in range with less effort" in text
+    needs.write_text(text.replace("Keep glucose in range with less effort", "Keep glucose in range"), encoding="utf-8")
+    assert build(root).exit_code in (0, 1)
+    after = {path.name for path in kept.iterdir()}
+    assert len(after) == 20 and 0 < len(after - before) < 20
     _same_as_the_commands(root, tmp_path)
 
 
@@ -120,10 +141,7 @@ def test_without_fork_the_downloads_are_written_in_the_build(
     """Where processes cannot be forked the build writes the workbook and matrix itself; a build with
     the same records keeps both, and a changed record writes both again."""
     monkeypatch.setattr(downloads.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    root = tmp_path / "device"
-    copy_example(root)
-    (root / "reports").mkdir(exist_ok=True)
-    (root / "reports" / "aid-controller.xml").write_bytes((example / "reports" / "aid-controller.xml").read_bytes())
+    root = _device(example, tmp_path)
     assert build(root).exit_code == 0
     _same_as_the_commands(root, tmp_path)
     made = []

@@ -5,14 +5,17 @@ linked item's row), a risk register laid out the way risk engineers read one, an
 traceability matrices. Every cell that holds item text is written as text, never as a formula,
 whatever it starts with. The same project gives the same bytes: document properties and zip
 entry times come from the git commit date (or a fixed date outside git), never from the clock.
-Sheets are written in openpyxl's write-only mode: their rows stream into the file as they are
-made, and no cell is kept, so the workbook of a large project costs little memory beside it.
+Sheets are written in openpyxl's write-only mode: each sheet's cells are planned as plain data,
+then streamed into the file, and no openpyxl cell is kept, so the workbook of a large project
+costs little memory beside it. Beside a build, a sheet planned as it was in the last workbook is
+not written again: its XML is taken from the build cache (:mod:`qms.excel.sheetcache`).
 """
 
 from __future__ import annotations
 
 import datetime
 import io
+import marshal
 import os
 import shutil
 import zipfile
@@ -23,11 +26,14 @@ from typing import IO, Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
+from openpyxl.comments.comment_sheet import CommentRecord
+from openpyxl.packaging.relationship import RelationshipList
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.child import INVALID_TITLE_REGEX
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.writer.excel import ExcelWriter
@@ -50,6 +56,7 @@ from qms.excel.layout import (
     risk_class_of,
     risk_register_layout,
 )
+from qms.excel.sheetcache import SheetCache
 from qms.gitinfo import DocumentControl, document_control
 from qms.matrix import Matrix, default_matrices, verified
 from qms.matrix_formats import FINDINGS_HEADER, extra_cells, extra_headers
@@ -83,6 +90,11 @@ def risk_style(risk_class: RiskClass) -> str:
     return f"qms risk {risk_class.value}"
 
 
+def _coloured(risk_class: RiskClass | None, style: str = PLAIN) -> str:
+    """The style of a cell that shows ``risk_class``: its colours, or ``style`` without one."""
+    return style if risk_class is None else risk_style(risk_class)
+
+
 def _named_styles() -> list[NamedStyle]:
     """The workbook's cell styles: named, so they are listed in Excel and cheap to give many cells."""
     top, wrap = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
@@ -111,25 +123,64 @@ def _named_styles() -> list[NamedStyle]:
 
 class _Styles:
     """The named styles of one workbook, each resolved once to the style array its cells share;
-    a second array per style for text that would otherwise start a formula."""
+    a second array per style for text that would otherwise start a formula.
+
+    Every array is entered in the workbook's table of cell formats here, in one order, so that the
+    index a cell's XML gives its style does not depend on which sheets were written before it."""
 
     def __init__(self, workbook: Workbook) -> None:
         self.arrays: dict[tuple[str, bool], StyleArray] = {}
+        indexes: list[tuple[str, bool, int]] = []
         for style in _named_styles():
             workbook.add_named_style(style)
             array = style.as_tuple()
             quoted = StyleArray(array)
             quoted.quotePrefix = True  # Excel keeps it text when the cell is edited, too
-            self.arrays[style.name, False] = array
-            self.arrays[style.name, True] = quoted
+            for key, entry in (((style.name, False), array), ((style.name, True), quoted)):
+                self.arrays[key] = entry
+                indexes.append((*key, workbook._cell_styles.add(entry)))
+        #: the index of each style in the workbook: part of every kept sheet's key
+        self.key = marshal.dumps(indexes)
+
+
+#: a cell as its sheet will hold it, before openpyxl makes it: its value, named style (None for
+#: openpyxl's default), whether it is text that would otherwise start a formula, where it links to,
+#: its comment; plain data, what a kept sheet's key is made of
+_Planned = tuple[str | int, str | None, bool, str | None, str]
+
+
+class _Finished:
+    """What openpyxl's ``ExcelWriter.write_worksheet`` takes from a closed write-only sheet's writer:
+    ``out`` (its XML), ``_rels`` (its relationships) and ``cleanup``; for a sheet reused from the cache."""
+
+    def __init__(self, xml: bytes) -> None:
+        self.out = io.BytesIO(xml)
+        self._rels = RelationshipList()
+
+    def cleanup(self) -> None:
+        """Let the XML go once it is in the workbook (openpyxl's own writer removes its temporary file here)."""
+        self.out = io.BytesIO()
 
 
 class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has no type hints
     """openpyxl's write-only worksheet, handed cells that are complete (placed, styled, linked) and
-    told its extent beforehand: rows stream into the file and no cell is kept."""
+    told its extent beforehand: rows stream into the file and no cell is kept.
+
+    With a :class:`SheetCache`, a sheet whose key is kept is not written at all: its kept XML goes
+    into the workbook, and a written sheet's XML is kept. This relies on openpyxl internals
+    (3.1): ``WorksheetWriter(sheet, out)`` with ``write_top``/``write_tail``/``read`` writing a
+    sheet's XML outside its rows, ``ExcelWriter.write_worksheet`` taking ``_writer.out``,
+    ``_writer._rels`` and ``_writer.cleanup()`` from a closed sheet, ``_comments`` holding the
+    ``CommentRecord`` of each note, and the name-mangled ``__saved`` flag of ``closed``.
+    """
 
     #: the range the sheet's cells take up, written as its ``<dimension>`` before the rows
     extent = "A1:A1"
+    cache: SheetCache | None = None
+    key = ""
+    #: the sheet's XML kept under its key, taken instead of writing the sheet
+    kept: bytes | None = None
+    _writer: Any  # openpyxl's WorksheetWriter once rows are written; a _Finished for a kept sheet
 
     def calculate_dimension(self) -> str:
         # openpyxl writes a sheet's <dimension> when the sheet calculates one; without it, readers
@@ -141,102 +192,131 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         # of the same order as writing it; the cells here are complete already
         return (cell for cell in values if cell is not None)
 
+    def write(self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> None:
+        """Write the sheet's rows (in order, each with its cells in order), or take the kept XML of the same sheet."""
+        if self.cache is not None:
+            self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
+            self.kept = self.cache.get(self.key)
+            if self.kept is not None:
+                notes = (
+                    self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4]
+                )
+                self._comments = [CommentRecord.from_cell(cell) for cell in notes]
+                return
+        last = 0
+        for row, cells in rows:
+            for _ in range(last + 1, row):
+                self.append([])
+            self.append([self._made(row, column, cell, styles) for column, cell in cells])
+            last = row
 
-def _new_sheet(workbook: Workbook, title: str) -> _StreamedSheet:
+    def _frame(self) -> bytes:
+        """The sheet's XML outside its rows (extent, views, columns, filter, validations...) as openpyxl writes it."""
+        columns, sheet_format = self.column_dimensions, self.sheet_format
+        # writing the columns notes their deepest outline, which the sheet's format states when written next
+        outline, stated = columns.max_outline, sheet_format.outlineLevelCol
+        writer = WorksheetWriter(self, io.BytesIO())
+        writer.write_top()
+        writer.write_tail()
+        columns.max_outline, sheet_format.outlineLevelCol = outline, stated
+        return bytes(writer.read())
+
+    def _made(self, row: int, column: int, planned: _Planned, styles: _Styles) -> Cell:
+        value, style, quoted, location, note = planned
+        cell = Cell(
+            self,
+            row=row,
+            column=column,
+            value=value,
+            style_array=None if style is None else styles.arrays[style, quoted],
+        )
+        if isinstance(value, str):
+            cell.data_type = "s"
+        if location is not None:
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location)
+        if note:
+            comment = Comment(note, "qms")
+            comment.width, comment.height = 300, 90
+            cell.comment = comment
+        return cell
+
+    def close(self) -> None:
+        """Finish the sheet's XML, and keep it; or hand over its kept XML."""
+        if self.kept is not None:
+            self._writer, self.kept = _Finished(self.kept), None
+            self._WriteOnlyWorksheet__saved = True
+            return
+        super().close()
+        if self.cache is not None and not self._writer._rels:  # a sheet that needs no other part of the workbook
+            self.cache.put(self.key, Path(self._writer.out).read_bytes())
+
+
+def _new_sheet(workbook: Workbook, title: str, cache: SheetCache | None = None) -> _StreamedSheet:
     """A streamed sheet appended to the write-only ``workbook`` (what ``create_sheet`` does with its own)."""
     sheet = _StreamedSheet(workbook, title)
+    sheet.cache = cache
     workbook._add_sheet(sheet)
     return sheet
 
 
 class _SheetWriter:
-    """Writes one worksheet of a write-only workbook (openpyxl streams its rows and keeps no cells):
-    text that stays text, links, risk colours, header, filter.
+    """Plans one worksheet of a write-only workbook, then has it written: text that stays text,
+    links, risk colours, header, filter.
 
-    Rows are written in order (the cells of one row in any order), and column widths are set
-    before the second row is written: the sheet's columns are written with its first row. A sheet
-    whose extent is known beforehand is streamed row by row; a small one (the summary) is held
-    until :meth:`finish` measures it.
+    Cells are planned in any order; :meth:`finish` writes them (or takes the sheet's kept XML when
+    nothing planned changed). A sheet whose extent is known beforehand states it; a small one (the
+    summary) is measured.
     """
 
     def __init__(self, worksheet: _StreamedSheet, styles: _Styles, extent: tuple[int, int] | None = None) -> None:
         """``extent``: the last row and column the sheet will hold, when known before it is written."""
         self.worksheet = worksheet
         self.styles = styles
-        self.row = 1  # the row whose cells are being collected
-        self.cells: dict[int, Cell] = {}
-        self.held: list[list[Cell | None]] | None = None if extent else []
-        if extent:
-            self._state_extent(*extent)
+        self.extent = extent
+        self.rows: dict[int, dict[int, _Planned]] = {}
 
-    def _state_extent(self, rows: int, columns: int) -> None:
-        self.worksheet.extent = f"A1:{get_column_letter(columns)}{rows}"
+    def _cell(self, row: int, column: int, cell: _Planned) -> None:
+        cells = self.rows.get(row)
+        if cells is None:
+            cells = self.rows[row] = {}
+        cells[column] = cell
 
-    def _cell(self, row: int, column: int, value: str | int, style: StyleArray | None = None) -> Cell:
-        if row != self.row:
-            self._next(row)
-        cell = Cell(self.worksheet, row=row, column=column, value=value, style_array=style)
-        self.cells[column] = cell
-        return cell
-
-    def _next(self, row: int) -> None:
-        """Write (or hold) the row collected so far and empty rows up to ``row``, and collect ``row``."""
-        if row < self.row:
-            raise ValueError(f"row {row} written after row {self.row}: a write-only sheet is written in order")
-        rows = [[self.cells.get(column) for column in range(1, max(self.cells, default=0) + 1)]]
-        rows += [[] for _ in range(self.row + 1, row)]
-        if self.held is None:
-            for cells in rows:
-                self.worksheet.append(cells)
-        else:
-            self.held += rows
-        self.row, self.cells = row, {}
-
-    def text(self, row: int, column: int, text: str, style: str = PLAIN) -> Cell:
-        """A cell that holds ``text`` as a string, whatever it starts with (never a formula or error)."""
-        cell = self._cell(row, column, clean_text(text), self.styles.arrays[style, text.startswith(FORMULA_TRIGGERS)])
-        cell.data_type = "s"
-        return cell
+    def text(
+        self,
+        row: int,
+        column: int,
+        text: str,
+        style: str = PLAIN,
+        target: tuple[str, int] | None = None,
+        note: str = "",
+    ) -> None:
+        """A cell that holds ``text`` as a string, whatever it starts with (never a formula or error);
+        with ``target``, a link that jumps to that row of that sheet of this workbook."""
+        location = None
+        if target is not None:
+            location, style = f"{quote_sheetname(target[0])}!A{target[1]}", LINK
+        self._cell(row, column, (clean_text(text), style, text.startswith(FORMULA_TRIGGERS), location, note))
 
     def number(self, row: int, column: int, value: int) -> None:
-        self._cell(row, column, value)
-
-    def restyle(self, cell: Cell, name: str) -> None:
-        cell._style = StyleArray(self.styles.arrays[name, bool(cell.quotePrefix)])
-
-    def link(self, cell: Cell, target: tuple[str, int] | None) -> None:
-        """Make a cell jump to a row of a sheet of this workbook."""
-        if target is None:
-            return
-        sheet, row = target
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(sheet)}!A{row}")
-        self.restyle(cell, LINK)
-
-    def risk(self, cell: Cell, risk_class: RiskClass | None) -> None:
-        if risk_class is not None:
-            self.restyle(cell, risk_style(risk_class))
+        self._cell(row, column, (value, None, False, None, ""))
 
     def header(self, headers: Sequence[str], computed: Iterable[int] = (), notes: Sequence[str] = ()) -> None:
         """The header row: frozen with the id column, computed columns greyed, notes as comments."""
         computed = set(computed)
         for index, header in enumerate(headers, start=1):
-            cell = self.text(1, index, header, COMPUTED_HEADER if index in computed else HEADER)
-            if index - 1 < len(notes) and notes[index - 1]:
-                comment = Comment(notes[index - 1], "qms")
-                comment.width, comment.height = 300, 90
-                cell.comment = comment
+            note = notes[index - 1] if index - 1 < len(notes) else ""
+            self.text(1, index, header, COMPUTED_HEADER if index in computed else HEADER, note=note)
         self.worksheet.freeze_panes = "B2"
         self.worksheet.row_dimensions[1].height = 30
 
     def finish(self, columns: int | None = None, rows: int = 0) -> None:
-        """Write the last row; with ``columns``, filter the header and the ``rows`` below it."""
+        """Write the sheet; with ``columns``, filter the header and the ``rows`` below it."""
         if columns is not None:
             self.worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
-        self._next(self.row + 1)
-        if self.held is not None:
-            self._state_extent(len(self.held), max(len(cells) for cells in self.held))
-            for cells in self.held:
-                self.worksheet.append(cells)
+        planned = [(row, sorted(cells.items())) for row, cells in sorted(self.rows.items())]
+        last, widest = self.extent or (planned[-1][0], max(cells[-1][0] for _, cells in planned if cells))
+        self.worksheet.extent = f"A1:{get_column_letter(widest)}{last}"
+        self.worksheet.write(planned, self.styles)
 
     def width(self, column: int, width: float, hidden: bool = False) -> None:
         dimension = self.worksheet.column_dimensions[get_column_letter(column)]
@@ -286,12 +366,13 @@ class _ItemSheets:
             for index, text in enumerate(cells):
                 if not text:
                     continue
-                cell = sheet.text(row, index + 1, text, styles[index])
                 if columns[index].role is Role.COMPUTED:
-                    sheet.risk(cell, risk_class_of(text))
+                    sheet.text(row, index + 1, text, _coloured(risk_class_of(text), styles[index]))
                 elif links[index]:
                     linked = item.links(columns[index].field_name)
-                    sheet.link(cell, self.rows.get(linked[0]) if linked else None)
+                    sheet.text(row, index + 1, text, styles[index], self.rows.get(linked[0]) if linked else None)
+                else:
+                    sheet.text(row, index + 1, text, styles[index])
         self._validations(worksheet, columns)
         sheet.finish(len(columns), len(items))
 
@@ -353,7 +434,7 @@ def write_matrix(
     for row, cells in enumerate(matrix.rows, start=2):
         for index, item in enumerate(cells, start=1):
             if item is not None:
-                sheet.link(sheet.text(row, index, f"{item.id} {item.title}".strip(), WRAPPED), targets.get(item.id))
+                sheet.text(row, index, f"{item.id} {item.title}".strip(), WRAPPED, targets.get(item.id))
         for index, text in enumerate(extra_cells(matrix, row - 2), start=len(cells) + 1):
             if text:
                 sheet.text(row, index, text, WRAPPED if headers[index - 1] == FINDINGS_HEADER else PLAIN)
@@ -390,7 +471,7 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: St
     sheet.text(row, 2, "Items", BOLD)
     for kind in KIND_ORDER:
         row += 1
-        sheet.link(sheet.text(row, 1, KINDS[kind].title), (KINDS[kind].title, 1))
+        sheet.text(row, 1, KINDS[kind].title, target=(KINDS[kind].title, 1))
         sheet.number(row, 2, len(project.of_kind(kind)))
     row = _risk_counts(sheet, project, row + 2) + 2
     sheet.text(row, 1, "Risk acceptability (rows: severity; columns: probability)", BOLD)
@@ -402,10 +483,10 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: St
         sheet.text(row, 1, f"{severity.level} {severity.name}", BOLD)
         for column, probability in enumerate(policy.probability, start=2):
             risk_class = policy.classify(severity.level, probability.level)
-            sheet.risk(sheet.text(row, column, risk_class.value if risk_class else ""), risk_class)
+            sheet.text(row, column, risk_class.value if risk_class else "", _coloured(risk_class))
     row += 2
     for risk_class in RiskClass:
-        sheet.risk(sheet.text(row, 1, risk_class.value), risk_class)
+        sheet.text(row, 1, risk_class.value, risk_style(risk_class))
         sheet.text(row, 2, risk_class.label)
         row += 1
     row += 1
@@ -442,7 +523,7 @@ def _risk_counts(sheet: _SheetWriter, project: Project, row: int) -> int:
     sheet.text(row, 3, "Residual", BOLD)
     for risk_class in RiskClass:
         row += 1
-        sheet.risk(sheet.text(row, 1, risk_class.value), risk_class)
+        sheet.text(row, 1, risk_class.value, risk_style(risk_class))
         sheet.number(row, 2, sum(1 for risk in risks if risk.initial and risk.initial.risk_class is risk_class))
         sheet.number(row, 3, sum(1 for risk in risks if risk.residual and risk.residual.risk_class is risk_class))
     row += 1
@@ -491,12 +572,16 @@ class _DatedArchive(zipfile.ZipFile):
 
     def write(
         self,
-        filename: str | os.PathLike[str],
+        filename: str | os.PathLike[str] | io.BytesIO,
         arcname: str | os.PathLike[str] | None = None,
         compress_type: int | None = None,
         compresslevel: int | None = None,
     ) -> None:
-        """A worksheet streamed to a temporary file: copied into the archive, not read whole."""
+        """A worksheet streamed to a temporary file: copied into the archive, not read whole; or a
+        worksheet's kept XML."""
+        if isinstance(filename, io.BytesIO):
+            super().writestr(self._entry(os.fspath(arcname or "")), filename.getvalue())
+            return
         with open(filename, "rb") as source, self.open(self._entry(os.fspath(arcname or filename)), "w") as target:
             shutil.copyfileobj(source, target)
 
@@ -518,25 +603,39 @@ def _sheet_title(title: str) -> str:
     return str(INVALID_TITLE_REGEX.sub("_", title))[:31]
 
 
-def workbook_bytes(project: Project) -> bytes:
-    """The whole workbook: summary, a sheet per kind, the risk register, the matrices."""
+def workbook_bytes(
+    project: Project,
+    statuses: StatusIndex | None = None,
+    cache: SheetCache | None = None,
+    matrices: Sequence[Matrix] | None = None,
+) -> bytes:
+    """The whole workbook: summary, a sheet per kind, the risk register, the matrices. ``statuses``
+    and ``matrices`` (the default ones with their statuses): the project's, when already made;
+    ``cache``: where the sheets of the last workbook are kept, to reuse those whose contents did
+    not change."""
     workbook = Workbook(write_only=True)
     styles = _Styles(workbook)
-    summary = _new_sheet(workbook, SUMMARY)
+    summary = _new_sheet(workbook, SUMMARY, cache)
     sheets = _ItemSheets(project, styles)
     for kind in KIND_ORDER:
-        sheets.write(_new_sheet(workbook, _sheet_title(KINDS[kind].title)), sheets.layouts[kind], project.of_kind(kind))
+        title = _sheet_title(KINDS[kind].title)
+        sheets.write(_new_sheet(workbook, title, cache), sheets.layouts[kind], project.of_kind(kind))
         if kind == "hazard":
             register = risk_register_layout()
-            sheets.write(_new_sheet(workbook, register.title), register, project.of_kind("hazard"))
-    statuses = project_statuses(project)
-    for title, matrix in zip(
-        (DESIGN_TRACE, RISK_TRACE), verified(project, default_matrices(project), statuses), strict=True
-    ):
-        write_matrix(_new_sheet(workbook, title), styles, matrix, sheets.rows)
+            sheets.write(_new_sheet(workbook, register.title, cache), register, project.of_kind("hazard"))
+    statuses = project_statuses(project) if statuses is None else statuses
+    if matrices is None:
+        matrices = verified(project, default_matrices(project), statuses)
+    for title, matrix in zip((DESIGN_TRACE, RISK_TRACE), matrices, strict=True):
+        write_matrix(_new_sheet(workbook, title, cache), styles, matrix, sheets.rows)
     control = document_control(project.root)
     _summary(_SheetWriter(summary, styles), project, control.summary, statuses)
-    return reproducible_bytes(workbook, export_date(control), f"{project.config.device.name} design and risk records")
+    written = reproducible_bytes(
+        workbook, export_date(control), f"{project.config.device.name} design and risk records"
+    )
+    if cache is not None:
+        cache.prune()
+    return written
 
 
 def matrix_workbook_bytes(project: Project, matrices: Sequence[Matrix]) -> bytes:

@@ -5,7 +5,8 @@ evidence itself: result files, execution records and their attachments, with the
 A workbook of ten thousand items takes seconds to write, so it is written by a second process
 while Sphinx builds the pages, with the CSV matrix, and only when the records they hold changed
 since the last build (a fingerprint of the item files, the results, the execution records, the git
-state and the code, kept in the build cache).
+state and the code, kept in the build cache); then only its sheets whose contents changed are
+written again, the others taken from the build cache (:mod:`qms.excel.sheetcache`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
@@ -26,6 +28,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from qms.atomic import write_bytes
+from qms.matrix import Matrix
 from qms.model import Project
 from qms.parsecache import code_digest
 from qms.sphinx.build_warnings import BuildWarning, warn
@@ -38,6 +41,8 @@ logger = logging.getLogger(__name__)
 FOLDER = "downloads"
 MATRIX_CSV = "traceability-matrix.csv"
 FINGERPRINTS = "qms-downloads.json"
+#: the workbook's sheets, kept between builds (see :mod:`qms.excel.sheetcache`)
+SHEETS = "qms-workbook-sheets"
 
 
 def workbook_name(project: Project) -> str:
@@ -69,22 +74,27 @@ def fingerprint(data: BuildData) -> str:
     return digest.hexdigest()
 
 
-def _write_workbook(project: Project, path: str, statuses: StatusIndex | None = None, matrix: str = "") -> None:
-    """In the second process: the workbook's bytes into ``path``, and the CSV matrix of ``statuses``
-    (the build's own) into ``matrix``."""
+def _write_workbook(project: Project, path: str, statuses: StatusIndex | None, sheets: Path, matrix: str = "") -> None:
+    """In the second process: the workbook's bytes into ``path``, its sheets reused from and kept in
+    ``sheets``, and the CSV matrix of ``statuses`` (the build's own) into ``matrix``."""
     from qms.excel.export import workbook_bytes
+    from qms.excel.sheetcache import SheetCache
+    from qms.matrix import default_matrices, verified
+    from qms.status import project_statuses
 
-    write_bytes(Path(path), workbook_bytes(project))
+    statuses = project_statuses(project) if statuses is None else statuses
+    matrices = verified(project, default_matrices(project), statuses)  # made once for the workbook and the CSV
+    write_bytes(Path(path), workbook_bytes(project, statuses, SheetCache(sheets), matrices))
     if matrix:
-        write_bytes(Path(matrix), _matrix_bytes(project, statuses))
+        write_bytes(Path(matrix), _matrix_bytes(project, statuses, matrices))
 
 
-def _matrix_bytes(project: Project, statuses: StatusIndex | None) -> bytes:
+def _matrix_bytes(project: Project, statuses: StatusIndex | None, matrices: Sequence[Matrix] | None = None) -> bytes:
     """The CSV matrix, as ``qms matrix --format csv`` writes it."""
     from qms.matrix import combined_matrix
     from qms.matrix_formats import matrix_csv
 
-    return matrix_csv(combined_matrix(project, statuses)).encode("utf-8")
+    return matrix_csv(combined_matrix(project, statuses, matrices)).encode("utf-8")
 
 
 @dataclass
@@ -112,7 +122,7 @@ def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
         handle, matrix = tempfile.mkstemp(prefix=".qms-matrix-", suffix=".csv", dir=app.doctreedir)
         os.close(handle)
-        arguments = (data.project, temporary, data.statuses, matrix)
+        arguments = (data.project, temporary, data.statuses, Path(app.doctreedir) / SHEETS, matrix)
         process = multiprocessing.get_context("fork").Process(target=_write_workbook, args=arguments)
         process.start()
         return WorkbookJob(name, current, Path(temporary), process, Path(matrix))
@@ -125,7 +135,7 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
         return
     try:
         if job.process is None:
-            _write_workbook(data.project, str(job.temporary))
+            _write_workbook(data.project, str(job.temporary), data.statuses, Path(app.doctreedir) / SHEETS)
         else:
             job.process.join()
             if job.process.exitcode != 0 or not job.temporary.is_file():

@@ -1,0 +1,76 @@
+"""Finished worksheet XML kept between builds, so that a build after a one-item edit writes again
+only the sheets whose contents changed (the rest of a workbook of ten thousand items is reused).
+
+A sheet is kept in a file of its own, named by its key: the digest of everything its XML is made
+of (its cells, as planned, with their styles' indexes; the sheet's XML outside its rows, as
+openpyxl writes it) and of the code that writes it (qms's, openpyxl's and the XML library it
+writes with). A sheet is reused only under the same key, and only when its file holds what its
+name promises; files no longer used are removed when the workbook is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from qms.atomic import write_bytes
+from qms.parsecache import code_digest
+
+#: the end of a kept sheet's file name (its key before it)
+SUFFIX = ".sheet"
+_NAME = re.compile(r"[0-9a-f]{64}")
+_DIGEST = hashlib.sha256().digest_size
+
+
+def _writers() -> bytes:
+    """The code a sheet's XML comes from: qms's, openpyxl's and the XML library openpyxl uses."""
+    import openpyxl
+
+    names = ["openpyxl", "lxml" if openpyxl.LXML else "et_xmlfile"]
+    versions = []
+    for name in names:
+        try:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            versions.append(f"{name} (no version)")
+    return code_digest() + "\0".join(versions).encode("utf-8")
+
+
+class SheetCache:
+    """The worksheets of the last workbook written, in ``folder``, each under its key."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+        self.code = _writers()
+
+    def key(self, contents: Iterable[bytes]) -> str:
+        """The key of a sheet made of ``contents`` by the code installed."""
+        digest = hashlib.sha256(self.code)
+        for part in contents:
+            digest.update(len(part).to_bytes(8, "big") + part)
+        return digest.hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        """The XML kept under ``key``, if any and intact."""
+        self.used.add(key)
+        try:
+            stored = (self.folder / f"{key}{SUFFIX}").read_bytes()
+        except OSError:
+            return None
+        digest, xml = stored[:_DIGEST], stored[_DIGEST:]
+        return xml if hashlib.sha256(xml).digest() == digest else None
+
+    def put(self, key: str, xml: bytes) -> None:
+        self.used.add(key)
+        write_bytes(self.folder / f"{key}{SUFFIX}", hashlib.sha256(xml).digest() + xml)
+
+    def prune(self) -> None:
+        """Remove the kept sheets this workbook did not use (only files this cache names)."""
+        for path in self.folder.glob(f"*{SUFFIX}") if self.folder.is_dir() else ():
+            name = path.name.removesuffix(SUFFIX)
+            if _NAME.fullmatch(name) and name not in self.used:
+                path.unlink(missing_ok=True)

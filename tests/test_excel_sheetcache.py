@@ -1,0 +1,137 @@
+"""The workbook's kept sheets: a workbook written through the cache holds the same bytes as one
+written afresh, whatever changed since the sheets were kept; each input of a sheet's key is
+proved by a change that would give a stale sheet without it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fixtures.excel.workbooks import fixture_project
+
+from qms.excel import export, sheetcache
+from qms.excel.export import workbook_bytes
+from qms.excel.sheetcache import SUFFIX, SheetCache
+from qms.project import load_project
+
+SHEETS = 20
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return fixture_project(tmp_path)
+
+
+def _written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of the sheets written (not reused) from now on."""
+    keys: list[str] = []
+    put = SheetCache.put
+
+    def recorded(cache: SheetCache, key: str, xml: bytes) -> None:
+        keys.append(key)
+        put(cache, key, xml)
+
+    monkeypatch.setattr(SheetCache, "put", recorded)
+    return keys
+
+
+def _cached(root: Path) -> bytes:
+    return workbook_bytes(load_project(root), cache=SheetCache(root / "_build" / "sheets"))
+
+
+def _fresh(root: Path) -> bytes:
+    return workbook_bytes(load_project(root))
+
+
+def test_a_workbook_of_kept_sheets_is_the_workbook_written_afresh(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = _written(monkeypatch)
+    first = _cached(project)
+    assert len(written) == SHEETS
+    assert first == _fresh(project)
+    written.clear()
+    assert _cached(project) == first
+    assert written == []
+
+
+def _title_edited(root: Path) -> None:
+    items = root / "items" / "software.yaml"
+    items.write_text(items.read_text(encoding="utf-8").replace("Compute the temporary basal", "Compute the basal"))
+
+
+def _text_edited(root: Path) -> None:
+    items = root / "items" / "needs.yaml"
+    text = items.read_text(encoding="utf-8")
+    assert "text: I need the system" in text
+    items.write_text(text.replace("text: I need the system", "text: Edited. I need the system"), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [_title_edited, _text_edited], ids=["title", "text"])
+def test_an_edited_item_writes_only_the_sheets_that_show_it_and_none_stays_stale(
+    project: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None]
+) -> None:
+    _cached(project)
+    written = _written(monkeypatch)
+    change(project)
+    assert _cached(project) == _fresh(project)
+    assert 0 < len(written) < SHEETS
+    assert len(list((project / "_build" / "sheets").glob(f"*{SUFFIX}"))) == SHEETS  # the replaced ones removed
+
+
+def _widths_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "_width", lambda column, longest: 21.0)
+
+
+def _styles_reordered(monkeypatch: pytest.MonkeyPatch) -> None:
+    styles = export._named_styles
+    monkeypatch.setattr(export, "_named_styles", lambda: styles()[::-1])
+
+
+@pytest.mark.parametrize(
+    "change", [_widths_changed, _styles_reordered], ids=["the sheet outside its rows", "the styles' indexes"]
+)
+def test_what_a_sheet_is_made_of_besides_its_cells_is_in_its_key(
+    project: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[pytest.MonkeyPatch], None]
+) -> None:
+    before = _cached(project)
+    change(monkeypatch)
+    after = _cached(project)
+    assert after == _fresh(project)
+    assert after != before
+
+
+def _code_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheetcache, "code_digest", lambda: b"another version of qms")
+
+
+def _writer_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheetcache, "version", lambda name: "0.0.0")
+
+
+@pytest.mark.parametrize("change", [_code_changed, _writer_changed], ids=["qms", "openpyxl"])
+def test_the_code_that_writes_a_sheet_is_in_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[pytest.MonkeyPatch], None]
+) -> None:
+    before = SheetCache(tmp_path).key([b"the same sheet"])
+    change(monkeypatch)
+    assert SheetCache(tmp_path).key([b"the same sheet"]) != before
+
+
+def test_a_damaged_kept_sheet_is_written_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _cached(project)
+    kept = max((project / "_build" / "sheets").glob(f"*{SUFFIX}"), key=lambda path: path.stat().st_size)
+    kept.write_bytes(kept.read_bytes()[:-10] + b"<damaged/>")
+    written = _written(monkeypatch)
+    assert _cached(project) == first
+    assert written == [kept.name.removesuffix(SUFFIX)]
+
+
+def test_only_sheets_no_longer_used_are_removed(tmp_path: Path) -> None:
+    cache = SheetCache(tmp_path)
+    cache.put("a" * 64, b"<worksheet/>")
+    (tmp_path / f"{'b' * 64}{SUFFIX}").write_bytes(b"kept by an older workbook")
+    (tmp_path / f"notes{SUFFIX}").write_bytes(b"not the cache's")
+    cache.prune()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([f"{'a' * 64}{SUFFIX}", f"notes{SUFFIX}"])
