@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -17,7 +18,7 @@ from qms.model import FieldPath, Finding, Item
 from qms.risk import RiskPolicy
 from qms.schema import EXTENSION_PREFIX, ID_PATTERN, KINDS, FieldSpec, FieldType, KindSpec
 from qms.terminal import excerpt
-from qms.yamlfile import NULL, STR, YamlDocument, position, text_of
+from qms.yamlfile import NULL, STR, YamlDocument, position, read_yaml, text_of
 
 _LIST_FILE_KEYS = ("kind", "title", "items")
 _TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.STRING})
@@ -412,3 +413,8 @@ def loaded(document: YamlDocument, policy: RiskPolicy) -> LoadedFile:
     """The items, title and findings of one parsed file."""
     items = read_items(document, policy)
     return LoadedFile(file_title(document), tuple(items), tuple(document.findings))
+
+
+def load_file(file: Path, path: str, policy: RiskPolicy) -> LoadedFile:
+    """Read and parse one item file (``path`` is relative to the project root, with ``/``)."""
+    return loaded(read_yaml(file, path), policy)

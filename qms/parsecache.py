@@ -18,13 +18,8 @@ import glob
 import hashlib
 import importlib.util
 import marshal
-import multiprocessing
-import os
 import sys
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -46,11 +41,6 @@ from qms.yamlfile import YamlDocument, file_bytes, parse_bytes
 MAGIC = b"qms parse cache 2\n"
 T = TypeVar("T")
 _DIGEST = 32
-#: item files not in the cache are parsed by worker processes when they hold this many bytes or
-#: more (the bundled example holds 0.3 MB: starting workers would cost more than they save)
-PARALLEL_FROM_BYTES = 1024 * 1024
-#: at most this many worker processes parse item files
-_MAX_WORKERS = 4
 #: the cache keeps itself out of git, as pytest's and mypy's caches do
 _IGNORE_ALL = "# Written by qms: the parse cache of `qms check` (safe to delete), kept out of git\n*\n"
 #: tags a read-only mapping in an entry (item values hold no bytes, so no value can look like it)
@@ -137,11 +127,10 @@ class FileCache(Generic[T]):
         self._entries[path] = known
         return (found,)
 
-    def keep(self, path: str, data: bytes, result: T, entry: bytes | None = None) -> None:
-        """Keep ``result`` as the entry for ``path`` and ``data`` (``entry``: ``result`` as marshal
-        already wrote it, where another process made it)."""
+    def keep(self, path: str, data: bytes, result: T) -> None:
+        """Keep ``result`` as the entry for ``path`` and ``data``."""
         with contextlib.suppress(ValueError):  # a value marshal cannot hold: this file is parsed every time
-            self._entries[path] = (self._key(path, data), entry or marshal.dumps(self._encode(result)))
+            self._entries[path] = (self._key(path, data), marshal.dumps(self._encode(result)))
         self._changed = True
 
     def _key(self, path: str, data: bytes) -> bytes:
@@ -220,86 +209,12 @@ def item_cache(folder: Path, policy: RiskPolicy) -> FileCache[LoadedFile]:
     return FileCache(folder, "items", repr(policy).encode("utf-8", "surrogatepass"), _encode, _decode)
 
 
-def load_item_files(
-    cache: FileCache[LoadedFile] | None, files: Sequence[tuple[Path, str]], policy: RiskPolicy
-) -> list[LoadedFile]:
-    """The items of each file (its path, and the path relative to the root with ``/``), in order:
-    from ``cache`` where it has them, the others parsed (by worker processes where they are many:
-    :func:`_parse_all`) and kept in ``cache``."""
-    found: dict[int, LoadedFile] = {}
-    missing: dict[int, tuple[str, bytes]] = {}
-    for number, (file, path) in enumerate(files):
-        data = file_bytes(file, path)
-        if isinstance(data, YamlDocument):  # not read (too large, not a file): nothing to keep
-            found[number] = loaded(data, policy)
-            continue
-        known = cache.cached(path, data) if cache is not None else None
-        if known is not None:
-            found[number] = known[0]
-        else:
-            missing[number] = (path, data)
-    parsed = _parse_all(list(missing.values()), policy)
-    for (number, (path, data)), (result, entry) in zip(missing.items(), parsed, strict=True):
-        found[number] = result
-        if cache is not None:
-            cache.keep(path, data, result, entry)
-    return [found[number] for number in range(len(files))]
-
-
-def _parse_all(files: list[tuple[str, bytes]], policy: RiskPolicy) -> list[tuple[LoadedFile, bytes | None]]:
-    """Each file (its path and bytes) parsed, in order, with its cache entry as :mod:`marshal`
-    wrote it where a worker process made it. Where the files hold :data:`PARALLEL_FROM_BYTES` or
-    more and processes can be forked, the parsing is shared among workers, one per processor (a
-    cold check of 10,000 items parses 3 MB of YAML); each sends back the entry the cache would
-    keep, read here as a cache entry is. A file a worker could not make an entry of, or workers
-    that cannot start, are parsed here."""
-    workers = min(os.cpu_count() or 1, _MAX_WORKERS)
-    if workers < 2 or sum(len(data) for _, data in files) < PARALLEL_FROM_BYTES or not _can_fork():
-        return [(loaded(parse_bytes(data, path), policy), None) for path, data in files]
-    try:
-        with ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("fork"), initializer=_set_policy, initargs=(policy,)
-        ) as pool:
-            entries = list(pool.map(_parsed_entry, files, chunksize=max(1, len(files) // (4 * workers))))
-    except (OSError, BrokenProcessPool):  # no processes to be had: parse here
-        entries = [None] * len(files)
-    return [
-        (_decode(marshal.loads(entry), path), entry)
-        if entry is not None
-        else (loaded(parse_bytes(data, path), policy), None)
-        for (path, data), entry in zip(files, entries, strict=True)
-    ]
-
-
-def _can_fork() -> bool:
-    """Whether worker processes start as forks (Linux: they then share the loaded code at no cost),
-    from a process running no other thread (``qms serve`` watches and serves in threads of its own,
-    and a fork copies no thread but the one that forks, whatever locks the others hold)."""
-    return (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-    )
-
-
-#: the risk policy of the project a worker process parses for (set as it starts)
-_worker_policy: RiskPolicy | None = None
-
-
-def _set_policy(policy: RiskPolicy) -> None:
-    global _worker_policy
-    _worker_policy = policy
-
-
-def _parsed_entry(task: tuple[str, bytes]) -> bytes | None:
-    """In a worker: the cache entry of one file, as :meth:`FileCache.keep` would write it; None
-    where marshal cannot hold it."""
-    path, data = task
-    assert _worker_policy is not None
-    try:
-        return marshal.dumps(_encode(loaded(parse_bytes(data, path), _worker_policy)))
-    except ValueError:
-        return None
+def load_item_file(cache: FileCache[LoadedFile], file: Path, path: str, policy: RiskPolicy) -> LoadedFile:
+    """The items of one file (``path`` relative to the root, with ``/``), from ``cache`` when it has them."""
+    data = file_bytes(file, path)
+    if isinstance(data, YamlDocument):  # not read (too large, not a file): nothing to keep
+        return loaded(data, policy)
+    return cache.read(path, data, lambda: loaded(parse_bytes(data, path), policy))
 
 
 def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:

@@ -12,8 +12,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from qms.config import PROJECT_FILE, Device, ProjectConfig, find_root, load_config
+from qms.loading import load_file
 from qms.model import Finding, Item, Link, Location, Project, Severity
-from qms.parsecache import cache_folder, item_cache, load_item_files, project_fingerprint
+from qms.parsecache import cache_folder, item_cache, load_item_file, project_fingerprint
 from qms.paths import Matches, allowed_roots, project_files
 from qms.schema import KIND_ORDER, KINDS
 from qms.yamlfile import collection_paused
@@ -103,10 +104,16 @@ def _load_project(root: Path, outside: bool, cache: bool) -> Project:
     findings.extend(cache_findings)
     reader = item_cache(folder, config.risk_policy) if cache and folder is not None else None
     items: dict[str, Item] = {}
-    relative_paths = [_relative(root, path) for path in paths]
+    relative_paths = []
     titles: dict[str, str] = {}
-    files = load_item_files(reader, list(zip(paths, relative_paths, strict=True)), config.risk_policy)
-    for relative, loaded in zip(relative_paths, files, strict=True):
+    for path in paths:
+        relative = _relative(root, path)
+        relative_paths.append(relative)
+        loaded = (
+            load_item_file(reader, path, relative, config.risk_policy)
+            if reader
+            else load_file(path, relative, config.risk_policy)
+        )
         if loaded.title is not None:
             titles[relative] = loaded.title
         for item in loaded.items:

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -111,10 +110,8 @@ def _example(tmp_path: Path) -> Path:
 
 def test_example_finds_the_same_with_and_without_the_cache(tmp_path: Path, parses: list[str]) -> None:
     root = _example(tmp_path)
-    files = len(load_project(root).files)
-    parses.clear()
     _same_three_ways(root)
-    assert len(parses) == 2 * files  # by the run without the cache and the cold run; the warm run parses none
+    assert len(parses) == len(load_project(root).files)  # parsed once, by the cold run only
 
 
 def _strictly_equal(left: Any, right: Any) -> bool:
@@ -128,104 +125,20 @@ def _strictly_equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-def _assert_same_project(left: Project, right: Project) -> None:
-    assert list(left.items) == list(right.items)
-    for item_id, item in left.items.items():
-        other = right.items[item_id]
-        assert (other.id, other.kind, other.file) == (item.id, item.kind, item.file)
-        assert _strictly_equal(dict(other.fields), dict(item.fields)), item_id
-        assert _strictly_equal(dict(other.positions), dict(item.positions)), item_id
-    assert left.load_findings == right.load_findings
-    assert left.file_titles == right.file_titles
-    assert left.files == right.files
-
-
 def test_items_read_from_the_cache_are_the_items_parsed(tmp_path: Path) -> None:
     root = _example(tmp_path)
     (root / "risk_register" / "extra.yaml").write_text(HAZARDS, encoding="utf-8")
     parsed = load_project(root)
     load_project(root, cache=True)
     cached = load_project(root, cache=True)
-    _assert_same_project(parsed, cached)
-
-
-def _entries(root: Path) -> dict[str, tuple[bytes, Any]]:
-    """The item cache's entries: each file's key and what its entry holds (marshal's bytes may
-    differ for equal values: it writes a value shared within the entry once, by reference)."""
-    return {
-        path: (key, marshal.loads(entry)) for path, (key, entry) in parsecache._read_pack(_cache_file(root)).items()
-    }
-
-
-def _loaded_here_and_by_workers(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Project, Project, Any, Any]:
-    """The project loaded (and its cache written) with every file parsed here, then again with the
-    files parsed by worker processes; and the entries of the two caches."""
-    monkeypatch.setattr(parsecache, "PARALLEL_FROM_BYTES", 1 << 60)
-    here = load_project(root, cache=True)
-    cache_here = _entries(root)
-    shutil.rmtree(root / DEFAULT_CACHE)
-    monkeypatch.setattr(parsecache, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    elsewhere = load_project(root, cache=True)
-    return here, elsewhere, cache_here, _entries(root)
-
-
-def test_files_parsed_by_worker_processes_are_the_files_parsed_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = _example(tmp_path)
-    (root / "risk_register" / "extra.yaml").write_text(HAZARDS, encoding="utf-8")  # mappings within a field
-    (root / "traceability" / "broken.yaml").write_text("items:\n  - id: [unclosed\n", encoding="utf-8")
-    for name in ("once.yaml", "twice.yaml"):  # the same id in two files
-        (root / "traceability" / name).write_text(ITEMS.format(n=1), encoding="utf-8")
-    workers = tmp_path / "workers"
-    workers.mkdir()
-    real = parsecache.parse_bytes
-
-    def recording(data: bytes, path: str) -> Any:
-        (workers / str(os.getpid())).touch()
-        return real(data, path)
-
-    monkeypatch.setattr(parsecache, "parse_bytes", recording)
-    here, elsewhere, cache_here, cache_elsewhere = _loaded_here_and_by_workers(root, monkeypatch)
-    assert {path.name for path in workers.iterdir()} - {str(os.getpid())}, "no worker process parsed"
-    _assert_same_project(here, elsewhere)
-    assert any(finding.rule == "Q001" for finding in here.load_findings)
-    assert any(finding.rule == "Q003" for finding in here.load_findings)
-    assert here.fingerprint == elsewhere.fingerprint is not None
-    assert _strictly_equal(cache_elsewhere, cache_here) and len(cache_here) == len(here.files)
-    _assert_same_project(load_project(root, cache=True), here)  # read back from the workers' entries
-
-
-def test_a_process_running_other_threads_parses_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _example(tmp_path)
-    forked = []
-    monkeypatch.setattr(parsecache, "ProcessPoolExecutor", lambda *arguments, **options: forked.append(1))
-    monkeypatch.setattr(parsecache, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    stop = threading.Event()
-    watcher = threading.Thread(target=stop.wait)  # as `qms serve` watches files in a thread
-    watcher.start()
-    try:
-        loaded = load_project(root)
-    finally:
-        stop.set()
-        watcher.join()
-    assert not forked
-    assert len(loaded.items) > 400
-
-
-def test_without_worker_processes_the_files_are_parsed_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _example(tmp_path)
-
-    class Refused:
-        def __init__(self, *arguments: Any, **options: Any) -> None:
-            raise OSError("no processes left")
-
-    monkeypatch.setattr(parsecache, "ProcessPoolExecutor", Refused)
-    here, elsewhere, cache_here, cache_elsewhere = _loaded_here_and_by_workers(root, monkeypatch)
-    _assert_same_project(here, elsewhere)
-    assert _strictly_equal(cache_elsewhere, cache_here)
+    assert list(cached.items) == list(parsed.items)
+    for item_id, item in parsed.items.items():
+        again = cached.items[item_id]
+        assert (again.id, again.kind, again.file) == (item.id, item.kind, item.file)
+        assert _strictly_equal(dict(again.fields), dict(item.fields)), item_id
+        assert _strictly_equal(dict(again.positions), dict(item.positions)), item_id
+    assert cached.load_findings == parsed.load_findings
+    assert cached.file_titles == parsed.file_titles
 
 
 def _project(make_project: Callable[..., Path]) -> Path:
