@@ -154,7 +154,11 @@ def commit(root: Path) -> None:
     (root / ".gitignore").write_text("_build/\n", encoding="utf-8")
     environment = {**os.environ, "GIT_AUTHOR_DATE": COMMITTED, "GIT_COMMITTER_DATE": COMMITTED}
     identity = ["-c", "user.name=Benchmark", "-c", "user.email=benchmark@example.org", "-c", "commit.gpgsign=false"]
-    for arguments in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-q", "-m", "Generated project"]):
+    for arguments in (
+        ["init", "-q"],
+        ["add", "-A"],
+        [*identity, "commit", "-q", "--allow-empty", "-m", "Generated project"],
+    ):
         subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True, env=environment)
 
 
