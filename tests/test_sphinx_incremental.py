@@ -73,6 +73,22 @@ def test_a_new_item_file_appears_and_nothing_is_read_when_nothing_changed(tmp_pa
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 
 
+@pytest.mark.slow
+def test_a_link_to_an_unknown_item_changes_the_matrices_as_a_clean_build_shows_them(tmp_path: Path) -> None:
+    # A test that links to nothing has a row of its own in the matrices; naming a requirement no
+    # item has takes the row out, though no title and no resolved link changed.
+    lonely = "kind: test\nitems:\n  - id: TST-900\n    title: Lonely test\n    method: test\n"
+    root = new_project(tmp_path / "device", files={"traceability/lonely.yaml": lonely})
+    assert build(root).exit_code == 0
+    assert "TST-900" in page(root / "_build" / "html", "traceability-matrix.html")
+    output = _rebuild_after_edit(
+        root, "traceability/lonely.yaml", "method: test\n", "method: test\n    verifies: [SWR-404]\n"
+    )
+    assert {"traceability-matrix", "design-traceability"} <= set(_read_pages(output))
+    assert "TST-900" not in page(root / "_build" / "html", "traceability-matrix.html")
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
 def _undefined_labels(output: str) -> list[str]:
     return sorted(set(re.findall(r"undefined label: '([^']+)'", output)))
 

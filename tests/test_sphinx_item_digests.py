@@ -185,18 +185,31 @@ TABLES = [
 ]
 
 
-def _tables(root: Path) -> dict[tuple[str, ...], tuple[str, Any]]:
+#: Matrices as the documents ask for them: the design chain, risk controls, validation, a chain written out.
+MATRICES = [
+    ("matrix", "design", "yes"),
+    ("matrix", "risk", "yes"),
+    ("matrix", "validation", "yes"),
+    ("matrix", "software_requirement,software_item,soup", "no"),
+]
+
+
+def _tables(root: Path, queries: list[tuple[str, ...]] = TABLES) -> dict[tuple[str, ...], tuple[str, Any]]:
     data = _data(root)
-    return {query: (data.digest(query), data.answer(query)) for query in TABLES}
+    return {query: (data.digest(query), data.answer(query)) for query in queries}
+
+
+def _matrices(root: Path) -> dict[tuple[str, ...], tuple[str, Any]]:
+    return _tables(root, MATRICES)
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
-def test_a_table_keeps_its_digest_only_while_it_shows_the_same(project: Path, change: str) -> None:
+def test_a_table_or_matrix_keeps_its_digest_only_while_it_shows_the_same(project: Path, change: str) -> None:
     if change == "commit":
         _reword(project)
-    before = _tables(project)
+    before = _tables(project, [*TABLES, *MATRICES])
     CHANGES[change][0](project)
-    after = _tables(project)
+    after = _tables(project, [*TABLES, *MATRICES])
     for query, (digest, answer) in before.items():
         if after[query][0] == digest:
             assert after[query][1] == answer, query
@@ -210,3 +223,47 @@ def test_a_finding_on_a_requirement_leaves_the_table_of_tests_as_it_is(project: 
     assert before[requirements_with_findings][1] != after[requirements_with_findings][1]
     assert before[requirements_with_findings][0] != after[requirements_with_findings][0]
     assert before[TABLES[0]][0] == after[TABLES[0]][0]
+
+
+def _retitle(root: Path, old: str, new: str) -> None:
+    relative = next(
+        str(path.relative_to(root))
+        for path in sorted((root / "traceability").glob("*.yaml"))
+        if f"title: {old}\n" in path.read_text("utf-8")
+    )
+    _replace(root, relative, f"title: {old}\n", f"title: {new}\n")
+
+
+def test_a_title_moves_only_the_tables_and_matrices_that_show_it(project: Path) -> None:
+    """A software requirement's title is in the tables of requirements, in the link cells of the
+    tests' table and in the matrices along requirements; the validation matrix (needs and tests),
+    the SOUP table (used by software items) and the hazards' table do not show it, so their pages
+    are not read again."""
+    queries = [*TABLES, *MATRICES]
+    before = _tables(project, queries)
+    _retitle(project, "Show reading age", "Show how old the reading is")
+    after = _tables(project, queries)
+    moved = {query for query in queries if before[query][0] != after[query][0]}
+    assert moved == {TABLES[0], TABLES[1], TABLES[3], MATRICES[0], MATRICES[1], MATRICES[3]}
+    for query in moved:
+        assert before[query][1] != after[query][1], query  # each shows the title
+    _retitle(project, "Display", "Display unit")  # the software item a SOUP item is used by
+    last = _tables(project, queries)
+    assert last[TABLES[4]][0] != after[TABLES[4]][0]
+    assert last[TABLES[4]][1] != after[TABLES[4]][1]
+    assert last[MATRICES[2]][0] == after[MATRICES[2]][0]
+
+
+def test_a_link_to_an_unknown_item_takes_a_lonely_test_out_of_the_matrices(project: Path) -> None:
+    """A test linking to nothing starts a row of its own in the validation matrix; once it names a
+    requirement (one no item has yet), it traces elsewhere and its row goes: the matrix's digest moves
+    although no resolved link and no title changed."""
+    lonely = "kind: test\nitems:\n  - id: TST-900\n    title: Lonely test\n    method: test\n"
+    write_files(project, {"traceability/lonely.yaml": lonely})
+    before = _matrices(project)
+    validation = MATRICES[2]
+    assert any("TST-900" in repr(row) for row in before[validation][1].table.rows)
+    write_files(project, {"traceability/lonely.yaml": lonely + "    verifies: [SWR-404]\n"})
+    after = _matrices(project)
+    assert not any("TST-900" in repr(row) for row in after[validation][1].table.rows)
+    assert after[validation][0] != before[validation][0]

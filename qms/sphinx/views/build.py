@@ -22,7 +22,7 @@ from qms.matrix import natural_key
 from qms.model import Finding, Item, Project
 from qms.records import RecordSet
 from qms.rules import CheckContext
-from qms.schema import link_spec
+from qms.schema import KINDS, link_spec
 from qms.status import StatusIndex
 
 if TYPE_CHECKING:
@@ -130,19 +130,28 @@ class BuildData:
             backward.setdefault(target.id, []).append((not spec.upward, spec.reverse, source))
         return {item_id: forward.get(item_id, []) + backward.get(item_id, []) for item_id in {*forward, *backward}}
 
-    @functools.cached_property
-    def skeleton(self) -> str:
-        """Fingerprint of what matrices show: every item's id, kind and title, every link, every outcome."""
-        items = [[item.id, item.kind, item.title, self.verdict(item.id)] for item in self.project]
-        links = [[link.source, link.field, link.target] for link in self.project.links]
-        return digest([items, links])
+    def trace_content(self, kinds: tuple[str, ...]) -> str:
+        """Fingerprint of what a matrix along a chain of ``kinds`` reads: each item of those kinds with
+        its title, its outcome and every link it writes (one to an unknown item too: it takes the
+        item's row out of a matrix it does not trace along), and whether the project has outcomes.
+        An item of another kind, or another item's text, leaves it as it is."""
+        key = ("trace-content", *kinds)
+        if key not in self.digests:
+            self.digests[key] = digest([[self._trace_rows(kind) for kind in kinds], self.statuses is not None])
+        return self.digests[key]
 
-    @functools.cached_property
-    def titles_and_links(self) -> str:
-        """Fingerprint of what a table's link columns show: every item's id, kind and title, every link."""
-        items = [[item.id, item.kind, item.title] for item in self.project]
-        links = [[link.source, link.field, link.target] for link in self.project.links]
-        return digest([items, links])
+    def _trace_rows(self, kind: str) -> str:
+        """Fingerprint of what matrices read of the items of one ``kind`` (see :meth:`trace_content`)."""
+        key = ("trace-rows", kind)
+        if key not in self.digests:
+            spec = KINDS.get(kind)
+            names = [field.name for field in spec.link_fields] if spec is not None else []
+            rows = [
+                [item.id, item.title, self.verdict(item.id), [item.links(name) for name in names]]
+                for item in self.project.of_kind(kind)
+            ]
+            self.digests[key] = digest(rows)
+        return self.digests[key]
 
     def kind_content(self, kinds: tuple[str, ...]) -> str:
         """Fingerprint of everything the items of ``kinds`` hold, where they are written included."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qms.matrix import DESIGN, RISK, Chain, parse_chain, passed_by, trace_matrix
-from qms.model import Finding, Item
+from qms.model import Finding, Item, Project
 from qms.risk import hazard_risk
 from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
@@ -95,12 +95,8 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> C
         return Risk(estimate.risk_class.value, estimate.risk_class.label) if estimate else Gap()
     link = _link_column(kinds, column)
     if link is not None:
-        direction, spec = link
-        if direction == "forward":
-            targets = [project.items[target] for target in item.links(column) if target in project.items]
-        else:
-            targets = [project.items[link.source] for link in project.incoming(item.id, spec.name)]
-        unique = {target.id: target for target in targets}
+        direction = link[0]
+        unique = {target.id: target for target in _linked(project, item, column, link)}
         if unique:
             return Items(tuple(Listed(target.id, target.title) for target in natural_sorted(unique.values())))
         # nothing verifies, implements or uses it: a gap; it links to nothing itself: just empty
@@ -112,6 +108,14 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> C
     if column_spec and column_spec.type is not FieldType.TEXT:
         return Text(shown_value(field_value(data, item, column_spec, column, value)))
     return Text(plain(value))
+
+
+def _linked(project: Project, item: Item, column: str, link: tuple[str, FieldSpec]) -> list[Item]:
+    """The items a link column shows for ``item``: those it links to (forward), or those linking to it."""
+    direction, spec = link
+    if direction == "forward":
+        return [project.items[target] for target in item.links(column) if target in project.items]
+    return [project.items[found.source] for found in project.incoming(item.id, spec.name)]
 
 
 def plain(value: Any) -> str:
@@ -172,8 +176,9 @@ def _header(column: str, kinds: tuple[str, ...]) -> str:
 
 def item_table_inputs(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> list[str]:
     """What an item table reads: its kinds' items and the project file (risk policy names); the
-    statuses and findings of those items where it shows or filters them; the titles and links of
-    every item where it shows links. A status or finding elsewhere leaves the table as it is."""
+    statuses and findings of those items where it shows or filters them; where it shows links, the
+    id and title of each item its link cells name. A status, finding or title elsewhere leaves the
+    table as it is."""
     kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
     used = {*columns, *(condition.name for condition in conditions)}
     items = data.project.of_kind(*kinds)
@@ -183,9 +188,24 @@ def item_table_inputs(data: BuildData, kinds_text: str, filter_text: str, column
     if "findings" in used:
         found = data.findings_by_item
         inputs.append(digest([[item.id, [finding.rule for finding in found.get(item.id, ())]] for item in items]))
-    if any(_link_column(kinds, name) is not None for name in used):
-        inputs.append(data.titles_and_links)
+    for name in sorted(used):
+        link = _link_column(kinds, name)
+        if link is not None:
+            inputs.append(_link_cells(data, kinds, name, link))
     return inputs
+
+
+def _link_cells(data: BuildData, kinds: tuple[str, ...], column: str, link: tuple[str, FieldSpec]) -> str:
+    """Fingerprint of a link column of a table of ``kinds``: each item's linked items, id and title."""
+    key = ("link-cells", column, *kinds)
+    if key not in data.digests:
+        project = data.project
+        shown = [
+            [item.id, [[target.id, target.title] for target in _linked(project, item, column, link)]]
+            for item in project.of_kind(*kinds)
+        ]
+        data.digests[key] = digest(shown)
+    return data.digests[key]
 
 
 # ------------------------------------------------------------------------------ matrices
@@ -280,5 +300,12 @@ def _link_finding_cell(finding: Finding) -> Cell:
 
 
 def matrix_inputs(data: BuildData, chain: str, results: str = "yes") -> list[object]:
-    """What a matrix reads: the trace and outcomes, and the rule severities (they mark the Q006 links)."""
-    return [data.skeleton, {code: str(severity) for code, severity in data.project.config.rules.items()}]
+    """What a matrix reads: the items of its chain's kinds with their titles, links and outcomes, and
+    the rule severities and safety class (they mark the Q006 links)."""
+    found = CHAINS.get(chain) or Chain("", parse_chain(chain))
+    config = data.project.config
+    return [
+        data.trace_content(tuple(kind for column in found.columns for kind in column)),
+        {code: str(severity) for code, severity in config.rules.items()},
+        str(config.safety_class),
+    ]
