@@ -316,6 +316,7 @@ def test_the_build_answers_only_from_the_registry_it_is_given(tmp_path: Path) ->
         ((("q", "a"), ["b"]), (("q", "a"), ["b", ""])),
         ((("q", "a"), ["b"]), (("q", "b"), ["b"])),  # the query is part of it
         ((("q", "a", "b"), []), (("q", "ab"), [])),
+        ((("q", "a"), ["b"]), (("q", "a", "b"), [])),  # a part of the query is not an input
         ((("q", "a"), ["1"]), (("q", "a"), [1])),  # a list of texts against other data
         ((("q", "a"), ["\udc80"]), (("q", "a"), ["\udc81"])),  # text that is no valid UTF-8
     ],

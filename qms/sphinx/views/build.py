@@ -185,8 +185,8 @@ def _inputs_digest(query: Query, inputs: Any) -> str:
     sparing the JSON encoding of every item's inputs on every build."""
     if not isinstance(inputs, list) or any(type(part) is not str for part in inputs):
         return digest([list(query), inputs])
-    hashed = hashlib.sha256(digest(list(query)).encode())
-    for part in inputs:
+    hashed = hashlib.sha256(b"%d\0" % len(query))
+    for part in (*query, *inputs):
         encoded = part.encode("utf-8", "surrogatepass")
         hashed.update(b"%d:%b" % (len(encoded), encoded))
     return hashed.hexdigest()[:20]

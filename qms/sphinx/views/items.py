@@ -435,13 +435,13 @@ def item_inputs(data: BuildData, item_id: str) -> list[object]:
     files = {result.source for result in found.results} if found is not None else set()
     by_source = _published_by_source(data)
     published = [copy for source in files for copy in by_source.get(source, ())]
-    shown = _shown_as_neighbour(data)
+    shown, sides = _shown_as_neighbour(data), _sides(data)
     neighbours = "\n".join(
-        f"{upward} {label!r} {shown[neighbour.id]}" for upward, label, neighbour in data.relation_index.get(item_id, ())
+        sides[upward, label] + shown[neighbour.id] for upward, label, neighbour in data.relation_index.get(item_id, ())
     )
     return [
         project_inputs(data),
-        repr(trails_inputs(data)),
+        _trails_text(data),
         repr((item.id, item.kind, item.file, item.fields, item.positions)),
         repr(data.findings_by_item.get(item_id, ())),
         repr(found),
@@ -461,6 +461,29 @@ def _shown_as_neighbour(data: BuildData) -> dict[str, str]:
         }
     shown: dict[str, str] = data.cache[key]
     return shown
+
+
+def _sides(data: BuildData) -> dict[tuple[bool, str], str]:
+    """The text of each side and meaning a neighbour is linked by (up the trace?, the link's label),
+    made once per build rather than once for every link."""
+    key = ("neighbour-sides",)
+    if key not in data.cache:
+        data.cache[key] = {
+            (upward, label): f"{upward} {label!r} "
+            for relations in data.relation_index.values()
+            for upward, label, _ in relations
+        }
+    sides: dict[tuple[bool, str], str] = data.cache[key]
+    return sides
+
+
+def _trails_text(data: BuildData) -> str:
+    """What every item's audit trail is read from, as text, once per build."""
+    key = ("audit-trails-text",)
+    if key not in data.cache:
+        data.cache[key] = repr(trails_inputs(data))
+    text: str = data.cache[key]
+    return text
 
 
 def _published_by_source(data: BuildData) -> dict[str, list[tuple[str, str, bool]]]:
