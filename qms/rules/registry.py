@@ -12,6 +12,7 @@ from qms.approvals import ApprovalLog, DocumentState, document_states, read_appr
 from qms.diff import DiffError, ProjectDiff, release_diff
 from qms.model import Finding, Item, Location, Project, Severity
 from qms.parsecache import project_memo
+from qms.risk import HazardRisk, hazard_risk
 from qms.rulebook import SPECS, RuleSpec
 from qms.status import ChangeHistory, StatusIndex, compute_statuses
 
@@ -60,6 +61,13 @@ class CheckContext:
         """What the enabled rules of the project alone (:data:`PROJECT_RULES`) find, once per
         context (and kept with the project's fingerprint, see :func:`project_hits`)."""
         return project_hits(self)
+
+    @functools.cached_property
+    def hazard_risks(self) -> Mapping[str, HazardRisk]:
+        """The initial and residual risk of every hazard under the project's risk policy, by id,
+        computed once per context (several rules weigh each hazard's risk)."""
+        policy = self.project.config.risk_policy
+        return {hazard.id: hazard_risk(policy, hazard) for hazard in self.project.of_kind("hazard")}
 
     @functools.cached_property
     def release_diff(self) -> ProjectDiff | DiffError | None:
