@@ -48,7 +48,7 @@ def is_release(project: Project) -> bool:
 
 
 #: What a context reads or computes once and that does not depend on whether it is a release check.
-RELEASE_INDEPENDENT = ("statuses", "approvals", "documents", "release_diff", "project_hits")
+RELEASE_INDEPENDENT = ("statuses", "approvals", "documents", "release_diff", "project_hits", "hazard_risks")
 
 
 def release_context(context: CheckContext) -> CheckContext:

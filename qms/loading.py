@@ -24,6 +24,11 @@ _LIST_FILE_KEYS = ("kind", "title", "items")
 _TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.STRING})
 #: kind -> field name -> spec (a table: every field of every item is looked up here)
 _FIELD_SPECS = {name: {spec.name: spec for spec in kind.fields} for name, kind in KINDS.items()}
+#: kind -> the fields it requires that the loader reports missing (the others have a rule of their own)
+_REQUIRED = {
+    name: [field.name for field in kind.fields if field.required and field.missing_rule is None]
+    for name, kind in KINDS.items()
+}
 
 
 def _suggest(word: str, choices: Any) -> str:
@@ -53,8 +58,8 @@ class _ItemReader:
             return None
         if not document.allowed_tag(node):
             return None
-        id_node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "id"), None)
-        entries = list(document.mapping(node, text_of(id_node) if id_node is not None else None))
+        id_node = next((v for k, v in node.value if type(k) is yaml.ScalarNode and k.value == "id"), None)
+        entries = document.mapping(node, text_of(id_node) if id_node is not None else None)
         values = {key: (key_node, value_node) for key, key_node, value_node in entries}
         item_id = self._id(node, values.get("id"))
         if item_id is None:
@@ -65,10 +70,19 @@ class _ItemReader:
         spec = KINDS.get(kind) if kind else None
         field_specs = _FIELD_SPECS.get(kind or "", {})
         for key, key_node, value_node in entries:
-            if key in ("id", "kind"):
+            if key == "id" or key == "kind":
                 continue
-            positions[(key,)] = position(value_node)
+            mark = value_node.start_mark  # position(), inline: once per field of every item
+            positions[(key,)] = (mark.line + 1, mark.column + 1)
             field_spec = field_specs.get(key)
+            if (
+                field_spec is not None
+                and field_spec.type in _TEXT_TYPES
+                and value_node.tag == STR
+                and type(value_node) is yaml.ScalarNode
+            ):
+                fields[key] = value_node.value  # the common case, text written as text (as in _field)
+                continue
             if field_spec is None:
                 if spec is not None and not key.startswith(EXTENSION_PREFIX):
                     allowed = ", ".join(spec.field_names)
@@ -134,7 +148,7 @@ class _ItemReader:
         self, item_id: str, spec: KindSpec, written: dict[str, tuple[yaml.Node, yaml.Node]], node: yaml.Node
     ) -> None:
         """Report required fields that are absent, or written but empty (a refused value was reported already)."""
-        required = [field.name for field in spec.fields if field.required and field.missing_rule is None]
+        required = _REQUIRED[spec.name]
         missing = [name for name in required if name not in written]
         if missing:
             names = ", ".join(f"'{name}'" for name in missing)
@@ -208,9 +222,12 @@ class _ItemReader:
             return None
         values: list[str] = []
         for element in elements:
-            if element is not node and not document.allowed_tag(element, item_id):
+            if type(element) is yaml.ScalarNode and element.tag == STR:
+                text = element.value  # the common case, an id or text written as such: allowed, as is
+            elif element is not node and not document.allowed_tag(element, item_id):
                 continue
-            text = text_of(element)
+            else:
+                text = text_of(element)
             if text is None or text == "":
                 what = "an id" if is_link else "text"
                 document.report("Q002", f"each entry of {spec.name} must be {what}", element, item_id)
@@ -222,7 +239,8 @@ class _ItemReader:
             if problem is not None:
                 document.report("Q002", problem, element, item_id)
                 continue
-            positions[(spec.name, len(values))] = position(element)
+            mark = element.start_mark  # position(), inline: once per link of every item
+            positions[(spec.name, len(values))] = (mark.line + 1, mark.column + 1)
             values.append(text)
         return tuple(values)
 

@@ -308,7 +308,10 @@ def _has_proxy(value: Any) -> bool:
         value = value.values()
     elif kind is not tuple and kind is not list:
         return False
-    return any(type(entry) is not str and _has_proxy(entry) for entry in value)
+    for entry in value:  # noqa: SIM110 - a loop, not any() over a generator: the links of every item pass here
+        if type(entry) is not str and _has_proxy(entry):
+            return True
+    return False
 
 
 def _tagged(value: Any) -> Any:

@@ -15,8 +15,12 @@ PLACEHOLDERS = {
 }
 
 _NORMALIZED = {" ".join(text.split()): instead for text, instead in PLACEHOLDERS.items()}
+#: the first word of each placeholder: a text that starts with none of them is no placeholder
+_FIRST_WORDS = tuple(sorted({text.split()[0] for text in _NORMALIZED}))
 
 
 def placeholder(value: object) -> str | None:
     """What should replace ``value`` when it is a placeholder of ``qms init``; None when it is not."""
-    return _NORMALIZED.get(" ".join(value.split())) if isinstance(value, str) else None
+    if not isinstance(value, str) or not value.lstrip().startswith(_FIRST_WORDS):
+        return None  # most text: told at its first word, without splitting it all
+    return _NORMALIZED.get(" ".join(value.split()))

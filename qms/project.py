@@ -75,7 +75,12 @@ def _outside_findings(root: Path, setting: str, entry: str, matches: Matches, lo
 
 def _relative(root: Path, path: Path) -> str:
     """``path`` relative to the project root, with ``/`` (``../`` for a file beside the project)."""
-    return Path(os.path.relpath(path, root.resolve())).as_posix()
+    return _relative_to(root.resolve(), path)
+
+
+def _relative_to(top: Path, path: Path) -> str:
+    """``path`` relative to ``top``, the resolved project root (resolved once for all files of a project)."""
+    return Path(os.path.relpath(path, top)).as_posix()
 
 
 def load_project(root: Path, *, outside: bool = True, cache: bool = False) -> Project:
@@ -106,8 +111,9 @@ def _load_project(root: Path, outside: bool, cache: bool) -> Project:
     items: dict[str, Item] = {}
     relative_paths = []
     titles: dict[str, str] = {}
+    top = root.resolve()
     for path in paths:
-        relative = _relative(root, path)
+        relative = _relative_to(top, path)
         relative_paths.append(relative)
         loaded = (
             load_item_file(reader, path, relative, config.risk_policy)

@@ -390,8 +390,9 @@ def load_records(project: Project, *, cache: bool = False) -> RecordSet:
     records: list[ExecutionRecord] = []
     first: dict[str, ExecutionRecord] = {}
     item_files = set(project.files)
+    top = project.root.resolve()
     for path in paths:
-        name = _relative(project.root, path)
+        name = _relative(top, path)
         if name in item_files:
             message = (
                 f"{name} is under both `sources` and `records` in qms.yaml: keep execution records out of `sources`"
@@ -517,9 +518,10 @@ def _decode_read(data: Any, path: str) -> _Read:
     )
 
 
-def _relative(root: Path, path: Path) -> str:
+def _relative(top: Path, path: Path) -> str:
+    """``path`` relative to ``top``, the resolved project root, with ``/`` (as it is where outside it)."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.resolve().relative_to(top).as_posix()
     except ValueError:
         return path.as_posix()
 

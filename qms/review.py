@@ -23,6 +23,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -85,14 +86,21 @@ def normative_fields(item: Item) -> dict[str, Any]:
     }
 
 
+#: the canonical JSON of what an item states: sorted keys, no spaces, text as written
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+#: a string as :data:`_CANONICAL` writes it
+_quoted = encode_basestring
+
+
 def content_digest(item: Item) -> str:
     """The digest of an item's normative content: equal exactly when the item states the same."""
-    canonical = json.dumps(
-        {"kind": item.kind, "fields": normative_fields(item)},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    fields = normative_fields(item)
+    if all(type(value) is str for value in fields.values()):
+        # the common case, every field text: the same JSON as _CANONICAL's, written directly
+        written = ",".join([f"{_quoted(name)}:{_quoted(value)}" for name, value in sorted(fields.items())])
+        canonical = f'{{"fields":{{{written}}},"kind":{_quoted(item.kind)}}}'
+    else:
+        canonical = _CANONICAL.encode({"kind": item.kind, "fields": fields})
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
 
 

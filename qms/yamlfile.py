@@ -104,13 +104,14 @@ class _Refused(Exception):
         self.mark = mark
 
 
-def _plain_tag(value: str, is_key: bool) -> str:
-    """The implicit tag of a plain scalar: null, bool, int, float, timestamp or str."""
+def _plain_tag(value: str) -> str:
+    """The implicit tag of a plain scalar: null, bool, int, float, timestamp, str, or merge (``<<``,
+    which only a key can be)."""
     if len(value) > MAX_NUMBER_LENGTH:  # longer than any null, bool, number or date
         return STR
     for tag, pattern in _IMPLICIT.get(value[:1], ()):
         if pattern.match(value):
-            return tag if tag != MERGE or is_key else STR
+            return tag
     return STR
 
 
@@ -135,6 +136,8 @@ def compose(text: str | bytes) -> list[yaml.Node]:
     root: yaml.Node | None = None
     node: yaml.Node
     count = 0  # values composed so far
+    #: the implicit tag of each plain scalar met so far (keys and short values repeat, item after item)
+    plain_tags: dict[str, str] = {}
     try:
         while True:
             event = parser.get_event()
@@ -149,8 +152,9 @@ def compose(text: str | bytes) -> list[yaml.Node]:
                 if tag is None or tag == "!":
                     tag = STR
                     if event.implicit[0] and event.value[:1] in implicit:
-                        is_key = in_mapping and len(children) % 2 == 0  # type: ignore[arg-type]
-                        tag = _plain_tag(event.value, is_key)
+                        tag = plain_tags.get(event.value) or plain_tags.setdefault(event.value, _plain_tag(event.value))
+                        if tag == MERGE and not (in_mapping and len(children) % 2 == 0):  # type: ignore[arg-type]
+                            tag = STR  # << is a merge key only as a key
                 node = scalar_node(tag, event.value, event.start_mark, None, event.style)
                 if event.anchor is not None:
                     anchors[event.anchor] = node

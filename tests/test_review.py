@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from fixtures.change.gitrepo import edit, git, qms
+from hypothesis import given
+from hypothesis import strategies as st
 
+from qms.model import Item
 from qms.project import load_project
-from qms.review import LOCK_FILE, content_digest, format_lock, link_key, read_lock
+from qms.review import LOCK_FILE, content_digest, format_lock, link_key, normative_fields, read_lock
 
 FIXTURE = Path(__file__).parent / "fixtures" / "change" / "project"
 REQUIREMENTS = "traceability/requirements.yaml"
@@ -105,6 +110,28 @@ controls: [SWR-1]
 )
 def test_digest_counts_what_the_item_states_not_its_layout(tmp_path: Path, variant: str, same: bool) -> None:
     assert (_digest(tmp_path, HAZARD, "before") == _digest(tmp_path, variant, "after")) is same
+
+
+#: field values as loading makes them: text (any characters), levels, lists of text or ids, mappings
+_VALUES = st.recursive(
+    st.text() | st.integers() | st.none() | st.booleans(),
+    lambda inner: st.lists(inner, max_size=3).map(tuple) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(
+    kind=st.sampled_from(["hazard", "software_requirement", "test", "risk_control", "made_up"]),
+    fields=st.dictionaries(st.text(min_size=1), st.text() | _VALUES, max_size=5),
+)
+def test_digest_is_the_sha256_of_the_canonical_json_the_stamps_were_written_with(kind: str, fields: dict) -> None:
+    """Stamps in every qms.lock were made from this JSON: the digest must never drift from it."""
+    item = Item("X-1", kind, MappingProxyType(fields), "items/x.yaml", MappingProxyType({}))
+    canonical = json.dumps(
+        {"kind": kind, "fields": normative_fields(item)}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    expected = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    assert content_digest(item) == expected
 
 
 def test_lock_file_is_sorted_one_line_per_link_and_reads_back(tmp_path: Path) -> None:

@@ -46,12 +46,19 @@ def _marked(item: Item, mark: str, also: str = "") -> Iterator[tuple[FieldPath, 
         if isinstance(value, str):
             if mark in value and also in value:
                 yield (name,), value
-        elif isinstance(value, dict | MappingProxyType) or (
-            isinstance(value, list | tuple) and any(not isinstance(entry, str) or mark in entry for entry in value)
-        ):
+        elif isinstance(value, dict | MappingProxyType) or (isinstance(value, list | tuple) and _may_hold(value, mark)):
             for path, text in _texts(value, (name,)):
                 if mark in text and also in text:
                     yield path, text
+
+
+def _may_hold(entries: list[Any] | tuple[Any, ...], mark: str) -> bool:
+    """Whether an entry of a list is not text or holds ``mark`` (no line break in it): one scan of
+    the entries joined, for the lists of ids and texts of every item."""
+    try:
+        return mark in "\n".join(entries)
+    except TypeError:  # an entry that is not text: looked into
+        return True
 
 
 class _Placed(Protocol):

@@ -9,13 +9,14 @@ from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qms.approvals import ApprovalLog, DocumentState, document_states, read_approvals
-from qms.diff import DiffError, ProjectDiff, release_diff
 from qms.model import Finding, Item, Location, Project, Severity
 from qms.parsecache import project_memo
+from qms.risk import HazardRisk, hazard_risk
 from qms.rulebook import SPECS, RuleSpec
 from qms.status import ChangeHistory, StatusIndex, compute_statuses
 
 if TYPE_CHECKING:
+    from qms.diff import DiffError, ProjectDiff
     from qms.evidence import Evidence
     from qms.records import RecordSet
     from qms.review import ReviewState
@@ -62,12 +63,21 @@ class CheckContext:
         return project_hits(self)
 
     @functools.cached_property
+    def hazard_risks(self) -> Mapping[str, HazardRisk]:
+        """The initial and residual risk of every hazard under the project's risk policy, by id,
+        computed once per context (several rules weigh each hazard's risk)."""
+        policy = self.project.config.risk_policy
+        return {hazard.id: hazard_risk(policy, hazard) for hazard in self.project.of_kind("hazard")}
+
+    @functools.cached_property
     def release_diff(self) -> ProjectDiff | DiffError | None:
         """What changed since the previous release (``release: previous``), read once per context:
         None without a previous release or outside git, the error when it cannot be compared."""
         previous = self.project.config.previous_release
         if previous is None or self.history is None:
             return None
+        from qms.diff import DiffError, release_diff  # a check without a previous release needs none of it
+
         try:
             return release_diff(self.project.root, previous)
         except DiffError as error:

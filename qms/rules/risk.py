@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from qms.documents import DOCUMENTS, FRONT_PAGE
 from qms.model import Project
-from qms.risk import RiskClass, RiskEstimate, RiskPolicy, hazard_risk
+from qms.risk import RiskClass, RiskEstimate, RiskPolicy
 from qms.risk_file import controls_of, item_class
 from qms.rules.registry import CheckContext, Hit, rule, written
 from qms.rules.trace import verified_by_a_test
@@ -34,7 +34,7 @@ def risk_not_evaluable(context: CheckContext) -> Iterator[Hit]:
 def uncontrolled_risk(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
-        initial = hazard_risk(policy, hazard).initial
+        initial = context.hazard_risks[hazard.id].initial
         if initial and initial.risk_class is not RiskClass.ACCEPTABLE and not written(hazard, "controls"):
             yield Hit.at(
                 hazard, f"initial risk {_describe(policy, initial)} is not acceptable and the hazard has no controls"
@@ -54,7 +54,7 @@ def no_residual_risk(context: CheckContext) -> Iterator[Hit]:
 def residual_risk_not_acceptable(context: CheckContext) -> Iterator[Hit]:
     policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
-        residual = hazard_risk(policy, hazard).residual
+        residual = context.hazard_risks[hazard.id].residual
         if residual is None:
             continue
         if residual.risk_class is RiskClass.UNACCEPTABLE:
@@ -97,9 +97,8 @@ def control_effectiveness_not_verified(context: CheckContext) -> Iterator[Hit]:
 
 @rule("R207", of_project=True)
 def residual_severity_lowered(context: CheckContext) -> Iterator[Hit]:
-    policy = context.project.config.risk_policy
     for hazard in context.project.of_kind("hazard"):
-        risk = hazard_risk(policy, hazard)
+        risk = context.hazard_risks[hazard.id]
         if risk.initial is None or risk.residual is None or hazard.get("residual_rationale"):
             continue
         if risk.residual.severity < risk.initial.severity:
@@ -115,7 +114,7 @@ def software_control_lowest_probability(context: CheckContext) -> Iterator[Hit]:
     project = context.project
     policy = project.config.risk_policy
     for hazard in project.of_kind("hazard"):
-        residual = hazard_risk(policy, hazard).residual
+        residual = context.hazard_risks[hazard.id].residual
         controls = [project.items[target] for target in hazard.links("controls") if target in project.items]
         if residual is None or residual.probability != 1 or hazard.get("residual_rationale") or not controls:
             continue
@@ -131,7 +130,6 @@ def software_control_lowest_probability(context: CheckContext) -> Iterator[Hit]:
 @rule("R209")
 def benefit_risk_without_evidence(context: CheckContext) -> Iterator[Hit]:
     project = context.project
-    policy = project.config.risk_policy
     documents = {spec.id for spec in (FRONT_PAGE, *DOCUMENTS)}
     for hazard in project.of_kind("hazard"):
         entries: tuple[str, ...] = hazard.get("benefit_risk_evidence") or ()
@@ -142,7 +140,7 @@ def benefit_risk_without_evidence(context: CheckContext) -> Iterator[Hit]:
                     f"benefit_risk_evidence '{entry}' is no item id, document id or project file",
                     ("benefit_risk_evidence", index),
                 )
-        residual = hazard_risk(policy, hazard).residual
+        residual = context.hazard_risks[hazard.id].residual
         justified = residual is not None and residual.risk_class is RiskClass.REDUCE and hazard.get("benefit_risk")
         if justified and not entries:
             yield Hit.at(hazard, "benefit_risk references no evidence: add benefit_risk_evidence", ("benefit_risk",))
@@ -186,9 +184,8 @@ def safety_information_not_in_labeling(context: CheckContext) -> Iterator[Hit]:
 @rule("R212", of_project=True)
 def residual_risk_not_disclosed(context: CheckContext) -> Iterator[Hit]:
     project = context.project
-    policy = project.config.risk_policy
     for hazard in project.of_kind("hazard"):
-        residual = hazard_risk(policy, hazard).residual
+        residual = context.hazard_risks[hazard.id].residual
         if residual is None or residual.risk_class is not RiskClass.REDUCE:
             continue
         if not project.incoming(hazard.id, "discloses", "labeling"):
@@ -280,7 +277,7 @@ def probability_not_on_split_scale(context: CheckContext) -> Iterator[Hit]:
                 yield Hit.at(
                     hazard, f"{name} '{value}' is not a level of risk_policy.{name} ({levels}{extra})", (name,)
                 )
-        initial = hazard_risk(policy, hazard).initial
+        initial = context.hazard_risks[hazard.id].initial
         written_probability = hazard.get("probability")
         if (
             policy.split
