@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from qms.diff import DiffError
 from qms.lifecycle import (
     CARRIED_OUT_CHANGE,
     SETTLED_PROBLEM,
@@ -57,8 +58,6 @@ def change_without_request(context: CheckContext) -> Iterator[Hit]:
     if diff is None:
         yield from _baseline_not_named(context)
         return
-    from qms.diff import DiffError  # imported once there is a previous release to compare with
-
     config = context.project.config
     if isinstance(diff, DiffError):
         yield Hit(f"cannot compare with the previous release: {diff}", config.location(("release", "previous")))

@@ -9,6 +9,7 @@ from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qms.approvals import ApprovalLog, DocumentState, document_states, read_approvals
+from qms.diff import DiffError, ProjectDiff, release_diff
 from qms.model import Finding, Item, Location, Project, Severity
 from qms.parsecache import project_memo
 from qms.risk import HazardRisk, hazard_risk
@@ -16,7 +17,6 @@ from qms.rulebook import SPECS, RuleSpec
 from qms.status import ChangeHistory, StatusIndex, compute_statuses
 
 if TYPE_CHECKING:
-    from qms.diff import DiffError, ProjectDiff
     from qms.evidence import Evidence
     from qms.records import RecordSet
     from qms.review import ReviewState
@@ -76,8 +76,6 @@ class CheckContext:
         previous = self.project.config.previous_release
         if previous is None or self.history is None:
             return None
-        from qms.diff import DiffError, release_diff  # a check without a previous release needs none of it
-
         try:
             return release_diff(self.project.root, previous)
         except DiffError as error:
