@@ -368,6 +368,11 @@ def verified(project: Project, matrices: Sequence[Matrix], statuses: StatusIndex
     return tuple(with_verdicts(matrix, outcome) for matrix in matrices)
 
 
+def verified_defaults(project: Project, statuses: StatusIndex | None = None) -> tuple[Matrix, ...]:
+    """The default matrices (:func:`default_matrices`) with each row's verification status."""
+    return verified(project, default_matrices(project), statuses)
+
+
 def combined_matrix(
     project: Project, statuses: StatusIndex | None = None, matrices: Sequence[Matrix] | None = None
 ) -> Matrix:
@@ -375,5 +380,5 @@ def combined_matrix(
     status: what a single-table format (CSV, the site's download) holds. ``matrices``: the default
     matrices with their statuses, when already made."""
     if matrices is None:
-        matrices = verified(project, default_matrices(project), statuses)
+        matrices = verified_defaults(project, statuses)
     return merge_matrices(matrices, COMBINED_ORDER, "Traceability")

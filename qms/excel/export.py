@@ -58,7 +58,7 @@ from qms.excel.layout import (
 )
 from qms.excel.sheetcache import SheetCache
 from qms.gitinfo import DocumentControl, document_control
-from qms.matrix import Matrix, default_matrices, verified
+from qms.matrix import Matrix, verified_defaults
 from qms.matrix_formats import FINDINGS_HEADER, extra_cells, extra_headers
 from qms.model import Item, Project
 from qms.risk import RiskClass, hazard_risk
@@ -625,7 +625,7 @@ def workbook_bytes(
             sheets.write(_new_sheet(workbook, register.title, cache), register, project.of_kind("hazard"))
     statuses = project_statuses(project) if statuses is None else statuses
     if matrices is None:
-        matrices = verified(project, default_matrices(project), statuses)
+        matrices = verified_defaults(project, statuses)
     for title, matrix in zip((DESIGN_TRACE, RISK_TRACE), matrices, strict=True):
         write_matrix(_new_sheet(workbook, title, cache), styles, matrix, sheets.rows)
     control = document_control(project.root)

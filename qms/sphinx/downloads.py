@@ -79,11 +79,11 @@ def _write_workbook(project: Project, path: str, statuses: StatusIndex | None, s
     ``sheets``, and the CSV matrix of ``statuses`` (the build's own) into ``matrix``."""
     from qms.excel.export import workbook_bytes
     from qms.excel.sheetcache import SheetCache
-    from qms.matrix import default_matrices, verified
+    from qms.matrix import verified_defaults
     from qms.status import project_statuses
 
     statuses = project_statuses(project) if statuses is None else statuses
-    matrices = verified(project, default_matrices(project), statuses)  # made once for the workbook and the CSV
+    matrices = verified_defaults(project, statuses)  # made once for the workbook and the CSV
     write_bytes(Path(path), workbook_bytes(project, statuses, SheetCache(sheets), matrices))
     if matrix:
         write_bytes(Path(matrix), _matrix_bytes(project, statuses, matrices))

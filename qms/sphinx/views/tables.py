@@ -221,6 +221,11 @@ CHAINS = {
 }
 
 
+def _chain(text: str) -> Chain:
+    """A named chain (:data:`CHAINS`), or one written out as kinds (ValueError on an unknown kind)."""
+    return CHAINS.get(text) or Chain("Traceability matrix", parse_chain(text))
+
+
 #: Matrices up to this many rows show each item's title next to its id.
 MATRIX_TITLES_UP_TO = 1500
 
@@ -250,7 +255,7 @@ def _traces_elsewhere(items: tuple[Item | None, ...]) -> bool:
 def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> MatrixView:
     """The traceability matrix along a chain of kinds, with the tests' evidence when there is any,
     the findings of the links a row shows (Q006), and what was left out past the page's row limit."""
-    chain = CHAINS.get(chain_text) or Chain("Traceability matrix", parse_chain(chain_text))
+    chain = _chain(chain_text)
     matrix = trace_matrix(data.project, chain)
     with_results = results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
     headers = (*matrix.headers, *(["Result"] if with_results else []), *(["Findings"] if matrix.findings else []))
@@ -302,10 +307,9 @@ def _link_finding_cell(finding: Finding) -> Cell:
 def matrix_inputs(data: BuildData, chain: str, results: str = "yes") -> list[object]:
     """What a matrix reads: the items of its chain's kinds with their titles, links and outcomes, and
     the rule severities and safety class (they mark the Q006 links)."""
-    found = CHAINS.get(chain) or Chain("", parse_chain(chain))
     config = data.project.config
     return [
-        data.trace_content(tuple(kind for column in found.columns for kind in column)),
+        data.trace_content(tuple(kind for column in _chain(chain).columns for kind in column)),
         {code: str(severity) for code, severity in config.rules.items()},
         str(config.safety_class),
     ]
