@@ -14,7 +14,7 @@ from sphinx_support import REPOSITORY, build, copy_example, site_files
 from qms.clauses import DEFAULT_EDITION
 from qms.sphinx import memory
 from qms.sphinx.state import load_build_data
-from qms.yamlfile import parse_bytes
+from qms.yamlfile import freeze_heap, parse_bytes, unfreeze_heap
 
 #: An extension that watches the doctrees through weak references: which are still alive while each page is resolved.
 TRACKER = """
@@ -125,3 +125,22 @@ def test_parsing_yaml_leaves_what_was_frozen_frozen() -> None:
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()
+
+
+def test_parsing_in_a_frozen_build_does_not_walk_the_frozen_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    held = [[number] for number in range(1000)]
+    freeze_heap()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(held)
+
+        def walk() -> int:
+            raise AssertionError("gc.get_freeze_count walks every frozen object: a build's millions")
+
+        monkeypatch.setattr(gc, "get_freeze_count", walk)
+        parse_bytes(b"id: REQ-1\ntitle: One\n", "one.yaml")
+        monkeypatch.undo()
+        assert gc.get_freeze_count() >= frozen  # what was frozen stays frozen, and the parse with it
+    finally:
+        unfreeze_heap()
+    assert gc.get_freeze_count() == 0

@@ -26,6 +26,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
+from qms.yamlfile import freeze_heap, unfreeze_heap
+
 
 def _forget_read_doctrees(env: BuildEnvironment) -> None:
     """Drop the trees Sphinx keeps of the pages read in this build: each is written from its pickle."""
@@ -34,7 +36,7 @@ def _forget_read_doctrees(env: BuildEnvironment) -> None:
 
 def _collect_and_freeze() -> None:
     gc.collect()
-    gc.freeze()
+    freeze_heap()
 
 
 @contextmanager
@@ -42,11 +44,11 @@ def frozen_while_loading() -> Iterator[None]:
     """Freeze what the build holds before the project is loaded (the environment of the last build,
     just unpickled: no garbage to collect first), and the project once loaded. A load that fails ends
     the build before it starts, and no ``build-finished`` unfreezes: it is unfrozen here."""
-    gc.freeze()
+    freeze_heap()
     try:
         yield
     except BaseException:
-        gc.unfreeze()
+        unfreeze_heap()
         raise
     _collect_and_freeze()
 
@@ -75,4 +77,4 @@ def collect_page(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 def finish(app: Sphinx, exception: Exception | None) -> None:
     """``build-finished``: what the build held is the collector's again."""
-    gc.unfreeze()
+    unfreeze_heap()
