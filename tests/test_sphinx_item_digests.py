@@ -139,6 +139,15 @@ def test_a_block_that_shows_nothing_of_the_change_keeps_its_digest(project: Path
     assert "SWR-001" not in unchanged
 
 
+def test_a_commit_changes_the_digests_of_the_items_it_changed_only(project: Path) -> None:
+    _reword(project)
+    before = _blocks(project)
+    _commit(project)
+    after = _blocks(project)
+    changed = {item_id for item_id in before if before[item_id][0] != after[item_id][0]}
+    assert changed == {"LAB-01"}  # its audit trail has the commit; no other block shows it
+
+
 def test_the_same_project_read_twice_gives_the_same_digests(project: Path) -> None:
     assert {item_id: digest for item_id, (digest, _) in _blocks(project).items()} == {
         item_id: digest for item_id, (digest, _) in _blocks(project).items()

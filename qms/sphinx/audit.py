@@ -5,6 +5,9 @@ block takes its item's part; ``qms log ID`` shows the same changes. The trails d
 but the commits, so a build keeps them beside its saved environment and reads the history again
 only after the checked-out commit (or what the history is read with) changed: an edit in the
 working tree costs no pass over the history.
+
+A block is fingerprinted by its own item's trail (:func:`trail_digest`), not by the commit checked
+out: a commit that changed one item's file leaves every other block as it was.
 """
 
 from __future__ import annotations
@@ -86,18 +89,20 @@ class AuditView:
 
 def audit_view(data: BuildData, item_id: str) -> AuditView:
     """What an item's audit trail shows: its changes, newest first."""
-    trails: dict[str, AuditTrail] | None = data.cache.get(_TRAILS)
-    if trails is None:
-        trails = data.cache[_TRAILS] = _saved_or_read(data)
-    trail = trails.get(item_id)
+    trail = _trails(data).trails.get(item_id)
     if trail is None:
         return AuditView()
     return AuditView(tuple(_change_view(change) for change in reversed(trail.changes)), tuple(trail.notes))
 
 
+def trail_digest(data: BuildData, item_id: str) -> str:
+    """Fingerprint of an item's audit trail ("" for none): what its block shows of the history."""
+    return _trails(data).digests.get(item_id, "")
+
+
 def leave_out_audit_trails(data: BuildData) -> None:
     """Show no audit trail on this build's blocks (``qms_audit_trail = False`` in conf.py)."""
-    data.cache[_TRAILS] = {}
+    data.cache[_TRAILS] = _Trails({}, {})
 
 
 def keep_trails_in(data: BuildData, path: Path) -> None:
@@ -118,22 +123,45 @@ _UNREADABLE = (
 )
 
 
-def _saved_or_read(data: BuildData) -> dict[str, AuditTrail]:
+@dataclass(frozen=True, slots=True)
+class _Trails:
+    """Every item's trail, and the fingerprint of each (kept with them: the same trails, the same fingerprints)."""
+
+    trails: dict[str, AuditTrail]
+    digests: dict[str, str]
+
+    @classmethod
+    def of(cls, trails: dict[str, AuditTrail]) -> _Trails:
+        digests = {
+            item_id: hashlib.sha256(repr(trail).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+            for item_id, trail in trails.items()
+        }
+        return cls(trails, digests)
+
+
+def _trails(data: BuildData) -> _Trails:
+    """The build's trails, read once."""
+    trails: _Trails | None = data.cache.get(_TRAILS)
+    if trails is None:
+        trails = data.cache[_TRAILS] = _saved_or_read(data)
+    return trails
+
+
+def _saved_or_read(data: BuildData) -> _Trails:
     """Every item's trail: as saved by an earlier build from the same inputs, else read from git (and saved)."""
     path: Path | None = data.cache.get(_TRAILS_FILE)
     if path is None:
-        return project_history(data.project)
-    code = hashlib.sha256(Path(history.__file__).read_bytes()).hexdigest()
+        return _Trails.of(project_history(data.project))
+    code = hashlib.sha256(Path(history.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest()
     key = (__version__, code, str(data.project.root), dict(data.project.config.raw), trails_inputs(data))
     try:
         with path.open("rb") as stream:
             saved_key, saved = pickle.load(stream)
-        if saved_key == key:
-            trails: dict[str, AuditTrail] = saved
-            return trails
+        if saved_key == key and isinstance(saved, _Trails):
+            return saved
     except _UNREADABLE:
         pass
-    trails = project_history(data.project)
+    trails = _Trails.of(project_history(data.project))
     write_bytes(path, pickle.dumps((key, trails), protocol=pickle.HIGHEST_PROTOCOL))
     return trails
 

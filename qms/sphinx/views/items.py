@@ -15,7 +15,7 @@ from typing import Any
 from qms.model import Finding, Item
 from qms.risk import hazard_risk
 from qms.schema import EXTENSION_PREFIX, KINDS, FieldSpec, FieldType
-from qms.sphinx.audit import AuditView, audit_view, trails_inputs
+from qms.sphinx.audit import AuditView, audit_view, trail_digest
 from qms.sphinx.views.build import BuildData, digest, field_label, kind_label, natural_sorted, text_line
 from qms.sphinx.views.cells import Badge, Listed
 
@@ -425,8 +425,9 @@ def item_inputs(data: BuildData, item_id: str) -> list[object]:
     The item as written (fields, file, every field's line and column), the project file (risk
     policy names, rule severities), its findings, its status with the results behind it (their
     published copies, whether their files are committed), each linked item's id, kind (its
-    page), title and status, a hazard's controls with their tests, and what its audit trail is
-    read from. Rendering every block only to fingerprint it cost most of a one-edit rebuild.
+    page), title and status, a hazard's controls with their tests, and its own audit trail (not
+    the commit checked out: a commit leaves the blocks of the items it did not change as they
+    were). Rendering every block only to fingerprint it cost most of a one-edit rebuild.
     """
     item = data.project.items.get(item_id)
     if item is None:
@@ -441,7 +442,7 @@ def item_inputs(data: BuildData, item_id: str) -> list[object]:
     )
     return [
         project_inputs(data),
-        _trails_text(data),
+        trail_digest(data, item_id),
         repr((item.id, item.kind, item.file, item.fields, item.positions)),
         repr(data.findings_by_item.get(item_id, ())),
         repr(found),
@@ -475,15 +476,6 @@ def _sides(data: BuildData) -> dict[tuple[bool, str], str]:
         }
     sides: dict[tuple[bool, str], str] = data.cache[key]
     return sides
-
-
-def _trails_text(data: BuildData) -> str:
-    """What every item's audit trail is read from, as text, once per build."""
-    key = ("audit-trails-text",)
-    if key not in data.cache:
-        data.cache[key] = repr(trails_inputs(data))
-    text: str = data.cache[key]
-    return text
 
 
 def _published_by_source(data: BuildData) -> dict[str, list[tuple[str, str, bool]]]:
