@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from sphinx_support import build, new_project, page, site_files, site_page
+from sphinx_support import build, new_project, page, site_files, site_page, text_of
 
 from qms import parsecache
 from qms.cli.build_inputs import RECORD
 from qms.rules.registry import CHECKS
+from qms.sphinx import sources
 
 
 def _read_pages(output: str) -> list[str]:
@@ -139,3 +142,94 @@ def test_a_rebuild_parses_only_the_edited_file_and_keeps_the_findings_of_the_pro
     assert "rounded down to full minutes" in page(root / "_build" / "html", "software-requirements.html")
     assert _read_pages(output) == ["software-requirements"]
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def _written_pages(output: str) -> list[str]:
+    """The pages Sphinx wrote, from its verbose output."""
+    return re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", output)
+
+
+def _git(root: Path, *arguments: str) -> None:
+    command = ["git", "-c", "user.name=Quality Engineer", "-c", "user.email=qe@example.org"]
+    subprocess.run([*command, "-c", "commit.gpgsign=false", *arguments], cwd=root, check=True, capture_output=True)
+
+
+def _clean_copy_site(root: Path, folder: Path) -> dict[str, bytes]:
+    """The site a clean build of a copy of the checkout writes (the build folder of ``root`` untouched)."""
+    copy = shutil.copytree(root, folder, ignore=shutil.ignore_patterns("_build"))
+    result = build(copy, "--clean")
+    assert result.exit_code == 0, result.output
+    return site_files(copy / "_build" / "html")
+
+
+def _committed_and_built(tmp_path: Path) -> Path:
+    """A new project in git, with one commit, built."""
+    root = new_project(tmp_path / "device")
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "Records")
+    assert build(root).exit_code == 0
+    return root
+
+
+def _revision_rows(site: Path) -> dict[str, str]:
+    """The "Source revision" each page with a document-control block shows."""
+    rows = {}
+    for path in sorted(site.glob("*.html")):
+        shown = site_page(site, path.name).select_one("dl.qms-document-control div.qms-source-revision")
+        if shown is not None:
+            rows[path.name] = text_of(shown)
+    return rows
+
+
+@pytest.mark.slow
+def test_a_commit_and_the_first_edit_after_it_write_only_the_pages_whose_content_changed(tmp_path: Path) -> None:
+    # Every page's document-control block names the build's commit and whether the tree has
+    # uncommitted changes: pages showing nothing else of the change get the new row without being
+    # written again, and the site is still what a clean build writes.
+    root = _committed_and_built(tmp_path)
+    site = root / "_build" / "html"
+    requirements = root / "traceability" / "requirements.yaml"
+    requirements.write_text(
+        requirements.read_text(encoding="utf-8").replace("whole minutes", "full minutes"), encoding="utf-8"
+    )
+    _git(root, "commit", "-q", "-am", "Full minutes")
+    committed = build(root, "--verbose")
+    assert committed.exit_code == 0, committed.output
+    written = _written_pages(committed.stdout)
+    assert "software-requirements" in written  # its text and its revision history changed
+    assert "clause-index" not in written and "soup" not in written  # their content did not
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    rows = _revision_rows(site)
+    assert len(rows) > 10 and all(
+        row.startswith(f"{head} (") and row.endswith("clean working tree") for row in rows.values()
+    )
+    assert site_files(site) == _clean_copy_site(root, tmp_path / "clean-committed")
+
+    requirements.write_text(
+        requirements.read_text(encoding="utf-8").replace("full minutes", "whole minutes"), encoding="utf-8"
+    )
+    edited = build(root, "--verbose")
+    assert edited.exit_code == 0, edited.output
+    assert "clause-index" not in _written_pages(edited.stdout)
+    assert all(row.endswith("with uncommitted changes") for row in _revision_rows(site).values())
+    assert 'class="qms-source-revision qms-source-revision-dirty"' in page(site, "clause-index.html")
+    assert site_files(site) == _clean_site(root, tmp_path / "clean-edited")
+
+
+@pytest.mark.slow
+def test_pages_a_stopped_build_did_not_patch_are_patched_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _committed_and_built(tmp_path)
+    site = root / "_build" / "html"
+    first = _revision_rows(site)
+    _git(root, "commit", "-q", "--allow-empty", "-m", "Nothing changed")
+    with monkeypatch.context() as stopped:  # the build stops before its pages get the new row
+        stopped.setattr(sources, "patch_source_revisions", lambda app: None)
+        assert build(root).exit_code == 0
+    assert _revision_rows(site) == first
+    (root / "_build" / "doctrees" / RECORD).unlink()  # Sphinx itself runs, not the check that skips it
+    assert build(root).exit_code == 0
+    assert _revision_rows(site) != first
+    assert site_files(site) == _clean_site(root, tmp_path / "clean")

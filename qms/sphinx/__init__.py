@@ -135,14 +135,16 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     replacements = fill_blocks(app, docname, blocks, data, links, ALL_SHAPES, matrix, ANCHORED)
     _replace_all(blocks, replacements)
     pages = pages_of(doctree, docname, document_control)
+    html = app.builder.format == "html"
     for unfilled_block in controls:
         page = pages[id(unfilled_block)]  # LaTeX and single-page HTML join every page into one tree
         if unfilled_block["part"] == "history":
             unfilled_block.replace_self(history_block(data, page, unfilled_block["page_source"] or None))
         else:
             unfilled_block.replace_self(
-                control_block(data, page, unfilled_block["doc_id"], unfilled_block["doc_title"])
+                control_block(data, page, unfilled_block["doc_id"], unfilled_block["doc_title"], html=html)
             )
+        sources.note_written(app, page)
 
 
 def _replace_all(unfilled: list[Any], replacements: dict[int, list[nodes.Node]]) -> None:
@@ -184,6 +186,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             if job.matrix is not None:
                 job.matrix.unlink(missing_ok=True)
         return
+    sources.patch_source_revisions(app)
     finish_workbook(app, data, job)
     write_matrix_csv(app, data, job)
     write_evidence_files(app, data)

@@ -9,18 +9,23 @@ state is a query of the page (``document-state``), so a page is read again when 
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from docutils import nodes
 
 from qms import __version__
 from qms.approvals import Approval, DocumentState, document_states, rendered_items, template_sources
+from qms.atomic import write_text
 from qms.config import PROJECT_FILE
 from qms.documents import DocumentSpec, default_templates, document_spec
-from qms.gitinfo import GitHistory, Revision, day, revision_history
+from qms.gitinfo import DocumentControl, GitHistory, Revision, day, revision_history
 from qms.model import Project
+from qms.sphinx.blocks import qms_html
 from qms.sphinx.render import P, field, paragraph, table
 from qms.sphinx.views.build import BuildData, field_label
 from qms.sphinx.views.cells import Literal, Text
@@ -98,17 +103,60 @@ def template_paths(project: Project, spec: DocumentSpec) -> list[Path]:
     return paths
 
 
-def _revision_source(data: BuildData) -> list[nodes.Node]:
-    control = data.control
+def _revision_source(control: DocumentControl) -> list[nodes.Node]:
+    """The "Source revision" row for builders other than HTML (see :func:`source_revision_html`)."""
+    return [paragraph(*([nodes.literal(code, code)] if code else []), text) for code, text in _revision_lines(control)]
+
+
+def source_revision_html(control: DocumentControl) -> str:
+    """The "Source revision" row of an HTML page: the build's commit, date and working tree.
+
+    The one part of a page that a commit or a first edit after it changes on every page; written
+    as one element of its own, so that a build can put the new one into a page it does not write
+    again (:func:`patch_source_revision`). Left out of the search index, like the rest of the block.
+    """
+    classes = f"{P}-source-revision" + (f" {P}-source-revision-dirty" if _dirty(control) else "")
+    paragraphs = [
+        (f'<code class="docutils literal notranslate"><span class="pre">{escape(code)}</span></code>' if code else "")
+        + escape(text)
+        for code, text in _revision_lines(control)
+    ]
+    return f'<div class="{classes}">' + "".join(f"<p>{line}</p>" for line in paragraphs) + "</div>"
+
+
+#: A page's "Source revision" row as :func:`source_revision_html` writes it (no element inside is a div).
+_SOURCE_REVISION = re.compile(rf'<div class="{P}-source-revision[^"]*">.*?</div>', re.DOTALL)
+
+
+def patch_source_revision(page: Path, control: DocumentControl) -> bool:
+    """Put the build's "Source revision" row into a page written by an earlier build; whether the
+    page changed. A page without the row (another theme's, or the project's own) is left as it is."""
+    try:
+        text = page.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    patched = _SOURCE_REVISION.sub(lambda match: source_revision_html(control), text)
+    if patched == text:
+        return False
+    write_text(page, patched)
+    return True
+
+
+def _revision_lines(control: DocumentControl) -> list[tuple[str, str]]:
+    """The row's lines: (the commit, shown as code, or ""; the text after it)."""
     if not control.under_version_control:
-        return [paragraph("not under version control")]
+        return [("", "not under version control")]
     if control.commit is None:
-        return [paragraph("git repository without commits")]
+        return [("", "git repository without commits")]
     state = "with uncommitted changes" if control.dirty else "clean working tree"
-    shown: list[nodes.Node] = [paragraph(nodes.literal(control.commit, control.commit), f" ({control.date}), {state}")]
+    lines = [(control.commit, f" ({control.date}), {state}")]
     if control.describe and not control.commit.startswith(control.describe):  # a tag, not the hash again
-        shown.append(paragraph(f"git describe: {control.describe}"))
-    return shown
+        lines.append(("", f"git describe: {control.describe}"))
+    return lines
+
+
+def _dirty(control: DocumentControl) -> bool:
+    return control.dirty and control.under_version_control
 
 
 def _history(revisions: list[Revision]) -> nodes.Node:
@@ -177,8 +225,8 @@ def _effective(state: DocumentState) -> str:
     return "not in effect: changed since approval" if state.status == "changed" else "not in effect: draft"
 
 
-def control_block(data: BuildData, docname: str, doc_id: str, title: str) -> list[nodes.Node]:
-    """The document-control block."""
+def control_block(data: BuildData, docname: str, doc_id: str, title: str, *, html: bool) -> list[nodes.Node]:
+    """The document-control block (``html``: for an HTML page, whose source revision is one fragment)."""
     device = data.project.config.device
     spec = document_spec(docname)
     view: ControlView | None = data.answer(("document-state", spec.id)) if spec is not None else None
@@ -188,14 +236,15 @@ def control_block(data: BuildData, docname: str, doc_id: str, title: str) -> lis
     rows += [
         ("Device", [paragraph(f"{device.name} {device.version}".strip())]),
         ("Software safety class", [paragraph(f"{device.software_safety_class} (IEC 62304:{data.edition})")]),
-        ("Source revision", _revision_source(data)),
+        (
+            "Source revision",
+            [qms_html("", source_revision_html(data.control))] if html else _revision_source(data.control),
+        ),
         ("Generated by", [paragraph(f"qms {__version__}")]),
     ]
     block = nodes.field_list(classes=[f"{P}-document-control"])
     if view is not None:
         block["classes"].append(f"{P}-document-{view.status}")
-    if data.control.dirty and data.control.under_version_control:
-        block["classes"].append(f"{P}-document-control-dirty")
     for label, body in rows:
         block += field(label, body)
     return [block]
@@ -203,11 +252,26 @@ def control_block(data: BuildData, docname: str, doc_id: str, title: str) -> lis
 
 def history_block(data: BuildData, docname: str, page_source: str | None) -> list[nodes.Node]:
     """The document's revision history, where git has one."""
+    revisions = page_history(data, docname, page_source)
+    return [_history(revisions)] if revisions else []
+
+
+def page_history(data: BuildData, docname: str, page_source: str | None) -> list[Revision]:
+    """The commits a page's revision history lists, newest first (read from git once per build
+    for each document: its pages list the same)."""
     if data.control.commit is None:
         return []
     spec = document_spec(docname)
     view: ControlView | None = data.answer(("document-state", spec.id)) if spec is not None else None
     approvals = view.approval_commits if view is not None else ()
     paths = document_paths(data, spec, page_source)
-    revisions = revision_history(data.project.root, paths, max_count=HISTORY_LENGTH, commits=approvals)
-    return [_history(revisions)] if revisions else []
+    key = ("revision-history", *map(str, paths), "", *approvals)
+    if key not in data.cache:
+        data.cache[key] = revision_history(data.project.root, paths, max_count=HISTORY_LENGTH, commits=approvals)
+    revisions: list[Revision] = data.cache[key]
+    return revisions
+
+
+def history_digest(revisions: list[Revision]) -> str:
+    """Fingerprint of a revision history: a page is written again when its history changed."""
+    return hashlib.sha256(repr(revisions).encode("utf-8", "surrogatepass")).hexdigest()[:20]

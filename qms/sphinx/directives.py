@@ -23,6 +23,7 @@ from qms.model import Item
 from qms.sphinx import render
 from qms.sphinx.blocks import TableShape, block
 from qms.sphinx.build_warnings import BuildWarning, warn
+from qms.sphinx.control import history_digest, page_history
 from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.render import P, paragraph, table
@@ -486,6 +487,8 @@ class RevisionHistoryDirective(QmsDirective):
         # a page of the project's own; a generated document's source is written in the build folder
         own = source.is_relative_to(root) and not source.is_relative_to(self.env.doctreedir)
         page = source.relative_to(root).as_posix() if own else ""
+        revisions = page_history(build_data(self.env), self.env.docname, page or None)
+        self.domain.data["histories"][self.env.docname] = (page, history_digest(revisions))
         return [document_control(part="history", page_source=page)]
 
 

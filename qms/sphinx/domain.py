@@ -65,15 +65,16 @@ class QmsDomain(Domain):
         "objects": {},  # item id -> {docname: [kind, title]}
         "dependencies": {},  # docname -> {query joined by QUERY_SEPARATOR: digest}
         "controlled": {},  # docname -> True: the page carries a document-control block
-        "control_digest": "",  # the git state the pages were last written with
+        "control_digest": "",  # (device and prefix, git state) the document-control blocks were last filled with
         "references": {},  # docname -> [(domain, role, target)]: its links into other pages
         "resolved": {},  # docname -> digest of what those links resolved to when it was written
+        "histories": {},  # docname -> (its source, or ""; fingerprint of the revision history it was written with)
         "sections_digest": "",  # the section labels and page titles the pages were last written with
         "parts_digest": "",  # the items on the further pages of long documents, and their pages
         "table_rows": {},  # the rows of each table a long document shows, by the fingerprint of its query
         "known_ranges": ("", {}),  # code digest, and each row range's fingerprint by its table's (views/rows.py)
     }
-    data_version = 4
+    data_version = 5
     dangling_warnings: ClassVar[dict[str, str]] = {"item": "unknown item id '%(target)s'"}
 
     # ---------------------------------------------------------------- objects
@@ -126,7 +127,7 @@ class QmsDomain(Domain):
             placements.pop(docname, None)
             if not placements:
                 del self.objects[item_id]
-        for key in ("dependencies", "controlled", "references", "resolved"):
+        for key in ("dependencies", "controlled", "references", "resolved", "histories"):
             self.data[key].pop(docname, None)
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
@@ -134,7 +135,7 @@ class QmsDomain(Domain):
             for docname, entry in placements.items():
                 if docname in docnames:
                     self.objects.setdefault(item_id, {})[docname] = entry
-        for key in ("dependencies", "controlled", "references"):
+        for key in ("dependencies", "controlled", "references", "histories"):
             for docname, value in otherdata[key].items():
                 if docname in docnames:
                     self.data[key][docname] = value

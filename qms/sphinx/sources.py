@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sphinx.application import Sphinx
+from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -23,6 +24,7 @@ from sphinx.util import logging
 from qms.atomic import write_text
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
+from qms.sphinx.control import history_digest, page_history, patch_source_revision
 from qms.sphinx.directives import directive_query
 from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
 from qms.sphinx.domain import QmsDomain
@@ -194,26 +196,76 @@ def display_paths(app: Sphinx, builder: Any) -> None:
             project._docname_to_path[docname] = display
 
 
-def control_state(app: Sphinx, env: BuildEnvironment) -> str:
+#: the "Source revision" the HTML pages not written by the last build show (:func:`patch_source_revisions`)
+SHOWN_REVISION_FILE = "qms-source-revision"
+
+
+def control_state(app: Sphinx, env: BuildEnvironment) -> tuple[str, str]:
+    """Fingerprints of what the document-control blocks show that is filled when a page is written:
+    the device, its class and the document prefix; and the build's git state (its source revision)."""
     data = build_data(env)
-    control = data.control
     device = data.project.config.device
-    return digest(
-        [
-            *dataclasses.astuple(control),
-            device.name,
-            device.version,
-            device.software_safety_class,
-            data.document_prefix,
-        ]
-    )
+    layout = digest([device.name, device.version, device.software_safety_class, data.document_prefix])
+    return layout, digest(dataclasses.astuple(data.control))
 
 
 def updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """``env-get-updated``: pages to write again because the git state in their document control changed."""
+    """``env-get-updated``: pages to write again because what their document control shows changed.
+
+    A new commit, or the first edit after one, changes the "Source revision" of every page. An
+    HTML build puts the new one into the pages it does not write (:func:`patch_source_revisions`)
+    and writes again only those whose revision history changed; other builders write every page.
+    """
     domain = cast(QmsDomain, env.domains["qms"])
     state = control_state(app, env)
-    if domain.data["control_digest"] == state:
+    old = domain.data["control_digest"]
+    if old == state:
         return []
     domain.data["control_digest"] = state
-    return sorted(domain.data["controlled"])
+    if app.builder.name != PATCHED_BUILDER or not isinstance(old, tuple) or old[0] != state[0]:
+        return sorted(domain.data["controlled"])
+    data = build_data(env)
+    histories: dict[str, tuple[str, str]] = domain.data["histories"]
+    stale = []
+    for docname, (page_source, shown) in histories.items():
+        now = history_digest(page_history(data, docname, page_source or None))
+        if now != shown:
+            histories[docname] = (page_source, now)
+            stale.append(docname)
+    return sorted(stale)
+
+
+#: the builder whose pages get a new source revision without being written again
+PATCHED_BUILDER = "html"
+
+
+def note_written(app: Sphinx, docname: str) -> None:
+    """A page with a document-control block is written by this build (it shows the build's revision)."""
+    build_data(app.env).cache.setdefault(_WRITTEN, set()).add(docname)
+
+
+_WRITTEN = ("controlled-pages-written",)
+
+
+def patch_source_revisions(app: Sphinx) -> None:
+    """After a successful HTML build: every page with a document-control block that this build did
+    not write shows the build's source revision (see :func:`qms.sphinx.control.source_revision_html`).
+
+    What the pages show is noted in the build folder once they all show it, so a build that
+    stopped half-way leaves a note that no longer matches, and the next one patches them again.
+    """
+    if app.builder.name != PATCHED_BUILDER:
+        return
+    data = build_data(app.env)
+    note = Path(app.doctreedir) / SHOWN_REVISION_FILE
+    shown = digest(dataclasses.astuple(data.control))
+    try:
+        if note.read_text(encoding="utf-8") == shown:
+            return
+    except OSError:
+        pass
+    written: set[str] = data.cache.get(_WRITTEN, set())
+    domain = cast(QmsDomain, app.env.domains["qms"])
+    for docname in sorted(set(domain.data["controlled"]) - written):
+        patch_source_revision(Path(cast(StandaloneHTMLBuilder, app.builder).get_outfilename(docname)), data.control)
+    write_text(note, shown)
