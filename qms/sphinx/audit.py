@@ -24,6 +24,7 @@ from qms import __version__, history
 from qms.atomic import write_bytes
 from qms.gitinfo import open_repository, shallow_boundaries
 from qms.history import AuditTrail, ItemChange, project_history, shown, whereabouts
+from qms.sphinx.views.build import repr_digest
 
 if TYPE_CHECKING:
     from qms.sphinx.views.build import BuildData
@@ -132,11 +133,7 @@ class _Trails:
 
     @classmethod
     def of(cls, trails: dict[str, AuditTrail]) -> _Trails:
-        digests = {
-            item_id: hashlib.sha256(repr(trail).encode("utf-8", "surrogatepass")).hexdigest()[:20]
-            for item_id, trail in trails.items()
-        }
-        return cls(trails, digests)
+        return cls(trails, {item_id: repr_digest(trail) for item_id, trail in trails.items()})
 
 
 def _trails(data: BuildData) -> _Trails:

@@ -9,7 +9,6 @@ state is a query of the page (``document-state``), so a page is read again when 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from qms.gitinfo import DocumentControl, GitHistory, Revision, day, revision_his
 from qms.model import Project
 from qms.sphinx.blocks import qms_html
 from qms.sphinx.render import P, field, paragraph, table
-from qms.sphinx.views.build import BuildData, field_label
+from qms.sphinx.views.build import BuildData, field_label, repr_digest
 from qms.sphinx.views.cells import Literal, Text
 
 #: How many of the latest changes a document lists (the repository holds them all).
@@ -274,4 +273,4 @@ def page_history(data: BuildData, docname: str, page_source: str | None) -> list
 
 def history_digest(revisions: list[Revision]) -> str:
     """Fingerprint of a revision history: a page is written again when its history changed."""
-    return hashlib.sha256(repr(revisions).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return repr_digest(revisions)

@@ -179,6 +179,11 @@ def digest(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
+def repr_digest(value: object) -> str:
+    """Fingerprint of a value by its ``repr`` (frozen dataclasses, tuples: what is not JSON)."""
+    return hashlib.sha256(repr(value).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
 def _inputs_digest(query: Query, inputs: Any) -> str:
     """Fingerprint of a query and its inputs; inputs that are a list of texts (most are: fields
     and statuses as ``repr``, digests of larger parts) are hashed as they are, each with its length,
