@@ -11,6 +11,7 @@ import pytest
 from sphinx_support import build, new_project, page, site_files, site_page, text_of
 
 from qms import parsecache
+from qms.cli import build as build_command
 from qms.cli.build_inputs import RECORD
 from qms.rules.registry import CHECKS
 from qms.sphinx import sources
@@ -233,3 +234,26 @@ def test_pages_a_stopped_build_did_not_patch_are_patched_by_the_next(
     assert build(root).exit_code == 0
     assert _revision_rows(site) != first
     assert site_files(site) == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_site_never_put_in_place_leaves_the_next_build_to_patch_the_one_that_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _committed_and_built(tmp_path)
+    site = root / "_build" / "html"
+    first = _revision_rows(site)
+    _git(root, "commit", "-q", "--allow-empty", "-m", "Nothing changed")
+
+    def no_room(*arguments: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # The new site is built (its pages patched, the workbook written with the new commit on its
+    # summary), then cannot replace the old one: what the build keeps must not say it did.
+    with monkeypatch.context() as full:
+        full.setattr(build_command, "replace_tree", no_room)
+        assert build(root).exit_code != 0
+    assert _revision_rows(site) == first
+    assert build(root).exit_code == 0
+    assert _revision_rows(site) != first
+    assert site_files(site) == _clean_copy_site(root, tmp_path / "clean")

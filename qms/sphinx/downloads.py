@@ -114,8 +114,7 @@ def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
         return None
     name = workbook_name(data.project)
     current = fingerprint(data)
-    stored = _fingerprints(app).get(name)
-    if stored == current and (Path(app.outdir) / FOLDER / name).is_file():
+    if _kept(app, name, current):
         return None
     handle, temporary = tempfile.mkstemp(prefix=".qms-workbook-", suffix=".xlsx", dir=app.doctreedir)
     os.close(handle)
@@ -154,14 +153,30 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
 
 
 def _remember(app: Sphinx, name: str, key: str) -> None:
-    """Keep the key of the download ``name`` in the site: the next build keeps the file while it holds."""
+    """Keep the key of the download ``name``, with the digest of the file written for it: the next
+    build keeps the file while the key holds and the site still has that file."""
+    entry = [key, _file_digest(Path(app.outdir) / FOLDER / name)]
     stored = _fingerprints(app)
-    if stored.get(name) != key:
-        stored[name] = key
+    if stored.get(name) != entry:
+        stored[name] = entry
         write_bytes(Path(app.doctreedir) / FINGERPRINTS, json.dumps(stored, sort_keys=True).encode("utf-8"))
 
 
-def _fingerprints(app: Sphinx) -> dict[str, str]:
+def _kept(app: Sphinx, name: str, key: str) -> bool:
+    """Whether the site holds the download ``name`` as a build wrote it for ``key``. The digest of the
+    file tells a site this build started from apart from one whose build never put it in place."""
+    stored = _fingerprints(app).get(name)
+    return stored == [key, _file_digest(Path(app.outdir) / FOLDER / name)] and stored[1] is not None
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _fingerprints(app: Sphinx) -> dict[str, list[str | None]]:
     try:
         stored = json.loads((Path(app.doctreedir) / FINGERPRINTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -182,7 +197,7 @@ def write_matrix_csv(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> N
         key = job.fingerprint
     else:
         key = job.fingerprint if job is not None else fingerprint(data)
-        if _fingerprints(app).get(MATRIX_CSV) == key and target.is_file():
+        if _kept(app, MATRIX_CSV, key):
             return
         encoded = _matrix_bytes(data.project, data.statuses)
     if not target.is_file() or target.read_bytes() != encoded:

@@ -196,8 +196,10 @@ def display_paths(app: Sphinx, builder: Any) -> None:
             project._docname_to_path[docname] = display
 
 
-#: the "Source revision" the HTML pages not written by the last build show (:func:`patch_source_revisions`)
-SHOWN_REVISION_FILE = "qms-source-revision"
+#: the "Source revision" the site's pages show (:func:`patch_source_revisions`); kept in the site
+#: itself, so that it goes wherever the pages go (a build whose site was never put in place leaves
+#: the one before, whose note still matches its pages)
+SHOWN_REVISION_FILE = ".qms-source-revision"
 
 
 def control_state(app: Sphinx, env: BuildEnvironment) -> tuple[str, str]:
@@ -251,13 +253,13 @@ def patch_source_revisions(app: Sphinx) -> None:
     """After a successful HTML build: every page with a document-control block that this build did
     not write shows the build's source revision (see :func:`qms.sphinx.control.source_revision_html`).
 
-    What the pages show is noted in the build folder once they all show it, so a build that
-    stopped half-way leaves a note that no longer matches, and the next one patches them again.
+    What the pages show is noted in the site once they all show it, so a build that stopped
+    half-way leaves a note that no longer matches, and the next one patches them again.
     """
     if app.builder.name != PATCHED_BUILDER:
         return
     data = build_data(app.env)
-    note = Path(app.doctreedir) / SHOWN_REVISION_FILE
+    note = Path(app.outdir) / SHOWN_REVISION_FILE
     shown = digest(dataclasses.astuple(data.control))
     try:
         if note.read_text(encoding="utf-8") == shown:
