@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import invoke_qms
 from fixtures.excel.workbooks import fixture_project
 
 from qms.excel import export, sheetcache
@@ -135,3 +136,19 @@ def test_only_sheets_no_longer_used_are_removed(tmp_path: Path) -> None:
     (tmp_path / f"notes{SUFFIX}").write_bytes(b"not the cache's")
     cache.prune()
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([f"{'a' * 64}{SUFFIX}", f"notes{SUFFIX}"])
+
+
+def test_qms_export_keeps_its_sheets_in_the_cache_folder_and_writes_the_same_bytes(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = _written(monkeypatch)
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    assert invoke_qms("export", "xlsx", first, "--project", project).exit_code == 0
+    assert len(written) == SHEETS
+    kept = project / "_build" / "qms-cache" / export.EXPORT_SHEETS
+    assert len(list(kept.glob(f"*{SUFFIX}"))) == SHEETS
+    written.clear()
+    _text_edited(project)
+    assert invoke_qms("export", "xlsx", second, "--project", project).exit_code == 0
+    assert 0 < len(written) < SHEETS  # only the sheets that show the edited item
+    assert second.read_bytes() == _fresh(project)

@@ -46,7 +46,7 @@ def export_xlsx(file: Path, project_dir: Path | None) -> None:
     A sheet per kind, the risk register, the traceability matrices and a summary. Edit it and
     take the edits back with `qms import xlsx FILE`. The same commit gives the same bytes.
     """
-    project = load(project_dir)
+    project = load(project_dir, cache=True)  # its cache folder keeps the sheets for the next export
     export_workbook(project, file)
     click.echo(f"wrote {file}: {plural(len(project), 'item')}")
 

@@ -57,7 +57,7 @@ from qms.excel.layout import (
     risk_register_layout,
 )
 from qms.excel.sheetcache import SheetCache
-from qms.gitinfo import DocumentControl, document_control
+from qms.gitinfo import DocumentControl, document_control, kept_folder
 from qms.matrix import Matrix, verified_defaults
 from qms.matrix_formats import FINDINGS_HEADER, extra_cells, extra_headers
 from qms.model import Item, Project
@@ -653,6 +653,16 @@ def matrix_workbook_bytes(project: Project, matrices: Sequence[Matrix]) -> bytes
     return reproducible_bytes(workbook, moment, f"{project.config.device.name} traceability matrix")
 
 
+#: where ``qms export xlsx`` keeps its sheets between exports, in the project's cache folder
+EXPORT_SHEETS = "workbook-sheets"
+
+
 def export_workbook(project: Project, path: Path) -> None:
-    """Write the project's workbook to ``path`` (atomically: a failed export leaves no half file)."""
-    atomic.write_bytes(path, workbook_bytes(project))
+    """Write the project's workbook to ``path`` (atomically: a failed export leaves no half file).
+
+    A project read through its parse cache keeps the workbook's sheets beside it, so an export after
+    a one-item edit writes again only the sheets that changed (the same bytes, see
+    :mod:`qms.excel.sheetcache`)."""
+    folder = kept_folder(project)
+    cache = SheetCache(folder / EXPORT_SHEETS) if folder is not None else None
+    atomic.write_bytes(path, workbook_bytes(project, cache=cache))
