@@ -273,11 +273,12 @@ def http_server(preview: Preview, host: str, port: int) -> ThreadingHTTPServer:
 
 
 @contextlib.contextmanager
-def watching(preview: Preview) -> Iterator[Callable[[], set[str]]]:
+def watching(preview: Preview) -> Iterator[Callable[[float], set[str]]]:
     """Watch what the site is built from (everything in the project but build outputs) from now on.
 
-    Yields a function that waits for the next changes and returns the changed paths, with every
-    change that came in meanwhile (during a build, say): nothing typed is missed between builds.
+    Yields a function that waits for the next changes (at most ``timeout`` seconds: then none) and
+    returns the changed paths, with every change that came in meanwhile (during a build, say):
+    nothing typed is missed between builds.
     """
     from watchfiles import DefaultFilter, watch
 
@@ -289,8 +290,11 @@ def watching(preview: Preview) -> Iterator[Callable[[], set[str]]]:
         for batch in watch(preview.root, watch_filter=ignored, stop_event=stop, debounce=400, raise_interrupt=False):
             batches.put({path for _, path in batch})
 
-    def next_changes() -> set[str]:
-        paths = batches.get()
+    def next_changes(timeout: float) -> set[str]:
+        try:
+            paths = batches.get(timeout=timeout)
+        except queue.Empty:
+            return set()
         while not batches.empty():
             paths |= batches.get_nowait()
         return paths

@@ -15,13 +15,14 @@ import urllib.request
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from conftest import invoke_qms
 from sphinx_support import REPOSITORY, build, new_project
 
 from qms.cli import build as build_module
+from qms.cli import serve as serve_command
 from qms.model import Finding, Location, Severity
 from qms.serve import BuildState, Preview, error_page, with_script
 
@@ -307,3 +308,37 @@ def test_a_rebuild_leaves_nothing_of_the_build_before_it(tmp_path: Path, monkeyp
     assert preview.rebuild().failure is None
     assert len(apps) == 2
     assert apps[0]() is None  # the latest stays referenced (Sphinx's logging) until the next build
+
+
+def test_a_stop_whose_interrupt_was_lost_ends_the_preview_after_the_build() -> None:
+    # Ctrl-C raises KeyboardInterrupt where the main thread is; inside a finalizer (the collector
+    # freeing a build's objects) Python prints and drops it. The event the handler sets ends the
+    # preview all the same, once the build under way is done.
+    stopping = threading.Event()
+    builds: list[int] = []
+
+    class Interrupted:
+        def rebuild(self) -> BuildState:
+            builds.append(1)
+            stopping.set()  # the handler ran; its KeyboardInterrupt was dropped
+            return BuildState(len(builds))
+
+    def changes(timeout: float) -> set[str]:
+        assert len(builds) < 3, "the preview went on after it was told to stop"
+        return {"traceability/requirements.yaml"}
+
+    serve_command.rebuild_on_changes(cast(Preview, Interrupted()), changes, stopping)
+    assert builds == [1]
+
+
+def test_ctrl_c_sets_the_event_that_stops_the_preview() -> None:
+    previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        stopping = serve_command._stop_on_signals()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs at the next instruction; the sleep is interrupted
+        assert stopping.is_set()
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])

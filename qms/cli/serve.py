@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import logging
 import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,7 @@ from qms.cli.build import project_root
 from qms.cli.common import fail, project_option, say
 
 if TYPE_CHECKING:
-    from qms.serve import BuildState
+    from qms.serve import BuildState, Preview
 
 
 @click.command()
@@ -46,7 +48,7 @@ def serve(project_dir: Path | None, port: int, host: str, verbose: bool) -> None
         reason = "it is in use; pass another --port" if error.errno == errno.EADDRINUSE else error.strerror or error
         fail(f"cannot serve on {host}:{port}: {reason}")
         return
-    _stop_on_signals()
+    stopping = _stop_on_signals()
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every batch of changes
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     url = f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}/"
@@ -54,22 +56,46 @@ def serve(project_dir: Path | None, port: int, host: str, verbose: bool) -> None
         with serving(server), watching(preview) as next_changes:
             _report(preview.rebuild(), "built")
             click.echo(f"qms: serving {url} (Ctrl-C stops)")
-            while True:
-                names = sorted({Path(path).name for path in next_changes()})
-                click.echo(f"qms: changed {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; rebuilding")
-                _report(preview.rebuild(), "rebuilt")
+            rebuild_on_changes(preview, next_changes, stopping)
     except KeyboardInterrupt:
-        click.echo("qms: stopped")
+        pass
+    click.echo("qms: stopped")
 
 
-def _stop_on_signals() -> None:
-    """Ctrl-C and a termination request both stop the preview cleanly (also when started in the background)."""
+#: how often the preview looks whether it was told to stop while it waits for changes (seconds)
+STOP_POLL = 0.25
+
+
+def rebuild_on_changes(
+    preview: Preview, next_changes: Callable[[float], set[str]], stopping: threading.Event
+) -> None:
+    """Rebuild after every batch of changes until ``stopping`` is set.
+
+    The signal handler raises KeyboardInterrupt as well, but where it runs inside a finalizer (the
+    collector frees a build's objects, some with ``__del__``) Python prints and drops it: the event
+    is what ends the preview then.
+    """
+    while not stopping.is_set():
+        paths = next_changes(STOP_POLL)
+        if not paths:
+            continue
+        names = sorted({Path(path).name for path in paths})
+        click.echo(f"qms: changed {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; rebuilding")
+        _report(preview.rebuild(), "rebuilt")
+
+
+def _stop_on_signals() -> threading.Event:
+    """Ctrl-C and a termination request both stop the preview cleanly (also when started in the
+    background); the event they set tells it so where the KeyboardInterrupt they raise is lost."""
+    stopping = threading.Event()
 
     def interrupt(number: int, frame: object) -> None:
+        stopping.set()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    return stopping
 
 
 def _report(state: BuildState, verb: str) -> None:
