@@ -66,9 +66,7 @@ def serve(project_dir: Path | None, port: int, host: str, verbose: bool) -> None
 STOP_POLL = 0.25
 
 
-def rebuild_on_changes(
-    preview: Preview, next_changes: Callable[[float], set[str]], stopping: threading.Event
-) -> None:
+def rebuild_on_changes(preview: Preview, next_changes: Callable[[float], set[str]], stopping: threading.Event) -> None:
     """Rebuild after every batch of changes until ``stopping`` is set.
 
     The signal handler raises KeyboardInterrupt as well, but where it runs inside a finalizer (the
