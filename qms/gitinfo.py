@@ -713,8 +713,9 @@ class GitHistory:
 
 
 def kept_folder(project: Project) -> Path | None:
-    """Where blame's answers are kept for ``project`` (:class:`KeptBlames`): its cache folder; None
-    where it was not read through the parse cache (``qms check --no-cache``) or that folder is refused."""
+    """Where what qms works out for ``project`` is kept between runs (blame's answers,
+    :class:`KeptBlames`; the exported workbook's sheets): its cache folder; None where it was not
+    read through the parse cache (``qms check --no-cache``) or that folder is refused."""
     if project.fingerprint is None:
         return None
     folder, _ = cache_folder(project.root, project.config)

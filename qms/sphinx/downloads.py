@@ -54,7 +54,16 @@ def workbook_name(project: Project) -> str:
 def fingerprint(data: BuildData) -> str:
     """What the workbook is made of: the project's files, the result files (with their modification
     times: a result without a timestamp ran when its file was written), the execution records (the
-    statuses it shows count them), the git state, and the code that writes it (qms's and openpyxl's)."""
+    statuses it shows count them), the git state, and the code that writes it (qms's and openpyxl's).
+    Read once per build: the workbook and the CSV matrix are both keyed by it."""
+    key = ("downloads-fingerprint",)
+    if key not in data.cache:
+        data.cache[key] = _fingerprint(data)
+    found: str = data.cache[key]
+    return found
+
+
+def _fingerprint(data: BuildData) -> str:
     project = data.project
     digest = hashlib.sha256(code_digest() + version("openpyxl").encode("utf-8") + b"\0")
     results = data.evidence.files if data.evidence is not None else ()
@@ -145,17 +154,17 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
                     "run `qms export xlsx FILE` to see why",
                 )
                 return
-        target = Path(app.outdir) / FOLDER / job.name
-        write_bytes(target, job.temporary.read_bytes())
-        _remember(app, job.name, job.fingerprint)
+        content = job.temporary.read_bytes()
+        write_bytes(Path(app.outdir) / FOLDER / job.name, content)
+        _remember(app, job.name, job.fingerprint, content)
     finally:
         job.temporary.unlink(missing_ok=True)
 
 
-def _remember(app: Sphinx, name: str, key: str) -> None:
-    """Keep the key of the download ``name``, with the digest of the file written for it: the next
-    build keeps the file while the key holds and the site still has that file."""
-    entry = [key, _file_digest(Path(app.outdir) / FOLDER / name)]
+def _remember(app: Sphinx, name: str, key: str, content: bytes) -> None:
+    """Keep the key of the download ``name``, with the digest of the ``content`` written for it: the
+    next build keeps the file while the key holds and the site still has that file."""
+    entry: list[str | None] = [key, hashlib.sha256(content).hexdigest()]
     stored = _fingerprints(app)
     if stored.get(name) != entry:
         stored[name] = entry
@@ -202,7 +211,7 @@ def write_matrix_csv(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> N
         encoded = _matrix_bytes(data.project, data.statuses)
     if not target.is_file() or target.read_bytes() != encoded:
         write_bytes(target, encoded)
-    _remember(app, MATRIX_CSV, key)
+    _remember(app, MATRIX_CSV, key, encoded)
 
 
 @dataclass(frozen=True, slots=True)

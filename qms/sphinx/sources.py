@@ -208,7 +208,12 @@ def control_state(app: Sphinx, env: BuildEnvironment) -> tuple[str, str]:
     data = build_data(env)
     device = data.project.config.device
     layout = digest([device.name, device.version, device.software_safety_class, data.document_prefix])
-    return layout, digest(dataclasses.astuple(data.control))
+    return layout, _revision_state(data)
+
+
+def _revision_state(data: BuildData) -> str:
+    """Fingerprint of the build's git state, which each page's "Source revision" shows."""
+    return digest(dataclasses.astuple(data.control))
 
 
 def updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -260,7 +265,7 @@ def patch_source_revisions(app: Sphinx) -> None:
         return
     data = build_data(app.env)
     note = Path(app.outdir) / SHOWN_REVISION_FILE
-    shown = digest(dataclasses.astuple(data.control))
+    shown = _revision_state(data)
     try:
         if note.read_text(encoding="utf-8") == shown:
             return
