@@ -32,8 +32,8 @@ from qms import atomic, gitinfo
 from qms.config import PROJECT_FILE, Roles
 from qms.documents import DOCUMENTS, FRONT_PAGE, DocumentSpec, default_templates, find_document
 from qms.gitinfo import LineChange
-from qms.model import Finding, Location, Project, Severity
-from qms.parsecache import FileCache, project_cache
+from qms.model import Finding, Item, Location, Project, Severity
+from qms.parsecache import FileCache, ItemTexts, project_cache
 from qms.review import normalized
 from qms.status import ChangeHistory, StatusIndex, project_statuses
 from qms.yamlfile import YamlDocument, parse_yaml, read_yaml, text_of
@@ -253,11 +253,15 @@ def _item_inputs(project: Project, item_id: str) -> dict[str, Any]:
     """What a document renders of one item: its kind, its fields (without ``x-`` notes) and the
     titles of the items it links to."""
     item = project.items[item_id]
-    return {
-        "kind": item.kind,
-        "fields": {name: normalized(value) for name, value in item.fields.items() if not name.startswith("x-")},
-        "targets": {link.target: project.items[link.target].title for link in project.links_from(item_id)},
-    }
+    return {"kind": item.kind, "fields": _shown_fields(item), "targets": _target_titles(project, item_id)}
+
+
+def _shown_fields(item: Item) -> dict[str, Any]:
+    return {name: normalized(value) for name, value in item.fields.items() if not name.startswith("x-")}
+
+
+def _target_titles(project: Project, item_id: str) -> dict[str, str]:
+    return {link.target: project.items[link.target].title for link in project.links_from(item_id)}
 
 
 def _document_frame(project: Project, spec: DocumentSpec, statuses: StatusIndex) -> dict[str, Any]:
@@ -302,12 +306,18 @@ def _canonical(value: Any) -> str:
 class DigestCache:
     """The canonical text of each item's part of :func:`document_inputs`, made once for every
     document that shows the item (each item is shown by several documents), and of what every
-    document listing all items has alike."""
+    document listing all items has alike.
+
+    What an item states (its kind and fields) is kept between runs by its file's key in the parse
+    cache (:class:`~qms.parsecache.ItemTexts`): the same bytes, the same text; call :meth:`save`
+    once the digests are taken. The titles of the items it links to are read afresh every time.
+    """
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self._items: dict[str, str] = {}
         self._listing: tuple[StatusIndex, str, str] | None = None
+        self._stated = ItemTexts(project, "document-items", _stated_text)
 
     def listing(self, statuses: StatusIndex) -> tuple[str, str]:
         """The canonical texts of ``listed`` and of ``statuses`` (every item's) of a document that
@@ -321,9 +331,22 @@ class DigestCache:
         """The item's ``"id":{...}`` member of the documents' ``items`` object."""
         text = self._items.get(item_id)
         if text is None:
-            text = f"{_canonical(item_id)}:{_canonical(_item_inputs(self.project, item_id))}"
+            project = self.project
+            stated = self._stated.text(project.items[item_id])
+            targets = _canonical(_target_titles(project, item_id))
+            text = f'{_canonical(item_id)}:{{{stated},"targets":{targets}}}'
             self._items[item_id] = text
         return text
+
+    def save(self) -> None:
+        """Keep what the items state for the next run (:class:`~qms.parsecache.ItemTexts`)."""
+        self._stated.save()
+
+
+def _stated_text(item: Item) -> str:
+    """The ``"fields":...,"kind":...`` members of the item's :func:`_item_inputs` (the keys in sorted
+    order, as :func:`_canonical` writes them): what the item states, from its file alone."""
+    return f'"fields":{_canonical(_shown_fields(item))},"kind":{_canonical(item.kind)}'
 
 
 def document_digest(
@@ -550,6 +573,7 @@ def document_states(
     cache = DigestCache(project)
     for spec in all_documents():
         states[spec.id] = _state(project, spec, document_digest(project, spec, statuses, cache), log.of(spec.id))
+    cache.save()
     changed = [state for state in states.values() if state.status == "changed"]
     if changed and history is not None:
         wanted = {item_id for state in changed for item_id in rendered_items(project, _spec(state.id))}

@@ -36,6 +36,9 @@ class Project:
     #: the digest of everything the project was made of (qms.yaml, each item file's bytes and path,
     #: the loader's findings), where every item file was read through the parse cache; None otherwise
     fingerprint: bytes | None = None
+    #: each item file's key in the parse cache (its path and bytes, the risk policy, qms and Python), by
+    #: file (relative to the root), for files read through the cache: the same key, the same items
+    file_keys: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items.values())

@@ -204,6 +204,50 @@ def project_memo(
     return value
 
 
+class ItemTexts:
+    """A text made from one item alone (its id, kind, file, fields and their places) by ``make``, for
+    any item, kept between runs in the cache ``name`` by the key of the item's file in the parse cache
+    (:attr:`Project.file_keys`): the same key, the same items, the same texts. An edit makes the texts
+    of the edited file's items again, and those of an item of a file not read through the parse cache
+    are made every time. Where two files write an item of one id, the project's is the first file's,
+    and it is looked up in that file's texts (made when it is missing there). :meth:`save` keeps the
+    texts of this run's files (call it once they are all asked)."""
+
+    def __init__(self, project: Project, name: str, make: Callable[[Item], str]) -> None:
+        self._project, self._make = project, make
+        self._cache = project_cache(project, name, b"", dict, _texts_by_id) if project.file_keys else None
+        self._files: dict[str, dict[str, str]] = {}
+        self._by_file: dict[str, list[Item]] | None = None
+
+    def text(self, item: Item) -> str:
+        texts = self._files.get(item.file)
+        if texts is None:
+            key = self._project.file_keys.get(item.file)
+            made = functools.partial(self._made, item.file)
+            texts = made() if self._cache is None or key is None else self._cache.read(item.file, key, made)
+            self._files[item.file] = texts
+        found = texts.get(item.id)
+        return found if found is not None else self._make(item)
+
+    def save(self) -> None:
+        if self._cache is not None:
+            self._cache.save()
+
+    def _made(self, file: str) -> dict[str, str]:
+        """The text of each item of ``file`` the project shows, by id."""
+        if self._by_file is None:
+            self._by_file = {}
+            for item in self._project:
+                self._by_file.setdefault(item.file, []).append(item)
+        return {item.id: self._make(item) for item in self._by_file.get(file, ())}
+
+
+def _texts_by_id(data: Any, _: str) -> dict[str, str]:
+    if not isinstance(data, dict) or not all(type(key) is str and type(text) is str for key, text in data.items()):
+        raise ValueError("not texts of items by id")
+    return data
+
+
 def item_cache(folder: Path, policy: RiskPolicy) -> FileCache[LoadedFile]:
     """The cache of item files (levels are converted while reading: the risk policy is part of the key)."""
     return FileCache(folder, "items", repr(policy).encode("utf-8", "surrogatepass"), _encode, _decode)

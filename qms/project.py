@@ -130,13 +130,16 @@ def _load_project(root: Path, outside: bool, cache: bool) -> Project:
             findings.append(_duplicate(item, first))
         findings.extend(loaded.findings)
     fingerprint = None
+    keys: dict[str, bytes] = {}
     if reader is not None:
         reader.save()
         fingerprint = project_fingerprint(config, [reader.key_of(path) for path in relative_paths], findings)
+        keys = {path: key for path in relative_paths if (key := reader.key_of(path)) is not None}
     return dataclasses.replace(
         build_project(root, config, items, tuple(relative_paths), findings),
         file_titles=MappingProxyType(titles),
         fingerprint=fingerprint,
+        file_keys=MappingProxyType(keys),
     )
 
 

@@ -409,3 +409,46 @@ def test_the_templates_a_template_names_are_kept_by_its_source_and_jinjas_versio
     monkeypatch.setattr(jinja2, "__version__", "0.0")
     assert "extra.rst.jinja" in template_sources(load_project(root, cache=True), spec)
     assert parsed  # another Jinja parses them again
+
+
+def test_what_items_state_is_kept_by_their_files_and_the_digests_stay_those_of_the_whole_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "device"
+    shutil.copytree(BASE, root)
+    made: list[str] = []
+    stated = approvals._stated_text
+    monkeypatch.setattr(approvals, "_stated_text", lambda item: made.append(item.id) or stated(item))
+
+    def digests() -> dict[str, str]:
+        made.clear()
+        project = load_project(root, cache=True)
+        statuses = check_context(project).statuses
+        cache = DigestCache(project)
+        taken = {spec.id: document_digest(project, spec, statuses, cache) for spec in all_documents()}
+        cache.save()
+        for spec in all_documents():
+            whole = json.dumps(
+                document_inputs(project, spec, statuses), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            )
+            assert taken[spec.id] == "sha256:" + hashlib.sha256(whole.encode("utf-8")).hexdigest(), spec.id
+        return taken
+
+    first = digests()
+    assert "NEED-1" in made and "SWR-1" in made
+    assert digests() == first and made == []  # every item's text kept by its file's bytes
+
+    # one file edited: its items are made again, the others' kept; here another file also writes an
+    # item of an id the edited file has, and the first file's (needs.yaml) is shown
+    requirements = root / "items" / "requirements.yaml"
+    requirements.write_text(requirements.read_text(encoding="utf-8").replace("Display", "Show", 1), encoding="utf-8")
+    needs = root / "items" / "needs.yaml"
+    original = needs.read_text(encoding="utf-8")
+    duplicate = "  - id: SWR-1\n    kind: software_requirement\n    title: Another of that id\n    text: Here.\n"
+    needs.write_text(original.replace("items:\n", "items:\n" + duplicate), encoding="utf-8")
+    edited = digests()
+    assert edited != first and sorted(made) == ["NEED-1", "RCR-1", "SWR-1", "SYS-1"]
+
+    # the other item of that id goes: requirements.yaml's is shown, which its kept texts do not hold
+    needs.write_text(original, encoding="utf-8")
+    assert digests() != edited and sorted(made) == ["NEED-1", "SWR-1"]

@@ -15,6 +15,7 @@ from qms.cli import build as build_command
 from qms.cli.build_inputs import RECORD
 from qms.rules.registry import CHECKS
 from qms.sphinx import sources
+from qms.sphinx.views import items
 
 
 def _read_pages(output: str) -> list[str]:
@@ -135,11 +136,15 @@ def test_a_rebuild_parses_only_the_edited_file_and_keeps_the_findings_of_the_pro
     checked: list[str] = []
     check = CHECKS["T101"]
     monkeypatch.setitem(CHECKS, "T101", lambda context: checked.append("T101") or check(context))
+    written: set[str] = set()  # the files of the items whose block fingerprint took them as written
+    fingerprint = items._written_digest
+    monkeypatch.setattr(items, "_written_digest", lambda item: written.add(item.file) or fingerprint(item))
     (root / "_build" / "doctrees" / RECORD).unlink()  # Sphinx itself runs, with its extension's loading
     assert build(root).exit_code == 0
-    assert (parsed, checked) == ([], [])  # nothing changed: every file and the project's findings kept
+    assert (parsed, checked, written) == ([], [], set())  # nothing changed: every file, finding and fingerprint kept
     output = _rebuild_after_edit(root, "traceability/requirements.yaml", "whole minutes", "full minutes")
     assert (parsed, checked) == (["traceability/requirements.yaml"], ["T101"])
+    assert written == {"traceability/requirements.yaml"}
     assert "rounded down to full minutes" in page(root / "_build" / "html", "software-requirements.html")
     assert _read_pages(output) == ["software-requirements"]
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")

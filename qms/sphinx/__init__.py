@@ -19,6 +19,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from qms import __version__
@@ -43,6 +44,7 @@ from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.settings import register as register_settings
 from qms.sphinx.settings import set_by_project, settings
 from qms.sphinx.state import build_data, load_build_data, project_root
+from qms.sphinx.views.items import keep_written
 from qms.terminal import plural
 
 logger = logging.getLogger(__name__)
@@ -172,6 +174,11 @@ def _forget_vanished_words(app: Sphinx) -> list[Any]:
     return []
 
 
+def _keep_written(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-updated``: the pages are read; keep the fingerprints of the items as written for the next build."""
+    keep_written(build_data(env))
+
+
 def _finish(app: Sphinx, exception: Exception | None) -> None:
     """``build-finished``: put the downloads into the site (not after a failed build)."""
     if app.builder.format != "html":
@@ -244,6 +251,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-read", references.note)
     app.connect("env-get-updated", references.moved)
     app.connect("env-get-updated", parts.moved)
+    app.connect("env-updated", _keep_written)
     app.connect("write-started", sources.display_paths)
     app.connect("env-before-read-docs", memory.start_reading, priority=900)
     app.connect("env-purge-doc", memory.before_reading, priority=900)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from qms.model import Finding, Item
+from qms.parsecache import ItemTexts
 from qms.risk import hazard_risk
 from qms.schema import EXTENSION_PREFIX, KINDS, FieldSpec, FieldType
 from qms.sphinx.audit import AuditView, audit_view, trail_digest
-from qms.sphinx.views.build import BuildData, digest, field_label, kind_label, natural_sorted, text_line
+from qms.sphinx.views.build import BuildData, digest, field_label, kind_label, natural_sorted, repr_digest, text_line
 from qms.sphinx.views.cells import Badge, Listed
 
 #: Fields shown as the item's body, before the field table.
@@ -443,13 +444,38 @@ def item_inputs(data: BuildData, item_id: str) -> list[object]:
     return [
         project_inputs(data),
         trail_digest(data, item_id),
-        repr((item.id, item.kind, item.file, item.fields, item.positions)),
+        _written(data, item),
         repr(data.findings_by_item.get(item_id, ())),
         repr(found),
         repr((sorted(published), sorted(files & data.uncommitted))),
         neighbours,
         repr(_controls(data, item)) if item.kind == "hazard" else "",
     ]
+
+
+#: the build's :class:`~qms.parsecache.ItemTexts` of :func:`_written_digest`, in :attr:`BuildData.cache`
+_WRITTEN = ("written-items",)
+
+
+def _written(data: BuildData, item: Item) -> str:
+    """Fingerprint of the item as written (id, kind, file, fields, every field's line and column),
+    kept between builds by its file's key in the parse cache: an edit makes again only the
+    fingerprints of the edited file's items."""
+    texts = data.cache.get(_WRITTEN)
+    if texts is None:
+        texts = data.cache[_WRITTEN] = ItemTexts(data.project, _WRITTEN[0], _written_digest)
+    return texts.text(item)
+
+
+def keep_written(data: BuildData) -> None:
+    """Keep the fingerprints :func:`_written` made this build for the next (once the pages are read)."""
+    texts = data.cache.get(_WRITTEN)
+    if texts is not None:
+        texts.save()
+
+
+def _written_digest(item: Item) -> str:
+    return repr_digest((item.id, item.kind, item.file, item.fields, item.positions))
 
 
 def _shown_as_neighbour(data: BuildData) -> dict[str, str]:
