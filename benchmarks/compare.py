@@ -19,6 +19,10 @@ with a YAML file per item and its links (Doorstop). Each tool is timed, as a new
   text is edited, and (qms) after one item's title is edited;
 - peak memory (the largest resident set of the command's processes) of the clean build.
 
+qms runs with its bytecode compiled once beforehand, as after ``pip install`` (the other tools are
+installed so); ``PYTHONDONTWRITEBYTECODE`` would otherwise have a source checkout compile every
+module of qms on every command.
+
 Every command runs with a cap (``--cap``, default 600 s; Doorstop is superlinear): a command
 that reaches it is stopped and reported as "> cap". Also reported: the largest page each tool
 writes. Figures are wall seconds and the CPU seconds of every process of the command (less
@@ -71,11 +75,11 @@ class Run:
         return f"> {cap:.0f} s (cap)" if self.capped else f"{self.wall:.1f} s ({self.cpu:.1f} s)"
 
 
-def measure(command: Sequence[str], cwd: Path, cap: float) -> Run:
+def measure(command: Sequence[str], cwd: Path, cap: float, environment: dict[str, str] | None = None) -> Run:
     """Run ``command`` as a new process group, stopped at ``cap`` seconds; it must succeed otherwise."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=environment
     )
     stopped = threading.Event()
 
@@ -192,6 +196,26 @@ class Tool:
     edited: Path
     text: str
     title: str | None = None
+    #: the environment its commands run in (None: this one's)
+    environment: dict[str, str] | None = None
+
+
+def compiled_environment(workdir: Path) -> dict[str, str]:
+    """The environment qms's commands run in: Python's bytecode kept (in ``workdir/bytecode``) as it is
+    after ``pip install``, which compiles every module; the other tools' modules, installed by pip,
+    are compiled already. With ``PYTHONDONTWRITEBYTECODE`` set and qms run from its source folder,
+    every module of qms would be compiled again by every command."""
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    environment["PYTHONPYCACHEPREFIX"] = str(workdir / "bytecode")
+    return environment
+
+
+def warm_up(workdir: Path, environment: dict[str, str]) -> None:
+    """Check and build a small project once, untimed: every module qms's commands import is compiled."""
+    root = generate(50, workdir / "warm-up")
+    (root / "conf.py").write_text('extensions = ["qms.sphinx"]\n', encoding="utf-8")
+    for command in ("check", "build"):
+        subprocess.run([sys.executable, "-m", "qms", command], cwd=root, env=environment, capture_output=True)
 
 
 def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
@@ -205,6 +229,8 @@ def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
     write_needs_project(root, workdir / "sphinx-needs")
     write_strictdoc(items, workdir / "strictdoc")
     write_doorstop(items, workdir / "doorstop")
+    compiled = compiled_environment(workdir)
+    warm_up(workdir, compiled)
     python, binaries = venv / "bin" / "python", venv / "bin"
     strictdoc = [str(binaries / "strictdoc"), "export", "--output-dir", "out", "."]
     text = "The software shall "
@@ -218,6 +244,7 @@ def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
             edited,
             text,
             title,
+            compiled,
         ),
         Tool(
             "sphinx-needs",
@@ -253,7 +280,7 @@ def bench(tool: Tool, cap: float) -> dict[str, Run | None]:
     """Every step for one tool, in order, from a clean folder; a capped build skips the rebuilds."""
 
     def run(command: list[str]) -> Run:
-        return measure(command, tool.folder, cap)
+        return measure(command, tool.folder, cap, tool.environment)
 
     results: dict[str, Run | None] = dict.fromkeys(STEPS)
     for folder in (tool.folder / "_build", tool.folder / "out"):

@@ -1,4 +1,5 @@
-"""``benchmarks/compare.py`` writes the same items for every tool: ids, titles, texts and parent links."""
+"""``benchmarks/compare.py`` writes the same items for every tool (ids, titles, texts and parent links), and
+times qms with its bytecode compiled, as the other tools are."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-from compare import entries, write_doorstop, write_strictdoc  # noqa: E402  # a script folder, not a package
+from compare import compiled_environment, entries, warm_up, write_doorstop, write_strictdoc  # noqa: E402  # a script folder, not a package
 from generate import generate  # noqa: E402
 
 
@@ -41,3 +43,16 @@ def test_strictdoc_and_doorstop_get_every_item_with_its_title_text_and_parents(t
         entry = expected[re.search(r"^UID: (.+)$", block, re.M).group(1)]  # type: ignore[union-attr]
         assert f"TITLE: {entry.title}\nSTATEMENT: >>>\n{entry.text}\n<<<" in block
         assert re.findall(r"VALUE: (.+)", block) == list(entry.parents)
+
+
+@pytest.mark.slow
+def test_qms_is_timed_with_its_bytecode_compiled_beforehand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as after pip install: a source checkout under PYTHONDONTWRITEBYTECODE compiles every module per command
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    environment = compiled_environment(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in environment
+    warm_up(tmp_path, environment)
+    compiled = {path.relative_to(tmp_path / "bytecode").as_posix() for path in (tmp_path / "bytecode").rglob("*.pyc")}
+    for module in ("qms/cli/check", "qms/cli/build", "qms/sphinx/directives", "sphinx/application"):
+        assert any(f"{module}.cpython-" in path for path in compiled), module
+    assert (tmp_path / "warm-up" / "_build" / "html" / "index.html").exists()  # the build ran
