@@ -197,13 +197,17 @@ class Paths:
     def starts(self) -> list[tuple[int, Item]]:
         """The items rows start at: the first column's and, with ``orphans``, every item that links to
         nothing in an earlier column; by column, then kind, then natural id."""
-        found = []
+        return [
+            (index, item)
+            for index, items in self._starts_by_kind()
+            for item in sorted(items, key=lambda candidate: natural_key(candidate.id))
+        ]
+
+    def _starts_by_kind(self) -> Iterator[tuple[int, list[Item]]]:
+        """The items rows start at, kind by kind in the order of the columns (each kind's in no order)."""
         for index, column in enumerate(self.columns if self.chain.orphans else self.columns[:1]):
             for kind in column:
-                for item in sorted(self.project.of_kind(kind), key=lambda candidate: natural_key(candidate.id)):
-                    if index == 0 or item.id not in self.reached:
-                        found.append((index, item))
-        return found
+                yield index, [item for item in self.project.of_kind(kind) if index == 0 or item.id not in self.reached]
 
     def count(self, item_id: str) -> int:
         """How many rows go from ``item_id`` to the right end, without making them."""
@@ -244,11 +248,16 @@ class Size:
 def matrix_size(project: Project, chain: Chain) -> Size:
     """The number of rows of a chain's matrix, counted in time linear in the links (no row is made)."""
     paths = Paths(project, chain)
-    counts = [(paths.count(item.id), item) for _, item in paths.starts()]
-    if not counts:
-        return Size(0, None, 0)
-    largest_rows, largest = max(counts, key=lambda entry: entry[0])
-    return Size(sum(count for count, _ in counts), largest, largest_rows)
+    total, largest_rows, largest = 0, 0, None
+    for _, items in paths._starts_by_kind():  # in their kind's order; the first of most rows by natural id
+        for item in items:
+            count = paths.count(item.id)
+            total += count
+            if largest is None or count > largest_rows:
+                largest_rows, largest = count, item
+            elif count == largest_rows and largest.kind == item.kind and natural_key(item.id) < natural_key(largest.id):
+                largest = item
+    return Size(total, largest, largest_rows)
 
 
 def trace_matrix(project: Project, chain: Chain, max_rows: int = MAX_ROWS) -> Matrix:

@@ -107,16 +107,19 @@ class FileCache(Generic[T]):
         """What ``parse`` makes of the file at ``path`` whose bytes are ``data`` (or whose digest, for
         a file streamed rather than read whole): from the cache when it holds an entry for them,
         else parsed (and kept)."""
-        found = self.cached(path, data)
+        key = self._key(path, data)
+        found = self._cached(path, key)
         if found is not None:
             return found[0]
         result = parse()
-        self.keep(path, data, result)
+        self._keep(path, key, result)
         return result
 
     def cached(self, path: str, data: bytes) -> tuple[T] | None:
         """The entry for ``path`` and ``data`` (alone in a tuple); None where the cache holds none."""
-        key = self._key(path, data)
+        return self._cached(path, self._key(path, data))
+
+    def _cached(self, path: str, key: bytes) -> tuple[T] | None:
         known = self._known.get(path)
         if known is None or known[0] != key:
             return None
@@ -129,13 +132,17 @@ class FileCache(Generic[T]):
 
     def keep(self, path: str, data: bytes, result: T) -> None:
         """Keep ``result`` as the entry for ``path`` and ``data``."""
+        self._keep(path, self._key(path, data), result)
+
+    def _keep(self, path: str, key: bytes, result: T) -> None:
         with contextlib.suppress(ValueError):  # a value marshal cannot hold: this file is parsed every time
-            self._entries[path] = (self._key(path, data), marshal.dumps(self._encode(result)))
+            self._entries[path] = (key, marshal.dumps(self._encode(result)))
         self._changed = True
 
     def _key(self, path: str, data: bytes) -> bytes:
-        named = path.encode("utf-8", "surrogatepass")
-        return hashlib.blake2b(self._salt + b"\0" + named + b"\0" + data, digest_size=_DIGEST).digest()
+        key = hashlib.blake2b(self._salt + b"\0" + path.encode("utf-8", "surrogatepass") + b"\0", digest_size=_DIGEST)
+        key.update(data)  # the same digest as of the whole, without copying the file's bytes into it
+        return key.digest()
 
     def key_of(self, path: str) -> bytes | None:
         """The key of this run's entry for ``path`` (its bytes, path and salt); None where it has none

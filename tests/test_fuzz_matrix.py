@@ -136,3 +136,19 @@ def test_a_row_names_the_wrong_kind_findings_of_the_links_it_shows(project: Proj
             )
         }
         assert set(found) == expected
+
+
+@given(projects())
+def test_the_item_starting_the_most_rows_is_the_first_of_them_in_the_matrix(project: Project) -> None:
+    # T107 names it: of the items starting the most rows, the one whose rows come first
+    size = matrix_size(project, DESIGN)
+    started: dict[str, int] = {}
+    for row in whole(project).rows:
+        first = cells(row)[0][1].id
+        started[first] = started.get(first, 0) + 1
+    if not started:
+        assert (size.total, size.largest) == (0, None)
+        return
+    most = max(started.values())
+    assert size.largest_rows == most
+    assert size.largest is not None and size.largest.id == next(item for item, rows in started.items() if rows == most)

@@ -83,6 +83,12 @@ def main() -> None:
     """Docs-as-code for medical device software: trace, check and render the technical file."""
 
 
+#: the exception that ended the command: its traceback holds the command's frames and, with them, the
+#: project; letting it go would free all of that before leaving (0.02 s of a check at 10,000 items),
+#: the very work :func:`run` skips
+_KEPT: list[BaseException] = []
+
+
 def run() -> NoReturn:
     """The ``qms`` command and ``python -m qms``: :func:`main`, then leave without freeing memory.
 
@@ -96,6 +102,7 @@ def run() -> NoReturn:
         main()
     except SystemExit as leaving:
         code = leaving.code
+        _KEPT.append(leaving)
     if threading.active_count() > 1:
         sys.exit(code)
     if not isinstance(code, int):
