@@ -18,7 +18,9 @@ import glob
 import hashlib
 import importlib.util
 import marshal
+import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -114,6 +116,40 @@ class FileCache(Generic[T]):
         result = parse()
         self._keep(path, key, result)
         return result
+
+    def read_all(self, files: Sequence[tuple[str, bytes, Callable[[], T]]]) -> list[T]:
+        """:meth:`read` of each of ``files`` (path, bytes, parse), in order. Where many are not in the
+        cache (a cold run: a fresh clone in CI), a forked process parses about half of them while this
+        one parses the rest (:func:`_parsed_beside`): the same results and the same entries."""
+        keys = [self._key(path, data) for path, data, _ in files]
+        found: list[tuple[T] | None] = [self._cached(path, key) for (path, _, _), key in zip(files, keys, strict=True)]
+        missing = [index for index, entry in enumerate(found) if entry is None]
+        beside = set(missing[1::2]) if _forks(missing) else set()
+        collect = _parse_beside(self, [files[index] for index in sorted(beside)]) if beside else dict
+        parsed = {index: files[index][2]() for index in missing if index not in beside}
+        shared = collect()
+        results = []
+        for index, entry in enumerate(found):  # kept in the order of the files, as one process keeps them
+            path, _, parse = files[index]
+            if entry is None and index in beside and (blob := shared.get(path)) is not None:
+                entry = self._adopted(path, keys[index], blob)
+            if entry is None:
+                result = parsed[index] if index in parsed else parse()
+                self._keep(path, keys[index], result)
+                entry = (result,)
+            results.append(entry[0])
+        return results
+
+    def _adopted(self, path: str, key: bytes, blob: bytes) -> tuple[T] | None:
+        """The entry another process made for ``path`` (as :meth:`_keep` makes it), kept; None where it
+        cannot be read back (then the file is parsed here)."""
+        try:
+            found = self._decode(marshal.loads(blob), path)
+        except (ValueError, TypeError, EOFError, LookupError, AttributeError):
+            return None
+        self._entries[path] = (key, blob)
+        self._changed = True
+        return (found,)
 
     def cached(self, path: str, data: bytes) -> tuple[T] | None:
         """The entry for ``path`` and ``data`` (alone in a tuple); None where the cache holds none."""
@@ -211,6 +247,65 @@ def project_memo(
     return value
 
 
+#: files left to parse from which a second process is worth its start (a cold run of a large project)
+PARALLEL_FROM = 64
+
+
+def _forks(missing: Sequence[int]) -> bool:
+    """Whether to parse ``missing`` files in two processes: enough of them, two cores or more, fork
+    available, and no other thread (a forked copy of a process with threads may hold their locks)."""
+    return (
+        len(missing) >= PARALLEL_FROM
+        and (os.cpu_count() or 1) > 1
+        and hasattr(os, "fork")
+        and threading.active_count() == 1
+    )
+
+
+def _parse_beside(
+    cache: FileCache[T], files: Sequence[tuple[str, bytes, Callable[[], T]]]
+) -> Callable[[], dict[str, bytes]]:
+    """Start parsing ``files`` in a forked process, while the caller parses others; the function
+    returned waits for it and gives the cache entries it made (by path, as :meth:`FileCache._keep`
+    makes them). Those it could not make are missing (the caller parses them), and so are all where
+    the process could not be started or did not finish."""
+    try:
+        reading, writing = os.pipe()
+        child = os.fork()
+    except OSError:
+        return dict
+    if child == 0:  # the forked process: parse, send, and leave without running anything of the parent's
+        status = 1
+        try:
+            os.close(reading)
+            made: dict[str, bytes] = {}
+            for path, _, parse in files:
+                with contextlib.suppress(Exception):  # the caller parses it, and reports what is wrong
+                    made[path] = marshal.dumps(cache._encode(parse()))
+            with os.fdopen(writing, "wb") as stream:
+                stream.write(marshal.dumps(made))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writing)
+
+    def collect() -> dict[str, bytes]:
+        with os.fdopen(reading, "rb") as stream:
+            payload = stream.read()  # read while the child writes: a pipe holds only so much
+        _, status = os.waitpid(child, 0)
+        if status != 0:
+            return {}
+        try:
+            made = marshal.loads(payload)
+        except (ValueError, TypeError, EOFError):
+            return {}
+        if not isinstance(made, dict):
+            return {}
+        return {path: blob for path, blob in made.items() if isinstance(path, str) and isinstance(blob, bytes)}
+
+    return collect
+
+
 class ItemTexts:
     """A text made from one item alone (its id, kind, file, fields and their places) by ``make``, for
     any item, kept between runs in the cache ``name`` by the key of the item's file in the parse cache
@@ -260,12 +355,26 @@ def item_cache(folder: Path, policy: RiskPolicy) -> FileCache[LoadedFile]:
     return FileCache(folder, "items", repr(policy).encode("utf-8", "surrogatepass"), _encode, _decode)
 
 
-def load_item_file(cache: FileCache[LoadedFile], file: Path, path: str, policy: RiskPolicy) -> LoadedFile:
-    """The items of one file (``path`` relative to the root, with ``/``), from ``cache`` when it has them."""
-    data = file_bytes(file, path)
-    if isinstance(data, YamlDocument):  # not read (too large, not a file): nothing to keep
-        return loaded(data, policy)
-    return cache.read(path, data, lambda: loaded(parse_bytes(data, path), policy))
+def load_item_files(
+    cache: FileCache[LoadedFile], files: Sequence[tuple[Path, str]], policy: RiskPolicy
+) -> list[LoadedFile]:
+    """The items of each file (its path, and the path relative to the root with ``/``), in order, from
+    ``cache`` where it has them, the others parsed (in two processes where they are many)."""
+    found: list[LoadedFile | None] = []
+    read: list[tuple[str, bytes, Callable[[], LoadedFile]]] = []
+    for file, path in files:
+        data = file_bytes(file, path)
+        if isinstance(data, YamlDocument):  # not read (too large, not a file): nothing to keep
+            found.append(loaded(data, policy))
+            continue
+        found.append(None)
+        read.append((path, data, functools.partial(_load_bytes, data, path, policy)))
+    parsed = iter(cache.read_all(read))
+    return [entry if entry is not None else next(parsed) for entry in found]
+
+
+def _load_bytes(data: bytes, path: str, policy: RiskPolicy) -> LoadedFile:
+    return loaded(parse_bytes(data, path), policy)
 
 
 def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:

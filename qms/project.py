@@ -14,7 +14,7 @@ from types import MappingProxyType
 from qms.config import PROJECT_FILE, Device, ProjectConfig, find_root, load_config
 from qms.loading import load_file
 from qms.model import Finding, Item, Link, Location, Project, Severity
-from qms.parsecache import cache_folder, item_cache, load_item_file, project_fingerprint
+from qms.parsecache import cache_folder, item_cache, load_item_files, project_fingerprint
 from qms.paths import Matches, allowed_roots, project_files
 from qms.schema import KIND_ORDER, KINDS
 from qms.yamlfile import collection_paused
@@ -109,17 +109,16 @@ def _load_project(root: Path, outside: bool, cache: bool) -> Project:
     findings.extend(cache_findings)
     reader = item_cache(folder, config.risk_policy) if cache and folder is not None else None
     items: dict[str, Item] = {}
-    relative_paths = []
     titles: dict[str, str] = {}
     top = root.resolve()
-    for path in paths:
-        relative = _relative_to(top, path)
-        relative_paths.append(relative)
-        loaded = (
-            load_item_file(reader, path, relative, config.risk_policy)
-            if reader
-            else load_file(path, relative, config.risk_policy)
-        )
+    relative_paths = [_relative_to(top, path) for path in paths]
+    files = list(zip(paths, relative_paths, strict=True))
+    every = (
+        load_item_files(reader, files, config.risk_policy)
+        if reader
+        else (load_file(path, relative, config.risk_policy) for path, relative in files)
+    )
+    for relative, loaded in zip(relative_paths, every, strict=True):
         if loaded.title is not None:
             titles[relative] = loaded.title
         for item in loaded.items:

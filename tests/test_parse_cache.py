@@ -141,6 +141,62 @@ def test_items_read_from_the_cache_are_the_items_parsed(tmp_path: Path) -> None:
     assert cached.file_titles == parsed.file_titles
 
 
+def _loaded_alike(left: Project, right: Project) -> None:
+    assert list(left.items) == list(right.items)
+    for item_id, item in left.items.items():
+        again = right.items[item_id]
+        assert (again.id, again.kind, again.file) == (item.id, item.kind, item.file)
+        assert _strictly_equal(dict(again.fields), dict(item.fields)), item_id
+        assert _strictly_equal(dict(again.positions), dict(item.positions)), item_id
+    assert (left.load_findings, left.file_titles) == (right.load_findings, right.file_titles)
+    assert (dict(left.file_keys), left.fingerprint) == (dict(right.file_keys), right.fingerprint)
+
+
+def test_a_cold_load_parsed_in_two_processes_gives_what_one_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parses: list[str]
+) -> None:
+    # a fresh clone in CI parses every file: a forked process parses half of them beside this one
+    root = _example(tmp_path)
+    (root / "risk_register" / "extra.yaml").write_text(HAZARDS, encoding="utf-8")
+    alone = tmp_path / "alone"
+    shutil.copytree(root, alone)
+    monkeypatch.setattr(parsecache, "PARALLEL_FROM", 10**9)
+    one = load_project(alone, cache=True)
+    assert len(parses) == len(one.files)
+
+    parses.clear()
+    monkeypatch.setattr(parsecache, "PARALLEL_FROM", 2)
+    two = load_project(root, cache=True)
+    assert 0 < len(parses) < len(two.files)  # the others were parsed by the forked process
+    _loaded_alike(one, two)
+
+    def entries(folder: Path) -> list[tuple[str, bytes, Any]]:
+        packed = parsecache._read_pack(folder / DEFAULT_CACHE / "items.bin")
+        return [(path, key, marshal.loads(blob)) for path, (key, blob) in packed.items()]
+
+    assert entries(root) == entries(alone)  # the same entries, in the same order
+
+    parses.clear()
+    _loaded_alike(one, load_project(root, cache=True))
+    assert parses == []  # what the forked process parsed is kept
+
+
+def test_a_fork_that_fails_leaves_every_file_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parses: list[str]
+) -> None:
+    root = _example(tmp_path)
+    one = load_project(root)
+
+    def refused() -> int:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(parsecache, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parsecache.os, "fork", refused)
+    alone = load_project(root, cache=True)
+    assert len(parses) == len(alone.files)
+    assert list(alone.items) == list(one.items) and alone.load_findings == one.load_findings
+
+
 def _project(make_project: Callable[..., Path]) -> Path:
     return make_project(
         {
