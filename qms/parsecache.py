@@ -293,13 +293,8 @@ def _parse_beside(
         with os.fdopen(reading, "rb") as stream:
             payload = stream.read()  # read while the child writes: a pipe holds only so much
         _, status = os.waitpid(child, 0)
-        if status != 0:
-            return {}
-        try:
-            made = marshal.loads(payload)
-        except (ValueError, TypeError, EOFError):
-            return {}
-        if not isinstance(made, dict):
+        made = _loaded_dict(payload) if status == 0 else None
+        if made is None:
             return {}
         return {path: blob for path, blob in made.items() if isinstance(path, str) and isinstance(blob, bytes)}
 
@@ -390,11 +385,8 @@ def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
         or hashlib.blake2b(payload, digest_size=_DIGEST).digest() != blob[start : start + _DIGEST]
     ):
         return {}
-    try:
-        entries = marshal.loads(payload)
-    except (ValueError, TypeError, EOFError):
-        return {}
-    if not isinstance(entries, dict):
+    entries = _loaded_dict(payload)
+    if entries is None:
         return {}
     return {
         path: entry
@@ -404,6 +396,15 @@ def _read_pack(file: Path) -> dict[str, tuple[bytes, bytes]]:
         and len(entry) == 2
         and all(isinstance(part, bytes) for part in entry)
     }
+
+
+def _loaded_dict(payload: bytes) -> dict[Any, Any] | None:
+    """The dict :mod:`marshal` wrote as ``payload``; None where it wrote something else, or nothing readable."""
+    try:
+        found = marshal.loads(payload)
+    except (ValueError, TypeError, EOFError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 #: qms's code and data that what is kept depends on: every module, the schemas and tables
