@@ -13,6 +13,7 @@ is refused with the parser's reason (:class:`WorkbookError`), never with a trace
 from __future__ import annotations
 
 import datetime
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,16 +85,21 @@ def read_workbook(path: Path, wanted: Callable[[str], bool] = lambda title: True
     """
     _check_sizes(path)
     budget = _Budget(path)
-    # openpyxl raises whatever its XML and zip readers raise on a damaged part (ParseError, KeyError,
-    # TypeError, ...): any of them means the file is not a workbook qms can read
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
-    except Exception as error:
-        raise _unreadable(path, error) from error
-    try:
-        return [_sheet(path, worksheet, wanted, budget) for worksheet in workbook.worksheets]
-    finally:
-        workbook.close()
+    with warnings.catch_warnings():
+        # openpyxl warns of parts it leaves out (data validation and conditional formatting extensions,
+        # names defined for a sheet that is missing, a missing default style): nothing an import takes,
+        # and a person running `qms import` would only see a library's warning
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
+        # openpyxl raises whatever its XML and zip readers raise on a damaged part (ParseError, KeyError,
+        # TypeError, ...): any of them means the file is not a workbook qms can read
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=False)
+        except Exception as error:
+            raise _unreadable(path, error) from error
+        try:
+            return [_sheet(path, worksheet, wanted, budget) for worksheet in workbook.worksheets]
+        finally:
+            workbook.close()
 
 
 def _sheet(path: Path, worksheet: Any, wanted: Callable[[str], bool], budget: _Budget) -> Sheet:
