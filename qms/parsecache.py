@@ -120,7 +120,7 @@ class FileCache(Generic[T]):
     def read_all(self, files: Sequence[tuple[str, bytes, Callable[[], T]]]) -> list[T]:
         """:meth:`read` of each of ``files`` (path, bytes, parse), in order. Where many are not in the
         cache (a cold run: a fresh clone in CI), a forked process parses about half of them while this
-        one parses the rest (:func:`_parsed_beside`): the same results and the same entries."""
+        one parses the rest (:func:`_parse_beside`): the same results and the same entries."""
         keys = [self._key(path, data) for path, data, _ in files]
         found: list[tuple[T] | None] = [self._cached(path, key) for (path, _, _), key in zip(files, keys, strict=True)]
         missing = [index for index, entry in enumerate(found) if entry is None]
