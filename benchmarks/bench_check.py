@@ -43,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bench_build import compiled_environment
 from generate import generate
 
 from qms.checking import check_context, root_causes
@@ -71,8 +72,7 @@ def timed(action: Callable[[], Any], repeat: int) -> list[float]:
 
 def check_command(root: Path, bytecode: Path, *options: str) -> float:
     """Run ``python -m qms check OPTIONS`` in ``root`` (it must pass); the CPU seconds it took."""
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    environment["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    environment = compiled_environment(bytecode)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     completed = subprocess.run(
         [sys.executable, "-m", "qms", "check", *options],

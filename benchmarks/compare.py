@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_build import changed_requirement, edit_text, write_needs_project
+from bench_build import changed_requirement, compiled_environment, edit_text, write_needs_project
 from generate import generate
 
 from qms.project import load_project
@@ -200,16 +200,6 @@ class Tool:
     environment: dict[str, str] | None = None
 
 
-def compiled_environment(workdir: Path) -> dict[str, str]:
-    """The environment qms's commands run in: Python's bytecode kept (in ``workdir/bytecode``) as it is
-    after ``pip install``, which compiles every module; the other tools' modules, installed by pip,
-    are compiled already. With ``PYTHONDONTWRITEBYTECODE`` set and qms run from its source folder,
-    every module of qms would be compiled again by every command."""
-    environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    environment["PYTHONPYCACHEPREFIX"] = str(workdir / "bytecode")
-    return environment
-
-
 def warm_up(workdir: Path, environment: dict[str, str]) -> None:
     """Check and build a small project once, untimed: every module qms's commands import is compiled."""
     root = generate(50, workdir / "warm-up")
@@ -229,7 +219,7 @@ def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
     write_needs_project(root, workdir / "sphinx-needs")
     write_strictdoc(items, workdir / "strictdoc")
     write_doorstop(items, workdir / "doorstop")
-    compiled = compiled_environment(workdir)
+    compiled = compiled_environment(workdir / "bytecode")
     warm_up(workdir, compiled)
     python, binaries = venv / "bin" / "python", venv / "bin"
     strictdoc = [str(binaries / "strictdoc"), "export", "--output-dir", "out", "."]

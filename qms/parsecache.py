@@ -143,13 +143,11 @@ class FileCache(Generic[T]):
     def _adopted(self, path: str, key: bytes, blob: bytes) -> tuple[T] | None:
         """The entry another process made for ``path`` (as :meth:`_keep` makes it), kept; None where it
         cannot be read back (then the file is parsed here)."""
-        try:
-            found = self._decode(marshal.loads(blob), path)
-        except (ValueError, TypeError, EOFError, LookupError, AttributeError):
-            return None
-        self._entries[path] = (key, blob)
-        self._changed = True
-        return (found,)
+        found = self._decoded(path, blob)
+        if found is not None:
+            self._entries[path] = (key, blob)
+            self._changed = True
+        return found
 
     def cached(self, path: str, data: bytes) -> tuple[T] | None:
         """The entry for ``path`` and ``data`` (alone in a tuple); None where the cache holds none."""
@@ -159,12 +157,18 @@ class FileCache(Generic[T]):
         known = self._known.get(path)
         if known is None or known[0] != key:
             return None
+        found = self._decoded(path, known[1])
+        if found is not None:
+            self._entries[path] = known
+        return found
+
+    def _decoded(self, path: str, blob: bytes) -> tuple[T] | None:
+        """The value an entry holds (alone in a tuple); None where it is not an entry qms wrote (the
+        caller makes it again)."""
         try:
-            found = self._decode(marshal.loads(known[1]), path)
+            return (self._decode(marshal.loads(blob), path),)
         except (ValueError, TypeError, EOFError, LookupError, AttributeError):
-            return None  # not an entry qms wrote: made again by the caller
-        self._entries[path] = known
-        return (found,)
+            return None
 
     def keep(self, path: str, data: bytes, result: T) -> None:
         """Keep ``result`` as the entry for ``path`` and ``data``."""

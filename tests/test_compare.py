@@ -49,7 +49,7 @@ def test_strictdoc_and_doorstop_get_every_item_with_its_title_text_and_parents(t
 def test_qms_is_timed_with_its_bytecode_compiled_beforehand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # as after pip install: a source checkout under PYTHONDONTWRITEBYTECODE compiles every module per command
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    environment = compiled_environment(tmp_path)
+    environment = compiled_environment(tmp_path / "bytecode")
     assert "PYTHONDONTWRITEBYTECODE" not in environment
     warm_up(tmp_path, environment)
     compiled = {path.relative_to(tmp_path / "bytecode").as_posix() for path in (tmp_path / "bytecode").rglob("*.pyc")}
