@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sphinx_support import build, new_project, page, site_files, site_page, text_of
+from sphinx_support import build, cut_example, new_project, page, site_files, site_page, text_of
 
 from qms import parsecache
 from qms.cli import build as build_command
@@ -153,6 +153,40 @@ def test_a_rebuild_parses_only_the_edited_file_and_keeps_the_findings_of_the_pro
 def _written_pages(output: str) -> list[str]:
     """The pages Sphinx wrote, from its verbose output."""
     return re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", output)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_an_edit_in_one_part_of_a_long_document_writes_its_part_and_not_the_pages_listing_it(tmp_path: Path) -> None:
+    # The example cut into pages of 20 items: SWR-050 is on software-requirements-part-3, whose
+    # document's first page lists the parts (its toctree) and shows a table of the software
+    # requirements that are risk controls (their ids, titles, control types: not their text).
+    root = cut_example(tmp_path / "device", 20)
+    alerts = root / "traceability" / "software_requirements" / "alerts.yaml"
+    assert build(root).exit_code == 0
+    site = root / "_build" / "html"
+    assert site_page(site, "software-requirements-part-3.html").select_one("section#SWR-050")
+
+    _edit(alerts, "they fire even if the app process", "they fire even when the app process")
+    edited = build(root, "--verbose")
+    assert edited.exit_code == 0, edited.output
+    read, written = _read_pages(edited.stdout), _written_pages(edited.stdout)
+    assert "software-requirements-part-3" in read and "software-requirements" not in read
+    assert "design-traceability-part-6" in read  # it shows the text too
+    assert written == read  # the first pages list the parts' headings, which stayed as they were
+    assert site_files(site) == _clean_copy_site(root, tmp_path / "clean-text")
+
+    _edit(alerts, "title: Alerts and alarms", "title: Alerts and alarm signals")  # a heading of part 3
+    renamed = build(root, "--verbose")
+    assert renamed.exit_code == 0, renamed.output
+    assert "software-requirements" not in _read_pages(renamed.stdout)
+    assert "software-requirements" in _written_pages(renamed.stdout)  # its toctree shows the new heading
+    assert site_files(site) == _clean_copy_site(root, tmp_path / "clean-heading")
 
 
 def _git(root: Path, *arguments: str) -> None:

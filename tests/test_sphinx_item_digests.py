@@ -276,3 +276,28 @@ def test_a_link_to_an_unknown_item_takes_a_lonely_test_out_of_the_matrices(proje
     after = _matrices(project)
     assert not any("TST-900" in repr(row) for row in after[validation][1].table.rows)
     assert after[validation][0] != before[validation][0]
+
+
+def test_a_table_moves_with_the_fields_it_shows_or_filters_on_only(project: Path) -> None:
+    """A table reads of its items their ids, titles and the fields it shows or filters on: a new
+    text moves a table showing the text and leaves the tables of the same items that do not."""
+    with_text = ("table", "software_requirement", "", "id, text")
+    queries = [*TABLES, with_text]
+    before = _tables(project, queries)
+    _replace(project, "traceability/requirements.yaml", "whole minutes", "full minutes")
+    after = _tables(project, queries)
+    assert after[with_text][1] != before[with_text][1]
+    assert after[with_text][0] != before[with_text][0]
+    for query in (TABLES[0], TABLES[1], TABLES[2], TABLES[4]):  # the findings' table shows the suspect link
+        assert after[query] == before[query], query  # the same digest and the same answer
+    _replace(
+        project,
+        "traceability/requirements.yaml",
+        "control_type: information_for_safety\n\n  - id: RCR",
+        "control_type: protective_measure\n\n  - id: RCR",
+    )
+    last = _tables(project, queries)
+    controls = TABLES[1]  # filtered on control_type, which it shows
+    assert last[controls][1] != after[controls][1]
+    assert last[controls][0] != after[controls][0]
+    assert last[with_text] == after[with_text]

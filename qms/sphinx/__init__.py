@@ -36,7 +36,7 @@ from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence
 from qms.sphinx.fragments import fill_blocks
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
-from qms.sphinx.navigation import TitleTocs, with_title_tocs
+from qms.sphinx.navigation import TitleTocs, note_places, restore_parents, spare_parents, with_title_tocs
 from qms.sphinx.parts import PartsDirective
 from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.replay import setup_replay
@@ -253,6 +253,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", parts.moved)
     app.connect("env-updated", _keep_written)
     app.connect("write-started", sources.display_paths)
+    app.connect("env-before-read-docs", note_places)
+    app.connect("write-started", spare_parents)
+    app.connect("build-finished", restore_parents)
     app.connect("env-before-read-docs", memory.start_reading, priority=900)
     app.connect("env-purge-doc", memory.before_reading, priority=900)
     app.connect("write-started", memory.start_writing, priority=900)

@@ -7,16 +7,26 @@ into many pages (:mod:`qms.sphinx.parts`) multiplied it. While the theme makes i
 reads the other pages' tables of contents already cut to what a titles-only tree keeps (each
 page's title and the toctrees below it; the page's own stays whole, the theme shows its sections
 beside it): the tree is the same, each copy is small.
+
+Sphinx writes again, besides each page it read again, every page whose toctree lists it, in case
+its title or sections changed. A page of a long document read again for one edited item lists the
+same headings: :func:`spare_parents` keeps its parents (the document's first page, the front page)
+from being written again for it when its place in the navigation is what it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import ExtensionError
+
+from qms.sphinx.state import build_data
+from qms.sphinx.views.build import Query
 
 
 class TitleTocs:
@@ -63,3 +73,55 @@ def with_title_tocs(handler: Callable[..., None], tocs: TitleTocs, app: Sphinx, 
         handler(app, pagename, *arguments)
     finally:
         env.tocs = whole
+
+
+#: where a build keeps the navigation of the pages it reads again, as it was before (:func:`note_places`)
+PLACES: Query = ("navigation-before-reading",)
+#: where a build keeps Sphinx's map of toctree parents while pages are written (:func:`spare_parents`)
+PARENTS: Query = ("toctree-parents",)
+
+
+def place(env: BuildEnvironment, docname: str) -> str:
+    """Everything a page's toctree parents and the theme's navigation show of the page: its title,
+    its table of contents, the pages its toctrees list, its metadata, and its section and figure
+    numbers."""
+    parts = (
+        env.titles.get(docname),
+        env.longtitles.get(docname),
+        env.tocs.get(docname),
+        env.toctree_includes.get(docname),
+        sorted(env.metadata.get(docname, {}).items()),
+        env.toc_secnumbers.get(docname),
+        env.toc_fignumbers.get(docname),
+    )
+    return "\0".join(str(part) for part in parts)
+
+
+def note_places(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """``env-before-read-docs``: the place in the navigation of each page about to be read again."""
+    build_data(env).cache[PLACES] = {docname: place(env, docname) for docname in docnames if docname in env.tocs}
+
+
+def spare_parents(app: Sphinx, builder: Any) -> None:
+    """``write-started``: leave out of Sphinx's map of toctree parents each page read again whose place
+    in the navigation is what it was, for the writing only (the map was saved with the environment
+    already, and is put back by :func:`restore_parents`): its parents show it as they did.
+    A page new, or read again with another title or other sections, has its parents written."""
+    env = app.env
+    cache = build_data(env).cache
+    before = cast(dict[str, str], cache.pop(PLACES, {}))
+    same = {docname for docname, noted in before.items() if place(env, docname) == noted}
+    if not same:
+        return
+    whole = cache[PARENTS] = env.files_to_rebuild
+    env.files_to_rebuild = {docname: parents for docname, parents in whole.items() if docname not in same}
+
+
+def restore_parents(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``: Sphinx's whole map of toctree parents again."""
+    try:
+        kept = build_data(app.env).cache.pop(PARENTS, None)
+    except ExtensionError:  # the project never loaded: nothing was spared
+        return
+    if kept is not None:
+        app.env.files_to_rebuild = kept

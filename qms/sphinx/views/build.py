@@ -153,13 +153,20 @@ class BuildData:
             self.digests[key] = digest(rows)
         return self.digests[key]
 
-    def kind_content(self, kinds: tuple[str, ...]) -> str:
-        """Fingerprint of everything the items of ``kinds`` hold, where they are written included."""
-        key = ("kind-content", *kinds)
+    def kind_content(self, kinds: tuple[str, ...], names: frozenset[str] | None = None) -> str:
+        """Fingerprint of what the items of ``kinds`` hold: each item's id, title, kind and file, and
+        its fields named in ``names`` (None: all of them, where they are written included). A table
+        passes the fields it shows or filters on, so an edit of another field leaves it as it is."""
+        key = ("kind-content", *kinds, *(sorted(names) if names is not None else ["*"]))
         if key not in self.digests:
-            content = [
-                [item.id, item.file, item.location().line, dict(item.fields)] for item in self.project.of_kind(*kinds)
-            ]
+            items = self.project.of_kind(*kinds)
+            if names is None:
+                content = [[item.id, item.file, item.location().line, dict(item.fields)] for item in items]
+            else:
+                content = [
+                    [item.id, item.title, item.kind, item.file, {n: item.fields[n] for n in names if n in item.fields}]
+                    for item in items
+                ]
             self.digests[key] = digest(content)
         return self.digests[key]
 

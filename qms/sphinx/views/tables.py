@@ -175,14 +175,16 @@ def _header(column: str, kinds: tuple[str, ...]) -> str:
 
 
 def item_table_inputs(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> list[str]:
-    """What an item table reads: its kinds' items and the project file (risk policy names); the
-    statuses and findings of those items where it shows or filters them; where it shows links, the
-    id and title of each item its link cells name. A status, finding or title elsewhere leaves the
-    table as it is."""
+    """What an item table reads: of its kinds' items, the id, title, kind, file and the fields it shows
+    or filters on (all of them for a risk column: the risk is estimated from several); the project
+    file (risk policy names); the statuses and findings of those items where it shows or filters
+    them; where it shows links, the id and title of each item its link cells name. Another field
+    of its items, or a status, finding or title elsewhere, leaves the table as it is."""
     kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
     used = {*columns, *(condition.name for condition in conditions)}
     items = data.project.of_kind(*kinds)
-    inputs = [data.kind_content(kinds), project_inputs(data)]
+    read = None if used & {"risk", "residual_risk"} else frozenset(used)
+    inputs = [data.kind_content(kinds, read), project_inputs(data)]
     if "status" in used:
         inputs.append(digest([[item.id, data.verdict(item.id)] for item in items]))
     if "findings" in used:
