@@ -117,7 +117,9 @@ class DocumentState:
     title: str
     status: DocumentStatus
     revision: int
-    digest: str
+    #: the digest of its content now; None where it was not taken: no one approved the document, so
+    #: there was nothing to compare it with (see :func:`document_states`)
+    digest: str | None
     approvals: tuple[Approval, ...]
     effective: str | None
     required_roles: tuple[str, ...]
@@ -317,7 +319,7 @@ class DigestCache:
         self.project = project
         self._items: dict[str, str] = {}
         self._listing: tuple[StatusIndex, str, str] | None = None
-        self._stated = ItemTexts(project, "document-items", _stated_text)
+        self._stated: ItemTexts | None = None  # read at the first digest taken: a check may take none
 
     def listing(self, statuses: StatusIndex) -> tuple[str, str]:
         """The canonical texts of ``listed`` and of ``statuses`` (every item's) of a document that
@@ -332,6 +334,8 @@ class DigestCache:
         text = self._items.get(item_id)
         if text is None:
             project = self.project
+            if self._stated is None:
+                self._stated = ItemTexts(project, "document-items", _stated_text)
             stated = self._stated.text(project.items[item_id])
             targets = _canonical(_target_titles(project, item_id))
             text = f'{_canonical(item_id)}:{{{stated},"targets":{targets}}}'
@@ -340,7 +344,8 @@ class DigestCache:
 
     def save(self) -> None:
         """Keep what the items state for the next run (:class:`~qms.parsecache.ItemTexts`)."""
-        self._stated.save()
+        if self._stated is not None:
+            self._stated.save()
 
 
 def _stated_text(item: Item) -> str:
@@ -560,11 +565,15 @@ def document_states(
     statuses: StatusIndex | None = None,
     history: ChangeHistory | None = None,
     log: ApprovalLog | None = None,
+    *,
+    unapproved_digests: bool = True,
 ) -> Mapping[str, DocumentState]:
     """The state of every document, by document id.
 
     ``statuses`` and ``history`` default to those of the project's results and git; ``log`` to
-    its ``approvals.yaml``.
+    its ``approvals.yaml``. ``unapproved_digests=False`` leaves out the digest of each document no
+    one approved (None): its state is a draft whatever its content, and a check or a site, which
+    show no digest of a draft, need not take one (at 10,000 items that is a quarter of a second).
     """
     statuses = project_statuses(project) if statuses is None else statuses
     history = gitinfo.git_history(project.root) if history is None else history
@@ -572,7 +581,9 @@ def document_states(
     states: dict[str, DocumentState] = {}
     cache = DigestCache(project)
     for spec in all_documents():
-        states[spec.id] = _state(project, spec, document_digest(project, spec, statuses, cache), log.of(spec.id))
+        approvals = log.of(spec.id)
+        digest = document_digest(project, spec, statuses, cache) if approvals or unapproved_digests else None
+        states[spec.id] = _state(project, spec, digest, approvals)
     cache.save()
     changed = [state for state in states.values() if state.status == "changed"]
     if changed and history is not None:
@@ -587,7 +598,7 @@ def _spec(document: str) -> DocumentSpec:
     return next(spec for spec in all_documents() if spec.id == document)
 
 
-def _state(project: Project, spec: DocumentSpec, digest: str, approvals: tuple[Approval, ...]) -> DocumentState:
+def _state(project: Project, spec: DocumentSpec, digest: str | None, approvals: tuple[Approval, ...]) -> DocumentState:
     required = project.config.roles.of(spec.id)
     approved: dict[str, set[str]] = {}
     completed: dict[str, Approval] = {}  # digest -> the approval that completed it
@@ -605,7 +616,7 @@ def _state(project: Project, spec: DocumentSpec, digest: str, approvals: tuple[A
         status = "changed" if older else "draft"
         revision = len(completed)
         basis = list(completed.values())[-1] if completed else (older[-1] if older else None)
-    effective = completed[digest].at if status == "approved" else None
+    effective = completed[digest].at if digest is not None and status == "approved" else None
     return DocumentState(spec.id, spec.title, status, revision, digest, approvals, effective, required, (), basis)
 
 

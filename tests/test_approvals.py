@@ -3,6 +3,7 @@ check, on real projects in real git repositories."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -130,6 +131,25 @@ def test_a_document_is_draft_then_approved_then_changed_naming_what_changed_and_
     approve_all_roles(repo, "SRS")
     state = document_states(load_project(repo))["SRS"]
     assert (state.status, state.revision) == ("approved", 2)
+
+
+def test_a_check_takes_the_digests_of_approved_documents_only(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document no one approved is a draft whatever its content: a check and a site show no digest
+    of it, so they take none; the states are those with every digest, the digest aside."""
+    approve_all_roles(repo, "SRS")
+    project = load_project(repo)
+    every = document_states(project)
+    taken: list[str] = []
+    digest = approvals.document_digest
+    monkeypatch.setattr(approvals, "document_digest", lambda *args: taken.append(args[1].id) or digest(*args))
+    states = check_context(project).documents
+    assert taken == ["SRS"]
+    assert states["SRS"] == every["SRS"] and states["SRS"].status == "approved"
+    for document, state in states.items():
+        if document != "SRS":
+            assert state.digest is None and every[document].digest is not None
+            assert dataclasses.replace(state, digest=every[document].digest) == every[document]
+            assert (state.status, state.missing_roles) == ("draft", every[document].missing_roles)
 
 
 def test_the_digest_covers_what_the_document_renders_and_nothing_else(repo: Path) -> None:

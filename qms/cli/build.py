@@ -476,6 +476,7 @@ def printed_documents(app: Sphinx) -> list[Document]:
         if spec.docname not in app.env.found_docs:
             continue
         state = states[spec.id]
+        assert state.digest is not None, "document_states takes every digest unless told not to"
         revision = f"revision {state.revision}" if state.revision else "no approved revision"
         status = "changed since approval" if state.status == "changed" else state.status
         documents.append(

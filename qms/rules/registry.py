@@ -53,8 +53,9 @@ class CheckContext:
 
     @functools.cached_property
     def documents(self) -> Mapping[str, DocumentState]:
-        """The state of every document, computed once per context."""
-        return document_states(self.project, self.statuses, self.history, self.approvals)
+        """The state of every document, computed once per context (a document no one approved is a
+        draft without a digest: a check and a site show none)."""
+        return document_states(self.project, self.statuses, self.history, self.approvals, unapproved_digests=False)
 
     @functools.cached_property
     def project_hits(self) -> dict[str, list[Hit]]:

@@ -38,7 +38,7 @@ def states_view(data: BuildData) -> Mapping[str, DocumentState]:
     the build's check, whose release check needs it too)."""
     if data.check is not None:
         return data.check.documents
-    return document_states(data.project, data.statuses, GitHistory(data.project.root))
+    return document_states(data.project, data.statuses, GitHistory(data.project.root), unapproved_digests=False)
 
 
 @dataclass(frozen=True, slots=True)
