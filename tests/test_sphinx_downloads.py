@@ -12,6 +12,7 @@ from conftest import invoke_qms
 from sphinx_support import build, copy_example, run_example_tests
 
 from qms.clauses import DEFAULT_EDITION
+from qms.excel.sheetcache import SUFFIX
 from qms.sphinx import downloads
 from qms.sphinx.state import load_build_data
 
@@ -112,14 +113,14 @@ def test_after_an_item_edit_the_site_workbook_is_the_exported_one(example: Path,
     root = _device(example, tmp_path)
     assert build(root).exit_code == 0
     kept = root / "_build" / "doctrees" / downloads.SHEETS
-    before = {path.name for path in kept.iterdir()}
+    before = {path.name for path in kept.glob(f"*{SUFFIX}")}
     assert len(before) == 20
     needs = root / "traceability" / "needs.yaml"
     text = needs.read_text(encoding="utf-8")
     assert "Keep glucose in range with less effort" in text
     needs.write_text(text.replace("Keep glucose in range with less effort", "Keep glucose in range"), encoding="utf-8")
     assert build(root).exit_code in (0, 1)
-    after = {path.name for path in kept.iterdir()}
+    after = {path.name for path in kept.glob(f"*{SUFFIX}")}
     assert len(after) == 20 and 0 < len(after - before) < 20
     _same_as_the_commands(root, tmp_path)
 
@@ -155,3 +156,36 @@ def test_without_fork_the_downloads_are_written_in_the_build(
     _first_outcome_failed(root)
     assert build(root).exit_code in (0, 1)
     _same_as_the_commands(root, tmp_path)
+
+
+def test_the_workbook_starts_once_the_project_is_read_and_before_the_rules_run(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workbook's process needs the items, evidence, records, statuses and git state, not the
+    findings: it is started before the check's rules, which then run beside it."""
+    from qms.sphinx import state
+
+    root = _device(example, tmp_path)
+    _first_outcome_failed(root)  # findings on items, which the build data indexes once they come
+
+    events: list[str] = []
+    rules = state.run_rules
+    monkeypatch.setattr(state, "run_rules", lambda context: events.append("rules") or rules(context))
+
+    def started(data: object) -> None:
+        assert isinstance(data, state.BuildData)
+        events.append(f"started with {len(data.findings)} findings, {len(data.project)} items")
+        assert data.statuses is not None and data.evidence is not None and data.records is not None
+
+    loaded = load_build_data(
+        SimpleNamespace(),  # type: ignore[arg-type]
+        root,
+        edition=DEFAULT_EDITION,
+        prefix="",
+        clause_table="",
+        before_rules=started,
+    )
+    assert events == [f"started with 0 findings, {len(loaded.project)} items", "rules"]
+    again = load_build_data(SimpleNamespace(), root, edition=DEFAULT_EDITION, prefix="", clause_table="")  # type: ignore[arg-type]
+    assert loaded.findings == again.findings
+    assert loaded.findings_by_item == again.findings_by_item and loaded.findings_by_item

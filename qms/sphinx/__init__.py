@@ -44,6 +44,7 @@ from qms.sphinx.safe_rst import TEXT_CLASS, strip_unsafe_links
 from qms.sphinx.settings import register as register_settings
 from qms.sphinx.settings import set_by_project, settings
 from qms.sphinx.state import build_data, load_build_data, project_root
+from qms.sphinx.views.build import BuildData
 from qms.sphinx.views.items import keep_written
 from qms.terminal import plural
 
@@ -106,11 +107,19 @@ def _load(app: Sphinx) -> None:
     """``builder-inited``: load the project once for the whole build."""
     qms = settings(app.config)
     root = project_root(Path(app.confdir) if app.confdir else None, Path(app.srcdir), qms.project)
+
+    def start(data: BuildData) -> None:  # the workbook needs no finding: it is written while the rules run
+        data.workbook_job = start_workbook(app, data)
+
     with memory.frozen_while_loading():
         data = load_build_data(
-            app.env, root, edition=qms.iec62304_edition, prefix=qms.document_id_prefix, clause_table=qms.clause_table
+            app.env,
+            root,
+            edition=qms.iec62304_edition,
+            prefix=qms.document_id_prefix,
+            clause_table=qms.clause_table,
+            before_rules=start,
         )
-    data.workbook_job = start_workbook(app, data)
     if not qms.audit_trail:
         leave_out_audit_trails(data)
     errors = sum(1 for finding in data.findings if str(finding.severity) == "error")

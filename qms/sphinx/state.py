@@ -6,6 +6,7 @@ pickles to nothing: the environment is saved between builds, the project is read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sphinx.environment import BuildEnvironment
@@ -50,9 +51,21 @@ def project_root(confdir: Path | None, srcdir: Path, setting: str) -> Path:
     return (base / setting).resolve()
 
 
-def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: str, clause_table: str) -> BuildData:
+def load_build_data(
+    env: BuildEnvironment,
+    root: Path,
+    *,
+    edition: str,
+    prefix: str,
+    clause_table: str,
+    before_rules: Callable[[BuildData], None] | None = None,
+) -> BuildData:
     """Load the project (through its parse cache, :mod:`qms.parsecache`), check it, read its
-    evidence and git state; keep the result on ``env``."""
+    evidence and git state; keep the result on ``env``.
+
+    ``before_rules`` is given the data once the project, its evidence, records, statuses and git
+    state are read, before the check's rules run and while the data holds no finding yet: work that
+    needs no finding starts there, beside the rules (the workbook, written by a second process)."""
     if edition not in IEC62304_EDITIONS:
         raise ExtensionError(f"qms_iec62304_edition = {edition!r}: use one of {', '.join(IEC62304_EDITIONS)}")
     if not (root / PROJECT_FILE).is_file():
@@ -68,7 +81,6 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
     # rules' findings that depend on the project alone are kept by its fingerprint
     project = load_project(root, cache=True)
     context = check_context(project, cache=True)
-    findings = tuple(run_rules(context))
     evidence = context.evidence
     if evidence is not None and not evidence.files:
         evidence = None  # no result file read: the verification report says so
@@ -84,7 +96,7 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
     ]
     data = BuildData(
         project=project,
-        findings=findings,
+        findings=(),
         control=document_control(root),
         queries=QUERIES,
         evidence=evidence,
@@ -96,6 +108,9 @@ def load_build_data(env: BuildEnvironment, root: Path, *, edition: str, prefix: 
         edition=edition,
         document_prefix=prefix,
     )
+    if before_rules is not None:
+        before_rules(data)
+    data.found(tuple(run_rules(context)))
     holder = getattr(env, ATTRIBUTE, None)
     if not isinstance(holder, _Holder):
         holder = _Holder()

@@ -77,10 +77,15 @@ class BuildData:
     digests: dict[Query, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.found(self.findings)
+
+    def found(self, findings: tuple[Finding, ...]) -> None:
+        """The check's findings, once its rules ran (the build starts with none while they run)."""
         by_item: dict[str, list[Finding]] = {}
-        for finding in self.findings:
+        for finding in findings:
             if finding.item:
                 by_item.setdefault(finding.item, []).append(finding)
+        self.findings = findings
         self.findings_by_item = {item: tuple(found) for item, found in by_item.items()}
 
     def answer(self, query: Query) -> Any:
