@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import invoke_qms
@@ -13,7 +14,8 @@ from fixtures.excel.workbooks import fixture_project
 
 from qms.excel import export, sheetcache
 from qms.excel.export import workbook_bytes
-from qms.excel.sheetcache import SUFFIX, SheetCache
+from qms.excel.sheetcache import INPUTS_SUFFIX, SUFFIX, SheetCache
+from qms.model import Item
 from qms.project import load_project
 
 SHEETS = 20
@@ -152,3 +154,74 @@ def test_qms_export_keeps_its_sheets_in_the_cache_folder_and_writes_the_same_byt
     assert invoke_qms("export", "xlsx", second, "--project", project).exit_code == 0
     assert 0 < len(written) < SHEETS  # only the sheets that show the edited item
     assert second.read_bytes() == _fresh(project)
+
+
+def _through_the_parse_cache(root: Path) -> bytes:
+    """The workbook of the project as a build reads it: through the parse cache, whose keys vouch for its items."""
+    return workbook_bytes(load_project(root, cache=True), cache=SheetCache(root / "_build" / "sheets"))
+
+
+def _planned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the items whose cells are worked out from now on."""
+    ids: list[str] = []
+    texts = export._ItemSheets._texts
+
+    def recorded(sheets: export._ItemSheets, columns: Any, item: Item) -> list[str]:
+        ids.append(item.id)
+        return texts(sheets, columns, item)
+
+    monkeypatch.setattr(export._ItemSheets, "_texts", recorded)
+    return ids
+
+
+def _need_inserted(root: Path) -> None:
+    """A need before the others: every need moves one row down, and the links to needs with them."""
+    items = root / "items" / "needs.yaml"
+    text = items.read_text(encoding="utf-8")
+    new = "items:\n  - id: NEED-0\n    title: Fewer finger sticks\n    text: I need fewer finger sticks.\n"
+    items.write_text(text.replace("items:\n", new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "every_sheet"),
+    [(_title_edited, False), (_text_edited, False), (_need_inserted, True)],
+    ids=["title", "text", "rows moved"],
+)
+def test_a_sheet_of_items_is_found_by_its_inputs_and_only_the_edited_items_sheets_are_worked_out(
+    project: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], every_sheet: bool
+) -> None:
+    first = _through_the_parse_cache(project)
+    assert first == _fresh(project)
+    planned = _planned(monkeypatch)
+    assert _through_the_parse_cache(project) == first
+    assert planned == []  # every sheet of items found by its inputs
+    change(project)
+    cached = _through_the_parse_cache(project)
+    worked_out = set(planned)
+    assert cached == _fresh(project)
+    items = load_project(project).items
+    files = {items[item_id].file for item_id in worked_out}
+    assert "items/needs.yaml" in files or "items/software.yaml" in files
+    if every_sheet:  # the rows a link jumps to moved: every sheet is worked out again
+        assert worked_out == set(items)
+    else:  # the sheets of unchanged items were taken as they were
+        assert len(worked_out) < len(items)
+
+
+def test_a_damaged_record_of_inputs_has_the_sheet_worked_out_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _through_the_parse_cache(project)
+    recorded = sorted((project / "_build" / "sheets").glob(f"*{INPUTS_SUFFIX}"))
+    assert len(recorded) > 2
+    for number, path in enumerate(recorded):  # every other record damaged, the rest gone
+        if number % 2:
+            path.write_text("not a key", encoding="ascii")
+        else:
+            path.unlink()
+    planned = _planned(monkeypatch)
+    assert _through_the_parse_cache(project) == first
+    assert set(planned) == set(load_project(project).items)  # every sheet worked out again, found by its cells
+    planned.clear()
+    assert _through_the_parse_cache(project) == first
+    assert planned == []

@@ -180,6 +180,8 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     key = ""
     #: the sheet's XML kept under its key, taken instead of writing the sheet
     kept: bytes | None = None
+    #: the key of what the sheet's cells are made of (:meth:`take`), when the caller knows it
+    inputs = ""
     _writer: Any  # openpyxl's WorksheetWriter once rows are written; a _Finished for a kept sheet
 
     def calculate_dimension(self) -> str:
@@ -192,11 +194,26 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         # of the same order as writing it; the cells here are complete already
         return (cell for cell in values if cell is not None)
 
+    def take(self, inputs: Iterable[bytes] | None) -> bool:
+        """Whether the XML of a sheet made from the same ``inputs`` (what its cells are made of) is
+        kept: the sheet is then that XML, and only its header row needs writing (for its notes).
+        None: the inputs are not known; the cells are worked out and the sheet found by them."""
+        if self.cache is None or inputs is None:
+            return False
+        self.inputs = self.cache.key(inputs)
+        found = self.cache.by_inputs(self.inputs)
+        if found is None:
+            return False
+        self.key, self.kept = found
+        return True
+
     def write(self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> None:
-        """Write the sheet's rows (in order, each with its cells in order), or take the kept XML of the same sheet."""
+        """Write the sheet's rows (in order, each with its cells in order), or take the kept XML of the
+        same sheet (a sheet :meth:`take` found is given its header row only)."""
         if self.cache is not None:
-            self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
-            self.kept = self.cache.get(self.key)
+            if self.kept is None:
+                self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
+                self.kept = self.cache.get(self.key)
             if self.kept is not None:
                 notes = (
                     self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4]
@@ -245,10 +262,13 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         if self.kept is not None:
             self._writer, self.kept = _Finished(self.kept), None
             self._WriteOnlyWorksheet__saved = True
-            return
-        super().close()
-        if self.cache is not None and not self._writer._rels:  # a sheet that needs no other part of the workbook
+        else:
+            super().close()
+            if self.cache is None or self._writer._rels:  # a sheet that needs another part of the workbook
+                return
             self.cache.put(self.key, Path(self._writer.out).read_bytes())
+        if self.cache is not None and self.inputs:
+            self.cache.note_inputs(self.inputs, self.key)
 
 
 def _new_sheet(workbook: Workbook, title: str, cache: SheetCache | None = None) -> _StreamedSheet:
@@ -347,6 +367,7 @@ class _ItemSheets:
         self.styles = styles
         self.layouts = {kind: kind_layout(kind, extra_fields(project.of_kind(kind))) for kind in KIND_ORDER}
         self.rows: dict[str, tuple[str, int]] = {}
+        self._rows_key: bytes | None = None
         for kind in KIND_ORDER:
             for row, item in enumerate(project.of_kind(kind), start=2):
                 self.rows[item.id] = (KINDS[kind].title, row)
@@ -354,12 +375,17 @@ class _ItemSheets:
     def write(self, worksheet: _StreamedSheet, layout: SheetLayout, items: Sequence[Item]) -> None:
         columns = layout.columns
         sheet = _SheetWriter(worksheet, self.styles, (len(items) + 1, len(columns)))
+        computed = [index for index, column in enumerate(columns, start=1) if column.role is Role.COMPUTED]
+        headers = ([column.header for column in columns], computed, [column.description for column in columns])
+        if worksheet.take(self._inputs(worksheet.title, layout, items)):
+            sheet.header(*headers)
+            sheet.finish(len(columns), len(items))
+            return
         texts = [self._texts(columns, item) for item in items]  # first: the widths come before the rows
         for index, column in enumerate(columns):
             longest = max((min(len(row[index]), 60) for row in texts), default=0)
             sheet.width(index + 1, _width(column, max(len(column.header), longest)), hidden=column.role is Role.META)
-        computed = [index for index, column in enumerate(columns, start=1) if column.role is Role.COMPUTED]
-        sheet.header([column.header for column in columns], computed, [column.description for column in columns])
+        sheet.header(*headers)
         links = [column.spec is not None and column.spec.is_link for column in columns]
         styles = [WRAPPED if column.text_like or link else PLAIN for column, link in zip(columns, links, strict=True)]
         for row, (item, cells) in enumerate(zip(items, texts, strict=True), start=2):
@@ -375,6 +401,26 @@ class _ItemSheets:
                     sheet.text(row, index + 1, text, styles[index])
         self._validations(worksheet, columns)
         sheet.finish(len(columns), len(items))
+
+    def _inputs(self, title: str, layout: SheetLayout, items: Sequence[Item]) -> list[bytes] | None:
+        """What a sheet of ``items`` is made of besides the code: its title, layout and styles, the
+        risk policy, the row of every item (links jump there), and each item's id and file with the
+        file's parse-cache key (the same key, the same items: :attr:`Project.file_keys`). None
+        for a project not read through the parse cache, or an item whose file was not."""
+        keys = self.project.file_keys
+        if not keys:
+            return None
+        files: dict[str, bytes] = {}
+        for item in items:
+            key = keys.get(item.file)
+            if key is None:
+                return None
+            files[item.file] = key
+        if self._rows_key is None:
+            self._rows_key = marshal.dumps(list(self.rows.items()))
+        placed = marshal.dumps([(item.id, item.file) for item in items])
+        frame = repr((title, layout, self.policy)).encode("utf-8", "surrogatepass")
+        return [frame, self.styles.key, self._rows_key, placed, marshal.dumps(sorted(files.items()))]
 
     def _texts(self, columns: Sequence[Column], item: Item) -> list[str]:
         """The text of each of an item's cells; the hidden last one fingerprints the others."""

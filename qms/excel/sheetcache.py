@@ -6,6 +6,12 @@ of (its cells, as planned, with their styles' indexes; the sheet's XML outside i
 openpyxl writes it) and of the code that writes it (qms's, openpyxl's and the XML library it
 writes with). A sheet is reused only under the same key, and only when its file holds what its
 name promises; files no longer used are removed when the workbook is written.
+
+Working out a sheet's cells costs most of writing it, so a sheet of items is also found by what its
+cells are made of (:meth:`SheetCache.by_inputs`): the items as their files' parse-cache keys
+vouch for them, the layout, the risk policy and the rows every link jumps to. A small file named
+by the digest of those inputs holds the key of the sheet they made; a build after a one-item edit
+works out the cells of the edited item's sheets only.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from qms.parsecache import code_digest
 
 #: the end of a kept sheet's file name (its key before it)
 SUFFIX = ".sheet"
+#: the end of the file naming, by the digest of a sheet's inputs, the key of the sheet they made
+INPUTS_SUFFIX = ".inputs"
 _NAME = re.compile(r"[0-9a-f]{64}")
 _DIGEST = hashlib.sha256().digest_size
 
@@ -68,9 +76,33 @@ class SheetCache:
         self.used.add(key)
         write_bytes(self.folder / f"{key}{SUFFIX}", hashlib.sha256(xml).digest() + xml)
 
+    def by_inputs(self, inputs: str) -> tuple[str, bytes] | None:
+        """The key and XML of the sheet made last from the inputs whose key is ``inputs``, if kept and intact."""
+        self.used.add(inputs)
+        try:
+            key = (self.folder / f"{inputs}{INPUTS_SUFFIX}").read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not _NAME.fullmatch(key):
+            return None
+        xml = self.get(key)
+        return (key, xml) if xml is not None else None
+
+    def note_inputs(self, inputs: str, key: str) -> None:
+        """The sheet of key ``key`` is made from the inputs whose key is ``inputs``."""
+        self.used.add(inputs)
+        path = self.folder / f"{inputs}{INPUTS_SUFFIX}"
+        try:
+            if path.read_text(encoding="ascii") == key:
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
+        write_bytes(path, key.encode("ascii"))
+
     def prune(self) -> None:
-        """Remove the kept sheets this workbook did not use (only files this cache names)."""
-        for path in self.folder.glob(f"*{SUFFIX}") if self.folder.is_dir() else ():
-            name = path.name.removesuffix(SUFFIX)
-            if _NAME.fullmatch(name) and name not in self.used:
-                path.unlink(missing_ok=True)
+        """Remove the kept sheets and inputs this workbook did not use (only files this cache names)."""
+        for suffix in (SUFFIX, INPUTS_SUFFIX):
+            for path in self.folder.glob(f"*{suffix}") if self.folder.is_dir() else ():
+                name = path.name.removesuffix(suffix)
+                if _NAME.fullmatch(name) and name not in self.used:
+                    path.unlink(missing_ok=True)
