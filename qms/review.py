@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms import atomic
 from qms.model import Item, Link, Location, Project
+from qms.parsecache import ItemTexts
 from qms.schema import CLASSIFYING_FIELDS, EXTENSION_PREFIX, KINDS
 
 if TYPE_CHECKING:
@@ -105,8 +106,14 @@ def content_digest(item: Item) -> str:
 
 
 def target_digests(project: Project) -> dict[str, str]:
-    """The content digest of every item a link points at, by id."""
-    return {target: content_digest(project.items[target]) for target in {link.target for link in project.links}}
+    """The content digest of every item a link points at, by id; each item's kept between runs by
+    its file's key in the parse cache (:class:`~qms.parsecache.ItemTexts`), so that after an edit
+    only the edited file's items are digested again."""
+    digests = ItemTexts(project, "content-digests", content_digest)
+    targets = {link.target for link in project.links}
+    found = {target: digests.text(project.items[target]) for target in sorted(targets)}
+    digests.save()
+    return found
 
 
 def link_key(link: Link) -> LinkKey:

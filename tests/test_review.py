@@ -13,6 +13,7 @@ from fixtures.change.gitrepo import edit, git, qms
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qms import review
 from qms.model import Item
 from qms.project import load_project
 from qms.review import LOCK_FILE, content_digest, format_lock, link_key, normative_fields, read_lock
@@ -150,6 +151,30 @@ def test_lock_file_is_sorted_one_line_per_link_and_reads_back(tmp_path: Path) ->
     (tmp_path / LOCK_FILE).write_text(text, encoding="utf-8")
     state = read_lock(tmp_path)
     assert state.exists and state.problems == () and dict(state.stamps) == stamps
+
+
+def test_the_targets_digests_are_kept_by_their_files_and_equal_those_taken_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = shutil.copytree(FIXTURE, tmp_path / "device")
+    digested: list[str] = []
+    monkeypatch.setattr(review, "content_digest", lambda item: digested.append(item.id) or content_digest(item))
+
+    def digests() -> dict[str, str]:
+        digested.clear()
+        project = load_project(root, cache=True)
+        found = review.target_digests(project)
+        assert found == {link.target: content_digest(project.items[link.target]) for link in project.links}
+        return found
+
+    first = digests()
+    assert digested and set(digested) <= set(first)
+    assert digests() == first and digested == []  # every target's digest kept by its file's bytes
+    edit(root, REQUIREMENTS, "title: ", "title: Edited ")
+    edited = digests()
+    project = load_project(root)
+    assert digested and {project.items[item_id].file for item_id in digested} == {REQUIREMENTS}
+    assert edited != first
 
 
 # --------------------------------------------------------------------------- suspect links in git
