@@ -7,6 +7,7 @@ for a hazard each risk control with that control's status and tests.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -437,7 +438,7 @@ def item_inputs(data: BuildData, item_id: str) -> list[object]:
     files = {result.source for result in found.results} if found is not None else set()
     by_source = _published_by_source(data)
     published = [copy for source in files for copy in by_source.get(source, ())]
-    shown, sides = _shown_as_neighbour(data), _sides(data)
+    shown, sides = _shown_as_neighbour(data), _sides()
     neighbours = "\n".join(
         sides[upward, label] + shown[neighbour.id] for upward, label, neighbour in data.relation_index.get(item_id, ())
     )
@@ -490,18 +491,14 @@ def _shown_as_neighbour(data: BuildData) -> dict[str, str]:
     return shown
 
 
-def _sides(data: BuildData) -> dict[tuple[bool, str], str]:
-    """The text of each side and meaning a neighbour is linked by (up the trace?, the link's label),
-    made once per build rather than once for every link."""
-    key = ("neighbour-sides",)
-    if key not in data.cache:
-        data.cache[key] = {
-            (upward, label): f"{upward} {label!r} "
-            for relations in data.relation_index.values()
-            for upward, label, _ in relations
-        }
-    sides: dict[tuple[bool, str], str] = data.cache[key]
-    return sides
+@functools.cache
+def _sides() -> dict[tuple[bool, str], str]:
+    """The text of each side and meaning a neighbour can be linked by (up the trace?, the link's label
+    or its reverse, as :attr:`BuildData.relation_index` reads them from the schema), made once rather
+    than once for every link."""
+    specs = [spec for kind in KINDS.values() for spec in kind.link_fields]
+    sides = [(spec.upward, spec.label) for spec in specs] + [(not spec.upward, spec.reverse) for spec in specs]
+    return {(upward, label): f"{upward} {label!r} " for upward, label in sides}
 
 
 def _published_by_source(data: BuildData) -> dict[str, list[tuple[str, str, bool]]]:
