@@ -27,7 +27,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     assert (
         result.stdout
-        == f"qms: built {len(DOCUMENTS) + 3} pages into "  # the documents, the front page, search and index
+        == f"qms: built {len(DOCUMENTS) + 2} pages into "  # the documents, the front page and search
         + str(root / "_build" / "html")
         + "; open "
         + str(root / "_build" / "html" / "index.html")
@@ -43,7 +43,7 @@ def test_default_output_is_the_whole_technical_file(built: Path) -> None:
     assert pages == [
         "annex-ii-index.html", "change-requests.html", "clause-index.html", "configuration-management-plan.html",
         "design-inputs.html", "design-reviews.html", "design-traceability.html", "fda-documentation.html",
-        "gaps.html", "genindex.html", "gspr-checklist.html", "index.html", "problem-reports.html",
+        "gaps.html", "gspr-checklist.html", "index.html", "problem-reports.html",
         "release-notes.html", "risk-management-plan.html", "risk-management-report.html", "risk-register.html",
         "search.html", "software-architecture.html", "software-detailed-design.html",
         "software-development-plan.html", "software-maintenance-plan.html", "software-requirements.html",
@@ -51,6 +51,7 @@ def test_default_output_is_the_whole_technical_file(built: Path) -> None:
         "verification.html",
     ]  # fmt: skip
     assert (site / "_static" / "qms.css").is_file() and (site / "_static" / "qms.js").is_file()
+    assert 'rel="index"' not in (site / "index.html").read_text(encoding="utf-8")  # no empty general index
     assert not [path for path in (site / "_sources").rglob("*") if path.is_file()]  # no sources in the site
     assert not [path for path in built.iterdir() if path.suffix == ".rst"]  # nothing generated into the project
 
