@@ -4,6 +4,7 @@ inputs and the code, and is computed again whenever one of them changes."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -74,15 +75,41 @@ def test_a_range_known_by_its_tables_fingerprint_is_not_answered_again(project: 
     assert MATRIX in changed.cache  # answered, not taken from what the last build knew
 
 
-def test_known_ranges_of_other_code_are_forgotten(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_known_ranges_of_other_code_are_forgotten(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / sources.RANGES_FILE
+    path.write_text(json.dumps({"code": sources.code_digest(), "ranges": {"a 1-9": "kept"}}), encoding="utf-8")
     data = _data(project)
-    domain = SimpleNamespace(data={"known_ranges": (sources.code_digest(), {"a 1-9": "kept"})})
-    sources.keep_known_ranges(data, domain)  # type: ignore[arg-type]
+    sources.keep_known_ranges(data, path)
     assert data.cache[KNOWN_RANGES].get("a 1-9") == "kept"
     monkeypatch.setattr(sources, "code_digest", lambda: "other code")
     other = _data(project)
-    sources.keep_known_ranges(other, SimpleNamespace(data={"known_ranges": ("code", {"a 1-9": "kept"})}))  # type: ignore[arg-type]
+    sources.keep_known_ranges(other, path)
     assert other.cache[KNOWN_RANGES].get("a 1-9") is None
+    for damaged in ("not json", "[]", '{"code": "other code", "ranges": []}'):
+        path.write_text(damaged, encoding="utf-8")
+        sources.keep_known_ranges(other, path)
+        assert other.cache[KNOWN_RANGES].earlier == {}
+
+
+def test_ranges_a_build_answered_are_kept_though_it_read_no_page(project: Path, tmp_path: Path) -> None:
+    """A build that reads no page again does not save its environment: the ranges it had to answer
+    (after qms changed) are kept in a file of their own, and the next build answers none."""
+    path = tmp_path / sources.RANGES_FILE
+    query = ("rows", "1-1", *MATRIX)
+    data = _data(project)
+    sources.keep_known_ranges(data, path)
+    shown = data.digest(query)
+    env = SimpleNamespace(qms_build=SimpleNamespace(data=data))
+    sources.save_known_ranges(None, env)  # type: ignore[arg-type]
+    written = path.stat().st_mtime_ns
+    again = _data(project)
+    sources.keep_known_ranges(again, path)
+    assert again.digest(query) == shown
+    assert MATRIX not in again.cache  # the whole matrix was not answered
+    sources.save_known_ranges(None, SimpleNamespace(qms_build=SimpleNamespace(data=again)))  # type: ignore[arg-type]
+    assert path.stat().st_mtime_ns == written  # the same ranges: the file is not written again
 
 
 @pytest.mark.slow

@@ -264,6 +264,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", references.moved)
     app.connect("env-get-updated", parts.moved)
     app.connect("env-updated", _keep_written)
+    app.connect("env-updated", sources.save_known_ranges)
     app.connect("write-started", sources.display_paths)
     app.connect("env-before-read-docs", note_places)
     app.connect("write-started", spare_parents)

@@ -72,7 +72,6 @@ class QmsDomain(Domain):
         "sections_digest": "",  # the section labels and page titles the pages were last written with
         "parts_digest": "",  # the items on the further pages of long documents, and their pages
         "table_rows": {},  # the rows of each table a long document shows, by the fingerprint of its query
-        "known_ranges": ("", {}),  # code digest, and each row range's fingerprint by its table's (views/rows.py)
     }
     data_version = 5
     dangling_warnings: ClassVar[dict[str, str]] = {"item": "unknown item id '%(target)s'"}

@@ -12,6 +12,7 @@ Sphinx's incremental build effective.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any, cast
 
@@ -44,6 +45,8 @@ SUFFIX = ".rst"
 TEMPLATES_FOLDER = "qms-templates"
 #: the items' audit trails as the last build read them from git (:mod:`qms.sphinx.audit`)
 TRAILS_FILE = "qms-audit-trails.pickle"
+#: the fingerprints of the row ranges the last builds knew (:class:`KnownRanges`), beside the environment
+RANGES_FILE = "qms-known-ranges.json"
 
 
 def sources_folder(app: Sphinx) -> Path:
@@ -151,7 +154,7 @@ DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
 
 def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
-    keep_known_ranges(build_data(env), cast(QmsDomain, env.domains["qms"]))
+    keep_known_ranges(build_data(env), Path(app.doctreedir) / RANGES_FILE)
     if settings(app.config).generate_documents:
         for docname, source_changed in generate(app, env).items():
             removed.discard(docname)
@@ -169,13 +172,38 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     return sorted(stale)
 
 
-def keep_known_ranges(data: BuildData, domain: QmsDomain) -> None:
-    """Give the build the fingerprints of row ranges the last build knew (made by this code), and keep its own
-    with the environment for the next build."""
-    code, earlier = domain.data.get("known_ranges") or ("", {})
-    known = KnownRanges(earlier if code == code_digest() else {})
-    data.cache[KNOWN_RANGES] = known
-    domain.data["known_ranges"] = (code_digest(), known.now)
+def keep_known_ranges(data: BuildData, path: Path) -> None:
+    """Give the build the fingerprints of row ranges the last builds knew (made by this code), kept in
+    ``path``; :func:`save_known_ranges` keeps this build's for the next.
+
+    They are kept in a file of their own, not with the environment: a build that reads no page
+    again does not save the environment, and would lose the ranges it had to answer (after qms
+    changed, every later build would answer every long table again)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        ranges = stored["ranges"] if stored["code"] == code_digest() else {}
+        earlier = {str(key): str(value) for key, value in ranges.items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # none yet, or not one of ours
+        earlier = {}
+    data.cache[KNOWN_RANGES] = KnownRanges(earlier)
+    data.cache[_RANGES_PATH] = path
+
+
+_RANGES_PATH = ("known-ranges-file",)
+
+
+def save_known_ranges(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-updated`` (the pages are read): keep the fingerprints of the ranges this build showed,
+    where they differ from those it started with."""
+    data = build_data(env)
+    known: KnownRanges | None = data.cache.get(KNOWN_RANGES)
+    path: Path | None = data.cache.get(_RANGES_PATH)
+    if known is None or path is None or known.now == known.earlier:
+        return
+    try:
+        write_text(path, json.dumps({"code": code_digest(), "ranges": known.now}, sort_keys=True))
+    except OSError:  # a read-only build folder: the next build answers the tables again
+        return
 
 
 def display_paths(app: Sphinx, builder: Any) -> None:
