@@ -18,7 +18,6 @@ import queue
 import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -27,13 +26,16 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms.atomic import mark_output
 from qms.checking import check_context
 from qms.model import Finding, Severity
 from qms.project import load_project
 from qms.rules import run_rules
+
+if TYPE_CHECKING:
+    from qms.cli.build import Start
 
 #: Where the open pages read the number of the latest build, its failure and its findings.
 STATE_PATH = "/__qms__/state"
@@ -110,16 +112,17 @@ class Preview:
     def rebuild(self) -> BuildState:
         """Build the site incrementally (not at all when nothing it shows changed since the last
         build); a failure is kept in the state, never raised."""
-        from qms.cli.build import up_to_date
+        from qms.cli.build import starting, up_to_date
 
         with self.changed:
             self.state = replace(self.state, building=True)
         doctrees = self.folder / "doctrees"
-        unchanged = up_to_date(self.root, self.site, doctrees) is not None
+        start = starting(self.root, self.site, doctrees)
+        unchanged = up_to_date(self.site, doctrees, start) is not None
         if unchanged:
             failure, findings = None, self.state.findings if self.state.build else _findings(self.root)
         else:
-            failure, findings = self._build(doctrees)
+            failure, findings = self._build(doctrees, start)
         with self.changed:
             self.state = BuildState(self.state.build + 1, False, failure, findings, unchanged)
             self.changed.notify_all()
@@ -130,7 +133,7 @@ class Preview:
             gc.collect()
         return self.state
 
-    def _build(self, doctrees: Path) -> tuple[str | None, tuple[Finding, ...]]:
+    def _build(self, doctrees: Path, start: Start) -> tuple[str | None, tuple[Finding, ...]]:
         """Run Sphinx; record what it read when it succeeded (see :mod:`qms.cli.build_inputs`)."""
         from qms.cli.build import (
             Built,
@@ -147,8 +150,8 @@ class Preview:
         warnings = Tee(io.StringIO())
         failure: str | None = None
         findings: tuple[Finding, ...] = ()
-        started = time.time_ns()
-        before = inputs_before(self.root, self.site, doctrees)
+        started = start.at
+        before = inputs_before(start, doctrees)
         try:
             app = sphinx_build(
                 self.root,

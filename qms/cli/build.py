@@ -249,8 +249,9 @@ def build(
     if refusal is not None:
         fail(f"cannot build into {_shown(target)}: {refusal}")
     option = "--fail-on-findings" if fail_on_findings else "--strict"
-    if output_format == "html" and not (strict or clean):
-        record = up_to_date(root, target, root / "_build" / "doctrees")
+    start = starting(root, target, root / "_build" / "doctrees") if output_format == "html" else None
+    if start is not None and not (strict or clean):
+        record = up_to_date(target, root / "_build" / "doctrees", start)
         if record is not None:
             _report_unchanged(target, record)
             if fail_on_findings and record.errors is not None:
@@ -262,7 +263,8 @@ def build(
             if output_format == "pdf":
                 _build_pdf_into(root, target, folder, strict=strict, verbose=verbose)
             else:
-                errors = _build_into(root, target, folder, strict=strict, clean=clean, verbose=verbose)
+                assert start is not None, "an HTML build starts from the inputs read"
+                errors = _build_into(root, target, folder, start, strict=strict, clean=clean, verbose=verbose)
     except ForeignFolder:
         fail(f"cannot build into {_shown(target)}: {_FOREIGN}")
     except OSError as error:
@@ -299,7 +301,9 @@ _FOREIGN = (
 )
 
 
-def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: bool, verbose: bool) -> str | None:
+def _build_into(
+    root: Path, target: Path, folder: Path, start: Start, *, strict: bool, clean: bool, verbose: bool
+) -> str | None:
     """Build the site in ``folder`` (a workspace beside ``target``), then put it in place of ``target``;
     what `qms check` says of its error-level findings (None: there are none)."""
     from qms.sphinx.state import build_data
@@ -307,8 +311,8 @@ def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: 
     staging = folder / "site"
     warnings = Tee(sys.stderr)
     doctrees = root / "_build" / "doctrees"
-    started = time.time_ns()
-    before = inputs_before(root, target, doctrees)
+    started = start.at
+    before = inputs_before(start, doctrees)
     _seed(target, staging)
     kept = f"the previous site in {_shown(target)} is unchanged"
     app = _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
@@ -325,18 +329,16 @@ def _build_into(root: Path, target: Path, folder: Path, *, strict: bool, clean: 
     return errors
 
 
-def up_to_date(root: Path, target: Path, doctrees: Path) -> Record | None:
+def up_to_date(target: Path, doctrees: Path, start: Start) -> Record | None:
     """The record of the last HTML build into ``target`` when the site is as it wrote it and
-    nothing the build reads changed since; None when the site must be built."""
-    from qms.cli.build_inputs import Digests, inputs, read_record, site_digest, write_record
+    nothing the build reads changed since (``start``: the inputs now); None when the site must be built."""
+    from qms.cli.build_inputs import site_digest, write_record
 
-    record = read_record(doctrees)
+    record, now, digests = start.record, start.inputs, start.digests
     if record is None or record.reads.unsafe is not None or record.target != str(target):
         return None
     if site_digest(target) != record.site:
         return None
-    digests = Digests(record.digests)
-    now = inputs(root, target, doctrees, record.reads, digests)
     if now is None or now.fingerprint != record.fingerprint:
         return None
     if digests.kept != record.digests:  # files no longer too recent to trust their times: quicker next time
@@ -370,14 +372,34 @@ class Built:
     errors: str | None
 
 
-def inputs_before(root: Path, target: Path, doctrees: Path) -> tuple[Inputs | None, Digests]:
-    """The inputs as a build starts (with what the last build read); no record stands until it succeeds."""
-    from qms.cli.build_inputs import Digests, Reads, forget_record, inputs, read_record
+@dataclasses.dataclass(frozen=True, slots=True)
+class Start:
+    """What a build finds as it starts: the record of the last build, and the inputs now (found with
+    what that build read), with their digests; ``at`` is the time before they were read."""
 
-    previous = read_record(doctrees)
+    record: Record | None
+    inputs: Inputs | None
+    digests: Digests
+    at: int
+
+
+def starting(root: Path, target: Path, doctrees: Path) -> Start:
+    """The inputs of a build of ``root`` into ``target`` as it starts, read once for both the check
+    that the site is up to date and the record of the build that follows."""
+    from qms.cli.build_inputs import Digests, Reads, inputs, read_record
+
+    at = time.time_ns()
+    record = read_record(doctrees)
+    digests = Digests(record.digests if record else {})
+    return Start(record, inputs(root, target, doctrees, record.reads if record else Reads(), digests), digests, at)
+
+
+def inputs_before(start: Start, doctrees: Path) -> tuple[Inputs | None, Digests]:
+    """The inputs as the build starts; no record stands until it succeeds."""
+    from qms.cli.build_inputs import forget_record
+
     forget_record(doctrees)
-    digests = Digests(previous.digests if previous else {})
-    return inputs(root, target, doctrees, previous.reads if previous else Reads(), digests), digests
+    return start.inputs, start.digests
 
 
 def record_build(
