@@ -184,6 +184,22 @@ def test_the_audit_trails_are_read_from_git_again_only_after_a_commit(
     assert reads == ["read"]
 
 
+def test_a_build_that_shows_no_trail_reads_only_their_fingerprints(project: Path, tmp_path: Path) -> None:
+    """Which pages are stale is decided from the trails' fingerprints; the trails themselves, the
+    larger file, are read only when a block shows one (and read from git again if that file fails)."""
+    saved = tmp_path / "trails.pickle"
+    first = _data(project, saved)
+    digest = first.digest(("item", "LAB-01"))
+    shown = audit.audit_view(first, "LAB-01")
+    assert shown.changes and saved.is_file()
+    saved.write_bytes(b"not the trails")  # were it read, the trails would come from git again
+    again = _data(project, saved)
+    assert again.digest(("item", "LAB-01")) == digest  # from the fingerprints alone
+    assert saved.read_bytes() == b"not the trails"
+    assert audit.audit_view(again, "LAB-01") == shown  # read when shown: from git, and saved again
+    assert saved.read_bytes() != b"not the trails"
+
+
 #: Tables as the documents ask for them: links both ways, statuses, findings, risk, a filter.
 TABLES = [
     ("table", "test", "", "id, method, level, verifies, validates, status"),
