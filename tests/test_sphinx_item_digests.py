@@ -6,6 +6,7 @@ file; a status or finding the table does not show leaves its fingerprint as it w
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -198,6 +199,9 @@ def test_a_build_that_shows_no_trail_reads_only_their_fingerprints(project: Path
     assert saved.read_bytes() == b"not the trails"
     assert audit.audit_view(again, "LAB-01") == shown  # read when shown: from git, and saved again
     assert saved.read_bytes() != b"not the trails"
+    key, trails = pickle.loads(saved.read_bytes())  # each trail pickled on its own: one of them damaged
+    saved.write_bytes(pickle.dumps((key, {**trails, "LAB-01": b"not a trail"})))
+    assert audit.audit_view(_data(project, saved), "LAB-01") == shown
 
 
 #: Tables as the documents ask for them: links both ways, statuses, findings, risk, a filter.

@@ -90,7 +90,7 @@ class AuditView:
 
 def audit_view(data: BuildData, item_id: str) -> AuditView:
     """What an item's audit trail shows: its changes, newest first."""
-    trail = _trails(data).trails.get(item_id)
+    trail = _trails(data).get(item_id)
     if trail is None:
         return AuditView()
     return AuditView(tuple(_change_view(change) for change in reversed(trail.changes)), tuple(trail.notes))
@@ -126,29 +126,59 @@ _UNREADABLE = (
 
 class _Trails:
     """Every item's trail, and the fingerprint of each (kept with them: the same trails, the same
-    fingerprints). Saved trails are read only when a block shows one: deciding which pages are
-    stale needs the fingerprints alone, and unpickling every trail took a quarter of a second of
-    every build in git at 10,000 items."""
+    fingerprints). Saved trails are kept one pickle an item and read only when a block shows one:
+    deciding which pages are stale needs the fingerprints alone, and unpickling every trail took a
+    quarter of a second of every build in git at 10,000 items."""
 
     def __init__(
         self,
         digests: dict[str, str],
         trails: dict[str, AuditTrail] | None = None,
-        load: Callable[[], dict[str, AuditTrail]] | None = None,
+        load: Callable[[], dict[str, bytes] | None] | None = None,
+        read_again: Callable[[], dict[str, AuditTrail]] | None = None,
     ) -> None:
         self.digests = digests
         self._trails = trails
-        self._load = load
+        self._load, self._read_again = load, read_again
+        self._saved: dict[str, bytes] | None = None
 
     @classmethod
     def of(cls, trails: dict[str, AuditTrail]) -> _Trails:
         return cls({item_id: repr_digest(trail) for item_id, trail in trails.items()}, trails)
 
+    def get(self, item_id: str) -> AuditTrail | None:
+        """The item's trail (None: it has none); from git again where the saved one cannot be read."""
+        if self._trails is None and self._saved is None:
+            self._saved = self._load() if self._load is not None else {}
+            if self._saved is None:
+                self._trails = self._again()
+        if self._trails is not None:
+            return self._trails.get(item_id)
+        saved = self._saved.get(item_id) if self._saved is not None else None
+        if saved is None:
+            return None
+        try:
+            trail = pickle.loads(saved)
+        except _UNREADABLE:
+            trail = None
+        if isinstance(trail, AuditTrail):
+            return trail
+        self._trails = self._again()
+        return self._trails.get(item_id)
+
+    def _again(self) -> dict[str, AuditTrail]:
+        return self._read_again() if self._read_again is not None else {}
+
     @property
     def trails(self) -> dict[str, AuditTrail]:
-        if self._trails is None:
-            self._trails = self._load() if self._load is not None else {}
-        return self._trails
+        """Every trail, as read from git (only a :meth:`of` has them all in hand)."""
+        return self._trails if self._trails is not None else {}
+
+    def pickled(self) -> dict[str, bytes]:
+        """Each trail pickled on its own, by item id: what is saved."""
+        return {
+            item_id: pickle.dumps(trail, protocol=pickle.HIGHEST_PROTOCOL) for item_id, trail in self.trails.items()
+        }
 
 
 def _trails(data: BuildData) -> _Trails:
@@ -174,11 +204,14 @@ def _saved_or_read(data: BuildData) -> _Trails:
     digests = _saved(_digests_file(path), key)
     if isinstance(digests, dict):
 
-        def load() -> dict[str, AuditTrail]:
-            trails = _saved(path, key)
-            return trails if isinstance(trails, dict) else _read_and_save(data, path, key).trails
+        def load() -> dict[str, bytes] | None:
+            saved = _saved(path, key)
+            return saved if isinstance(saved, dict) else None
 
-        return _Trails(digests, load=load)
+        def read_again() -> dict[str, AuditTrail]:  # the trails' file failed
+            return _read_and_save(data, path, key).trails
+
+        return _Trails(digests, load=load, read_again=read_again)
     return _read_and_save(data, path, key)
 
 
@@ -196,7 +229,7 @@ def _read_and_save(data: BuildData, path: Path, key: object) -> _Trails:
     """The trails read from git, kept in ``path`` and their fingerprints beside it (written second:
     fingerprints found for a key promise trails of that key, or none)."""
     trails = _Trails.of(project_history(data.project))
-    write_bytes(path, pickle.dumps((key, trails.trails), protocol=pickle.HIGHEST_PROTOCOL))
+    write_bytes(path, pickle.dumps((key, trails.pickled()), protocol=pickle.HIGHEST_PROTOCOL))
     write_bytes(_digests_file(path), pickle.dumps((key, trails.digests), protocol=pickle.HIGHEST_PROTOCOL))
     return trails
 
