@@ -4,6 +4,7 @@ times qms with its bytecode compiled, as the other tools are."""
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -56,3 +57,20 @@ def test_qms_is_timed_with_its_bytecode_compiled_beforehand(tmp_path: Path, monk
     for module in ("qms/cli/check", "qms/cli/build", "qms/sphinx/directives", "sphinx/application"):
         assert any(f"{module}.cpython-" in path for path in compiled), module
     assert (tmp_path / "warm-up" / "_build" / "html" / "index.html").exists()  # the build ran
+
+
+@pytest.mark.slow
+def test_the_commits_benchmark_times_each_step_of_a_day_in_git(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench_commits import STEPS, main
+
+    assert main(["--sizes", "60", "--workdir", str(tmp_path)]) == 0
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert row.startswith("| 60 |") and row.count(" s (") == len(STEPS)
+    root = tmp_path / "qms-60"
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=root, capture_output=True, text=True, check=True)
+    assert log.stdout.splitlines() == ["Nothing", "Reword one requirement", "Generated project"]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True)
+    assert status.stdout.strip().endswith(".yaml")  # the two later edits, not committed
+    assert (root / "_build" / "html" / "index.html").is_file()
