@@ -102,13 +102,14 @@ def test_ranges_a_build_answered_are_kept_though_it_read_no_page(project: Path, 
     sources.keep_known_ranges(data, path)
     shown = data.digest(query)
     env = SimpleNamespace(qms_build=SimpleNamespace(data=data))
-    sources.save_known_ranges(None, env)  # type: ignore[arg-type]
+    app = SimpleNamespace(doctreedir=str(tmp_path))
+    sources.save_known_ranges(app, env)  # type: ignore[arg-type]
     written = path.stat().st_mtime_ns
     again = _data(project)
     sources.keep_known_ranges(again, path)
     assert again.digest(query) == shown
     assert MATRIX not in again.cache  # the whole matrix was not answered
-    sources.save_known_ranges(None, SimpleNamespace(qms_build=SimpleNamespace(data=again)))  # type: ignore[arg-type]
+    sources.save_known_ranges(app, SimpleNamespace(qms_build=SimpleNamespace(data=again)))  # type: ignore[arg-type]
     assert path.stat().st_mtime_ns == written  # the same ranges: the file is not written again
 
 

@@ -186,22 +186,17 @@ def keep_known_ranges(data: BuildData, path: Path) -> None:
     except (OSError, ValueError, TypeError, KeyError, AttributeError):  # none yet, or not one of ours
         earlier = {}
     data.cache[KNOWN_RANGES] = KnownRanges(earlier)
-    data.cache[_RANGES_PATH] = path
-
-
-_RANGES_PATH = ("known-ranges-file",)
 
 
 def save_known_ranges(app: Sphinx, env: BuildEnvironment) -> None:
     """``env-updated`` (the pages are read): keep the fingerprints of the ranges this build showed,
     where they differ from those it started with."""
-    data = build_data(env)
-    known: KnownRanges | None = data.cache.get(KNOWN_RANGES)
-    path: Path | None = data.cache.get(_RANGES_PATH)
-    if known is None or path is None or known.now == known.earlier:
+    known: KnownRanges | None = build_data(env).cache.get(KNOWN_RANGES)
+    if known is None or known.now == known.earlier:
         return
+    kept = json.dumps({"code": code_digest(), "ranges": known.now}, sort_keys=True)
     try:
-        write_text(path, json.dumps({"code": code_digest(), "ranges": known.now}, sort_keys=True))
+        write_text(Path(app.doctreedir) / RANGES_FILE, kept)
     except OSError:  # a read-only build folder: the next build answers the tables again
         return
 
