@@ -3,7 +3,7 @@ them, then the rules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from qms.model import Finding, Project
 from qms.records import load_records
 from qms.review import read_lock
 from qms.rules import CheckContext, ordered_rules, run_rules
+from qms.rules.registry import RELEASE_RULES
 from qms.status import project_statuses as project_statuses  # where the commands have found it
 
 
@@ -63,10 +64,19 @@ def release_context(context: CheckContext) -> CheckContext:
     return release
 
 
-def release_findings(context: CheckContext) -> list[Finding]:
+def release_findings(context: CheckContext, findings: Sequence[Finding] | None = None) -> list[Finding]:
     """The findings of the release check of what ``context`` read: what ``qms check --release``
-    reports and the release notes state, decided here for both."""
-    return run_rules(release_context(context))
+    reports and the release notes state, decided here for both.
+
+    ``findings``: those :func:`qms.rules.run_rules` gave for ``context`` itself, when the caller
+    has them (a build shows both checks): only the rules whose findings depend on the release
+    flag (:data:`qms.rules.registry.RELEASE_RULES`) run again, and the others' findings are kept."""
+    if findings is None:
+        return run_rules(release_context(context))
+    if context.release:
+        return list(findings)
+    kept = [finding for finding in findings if finding.rule not in RELEASE_RULES]
+    return sorted([*kept, *run_rules(release_context(context), RELEASE_RULES)], key=Finding.sort_key)
 
 
 def check_project(

@@ -12,6 +12,7 @@ and every renderer says what was left out (:class:`Cut`); ``qms check`` reports 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -128,9 +129,13 @@ def parse_chain(text: str) -> Columns:
     return columns
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def natural_key(text: str) -> tuple[object, ...]:
-    """Sort key that puts SWR-2 before SWR-10."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+    """Sort key that puts SWR-2 before SWR-10 (kept per id: a build sorts the same ids many times over)."""
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True, slots=True)

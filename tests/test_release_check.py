@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -16,8 +18,8 @@ from sphinx_support import build, new_project, page
 
 from qms.checking import RELEASE_INDEPENDENT, check_context, check_project, release_context, release_findings
 from qms.project import load_project
-from qms.rules import CheckContext, run_rules
-from qms.rules.registry import CHECKS, PROJECT_RULES, CheckFunction, Hit
+from qms.rules import RULES, CheckContext, run_rules
+from qms.rules.registry import CHECKS, PROJECT_RULES, RELEASE_RULES, CheckFunction, Hit
 from qms.sphinx.claim_directives import ReleaseCheckDirective
 from qms.sphinx.claims import ReleaseCheckView
 
@@ -94,6 +96,16 @@ def test_the_release_context_shares_only_what_does_not_depend_on_release(tmp_pat
     assert release_context(release) is release
 
 
+def _counted(runs: Counter[str], code: str, check: CheckFunction) -> CheckFunction:
+    """``check``, counting its runs in ``runs``."""
+
+    def run(context: CheckContext) -> Iterable[Hit]:
+        runs[code] += 1
+        return check(context)
+
+    return run
+
+
 def test_a_build_runs_the_rules_of_the_project_alone_once_for_both_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -101,16 +113,8 @@ def test_a_build_runs_the_rules_of_the_project_alone_once_for_both_checks(
     rules that read the project alone from one run of them (they do not depend on the release flag)."""
     root = _device(tmp_path / "device")
     runs: Counter[str] = Counter()
-
-    def counted(code: str, check: CheckFunction) -> CheckFunction:
-        def run(context: CheckContext) -> Iterable[Hit]:
-            runs[code] += 1
-            return check(context)
-
-        return run
-
     for code in PROJECT_RULES:
-        monkeypatch.setitem(CHECKS, code, counted(code, CHECKS[code]))
+        monkeypatch.setitem(CHECKS, code, _counted(runs, code, CHECKS[code]))
     context = check_context(load_project(root))
     development, release = run_rules(context), release_findings(context)
     assert runs and set(runs.values()) == {1}
@@ -118,6 +122,54 @@ def test_a_build_runs_the_rules_of_the_project_alone_once_for_both_checks(
     fresh = load_project(root)
     assert development == check_project(fresh)
     assert release == check_project(fresh, release=True)
+
+
+def test_the_release_check_of_checked_records_runs_again_only_the_rules_that_read_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the development check's findings, the release check runs only the rules marked
+    ``at_release`` and keeps the others' findings: the same findings as a release check from scratch."""
+    root = _device(tmp_path / "device")
+    runs: Counter[str] = Counter()
+    for code, registered in RULES.items():
+        if registered.check is not None and code not in PROJECT_RULES:  # those run once per context anyway
+            monkeypatch.setitem(
+                RULES, code, dataclasses.replace(registered, check=_counted(runs, code, registered.check))
+            )
+    context = check_context(load_project(root))
+    development = run_rules(context)
+    first = Counter(runs)
+    release = release_findings(context, development)
+    again = {code for code in runs if runs[code] > first[code]}
+    assert again and again <= RELEASE_RULES
+    monkeypatch.undo()
+    assert {finding.rule for finding in release} == {"A601", "L707"}
+    assert release == release_findings(check_context(load_project(root)))
+    tagged = release_context(context)
+    assert release_findings(tagged, run_rules(tagged)) == run_rules(tagged)
+
+
+def _called_source(check: CheckFunction) -> str:
+    """A check function's source with that of the functions of its module it calls."""
+    module = inspect.getmodule(check)
+    source = inspect.getsource(check)
+    helpers = [
+        value
+        for name, value in vars(module).items()
+        if inspect.isfunction(value)
+        and value is not check
+        and value.__module__ == module.__name__
+        and re.search(rf"\b{re.escape(name)}\(", source)
+    ]
+    return "\n".join([source, *(inspect.getsource(helper) for helper in helpers)])
+
+
+def test_every_rule_that_reads_the_release_flag_is_marked() -> None:
+    """A rule reading ``context.release`` unmarked would keep its development findings in the
+    release check; a marked rule that never reads it would only run twice."""
+    reading = {code for code, check in CHECKS.items() if "context.release" in _called_source(check)}
+    assert reading == RELEASE_RULES
+    assert not RELEASE_RULES & PROJECT_RULES
 
 
 @pytest.mark.parametrize(

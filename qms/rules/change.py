@@ -12,7 +12,7 @@ from qms.rules.registry import CheckContext, Hit, rule
 from qms.terminal import plural
 
 
-@rule("C501")
+@rule("C501", at_release=True)
 def suspect_link(context: CheckContext) -> Iterator[Hit]:
     reviews = context.reviews
     if reviews is None or not reviews.exists:

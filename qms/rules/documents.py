@@ -30,7 +30,7 @@ def _approve(state: DocumentState) -> str:
     return f"review it, then `qms approve {state.id} --role ROLE` for {roles}"
 
 
-@rule("A601")
+@rule("A601", at_release=True)
 def document_not_approved(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return
@@ -39,7 +39,7 @@ def document_not_approved(context: CheckContext) -> Iterator[Hit]:
             yield Hit(f"{state.id} {state.title} is not approved: {_approve(state)}", _where(state))
 
 
-@rule("A602")
+@rule("A602", at_release=True)
 def document_changed(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return

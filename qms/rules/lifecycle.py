@@ -52,7 +52,7 @@ def change_request_incomplete(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(request, f"is {status} but lacks {lacks} (IEC 62304 6.2.3, 6.2.4, 7.4)", ("status",))
 
 
-@rule("L703")
+@rule("L703", at_release=True)
 def change_without_request(context: CheckContext) -> Iterator[Hit]:
     diff = context.release_diff
     if diff is None:
@@ -97,7 +97,7 @@ def _baseline_not_named(context: CheckContext) -> Iterator[Hit]:
     )
 
 
-@rule("L704")
+@rule("L704", at_release=True)
 def design_stage_not_reviewed(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return
@@ -130,7 +130,7 @@ def unit_not_verified(context: CheckContext) -> Iterator[Hit]:
             yield Hit.at(unit, "no test verifies it: its acceptance criteria are not shown to be met (IEC 62304 5.5.5)")
 
 
-@rule("L707")
+@rule("L707", at_release=True)
 def no_detailed_design(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return

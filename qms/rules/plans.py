@@ -10,7 +10,7 @@ from qms.rules.registry import CheckContext, Hit, rule, written
 from qms.status import StepStatus
 
 
-@rule("L761")
+@rule("L761", at_release=True)
 def release_step_not_evidenced(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return

@@ -113,22 +113,32 @@ class Rule(RuleSpec):
 CHECKS: dict[str, CheckFunction] = {}
 #: The rules whose findings depend on the project alone (:func:`rule`, ``of_project``).
 PROJECT_RULES: set[str] = set()
+#: The rules whose findings depend on whether the check is a release check (:func:`rule`, ``at_release``).
+RELEASE_RULES: set[str] = set()
 
 
-def rule(code: str, *, of_project: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+def rule(code: str, *, of_project: bool = False, at_release: bool = False) -> Callable[[CheckFunction], CheckFunction]:
     """Attach a check function to the rule ``code`` of :mod:`qms.rulebook`.
 
     ``of_project``: the check looks at ``context.project`` alone (its items and qms.yaml: no
     evidence, records, reviews, history or release flag, no other file, nothing of the clock), so
     that its findings are kept with the project's fingerprint (:func:`qms.parsecache.project_memo`)
-    and found again only when something the project is made of changed."""
+    and found again only when something the project is made of changed.
+
+    ``at_release``: the check reads ``context.release`` (it finds more, or other things, at a
+    release). Every other rule finds the same at a release, so the release check of records
+    already checked runs only these again (:func:`qms.checking.release_findings`)."""
     if code not in SPECS:
         raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
+    if of_project and at_release:
+        raise ValueError(f"rule {code}: a rule of the project alone does not read the release flag")
 
     def register(check: CheckFunction) -> CheckFunction:
         CHECKS[code] = check
         if of_project:
             PROJECT_RULES.add(code)
+        if at_release:
+            RELEASE_RULES.add(code)
         return check
 
     return register

@@ -400,7 +400,8 @@ def release_check(data: BuildData) -> ReleaseCheckView:
     """What ``qms check --release`` reports on the records of this build, apart from the approvals."""
     if data.check is None:
         return ReleaseCheckView(False, 0, 0, (), OPEN_PAGE)
-    found = [finding for finding in release_findings(data.check) if not finding.rule.startswith(APPROVAL_RULES)]
+    released = release_findings(data.check, data.findings)
+    found = [finding for finding in released if not finding.rule.startswith(APPROVAL_RULES)]
     return ReleaseCheckView(
         ran=True,
         errors=sum(1 for finding in found if finding.severity is Severity.ERROR),

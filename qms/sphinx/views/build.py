@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from qms.clauses import DEFAULT_EDITION, ClauseTable
@@ -113,7 +113,7 @@ class BuildData:
                 data = inputs(self, *query[1:]) if inputs else self.answer(query)
             except (KeyError, TypeError, ValueError):
                 inputs, data = None, None  # the query became invalid: the page must be read again to report it
-            self.digests[query] = _inputs_digest(query, data) if inputs else digest(data)
+            self.digests[query] = _inputs_digest(query, data) if inputs else _answer_digest(data)
         return self.digests[query]
 
     @functools.cached_property
@@ -194,6 +194,12 @@ def digest(data: Any) -> str:
 def repr_digest(value: object) -> str:
     """Fingerprint of a value by its ``repr`` (frozen dataclasses, tuples: what is not JSON)."""
     return hashlib.sha256(repr(value).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def _answer_digest(answer: Any) -> str:
+    """Fingerprint of a query's answer: a view (a frozen dataclass of tuples) by its ``repr``, which
+    JSON would otherwise take whole and escape as one string; other answers as JSON."""
+    return repr_digest(answer) if is_dataclass(answer) else digest(answer)
 
 
 def _inputs_digest(query: Query, inputs: Any) -> str:

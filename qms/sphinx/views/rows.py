@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from qms.sphinx.views.build import BuildData, Query, digest
+from qms.sphinx.views.build import BuildData, Query, repr_digest
 from qms.sphinx.views.cells import TableView
 from qms.sphinx.views.tables import MatrixView
 
@@ -63,7 +63,7 @@ def row_range_inputs(data: BuildData, rows: str, *query: str) -> list[str]:
     known: KnownRanges | None = data.cache.get(KNOWN_RANGES)
     shown = known.get(key) if known is not None else None
     if shown is None:
-        shown = digest(row_range(data, rows, *query))
+        shown = repr_digest(row_range(data, rows, *query))
         if known is not None:
             known.now[key] = shown
     return [rows, shown]
