@@ -168,13 +168,11 @@ class Paths:
         self.same: dict[str, list[Link]] = {}
         #: the items that link to something in an earlier column
         self.reached: set[str] = set()
-        items, fields = project.items, chain.fields
-        for link in project.links:
-            if fields is not None and link.field not in fields:
-                continue
-            source = self.column_of.get(items[link.source].kind)
-            target = self.column_of.get(items[link.target].kind)
-            if source is None or target is None:
+        fields, column_of = chain.fields, self.column_of
+        for link, source_kind, target_kind in project.link_kinds:
+            source = column_of.get(source_kind)
+            target = column_of.get(target_kind)
+            if source is None or target is None or (fields is not None and link.field not in fields):
                 continue
             if source == target:
                 self.same.setdefault(link.source, []).append(link)
@@ -265,7 +263,9 @@ def matrix_size(project: Project, chain: Chain) -> Size:
     return Size(total, largest, largest_rows)
 
 
-def trace_matrix(project: Project, chain: Chain, max_rows: int = MAX_ROWS) -> Matrix:
+def trace_matrix(
+    project: Project, chain: Chain, max_rows: int = MAX_ROWS, *, wrong_kind: Mapping[Location, Finding] | None = None
+) -> Matrix:
     """Every path along the chain, at most ``max_rows`` of them (the rest counted, not made).
 
     An empty cell between two items means their link passes that column by; an empty cell at
@@ -273,12 +273,13 @@ def trace_matrix(project: Project, chain: Chain, max_rows: int = MAX_ROWS) -> Ma
     the row's first item links to nothing further left. Every item of the chain is on some row
     when the chain takes orphans, and every link between items of two of its columns is a step
     of some row, links that break a kind rule (Q006) too: each row carries the findings of the
-    links it shows. Rows keep the natural order of their items.
+    links it shows (``wrong_kind``: those of the project, when the caller has them for several
+    matrices; :func:`wrong_kind_findings`). Rows keep the natural order of their items.
     """
     paths = Paths(project, chain)
     starts = paths.starts()
     total = sum(paths.count(item.id) for _, item in starts)
-    wrong_kind = _wrong_kind_findings(project)
+    wrong_kind = wrong_kind_findings(project) if wrong_kind is None else wrong_kind
     rows, findings = [], []
     for row, links in itertools.islice(paths.rows(starts), max_rows):
         rows.append(row)
@@ -299,7 +300,7 @@ def _start_of_row(paths: Paths, starts: Sequence[tuple[int, Item]], index: int) 
     raise IndexError(index)
 
 
-def _wrong_kind_findings(project: Project) -> dict[Location, Finding]:
+def wrong_kind_findings(project: Project) -> dict[Location, Finding]:
     """The findings of links that break a kind rule (Q006, at the project's severity), by link location."""
     severity = SPECS["Q006"].severity_in(project.config.rules, project.config.safety_class)
     if severity is Severity.OFF:

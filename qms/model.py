@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,13 @@ class Project:
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items.values())
+
+    @functools.cached_property
+    def link_kinds(self) -> tuple[tuple[Link, str, str], ...]:
+        """Every resolved link with the kinds of its source and target, in the order of :attr:`links`,
+        made once: each traceability matrix sorts all the links by the columns of those kinds."""
+        items = self.items
+        return tuple((link, items[link.source].kind, items[link.target].kind) for link in self.links)
 
     def __len__(self) -> int:
         return len(self.items)

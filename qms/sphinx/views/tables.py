@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from qms.matrix import DESIGN, RISK, Chain, parse_chain, passed_by, trace_matrix
-from qms.model import Finding, Item, Project
+from qms.matrix import DESIGN, RISK, Chain, parse_chain, passed_by, trace_matrix, wrong_kind_findings
+from qms.model import Finding, Item, Location, Project
 from qms.risk import hazard_risk
 from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
@@ -258,7 +258,7 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
     """The traceability matrix along a chain of kinds, with the tests' evidence when there is any,
     the findings of the links a row shows (Q006), and what was left out past the page's row limit."""
     chain = _chain(chain_text)
-    matrix = trace_matrix(data.project, chain)
+    matrix = trace_matrix(data.project, chain, wrong_kind=_wrong_kind(data))
     with_results = results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
     headers = (*matrix.headers, *(["Result"] if with_results else []), *(["Findings"] if matrix.findings else []))
     kept = [
@@ -289,6 +289,15 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
         tuple(tuple(column) for column in chain.columns),
         tuple(str(cut) for cut in matrix.cuts),
     )
+
+
+def _wrong_kind(data: BuildData) -> Mapping[Location, Finding]:
+    """The findings of the project's links that break a kind rule, found once for all the matrices of a build."""
+    key = ("wrong-kind-findings",)
+    if key not in data.cache:
+        data.cache[key] = wrong_kind_findings(data.project)
+    found: Mapping[Location, Finding] = data.cache[key]
+    return found
 
 
 def _no_rows(data: BuildData, chain: Chain) -> str:
