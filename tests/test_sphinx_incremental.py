@@ -23,6 +23,11 @@ def _read_pages(output: str) -> list[str]:
     return re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", output)
 
 
+def _written_pages(output: str) -> list[str]:
+    """The pages Sphinx wrote, from its verbose output."""
+    return re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", output)
+
+
 def _rebuild_after_edit(root: Path, relative: str, old: str, new: str) -> str:
     """Build, replace ``old`` by ``new`` in one item file, build again; the second build's output."""
     assert build(root).exit_code == 0
@@ -31,6 +36,12 @@ def _rebuild_after_edit(root: Path, relative: str, old: str, new: str) -> str:
     result = build(root, "--verbose")
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def _read_and_written(root: Path, relative: str, old: str, new: str) -> tuple[list[str], list[str]]:
+    """The pages read and the pages written by the build after one edit (see :func:`_rebuild_after_edit`)."""
+    output = _rebuild_after_edit(root, relative, old, new)
+    return _read_pages(output), _written_pages(output)
 
 
 def _clean_site(root: Path, folder: Path) -> dict[str, bytes]:
@@ -50,12 +61,26 @@ def test_one_changed_text_rereads_one_page(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_renamed_neighbour_rereads_the_pages_that_show_its_title(tmp_path: Path) -> None:
+def test_a_renamed_item_writes_again_the_pages_that_show_its_title_and_reads_again_its_own(tmp_path: Path) -> None:
+    # the matrices show the title in rows filled in when the page is written: written, not read again
     root = new_project(tmp_path / "device")
-    output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest reading")
-    read = _read_pages(output)
-    assert {"design-inputs", "traceability-matrix", "design-traceability"} <= set(read)  # its block, the matrices
-    assert "clause-index" not in read and "risk-management-plan" not in read  # they show no item title
+    read, written = _read_and_written(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
+    assert "design-inputs" in read  # its block: its title is indexed when the page is read
+    assert not {"traceability-matrix", "design-traceability"} & set(read)
+    assert {"design-inputs", "traceability-matrix", "design-traceability"} <= set(written)
+    assert "clause-index" not in written and "risk-management-plan" not in written  # they show no item title
+    assert "Know the latest" in page(root / "_build" / "html", "traceability-matrix.html")
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_renamed_neighbour_writes_again_the_blocks_that_show_it_without_reading_their_pages(tmp_path: Path) -> None:
+    # SWR-001's block names the test that verifies it, with its title: filled in when the page is written
+    root = new_project(tmp_path / "device")
+    read, written = _read_and_written(root, "traceability/tests.yaml", "Reading age display", "Reading age shown")
+    assert "software-requirements" in written and "software-requirements" not in read
+    block = site_page(root / "_build" / "html", "software-requirements.html").select_one("section#SWR-001")
+    assert block is not None and "Reading age shown" in block.get_text()
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 
 
@@ -89,7 +114,7 @@ def test_a_link_to_an_unknown_item_changes_the_matrices_as_a_clean_build_shows_t
     output = _rebuild_after_edit(
         root, "traceability/lonely.yaml", "method: test\n", "method: test\n    verifies: [SWR-404]\n"
     )
-    assert {"traceability-matrix", "design-traceability"} <= set(_read_pages(output))
+    assert {"traceability-matrix", "design-traceability"} <= set(_written_pages(output))
     assert "TST-900" not in page(root / "_build" / "html", "traceability-matrix.html")
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 

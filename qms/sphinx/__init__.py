@@ -260,6 +260,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _load)
     app.connect("env-get-outdated", sources.outdated)
     app.connect("env-get-updated", sources.updated)
+    app.connect("env-get-updated", sources.rewritten)
     app.connect("doctree-read", references.note)
     app.connect("env-get-updated", references.moved)
     app.connect("env-get-updated", parts.moved)

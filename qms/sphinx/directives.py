@@ -84,10 +84,16 @@ class QmsDirective(SphinxDirective):
         return cast(QmsDomain, self.env.domains["qms"])
 
     def answer(self, query: Query) -> Any:
-        """The data for ``query``; notes the page's dependency on it. ValueError for bad options."""
+        """The data for ``query``; notes the page's dependency on it (and on what reading the page
+        takes of it, where its query says: :attr:`QuerySpec.read`). ValueError for bad options."""
         data = build_data(self.env)
-        self.domain.note_dependency(self.env.docname, query, data.digest(query))
-        return data.answer(query)
+        digest, read = data.digest(query), None
+        try:
+            answer = data.answer(query)
+            read = data.read_digest(query, answer)
+            return answer
+        finally:
+            self.domain.note_dependency(self.env.docname, query, digest, read)
 
     def answer_or_error(self, query: Query) -> Any:
         try:

@@ -64,6 +64,7 @@ class QmsDomain(Domain):
     initial_data: ClassVar[dict[str, Any]] = {
         "objects": {},  # item id -> {docname: [kind, title]}
         "dependencies": {},  # docname -> {query joined by QUERY_SEPARATOR: digest}
+        "read_digests": {},  # docname -> {query: digest of what reading the page took of its answer}
         "controlled": {},  # docname -> True: the page carries a document-control block
         "control_digest": "",  # (device and prefix, git state) the document-control blocks were last filled with
         "references": {},  # docname -> [(domain, role, target)]: its links into other pages
@@ -73,7 +74,7 @@ class QmsDomain(Domain):
         "parts_digest": "",  # the items on the further pages of long documents, and their pages
         "table_rows": {},  # the rows of each table a long document shows, by the fingerprint of its query
     }
-    data_version = 5
+    data_version = 6
     dangling_warnings: ClassVar[dict[str, str]] = {"item": "unknown item id '%(target)s'"}
 
     # ---------------------------------------------------------------- objects
@@ -107,13 +108,24 @@ class QmsDomain(Domain):
 
     # ---------------------------------------------------------------- dependencies
 
-    def note_dependency(self, docname: str, query: Query, digest: str) -> None:
-        self.data["dependencies"].setdefault(docname, {})[QUERY_SEPARATOR.join(query)] = digest
+    def note_dependency(self, docname: str, query: Query, digest: str, read: str | None = None) -> None:
+        """The page shows ``query``'s answer, of fingerprint ``digest``; ``read``: the fingerprint of
+        what reading the page took of it (:meth:`BuildData.read_digest`), when not all of it."""
+        key = QUERY_SEPARATOR.join(query)
+        self.data["dependencies"].setdefault(docname, {})[key] = digest
+        reads: dict[str, str] = self.data["read_digests"].setdefault(docname, {})
+        if read is None:
+            reads.pop(key, None)
+        else:
+            reads[key] = read
 
-    def dependencies(self) -> Iterator[tuple[str, Query, str]]:
+    def dependencies(self) -> Iterator[tuple[str, Query, str, str | None]]:
+        """Each page's queries: (page, query, fingerprint of its answer, of what reading the page took of it)."""
+        reads: dict[str, dict[str, str]] = self.data["read_digests"]
         for docname, entries in self.data["dependencies"].items():
+            read = reads.get(docname, {})
             for key, digest in entries.items():
-                yield docname, tuple(key.split(QUERY_SEPARATOR)), digest
+                yield docname, tuple(key.split(QUERY_SEPARATOR)), digest, read.get(key)
 
     def note_controlled(self, docname: str) -> None:
         self.data["controlled"][docname] = True
@@ -126,7 +138,7 @@ class QmsDomain(Domain):
             placements.pop(docname, None)
             if not placements:
                 del self.objects[item_id]
-        for key in ("dependencies", "controlled", "references", "resolved", "histories"):
+        for key in ("dependencies", "read_digests", "controlled", "references", "resolved", "histories"):
             self.data[key].pop(docname, None)
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
@@ -134,7 +146,7 @@ class QmsDomain(Domain):
             for docname, entry in placements.items():
                 if docname in docnames:
                     self.objects.setdefault(item_id, {})[docname] = entry
-        for key in ("dependencies", "controlled", "references", "histories"):
+        for key in ("dependencies", "read_digests", "controlled", "references", "histories"):
             for docname, value in otherdata[key].items():
                 if docname in docnames:
                     self.data[key][docname] = value

@@ -8,10 +8,11 @@ reads the other pages' tables of contents already cut to what a titles-only tree
 page's title and the toctrees below it; the page's own stays whole, the theme shows its sections
 beside it): the tree is the same, each copy is small.
 
-Sphinx writes again, besides each page it read again, every page whose toctree lists it, in case
-its title or sections changed. A page of a long document read again for one edited item lists the
-same headings: :func:`spare_parents` keeps its parents (the document's first page, the front page)
-from being written again for it when its place in the navigation is what it was.
+Sphinx writes again, besides each page it writes, every page whose toctree lists it, in case its
+title or sections changed. A page of a long document read again for one edited item lists the
+same headings, and a page written without being read again has the same ones:
+:func:`spare_parents` keeps its parents (the document's first page, the front page) from being
+written again for it when its place in the navigation is what it was.
 """
 
 from __future__ import annotations
@@ -98,23 +99,29 @@ def place(env: BuildEnvironment, docname: str) -> str:
 
 
 def note_places(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
-    """``env-before-read-docs``: the place in the navigation of each page about to be read again."""
-    build_data(env).cache[PLACES] = {docname: place(env, docname) for docname in docnames if docname in env.tocs}
+    """``env-before-read-docs``: the place in the navigation of each page about to be read again
+    (None: a page new to the site)."""
+    build_data(env).cache[PLACES] = {
+        docname: place(env, docname) if docname in env.tocs else None for docname in docnames
+    }
 
 
 def spare_parents(app: Sphinx, builder: Any) -> None:
-    """``write-started``: leave out of Sphinx's map of toctree parents each page read again whose place
-    in the navigation is what it was, for the writing only (the map was saved with the environment
-    already, and is put back by :func:`restore_parents`): its parents show it as they did.
-    A page new, or read again with another title or other sections, has its parents written."""
+    """``write-started``: keep in Sphinx's map of toctree parents, for the writing only, just the
+    pages read again into another place in the navigation, or new (the map was saved with the
+    environment already, and is put back by :func:`restore_parents`). A page written without being
+    read again (its data changed only where it is filled in when written), or read again into the
+    same place, is shown by its parents as it was: they are not written again for it."""
     env = app.env
     cache = build_data(env).cache
-    before = cast(dict[str, str], cache.pop(PLACES, {}))
-    same = {docname for docname, noted in before.items() if place(env, docname) == noted}
-    if not same:
+    before = cast(dict[str, str | None], cache.pop(PLACES, {}))
+    moved = {docname for docname, noted in before.items() if noted is None or place(env, docname) != noted}
+    whole = env.files_to_rebuild
+    kept = {docname: parents for docname, parents in whole.items() if docname in moved}
+    if len(kept) == len(whole):
         return
-    whole = cache[PARENTS] = env.files_to_rebuild
-    env.files_to_rebuild = {docname: parents for docname, parents in whole.items() if docname not in same}
+    cache[PARENTS] = whole
+    env.files_to_rebuild = kept
 
 
 def restore_parents(app: Sphinx, exception: Exception | None) -> None:

@@ -17,13 +17,14 @@ from qms.sphinx.views.build import QuerySpec
 QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
     {
         # one item's block (asked when its page is read and when it is written: not kept)
-        "item": QuerySpec(items.item_view, inputs=items.item_inputs, kept=False),
-        # tables and matrices (costly: fingerprinted by what they read)
-        "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs),
-        "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs),
-        "rows": QuerySpec(rows.row_range, inputs=rows.row_range_inputs),
+        "item": QuerySpec(items.item_view, inputs=items.item_inputs, kept=False, read=items.item_read),
+        # tables and matrices (costly: fingerprinted by what they read; their rows are filled in when
+        # the page is written)
+        "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs, read=tables.rows_read),
+        "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs, read=tables.rows_read),
+        "rows": QuerySpec(rows.row_range, inputs=rows.row_range_inputs, read=tables.rows_read),
         # risk
-        "risk-register": QuerySpec(risk.risk_register),
+        "risk-register": QuerySpec(risk.risk_register, read=tables.rows_read),
         "risk-matrix": QuerySpec(risk.risk_matrix_view),
         "risk-classes": QuerySpec(risk.risk_classes),
         "policy-scales": QuerySpec(risk.policy_scales),

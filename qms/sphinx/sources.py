@@ -33,7 +33,7 @@ from qms.sphinx.fragments import code_digest
 from qms.sphinx.parts import split
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
-from qms.sphinx.views.build import BuildData, digest
+from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
 from qms.sphinx.views.tables import MatrixView
 
@@ -165,11 +165,47 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     data = build_data(env)
     keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)
     domain = cast(QmsDomain, env.domains["qms"])
-    stale = {docname for docname, query, old in domain.dependencies() if data.digest(query) != old}
+    stale: set[str] = set()
+    unread: dict[str, list[tuple[Query, str, str]]] = {}  # pages whose reading took nothing that changed
+    for docname, query, old, read in domain.dependencies():
+        if docname in stale:
+            continue
+        now = data.digest(query)
+        if now == old:
+            continue
+        if read is not None and _read_digest(data, query) == read:
+            unread.setdefault(docname, []).append((query, now, read))
+        else:
+            stale.add(docname)
     stale -= added
-    if stale:
-        logger.info(f"qms: {len(stale)} page(s) show project data that changed")
+    rewritten = sorted(set(unread) - stale - added - changed - removed)
+    for docname in rewritten:
+        for query, now, read in unread[docname]:
+            domain.note_dependency(docname, query, now, read)
+    data.cache[REWRITTEN] = rewritten
+    if stale or rewritten:
+        logger.info(f"qms: {len(stale) + len(rewritten)} page(s) show project data that changed")
     return sorted(stale)
+
+
+#: Where a build keeps the pages whose data changed only where it is filled in when they are written.
+REWRITTEN: Query = ("rewritten-pages",)
+
+
+def _read_digest(data: BuildData, query: Query) -> str | None:
+    """What reading a page would take of ``query``'s answer now (None: it has no answer)."""
+    try:
+        return data.read_digest(query, data.answer(query))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def rewritten(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-get-updated``: the pages whose data changed only where it is filled in when they are
+    written (a title in a matrix's rows, a neighbour's title in an item's block): written again
+    without being read again (:attr:`~qms.sphinx.views.build.QuerySpec.read`)."""
+    found: list[str] = build_data(env).cache.pop(REWRITTEN, [])
+    return found
 
 
 def keep_known_ranges(data: BuildData, path: Path) -> None:

@@ -46,6 +46,11 @@ class QuerySpec:
     #: by the page showing it and once more when that page is written is cheaper answered twice than
     #: kept through the build for every item
     kept: bool = True
+    #: what reading a page takes of the answer, where the rest is filled in when the page is written
+    #: (None: reading takes all of it): a page whose answers changed only in the rest is written
+    #: again without being read again (:func:`qms.sphinx.sources.outdated`). Every directive asking
+    #: this query must read no more of it than this says.
+    read: Callable[[Any], object] | None = None
 
 
 @dataclass
@@ -115,6 +120,12 @@ class BuildData:
                 inputs, data = None, None  # the query became invalid: the page must be read again to report it
             self.digests[query] = _inputs_digest(query, data) if inputs else _answer_digest(data)
         return self.digests[query]
+
+    def read_digest(self, query: Query, answer: Any) -> str | None:
+        """Fingerprint of what reading a page takes of ``query``'s ``answer`` (:attr:`QuerySpec.read`);
+        None where reading takes all of it."""
+        spec = self.queries.get(query[0])
+        return repr_digest(spec.read(answer)) if spec is not None and spec.read is not None else None
 
     @functools.cached_property
     def relation_index(self) -> dict[str, list[tuple[bool, str, Item]]]:

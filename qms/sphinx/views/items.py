@@ -421,6 +421,16 @@ def item_view(data: BuildData, item_id: str) -> ItemView | None:
     )
 
 
+def item_read(view: ItemView | None) -> object:
+    """What reading a page takes of an item's block, the rest being filled in when the page is written:
+    its kind and title (the site's index of items, the links to it) and its texts with where they are
+    written (they are parsed with the page). A change elsewhere in the block, or in what it shows of
+    its neighbours, writes its page again without reading it again."""
+    if view is None:
+        return None
+    return (view.kind, view.title, view.file, tuple((key, text.text, text.line) for key, text in view.texts()))
+
+
 def item_inputs(data: BuildData, item_id: str) -> list[object]:
     """Everything :func:`item_view` reads for one item, cheap to fingerprint: the same inputs, the same block.
 

@@ -300,6 +300,13 @@ def _wrong_kind(data: BuildData) -> Mapping[Location, Finding]:
     return found
 
 
+def rows_read(view: TableView | MatrixView) -> object:
+    """What reading a page takes of a table or matrix, the rows being filled in when the page is
+    written: whether it has any, and if not, why (the page says so instead)."""
+    table = view.table if isinstance(view, MatrixView) else view
+    return (bool(table.rows), table.empty)
+
+
 def _no_rows(data: BuildData, chain: Chain) -> str:
     """Why a matrix has no row, counted from the records."""
     counts = [sum(len(data.project.of_kind(kind)) for kind in column) for column in chain.columns]
