@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import invoke_qms
-from sphinx_support import build, copy_example, run_example_tests
+from sphinx_support import build, copy_example, new_project, run_example_tests
 
 from qms.clauses import DEFAULT_EDITION
 from qms.excel.sheetcache import SUFFIX
@@ -189,3 +189,43 @@ def test_the_workbook_starts_once_the_project_is_read_and_before_the_rules_run(
     again = load_build_data(SimpleNamespace(), root, edition=DEFAULT_EDITION, prefix="", clause_table="")  # type: ignore[arg-type]
     assert loaded.findings == again.findings
     assert loaded.findings_by_item == again.findings_by_item and loaded.findings_by_item
+
+
+def _offered(root: Path) -> list[str]:
+    return sorted(path.name for path in (root / "_build" / "html" / "downloads").iterdir() if path.is_file())
+
+
+@pytest.mark.slow
+def test_a_workbook_the_site_no_longer_offers_leaves_the_site(tmp_path: Path) -> None:
+    """A build starts from the previous site: the workbook under the device's former name, and the
+    workbook once it is turned off, are removed, not left beside what the pages list."""
+    root = new_project(tmp_path / "device", name="Reading Device")
+    assert build(root).exit_code == 0
+    assert _offered(root) == ["reading-device-records.xlsx", "traceability-matrix.csv"]
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Reading Device", "Glucose Reader"), encoding="utf-8")
+    assert build(root).exit_code == 0
+    assert _offered(root) == ["glucose-reader-records.xlsx", "traceability-matrix.csv"]
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write("qms_workbook_download = False\n")
+    assert build(root).exit_code == 0
+    assert _offered(root) == ["traceability-matrix.csv"]
+    assert "records.xlsx" not in (root / "_build" / "html" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_workbook_that_could_not_be_written_is_not_offered_from_an_earlier_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    assert "test-device-records.xlsx" in _offered(root)
+    _item_edited(root)
+
+    def fails(*arguments: object) -> None:
+        raise SystemExit(3)
+
+    monkeypatch.setattr(downloads, "_write_workbook", fails)
+    result = build(root)
+    assert "the Excel workbook could not be written (exit status 3)" in result.output
+    assert _offered(root) == ["traceability-matrix.csv"]

@@ -32,7 +32,13 @@ from qms.sphinx.control import control_block, history_block
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.docutils_writers import fit_text_tables, pages_of, single_page_anchors
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
-from qms.sphinx.downloads import finish_workbook, start_workbook, write_evidence_files, write_matrix_csv
+from qms.sphinx.downloads import (
+    finish_workbook,
+    remove_withdrawn,
+    start_workbook,
+    write_evidence_files,
+    write_matrix_csv,
+)
 from qms.sphinx.fragments import fill_blocks
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
@@ -209,6 +215,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
     finish_workbook(app, data, job)
     write_matrix_csv(app, data, job)
     write_evidence_files(app, data)
+    remove_withdrawn(app, data)
     mark_output(Path(app.outdir))
 
 

@@ -153,6 +153,8 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
                     f"qms: the Excel workbook could not be written (exit status {job.process.exitcode}); "
                     "run `qms export xlsx FILE` to see why",
                 )
+                # the previous build's workbook holds older records: the site does not offer it as these
+                (Path(app.outdir) / FOLDER / job.name).unlink(missing_ok=True)
                 return
         content = job.temporary.read_bytes()
         write_bytes(Path(app.outdir) / FOLDER / job.name, content)
@@ -191,6 +193,18 @@ def _fingerprints(app: Sphinx) -> dict[str, list[str | None]]:
     except (OSError, ValueError):
         return {}
     return stored if isinstance(stored, dict) else {}
+
+
+def remove_withdrawn(app: Sphinx, data: BuildData) -> None:
+    """Remove from the site's downloads every file this build does not offer (:func:`downloads_view`):
+    a workbook under the device's former name, or one kept after the workbook was turned off. A
+    build starts from the previous site, and the site holds no records it does not list."""
+    workbook = "yes" if settings(app.config).workbook_download else "no"
+    offered = {PurePosixPath(download.path).name for download in downloads_view(data, workbook)}
+    folder = Path(app.outdir) / FOLDER
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.is_file() and path.name not in offered:
+            path.unlink()
 
 
 def write_matrix_csv(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> None:
