@@ -6,7 +6,9 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import furo
 import pytest
 from sphinx_support import build, cut_example, new_project, page, site_files, site_page, text_of
 
@@ -81,6 +83,47 @@ def test_a_renamed_neighbour_writes_again_the_blocks_that_show_it_without_readin
     assert "software-requirements" in written and "software-requirements" not in read
     block = site_page(root / "_build" / "html", "software-requirements.html").select_one("section#SWR-001")
     assert block is not None and "Reading age shown" in block.get_text()
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def _navigation_trees_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pages whose navigation tree the theme makes from Sphinx's toctree (furo), as builds go."""
+    made: list[str] = []
+    make = furo._compute_navigation_tree
+
+    def counted(context: dict[str, Any]) -> str:
+        if "toctree" in context:
+            made.append(context["pagename"])
+        return make(context)
+
+    monkeypatch.setattr(furo, "_compute_navigation_tree", counted)
+    return made
+
+
+@pytest.mark.slow
+def test_pages_written_again_take_the_navigation_trees_the_last_build_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    made = _navigation_trees_made(monkeypatch)
+    _, written = _read_and_written(root, "traceability/tests.yaml", "Reading age display", "Reading age shown")
+    assert "software-requirements" in written and "index" in made  # the first build made every tree
+    made.clear()
+    _read_and_written(root, "traceability/tests.yaml", "Reading age shown", "Reading age seen")
+    assert made == []  # no page took another place in the navigation: every tree is the last build's
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_page_with_another_title_makes_every_navigation_tree_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device", name="Reading Device")
+    assert build(root).exit_code == 0
+    made = _navigation_trees_made(monkeypatch)
+    read, written = _read_and_written(root, "qms.yaml", 'name: "Reading Device"', 'name: "Glucose Reader"')
+    assert "index" in read and written and sorted(made) == sorted({*written, "search"})
+    assert "Glucose Reader" in page(root / "_build" / "html", "software-requirements.html")
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 
 

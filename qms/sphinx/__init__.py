@@ -42,7 +42,14 @@ from qms.sphinx.downloads import (
 from qms.sphinx.fragments import fill_blocks
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
-from qms.sphinx.navigation import TitleTocs, note_places, restore_parents, spare_parents, with_title_tocs
+from qms.sphinx.navigation import (
+    TitleTocs,
+    note_places,
+    restore_parents,
+    save_trees,
+    spare_parents,
+    with_title_tocs,
+)
 from qms.sphinx.parts import PartsDirective
 from qms.sphinx.render import depart_qms_status, qms_status, visit_qms_status
 from qms.sphinx.replay import setup_replay
@@ -277,6 +284,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-before-read-docs", note_places)
     app.connect("write-started", spare_parents)
     app.connect("build-finished", restore_parents)
+    app.connect("build-finished", save_trees)
     app.connect("env-before-read-docs", memory.start_reading, priority=900)
     app.connect("env-purge-doc", memory.before_reading, priority=900)
     app.connect("write-started", memory.start_writing, priority=900)

@@ -17,17 +17,24 @@ written again for it when its place in the navigation is what it was.
 
 from __future__ import annotations
 
+import contextlib
+import pickle
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
+from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.environment import CONFIG_OK, BuildEnvironment
 from sphinx.errors import ExtensionError
 
+from qms.atomic import write_bytes
+from qms.sphinx.fragments import code_digest
 from qms.sphinx.state import build_data
-from qms.sphinx.views.build import Query
+from qms.sphinx.views.build import Query, digest
 
 
 class TitleTocs:
@@ -66,14 +73,102 @@ def titles_only(toc: nodes.bullet_list) -> nodes.bullet_list:
 
 
 def with_title_tocs(handler: Callable[..., None], tocs: TitleTocs, app: Sphinx, pagename: str, *arguments: Any) -> None:
-    """Run the theme's ``html-page-context`` hook with the other pages' tables of contents cut to titles."""
+    """Run the theme's ``html-page-context`` hook with the other pages' tables of contents cut to titles,
+    and with the page's navigation tree as the last build made it where it is still the same
+    (:class:`KeptTrees`): the theme then makes none (it is given no ``toctree`` to make it from)."""
     env = app.env
+    context = arguments[1] if len(arguments) > 1 and isinstance(arguments[1], dict) else None
+    trees = cast(KeptTrees | None, build_data(env).cache.get(TREES)) if context is not None else None
+    kept = trees.trees.get(pagename) if trees is not None else None
+    toctree = context.pop("toctree", None) if context is not None and kept is not None else None
     whole = env.tocs
     env.tocs = tocs.of(whole, pagename)
     try:
         handler(app, pagename, *arguments)
     finally:
         env.tocs = whole
+        if context is not None and kept is not None:
+            if toctree is not None:
+                context["toctree"] = toctree
+            context[THEME_TREE] = kept
+    if trees is not None and kept is None and context is not None and isinstance(context.get(THEME_TREE), str):
+        trees.trees[pagename] = context[THEME_TREE]
+        trees.changed = True
+
+
+#: the context value furo writes the navigation tree from (its ``sidebar/navigation.html``)
+THEME_TREE = "furo_navigation_tree"
+#: where the navigation trees are kept between builds, in the doctree folder
+TREES_FILE = "qms-navigation-trees.pickle"
+#: where a build keeps them while its pages are written
+TREES: Query = ("navigation-trees",)
+
+
+@dataclass
+class KeptTrees:
+    """The theme's navigation tree of each page (furo's sidebar: every page's title, this page's
+    marked), as the last builds made them.
+
+    A tree shows the titles and toctrees of all pages, and which is this one: it is the same as
+    long as no page was read into another place in the navigation (:func:`place`), no page came or
+    went (a new page is read, and so is the page listing a page that went), and the theme, its
+    options, the builder and the code are the same (``key``). A build where one of them changed
+    starts afresh and keeps the trees of the pages it writes.
+    """
+
+    key: str
+    trees: dict[str, str] = field(default_factory=dict)
+    changed: bool = False
+
+
+def _trees_key(app: Sphinx) -> str:
+    """Fingerprint of what every navigation tree depends on beyond the pages' places."""
+    import furo  # the theme qms loads for HTML (qms.sphinx._setup_theme)
+
+    config = app.config
+    return digest(
+        [
+            code_digest(),
+            furo.__version__,
+            app.builder.name,
+            config.root_doc,
+            config.html_file_suffix,
+            config.html_link_suffix,
+            config.html_theme,
+            repr(sorted(config.html_theme_options.items())),
+        ]
+    )
+
+
+def keep_trees(app: Sphinx, moved: set[str]) -> None:
+    """Give the pages about to be written the navigation trees of the last builds, where still the
+    same: no page ``moved`` (:func:`spare_parents`), the same environment and configuration, the same key."""
+    key = _trees_key(app)
+    trees = KeptTrees(key)
+    if not moved and not app.fresh_env_used and app.env.config_status == CONFIG_OK:
+        try:
+            with (Path(app.doctreedir) / TREES_FILE).open("rb") as stream:
+                saved_key, saved = pickle.load(stream)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            saved_key, saved = None, None
+        if saved_key == key and isinstance(saved, dict):
+            trees.trees = saved
+    if not trees.trees:
+        trees.changed = True  # started afresh: what is kept must go
+    build_data(app.env).cache[TREES] = trees
+
+
+def save_trees(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``: keep the navigation trees of a build that wrote its pages, when they changed."""
+    try:
+        trees = cast(KeptTrees | None, build_data(app.env).cache.pop(TREES, None))
+    except ExtensionError:  # the project never loaded: no page was written
+        return
+    if exception is not None or trees is None or not trees.changed:
+        return
+    kept = pickle.dumps((trees.key, trees.trees), protocol=pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(OSError):  # a read-only build folder: the next build makes the trees again
+        write_bytes(Path(app.doctreedir) / TREES_FILE, kept)
 
 
 #: where a build keeps the navigation of the pages it reads again, as it was before (:func:`note_places`)
@@ -116,6 +211,8 @@ def spare_parents(app: Sphinx, builder: Any) -> None:
     cache = build_data(env).cache
     before = cast(dict[str, str | None], cache.pop(PLACES, {}))
     moved = {docname for docname, noted in before.items() if noted is None or place(env, docname) != noted}
+    if isinstance(app.builder, StandaloneHTMLBuilder):
+        keep_trees(app, moved)
     whole = env.files_to_rebuild
     kept = {docname: parents for docname, parents in whole.items() if docname in moved}
     if len(kept) == len(whole):
