@@ -49,7 +49,15 @@ def is_release(project: Project) -> bool:
 
 
 #: What a context reads or computes once and that does not depend on whether it is a release check.
-RELEASE_INDEPENDENT = ("statuses", "approvals", "documents", "release_diff", "project_hits", "hazard_risks")
+RELEASE_INDEPENDENT = (
+    "statuses",
+    "approvals",
+    "documents",
+    "release_diff",
+    "project_hits",
+    "hazard_risks",
+    "item_hits",
+)
 
 
 def release_context(context: CheckContext) -> CheckContext:

@@ -24,10 +24,10 @@ import qms
 from qms import evidence, parsecache, records, review
 from qms.checking import check_context, release_context
 from qms.config import DEFAULT_CACHE
-from qms.model import Project
+from qms.model import Item, Project
 from qms.project import load_project
 from qms.rules import CHECKS, CheckContext, CheckFunction, Hit, change
-from qms.rules.registry import PROJECT_RULES
+from qms.rules.registry import ITEM_CHECKS, PROJECT_RULES, ItemCheck
 
 EXAMPLE = Path(__file__).resolve().parent.parent
 #: what the example project reads (the rest of the repository is the toolkit)
@@ -340,6 +340,7 @@ def test_the_cache_folder_is_a_setting(make_project: Callable[..., Path], parses
     expected = _check(root)
     assert sorted(path.name for path in (root / ".caches" / "qms").iterdir()) == [
         ".gitignore",
+        "item-rule-hits.bin",
         "items.bin",
         "rules.bin",
     ]
@@ -503,6 +504,40 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(change, "target_digests", digests)
     return seen
+
+
+def test_the_rules_of_one_item_look_again_only_at_the_edited_files_items(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Q008, Q009, Q010 and Q011 find in an item is kept by its file's key: after an edit only the
+    edited file's items are looked at, and the findings are those of a check without the cache (an
+    ``:item:`` role is looked up among the project's items on every check)."""
+    root = _project(make_project)
+    looked: list[tuple[str, str]] = []
+    for code, check in list(ITEM_CHECKS.items()):
+
+        def counting(item: Item, code: str = code, real: ItemCheck = check) -> Any:
+            looked.append((code, item.id))
+            return real(item)
+
+        monkeypatch.setitem(ITEM_CHECKS, code, counting)
+    assert {"Q008", "Q009", "Q010", "Q011"} <= set(ITEM_CHECKS)
+    _check(root)
+    assert {item for _, item in looked} == {"SYS-404", "SWR-101", "SWR-201", "SWR-301", "HAZ-001"}
+    edited = root / "items" / "b.yaml"
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("do thing 2.", "do thing 2 (see :item:`SWR-909`)."), encoding="utf-8")
+    looked.clear()
+    code, output = _check(root)
+    assert {item for _, item in looked} == {"SWR-201"}
+    assert "unknown item id 'SWR-909'" in output
+    assert (code, output) == _check(root, "--no-cache")
+    (root / "items" / "d.yaml").write_text(ITEMS.format(n=9).replace("SWR-901", "SWR-909"), encoding="utf-8")
+    looked.clear()
+    code, output = _check(root)
+    assert {item for _, item in looked} == {"SWR-909"}  # the role in b.yaml is not looked at again
+    assert "unknown item id 'SWR-909'" not in output
+    assert (code, output) == _check(root, "--no-cache")
 
 
 #: a text Q008 reports (what ``qms init`` writes for the manufacturer), and an item T101 reports

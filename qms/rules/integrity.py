@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qms.causes import closest_id, unparsed_ids
-from qms.model import Link
+from qms.model import Item, Link
 from qms.placeholders import placeholder
-from qms.rules.registry import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, ItemHit, item_rule, rule
 from qms.trace import wrong_kind_links
 
 
@@ -31,10 +31,14 @@ def placeholder_text(context: CheckContext) -> Iterator[Hit]:
     for name, value in device.items() if isinstance(device, dict) else ():
         if (instead := placeholder(value)) is not None:
             yield Hit(f"device.{name} is still a placeholder: write {instead}", config.location(("device", name)))
-    for item in context.project:
-        for name, value in item.fields.items():
-            if (instead := placeholder(value)) is not None:
-                yield Hit.at(item, f"{name} is still a placeholder: write {instead}", (name,))
+    yield from context.item_hits.of("Q008")
+
+
+@item_rule("Q008")
+def _placeholders_in(item: Item) -> Iterator[ItemHit]:
+    for name, value in item.fields.items():
+        if (instead := placeholder(value)) is not None:
+            yield f"{name} is still a placeholder: write {instead}", item.location((name,)), ""
 
 
 @rule("Q006", of_project=True)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import itertools
+import functools
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -11,20 +11,24 @@ from typing import Any, Protocol
 from qms.causes import closest_id
 from qms.markup import directive_options, is_prose, item_texts, option_refusal, unsafe_math_links
 from qms.model import FieldPath, Item, Location, Project
-from qms.rules.registry import CheckContext, Hit, rule
+from qms.rules.registry import CheckContext, Hit, ItemHit, item_rule, rule
 
 
 @rule("Q010", of_project=True)
 def unsafe_math_link(context: CheckContext) -> Iterator[Hit]:
-    for item in context.project.items.values():
-        for path, text in _marked(item, "\\"):
-            for link in unsafe_math_links(text):
-                yield Hit(
-                    f"\\{link.command} to '{link.target}' in {path[0]}: maths may link only to http or https "
-                    "addresses; write the link in the text instead",
-                    _located(item, path, text, link.offset),
-                    item.id,
-                )
+    return context.item_hits.of("Q010")
+
+
+@item_rule("Q010")
+def _unsafe_math_links_in(item: Item) -> Iterator[ItemHit]:
+    for path, text in _marked(item, "\\"):
+        for link in unsafe_math_links(text):
+            yield (
+                f"\\{link.command} to '{link.target}' in {path[0]}: maths may link only to http or https "
+                "addresses; write the link in the text instead",
+                _located(item, path, text, link.offset),
+                "",
+            )
 
 
 def _texts(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
@@ -92,42 +96,63 @@ def _indent(item: _Placed, path: FieldPath) -> int:
 
 @rule("Q011", of_project=True)
 def option_out_of_bounds(context: CheckContext) -> Iterator[Hit]:
-    for item in context.project.items.values():
-        for path, text in _marked(item, "..", "::"):
-            for written in directive_options(text):
-                refusal = option_refusal(written.directive, written.option, written.value, written.lines)
-                if refusal is not None:
-                    yield Hit(refusal, _located(item, path, text, written.offset), item.id)
+    return context.item_hits.of("Q011")
+
+
+@item_rule("Q011")
+def _options_out_of_bounds_in(item: Item) -> Iterator[ItemHit]:
+    for path, text in _marked(item, "..", "::"):
+        for written in directive_options(text):
+            refusal = option_refusal(written.directive, written.option, written.value, written.lines)
+            if refusal is not None:
+                yield refusal, _located(item, path, text, written.offset), ""
 
 
 @rule("Q009", of_project=True)
 def text_markup(context: CheckContext) -> Iterator[Hit]:
     project = context.project
-    intended_use = project.config.device.intended_use
-    texts: Iterator[tuple[_Placed, str | None, FieldPath, str]] = itertools.chain(
-        [(project.config, None, ("device", "intended_use"), intended_use)] if intended_use else [],
-        ((item, item.id, path, text) for item in project.items.values() for path, text in item_texts(item)),
-    )
-    for where, item_id, path, text in texts:
-        if is_prose(text):
-            continue  # most requirement text: nothing to parse
-        for line, message in _markup_problems(project, text):
-            location = _located(where, path, text, _line_start(text, line))
-            yield Hit(f"{_field_name(path)}: {message}", location, item_id)
+    config = project.config
+    intended_use = config.device.intended_use
+    if intended_use:
+        for message, location, target in _markup_in(config, ("device", "intended_use"), intended_use):
+            found = _unknown(project, message, target) if target else message
+            if found is not None:
+                yield Hit(found, location)
+    yield from context.item_hits.of("Q009", functools.partial(_unknown, project))
 
 
-def _markup_problems(project: Project, text: str) -> list[tuple[int, str]]:
-    """The markup errors of a text and its ``:item:`` roles naming no item, each with its line in the text."""
+@item_rule("Q009")
+def _item_markup(item: Item) -> Iterator[ItemHit]:
+    for path, text in item_texts(item):
+        yield from _markup_in(item, path, text)
+
+
+def _markup_in(where: _Placed, path: FieldPath, text: str) -> Iterator[ItemHit]:
+    """The markup errors of a text and its ``:item:`` roles (each naming its id, which the rule looks up
+    among the project's items), in the order of their lines."""
+    if is_prose(text):
+        return  # most requirement text: nothing to parse
+    for line, message, target in _markup_problems(text):
+        yield f"{_field_name(path)}: {message}", _located(where, path, text, _line_start(text, line)), target
+
+
+def _markup_problems(text: str) -> list[tuple[int, str, str]]:
+    """The markup errors of a text and its ``:item:`` roles, each with its line in the text (and the id
+    a role names: "" for an error)."""
     from qms.rst import read_text  # docutils is loaded only when some text holds markup
 
     problems, references = read_text(text)
-    found = [(problem.line, problem.message) for problem in problems]
-    for reference in references:
-        if reference.target not in project.items:
-            closest = closest_id(project, reference.target)
-            hint = f" (did you mean '{closest}'?)" if closest is not None else ""
-            found.append((reference.line, f"unknown item id '{reference.target}'{hint}"))
+    found = [(problem.line, problem.message, "") for problem in problems]
+    found += [(ref.line, f"unknown item id '{ref.target}'", ref.target) for ref in references]
     return sorted(found, key=lambda problem: problem[0])
+
+
+def _unknown(project: Project, message: str, target: str) -> str | None:
+    """The finding of an ``:item:`` role naming ``target``: None when the project has the item."""
+    if target in project.items:
+        return None
+    closest = closest_id(project, target)
+    return message + (f" (did you mean '{closest}'?)" if closest is not None else "")
 
 
 def _line_start(text: str, line: int) -> int:

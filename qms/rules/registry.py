@@ -4,14 +4,15 @@ check functions are attached to by code. The rule modules import this; :mod:`qms
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qms.approvals import ApprovalLog, DocumentState, document_states, read_approvals
 from qms.diff import DiffError, ProjectDiff, release_diff
 from qms.model import Finding, Item, Location, Project, Severity
-from qms.parsecache import project_memo
+from qms.parsecache import ItemTexts, project_memo
 from qms.risk import HazardRisk, hazard_risk
 from qms.rulebook import SPECS, RuleSpec
 from qms.status import ChangeHistory, StatusIndex, compute_statuses
@@ -69,6 +70,12 @@ class CheckContext:
         computed once per context (several rules weigh each hazard's risk)."""
         policy = self.project.config.risk_policy
         return {hazard.id: hazard_risk(policy, hazard) for hazard in self.project.of_kind("hazard")}
+
+    @functools.cached_property
+    def item_hits(self) -> ItemHits:
+        """What the rules of one item at a time (:func:`item_rule`) find in every item, kept between
+        runs by each item file's key in the parse cache, found once per context."""
+        return ItemHits(self.project)
 
     @functools.cached_property
     def release_diff(self) -> ProjectDiff | DiffError | None:
@@ -142,6 +149,68 @@ def rule(code: str, *, of_project: bool = False, at_release: bool = False) -> Ca
         return check
 
     return register
+
+
+#: What a rule of one item at a time finds in an item: (message, location, and the id the finding
+#: depends on besides the item: "" for none; see :class:`ItemHits`).
+ItemHit = tuple[str, Location, str]
+ItemCheck = Callable[[Item], Iterable[ItemHit]]
+#: The check of one item of each rule of one item at a time (:func:`item_rule`).
+ITEM_CHECKS: dict[str, ItemCheck] = {}
+
+
+def item_rule(code: str) -> Callable[[ItemCheck], ItemCheck]:
+    """Attach to the rule ``code`` (one of the project alone, :func:`rule`) a check of one item alone:
+    its fields and their places, nothing of another item, of qms.yaml or of any other file. What it
+    finds in an item is kept between runs by the item file's key in the parse cache
+    (:class:`ItemHits`): after an edit only the edited file's items are looked at again. The rule's
+    check takes those hits from ``context.item_hits.of(code)``."""
+    if code not in SPECS:
+        raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
+
+    def register(check: ItemCheck) -> ItemCheck:
+        ITEM_CHECKS[code] = check
+        return check
+
+    return register
+
+
+class ItemHits:
+    """What every rule of one item at a time (:data:`ITEM_CHECKS`) finds in each item of a project.
+
+    A hit may name an id besides its item (an item text's ``:item:`` role): the rule's own check
+    decides, when the findings are asked, what that id makes of it (:meth:`of`), since the other
+    items are not the item's own. The hits of an item are kept as JSON by :class:`ItemTexts`."""
+
+    def __init__(self, project: Project) -> None:
+        texts = ItemTexts(project, "item-rule-hits", _item_hits_text)
+        self._by_code: dict[str, list[tuple[Item, list[Any]]]] = {}
+        for item in project:
+            text = texts.text(item)
+            if text:
+                for code, *entry in json.loads(text):
+                    self._by_code.setdefault(code, []).append((item, entry))
+        texts.save()
+
+    def of(self, code: str, named: Callable[[str, str], str | None] | None = None) -> Iterator[Hit]:
+        """The hits of the rule ``code``, item by item in the project's order; ``named(message, id)``
+        turns a hit naming another id into its message (None: no finding)."""
+        for item, (message, file, line, column, other) in self._by_code.get(code, ()):
+            if other and named is not None:
+                message = named(message, other)
+                if message is None:
+                    continue
+            yield Hit(message, Location(file, line, column), item.id)
+
+
+def _item_hits_text(item: Item) -> str:
+    """The hits of every rule of one item at a time in ``item``, as JSON ("" for none)."""
+    hits = [
+        [code, message, location.file, location.line, location.column, other]
+        for code, check in ITEM_CHECKS.items()
+        for message, location, other in check(item)
+    ]
+    return json.dumps(hits, ensure_ascii=False) if hits else ""
 
 
 def written(item: Item, field_name: str) -> bool:
