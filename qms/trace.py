@@ -68,10 +68,8 @@ _TARGETS = {(kind.name, spec.name): spec.targets for kind in KINDS.values() for 
 
 def wrong_kind_links(project: Project) -> Iterator[tuple[Link, str]]:
     """The links to an item of a kind their field does not take (rule Q006), each with what is wrong."""
-    items = project.items
-    for link in project.links:
-        targets = _TARGETS.get((items[link.source].kind, link.field))
-        target_kind = items[link.target].kind
+    for link, source_kind, target_kind in project.link_kinds:
+        targets = _TARGETS.get((source_kind, link.field))
         if targets and target_kind not in targets:
             allowed = " or ".join(targets)
             yield link, f"{link.field} links to {link.target}, a {target_kind}; {link.field} takes {allowed}"

@@ -15,7 +15,6 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from docutils import nodes
-from latex2mathml.converter import convert_to_element
 from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
@@ -61,6 +60,8 @@ def mathml(latex: str, *, block: bool) -> str:
     if refused:
         link = refused[0]
         raise MathError(f"\\{link.command} to '{link.target}': maths may link only to http or https addresses")
+    from latex2mathml.converter import convert_to_element  # loaded by the first page with maths
+
     try:
         return _markup(convert_to_element(latex, display="block" if block else "inline"))
     except MathError:
