@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import glob
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+#: What unpickling a damaged or foreign file of a build's own raises: the caller then makes afresh
+#: what the file kept.
+UNREADABLE_PICKLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
 
 
 def write_bytes(path: Path, data: bytes) -> None:

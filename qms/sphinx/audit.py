@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qms import __version__, history
-from qms.atomic import write_bytes
+from qms.atomic import UNREADABLE_PICKLE, write_bytes
 from qms.gitinfo import open_repository, shallow_boundaries
 from qms.history import AuditTrail, ItemChange, project_history, shown, whereabouts
 from qms.sphinx.views.build import repr_digest
@@ -112,16 +112,7 @@ def keep_trails_in(data: BuildData, path: Path) -> None:
 
 
 #: What unpickling a damaged or foreign file raises: the trails are then read from git again.
-_UNREADABLE = (
-    OSError,
-    EOFError,
-    pickle.UnpicklingError,
-    AttributeError,
-    ImportError,
-    IndexError,
-    TypeError,
-    ValueError,
-)
+_UNREADABLE = (*UNREADABLE_PICKLE, IndexError)
 
 
 class _Trails:

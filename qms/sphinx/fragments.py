@@ -38,7 +38,7 @@ from sphinx.environment import CONFIG_OK
 from sphinx.util import logging as sphinx_logging
 
 from qms import __version__, parsecache
-from qms.atomic import write_bytes
+from qms.atomic import UNREADABLE_PICKLE, write_bytes
 from qms.sphinx.blocks import (
     AnchoredTables,
     TableShape,
@@ -59,9 +59,6 @@ FOLDER = "qms-fragments"
 #: One piece of a filled block: ``("search", html)`` searchable HTML, ``("html", html)`` HTML left out of
 #: the search index, ``("block", html)`` a table in its wrapper, ``("text", key)`` the block's parsed text.
 Fragment = tuple[str, str]
-
-#: What reading a damaged or foreign file raises: the page's blocks are then filled afresh.
-_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
 
 
 @functools.cache
@@ -140,7 +137,7 @@ def page_fragments(app: Sphinx, docname: str, context: str) -> PageFragments:
     try:
         with path.open("rb") as stream:
             saved_context, kept = pickle.load(stream)
-    except _UNREADABLE:
+    except UNREADABLE_PICKLE:  # the page's blocks are filled afresh
         return page
     if saved_context == page.context and isinstance(kept, dict):
         page.kept = kept

@@ -31,7 +31,7 @@ from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import CONFIG_OK, BuildEnvironment
 from sphinx.errors import ExtensionError
 
-from qms.atomic import write_bytes
+from qms.atomic import UNREADABLE_PICKLE, write_bytes
 from qms.sphinx.fragments import code_digest
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query, digest
@@ -149,7 +149,7 @@ def keep_trees(app: Sphinx, moved: set[str]) -> None:
         try:
             with (Path(app.doctreedir) / TREES_FILE).open("rb") as stream:
                 saved_key, saved = pickle.load(stream)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        except UNREADABLE_PICKLE:
             saved_key, saved = None, None
         if saved_key == key and isinstance(saved, dict):
             trees.trees = saved
