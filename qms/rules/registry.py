@@ -135,8 +135,7 @@ def rule(code: str, *, of_project: bool = False, at_release: bool = False) -> Ca
     ``at_release``: the check reads ``context.release`` (it finds more, or other things, at a
     release). Every other rule finds the same at a release, so the release check of records
     already checked runs only these again (:func:`qms.checking.release_findings`)."""
-    if code not in SPECS:
-        raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
+    _known(code)
     if of_project and at_release:
         raise ValueError(f"rule {code}: a rule of the project alone does not read the release flag")
 
@@ -149,6 +148,12 @@ def rule(code: str, *, of_project: bool = False, at_release: bool = False) -> Ca
         return check
 
     return register
+
+
+def _known(code: str) -> None:
+    """Refuse a check for a rule :mod:`qms.rulebook` does not name."""
+    if code not in SPECS:
+        raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
 
 
 #: What a rule of one item at a time finds in an item: (message, location, and the id the finding
@@ -165,8 +170,7 @@ def item_rule(code: str) -> Callable[[ItemCheck], ItemCheck]:
     finds in an item is kept between runs by the item file's key in the parse cache
     (:class:`ItemHits`): after an edit only the edited file's items are looked at again. The rule's
     check takes those hits from ``context.item_hits.of(code)``."""
-    if code not in SPECS:
-        raise KeyError(f"rule {code} is not in qms.rulebook: add its name, summary and explanation there")
+    _known(code)
 
     def register(check: ItemCheck) -> ItemCheck:
         ITEM_CHECKS[code] = check
