@@ -26,9 +26,9 @@ from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.control import history_digest, page_history
 from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
+from qms.sphinx.downloads import downloads_query
 from qms.sphinx.render import P, paragraph, table
 from qms.sphinx.safe_rst import parse_item_text
-from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query
 from qms.sphinx.views.cells import (
@@ -620,7 +620,7 @@ class DownloadsDirective(QmsDirective):
     """``.. qms:downloads::``: links to the matrix as CSV and the records as an Excel workbook."""
 
     def run(self) -> list[nodes.Node]:
-        query = ("downloads", "yes" if settings(self.config).workbook_download else "no")
+        query = downloads_query(self.config)
         self.answer(query)
         return [block("downloads", query)]
 

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.util import logging
 
 from qms.atomic import write_bytes
@@ -33,7 +34,7 @@ from qms.model import Project
 from qms.parsecache import code_digest
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.settings import settings
-from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.build import BuildData, Query
 from qms.status import StatusIndex
 
 logger = logging.getLogger(__name__)
@@ -195,12 +196,17 @@ def _fingerprints(app: Sphinx) -> dict[str, list[str | None]]:
     return stored if isinstance(stored, dict) else {}
 
 
+def downloads_query(config: Config) -> Query:
+    """The query of the files the site offers (:func:`downloads_view`), as the configuration sets them."""
+    return ("downloads", "yes" if settings(config).workbook_download else "no")
+
+
 def remove_withdrawn(app: Sphinx, data: BuildData) -> None:
     """Remove from the site's downloads every file this build does not offer (:func:`downloads_view`):
     a workbook under the device's former name, or one kept after the workbook was turned off. A
     build starts from the previous site, and the site holds no records it does not list."""
-    workbook = "yes" if settings(app.config).workbook_download else "no"
-    offered = {PurePosixPath(download.path).name for download in downloads_view(data, workbook)}
+    listed: tuple[Download, ...] = data.answer(downloads_query(app.config))
+    offered = {PurePosixPath(download.path).name for download in listed}
     folder = Path(app.outdir) / FOLDER
     for path in sorted(folder.iterdir()) if folder.is_dir() else ():
         if path.is_file() and path.name not in offered:
