@@ -63,7 +63,20 @@ class qms_block(nodes.General, nodes.Element):
     """Placeholder for an item block or a table, filled when its page is written."""
 
 
-class qms_html(nodes.raw):
+class qms_raw(nodes.raw):
+    """HTML that qms wrote, never parsed from a source, so free of docutils' escape marks: its text
+    is handed back as it is. Docutils' own ``astext`` copies a raw node's text three times to take
+    those marks out (some 4 ms for each 2 MB), for every translator and store that reads it: the
+    tables of a long document are read two or three times each time their page is written."""
+
+    def astext(self) -> str:
+        text = self.children[0] if len(self.children) == 1 else None
+        if isinstance(text, nodes.Text) and "\x00" not in text:
+            return str(text)
+        return super().astext()
+
+
+class qms_html(qms_raw):
     """A fragment of HTML left out of the search index (links and badges repeat other pages' words).
 
     Unlike ``raw`` with a class, it is written without a wrapping ``div``, so fragments may
@@ -146,7 +159,7 @@ class _Fragments:
         if self.pending:
             text = "".join(self.pending)
             self.out.append(
-                nodes.raw("", text, format="html")
+                qms_raw("", text, format="html")
                 if self.searchable
                 else qms_html("", text, format="html", classes=["no-search"])
             )
@@ -432,7 +445,7 @@ def anchored_tables(links: Links, tables: list[tuple[str, Table]], as_html: bool
         if as_html:
             wrapper = nodes.container(classes=["no-search", f"{P}-block"])
             table = table_html(links, spec)
-            wrapper += nodes.raw("", f'<div id="{esc(anchor)}" class="{P}-anchored">{table}</div>', format="html")
+            wrapper += qms_raw("", f'<div id="{esc(anchor)}" class="{P}-anchored">{table}</div>', format="html")
         else:
             wrapper = nodes.container()
             rendered = table_nodes(links, spec)
@@ -464,6 +477,6 @@ def resolve_block(
     spec = shapes[unfilled_block["block"]](view, unfilled_block.get("interactive", True))
     if as_html:
         wrapper = nodes.container(classes=["no-search", f"{P}-block"])  # the rows repeat what the items say
-        wrapper += nodes.raw("", table_html(links, spec), format="html")
+        wrapper += qms_raw("", table_html(links, spec), format="html")
         return [wrapper]
     return table_nodes(links, spec)

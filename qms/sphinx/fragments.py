@@ -46,6 +46,7 @@ from qms.sphinx.blocks import (
     heading_level,
     qms_block,
     qms_html,
+    qms_raw,
     resolve_block,
 )
 from qms.sphinx.domain import QmsDomain
@@ -161,7 +162,7 @@ def to_fragments(filled: Iterable[nodes.Node], raw_type: type[nodes.raw]) -> tup
     for node in filled:
         if isinstance(node, raw_type) and node["classes"] == ["no-search"] and node.get("format") == "html":
             fragments.append(("html", node.astext()))
-        elif type(node) is nodes.raw and not node["classes"] and node.get("format") == "html":
+        elif type(node) is qms_raw and not node["classes"] and node.get("format") == "html":
             fragments.append(("search", node.astext()))
         elif isinstance(node, nodes.Element) and "key" in node and node.get("key"):
             fragments.append(("text", node["key"]))
@@ -170,7 +171,7 @@ def to_fragments(filled: Iterable[nodes.Node], raw_type: type[nodes.raw]) -> tup
             and node["classes"] == BLOCK_CLASSES
             and not node["ids"]
             and len(node.children) == 1
-            and type(node.children[0]) is nodes.raw
+            and type(node.children[0]) is qms_raw
             and not node.children[0]["classes"]
             and node.children[0].get("format") == "html"
         ):
@@ -189,10 +190,10 @@ def from_fragments(
         if kind == "html":
             filled.append(raw_type("", value, format="html", classes=["no-search"]))
         elif kind == "search":
-            filled.append(nodes.raw("", value, format="html"))
+            filled.append(qms_raw("", value, format="html"))
         elif kind == "block":
             wrapper = nodes.container(classes=list(BLOCK_CLASSES))
-            wrapper += nodes.raw("", value, format="html")
+            wrapper += qms_raw("", value, format="html")
             filled.append(wrapper)
         elif value in texts:
             filled.append(texts[value])
