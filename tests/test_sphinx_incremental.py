@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import furo
+import jinja2
 import pytest
 from sphinx_support import build, cut_example, new_project, page, site_files, site_page, text_of
 
@@ -16,7 +18,7 @@ from qms import parsecache
 from qms.cli import build as build_command
 from qms.cli.build_inputs import RECORD
 from qms.rules.registry import CHECKS
-from qms.sphinx import sources
+from qms.sphinx import THEME_TEMPLATES_FOLDER, sources
 from qms.sphinx.views import items
 
 
@@ -86,18 +88,29 @@ def test_a_renamed_neighbour_writes_again_the_blocks_that_show_it_without_readin
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 
 
+def _calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, noted: Callable[..., str | None]) -> list[str]:
+    """What ``noted`` makes of each call of ``owner.name`` (None: the call is left out), as builds go."""
+    calls: list[str] = []
+    original = getattr(owner, name)
+
+    def counted(*arguments: Any, **options: Any) -> Any:
+        found = noted(*arguments, **options)
+        if found is not None:
+            calls.append(found)
+        return original(*arguments, **options)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
 def _navigation_trees_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The pages whose navigation tree the theme makes from Sphinx's toctree (furo), as builds go."""
-    made: list[str] = []
-    make = furo._compute_navigation_tree
-
-    def counted(context: dict[str, Any]) -> str:
-        if "toctree" in context:
-            made.append(context["pagename"])
-        return make(context)
-
-    monkeypatch.setattr(furo, "_compute_navigation_tree", counted)
-    return made
+    return _calls(
+        monkeypatch,
+        furo,
+        "_compute_navigation_tree",
+        lambda context: context["pagename"] if "toctree" in context else None,
+    )
 
 
 @pytest.mark.slow
@@ -111,6 +124,34 @@ def test_pages_written_again_take_the_navigation_trees_the_last_build_made(
     made.clear()
     _read_and_written(root, "traceability/tests.yaml", "Reading age shown", "Reading age seen")
     assert made == []  # no page took another place in the navigation: every tree is the last build's
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def _theme_templates_compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The HTML templates Jinja compiles (furo's and those it extends from Sphinx), as builds go;
+    qms's own templates are ``.rst.jinja``."""
+
+    def html(
+        environment: jinja2.Environment, source: str, name: str | None = None, filename: str | None = None, *rest: Any
+    ) -> str | None:
+        return filename if filename is not None and filename.endswith(".html") else None
+
+    return _calls(monkeypatch, jinja2.Environment, "compile", html)
+
+
+@pytest.mark.slow
+def test_the_theme_templates_are_compiled_once_and_kept_for_the_next_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    compiled = _theme_templates_compiled(monkeypatch)
+    assert build(root).exit_code == 0
+    assert {"page.html", "base.html"} <= {Path(filename).name for filename in compiled}
+    kept = root / "_build" / "doctrees" / THEME_TEMPLATES_FOLDER
+    assert len(list(kept.iterdir())) == len(set(compiled))
+    compiled.clear()
+    _, written = _read_and_written(root, "traceability/tests.yaml", "Reading age display", "Reading age shown")
+    assert "software-requirements" in written and compiled == []  # every page written from the kept ones
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 
 

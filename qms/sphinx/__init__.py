@@ -15,6 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import sphinx
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
@@ -30,6 +32,7 @@ from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, visit_qms_html
 from qms.sphinx.control import control_block, history_block
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
+from qms.sphinx.documents import compiled_templates
 from qms.sphinx.docutils_writers import fit_text_tables, pages_of, single_page_anchors
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import (
@@ -251,6 +254,21 @@ def _setup_theme(app: Sphinx) -> None:
             app.connect("html-page-context", hook, priority=listener.priority)
 
 
+def _keep_compiled_theme_templates(app: Sphinx) -> None:
+    """``builder-inited``: the theme's templates (furo's page, sidebar and the rest) compiled once and
+    kept between builds beside qms's own (:func:`qms.sphinx.documents.compiled_templates`), where
+    Jinja compiled all of them again for the first page each build wrote (some 0.1 s). Jinja uses a
+    kept one only for the same source; the key names Sphinx's version, which sets up its environment."""
+    environment = getattr(getattr(app.builder, "templates", None), "environment", None)
+    if isinstance(environment, jinja2.Environment) and environment.bytecode_cache is None:
+        folder = Path(app.doctreedir) / THEME_TEMPLATES_FOLDER
+        environment.bytecode_cache = compiled_templates(folder, f"sphinx {sphinx.__version__}")
+
+
+#: where the theme's compiled templates are kept, in the doctree folder
+THEME_TEMPLATES_FOLDER = "qms-theme-templates"
+
+
 def _for_html(handler: Callable[..., None], app: Sphinx, *arguments: Any) -> None:
     """Run a theme's hook when the builder writes HTML pages (html, dirhtml, singlehtml)."""
     if isinstance(app.builder, StandaloneHTMLBuilder):
@@ -272,6 +290,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(qms_status, html=(visit_qms_status, depart_qms_status))
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _load)
+    app.connect("builder-inited", _keep_compiled_theme_templates)
     app.connect("env-get-outdated", sources.outdated)
     app.connect("env-get-updated", sources.updated)
     app.connect("env-get-updated", sources.rewritten)

@@ -177,27 +177,33 @@ def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between builds, so that a rebuild does not compile every template
     again. Jinja finds one by the template's name and file and uses it only for the same source;
-    the key adds what compiled it besides: the code of qms (the environment's options, filters and
-    the literal-values preprocessing are defined here) and Jinja's version."""
+    the key adds what compiled it besides (``compiler``), and Jinja's version."""
+
+    def __init__(self, directory: str, compiler: str) -> None:
+        super().__init__(directory)
+        self.compiler = f"{jinja2.__version__}\0{compiler}\0".encode()
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        compiler = f"{jinja2.__version__}\0{code_digest().hex()}\0".encode()
-        return hashlib.sha256(compiler + super().get_cache_key(name, filename).encode()).hexdigest()
+        return hashlib.sha256(self.compiler + super().get_cache_key(name, filename).encode()).hexdigest()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):  # a full or read-only disk compiles again next time
             super().dump_bytecode(bucket)
 
 
-def _compiled_templates(folder: Path | None) -> jinja2.BytecodeCache | None:
-    """The cache of compiled templates in ``folder`` (made if needed); None without one or where it cannot be made."""
+def compiled_templates(folder: Path | None, compiler: str | None = None) -> jinja2.BytecodeCache | None:
+    """The cache of compiled templates in ``folder`` (made if needed); None without one or where it cannot be made.
+
+    ``compiler`` names what compiles them besides Jinja (it sets the environment's options and
+    preprocessing): by default the code of qms, whose environment (:func:`template_environment`)
+    is defined here."""
     if folder is None:
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return _CompiledTemplates(str(folder))
+    return _CompiledTemplates(str(folder), code_digest().hex() if compiler is None else compiler)
 
 
 def template_environment(user_folder: Path | None, compiled: Path | None = None) -> jinja2.Environment:
@@ -217,7 +223,7 @@ def template_environment(user_folder: Path | None, compiled: Path | None = None)
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=[_LiteralValues],
-        bytecode_cache=_compiled_templates(compiled),
+        bytecode_cache=compiled_templates(compiled),
     )
     environment.filters["id"] = item_id
     environment.filters["literal"] = literal
