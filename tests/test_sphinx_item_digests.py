@@ -223,6 +223,10 @@ MATRICES = [
 ]
 
 
+#: The risk register: hazards with their estimates, and their controls with statuses and tests.
+REGISTER = ("risk-register",)
+
+
 def _tables(root: Path, queries: list[tuple[str, ...]] = TABLES) -> dict[tuple[str, ...], tuple[str, Any]]:
     data = _data(root)
     return {query: (data.digest(query), data.answer(query)) for query in queries}
@@ -236,12 +240,34 @@ def _matrices(root: Path) -> dict[tuple[str, ...], tuple[str, Any]]:
 def test_a_table_or_matrix_keeps_its_digest_only_while_it_shows_the_same(project: Path, change: str) -> None:
     if change == "commit":
         _reword(project)
-    before = _tables(project, [*TABLES, *MATRICES])
+    before = _tables(project, [*TABLES, *MATRICES, REGISTER])
     CHANGES[change][0](project)
-    after = _tables(project, [*TABLES, *MATRICES])
+    after = _tables(project, [*TABLES, *MATRICES, REGISTER])
     for query, (digest, answer) in before.items():
         if after[query][0] == digest:
             assert after[query][1] == answer, query
+
+
+def test_the_risk_register_moves_with_its_hazards_and_their_controls_only(project: Path) -> None:
+    """It shows each hazard, its estimates under the risk policy, and each control's title, status
+    and whether a test verifies it: a requirement's text or a test's title leaves it as it is."""
+    before = _tables(project, [REGISTER])
+    _replace(project, "traceability/requirements.yaml", "whole minutes", "full minutes")  # SWR-001's text
+    _replace(project, "traceability/tests.yaml", "Reading age display", "Age display")  # the control's test
+    assert _tables(project, [REGISTER]) == before  # the same digest and the same answer
+    changes: list[Callable[[Path], None]] = [
+        lambda root: _retitle(root, "Show reading age", "Show how old the reading is"),  # the control's title
+        CHANGES["failing result"][0],  # the control's status
+        CHANGES["risk policy"][0],  # the estimates' classes
+        lambda root: _replace(
+            root, "risk_register/hazards.yaml", "controls: [SWR-001]", "controls: [SWR-001, SYS-001]"
+        ),
+    ]
+    for change in changes:
+        change(project)
+        after = _tables(project, [REGISTER])
+        assert after[REGISTER][0] != before[REGISTER][0] and after[REGISTER][1] != before[REGISTER][1]
+        before = after
 
 
 def test_a_finding_on_a_requirement_leaves_the_table_of_tests_as_it_is(project: Path) -> None:

@@ -24,7 +24,7 @@ QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
         "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs, read=tables.rows_read),
         "rows": QuerySpec(rows.row_range, inputs=rows.row_range_inputs, read=tables.rows_read),
         # risk
-        "risk-register": QuerySpec(risk.risk_register, read=tables.rows_read),
+        "risk-register": QuerySpec(risk.risk_register, inputs=risk.risk_register_inputs, read=tables.rows_read),
         "risk-matrix": QuerySpec(risk.risk_matrix_view),
         "risk-classes": QuerySpec(risk.risk_classes),
         "policy-scales": QuerySpec(risk.policy_scales),

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from qms.model import Item
 from qms.risk import RiskClass, RiskEstimate, RiskPolicy, hazard_risk
-from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.build import BuildData, digest
 from qms.sphinx.views.cells import Cell, Gap, ItemRef, Join, Lines, Risk, Status, TableView, Text
+from qms.sphinx.views.items import project_inputs
 from qms.sphinx.views.tables import plain
 
 
@@ -31,6 +32,21 @@ def risk_register(data: BuildData) -> TableView:
         )
     columns = ("Hazard", "Harm", "Initial risk", "Risk controls", "Controls verified", "Residual risk")
     return TableView(columns, tuple(rows), "" if rows else "No hazards recorded.")
+
+
+def risk_register_inputs(data: BuildData) -> list[str]:
+    """What the register reads: every hazard as written (its title, harm, estimates and controls), the
+    project file (the risk policy), and of each control its title, its status and whether a test
+    verifies it. A requirement's text, a test's title or an item no hazard names leaves it as it is."""
+    project = data.project
+    named = sorted({target for hazard in project.of_kind("hazard") for target in hazard.links("controls")})
+    controls = [
+        [name, item.title, data.verdict(name), bool(project.incoming(name, "verifies", "test"))]
+        if (item := project.items.get(name)) is not None
+        else [name]
+        for name in named
+    ]
+    return [data.kind_content(("hazard",)), project_inputs(data), digest(controls)]
 
 
 def _estimate_cell(policy: RiskPolicy, estimate: RiskEstimate | None) -> Cell:
