@@ -8,7 +8,7 @@ in a sentence, from the data, why it has no row.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,18 +267,19 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
         if not _traces_elsewhere(row) or (matrix.findings and matrix.findings[index])  # a wrong link is shown
     ]
     titles = len(kept) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
+    # an item's cell and a test's outcome made once for all the rows showing them (cells are values)
+    refs = _Cells(lambda item: ItemRef(item.id, item.title, titles))
+    outcomes = _Cells(lambda item: Status(item.id, outcome) if (outcome := data.verdict(item.id)) else _GAP)
     rows = []
     for index in kept:
         row = matrix.rows[index]
-        between = passed_by(row)
+        between = passed_by(row) if None in row else ()
         cells: list[Cell] = [
-            ItemRef(item.id, item.title, titles) if item else Muted("→") if column in between else Gap()
-            for column, item in enumerate(row)
+            refs.of(item) if item else _PASSED_BY if column in between else _GAP for column, item in enumerate(row)
         ]
         if with_results:
             last = row[-1]
-            outcome = data.verdict(last.id) if last is not None else None
-            cells.append(Status(last.id, outcome) if last is not None and outcome else Gap())
+            cells.append(outcomes.of(last) if last is not None else _GAP)
         if matrix.findings:
             found = tuple(_link_finding_cell(finding) for finding in matrix.findings[index])
             cells.append(Lines(found) if found else Text(""))
@@ -289,6 +290,24 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
         tuple(tuple(column) for column in chain.columns),
         tuple(str(cut) for cut in matrix.cuts),
     )
+
+
+#: the empty cells of a matrix: a gap in the trace, and a column a link passes by
+_GAP, _PASSED_BY = Gap(), Muted("→")
+
+
+class _Cells:
+    """The cell of each item, made by ``make`` the first time a row shows the item."""
+
+    def __init__(self, make: Callable[[Item], Cell]) -> None:
+        self.make = make
+        self.made: dict[str, Cell] = {}
+
+    def of(self, item: Item) -> Cell:
+        cell = self.made.get(item.id)
+        if cell is None:
+            cell = self.made[item.id] = self.make(item)
+        return cell
 
 
 def _wrong_kind(data: BuildData) -> Mapping[Location, Finding]:
