@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
 
 from qms.sphinx import documents
-from qms.sphinx.documents import DOCUMENTS, FRONT_PAGE, TemplateError, check_template, template_environment
+from qms.sphinx.documents import (
+    DOCUMENTS,
+    FRONT_PAGE,
+    TemplateError,
+    check_template,
+    compiling_options,
+    template_environment,
+)
 from qms.sphinx.filters import FilterError, parse_filter
 
 
@@ -111,6 +119,21 @@ def test_compiled_templates_are_kept_by_the_code_that_compiled_them(
     compiled = list((tmp_path / "compiled").iterdir())
     _render(tmp_path, tmp_path / "compiled")
     assert len(list((tmp_path / "compiled").iterdir())) == len(compiled) + 1  # compiled again, under a new key
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"extensions": ["jinja2.ext.loopcontrols"]},
+        {"trim_blocks": True},
+        {"block_start_string": "<%", "block_end_string": "%>"},
+        {"autoescape": True},
+        {"finalize": str},
+    ],
+)
+def test_an_environment_that_compiles_otherwise_names_other_compiling_options(other: dict[str, Any]) -> None:
+    assert compiling_options(jinja2.Environment()) == compiling_options(jinja2.Environment())
+    assert compiling_options(jinja2.Environment(**other)) != compiling_options(jinja2.Environment())
 
 
 def test_a_folder_that_cannot_hold_compiled_templates_only_compiles_them_each_time(tmp_path: Path) -> None:

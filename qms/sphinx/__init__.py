@@ -32,7 +32,7 @@ from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, visit_qms_html
 from qms.sphinx.control import control_block, history_block
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
-from qms.sphinx.documents import compiled_templates
+from qms.sphinx.documents import compiled_templates, compiling_options
 from qms.sphinx.docutils_writers import fit_text_tables, pages_of, single_page_anchors
 from qms.sphinx.domain import ItemRole, QmsDomain, warn_missing_item
 from qms.sphinx.downloads import (
@@ -257,12 +257,16 @@ def _setup_theme(app: Sphinx) -> None:
 def _keep_compiled_theme_templates(app: Sphinx) -> None:
     """``builder-inited``: the theme's templates (furo's page, sidebar and the rest) compiled once and
     kept between builds beside qms's own (:func:`qms.sphinx.documents.compiled_templates`), where
-    Jinja compiled all of them again for the first page each build wrote (some 0.1 s). Jinja uses a
-    kept one only for the same source; the key names Sphinx's version, which sets up its environment."""
+    Jinja compiled all of them again for the first page each build wrote (some 0.07 s). Jinja uses
+    a kept one only for the same source; the key names Sphinx's version, which sets up the
+    environment, and the environment's options and extensions as they are when a template is
+    loaded (an extension may add its own)."""
     environment = getattr(getattr(app.builder, "templates", None), "environment", None)
     if isinstance(environment, jinja2.Environment) and environment.bytecode_cache is None:
         folder = Path(app.doctreedir) / THEME_TEMPLATES_FOLDER
-        environment.bytecode_cache = compiled_templates(folder, f"sphinx {sphinx.__version__}")
+        environment.bytecode_cache = compiled_templates(
+            folder, lambda: f"sphinx {sphinx.__version__}\0{compiling_options(environment)}"
+        )
 
 
 #: where the theme's compiled templates are kept, in the doctree folder

@@ -177,24 +177,25 @@ def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between builds, so that a rebuild does not compile every template
     again. Jinja finds one by the template's name and file and uses it only for the same source;
-    the key adds what compiled it besides (``compiler``), and Jinja's version."""
+    the key adds what compiled it besides (``compiler``, asked for each template), and Jinja's version."""
 
-    def __init__(self, directory: str, compiler: str) -> None:
+    def __init__(self, directory: str, compiler: Callable[[], str]) -> None:
         super().__init__(directory)
-        self.compiler = f"{jinja2.__version__}\0{compiler}\0".encode()
+        self.compiler = compiler
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return hashlib.sha256(self.compiler + super().get_cache_key(name, filename).encode()).hexdigest()
+        compiler = f"{jinja2.__version__}\0{self.compiler()}\0".encode()
+        return hashlib.sha256(compiler + super().get_cache_key(name, filename).encode()).hexdigest()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):  # a full or read-only disk compiles again next time
             super().dump_bytecode(bucket)
 
 
-def compiled_templates(folder: Path | None, compiler: str | None = None) -> jinja2.BytecodeCache | None:
+def compiled_templates(folder: Path | None, compiler: Callable[[], str] | None = None) -> jinja2.BytecodeCache | None:
     """The cache of compiled templates in ``folder`` (made if needed); None without one or where it cannot be made.
 
-    ``compiler`` names what compiles them besides Jinja (it sets the environment's options and
+    ``compiler`` names what compiles them besides Jinja (what sets the environment's options and
     preprocessing): by default the code of qms, whose environment (:func:`template_environment`)
     is defined here."""
     if folder is None:
@@ -203,7 +204,41 @@ def compiled_templates(folder: Path | None, compiler: str | None = None) -> jinj
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return _CompiledTemplates(str(folder), code_digest().hex() if compiler is None else compiler)
+    return _CompiledTemplates(str(folder), compiler or (lambda: code_digest().hex()))
+
+
+#: The options of a Jinja environment that change the code it compiles a template to.
+_COMPILING_OPTIONS = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "optimized",
+    "is_async",
+)
+
+
+def compiling_options(environment: jinja2.Environment) -> str:
+    """What of ``environment`` decides the code a template compiles to: its syntax and whitespace
+    options, its extensions, and how it escapes and finalizes what it writes (functions by name)."""
+
+    def named(value: object) -> str:
+        if value is None or isinstance(value, bool):
+            return repr(value)
+        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+
+    options = [repr(getattr(environment, name, None)) for name in _COMPILING_OPTIONS]
+    return "\0".join(
+        [*options, *sorted(environment.extensions), named(environment.autoescape), named(environment.finalize)]
+    )
 
 
 def template_environment(user_folder: Path | None, compiled: Path | None = None) -> jinja2.Environment:
