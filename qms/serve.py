@@ -100,6 +100,8 @@ class Preview:
     verbose: bool = False
     state: BuildState = field(default_factory=BuildState)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    #: whether the builds before left garbage the collector has not freed yet (:meth:`tidy`)
+    untidy: bool = False
 
     @property
     def folder(self) -> Path:
@@ -114,6 +116,7 @@ class Preview:
         build); a failure is kept in the state, never raised."""
         from qms.cli.build import starting, up_to_date
 
+        self.tidy()
         with self.changed:
             self.state = replace(self.state, building=True)
         doctrees = self.folder / "doctrees"
@@ -126,12 +129,19 @@ class Preview:
         with self.changed:
             self.state = BuildState(self.state.build + 1, False, failure, findings, unchanged)
             self.changed.notify_all()
-        if not unchanged:
-            # What the builds before this one left (Sphinx applications, environments, pages) is
-            # cyclic garbage, and a build freezes what it finds at its start: left to the collector,
-            # each rebuild kept some 80 MB more at 10,000 items (a preview left open grew without end).
-            gc.collect()
+        self.untidy = not unchanged
         return self.state
+
+    def tidy(self) -> None:
+        """Free what the builds before left. Their Sphinx applications, environments and pages are
+        cyclic garbage, and a build freezes what it finds at its start: left to the collector, each
+        rebuild kept some 80 MB more at 10,000 items (a preview left open grew without end). A full
+        collection holds the interpreter, some 0.5 s at 10,000 items with no page served meanwhile,
+        so the preview makes it once it is idle, after the new build's page was shown
+        (:func:`qms.cli.serve.rebuild_on_changes`), and in any case before the next build starts."""
+        if self.untidy:
+            gc.collect()
+            self.untidy = False
 
     def _build(self, doctrees: Path, start: Start) -> tuple[str | None, tuple[Finding, ...]]:
         """Run Sphinx; record what it read when it succeeded (see :mod:`qms.cli.build_inputs`)."""

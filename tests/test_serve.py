@@ -303,11 +303,49 @@ def test_a_rebuild_leaves_nothing_of_the_build_before_it(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(build_module, "sphinx_build", kept)
     preview = Preview(root)
+    requirements = root / "traceability" / "requirements.yaml"
     assert preview.rebuild().failure is None
-    _edit(root / "traceability" / "requirements.yaml", "whole minutes", "full minutes")
+    _edit(requirements, "whole minutes", "full minutes")
     assert preview.rebuild().failure is None
+    assert preview.untidy  # freed once the preview is idle, after the new page was shown
+    preview.tidy()
     assert len(apps) == 2
     assert apps[0]() is None  # the latest stays referenced (Sphinx's logging) until the next build
+    for old, new in (("full minutes", "whole minutes"), ("whole minutes", "full minutes")):
+        _edit(requirements, old, new)
+        assert preview.rebuild().failure is None  # one edit right after the other: no idle moment
+    assert len(apps) == 4
+    assert apps[1]() is None  # freed as the fourth build started, before it froze what it found
+
+
+def test_the_preview_frees_the_last_builds_garbage_once_idle_after_a_build() -> None:
+    calls: list[str] = []
+    stopping = threading.Event()
+    batches = [{"traceability/requirements.yaml"}, set(), set()]
+
+    class Recorded:
+        def rebuild(self) -> BuildState:
+            calls.append("rebuild")
+            return BuildState(1)
+
+        def tidy(self) -> None:
+            calls.append("tidy")
+
+    def changes(timeout: float) -> set[str]:
+        if not batches:
+            stopping.set()
+            return set()
+        return batches.pop(0)
+
+    serve_command.rebuild_on_changes(cast(Preview, Recorded()), changes, stopping)
+    assert calls == ["rebuild"]  # idle, but not for long enough: the page may not be shown yet
+    calls.clear()
+    batches[:] = [{"traceability/requirements.yaml"}, set()]
+    stopping.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(serve_command, "TIDY_AFTER", 0.0)
+        serve_command.rebuild_on_changes(cast(Preview, Recorded()), changes, stopping)
+    assert calls == ["rebuild", "tidy", "tidy"]  # on every idle look; a tidy preview does nothing
 
 
 def test_a_stop_whose_interrupt_was_lost_ends_the_preview_after_the_build() -> None:

@@ -6,6 +6,7 @@ import errno
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,6 +65,9 @@ def serve(project_dir: Path | None, port: int, host: str, verbose: bool) -> None
 
 #: how often the preview looks whether it was told to stop while it waits for changes (seconds)
 STOP_POLL = 0.25
+#: how long the preview waits after a build before it frees what the builds before left (seconds):
+#: two of the page's looks for a new build (``serve.js`` looks every 0.5 s), so the page is shown first
+TIDY_AFTER = 1.0
 
 
 def rebuild_on_changes(preview: Preview, next_changes: Callable[[float], set[str]], stopping: threading.Event) -> None:
@@ -73,13 +77,17 @@ def rebuild_on_changes(preview: Preview, next_changes: Callable[[float], set[str
     collector frees a build's objects, some with ``__del__``) Python prints and drops it: the event
     is what ends the preview then.
     """
+    built = time.monotonic()
     while not stopping.is_set():
         paths = next_changes(STOP_POLL)
         if not paths:
+            if time.monotonic() - built >= TIDY_AFTER:
+                preview.tidy()  # the new build's page was shown: what the build before left is freed now
             continue
         names = sorted({Path(path).name for path in paths})
         click.echo(f"qms: changed {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; rebuilding")
         _report(preview.rebuild(), "rebuilt")
+        built = time.monotonic()
 
 
 def _stop_on_signals() -> threading.Event:
