@@ -1,0 +1,83 @@
+"""Time ``qms serve``'s rebuilds after one item changes, in the server's own process.
+
+    python benchmarks/bench_serve.py [--size 10000] [--edits 5] [--workdir DIR]
+
+:mod:`generate` writes the class C project (with results, records and ``qms.lock``, as
+``compare.py``'s); the preview ``qms serve`` rebuilds with on every change
+(:class:`qms.serve.Preview`) builds it once, then one software requirement in the middle of the
+project has its text changed ``--edits`` times, each followed by the rebuild the server makes,
+then its title as many times. After each rebuild the preview frees what the build before left, as
+the server does once it is idle (:meth:`~qms.serve.Preview.tidy`, timed apart). Printed: each
+rebuild's wall-clock seconds (until the new page can be served) and the median of each kind, and
+the median collection. What a browser waits for besides is the watcher's debounce (0.4 s after the
+last change of a burst), the page's next look for a new build (every 0.5 s) and its reload. Tests
+never assert on wall time: this is the place the figures come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_build import changed_requirement
+from generate import generate
+
+from qms.serve import Preview
+
+
+def edited(text: str, kind: str) -> str:
+    """The file's text with its first requirement's text or title changed, or changed back."""
+    if kind == "text":
+        old, new = ("The software shall (edited) ", "The software shall ")
+        return text.replace(old, new, 1) if old in text else text.replace(new, old, 1)
+    if " (edited)\n" in text:
+        return text.replace(" (edited)\n", "\n", 1)
+    return re.sub(r"(title: [^\n]*)\n", r"\1 (edited)\n", text, count=1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=10000)
+    parser.add_argument("--edits", type=int, default=5, help="rebuilds after each kind of change")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the generated project here")
+    arguments = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as temporary:
+        root = generate(arguments.size, (arguments.workdir or Path(temporary)) / f"serve-{arguments.size}")
+        (root / "conf.py").write_text('extensions = ["qms.sphinx"]\n', encoding="utf-8")
+        path, _ = changed_requirement(root)
+        preview = Preview(root)
+        started = time.perf_counter()
+        state = preview.rebuild()
+        print(f"{arguments.size} items: first build {time.perf_counter() - started:.2f} s")
+        if state.failure is not None:
+            raise SystemExit(state.failure)
+        tidy = getattr(preview, "tidy", lambda: None)  # an earlier qms collected within the rebuild
+        collections = []
+        for kind in ("text", "title"):
+            times = []
+            for _ in range(arguments.edits):
+                started = time.perf_counter()
+                tidy()
+                collections.append(time.perf_counter() - started)
+                path.write_text(edited(path.read_text(encoding="utf-8"), kind), encoding="utf-8")
+                started = time.perf_counter()
+                state = preview.rebuild()
+                times.append(time.perf_counter() - started)
+                if state.failure is not None or state.unchanged:
+                    raise SystemExit(state.failure or "the edit changed nothing the site shows")
+            shown = ", ".join(f"{seconds:.2f}" for seconds in times)
+            print(f"  one {kind} edit: {shown} s (median {statistics.median(times):.2f} s)")
+        print(f"  freeing what a build left, while idle: median {statistics.median(collections):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
