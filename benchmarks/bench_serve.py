@@ -17,7 +17,6 @@ never assert on wall time: this is the place the figures come from.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
@@ -27,20 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_build import changed_requirement
+from bench_build import EDITS, QMS_CONF, changed_requirement, edit_text
 from generate import generate
 
 from qms.serve import Preview
-
-
-def edited(text: str, kind: str) -> str:
-    """The file's text with its first requirement's text or title changed, or changed back."""
-    if kind == "text":
-        old, new = ("The software shall (edited) ", "The software shall ")
-        return text.replace(old, new, 1) if old in text else text.replace(new, old, 1)
-    if " (edited)\n" in text:
-        return text.replace(" (edited)\n", "\n", 1)
-    return re.sub(r"(title: [^\n]*)\n", r"\1 (edited)\n", text, count=1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary:
         root = generate(arguments.size, (arguments.workdir or Path(temporary)) / f"serve-{arguments.size}")
-        (root / "conf.py").write_text('extensions = ["qms.sphinx"]\n', encoding="utf-8")
+        (root / "conf.py").write_text(QMS_CONF, encoding="utf-8")
         path, _ = changed_requirement(root)
         preview = Preview(root)
         started = time.perf_counter()
@@ -63,11 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         collections = []
         for kind in ("text", "title"):
             times = []
-            for _ in range(arguments.edits):
+            before, inserted = EDITS[kind]
+            written = before
+            for attempt in range(arguments.edits):
                 started = time.perf_counter()
                 tidy()
                 collections.append(time.perf_counter() - started)
-                path.write_text(edited(path.read_text(encoding="utf-8"), kind), encoding="utf-8")
+                edited = before + inserted.format(attempt=attempt)  # each edit another change of the field
+                edit_text(path, written, edited)
+                written = edited
                 started = time.perf_counter()
                 state = preview.rebuild()
                 times.append(time.perf_counter() - started)
