@@ -108,6 +108,8 @@ class Matrix:
 
 def passed_by(row: Sequence[Item | None]) -> frozenset[int]:
     """The empty cells of a row that lie between two of its items: columns a link passes by, no gap in the trace."""
+    if None not in row:  # most rows: every column filled
+        return frozenset()
     filled = [index for index, item in enumerate(row) if item is not None]
     if not filled:
         return frozenset()

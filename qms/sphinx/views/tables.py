@@ -273,7 +273,7 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
     rows = []
     for index in kept:
         row = matrix.rows[index]
-        between = passed_by(row) if None in row else ()
+        between = passed_by(row)
         cells: list[Cell] = [
             refs.of(item) if item else _PASSED_BY if column in between else _GAP for column, item in enumerate(row)
         ]
