@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from qms.cli import build as build_command
 from qms.cli.build_inputs import RECORD
 from qms.rules.registry import CHECKS
 from qms.sphinx import THEME_TEMPLATES_FOLDER, sources
-from qms.sphinx.views import items
+from qms.sphinx.views import items, tables
 
 
 def _read_pages(output: str) -> list[str]:
@@ -152,6 +153,59 @@ def test_the_theme_templates_are_compiled_once_and_kept_for_the_next_builds(
     compiled.clear()
     _, written = _read_and_written(root, "traceability/tests.yaml", "Reading age display", "Reading age shown")
     assert "software-requirements" in written and compiled == []  # every page written from the kept ones
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def _matrices_walked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The chains whose matrix a build walks link by link (instead of taking the last build's rows)."""
+    return _calls(monkeypatch, tables, "trace_matrix", lambda project, chain, *rest, **options: chain.title)
+
+
+@pytest.mark.slow
+def test_a_title_edit_takes_the_rows_of_the_matrices_the_last_build_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    walked = _matrices_walked(monkeypatch)
+    assert build(root).exit_code == 0
+    assert walked  # the first build walks every matrix it shows
+    walked.clear()
+    _, written = _read_and_written(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
+    assert "traceability-matrix" in written and walked == []  # the matrices show the title, on the same rows
+    assert "Know the latest" in page(root / "_build" / "html", "traceability-matrix.html")
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_link_edit_walks_again_the_matrices_that_follow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    walked = _matrices_walked(monkeypatch)
+    _, written = _read_and_written(
+        root, "traceability/tests.yaml", "verifies: [SYS-001, SWR-001]", "verifies: [SWR-001]"
+    )
+    assert "Design traceability" in walked and "traceability-matrix" in written
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_matrix_rows_kept_by_other_code_or_beside_a_wrong_link_are_walked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    kept = root / "_build" / "doctrees" / sources.MATRICES_FILE
+    kept.write_bytes(pickle.dumps(("other code", pickle.loads(kept.read_bytes())[1])))
+    walked = _matrices_walked(monkeypatch)
+    _read_and_written(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
+    assert "Design traceability" in walked  # not the rows of another version of qms
+    # a link to an item of a kind its field does not take (Q006): the rows carry the link's finding
+    edit = ("verifies: [SYS-001, SWR-001]", "verifies: [SYS-001, SWR-001, NEED-01]")
+    _read_and_written(root, "traceability/tests.yaml", *edit)
+    walked.clear()
+    _read_and_written(root, "traceability/needs.yaml", "Know the latest", "Know the newest")
+    assert "Design traceability" in walked
+    assert "NEED-01" in page(root / "_build" / "html", "traceability-matrix.html")
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 
 

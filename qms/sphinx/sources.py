@@ -11,8 +11,10 @@ Sphinx's incremental build effective.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import pickle
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,7 +24,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from qms.atomic import write_text
+from qms.atomic import UNREADABLE_PICKLE, write_bytes, write_text
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.control import history_digest, page_history, patch_source_revision
@@ -35,7 +37,7 @@ from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
-from qms.sphinx.views.tables import MatrixView
+from qms.sphinx.views.tables import KEPT_MATRICES, KeptMatrices, MatrixView
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ TEMPLATES_FOLDER = "qms-templates"
 TRAILS_FILE = "qms-audit-trails.pickle"
 #: the fingerprints of the row ranges the last builds knew (:class:`KnownRanges`), beside the environment
 RANGES_FILE = "qms-known-ranges.json"
+#: the rows of the matrices the last builds made (:class:`KeptMatrices`), beside the environment
+MATRICES_FILE = "qms-matrix-rows.pickle"
 
 
 def sources_folder(app: Sphinx) -> Path:
@@ -155,6 +159,7 @@ DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
 def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
     keep_known_ranges(build_data(env), Path(app.doctreedir) / RANGES_FILE)
+    keep_matrices(build_data(env), Path(app.doctreedir) / MATRICES_FILE)
     if settings(app.config).generate_documents:
         for docname, source_changed in generate(app, env).items():
             removed.discard(docname)
@@ -235,6 +240,31 @@ def save_known_ranges(app: Sphinx, env: BuildEnvironment) -> None:
         write_text(Path(app.doctreedir) / RANGES_FILE, kept)
     except OSError:  # a read-only build folder: the next build answers the tables again
         return
+
+
+def keep_matrices(data: BuildData, path: Path) -> None:
+    """Give the build the rows of the matrices the last builds made (made by this code), kept in
+    ``path``; :func:`save_matrices` keeps this build's for the next when it made any again."""
+    try:
+        with path.open("rb") as stream:
+            code, matrices = pickle.load(stream)
+    except UNREADABLE_PICKLE:  # none yet, or not one of ours
+        code, matrices = None, None
+    kept = KeptMatrices(matrices) if code == code_digest() and isinstance(matrices, dict) else KeptMatrices()
+    data.cache[KEPT_MATRICES] = kept
+
+
+def save_matrices(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``: keep the rows of the matrices a build made again (read or written)."""
+    try:
+        kept = cast(KeptMatrices | None, build_data(app.env).cache.get(KEPT_MATRICES))
+    except ExtensionError:  # the project never loaded: no matrix was made
+        return
+    if exception is not None or kept is None or not kept.changed:
+        return
+    saved = pickle.dumps((code_digest(), kept.matrices), protocol=pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(OSError):  # a read-only build folder: the next build walks the matrices again
+        write_bytes(Path(app.doctreedir) / MATRICES_FILE, saved)
 
 
 def display_paths(app: Sphinx, builder: Any) -> None:

@@ -156,12 +156,26 @@ class BuildData:
             self.digests[key] = digest([[self._trace_rows(kind) for kind in kinds], self.statuses is not None])
         return self.digests[key]
 
+    def link_content(self, kinds: tuple[str, ...]) -> str:
+        """Fingerprint of the links a matrix along a chain of ``kinds`` follows: each item of those
+        kinds with every link it writes. Its title, its texts and its outcome leave it as it is."""
+        return repr_digest([self._link_rows(kind) for kind in kinds])
+
+    def _link_rows(self, kind: str) -> str:
+        """Fingerprint of the links the items of one ``kind`` write (see :meth:`link_content`)."""
+        key = ("link-rows", kind)
+        if key not in self.digests:
+            names = _link_names(kind)
+            self.digests[key] = repr_digest(
+                [(item.id, *(item.links(name) for name in names)) for item in self.project.of_kind(kind)]
+            )
+        return self.digests[key]
+
     def _trace_rows(self, kind: str) -> str:
         """Fingerprint of what matrices read of the items of one ``kind`` (see :meth:`trace_content`)."""
         key = ("trace-rows", kind)
         if key not in self.digests:
-            spec = KINDS.get(kind)
-            names = [field.name for field in spec.link_fields] if spec is not None else []
+            names = _link_names(kind)
             rows = [
                 [item.id, item.title, self.verdict(item.id), [item.links(name) for name in names]]
                 for item in self.project.of_kind(kind)
@@ -200,6 +214,12 @@ def digest(data: Any) -> str:
     """Fingerprint of JSON-like data."""
     text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _link_names(kind: str) -> list[str]:
+    """The link fields of a kind, in the order of its schema."""
+    spec = KINDS.get(kind)
+    return [field.name for field in spec.link_fields] if spec is not None else []
 
 
 def repr_digest(value: object) -> str:

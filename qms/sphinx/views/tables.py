@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from qms.matrix import DESIGN, RISK, Chain, parse_chain, passed_by, trace_matrix, wrong_kind_findings
+from qms.matrix import (
+    DESIGN,
+    MAX_ROWS,
+    RISK,
+    Chain,
+    Cut,
+    Matrix,
+    parse_chain,
+    passed_by,
+    trace_matrix,
+    wrong_kind_findings,
+)
 from qms.model import Finding, Item, Location, Project
 from qms.risk import hazard_risk
 from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
-from qms.sphinx.views.build import BuildData, digest, field_label, kind_label, natural_sorted
+from qms.sphinx.views.build import BuildData, Query, digest, field_label, kind_label, natural_sorted
 from qms.sphinx.views.cells import (
     NONE,
     Badge,
@@ -258,7 +269,7 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
     """The traceability matrix along a chain of kinds, with the tests' evidence when there is any,
     the findings of the links a row shows (Q006), and what was left out past the page's row limit."""
     chain = _chain(chain_text)
-    matrix = trace_matrix(data.project, chain, wrong_kind=_wrong_kind(data))
+    matrix = _trace(data, chain)
     with_results = results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
     headers = (*matrix.headers, *(["Result"] if with_results else []), *(["Findings"] if matrix.findings else []))
     kept = [
@@ -308,6 +319,46 @@ class _Cells:
         if cell is None:
             cell = self.made[item.id] = self.make(item)
         return cell
+
+
+#: Where a build finds the matrices' rows kept from earlier builds (:class:`KeptMatrices`).
+KEPT_MATRICES: Query = ("kept-matrices",)
+
+#: A matrix's rows as item ids (None: an empty cell), and what it left out.
+KeptRows = tuple[tuple[tuple[str | None, ...], ...], tuple[Cut, ...]]
+
+
+@dataclass
+class KeptMatrices:
+    """The rows each matrix made, by its chain and row limit (``repr``), with the fingerprint of the
+    links they follow (:meth:`BuildData.link_content`); ``changed`` when this build made any again."""
+
+    matrices: dict[str, tuple[str, KeptRows]] = field(default_factory=dict)
+    changed: bool = False
+
+
+def _trace(data: BuildData, chain: Chain) -> Matrix:
+    """The matrix along ``chain``. Its rows follow the links only: when they are the links the last
+    build followed (a title, a text or an outcome changed), the rows it made are taken again, with
+    this build's items in them (:class:`KeptMatrices`), instead of walking every path once more.
+    A project with a link that breaks a kind rule walks them: its rows carry the links' findings."""
+    wrong_kind = _wrong_kind(data)
+    kept: KeptMatrices | None = data.cache.get(KEPT_MATRICES)
+    if kept is None or wrong_kind:
+        return trace_matrix(data.project, chain, wrong_kind=wrong_kind)
+    key = repr((chain, MAX_ROWS))
+    links = data.link_content(tuple(kind for column in chain.columns for kind in column))
+    found = kept.matrices.get(key)
+    if found is not None and found[0] == links:
+        ids, cuts = found[1]
+        items = data.project.items
+        rows = tuple(tuple(None if item_id is None else items[item_id] for item_id in row) for row in ids)
+        return Matrix(chain.columns, rows, chain.title, cuts=cuts)
+    matrix = trace_matrix(data.project, chain, wrong_kind=wrong_kind)
+    rows_ids = tuple(tuple(None if item is None else item.id for item in row) for row in matrix.rows)
+    kept.matrices[key] = (links, (rows_ids, matrix.cuts))
+    kept.changed = True
+    return matrix
 
 
 def _wrong_kind(data: BuildData) -> Mapping[Location, Finding]:
