@@ -37,7 +37,7 @@ from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
-from qms.sphinx.views.tables import KEPT_MATRICES, KeptMatrices, MatrixView
+from qms.sphinx.views.tables import KEPT_MATRICES, KeptMatrices, KeptRows, MatrixView
 
 logger = logging.getLogger(__name__)
 
@@ -244,14 +244,18 @@ def save_known_ranges(app: Sphinx, env: BuildEnvironment) -> None:
 
 def keep_matrices(data: BuildData, path: Path) -> None:
     """Give the build the rows of the matrices the last builds made (made by this code), kept in
-    ``path``; :func:`save_matrices` keeps this build's for the next when it made any again."""
-    try:
-        with path.open("rb") as stream:
-            code, matrices = pickle.load(stream)
-    except UNREADABLE_PICKLE:  # none yet, or not one of ours
-        code, matrices = None, None
-    kept = KeptMatrices(matrices) if code == code_digest() and isinstance(matrices, dict) else KeptMatrices()
-    data.cache[KEPT_MATRICES] = kept
+    ``path`` and read when the build first makes a matrix; :func:`save_matrices` keeps this build's
+    for the next when it made any again."""
+
+    def load() -> dict[str, tuple[str, KeptRows]]:
+        try:
+            with path.open("rb") as stream:
+                code, matrices = pickle.load(stream)
+        except UNREADABLE_PICKLE:  # none yet, or not one of ours
+            return {}
+        return matrices if code == code_digest() and isinstance(matrices, dict) else {}
+
+    data.cache[KEPT_MATRICES] = KeptMatrices(load)
 
 
 def save_matrices(app: Sphinx, exception: Exception | None) -> None:

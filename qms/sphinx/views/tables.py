@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from qms.matrix import (
@@ -331,10 +331,18 @@ KeptRows = tuple[tuple[tuple[str | None, ...], ...], tuple[Cut, ...]]
 @dataclass
 class KeptMatrices:
     """The rows each matrix made, by its chain and row limit (``repr``), with the fingerprint of the
-    links they follow (:meth:`BuildData.link_content`); ``changed`` when this build made any again."""
+    links they follow (:meth:`BuildData.link_content`), as ``load`` reads them the first time a
+    matrix is made; ``changed`` when this build made any again."""
 
-    matrices: dict[str, tuple[str, KeptRows]] = field(default_factory=dict)
+    load: Callable[[], dict[str, tuple[str, KeptRows]]] = dict
     changed: bool = False
+    _matrices: dict[str, tuple[str, KeptRows]] | None = None
+
+    @property
+    def matrices(self) -> dict[str, tuple[str, KeptRows]]:
+        if self._matrices is None:
+            self._matrices = self.load()
+        return self._matrices
 
 
 def _trace(data: BuildData, chain: Chain) -> Matrix:
