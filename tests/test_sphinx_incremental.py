@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -207,6 +209,22 @@ def test_matrix_rows_kept_by_other_code_or_beside_a_wrong_link_are_walked_again(
     assert "Design traceability" in walked
     assert "NEED-01" in page(root / "_build" / "html", "traceability-matrix.html")
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def test_a_matrix_keeps_its_rows_under_the_same_key_in_every_process() -> None:
+    # the risk chain follows a set of link fields: the key must not take the set's order of one process
+    program = "from qms.matrix import RISK; from qms.sphinx.views.tables import kept_key; print(kept_key(RISK))"
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(keys) == 1 and "'controls', 'verifies'" in keys.pop()
 
 
 @pytest.mark.slow

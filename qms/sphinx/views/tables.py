@@ -330,7 +330,7 @@ KeptRows = tuple[tuple[tuple[str | None, ...], ...], tuple[Cut, ...]]
 
 @dataclass
 class KeptMatrices:
-    """The rows each matrix made, by its chain and row limit (``repr``), with the fingerprint of the
+    """The rows each matrix made, by its chain and row limit, with the fingerprint of the
     links they follow (:meth:`BuildData.link_content`), as ``load`` reads them the first time a
     matrix is made; ``changed`` when this build made any again."""
 
@@ -354,7 +354,7 @@ def _trace(data: BuildData, chain: Chain) -> Matrix:
     kept: KeptMatrices | None = data.cache.get(KEPT_MATRICES)
     if kept is None or wrong_kind:
         return trace_matrix(data.project, chain, wrong_kind=wrong_kind)
-    key = repr((chain, MAX_ROWS))
+    key = kept_key(chain)
     links = data.link_content(tuple(kind for column in chain.columns for kind in column))
     found = kept.matrices.get(key)
     if found is not None and found[0] == links:
@@ -367,6 +367,13 @@ def _trace(data: BuildData, chain: Chain) -> Matrix:
     kept.matrices[key] = (links, (rows_ids, matrix.cuts))
     kept.changed = True
     return matrix
+
+
+def kept_key(chain: Chain) -> str:
+    """The key of a matrix's kept rows: its chain and row limit, the same in every process (a set's
+    ``repr`` is not: its order follows string hashes, which each process seeds anew)."""
+    fields = sorted(chain.fields) if chain.fields is not None else None
+    return repr((chain.title, chain.columns, chain.orphans, fields, MAX_ROWS))
 
 
 def _wrong_kind(data: BuildData) -> Mapping[Location, Finding]:
