@@ -16,7 +16,9 @@ with a YAML file per item and its links (Doorstop). Each tool is timed, as a new
 - clean build: HTML from nothing (``qms build``, ``sphinx-build``, ``strictdoc export``,
   ``doorstop publish all``);
 - no-change rebuild, rebuild after one file is touched (its time stamp only), after one item's
-  text is edited, and (qms) after one item's title is edited;
+  text is edited, and (qms) after one item's title, one of its links (a parent taken away, or
+  added where it has one) and one hazard's severity (one level up) are edited, each edit undone
+  and built before the next;
 - peak memory (the largest resident set of the command's processes) of the clean build.
 
 qms runs with its bytecode compiled once beforehand, as after ``pip install`` (the other tools are
@@ -56,7 +58,16 @@ from qms.schema import KINDS
 
 REQUIREMENTS = Path(__file__).parent / "compare-requirements.txt"
 TOOLS = ("qms", "sphinx-needs", "StrictDoc", "Doorstop")
-STEPS = ("check", "clean build", "no change", "one file touched", "one text edit", "one title edit")
+STEPS = (
+    "check",
+    "clean build",
+    "no change",
+    "one file touched",
+    "one text edit",
+    "one title edit",
+    "one link edit",
+    "one severity edit",
+)
 #: the field holding each kind's text, in the order qms's documents show them
 TEXT_FIELDS = ("text", "description", "hazard", "expected", "evaluation", "purpose")
 
@@ -195,9 +206,57 @@ class Tool:
     output: Path
     edited: Path
     text: str
-    title: str | None = None
+    #: the edits timed for this tool alone after the text edit (qms: a title, a link, a severity)
+    edits: tuple[Edit, ...] = ()
     #: the environment its commands run in (None: this one's)
     environment: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit timed as ``step``: ``old`` replaced by ``new`` in ``path`` (``old`` names the item, so
+    undoing it changes the same place)."""
+
+    step: str
+    path: Path
+    old: str
+    new: str
+
+
+def _item_lines(path: Path, item_id: str, field: str) -> str:
+    """The lines of ``path`` from the item's ``- id:`` line to its first ``field:`` line, included."""
+    text = path.read_text("utf-8")
+    start = text.index(f"  - id: {item_id}\n")
+    end = text.index("\n", text.index(f"    {field}:", start)) + 1
+    return text[start:end]
+
+
+def qms_edits(root: Path, edited: Path, item_id: str) -> tuple[Edit, ...]:
+    """The title, a link and a hazard's severity edited in the generated project (see the module's text)."""
+    project = load_project(root)
+    title = _item_lines(edited, item_id, "title")
+    links = _item_lines(edited, item_id, "derives_from")
+    targets = links.rsplit("[", 1)[1].split("]", 1)[0].split(", ")
+    if len(targets) > 1:
+        linked = links.replace(f", {targets[-1]}]", "]")
+    else:
+        other = next(item.id for item in project.of_kind("system_requirement") if item.id not in targets)
+        linked = links.replace("]\n", f", {other}]\n")
+    hazard = next(
+        item for item in project.of_kind("hazard") if str(item.fields.get("severity")) in {"1", "2", "3", "4"}
+    )
+    severity = _item_lines(root / hazard.file, hazard.id, "severity")
+    level = int(str(hazard.fields["severity"]))
+    return (
+        Edit("one title edit", edited, title, title.replace("title: ", "title: (edited) ", 1)),
+        Edit("one link edit", edited, links, linked),
+        Edit(
+            "one severity edit",
+            root / hazard.file,
+            severity,
+            severity.replace(f"severity: {level}", f"severity: {level + 1}"),
+        ),
+    )
 
 
 def warm_up(workdir: Path, environment: dict[str, str]) -> None:
@@ -211,10 +270,8 @@ def warm_up(workdir: Path, environment: dict[str, str]) -> None:
 def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
     root = generate(size, workdir / "qms")
     (root / "conf.py").write_text('extensions = ["qms.sphinx"]\n', encoding="utf-8")
-    edited, _ = changed_requirement(root)
-    title = next(
-        line.split("title:", 1)[1].strip() for line in edited.read_text("utf-8").splitlines() if "title:" in line
-    )
+    edited, item_id = changed_requirement(root)
+    edits = qms_edits(root, edited, item_id)
     items = entries(root)
     write_needs_project(root, workdir / "sphinx-needs")
     write_strictdoc(items, workdir / "strictdoc")
@@ -233,7 +290,7 @@ def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
             root / "_build" / "html",
             edited,
             text,
-            title,
+            edits,
             compiled,
         ),
         Tool(
@@ -285,11 +342,11 @@ def bench(tool: Tool, cap: float) -> dict[str, Run | None]:
     edit_text(tool.edited, tool.text, "The software (edited) shall ")
     results["one text edit"] = run(tool.build)
     edit_text(tool.edited, "The software (edited) shall ", tool.text)
-    if tool.title is not None:
+    for edit in tool.edits:
         run(tool.build)
-        edit_text(tool.edited, f"title: {tool.title}", f"title: {tool.title} (edited)")
-        results["one title edit"] = run(tool.build)
-        edit_text(tool.edited, f"title: {tool.title} (edited)", f"title: {tool.title}")
+        edit_text(edit.path, edit.old, edit.new)
+        results[edit.step] = run(tool.build)
+        edit_text(edit.path, edit.new, edit.old)
     return results
 
 

@@ -11,10 +11,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from qms.project import load_project
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-from compare import compiled_environment, entries, warm_up, write_doorstop, write_strictdoc  # noqa: E402  # a script folder, not a package
+from bench_build import changed_requirement, edit_text  # noqa: E402  # a script folder, not a package
+from compare import (  # noqa: E402
+    compiled_environment,
+    entries,
+    qms_edits,
+    warm_up,
+    write_doorstop,
+    write_strictdoc,
+)
 from generate import generate  # noqa: E402
 
 
@@ -74,3 +84,31 @@ def test_the_commits_benchmark_times_each_step_of_a_day_in_git(
     status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True)
     assert status.stdout.strip().endswith(".yaml")  # the two later edits, not committed
     assert (root / "_build" / "html" / "index.html").is_file()
+
+
+def test_qms_edits_change_one_title_one_link_and_one_severity_and_undo_to_the_same_bytes(tmp_path: Path) -> None:
+    root = generate(200, tmp_path / "qms")
+    edited, item_id = changed_requirement(root)
+    before = load_project(root)
+    edits = qms_edits(root, edited, item_id)
+    assert [edit.step for edit in edits] == ["one title edit", "one link edit", "one severity edit"]
+    for edit in edits:
+        original = edit.path.read_bytes()
+        assert original.decode("utf-8").count(edit.old) == 1
+        edit_text(edit.path, edit.old, edit.new)
+        after = load_project(root)
+        assert not after.load_findings
+        changed = {item.id for item in after.items.values() if item.fields != before.items[item.id].fields}
+        assert len(changed) == 1, edit.step
+        item, earlier = after.items[changed.pop()], before.items
+        if edit.step == "one title edit":
+            assert item.id == item_id and item.title == f"(edited) {earlier[item_id].title}"
+        elif edit.step == "one link edit":
+            assert item.id == item_id and len(item.links("derives_from")) != len(earlier[item_id].links("derives_from"))
+        else:
+            assert (
+                item.kind == "hazard"
+                and int(str(item.fields["severity"])) == int(str(earlier[item.id].fields["severity"])) + 1
+            )
+        edit_text(edit.path, edit.new, edit.old)
+        assert edit.path.read_bytes() == original
