@@ -17,6 +17,27 @@ from typing import IO
 UNREADABLE_PICKLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
 
 
+#: What reading a damaged or foreign file a build kept (:func:`read_kept`) raises: a damaged pickle
+#: can also end the unpickler's stack early.
+UNREADABLE_KEPT = (*UNREADABLE_PICKLE, IndexError)
+
+
+def read_kept(path: Path, key: object) -> object:
+    """What a build kept in ``path`` under ``key`` (:func:`write_kept`); None when the file keeps nothing
+    for that key (another version of qms, other inputs) or cannot be read: the caller makes it afresh."""
+    try:
+        with path.open("rb") as stream:
+            saved_key, saved = pickle.load(stream)
+    except UNREADABLE_KEPT:
+        return None
+    return saved if saved_key == key else None
+
+
+def write_kept(path: Path, key: object, value: object) -> None:
+    """Keep ``value`` in ``path`` under ``key``, for a later build's :func:`read_kept`."""
+    write_bytes(path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)

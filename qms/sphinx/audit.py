@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qms import __version__, history
-from qms.atomic import UNREADABLE_PICKLE, write_bytes
+from qms.atomic import UNREADABLE_KEPT, read_kept, write_kept
 from qms.gitinfo import open_repository, shallow_boundaries
 from qms.history import AuditTrail, ItemChange, project_history, shown, whereabouts
 from qms.sphinx.views.build import repr_digest
@@ -111,10 +111,6 @@ def keep_trails_in(data: BuildData, path: Path) -> None:
     data.cache[_TRAILS_FILE] = path
 
 
-#: What unpickling a damaged or foreign file raises: the trails are then read from git again.
-_UNREADABLE = (*UNREADABLE_PICKLE, IndexError)
-
-
 class _Trails:
     """Every item's trail, and the fingerprint of each (kept with them: the same trails, the same
     fingerprints). Saved trails are kept one pickle an item and read only when a block shows one:
@@ -150,7 +146,7 @@ class _Trails:
             return None
         try:
             trail = pickle.loads(saved)
-        except _UNREADABLE:
+        except UNREADABLE_KEPT:  # a damaged file: the trails are read from git again
             trail = None
         if isinstance(trail, AuditTrail):
             return trail
@@ -192,11 +188,11 @@ def _saved_or_read(data: BuildData) -> _Trails:
         return _Trails.of(project_history(data.project))
     code = hashlib.sha256(Path(history.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest()
     key = (__version__, code, str(data.project.root), dict(data.project.config.raw), trails_inputs(data))
-    digests = _saved(_digests_file(path), key)
+    digests = read_kept(_digests_file(path), key)
     if isinstance(digests, dict):
 
         def load() -> dict[str, bytes] | None:
-            saved = _saved(path, key)
+            saved = read_kept(path, key)
             return saved if isinstance(saved, dict) else None
 
         def read_again() -> dict[str, AuditTrail]:  # the trails' file failed
@@ -206,22 +202,12 @@ def _saved_or_read(data: BuildData) -> _Trails:
     return _read_and_save(data, path, key)
 
 
-def _saved(path: Path, key: object) -> object:
-    """What ``path`` keeps for ``key`` (None: nothing for it, or a file it cannot read)."""
-    try:
-        with path.open("rb") as stream:
-            saved_key, saved = pickle.load(stream)
-    except _UNREADABLE:
-        return None
-    return saved if saved_key == key else None
-
-
 def _read_and_save(data: BuildData, path: Path, key: object) -> _Trails:
     """The trails read from git, kept in ``path`` and their fingerprints beside it (written second:
     fingerprints found for a key promise trails of that key, or none)."""
     trails = _Trails.of(project_history(data.project))
-    write_bytes(path, pickle.dumps((key, trails.pickled()), protocol=pickle.HIGHEST_PROTOCOL))
-    write_bytes(_digests_file(path), pickle.dumps((key, trails.digests), protocol=pickle.HIGHEST_PROTOCOL))
+    write_kept(path, key, trails.pickled())
+    write_kept(_digests_file(path), key, trails.digests)
     return trails
 
 

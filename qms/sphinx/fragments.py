@@ -23,7 +23,6 @@ import dataclasses
 import functools
 import hashlib
 import logging
-import pickle
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from sphinx.environment import CONFIG_OK
 from sphinx.util import logging as sphinx_logging
 
 from qms import __version__, parsecache
-from qms.atomic import UNREADABLE_PICKLE, write_bytes
+from qms.atomic import read_kept, write_kept
 from qms.sphinx.blocks import (
     AnchoredTables,
     TableShape,
@@ -125,7 +124,7 @@ class PageFragments:
 
     def save(self) -> None:
         """Keep this build's fragments of the page (only those it showed) for the next build."""
-        write_bytes(self.path, pickle.dumps((self.context, self.filled), protocol=pickle.HIGHEST_PROTOCOL))
+        write_kept(self.path, self.context, self.filled)
 
 
 def page_fragments(app: Sphinx, docname: str, context: str) -> PageFragments:
@@ -135,12 +134,8 @@ def page_fragments(app: Sphinx, docname: str, context: str) -> PageFragments:
     page = PageFragments(path, digest([context, docname]))
     if app.fresh_env_used or app.env.config_status != CONFIG_OK:
         return page
-    try:
-        with path.open("rb") as stream:
-            saved_context, kept = pickle.load(stream)
-    except UNREADABLE_PICKLE:  # the page's blocks are filled afresh
-        return page
-    if saved_context == page.context and isinstance(kept, dict):
+    kept = read_kept(path, page.context)
+    if isinstance(kept, dict):  # else the page's blocks are filled afresh
         page.kept = kept
     return page
 

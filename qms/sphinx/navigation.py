@@ -18,7 +18,6 @@ written again for it when its place in the navigation is what it was.
 from __future__ import annotations
 
 import contextlib
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import CONFIG_OK, BuildEnvironment
 from sphinx.errors import ExtensionError
 
-from qms.atomic import UNREADABLE_PICKLE, write_bytes
+from qms.atomic import read_kept, write_kept
 from qms.sphinx.fragments import code_digest
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query, digest
@@ -156,12 +155,8 @@ def keep_trees(app: Sphinx, moved: set[str]) -> None:
     key = _trees_key(app)
     trees = KeptTrees(key)
     if not moved and not app.fresh_env_used and app.env.config_status == CONFIG_OK:
-        try:
-            with (Path(app.doctreedir) / TREES_FILE).open("rb") as stream:
-                saved_key, saved = pickle.load(stream)
-        except UNREADABLE_PICKLE:
-            saved_key, saved = None, None
-        if saved_key == key and isinstance(saved, dict):
+        saved = read_kept(Path(app.doctreedir) / TREES_FILE, key)
+        if isinstance(saved, dict):
             trees.trees = saved
     if not trees.trees:
         trees.changed = True  # started afresh: what is kept must go
@@ -176,9 +171,8 @@ def save_trees(app: Sphinx, exception: Exception | None) -> None:
         return
     if exception is not None or trees is None or not trees.changed:
         return
-    kept = pickle.dumps((trees.key, trees.trees), protocol=pickle.HIGHEST_PROTOCOL)
     with contextlib.suppress(OSError):  # a read-only build folder: the next build makes the trees again
-        write_bytes(Path(app.doctreedir) / TREES_FILE, kept)
+        write_kept(Path(app.doctreedir) / TREES_FILE, trees.key, trees.trees)
 
 
 #: where a build keeps the navigation of the pages it reads again, as it was before (:func:`note_places`)

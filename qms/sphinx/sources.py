@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import pickle
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +23,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from qms.atomic import UNREADABLE_PICKLE, write_bytes, write_text
+from qms.atomic import read_kept, write_kept, write_text
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.control import history_digest, page_history, patch_source_revision
@@ -248,12 +247,8 @@ def keep_matrices(data: BuildData, path: Path) -> None:
     for the next when it made any again."""
 
     def load() -> dict[str, tuple[str, KeptRows]]:
-        try:
-            with path.open("rb") as stream:
-                code, matrices = pickle.load(stream)
-        except UNREADABLE_PICKLE:  # none yet, or not one of ours
-            return {}
-        return matrices if code == code_digest() and isinstance(matrices, dict) else {}
+        matrices = read_kept(path, code_digest())  # None: none yet, or not made by this code
+        return matrices if isinstance(matrices, dict) else {}
 
     data.cache[KEPT_MATRICES] = KeptMatrices(load)
 
@@ -266,9 +261,8 @@ def save_matrices(app: Sphinx, exception: Exception | None) -> None:
         return
     if exception is not None or kept is None or not kept.changed:
         return
-    saved = pickle.dumps((code_digest(), kept.matrices), protocol=pickle.HIGHEST_PROTOCOL)
     with contextlib.suppress(OSError):  # a read-only build folder: the next build walks the matrices again
-        write_bytes(Path(app.doctreedir) / MATRICES_FILE, saved)
+        write_kept(Path(app.doctreedir) / MATRICES_FILE, code_digest(), kept.matrices)
 
 
 def display_paths(app: Sphinx, builder: Any) -> None:
