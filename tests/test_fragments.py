@@ -181,6 +181,36 @@ def test_raw_html_qms_wrote_reads_back_as_docutils_reads_raw_html(text: str) -> 
     assert qms_html("", text, format="html").astext() == nodes.raw("", text, format="html").astext()
 
 
+# ------------------------------------------------------------------------------ changing a page in place
+
+
+def test_a_block_changes_in_place_only_where_its_html_is_written_as_it_is_and_not_indexed() -> None:
+    before = (("search", "<h2>SWR-001 Show</h2>"), ("text", "body-0"), ("html", "<a>TST-001 Old</a>"))
+    changes: dict[str, str] = {}
+    after = (*before[:2], ("html", "<a>TST-001 New</a>"))
+    assert fragments._spliceable(before, after, changes) and changes == {"<a>TST-001 Old</a>": "<a>TST-001 New</a>"}
+    for changed in (
+        (("search", "<h2>SWR-001 Shown</h2>"), *before[1:]),  # its words are in the search index
+        (before[0], ("text", "body-1"), before[2]),  # parsed text: Sphinx writes it
+        (*before[:2], ("block", "<a>TST-001 Old</a>")),  # another kind of piece
+        before[:2],  # fewer pieces
+    ):
+        assert not fragments._spliceable(before, changed, {})
+    # one old piece cannot become two new ones
+    assert not fragments._spliceable(before, after, {"<a>TST-001 Old</a>": "<a>other</a>"})
+
+
+def test_old_pieces_are_replaced_only_where_each_stands_exactly_once() -> None:
+    page = "<p>a</p><table>one</table><p>b</p><table>två</table>".encode()
+    changes = {"<table>två</table>".encode(): b"<table>2</table>", b"<table>one</table>": "<t>é</t>".encode()}
+    assert fragments._replace_once(page, changes) == "<p>a</p><t>é</t><p>b</p><table>2</table>".encode()
+    assert fragments._replace_once(page, {}) == page
+    assert fragments._replace_once(page, {b"<table>three</table>": b"x"}) is None  # not in the page
+    assert fragments._replace_once(page, {b"<p>": b"x"}) is None  # twice: which block's is it?
+    assert fragments._replace_once(page, {b"": b"x"}) is None
+    assert fragments._replace_once(page, {b"one</table><p>b": b"x", b"<p>b</p>": b"y"}) is None  # overlapping
+
+
 # ------------------------------------------------------------------------------ real builds
 
 MARK = "<!-- kept fragment -->"
@@ -189,12 +219,12 @@ MARK = "<!-- kept fragment -->"
 def _mark_fragments(root: Path) -> None:
     """Mark every kept fragment, so a page shows whether its blocks came from them."""
     for path in (root / "_build" / "doctrees" / FOLDER).glob("*.pickle"):
-        context, filled = pickle.loads(path.read_bytes())
+        context, (order, filled) = pickle.loads(path.read_bytes())
         marked = {
             key: tuple((kind, value + MARK if kind != "text" else value) for kind, value in entries)
             for key, entries in filled.items()
         }
-        path.write_bytes(pickle.dumps((context, marked)))
+        path.write_bytes(pickle.dumps((context, (order, marked))))
 
 
 @pytest.mark.slow

@@ -30,9 +30,21 @@ def _read_pages(output: str) -> list[str]:
     return re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", output)
 
 
-def _written_pages(output: str) -> list[str]:
+def _sphinx_wrote(output: str) -> list[str]:
     """The pages Sphinx wrote, from its verbose output."""
     return re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", output)
+
+
+def _changed_in_place(output: str) -> list[str]:
+    """The pages whose changed blocks the build put into the last build's page, from its verbose output."""
+    found = re.search(r"qms: \d+ page\(s\) changed in place: (.+)", output)
+    return found.group(1).split(", ") if found else []
+
+
+def _written_pages(output: str) -> list[str]:
+    """The pages written again, by Sphinx or changed in place."""
+    wrote = _sphinx_wrote(output)
+    return wrote + [docname for docname in _changed_in_place(output) if docname not in wrote]
 
 
 def _rebuild_after_edit(root: Path, relative: str, old: str, new: str) -> str:
@@ -69,12 +81,16 @@ def test_one_changed_text_rereads_one_page(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_renamed_item_writes_again_the_pages_that_show_its_title_and_reads_again_its_own(tmp_path: Path) -> None:
-    # the matrices show the title in rows filled in when the page is written: written, not read again
+    # the matrices show the title in rows filled in when the page is written: written, not read again;
+    # their rows are put into the pages the last build wrote, without Sphinx writing them again
     root = new_project(tmp_path / "device")
-    read, written = _read_and_written(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
+    output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
+    read, written = _read_pages(output), _written_pages(output)
     assert "design-inputs" in read  # its block: its title is indexed when the page is read
     assert not {"traceability-matrix", "design-traceability"} & set(read)
     assert {"design-inputs", "traceability-matrix", "design-traceability"} <= set(written)
+    assert {"traceability-matrix", "design-traceability"} <= set(_changed_in_place(output))
+    assert not {"traceability-matrix", "design-traceability"} & set(_sphinx_wrote(output))
     assert "clause-index" not in written and "risk-management-plan" not in written  # they show no item title
     assert "Know the latest" in page(root / "_build" / "html", "traceability-matrix.html")
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
@@ -88,6 +104,50 @@ def test_a_renamed_neighbour_writes_again_the_blocks_that_show_it_without_readin
     assert "software-requirements" in written and "software-requirements" not in read
     block = site_page(root / "_build" / "html", "software-requirements.html").select_one("section#SWR-001")
     assert block is not None and "Reading age shown" in block.get_text()
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_page_whose_last_version_does_not_hold_its_old_blocks_is_written_by_sphinx(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    matrix = root / "_build" / "html" / "traceability-matrix.html"
+    matrix.write_text(matrix.read_text(encoding="utf-8").replace("Know the", "Know a"), encoding="utf-8")
+    output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
+    assert "traceability-matrix" in _sphinx_wrote(output) and "traceability-matrix" not in _changed_in_place(output)
+    assert "design-traceability" in _changed_in_place(output)
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_build_that_reads_no_page_leaves_one_to_sphinx_and_keeps_what_it_changed(tmp_path: Path) -> None:
+    # A test's method shows in blocks filled when their pages are written: no page is read again.
+    # Sphinx saves the environment (the pages' new fingerprints) only when it writes a page: without
+    # it, undoing the edit would find every page as the environment remembers it, and change none.
+    root = new_project(tmp_path / "device")
+    output = _rebuild_after_edit(root, "traceability/tests.yaml", "method: test", "method: analysis")
+    assert _read_pages(output) == [] and len(_sphinx_wrote(output)) == 1 and _changed_in_place(output)
+    undone = _rebuild_after_edit(root, "traceability/tests.yaml", "method: analysis", "method: test")
+    assert set(_written_pages(undone)) == set(_written_pages(output))
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_after_a_build_whose_site_was_never_put_in_place_the_next_one_starts_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    needs = root / "traceability" / "needs.yaml"
+    text = needs.read_text(encoding="utf-8")
+    needs.write_text(text.replace("Know the current reading", "Know the latest"), encoding="utf-8")
+    with monkeypatch.context() as stopped:
+        stopped.setattr(build_command, "replace_tree", _no_room)
+        assert build(root).exit_code != 0
+    assert "Know the latest" not in page(root / "_build" / "html", "traceability-matrix.html")
+    rebuilt = build(root, "--verbose")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "traceability-matrix" in _read_pages(rebuilt.stdout)  # afresh: the environment was forgotten
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
 
 
@@ -329,11 +389,6 @@ def test_a_rebuild_parses_only_the_edited_file_and_keeps_the_findings_of_the_pro
     assert "rounded down to full minutes" in page(root / "_build" / "html", "software-requirements.html")
     assert _read_pages(output) == ["software-requirements"]
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
-
-
-def _written_pages(output: str) -> list[str]:
-    """The pages Sphinx wrote, from its verbose output."""
-    return re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", output)
 
 
 def _edit(path: Path, old: str, new: str) -> None:

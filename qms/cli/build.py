@@ -313,6 +313,7 @@ def _build_into(
     doctrees = root / "_build" / "doctrees"
     started = start.at
     before = inputs_before(start, doctrees)
+    unfinished = _start_building(doctrees)
     _seed(target, staging)
     kept = f"the previous site in {_shown(target)} is unchanged"
     app = _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
@@ -320,6 +321,7 @@ def _build_into(
     (staging / ".buildinfo.bak").unlink(missing_ok=True)
     mark_output(staging)
     replace_tree(staging, target, folder / "previous")
+    unfinished.unlink(missing_ok=True)
     pages = sum(1 for _ in target.glob("*.html"))
     summary = f", {warnings.count} warning(s)" if warnings.count else ""
     click.echo(f"qms: built {pages} pages into {_shown(target)}{summary}; open {_shown(target / 'index.html')}")
@@ -622,6 +624,22 @@ def _read_by_the_project(root: Path) -> Iterator[tuple[str, Path]]:
                 f"{what} folder" if not glob.has_magic(pattern) else f"{what} ({pattern})",
                 root.joinpath(*fixed).resolve(),
             )
+
+
+#: The note a build leaves in the build folder until its site is in place.
+UNFINISHED = "qms-unfinished-build"
+
+
+def _start_building(doctrees: Path) -> Path:
+    """Note that a build runs (the note is removed once its site is in place); after one that never
+    put its site in place (killed, out of disk space), start afresh: Sphinx saved its environment
+    once the pages were read, so it would count as written pages the site never received."""
+    note = doctrees / UNFINISHED
+    if note.exists():
+        forget_environment(doctrees)
+    doctrees.mkdir(parents=True, exist_ok=True)
+    note.touch()
+    return note
 
 
 def forget_environment(doctrees: Path) -> None:

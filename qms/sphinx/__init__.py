@@ -42,7 +42,7 @@ from qms.sphinx.downloads import (
     write_evidence_files,
     write_matrix_csv,
 )
-from qms.sphinx.fragments import fill_blocks
+from qms.sphinx.fragments import fill_blocks, splice_page
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.navigation import (
@@ -177,6 +177,17 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         sources.note_written(app, page)
 
 
+def _rewritten(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-get-updated``: the pages to write again because data filled into their blocks changed,
+    less those whose changed blocks are put into the last build's page in place."""
+    data = build_data(env)
+
+    def splice(docname: str, output: Path) -> bool:
+        return splice_page(app, docname, output, data, ALL_SHAPES, MATRIX_PAGE, ANCHORED)
+
+    return sources.rewritten(app, env, splice)
+
+
 def _replace_all(unfilled: list[Any], replacements: dict[int, list[nodes.Node]]) -> None:
     """Replace many children of the same parents in one pass each (``replace_self`` is linear per call)."""
     parents: dict[int, nodes.Element] = {}
@@ -297,7 +308,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _keep_compiled_theme_templates)
     app.connect("env-get-outdated", sources.outdated)
     app.connect("env-get-updated", sources.updated)
-    app.connect("env-get-updated", sources.rewritten)
+    app.connect("env-get-updated", _rewritten)
     app.connect("doctree-read", references.note)
     app.connect("env-get-updated", references.moved)
     app.connect("env-get-updated", parts.moved)

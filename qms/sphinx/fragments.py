@@ -15,6 +15,15 @@ build wrote for the same page, under a key made of everything the block's HTML d
 The parsed item text is never kept here: it is the node of the page being written, read with it.
 Only HTML builders keep fragments; a build with a new environment (``--clean``) or a changed
 configuration fills every block afresh and keeps what it wrote for the next build.
+
+A page whose data changed only where its blocks are filled (a neighbour's title in an item's block,
+a title in a matrix's rows: :func:`qms.sphinx.sources.rewritten`) need not be written by Sphinx at
+all: :func:`splice_page` fills its changed blocks and puts their new HTML in place of the old in
+the page the last build wrote, which is what Sphinx would write, byte for byte, since the rest of
+the page (its parsed text, navigation, search entries) is made from what did not change. It does
+so only where that holds by construction: every block of the page was kept, the changed pieces are
+HTML that the search index does not read, each old piece stands exactly once in the page, and
+nothing warns; otherwise Sphinx writes the page as before.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import functools
 import hashlib
 import logging
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -37,7 +46,7 @@ from sphinx.environment import CONFIG_OK
 from sphinx.util import logging as sphinx_logging
 
 from qms import __version__, parsecache
-from qms.atomic import read_kept, write_kept
+from qms.atomic import read_kept, write_bytes, write_kept
 from qms.sphinx.blocks import (
     AnchoredTables,
     TableShape,
@@ -105,14 +114,19 @@ _NOT_KEYS = frozenset(nodes.Element.basic_attributes) | {"query"}
 
 @dataclass
 class PageFragments:
-    """The fragments of one page: those the last build kept, and those this build fills."""
+    """The fragments of one page: those the last build kept, and those this build fills; and the key
+    of each block of the page in reading order, as the last build wrote them (``written``) and as
+    this build does (``order``)."""
 
     path: Path
     context: str
     kept: dict[str, tuple[Fragment, ...]] = field(default_factory=dict)
     filled: dict[str, tuple[Fragment, ...]] = field(default_factory=dict)
+    written: tuple[str, ...] = ()
+    order: list[str] = field(default_factory=list)
 
     def get(self, key: str) -> tuple[Fragment, ...] | None:
+        self.order.append(key)
         found = self.kept.get(key)
         if found is not None:
             self.filled[key] = found
@@ -124,7 +138,7 @@ class PageFragments:
 
     def save(self) -> None:
         """Keep this build's fragments of the page (only those it showed) for the next build."""
-        write_kept(self.path, self.context, self.filled)
+        write_kept(self.path, self.context, (tuple(self.order), self.filled))
 
 
 def page_fragments(app: Sphinx, docname: str, context: str) -> PageFragments:
@@ -135,8 +149,8 @@ def page_fragments(app: Sphinx, docname: str, context: str) -> PageFragments:
     if app.fresh_env_used or app.env.config_status != CONFIG_OK:
         return page
     kept = read_kept(path, page.context)
-    if isinstance(kept, dict):  # else the page's blocks are filled afresh
-        page.kept = kept
+    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[1], dict):  # else filled afresh
+        page.written, page.kept = kept
     return page
 
 
@@ -217,11 +231,7 @@ def fill_blocks(
     fragments kept for the page where the block's key is unchanged, else filled (and kept)."""
     if links.builder.format != "html":
         return {id(node): resolve_block(node, data, links, shapes, matrix, anchored) for node in unfilled}
-    if _CONTEXT not in data.cache:
-        if app.fresh_env_used:
-            forget_fragments(app)
-        data.cache[_CONTEXT] = site_context(app)
-    page = page_fragments(app, docname, data.cache[_CONTEXT])
+    page = page_fragments(app, docname, _site_context(app, data))
     filled: dict[int, list[nodes.Node]] = {}
     warnings = _WarningCount()
     logging.getLogger(sphinx_logging.NAMESPACE).addHandler(warnings)
@@ -240,6 +250,108 @@ def fill_blocks(
         logging.getLogger(sphinx_logging.NAMESPACE).removeHandler(warnings)
     page.save()
     return filled
+
+
+def _site_context(app: Sphinx, data: BuildData) -> str:
+    """The build's site context (:func:`site_context`), made once; a build with a new environment
+    first forgets the fragments of earlier builds."""
+    if _CONTEXT not in data.cache:
+        if app.fresh_env_used:
+            forget_fragments(app)
+        data.cache[_CONTEXT] = site_context(app)
+    context: str = data.cache[_CONTEXT]
+    return context
+
+
+def splice_page(
+    app: Sphinx,
+    docname: str,
+    output: Path,
+    data: BuildData,
+    shapes: dict[str, TableShape],
+    matrix_page: str,
+    anchored: dict[str, AnchoredTables],
+) -> bool:
+    """Put the new HTML of the page's changed blocks into ``output``, the page as the last build wrote
+    it, for a page that is not read again (see the module's text); False, and nothing changed, where
+    that cannot be done exactly: Sphinx then writes the page."""
+    if app.builder.format != "html" or app.config.html_output_encoding.lower() not in ("utf-8", "utf8"):
+        return False
+    page = page_fragments(app, docname, _site_context(app, data))
+    if not page.written:
+        return False
+    unfilled = list(app.env.get_doctree(docname).findall(qms_block))
+    getattr(app.env, "_pickled_doctree_cache", {}).pop(docname, None)
+    if len(unfilled) != len(page.written):
+        return False
+    links = Links(app, docname)
+    matrix = links.doc(matrix_page)
+    changes: dict[str, str] = {}  # old piece -> new piece
+    with sphinx_logging.suppress_logging() as given:  # a block that warns makes Sphinx write the page
+        for node, written in zip(unfilled, page.written, strict=True):
+            key = block_key(node, data.digest(tuple(node["query"])), heading_level(node), matrix)
+            page.order.append(key)
+            before = page.kept.get(written)
+            if before is None:
+                return False
+            if key == written:
+                page.filled[key] = before
+                continue
+            after = to_fragments(resolve_block(node, data, links, shapes, matrix, anchored), qms_html)
+            if after is None or not _spliceable(before, after, changes):
+                return False
+            page.filled[key] = after
+        if any(record.levelno >= logging.WARNING for record in given.buffer):
+            return False
+    if changes:
+        try:  # UTF-8 bytes (as Sphinx wrote them), searched without decoding the whole page
+            html = output.read_bytes()
+        except OSError:
+            return False
+        spliced = _replace_once(html, {old.encode("utf-8"): new.encode("utf-8") for old, new in changes.items()})
+        if spliced is None:
+            return False
+        write_bytes(output, spliced)
+    page.save()
+    return True
+
+
+def _spliceable(before: tuple[Fragment, ...], after: tuple[Fragment, ...], changes: dict[str, str]) -> bool:
+    """Whether a block's new fragments differ from its old ones only in HTML that is written as it is
+    and left out of the search index (noted in ``changes``)."""
+    if len(before) != len(after):
+        return False
+    for (kind, old), (new_kind, new) in zip(before, after, strict=True):
+        if kind != new_kind or (old != new and (kind not in _SPLICED or changes.get(old, new) != new)):
+            return False
+        if old != new:
+            changes[old] = new
+    return True
+
+
+#: The fragments whose HTML a page holds as it is, and whose words the search index does not take.
+_SPLICED = frozenset({"html", "block"})
+
+
+def _replace_once(html: bytes, changes: Mapping[bytes, bytes]) -> bytes | None:
+    """``html`` with each old piece replaced by its new one; None unless each stands in it exactly once.
+    (In UTF-8 a piece's bytes are found only where its characters stand, never inside another character.)"""
+    spans: list[tuple[int, int, bytes]] = []
+    for old, new in changes.items():
+        start = html.find(old)
+        if not old or start < 0 or html.find(old, start + 1) >= 0:
+            return None
+        spans.append((start, start + len(old), new))
+    spans.sort()
+    parts: list[bytes] = []
+    end = 0
+    for start, stop, new in spans:
+        if start < end:
+            return None  # overlapping pieces: not two blocks
+        parts += (html[end:start], new)
+        end = stop
+    parts.append(html[end:])
+    return b"".join(parts)
 
 
 class _WarningCount(logging.Handler):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -187,6 +188,7 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
         for query, now, read in unread[docname]:
             domain.note_dependency(docname, query, now, read)
     data.cache[REWRITTEN] = rewritten
+    data.cache[READING] = bool(stale or added or changed)
     if stale or rewritten:
         logger.info(f"qms: {len(stale) + len(rewritten)} page(s) show project data that changed")
     return sorted(stale)
@@ -194,6 +196,11 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
 
 #: Where a build keeps the pages whose data changed only where it is filled in when they are written.
 REWRITTEN: Query = ("rewritten-pages",)
+#: Where a build notes whether it reads any page again (else Sphinx saves its environment only
+#: if some page is written).
+READING: Query = ("reading-pages",)
+#: Where a build keeps the pages written again for their document control (:func:`updated`).
+CONTROL_UPDATED: Query = ("control-updated-pages",)
 
 
 def _read_digest(data: BuildData, query: Query) -> str | None:
@@ -204,12 +211,33 @@ def _read_digest(data: BuildData, query: Query) -> str | None:
         return None
 
 
-def rewritten(app: Sphinx, env: BuildEnvironment) -> list[str]:
+def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], bool] | None = None) -> list[str]:
     """``env-get-updated``: the pages whose data changed only where it is filled in when they are
     written (a title in a matrix's rows, a neighbour's title in an item's block): written again
-    without being read again (:attr:`~qms.sphinx.views.build.QuerySpec.read`)."""
-    found: list[str] = build_data(env).cache.pop(REWRITTEN, [])
-    return found
+    without being read again (:attr:`~qms.sphinx.views.build.QuerySpec.read`).
+
+    An HTML build first offers each page that nothing else writes again to ``splice`` (with the
+    path of the page the last build wrote), which puts the changed blocks into it in place
+    (:func:`qms.sphinx.fragments.splice_page`): only the pages it could not change are written.
+    Sphinx saves the environment (with these pages' new fingerprints) only when it writes a page,
+    so a build that reads none leaves one of them to Sphinx."""
+    data = build_data(env)
+    found: list[str] = data.cache.pop(REWRITTEN, [])
+    if splice is None or app.builder.name != PATCHED_BUILDER:
+        return found
+    builder = cast(StandaloneHTMLBuilder, app.builder)
+    written_anyway = set(data.cache.get(CONTROL_UPDATED, ()))
+    if found and not written_anyway and not data.cache.get(READING, True):
+        written_anyway.add(found[0])  # Sphinx writes it, and so saves the environment
+    spliced = [
+        docname
+        for docname in found
+        if docname not in written_anyway and splice(docname, Path(builder.get_outfilename(docname)))
+    ]
+    left = [docname for docname in found if docname not in set(spliced)]
+    if spliced:
+        logger.info(f"qms: {len(spliced)} page(s) changed in place: {', '.join(spliced)}")
+    return left
 
 
 def keep_known_ranges(data: BuildData, path: Path) -> None:
@@ -310,6 +338,12 @@ def updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     HTML build puts the new one into the pages it does not write (:func:`patch_source_revisions`)
     and writes again only those whose revision history changed; other builders write every page.
     """
+    pages = _control_updated(app, env)
+    build_data(env).cache[CONTROL_UPDATED] = pages
+    return pages
+
+
+def _control_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     domain = cast(QmsDomain, env.domains["qms"])
     state = control_state(app, env)
     old = domain.data["control_digest"]
