@@ -493,6 +493,23 @@ def test_a_commit_and_the_first_edit_after_it_write_only_the_pages_whose_content
     assert site_files(site) == _clean_site(root, tmp_path / "clean-edited")
 
 
+@pytest.mark.slow
+def test_pages_changed_in_place_by_the_first_edit_after_a_commit_show_the_new_revision(tmp_path: Path) -> None:
+    # the matrices show the renamed need in a row: changed in place, and their "Source revision"
+    # (now "with uncommitted changes") put in as in every page the build does not write
+    root = _committed_and_built(tmp_path)
+    site = root / "_build" / "html"
+    needs = root / "traceability" / "needs.yaml"
+    needs.write_text(needs.read_text(encoding="utf-8").replace("Know the current", "Know the latest"), encoding="utf-8")
+    edited = build(root, "--verbose")
+    assert edited.exit_code == 0, edited.output
+    assert {"traceability-matrix", "design-traceability"} <= set(_changed_in_place(edited.stdout))
+    rows = _revision_rows(site)
+    assert "traceability-matrix.html" in rows and all(row.endswith("with uncommitted changes") for row in rows.values())
+    assert "Know the latest" in page(site, "traceability-matrix.html")
+    assert site_files(site) == _clean_site(root, tmp_path / "clean")
+
+
 def _no_room(*arguments: object) -> None:
     raise OSError(28, "No space left on device")
 
