@@ -1,6 +1,6 @@
 """Time qms against sphinx-needs, StrictDoc and Doorstop on the same items, in one run.
 
-    python benchmarks/compare.py [--sizes 1000 10000] [--venv DIR] [--cap SECONDS] [--workdir DIR]
+    python benchmarks/compare.py [--sizes 1000 10000] [--venv DIR] [--cap SECONDS] [--repeat R] [--workdir DIR]
 
 The other tools are installed in their own virtual environment (``--venv``, created on first use
 from ``benchmarks/compare-requirements.txt``, pinned versions), never into qms's. For each N,
@@ -28,8 +28,11 @@ module of qms on every command.
 Every command runs with a cap (``--cap``, default 600 s; Doorstop is superlinear): a command
 that reaches it is stopped and reported as "> cap". Also reported: the largest page each tool
 writes. Figures are wall seconds and the CPU seconds of every process of the command (less
-disturbed by other work on a shared machine), one run each: compare only within a run; the load
-average is printed. Tests never assert on wall time.
+disturbed by other work on a shared machine), one run each unless ``--repeat R`` asks for the median
+of R runs of each rebuild (the check and the clean build run once): an edit's runs alternate
+between making it and undoing it, so that each is a real one-edit rebuild of another state than
+the last build's (making the same edit twice would find its file's bytes already parsed). Compare
+only within a run; the load average is printed. Tests never assert on wall time.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -323,31 +327,50 @@ def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
     ]
 
 
-def bench(tool: Tool, cap: float) -> dict[str, Run | None]:
-    """Every step for one tool, in order, from a clean folder; a capped build skips the rebuilds."""
+def bench(tool: Tool, cap: float, repeat: int = 1) -> dict[str, Run | None]:
+    """Every step for one tool, in order, from a clean folder; a capped build skips the rebuilds.
+    Each rebuild is the median of ``repeat`` runs (see the module's text)."""
 
-    def run(command: list[str]) -> Run:
-        return measure(command, tool.folder, cap, tool.environment)
+    def build() -> Run:
+        return measure(tool.build, tool.folder, cap, tool.environment)
 
     results: dict[str, Run | None] = dict.fromkeys(STEPS)
     for folder in (tool.folder / "_build", tool.folder / "out"):
         shutil.rmtree(folder, ignore_errors=True)
-    results["check"] = run(tool.check) if tool.check else None
-    clean = results["clean build"] = run(tool.build)
+    results["check"] = measure(tool.check, tool.folder, cap, tool.environment) if tool.check else None
+    clean = results["clean build"] = build()
     if clean.capped:
         return results
-    results["no change"] = run(tool.build)
-    os.utime(tool.edited)
-    results["one file touched"] = run(tool.build)
-    edit_text(tool.edited, tool.text, "The software (edited) shall ")
-    results["one text edit"] = run(tool.build)
-    edit_text(tool.edited, "The software (edited) shall ", tool.text)
-    for edit in tool.edits:
-        run(tool.build)
-        edit_text(edit.path, edit.old, edit.new)
-        results[edit.step] = run(tool.build)
-        edit_text(edit.path, edit.new, edit.old)
+    results["no change"] = median([build() for _ in range(repeat)])
+    touched = []
+    for _ in range(repeat):
+        os.utime(tool.edited)
+        touched.append(build())
+    results["one file touched"] = median(touched)
+    text = Edit("one text edit", tool.edited, tool.text, "The software (edited) shall ")
+    for edit in (text, *tool.edits):
+        runs = []
+        for attempt in range(repeat):  # made, undone, made again...: each run a new state
+            made = attempt % 2 == 0
+            edit_text(edit.path, *((edit.old, edit.new) if made else (edit.new, edit.old)))
+            runs.append(build())
+        results[edit.step] = median(runs)
+        if repeat % 2:  # the last run made the edit: undo it, and build the project as it was
+            edit_text(edit.path, edit.new, edit.old)
+            build()
     return results
+
+
+def median(runs: Sequence[Run]) -> Run:
+    """The median wall and CPU seconds of ``runs`` (capped if any was), with the largest memory."""
+    capped = [run for run in runs if run.capped]
+    if capped:
+        return capped[0]
+    return Run(
+        statistics.median(run.wall for run in runs),
+        statistics.median(run.cpu for run in runs),
+        max(run.memory for run in runs),
+    )
 
 
 def ensure_venv(venv: Path) -> dict[str, str]:
@@ -368,7 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cap", type=float, default=600.0, help="seconds after which a command is stopped")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the generated projects here")
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS), help="time only these (qms always)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each rebuild, of which the median is shown")
     arguments = parser.parse_args(argv)
+    if arguments.repeat < 1:
+        parser.error("--repeat: at least 1")
     versions = ensure_venv(arguments.venv)
     import sphinx
 
@@ -391,10 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures = {}
         pages = {}
         for tool in tools:
-            figures[tool.name] = bench(tool, arguments.cap)
+            figures[tool.name] = bench(tool, arguments.cap, arguments.repeat)
             pages[tool.name] = largest_page(tool.output) if tool.output.is_dir() else 0.0
             print(f"  {size} items, {tool.name} done (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
-        print(f"\n{size:,} items: wall (CPU) seconds, cap {arguments.cap:.0f} s, [wall ratio to qms]\n")
+        runs = f", each rebuild the median of {arguments.repeat} runs" if arguments.repeat > 1 else ""
+        print(f"\n{size:,} items: wall (CPU) seconds{runs}, cap {arguments.cap:.0f} s, [wall ratio to qms]\n")
         print("| step | " + " | ".join(tool.name for tool in tools) + " |")
         print("|---|" + "---:|" * len(tools))
         for step in STEPS:

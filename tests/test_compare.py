@@ -18,8 +18,14 @@ sys.path.insert(0, str(BENCHMARKS))
 
 from bench_build import changed_requirement, edit_text  # noqa: E402  # a script folder, not a package
 from compare import (  # noqa: E402
+    STEPS,
+    Edit,
+    Run,
+    Tool,
+    bench,
     compiled_environment,
     entries,
+    median,
     qms_edits,
     warm_up,
     write_doorstop,
@@ -112,3 +118,46 @@ def test_qms_edits_change_one_title_one_link_and_one_severity_and_undo_to_the_sa
             )
         edit_text(edit.path, edit.new, edit.old)
         assert edit.path.read_bytes() == original
+
+
+#: A "build" that notes the state of the two files the edits change, one line per run.
+_NOTE_STATE = (
+    "import pathlib; pathlib.Path('runs').open('a').write(open('a.txt').read() + open('b.txt').read() + '\\n')"
+)
+
+
+@pytest.mark.parametrize("repeat", [1, 2, 3])
+def test_each_rebuild_is_timed_repeat_times_each_run_after_a_real_edit_and_the_project_ends_as_it_began(
+    tmp_path: Path, repeat: int
+) -> None:
+    (tmp_path / "a.txt").write_text("The software shall ", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("title: T", encoding="utf-8")
+    title = Edit("one title edit", tmp_path / "b.txt", "title: T", "title: (edited) T")
+    build = [sys.executable, "-c", _NOTE_STATE]
+    tool = Tool("qms", tmp_path, None, build, tmp_path / "out", tmp_path / "a.txt", "The software shall ", (title,))
+    results = bench(tool, cap=60, repeat=repeat)
+    assert [step for step, run in results.items() if run is not None] == [
+        "clean build",
+        "no change",
+        "one file touched",
+        "one text edit",
+        "one title edit",
+    ]
+    assert set(results) == set(STEPS)
+    states = (tmp_path / "runs").read_text(encoding="utf-8").splitlines()
+    base, text, titled = (
+        "The software shall title: T",
+        "The software (edited) shall title: T",
+        "The software shall title: (edited) T",
+    )
+    made = [text if attempt % 2 == 0 else base for attempt in range(repeat)]
+    made_title = [titled if attempt % 2 == 0 else base for attempt in range(repeat)]
+    undone = [base] if repeat % 2 else []  # the project built as it was before the next edit
+    assert states == [base] * (1 + 2 * repeat) + made + undone + made_title + undone
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") + (tmp_path / "b.txt").read_text(encoding="utf-8") == base
+
+
+def test_a_step_shows_the_median_of_its_runs_and_any_run_stopped_at_the_cap() -> None:
+    runs = [Run(3.0, 2.0, 100), Run(1.0, 4.0, 300), Run(2.0, 3.0, 200)]
+    assert median(runs) == Run(2.0, 3.0, 300)
+    assert median([*runs, Run(60.0, 50.0, 10, capped=True)]).capped
