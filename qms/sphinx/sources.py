@@ -234,7 +234,8 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
         for docname in found
         if docname not in written_anyway and splice(docname, Path(builder.get_outfilename(docname)))
     ]
-    left = [docname for docname in found if docname not in set(spliced)]
+    changed_in_place = set(spliced)
+    left = [docname for docname in found if docname not in changed_in_place]
     if spliced:
         logger.info(f"qms: {len(spliced)} page(s) changed in place: {', '.join(spliced)}")
     return left

@@ -175,12 +175,8 @@ class BuildData:
         """Fingerprint of what matrices read of the items of one ``kind`` (see :meth:`trace_content`)."""
         key = ("trace-rows", kind)
         if key not in self.digests:
-            names = _link_names(kind)
-            rows = [
-                [item.id, item.title, self.verdict(item.id), [item.links(name) for name in names]]
-                for item in self.project.of_kind(kind)
-            ]
-            self.digests[key] = digest(rows)
+            shown = [[item.id, item.title, self.verdict(item.id)] for item in self.project.of_kind(kind)]
+            self.digests[key] = digest([self._link_rows(kind), shown])  # the links, walked once a build
         return self.digests[key]
 
     def kind_content(self, kinds: tuple[str, ...], names: frozenset[str] | None = None) -> str:
