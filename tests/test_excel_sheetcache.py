@@ -14,6 +14,7 @@ from fixtures.excel.workbooks import fixture_project
 
 from qms.excel import export, sheetcache
 from qms.excel.export import workbook_bytes
+from qms.excel.layout import SUMMARY
 from qms.excel.sheetcache import INPUTS_SUFFIX, SUFFIX, SheetCache
 from qms.model import Item
 from qms.project import load_project
@@ -225,3 +226,96 @@ def test_a_damaged_record_of_inputs_has_the_sheet_worked_out_again(
     planned.clear()
     assert _through_the_parse_cache(project) == first
     assert planned == []
+
+
+def _runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Sheets of more than two rows put together from runs of two rows from now on; the title of
+    the sheet of each run written (not reused)."""
+    monkeypatch.setattr(export, "RUN_ROWS", 2)
+    titles: list[str] = []
+    run = export._StreamedSheet._run
+
+    def recorded(sheet: export._StreamedSheet, previous: int, rows: Any, styles: Any) -> bytes:
+        titles.append(sheet.title)
+        return run(sheet, previous, rows, styles)
+
+    monkeypatch.setattr(export._StreamedSheet, "_run", recorded)
+    return titles
+
+
+def test_a_long_sheet_put_together_from_its_runs_of_rows_is_the_sheet_written_whole(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = _runs(monkeypatch)
+    first = _cached(project)
+    assert first == _fresh(project)
+    assert len(written) > 2 * len(set(written)) > 10  # several sheets, several runs each
+    written.clear()
+    assert _cached(project) == first
+    assert written == []  # each sheet kept whole as well
+
+
+@pytest.mark.parametrize(
+    ("change", "shown_by"),
+    [
+        (_title_edited, {"Software requirements", "Trace matrix", "Risk trace"}),
+        (_text_edited, {"User needs", "Trace matrix"}),  # the need's validation result is stale now
+    ],
+    ids=["title", "text"],
+)
+def test_an_edited_item_writes_again_only_the_runs_of_rows_that_show_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], shown_by: set[str]
+) -> None:
+    written = _runs(monkeypatch)
+    _cached(project)
+    runs = len(written)
+    written.clear()
+    change(project)
+    assert _cached(project) == _fresh(project)
+    assert shown_by <= set(written) <= {*shown_by, SUMMARY}  # the summary dates the files' last change
+    assert len(written) < runs / 3
+
+
+def test_rows_moved_write_the_runs_after_them_again_and_none_stays_stale(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = _runs(monkeypatch)
+    _cached(project)
+    runs = written.count("User needs")
+    written.clear()
+    _need_inserted(project)
+    assert _cached(project) == _fresh(project)
+    assert written.count("User needs") >= runs  # every need one row down: each run changed
+
+
+def test_a_damaged_run_of_rows_is_written_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    written = _runs(monkeypatch)
+    first = _cached(project)
+    folder = project / "_build" / "sheets"
+    for sheet in folder.glob(f"*{SUFFIX}"):
+        if b"<worksheet" not in sheet.read_bytes():  # a run: the sheets themselves removed
+            continue
+        sheet.unlink()
+    runs = sorted(folder.glob(f"*{SUFFIX}"))
+    runs[0].write_bytes(runs[0].read_bytes()[:-4] + b"<c/>")
+    written.clear()
+    assert _cached(project) == first
+    assert len(written) == 1
+
+
+def test_a_sheet_whose_xml_around_its_rows_is_not_as_expected_is_written_whole(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _runs(monkeypatch)
+    monkeypatch.setattr(export, "_STAND_IN_ROW", "<row/>")  # written escaped: not found again
+    assembled: list[bytes | None] = []
+    around = export._StreamedSheet._around
+
+    def recorded(sheet: export._StreamedSheet, *arguments: Any) -> bytes | None:
+        assembled.append(around(sheet, *arguments))
+        return assembled[-1]
+
+    monkeypatch.setattr(export._StreamedSheet, "_around", recorded)
+    assert _cached(project) == _fresh(project)
+    assert len(assembled) > 2
+    assert set(assembled) == {None}

@@ -35,8 +35,9 @@ from openpyxl.workbook.child import INVALID_TITLE_REGEX
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.hyperlink import Hyperlink, HyperlinkList
 from openpyxl.writer.excel import ExcelWriter
+from openpyxl.xml.functions import tostring
 
 from qms import __version__, atomic
 from qms.checking import project_statuses
@@ -149,6 +150,28 @@ class _Styles:
 _Planned = tuple[str | int, str | None, bool, str | None, str]
 
 
+#: rows written together, and kept under the key of their cells: a sheet of more rows is put
+#: together from its runs, and writes again only the runs whose cells changed
+RUN_ROWS = 256
+
+#: how a kept run's rows and its links are told apart (no XML holds a NUL)
+_RUN_LINKS = b"\0"
+_SHEET_DATA, _SHEET_DATA_END = b"<sheetData>", b"</sheetData>"
+#: what stands for the rows and the links where the sheet's XML around them is written
+_STAND_IN_ROW = "qms-rows"
+_STAND_IN_LINK = "qms-links"
+
+
+def _tostring(element: Any) -> bytes:
+    return bytes(tostring(element))
+
+
+def _inside(links: HyperlinkList) -> bytes:
+    """The XML inside a hyperlinks element: its links."""
+    xml = _tostring(links.to_tree())
+    return xml[xml.index(b">") + 1 : xml.rindex(b"</")]
+
+
 class _Finished:
     """What openpyxl's ``ExcelWriter.write_worksheet`` takes from a closed write-only sheet's writer:
     ``out`` (its XML), ``_rels`` (its relationships) and ``cleanup``; for a sheet reused from the cache."""
@@ -172,6 +195,13 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     sheet's XML outside its rows, ``ExcelWriter.write_worksheet`` taking ``_writer.out``,
     ``_writer._rels`` and ``_writer.cleanup()`` from a closed sheet, ``_comments`` holding the
     ``CommentRecord`` of each note, and the name-mangled ``__saved`` flag of ``closed``.
+
+    A long sheet that changed is put together from runs of its rows (:data:`RUN_ROWS`), each kept
+    under the key of its cells: only the runs whose cells changed are written by openpyxl (an edited
+    title changes a few rows of a matrix of ten thousand). Each run is written inside the same
+    ``worksheet`` and ``sheetData`` elements as a whole sheet writes its rows, and the sheet's XML
+    outside its rows (with its hyperlinks, which follow the rows) is openpyxl's: the same bytes as
+    the sheet written whole, or the sheet is written whole.
     """
 
     #: the range the sheet's cells take up, written as its ``<dimension>`` before the rows
@@ -182,6 +212,8 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     kept: bytes | None = None
     #: the key of what the sheet's cells are made of (:meth:`take`), when the caller knows it
     inputs = ""
+    #: whether the kept XML was put together from runs of rows (:meth:`_assembled`): kept whole, too
+    assembled = False
     _writer: Any  # openpyxl's WorksheetWriter once rows are written; a _Finished for a kept sheet
 
     def calculate_dimension(self) -> str:
@@ -214,11 +246,11 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             if self.kept is None:
                 self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
                 self.kept = self.cache.get(self.key)
+            if self.kept is None and len(rows) > RUN_ROWS:
+                self.kept = self._assembled(rows, styles)
+                self.assembled = self.kept is not None
             if self.kept is not None:
-                notes = (
-                    self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4]
-                )
-                self._comments = [CommentRecord.from_cell(cell) for cell in notes]
+                self._comments = self._notes(rows, styles)
                 return
         last = 0
         for row, cells in rows:
@@ -226,6 +258,74 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
                 self.append([])
             self.append([self._made(row, column, cell, styles) for column, cell in cells])
             last = row
+
+    def _notes(self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> list[CommentRecord]:
+        """The comments of the cells with a note, as openpyxl notes them when it writes their rows."""
+        notes = (self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4])
+        return [CommentRecord.from_cell(cell) for cell in notes]
+
+    def _assembled(self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes | None:
+        """The sheet's XML from its runs of rows, kept or written now; None where its XML outside the
+        rows is not as expected (the sheet is then written whole)."""
+        assert self.cache is not None
+        runs: list[bytes] = []
+        links: list[bytes] = []
+        previous = 0  # the last row before the run: the empty rows between are the run's
+        for start in range(0, len(rows), RUN_ROWS):
+            run = rows[start : start + RUN_ROWS]
+            key = self.cache.key((b"rows", styles.key, marshal.dumps((previous, run))))
+            kept = self.cache.get(key)
+            if kept is None:
+                kept = self._run(previous, run, styles)
+                self.cache.put(key, kept)
+            xml, _, linked = kept.partition(_RUN_LINKS)
+            runs.append(xml)
+            links.append(linked)
+            previous = run[-1][0]
+        return self._around(runs, links, self._notes(rows, styles))
+
+    def _run(self, previous: int, run: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes:
+        """A run of rows as openpyxl writes them, and the inside of the hyperlinks element of their links."""
+        writer = WorksheetWriter(self, io.BytesIO())  # notes the hyperlinks of the cells written
+        stream = writer.xf.send(True)
+        with stream.element("sheetData"):
+            for row, cells in run:
+                for empty in range(previous + 1, row):
+                    writer.write_row(stream, [], empty)
+                writer.write_row(stream, [self._made(row, column, cell, styles) for column, cell in cells], row)
+                previous = row
+        writer.xf.send(None)
+        xml = bytes(writer.read())
+        rows = xml[xml.index(_SHEET_DATA) + len(_SHEET_DATA) : xml.rindex(_SHEET_DATA_END)]
+        linked = _inside(HyperlinkList(self._hyperlinks)) if self._hyperlinks else b""
+        return rows + _RUN_LINKS + linked
+
+    def _around(self, runs: list[bytes], links: list[bytes], comments: list[CommentRecord]) -> bytes | None:
+        """The sheet's XML with ``runs`` as its rows and ``links`` inside its hyperlinks element:
+        openpyxl writes the sheet without rows, with one stand-in link, which the links replace."""
+        columns, sheet_format = self.column_dimensions, self.sheet_format
+        outline, stated = columns.max_outline, sheet_format.outlineLevelCol  # as in _frame: written as they are
+        writer = WorksheetWriter(self, io.BytesIO())
+        writer.write_top()
+        stream = writer.xf.send(True)
+        with stream.element("sheetData"):
+            stream.write(_STAND_IN_ROW)
+        writer.xf.send(None)
+        stand_in = [Hyperlink(ref="A1", location=_STAND_IN_LINK)] if any(links) else []
+        self._hyperlinks, self._comments = stand_in, comments
+        writer.write_tail()
+        xml = bytes(writer.read())
+        self._hyperlinks, self._comments = [], []
+        columns.max_outline, sheet_format.outlineLevelCol = outline, stated
+        rows = f"<sheetData>{_STAND_IN_ROW}</sheetData>".encode()
+        pieces = [rows, _tostring(HyperlinkList(stand_in).to_tree())] if stand_in else [rows]
+        if any(xml.count(piece) != 1 for piece in pieces):
+            return None
+        xml = xml.replace(rows, _SHEET_DATA + b"".join(runs) + _SHEET_DATA_END)
+        if stand_in:
+            opening, _, closing = pieces[1].partition(_inside(HyperlinkList(stand_in)))
+            xml = xml.replace(pieces[1], opening + b"".join(links) + closing)
+        return xml
 
     def _frame(self) -> bytes:
         """The sheet's XML outside its rows (extent, views, columns, filter, validations...) as openpyxl writes it."""
@@ -260,6 +360,8 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     def close(self) -> None:
         """Finish the sheet's XML, and keep it; or hand over its kept XML."""
         if self.kept is not None:
+            if self.assembled and self.cache is not None:
+                self.cache.put(self.key, self.kept)
             self._writer, self.kept = _Finished(self.kept), None
             self._WriteOnlyWorksheet__saved = True
         else:

@@ -12,6 +12,10 @@ cells are made of (:meth:`SheetCache.by_inputs`): the items as their files' pars
 vouch for them, the layout, the risk policy and the rows every link jumps to. A small file named
 by the digest of those inputs holds the key of the sheet they made; a build after a one-item edit
 works out the cells of the edited item's sheets only.
+
+A long sheet that changed is put together from runs of its rows, each kept here too under the key of
+its cells (:class:`qms.excel.export._StreamedSheet`): an edited title writes again the few runs of a
+matrix that show it, not the matrix's ten thousand rows.
 """
 
 from __future__ import annotations
