@@ -93,6 +93,9 @@ class QmsDomain(Domain):
         placements = self.objects.get(item_id)
         if not placements:
             return None
+        if len(placements) == 1:  # shown on one page (most items): that page, whichever it is
+            ((docname, (kind, title)),) = placements.items()
+            return docname, kind, title
         kind = next(iter(placements.values()))[0]
         home = HOME.get(kind)
         if home in placements:
