@@ -272,6 +272,9 @@ def warm_up(workdir: Path, environment: dict[str, str]) -> None:
 
 
 def prepare(size: int, workdir: Path, venv: Path) -> list[Tool]:
+    """The tools' projects of ``size`` items written into ``workdir``, emptied first: what an earlier
+    run left there (a built site, a kept cache) would make its clean build no clean build."""
+    shutil.rmtree(workdir, ignore_errors=True)
     root = generate(size, workdir / "qms")
     (root / "conf.py").write_text('extensions = ["qms.sphinx"]\n', encoding="utf-8")
     edited, item_id = changed_requirement(root)

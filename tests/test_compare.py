@@ -26,6 +26,7 @@ from compare import (  # noqa: E402
     compiled_environment,
     entries,
     median,
+    prepare,
     qms_edits,
     warm_up,
     write_doorstop,
@@ -161,3 +162,13 @@ def test_a_step_shows_the_median_of_its_runs_and_any_run_stopped_at_the_cap() ->
     runs = [Run(3.0, 2.0, 100), Run(1.0, 4.0, 300), Run(2.0, 3.0, 200)]
     assert median(runs) == Run(2.0, 3.0, 300)
     assert median([*runs, Run(60.0, 50.0, 10, capped=True)]).capped
+
+
+@pytest.mark.slow
+def test_a_second_run_into_the_same_folder_starts_from_fresh_projects(tmp_path: Path) -> None:
+    first = prepare(30, tmp_path / "30", tmp_path / "venv")
+    (first[0].folder / "_build" / "html").mkdir(parents=True)  # as the first run's clean build left it
+    second = prepare(30, tmp_path / "30", tmp_path / "venv")
+    assert [tool.name for tool in second] == [tool.name for tool in first]
+    assert not (second[0].folder / "_build").exists()
+    assert (tmp_path / "30" / "strictdoc").is_dir() and (tmp_path / "30" / "doorstop" / ".git").is_dir()
