@@ -303,19 +303,24 @@ def test_a_damaged_run_of_rows_is_written_again(project: Path, monkeypatch: pyte
     assert len(written) == 1
 
 
-def test_a_sheet_whose_xml_around_its_rows_is_not_as_expected_is_written_whole(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("_STAND_IN_ROW", "<row/>"), ("_SHEET_DATA", b"<rows>")],  # written escaped / not written: not found
+    ids=["the XML around the rows", "the rows of a run"],
+)
+def test_a_sheet_whose_xml_is_not_as_expected_is_written_whole(
+    project: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: object
 ) -> None:
     _runs(monkeypatch)
-    monkeypatch.setattr(export, "_STAND_IN_ROW", "<row/>")  # written escaped: not found again
+    monkeypatch.setattr(export, name, value)
     assembled: list[bytes | None] = []
-    around = export._StreamedSheet._around
+    assemble = export._StreamedSheet._assembled
 
     def recorded(sheet: export._StreamedSheet, *arguments: Any) -> bytes | None:
-        assembled.append(around(sheet, *arguments))
+        assembled.append(assemble(sheet, *arguments))
         return assembled[-1]
 
-    monkeypatch.setattr(export._StreamedSheet, "_around", recorded)
+    monkeypatch.setattr(export._StreamedSheet, "_assembled", recorded)
     assert _cached(project) == _fresh(project)
     assert len(assembled) > 2
     assert set(assembled) == {None}

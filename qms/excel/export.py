@@ -277,6 +277,8 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             kept = self.cache.get(key)
             if kept is None:
                 kept = self._run(previous, run, styles)
+                if kept is None:
+                    return None
                 self.cache.put(key, kept)
             xml, _, linked = kept.partition(_RUN_LINKS)
             runs.append(xml)
@@ -284,8 +286,9 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             previous = run[-1][0]
         return self._around(runs, links, self._notes(rows, styles))
 
-    def _run(self, previous: int, run: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes:
-        """A run of rows as openpyxl writes them, and the inside of the hyperlinks element of their links."""
+    def _run(self, previous: int, run: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes | None:
+        """A run of rows as openpyxl writes them, and the inside of the hyperlinks element of their
+        links; None where the rows are not inside one sheetData element as expected."""
         writer = WorksheetWriter(self, io.BytesIO())  # notes the hyperlinks of the cells written
         stream = writer.xf.send(True)
         with stream.element("sheetData"):
@@ -296,7 +299,10 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
                 previous = row
         writer.xf.send(None)
         xml = bytes(writer.read())
-        rows = xml[xml.index(_SHEET_DATA) + len(_SHEET_DATA) : xml.rindex(_SHEET_DATA_END)]
+        start, end = xml.find(_SHEET_DATA), xml.rfind(_SHEET_DATA_END)
+        if start < 0 or end < start or xml.count(_SHEET_DATA) != 1:
+            return None
+        rows = xml[start + len(_SHEET_DATA) : end]
         linked = _inside(HyperlinkList(self._hyperlinks)) if self._hyperlinks else b""
         return rows + _RUN_LINKS + linked
 
