@@ -47,11 +47,16 @@ def _written_pages(output: str) -> list[str]:
     return wrote + [docname for docname in _changed_in_place(output) if docname not in wrote]
 
 
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def _rebuild_after_edit(root: Path, relative: str, old: str, new: str) -> str:
     """Build, replace ``old`` by ``new`` in one item file, build again; the second build's output."""
     assert build(root).exit_code == 0
-    path = root / relative
-    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    _edit(root / relative, old, new)
     result = build(root, "--verbose")
     assert result.exit_code == 0, result.output
     return result.stdout
@@ -112,7 +117,7 @@ def test_a_page_whose_last_version_does_not_hold_its_old_blocks_is_written_by_sp
     root = new_project(tmp_path / "device")
     assert build(root).exit_code == 0
     matrix = root / "_build" / "html" / "traceability-matrix.html"
-    matrix.write_text(matrix.read_text(encoding="utf-8").replace("Know the", "Know a"), encoding="utf-8")
+    _edit(matrix, "Know the", "Know a")
     output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
     assert "traceability-matrix" in _sphinx_wrote(output) and "traceability-matrix" not in _changed_in_place(output)
     assert "design-traceability" in _changed_in_place(output)
@@ -138,9 +143,7 @@ def test_after_a_build_whose_site_was_never_put_in_place_the_next_one_starts_afr
 ) -> None:
     root = new_project(tmp_path / "device")
     assert build(root).exit_code == 0
-    needs = root / "traceability" / "needs.yaml"
-    text = needs.read_text(encoding="utf-8")
-    needs.write_text(text.replace("Know the current reading", "Know the latest"), encoding="utf-8")
+    _edit(root / "traceability" / "needs.yaml", "Know the current reading", "Know the latest")
     with monkeypatch.context() as stopped:
         stopped.setattr(build_command, "replace_tree", _no_room)
         assert build(root).exit_code != 0
@@ -389,12 +392,6 @@ def test_a_rebuild_parses_only_the_edited_file_and_keeps_the_findings_of_the_pro
     assert "rounded down to full minutes" in page(root / "_build" / "html", "software-requirements.html")
     assert _read_pages(output) == ["software-requirements"]
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 @pytest.mark.slow
