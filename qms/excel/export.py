@@ -20,6 +20,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -309,21 +310,18 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     def _around(self, runs: list[bytes], links: list[bytes], comments: list[CommentRecord]) -> bytes | None:
         """The sheet's XML with ``runs`` as its rows and ``links`` inside its hyperlinks element:
         openpyxl writes the sheet without rows, with one stand-in link, which the links replace."""
-        columns, sheet_format = self.column_dimensions, self.sheet_format
-        outline, stated = columns.max_outline, sheet_format.outlineLevelCol  # as in _frame: written as they are
-        writer = WorksheetWriter(self, io.BytesIO())
-        writer.write_top()
-        stream = writer.xf.send(True)
-        with stream.element("sheetData"):
-            stream.write(_STAND_IN_ROW)
-        writer.xf.send(None)
         stand_in = [Hyperlink(ref="A1", location=_STAND_IN_LINK)] if any(links) else []
-        self._hyperlinks, self._comments = stand_in, comments
-        writer.write_tail()
-        xml = bytes(writer.read())
-        self._hyperlinks, self._comments = [], []
-        columns.max_outline, sheet_format.outlineLevelCol = outline, stated
-        rows = f"<sheetData>{_STAND_IN_ROW}</sheetData>".encode()
+        with self._written_aside() as writer:
+            writer.write_top()
+            stream = writer.xf.send(True)
+            with stream.element("sheetData"):
+                stream.write(_STAND_IN_ROW)
+            writer.xf.send(None)
+            self._hyperlinks, self._comments = stand_in, comments
+            writer.write_tail()
+            xml = bytes(writer.read())
+            self._hyperlinks, self._comments = [], []
+        rows = _SHEET_DATA + _STAND_IN_ROW.encode() + _SHEET_DATA_END
         pieces = [rows, _tostring(HyperlinkList(stand_in).to_tree())] if stand_in else [rows]
         if any(xml.count(piece) != 1 for piece in pieces):
             return None
@@ -335,14 +333,21 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
 
     def _frame(self) -> bytes:
         """The sheet's XML outside its rows (extent, views, columns, filter, validations...) as openpyxl writes it."""
+        with self._written_aside() as writer:
+            writer.write_top()
+            writer.write_tail()
+            return bytes(writer.read())
+
+    @contextmanager
+    def _written_aside(self) -> Iterator[Any]:
+        """A writer of the sheet's XML into memory, besides the sheet's own; the sheet as it was after.
+        (Writing the columns notes their deepest outline, which the sheet's format states when written next.)"""
         columns, sheet_format = self.column_dimensions, self.sheet_format
-        # writing the columns notes their deepest outline, which the sheet's format states when written next
         outline, stated = columns.max_outline, sheet_format.outlineLevelCol
-        writer = WorksheetWriter(self, io.BytesIO())
-        writer.write_top()
-        writer.write_tail()
-        columns.max_outline, sheet_format.outlineLevelCol = outline, stated
-        return bytes(writer.read())
+        try:
+            yield WorksheetWriter(self, io.BytesIO())
+        finally:
+            columns.max_outline, sheet_format.outlineLevelCol = outline, stated
 
     def _made(self, row: int, column: int, planned: _Planned, styles: _Styles) -> Cell:
         value, style, quoted, location, note = planned
