@@ -237,7 +237,7 @@ def fill_blocks(
     logging.getLogger(sphinx_logging.NAMESPACE).addHandler(warnings)
     try:
         for node in unfilled:
-            key = block_key(node, data.digest(tuple(node["query"])), heading_level(node), matrix)
+            key = _block_key(node, data, matrix)
             kept = page.get(key)
             content = from_fragments(kept, block_texts(node), qms_html) if kept is not None else None
             if content is None:
@@ -250,6 +250,11 @@ def fill_blocks(
         logging.getLogger(sphinx_logging.NAMESPACE).removeHandler(warnings)
     page.save()
     return filled
+
+
+def _block_key(node: qms_block, data: BuildData, matrix: str | None) -> str:
+    """The key of a block's fragments (:func:`block_key`), its query fingerprinted by this build."""
+    return block_key(node, data.digest(tuple(node["query"])), heading_level(node), matrix)
 
 
 def _site_context(app: Sphinx, data: BuildData) -> str:
@@ -289,18 +294,16 @@ def splice_page(
     changes: dict[str, str] = {}  # old piece -> new piece
     with sphinx_logging.suppress_logging() as given:  # a block that warns makes Sphinx write the page
         for node, written in zip(unfilled, page.written, strict=True):
-            key = block_key(node, data.digest(tuple(node["query"])), heading_level(node), matrix)
-            page.order.append(key)
+            key = _block_key(node, data, matrix)
             before = page.kept.get(written)
             if before is None:
                 return False
-            if key == written:
-                page.filled[key] = before
-                continue
-            after = to_fragments(resolve_block(node, data, links, shapes, matrix, anchored), qms_html)
+            after = page.get(key)  # kept under its key: the block as the last build filled it
+            if after is None:
+                after = to_fragments(resolve_block(node, data, links, shapes, matrix, anchored), qms_html)
+                page.put(key, after)
             if after is None or not _spliceable(before, after, changes):
                 return False
-            page.filled[key] = after
         if any(record.levelno >= logging.WARNING for record in given.buffer):
             return False
     if changes:
