@@ -62,13 +62,17 @@ RELEASE_INDEPENDENT = (
 
 def release_context(context: CheckContext) -> CheckContext:
     """The same records checked as a release (``qms check --release``), sharing with ``context``
-    what does not depend on it being a release: computed once, on ``context``, and used by both
-    (a release check asks for all of it)."""
+    what does not depend on it being a release and ``context`` has computed (a build checks both
+    ways: the development check first); the release context computes the rest when it asks for it.
+    Nothing is computed for it that it may not need: the project's hits may have come from another
+    process (:meth:`CheckContext.project_hits_beside`) without the item hits they are made of."""
     if context.release:
         return context
     release = replace(context, release=True)
+    computed = vars(context)
     for name in RELEASE_INDEPENDENT:
-        vars(release)[name] = getattr(context, name)
+        if name in computed:
+            vars(release)[name] = computed[name]
     return release
 
 

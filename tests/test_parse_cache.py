@@ -719,3 +719,72 @@ def test_the_code_of_every_kept_rule_is_part_of_the_key() -> None:
     for code in PROJECT_RULES:
         module = Path(inspect.getfile(CHECKS[code])).relative_to(package).as_posix()
         assert any(fnmatch.fnmatch(module, pattern) for pattern in parsecache._CODE), (code, module)
+
+
+def _placed(make_project: Callable[..., Path]) -> Path:
+    """:func:`_reviewed` with a text Q008 reports (a rule of the project alone) and a link C501
+    reports (a rule of the reviews, run in this process), and no cache yet."""
+    root = _reviewed(make_project)
+    system = root / "items" / "system.yaml"
+    system.write_text(system.read_text(encoding="utf-8").replace("The system shall work.", PLACED))
+    shutil.rmtree(root / DEFAULT_CACHE, ignore_errors=True)
+    return root
+
+
+def test_the_rules_of_the_project_found_in_a_second_process_are_those_found_here(
+    make_project: Callable[..., Path], computed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a cold check of a large project a forked process finds what the project alone gives while
+    this one runs the other rules: the same report, and what it found is kept for the next check."""
+    root = _placed(make_project)
+    monkeypatch.setattr(parsecache, "BESIDE_FROM", 10**9)
+    expected = _check(root, "--no-cache")
+    assert "text is still a placeholder" in expected[1] and "changed since the links" in expected[1]
+    assert "Q008" in computed
+
+    monkeypatch.setattr(parsecache, "BESIDE_FROM", 1)
+    computed.clear()
+    assert _check(root) == expected
+    assert "digests" in computed  # C501's, here
+    assert not set(computed) & PROJECT_RULES  # found by the forked process
+    assert (root / DEFAULT_CACHE / "rules.bin").is_file()
+
+    forks: list[int] = []
+
+    def counted() -> int:
+        forks.append(1)
+        raise OSError("not now")
+
+    monkeypatch.setattr(parsecache.os, "fork", counted)
+    computed.clear()
+    assert _check(root) == expected
+    assert (forks, computed) == ([], [])  # kept: nothing to find, no process started
+
+
+@pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])
+def test_a_second_process_that_fails_leaves_the_rules_of_the_project_to_this_one(
+    make_project: Callable[..., Path], computed: list[str], monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    root = _placed(make_project)
+    monkeypatch.setattr(parsecache, "BESIDE_FROM", 10**9)
+    expected = _check(root, "--no-cache")
+    monkeypatch.setattr(parsecache, "BESIDE_FROM", 1)
+    if failure == "no-process":
+
+        def refused() -> int:
+            raise OSError("no more processes")
+
+        monkeypatch.setattr(parsecache.os, "fork", refused)
+    else:
+        here, real = os.getpid(), CHECKS["Q008"]
+
+        def failing(context: CheckContext) -> Any:
+            if os.getpid() != here:
+                raise MemoryError("the forked process runs out")
+            return real(context)
+
+        monkeypatch.setitem(CHECKS, "Q008", failing)
+    computed.clear()
+    assert _check(root) == expected
+    assert "Q008" in computed
+    assert _check(root) == expected  # and kept by this process

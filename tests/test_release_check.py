@@ -80,19 +80,27 @@ def test_the_release_check_is_the_commands_check(tmp_path: Path) -> None:
 
 
 def test_the_release_context_shares_only_what_does_not_depend_on_release(tmp_path: Path) -> None:
-    """Every value a context computes once is shared with its release context (none depends on
-    the release flag), and the development context stays a development one."""
+    """Every value a context computed once is shared with its release context (none depends on
+    the release flag), what it did not is left to the release context, and the development
+    context stays a development one."""
     cached = {name for name, value in vars(CheckContext).items() if isinstance(value, functools.cached_property)}
     assert set(RELEASE_INDEPENDENT) == cached
-    context = check_context(load_project(_device(tmp_path / "device")))
+    root = _device(tmp_path / "device")
+    context = check_context(load_project(root))
     statuses = context.statuses
     release = release_context(context)
     assert release.release and not context.release
     assert release.statuses is statuses
-    # computed once, on the development context, and used by both: the build shows the document
-    # states and runs the release check from the same context
-    assert release.documents is context.documents
-    assert release.project_hits is context.project_hits
+    assert "documents" not in vars(release)  # not computed for a release check that may not ask
+    assert release.documents is not context.documents and release.documents == context.documents
+    # computed once, on the development context, and used by both: the build runs the rules and
+    # then the release check from the same context
+    context = check_context(load_project(root))
+    run_rules(context)
+    assert {"approvals", "item_hits", "project_hits", "statuses"} <= set(vars(context))
+    release = release_context(context)
+    for name in set(vars(context)) & set(RELEASE_INDEPENDENT):
+        assert getattr(release, name) is getattr(context, name), name
     assert release_context(release) is release
 
 

@@ -175,7 +175,9 @@ def test_the_workbook_starts_once_the_project_is_read_and_before_the_rules_run(
 
     events: list[str] = []
     rules = state.run_rules
-    monkeypatch.setattr(state, "run_rules", lambda context: events.append("rules") or rules(context))
+    monkeypatch.setattr(
+        state, "run_rules", lambda context, **options: events.append(f"rules {options}") or rules(context, **options)
+    )
 
     def started(data: object) -> None:
         assert isinstance(data, state.BuildData)
@@ -190,7 +192,8 @@ def test_the_workbook_starts_once_the_project_is_read_and_before_the_rules_run(
         clause_table="",
         before_rules=started,
     )
-    assert events == [f"started with 0 findings, {len(loaded.project)} items", "rules"]
+    # the second core is the workbook's: the rules of the project alone do not fork a process beside it
+    assert events == [f"started with 0 findings, {len(loaded.project)} items", "rules {'beside': False}"]
     again = load_build_data(SimpleNamespace(), root, edition=DEFAULT_EDITION, prefix="", clause_table="")  # type: ignore[arg-type]
     assert loaded.findings == again.findings
     assert loaded.findings_by_item == again.findings_by_item and loaded.findings_by_item

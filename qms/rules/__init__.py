@@ -7,7 +7,7 @@ one, and ``rules:`` in ``qms.yaml`` sets a severity (error, warning, off) per co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
 from qms.model import Finding, Project, Severity
@@ -25,7 +25,7 @@ from qms.rules import (
     soup,
     trace,
 )
-from qms.rules.registry import CHECKS, CheckContext, CheckFunction, Hit, Rule, rule, written
+from qms.rules.registry import CHECKS, PROJECT_RULES, CheckContext, CheckFunction, Hit, Rule, rule, written
 
 #: What the package offers: the rule table, how rules run, what a rule module is made of, and the rule
 #: modules themselves (one per family; importing each attaches its check functions).
@@ -46,8 +46,12 @@ def ordered_rules() -> list[tuple[str, Rule]]:
     return sorted(RULES.items(), key=lambda entry: (families.index(entry[0][0]), entry[0]))
 
 
-def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list[Finding]:
-    """All findings of a project: the loader's, then every enabled rule's, sorted by place."""
+def run_rules(context: CheckContext, codes: Iterable[str] | None = None, *, beside: bool = True) -> list[Finding]:
+    """All findings of a project: the loader's, then every enabled rule's, sorted by place.
+
+    ``beside``: the rules of the project alone may run in a second process while this one runs the
+    others (:meth:`CheckContext.project_hits_beside`); False where that process has no core to run
+    on (a build writes its workbook in the second process meanwhile)."""
     project = context.project
     selected = set(codes) if codes is not None else None
     findings: list[Finding] = []
@@ -55,15 +59,21 @@ def run_rules(context: CheckContext, codes: Iterable[str] | None = None) -> list
         severity = _severity(finding.rule, project)
         if severity is not Severity.OFF and (selected is None or finding.rule in selected):
             findings.append(Finding(finding.rule, severity, finding.message, finding.location, finding.item))
-    kept = context.project_hits if selected is None else {}
+    later: Callable[[], dict[str, list[Hit]]] | None = None
+    if selected is None:
+        later = context.project_hits_beside() if beside else lambda: context.project_hits
+    enabled: list[tuple[str, CheckFunction, Severity]] = []
     for code, registered in ordered_rules():
-        if registered.check is None or (selected is not None and code not in selected):
-            continue
-        severity = registered.severity_for(project)
-        if severity is Severity.OFF:
-            continue
-        for hit in kept[code] if code in kept else registered.check(context):
-            findings.append(Finding(code, severity, hit.message, hit.location, hit.item))
+        if registered.check is not None and (selected is None or code in selected):
+            severity = registered.severity_for(project)
+            if severity is not Severity.OFF:
+                enabled.append((code, registered.check, severity))
+    # the other rules run while the project's own are found (beside, on a cold run of a large project)
+    hits = {code: list(check(context)) for code, check, _ in enabled if later is None or code not in PROJECT_RULES}
+    kept = later() if later is not None else {}
+    for code, check, severity in enabled:
+        found = kept[code] if code in kept else hits[code] if code in hits else check(context)
+        findings.extend(Finding(code, severity, hit.message, hit.location, hit.item) for hit in found)
     findings.sort(key=Finding.sort_key)
     return findings
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from qms.approvals import ApprovalLog, DocumentState, document_states, read_approvals
 from qms.diff import DiffError, ProjectDiff, release_diff
 from qms.model import Finding, Item, Location, Project, Severity
-from qms.parsecache import ItemTexts, project_memo
+from qms.parsecache import ItemTexts, project_memo, project_memo_beside
 from qms.risk import HazardRisk, hazard_risk
 from qms.rulebook import SPECS, RuleSpec
 from qms.status import ChangeHistory, StatusIndex, compute_statuses
@@ -63,6 +63,20 @@ class CheckContext:
         """What the enabled rules of the project alone (:data:`PROJECT_RULES`) find, once per
         context (and kept with the project's fingerprint, see :func:`project_hits`)."""
         return project_hits(self)
+
+    def project_hits_beside(self) -> Callable[[], dict[str, list[Hit]]]:
+        """:attr:`project_hits`, found from now on (in a second process where they are not kept and
+        the project is large, see :func:`project_hits_beside`) while the caller runs the other
+        rules; the function returned gives them, and keeps them on the context."""
+        if "project_hits" in vars(self):
+            return lambda: self.project_hits
+        later = project_hits_beside(self)
+
+        def hits() -> dict[str, list[Hit]]:
+            found: dict[str, list[Hit]] = vars(self).setdefault("project_hits", later())
+            return found
+
+        return hits
 
     @functools.cached_property
     def hazard_risks(self) -> Mapping[str, HazardRisk]:
@@ -224,12 +238,20 @@ def written(item: Item, field_name: str) -> bool:
 
 def project_hits(context: CheckContext) -> dict[str, list[Hit]]:
     """What the enabled rules that look at the project alone find, kept by the project's fingerprint."""
-    project = context.project
-    rules, safety_class = project.config.rules, project.config.safety_class
+    return project_memo(context.project, "rules", _project_rules(context), _hits_data, _hits_from)
+
+
+def project_hits_beside(context: CheckContext) -> Callable[[], dict[str, list[Hit]]]:
+    """:func:`project_hits`, started now (in a second process where they are not kept and the
+    project is large, :func:`qms.parsecache.project_memo_beside`) and given by the function returned."""
+    return project_memo_beside(context.project, "rules", _project_rules(context), _hits_data, _hits_from)
+
+
+def _project_rules(context: CheckContext) -> Callable[[], dict[str, list[Hit]]]:
+    """What finds the hits of the enabled rules of :data:`PROJECT_RULES`, by code."""
+    rules, safety_class = context.project.config.rules, context.project.config.safety_class
     codes = sorted(code for code in PROJECT_RULES if SPECS[code].severity_in(rules, safety_class) is not Severity.OFF)
-    return project_memo(
-        project, "rules", lambda: {code: list(CHECKS[code](context)) for code in codes}, _hits_data, _hits_from
-    )
+    return lambda: {code: list(CHECKS[code](context)) for code in codes}
 
 
 def _hits_data(hits: dict[str, list[Hit]]) -> dict[str, list[tuple[Any, ...]]]:

@@ -110,7 +110,7 @@ def load_build_data(
     )
     if before_rules is not None:
         before_rules(data)
-    data.found(tuple(run_rules(context)))
+    data.found(tuple(run_rules(context, beside=False)))  # the workbook's process has the second core
     holder = getattr(env, ATTRIBUTE, None)
     if not isinstance(holder, _Holder):
         holder = _Holder()
