@@ -19,12 +19,17 @@ from qms.status import project_statuses as project_statuses  # where the command
 
 
 def check_context(
-    project: Project, results: Iterable[Path] = (), release: bool = False, *, cache: bool = False
+    project: Project, results: Iterable[Path] = (), release: bool = False, *, cache: bool = False, beside: bool = False
 ) -> CheckContext:
     """The context the rules need: the project, plus its evidence, execution records, review state
     and git history where present. A release check (every document approved) when ``release`` says
     so or the checked-out commit carries the tag of the device's version. ``cache``: records and
-    results are read through the parse cache (:mod:`qms.parsecache`)."""
+    results are read through the parse cache (:mod:`qms.parsecache`).
+
+    ``beside``: the rules of the project alone start now (in a second process on a cold run of a
+    large project, :meth:`CheckContext.project_hits_beside`) while the rest is read; for a caller
+    that runs the rules on the context, which then takes what that process found."""
+    hits = CheckContext(project).project_hits_beside() if beside else None
     history = gitinfo.git_history(project.root)
     reviews = read_lock(project.root, history=history.line_history(project) if history is not None else None)
     evidence, evidence_findings = load_evidence(project, results, cache=cache)
@@ -37,6 +42,7 @@ def check_context(
         records=records,
         history=history,
         release=release or is_release(project),
+        hits_beside=hits,
     )
 
 
@@ -96,7 +102,7 @@ def check_project(
 ) -> list[Finding]:
     """Every finding of the project, sorted by file, line and column (of the release check when
     ``release`` says so or HEAD carries the version's tag; ``cache``: see :func:`check_context`)."""
-    return context_findings(check_context(project, results, cache=cache), release)
+    return context_findings(check_context(project, results, cache=cache, beside=True), release)
 
 
 def context_findings(context: CheckContext, release: bool = False) -> list[Finding]:

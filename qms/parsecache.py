@@ -268,6 +268,7 @@ def project_memo_beside(
     if len(project.items) >= BESIDE_FROM and can_fork():
         collect = beside(lambda: encode(project_memo(project, name, compute, encode, decode)))
 
+    @functools.cache
     def value() -> T:
         made = collect() if collect is not None else None
         if made is not None:
@@ -327,7 +328,8 @@ def beside(work: Callable[[], Any]) -> Callable[[], Any] | None:
     """Start ``work`` in a forked process while the caller goes on; None where no process could be
     started. The function returned waits for the process and gives what ``work`` returned (plain
     data :mod:`marshal` can hold), or None where it raised, returned anything else, or did not
-    finish: the caller then does the work itself, and meets the same error. Call it once.
+    finish: the caller then does the work itself, and meets the same error (called again, it gives
+    the same).
 
     The process leaves without running anything of the caller's (no exit handlers, no buffers
     flushed); the files it writes are the caches ``work`` keeps, written atomically as any run
@@ -349,6 +351,7 @@ def beside(work: Callable[[], Any]) -> Callable[[], Any] | None:
             os._exit(status)
     os.close(writing)
 
+    @functools.cache
     def collect() -> Any:
         with os.fdopen(reading, "rb") as stream:
             payload = stream.read()  # read while the process writes: a pipe holds only so much

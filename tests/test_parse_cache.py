@@ -21,8 +21,8 @@ from conftest import MINIMAL_CONFIG, invoke_qms
 from scenario_support import SCENARIOS, lay_out
 
 import qms
-from qms import evidence, parsecache, records, review
-from qms.checking import check_context, release_context
+from qms import checking, evidence, parsecache, records, review
+from qms.checking import check_context, check_project, release_context
 from qms.config import DEFAULT_CACHE
 from qms.model import Item, Project
 from qms.project import load_project
@@ -734,20 +734,23 @@ def _placed(make_project: Callable[..., Path]) -> Path:
 def test_the_rules_of_the_project_found_in_a_second_process_are_those_found_here(
     make_project: Callable[..., Path], computed: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a cold check of a large project a forked process finds what the project alone gives while
-    this one runs the other rules: the same report, and what it found is kept for the next check."""
+    """On a cold check of a large project a forked process finds what the project alone gives (the
+    hits of its rules, and first the digests C501 compares) while this one reads the rest and runs
+    the other rules: the same report, and what it found is kept for the next check."""
     root = _placed(make_project)
     monkeypatch.setattr(parsecache, "BESIDE_FROM", 10**9)
     expected = _check(root, "--no-cache")
     assert "text is still a placeholder" in expected[1] and "changed since the links" in expected[1]
-    assert "Q008" in computed
+    assert "Q008" in computed and "digests" in computed
 
     monkeypatch.setattr(parsecache, "BESIDE_FROM", 1)
     computed.clear()
+    later = CheckContext(load_project(root, cache=True)).project_hits_beside()
+    assert "Q008" in later()
+    assert computed == []  # found by the forked process, and kept by it
+    assert {"rules.bin", "digests.bin"} <= {path.name for path in (root / DEFAULT_CACHE).iterdir()}
     assert _check(root) == expected
-    assert "digests" in computed  # C501's, here
-    assert not set(computed) & PROJECT_RULES  # found by the forked process
-    assert (root / DEFAULT_CACHE / "rules.bin").is_file()
+    assert computed == []
 
     forks: list[int] = []
 
@@ -756,9 +759,42 @@ def test_the_rules_of_the_project_found_in_a_second_process_are_those_found_here
         raise OSError("not now")
 
     monkeypatch.setattr(parsecache.os, "fork", counted)
-    computed.clear()
     assert _check(root) == expected
     assert (forks, computed) == ([], [])  # kept: nothing to find, no process started
+
+
+def test_a_cold_check_finds_the_rules_of_the_project_in_a_second_process(
+    make_project: Callable[..., Path], computed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _placed(make_project)
+    for options in ((), ("--release",)):
+        monkeypatch.setattr(parsecache, "BESIDE_FROM", 10**9)
+        expected = _check(root, "--no-cache", *options)
+        monkeypatch.setattr(parsecache, "BESIDE_FROM", 1)
+        shutil.rmtree(root / DEFAULT_CACHE, ignore_errors=True)
+        computed.clear()
+        assert _check(root, *options) == expected
+        assert not set(computed) & PROJECT_RULES  # found beside the check
+
+    # started as the check begins: found while this process reads the results, records and reviews
+    shutil.rmtree(root / DEFAULT_CACHE)
+    events: list[str] = []
+    real_fork, real_evidence = parsecache.os.fork, checking.load_evidence
+    monkeypatch.setattr(parsecache.os, "fork", lambda: events.append("fork") or real_fork())
+    monkeypatch.setattr(checking, "load_evidence", lambda *a, **k: events.append("evidence") or real_evidence(*a, **k))
+    computed.clear()
+    findings = check_project(load_project(root, cache=True), cache=True)
+    assert events == ["fork", "evidence"]
+    assert "Q008" in {finding.rule for finding in findings}
+    assert not set(computed) & PROJECT_RULES
+
+
+def test_work_beside_gives_what_it_returned_or_none() -> None:
+    collect = parsecache.beside(lambda: {"made": [1, "two"]})
+    assert collect is not None and collect() == {"made": [1, "two"]} and collect() == {"made": [1, "two"]}
+    for work in (lambda: 1 // 0, object):  # raises; returns what marshal cannot hold
+        collect = parsecache.beside(work)
+        assert collect is not None and collect() is None
 
 
 @pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])

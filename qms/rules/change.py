@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
-from qms.model import Link, Location
+from qms.model import Link, Location, Project
 from qms.parsecache import project_memo
 from qms.review import LOCK_FILE, target_digests
-from qms.rules.registry import CheckContext, Hit, rule
+from qms.rules.registry import PROJECT_MEMOS, CheckContext, Hit, rule
 from qms.terminal import plural
 
 
@@ -20,9 +20,7 @@ def suspect_link(context: CheckContext) -> Iterator[Hit]:
     for problem in reviews.problems:
         yield Hit(problem.message, problem.location())
     project = context.project
-    suspects = reviews.suspect_links(
-        project, project_memo(project, "digests", partial(target_digests, project), dict, _digests)
-    )
+    suspects = reviews.suspect_links(project, _target_digests(project))
     yield from _changed_targets(context, [suspect.link for suspect in suspects if not suspect.never_reviewed])
     new = [suspect.link for suspect in suspects if suspect.never_reviewed]
     if project.config.review_new_links:
@@ -33,6 +31,20 @@ def suspect_link(context: CheckContext) -> Iterator[Hit]:
             "review them, then run `qms review --all`",
             Location(LOCK_FILE, 1, 1),
         )
+
+
+def _target_digests(project: Project) -> dict[str, str]:
+    """The digest of each link target, kept by the project's fingerprint."""
+    return project_memo(project, "digests", partial(target_digests, project), dict, _digests)
+
+
+def _lock_digests(project: Project) -> None:
+    """:func:`_target_digests` where the project has a ``qms.lock`` (the only case that asks)."""
+    if (project.root / LOCK_FILE).is_file():
+        _target_digests(project)
+
+
+PROJECT_MEMOS.append(_lock_digests)
 
 
 def _digests(data: object, _: str) -> dict[str, str]:

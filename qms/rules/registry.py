@@ -40,6 +40,9 @@ class CheckContext:
     history: ChangeHistory | None = None
     #: a release check: every document must be approved (``qms check --release``)
     release: bool = False
+    #: the project's hits being found since the context was made (:func:`qms.checking.check_context`
+    #: with ``beside``), given by calling it; None: found when the rules ask
+    hits_beside: Callable[[], dict[str, list[Hit]]] | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def statuses(self) -> StatusIndex:
@@ -62,7 +65,7 @@ class CheckContext:
     def project_hits(self) -> dict[str, list[Hit]]:
         """What the enabled rules of the project alone (:data:`PROJECT_RULES`) find, once per
         context (and kept with the project's fingerprint, see :func:`project_hits`)."""
-        return project_hits(self)
+        return self.hits_beside() if self.hits_beside is not None else project_hits(self)
 
     def project_hits_beside(self) -> Callable[[], dict[str, list[Hit]]]:
         """:attr:`project_hits`, found from now on (in a second process where they are not kept and
@@ -70,10 +73,12 @@ class CheckContext:
         rules; the function returned gives them, and keeps them on the context."""
         if "project_hits" in vars(self):
             return lambda: self.project_hits
-        later = project_hits_beside(self)
+        later = self.hits_beside or project_hits_beside(self)
 
         def hits() -> dict[str, list[Hit]]:
-            found: dict[str, list[Hit]] = vars(self).setdefault("project_hits", later())
+            if "project_hits" not in vars(self):
+                vars(self)["project_hits"] = later()
+            found: dict[str, list[Hit]] = vars(self)["project_hits"]
             return found
 
         return hits
@@ -136,6 +141,10 @@ CHECKS: dict[str, CheckFunction] = {}
 PROJECT_RULES: set[str] = set()
 #: The rules whose findings depend on whether the check is a release check (:func:`rule`, ``at_release``).
 RELEASE_RULES: set[str] = set()
+#: What rules keep of the project alone besides their hits, each a function of the project that
+#: finds and keeps it (:func:`qms.parsecache.project_memo`): found with the project's hits where
+#: those are found in a second process (:func:`project_hits_beside`), for the rules to take.
+PROJECT_MEMOS: list[Callable[[Project], object]] = []
 
 
 def rule(code: str, *, of_project: bool = False, at_release: bool = False) -> Callable[[CheckFunction], CheckFunction]:
@@ -243,8 +252,16 @@ def project_hits(context: CheckContext) -> dict[str, list[Hit]]:
 
 def project_hits_beside(context: CheckContext) -> Callable[[], dict[str, list[Hit]]]:
     """:func:`project_hits`, started now (in a second process where they are not kept and the
-    project is large, :func:`qms.parsecache.project_memo_beside`) and given by the function returned."""
-    return project_memo_beside(context.project, "rules", _project_rules(context), _hits_data, _hits_from)
+    project is large, :func:`qms.parsecache.project_memo_beside`) and given by the function
+    returned. That process finds and keeps :data:`PROJECT_MEMOS` first, for the rules of this one."""
+    hits = _project_rules(context)
+
+    def found() -> dict[str, list[Hit]]:
+        for memo in PROJECT_MEMOS:
+            memo(context.project)
+        return hits()
+
+    return project_memo_beside(context.project, "rules", found, _hits_data, _hits_from)
 
 
 def _project_rules(context: CheckContext) -> Callable[[], dict[str, list[Hit]]]:
