@@ -64,15 +64,20 @@ def import_process(root: Path, workbook: Path, limit: int, names: str, stop: str
     return [sys.executable, "-c", KILLER, stop, str(limit), names, "import", "xlsx", str(workbook)]
 
 
-def environment() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(WORKTREE), os.environ.get("PYTHONPATH", "")])}
+def environment(root: Path) -> dict[str, str]:
+    """This qms, and a temporary folder beside ``root``: a process killed while it holds a scratch
+    folder (an import asks discovery of a new file's path in one) leaves it in the test's folder."""
+    scratch = root.with_name(f"{root.name}-tmp")
+    scratch.mkdir(exist_ok=True)
+    path = os.pathsep.join([str(WORKTREE), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, "TMPDIR": str(scratch)}
 
 
 def killed_import(root: Path, workbook: Path, limit: int, names: str) -> int:
     process = subprocess.run(
         import_process(root, workbook, limit, names),
         cwd=root,
-        env=environment(),
+        env=environment(root),
         capture_output=True,
         text=True,
         timeout=120,
@@ -169,7 +174,7 @@ def test_an_import_never_rolls_back_one_that_is_writing_now(tmp_path: Path) -> N
     shutil.copytree(root, reference)
     assert qms_in(reference, "import", "xlsx", str(workbook)).exit_code == 0
     # stopped (not killed) after its journal is in place and its first file is written
-    writing = subprocess.Popen(import_process(root, workbook, 3, WRITES, "SIGSTOP"), cwd=root, env=environment())
+    writing = subprocess.Popen(import_process(root, workbook, 3, WRITES, "SIGSTOP"), cwd=root, env=environment(root))
     try:
         _, status = os.waitpid(writing.pid, os.WUNTRACED)
         assert os.WIFSTOPPED(status)
