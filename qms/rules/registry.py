@@ -253,12 +253,14 @@ def project_hits(context: CheckContext) -> dict[str, list[Hit]]:
 def project_hits_beside(context: CheckContext) -> Callable[[], dict[str, list[Hit]]]:
     """:func:`project_hits`, started now (in a second process where they are not kept and the
     project is large, :func:`qms.parsecache.project_memo_beside`) and given by the function
-    returned. That process finds and keeps :data:`PROJECT_MEMOS` first, for the rules of this one."""
+    returned. That process finds and keeps :data:`PROJECT_MEMOS` first, for the rules of this one
+    (where there is a cache to keep them in: without one, this process would find them again)."""
     hits = _project_rules(context)
 
     def found() -> dict[str, list[Hit]]:
-        for memo in PROJECT_MEMOS:
-            memo(context.project)
+        if context.project.fingerprint is not None:
+            for memo in PROJECT_MEMOS:
+                memo(context.project)
         return hits()
 
     return project_memo_beside(context.project, "rules", found, _hits_data, _hits_from)
