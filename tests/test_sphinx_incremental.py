@@ -540,3 +540,48 @@ def test_the_build_after_one_that_did_not_finish_shows_the_new_revision(
     assert build(root).exit_code == 0
     assert _revision_rows(site) != first
     assert site_files(site) == _clean_copy_site(root, tmp_path / "clean")
+
+
+def _splice_noting_the_process(folder: Path, refused: str = "", fails_beside: bool = False) -> Callable[[str], bool]:
+    """A page splicer that notes in ``folder`` which process changed each page: ``refused`` cannot
+    be changed in place; with ``fails_beside`` it raises in any process but this one."""
+    here = os.getpid()
+
+    def splice(docname: str) -> bool:
+        if fails_beside and os.getpid() != here:
+            raise RuntimeError("the second process fails")
+        (folder / docname).write_text(str(os.getpid()), encoding="utf-8")
+        return docname != refused
+
+    return splice
+
+
+@pytest.mark.parametrize("pages", [3, 7])
+def test_pages_changed_in_place_by_two_processes_are_those_one_process_changes(tmp_path: Path, pages: int) -> None:
+    """From four pages to change in place a second process changes every other one; fewer are not
+    worth its start."""
+    docnames = [f"page-{number}" for number in range(pages)]
+    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-1"))
+    assert changed == set(docnames) - {"page-1"}
+    by = {docname: (tmp_path / docname).read_text(encoding="utf-8") for docname in docnames}
+    here = str(os.getpid())
+    if pages < sources.SPLICED_BESIDE_FROM:
+        assert set(by.values()) == {here}
+    else:
+        assert {docname for docname, pid in by.items() if pid != here} == set(docnames[1::2])
+
+
+@pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])
+def test_pages_a_second_process_did_not_change_are_changed_by_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    if failure == "no-process":
+
+        def refused() -> int:
+            raise OSError("no more processes")
+
+        monkeypatch.setattr(parsecache.os, "fork", refused)
+    docnames = [f"page-{number}" for number in range(6)]
+    splice = _splice_noting_the_process(tmp_path, refused="page-3", fails_beside=failure == "the-process-fails")
+    assert sources._spliced(docnames, splice) == set(docnames) - {"page-3"}
+    assert {(tmp_path / docname).read_text(encoding="utf-8") for docname in docnames} == {str(os.getpid())}

@@ -25,6 +25,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from qms.atomic import read_kept, write_kept, write_text
+from qms.parsecache import beside, can_fork
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.control import history_digest, page_history, patch_source_revision
@@ -229,16 +230,33 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
     written_anyway = set(data.cache.get(CONTROL_UPDATED, ()))
     if found and not written_anyway and not data.cache.get(READING, True):
         written_anyway.add(found[0])  # Sphinx writes it, and so saves the environment
-    spliced = [
-        docname
-        for docname in found
-        if docname not in written_anyway and splice(docname, Path(builder.get_outfilename(docname)))
-    ]
-    changed_in_place = set(spliced)
+    offered = [docname for docname in found if docname not in written_anyway]
+    changed_in_place = _spliced(offered, lambda docname: splice(docname, Path(builder.get_outfilename(docname))))
+    spliced = [docname for docname in offered if docname in changed_in_place]
     left = [docname for docname in found if docname not in changed_in_place]
     if spliced:
         logger.info(f"qms: {len(spliced)} page(s) changed in place: {', '.join(spliced)}")
     return left
+
+
+#: pages to change in place from which a second process takes every other one (:func:`_spliced`)
+SPLICED_BESIDE_FROM = 4
+
+
+def _spliced(docnames: list[str], splice: Callable[[str], bool]) -> set[str]:
+    """Those of ``docnames`` that ``splice`` changed in place. Where they are many and a second
+    process may start (:func:`qms.parsecache.can_fork`), it changes every other one meanwhile. Each
+    page is changed alone, in its own files (the page, its kept fragments); what that process
+    answers to fill them is not handed back (this one answers it again if a page it writes asks).
+    Where that process fails, this one offers its pages to ``splice`` again: a page it changed is
+    then found as changed, or left to Sphinx to write."""
+    beside_them = docnames[1::2] if len(docnames) >= SPLICED_BESIDE_FROM and can_fork() else []
+    collect = beside(lambda: [splice(docname) for docname in beside_them]) if beside_them else None
+    done = {docname for docname in docnames if docname not in beside_them and splice(docname)}
+    made = collect() if collect is not None else None
+    if not isinstance(made, list) or len(made) != len(beside_them):
+        made = [splice(docname) for docname in beside_them]
+    return done | {docname for docname, changed in zip(beside_them, made, strict=True) if changed is True}
 
 
 def keep_known_ranges(data: BuildData, path: Path) -> None:
