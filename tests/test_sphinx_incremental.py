@@ -85,11 +85,27 @@ def test_one_changed_text_rereads_one_page(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_renamed_item_writes_again_the_pages_that_show_its_title_and_reads_again_its_own(tmp_path: Path) -> None:
+@pytest.mark.parametrize("beside_from", [None, 2], ids=["one-process", "two-processes"])
+def test_a_renamed_item_writes_again_the_pages_that_show_its_title_and_reads_again_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside_from: int | None
+) -> None:
     # the matrices show the title in rows filled in when the page is written: written, not read again;
-    # their rows are put into the pages the last build wrote, without Sphinx writing them again
+    # their rows are put into the pages the last build wrote, without Sphinx writing them again (from
+    # SPLICED_BESIDE_FROM pages, every other one by a second process)
+    collected: list[object] = []
+    if beside_from is not None:
+        monkeypatch.setattr(sources, "SPLICED_BESIDE_FROM", beside_from)
+        real = sources.beside
+
+        def noting(work: Callable[[], Any]) -> Callable[[], Any] | None:
+            collect = real(work)
+            return None if collect is None else lambda: collected.append(collect()) or collect()
+
+        monkeypatch.setattr(sources, "beside", noting)
     root = new_project(tmp_path / "device")
     output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
+    if beside_from is not None:
+        assert collected and all(isinstance(made, list) and made and all(made) for made in collected)
     read, written = _read_pages(output), _written_pages(output)
     assert "design-inputs" in read  # its block: its title is indexed when the page is read
     assert not {"traceability-matrix", "design-traceability"} & set(read)
