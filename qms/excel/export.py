@@ -247,11 +247,13 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             if self.kept is None:
                 self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
                 self.kept = self.cache.get(self.key)
+            comments = None  # the notes' comments, made once where the sheet is put together from runs
             if self.kept is None and len(rows) > RUN_ROWS:
-                self.kept = self._assembled(rows, styles)
+                comments = self._notes(rows, styles)
+                self.kept = self._assembled(rows, styles, comments)
                 self.assembled = self.kept is not None
             if self.kept is not None:
-                self._comments = self._notes(rows, styles)
+                self._comments = comments if comments is not None else self._notes(rows, styles)
                 return
         last = 0
         for row, cells in rows:
@@ -265,9 +267,11 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         notes = (self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4])
         return [CommentRecord.from_cell(cell) for cell in notes]
 
-    def _assembled(self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes | None:
-        """The sheet's XML from its runs of rows, kept or written now; None where its XML outside the
-        rows is not as expected (the sheet is then written whole)."""
+    def _assembled(
+        self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles, comments: list[CommentRecord]
+    ) -> bytes | None:
+        """The sheet's XML from its runs of rows, kept or written now, with the ``comments`` of its notes;
+        None where its XML outside the rows is not as expected (the sheet is then written whole)."""
         assert self.cache is not None
         runs: list[bytes] = []
         links: list[bytes] = []
@@ -285,7 +289,7 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             runs.append(xml)
             links.append(linked)
             previous = run[-1][0]
-        return self._around(runs, links, self._notes(rows, styles))
+        return self._around(runs, links, comments)
 
     def _run(self, previous: int, run: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes | None:
         """A run of rows as openpyxl writes them, and the inside of the hyperlinks element of their
