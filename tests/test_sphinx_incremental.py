@@ -17,6 +17,7 @@ import jinja2
 import pytest
 from sphinx_support import build, cut_example, new_project, page, site_files, site_page, text_of
 
+import qms.sphinx as qms_sphinx
 from qms import parsecache
 from qms.cli import build as build_command
 from qms.cli.build_inputs import RECORD
@@ -126,6 +127,23 @@ def test_a_renamed_neighbour_writes_again_the_blocks_that_show_it_without_readin
     block = site_page(root / "_build" / "html", "software-requirements.html").select_one("section#SWR-001")
     assert block is not None and "Reading age shown" in block.get_text()
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_build_by_other_code_of_qms_reads_every_page_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the pages the last build read were made by that code: another release renders them anew
+    # (a file that no page shows makes each build run Sphinx, which finds the environment it kept)
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    (root / "notes.txt").write_text("one", encoding="utf-8")
+    same_code = build(root, "--verbose")
+    assert "pickled environment... done" in same_code.stdout and _read_pages(same_code.stdout) == []
+    (root / "notes.txt").write_text("two", encoding="utf-8")
+    monkeypatch.setattr(qms_sphinx, "code_digest", lambda: "0" * 20)
+    other = build(root, "--verbose")
+    assert other.exit_code == 0, other.output
+    pages = {path.stem for path in (root / "_build" / "html").glob("*.html")} - {"genindex", "search"}
+    assert set(_read_pages(other.stdout)) == pages
 
 
 @pytest.mark.slow

@@ -42,7 +42,7 @@ from qms.sphinx.downloads import (
     write_evidence_files,
     write_matrix_csv,
 )
-from qms.sphinx.fragments import fill_blocks, splice_page
+from qms.sphinx.fragments import code_digest, fill_blocks, splice_page
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.navigation import (
@@ -334,4 +334,17 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_replay(app)
     app.add_css_file("qms.css")
     app.add_js_file("qms.js")
-    return {"version": __version__, "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
+    return {
+        "version": __version__,
+        "env_version": environment_version(),
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
+
+
+def environment_version() -> int:
+    """The version of what qms keeps in Sphinx's environment: a fingerprint of its code
+    (:func:`~qms.sphinx.fragments.code_digest`). The pages were read by that code, so a build by other
+    code (another release of qms) starts with a fresh environment, as a clean build does: Sphinx
+    reads a kept environment only where every extension's version is the same."""
+    return int(code_digest(), 16)
