@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +109,23 @@ def test_strict_build_fails_and_keeps_the_previous_site(notes_build: tuple[Path,
     assert "the build failed:" in result.stderr and "the previous site in" in result.stderr
     assert (site / "index.html").read_bytes() == before
     assert not list(site.parent.glob(".html.building-*"))
+
+
+@pytest.mark.slow
+def test_blocks_filled_when_written_show_in_a_builder_of_text(tmp_path: Path) -> None:
+    # the heat maps, the risk classes, the control types and the release check are filled when their
+    # pages are written, as nodes with their links resolved for builders other than HTML
+    root = new_project(tmp_path / "project")
+    out = tmp_path / "text"
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "sphinx", "-q", "-b", "text", ".", str(out)]
+    completed = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert "WARNING" not in completed.stderr
+    report = " ".join((out / "risk-management-report.txt").read_text(encoding="utf-8").split())
+    for shown in ("Before risk control", "After risk control", "1 hazard placed.", "Total hazards"):
+        assert shown in report, shown
+    assert "Total risk control requirements" in report
+    assert "HAZ-01" in report.split("Before risk control", 1)[1]  # the ids of a small map, linked
+    front = " ".join((out / "index.txt").read_text(encoding="utf-8").split())
+    assert "The release check (qms check --release)" in front

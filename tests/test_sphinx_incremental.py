@@ -146,6 +146,34 @@ def test_a_build_by_other_code_of_qms_reads_every_page_again(tmp_path: Path, mon
     assert set(_read_pages(other.stdout)) == pages
 
 
+def _heat_cell(site: Path, name: str, when: str, severity: str, probability: str) -> str:
+    """What one cell of a heat map on a page shows (its count, and the ids it lists)."""
+    (heat_map,) = site_page(site, name).select(f"table.qms-heat-{when}")
+    headers = [text_of(cell) for cell in heat_map.select("thead th")]
+    column = next(index for index, header in enumerate(headers) if header.endswith(probability))
+    (row,) = [row for row in heat_map.select("tbody tr") if text_of(row.select("td")[0]).endswith(severity)]
+    return row.select("td")[column].get_text(" ", strip=True)
+
+
+@pytest.mark.slow
+def test_a_new_severity_writes_the_heat_maps_and_counts_without_reading_their_pages(tmp_path: Path) -> None:
+    # The heat maps, the risk classes, the claims of coverage and the release check are blocks filled
+    # when their pages are written: the pages showing them change in place, none is read again
+    # except the hazard's own (its block shows its severity as text)
+    root = new_project(tmp_path / "device")
+    old = "    severity: Serious\n    probability: Occasional\n    controls: [SWR-001]"
+    new = old.replace("Serious", "Critical")
+    read, written = _read_and_written(root, "risk_register/hazards.yaml", old, new)
+    assert not {"risk-management-report", "risk-management-plan", "index", "release-notes"} & set(read)
+    assert {"risk-management-report", "risk-register"} <= set(written)
+    assert "risk-management-plan" not in written  # its map shows the policy, which stayed as it was
+    site = root / "_build" / "html"
+    assert _heat_cell(site, "risk-management-report.html", "initial", "Critical", "Occasional") == "1 HAZ-01"
+    assert _heat_cell(site, "risk-management-report.html", "initial", "Serious", "Occasional") == "0"
+    assert _heat_cell(site, "risk-register.html", "initial", "Critical", "Occasional") == "1 HAZ-01"
+    assert site_files(site) == _clean_site(root, tmp_path / "clean")
+
+
 @pytest.mark.slow
 def test_a_page_whose_last_version_does_not_hold_its_old_blocks_is_written_by_sphinx(tmp_path: Path) -> None:
     root = new_project(tmp_path / "device")
@@ -445,7 +473,10 @@ def test_an_edit_in_one_part_of_a_long_document_writes_its_part_and_not_the_page
     read, written = _read_pages(edited.stdout), _written_pages(edited.stdout)
     assert "software-requirements-part-3" in read and "software-requirements" not in read
     assert "design-traceability-part-6" in read  # it shows the text too
-    assert written == read  # the first pages list the parts' headings, which stayed as they were
+    # the first pages list the parts' headings, which stayed as they were; the pages stating coverage
+    # and the release check (the edit is a change since approval) are changed in place, not read
+    assert "software-requirements" not in written
+    assert set(written) - set(read) == set(_changed_in_place(edited.stdout)) == {"index", "release-notes"}
     assert site_files(site) == _clean_copy_site(root, tmp_path / "clean-text")
 
     _edit(alerts, "title: Alerts and alarms", "title: Alerts and alarm signals")  # a heading of part 3

@@ -8,7 +8,8 @@ any other builder (LaTeX, text...).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from docutils import nodes
@@ -57,6 +58,20 @@ from qms.sphinx.views.items import (
 
 #: Makes a table from its query's data (and whether it is interactive); registered per block kind.
 TableShape = Callable[[Any, bool], Table]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockWriter:
+    """Writes a block that is more than one table (a heat map, a sentence and its table): its HTML for
+    HTML builders, its nodes (links resolved) for any other; from its query's data and the unfilled
+    block (for its options). Registered per block kind beside the table shapes."""
+
+    write_html: Callable[[Links, Any, qms_block], str]
+    write_nodes: Callable[[Links, Any, qms_block], list[nodes.Node]]
+
+
+#: How each kind of block is written: as one table (its shape), or by a writer of its own.
+Shapes = Mapping[str, TableShape | BlockWriter]
 
 
 class qms_block(nodes.General, nodes.Element):
@@ -443,9 +458,7 @@ def anchored_tables(links: Links, tables: list[tuple[str, Table]], as_html: bool
     result: list[nodes.Node] = []
     for anchor, spec in tables:
         if as_html:
-            wrapper = nodes.container(classes=["no-search", f"{P}-block"])
-            table = table_html(links, spec)
-            wrapper += qms_raw("", f'<div id="{esc(anchor)}" class="{P}-anchored">{table}</div>', format="html")
+            wrapper = _wrapped(f'<div id="{esc(anchor)}" class="{P}-anchored">{table_html(links, spec)}</div>')
         else:
             wrapper = nodes.container()
             rendered = table_nodes(links, spec)
@@ -459,7 +472,7 @@ def resolve_block(
     unfilled_block: qms_block,
     data: BuildData,
     links: Links,
-    shapes: dict[str, TableShape],
+    shapes: Shapes,
     matrix: str | None,
     anchored: dict[str, AnchoredTables] | None = None,
 ) -> list[nodes.Node]:
@@ -474,9 +487,18 @@ def resolve_block(
         if view is None:
             return []
         return item_html(links, view, unfilled_block, matrix) if as_html else item_nodes(links, view, unfilled_block)
-    spec = shapes[unfilled_block["block"]](view, unfilled_block.get("interactive", True))
-    if as_html:
-        wrapper = nodes.container(classes=["no-search", f"{P}-block"])  # the rows repeat what the items say
-        wrapper += qms_raw("", table_html(links, spec), format="html")
-        return [wrapper]
-    return table_nodes(links, spec)
+    shape = shapes[unfilled_block["block"]]
+    if isinstance(shape, BlockWriter):
+        if as_html:
+            return [_wrapped(shape.write_html(links, view, unfilled_block))]
+        return shape.write_nodes(links, view, unfilled_block)
+    spec = shape(view, unfilled_block.get("interactive", True))
+    return [_wrapped(table_html(links, spec))] if as_html else table_nodes(links, spec)
+
+
+def _wrapped(block_html: str) -> nodes.container:
+    """A block's HTML in its wrapper, left out of the search index: its rows and counts repeat what
+    the items say."""
+    wrapper = nodes.container(classes=["no-search", f"{P}-block"])
+    wrapper += qms_raw("", block_html, format="html")
+    return wrapper

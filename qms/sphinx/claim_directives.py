@@ -14,9 +14,11 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 
 from qms.sphinx import claims, render
-from qms.sphinx.blocks import AnchoredTables, TableShape, block
+from qms.sphinx.blocks import AnchoredTables, BlockWriter, TableShape, block, qms_block, table_html, table_nodes
 from qms.sphinx.directives import QmsDirective, findings_table
 from qms.sphinx.downloads import EvidenceFile
+from qms.sphinx.html import esc
+from qms.sphinx.links import Links
 from qms.sphinx.render import P, item_ref, paragraph
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import kind_label
@@ -162,14 +164,32 @@ class CoverageDirective(QmsDirective):
 
 class ReleaseCheckDirective(QmsDirective):
     """``.. qms:release-check::``: what ``qms check --release`` reports at this revision, each finding
-    with its rule and item, apart from the approval of the documents (the control block shows it)."""
+    with its rule and item, apart from the approval of the documents (the control block shows it).
+    Filled when the page is written: a finding that comes or goes writes the page again (or changes
+    it in place) without reading it again."""
 
     def run(self) -> list[nodes.Node]:
-        view: claims.ReleaseCheckView = self.answer(("release-check",))
-        outcome = "open" if view.errors else "clean"
-        result: list[nodes.Node] = [paragraph(self.sentence(view), classes=[f"{P}-release-check-{outcome}"])]
+        self.answer(("release-check",))
+        return [block("release-check", ("release-check",))]
+
+    @staticmethod
+    def outcome(view: claims.ReleaseCheckView) -> str:
+        return f"{P}-release-check-{'open' if view.errors else 'clean'}"
+
+    @staticmethod
+    def write_html(links: Links, view: claims.ReleaseCheckView, unfilled: qms_block) -> str:
+        sentence = f'<p class="{ReleaseCheckDirective.outcome(view)}">{esc(ReleaseCheckDirective.sentence(view))}</p>'
+        if not view.findings:
+            return sentence
+        return sentence + table_html(links, ReleaseCheckDirective.shape(view))
+
+    @staticmethod
+    def write_nodes(links: Links, view: claims.ReleaseCheckView, unfilled: qms_block) -> list[nodes.Node]:
+        result: list[nodes.Node] = [
+            paragraph(ReleaseCheckDirective.sentence(view), classes=[ReleaseCheckDirective.outcome(view)])
+        ]
         if view.findings:
-            result.append(block("release-check", ("release-check",)))
+            result += table_nodes(links, ReleaseCheckDirective.shape(view))
         return result
 
     @staticmethod
@@ -275,9 +295,9 @@ class EvidenceFilesDirective(QmsDirective):
 
 
 #: How each block of this module turns its query's data into a table.
-SHAPES: dict[str, TableShape] = {
+SHAPES: dict[str, TableShape | BlockWriter] = {
     "coverage": CoverageDirective.shape,
-    "release-check": ReleaseCheckDirective.shape,
+    "release-check": BlockWriter(ReleaseCheckDirective.write_html, ReleaseCheckDirective.write_nodes),
     "verification": VerificationSummaryDirective.shape,
     "evidence-files": EvidenceFilesDirective.shape,
 }

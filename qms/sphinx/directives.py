@@ -20,13 +20,14 @@ from sphinx.util.docutils import SphinxDirective
 
 from qms.markup import is_prose
 from qms.model import Item
-from qms.sphinx import render
-from qms.sphinx.blocks import TableShape, block
+from qms.sphinx import html, render
+from qms.sphinx.blocks import BlockWriter, TableShape, block, qms_block
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.control import history_digest, page_history
 from qms.sphinx.documents import document_spec
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.downloads import downloads_query
+from qms.sphinx.links import Links
 from qms.sphinx.render import P, paragraph, table
 from qms.sphinx.safe_rst import parse_item_text
 from qms.sphinx.state import build_data
@@ -356,55 +357,70 @@ class ClauseIndexDirective(QmsDirective):
 
 
 class RiskMatrixDirective(QmsDirective):
-    """``.. qms:risk-matrix::`` with ``:when:`` initial, residual, both (default) or policy: a heat map."""
+    """``.. qms:risk-matrix::`` with ``:when:`` initial, residual, both (default) or policy: a heat map.
+
+    Each map is a block filled when the page is written: a hazard's new severity or probability
+    writes the page again (or changes it in place) without reading it again."""
 
     option_spec: ClassVar[dict[str, Any]] = {
         "when": lambda value: directives.choice(value, ("initial", "residual", "both", "policy")),
         "ids": lambda value: directives.choice(value, ("yes", "no")),
     }
 
+    AXIS = (
+        "Rows: severity of the harm, highest at the top. Columns: probability of the harm, lowest on the left. "
+        "A (green) acceptable; R (amber) reduce as far as possible, acceptable only with a benefit-risk "
+        "justification; U (red) unacceptable."
+    )
+
     def run(self) -> list[nodes.Node]:
         when = self.options.get("when", "both")
-        whens = ("initial", "residual") if when == "both" else (when,)
         container = nodes.container(classes=[f"{P}-heat-maps"])
-        for moment in whens:
-            view: RiskMatrixView = self.answer(("risk-matrix", moment))
-            show_ids = self.options.get("ids", "yes" if view.total <= 40 else "no") == "yes"
+        for moment in ("initial", "residual") if when == "both" else (when,):
+            query = ("risk-matrix", moment)
+            self.answer(query)
             figure = nodes.container(classes=[f"{P}-heat-figure"])
-            figure += render.heat_map(view, show_ids=show_ids)
-            if moment != "policy":
-                text = f"{view.total} hazard{'s' if view.total != 1 else ''} placed"
-                if view.unevaluated:
-                    text += f"; not evaluated: {', '.join(view.unevaluated)}"
-                figure += paragraph(text + ".", classes=[f"{P}-heat-note"])
+            figure += block("risk-matrix", query, ids=self.options.get("ids", ""))
             container += figure
-        axis = (
-            "Rows: severity of the harm, highest at the top. Columns: probability of the harm, lowest on the left. "
-            "A (green) acceptable; R (amber) reduce as far as possible, acceptable only with a benefit-risk "
-            "justification; U (red) unacceptable."
-        )
-        return [container, paragraph(axis, classes=[f"{P}-heat-axis"])]
+        return [container, paragraph(self.AXIS, classes=[f"{P}-heat-axis"])]
+
+    @staticmethod
+    def write_html(links: Links, view: RiskMatrixView, unfilled: qms_block) -> str:
+        heat_map = html.heat_map_html(links, view, show_ids=view.shows_ids(unfilled.get("ids", "")))
+        return heat_map + (f'<p class="{P}-heat-note">{html.esc(view.note)}</p>' if view.note else "")
+
+    @staticmethod
+    def write_nodes(links: Links, view: RiskMatrixView, unfilled: qms_block) -> list[nodes.Node]:
+        result: list[nodes.Node] = [
+            render.heat_map(view, show_ids=view.shows_ids(unfilled.get("ids", "")), links=links)
+        ]
+        if view.note:
+            result.append(paragraph(view.note, classes=[f"{P}-heat-note"]))
+        return result
 
 
 class RiskClassesDirective(QmsDirective):
-    """``.. qms:risk-classes::``: hazards per risk class before and after risk control."""
+    """``.. qms:risk-classes::``: hazards per risk class before and after risk control (filled when
+    the page is written)."""
 
     def run(self) -> list[nodes.Node]:
-        view: RiskClassesView = self.answer(("risk-classes",))
+        self.answer(("risk-classes",))
+        return [block("risk-classes", ("risk-classes",))]
+
+    @staticmethod
+    def shape(view: RiskClassesView, interactive: bool = False) -> Table:
         rows: list[tuple[Cell, ...]] = [
             (Risk(row.letter, row.letter), Text(row.label), Text(str(row.initial)), Text(str(row.residual)))
             for row in view.rows
             if row.letter != "?" or row.initial or row.residual
         ]
         rows.append((Text(""), Strong("Total hazards"), Strong(str(view.total)), Strong(str(view.total))))
-        return [
-            table(
-                ["Class", "Meaning", "Before control", "After control"],
-                rows,
-                classes=[f"{P}-risk-classes"],
-                widths=[1, 5, 2, 2],
-            )
-        ]
+        return Table(
+            ["Class", "Meaning", "Before control", "After control"],
+            rows,
+            classes=[f"{P}-risk-classes"],
+            widths=[1, 5, 2, 2],
+        )
 
 
 class RiskPolicyDirective(QmsDirective):
@@ -436,15 +452,20 @@ class RiskPolicyDirective(QmsDirective):
 
 
 class ControlTypesDirective(QmsDirective):
-    """``.. qms:control-types::``: risk control measures per type, in ISO 14971 7.1 priority order."""
+    """``.. qms:control-types::``: risk control measures per type, in ISO 14971 7.1 priority order
+    (filled when the page is written)."""
 
     def run(self) -> list[nodes.Node]:
-        view: ControlTypesView = self.answer(("control-types",))
+        self.answer(("control-types",))
+        return [block("control-types", ("control-types",))]
+
+    @staticmethod
+    def shape(view: ControlTypesView, interactive: bool = False) -> Table:
         rows: list[tuple[Cell, ...]] = [
             (Text(name), Text(str(count))) for name, count in view.rows if count or name != "unspecified"
         ]
         rows.append((Strong("Total risk control requirements"), Strong(str(view.total))))
-        return [table(["Type of control measure", "Requirements"], rows, classes=[f"{P}-control-types"], widths=[4, 1])]
+        return Table(["Type of control measure", "Requirements"], rows, classes=[f"{P}-control-types"], widths=[4, 1])
 
 
 # ------------------------------------------------------------------------------ summaries
@@ -625,13 +646,16 @@ class DownloadsDirective(QmsDirective):
         return [block("downloads", query)]
 
 
-#: How each table block turns its query's data into a table.
-SHAPES: dict[str, TableShape] = {
+#: How each block turns its query's data into a table, or writes itself.
+SHAPES: dict[str, TableShape | BlockWriter] = {
     "table": TableDirective.shape,
     "matrix": MatrixDirective.shape,
     "risk-register": RiskRegisterDirective.shape,
     "findings": FindingsDirective.shape,
     "clause-index": ClauseIndexDirective.shape,
+    "risk-matrix": BlockWriter(RiskMatrixDirective.write_html, RiskMatrixDirective.write_nodes),
+    "risk-classes": RiskClassesDirective.shape,
+    "control-types": ControlTypesDirective.shape,
 }
 
 DIRECTIVES: dict[str, type[QmsDirective]] = {

@@ -49,7 +49,7 @@ from qms import __version__, parsecache
 from qms.atomic import read_kept, write_bytes, write_kept
 from qms.sphinx.blocks import (
     AnchoredTables,
-    TableShape,
+    Shapes,
     block_texts,
     heading_level,
     qms_block,
@@ -223,7 +223,7 @@ def fill_blocks(
     unfilled: list[qms_block],
     data: BuildData,
     links: Links,
-    shapes: dict[str, TableShape],
+    shapes: Shapes,
     matrix: str | None,
     anchored: dict[str, AnchoredTables],
 ) -> dict[int, list[nodes.Node]]:
@@ -273,7 +273,7 @@ def splice_page(
     docname: str,
     output: Path,
     data: BuildData,
-    shapes: dict[str, TableShape],
+    shapes: Shapes,
     matrix_page: str,
     anchored: dict[str, AnchoredTables],
 ) -> bool:

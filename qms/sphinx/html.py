@@ -32,6 +32,7 @@ from qms.sphinx.views.cells import (
     Strong,
     Text,
 )
+from qms.sphinx.views.risk import HeatCell, RiskMatrixView
 
 P = "qms"
 
@@ -177,5 +178,43 @@ def table_html(
                 else f"<td{gap}><p>{cell_html(links, cell)}</p></td>"
             )
         parts.append(f'<tr class="{parity}">' + "".join(cells) + "</tr>")
+    parts.append("</tbody></table></div>")
+    return "".join(parts)
+
+
+def heat_classes(view: RiskMatrixView, cell: HeatCell) -> list[str]:
+    """The classes of a heat map's cell: its risk class, and whether it places no hazard."""
+    classes = [f"{P}-heat-{cell.letter if cell.letter in 'ARU' else 'unknown'}"]
+    if cell.count == 0 and view.when != "policy":
+        classes.append(f"{P}-heat-zero")
+    return classes
+
+
+def heat_map_html(links: Links, view: RiskMatrixView, *, show_ids: bool) -> str:
+    """A risk matrix as HTML, in the markup :func:`table_html` writes (:func:`qms.sphinx.render.heat_map`
+    makes the same map as nodes): severity rows, highest first; probability columns; cells coloured by class."""
+    headers = ["Severity \\ probability", *(f"P{level} {name}" for level, name in view.probability)]
+    parts = [
+        f'<div class="table-wrapper {P}-table-wrapper">'
+        f'<table class="docutils align-default {P}-table {P}-heat-map {P}-heat-{esc(view.when)}">'
+        f'<caption><span class="caption-text">{esc(view.title)}</span></caption><thead><tr>',
+        *(f'<th class="head"><p>{esc(header)}</p></th>' for header in headers),
+        "</tr></thead><tbody>",
+    ]
+    for index, row in enumerate(view.rows):
+        parts.append(
+            f'<tr class="{"row-odd" if index % 2 == 0 else "row-even"}">'
+            f"<td><p><strong>{esc(f'S{row.level} {row.name}')}</strong></p></td>"
+        )
+        for cell in row.cells:
+            if view.when == "policy":
+                shown = f'<span class="{P}-heat-letter">{esc(cell.letter)}</span>'
+            else:
+                shown = f'<span class="{P}-heat-count">{cell.count}</span>'
+                if show_ids and cell.ids:
+                    ids = " ".join(item_link(links, item_id) for item_id in cell.ids)
+                    shown += f'<span class="{P}-heat-ids">{ids}</span>'
+            parts.append(f'<td class="{" ".join(heat_classes(view, cell))}"><p>{shown}</p></td>')
+        parts.append("</tr>")
     parts.append("</tbody></table></div>")
     return "".join(parts)

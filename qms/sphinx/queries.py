@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from qms.sphinx import claims, control, downloads
 from qms.sphinx.views import items, risk, rows, summaries, tables
-from qms.sphinx.views.build import QuerySpec
+from qms.sphinx.views.build import QuerySpec, read_nothing, read_whether_any
 
 QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
     {
@@ -23,32 +23,32 @@ QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
         "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs, read=tables.rows_read),
         "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs, read=tables.rows_read),
         "rows": QuerySpec(rows.row_range, inputs=rows.row_range_inputs, read=tables.rows_read),
-        # risk
+        # risk (summaries filled in when the page is written, like the claims below)
         "risk-register": QuerySpec(risk.risk_register, inputs=risk.risk_register_inputs, read=tables.rows_read),
-        "risk-matrix": QuerySpec(risk.risk_matrix_view),
-        "risk-classes": QuerySpec(risk.risk_classes),
+        "risk-matrix": QuerySpec(risk.risk_matrix_view, read=read_nothing),
+        "risk-classes": QuerySpec(risk.risk_classes, read=read_nothing),
         "policy-scales": QuerySpec(risk.policy_scales),
-        "control-types": QuerySpec(risk.control_types),
+        "control-types": QuerySpec(risk.control_types, read=read_nothing),
         # summaries
-        "findings": QuerySpec(summaries.findings_view),
+        "findings": QuerySpec(summaries.findings_view, read=summaries.findings_read),
         "counts": QuerySpec(summaries.counts),
         "documents": QuerySpec(summaries.documents_view),
         "device": QuerySpec(summaries.device_view),
         "clauses": QuerySpec(summaries.clauses_view),
-        "clause-index": QuerySpec(summaries.clause_index_view),
+        "clause-index": QuerySpec(summaries.clause_index_view, read=read_nothing),
         "rules": QuerySpec(summaries.rules_view),
         "release-changes": QuerySpec(summaries.release_changes),
         # claims of completeness
-        "coverage": QuerySpec(claims.coverage),
-        "open-items": QuerySpec(claims.open_items),
+        "coverage": QuerySpec(claims.coverage, read=read_nothing),
+        "open-items": QuerySpec(claims.open_items, read=read_whether_any),
         "overall-risk": QuerySpec(claims.overall_risk),
-        "verification": QuerySpec(claims.verification_view),
-        "release-check": QuerySpec(claims.release_check),
+        "verification": QuerySpec(claims.verification_view, read=read_nothing),
+        "release-check": QuerySpec(claims.release_check, read=read_nothing),
         # document control
         "document-states": QuerySpec(control.states_view),
         "document-state": QuerySpec(control.state_view),
         # files published with the site
         "downloads": QuerySpec(downloads.downloads_view),
-        "evidence-files": QuerySpec(downloads.evidence_files_view),
+        "evidence-files": QuerySpec(downloads.evidence_files_view, read=read_whether_any),
     }
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from docutils import nodes
 from sphinx import addnodes
 
+from qms.sphinx.html import heat_classes
 from qms.sphinx.views.cells import (
     Badge,
     Cell,
@@ -252,13 +253,11 @@ def _table(
 # ------------------------------------------------------------------------------ heat maps
 
 
-def heat_map(view: RiskMatrixView, *, show_ids: bool) -> nodes.table:
-    """A risk matrix: rows of severity (highest at the top), columns of probability, cells coloured by class."""
+def heat_map(view: RiskMatrixView, *, show_ids: bool, links: Links | None = None) -> nodes.table:
+    """A risk matrix: rows of severity (highest at the top), columns of probability, cells coloured by class
+    (:func:`qms.sphinx.html.heat_map_html` writes the same map as HTML)."""
     headers = ["Severity \\ probability"] + [f"P{level} {name}" for level, name in view.probability]
     rows: list[list[Strong | HeatCell]] = [[Strong(f"S{row.level} {row.name}"), *row.cells] for row in view.rows]
-    title = {"initial": "Before risk control", "residual": "After risk control", "policy": "Acceptability policy"}[
-        view.when
-    ]
 
     def render_cell(cell: Strong | HeatCell) -> list[nodes.Node]:
         if isinstance(cell, Strong):
@@ -271,18 +270,18 @@ def heat_map(view: RiskMatrixView, *, show_ids: bool) -> nodes.table:
             for index, item_id in enumerate(cell.ids):
                 if index:
                     line += nodes.Text(" ")
-                line += item_ref(item_id)
+                line += item_ref(item_id, links=links)
             shown.append(line)
         return shown
 
-    table_node = _table(headers, rows, render_cell, classes=[f"{P}-heat-map", f"{P}-heat-{view.when}"], caption=title)
+    table_node = _table(
+        headers, rows, render_cell, classes=[f"{P}-heat-map", f"{P}-heat-{view.when}"], caption=view.title
+    )
     body_rows = list(table_node.findall(nodes.row))[1:]
     for row_node, row in zip(body_rows, view.rows, strict=True):
         entries = [child for child in row_node.children if isinstance(child, nodes.Element)][1:]
         for entry, cell in zip(entries, row.cells, strict=True):
-            entry["classes"] += [f"{P}-heat-{cell.letter if cell.letter in 'ARU' else 'unknown'}"]
-            if cell.count == 0 and view.when != "policy":
-                entry["classes"].append(f"{P}-heat-zero")
+            entry["classes"] += heat_classes(view, cell)
     return table_node
 
 

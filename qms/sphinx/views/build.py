@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,18 @@ class QuerySpec:
     #: again without being read again (:func:`qms.sphinx.sources.outdated`). Every directive asking
     #: this query must read no more of it than this says.
     read: Callable[[Any], object] | None = None
+
+
+def read_nothing(answer: object) -> None:
+    """What reading a page takes of a query whose directive leaves only a block filled when the page
+    is written (:attr:`QuerySpec.read`): nothing."""
+    return None
+
+
+def read_whether_any(answer: Sized) -> bool:
+    """What reading a page takes of a query whose directive leaves a block filled when the page is
+    written where the answer holds anything, and a sentence saying so where it holds nothing."""
+    return bool(len(answer))
 
 
 @dataclass

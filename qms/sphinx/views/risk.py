@@ -109,6 +109,27 @@ class RiskMatrixView:
     total: int
     unevaluated: tuple[str, ...]
 
+    @property
+    def title(self) -> str:
+        return {"initial": "Before risk control", "residual": "After risk control", "policy": "Acceptability policy"}[
+            self.when
+        ]
+
+    @property
+    def note(self) -> str:
+        """The sentence under the map: how many hazards it places, and those it cannot (none for the policy)."""
+        if self.when == "policy":
+            return ""
+        text = f"{self.total} hazard{'s' if self.total != 1 else ''} placed"
+        if self.unevaluated:
+            text += f"; not evaluated: {', '.join(self.unevaluated)}"
+        return text + "."
+
+    def shows_ids(self, option: str) -> bool:
+        """Whether the cells list their hazards' ids: as the ``:ids:`` option says, else where the map
+        places 40 hazards or fewer."""
+        return (option or ("yes" if self.total <= 40 else "no")) == "yes"
+
 
 def risk_matrix_view(data: BuildData, when: str) -> RiskMatrixView:
     """Hazard counts per (severity, probability) cell of the policy's matrix, before or after controls."""

@@ -37,6 +37,12 @@ class FindingsView:
     off: tuple[str, ...]
 
 
+def findings_read(view: FindingsView) -> object:
+    """What reading a page takes of its open findings (:attr:`QuerySpec.read`): whether there are
+    any, and the rules it names; the findings themselves fill a block when the page is written."""
+    return (bool(view.rows), view.checked, view.off)
+
+
 def findings_view(data: BuildData, prefixes: str = "") -> FindingsView:
     """Open findings of ``qms check``, optionally only rules starting with one of ``prefixes``."""
     wanted = rule_prefixes(prefixes)
