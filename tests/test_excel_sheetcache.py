@@ -276,16 +276,42 @@ def test_an_edited_item_writes_again_only_the_runs_of_rows_that_show_it(
     assert len(written) < runs / 3
 
 
-def test_rows_moved_write_the_runs_after_them_again_and_none_stays_stale(
+def test_rows_moved_keep_the_runs_after_them_with_their_new_row_numbers(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written = _runs(monkeypatch)
+    moved: list[int] = []
+    real = export._moved
+    monkeypatch.setattr(export, "_moved", lambda xml, rows: moved.append(rows) or real(xml, rows))
     _cached(project)
     runs = written.count("User needs")
     written.clear()
+    moved.clear()
     _need_inserted(project)
     assert _cached(project) == _fresh(project)
-    assert written.count("User needs") >= runs  # every need one row down: each run changed
+    assert written.count("User needs") < runs  # the runs after the new need kept, one row further down
+    assert 1 in moved
+
+
+def test_a_row_inserted_changes_only_the_runs_around_it() -> None:
+    rows = [(number, [(1, (f"REQ-{number:05} title {number}", "style", False, None, ""))]) for number in range(1, 5001)]
+    before = [held for _, held in export._cut(rows)]
+    inserted = (2500, [(1, ("REQ-NEW a new row", "style", False, None, ""))])
+    moved_down = [(number + 1, cells) for number, cells in rows[2499:]]
+    after = [held for _, held in export._cut([*rows[:2499], inserted, *moved_down])]
+    assert sum(len(run) for run, _ in export._cut(rows)) == len(rows)
+    assert len(before) > 10 and all(len(run) <= 4 * export.RUN_ROWS for run, _ in export._cut(rows))
+    assert len(set(after) - set(before)) <= 2 and len(set(before) - set(after)) <= 2
+
+
+def test_a_kept_run_moved_down_takes_the_row_numbers_of_its_new_place() -> None:
+    xml = b'<row r="9"><c r="A9" s="1" t="inlineStr"><is><t>&lt;c r="A9"</t></is></c><c r="AB9"/></row>'
+    links = b'<hyperlink ref="A9" location="\'User needs\'!A9"/>'
+    assert export._moved(xml, 3) == xml.replace(b'r="9"', b'r="12"').replace(b'"A9" s', b'"A12" s').replace(
+        b'"AB9"', b'"AB12"'
+    )
+    assert export._moved(links, 3) == b'<hyperlink ref="A12" location="\'User needs\'!A9"/>'
+    assert export._moved(xml, 0) is xml
 
 
 def test_a_damaged_run_of_rows_is_written_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

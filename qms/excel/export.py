@@ -17,8 +17,10 @@ import datetime
 import io
 import marshal
 import os
+import re
 import shutil
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,9 +153,13 @@ class _Styles:
 _Planned = tuple[str | int, str | None, bool, str | None, str]
 
 
-#: rows written together, and kept under the key of their cells: a sheet of more rows is put
-#: together from its runs, and writes again only the runs whose cells changed
+#: rows written together, on average, and kept under the key of their cells: a sheet of more rows
+#: is put together from its runs, and writes again only the runs whose cells changed
 RUN_ROWS = 256
+
+#: where the numbers of rows stand in a kept run's XML: ``<row r="7">``, ``<c r="B7">``, and its
+#: links' ``<hyperlink ref="B7">`` (the values between are escaped text, where no ``<`` stands)
+_ROW_NUMBERS = re.compile(rb'(<row r="|<c r="[A-Z]+|<hyperlink ref="[A-Z]+)([0-9]+)"')
 
 #: how a kept run's rows and its links are told apart (no XML holds a NUL)
 _RUN_LINKS = b"\0"
@@ -171,6 +177,35 @@ def _inside(links: HyperlinkList) -> bytes:
     """The XML inside a hyperlinks element: its links."""
     xml = _tostring(links.to_tree())
     return xml[xml.index(b">") + 1 : xml.rindex(b"</")]
+
+
+def _cut(rows: list[tuple[int, list[tuple[int, _Planned]]]]) -> Iterator[tuple[list[Any], bytes]]:
+    """A sheet's rows cut into runs where their cells say, not where a count of rows falls: a row
+    whose cells (with its distance from the row before) hash to a multiple of :data:`RUN_ROWS` ends
+    its run (a run holds a quarter to four times that many rows). A row inserted or removed changes
+    the runs around it only: every other run holds the same rows as before, one row further on,
+    and is kept under the same key. Each run with what its rows hold wherever the sheet has them."""
+    shortest, longest = max(1, RUN_ROWS // 4), RUN_ROWS * 4
+    run: list[tuple[int, list[tuple[int, _Planned]]]] = []
+    held: list[bytes] = []
+    previous = 0
+    for row, cells in rows:
+        entry = marshal.dumps((row - previous, cells))
+        run.append((row, cells))
+        held.append(entry)
+        previous = row
+        if len(run) >= longest or (len(run) >= shortest and zlib.crc32(entry) % RUN_ROWS == 0):
+            yield run, b"".join(held)
+            run, held = [], []
+    if run:
+        yield run, b"".join(held)
+
+
+def _moved(xml: bytes, rows: int) -> bytes:
+    """A kept run's rows (or their links) ``rows`` further down the sheet than where they were written."""
+    if not rows:
+        return xml
+    return _ROW_NUMBERS.sub(lambda found: b'%s%d"' % (found[1], int(found[2]) + rows), xml)
 
 
 class _Finished:
@@ -197,9 +232,10 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     ``_writer._rels`` and ``_writer.cleanup()`` from a closed sheet, ``_comments`` holding the
     ``CommentRecord`` of each note, and the name-mangled ``__saved`` flag of ``closed``.
 
-    A long sheet that changed is put together from runs of its rows (:data:`RUN_ROWS`), each kept
+    A long sheet that changed is put together from runs of its rows (:func:`_cut`), each kept
     under the key of its cells: only the runs whose cells changed are written by openpyxl (an edited
-    title changes a few rows of a matrix of ten thousand). Each run is written inside the same
+    title changes a few rows of a matrix of ten thousand; a row added moves the runs after it down,
+    whose kept XML then takes its new row numbers). Each run is written inside the same
     ``worksheet`` and ``sheetData`` elements as a whole sheet writes its rows, and the sheet's XML
     outside its rows (with its hyperlinks, which follow the rows) is openpyxl's: the same bytes as
     the sheet written whole, or the sheet is written whole.
@@ -276,18 +312,19 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         runs: list[bytes] = []
         links: list[bytes] = []
         previous = 0  # the last row before the run: the empty rows between are the run's
-        for start in range(0, len(rows), RUN_ROWS):
-            run = rows[start : start + RUN_ROWS]
-            key = self.cache.key((b"rows", styles.key, marshal.dumps((previous, run))))
+        for run, held in _cut(rows):
+            key = self.cache.key((b"run", styles.key, held))
             kept = self.cache.get(key)
-            if kept is None:
-                kept = self._run(previous, run, styles)
-                if kept is None:
+            written_after, _, kept_xml = (kept or b"").partition(_RUN_LINKS)
+            if kept is None or not written_after.isdigit():
+                made = self._run(previous, run, styles)
+                if made is None:
                     return None
-                self.cache.put(key, kept)
-            xml, _, linked = kept.partition(_RUN_LINKS)
-            runs.append(xml)
-            links.append(linked)
+                self.cache.put(key, b"%d" % previous + _RUN_LINKS + made)
+                written_after, kept_xml = b"%d" % previous, made
+            xml, _, linked = kept_xml.partition(_RUN_LINKS)
+            runs.append(_moved(xml, previous - int(written_after)))
+            links.append(_moved(linked, previous - int(written_after)))
             previous = run[-1][0]
         return self._around(runs, links, comments)
 
