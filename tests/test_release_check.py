@@ -200,6 +200,7 @@ def _release_check(site: Path, name: str) -> tuple[str, list[tuple[str, str]]]:
     (sentence,) = soup.select("p[class*=qms-release-check-]")
     rows = []
     for table in soup.select("table.qms-release-check"):
+        assert table.find_parent("div", class_="qms-interactive") is not None  # filterable and sortable
         for row in table.select("tbody tr"):
             cells = row.find_all("td")
             link = cells[1].find("a")

@@ -181,7 +181,7 @@ class ReleaseCheckDirective(QmsDirective):
         sentence = f'<p class="{ReleaseCheckDirective.outcome(view)}">{esc(ReleaseCheckDirective.sentence(view))}</p>'
         if not view.findings:
             return sentence
-        return sentence + table_html(links, ReleaseCheckDirective.shape(view))
+        return sentence + table_html(links, ReleaseCheckDirective.shape(view, interactive=True))
 
     @staticmethod
     def write_nodes(links: Links, view: claims.ReleaseCheckView, unfilled: qms_block) -> list[nodes.Node]:
@@ -189,7 +189,7 @@ class ReleaseCheckDirective(QmsDirective):
             paragraph(ReleaseCheckDirective.sentence(view), classes=[ReleaseCheckDirective.outcome(view)])
         ]
         if view.findings:
-            result += table_nodes(links, ReleaseCheckDirective.shape(view))
+            result += table_nodes(links, ReleaseCheckDirective.shape(view, interactive=True))
         return result
 
     @staticmethod
