@@ -1,4 +1,4 @@
-"""Item blocks and tables: unfilled while pages are read, filled when each page is written.
+"""Item blocks, tables and summaries: unfilled while pages are read, filled when each page is written.
 
 "Collect, then resolve": a directive leaves a :class:`qms_block` holding its query (and, for an
 item, its text already parsed safely); once every page has been read, and so every item's page

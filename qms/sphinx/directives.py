@@ -1,8 +1,10 @@
 """The directives users (and the document templates) put in pages.
 
 Each asks one query (:mod:`qms.sphinx.queries`) and notes the query and the digest of its answer on
-the page, so a rebuild reads the page again only when that answer changed. Item blocks and
-tables leave an unfilled block (:mod:`qms.sphinx.blocks`) filled when the page is written; small
+the page, so a rebuild reads the page again only when that answer changed. Item blocks, tables
+and the summaries one edit often changes (heat maps, risk classes, control types, findings) leave
+an unfilled block (:mod:`qms.sphinx.blocks`) filled when the page is written, and note what
+reading the page took of the answer (:attr:`~qms.sphinx.views.build.QuerySpec.read`); other small
 summaries are rendered right away with :mod:`qms.sphinx.render`. Item text is parsed by
 :mod:`qms.sphinx.safe_rst`.
 """
