@@ -43,6 +43,10 @@ One that does not exist :item:`SWR-999`.
 .. qms:risk-matrix::
    :when: residual
 
+.. qms:risk-matrix::
+   :when: residual
+   :ids: no
+
 .. qms:clause-index::
    :standard: iso14971
 """
@@ -78,6 +82,17 @@ def test_directives_render_the_project(notes_build: tuple[Path, str]) -> None:
     assert "Before risk control" not in shown and "After risk control" in shown
     clause = row_of(notes, "4.4")  # the ISO 14971 clause index links its sections
     assert "Risk management plan" in text_of(clause) and hrefs(clause)
+
+
+@pytest.mark.slow
+def test_each_heat_map_has_an_anchor_of_its_own_and_its_caption_links_to_it(notes_build: tuple[Path, str]) -> None:
+    root, _ = notes_build
+    maps = site_page(root / "_build" / "html", "notes.html").select("table.qms-heat-map")
+    assert [heat_map["id"] for heat_map in maps] == ["risk-matrix-residual", "risk-matrix-residual-2"]
+    for heat_map in maps:
+        link = heat_map.select_one("caption a.headerlink")
+        assert link is not None and link["href"] == f"#{heat_map['id']}"
+    assert maps[0].select(".qms-heat-ids a") and not maps[1].select(".qms-heat-ids")  # a small map lists them
 
 
 @pytest.mark.slow

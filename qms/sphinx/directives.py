@@ -17,6 +17,7 @@ from typing import Any, ClassVar, cast
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -106,6 +107,17 @@ class QmsDirective(SphinxDirective):
 
     def warn(self, message: str, warning: BuildWarning) -> None:
         warn(logger, warning, message, self.get_location())
+
+
+def free_id(document: nodes.document, wanted: str, node: nodes.Element) -> str:
+    """``wanted`` as the id of ``node`` on its page, numbered (``wanted-2``) where the page has it already;
+    noted, so no later heading or table takes it."""
+    anchor, number = wanted, 1
+    while anchor in document.ids:
+        number += 1
+        anchor = f"{wanted}-{number}"
+    document.ids[anchor] = node
+    return anchor
 
 
 def directive_query(directive: str, options: Mapping[str, Any]) -> Query:
@@ -382,19 +394,29 @@ class RiskMatrixDirective(QmsDirective):
             query = ("risk-matrix", moment)
             self.answer(query)
             figure = nodes.container(classes=[f"{P}-heat-figure"])
-            figure += block("risk-matrix", query, ids=self.options.get("ids", ""))
+            placeholder = block("risk-matrix", query, show_ids=self.options.get("ids", ""))
+            placeholder["anchor"] = free_id(self.state.document, f"risk-matrix-{moment}", placeholder)
+            figure += placeholder
             container += figure
         return [container, paragraph(self.AXIS, classes=[f"{P}-heat-axis"])]
 
     @staticmethod
     def write_html(links: Links, view: RiskMatrixView, unfilled: qms_block) -> str:
-        heat_map = html.heat_map_html(links, view, show_ids=view.shows_ids(unfilled.get("ids", "")))
+        show_ids = view.shows_ids(unfilled.get("show_ids", ""))
+        heat_map = html.heat_map_html(
+            links, view, show_ids=show_ids, anchor=unfilled.get("anchor", ""), link_title=_("Link to this table")
+        )
         return heat_map + (f'<p class="{P}-heat-note">{html.esc(view.note)}</p>' if view.note else "")
 
     @staticmethod
     def write_nodes(links: Links, view: RiskMatrixView, unfilled: qms_block) -> list[nodes.Node]:
         result: list[nodes.Node] = [
-            render.heat_map(view, show_ids=view.shows_ids(unfilled.get("ids", "")), links=links)
+            render.heat_map(
+                view,
+                show_ids=view.shows_ids(unfilled.get("show_ids", "")),
+                links=links,
+                anchor=unfilled.get("anchor", ""),
+            )
         ]
         if view.note:
             result.append(paragraph(view.note, classes=[f"{P}-heat-note"]))

@@ -190,14 +190,20 @@ def heat_classes(view: RiskMatrixView, cell: HeatCell) -> list[str]:
     return classes
 
 
-def heat_map_html(links: Links, view: RiskMatrixView, *, show_ids: bool) -> str:
+def heat_map_html(
+    links: Links, view: RiskMatrixView, *, show_ids: bool, anchor: str = "", link_title: str = "Link to this table"
+) -> str:
     """A risk matrix as HTML, in the markup :func:`table_html` writes (:func:`qms.sphinx.render.heat_map`
-    makes the same map as nodes): severity rows, highest first; probability columns; cells coloured by class."""
+    makes the same map as nodes): severity rows, highest first; probability columns; cells coloured by class.
+    With an ``anchor``, the table has it as its id and its caption links to it (``link_title``, in the
+    site's language), as Sphinx writes a captioned table."""
     headers = ["Severity \\ probability", *(f"P{level} {name}" for level, name in view.probability)]
+    identity = f' id="{esc(anchor)}"' if anchor else ""
+    link = f'<a class="headerlink" href="#{esc(anchor)}" title="{esc(link_title)}">¶</a>' if anchor else ""
     parts = [
         f'<div class="table-wrapper {P}-table-wrapper">'
-        f'<table class="docutils align-default {P}-table {P}-heat-map {P}-heat-{esc(view.when)}">'
-        f'<caption><span class="caption-text">{esc(view.title)}</span></caption><thead><tr>',
+        f'<table class="docutils align-default {P}-table {P}-heat-map {P}-heat-{esc(view.when)}"{identity}>'
+        f'<caption><span class="caption-text">{esc(view.title)}</span>{link}</caption><thead><tr>',
         *(f'<th class="head"><p>{esc(header)}</p></th>' for header in headers),
         "</tr></thead><tbody>",
     ]

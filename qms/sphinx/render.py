@@ -253,7 +253,7 @@ def _table(
 # ------------------------------------------------------------------------------ heat maps
 
 
-def heat_map(view: RiskMatrixView, *, show_ids: bool, links: Links | None = None) -> nodes.table:
+def heat_map(view: RiskMatrixView, *, show_ids: bool, links: Links | None = None, anchor: str = "") -> nodes.table:
     """A risk matrix: rows of severity (highest at the top), columns of probability, cells coloured by class
     (:func:`qms.sphinx.html.heat_map_html` writes the same map as HTML)."""
     headers = ["Severity \\ probability"] + [f"P{level} {name}" for level, name in view.probability]
@@ -282,6 +282,8 @@ def heat_map(view: RiskMatrixView, *, show_ids: bool, links: Links | None = None
         entries = [child for child in row_node.children if isinstance(child, nodes.Element)][1:]
         for entry, cell in zip(entries, row.cells, strict=True):
             entry["classes"] += heat_classes(view, cell)
+    if anchor:
+        table_node["ids"].append(anchor)
     return table_node
 
 
