@@ -106,6 +106,8 @@ def edit_text(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     if old not in text:
         raise SystemExit(f"{path}: no {old!r} to change")
+    if old == new:
+        raise SystemExit(f"{path}: the edit of {old!r} changes nothing: a timing of it would time no edit")
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 

@@ -57,6 +57,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_build import changed_requirement, compiled_environment, edit_text, write_needs_project
 from generate import generate
 
+from qms.model import Item, Project
 from qms.project import load_project
 from qms.schema import KINDS
 
@@ -235,6 +236,18 @@ def _item_lines(path: Path, item_id: str, field: str) -> str:
     return text[start:end]
 
 
+def _numbered_severity(root: Path, project: Project) -> tuple[Item, str, int]:
+    """The first hazard whose severity is written as a level below the highest, its lines up to it, and
+    the level (the generator writes every other severity by name, which the edit would leave as it is)."""
+    for hazard in project.of_kind("hazard"):
+        level = str(hazard.fields.get("severity"))
+        if level in {"1", "2", "3", "4"}:
+            lines = _item_lines(root / hazard.file, hazard.id, "severity")
+            if f"severity: {level}\n" in lines:
+                return hazard, lines, int(level)
+    raise SystemExit(f"{root}: no hazard's severity is written as a level from 1 to 4: nothing to edit")
+
+
 def qms_edits(root: Path, edited: Path, item_id: str) -> tuple[Edit, ...]:
     """The title, a link and a hazard's severity edited in the generated project (see the module's text)."""
     project = load_project(root)
@@ -246,11 +259,7 @@ def qms_edits(root: Path, edited: Path, item_id: str) -> tuple[Edit, ...]:
     else:
         other = next(item.id for item in project.of_kind("system_requirement") if item.id not in targets)
         linked = links.replace("]\n", f", {other}]\n")
-    hazard = next(
-        item for item in project.of_kind("hazard") if str(item.fields.get("severity")) in {"1", "2", "3", "4"}
-    )
-    severity = _item_lines(root / hazard.file, hazard.id, "severity")
-    level = int(str(hazard.fields["severity"]))
+    hazard, severity, level = _numbered_severity(root, project)
     return (
         Edit("one title edit", edited, title, title.replace("title: ", "title: (edited) ", 1)),
         Edit("one link edit", edited, links, linked),

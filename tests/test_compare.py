@@ -32,7 +32,7 @@ from compare import (  # noqa: E402
     write_doorstop,
     write_strictdoc,
 )
-from generate import generate  # noqa: E402
+from generate import _SEVERITY_NAMES, generate  # noqa: E402
 
 
 def test_strictdoc_and_doorstop_get_every_item_with_its_title_text_and_parents(tmp_path: Path) -> None:
@@ -119,6 +119,22 @@ def test_qms_edits_change_one_title_one_link_and_one_severity_and_undo_to_the_sa
             )
         edit_text(edit.path, edit.new, edit.old)
         assert edit.path.read_bytes() == original
+
+
+def test_the_severity_edit_takes_a_hazard_whose_severity_is_written_as_a_level(tmp_path: Path) -> None:
+    # the generator writes every other severity by name ("Minor"), which "severity: 2" -> "severity: 3"
+    # would leave as it is: a timing of that edit would time no edit at all
+    root = generate(200, tmp_path / "qms")
+    edited, item_id = changed_requirement(root)
+    first = next(edit for edit in qms_edits(root, edited, item_id) if edit.step == "one severity edit")
+    level = re.search(r"severity: (\d)\n", first.old)
+    assert level is not None
+    named = first.old.replace(level.group(0), f"severity: {_SEVERITY_NAMES[int(level.group(1)) - 1]}\n")
+    edit_text(first.path, first.old, named)
+    second = next(edit for edit in qms_edits(root, edited, item_id) if edit.step == "one severity edit")
+    assert second.old != named and second.old != second.new
+    with pytest.raises(SystemExit, match="changes nothing"):
+        edit_text(second.path, second.old, second.old)
 
 
 #: A "build" that notes the state of the two files the edits change, one line per run.
