@@ -154,6 +154,7 @@ class Preview:
             inputs_before,
             record_build,
             sphinx_build,
+            start_building,
         )
         from qms.sphinx.state import build_data
 
@@ -162,6 +163,7 @@ class Preview:
         findings: tuple[Finding, ...] = ()
         started = start.at
         before = inputs_before(start, doctrees)
+        unfinished = start_building(doctrees)  # a preview killed half-way is built afresh when it starts again
         try:
             app = sphinx_build(
                 self.root,
@@ -183,6 +185,7 @@ class Preview:
                 errors = error_summary(self.root, data.project, data.findings)
                 built = Built(pages, warnings.text(), warnings.count, errors)
                 record_build(app, self.root, self.site, doctrees, before, started, built)
+                unfinished.unlink(missing_ok=True)
         except Exception as error:  # Sphinx reports bad input (templates, configuration) as exceptions
             failure = f"the build failed: {describe(error)}"
         except BaseException:

@@ -238,6 +238,24 @@ def test_a_killed_build_leaves_nothing_behind_the_next_one(tmp_path: Path) -> No
     assert (site / "index.html").is_file()
 
 
+@pytest.mark.slow
+def test_a_site_changed_after_its_build_is_written_again_whole(tmp_path: Path) -> None:
+    # a page edited by hand while its data stays the same would stay as edited, and a file dropped
+    # into the site would stay in it, were the build to start from that site
+    root = new_project(tmp_path / "device")
+    site = root / "_build" / "html"
+    assert build(root).exit_code == 0
+    original = (site / "gaps.html").read_bytes()
+    (site / "gaps.html").write_bytes(original.replace(b"</body>", b"<p>All gaps closed.</p></body>"))
+    (site / "notes.txt").write_text("not written by qms\n", encoding="utf-8")
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    assert "up to date" not in result.output
+    assert (site / "gaps.html").read_bytes() == original
+    assert not (site / "notes.txt").exists()
+    assert "up to date" in build(root).output  # as the build left it again
+
+
 def test_a_running_build_keeps_its_workspace(tmp_path: Path) -> None:
     target = tmp_path / "html"
     with workspace(target) as running:

@@ -318,6 +318,24 @@ def test_a_rebuild_leaves_nothing_of_the_build_before_it(tmp_path: Path, monkeyp
     assert apps[1]() is None  # freed as the fourth build started, before it froze what it found
 
 
+@pytest.mark.slow
+def test_a_preview_killed_half_way_builds_every_page_when_it_starts_again(tmp_path: Path) -> None:
+    # a build killed after Sphinx saved what it read, before it wrote every page: the pages it had not
+    # written would stay as they were, their data having been read
+    root = new_project(tmp_path / "device")
+    preview = Preview(root)
+    assert preview.rebuild().failure is None
+    note = preview.folder / "doctrees" / build_module.UNFINISHED
+    assert not note.exists()  # removed once the build is done
+    page = preview.site / "software-maintenance-plan.html"
+    page.write_bytes(page.read_bytes() + b"<!-- not written by the killed build -->")
+    note.touch()  # what the killed build left
+    _edit(root / "traceability" / "requirements.yaml", "whole minutes", "full minutes")
+    assert preview.rebuild().failure is None
+    assert b"not written by the killed build" not in page.read_bytes()
+    assert not note.exists()
+
+
 def test_the_preview_frees_the_last_builds_garbage_once_idle_after_a_build() -> None:
     calls: list[str] = []
     stopping = threading.Event()

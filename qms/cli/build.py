@@ -58,9 +58,10 @@ def project_root(project_dir: Path | None) -> Path:
     return root
 
 
-def _seed(previous: Path, staging: Path) -> None:
-    """Start from a copy of the previous site (times kept), so unchanged pages are not written again."""
-    if previous.is_dir():
+def _seed(previous: Path | None, staging: Path) -> None:
+    """Start from a copy of the previous site (times kept), so unchanged pages are not written again;
+    from an empty folder without one (every page is written)."""
+    if previous is not None and previous.is_dir():
         shutil.copytree(previous, staging, symlinks=True, copy_function=shutil.copy2)
     else:
         staging.mkdir(parents=True)
@@ -313,8 +314,8 @@ def _build_into(
     doctrees = root / "_build" / "doctrees"
     started = start.at
     before = inputs_before(start, doctrees)
-    unfinished = _start_building(doctrees)
-    _seed(target, staging)
+    unfinished = start_building(doctrees)
+    _seed(target if as_left(target, start) else None, staging)
     kept = f"the previous site in {_shown(target)} is unchanged"
     app = _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
     # Sphinx keeps the previous build's .buildinfo as .buildinfo.bak when the configuration changed: no site of its own
@@ -329,6 +330,17 @@ def _build_into(
     errors = error_summary(root, data.project, data.findings)
     record_build(app, root, target, doctrees, before, started, Built(pages, warnings.text(), warnings.count, errors))
     return errors
+
+
+def as_left(target: Path, start: Start) -> bool:
+    """Whether the site in ``target`` is as the last build left it, or no build of it is on record. A
+    site changed since (a page edited, a file added or removed by hand or by another program) is not
+    built from: a page changed after its build would stay as it is while its data does not change,
+    and a file the build never wrote would stay in the site; every file is then written again."""
+    from qms.cli.build_inputs import site_digest
+
+    record = start.record
+    return record is None or record.target != str(target) or site_digest(target) == record.site
 
 
 def up_to_date(target: Path, doctrees: Path, start: Start) -> Record | None:
@@ -630,7 +642,7 @@ def _read_by_the_project(root: Path) -> Iterator[tuple[str, Path]]:
 UNFINISHED = "qms-unfinished-build"
 
 
-def _start_building(doctrees: Path) -> Path:
+def start_building(doctrees: Path) -> Path:
     """Note that a build runs (the note is removed once its site is in place); after one that never
     put its site in place (killed, out of disk space), start afresh: Sphinx saved its environment
     once the pages were read, so it would count as written pages the site never received."""
