@@ -153,6 +153,8 @@ class Preview:
             forget_environment,
             inputs_before,
             record_build,
+            remove_dropped_pages,
+            site_pages,
             sphinx_build,
             start_building,
         )
@@ -164,6 +166,7 @@ class Preview:
         started = start.at
         before = inputs_before(start, doctrees)
         unfinished = start_building(doctrees)  # a preview killed half-way is built afresh when it starts again
+        seeded, rendered = site_pages(self.site), set[str]()
         try:
             app = sphinx_build(
                 self.root,
@@ -174,12 +177,14 @@ class Preview:
                 clean=False,
                 status=sys.stdout if self.verbose else None,
                 warning=warnings,  # type: ignore[arg-type]  # a text stream that counts what passes
+                rendered=rendered,
             )
             data = build_data(app.env)
             findings = data.findings
             if app.statuscode != 0:
                 failure = f"Sphinx exited with {app.statuscode}: {warnings.text().strip()}"
             else:
+                remove_dropped_pages(app, self.site, seeded, rendered)
                 mark_output(self.site)
                 pages = sum(1 for _ in self.site.glob("*.html"))
                 errors = error_summary(self.root, data.project, data.findings)

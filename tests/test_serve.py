@@ -336,6 +336,17 @@ def test_a_preview_killed_half_way_builds_every_page_when_it_starts_again(tmp_pa
     assert not note.exists()
 
 
+@pytest.mark.slow
+def test_the_preview_drops_the_page_of_a_deleted_page_of_the_project(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device", files={"notes.rst": "Notes\n=====\n\nSome notes.\n"})
+    preview = Preview(root)
+    assert preview.rebuild().failure is None
+    assert (preview.site / "notes.html").is_file()
+    (root / "notes.rst").unlink()
+    assert preview.rebuild().failure is None
+    assert not (preview.site / "notes.html").exists() and (preview.site / "index.html").is_file()
+
+
 def test_the_preview_frees_the_last_builds_garbage_once_idle_after_a_build() -> None:
     calls: list[str] = []
     stopping = threading.Event()

@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -36,6 +36,7 @@ from qms.config import PROJECT_FILE, find_root, load_config
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.builders.html import StandaloneHTMLBuilder
 
     from qms.cli.build_inputs import Digests, Inputs, Record
     from qms.model import Finding, Project
@@ -67,6 +68,51 @@ def _seed(previous: Path | None, staging: Path) -> None:
         staging.mkdir(parents=True)
 
 
+#: the folders of a site that hold no page of a document (Sphinx's files, qms's downloads)
+_NOT_PAGES = frozenset({"_static", "_images", "_downloads", "_sources", "downloads"})
+
+
+def site_pages(site: Path) -> dict[str, int]:
+    """The pages in ``site`` (relative path: modification time), outside the folders of other files."""
+    pages: dict[str, int] = {}
+    for path in sorted(site.rglob("*.html")) if site.is_dir() else ():
+        relative = path.relative_to(site)
+        if relative.parts[0] not in _NOT_PAGES and path.is_file():
+            pages[relative.as_posix()] = path.stat().st_mtime_ns
+    return pages
+
+
+def remove_dropped_pages(app: Sphinx, site: Path, seeded: dict[str, int], rendered: set[str]) -> list[str]:
+    """Remove from ``site`` the pages the build started with (``seeded``: a copy of the last site) that
+    it has no document for and did not write: the page of a document no longer in the project (a
+    page of the project deleted, a part a long document no longer needs), which would stay in the
+    site, unlinked but served, with what it showed when it was last written. A page of a document,
+    one the build wrote (``rendered``, or written since it started) and a file of ``html_extra_path``
+    stay. The paths removed, relative to ``site``."""
+    builder = cast("StandaloneHTMLBuilder", app.builder)
+    current = {
+        Path(builder.get_outfilename(name)).relative_to(site).as_posix() for name in {*app.env.found_docs, *rendered}
+    }
+    extra: set[str] = set()
+    for entry in app.config.html_extra_path:
+        folder = Path(app.confdir, entry)
+        files = folder.rglob("*") if folder.is_dir() else [folder]
+        extra.update((path.relative_to(folder) if folder.is_dir() else Path(path.name)).as_posix() for path in files)
+    removed = []
+    for relative, written in seeded.items():
+        path = site / relative
+        if relative in current or relative in extra:
+            continue
+        try:
+            if path.stat().st_mtime_ns != written:
+                continue  # written by this build
+        except FileNotFoundError:
+            continue
+        path.unlink()
+        removed.append(relative)
+    return removed
+
+
 def sphinx_build(
     root: Path,
     outdir: Path,
@@ -78,10 +124,13 @@ def sphinx_build(
     status: TextIO | None,
     warning: TextIO,
     whole_documents: bool = False,
+    rendered: set[str] | None = None,
 ) -> Sphinx:
     """Build the html site of the project at ``root`` into ``outdir``, bound for ``site``; the Sphinx application.
 
     ``whole_documents``: every document on one page, however long (a site to print, one PDF a document).
+    ``rendered``: filled with the name of every page the build writes (its documents', the index's,
+    the search page's...).
     """
     from sphinx.application import Sphinx
     from sphinx.util.console import nocolor
@@ -113,6 +162,8 @@ def sphinx_build(
         )
         if EXTENSION not in app.extensions:
             raise ExtensionMissing(root / "conf.py")
+        if rendered is not None:
+            app.connect("html-page-context", lambda app, pagename, *context: rendered.add(pagename))
         app.build()
         return app
 
@@ -316,8 +367,21 @@ def _build_into(
     before = inputs_before(start, doctrees)
     unfinished = start_building(doctrees)
     _seed(target if as_left(target, start) else None, staging)
+    seeded, rendered = site_pages(staging), set[str]()
     kept = f"the previous site in {_shown(target)} is unchanged"
-    app = _site(root, staging, doctrees, target, warnings, kept=kept, strict=strict, clean=clean, verbose=verbose)
+    app = _site(
+        root,
+        staging,
+        doctrees,
+        target,
+        warnings,
+        kept=kept,
+        strict=strict,
+        clean=clean,
+        verbose=verbose,
+        rendered=rendered,
+    )
+    remove_dropped_pages(app, staging, seeded, rendered)
     # Sphinx keeps the previous build's .buildinfo as .buildinfo.bak when the configuration changed: no site of its own
     (staging / ".buildinfo.bak").unlink(missing_ok=True)
     mark_output(staging)
@@ -559,9 +623,10 @@ def _site(
     clean: bool,
     verbose: bool,
     whole: bool = False,
+    rendered: set[str] | None = None,
 ) -> Sphinx:
     """The HTML site built into ``staging``; a failed build is reported (``kept`` says what stays as it was);
-    ``whole``: every document on one page (see :func:`sphinx_build`)."""
+    ``whole``: every document on one page, ``rendered``: see :func:`sphinx_build`."""
     try:
         app = sphinx_build(
             root,
@@ -573,6 +638,7 @@ def _site(
             status=sys.stdout if verbose else None,
             warning=warnings,  # type: ignore[arg-type]  # a text stream that counts what passes
             whole_documents=whole,
+            rendered=rendered,
         )
     except ExtensionMissing as error:
         fail(f"{error}; {kept}", code=EXIT_FINDINGS)
