@@ -7,7 +7,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -133,6 +133,24 @@ def workspace(target: Path) -> Iterator[Path]:
             yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def held(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
+    """Hold the advisory lock of the file ``path`` (made if missing) while the block runs; where another
+    process holds it, call ``waiting`` once and wait until it is free. The lock ends with the process
+    that holds it, however it ends; without such locks (Windows) the block runs at once."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        if not _lock(handle, wait=False):
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def remove_abandoned(parent: Path, prefix: str) -> list[Path]:

@@ -4,10 +4,12 @@ as ``sphinx-build`` and as itself in another checkout."""
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from conftest import invoke_qms, write_files
 from sphinx_support import build, new_project, page, site_files
 
 from qms.atomic import ForeignFolder, mark_output, remove_abandoned, replace_tree, workspace
+from qms.cli import build as build_command
 from qms.documents import DOCUMENTS
 
 
@@ -284,6 +287,36 @@ def _clean(root: Path, copy: Path) -> Path:
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("_build"))
     assert build(copy).exit_code == 0
     return copy / "_build" / "html"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="no advisory locks")
+def test_a_second_build_of_the_project_waits_for_the_first(tmp_path: Path) -> None:
+    # two builds at once share the project's build cache: one could save what it read over pages
+    # the other's site never received
+    import fcntl
+
+    root = new_project(tmp_path / "device")
+    lock = root / "_build" / "doctrees" / build_command.BUILD_LOCK
+    lock.parent.mkdir(parents=True)
+    command = [sys.executable, "-m", "qms", "build", "--project", str(root)]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with lock.open("a", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a running build holds it
+        process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert process.stderr is not None
+            lines: queue.Queue[str] = queue.Queue()
+            threading.Thread(target=lambda: lines.put(process.stderr.readline()), daemon=True).start()  # type: ignore[union-attr]
+            first = lines.get(timeout=60)  # a build that waited without a word would hang here
+            assert "another qms build of this project is running; waiting for it to end" in first
+            assert process.poll() is None and not (root / "_build" / "html").exists()
+        except BaseException:
+            process.kill()
+            raise
+    output, _ = process.communicate(timeout=120)  # the lock is free: the build runs
+    assert process.returncode == 0 and "built" in output
+    assert (root / "_build" / "html" / "index.html").is_file()
 
 
 def test_a_running_build_keeps_its_workspace(tmp_path: Path) -> None:

@@ -25,12 +25,13 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
-from qms.atomic import OUTPUT_MARKER, ForeignFolder, mark_output, replace_tree, replaceable, workspace
+from qms.atomic import OUTPUT_MARKER, ForeignFolder, held, mark_output, replace_tree, replaceable, workspace
 from qms.cli.common import EXIT_FINDINGS, fail, project_option
 from qms.config import PROJECT_FILE, find_root, load_config
 
@@ -301,22 +302,25 @@ def build(
     if refusal is not None:
         fail(f"cannot build into {_shown(target)}: {refusal}")
     option = "--fail-on-findings" if fail_on_findings else "--strict"
-    start = starting(root, target, root / "_build" / "doctrees") if output_format == "html" else None
-    if start is not None and not (strict or clean):
-        record = up_to_date(target, root / "_build" / "doctrees", start)
-        if record is not None:
-            _report_unchanged(target, record)
-            if fail_on_findings and record.errors is not None:
-                _fail_with(option, record.errors)
-            return
     errors = None
+    # one HTML build of a project at a time: they share its build cache (_build/doctrees)
+    alone = held(root / "_build" / "doctrees" / BUILD_LOCK, _waiting) if output_format == "html" else nullcontext()
     try:
-        with workspace(target) as folder:
-            if output_format == "pdf":
-                _build_pdf_into(root, target, folder, strict=strict, verbose=verbose)
-            else:
-                assert start is not None, "an HTML build starts from the inputs read"
-                errors = _build_into(root, target, folder, start, strict=strict, clean=clean, verbose=verbose)
+        with alone:
+            start = starting(root, target, root / "_build" / "doctrees") if output_format == "html" else None
+            if start is not None and not (strict or clean):
+                record = up_to_date(target, root / "_build" / "doctrees", start)
+                if record is not None:
+                    _report_unchanged(target, record)
+                    if fail_on_findings and record.errors is not None:
+                        _fail_with(option, record.errors)
+                    return
+            with workspace(target) as folder:
+                if output_format == "pdf":
+                    _build_pdf_into(root, target, folder, strict=strict, verbose=verbose)
+                else:
+                    assert start is not None, "an HTML build starts from the inputs read"
+                    errors = _build_into(root, target, folder, start, strict=strict, clean=clean, verbose=verbose)
     except ForeignFolder:
         fail(f"cannot build into {_shown(target)}: {_FOREIGN}")
     except OSError as error:
@@ -325,6 +329,14 @@ def build(
         errors = error_summary(root)
     if (fail_on_findings or strict) and errors is not None:
         _fail_with(option, errors)
+
+
+#: held by the HTML build of a project while it runs (in ``_build/doctrees``): a second one waits
+BUILD_LOCK = "qms-build.lock"
+
+
+def _waiting() -> None:
+    click.echo("qms: another qms build of this project is running; waiting for it to end", err=True)
 
 
 def error_summary(root: Path, project: Project | None = None, findings: Sequence[Finding] | None = None) -> str | None:
