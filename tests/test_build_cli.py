@@ -263,18 +263,23 @@ def test_a_site_changed_after_its_build_is_written_again_whole(tmp_path: Path) -
 def test_the_pages_of_documents_no_longer_in_the_project_leave_the_site(tmp_path: Path) -> None:
     # a deleted page of the project, and the parts of a document no longer cut into pages, would stay
     # in the site (unlinked, but served and counted) with what they showed when last written
-    conf = 'extensions = ["qms.sphinx"]\nhtml_extra_path = ["extra"]\nqms_page_items = {}\n'
+    conf = 'extensions = ["qms.sphinx"]\nhtml_extra_path = ["extra"]\nhtml_copy_source = True\nqms_page_items = {}\n'
     files = {"notes.rst": "Notes\n=====\n\nSome notes.\n", "extra/kept.html": "<p>kept</p>\n"}
     root = new_project(tmp_path / "device", files={**files, "conf.py": conf.format(3)})
     site = root / "_build" / "html"
     assert build(root).exit_code == 0
     parts = sorted(path.name for path in site.glob("*-part-*.html"))
     assert parts and (site / "notes.html").is_file() and (site / "kept.html").is_file()
+    assert (site / "_sources" / "notes.rst.txt").is_file()
+    # a generated document's source is copied under its own name too, not the end of its path
+    assert (site / "_sources" / "verification.rst.txt").read_text(encoding="utf-8").lstrip().startswith("=")
+    assert all(path.name.endswith(".rst.txt") for path in (site / "_sources").iterdir())
     (root / "notes.rst").unlink()
     (root / "conf.py").write_text(conf.format(0), encoding="utf-8")  # no document cut
     result = build(root)
     assert result.exit_code == 0, result.output
     assert not (site / "notes.html").exists() and not list(site.glob("*-part-*.html"))
+    assert not (site / "_sources" / "notes.rst.txt").exists() and (site / "_sources" / "index.rst.txt").is_file()
     assert (site / "kept.html").read_text(encoding="utf-8") == "<p>kept</p>\n"  # html_extra_path's
     assert (site / "search.html").is_file()  # written every build, no document's page
     pages = sorted(path.name for path in site.glob("*.html"))

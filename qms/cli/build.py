@@ -87,9 +87,9 @@ def remove_dropped_pages(app: Sphinx, site: Path, seeded: dict[str, int], render
     """Remove from ``site`` the pages the build started with (``seeded``: a copy of the last site) that
     it has no document for and did not write: the page of a document no longer in the project (a
     page of the project deleted, a part a long document no longer needs), which would stay in the
-    site, unlinked but served, with what it showed when it was last written. A page of a document,
-    one the build wrote (``rendered``, or written since it started) and a file of ``html_extra_path``
-    stay. The paths removed, relative to ``site``."""
+    site, unlinked but served, with what it showed when it was last written; with its source's copy
+    (``_sources``). A page of a document, one the build wrote (``rendered``, or written since it
+    started) and a file of ``html_extra_path`` stay. The paths removed, relative to ``site``."""
     builder = cast("StandaloneHTMLBuilder", app.builder)
     current = {
         Path(builder.get_outfilename(name)).relative_to(site).as_posix() for name in {*app.env.found_docs, *rendered}
@@ -111,6 +111,11 @@ def remove_dropped_pages(app: Sphinx, site: Path, seeded: dict[str, int], render
             continue
         path.unlink()
         removed.append(relative)
+        sources = site / "_sources"  # the page's source, where html_copy_source copies it
+        for copy in sources.glob(glob.escape(relative.removesuffix(".html")) + ".*") if sources.is_dir() else ():
+            if copy.is_file():
+                copy.unlink()
+                removed.append(copy.relative_to(site).as_posix())
     return removed
 
 

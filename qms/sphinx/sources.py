@@ -330,6 +330,20 @@ def display_paths(app: Sphinx, builder: Any) -> None:
             project._docname_to_path[docname] = display
 
 
+def copied_source_name(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """``html-page-context``: the name a generated document's source is copied under where
+    ``html_copy_source`` is on (``_sources/verification.rst.txt``, as a source of the project is). Sphinx
+    makes it from the source's path relative to the project, which a generated source (in the build
+    folder, read where it is) does not have: the name was the end of its absolute path."""
+    if not app.config.html_copy_source or not context.get("sourcename"):
+        return
+    path = Path(app.env.doc2path(pagename, False))
+    if not path.is_absolute() or path.parent != sources_folder(app):
+        return
+    suffix = app.config.html_sourcelink_suffix
+    context["sourcename"] = f"{pagename}{SUFFIX}" + ("" if suffix == SUFFIX else suffix)
+
+
 #: the "Source revision" the site's pages show (:func:`patch_source_revisions`); kept in the site
 #: itself, so that it goes wherever the pages go (a build whose site was never put in place leaves
 #: the one before, whose note still matches its pages)
