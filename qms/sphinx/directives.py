@@ -394,9 +394,9 @@ class RiskMatrixDirective(QmsDirective):
             query = ("risk-matrix", moment)
             self.answer(query)
             figure = nodes.container(classes=[f"{P}-heat-figure"])
-            placeholder = block("risk-matrix", query, show_ids=self.options.get("ids", ""))
-            placeholder["anchor"] = free_id(self.state.document, f"risk-matrix-{moment}", placeholder)
-            figure += placeholder
+            unfilled = block("risk-matrix", query, show_ids=self.options.get("ids", ""))
+            unfilled["anchor"] = free_id(self.state.document, f"risk-matrix-{moment}", unfilled)
+            figure += unfilled
             container += figure
         return [container, paragraph(self.AXIS, classes=[f"{P}-heat-axis"])]
 
