@@ -323,8 +323,9 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
                 self.cache.put(key, b"%d" % previous + _RUN_LINKS + made)
                 written_after, kept_xml = b"%d" % previous, made
             xml, _, linked = kept_xml.partition(_RUN_LINKS)
-            runs.append(_moved(xml, previous - int(written_after)))
-            links.append(_moved(linked, previous - int(written_after)))
+            shift = previous - int(written_after)
+            runs.append(_moved(xml, shift))
+            links.append(_moved(linked, shift))
             previous = run[-1][0]
         return self._around(runs, links, comments)
 

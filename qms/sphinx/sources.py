@@ -323,11 +323,16 @@ def display_paths(app: Sphinx, builder: Any) -> None:
         return  # the sources are copied into the site: keep the paths they are read from
     project = app.env.project
     for docname, path in list(project._docname_to_path.items()):
-        if path.is_absolute() and path.parent == sources_folder(app):
+        if _generated(app, path):
             display = Path(SOURCES_FOLDER) / path.name
             del project._path_to_docname[path]
             project._path_to_docname[display] = docname
             project._docname_to_path[docname] = display
+
+
+def _generated(app: Sphinx, path: Path) -> bool:
+    """Whether a document's source is one qms generated, read where it was written (:func:`generate`)."""
+    return path.is_absolute() and path.parent == sources_folder(app)
 
 
 def copied_source_name(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
@@ -337,8 +342,7 @@ def copied_source_name(app: Sphinx, pagename: str, templatename: str, context: d
     folder, read where it is) does not have: the name was the end of its absolute path."""
     if not app.config.html_copy_source or not context.get("sourcename"):
         return
-    path = Path(app.env.doc2path(pagename, False))
-    if not path.is_absolute() or path.parent != sources_folder(app):
+    if not _generated(app, Path(app.env.doc2path(pagename, False))):
         return
     suffix = app.config.html_sourcelink_suffix
     context["sourcename"] = f"{pagename}{SUFFIX}" + ("" if suffix == SUFFIX else suffix)
