@@ -100,6 +100,8 @@ class ResultRef:
     JUnit case id or the record id, ``at`` the ISO date-time it ran (None when unknown), ``by``
     who executed it (records), ``version`` and ``commit`` the software under test where known.
     ``note`` says how a time or revision was inferred; ``stale`` names the change it predates.
+    An execution record also carries its ``deviations`` from the procedure and the ``anomalies`` it
+    raised, as written: its outcome is the tester's, and a page shows them beside it.
     """
 
     test: str
@@ -115,6 +117,8 @@ class ResultRef:
     note: str = ""
     stale: Staleness | None = None
     record: bool = False
+    deviations: str = ""
+    anomalies: tuple[str, ...] = ()
 
     @property
     def location(self) -> Location:
@@ -136,6 +140,8 @@ class ResultRef:
             "by": self.by,
             "version": self.version,
             "commit": self.commit,
+            **({"deviations": self.deviations} if self.deviations else {}),
+            **({"anomalies": list(self.anomalies)} if self.anomalies else {}),
         }
 
 
@@ -415,6 +421,8 @@ def _from_record(record: ExecutionRecord) -> ResultRef:
         line=record.line,
         message=record.summary,
         record=True,
+        deviations=record.deviations.strip(),
+        anomalies=record.anomalies,
     )
 
 

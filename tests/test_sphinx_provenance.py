@@ -3,8 +3,13 @@ with results from uncommitted files and dirty trees labelled."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+
+from bs4 import BeautifulSoup
+from conftest import invoke_qms
+from sphinx_support import build, new_project
 
 import qms.sphinx.downloads  # noqa: F401  (registers the evidence-files query the item view reads)
 from qms.gitinfo import NOT_UNDER_VERSION_CONTROL
@@ -66,3 +71,47 @@ def test_a_committed_result_is_not_labelled(make_project: Callable[..., Path]) -
     (shown,) = view.verification.results
     assert (shown.commit, shown.uncommitted, shown.record, shown.by) == ("0123456789ab", False, True, "Sam")
     assert view.status == "failed"
+
+
+def test_a_record_that_passed_with_deviations_shows_them_and_the_anomalies_it_raised(tmp_path: Path) -> None:
+    """The tester's outcome stands, but what they wrote beside it is never dropped: the deviations
+    from the procedure and the anomalies the run raised are on the item's page and in ``qms status``."""
+    root = new_project(
+        tmp_path / "device",
+        files={
+            "traceability/anomalies.yaml": (
+                "kind: anomaly\nitems:\n"
+                "  - id: ANOM-001\n    title: Slow banner on a second phone\n"
+                "    description: The banner came after 90 s.\n    status: open\n"
+                "    evaluation: The alarm still sounds at 60 s.\n"
+            )
+        },
+    )
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "records: [verification_records]\n", encoding="utf-8")
+    deviation = "Also run on a second phone: the banner appeared after 90 s instead of 60 s."
+    recorded = invoke_qms(
+        "record", "TST-001", "--project", root, "--outcome", "passed", "--by", "Tess Tester",
+        "--note", "Steps 1-2 executed as written on the reference phone.",
+        "--deviation", deviation, "--anomaly", "ANOM-001", "--commit", "0123456789abcdef",
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
+
+    status = invoke_qms("status", "--project", root, "TST-001")
+    assert f"; deviations: {deviation}; raised ANOM-001" in status.output
+    listed = json.loads(invoke_qms("status", "--project", root, "--format", "json", "TST-001").output)
+    (result,) = listed["items"][0]["results"]
+    assert (result["outcome"], result["deviations"], result["anomalies"]) == ("passed", deviation, ["ANOM-001"])
+
+    assert build(root).exit_code == 0
+    html = BeautifulSoup((root / "_build/html/verification.html").read_text(encoding="utf-8"), "html.parser")
+    block = html.find(id="TST-001")
+    assert block is not None
+    (table,) = block.find_all("table", class_="qms-provenance")
+    outcome = table.find("tbody").find_all("td")[-1]
+    assert outcome.find(class_="qms-badge-result-passed").get_text() == "passed"  # the tester's outcome
+    assert deviation in outcome.get_text(" ", strip=True)
+    assert outcome.find(string="Steps 1-2 executed as written on the reference phone.") is not None
+    anomaly = outcome.find("a", class_="reference")
+    assert anomaly is not None and anomaly.get_text() == "ANOM-001"
+    assert anomaly["href"].endswith("#ANOM-001")

@@ -27,6 +27,10 @@ def result_line(result: ResultRef) -> str:
         line += f"; stale: ran before {result.stale.summary}"
     if result.note:
         line += f"; {result.note}"
+    if result.deviations:
+        line += f"; deviations: {' '.join(result.deviations.split())}"
+    if result.anomalies:
+        line += f"; raised {', '.join(result.anomalies)}"
     return line
 
 

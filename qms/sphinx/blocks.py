@@ -305,8 +305,16 @@ def _result_html(links: Links, item_id: str, kind: str, verification: Verificati
         outcome: tuple[Cell, ...] = (Badge(result.outcome, f"result-{result.outcome}"),)
         if result.stale:
             outcome += (Muted(f"stale: ran before {result.stale}"),)
-        if result.message:
+        if result.message and not result.deviations.startswith(result.message):  # not the deviations' first line twice
             outcome += (Muted(result.message),)
+        if result.deviations:
+            outcome += (Join((Badge("deviations", "severity-warning"), Text(f" {result.deviations}"))),)
+        if result.anomalies:
+            raised: list[Cell] = [Muted("raised ")]
+            for position, anomaly in enumerate(result.anomalies):
+                raised += [Text(", ")] if position else []
+                raised.append(ItemRef(anomaly, "", with_title=False))
+            outcome += (Join(tuple(raised)),)
         rows.append(
             (
                 ItemRef(result.test, "", with_title=False)
@@ -430,7 +438,13 @@ def item_nodes(links: Links, view: ItemView, unfilled_block: qms_block) -> list[
             )
             if part
         )
-        box += render.paragraph(f"{result.test}: {kind} {result.case} ({facts}): {result.outcome}")
+        said = "".join(
+            (
+                f"; deviations: {' '.join(result.deviations.split())}" if result.deviations else "",
+                f"; raised {', '.join(result.anomalies)}" if result.anomalies else "",
+            )
+        )
+        box += render.paragraph(f"{result.test}: {kind} {result.case} ({facts}): {result.outcome}{said}")
     for finding in view.findings:
         box += render.paragraph(
             f"{finding.rule} {finding.severity}: {finding.message} ({finding.location})", classes=[f"{P}-failure"]

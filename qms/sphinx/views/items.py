@@ -122,6 +122,8 @@ class ResultView:
     message: str
     stale: str  # what changed after it ran, else ""
     uncommitted: bool
+    deviations: str = ""  # an execution record's deviations from the procedure, as written
+    anomalies: tuple[str, ...] = ()  # the anomalies it raised
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +349,8 @@ def _verification(data: BuildData, item: Item) -> Verification | None:
             message=result.message,
             stale=result.stale.summary if result.stale is not None else "",
             uncommitted=result.source in data.uncommitted,
+            deviations=result.deviations,
+            anomalies=result.anomalies,
         )
         for result in found.results
     )
