@@ -104,3 +104,60 @@ def test_document_control_shows_the_commit_and_the_dirty_tree(git_project: Path)
     assert result.exit_code == 0, result.output
     for name in ("risk-register.html", "index.html", "gaps.html"):  # written again, though none was read again
         assert "with uncommitted changes" in page(site, name)
+
+
+def test_units_are_grouped_under_each_software_item_they_are_part_of_headed_by_its_id_and_title(
+    tmp_path: Path,
+) -> None:
+    """A link field holds a list: its groups are headed by the item it names ("SI-2 Pump driver"), in
+    id order, never by the list's Python spelling; a unit part of two items is under both."""
+    unit = "  - id: {id}\n    title: Unit {id}\n    design: D.\n    interfaces: I.\n    acceptance_criteria: [A.]\n"
+    units = "kind: software_unit\nitems:\n" + "".join(
+        unit.format(id=unit_id) + (f"    parent: [{parents}]\n" if parents else "")
+        for unit_id, parents in (("SU-1", "SI-10"), ("SU-2", "SI-2"), ("SU-3", "SI-2, SI-10"), ("SU-4", ""))
+    )
+    items = "".join(
+        f"  - id: {item_id}\n    title: {title}\n    description: It {title.lower()}.\n"
+        for item_id, title in (("SI-2", "Pump driver"), ("SI-10", "Dosing engine"))
+    )
+    root = new_project(
+        tmp_path / "device",
+        files={"traceability/units.yaml": units, "traceability/items.yaml": f"kind: software_item\nitems:\n{items}"},
+    )
+    assert build(root).exit_code == 0
+    html = site_page(root / "_build/html", "software-detailed-design.html")
+    section = html.find(id="detailed-design-by-software-item")
+    assert section is not None
+    groups = {
+        heading.get_text(strip=True).rstrip("¶"): [block["id"] for block in heading.parent.find_all(class_="qms-item")]
+        for heading in section.find_all("h3")
+    }
+    assert list(groups) == ["SI-2 Pump driver", "SI-10 Dosing engine", "Other"]
+    assert groups == {"SI-2 Pump driver": ["SU-2", "SU-3"], "SI-10 Dosing engine": ["SU-1", "SU-3"], "Other": ["SU-4"]}
+
+
+def test_a_reverse_link_column_lists_only_the_links_that_carry_its_label(tmp_path: Path) -> None:
+    """A software item's sub-items and units both name it in a field called ``parent``: its "contains"
+    column lists the sub-items, its "detailed by unit" column the units, never one in the other's."""
+    root = new_project(
+        tmp_path / "device",
+        files={
+            "traceability/items.yaml": (
+                "kind: software_item\nitems:\n"
+                "  - id: SI-1\n    title: Dosing\n    description: Doses.\n"
+                "  - id: SI-2\n    title: Dose limits\n    description: Limits.\n    parent: [SI-1]\n"
+            ),
+            "traceability/units.yaml": (
+                "kind: software_unit\nitems:\n"
+                "  - id: SU-1\n    title: Limit check\n    design: D.\n    interfaces: I.\n"
+                "    acceptance_criteria: [A.]\n    parent: [SI-1]\n"
+            ),
+        },
+    )
+    assert build(root).exit_code == 0
+    html = site_page(root / "_build/html", "software-detailed-design.html")
+    table = html.find(id="sdd-coverage").find_next("table")
+    headers = [text_of(header) for header in table.find_all("th")]
+    cells = dict(zip(headers, [text_of(cell) for cell in row_of(table, "SI-1 Dosing").find_all("td")], strict=True))
+    assert "SI-2" in cells["Contains"] and "SU-1" not in cells["Contains"]
+    assert "SU-1" in cells["Detailed by unit"] and "SI-2" not in cells["Detailed by unit"]

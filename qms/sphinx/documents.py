@@ -39,6 +39,7 @@ from qms.documents import document_id as document_id
 from qms.documents import document_of as document_of
 from qms.documents import document_spec as document_spec
 from qms.lifecycle import closing_reviews, design_stages, problem_trend
+from qms.matrix import natural_key
 from qms.model import Item
 from qms.parsecache import code_digest
 from qms.plans import plan_variables
@@ -155,20 +156,49 @@ def groups_by_file(items: Iterable[Item], file_titles: Mapping[str, str]) -> lis
     ]
 
 
-def groups_by_field(items: Iterable[Item], name: str, order: tuple[str, ...] = (), other: str = "Other") -> list[Group]:
-    """Items grouped by a field's value (``order`` first, then alphabetical, items without it last)."""
+def groups_by_field(
+    items: Iterable[Item],
+    name: str,
+    order: tuple[str, ...] = (),
+    other: str = "Other",
+    named: Mapping[str, Item] | None = None,
+) -> list[Group]:
+    """Items grouped by a field's value (``order`` first, then alphabetical, items without it last).
+
+    An item whose field holds a list (a link field: the software item a unit is part of) is listed
+    under each of its entries. A value that is the id of one of the ``named`` items (the project's)
+    is headed by that id and the item's title, and such values are in natural id order."""
     by_value: dict[str, list[Item]] = {}
     for item in items:
-        if ID_PATTERN.fullmatch(item.id):
-            by_value.setdefault(str(item.get(name) or ""), []).append(item)
+        if not ID_PATTERN.fullmatch(item.id):
+            continue
+        value = item.get(name)
+        if isinstance(value, (list, tuple)):
+            entries = [str(entry) for entry in value if entry not in (None, "")]
+        else:
+            entries = [str(value)] if value else []
+        for entry in dict.fromkeys(entries) or [""]:
+            by_value.setdefault(entry, []).append(item)
+    known = named if named is not None else {}
     values = [value for value in order if value in by_value]
-    values += sorted(value for value in by_value if value not in values and value)
+    rest = [value for value in by_value if value not in values and value]
+    values += sorted(rest, key=lambda value: (value in known, natural_key(value) if value in known else (value,)))
     if "" in by_value:
         values.append("")
     return [
-        Group(_humanize(value) if value else other, "", tuple(item.id for item in natural_sorted(by_value[value])))
+        Group(
+            _group_title(value, known) if value else other,
+            "",
+            tuple(item.id for item in natural_sorted(by_value[value])),
+        )
         for value in values
     ]
+
+
+def _group_title(value: str, named: Mapping[str, Item]) -> str:
+    """A group's heading: an item's id and title where the value names one, else the value in words."""
+    item = named.get(value)
+    return f"{value} {item.title}".strip() if item is not None else _humanize(value)
 
 
 # ------------------------------------------------------------------------------ templates
@@ -306,7 +336,11 @@ class TemplateContext:
             "items": lambda *kinds: tuple(item for item in project.of_kind(*kinds) if ID_PATTERN.fullmatch(item.id)),
             "groups_by_file": lambda *kinds: groups_by_file(project.of_kind(*kinds), project.file_titles),
             "groups_by_field": lambda kinds, name, order=(), other="Other": groups_by_field(
-                project.of_kind(*((kinds,) if isinstance(kinds, str) else kinds)), name, tuple(order), other
+                project.of_kind(*((kinds,) if isinstance(kinds, str) else kinds)),
+                name,
+                tuple(order),
+                other,
+                project.items,
             ),
             "required": required,
             "clause": lambda number, standard="iec62304": self.clauses.find(standard, number),

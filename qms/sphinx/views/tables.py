@@ -64,19 +64,32 @@ def _column_values(data: BuildData, kinds: tuple[str, ...], item: Item, name: st
     return field_values(item, name)
 
 
+#: A link column: ``forward`` (a link field of the table's kinds) or ``reverse`` (a link's reverse
+#: label, ``verified_by``), its field, and for a reverse one the kinds whose links it shows.
+LinkColumn = tuple[str, FieldSpec, frozenset[str]]
+
+
 @functools.cache
-def _link_column(kinds: tuple[str, ...], name: str) -> tuple[str, FieldSpec] | None:
-    """A column naming a link field (forward) or a link's reverse label (``verified_by``)."""
+def _link_column(kinds: tuple[str, ...], name: str) -> LinkColumn | None:
+    """A column naming a link field (forward) or a link's reverse label (``verified_by``): then the
+    links of the kinds whose field carries that label, not every link of the same field name (a
+    unit's ``parent`` is "detailed by unit", a software item's "contains")."""
     for kind in kinds:
         spec = KINDS.get(kind)
         found = spec.field(name) if spec else None
         if found is not None and found.is_link:
-            return ("forward", found)
+            return ("forward", found, frozenset())
     wanted = name.replace("_", " ")
     for spec in KINDS.values():
         for field_spec in spec.link_fields:
             if field_spec.reverse == wanted:
-                return ("reverse", field_spec)
+                owners = frozenset(
+                    kind
+                    for kind, other in KINDS.items()
+                    for owned in other.link_fields
+                    if owned.name == field_spec.name and owned.reverse == wanted
+                )
+                return ("reverse", field_spec, owners)
     return None
 
 
@@ -121,12 +134,13 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> C
     return Text(plain(value))
 
 
-def _linked(project: Project, item: Item, column: str, link: tuple[str, FieldSpec]) -> list[Item]:
+def _linked(project: Project, item: Item, column: str, link: LinkColumn) -> list[Item]:
     """The items a link column shows for ``item``: those it links to (forward), or those linking to it."""
-    direction, spec = link
+    direction, spec, owners = link
     if direction == "forward":
         return [project.items[target] for target in item.links(column) if target in project.items]
-    return [project.items[found.source] for found in project.incoming(item.id, spec.name)]
+    found = project.incoming(item.id, spec.name)
+    return [project.items[link.source] for link in found if project.items[link.source].kind in owners]
 
 
 def plain(value: Any) -> str:
@@ -208,7 +222,7 @@ def item_table_inputs(data: BuildData, kinds_text: str, filter_text: str, column
     return inputs
 
 
-def _link_cells(data: BuildData, kinds: tuple[str, ...], column: str, link: tuple[str, FieldSpec]) -> str:
+def _link_cells(data: BuildData, kinds: tuple[str, ...], column: str, link: LinkColumn) -> str:
     """Fingerprint of a link column of a table of ``kinds``: each item's linked items, id and title."""
     key = ("link-cells", column, *kinds)
     if key not in data.digests:
