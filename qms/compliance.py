@@ -16,8 +16,9 @@ from typing import Any
 from qms.approvals import DocumentState
 from qms.clauses import DEFAULT_EDITION, Clause, ClauseTable, Condition
 from qms.documents import document_sections, document_spec, find_document
-from qms.model import Finding, Project, Severity
+from qms.model import Finding, Item, Project, Severity
 from qms.rulebook import SPECS
+from qms.schema import KINDS
 from qms.status import ClauseStatus
 
 #: The standards as ``qms clauses --format json`` names them.
@@ -45,14 +46,28 @@ def _config_value(project: Project, path: str) -> Any:
 States = Callable[[], Mapping[str, DocumentState]]
 
 
+def _by_status(kind: str, items: Sequence[Item]) -> str:
+    """For a kind whose records have a status (anomalies, problem reports, change requests): how many
+    have each, in the schema's order (``: 3 open, 1 closed``), so that a count of records never
+    reads as a count of the open ones."""
+    spec = KINDS[kind].field("status") if kind in KINDS else None
+    if spec is None or not spec.choices:
+        return ""
+    counts = Counter(str(item.get("status") or "no status") for item in items)
+    order = [*spec.choices, *sorted(set(counts) - set(spec.choices))]
+    return ": " + ", ".join(f"{counts[status]} {status}" for status in order if counts[status])
+
+
 def evaluate(project: Project, condition: Condition, findings: Counter[str] | None, states: States) -> Met:
     """Whether the records meet one condition (``findings``: the count of findings per rule; None
     where the findings are not at hand, so that a rule condition is never taken as met)."""
     kind, value = condition.kind, condition.value
     if kind == "kind":
-        count = len(project.of_kind(value))
+        items = project.of_kind(value)
         named = value.replace("_", " ")
-        return Met(condition, 2 if count else 0, f"{count} {named} record(s)" if count else f"no {named} record")
+        if not items:
+            return Met(condition, 0, f"no {named} record")
+        return Met(condition, 2, f"{len(items)} {named} record(s)" + _by_status(value, items))
     if kind == "config":
         given = _config_value(project, value)
         return Met(condition, 2 if given else 0, f"{value} in qms.yaml" if given else f"no {value} in qms.yaml")

@@ -170,3 +170,16 @@ def test_the_shipped_table_reads_the_same_with_libyaml_as_with_pyyaml() -> None:
 def test_a_project_table_nested_too_deeply_is_refused_with_its_name() -> None:
     with pytest.raises(ClauseTableError, match=r"^mine\.yaml: nested too deeply to be a clause table$"):
         parse_clause_table("[" * 100_000 + "]" * 100_000, "mine.yaml")
+
+
+def test_a_count_of_records_with_a_status_says_how_many_have_each(tmp_path: Path) -> None:
+    """The problem reports clause 9.1 names: four records are not four open problems, so the count
+    says how many are at each status, in the schema's order."""
+    root = project(tmp_path / "p")
+    reports = "".join(
+        f"  - id: PR-{number}\n    title: Problem {number}\n    description: Seen.\n    status: {status}\n"
+        for number, status in ((1, "open"), (2, "closed"), (3, "open"), (4, "investigating"))
+    )
+    (root / "items/problems.yaml").write_text(f"kind: problem_report\nitems:\n{reports}", encoding="utf-8")
+    why = str(statuses(root)["IEC 62304 9.1"]["why"])
+    assert why.startswith("4 problem report record(s): 2 open, 1 investigating, 1 closed; ")
