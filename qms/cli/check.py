@@ -9,7 +9,7 @@ import click
 
 from qms import atomic
 from qms.checking import check_project, root_causes
-from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, project_option, say, writing
+from qms.cli.common import EXIT_FINDINGS, EXIT_OK, fail, load, output_file, project_option, say, writing
 from qms.model import Severity
 from qms.reporting import FORMATS, FORMATTERS, Summary, format_text
 from qms.rules import RULES, ordered_rules
@@ -79,6 +79,7 @@ def check(
         click.echo(_list_rules(), nl=False)
         return
     project = load(project_dir, cache=not no_cache)
+    output_file(output, project)
     for path in results:
         if not path.is_file():
             fail(f"results file {path} does not exist")

@@ -41,6 +41,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise SystemExit(code)
 
 
+def output_file(target: Path | None, project: Project | None = None) -> None:
+    """Refuse, before any work, to write a command's output over a file of the project or over
+    something that is not a plain file (:func:`qms.outputs.output_refusal`)."""
+    from qms.outputs import output_refusal
+
+    refusal = output_refusal(target, project) if target is not None else None
+    if refusal is not None:
+        fail(f"will not write {target}: {refusal}")
+
+
 @contextmanager
 def writing(target: Path, what: str = "") -> Iterator[None]:
     """Turn a failure to write ``target`` (a file or folder named on the command line) into a usage error."""

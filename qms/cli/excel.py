@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from qms.cli.common import EXIT_FINDINGS, EXIT_USAGE, fail, load, project_option
+from qms.cli.common import EXIT_FINDINGS, EXIT_USAGE, fail, load, output_file, project_option, writing
 from qms.config import find_root
 from qms.excel.export import export_workbook
 from qms.excel.import_ import import_workbook
@@ -47,7 +47,9 @@ def export_xlsx(file: Path, project_dir: Path | None) -> None:
     take the edits back with `qms import xlsx FILE`. The same commit gives the same bytes.
     """
     project = load(project_dir, cache=True)  # its cache folder keeps the sheets for the next export
-    export_workbook(project, file)
+    output_file(file, project)
+    with writing(file):
+        export_workbook(project, file)
     click.echo(f"wrote {file}: {plural(len(project), 'item')}")
 
 

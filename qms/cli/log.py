@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from qms import atomic
-from qms.cli.common import EXIT_FINDINGS, fail, load, project_option, say, writing
+from qms.cli.common import EXIT_FINDINGS, fail, load, output_file, project_option, say, writing
 from qms.history import (
     AuditTrail,
     FieldDifference,
@@ -45,6 +45,7 @@ def log(item_id: str, output_format: str, newest_first: bool, output: Path | Non
     if not ID_PATTERN.fullmatch(item_id):
         fail(f"'{item_id}' is not an item id: ids start with a letter, then letters, digits, '_', '.' or '-'")
     project = load(project_dir)
+    output_file(output, project)
     try:
         trail = item_history(project, item_id)
     except HistoryError as error:

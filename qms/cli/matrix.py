@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from qms import atomic
-from qms.cli.common import fail, load, project_option, say, writing
+from qms.cli.common import fail, load, output_file, project_option, say, writing
 from qms.matrix import (
     COMBINED_ORDER,
     MAX_ROWS,
@@ -78,6 +78,7 @@ def matrix(project_dir: Path | None, output_format: str, output: Path | None, ch
     a row shows that break a kind rule (Q006).
     """
     project = load(project_dir)
+    output_file(output, project)
     matrices = verified(project, _matrices(project, chain, max_rows))
     for cut in (cut for matrix in matrices for cut in matrix.cuts):
         say(f"qms: note: {cut}", err=True)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from qms import atomic
-from qms.cli.common import EXIT_FINDINGS, fail, load, project_option, say, writing
+from qms.cli.common import EXIT_FINDINGS, fail, load, output_file, project_option, say, writing
 from qms.cli.show import display_value
 from qms.diff import DiffError, FieldChange, ItemChange, ProjectDiff, RiskChange, diff_json, release_diff
 from qms.model import Item, Project
@@ -130,6 +130,7 @@ def diff(base: str | None, head: str | None, project_dir: Path | None, output_fo
     BASE defaults to `release: previous:` of qms.yaml, e.g. the previous release tag.
     """
     project = load(project_dir)
+    output_file(output, project)
     base = base or project.config.previous_release
     if base is None:
         fail("name the revision to compare with (qms diff v2.0.0), or set `release: {previous: TAG}` in qms.yaml")
