@@ -61,6 +61,7 @@ def test_sheets_summary_then_one_per_kind_the_risk_register_and_the_matrices(wor
         "Reviews of risk controls",
         "Trace matrix",
         "Risk trace",
+        "qms-exported rows",  # hidden: the rows this export wrote, for --delete-missing
     ]
 
 

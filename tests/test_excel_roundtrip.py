@@ -209,6 +209,47 @@ items:
     )
 
 
+def test_an_item_added_after_the_export_is_never_deleted_as_a_missing_row(tmp_path: Path) -> None:
+    """The workbook lists the rows it was exported with (a hidden sheet): an item written into the
+    YAML after the export has no row because the workbook never had one, not because a person
+    deleted it, and --delete-missing keeps it; a row deleted from the workbook is still deleted."""
+    root = fixture_project(tmp_path)
+    workbook, edited = tmp_path / "records.xlsx", tmp_path / "edited.xlsx"
+    export(root, workbook)
+    assert load_workbook(workbook)["qms-exported rows"].sheet_state == "hidden"
+    tests = root / "items/tests.yaml"
+    added = "\n  - id: TST-9\n    title: Added after the export\n    method: inspection\n    verifies: [SWR-1]\n"
+    tests.write_text(tests.read_text(encoding="utf-8") + added, encoding="utf-8")
+    edit_like_a_person(workbook, edited)  # deletes the row of TST-2 among its edits
+
+    result = qms_in(root, "import", "xlsx", str(edited), "--delete-missing")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "deleted TST-2 (items/tests.yaml)" in lines
+    assert (
+        "not in the workbook: TST-9 (items/tests.yaml), added to the project after the workbook was exported; kept"
+    ) in lines
+    assert "- id: TST-9" in tests.read_text(encoding="utf-8") and "- id: TST-2\n" not in tests.read_text()
+
+
+def test_without_its_list_of_rows_a_workbook_deletes_nothing(tmp_path: Path) -> None:
+    root = fixture_project(tmp_path)
+    workbook, edited = tmp_path / "records.xlsx", tmp_path / "edited.xlsx"
+    export(root, workbook)
+    edit_like_a_person(workbook, edited)
+    book = load_workbook(edited)
+    del book["qms-exported rows"]  # a person removed it, or an older qms wrote the workbook
+    book.save(edited)
+    before = snapshot(root)
+
+    result = qms_in(root, "import", "xlsx", str(edited), "--delete-missing")
+
+    assert result.exit_code == 1, result.output
+    assert "--delete-missing: the workbook does not list the rows it was exported with" in result.output
+    assert snapshot(root) == before
+
+
 def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path: Path) -> None:
     root = fixture_project(tmp_path)
     workbook, edited = tmp_path / "records.xlsx", tmp_path / "edited.xlsx"

@@ -79,6 +79,8 @@ class ImportResult:
     changes: list[FieldChange] = field(default_factory=list)
     new_items: list[NewItem] = field(default_factory=list)
     missing: list[MissingRow] = field(default_factory=list)
+    #: items with no row that the export did not write either: added to the project after it
+    added_since: list[MissingRow] = field(default_factory=list)
     deleted: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
@@ -120,5 +122,10 @@ class ImportResult:
                     f"not in the workbook: {missing.item.id} ({missing.item.file}) has no row on {sheets}; "
                     "kept (import with --delete-missing to delete it)"
                 )
+        for later in self.added_since:
+            lines.append(
+                f"not in the workbook: {later.item.id} ({later.item.file}), added to the project after the "
+                "workbook was exported; kept"
+            )
         lines += [f"note: {note}" for note in self.notes]
         return lines

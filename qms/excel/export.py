@@ -46,6 +46,7 @@ from qms import __version__, atomic
 from qms.checking import project_statuses
 from qms.excel.layout import (
     DESIGN_TRACE,
+    EXPORTED_SHEET,
     RISK_TRACE,
     SUMMARY,
     Column,
@@ -703,6 +704,19 @@ def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: St
     sheet.finish()
 
 
+def _exported_rows(sheet: _SheetWriter, rows: Sequence[tuple[str, str]]) -> None:
+    """The hidden sheet of the rows this export wrote (:data:`EXPORTED_SHEET`)."""
+    sheet.header(
+        ["Sheet", "Id"],
+        notes=["The item sheet qms export wrote the row on.", "The id it wrote it with. Leave this sheet alone."],
+    )
+    for row, (title, item_id) in enumerate(rows, start=2):
+        sheet.text(row, 1, title, PLAIN)
+        sheet.text(row, 2, item_id, PLAIN)
+    sheet.worksheet.sheet_state = "hidden"
+    sheet.finish(2, len(rows))
+
+
 def _verification(statuses: StatusIndex) -> str:
     """Requirements verified, and what holds the rest back, in the words of ``qms status``."""
     counts = statuses.counts(*REQUIREMENT_KINDS)
@@ -818,12 +832,15 @@ def workbook_bytes(
     styles = _Styles(workbook)
     summary = _new_sheet(workbook, SUMMARY, cache)
     sheets = _ItemSheets(project, styles)
+    exported: list[tuple[str, str]] = []  # (sheet, id) of every item row
     for kind in KIND_ORDER:
         title = _sheet_title(KINDS[kind].title)
         sheets.write(_new_sheet(workbook, title, cache), sheets.layouts[kind], project.of_kind(kind))
+        exported += [(title, item.id) for item in project.of_kind(kind)]
         if kind == "hazard":
             register = risk_register_layout()
             sheets.write(_new_sheet(workbook, register.title, cache), register, project.of_kind("hazard"))
+            exported += [(register.title, item.id) for item in project.of_kind("hazard")]
     statuses = project_statuses(project) if statuses is None else statuses
     if matrices is None:
         matrices = verified_defaults(project, statuses)
@@ -831,6 +848,7 @@ def workbook_bytes(
         write_matrix(_new_sheet(workbook, title, cache), styles, matrix, sheets.rows)
     control = document_control(project.root)
     _summary(_SheetWriter(summary, styles), project, control.summary, statuses)
+    _exported_rows(_SheetWriter(_new_sheet(workbook, EXPORTED_SHEET, cache), styles, (len(exported) + 1, 2)), exported)
     written = reproducible_bytes(
         workbook, export_date(control), f"{project.config.device.name} design and risk records"
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from qms.excel.changes import ImportResult, Refusal
 from qms.excel.journal import apply
-from qms.excel.layout import sheet_kind
+from qms.excel.layout import EXPORTED_SHEET, sheet_kind
 from qms.excel.plan import Plan
 from qms.excel.reading import read_workbook
 from qms.excel.writer import Writer
@@ -36,7 +36,7 @@ def import_workbook(project: Project, path: Path, dry_run: bool = False, delete:
     if result.refusals:
         return result
     plan = Plan(project, result)
-    for sheet in read_workbook(path, wanted=lambda title: sheet_kind(title) is not None):
+    for sheet in read_workbook(path, wanted=lambda title: sheet_kind(title) is not None or title == EXPORTED_SHEET):
         plan.sheet(sheet)
     deleted = plan.finish(delete)
     result.changes = list(plan.changes.values())

@@ -33,8 +33,11 @@ RISK_REGISTER = "Risk register"
 SUMMARY = "Summary"
 DESIGN_TRACE = "Trace matrix"
 RISK_TRACE = "Risk trace"
+#: the hidden sheet listing each row an export wrote (item sheet, id): what tells, at import, a
+#: row deleted from the workbook from an item added to the project after the export
+EXPORTED_SHEET = "qms-exported rows"
 #: sheets qms writes for reading only; import passes over them without a note
-REPORT_SHEETS = (SUMMARY, DESIGN_TRACE, RISK_TRACE)
+REPORT_SHEETS = (SUMMARY, DESIGN_TRACE, RISK_TRACE, EXPORTED_SHEET)
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 

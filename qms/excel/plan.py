@@ -22,6 +22,7 @@ from qms.excel.cells import CellRefused, comparable, parse_cell
 from qms.excel.changes import FieldChange, ImportResult, MissingRow, NewItem, Place, Refusal
 from qms.excel.layout import (
     CELL_LIMIT,
+    EXPORTED_SHEET,
     REPORT_SHEETS,
     Column,
     Exported,
@@ -72,6 +73,8 @@ class Plan:
         self.present: dict[str, set[str]] = {}  # sheet title -> ids on it (sheets that list a kind)
         self.sheet_kinds: dict[str, str] = {}
         self.targets: dict[str, str | TargetRefused] = {}  # a file named in a row -> checked path, or why not
+        #: the rows the export wrote, by sheet (:data:`EXPORTED_SHEET`); None: the workbook does not say
+        self.exported: dict[str, set[str]] | None = None
 
     def refuse(self, place: Place | None, message: str) -> None:
         self.result.refusals.append(Refusal(place, message))
@@ -82,6 +85,9 @@ class Plan:
     # ------------------------------------------------------------------ sheets and columns
 
     def sheet(self, sheet: Sheet) -> None:
+        if sheet.title == EXPORTED_SHEET:
+            self._exported_rows(sheet)
+            return
         found = sheet_kind(sheet.title)
         if found is None:
             if normalize_header(sheet.title) not in {normalize_header(title) for title in REPORT_SHEETS}:
@@ -429,16 +435,45 @@ class Plan:
 
     # ------------------------------------------------------------------ after every sheet
 
+    def _exported_rows(self, sheet: Sheet) -> None:
+        """The rows the export wrote, from its hidden sheet: (sheet title, id) per row."""
+        self.exported = {}
+        for _, cells in sheet.rows:
+            title, item_id = (normalize_cell(cells[column].text) if column in cells else "" for column in (1, 2))
+            if title and item_id:
+                self.exported.setdefault(title, set()).add(item_id)
+
     def finish(self, delete: bool) -> list[Item]:
-        """Missing rows, links, deletions: checked once every sheet has been read; the items to delete."""
+        """Missing rows, links, deletions: checked once every sheet has been read; the items to delete.
+
+        An item with no row on a sheet of its kind is missing from the workbook when the export
+        wrote its row (its hidden list says so): the row was deleted. One the export did not write
+        was added to the project after it, and is kept whatever ``delete`` says. Without that list
+        (a workbook of an older qms, or the list deleted), rows are not deleted."""
         missing: dict[str, list[str]] = {}
+        later: dict[str, list[str]] = {}
         for title, ids in self.present.items():
             for item in self.project.of_kind(self.sheet_kinds[title]):
-                if item.id not in ids:
+                if item.id in ids:
+                    continue
+                if self.exported is not None and item.id not in self.exported.get(title, ()):
+                    later.setdefault(item.id, []).append(title)
+                else:
                     missing.setdefault(item.id, []).append(title)
         self.result.missing = [
             MissingRow(self.project.items[item_id], tuple(sheets)) for item_id, sheets in missing.items()
         ]
+        self.result.added_since = [
+            MissingRow(self.project.items[item_id], tuple(sheets)) for item_id, sheets in later.items()
+        ]
+        if delete and missing and self.exported is None:
+            self.refuse(
+                None,
+                f"--delete-missing: the workbook does not list the rows it was exported with (its hidden sheet "
+                f"'{EXPORTED_SHEET}' is gone, or an older qms wrote it), so a deleted row cannot be told from an "
+                "item added since the export; export a fresh workbook, delete the rows there, and import it",
+            )
+            return []
         deleted = [self.project.items[item_id] for item_id in missing] if delete else []
         deleted_ids = {item.id for item in deleted}
         self._check_links(deleted_ids)
