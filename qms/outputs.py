@@ -34,11 +34,9 @@ def output_refusal(target: Path, project: Project | None = None) -> str | None:
     if not target.name or target.name in (".", ".."):
         return "name a file to write"
     try:
-        mode = os.stat(target).st_mode
-    except FileNotFoundError:
+        mode: int | None = os.stat(target).st_mode
+    except OSError:  # not there yet (or not reachable: writing it says why)
         mode = None
-    except OSError as error:
-        return f"it cannot be read as a file: {error.strerror or error}"
     if mode is not None and not stat.S_ISREG(mode):
         what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
         return f"it is {what}; name a file"

@@ -54,7 +54,8 @@ _HEADER = """\
 # reviewed. When the target changes, `qms check` reports the link as suspect (C501) until it is
 # reviewed again: `qms review ID` stamps every link to or from ID, `qms review --all` all links.
 """
-_STAMP = re.compile(rf"\s*([^\s#]\S*)\s+(\S+)\s+(\S+)\s+([0-9a-f]{{{DIGEST_LENGTH}}})\s*")
+#: a stamp line, with the comment a person may write after it (kept when the lock is written again)
+_STAMP = re.compile(rf"\s*([^\s#]\S*)\s+(\S+)\s+(\S+)\s+([0-9a-f]{{{DIGEST_LENGTH}}})(\s+#.*?)?\s*")
 
 
 # --------------------------------------------------------------------------- normative content
@@ -129,6 +130,9 @@ class LockProblem:
 
     line: int
     message: str
+    #: whether writing the lock again may leave the line out: a merge conflict marker, or the second
+    #: stamp of a link (the review restamps it); any other line holds what a person wrote
+    droppable: bool = False
 
     def location(self) -> Location:
         return Location(LOCK_FILE, self.line, 1)
@@ -162,6 +166,8 @@ class ReviewState:
     unreadable: bool = False
     #: where git is available: who last changed a block of lines, for the C501 messages
     history: LineHistory | None = None
+    #: what a person wrote besides the stamps, kept when the lock is written again (:func:`format_lock`)
+    comments: LockComments | None = None
 
     def suspect_links(self, project: Project, digests: Mapping[str, str] | None = None) -> list[SuspectLink]:
         """Every link whose stamp is missing or does not match its target's content now (``digests``:
@@ -267,20 +273,54 @@ def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
         return _unreadable("it is not UTF-8", history)
     stamps: dict[LinkKey, str] = {}
     problems: list[LockProblem] = []
+    comments = LockComments()
+    waiting: list[str] = []  # comment lines since the last stamp: they belong to the next one
     for number, line in enumerate(text.split("\n"), start=1):
         stamp = _STAMP.fullmatch(line)
         if stamp is None:
             entry = line.strip()
-            if entry and not entry.startswith("#"):
-                problems.append(LockProblem(number, _not_a_stamp(entry)))
+            if entry.startswith("#"):
+                waiting.append(line.rstrip())
+            elif entry:
+                conflict = entry.startswith(_CONFLICT_MARKERS)
+                problems.append(LockProblem(number, _not_a_stamp(entry), droppable=conflict))
             continue
-        source, field_name, target, digest = stamp.groups()
+        source, field_name, target, digest, after = stamp.groups()
         key = (source, field_name, target)
+        if not stamps and not comments.before:
+            comments.leading, waiting = tuple(waiting), []
+        if waiting:
+            comments.before[key] = comments.before.get(key, ()) + tuple(waiting)
+            waiting = []
+        if after:
+            comments.after[key] = after.rstrip()
         if stamps.setdefault(key, digest) != digest:
             problems.append(
-                LockProblem(number, f"{' '.join(key)} is stamped twice with different digests: keep one line")
+                LockProblem(
+                    number, f"{' '.join(key)} is stamped twice with different digests: keep one line", droppable=True
+                )
             )
-    return ReviewState(exists=True, stamps=MappingProxyType(stamps), problems=tuple(problems), history=history)
+    if not stamps and not comments.leading:
+        comments.leading = tuple(waiting)
+    else:
+        comments.trailing = tuple(waiting)
+    return ReviewState(
+        exists=True, stamps=MappingProxyType(stamps), problems=tuple(problems), history=history, comments=comments
+    )
+
+
+@dataclass
+class LockComments:
+    """The comment lines of ``qms.lock``: those above the first stamp (its header), those above each
+    stamp and after its digest on its line, and those after the last stamp."""
+
+    leading: tuple[str, ...] = ()
+    before: dict[LinkKey, tuple[str, ...]] = field(default_factory=dict)
+    after: dict[LinkKey, str] = field(default_factory=dict)
+    trailing: tuple[str, ...] = ()
+
+
+_CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 
 def _unreadable(reason: str, history: LineHistory | None) -> ReviewState:
@@ -294,18 +334,32 @@ def _unreadable(reason: str, history: LineHistory | None) -> ReviewState:
 
 def _not_a_stamp(entry: str) -> str:
     """What is wrong with a lock line that is neither a stamp nor a comment."""
-    if entry.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||")):
+    if entry.startswith(_CONFLICT_MARKERS):
         return "merge conflict marker in qms.lock: keep the stamps of both sides, or run `qms review` on the items"
     return (
-        f"not a review stamp: expected `SOURCE FIELD TARGET DIGEST` with a {DIGEST_LENGTH}-digit hex digest; "
-        "restore the line from git or run `qms review` on the items"
+        f"not a review stamp: expected `SOURCE FIELD TARGET DIGEST` with a {DIGEST_LENGTH}-digit hex digest "
+        "(and a `# comment` after it if you like); correct the line or restore it from git, or delete it and "
+        "run `qms review` on its items"
     )
 
 
-def format_lock(stamps: Mapping[LinkKey, str]) -> str:
-    """The text of ``qms.lock``: the header, then one sorted line per stamped link."""
-    lines = [f"{' '.join(key)} {digest}\n" for key, digest in sorted(stamps.items())]
-    return _HEADER + "".join(lines)
+def format_lock(stamps: Mapping[LinkKey, str], comments: LockComments | None = None) -> str:
+    """The text of ``qms.lock``: the header, then one sorted line per stamped link. The comments a
+    person wrote are kept (``comments``, as :func:`read_lock` found them): the header as written,
+    each comment above its stamp and after its digest; those of a stamp no longer written (its link
+    is gone) move to the end, after the comments that were there."""
+    comments = comments if comments is not None else LockComments()
+    lines = [f"{line}\n" for line in comments.leading] if comments.leading else [_HEADER]
+    for key, digest in sorted(stamps.items()):
+        lines += [f"{line}\n" for line in comments.before.get(key, ())]
+        lines.append(f"{' '.join(key)} {digest}{comments.after.get(key, '')}\n")
+    gone = [key for key in sorted({*comments.before, *comments.after}) if key not in stamps]
+    lines += [f"{line}\n" for line in comments.trailing]
+    for key in gone:
+        lines += [f"{line}\n" for line in comments.before.get(key, ())]
+        if key in comments.after:
+            lines.append(f"# {' '.join(key)} (link removed){comments.after[key]}\n")
+    return "".join(lines)
 
 
 # --------------------------------------------------------------------------- reviewing
@@ -346,10 +400,10 @@ def review_links(project: Project, state: ReviewState, item_ids: Collection[str]
     return ReviewUpdate(MappingProxyType(stamps), tuple(stamped), removed)
 
 
-def write_lock(root: Path, stamps: Mapping[LinkKey, str]) -> Path:
-    """Write ``qms.lock`` atomically; returns its path."""
+def write_lock(root: Path, stamps: Mapping[LinkKey, str], comments: LockComments | None = None) -> Path:
+    """Write ``qms.lock`` atomically, with the ``comments`` it held (:func:`format_lock`); returns its path."""
     path = lock_path(root)
-    atomic.write_text(path, format_lock(stamps))
+    atomic.write_text(path, format_lock(stamps, comments))
     return path
 
 

@@ -338,6 +338,32 @@ def test_stamps_of_removed_links_are_dropped(repository: Path) -> None:
     assert "TST-2 verifies SWR-2" not in (repository / LOCK_FILE).read_text(encoding="utf-8")
 
 
+def test_what_a_person_wrote_in_the_lock_is_kept_when_it_is_written_again(repository: Path) -> None:
+    """A comment line and a comment after a stamp are what a reviewer wrote: a stamp with one is still
+    a stamp, a review writing the lock keeps both where they were, and the comments of a stamp whose
+    link is gone move to the end, never lost."""
+    lock = repository / LOCK_FILE
+    text = lock.read_text(encoding="utf-8")
+    (first,) = [line for line in text.splitlines() if line.startswith("TST-2 verifies SWR-1 ")]
+    (second,) = [line for line in text.splitlines() if line.startswith("TST-2 verifies SWR-2 ")]
+    text = text.replace(first, f"# reviewed with QA, see CR-7\n{first}   # pinned by Bob", 1)
+    text = text.replace(second, f"{second}  # the limit test", 1)
+    lock.write_text(text, encoding="utf-8")
+    assert read_lock(repository).problems == ()
+    assert c501_messages(repository) == []  # the stamps with comments are read as stamps
+
+    edit(repository, "traceability/tests.yaml", "verifies: [SWR-1, SWR-2]", "verifies: [SWR-1]")
+    edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
+    code, output = qms("review", "--all", "--project", str(repository))
+    assert code == 0, output
+
+    written = lock.read_text(encoding="utf-8").splitlines()
+    at = written.index("# reviewed with QA, see CR-7")
+    assert written[at + 1].startswith("TST-2 verifies SWR-1 ") and written[at + 1].endswith("   # pinned by Bob")
+    assert written[-1] == "# TST-2 verifies SWR-2 (link removed)  # the limit test"
+    assert not any(line.startswith("TST-2 verifies SWR-2 ") for line in written)
+
+
 def test_dry_run_writes_nothing(repository: Path) -> None:
     edit(repository, REQUIREMENTS, "within 5 minutes", "within 2 minutes")
     before = (repository / LOCK_FILE).read_text(encoding="utf-8")
@@ -406,8 +432,18 @@ def test_broken_lock_lines_are_findings_at_their_line(repository: Path) -> None:
         (LOCK_FILE, header + 5, "merge conflict marker in qms.lock: keep "),
         (LOCK_FILE, len(broken), "HAZ-1 controls SWR-1 is stamped twice wi"),
     ]
+    # a line that is no stamp holds what a person wrote: the review refuses to drop it, and says where
     code, output = qms("review", "--all", "--project", str(repository))
-    assert code == 0
+    assert (code, output) == (
+        1,
+        f"qms: error: {LOCK_FILE}:{header + 4}:1: not a review stamp: expected `SOURCE FIELD TARGET DIGEST` with a "
+        "16-digit hex digest (and a `# comment` after it if you like); correct the line or restore it from git, "
+        "or delete it and run `qms review` on its items (this review would drop the line)\n",
+    )
+    assert lock.read_text(encoding="utf-8") == "".join(broken)
+    lock.write_text("".join(line for line in broken if "nothex" not in line), encoding="utf-8")
+    code, output = qms("review", "--all", "--project", str(repository))
+    assert code == 0, output  # the merge markers and the second stamp are left out
     assert suspects(repository) == []
     assert "<<<<<<<" not in lock.read_text(encoding="utf-8")
 

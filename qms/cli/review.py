@@ -71,6 +71,10 @@ def review(item_ids: tuple[str, ...], review_all: bool, dry_run: bool, project_d
     state = read_lock(project.root)
     if state.unreadable:  # writing would replace a file that holds stamps, or fail on a folder
         fail(state.problems[0].message, code=EXIT_FINDINGS)
+    kept = [problem for problem in state.problems if not problem.droppable]
+    if kept:  # writing the lock again would drop what a person wrote on that line
+        first = kept[0]
+        fail(f"{first.location()}: {first.message} (this review would drop the line)", code=EXIT_FINDINGS)
     if not state.exists and not review_all:
         fail(f"no {LOCK_FILE} yet: run `qms review --all` to stamp every link and start change control")
     update = review_links(project, state, None if review_all else set(item_ids))
@@ -86,15 +90,15 @@ def review(item_ids: tuple[str, ...], review_all: bool, dry_run: bool, project_d
     say(_summary(state, update, scope, dry_run))
     if (update.changed or not state.exists or state.problems) and not dry_run:
         with writing(project.root / LOCK_FILE):
-            write_lock(project.root, update.stamps)
+            write_lock(project.root, update.stamps, state.comments)
 
 
 def _report_problems(state: ReviewState) -> None:
     if state.problems:
         lines = ", ".join(str(problem.line) for problem in state.problems)
         say(
-            f"note: unreadable lines of {LOCK_FILE} ({lines}) are dropped; "
-            "`qms check` reports their links until they are reviewed",
+            f"note: lines {lines} of {LOCK_FILE} (merge conflict markers, a link's second stamp) are left out; "
+            "of a link stamped twice the first stamp is kept unless this review stamps it anew",
             err=True,
         )
 
