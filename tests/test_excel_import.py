@@ -438,3 +438,24 @@ def test_a_value_the_yaml_got_wrong_can_be_put_right_in_the_workbook(project: Pa
     assert imported(project, workbook) == ["changed HAZ-1 (items/hazards.yaml): severity", "wrote 1 file"]
     assert "    severity: Critical\n    probability: Occasional\n" in hazards.read_text()
     assert qms_in(project, "check").stdout.splitlines()[-1] == "15 items in 7 files: no findings"
+
+
+def test_a_step_of_several_paragraphs_is_never_split_by_an_edited_cell(project: Path) -> None:
+    """In a cell, blank lines separate a test's steps; a step that holds a blank line itself cannot be
+    told apart there, so an edit of that cell is refused (naming the file to edit it in), never split."""
+    tests = project / "items/tests.yaml"
+    text = tests.read_text(encoding="utf-8")
+    step = "      - Feed a reading 13 minutes old.\n"
+    assert step in text
+    tests.write_text(
+        text.replace(step, "      - |\n        Feed a reading 13 minutes old.\n\n        Then wait one minute.\n", 1),
+        encoding="utf-8",
+    )
+    cell = "Feed a reading 13 minutes old.\n\nThen wait one minute.\n\nRun two dosing cycles."
+    workbook = edited(project, lambda book: set_value(book["Tests"], "TST-1", "steps", cell))
+
+    assert refused(project, workbook) == [
+        "sheet 'Tests', row 2, column E (steps): an entry of the steps of TST-1 holds a blank line, and in a "
+        "cell blank lines separate the entries: edit it in items/tests.yaml",
+        "qms: nothing was written: 1 cell refused",
+    ]

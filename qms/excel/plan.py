@@ -61,6 +61,14 @@ class _Row:
         return normalize_cell(found[1].text) if found else ""
 
 
+def _paragraphs_in_an_entry(column: Column, value: Any) -> bool:
+    """Whether a list of texts (test steps) has an entry of several paragraphs: its cell then shows the
+    entries separated by blank lines too, and an edited cell could not be split back as it was."""
+    if column.spec is None or column.spec.type is not FieldType.TEXTS or not isinstance(value, (list, tuple)):
+        return False
+    return any(re.search(r"\n\s*\n", str(entry).strip()) for entry in value)
+
+
 class Plan:
     """Reads every sheet into field changes, new items and refusals."""
 
@@ -240,6 +248,13 @@ class Plan:
                 place,
                 f"the {column.key} of {item.id} is longer than a cell holds ({CELL_LIMIT:,} "
                 f"characters): edit it in {item.file}",
+            )
+            return
+        if _paragraphs_in_an_entry(column, old):
+            self.refuse(
+                place,
+                f"an entry of the {column.key} of {item.id} holds a blank line, and in a cell blank lines "
+                f"separate the entries: edit it in {item.file}",
             )
             return
         value = self._parse(place, column, text, old)
