@@ -14,6 +14,7 @@ import pytest
 from fixtures.excel.workbooks import add_row, edited, fixture_project, qms_in, set_value, snapshot
 from openpyxl import Workbook
 
+import qms.excel.import_ as import_module
 from qms import atomic
 from qms.excel.journal import JOURNAL, FileWrite, JournalError, apply
 
@@ -218,3 +219,47 @@ def test_a_write_that_fails_puts_back_the_files_already_written(
 
     assert snapshot(tmp_path) == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]
+
+
+def test_a_file_written_since_the_import_read_it_is_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_bytes(b"written by another import since")
+    (tmp_path / "b.yaml").write_bytes(b"old b")
+    before = snapshot(tmp_path)
+    writes = [
+        FileWrite("b.yaml", tmp_path / "b.yaml", b"old b", b"new b"),
+        FileWrite("a.yaml", tmp_path / "a.yaml", b"old a", b"new a"),  # planned from the text before
+    ]
+
+    with pytest.raises(JournalError, match=r"^a\.yaml changed since this import read it .*nothing was written"):
+        apply(tmp_path, writes)
+
+    assert snapshot(tmp_path) == before
+    assert not (tmp_path / JOURNAL).exists()
+
+
+def test_two_imports_at_once_lose_no_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two people import their workbooks into one project at once; the second had read the file before
+    the first wrote it: it stops, writes nothing, and its edit is imported when it runs again."""
+    root = fixture_project(tmp_path)
+    title, statement = tmp_path / "title.xlsx", tmp_path / "statement.xlsx"
+    shutil.copy(
+        edited(root, lambda book: set_value(book["User needs"], "NEED-1", "title", "Glucose at a glance")), title
+    )
+    shutil.copy(edited(root, lambda book: set_value(book["User needs"], "NEED-2", "title", "Alarms heard")), statement)
+    real_apply = import_module.apply
+
+    def the_other_import_first(project_root: Path, writes: list[FileWrite]) -> None:
+        monkeypatch.setattr(import_module, "apply", real_apply)
+        assert qms_in(root, "import", "xlsx", str(title)).exit_code == 0  # it lands between read and write
+        real_apply(project_root, writes)
+
+    monkeypatch.setattr(import_module, "apply", the_other_import_first)
+    result = qms_in(root, "import", "xlsx", str(statement))
+    assert result.exit_code == 1
+    assert "changed since this import read it (another import, or an edit); nothing was written" in result.stderr
+    needs = (root / "items/needs.yaml").read_text(encoding="utf-8")
+    assert "Glucose at a glance" in needs and "Alarms heard" not in needs
+
+    assert qms_in(root, "import", "xlsx", str(statement)).exit_code == 0  # again: both edits are in
+    needs = (root / "items/needs.yaml").read_text(encoding="utf-8")
+    assert "Glucose at a glance" in needs and "Alarms heard" in needs

@@ -65,7 +65,9 @@ def apply(root: Path, writes: Sequence[FileWrite]) -> None:
     """Make every write, or (when one fails) none: the journal first, then the files, then no journal.
 
     The journal's folder stays locked while this runs, so that no other import rolls it back
-    under it; a kill releases the lock.
+    under it; a kill releases the lock. Once the journal is in place (one import at a time), each
+    file must still hold the bytes the import planned from: a file another import or an editor
+    wrote since is never overwritten with a plan made from its older text (nothing is written).
     """
     root = root.resolve()
     journal = root / JOURNAL
@@ -87,6 +89,13 @@ def apply(root: Path, writes: Sequence[FileWrite]) -> None:
                 raise JournalError(message) from error
             raise
         _sync_folder(root)
+        moved = [write.path for write in writes if _bytes_now(write.target) != write.old]
+        if moved:  # another import or an editor wrote it since this import read it: its change would be lost
+            _discard(root, journal)
+            raise JournalError(
+                f"{moved[0]} changed since this import read it (another import, or an edit); nothing was "
+                "written: run the import again"
+            )
         try:
             for entry, write in zip(entries, writes, strict=True):
                 for folder in entry["folders"]:
@@ -101,6 +110,14 @@ def apply(root: Path, writes: Sequence[FileWrite]) -> None:
                 raise JournalError(f"writing failed ({error}); every file was put back as it was") from error
             raise
         _discard(root, journal)
+
+
+def _bytes_now(path: Path) -> bytes | None:
+    """The bytes of ``path`` now; None when there is no such file."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def roll_back(root: Path) -> list[str] | None:
