@@ -79,7 +79,10 @@ def _unread_files(project: Project) -> dict[str, _Unread]:
         file = finding.location.file
         if finding.rule != "Q001" or finding.item is not None or file in unread:
             continue
-        path = (root / file).resolve()
+        try:
+            path = (root / file).resolve()
+        except RuntimeError:  # a symbolic link loop (reported as it is)
+            continue
         if not path.is_relative_to(root) or not path.is_file():
             continue
         try:

@@ -30,6 +30,8 @@ class Matches:
     refused: list[Path] = field(default_factory=list)
     #: the entry names no folder, file or glob base that exists
     missing: bool = False
+    #: symbolic links it matched that lead nowhere (a missing file, a loop): not read, each a finding
+    broken: list[Path] = field(default_factory=list)
 
 
 def allowed_roots(root: Path, allow_outside: Sequence[str]) -> tuple[Path, ...]:
@@ -61,12 +63,30 @@ def project_files(root: Path, entry: str, roots: Sequence[Path], suffixes: tuple
         found = _walk(base, parts[fixed:], set())
     files: dict[Path, None] = {}
     refused: dict[Path, None] = {}
+    broken: dict[Path, None] = {}
     for path in found:
         if suffixes and not path.name.endswith(suffixes):
             continue
+        if path.is_symlink() and not path.exists():  # to a file that is not there, or a loop
+            broken[path] = None
+            continue
         resolved = path.resolve()
         (files if within(resolved, roots) else refused)[resolved] = None
-    return Matches(sorted(files), refused=sorted(refused))
+    return Matches(sorted(files), refused=sorted(refused), broken=sorted(broken))
+
+
+def broken_link(path: Path) -> str:
+    """What is wrong with a symbolic link that leads nowhere, for a finding."""
+    try:
+        target = os.readlink(path)
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "it is a symbolic link that leads back to itself (a loop)"
+    except OSError as error:
+        if error.errno == 40:  # ELOOP
+            return "it is a symbolic link that leads back to itself (a loop)"
+        return f"it is a symbolic link to {target}, which does not exist"
+    return "it is a symbolic link that cannot be followed"
 
 
 def _walk(folder: Path, segments: Sequence[str], seen: set[tuple[int, int, int]]) -> Iterator[Path]:
@@ -84,10 +104,10 @@ def _walk(folder: Path, segments: Sequence[str], seen: set[tuple[int, int, int]]
         if rest:
             yield from _walk(folder, rest, seen)
         for entry in _entries(folder, hidden=False):
-            if entry.is_dir():
+            if _is_dir(entry):
                 yield from _walk(Path(entry.path), segments, seen)
-            elif not rest and entry.is_file():
-                yield Path(entry.path)
+            elif not rest and (_is_file(entry) or entry.is_symlink()):
+                yield Path(entry.path)  # a broken link too: reading it says what is wrong, where
         return
     if not glob.has_magic(segment):
         candidates = [folder / segment]
@@ -98,8 +118,22 @@ def _walk(folder: Path, segments: Sequence[str], seen: set[tuple[int, int, int]]
         if rest:
             if candidate.is_dir():
                 yield from _walk(candidate, rest, seen)
-        elif candidate.is_file():
+        elif candidate.is_file() or candidate.is_symlink():
             yield candidate
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symbolic link loop
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _entries(folder: Path, hidden: bool) -> list[os.DirEntry[str]]:

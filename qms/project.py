@@ -15,7 +15,7 @@ from qms.config import PROJECT_FILE, Device, ProjectConfig, find_root, load_conf
 from qms.loading import load_file
 from qms.model import Finding, Item, Link, Location, Project, Severity
 from qms.parsecache import cache_folder, item_cache, load_item_files, project_fingerprint
-from qms.paths import Matches, allowed_roots, project_files
+from qms.paths import Matches, allowed_roots, broken_link, project_files
 from qms.schema import KIND_ORDER, KINDS
 from qms.yamlfile import collection_paused
 
@@ -58,19 +58,30 @@ def evidence_findings(root: Path, config: ProjectConfig) -> list[Finding]:
 
 
 def _outside_findings(root: Path, setting: str, entry: str, matches: Matches, location: Location) -> list[Finding]:
+    """What an entry matched and does not read: files outside the project, and symbolic links that
+    lead nowhere (each at its own path: a file the project meant to hold is never skipped unsaid)."""
     allow = "list the folder under `allow_outside:` in qms.yaml if it is meant to be read"
     if matches.outside:
         message = f"{setting} entry '{entry}' points outside the project: nothing is read from it; {allow}"
         return [Finding("Q001", Severity.ERROR, message, location)]
+    broken = [
+        Finding(
+            "Q001",
+            Severity.ERROR,
+            f"{_relative(root, path)} cannot be read: {broken_link(path)}; restore what it points to, or remove it",
+            Location(_relative(root, path)),
+        )
+        for path in matches.broken
+    ]
     if not matches.refused:
-        return []
+        return broken
     first = matches.refused[0]
     more = f" and {len(matches.refused) - 1} more" if len(matches.refused) > 1 else ""
     message = (
         f"{setting} entry '{entry}' reaches {_relative(root, first)}{more} outside the project through a "
         f"symbolic link: not read; {allow}"
     )
-    return [Finding("Q001", Severity.ERROR, message, location)]
+    return [*broken, Finding("Q001", Severity.ERROR, message, location)]
 
 
 def _relative(root: Path, path: Path) -> str:

@@ -163,3 +163,31 @@ def test_a_path_setting_holding_a_nul_is_a_finding_at_its_line_not_a_crash(
     assert message.startswith(setting) and "cannot hold a NUL character" in message
     shown = invoke_qms("check", "--no-cache", cwd=root)
     assert shown.exit_code == 1 and "\0" not in shown.output and "\\x00" in shown.output  # shown escaped
+
+
+def test_a_link_that_leads_nowhere_is_a_finding_at_its_path_and_no_command_crashes(tmp_path: Path) -> None:
+    """A link to a file that is not there (a shared file not checked out) and a link to itself are
+    item files the project meant to hold: each is a Q001 at its own path, never skipped unsaid, and
+    check, build and export go on (no traceback, no blame on the output folder)."""
+    root = project(tmp_path, "[items]")
+    (root / "items" / "shared.yaml").symlink_to("../../shared/needs.yaml")
+    (root / "items" / "loop.yaml").symlink_to("loop.yaml")
+    (root / "conf.py").write_text("extensions = ['qms.sphinx']\n", encoding="utf-8")
+
+    check = invoke_qms("check", "--project", root)
+    assert check.exit_code == 1
+    assert "Traceback" not in check.output
+    assert (
+        "items/loop.yaml: error Q001: items/loop.yaml cannot be read: it is a symbolic link that leads back to "
+        "itself (a loop); restore what it points to, or remove it"
+    ) in check.output
+    assert (
+        "items/shared.yaml: error Q001: items/shared.yaml cannot be read: it is a symbolic link to "
+        "../../shared/needs.yaml, which does not exist; restore what it points to, or remove it"
+    ) in check.output
+    assert [item.id for item in load_project(root)] == ["NEED-1"]
+
+    export = invoke_qms("export", "xlsx", "--project", root, tmp_path / "records.xlsx")
+    assert export.exit_code == 0, export.output
+    build = invoke_qms("build", "--project", root)
+    assert build.exit_code == 0, build.output

@@ -259,10 +259,17 @@ def _walk(folder: Path, outputs: tuple[Path, ...], top: Path | None) -> Iterator
                 continue
             if path in outputs or (outputs and str(path).startswith(str(outputs[-1]))):
                 continue
-            if entry.is_dir(follow_symlinks=True):
+            if _is_folder(entry):
                 pending.append(path)
             else:
                 yield path
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:  # a symbolic link loop: a file that cannot be read (the check reports it)
+        return False
 
 
 def _pruned(name: str, at_top: bool) -> bool:
