@@ -48,7 +48,8 @@ RECORD_FIELDS = (
 _FILE_FIELDS = ("campaign", "description", *SHARED_FIELDS, "records")
 _ZONED = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
+#: a commit under test, as a record names it (and `qms record --commit` takes it)
+COMMIT_PATTERN = re.compile(r"^[0-9a-f]{7,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +299,7 @@ class _Reader:
         if entry is None:
             return None
         value = (text_of(entry[1]) or "").strip().lower()
-        if not _COMMIT.fullmatch(value):
+        if not COMMIT_PATTERN.fullmatch(value):
             self.report("Q002", f"commit '{value}' must be a git commit hash (7 to 64 hex digits)", entry[1], record)
             return None
         return value

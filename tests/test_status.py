@@ -302,6 +302,26 @@ def test_qms_record_refuses(tmp_path: Path, arguments: list[str], message: str) 
     assert not (root / "records").exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--commit", "zzz"], "--commit 'zzz' is not a git commit hash (7 to 64 hex digits)"),
+        (["--env", "phone=Pixel 8", "--env", "phone=Pixel 9"], "--env phone is given twice"),
+        (["--by", " "], "--by is empty: name who executed the test"),
+    ],
+)
+def test_qms_record_refuses_what_it_would_write_wrong_or_change(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    """A record is never edited after it is written: what a check would reject (a commit that is no
+    hash), or what would be written other than given (one of two values, git's name for an empty
+    one), is refused before the record exists."""
+    root = make(tmp_path, {})
+    code, output = qms("record", "TST-1", "--outcome", "passed", "--by", "Tess", *arguments, "--project", str(root))
+    assert code == 2 and f"qms: error: {message}" in output
+    assert not (root / "records").exists()
+
+
 def test_qms_record_refuses_an_outcome_outside_the_list_and_files_outside(tmp_path: Path) -> None:
     root = make(tmp_path / "project", {})
     code, output = qms("record", "TST-1", "--outcome", "passd", "--by", "X", "--project", str(root))

@@ -14,7 +14,7 @@ from qms import atomic
 from qms.cli.common import EXIT_FINDINGS, fail, load, project_option
 from qms.gitinfo import document_control, user_name
 from qms.model import Project
-from qms.records import OUTCOMES, file_sha256
+from qms.records import COMMIT_PATTERN, OUTCOMES, file_sha256
 
 
 def _folder(project: Project) -> Path:
@@ -96,7 +96,9 @@ def record(
     if outcome in ("blocked", "not-applicable") and not reason:
         fail(f"outcome {outcome} needs --reason: say why the test was not executed", code=EXIT_FINDINGS)
     folder = _folder(project)
-    by = executed_by or user_name(project.root)
+    if executed_by is not None and not executed_by.strip():
+        fail("--by is empty: name who executed the test, or leave --by out to take git's user.name")
+    by = executed_by.strip() if executed_by is not None else user_name(project.root)
     if not by:
         fail("who executed the test? give --by NAME (git's user.name is not set)", code=EXIT_FINDINGS)
     version = version or project.config.device.version
@@ -104,12 +106,16 @@ def record(
         fail(
             "which software version was tested? give --version V (qms.yaml sets no device.version)", code=EXIT_FINDINGS
         )
-    commit = commit or document_control(project.root).commit
+    if commit is not None and not COMMIT_PATTERN.fullmatch(commit.strip().lower()):
+        fail(f"--commit {commit!r} is not a git commit hash (7 to 64 hex digits); a record is never edited afterwards")
+    commit = commit.strip().lower() if commit is not None else document_control(project.root).commit
     parts: dict[str, str] = {}
     for entry in environment:
         name, equals, value = entry.partition("=")
         if not equals or not name.strip() or not value.strip():
             fail(f"--env {entry!r}: write PART=VALUE, e.g. phone='Pixel 8, Android 15'")
+        if name.strip() in parts:
+            fail(f"--env {name.strip()} is given twice: give each part of the environment once")
         parts[name.strip()] = value.strip()
     now = datetime.datetime.now().astimezone().replace(microsecond=0)
     stamp = now.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
