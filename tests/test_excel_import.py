@@ -319,7 +319,7 @@ def test_a_workbook_rearranged_by_hand_still_imports(project: Path) -> None:
 
     assert imported(project, workbook) == [
         "changed HAZ-1 (items/hazards.yaml): controls",
-        "note: sheet 'My notes' holds no qms items: ignored",
+        "note: sheet 'My notes' is not named after a kind of item: ignored",
         "note: sheet 'Hazards', column A 'Reviewer comment' is not a field of a hazard: ignored",
         "note: sheet 'Hazards', column F 'Derives from' is not a field of a hazard: ignored",
         "wrote 1 file",
@@ -338,7 +338,7 @@ def test_a_workbook_resaved_by_another_tool_round_trips(project: Path) -> None:
 
     assert imported(project, resaved) == [
         "note: sheet 'Tests', column T 'Comments' is not a field of a test: ignored",
-        "note: sheet 'Extra' holds no qms items: ignored",
+        "note: sheet 'Extra' is not named after a kind of item: ignored",
         "no changes: the YAML files already say what the workbook says",
     ]
     assert snapshot(project) == before
@@ -459,3 +459,34 @@ def test_a_step_of_several_paragraphs_is_never_split_by_an_edited_cell(project: 
         "cell blank lines separate the entries: edit it in items/tests.yaml",
         "qms: nothing was written: 1 cell refused",
     ]
+
+
+def test_a_renamed_sheet_of_items_is_refused_not_passed_over(project: Path) -> None:
+    """A person renames "User needs" and edits it: its rows still carry what the export wrote, so the
+    sheet is refused with the name to give back, instead of its edits being left out with a note."""
+
+    def rename_and_edit(book: Workbook) -> None:
+        set_value(book["User needs"], "NEED-1", "title", "Glucose at a glance")
+        book["User needs"].title = "Needs (edited)"
+
+    assert refused(project, edited(project, rename_and_edit)) == [
+        "sheet 'Needs (edited)': the sheet holds rows qms exported, but its name is not a kind's: give it back its "
+        "name ('User needs') to import its edits",
+        "note: the workbook has no sheet 'User needs' (it was exported with one): its items stay as they are",
+        "qms: nothing was written: 1 cell refused",
+    ]
+
+
+def test_filled_cells_under_no_header_are_named_in_a_note(project: Path) -> None:
+    def note_beside(book: Workbook) -> None:
+        sheet = book["User needs"]
+        sheet.cell(2, sheet.max_column + 2).value = "check with the clinical lead"
+
+    lines = imported(project, edited(project, note_beside))
+    assert any(
+        line.startswith("note: sheet 'User needs', column ")
+        and line.endswith(
+            " has no header: its 1 filled cell(s) were not imported; head the column with a field's name to import them"
+        )
+        for line in lines
+    ), lines

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from qms.excel.changes import ImportResult, Refusal
 from qms.excel.journal import apply
-from qms.excel.layout import EXPORTED_SHEET, sheet_kind
+from qms.excel.layout import EXPORTED_SHEET, REPORT_SHEETS, normalize_header, sheet_kind
 from qms.excel.plan import Plan
 from qms.excel.reading import read_workbook
 from qms.excel.writer import Writer
@@ -36,7 +36,7 @@ def import_workbook(project: Project, path: Path, dry_run: bool = False, delete:
     if result.refusals:
         return result
     plan = Plan(project, result)
-    for sheet in read_workbook(path, wanted=lambda title: sheet_kind(title) is not None or title == EXPORTED_SHEET):
+    for sheet in read_workbook(path, wanted=_read):
         plan.sheet(sheet)
     deleted = plan.finish(delete)
     result.changes = list(plan.changes.values())
@@ -55,6 +55,16 @@ def import_workbook(project: Project, path: Path, dry_run: bool = False, delete:
         apply(project.root, writer.writes())
         result.written = True
     return result
+
+
+def _read(title: str) -> bool:
+    """Whether an import reads a sheet: not the reports qms writes for reading only (the matrices, which
+    may be long); the sheets of items, the list of exported rows, and any other (a renamed sheet of
+    items is refused, not passed over)."""
+    return sheet_kind(title) is not None or normalize_header(title) not in _REPORTS
+
+
+_REPORTS = frozenset(normalize_header(title) for title in REPORT_SHEETS if title != EXPORTED_SHEET)
 
 
 def _refuse_unreadable_files(project: Project, result: ImportResult) -> None:

@@ -23,6 +23,7 @@ from qms.excel.changes import FieldChange, ImportResult, MissingRow, NewItem, Pl
 from qms.excel.layout import (
     CELL_LIMIT,
     EXPORTED_SHEET,
+    META_HEADER,
     REPORT_SHEETS,
     Column,
     Exported,
@@ -83,6 +84,7 @@ class Plan:
         self.targets: dict[str, str | TargetRefused] = {}  # a file named in a row -> checked path, or why not
         #: the rows the export wrote, by sheet (:data:`EXPORTED_SHEET`); None: the workbook does not say
         self.exported: dict[str, set[str]] | None = None
+        self.titles: list[str] = []  # every sheet of the workbook
 
     def refuse(self, place: Place | None, message: str) -> None:
         self.result.refusals.append(Refusal(place, message))
@@ -93,19 +95,27 @@ class Plan:
     # ------------------------------------------------------------------ sheets and columns
 
     def sheet(self, sheet: Sheet) -> None:
+        self.titles.append(sheet.title)
         if sheet.title == EXPORTED_SHEET:
             self._exported_rows(sheet)
             return
         found = sheet_kind(sheet.title)
         if found is None:
             if normalize_header(sheet.title) not in {normalize_header(title) for title in REPORT_SHEETS}:
-                self.note(f"sheet '{sheet.title}' holds no qms items: ignored")
+                self._unknown_sheet(sheet)
             return
         kind = found[0]
         if not sheet.header_row:
             self.note(f"sheet '{sheet.title}' has no header row with an id column: ignored")
             return
         columns = self._columns(sheet, kind)
+        filled = (index for _, cells in sheet.rows for index, cell in cells.items() if cell.text)
+        unheaded = Counter(index for index in filled if index not in sheet.headers)
+        for index, count in sorted(unheaded.items()):
+            self.note(
+                f"sheet '{sheet.title}', column {get_column_letter(index)} has no header: its {count} filled "
+                "cell(s) were not imported; head the column with a field's name to import them"
+            )
         id_column = next((index for index, column in columns.items() if column.role is Role.ID), None)
         if id_column is None:
             return
@@ -450,6 +460,22 @@ class Plan:
 
     # ------------------------------------------------------------------ after every sheet
 
+    def _unknown_sheet(self, sheet: Sheet) -> None:
+        """A sheet not named after a kind: a person's own (ignored), or a sheet of items renamed (refused:
+        its edits would be left out without a word)."""
+        meta = next((index for index, header in sheet.headers.items() if normalize_header(header) == _META), None)
+        if meta is None:
+            self.note(f"sheet '{sheet.title}' is not named after a kind of item: ignored")
+            return
+        exported = (parse_meta(cells[meta].text) for _, cells in sheet.rows if meta in cells)
+        item = next((self.project.items.get(found.item_id) for found in exported if found is not None), None)
+        named = f" ('{KINDS[item.kind].title}')" if item is not None and item.kind in KINDS else ""
+        self.refuse(
+            Place(sheet.title),
+            f"the sheet holds rows qms exported, but its name is not a kind's: give it back its name{named} to "
+            "import its edits",
+        )
+
     def _exported_rows(self, sheet: Sheet) -> None:
         """The rows the export wrote, from its hidden sheet: (sheet title, id) per row."""
         self.exported = {}
@@ -465,6 +491,8 @@ class Plan:
         wrote its row (its hidden list says so): the row was deleted. One the export did not write
         was added to the project after it, and is kept whatever ``delete`` says. Without that list
         (a workbook of an older qms, or the list deleted), rows are not deleted."""
+        for title in sorted(title for title in self.exported or () if title not in self.titles):
+            self.note(f"the workbook has no sheet '{title}' (it was exported with one): its items stay as they are")
         missing: dict[str, list[str]] = {}
         later: dict[str, list[str]] = {}
         for title, ids in self.present.items():
@@ -544,6 +572,10 @@ class Plan:
 
 _REFUSED = object()
 _EMPTY = Cell("")
+
+
+#: the hidden column of the rows an export wrote, as a header is compared
+_META = normalize_header(META_HEADER)
 
 
 def _words(kind: str) -> str:
