@@ -360,3 +360,24 @@ def test_an_output_folder_that_cannot_be_made_is_a_refusal(tmp_path: Path, outpu
     assert result.exit_code == 1
     assert result.stderr.startswith(f"qms: error: cannot write the site to {output}: ")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("added", "said"),
+    [
+        (
+            'raise RuntimeError("the shared settings are missing")\n',
+            ":{line}: RuntimeError: the shared settings are missing",
+        ),
+        ("html_theme = (\n", ":{line}:14: SyntaxError: '(' was never closed"),
+    ],
+)
+def test_an_error_in_conf_py_is_named_at_its_line_without_a_traceback(tmp_path: Path, added: str, said: str) -> None:
+    root = new_project(tmp_path / "device")
+    conf = root / "conf.py"
+    line = conf.read_text(encoding="utf-8").count("\n") + 1
+    conf.write_text(conf.read_text(encoding="utf-8") + added, encoding="utf-8")
+    result = build(root)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"qms: error: the build failed: {conf}{said.format(line=line)}; " in result.output

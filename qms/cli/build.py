@@ -24,6 +24,7 @@ import re
 import shutil
 import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -743,8 +744,28 @@ def forget_environment(doctrees: Path) -> None:
 
 
 def describe(error: Exception) -> str:
+    """A failed build's error in one line: an error of the project's ``conf.py`` at its file and line
+    (Sphinx's own message holds the whole traceback), any other as its message."""
+    in_configuration = _configuration_error(error)
+    if in_configuration is not None:
+        return in_configuration
     message = str(error).strip() or type(error).__name__
     return message.replace("\n", " ")
+
+
+def _configuration_error(error: BaseException) -> str | None:
+    """``conf.py:9: RuntimeError: boom`` for an exception raised while Sphinx ran a ``conf.py``."""
+    cause = error.__cause__
+    if cause is None:
+        return None
+    if isinstance(cause, SyntaxError) and cause.filename and Path(cause.filename).name == "conf.py":
+        where = f"{_shown(Path(cause.filename))}:{cause.lineno or 0}" + (f":{cause.offset}" if cause.offset else "")
+        return f"{where}: SyntaxError: {cause.msg}"
+    frames = [frame for frame in traceback.extract_tb(cause.__traceback__) if Path(frame.filename).name == "conf.py"]
+    if not frames:
+        return None
+    message = " ".join(str(cause).split()) or "(no message)"
+    return f"{_shown(Path(frames[-1].filename))}:{frames[-1].lineno}: {type(cause).__name__}: {message}"
 
 
 def _shown(path: Path) -> str:
