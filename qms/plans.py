@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms.documents import find_document
 from qms.evidence import VERIFIABLE_KINDS as VERIFIABLE
@@ -18,6 +18,9 @@ from qms.model import Project
 from qms.project_sections import plans_schema as plans_schema
 from qms.schema import REQUIREMENT_TYPES
 from qms.status import Status, StatusIndex, StepStatus
+
+if TYPE_CHECKING:
+    from qms.approvals import DocumentState
 
 
 def plans(project: Project) -> Mapping[str, Any]:
@@ -59,8 +62,15 @@ class Step:
         return "; ".join(f"{found.ref}: {found.detail}" for found in self.evidence) or "none named"
 
 
-def resolve_reference(project: Project, statuses: StatusIndex, ref: str) -> Evidence:
-    """An item id, a document id or ``kind:NAME``, resolved against the records."""
+def resolve_reference(
+    project: Project, statuses: StatusIndex, ref: str, states: Mapping[str, DocumentState] | None = None
+) -> Evidence:
+    """An item id, a document id or ``kind:NAME``, resolved against the records.
+
+    A document of the technical file is evidence of a step once it is approved at its current
+    content (``states``, :func:`qms.approvals.document_states`): its approval is the people's
+    record that what it says was done. A draft, or one changed since its approval, is not, and
+    neither is a document whose state is not at hand (``states`` None)."""
     kind = ref.removeprefix("kind:")
     if kind != ref:
         items = project.of_kind(kind)
@@ -79,19 +89,29 @@ def resolve_reference(project: Project, statuses: StatusIndex, ref: str) -> Evid
         return Evidence(ref, False, f"{item.kind.replace('_', ' ')} {ref} is {status.value}")
     spec = find_document(ref)
     if spec is not None:
-        return Evidence(ref, True, f"document {spec.id} {spec.title}")
+        state = states.get(spec.id) if states is not None else None
+        named = f"document {spec.id} {spec.title}"
+        if state is None:
+            return Evidence(ref, False, f"{named}: its approval state is not known here")
+        if state.status == "approved":
+            return Evidence(ref, True, f"{named}, approved (revision {state.revision})")
+        shown = "a draft" if state.status == "draft" else "changed since its approval"
+        return Evidence(ref, False, f"{named} is {shown}: approve it with `qms approve {spec.id} --role ROLE`")
     return Evidence(ref, False, "no item, document or kind of that name")
 
 
-def release_checklist(project: Project, statuses: StatusIndex) -> tuple[Step, ...]:
-    """The release checklist of the development plan, each step's evidence resolved."""
+def release_checklist(
+    project: Project, statuses: StatusIndex, states: Mapping[str, DocumentState] | None = None
+) -> tuple[Step, ...]:
+    """The release checklist of the development plan, each step's evidence resolved (``states``: the
+    documents' approval states, for the steps a document evidences)."""
     steps = plan_value(project, "development.release_checklist") or []
     resolved = []
     for index, entry in enumerate(steps):
         if not isinstance(entry, dict):
             continue
         refs = [ref for ref in entry.get("evidence") or [] if isinstance(ref, str)]
-        evidence = tuple(resolve_reference(project, statuses, ref) for ref in refs)
+        evidence = tuple(resolve_reference(project, statuses, ref, states) for ref in refs)
         done = bool(evidence) and all(found.found for found in evidence)
         resolved.append(
             Step(
@@ -152,12 +172,14 @@ def filled(schema: Mapping[str, Any], value: Any, *, sections: bool = False) -> 
     return value
 
 
-def plan_variables(project: Project, statuses: StatusIndex) -> dict[str, Any]:
-    """What the document templates see of the plans."""
+def plan_variables(
+    project: Project, statuses: StatusIndex, states: Mapping[str, DocumentState] | None = None
+) -> dict[str, Any]:
+    """What the document templates see of the plans (``states``: the documents' approval states)."""
     return {
         "plans": filled(plans_schema(), plans(project), sections=True),
         "plans_declared": tuple(plans(project)),
-        "release_checklist": release_checklist(project, statuses),
+        "release_checklist": release_checklist(project, statuses, states),
         "configuration_items": tuple(configuration_items(project)),
         "type_coverage": lambda kind="software_requirement": type_coverage(project, statuses, kind),
         "requirement_types": REQUIREMENT_TYPES,

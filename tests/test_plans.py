@@ -38,6 +38,9 @@ plans:
 """
 
 
+ROLES = ("author", "reviewer", "approver")
+
+
 def base_project(root: Path, extra: str = "") -> Path:
     shutil.copytree(BASE, root)
     with (root / "qms.yaml").open("a", encoding="utf-8") as handle:
@@ -51,7 +54,11 @@ def test_release_checklist_steps_are_done_only_when_their_records_show_it(tmp_pa
     assert steps["Tests passed"].status is StepStatus.EVIDENCED
     assert steps["Tests passed"].summary == "kind:test: 2 test record(s), all passed"
     assert steps["Requirement verified"].status is StepStatus.EVIDENCED
-    assert steps["Plan issued"].summary == "SDP: document SDP Software development plan"
+    assert steps["Plan issued"].status is StepStatus.OPEN  # its approval state is not at hand here
+    assert (
+        steps["Plan issued"].summary
+        == "SDP: document SDP Software development plan: its approval state is not known here"
+    )
     assert steps["Problems recorded"].status is StepStatus.OPEN
     assert steps["Problems recorded"].summary == "kind:anomaly: no anomaly record"
     assert steps["Ghost evidence"].summary == "NOPE-9: no item, document or kind of that name"
@@ -75,7 +82,7 @@ def test_release_check_reports_each_open_step_at_its_line(tmp_path: Path) -> Non
     assert "L761" not in plain.output
     release = invoke_qms("check", "--release", "--project", root)
     lines = [line for line in release.output.splitlines() if "L761" in line]
-    assert len(lines) == 3
+    assert len(lines) == 4  # the plan named as evidence is a draft
     text = (root / "qms.yaml").read_text(encoding="utf-8").splitlines()
     for line in lines:
         number = int(line.split(":")[1])
@@ -218,7 +225,7 @@ def test_the_plans_are_rendered_with_their_computed_checklist(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     sdp = page(tmp_path / "site", "software-development-plan.html")
     assert "Compiler" in sdp and "1.2.3" in sdp
-    assert "(3 of 6 evidenced)" in " ".join(sdp.split())
+    assert "(2 of 6 evidenced)" in " ".join(sdp.split())
     assert "Coding standard" not in sdp  # the plan names none: nothing is claimed
     assert "NOPE-9: no item, document or kind of that name" in sdp
     cmp = page(tmp_path / "site", "configuration-management-plan.html")
@@ -227,3 +234,42 @@ def test_the_plans_are_rendered_with_their_computed_checklist(tmp_path: Path) ->
     assert "Not stated in plans.maintenance.feedback." in smp
     srs = page(tmp_path / "site", "software-requirements.html")
     assert "User interface and usability" in srs
+
+
+def test_a_document_evidences_a_step_once_it_is_approved_at_its_current_content(tmp_path: Path) -> None:
+    """Naming a document proves nothing by itself: its approval is the people's record that what it
+    says was done. A draft is not evidence; approved in every role, it is; changed since, not again."""
+    people = "".join(f"    - {{name: Pat {role}, email: {role}@example.org, roles: [{role}]}}\n" for role in ROLES)
+    root = base_project(
+        tmp_path / "p",
+        "plans:\n  development:\n    release_checklist:\n      - {step: Plan issued, evidence: [SDP]}\n"
+        f"roles:\n  people:\n{people}",
+    )
+
+    def step_finding() -> list[str]:
+        output = invoke_qms("check", "--release", "--project", root).output.splitlines()
+        return [line.split(" L761: ")[1] for line in output if " L761: " in line]
+
+    assert step_finding() == [
+        "release step 'Plan issued' is not evidenced: SDP: document SDP Software development plan is a draft: "
+        "approve it with `qms approve SDP --role ROLE`"
+    ]
+    for role in ROLES:
+        approved = invoke_qms(
+            "approve", "SDP", "--role", role, "--as", f"Pat {role}", "--with-findings", "--project", root
+        )
+        assert approved.exit_code == 0, approved.output
+    assert step_finding() == []
+    project = load_project(root)
+    from qms.approvals import document_states
+
+    states = document_states(project, project_statuses(project))
+    (step,) = release_checklist(project, project_statuses(project), states)
+    assert step.summary == "SDP: document SDP Software development plan, approved (revision 1)"
+
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Plan issued", "Plan issued and kept"), "utf-8")
+    assert step_finding() == [
+        "release step 'Plan issued and kept' is not evidenced: SDP: document SDP Software development plan is "
+        "changed since its approval: approve it with `qms approve SDP --role ROLE`"
+    ]

@@ -15,7 +15,7 @@ def release_step_not_evidenced(context: CheckContext) -> Iterator[Hit]:
     if not context.release:
         return
     config = context.project.config
-    for step in release_checklist(context.project, context.statuses):
+    for step in release_checklist(context.project, context.statuses, context.documents):
         if step.status is StepStatus.EVIDENCED:
             continue
         where = config.location(("plans", "development", "release_checklist", step.index))

@@ -322,6 +322,7 @@ class TemplateContext:
             found = [self.clauses.find(standard, number) for number in numbers]
             return any(clause is None or clause.applies(safety_class, edition) for clause in found)
 
+        statuses = self.data.statuses or compute_statuses(project, self.data.evidence)
         return {
             "doc": spec,
             "document_id": document_id(spec, prefix),
@@ -353,7 +354,7 @@ class TemplateContext:
             "no_baseline": config.no_baseline,
             "design_stages": [(stage, closing_reviews(project, stage.name)) for stage in design_stages(config)],
             "problem_trend": problem_trend(project.of_kind("problem_report")),
-            **plan_variables(project, self.data.statuses or compute_statuses(project, self.data.evidence)),
+            **plan_variables(project, statuses, self.states()),
             **regulatory_variables(project, self.revisions(), self.states, prefix),
             "risk": self.risk,
         }
