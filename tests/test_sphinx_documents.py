@@ -161,3 +161,37 @@ def test_a_reverse_link_column_lists_only_the_links_that_carry_its_label(tmp_pat
     cells = dict(zip(headers, [text_of(cell) for cell in row_of(table, "SI-1 Dosing").find_all("td")], strict=True))
     assert "SI-2" in cells["Contains"] and "SU-1" not in cells["Contains"]
     assert "SU-1" in cells["Detailed by unit"] and "SI-2" not in cells["Detailed by unit"]
+
+
+def test_a_unit_without_a_class_of_its_own_shows_the_class_it_inherits(tmp_path: Path) -> None:
+    """``safety_class`` is written where it differs (IEC 62304 4.3): a table shows the class an item
+    has, its parent's or the device's, marked inherited, never a dash that reads as no class."""
+    root = new_project(
+        tmp_path / "device",
+        files={
+            "traceability/items.yaml": (
+                "kind: software_item\nitems:\n"
+                "  - id: SI-1\n    title: Dosing\n    description: Doses.\n"
+                "  - id: SI-2\n    title: Display\n    description: Shows.\n    safety_class: B\n"
+            ),
+            "traceability/units.yaml": "kind: software_unit\nitems:\n"
+            + "".join(
+                f"  - id: {unit}\n    title: Unit {unit}\n    design: D.\n    interfaces: I.\n"
+                f"    acceptance_criteria: [A.]\n    parent: [{parent}]\n{own}"
+                for unit, parent, own in (
+                    ("SU-1", "SI-1", ""),
+                    ("SU-2", "SI-2", ""),
+                    ("SU-3", "SI-2", "    safety_class: A\n"),
+                )
+            ),
+        },
+    )
+    assert build(root).exit_code == 0
+    html = site_page(root / "_build/html", "software-detailed-design.html")
+    table = html.find(id="sdd-units").find_next("table")
+    headers = [text_of(header) for header in table.find_all("th")]
+    column = headers.index("Safety class")
+    shown = {
+        unit: text_of(row_of(table, f"{unit} Unit {unit}").find_all("td")[column]) for unit in ("SU-1", "SU-2", "SU-3")
+    }
+    assert shown == {"SU-1": "C inherited", "SU-2": "B inherited", "SU-3": "A"}

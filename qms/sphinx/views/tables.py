@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qms.lifecycle import effective_class
 from qms.matrix import (
     DESIGN,
     MAX_ROWS,
@@ -127,6 +128,9 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> C
         return Gap() if direction == "reverse" else NONE
     column_spec = KINDS[item.kind].field(column) if item.kind in KINDS else None
     value = item.get(column)
+    if value is None and column == "safety_class" and column_spec is not None:
+        # written only where it differs: the class it has is its parent's, or the device's (IEC 62304 4.3)
+        return Join((Text(effective_class(project, item)), Muted(" inherited")))
     if value is None:
         return NONE
     if column_spec and column_spec.type is not FieldType.TEXT:
@@ -212,6 +216,8 @@ def item_table_inputs(data: BuildData, kinds_text: str, filter_text: str, column
     inputs = [data.kind_content(kinds, read), project_inputs(data)]
     if "status" in used:
         inputs.append(digest([[item.id, data.verdict(item.id)] for item in items]))
+    if "safety_class" in used:
+        inputs.append(digest([[item.id, effective_class(data.project, item)] for item in items]))
     if "findings" in used:
         found = data.findings_by_item
         inputs.append(digest([[item.id, [finding.rule for finding in found.get(item.id, ())]] for item in items]))
