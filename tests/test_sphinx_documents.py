@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from sphinx_support import build, new_project, page, row_of, site_page, text_of
 
 
@@ -106,26 +107,42 @@ def test_document_control_shows_the_commit_and_the_dirty_tree(git_project: Path)
         assert "with uncommitted changes" in page(site, name)
 
 
+def _design_project(
+    root: Path, items: tuple[tuple[str, str, str], ...], units: tuple[tuple[str, str, str], ...]
+) -> BeautifulSoup:
+    """A project with the software ``items`` (id, title, more YAML) and ``units`` (id, parents, more
+    YAML), built: its detailed design page."""
+    software_items = "".join(
+        f"  - id: {item_id}\n    title: {title}\n    description: It {title.lower()}.\n{more}"
+        for item_id, title, more in items
+    )
+    software_units = "".join(
+        f"  - id: {unit}\n    title: Unit {unit}\n    design: D.\n    interfaces: I.\n    acceptance_criteria: [A.]\n"
+        + (f"    parent: [{parents}]\n" if parents else "")
+        + more
+        for unit, parents, more in units
+    )
+    new_project(
+        root,
+        files={
+            "traceability/items.yaml": f"kind: software_item\nitems:\n{software_items}",
+            "traceability/units.yaml": f"kind: software_unit\nitems:\n{software_units}",
+        },
+    )
+    assert build(root).exit_code == 0
+    return site_page(root / "_build/html", "software-detailed-design.html")
+
+
 def test_units_are_grouped_under_each_software_item_they_are_part_of_headed_by_its_id_and_title(
     tmp_path: Path,
 ) -> None:
     """A link field holds a list: its groups are headed by the item it names ("SI-2 Pump driver"), in
     id order, never by the list's Python spelling; a unit part of two items is under both."""
-    unit = "  - id: {id}\n    title: Unit {id}\n    design: D.\n    interfaces: I.\n    acceptance_criteria: [A.]\n"
-    units = "kind: software_unit\nitems:\n" + "".join(
-        unit.format(id=unit_id) + (f"    parent: [{parents}]\n" if parents else "")
-        for unit_id, parents in (("SU-1", "SI-10"), ("SU-2", "SI-2"), ("SU-3", "SI-2, SI-10"), ("SU-4", ""))
-    )
-    items = "".join(
-        f"  - id: {item_id}\n    title: {title}\n    description: It {title.lower()}.\n"
-        for item_id, title in (("SI-2", "Pump driver"), ("SI-10", "Dosing engine"))
-    )
-    root = new_project(
+    html = _design_project(
         tmp_path / "device",
-        files={"traceability/units.yaml": units, "traceability/items.yaml": f"kind: software_item\nitems:\n{items}"},
+        (("SI-2", "Pump driver", ""), ("SI-10", "Dosing engine", "")),
+        (("SU-1", "SI-10", ""), ("SU-2", "SI-2", ""), ("SU-3", "SI-2, SI-10", ""), ("SU-4", "", "")),
     )
-    assert build(root).exit_code == 0
-    html = site_page(root / "_build/html", "software-detailed-design.html")
     section = html.find(id="detailed-design-by-software-item")
     assert section is not None
     groups = {
@@ -139,23 +156,11 @@ def test_units_are_grouped_under_each_software_item_they_are_part_of_headed_by_i
 def test_a_reverse_link_column_lists_only_the_links_that_carry_its_label(tmp_path: Path) -> None:
     """A software item's sub-items and units both name it in a field called ``parent``: its "contains"
     column lists the sub-items, its "detailed by unit" column the units, never one in the other's."""
-    root = new_project(
+    html = _design_project(
         tmp_path / "device",
-        files={
-            "traceability/items.yaml": (
-                "kind: software_item\nitems:\n"
-                "  - id: SI-1\n    title: Dosing\n    description: Doses.\n"
-                "  - id: SI-2\n    title: Dose limits\n    description: Limits.\n    parent: [SI-1]\n"
-            ),
-            "traceability/units.yaml": (
-                "kind: software_unit\nitems:\n"
-                "  - id: SU-1\n    title: Limit check\n    design: D.\n    interfaces: I.\n"
-                "    acceptance_criteria: [A.]\n    parent: [SI-1]\n"
-            ),
-        },
+        (("SI-1", "Dosing", ""), ("SI-2", "Dose limits", "    parent: [SI-1]\n")),
+        (("SU-1", "SI-1", ""),),
     )
-    assert build(root).exit_code == 0
-    html = site_page(root / "_build/html", "software-detailed-design.html")
     table = html.find(id="sdd-coverage").find_next("table")
     headers = [text_of(header) for header in table.find_all("th")]
     cells = dict(zip(headers, [text_of(cell) for cell in row_of(table, "SI-1 Dosing").find_all("td")], strict=True))
@@ -166,28 +171,11 @@ def test_a_reverse_link_column_lists_only_the_links_that_carry_its_label(tmp_pat
 def test_a_unit_without_a_class_of_its_own_shows_the_class_it_inherits(tmp_path: Path) -> None:
     """``safety_class`` is written where it differs (IEC 62304 4.3): a table shows the class an item
     has, its parent's or the device's, marked inherited, never a dash that reads as no class."""
-    root = new_project(
+    html = _design_project(
         tmp_path / "device",
-        files={
-            "traceability/items.yaml": (
-                "kind: software_item\nitems:\n"
-                "  - id: SI-1\n    title: Dosing\n    description: Doses.\n"
-                "  - id: SI-2\n    title: Display\n    description: Shows.\n    safety_class: B\n"
-            ),
-            "traceability/units.yaml": "kind: software_unit\nitems:\n"
-            + "".join(
-                f"  - id: {unit}\n    title: Unit {unit}\n    design: D.\n    interfaces: I.\n"
-                f"    acceptance_criteria: [A.]\n    parent: [{parent}]\n{own}"
-                for unit, parent, own in (
-                    ("SU-1", "SI-1", ""),
-                    ("SU-2", "SI-2", ""),
-                    ("SU-3", "SI-2", "    safety_class: A\n"),
-                )
-            ),
-        },
+        (("SI-1", "Dosing", ""), ("SI-2", "Display", "    safety_class: B\n")),
+        (("SU-1", "SI-1", ""), ("SU-2", "SI-2", ""), ("SU-3", "SI-2", "    safety_class: A\n")),
     )
-    assert build(root).exit_code == 0
-    html = site_page(root / "_build/html", "software-detailed-design.html")
     table = html.find(id="sdd-units").find_next("table")
     headers = [text_of(header) for header in table.find_all("th")]
     column = headers.index("Safety class")
