@@ -183,3 +183,24 @@ def test_a_unit_without_a_class_of_its_own_shows_the_class_it_inherits(tmp_path:
         unit: text_of(row_of(table, f"{unit} Unit {unit}").find_all("td")[column]) for unit in ("SU-1", "SU-2", "SU-3")
     }
     assert shown == {"SU-1": "C inherited", "SU-2": "B inherited", "SU-3": "A"}
+
+
+def test_a_template_no_document_uses_is_a_warning_naming_the_one_it_was_meant_to_be(tmp_path: Path) -> None:
+    """A misspelt override changes no page: the build says so, at the file, with the name it is close
+    to. A correctly named override and a part another template includes are used: no warning."""
+    root = new_project(
+        tmp_path / "device",
+        files={
+            "_templates/software-requirement.rst.jinja": '{% extends "default/software-requirements.rst.jinja" %}\n',
+            "_templates/gaps.rst.jinja": '{% extends "default/gaps.rst.jinja" %}{% include "_note.rst.jinja" %}\n',
+            "_templates/_note.rst.jinja": "A note.\n",
+        },
+    )
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "[qms.unused-template]" in line]
+    assert warnings == [
+        f"{root}/_templates/software-requirement.rst.jinja:1: WARNING: software-requirement.rst.jinja is the "
+        "template of no document and no template uses it: it changes no page; did you mean "
+        "software-requirements.rst.jinja? [qms.unused-template]"
+    ]

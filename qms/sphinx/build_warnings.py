@@ -30,6 +30,11 @@ class BuildWarning(enum.Enum):
         "page-cut",
         "a long document stays one page: the project has a page of the name one of its parts needs",
     )
+    UNUSED_TEMPLATE = (
+        "qms",
+        "unused-template",
+        "a template of the project's templates folder is no document's and no template uses it (a misspelt name?)",
+    )
 
     def __init__(self, type_: str, subtype: str, description: str) -> None:
         self.type = type_

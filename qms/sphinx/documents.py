@@ -14,6 +14,7 @@ literal (two backquotes around it) is shown as a literal of that text.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import hashlib
 import re
@@ -459,6 +460,35 @@ def _template_line(error: BaseException) -> str:
             line = f":{traceback.tb_lineno}"
         traceback = traceback.tb_next
     return line
+
+
+#: what a template names of another: ``{% extends/include/import/from "name" %}``
+_NAMES_TEMPLATE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
+
+
+def unused_templates(user_folder: Path) -> list[tuple[Path, str | None]]:
+    """The templates of the project's folder that nothing uses: not named as a shipped template (a
+    document's, or a part the shipped ones extend, which they then take) and named by no template
+    of the folder; each with the shipped name it is closest to (a misspelt override), if any."""
+    shipped = sorted(path.name for path in default_templates().glob(f"*{TEMPLATE_SUFFIX}"))
+    try:
+        own = sorted(user_folder.rglob(f"*{TEMPLATE_SUFFIX}")) if user_folder.is_dir() else []
+    except OSError:
+        return []
+    named: set[str] = set()
+    for path in own:
+        try:
+            named.update(_NAMES_TEMPLATE.findall(path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            continue
+    unused = []
+    for path in own:
+        name = path.relative_to(user_folder).as_posix()
+        if name in shipped or name in named:
+            continue
+        close = difflib.get_close_matches(name, shipped, n=1, cutoff=0.8)
+        unused.append((path, close[0] if close else None))
+    return unused
 
 
 def render_all(

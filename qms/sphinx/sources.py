@@ -30,7 +30,7 @@ from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.control import history_digest, page_history, patch_source_revision
 from qms.sphinx.directives import directive_query
-from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all
+from qms.sphinx.documents import DOCUMENTS, TemplateContext, TemplateError, render_all, unused_templates
 from qms.sphinx.domain import QmsDomain
 from qms.sphinx.fragments import code_digest
 from qms.sphinx.parts import split
@@ -92,6 +92,14 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
         raise ExtensionError(f"qms: template {error}") from None
     for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):
         logger.info(f"qms: the project's own page {docname} replaces the generated one")
+    for path, close in unused_templates(user_templates):
+        hint = f"; did you mean {close}?" if close else ""
+        warn(
+            logger,
+            BuildWarning.UNUSED_TEMPLATE,
+            f"{path.name} is the template of no document and no template uses it: it changes no page{hint}",
+            location=f"{path}:1",  # a file and line, not a page of the site
+        )
     domain = cast(QmsDomain, env.domains["qms"])
     sources = _cut_long_documents(sources, settings(app.config).page_items, data, domain, set(user_pages))
     folder = sources_folder(app)
