@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from qms.config import PROJECT_FILE
 from qms.gitinfo import open_repository, repository_path, shallow_boundaries
 from qms.lifecycle import change_requests_by_item, needs_change_request
-from qms.model import Item, Project
+from qms.model import Finding, Item, Project
 from qms.project import load_project
 from qms.review import normalized
 from qms.risk import RiskClass, RiskEstimate, hazard_risk
@@ -117,6 +117,9 @@ class ProjectDiff:
     links_added: tuple[LinkChange, ...]
     links_removed: tuple[LinkChange, ...]
     risk_changes: tuple[RiskChange, ...]
+    #: item files one side could not read (``base`` or ``head``, the finding): their items are left out
+    #: of the comparison on both sides, never reported added or removed
+    unreadable: tuple[tuple[str, Finding], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -141,11 +144,24 @@ class ProjectDiff:
 # --------------------------------------------------------------------------- comparing
 
 
+def _unreadable(project: Project) -> dict[str, Finding]:
+    """The item files of a project that could not be read at all (a file-level Q001), by file."""
+    return {
+        finding.location.file: finding
+        for finding in project.load_findings
+        if finding.rule == "Q001" and finding.item is None and finding.location.file
+    }
+
+
 def compare(base: Baseline, head: Baseline) -> ProjectDiff:
-    """The differences between two loaded projects."""
+    """The differences between two loaded projects. The items of a file one side could not read are
+    not compared: an item file broken at ``head`` does not remove its items, nor one broken at
+    ``base`` add them (the diff names the file and why)."""
     old, new = base.project, head.project
-    added = tuple(item for item in new if item.id not in old.items)
-    removed = tuple(item for item in old if item.id not in new.items)
+    unread_old, unread_new = _unreadable(old), _unreadable(new)
+    unread = {*unread_old, *unread_new}
+    added = tuple(item for item in new if item.id not in old.items and item.file not in unread)
+    removed = tuple(item for item in old if item.id not in new.items and item.file not in unread)
     changed = []
     for item in new:
         before = old.items.get(item.id)
@@ -153,7 +169,7 @@ def compare(base: Baseline, head: Baseline) -> ProjectDiff:
             fields = field_changes(before, item)
             if fields:
                 changed.append(ItemChange(before, item, fields))
-    old_links, new_links = _links(old), _links(new)
+    old_links, new_links = _links(old, unread), _links(new, unread)
     return ProjectDiff(
         base=base,
         head=head,
@@ -163,6 +179,10 @@ def compare(base: Baseline, head: Baseline) -> ProjectDiff:
         links_added=tuple(sorted(new_links - old_links)),
         links_removed=tuple(sorted(old_links - new_links)),
         risk_changes=_risk_changes(old, new),
+        unreadable=(
+            *(("base", finding) for _, finding in sorted(unread_old.items())),
+            *(("head", finding) for _, finding in sorted(unread_new.items())),
+        ),
     )
 
 
@@ -181,8 +201,13 @@ def field_changes(old: Item, new: Item) -> tuple[FieldChange, ...]:
     return tuple(changes)
 
 
-def _links(project: Project) -> set[LinkChange]:
-    return {LinkChange(link.source, link.field, link.target) for link in (*project.links, *project.unresolved)}
+def _links(project: Project, unread: Collection[str] = ()) -> set[LinkChange]:
+    """The project's links, but those written in the files ``unread`` (not compared)."""
+    return {
+        LinkChange(link.source, link.field, link.target)
+        for link in (*project.links, *project.unresolved)
+        if link.source not in project.items or project.items[link.source].file not in unread
+    }
 
 
 def _risk_class(estimate: RiskEstimate | None) -> RiskClass | None:
@@ -330,6 +355,10 @@ def diff_json(diff: ProjectDiff) -> dict[str, Any]:
                 "residual": _risk_json(change.residual),
             }
             for change in diff.risk_changes
+        ],
+        "unreadable": [
+            {"side": side, "file": finding.location.file, "line": finding.location.line, "message": finding.message}
+            for side, finding in diff.unreadable
         ],
         "summary": {
             "added": len(diff.added),

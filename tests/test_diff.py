@@ -428,3 +428,22 @@ def test_release_changes_that_cannot_be_read_say_why(repository: Path) -> None:
 
 def _build_data(root: Path) -> BuildData:
     return BuildData(load_project(root), (), NOT_UNDER_VERSION_CONTROL, queries=QUERIES)
+
+
+def test_a_file_that_cannot_be_read_at_a_revision_removes_none_of_its_items(repository: Path) -> None:
+    """A requirements file committed with a tab in its indentation cannot be read at that revision:
+    the diff names it, at its line, and compares none of its items, instead of reporting them removed."""
+    requirements = repository / "traceability/requirements.yaml"
+    requirements.write_text(requirements.read_text(encoding="utf-8").replace("  - id: SWR-1", "\t- id: SWR-1"), "utf-8")
+    git(repository, "commit", "-q", "-am", "A tab")
+    code, output = qms("diff", "v1.1.0", "HEAD", "--project", str(repository))
+    assert code == 0
+    lines = output.splitlines()
+    assert not any(line.startswith("Removed") for line in lines), output
+    (unread,) = [line for line in lines if line.startswith("could not be read at HEAD (")]
+    assert ": traceability/requirements.yaml:" in unread and unread.endswith("; its items are not compared")
+    document = json.loads(qms("diff", "v1.1.0", "HEAD", "--format", "json", "--project", str(repository))[1])
+    assert document["removed"] == [] and document["links_removed"] == []
+    assert [(entry["side"], entry["file"]) for entry in document["unreadable"]] == [
+        ("head", "traceability/requirements.yaml")
+    ]

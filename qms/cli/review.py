@@ -159,6 +159,9 @@ def format_diff(diff: ProjectDiff) -> str:
     old_version, new_version = base.project.config.device.version, head.project.config.device.version
     if old_version != new_version:
         lines.append(f"device version {old_version or '(none)'} -> {new_version or '(none)'}")
+    for side, finding in diff.unreadable:
+        label = base.label if side == "base" else head.label
+        lines.append(f"could not be read at {label}: {finding.location}: {finding.message}; its items are not compared")
     if diff.empty:
         return "\n".join([*lines, "no design record changed"]) + "\n"
     lines.append(
