@@ -202,17 +202,30 @@ def _restricted(settings: Any, source: str, first_line: int) -> Iterator[None]:
         settings.raw_enabled, settings.file_insertion_enabled = saved
 
 
-def strip_unsafe_links(root: nodes.Element, source: str | None = None, line: int | None = None) -> None:
-    """Turn links with a non-web scheme into plain text, and drop such link targets' URIs."""
+def strip_unsafe_links(root: nodes.Element, source: str | None = None, line: int | None = None, text: str = "") -> None:
+    """Turn links with a non-web scheme into plain text, and drop such link targets' URIs. A link
+    docutils gives no line of its own is placed at the line of ``text`` (starting at ``line``) it
+    is written on."""
     for reference in list(root.findall(nodes.reference)):
         uri = reference.get("refuri")
         if uri is not None and not is_safe_uri(uri):
             reference.replace_self(nodes.inline(reference.rawsource, reference.astext(), classes=["qms-unsafe-link"]))
-            _warn(refused_link(uri), reference.source or source, reference.line or line)
+            _warn(refused_link(uri), reference.source or source, reference.line or _line_of(reference, text, line))
     for target in root.findall(nodes.target):
         uri = target.get("refuri")
         if uri is not None and not is_safe_uri(uri):
             del target["refuri"]
+
+
+def _line_of(reference: nodes.reference, text: str, first: int | None) -> int | None:
+    """The line of the file a link is written on: where its source (or its address) stands in ``text``."""
+    if first is None or not text:
+        return first
+    for written in (reference.rawsource, reference.get("refuri", "")):
+        at = text.find(written) if written else -1
+        if at >= 0:
+            return first + text.count("\n", 0, at)
+    return first
 
 
 def prose_paragraphs(text: str) -> list[str]:
@@ -243,7 +256,7 @@ def parse_item_text(state: RSTState, text: str, source: str, line: int) -> nodes
     content = StringList(lines, items=[(source, line - 1 + index) for index in range(len(lines))])
     with _restricted(state.document.settings, source, line):
         container.extend(_parse_apart(state.document, content, source))
-    strip_unsafe_links(container, source, line)
+    strip_unsafe_links(container, source, line, text)
     return container
 
 
