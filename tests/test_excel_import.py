@@ -490,3 +490,21 @@ def test_filled_cells_under_no_header_are_named_in_a_note(project: Path) -> None
         )
         for line in lines
     ), lines
+
+
+def test_an_anomaly_review_written_as_a_block_reads_back_as_the_cell_says(project: Path) -> None:
+    """A SOUP anomaly's evaluation written as a block (ending with its line break) is edited in the
+    workbook: it is written back as a block, in place, not refused for reading back differently."""
+    architecture = project / "items/architecture.yaml"
+    text = architecture.read_text(encoding="utf-8")
+    plain = "        evaluation: Affects complex numbers only; not used.\n"
+    assert plain in text
+    block = "        evaluation: |\n          Affects complex numbers only; not used.\n\n"
+    architecture.write_text(text.replace(plain, block, 1), encoding="utf-8")
+    cell = "- ref: ISSUE-12\n  evaluation: |\n    Affects complex numbers only; never called.\n"
+    workbook = edited(project, lambda book: set_value(book["SOUP"], "SOUP-1", "known_anomalies", cell))
+
+    assert imported(project, workbook) == ["changed SOUP-1 (items/architecture.yaml): known_anomalies", "wrote 1 file"]
+    assert "        evaluation: |\n          Affects complex numbers only; never called.\n" in architecture.read_text(
+        encoding="utf-8"
+    )

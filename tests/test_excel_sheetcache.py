@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import invoke_qms
-from fixtures.excel.workbooks import fixture_project
+from fixtures.excel.workbooks import SHEETS, fixture_project
 
 from qms.excel import export, sheetcache
 from qms.excel.export import workbook_bytes
@@ -18,8 +18,6 @@ from qms.excel.layout import SUMMARY
 from qms.excel.sheetcache import INPUTS_SUFFIX, SUFFIX, SheetCache
 from qms.model import Item
 from qms.project import load_project
-
-SHEETS = 21  # summary, 16 kinds, risk register, two matrices, the hidden list of exported rows
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import invoke_qms
+from fixtures.excel.workbooks import SHEETS
 from sphinx_support import build, copy_example, new_project, run_example_tests
 
 from qms.clauses import DEFAULT_EDITION
@@ -114,14 +115,14 @@ def test_after_an_item_edit_the_site_workbook_is_the_exported_one(example: Path,
     assert build(root).exit_code == 0
     kept = root / "_build" / "doctrees" / downloads.SHEETS
     before = _whole_sheets(kept)
-    assert len(before) == 20
+    assert len(before) == SHEETS
     needs = root / "traceability" / "needs.yaml"
     text = needs.read_text(encoding="utf-8")
     assert "Keep glucose in range with less effort" in text
     needs.write_text(text.replace("Keep glucose in range with less effort", "Keep glucose in range"), encoding="utf-8")
     assert build(root).exit_code in (0, 1)
     after = _whole_sheets(kept)
-    assert len(after) == 20 and 0 < len(after - before) < 20
+    assert len(after) == SHEETS and 0 < len(after - before) < SHEETS
     _same_as_the_commands(root, tmp_path)
 
 

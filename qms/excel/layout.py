@@ -281,8 +281,13 @@ def value_text(policy: RiskPolicy, column: Column, value: Any) -> str:
 
 
 def reviews_text(value: Any) -> str:
-    """SOUP anomaly reviews as a YAML list in the cell: readable, and exact to read back."""
-    entries = [dict(entry) for entry in value]
+    """SOUP anomaly reviews as a YAML list in the cell: readable, and exact to read back. A text's
+    final line break (a block scalar's) is layout, as for every text in a cell: not shown, and
+    kept in the file when the text is edited."""
+    entries = [
+        {key: text.rstrip("\n") if isinstance(text, str) else text for key, text in dict(entry).items()}
+        for entry in value
+    ]
     if not entries:
         return ""
     return yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=10**6, default_flow_style=False).rstrip(

@@ -150,8 +150,9 @@ class Writer:
                     self.result.refusals.append(
                         Refusal(
                             place,
-                            f"writing {path} went wrong: {item_id} {name} would not read back as "
-                            "edited; nothing was written",
+                            f"{item_id} {name}: qms cannot write this edit into {path} so that the file "
+                            "reads back exactly as the cell says (a limit of qms: please report it); nothing was "
+                            f"written: make this edit in {path} itself",
                         )
                     )
 

@@ -367,9 +367,13 @@ class _Converter:
         return found.level if found else None
 
     def reviews(self, value: Sequence[Mapping[str, str]], old: Any) -> CommentedSeq:
+        """SOUP anomaly reviews, each text in the style its old entry wrote it (a block scalar stays
+        one, with its final line break)."""
         entries = []
-        for review in value:
-            entry = CommentedMap((key, yaml_string(text)) for key, text in review.items())
+        for index, review in enumerate(value):
+            before = old[index] if isinstance(old, CommentedSeq) and index < len(old) else None
+            written = before if isinstance(before, Mapping) else {}
+            entry = CommentedMap((key, yaml_string(text, written.get(key))) for key, text in review.items())
             entries.append(entry)
         if isinstance(old, CommentedSeq):
             tail = old.ca.items.pop(len(old) - 1, None) if len(old) else None
