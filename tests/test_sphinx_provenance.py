@@ -115,3 +115,38 @@ def test_a_record_that_passed_with_deviations_shows_them_and_the_anomalies_it_ra
     anomaly = outcome.find("a", class_="reference")
     assert anomaly is not None and anomaly.get_text() == "ANOM-001"
     assert anomaly["href"].endswith("#ANOM-001")
+
+
+def test_a_passed_requirement_an_open_anomaly_affects_is_said_so_beside_the_coverage(tmp_path: Path) -> None:
+    """The count of requirements whose tests all passed is what the tests say; a requirement a known
+    residual anomaly still affects is said so beside it, linking to the release notes' anomalies, and
+    no longer once the anomaly is closed. The measure stays complete: residual anomalies are evaluated
+    for a release, not a gap of the file."""
+    anomaly = (
+        "kind: anomaly\nitems:\n  - id: ANOM-001\n    title: Slow banner\n    description: Late by 30 s.\n"
+        "    status: open\n    evaluation: The alarm still sounds.\n    affects: [SWR-001]\n"
+    )
+    root = new_project(tmp_path / "device", files={"traceability/anomalies.yaml": anomaly})
+    config = root / "qms.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "records: [verification_records]\n", encoding="utf-8")
+    for test in ("TST-001", "VAL-01"):
+        recorded = invoke_qms(
+            "record", test, "--project", root, "--outcome", "passed", "--by", "Tess", "--commit", "abcdef1"
+        )
+        assert recorded.exit_code == 0, recorded.output
+
+    def row() -> BeautifulSoup:
+        assert build(root).exit_code == 0
+        index = BeautifulSoup((root / "_build/html/index.html").read_text(encoding="utf-8"), "html.parser")
+        rows = index.select("table.qms-coverage tr")
+        (found,) = [tr for tr in rows if tr.get_text(" ", strip=True).startswith("Requirements whose tests all passed")]
+        return found
+
+    passed = row()
+    assert "complete" in passed.get_text() and "1 of them affected by an open anomaly" in passed.get_text()
+    assert (
+        passed.find("a", string="1 of them affected by an open anomaly")["href"] == "release-notes.html#rel-anomalies"
+    )
+    anomalies = root / "traceability/anomalies.yaml"
+    anomalies.write_text(anomalies.read_text(encoding="utf-8").replace("status: open", "status: closed"), "utf-8")
+    assert "anomaly" not in row().get_text()

@@ -130,6 +130,9 @@ class CoverageDirective(QmsDirective):
                 status = Join((Badge("open", "coverage-open"), Text(" "), listed))
             else:
                 status = Badge("complete", "coverage-complete")
+            if row.caveated:
+                said, docname, anchor = row.caveat
+                status = Join((status, Text(" "), DocLink(docname, f"{len(row.caveated)} of them {said}", anchor)))
             rows.append((DocLink(row.docname, row.label), Text(share), status))
         applying = [row for row in view.rows if not row.not_required]
         still_open = [row for row in applying if row.open]

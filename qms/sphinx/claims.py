@@ -39,6 +39,19 @@ class Measure:
     rule: str | None  # the rule of qms check that asks for it (None: always asked)
     items: Callable[[BuildData], Iterable[Item]]
     done: Callable[[BuildData, Item], bool]
+    #: what a done item may still carry, said beside the measure without making it open
+    caveat: Caveat | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Caveat:
+    """Items a measure counts as done that still carry something a reader must see, said beside the
+    measure ("3 of them affected by an open anomaly") with a link to where they are shown."""
+
+    said: str
+    applies: Callable[[BuildData, Item], bool]
+    docname: str
+    anchor: str
 
 
 def _passed(data: BuildData, item: Item) -> bool:
@@ -47,6 +60,15 @@ def _passed(data: BuildData, item: Item) -> bool:
 
 def _verified(data: BuildData, item: Item) -> bool:
     return bool(data.project.incoming(item.id, "verifies", "test"))
+
+
+def open_anomalies(data: BuildData, item: Item) -> list[Item]:
+    """The anomalies not closed that name ``item`` as one they affect (a known residual anomaly)."""
+    return [
+        data.project.items[link.source]
+        for link in data.project.incoming(item.id, "affects", "anomaly")
+        if data.project.items[link.source].get("status") != "closed"
+    ]
 
 
 def controls(data: BuildData) -> list[Item]:
@@ -112,6 +134,12 @@ MEASURES: tuple[Measure, ...] = (
         None,
         _of(*REQUIREMENT_KINDS),
         _passed,
+        Caveat(
+            "affected by an open anomaly",
+            lambda data, item: bool(open_anomalies(data, item)),
+            "release-notes",
+            "rel-anomalies",
+        ),
     ),
     Measure("tests-passed", "Tests with a passing result", "verification", None, _of("test"), _passed),
     Measure(
@@ -186,6 +214,10 @@ class MeasureRow:
     total: int
     open: tuple[str, ...]
     not_required: str
+    #: of the items done, those its caveat names (:class:`Caveat`), what it says of them, and where
+    #: they are shown (page, anchor): plain data, so that the row's fingerprint is its content
+    caveated: tuple[str, ...] = ()
+    caveat: tuple[str, str, str] = ("", "", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +241,9 @@ def coverage(data: BuildData) -> CoverageView:
         not_required = _rule_state(data, measure.rule)
         open_ids = [] if not_required else [item.id for item in items if not measure.done(data, item)]
         open_ids.sort(key=natural_key)
+        caveat = measure.caveat
+        caveated = [] if caveat is None or not_required else [item.id for item in items if caveat.applies(data, item)]
+        caveated = sorted(set(caveated) - set(open_ids), key=natural_key)
         rows.append(
             MeasureRow(
                 key=measure.key,
@@ -218,6 +253,8 @@ def coverage(data: BuildData) -> CoverageView:
                 total=len(items),
                 open=tuple(open_ids),
                 not_required=not_required,
+                caveated=tuple(caveated),
+                caveat=(caveat.said, caveat.docname, caveat.anchor) if caveat is not None else ("", "", ""),
             )
         )
     errors = sum(1 for finding in data.findings if finding.severity is Severity.ERROR)
