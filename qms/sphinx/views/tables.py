@@ -188,10 +188,17 @@ def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text:
 
 
 def _no_match(kinds: tuple[str, ...], count: int, filter_text: str) -> str:
-    """Why an item table has no row, in words: no item of its kinds, or none the filter keeps."""
+    """Why an item table has no row, in words: no item of its kinds, or none the filter keeps (a
+    table of the items lacking a field, left empty, says that every item has it)."""
     named = " or ".join(kind_label(kind) for kind in kinds) if kinds != KIND_ORDER else "item"
     if not count:
         return f"No {named} is recorded yet."
+    conditions = parse_filter(filter_text, kinds)
+    if len(conditions) == 1 and conditions[0].negated and not conditions[0].values:
+        field = field_label(conditions[0].name).lower()
+        if count == 1:
+            return f"The one {named} states {field}."
+        return f"Every one of the {count} items ({named}) states {field}."
     return f"None of the {count} items ({named}) matches the filter {filter_text.strip()}."
 
 
