@@ -183,3 +183,15 @@ def test_a_count_of_records_with_a_status_says_how_many_have_each(tmp_path: Path
     (root / "items/problems.yaml").write_text(f"kind: problem_report\nitems:\n{reports}", encoding="utf-8")
     why = str(statuses(root)["IEC 62304 9.1"]["why"])
     assert why.startswith("4 problem report record(s): 2 open, 1 investigating, 1 closed; ")
+
+
+def test_the_design_clauses_point_at_the_pages_that_hold_the_design() -> None:
+    """The detailed design (IEC 62304 5.4) and the design reviews (ISO 13485 7.3.5) are documents of
+    the technical file: the clause index points at them, never at "kept outside the technical file"
+    nor at the merge reviews."""
+    result = invoke_qms("clauses", "--project", REPOSITORY, "--format", "json")
+    by_key = {f"{entry['standard']} {entry['clause']}": entry for entry in json.loads(result.output)["clauses"]}
+    documents = {key: {place["document"] for place in by_key[key]["where"]} for key in by_key}
+    for key in ("IEC 62304 5.4.1", "IEC 62304 5.4.2", "IEC 62304 5.4.3", "IEC 62304 5.4.4"):
+        assert "SDD" in documents[key], (key, by_key[key]["where"])
+    assert "DRV" in documents["IEC 62304 5.4.4"] and documents["ISO 13485 7.3.5"] == {"DRV"}

@@ -204,3 +204,17 @@ def test_a_template_no_document_uses_is_a_warning_naming_the_one_it_was_meant_to
         "template of no document and no template uses it: it changes no page; did you mean "
         "software-requirements.rst.jinja? [qms.unused-template]"
     ]
+
+
+def test_the_development_plan_counts_the_integration_tests_it_names(tmp_path: Path) -> None:
+    """The plan says how many of the tests recorded are integration tests (it counted every test as
+    one), and says so when the project states no integration strategy instead of claiming one."""
+    test = "  - id: TST-9\n    title: Pump link\n    method: test\n    level: integration\n    verifies: [SWR-001]\n"
+    root = new_project(tmp_path / "device")
+    tests = root / "traceability" / "tests.yaml"
+    tests.write_text(tests.read_text(encoding="utf-8") + test, encoding="utf-8")
+    assert build(root).exit_code == 0
+    plan = text_of(site_page(root / "_build/html", "software-development-plan.html"))
+    assert "The plan states no integration strategy yet" in plan
+    assert "(level integration: 1 of the 3 tests recorded)" in plan
+    assert "integrated continuously" not in plan
