@@ -218,3 +218,17 @@ def test_the_development_plan_counts_the_integration_tests_it_names(tmp_path: Pa
     assert "The plan states no integration strategy yet" in plan
     assert "(level integration: 1 of the 3 tests recorded)" in plan
     assert "integrated continuously" not in plan
+
+
+def test_a_findings_column_says_none_where_an_item_has_none(tmp_path: Path) -> None:
+    """The release notes list the anomalies with their findings: an empty cell reads as not filled in."""
+    anomaly = (
+        "kind: anomaly\nitems:\n  - id: ANOM-001\n    title: Slow banner\n    severity: 2\n"
+        "    status: open\n    evaluation: The alarm still sounds.\n    affects: [SWR-001]\n"
+    )
+    root = new_project(tmp_path / "device", files={"traceability/anomalies.yaml": anomaly})
+    assert build(root).exit_code == 0
+    notes = site_page(root / "_build/html", "release-notes.html")
+    table = next(table for table in notes.select("table") if "Findings" in [text_of(th) for th in table.select("th")])
+    cell = row_of(table, "ANOM-001 Slow banner").find_all("td")[-1]
+    assert text_of(cell) == "none" and cell.select_one(".qms-muted") is not None

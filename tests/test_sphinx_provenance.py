@@ -82,7 +82,7 @@ def test_a_record_that_passed_with_deviations_shows_them_and_the_anomalies_it_ra
             "traceability/anomalies.yaml": (
                 "kind: anomaly\nitems:\n"
                 "  - id: ANOM-001\n    title: Slow banner on a second phone\n"
-                "    description: The banner came after 90 s.\n    status: open\n"
+                "    severity: 2\n    status: open\n"
                 "    evaluation: The alarm still sounds at 60 s.\n"
             )
         },
@@ -123,7 +123,7 @@ def test_a_passed_requirement_an_open_anomaly_affects_is_said_so_beside_the_cove
     no longer once the anomaly is closed. The measure stays complete: residual anomalies are evaluated
     for a release, not a gap of the file."""
     anomaly = (
-        "kind: anomaly\nitems:\n  - id: ANOM-001\n    title: Slow banner\n    description: Late by 30 s.\n"
+        "kind: anomaly\nitems:\n  - id: ANOM-001\n    title: Slow banner\n    severity: 2\n"
         "    status: open\n    evaluation: The alarm still sounds.\n    affects: [SWR-001]\n"
     )
     root = new_project(tmp_path / "device", files={"traceability/anomalies.yaml": anomaly})

@@ -113,7 +113,8 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> C
         status = data.verdict(item.id)
         return Status(item.id, status) if status else Text("")
     if column == "findings":
-        return Text(", ".join(finding.rule for finding in data.findings_by_item.get(item.id, ())))
+        rules = ", ".join(finding.rule for finding in data.findings_by_item.get(item.id, ()))
+        return Text(rules) if rules else Muted("none")  # an empty cell would read as not filled in
     if column in ("risk", "residual_risk"):
         risk = hazard_risk(project.config.risk_policy, item)
         estimate = risk.initial if column == "risk" else risk.residual
