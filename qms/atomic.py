@@ -141,7 +141,7 @@ def held(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
     process holds it, call ``waiting`` once and wait until it is free. The lock ends with the process
     that holds it, however it ends; without such locks (Windows) the block runs at once."""
     try:
-        import fcntl
+        import fcntl  # noqa: F401  (advisory locks: none on Windows)
     except ImportError:
         yield
         return
@@ -149,7 +149,7 @@ def held(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
     with path.open("a", encoding="utf-8") as handle:
         if not _lock(handle, wait=False):
             waiting()
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            _lock(handle, wait=True)
         yield
 
 
