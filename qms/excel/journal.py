@@ -89,7 +89,7 @@ def apply(root: Path, writes: Sequence[FileWrite]) -> None:
                 raise JournalError(message) from error
             raise
         _sync_folder(root)
-        moved = [write.path for write in writes if _bytes_now(write.target) != write.old]
+        moved = [entry["path"] for entry in entries if _digest(root / entry["target"]) != entry["old"]]
         if moved:  # another import or an editor wrote it since this import read it: its change would be lost
             _discard(root, journal)
             raise JournalError(
@@ -110,14 +110,6 @@ def apply(root: Path, writes: Sequence[FileWrite]) -> None:
                 raise JournalError(f"writing failed ({error}); every file was put back as it was") from error
             raise
         _discard(root, journal)
-
-
-def _bytes_now(path: Path) -> bytes | None:
-    """The bytes of ``path`` now; None when there is no such file."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def roll_back(root: Path) -> list[str] | None:
