@@ -15,15 +15,17 @@ import os
 import stat
 from pathlib import Path
 
+from qms.approvals import APPROVALS_FILE
 from qms.config import PROJECT_FILE
 from qms.model import Project
+from qms.review import LOCK_FILE
 
 #: the files at the root of a project that qms or Sphinx read, with what each is
 _PROJECT_FILES = {
     PROJECT_FILE: "project file",
     "conf.py": "Sphinx configuration",
-    "qms.lock": "change control lock",
-    "approvals.yaml": "approvals file",
+    LOCK_FILE: "change control lock",
+    APPROVALS_FILE: "approvals file",
 }
 #: what qms reads as item and record files in their folders
 _YAML = (".yaml", ".yml")
