@@ -18,7 +18,7 @@ from pathlib import Path
 
 from qms.excel.changes import ImportResult, Refusal
 from qms.excel.journal import apply
-from qms.excel.layout import EXPORTED_SHEET, REPORT_SHEETS, normalize_header, sheet_kind
+from qms.excel.layout import EXPORTED_SHEET, is_report_sheet, sheet_kind
 from qms.excel.plan import Plan
 from qms.excel.reading import read_workbook
 from qms.excel.writer import Writer
@@ -61,10 +61,7 @@ def _read(title: str) -> bool:
     """Whether an import reads a sheet: not the reports qms writes for reading only (the matrices, which
     may be long); the sheets of items, the list of exported rows, and any other (a renamed sheet of
     items is refused, not passed over)."""
-    return sheet_kind(title) is not None or normalize_header(title) not in _REPORTS
-
-
-_REPORTS = frozenset(normalize_header(title) for title in REPORT_SHEETS if title != EXPORTED_SHEET)
+    return title == EXPORTED_SHEET or sheet_kind(title) is not None or not is_report_sheet(title)
 
 
 def _refuse_unreadable_files(project: Project, result: ImportResult) -> None:

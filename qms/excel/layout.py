@@ -93,6 +93,14 @@ def normalize_header(text: str) -> str:
     return " ".join(re.split(r"[\s_.\-:]+", text.strip().casefold())).strip()
 
 
+def is_report_sheet(title: str) -> bool:
+    """Whether a sheet is one qms writes for reading only (:data:`REPORT_SHEETS`), however its title is spelt."""
+    return normalize_header(title) in _REPORT_HEADERS
+
+
+_REPORT_HEADERS = frozenset(normalize_header(title) for title in REPORT_SHEETS)
+
+
 # --------------------------------------------------------------------------- columns
 
 _ID_COLUMN = Column(ID_HEADER, Role.ID, aliases=("ID",), description="Unique id of the item. Give a new row a new id.")

@@ -24,7 +24,6 @@ from qms.excel.layout import (
     CELL_LIMIT,
     EXPORTED_SHEET,
     META_HEADER,
-    REPORT_SHEETS,
     Column,
     Exported,
     Role,
@@ -34,6 +33,7 @@ from qms.excel.layout import (
     extra_fields,
     field_value,
     fingerprint,
+    is_report_sheet,
     kind_layout,
     normalize_cell,
     normalize_header,
@@ -101,7 +101,7 @@ class Plan:
             return
         found = sheet_kind(sheet.title)
         if found is None:
-            if normalize_header(sheet.title) not in {normalize_header(title) for title in REPORT_SHEETS}:
+            if not is_report_sheet(sheet.title):
                 self._unknown_sheet(sheet)
             return
         kind = found[0]
