@@ -185,16 +185,15 @@ def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text:
     items = matching(candidates, conditions, functools.partial(_column_values, data, kinds))
     rows = tuple(tuple(_cell(data, item, column, kinds) for column in columns) for item in natural_sorted(items))
     headers = tuple(_header(column, kinds) for column in columns)
-    return TableView(headers, rows, "" if rows else _no_match(kinds, len(candidates), filter_text))
+    return TableView(headers, rows, "" if rows else _no_match(kinds, len(candidates), filter_text, conditions))
 
 
-def _no_match(kinds: tuple[str, ...], count: int, filter_text: str) -> str:
+def _no_match(kinds: tuple[str, ...], count: int, filter_text: str, conditions: tuple[Condition, ...]) -> str:
     """Why an item table has no row, in words: no item of its kinds, or none the filter keeps (a
     table of the items lacking a field, left empty, says that every item has it)."""
     named = " or ".join(kind_label(kind) for kind in kinds) if kinds != KIND_ORDER else "item"
     if not count:
         return f"No {named} is recorded yet."
-    conditions = parse_filter(filter_text, kinds)
     if len(conditions) == 1 and conditions[0].negated and not conditions[0].values:
         field = field_label(conditions[0].name).lower()
         if count == 1:
