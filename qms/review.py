@@ -287,7 +287,7 @@ def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
             continue
         source, field_name, target, digest, after = stamp.groups()
         key = (source, field_name, target)
-        if not stamps and not comments.before:
+        if not stamps:  # the comments above the first stamp: the file's header
             comments.leading, waiting = tuple(waiting), []
         if waiting:
             comments.before[key] = comments.before.get(key, ()) + tuple(waiting)
@@ -300,10 +300,10 @@ def read_lock(root: Path, history: LineHistory | None = None) -> ReviewState:
                     number, f"{' '.join(key)} is stamped twice with different digests: keep one line", droppable=True
                 )
             )
-    if not stamps and not comments.leading:
-        comments.leading = tuple(waiting)
-    else:
+    if stamps:
         comments.trailing = tuple(waiting)
+    else:
+        comments.leading = tuple(waiting)
     return ReviewState(
         exists=True, stamps=MappingProxyType(stamps), problems=tuple(problems), history=history, comments=comments
     )
