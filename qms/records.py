@@ -89,8 +89,8 @@ class ExecutionRecord:
 
     @property
     def summary(self) -> str:
-        """First line of what was observed (or why it was not run)."""
-        text = self.reason or self.observations or self.deviations
+        """First line of what was observed (or why it was not run); the deviations are shown apart."""
+        text = self.reason or self.observations
         return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 

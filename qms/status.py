@@ -145,6 +145,13 @@ class ResultRef:
         }
 
 
+def said_beside(deviations: str, anomalies: Sequence[str]) -> str:
+    """What an execution record says beside its outcome, for a line of text (``; deviations: ...;
+    raised ANOM-03``); empty for a result that says nothing of it."""
+    said = f"; deviations: {' '.join(deviations.split())}" if deviations else ""
+    return said + (f"; raised {', '.join(anomalies)}" if anomalies else "")
+
+
 @dataclass(frozen=True, slots=True)
 class Staleness:
     """Why a result no longer counts: the item that changed after it ran, and the change."""

@@ -9,7 +9,7 @@ import click
 
 from qms.checking import project_statuses
 from qms.cli.common import fail, load, project_option
-from qms.status import ItemStatus, ResultRef, StatusIndex
+from qms.status import ItemStatus, ResultRef, StatusIndex, said_beside
 
 
 def result_line(result: ResultRef) -> str:
@@ -27,11 +27,7 @@ def result_line(result: ResultRef) -> str:
         line += f"; stale: ran before {result.stale.summary}"
     if result.note:
         line += f"; {result.note}"
-    if result.deviations:
-        line += f"; deviations: {' '.join(result.deviations.split())}"
-    if result.anomalies:
-        line += f"; raised {', '.join(result.anomalies)}"
-    return line
+    return line + said_beside(result.deviations, result.anomalies)
 
 
 def status_lines(entry: ItemStatus) -> list[str]:

@@ -55,6 +55,7 @@ from qms.sphinx.views.items import (
     field_key,
     shown_value,
 )
+from qms.status import said_beside
 
 #: Makes a table from its query's data (and whether it is interactive); registered per block kind.
 TableShape = Callable[[Any, bool], Table]
@@ -305,7 +306,7 @@ def _result_html(links: Links, item_id: str, kind: str, verification: Verificati
         outcome: tuple[Cell, ...] = (Badge(result.outcome, f"result-{result.outcome}"),)
         if result.stale:
             outcome += (Muted(f"stale: ran before {result.stale}"),)
-        if result.message and not result.deviations.startswith(result.message):  # not the deviations' first line twice
+        if result.message:
             outcome += (Muted(result.message),)
         if result.deviations:
             outcome += (Join((Badge("deviations", "severity-warning"), Text(f" {result.deviations}"))),)
@@ -438,12 +439,7 @@ def item_nodes(links: Links, view: ItemView, unfilled_block: qms_block) -> list[
             )
             if part
         )
-        said = "".join(
-            (
-                f"; deviations: {' '.join(result.deviations.split())}" if result.deviations else "",
-                f"; raised {', '.join(result.anomalies)}" if result.anomalies else "",
-            )
-        )
+        said = said_beside(result.deviations, result.anomalies)
         box += render.paragraph(f"{result.test}: {kind} {result.case} ({facts}): {result.outcome}{said}")
     for finding in view.findings:
         box += render.paragraph(
