@@ -11,6 +11,7 @@ pattern spells them.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import glob
 import os
@@ -83,7 +84,7 @@ def broken_link(path: Path) -> str:
     except RuntimeError:
         return "it is a symbolic link that leads back to itself (a loop)"
     except OSError as error:
-        if error.errno == 40:  # ELOOP
+        if error.errno == errno.ELOOP:
             return "it is a symbolic link that leads back to itself (a loop)"
         return f"it is a symbolic link to {target}, which does not exist"
     return "it is a symbolic link that cannot be followed"
