@@ -27,7 +27,7 @@ from sphinx.util import logging
 from qms import __version__
 from qms.atomic import mark_output
 from qms.config import load_config
-from qms.sphinx import claim_directives, memory, parts, references, sources
+from qms.sphinx import claim_directives, leftovers, memory, parts, references, sources
 from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, visit_qms_html
 from qms.sphinx.control import control_block, history_block
@@ -233,6 +233,8 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
                 job.matrix.unlink(missing_ok=True)
         return
     sources.patch_source_revisions(app)
+    for relative in leftovers.remove_unnamed_copies(app):
+        logger.info(f"qms: removed {relative}: no page shows it any more")
     finish_workbook(app, data, job)
     write_matrix_csv(app, data, job)
     write_evidence_files(app, data)
@@ -306,6 +308,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _load)
     app.connect("builder-inited", _keep_compiled_theme_templates)
+    app.connect("env-get-outdated", leftovers.note_copies)
     app.connect("env-get-outdated", sources.outdated)
     app.connect("env-get-updated", sources.updated)
     app.connect("env-get-updated", _rewritten)

@@ -1,0 +1,83 @@
+"""A figure or download taken out of the pages leaves the site, as a clean build never had it."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from sphinx_support import build, new_project, site_files
+
+#: a 1x1 PNG
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
+)
+WITH_FIGURE = "Notes\n=====\n\n.. figure:: diagrams/flow.png\n\n   The flow.\n\n:download:`The data <data.csv>`\n"
+WITHOUT = "Notes\n=====\n\nNo figure any more.\n"
+
+
+def _project(tmp_path: Path, notes: str) -> Path:
+    root = new_project(tmp_path / "device", files={"notes.rst": notes, "data.csv": "a,b\n1,2\n"})
+    (root / "diagrams").mkdir()
+    (root / "diagrams" / "flow.png").write_bytes(PNG)
+    return root
+
+
+def _folders(site: Path) -> list[str]:
+    return sorted(path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_dir())
+
+
+def _built(root: Path, *options: str) -> None:
+    result = build(root, *options)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_a_figure_and_a_download_taken_out_leave_the_site_as_a_clean_build_has_it(tmp_path: Path) -> None:
+    root = _project(tmp_path, WITH_FIGURE)
+    _built(root)
+    site = root / "_build" / "html"
+    copies = [name for name in site_files(site) if name.startswith(("_images/", "_downloads/"))]
+    assert sorted(name.rsplit("/", 1)[-1] for name in copies) == ["data.csv", "flow.png"]
+    (root / "notes.rst").write_text(WITHOUT, encoding="utf-8")
+    _built(root)
+    _built(root, "--clean", "-o", str(tmp_path / "clean"))
+    assert site_files(site) == site_files(tmp_path / "clean")
+    assert _folders(site) == _folders(tmp_path / "clean")  # no empty _images or _downloads left
+
+
+@pytest.mark.slow
+def test_a_figure_another_page_still_shows_stays(tmp_path: Path) -> None:
+    root = _project(tmp_path, WITH_FIGURE)
+    (root / "more.rst").write_text("More\n====\n\n.. image:: diagrams/flow.png\n", encoding="utf-8")
+    _built(root)
+    (root / "notes.rst").write_text(WITHOUT, encoding="utf-8")
+    _built(root)
+    site = root / "_build" / "html"
+    assert (site / "_images" / "flow.png").read_bytes() == PNG
+    assert not (site / "_downloads").exists()  # the download no page names any more, and its folders
+    _built(root, "--clean", "-o", str(tmp_path / "clean"))
+    assert site_files(site) == site_files(tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_a_file_an_extension_wrote_into_the_images_folder_is_left_as_it_is(tmp_path: Path) -> None:
+    """Only copies the environment named go: graphviz and its kind write their own files there, once."""
+    root = _project(tmp_path, WITH_FIGURE)
+    conf = root / "conf.py"
+    conf.write_text(
+        conf.read_text(encoding="utf-8") + "\n\ndef setup(app):\n"
+        "    from pathlib import Path\n\n"
+        "    def draw(app, exception):\n"
+        "        drawn = Path(app.outdir) / '_images' / 'graph-1.png'\n"
+        "        if not drawn.exists():\n"
+        "            drawn.parent.mkdir(exist_ok=True)\n"
+        "            drawn.write_bytes(b'drawn once')\n\n"
+        "    app.connect('build-finished', draw)\n",
+        encoding="utf-8",
+    )
+    _built(root)
+    (root / "notes.rst").write_text(WITHOUT, encoding="utf-8")
+    _built(root)
+    images = root / "_build" / "html" / "_images"
+    assert sorted(path.name for path in images.iterdir()) == ["graph-1.png"]
