@@ -77,6 +77,22 @@ def test_same_bytes_from_another_checkout(built: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_same_bytes_from_another_checkout_with_the_sources_copied_into_the_site(tmp_path: Path) -> None:
+    # the search index named the generated sources by their real paths, in this machine's build folder
+    conf = 'extensions = ["qms.sphinx"]\nhtml_copy_source = True\n'
+    here = new_project(tmp_path / "here" / "device", files={"conf.py": conf})
+    there = tmp_path / "elsewhere" / "device"
+    shutil.copytree(here, there)
+    for root in (here, there):
+        assert build(root).exit_code == 0
+    site = site_files(here / "_build" / "html")
+    assert site == site_files(there / "_build" / "html")
+    assert str(tmp_path).encode() not in site["searchindex.js"]
+    assert b'"qms-sources/verification.rst"' in site["searchindex.js"]
+    assert site["_sources/verification.rst.txt"].lstrip().startswith(b"=")
+
+
+@pytest.mark.slow
 def test_output_folder_option(built: Path, tmp_path: Path) -> None:
     result = build(built, "-o", str(tmp_path / "site"))
     assert result.exit_code == 0, result.output

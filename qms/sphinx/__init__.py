@@ -319,6 +319,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-updated", sources.save_known_ranges)
     app.connect("write-started", sources.display_paths)
     app.connect("html-page-context", sources.copied_source_name)
+    app.connect("html-collect-pages", sources.indexed_source_names)
     app.connect("env-before-read-docs", note_places)
     app.connect("write-started", spare_parents)
     app.connect("build-finished", restore_parents)

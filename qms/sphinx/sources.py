@@ -338,6 +338,22 @@ def display_paths(app: Sphinx, builder: Any) -> None:
             project._docname_to_path[docname] = display
 
 
+def indexed_source_names(app: Sphinx) -> list[Any]:
+    """``html-collect-pages`` (before the search index is written), where ``html_copy_source`` is on:
+    the search index names each generated document's source ``qms-sources/<page>.rst``, as
+    :func:`display_paths` has it named otherwise. Those sources keep their real paths while pages
+    are written (Sphinx copies each from there into ``_sources``), and the index took the paths
+    as they were: this machine's build folder, so two checkouts of one commit gave two sites."""
+    indexer = getattr(app.builder, "indexer", None)
+    names: dict[str, str] | None = getattr(indexer, "_filenames", None)
+    if not app.config.html_copy_source or names is None:
+        return []
+    for docname, name in list(names.items()):
+        if _generated(app, Path(name)):
+            names[docname] = (Path(SOURCES_FOLDER) / Path(name).name).as_posix()
+    return []
+
+
 def _generated(app: Sphinx, path: Path) -> bool:
     """Whether a document's source is one qms generated, read where it was written (:func:`generate`)."""
     return path.is_absolute() and path.parent == sources_folder(app)
