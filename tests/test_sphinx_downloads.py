@@ -3,6 +3,7 @@ under which a build keeps the previous workbook covers every input the export re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,8 +15,10 @@ from sphinx_support import build, copy_example, new_project, run_example_tests
 
 from qms.clauses import DEFAULT_EDITION
 from qms.excel.sheetcache import SUFFIX
+from qms.matrix import Chain
 from qms.sphinx import downloads
 from qms.sphinx.state import load_build_data
+from qms.sphinx.views import tables
 
 
 def _key(root: Path) -> str:
@@ -139,6 +142,43 @@ def _same_as_the_commands(root: Path, tmp_path: Path) -> None:
     matrix = invoke_qms("matrix", "--format", "csv", "-o", str(tmp_path / "matrix.csv"), cwd=root)
     assert matrix.exit_code == 0, matrix.output
     assert (downloads_folder / "traceability-matrix.csv").read_bytes() == (tmp_path / "matrix.csv").read_bytes()
+
+
+def _walked_beside(monkeypatch: pytest.MonkeyPatch, noted: Path) -> None:
+    """Note in ``noted`` each chain whose matrix a process other than this one walks link by link."""
+    here, walk = os.getpid(), tables.trace_matrix
+
+    def walked(project: object, chain: Chain, *rest: object, **options: object) -> object:
+        if os.getpid() != here:
+            with noted.open("a", encoding="utf-8") as stream:
+                stream.write(chain.title + "\n")
+        return walk(project, chain, *rest, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables, "trace_matrix", walked)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the workbook is written in a forked process")
+def test_the_workbook_takes_the_matrix_rows_the_last_build_kept_while_the_links_are_theirs(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _device(example, tmp_path)
+    assert build(root).exit_code == 0
+    noted = tmp_path / "walked.txt"
+    _walked_beside(monkeypatch, noted)
+    _item_edited(root)  # the same links
+    assert build(root).exit_code in (0, 1)
+    assert not noted.exists()  # the workbook's process took the rows the build kept
+    _same_as_the_commands(root, tmp_path)
+    tests = root / "traceability" / "verification" / "integration.yaml"
+    text = tests.read_text(encoding="utf-8")
+    assert "verifies: [SWR-001, SWR-011, SWR-073]" in text
+    tests.write_text(
+        text.replace("verifies: [SWR-001, SWR-011, SWR-073]", "verifies: [SWR-001, SWR-011]"), encoding="utf-8"
+    )
+    assert build(root).exit_code in (0, 1)
+    assert "Design traceability" in noted.read_text(encoding="utf-8")  # another link: walked again
+    _same_as_the_commands(root, tmp_path)
 
 
 @pytest.mark.slow

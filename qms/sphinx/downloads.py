@@ -35,6 +35,7 @@ from qms.parsecache import code_digest
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.settings import settings
 from qms.sphinx.views.build import BuildData, Query
+from qms.sphinx.views.tables import MATRICES_FILE
 from qms.status import StatusIndex
 
 logger = logging.getLogger(__name__)
@@ -84,16 +85,27 @@ def _fingerprint(data: BuildData) -> str:
     return digest.hexdigest()
 
 
-def _write_workbook(project: Project, path: str, statuses: StatusIndex | None, sheets: Path, matrix: str = "") -> None:
-    """In the second process: the workbook's bytes into ``path``, its sheets reused from and kept in
-    ``sheets``, and the CSV matrix of ``statuses`` (the build's own) into ``matrix``."""
+def _write_workbook(data: BuildData, path: str, sheets: Path, matrix: str = "", kept: Path | None = None) -> None:
+    """The workbook's bytes into ``path``, its sheets reused from and kept in ``sheets``, and the CSV
+    matrix of the build's statuses into ``matrix``. The default matrices are made as the site makes
+    them (:func:`qms.sphinx.views.tables.default_traces`): the second process, which starts before
+    the build loads the rows the last builds kept, loads them from ``kept``."""
+    if kept is not None:
+        # the second process only: the workbook holds no numpy value, and openpyxl imports numpy
+        # wherever it is installed (a tenth of a second of every build); this process ends with it
+        sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]
+        from qms.sphinx.sources import keep_matrices
+
+        keep_matrices(data, kept)
     from qms.excel.export import workbook_bytes
     from qms.excel.sheetcache import SheetCache
-    from qms.matrix import verified_defaults
+    from qms.matrix import verified
+    from qms.sphinx.views.tables import default_traces
     from qms.status import project_statuses
 
-    statuses = project_statuses(project) if statuses is None else statuses
-    matrices = verified_defaults(project, statuses)  # made once for the workbook and the CSV
+    project = data.project
+    statuses = project_statuses(project) if data.statuses is None else data.statuses
+    matrices = verified(project, default_traces(data), statuses)  # made once for the workbook and the CSV
     write_bytes(Path(path), workbook_bytes(project, statuses, SheetCache(sheets), matrices))
     if matrix:
         write_bytes(Path(matrix), _matrix_bytes(project, statuses, matrices))
@@ -131,7 +143,8 @@ def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
         handle, matrix = tempfile.mkstemp(prefix=".qms-matrix-", suffix=".csv", dir=app.doctreedir)
         os.close(handle)
-        arguments = (data.project, temporary, data.statuses, Path(app.doctreedir) / SHEETS, matrix)
+        kept = Path(app.doctreedir) / MATRICES_FILE
+        arguments = (data, temporary, Path(app.doctreedir) / SHEETS, matrix, kept)
         process = multiprocessing.get_context("fork").Process(target=_write_workbook, args=arguments)
         process.start()
         return WorkbookJob(name, current, Path(temporary), process, Path(matrix))
@@ -144,7 +157,7 @@ def finish_workbook(app: Sphinx, data: BuildData, job: WorkbookJob | None) -> No
         return
     try:
         if job.process is None:
-            _write_workbook(data.project, str(job.temporary), data.statuses, Path(app.doctreedir) / SHEETS)
+            _write_workbook(data, str(job.temporary), Path(app.doctreedir) / SHEETS)
         else:
             job.process.join()
             if job.process.exitcode != 0 or not job.temporary.is_file():

@@ -38,7 +38,7 @@ from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
-from qms.sphinx.views.tables import KEPT_MATRICES, KeptMatrices, KeptRows, MatrixView
+from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, KeptMatrices, KeptRows, MatrixView
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +50,6 @@ TEMPLATES_FOLDER = "qms-templates"
 TRAILS_FILE = "qms-audit-trails.pickle"
 #: the fingerprints of the row ranges the last builds knew (:class:`KnownRanges`), beside the environment
 RANGES_FILE = "qms-known-ranges.json"
-#: the rows of the matrices the last builds made (:class:`KeptMatrices`), beside the environment
-MATRICES_FILE = "qms-matrix-rows.pickle"
 
 
 def sources_folder(app: Sphinx) -> Path:

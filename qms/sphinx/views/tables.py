@@ -350,6 +350,8 @@ class _Cells:
 
 #: Where a build finds the matrices' rows kept from earlier builds (:class:`KeptMatrices`).
 KEPT_MATRICES: Query = ("kept-matrices",)
+#: the file of the build's doctree folder keeping them, beside the environment
+MATRICES_FILE = "qms-matrix-rows.pickle"
 
 #: A matrix's rows as item ids (None: an empty cell), and what it left out.
 KeptRows = tuple[tuple[tuple[str | None, ...], ...], tuple[Cut, ...]]
@@ -394,6 +396,12 @@ def _trace(data: BuildData, chain: Chain) -> Matrix:
     kept.matrices[key] = (links, (rows_ids, matrix.cuts))
     kept.changed = True
     return matrix
+
+
+def default_traces(data: BuildData) -> tuple[Matrix, Matrix]:
+    """The matrices ``qms matrix`` shows without ``--chain`` (:func:`qms.matrix.default_matrices`),
+    made as the site makes them: from the rows the last builds kept while the links are theirs."""
+    return _trace(data, DESIGN), _trace(data, RISK)
 
 
 def kept_key(chain: Chain) -> str:
