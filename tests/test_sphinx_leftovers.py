@@ -1,4 +1,4 @@
-"""A figure or download taken out of the pages leaves the site, as a clean build never had it."""
+"""What the pages no longer show leaves the site (figures, downloads, evidence), as a clean build never had it."""
 
 from __future__ import annotations
 
@@ -81,3 +81,24 @@ def test_a_file_an_extension_wrote_into_the_images_folder_is_left_as_it_is(tmp_p
     _built(root)
     images = root / "_build" / "html" / "_images"
     assert sorted(path.name for path in images.iterdir()) == ["graph-1.png"]
+
+
+RESULTS = (
+    '<?xml version="1.0"?>\n<testsuite name="display" tests="1">'
+    '<testcase classname="display" name="TST-001 reading age"/></testsuite>\n'
+)
+
+
+@pytest.mark.slow
+def test_a_result_file_taken_away_leaves_no_empty_folder_of_evidence(tmp_path: Path) -> None:
+    root = _project(tmp_path, WITHOUT)
+    (root / "reports").mkdir()
+    (root / "reports" / "results.xml").write_text(RESULTS, encoding="utf-8")
+    _built(root)
+    site = root / "_build" / "html"
+    assert (site / "downloads" / "evidence" / "reports" / "results.xml").is_file()
+    (root / "reports" / "results.xml").unlink()
+    _built(root)
+    _built(root, "--clean", "-o", str(tmp_path / "clean"))
+    assert not (site / "downloads" / "evidence").exists()
+    assert _folders(site) == _folders(tmp_path / "clean")

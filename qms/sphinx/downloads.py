@@ -28,7 +28,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-from qms.atomic import write_bytes
+from qms.atomic import remove_empty_folders, write_bytes
 from qms.matrix import Matrix
 from qms.model import Project
 from qms.parsecache import code_digest
@@ -314,7 +314,8 @@ def evidence_files_view(data: BuildData) -> tuple[EvidenceFile, ...]:
 
 
 def write_evidence_files(app: Sphinx, data: BuildData) -> None:
-    """Copy the listed evidence into the site, byte for byte; remove copies of files no longer listed."""
+    """Copy the listed evidence into the site, byte for byte; remove copies of files no longer listed
+    (and the folders they leave empty)."""
     outdir = Path(app.outdir)
     written = set()
     published: tuple[EvidenceFile, ...] = data.answer(("evidence-files",))
@@ -336,3 +337,4 @@ def write_evidence_files(app: Sphinx, data: BuildData) -> None:
     for leftover in sorted(folder.rglob("*")) if folder.is_dir() else ():
         if leftover.is_file() and leftover not in written:
             leftover.unlink()
+            remove_empty_folders(leftover.parent, outdir)

@@ -18,6 +18,7 @@ from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import BuildEnvironment
 
+from qms.atomic import remove_empty_folders
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query
 
@@ -58,12 +59,5 @@ def remove_unnamed_copies(app: Sphinx) -> list[str]:
         if path.is_file() and not path.is_symlink():
             path.unlink()
             removed.append(relative)
-        _remove_if_empty(path.parent, site)
+        remove_empty_folders(path.parent, site)
     return removed
-
-
-def _remove_if_empty(folder: Path, site: Path) -> None:
-    """Remove ``folder`` and the folders above it, up to ``site``, while they are empty."""
-    while folder != site and folder.is_relative_to(site) and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
