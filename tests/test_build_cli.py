@@ -303,6 +303,20 @@ def test_the_pages_of_documents_no_longer_in_the_project_leave_the_site(tmp_path
     assert sorted(path.name for path in _clean(root, tmp_path / "clean").glob("*.html")) == pages
 
 
+@pytest.mark.slow
+def test_a_folder_of_pages_taken_away_leaves_no_empty_folder_in_the_site(tmp_path: Path) -> None:
+    conf = 'extensions = ["qms.sphinx"]\nhtml_copy_source = True\n'
+    files = {"conf.py": conf, "extra/more.rst": "More\n====\n\nSome notes.\n"}
+    root = new_project(tmp_path / "device", files=files)
+    site = root / "_build" / "html"
+    assert build(root).exit_code == 0
+    assert (site / "extra" / "more.html").is_file() and (site / "_sources" / "extra" / "more.rst.txt").is_file()
+    shutil.rmtree(root / "extra")
+    assert build(root).exit_code == 0
+    assert not (site / "extra").exists() and not (site / "_sources" / "extra").exists()
+    assert (site / "_sources" / "index.rst.txt").is_file()
+
+
 def _clean(root: Path, copy: Path) -> Path:
     """The site a clean build of a copy of ``root`` writes."""
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("_build"))

@@ -32,7 +32,16 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
-from qms.atomic import OUTPUT_MARKER, ForeignFolder, held, mark_output, replace_tree, replaceable, workspace
+from qms.atomic import (
+    OUTPUT_MARKER,
+    ForeignFolder,
+    held,
+    mark_output,
+    remove_empty_folders,
+    replace_tree,
+    replaceable,
+    workspace,
+)
 from qms.cli.common import EXIT_FINDINGS, fail, project_option
 from qms.config import PROJECT_FILE, find_root, load_config
 
@@ -112,11 +121,13 @@ def remove_dropped_pages(app: Sphinx, site: Path, seeded: dict[str, int], render
             continue
         path.unlink()
         removed.append(relative)
+        remove_empty_folders(path.parent, site)  # a page of a folder of the project's own
         sources = site / "_sources"  # the page's source, where html_copy_source copies it
         for copy in sources.glob(glob.escape(relative.removesuffix(".html")) + ".*") if sources.is_dir() else ():
             if copy.is_file():
                 copy.unlink()
                 removed.append(copy.relative_to(site).as_posix())
+                remove_empty_folders(copy.parent, sources)
     return removed
 
 
