@@ -171,6 +171,9 @@ def _tree(folder: Path) -> dict[str, bytes]:
         ("traceability/site", "it is inside the project's sources folder traceability"),
         ("linked/site", "it is inside the project's sources folder traceability"),  # a symlink to a source
         ("reports", "it is the project's evidence (reports/*.xml) reports"),
+        ("verification_records/site", "it is inside the project's records folder verification_records"),
+        ("logs/site", "it is inside the project's records (logs/*/run.yaml) logs"),
+        ("approvals.yaml", "it is the project's approvals file approvals.yaml"),
         ("_build", "it holds the project's build cache _build/doctrees"),
         ("_build/doctrees", "it is the project's build cache _build/doctrees"),
         ("_templates/site", "it is inside the project's templates folder _templates"),
@@ -181,6 +184,8 @@ def test_output_that_would_replace_the_project_is_refused(tmp_path: Path, output
     root = new_project(tmp_path / "device")
     (root / "linked").symlink_to(root / "traceability")
     (root / ".git").mkdir()
+    with (root / "qms.yaml").open("a", encoding="utf-8") as project_file:
+        project_file.write("records: [verification_records, logs/*/run.yaml]\n")
     before = _tree(tmp_path)
     result = invoke_qms("build", "-o", output, cwd=root)
     assert result.exit_code == 2, result.output

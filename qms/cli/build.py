@@ -710,12 +710,18 @@ def unsafe_output(root: Path, target: Path) -> str | None:
 
 
 def _read_by_the_project(root: Path) -> Iterator[tuple[str, Path]]:
-    """What qms, Sphinx and git read in the project: files, and the fixed part of each source glob."""
+    """What qms, Sphinx and git read in the project: files, and the fixed part of each glob of
+    ``sources``, ``evidence`` and ``records`` (a site in a folder of records would be read back: the
+    copies of the records it publishes counted again, and kept after the records themselves go)."""
+    from qms.approvals import APPROVALS_FILE
+    from qms.review import LOCK_FILE
+
     config, _ = load_config(root)
     for what, name in (
         ("project file", PROJECT_FILE),
         ("Sphinx configuration", "conf.py"),
-        ("change control lock", "qms.lock"),
+        ("change control lock", LOCK_FILE),
+        ("approvals file", APPROVALS_FILE),
         ("git folder", ".git"),
         ("build cache", "_build/doctrees"),
         ("templates folder", config.templates if config else "_templates"),
@@ -724,6 +730,7 @@ def _read_by_the_project(root: Path) -> Iterator[tuple[str, Path]]:
     for what, patterns in (
         ("sources", config.sources if config else ()),
         ("evidence", config.evidence if config else ()),
+        ("records", config.records if config else ()),
     ):
         for pattern in patterns:
             fixed = itertools.takewhile(lambda part: not glob.has_magic(part), Path(pattern).parts)
