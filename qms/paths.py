@@ -6,7 +6,9 @@ name, ``**`` across folders). It never leaves the project, unless ``allow_outsid
 out of the tree puts someone else's files into the technical file. Each real folder is walked
 once, so symbolic links that point back into the tree end the walk instead of looping, and each
 real file is named once. Names starting with ``.`` (``.git``, ``.venv``) are skipped unless the
-pattern spells them.
+pattern spells them. A site qms built (a folder holding its ``.qms-output`` marker) is never
+walked: it publishes copies of the result files and records, and a copy read back would count as
+evidence, and keep counting after its file changed or went.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from qms.atomic import OUTPUT_MARKER
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ def _walk(folder: Path, segments: Sequence[str], seen: set[tuple[int, int, int]]
     if visit in seen:  # reached again through a symbolic link: already walked
         return
     seen.add(visit)
+    if (folder / OUTPUT_MARKER).is_file():  # a site qms built: its copies are no records
+        return
     segment, rest = segments[0], segments[1:]
     if segment == "**":
         if rest:

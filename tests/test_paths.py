@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from conftest import invoke_qms
 
+from qms.atomic import OUTPUT_MARKER
 from qms.evidence import result_files
 from qms.project import load_project
+from qms.records import record_files
 
 NEED = "kind: need\nitems:\n  - id: {id}\n    title: t\n    text: t\n"
 TEST = "id: TST-1\nkind: test\ntitle: t\nmethod: test\nvalidates: [NEED-1]\nevidence: [tests.test_a]\n"
@@ -123,6 +125,30 @@ def test_hidden_folders_are_not_walked(tmp_path: Path) -> None:
     (root / "items" / ".hidden.yaml").write_text("not: an item\n", encoding="utf-8")
     loaded = load_project(root)
     assert (list(loaded.items), loaded.files, loaded.load_findings) == (["NEED-1"], ("items/needs.yaml",), ())
+
+
+def test_a_site_qms_built_is_never_walked_for_items_results_or_records(tmp_path: Path) -> None:
+    """A site publishes copies of the result files and records: read back, a copy counted as evidence
+    (and kept counting after its file changed or went), and the next site copied the copy."""
+    root = project(tmp_path, "['**/*.yaml']", "['**/*.xml']", "records: ['**/records/*.yaml']\n")
+    (root / "tests.yaml").write_text(TEST, encoding="utf-8")
+    (root / "reports").mkdir()
+    (root / "reports" / "results.xml").write_text(PASSING, encoding="utf-8")
+    site = root / "site"
+    for copy in ("downloads/evidence/reports/results.xml", "downloads/evidence/items/needs.yaml"):
+        (site / copy).parent.mkdir(parents=True, exist_ok=True)
+        (site / copy).write_text((root / copy.replace("downloads/evidence/", "")).read_text("utf-8"), "utf-8")
+    (site / "downloads" / "records").mkdir()
+    (site / "downloads" / "records" / "run.yaml").write_text("not: a record\n", encoding="utf-8")
+    (site / OUTPUT_MARKER).write_text("", encoding="utf-8")
+    loaded = load_project(root)
+    assert (loaded.files, loaded.load_findings) == (("items/needs.yaml", "tests.yaml"), ())
+    assert [path.relative_to(root).as_posix() for path in result_files(loaded)] == ["reports/results.xml"]
+    assert record_files(loaded) == ([], [])
+    (site / OUTPUT_MARKER).unlink()  # not a site of qms's: read as any folder
+    again = load_project(root)
+    assert "site/downloads/evidence/items/needs.yaml" in again.files
+    assert [path.name for path in record_files(again)[0]] == ["run.yaml"]
 
 
 def test_a_pattern_that_spells_a_hidden_name_reads_it(tmp_path: Path) -> None:
