@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sphinx_support import build, new_project, site_files
 
+import qms.sphinx as qms_sphinx
+
 #: a 1x1 PNG
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
@@ -44,6 +46,23 @@ def test_a_figure_and_a_download_taken_out_leave_the_site_as_a_clean_build_has_i
     _built(root, "--clean", "-o", str(tmp_path / "clean"))
     assert site_files(site) == site_files(tmp_path / "clean")
     assert _folders(site) == _folders(tmp_path / "clean")  # no empty _images or _downloads left
+
+
+@pytest.mark.slow
+def test_a_figure_taken_out_as_the_build_starts_a_fresh_environment_leaves_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another release of qms starts with a fresh environment, which names no copy yet: the list the
+    last build kept says which copies it left."""
+    root = _project(tmp_path, WITH_FIGURE)
+    _built(root)
+    (root / "notes.rst").write_text(WITHOUT, encoding="utf-8")
+    monkeypatch.setattr(qms_sphinx, "code_digest", lambda: "0" * 20)
+    _built(root)
+    site = root / "_build" / "html"
+    assert not (site / "_images").exists() and not (site / "_downloads").exists()
+    _built(root, "--clean", "-o", str(tmp_path / "clean"))
+    assert site_files(site) == site_files(tmp_path / "clean")
 
 
 @pytest.mark.slow
