@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,44 @@ def test_a_result_file_taken_away_leaves_no_empty_folder_of_evidence(tmp_path: P
     _built(root, "--clean", "-o", str(tmp_path / "clean"))
     assert not (site / "downloads" / "evidence").exists()
     assert _folders(site) == _folders(tmp_path / "clean")
+
+
+EXTRA_CONF = '\nhtml_extra_path = ["extra"]\nhtml_static_path = ["static"]\n'
+
+
+@pytest.mark.slow
+def test_extra_and_static_files_taken_out_of_the_project_leave_the_site(tmp_path: Path) -> None:
+    root = _project(tmp_path, WITHOUT)
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write(EXTRA_CONF)
+    files = {"extra/robots.txt": "User-agent: *\n", "extra/certificates/iso13485.txt": "certificate\n"}
+    for name, text in {**files, "extra/.hidden": "x\n", "static/custom.css": "body {}\n"}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    _built(root)
+    site = root / "_build" / "html"
+    assert (site / "robots.txt").is_file() and (site / "certificates" / "iso13485.txt").is_file()
+    assert (site / "_static" / "custom.css").is_file() and not (site / ".hidden").exists()
+    (root / "extra" / "robots.txt").unlink()
+    shutil.rmtree(root / "extra" / "certificates")
+    (root / "static" / "custom.css").unlink()
+    _built(root)
+    assert not (site / "robots.txt").exists() and not (site / "certificates").exists()
+    assert not (site / "_static" / "custom.css").exists()
+    _built(root, "--clean", "-o", str(tmp_path / "clean"))
+    assert site_files(site) == site_files(tmp_path / "clean")
+    assert _folders(site) == _folders(tmp_path / "clean")
+
+
+@pytest.mark.slow
+def test_an_extra_file_that_became_a_page_stays(tmp_path: Path) -> None:
+    root = _project(tmp_path, WITHOUT)
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write('\nhtml_extra_path = ["extra"]\n')
+    (root / "extra").mkdir()
+    (root / "extra" / "policy.html").write_text("<p>the extra file</p>\n", encoding="utf-8")
+    _built(root)
+    (root / "extra" / "policy.html").unlink()
+    (root / "policy.rst").write_text("Policy\n======\n\nThe page.\n", encoding="utf-8")
+    _built(root)
+    assert "The page." in (root / "_build" / "html" / "policy.html").read_text(encoding="utf-8")

@@ -72,11 +72,21 @@ def project_root(project_dir: Path | None) -> Path:
 
 def _seed(previous: Path | None, staging: Path) -> None:
     """Start from a copy of the previous site (times kept), so unchanged pages are not written again;
-    from an empty folder without one (every page is written)."""
+    from an empty folder without one (every page is written). Its ``_static`` folder is left out:
+    Sphinx copies the static files afresh every build, and a file taken out of ``html_static_path``
+    would otherwise stay in the site."""
     if previous is not None and previous.is_dir():
-        shutil.copytree(previous, staging, symlinks=True, copy_function=shutil.copy2)
+
+        def static(folder: str, names: list[str]) -> list[str]:
+            return [STATIC_FOLDER] if Path(folder) == previous and STATIC_FOLDER in names else []
+
+        shutil.copytree(previous, staging, symlinks=True, copy_function=shutil.copy2, ignore=static)
     else:
         staging.mkdir(parents=True)
+
+
+#: the folder of a site's static files (Sphinx's name)
+STATIC_FOLDER = "_static"
 
 
 #: the folders of a site that hold no page of a document (Sphinx's files, qms's downloads)

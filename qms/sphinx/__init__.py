@@ -234,7 +234,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
         return
     sources.patch_source_revisions(app)
     for relative in leftovers.remove_unnamed_copies(app):
-        logger.info(f"qms: removed {relative}: no page shows it any more")
+        logger.info(f"qms: removed {relative}: the project no longer has it")
     finish_workbook(app, data, job)
     write_matrix_csv(app, data, job)
     write_evidence_files(app, data)

@@ -1,36 +1,40 @@
-"""The copies of images and downloads no page shows any more, taken out of the site.
+"""The copies of images, downloads and extra files the project no longer has, taken out of the site.
 
-Sphinx copies each image a page shows into ``_images`` and each file a ``:download:`` role names
-into ``_downloads``, and never removes one: after a figure is taken out of the pages, its copy
-stayed in the site (served, though no page links to it, with what the file held when it was last
-copied), where a clean build has none. A withdrawn diagram must not stay in a technical file.
+Sphinx copies each image a page shows into ``_images``, each file a ``:download:`` role names into
+``_downloads`` and each file of ``html_extra_path`` into the site, and never removes one: after a
+figure was taken out of the pages, or a file out of ``html_extra_path``, its copy stayed in the
+site (served, though nothing links to it, with what the file held when it was last copied), where
+a clean build has none. A withdrawn diagram or document must not stay in a technical file.
 
 The build notes the copies the environment named before pages were read again, with those the
 last build left (kept beside the environment: a build that starts with a fresh environment, after
-a configuration change, names none), and once the site is written removes those that no page names
-now. Only copies an environment named are removed: a file an extension writes into ``_images``
-itself (graphviz, for one) is left as Sphinx leaves it.
+a configuration change, names none), and once the site is written removes those the project names
+no more, unless a page of the site has that name now. Only such copies are removed: a file an
+extension writes into the site itself (graphviz's images, for one) is left as Sphinx leaves it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import posixpath
 from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import BuildEnvironment
+from sphinx.util.matching import Matcher
 
 from qms.atomic import remove_empty_folders, write_text
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query
 
-#: where a build keeps the copies the environment named when it started (:func:`note_copies`)
+#: where a build keeps the copies named when it started (:func:`note_copies`)
 _NAMED: Query = ("copies-named-before-reading",)
 #: the folder of the downloads' copies in an HTML site (Sphinx's own name)
 DOWNLOADS = "_downloads"
-#: the copies the last build's pages named, in the doctree folder
+#: the copies the last build made, in the doctree folder
 NAMED_FILE = "qms-named-copies.json"
 
 
@@ -42,15 +46,37 @@ def named_copies(env: BuildEnvironment, images: str) -> set[str]:
     return copies
 
 
+def extra_copies(app: Sphinx) -> set[str]:
+    """The files ``html_extra_path`` puts into the site, relative to it, as Sphinx copies them: a
+    file by its name, a folder's files below it, less what ``exclude_patterns`` leaves out."""
+    excluded = Matcher(app.config.exclude_patterns)
+    copies: set[str] = set()
+    for entry in app.config.html_extra_path:
+        source = Path(app.confdir, entry)
+        if source.is_file():
+            copies.add(source.name)
+            continue
+        for folder, folders, files in os.walk(source, followlinks=True) if source.is_dir() else ():
+            relative = Path(folder).relative_to(source).as_posix()
+            folders[:] = [name for name in folders if not excluded(posixpath.join(relative, name))]
+            copies.update(
+                posixpath.normpath(posixpath.join(relative, name))
+                for name in files
+                if not excluded(posixpath.join(relative, name))
+            )
+    return copies
+
+
 def note_copies(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
-    """``env-get-outdated`` (before any page is read again): note the copies the pages named."""
+    """``env-get-outdated`` (before any page is read again): note the copies the pages named, and
+    those the last build made."""
     if isinstance(app.builder, StandaloneHTMLBuilder):
-        build_data(env).cache[_NAMED] = named_copies(env, app.builder.imagedir) | _last_named(app)
+        build_data(env).cache[_NAMED] = named_copies(env, app.builder.imagedir) | _last_made(app)
     return []
 
 
-def _last_named(app: Sphinx) -> set[str]:
-    """The copies the last build's pages named (none where it kept no list, or one not of ours)."""
+def _last_made(app: Sphinx) -> set[str]:
+    """The copies the last build made (none where it kept no list, or one not of ours)."""
     try:
         kept = json.loads((Path(app.doctreedir) / NAMED_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -59,24 +85,31 @@ def _last_named(app: Sphinx) -> set[str]:
 
 
 def remove_unnamed_copies(app: Sphinx) -> list[str]:
-    """After a successful HTML build: remove from the site the copies the pages named when the build
-    started and name no more (and the folders they leave empty, as a clean build makes none); the
-    paths removed."""
-    if not isinstance(app.builder, StandaloneHTMLBuilder):
+    """After a successful HTML build: remove from the site the copies noted when the build started
+    that the project names no more and that no page of the site has the name of (with the folders
+    they leave empty, as a clean build makes none); the paths removed."""
+    builder = app.builder
+    if not isinstance(builder, StandaloneHTMLBuilder):
         return []
     before: set[str] = build_data(app.env).cache.get(_NAMED) or set()
-    named = named_copies(app.env, app.builder.imagedir)
+    made = named_copies(app.env, builder.imagedir) | extra_copies(app)
     site = Path(app.outdir).resolve()
+    gone = before - made
+    if gone:
+        gone -= {
+            Path(builder.get_outfilename(docname)).resolve().relative_to(site).as_posix()
+            for docname in app.env.found_docs
+        }
     removed = []
-    for relative in sorted(before - named):
+    for relative in sorted(gone):
         path = site / relative
-        if not path.resolve().is_relative_to(site):  # a name no environment of Sphinx's makes
+        if not path.resolve().is_relative_to(site):  # a name no build of Sphinx's makes
             continue
         if path.is_file() and not path.is_symlink():
             path.unlink()
             removed.append(relative)
         remove_empty_folders(path.parent, site)
-    if named != _last_named(app):
+    if made != _last_made(app):
         with contextlib.suppress(OSError):  # a read-only build folder: the environment's list stands alone
-            write_text(Path(app.doctreedir) / NAMED_FILE, json.dumps(sorted(named), indent=0))
+            write_text(Path(app.doctreedir) / NAMED_FILE, json.dumps(sorted(made), indent=0))
     return removed
