@@ -152,14 +152,20 @@ def test_extra_and_static_files_taken_out_of_the_project_leave_the_site(tmp_path
 
 
 @pytest.mark.slow
-def test_an_extra_file_that_became_a_page_stays(tmp_path: Path) -> None:
+def test_an_extra_file_taken_out_leaves_a_page_of_its_name_the_build_wrote(
+    tmp_path: Path,
+) -> None:
     root = _project(tmp_path, WITHOUT)
     with (root / "conf.py").open("a", encoding="utf-8") as conf:
         conf.write('\nhtml_extra_path = ["extra"]\n')
     (root / "extra").mkdir()
     (root / "extra" / "policy.html").write_text("<p>the extra file</p>\n", encoding="utf-8")
+    (root / "extra" / "search.html").write_text("<p>our own search</p>\n", encoding="utf-8")
     _built(root)
+    site = root / "_build" / "html"  # Sphinx writes its search page after the extra files
     (root / "extra" / "policy.html").unlink()
+    (root / "extra" / "search.html").unlink()
     (root / "policy.rst").write_text("Policy\n======\n\nThe page.\n", encoding="utf-8")
     _built(root)
-    assert "The page." in (root / "_build" / "html" / "policy.html").read_text(encoding="utf-8")
+    assert "The page." in (site / "policy.html").read_text(encoding="utf-8")
+    assert "searchindex.js" in (site / "search.html").read_text(encoding="utf-8")  # written by this build: kept

@@ -9,8 +9,10 @@ a clean build has none. A withdrawn diagram or document must not stay in a techn
 The build notes the copies the environment named before pages were read again, with those the
 last build left (kept beside the environment: a build that starts with a fresh environment, after
 a configuration change, names none), and once the site is written removes those the project names
-no more, unless a page of the site has that name now. Only such copies are removed: a file an
-extension writes into the site itself (graphviz's images, for one) is left as Sphinx leaves it.
+no more, unless a page of the site has that name now or the build wrote the file (an extra file
+that stood in for one of Sphinx's own, such as ``search.html``, is Sphinx's again). Only such
+copies are removed: a file an extension writes into the site itself (graphviz's images, for one)
+is left as Sphinx leaves it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import contextlib
 import json
 import os
 import posixpath
+import time
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -30,8 +33,11 @@ from qms.atomic import remove_empty_folders, write_text
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import Query
 
-#: where a build keeps the copies named when it started (:func:`note_copies`)
+#: where a build keeps the copies named when it started, and when that was (:func:`note_copies`)
 _NAMED: Query = ("copies-named-before-reading",)
+_NOTED: Query = ("copies-noted-at",)
+#: how far a file's modification time may lag behind the clock (the kernel stamps it from a coarse one)
+_COARSE_CLOCK = 20_000_000
 #: the folder of the downloads' copies in an HTML site (Sphinx's own name)
 DOWNLOADS = "_downloads"
 #: the copies the last build made, in the doctree folder
@@ -71,7 +77,9 @@ def note_copies(app: Sphinx, env: BuildEnvironment, added: set[str], changed: se
     """``env-get-outdated`` (before any page is read again): note the copies the pages named, and
     those the last build made."""
     if isinstance(app.builder, StandaloneHTMLBuilder):
-        build_data(env).cache[_NAMED] = named_copies(env, app.builder.imagedir) | _last_made(app)
+        data = build_data(env)
+        data.cache[_NOTED] = time.time_ns()
+        data.cache[_NAMED] = named_copies(env, app.builder.imagedir) | _last_made(app)
     return []
 
 
@@ -91,7 +99,9 @@ def remove_unnamed_copies(app: Sphinx) -> list[str]:
     builder = app.builder
     if not isinstance(builder, StandaloneHTMLBuilder):
         return []
-    before: set[str] = build_data(app.env).cache.get(_NAMED) or set()
+    data = build_data(app.env)
+    before: set[str] = data.cache.get(_NAMED) or set()
+    noted: int = data.cache.get(_NOTED, 0)
     made = named_copies(app.env, builder.imagedir) | extra_copies(app)
     site = Path(app.outdir).resolve()
     gone = before - made
@@ -105,7 +115,7 @@ def remove_unnamed_copies(app: Sphinx) -> list[str]:
         path = site / relative
         if not path.resolve().is_relative_to(site):  # a name no build of Sphinx's makes
             continue
-        if path.is_file() and not path.is_symlink():
+        if path.is_file() and not path.is_symlink() and path.stat().st_mtime_ns < noted - _COARSE_CLOCK:
             path.unlink()
             removed.append(relative)
         remove_empty_folders(path.parent, site)
