@@ -37,6 +37,8 @@ class Matches:
     missing: bool = False
     #: symbolic links it matched that lead nowhere (a missing file, a loop): not read, each a finding
     broken: list[Path] = field(default_factory=list)
+    #: the entry names a site qms built, or a folder in one: nothing was read (its files are copies)
+    site: bool = False
 
 
 def allowed_roots(root: Path, allow_outside: Sequence[str]) -> tuple[Path, ...]:
@@ -57,6 +59,8 @@ def project_files(root: Path, entry: str, roots: Sequence[Path], suffixes: tuple
     base = root.joinpath(*parts[:fixed])
     if not within(base.resolve(), roots):
         return Matches(outside=True)
+    if any((folder / OUTPUT_MARKER).is_file() for folder in (base, *base.parents) if folder.is_relative_to(root)):
+        return Matches(site=True)
     if fixed == len(parts):  # a folder or a file
         if base.is_file():
             found: Iterator[Path] = iter([base])

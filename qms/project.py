@@ -58,11 +58,18 @@ def evidence_findings(root: Path, config: ProjectConfig) -> list[Finding]:
 
 
 def _outside_findings(root: Path, setting: str, entry: str, matches: Matches, location: Location) -> list[Finding]:
-    """What an entry matched and does not read: files outside the project, and symbolic links that
-    lead nowhere (each at its own path: a file the project meant to hold is never skipped unsaid)."""
+    """What an entry matched and does not read: files outside the project, a site qms built, and
+    symbolic links that lead nowhere (each at its own path: a file the project meant to hold is never
+    skipped unsaid)."""
     allow = "list the folder under `allow_outside:` in qms.yaml if it is meant to be read"
     if matches.outside:
         message = f"{setting} entry '{entry}' points outside the project: nothing is read from it; {allow}"
+        return [Finding("Q001", Severity.ERROR, message, location)]
+    if matches.site:
+        message = (
+            f"{setting} entry '{entry}' is in a site qms built: its files are copies, and nothing is read "
+            f"from it; name the folder the files themselves are in"
+        )
         return [Finding("Q001", Severity.ERROR, message, location)]
     broken = [
         Finding(

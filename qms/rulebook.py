@@ -71,6 +71,12 @@ A file under `sources` (or qms.yaml) could not be read: it is not UTF-8, it is n
 (tabs for indentation, unclosed quotes, bad indentation), it uses a tag that would build an
 object (`!!python/object`), or it expands through aliases far beyond its size. Nothing in the
 file is taken until it parses. Fix the file at the line and column given.
+
+An entry of `sources`, `evidence` or `records` in qms.yaml that reads nothing it was meant to is a
+Q001 at its own line too: it names a folder that does not exist, it points outside the project
+(unless `allow_outside` lists the folder), or it lies in a site qms built (a folder holding
+`.qms-output`), whose files are copies of the records and are never read back. A symbolic link
+that leads nowhere is a Q001 at its own path.
 """,
     ),
     _rule(

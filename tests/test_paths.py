@@ -3,6 +3,7 @@ never loop on symbolic links, and name each real file once; through the real loa
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -149,6 +150,24 @@ def test_a_site_qms_built_is_never_walked_for_items_results_or_records(tmp_path:
     again = load_project(root)
     assert "site/downloads/evidence/items/needs.yaml" in again.files
     assert [path.name for path in record_files(again)[0]] == ["run.yaml"]
+
+
+@pytest.mark.parametrize("setting", ["sources", "evidence", "records"])
+def test_an_entry_naming_a_site_qms_built_is_a_finding_at_its_line(tmp_path: Path, setting: str) -> None:
+    entries = {"sources": "[items]", "evidence": "[]", "records": "[]"}
+    entries[setting] = "[items, 'site/downloads/**/*']" if setting == "sources" else "['site/downloads/**/*']"
+    root = project(tmp_path, entries["sources"], entries["evidence"], f"records: {entries['records']}\n")
+    (root / "site" / "downloads" / "evidence").mkdir(parents=True)
+    (root / "site" / OUTPUT_MARKER).write_text("", encoding="utf-8")
+    result = invoke_qms("check", "--format", "json", cwd=root)
+    found = [finding for finding in json.loads(result.stdout)["findings"] if finding["rule"] == "Q001"]
+    assert [(finding["line"], finding["message"]) for finding in found] == [
+        (
+            {"sources": 2, "evidence": 3, "records": 4}[setting],
+            f"{setting} entry 'site/downloads/**/*' is in a site qms built: its files are copies, and nothing "
+            "is read from it; name the folder the files themselves are in",
+        )
+    ]
 
 
 def test_a_pattern_that_spells_a_hidden_name_reads_it(tmp_path: Path) -> None:
