@@ -201,9 +201,15 @@ def replace_through(path: Path, data: bytes, temporary: Path) -> None:
         raise
 
 
-def remove_empty_folders(folder: Path, top: Path) -> None:
-    """Remove ``folder`` and the folders above it, below ``top``, while they are empty: a site
-    built again holds no folder a clean build would not make."""
-    while folder != top and folder.is_relative_to(top) and folder.is_dir() and not any(folder.iterdir()):
+def remove_empty_folders(folder: Path, top: Path, keep: frozenset[Path] = frozenset()) -> None:
+    """Remove ``folder`` and the folders above it, below ``top``, while they are empty and not in
+    ``keep``: a site built again holds no folder a clean build would not make."""
+    while (
+        folder != top
+        and folder not in keep
+        and folder.is_relative_to(top)
+        and folder.is_dir()
+        and not any(folder.iterdir())
+    ):
         folder.rmdir()
         folder = folder.parent

@@ -132,7 +132,11 @@ def test_extra_and_static_files_taken_out_of_the_project_leave_the_site(tmp_path
     root = _project(tmp_path, WITHOUT)
     with (root / "conf.py").open("a", encoding="utf-8") as conf:
         conf.write(EXTRA_CONF)
-    files = {"extra/robots.txt": "User-agent: *\n", "extra/certificates/iso13485.txt": "certificate\n"}
+    files = {
+        "extra/robots.txt": "User-agent: *\n",
+        "extra/certificates/iso13485.txt": "certificate\n",
+        "extra/forms/form.txt": "a form\n",
+    }
     for name, text in {**files, "extra/.hidden": "x\n", "static/custom.css": "body {}\n"}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
@@ -142,6 +146,7 @@ def test_extra_and_static_files_taken_out_of_the_project_leave_the_site(tmp_path
     assert (site / "_static" / "custom.css").is_file() and not (site / ".hidden").exists()
     (root / "extra" / "robots.txt").unlink()
     shutil.rmtree(root / "extra" / "certificates")
+    (root / "extra" / "forms" / "form.txt").unlink()  # the folder stays: Sphinx makes it, empty
     (root / "static" / "custom.css").unlink()
     _built(root)
     assert not (site / "robots.txt").exists() and not (site / "certificates").exists()

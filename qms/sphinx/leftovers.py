@@ -52,11 +52,13 @@ def named_copies(env: BuildEnvironment, images: str) -> set[str]:
     return copies
 
 
-def extra_copies(app: Sphinx) -> set[str]:
-    """The files ``html_extra_path`` puts into the site, relative to it, as Sphinx copies them: a
-    file by its name, a folder's files below it, less what ``exclude_patterns`` leaves out."""
+def extra_copies(app: Sphinx) -> tuple[set[str], set[str]]:
+    """The files ``html_extra_path`` puts into the site, and the folders it makes there, relative to
+    the site, as Sphinx copies them: a file by its name, a folder's files and folders below it,
+    less what ``exclude_patterns`` leaves out."""
     excluded = Matcher(app.config.exclude_patterns)
     copies: set[str] = set()
+    made: set[str] = set()
     for entry in app.config.html_extra_path:
         source = Path(app.confdir, entry)
         if source.is_file():
@@ -65,12 +67,13 @@ def extra_copies(app: Sphinx) -> set[str]:
         for folder, folders, files in os.walk(source, followlinks=True) if source.is_dir() else ():
             relative = Path(folder).relative_to(source).as_posix()
             folders[:] = [name for name in folders if not excluded(posixpath.join(relative, name))]
+            made.update(posixpath.normpath(posixpath.join(relative, name)) for name in folders)
             copies.update(
                 posixpath.normpath(posixpath.join(relative, name))
                 for name in files
                 if not excluded(posixpath.join(relative, name))
             )
-    return copies
+    return copies, made
 
 
 def note_copies(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
@@ -102,8 +105,10 @@ def remove_unnamed_copies(app: Sphinx) -> list[str]:
     data = build_data(app.env)
     before: set[str] = data.cache.get(_NAMED) or set()
     noted: int = data.cache.get(_NOTED, 0)
-    made = named_copies(app.env, builder.imagedir) | extra_copies(app)
+    extra, folders = extra_copies(app)
+    made = named_copies(app.env, builder.imagedir) | extra
     site = Path(app.outdir).resolve()
+    keep = frozenset(site / folder for folder in folders)  # made by Sphinx as a clean build makes them
     gone = before - made
     if gone:
         gone -= {
@@ -118,7 +123,7 @@ def remove_unnamed_copies(app: Sphinx) -> list[str]:
         if path.is_file() and not path.is_symlink() and path.stat().st_mtime_ns < noted - _COARSE_CLOCK:
             path.unlink()
             removed.append(relative)
-        remove_empty_folders(path.parent, site)
+        remove_empty_folders(path.parent, site, keep)
     if made != _last_made(app):
         with contextlib.suppress(OSError):  # a read-only build folder: the environment's list stands alone
             write_text(Path(app.doctreedir) / NAMED_FILE, json.dumps(sorted(made), indent=0))
