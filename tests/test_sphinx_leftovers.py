@@ -1,4 +1,5 @@
-"""What the pages no longer show leaves the site (figures, downloads, evidence), as a clean build never had it."""
+"""What the project no longer has leaves the site, as a clean build never had it: figures,
+downloads, extra and static files, evidence."""
 
 from __future__ import annotations
 
