@@ -186,6 +186,16 @@ def _templates(project: Project, spec: DocumentSpec) -> dict[str, tuple[Path | N
     return found
 
 
+def templates_named(project: Project, sources: Mapping[str, str]) -> set[str]:
+    """The templates that the templates ``sources`` (name: source) extend, include or import by
+    name, read as the digests read them (through the same cache)."""
+    references = _references_cache(project)
+    named = {found for name, source in sources.items() for found in _references(references, name, source)}
+    if references is not None:
+        references.save(shared=lambda name: True)  # the templates of the documents stay
+    return named
+
+
 def _references_cache(project: Project) -> FileCache[tuple[str, ...]] | None:
     """Where the templates each template names are kept between runs, by the template's name and
     source, Jinja's version and qms's code (parsing them took half a second of every build), for a

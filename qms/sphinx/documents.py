@@ -27,7 +27,7 @@ import jinja2
 import jinja2.ext
 
 from qms import __version__
-from qms.approvals import DocumentState
+from qms.approvals import DocumentState, templates_named
 from qms.clauses import ClauseTable
 from qms.documents import DOCUMENT_GROUPS as DOCUMENT_GROUPS
 from qms.documents import DOCUMENTS as DOCUMENTS
@@ -41,7 +41,7 @@ from qms.documents import document_of as document_of
 from qms.documents import document_spec as document_spec
 from qms.lifecycle import closing_reviews, design_stages, problem_trend
 from qms.matrix import natural_key
-from qms.model import Item
+from qms.model import Item, Project
 from qms.parsecache import code_digest
 from qms.plans import plan_variables
 from qms.regulatory import regulatory_variables, revision_text
@@ -462,25 +462,21 @@ def _template_line(error: BaseException) -> str:
     return line
 
 
-#: what a template names of another: ``{% extends/include/import/from "name" %}``
-_NAMES_TEMPLATE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
-
-
-def unused_templates(user_folder: Path) -> list[tuple[Path, str | None]]:
+def unused_templates(project: Project, user_folder: Path) -> list[tuple[Path, str | None]]:
     """The templates of the project's folder that nothing uses: not named as a shipped template (a
     document's, or a part the shipped ones extend, which they then take) and named by no template
-    of the folder; each with the shipped name it is closest to (a misspelt override), if any."""
+    of the folder (:func:`qms.approvals.templates_named`); each with the shipped name it is closest
+    to (a misspelt override), if any."""
     shipped = sorted(path.name for path in default_templates().glob(f"*{TEMPLATE_SUFFIX}"))
     try:
         own = sorted(user_folder.rglob(f"*{TEMPLATE_SUFFIX}")) if user_folder.is_dir() else []
     except OSError:
         return []
-    named: set[str] = set()
+    sources: dict[str, str] = {}
     for path in own:
-        try:
-            named.update(_NAMES_TEMPLATE.findall(path.read_text(encoding="utf-8", errors="replace")))
-        except OSError:
-            continue
+        with contextlib.suppress(OSError):
+            sources[path.relative_to(user_folder).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+    named = templates_named(project, sources)
     unused = []
     for path in own:
         name = path.relative_to(user_folder).as_posix()

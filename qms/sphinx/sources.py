@@ -90,7 +90,7 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
         raise ExtensionError(f"qms: template {error}") from None
     for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):
         logger.info(f"qms: the project's own page {docname} replaces the generated one")
-    for path, close in unused_templates(user_templates):
+    for path, close in unused_templates(data.project, user_templates):
         hint = f"; did you mean {close}?" if close else ""
         warn(
             logger,
