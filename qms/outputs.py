@@ -21,7 +21,7 @@ from qms.model import Project
 from qms.review import LOCK_FILE
 
 #: the files at the root of a project that qms or Sphinx read, with what each is
-_PROJECT_FILES = {
+PROJECT_FILES = {
     PROJECT_FILE: "project file",
     "conf.py": "Sphinx configuration",
     LOCK_FILE: "change control lock",
@@ -55,8 +55,8 @@ def _project_part(target: Path, project: Project) -> str | None:
     fix = "write it elsewhere, such as _build/ or outside the project"
     if relative.split("/")[0] == ".git":
         return f"it is inside the project's git folder; {fix}"
-    if relative in _PROJECT_FILES:
-        return f"it is the project's {_PROJECT_FILES[relative]} {relative}; {fix}"
+    if relative in PROJECT_FILES:
+        return f"it is the project's {PROJECT_FILES[relative]} {relative}; {fix}"
     if relative in project.files:
         return f"it is the item file {relative} of the project; {fix}"
     config = project.config

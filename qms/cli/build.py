@@ -90,7 +90,7 @@ STATIC_FOLDER = "_static"
 
 
 #: the folders of a site that hold no page of a document (Sphinx's files, qms's downloads)
-_NOT_PAGES = frozenset({"_static", "_images", "_downloads", "_sources", "downloads"})
+_NOT_PAGES = frozenset({STATIC_FOLDER, "_images", "_downloads", "_sources", "downloads"})
 
 
 def site_pages(site: Path) -> dict[str, int]:
@@ -723,15 +723,11 @@ def _read_by_the_project(root: Path) -> Iterator[tuple[str, Path]]:
     """What qms, Sphinx and git read in the project: files, and the fixed part of each glob of
     ``sources``, ``evidence`` and ``records`` (a site in a folder of records would be read back: the
     copies of the records it publishes counted again, and kept after the records themselves go)."""
-    from qms.approvals import APPROVALS_FILE
-    from qms.review import LOCK_FILE
+    from qms.outputs import PROJECT_FILES
 
     config, _ = load_config(root)
     for what, name in (
-        ("project file", PROJECT_FILE),
-        ("Sphinx configuration", "conf.py"),
-        ("change control lock", LOCK_FILE),
-        ("approvals file", APPROVALS_FILE),
+        *((what, name) for name, what in PROJECT_FILES.items()),
         ("git folder", ".git"),
         ("build cache", "_build/doctrees"),
         ("templates folder", config.templates if config else "_templates"),
