@@ -36,6 +36,7 @@ from qms.sphinx.views.build import Query
 #: where a build keeps the copies named when it started, and when that was (:func:`note_copies`)
 _NAMED: Query = ("copies-named-before-reading",)
 _NOTED: Query = ("copies-noted-at",)
+_LAST: Query = ("copies-the-last-build-made",)
 #: how far a file's modification time may lag behind the clock (the kernel stamps it from a coarse one)
 _COARSE_CLOCK = 20_000_000
 #: the folder of the downloads' copies in an HTML site (Sphinx's own name)
@@ -82,7 +83,8 @@ def note_copies(app: Sphinx, env: BuildEnvironment, added: set[str], changed: se
     if isinstance(app.builder, StandaloneHTMLBuilder):
         data = build_data(env)
         data.cache[_NOTED] = time.time_ns()
-        data.cache[_NAMED] = named_copies(env, app.builder.imagedir) | _last_made(app)
+        data.cache[_LAST] = last = _last_made(app)
+        data.cache[_NAMED] = named_copies(env, app.builder.imagedir) | last
     return []
 
 
@@ -124,7 +126,7 @@ def remove_unnamed_copies(app: Sphinx) -> list[str]:
             path.unlink()
             removed.append(relative)
         remove_empty_folders(path.parent, site, keep)
-    if made != _last_made(app):
+    if made != data.cache.get(_LAST):
         with contextlib.suppress(OSError):  # a read-only build folder: the environment's list stands alone
             write_text(Path(app.doctreedir) / NAMED_FILE, json.dumps(sorted(made), indent=0))
     return removed
