@@ -15,6 +15,7 @@ import gc
 import io
 import json
 import queue
+import shutil
 import socket
 import sys
 import threading
@@ -146,6 +147,7 @@ class Preview:
     def _build(self, doctrees: Path, start: Start) -> tuple[str | None, tuple[Finding, ...]]:
         """Run Sphinx; record what it read when it succeeded (see :mod:`qms.cli.build_inputs`)."""
         from qms.cli.build import (
+            STATIC_FOLDER,
             Built,
             Tee,
             describe,
@@ -167,6 +169,9 @@ class Preview:
         before = inputs_before(start, doctrees)
         unfinished = start_building(doctrees)  # a preview killed half-way is built afresh when it starts again
         seeded, rendered = site_pages(self.site), set[str]()
+        # Sphinx copies the static files afresh every build and never removes one: a file taken out
+        # of html_static_path would stay in the preview (requests wait while the build runs)
+        shutil.rmtree(self.site / STATIC_FOLDER, ignore_errors=True)
         try:
             app = sphinx_build(
                 self.root,

@@ -347,6 +347,21 @@ def test_the_preview_drops_the_page_of_a_deleted_page_of_the_project(tmp_path: P
     assert not (preview.site / "notes.html").exists() and (preview.site / "index.html").is_file()
 
 
+@pytest.mark.slow
+def test_a_static_file_taken_out_of_the_project_leaves_the_preview(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device", files={"static/custom.css": "body {}\n"})
+    with (root / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write('\nhtml_static_path = ["static"]\n')
+    preview = Preview(root)
+    assert preview.rebuild().failure is None
+    static = preview.site / "_static"
+    assert (static / "custom.css").is_file()
+    (root / "static" / "custom.css").unlink()
+    assert preview.rebuild().failure is None
+    assert not (static / "custom.css").exists()
+    assert (static / "qms.css").is_file() and (static / "pygments.css").is_file()  # Sphinx copied the rest again
+
+
 def test_the_preview_frees_the_last_builds_garbage_once_idle_after_a_build() -> None:
     calls: list[str] = []
     stopping = threading.Event()
