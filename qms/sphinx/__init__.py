@@ -324,7 +324,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("write-started", spare_parents)
     app.connect("build-finished", restore_parents)
     app.connect("build-finished", save_trees)
-    app.connect("build-finished", sources.save_matrices)
+    app.connect("build-finished", sources.save_kept)
     app.connect("env-before-read-docs", memory.start_reading, priority=900)
     app.connect("env-purge-doc", memory.before_reading, priority=900)
     app.connect("write-started", memory.start_writing, priority=900)

@@ -101,6 +101,11 @@ def trail_digest(data: BuildData, item_id: str) -> str:
     return _trails(data).digests.get(item_id, "")
 
 
+def trails_digest(data: BuildData) -> str:
+    """Fingerprint of every item's audit trail (of the fingerprint of each)."""
+    return repr_digest(sorted(_trails(data).digests.items()))
+
+
 def leave_out_audit_trails(data: BuildData) -> None:
     """Show no audit trail on this build's blocks (``qms_audit_trail = False`` in conf.py)."""
     data.cache[_TRAILS] = _Trails({}, {})

@@ -37,6 +37,7 @@ from qms.sphinx.parts import split
 from qms.sphinx.settings import settings
 from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, Query, digest
+from qms.sphinx.views.items import BLOCKS_FILE, KEPT_BLOCKS, KeptBlocks, blocks_to_keep, reuse_blocks
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
 from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, KeptMatrices, KeptRows, MatrixView
 
@@ -165,8 +166,12 @@ DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
 
 def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
-    keep_known_ranges(build_data(env), Path(app.doctreedir) / RANGES_FILE)
-    keep_matrices(build_data(env), Path(app.doctreedir) / MATRICES_FILE)
+    data = build_data(env)
+    keep_known_ranges(data, Path(app.doctreedir) / RANGES_FILE)
+    keep_matrices(data, Path(app.doctreedir) / MATRICES_FILE)
+    keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)
+    kept = read_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest())
+    reuse_blocks(data, kept if isinstance(kept, KeptBlocks) else None)
     if settings(app.config).generate_documents:
         for docname, source_changed in generate(app, env).items():
             removed.discard(docname)
@@ -174,8 +179,6 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
                 added.add(docname)
             elif source_changed:
                 changed.add(docname)
-    data = build_data(env)
-    keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)
     domain = cast(QmsDomain, env.domains["qms"])
     stale: set[str] = set()
     unread: dict[str, list[tuple[Query, str, str]]] = {}  # pages whose reading took nothing that changed
@@ -296,7 +299,7 @@ def save_known_ranges(app: Sphinx, env: BuildEnvironment) -> None:
 
 def keep_matrices(data: BuildData, path: Path) -> None:
     """Give the build the rows of the matrices the last builds made (made by this code), kept in
-    ``path`` and read when the build first makes a matrix; :func:`save_matrices` keeps this build's
+    ``path`` and read when the build first makes a matrix; :func:`save_kept` keeps this build's
     for the next when it made any again."""
 
     def load() -> dict[str, tuple[str, KeptRows]]:
@@ -306,16 +309,22 @@ def keep_matrices(data: BuildData, path: Path) -> None:
     data.cache[KEPT_MATRICES] = KeptMatrices(load)
 
 
-def save_matrices(app: Sphinx, exception: Exception | None) -> None:
-    """``build-finished``: keep the rows of the matrices a build made again (read or written)."""
+def save_kept(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``: keep the rows of the matrices a build made again (read or written), and
+    the fingerprints of the blocks where they changed (:func:`~qms.sphinx.views.items.reuse_blocks`)."""
     try:
-        kept = cast(KeptMatrices | None, build_data(app.env).cache.get(KEPT_MATRICES))
+        data = build_data(app.env)
     except ExtensionError:  # the project never loaded: no matrix was made
         return
-    if exception is not None or kept is None or not kept.changed:
+    if exception is not None:
         return
-    with contextlib.suppress(OSError):  # a read-only build folder: the next build walks the matrices again
-        write_kept(Path(app.doctreedir) / MATRICES_FILE, code_digest(), kept.matrices)
+    kept = cast(KeptMatrices | None, data.cache.get(KEPT_MATRICES))
+    blocks = blocks_to_keep(data) if KEPT_BLOCKS in data.cache else None
+    with contextlib.suppress(OSError):  # a read-only build folder: the next build makes them again
+        if kept is not None and kept.changed:
+            write_kept(Path(app.doctreedir) / MATRICES_FILE, code_digest(), kept.matrices)
+        if blocks is not None:
+            write_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest(), blocks)
 
 
 def display_paths(app: Sphinx, builder: Any) -> None:

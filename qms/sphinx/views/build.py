@@ -8,7 +8,6 @@ page. Nothing here imports Sphinx.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sized
@@ -92,6 +91,7 @@ class BuildData:
     #: the Excel workbook being written beside the build (qms.sphinx.downloads)
     workbook_job: WorkbookJob | None = None
     digests: dict[Query, str] = field(default_factory=dict)
+    _relations: dict[str, list[tuple[bool, str, Item]]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.found(self.findings)
@@ -139,24 +139,26 @@ class BuildData:
         spec = self.queries.get(query[0])
         return repr_digest(spec.read(answer)) if spec is not None and spec.read is not None else None
 
-    @functools.cached_property
-    def relation_index(self) -> dict[str, list[tuple[bool, str, Item]]]:
-        """Every item's neighbours as (up the trace?, the link's meaning read from the item, neighbour).
+    def relations(self, item_id: str) -> list[tuple[bool, str, Item]]:
+        """An item's neighbours as (up the trace?, the link's meaning read from the item, neighbour),
+        made once per build for the items asked about (a build after one edit asks about few).
 
-        The same relations as :func:`qms.trace.relations` (forward links first), found for all
-        items in one pass over the links.
-        """
-        project = self.project
-        forward: dict[str, list[tuple[bool, str, Item]]] = {}
-        backward: dict[str, list[tuple[bool, str, Item]]] = {}
-        for link in project.links:
-            source, target = project.items[link.source], project.items[link.target]
-            spec = link_spec(source.kind, link.field)
-            if spec is None:
-                continue
-            forward.setdefault(source.id, []).append((spec.upward, spec.label, target))
-            backward.setdefault(target.id, []).append((not spec.upward, spec.reverse, source))
-        return {item_id: forward.get(item_id, []) + backward.get(item_id, []) for item_id in {*forward, *backward}}
+        The same relations as :func:`qms.trace.relations`: the links the item writes, in the order
+        of its fields, then the links to it, in the order of the project's links."""
+        found = self._relations.get(item_id)
+        if found is None:
+            project, found = self.project, []
+            for link in project.links_from(item_id):
+                spec = link_spec(project.items[item_id].kind, link.field)
+                if spec is not None:
+                    found.append((spec.upward, spec.label, project.items[link.target]))
+            for link in project.backlinks.get(item_id, ()):
+                source = project.items[link.source]
+                spec = link_spec(source.kind, link.field)
+                if spec is not None:
+                    found.append((not spec.upward, spec.reverse, source))
+            self._relations[item_id] = found
+        return found
 
     def trace_content(self, kinds: tuple[str, ...]) -> str:
         """Fingerprint of what a matrix along a chain of ``kinds`` reads: each item of those kinds with
