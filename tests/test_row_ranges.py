@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,7 +17,9 @@ from qms.clauses import DEFAULT_EDITION
 from qms.sphinx import sources
 from qms.sphinx.state import load_build_data
 from qms.sphinx.views.build import BuildData
-from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
+from qms.sphinx.views.items import KeptBlocks, blocks_to_keep, reuse_blocks
+from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges, bounds
+from qms.sphinx.views.tables import MatrixView
 
 MATRIX = ("matrix", "inputs", "no")
 
@@ -31,6 +34,11 @@ def _retitle(root: Path, old: str, new: str) -> None:
         path for path in sorted((root / "traceability").glob("*.yaml")) if f"title: {old}\n" in path.read_text("utf-8")
     )
     path.write_text(path.read_text("utf-8").replace(f"title: {old}\n", f"title: {new}\n", 1), encoding="utf-8")
+
+
+def _made(data: BuildData) -> list[str]:
+    """The ranges of rows ``data`` answered (their answers are kept for the pages that show them)."""
+    return sorted(query[1] for query in data.cache if query[0] == "rows")
 
 
 @pytest.fixture
@@ -53,26 +61,47 @@ def test_a_range_is_fingerprinted_by_the_rows_it_shows(project: Path) -> None:
     assert after.digest(second) == digests[1]  # its rows are as they were: its page is not read again
 
 
+@pytest.mark.parametrize(
+    "query",
+    [MATRIX, ("matrix", "design", "yes"), ("table", "", "", "id,title,verified_by,status"), ("risk-register",)],
+    ids=["matrix", "matrix with outcomes", "item table", "risk register"],
+)
+def test_a_range_made_alone_is_the_whole_table_cut_there(project: Path, query: tuple[str, ...]) -> None:
+    data = _data(project)
+    whole = data.answer(query)
+    total = data.rows(query)
+    table = whole.table if isinstance(whole, MatrixView) else whole
+    assert total == len(table.rows) > 0
+    for rows in ("1-1", f"1-{total + 5}", *([f"2-{total}"] if total > 1 else [])):
+        first, last = bounds(rows)
+        cut = replace(table, rows=table.rows[first - 1 : last])
+        made = data.answer(("rows", rows, *query))
+        if isinstance(whole, MatrixView):
+            assert made == replace(whole, table=cut, range=(first, min(last, total), total))
+        else:
+            assert made == cut
+
+
 def test_a_range_known_by_its_tables_fingerprint_is_not_answered_again(project: Path) -> None:
     data = _data(project)
     query = ("rows", "1-1", *MATRIX)
     known = KnownRanges()
     data.cache[KNOWN_RANGES] = known
     shown = data.digest(query)
-    assert len(known.now) == 1
+    assert len(known.now) == 1 and _made(data) == ["1-1"]
     key = next(iter(known.now))
     # the next build, with the same table inputs: the kept fingerprint stands for the rows
     again = _data(project)
     again.cache[KNOWN_RANGES] = KnownRanges(earlier={key: "kept"})
     assert again.digest(query) != shown
-    assert MATRIX not in again.cache  # the whole matrix was not computed
+    assert _made(again) == [] and MATRIX not in again.cache  # neither the range nor the matrix was made
     # another table's inputs (a title changed): the rows are answered again
     _retitle(project, "Display the current reading", "Show the reading")
     changed = _data(project)
     changed.cache[KNOWN_RANGES] = KnownRanges(earlier={key: "kept"})
-    assert MATRIX not in changed.cache
     changed.digest(query)
-    assert MATRIX in changed.cache  # answered, not taken from what the last build knew
+    assert _made(changed) == ["1-1"]  # answered, not taken from what the last build knew
+    assert MATRIX not in changed.cache  # the range's rows alone, not the whole matrix
 
 
 def test_known_ranges_of_other_code_are_forgotten(
@@ -111,6 +140,56 @@ def test_ranges_a_build_answered_are_kept_though_it_read_no_page(project: Path, 
     assert MATRIX not in again.cache  # the whole matrix was not answered
     sources.save_known_ranges(app, SimpleNamespace(qms_build=SimpleNamespace(data=again)))  # type: ignore[arg-type]
     assert path.stat().st_mtime_ns == written  # the same ranges: the file is not written again
+
+
+def _kept_after(project: Path, queries: list[tuple[str, ...]]) -> tuple[KeptBlocks, list[str]]:
+    """What a build that asked ``queries`` (and every item's block) keeps for the next, and their fingerprints."""
+    data = _data(project)
+    digests = [data.digest(query) for query in queries]
+    for item_id in data.project.items:
+        data.digest(("item", item_id))
+    kept = blocks_to_keep(data)
+    assert kept is not None
+    return kept, digests
+
+
+def test_a_range_whose_items_did_not_change_keeps_its_fingerprint_after_its_table_changed(project: Path) -> None:
+    first, second = ("rows", "1-1", *MATRIX), ("rows", "2-9", *MATRIX)
+    kept, digests = _kept_after(project, [first, second])
+    before = _data(project)
+    title = next(cell.title for cell in before.answer(first).table.rows[0] if getattr(cell, "title", ""))
+    _retitle(project, title, "Show the reading")
+    after = _data(project)
+    reuse_blocks(after, kept)
+    assert after.digest(second) == digests[1] and _made(after) == []  # taken: its rows show no edited item
+    assert after.digest(first) != digests[0] and _made(after) == ["1-1"]  # made again, alone
+    assert after.digest(MATRIX) != before.digest(MATRIX)
+    fresh = _data(project)
+    assert [fresh.digest(first), fresh.digest(second)] == [after.digest(first), after.digest(second)]
+
+
+def _unlink_a_test(project: Path) -> None:
+    """Take the first item a test verifies out of its ``verifies``."""
+    data = _data(project)
+    test = next(item for item in data.project.of_kind("test") if len(item.links("verifies")) > 1)
+    path = project / test.file
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"id: {test.id}\n")
+    target = test.links("verifies")[0]
+    at = text.index(f"verifies: [{target}, ", start)
+    path.write_text(text[:at] + "verifies: [" + text[at + len(f"verifies: [{target}, ") :], encoding="utf-8")
+
+
+def test_no_range_keeps_its_fingerprint_once_a_link_changed(project: Path) -> None:
+    queries = [("rows", "1-1", *MATRIX), ("rows", "2-9", *MATRIX)]
+    kept, _ = _kept_after(project, queries)
+    _unlink_a_test(project)
+    after = _data(project)
+    reuse_blocks(after, kept)
+    taken = [after.digest(query) for query in queries]
+    assert _made(after) == ["1-1", "2-9"]  # the rows follow the links: every range is made again
+    fresh = _data(project)
+    assert taken == [fresh.digest(query) for query in queries]
 
 
 @pytest.mark.slow

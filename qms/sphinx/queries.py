@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from qms.sphinx import claims, control, downloads
 from qms.sphinx.views import items, risk, rows, summaries, tables
-from qms.sphinx.views.build import QuerySpec, read_nothing, read_whether_any
+from qms.sphinx.views.build import QuerySpec, TableRows, read_nothing, read_whether_any
 
 QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
     {
@@ -20,11 +20,26 @@ QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
         "item": QuerySpec(items.item_view, inputs=items.item_inputs, kept=False, read=items.item_read),
         # tables and matrices (costly: fingerprinted by what they read; their rows are filled in when
         # the page is written)
-        "table": QuerySpec(tables.item_table, inputs=tables.item_table_inputs, read=tables.rows_read),
-        "matrix": QuerySpec(tables.matrix_view, inputs=tables.matrix_inputs, read=tables.rows_read),
+        "table": QuerySpec(
+            tables.item_table,
+            inputs=tables.item_table_inputs,
+            read=tables.rows_read,
+            table=TableRows(tables.item_table_count, tables.item_table_part, tables.item_table_made_of),
+        ),
+        "matrix": QuerySpec(
+            tables.matrix_view,
+            inputs=tables.matrix_inputs,
+            read=tables.rows_read,
+            table=TableRows(tables.matrix_count, tables.matrix_part, tables.matrix_made_of),
+        ),
         "rows": QuerySpec(rows.row_range, inputs=rows.row_range_inputs, read=tables.rows_read),
         # risk (summaries filled in when the page is written, like the claims below)
-        "risk-register": QuerySpec(risk.risk_register, inputs=risk.risk_register_inputs, read=tables.rows_read),
+        "risk-register": QuerySpec(
+            risk.risk_register,
+            inputs=risk.risk_register_inputs,
+            read=tables.rows_read,
+            table=TableRows(risk.risk_register_count, risk.risk_register_part, risk.risk_register_made_of),
+        ),
         "risk-matrix": QuerySpec(risk.risk_matrix_view, read=read_nothing),
         "risk-classes": QuerySpec(risk.risk_classes, read=read_nothing),
         "policy-scales": QuerySpec(risk.policy_scales),

@@ -39,7 +39,7 @@ from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.items import BLOCKS_FILE, KEPT_BLOCKS, KeptBlocks, blocks_to_keep, reuse_blocks
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
-from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, KeptMatrices, KeptRows, MatrixView
+from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, KeptMatrices, KeptRows
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ def _cut_long_documents(
     a page of the project's own stays whole (with a warning): the project's page is never replaced.
 
     A table's rows are counted once for each answer it gives: the count is kept by the query's
-    fingerprint, which the rebuild takes anyway, so a build with nothing changed answers no table.
+    fingerprint, which the rebuild takes anyway, so a build with nothing changed counts no row; and
+    where that changed, they are counted without answering the table (:meth:`BuildData.rows`).
     """
     if limit <= 0:
         return sources  # never cut
@@ -137,8 +138,7 @@ def _cut_long_documents(
         fingerprint = data.digest(query)
         if fingerprint not in known:
             try:
-                view = data.answer(query)
-                known[fingerprint] = len(view.table.rows if isinstance(view, MatrixView) else view.rows)
+                known[fingerprint] = data.rows(query)
             except (KeyError, TypeError, ValueError):
                 known[fingerprint] = 0  # the page reports it
         counted[fingerprint] = known[fingerprint]

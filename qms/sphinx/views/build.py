@@ -50,6 +50,29 @@ class QuerySpec:
     #: again without being read again (:func:`qms.sphinx.sources.outdated`). Every directive asking
     #: this query must read no more of it than this says.
     read: Callable[[Any], object] | None = None
+    #: for a table whose rows a long document shows over several pages: how they are counted, made
+    #: in ranges, and told apart from the last build's (None: the answer has no rows to cut)
+    table: TableRows | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableRows:
+    """How a table query's rows are counted and made in ranges, each function taking ``data``, then
+    (for ``part`` and ``made_of``) the first and last row (from 1), then the query's arguments.
+
+    ``count``: how many rows the answer has, without answering it (a long document is cut into pages
+    by its tables' rows: :meth:`BuildData.rows`). ``part``: the rows ``first`` to ``last`` made alone,
+    as the whole answer cut there shows them (a range of rows, the query ``rows``, answers with it).
+    ``made_of``: what those rows are made of, the fingerprint of the ids in each row (and of what
+    the whole table decides for every row, such as its number of rows) and the ids of the items the
+    rows show, their cells' included; None where the rows read more than those items. A range whose
+    rows and items did not change keeps its fingerprint from the last build
+    (:func:`qms.sphinx.views.rows.row_range_inputs`).
+    """
+
+    count: Callable[..., int]
+    part: Callable[..., Any]
+    made_of: Callable[..., tuple[str, list[str]] | None]
 
 
 def read_nothing(answer: object) -> None:
@@ -132,6 +155,14 @@ class BuildData:
                 inputs, data = None, None  # the query became invalid: the page must be read again to report it
             self.digests[query] = _inputs_digest(query, data) if inputs else _answer_digest(data)
         return self.digests[query]
+
+    def rows(self, query: Query) -> int:
+        """How many rows the table ``query`` answers with, counted without answering it
+        (:attr:`TableRows.count`; ValueError for a query whose answer has no rows to count)."""
+        spec = self.queries.get(query[0])
+        if spec is None or spec.table is None:
+            raise ValueError(f"{query[0]}: no rows to count")
+        return spec.table.count(self, *query[1:])
 
     def read_digest(self, query: Query, answer: Any) -> str | None:
         """Fingerprint of what reading a page takes of ``query``'s ``answer`` (:attr:`QuerySpec.read`);

@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -490,14 +490,17 @@ BLOCKS_FILE = "qms-block-digests.pickle"
 
 @dataclass(frozen=True, slots=True)
 class KeptBlocks:
-    """The fingerprint of each item's block (:func:`item_inputs`) a build made, with what they were
-    made from: the fingerprint of what any block reads of the whole project (:func:`shared_inputs`),
-    and of each item as written and as found (:func:`_found`)."""
+    """The fingerprint of each item's block (:func:`item_inputs`) and of each range of a long table's
+    rows a build made, with what they were made from: the fingerprint of what they read of the
+    whole project (:func:`shared_inputs`), and of each item as written and as found (:func:`_found`)."""
 
     shared: str
     written: dict[str, str]
     found: dict[str, str]
     digests: dict[str, str]
+    #: the fingerprint of each range of a long table's rows shown (by its query and rows), with the
+    #: fingerprint of the rows it shows (:func:`kept_range`)
+    ranges: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
 
 def shared_inputs(data: BuildData) -> str:
@@ -569,6 +572,7 @@ def reuse_blocks(data: BuildData, kept: KeptBlocks | None) -> int:
         for item in project
         if kept.written.get(item.id) != _written(data, item) or kept.found.get(item.id) != found[item.id]
     }
+    data.cache[_CHANGED] = frozenset(touched)
     for _ in range(2):
         touched |= {neighbour for item_id in touched for neighbour in _linked_ids(project, item_id)}
     reused = 0
@@ -587,12 +591,53 @@ def _linked_ids(project: Project, item_id: str) -> Iterator[str]:
         yield link.source
 
 
+#: where a build keeps the items written or found otherwise than when the kept fingerprints were
+#: made (None: none of them can be taken, :func:`reuse_blocks`)
+_CHANGED: Query = ("items-changed-since-kept",)
+#: where a build notes the ranges of rows it fingerprinted: by range, the fingerprint of its rows
+#: (None: not known) and its own
+_RANGES: Query = ("ranges-fingerprinted",)
+
+
+def kept_range(data: BuildData, name: str, rows: str, shown: Iterable[str]) -> str | None:
+    """The fingerprint the last build made of the range of rows ``name`` (its query and rows), where
+    it can be taken: the range has the same ``rows`` (the fingerprint of the ids in each of its rows
+    and of what the whole table decides for every row, such as its number of rows), and neither
+    what any range reads of the whole project (:func:`shared_inputs`, the links among it) nor any
+    item it ``shown`` (its rows' items and the items their cells name) is written or found
+    otherwise. A title edit then answers only the ranges that show the item."""
+    changed: frozenset[str] | None = data.cache.get(_CHANGED)
+    kept: KeptBlocks | None = data.cache.get(KEPT_BLOCKS)
+    if changed is None or kept is None:
+        return None
+    found = kept.ranges.get(name)
+    if found is None or found[0] != rows or not changed.isdisjoint(shown):
+        return None
+    return found[1]
+
+
+def note_range(data: BuildData, name: str, rows: str | None, digest_made: str) -> None:
+    """Note the fingerprint of the range ``name`` (and of its ``rows``, None where not known) for the
+    next build (:func:`kept_range`)."""
+    data.cache.setdefault(_RANGES, {})[name] = (rows, digest_made)
+
+
 def blocks_to_keep(data: BuildData) -> KeptBlocks | None:
-    """The blocks' fingerprints this build made or took, for the next build (None: those it was given)."""
+    """The fingerprints this build made or took, for the next build (None: those it was given). A
+    range whose rows it did not fingerprint (its whole table's inputs were as before, so its rows
+    were too) keeps the fingerprint of its rows the last build gave."""
     digests = {query[1]: found for query, found in data.digests.items() if query[0] == "item" and len(query) == 2}
     written = {item.id: _written(data, item) for item in data.project}
-    made = KeptBlocks(shared_inputs(data), written, _found(data), digests)
-    return None if made == data.cache.get(KEPT_BLOCKS) else made
+    kept: KeptBlocks | None = data.cache.get(KEPT_BLOCKS)
+    ranges: dict[str, tuple[str, str]] = {}
+    for name, (rows, made) in data.cache.get(_RANGES, {}).items():
+        earlier = kept.ranges.get(name) if kept is not None else None
+        if rows is None and earlier is not None and earlier[1] == made:
+            rows = earlier[0]
+        if rows is not None:
+            ranges[name] = (rows, made)
+    made_now = KeptBlocks(shared_inputs(data), written, _found(data), digests, ranges)
+    return None if made_now == kept else made_now
 
 
 #: the build's :class:`~qms.parsecache.ItemTexts` of :func:`_written_digest`, in :attr:`BuildData.cache`

@@ -15,9 +15,19 @@ from qms.sphinx.views.tables import plain
 
 def risk_register(data: BuildData) -> TableView:
     """One row per hazard: harm, initial risk, controls with their evidence, residual risk."""
+    return _risk_register(data, None)
+
+
+def risk_register_part(data: BuildData, first: int, last: int) -> TableView:
+    """The rows ``first`` to ``last`` of :func:`risk_register` (:class:`TableRows` ``part``), made alone."""
+    return _risk_register(data, (first, last))
+
+
+def _risk_register(data: BuildData, part: tuple[int, int] | None) -> TableView:
     policy = data.project.config.risk_policy
+    hazards = data.project.of_kind("hazard")
     rows = []
-    for hazard in data.project.of_kind("hazard"):
+    for hazard in hazards if part is None else hazards[part[0] - 1 : part[1]]:
         risk = hazard_risk(policy, hazard)
         controls = [data.project.items[t] for t in hazard.links("controls") if t in data.project.items]
         rows.append(
@@ -31,7 +41,7 @@ def risk_register(data: BuildData) -> TableView:
             )
         )
     columns = ("Hazard", "Harm", "Initial risk", "Risk controls", "Controls verified", "Residual risk")
-    return TableView(columns, tuple(rows), "" if rows else "No hazards recorded.")
+    return TableView(columns, tuple(rows), "" if hazards else "No hazards recorded.")
 
 
 def risk_register_inputs(data: BuildData) -> list[str]:
@@ -47,6 +57,24 @@ def risk_register_inputs(data: BuildData) -> list[str]:
         for name in named
     ]
     return [data.kind_content(("hazard",)), project_inputs(data), digest(controls)]
+
+
+def risk_register_count(data: BuildData) -> int:
+    """How many rows the register has (:class:`TableRows` ``count``): one a hazard."""
+    return len(data.project.of_kind("hazard"))
+
+
+def risk_register_made_of(data: BuildData, first: int, last: int) -> tuple[str, list[str]] | None:
+    """What the rows ``first`` to ``last`` of the register are made of (:class:`TableRows` ``made_of``): its
+    hazards, and their controls."""
+    hazards = data.project.of_kind("hazard")
+    if not hazards:
+        return None  # the range says there is no hazard
+    shown = hazards[first - 1 : last]
+    return digest([hazard.id for hazard in shown]), [
+        *(hazard.id for hazard in shown),
+        *(control for hazard in shown for control in hazard.links("controls")),
+    ]
 
 
 def _estimate_cell(policy: RiskPolicy, estimate: RiskEstimate | None) -> Cell:

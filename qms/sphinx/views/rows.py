@@ -1,16 +1,17 @@
 """A range of a table's or matrix's rows: a long document shows a long table over several pages.
 
 The query ``("rows", "6001-12000", *query)`` answers with the rows 6,001 to 12,000 of ``query``'s
-table (a ``table``, ``matrix`` or ``risk-register``), from its one answer for the whole build.
+table (a ``table``, ``matrix`` or ``risk-register``), made alone: a title edit makes again the rows of
+the pages that show it, not the whole table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 from qms.sphinx.views.build import BuildData, Query, repr_digest
 from qms.sphinx.views.cells import TableView
+from qms.sphinx.views.items import kept_range, note_range
 from qms.sphinx.views.tables import MatrixView
 
 
@@ -23,16 +24,13 @@ def bounds(rows: str) -> tuple[int, int]:
 
 
 def row_range(data: BuildData, rows: str, *query: str) -> TableView | MatrixView:
-    """The rows ``rows`` of the table ``query`` answers."""
+    """The rows ``rows`` of the table ``query`` answers, made alone (:attr:`TableRows.part`)."""
     first, last = bounds(rows)
-    whole: Any = data.answer(tuple(query))
-    if isinstance(whole, MatrixView):
-        total = len(whole.table.rows)
-        shown = replace(whole.table, rows=whole.table.rows[first - 1 : last])
-        return replace(whole, table=shown, range=(first, min(last, total), total))
-    if isinstance(whole, TableView):
-        return replace(whole, rows=whole.rows[first - 1 : last])
-    raise ValueError(f"{query[0] if query else 'nothing'}: no rows to show in ranges")
+    spec = data.queries.get(query[0]) if query else None
+    if spec is None or spec.table is None:
+        raise ValueError(f"{query[0] if query else 'nothing'}: no rows to show in ranges")
+    answer: TableView | MatrixView = spec.table.part(data, first, last, *query[1:])
+    return answer
 
 
 #: Where a build finds the fingerprints of row ranges known from earlier builds (:class:`KnownRanges`).
@@ -58,12 +56,25 @@ def row_range_inputs(data: BuildData, rows: str, *query: str) -> list[str]:
     """What a range of rows shows: its own rows (and the table's headers and size), not all of the
     table's, so a change shows again only the pages whose rows changed. The whole table is answered
     only when what it reads changed (a title, a link, a status): each range's fingerprint is kept by
-    the fingerprint of the whole table's inputs (:class:`KnownRanges`)."""
+    the fingerprint of the whole table's inputs (:class:`KnownRanges`), and where those changed, the
+    range takes its fingerprint from the last build while its rows have the same items, none of which
+    is written or found otherwise (:func:`~qms.sphinx.views.items.kept_range`): a title edit answers
+    the tables that show the item, not those of its ranges that do not."""
     key = f"{data.digest(tuple(query))} {rows}"
+    name = " ".join((*query, rows))
     known: KnownRanges | None = data.cache.get(KNOWN_RANGES)
     shown = known.get(key) if known is not None else None
+    made: str | None = None  # the fingerprint of the range's rows, where the range is made
     if shown is None:
-        shown = repr_digest(row_range(data, rows, *query))
+        spec = data.queries.get(query[0]) if query else None
+        first, last = bounds(rows)
+        found = spec.table.made_of(data, first, last, *query[1:]) if spec is not None and spec.table else None
+        if found is not None:
+            made = found[0]
+            shown = kept_range(data, name, made, found[1])
+        if shown is None:
+            shown = repr_digest(data.answer(("rows", rows, *query)))  # kept: the page showing it asks again
         if known is not None:
             known.now[key] = shown
+    note_range(data, name, made, shown)
     return [rows, shown]

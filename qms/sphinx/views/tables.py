@@ -180,12 +180,64 @@ def table_query(
 
 def item_table(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> TableView:
     """A filtered table of items: one row per item, in id order, the columns asked for."""
+    return _item_table(data, kinds_text, filter_text, columns_text, None)
+
+
+def item_table_part(
+    data: BuildData, first: int, last: int, kinds_text: str, filter_text: str, columns_text: str
+) -> TableView:
+    """The rows ``first`` to ``last`` of :func:`item_table` (:class:`TableRows` ``part``), made alone."""
+    return _item_table(data, kinds_text, filter_text, columns_text, (first, last))
+
+
+def _item_table(
+    data: BuildData, kinds_text: str, filter_text: str, columns_text: str, part: tuple[int, int] | None
+) -> TableView:
     kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
-    candidates = data.project.of_kind(*kinds)
-    items = matching(candidates, conditions, functools.partial(_column_values, data, kinds))
-    rows = tuple(tuple(_cell(data, item, column, kinds) for column in columns) for item in natural_sorted(items))
+    items = _table_items(data, kinds, conditions)
+    shown = items if part is None else items[part[0] - 1 : part[1]]
+    rows = tuple(tuple(_cell(data, item, column, kinds) for column in columns) for item in shown)
     headers = tuple(_header(column, kinds) for column in columns)
-    return TableView(headers, rows, "" if rows else _no_match(kinds, len(candidates), filter_text, conditions))
+    if items:
+        return TableView(headers, rows, "")
+    return TableView(headers, rows, _no_match(kinds, len(data.project.of_kind(*kinds)), filter_text, conditions))
+
+
+def _table_items(data: BuildData, kinds: tuple[str, ...], conditions: tuple[Condition, ...]) -> list[Item]:
+    """The items of an item table's rows, in their order (those of its kinds its filter keeps), found
+    once a build."""
+    key = ("table-items", *kinds, repr(conditions))
+    if key not in data.cache:
+        kept = matching(data.project.of_kind(*kinds), conditions, functools.partial(_column_values, data, kinds))
+        data.cache[key] = natural_sorted(kept)
+    items: list[Item] = data.cache[key]
+    return items
+
+
+def item_table_count(data: BuildData, kinds_text: str, filter_text: str, columns_text: str) -> int:
+    """How many rows an item table has (:class:`TableRows` ``count``): the items its filter keeps."""
+    kinds, conditions, _ = table_query(kinds_text, filter_text, columns_text)
+    return len(_table_items(data, kinds, conditions))
+
+
+def item_table_made_of(
+    data: BuildData, first: int, last: int, kinds_text: str, filter_text: str, columns_text: str
+) -> tuple[str, list[str]] | None:
+    """What the rows ``first`` to ``last`` of an item table are made of (:class:`TableRows` ``made_of``):
+    their items, and the items their link cells name; None for a table showing a safety class (an
+    item's class may be inherited from a parent no row shows)."""
+    kinds, conditions, columns = table_query(kinds_text, filter_text, columns_text)
+    used = {*columns, *(condition.name for condition in conditions)}
+    if "safety_class" in used:
+        return None
+    items = _table_items(data, kinds, conditions)
+    if not items:
+        return None  # the range says why the table is empty, from more than its rows
+    shown = items[first - 1 : last]
+    links = [(name, link) for name in sorted(used) if (link := _link_column(kinds, name)) is not None]
+    named = [target.id for item in shown for name, link in links for target in _linked(data.project, item, name, link)]
+    ids = [item.id for item in shown]
+    return digest(ids), [*ids, *named]
 
 
 def _no_match(kinds: tuple[str, ...], count: int, filter_text: str, conditions: tuple[Condition, ...]) -> str:
@@ -295,21 +347,26 @@ def _traces_elsewhere(items: tuple[Item | None, ...]) -> bool:
 def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> MatrixView:
     """The traceability matrix along a chain of kinds, with the tests' evidence when there is any,
     the findings of the links a row shows (Q006), and what was left out past the page's row limit."""
+    return _matrix_view(data, chain_text, results, None)
+
+
+def matrix_part(data: BuildData, first: int, last: int, chain_text: str, results: str = "yes") -> MatrixView:
+    """The rows ``first`` to ``last`` of :func:`matrix_view` (:class:`TableRows` ``part``), made alone, with
+    the range they are and the matrix's number of rows."""
+    return _matrix_view(data, chain_text, results, (first, last))
+
+
+def _matrix_view(data: BuildData, chain_text: str, results: str, part: tuple[int, int] | None) -> MatrixView:
     chain = _chain(chain_text)
-    matrix = _trace(data, chain)
-    with_results = results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
+    matrix, kept = _shown_rows(data, chain)
+    with_results = _with_results(data, chain, results)
     headers = (*matrix.headers, *(["Result"] if with_results else []), *(["Findings"] if matrix.findings else []))
-    kept = [
-        index
-        for index, row in enumerate(matrix.rows)
-        if not _traces_elsewhere(row) or (matrix.findings and matrix.findings[index])  # a wrong link is shown
-    ]
     titles = len(kept) <= MATRIX_TITLES_UP_TO  # beyond, titles are tooltips: the page stays light
     # an item's cell and a test's outcome made once for all the rows showing them (cells are values)
     refs = _Cells(lambda item: ItemRef(item.id, item.title, titles))
     outcomes = _Cells(lambda item: Status(item.id, outcome) if (outcome := data.verdict(item.id)) else _GAP)
     rows = []
-    for index in kept:
+    for index in kept if part is None else kept[part[0] - 1 : part[1]]:
         row = matrix.rows[index]
         between = passed_by(row)
         cells: list[Cell] = [
@@ -322,12 +379,57 @@ def matrix_view(data: BuildData, chain_text: str, results: str = "yes") -> Matri
             found = tuple(_link_finding_cell(finding) for finding in matrix.findings[index])
             cells.append(Lines(found) if found else Text(""))
         rows.append(tuple(cells))
-    empty = "" if rows else _no_rows(data, chain)
+    empty = "" if kept else _no_rows(data, chain)
     return MatrixView(
         TableView(headers, tuple(rows), empty),
         tuple(tuple(column) for column in chain.columns),
         tuple(str(cut) for cut in matrix.cuts),
+        None if part is None else (part[0], min(part[1], len(kept)), len(kept)),
     )
+
+
+def _with_results(data: BuildData, chain: Chain, results: str) -> bool:
+    """Whether a matrix shows its last column's outcomes: asked, with outcomes, and a column of tests."""
+    return results == "yes" and data.statuses is not None and "test" in chain.columns[-1]
+
+
+def _shown_rows(data: BuildData, chain: Chain) -> tuple[Matrix, list[int]]:
+    """The matrix along ``chain`` and the rows a view shows of it, by index, found once a build: not
+    those of items traced along another chain, unless a wrong link of theirs is shown."""
+    key = ("shown-rows", kept_key(chain))
+    if key not in data.cache:
+        matrix = _trace(data, chain)
+        data.cache[key] = (
+            matrix,
+            [
+                index
+                for index, row in enumerate(matrix.rows)
+                if not _traces_elsewhere(row) or (matrix.findings and matrix.findings[index])  # a wrong link is shown
+            ],
+        )
+    found: tuple[Matrix, list[int]] = data.cache[key]
+    return found
+
+
+def matrix_count(data: BuildData, chain_text: str, results: str = "yes") -> int:
+    """How many rows a matrix shows (:class:`TableRows` ``count``)."""
+    return len(_shown_rows(data, _chain(chain_text))[1])
+
+
+def matrix_made_of(
+    data: BuildData, first: int, last: int, chain_text: str, results: str = "yes"
+) -> tuple[str, list[str]] | None:
+    """What the rows ``first`` to ``last`` of a matrix are made of (:class:`TableRows` ``made_of``): the
+    ids in each of its rows, with its number of rows (titles are shown up to a number), what it left
+    out, whether it shows outcomes and findings; and the items in them."""
+    chain = _chain(chain_text)
+    matrix, kept = _shown_rows(data, chain)
+    if not kept:
+        return None  # the range says why the matrix is empty, from more than its rows
+    rows = [matrix.rows[index] for index in kept[first - 1 : last]]
+    ids = [[item.id if item is not None else None for item in row] for row in rows]
+    whole = [len(kept), [str(cut) for cut in matrix.cuts], _with_results(data, chain, results), bool(matrix.findings)]
+    return digest([ids, whole]), [item.id for row in rows for item in row if item is not None]
 
 
 #: the empty cells of a matrix: a gap in the trace, and a column a link passes by
