@@ -94,6 +94,33 @@ def _fail_a_record(root: Path, project: Project) -> None:
     record.write_text(record.read_text(encoding="utf-8").replace("outcome: passed", "outcome: failed", 1), "utf-8")
 
 
+def _unlink_a_test(root: Path, project: Project) -> None:
+    _, _, test = _control_test(project)
+    first = test.links("verifies")[0]
+    _replace(root, test, f"verifies: [{first}, ", "verifies: [")
+
+
+def _take_a_test_away(root: Path, project: Project) -> None:
+    """Take the test verifying a hazard's control out of its file."""
+    _, _, test = _control_test(project)
+    path = root / test.file
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"  - id: {test.id}\n")
+    end = text.find("\n  - id: ", start + 1)
+    path.write_text(text[:start] + (text[end + 1 :] if end >= 0 else ""), encoding="utf-8")
+
+
+def _add_a_test(root: Path, project: Project) -> None:
+    """Add a test verifying a hazard's control."""
+    _, control, test = _control_test(project)
+    path = root / test.file
+    added = (
+        f"\n  - id: TST-S900\n    title: Added check\n    method: test\n    level: system\n"
+        f"    verifies: [{control.id}]\n    steps:\n      - Run it.\n    expected: It passes.\n"
+    )
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n" + added, encoding="utf-8")
+
+
 def _rename_the_device(root: Path, project: Project) -> None:
     path = root / "qms.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("name: Example AID Controller", "name: AID", 1), "utf-8")
@@ -101,8 +128,26 @@ def _rename_the_device(root: Path, project: Project) -> None:
 
 @pytest.mark.parametrize(
     "edit",
-    [_retitle_test, _edit_requirement_text, _add_finding, _fail_a_record],
-    ids=["test title", "requirement text", "a finding", "an execution record"],
+    [
+        _retitle_test,
+        _edit_requirement_text,
+        _add_finding,
+        _fail_a_record,
+        _add_link,
+        _unlink_a_test,
+        _take_a_test_away,
+        _add_a_test,
+    ],
+    ids=[
+        "test title",
+        "requirement text",
+        "a finding",
+        "an execution record",
+        "a link added",
+        "a link taken away",
+        "an item taken away",
+        "an item added",
+    ],
 )
 def test_every_block_fingerprint_taken_is_the_one_made_afresh(
     tmp_path: Path, edit: Callable[[Path, Project], None]
@@ -124,11 +169,42 @@ def test_a_title_edit_makes_again_the_blocks_two_links_away(tmp_path: Path) -> N
     assert _all_blocks(after)[hazard.id] != kept.digests[hazard.id]
 
 
-@pytest.mark.parametrize("edit", [_add_link, _rename_the_device], ids=["a link", "the project file"])
-def test_nothing_is_taken_once_what_every_block_reads_changed(
-    tmp_path: Path, edit: Callable[[Path, Project], None]
-) -> None:
-    _, kept, after, taken = _edited(tmp_path, edit)
+def _far_parent(project: Project) -> tuple[Item, str]:
+    """A software requirement and one of its two or more parents that, once the link between them is
+    taken away, no path of three links joins (so only the link taken away says its block changed)."""
+
+    def linked(item_id: str, without: tuple[str, str]) -> set[str]:
+        found = {link.target for link in project.links_from(item_id) if (item_id, link.target) != without}
+        return found | {link.source for link in project.backlinks.get(item_id, ()) if (link.source, item_id) != without}
+
+    for item in project.of_kind("software_requirement"):
+        for parent in item.links("derives_from") if len(item.links("derives_from")) > 1 else ():
+            reached = {item.id}
+            for _ in range(3):
+                reached |= {other for found in reached for other in linked(found, (item.id, parent))}
+            if parent not in reached:
+                return item, parent
+    raise AssertionError("the example has a requirement whose second parent is far from it")
+
+
+def _drop_a_far_parent(root: Path, project: Project) -> None:
+    item, parent = _far_parent(project)
+    parents = item.links("derives_from")
+    kept = [other for other in parents if other != parent]
+    _replace(root, item, f"derives_from: [{', '.join(parents)}]", f"derives_from: [{', '.join(kept)}]")
+
+
+def test_a_link_taken_away_makes_again_the_block_of_the_item_it_linked_to(tmp_path: Path) -> None:
+    _, parent = _far_parent(_data(copy_example(tmp_path / "before")).project)
+    _, kept, after, _ = _edited(tmp_path, _drop_a_far_parent)
+    taken = {query[1] for query in after.digests if query[0] == "item"}
+    assert parent not in taken  # its block no longer lists the requirement refining it
+    fresh = _all_blocks(_data(after.project.root))
+    assert _all_blocks(after) == fresh and fresh[parent] != kept.digests[parent]
+
+
+def test_nothing_is_taken_once_what_every_block_reads_changed(tmp_path: Path) -> None:
+    _, kept, after, taken = _edited(tmp_path, _rename_the_device)
     assert taken == 0
     assert after.cache[KEPT_BLOCKS] is kept  # kept, to write only where the new ones differ
 

@@ -18,7 +18,7 @@ from typing import Any
 from qms.model import Finding, Item, Project
 from qms.parsecache import ItemTexts
 from qms.risk import hazard_risk
-from qms.schema import EXTENSION_PREFIX, KIND_ORDER, KINDS, FieldSpec, FieldType
+from qms.schema import EXTENSION_PREFIX, KINDS, FieldSpec, FieldType
 from qms.sphinx.audit import AuditView, audit_view, trail_digest, trails_digest
 from qms.sphinx.views.build import (
     BuildData,
@@ -497,6 +497,8 @@ class KeptBlocks:
     shared: str
     written: dict[str, str]
     found: dict[str, str]
+    #: the ids each item links to (items linking to none left out)
+    links: dict[str, tuple[str, ...]]
     digests: dict[str, str]
     #: the fingerprint of each range of a long table's rows shown (by its query and rows), with the
     #: fingerprint of the rows it shows (:func:`kept_range`)
@@ -505,9 +507,9 @@ class KeptBlocks:
 
 def shared_inputs(data: BuildData) -> str:
     """Fingerprint of what :func:`item_inputs` reads beyond each item as written and as found: the
-    project file, the published result files and those not committed, every audit trail, and every
-    link. While it is the same, a block's fingerprint changes only with its item, its neighbours
-    and theirs, as written and as found."""
+    project file, the published result files and those not committed, and every audit trail. While
+    it is the same, a block's fingerprint changes only with its item, its neighbours and theirs, as
+    written and as found, and with the links among them."""
     key = ("shared-block-inputs",)
     if key not in data.digests:
         data.digests[key] = repr_digest(
@@ -516,7 +518,6 @@ def shared_inputs(data: BuildData) -> str:
                 sorted(_published_by_source(data).items()),
                 sorted(data.uncommitted),
                 trails_digest(data),
-                data.link_content(KIND_ORDER),
             )
         )
     return data.digests[key]
@@ -559,9 +560,9 @@ def reuse_blocks(data: BuildData, kept: KeptBlocks | None) -> int:
     """Give the build the fingerprints ``kept`` from the last build of the blocks no edit can have
     changed, so only the others are made again (at 10,000 items a fifth of a second, on every
     build): none where what every block reads changed (:func:`shared_inputs`); else all but those
-    of the items written or found otherwise (a finding, a status), of the items linked with those
-    (a block shows its neighbours' titles and statuses), and of the items linked with these (a
-    hazard shows its controls' tests). The links are the same (they are in :func:`shared_inputs`).
+    of the items written or found otherwise (a finding, a status), taken away, or linked to or from
+    one of those whose links changed, of the items linked with those (a block shows its neighbours'
+    titles and statuses), and of the items linked with these (a hazard shows its controls' tests).
     Returns how many were taken."""
     data.cache[KEPT_BLOCKS] = kept
     if kept is None or kept.shared != shared_inputs(data):
@@ -572,6 +573,16 @@ def reuse_blocks(data: BuildData, kept: KeptBlocks | None) -> int:
         for item in project
         if kept.written.get(item.id) != _written(data, item) or kept.found.get(item.id) != found[item.id]
     }
+    # a link taken away or added changes what its old and new targets show (a reverse link), and
+    # an item taken away what the items linking to it show
+    removed = kept.written.keys() - project.items.keys()
+    moved = {item_id for item_id in touched if kept.links.get(item_id, ()) != _targets(project, item_id)}
+    for item_id in (*moved, *removed):
+        touched.update(kept.links.get(item_id, ()))
+        touched.update(_targets(project, item_id))
+    if removed:
+        touched.update(source for source, targets in kept.links.items() if not removed.isdisjoint(targets))
+    touched |= removed
     data.cache[_CHANGED] = frozenset(touched)
     for _ in range(2):
         touched |= {neighbour for item_id in touched for neighbour in _linked_ids(project, item_id)}
@@ -581,6 +592,11 @@ def reuse_blocks(data: BuildData, kept: KeptBlocks | None) -> int:
             data.digests[("item", item_id)] = digest_kept
             reused += 1
     return reused
+
+
+def _targets(project: Project, item_id: str) -> tuple[str, ...]:
+    """The ids of the items ``item_id`` links to, in the order it writes them."""
+    return tuple(link.target for link in project.links_from(item_id))
 
 
 def _linked_ids(project: Project, item_id: str) -> Iterator[str]:
@@ -602,10 +618,11 @@ _RANGES: Query = ("ranges-fingerprinted",)
 def kept_range(data: BuildData, name: str, rows: str, shown: Iterable[str]) -> str | None:
     """The fingerprint the last build made of the range of rows ``name`` (its query and rows), where
     it can be taken: the range has the same ``rows`` (the fingerprint of the ids in each of its rows
-    and of what the whole table decides for every row, such as its number of rows), and neither
-    what any range reads of the whole project (:func:`shared_inputs`, the links among it) nor any
-    item it ``shown`` (its rows' items and the items their cells name) is written or found
-    otherwise. A title edit then answers only the ranges that show the item."""
+    and of what the whole table decides for every row, such as its number of rows), what any range
+    reads of the whole project is the same (:func:`shared_inputs`), and no item it ``shown`` (its
+    rows' items and the items their cells name) is written or found otherwise, or linked to or from
+    one whose links changed (:func:`reuse_blocks`). A title edit then answers only the ranges that
+    show the item."""
     changed: frozenset[str] | None = data.cache.get(_CHANGED)
     kept: KeptBlocks | None = data.cache.get(KEPT_BLOCKS)
     if changed is None or kept is None:
@@ -636,7 +653,8 @@ def blocks_to_keep(data: BuildData) -> KeptBlocks | None:
             rows = earlier[0]
         if rows is not None:
             ranges[name] = (rows, made)
-    made_now = KeptBlocks(shared_inputs(data), written, _found(data), digests, ranges)
+    links = {item.id: targets for item in data.project if (targets := _targets(data.project, item.id))}
+    made_now = KeptBlocks(shared_inputs(data), written, _found(data), links, digests, ranges)
     return None if made_now == kept else made_now
 
 
