@@ -156,15 +156,30 @@ def test_the_parse_cache_is_no_input_wherever_it_is_kept(tmp_path: Path) -> None
     assert fingerprint(root) == before
 
 
-@pytest.mark.parametrize("touched", ["traceability/extra.yaml", "reports/unit.xml"])
-def test_an_item_or_result_file_touched_changes_the_fingerprint(tmp_path: Path, touched: str) -> None:
-    """The site shows when a result without a time ran, and when an uncommitted change was made:
-    the times of their files."""
-    root = git_project(tmp_path / "device")
+def _touched(root: Path, relative: str) -> bool:
+    """Whether touching the file (its time a second later, its bytes as they are) changes the fingerprint."""
     before = fingerprint(root)
-    modified = (root / touched).stat().st_mtime_ns
-    os.utime(root / touched, ns=(modified + 10**9, modified + 10**9))
-    assert fingerprint(root) != before
+    modified = (root / relative).stat().st_mtime_ns
+    os.utime(root / relative, ns=(modified + 10**9, modified + 10**9))
+    return fingerprint(root) != before
+
+
+def test_a_result_file_touched_changes_the_fingerprint(tmp_path: Path) -> None:
+    """The site shows when a result without a time ran: its file's time."""
+    assert _touched(git_project(tmp_path / "device"), "reports/unit.xml")
+
+
+def test_an_item_file_touched_changes_the_fingerprint_only_while_git_holds_no_commit_of_it(tmp_path: Path) -> None:
+    """The site shows when an uncommitted change of an item was made (the staleness of the results
+    verifying it): its file's time. A file as committed, or a project outside git, shows no time of it."""
+    root = git_project(tmp_path / "device")
+    assert not _touched(root, "traceability/extra.yaml")  # as committed
+    _edit("traceability/extra.yaml", "title: ", "title: Now ")(root)
+    assert _touched(root, "traceability/extra.yaml")  # changed since the commit
+    (root / "traceability" / "new.yaml").write_text("kind: need\nitems: []\n", encoding="utf-8")
+    assert _touched(root, "traceability/new.yaml")  # not committed
+    outside = new_project(tmp_path / "outside", files=FILES)
+    assert not _touched(outside, "traceability/extra.yaml")  # no git
 
 
 def test_a_file_is_read_again_only_when_its_status_changed(tmp_path: Path) -> None:
@@ -206,6 +221,8 @@ def test_nothing_changed_leaves_the_site_and_gives_its_warnings_again(tmp_path: 
     assert again.stderr == first.stderr  # the same warnings, at the same YAML file and line
     assert site_files(site) == files and times(site) == stamps
     os.utime(root / "conf.py")  # touched, not changed
+    assert UP_TO_DATE in _built(root)
+    os.utime(root / "traceability" / "extra.yaml")  # an item file as committed, touched
     assert UP_TO_DATE in _built(root)
     assert read_record(root / "_build" / "doctrees") is not None
     assert git(root, "status", "--porcelain") == ""  # nothing written among the project's sources

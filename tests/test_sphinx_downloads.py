@@ -38,6 +38,13 @@ def _item_edited(root: Path) -> None:
     item.write_text(item.read_text(encoding="utf-8") + "\n", encoding="utf-8")
 
 
+def _item_file_touched(root: Path) -> None:
+    """An item change git holds no commit of dates from its file's time (the staleness of its results)."""
+    item = root / "traceability" / "needs.yaml"
+    modified = item.stat().st_mtime_ns
+    os.utime(item, ns=(modified + 10**9, modified + 10**9))
+
+
 def _config_edited(root: Path) -> None:
     config = root / "qms.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
@@ -74,8 +81,8 @@ def _device(example: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "change",
-    [_first_outcome_failed, _item_edited, _config_edited, _results_edited],
-    ids=["execution record", "item file", "qms.yaml", "result file"],
+    [_first_outcome_failed, _item_edited, _item_file_touched, _config_edited, _results_edited],
+    ids=["execution record", "item file", "item file touched", "qms.yaml", "result file"],
 )
 def test_each_file_the_workbook_reads_is_in_its_key(
     example: Path, tmp_path: Path, change: Callable[[Path], None]

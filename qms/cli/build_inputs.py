@@ -201,30 +201,38 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
     cache, _ = cache_folder(root, config)
     outputs = (target, doctrees, *([cache] if cache else []), target.parent / f".{target.name}.building-")
     found = {str(path): digests.of(path) for path in _project_files(root, config, outputs)}
-    # A result without a time ran when its file was written, and an item changed when its file was
-    # if git holds no commit of the change: the site shows both, so the times count here.
-    found.update((str(path), f"{digests.of(path)} {_modified(path)}") for path in _records(root, config))
+    # A result without a time ran when its file was written (the site shows when): its time counts.
+    found.update((str(path), f"{digests.of(path)} {_modified(path)}") for path in _result_files(root, config))
+    items = source_files(root, config, "sources")[0]
+    found.update((str(path), digests.of(path)) for path in (*items, *source_files(root, config, "records")[0]))
     read = {name: digests.of(Path(name)) for name in reads.files}
     for folder in dict.fromkeys([*reads.folders, *map(str, own_folders())]):
         read.update((str(path), digests.of(path)) for path in _walk(Path(folder), outputs, top=None))
     environment = {name: value for name, value in os.environ.items() if name.startswith(_ENVIRONMENT_PREFIXES)}
     rest = {"tools": tools(), "environment": environment, "output": [str(target), str(doctrees)]}
-    return Inputs(found, read, git_state(root, outputs, [*found, *read]), rest)
+    git = git_state(root, outputs, [*found, *read])
+    # An item changed when its file was where git holds no commit of the change (the staleness of the
+    # results that verify it): the time of an item file git lists as changed, new or ignored counts.
+    # Outside git, and for a file as committed, the time shows nowhere: touching it builds nothing.
+    listed = _listed_by_git(git) if git is not None else set()
+    for path in items:
+        if path.resolve() in listed:
+            found[str(path)] += f" {_modified(path)}"
+    return Inputs(found, read, git, rest)
 
 
 def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterator[Path]:
     """The project's files: the whole folder but what is never read unless configured, the files
-    the loader finds from ``qms.yaml`` wherever they lie (:func:`_records`), and the templates folder."""
+    the loader finds from ``qms.yaml`` wherever they lie (item files, execution records, :func:`_result_files`), and the
+    templates folder."""
     yield from _walk(root, outputs, top=root)  # qms.lock and approvals.yaml among them
     for name in (PROJECT_FILE, "conf.py", ".mailmap", ".gitattributes"):
         yield root / name
     yield from _walk(root / config.templates, outputs, top=None)
 
 
-def _records(root: Path, config: Any) -> Iterator[Path]:
-    """The item files, execution records and result files, found as the loader finds them."""
-    for setting in ("sources", "records"):
-        yield from source_files(root, config, setting)[0]
+def _result_files(root: Path, config: Any) -> Iterator[Path]:
+    """The result files, found as the loader finds them."""
     roots = allowed_roots(root, config.allow_outside)
     for pattern in config.evidence:
         yield from project_files(root, pattern, roots).files
@@ -342,6 +350,22 @@ def _git(folder: Path, arguments: list[str]) -> str:
     except OSError as error:
         return f"git unavailable: {error}"
     return f"{completed.returncode} {completed.stdout.decode('utf-8', 'surrogateescape')}"
+
+
+def _listed_by_git(state: list[str]) -> set[Path]:
+    """The files git's status lists in ``state`` (:func:`git_state`): changed, new, or ignored."""
+    top = state[0].split("\n", 1)[0].partition(" ")[2]
+    entries = state[2].partition(" ")[2].split("\0")
+    listed: set[Path] = set()
+    renamed = False
+    for entry in entries:
+        if renamed:  # the path a renamed or copied file had, which git writes after its new one
+            renamed = False
+            continue
+        if len(entry) > 3 and entry[2] == " ":
+            listed.add(Path(top, entry[3:]).resolve())
+            renamed = entry[0] in "RC"
+    return listed
 
 
 def _ignored_among(status: str, top: str, files: Iterable[str]) -> str:

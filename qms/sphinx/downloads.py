@@ -54,9 +54,10 @@ def workbook_name(project: Project) -> str:
 
 
 def fingerprint(data: BuildData) -> str:
-    """What the workbook is made of: the project's files, the result files (with their modification
-    times: a result without a timestamp ran when its file was written), the execution records (the
-    statuses it shows count them), the git state, and the code that writes it (qms's and openpyxl's).
+    """What the workbook is made of: the project's files and the result files, with their modification
+    times (a result without a timestamp ran when its file was written, an item change git holds no
+    commit of when its file was), the execution records (the statuses it shows count them), the git
+    state, and the code that writes it (qms's and openpyxl's).
     Read once per build: the workbook and the CSV matrix are both keyed by it."""
     key = ("downloads-fingerprint",)
     if key not in data.cache:
@@ -76,7 +77,9 @@ def _fingerprint(data: BuildData) -> str:
             digest.update((project.root / name).read_bytes())
         except OSError:
             digest.update(b"(unreadable)")
-    for name in results:
+    # when a result without a time ran, and when an item changed that git holds no commit of (the
+    # staleness of the results verifying it), are read from their files' times
+    for name in (*project.files, *results):
         try:
             digest.update(f"{name}\0{(project.root / name).stat().st_mtime}\0".encode())
         except OSError:
