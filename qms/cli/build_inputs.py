@@ -223,8 +223,8 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
 
 def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterator[Path]:
     """The project's files: the whole folder but what is never read unless configured, the files
-    the loader finds from ``qms.yaml`` wherever they lie (item files, execution records, :func:`_result_files`), and the
-    templates folder."""
+    the loader finds from ``qms.yaml`` wherever they lie (item files, execution records, result
+    files: :func:`inputs`), and the templates folder."""
     yield from _walk(root, outputs, top=root)  # qms.lock and approvals.yaml among them
     for name in (PROJECT_FILE, "conf.py", ".mailmap", ".gitattributes"):
         yield root / name

@@ -58,10 +58,10 @@ def row_range_inputs(data: BuildData, rows: str, *query: str) -> list[str]:
     only when what it reads changed (a title, a link, a status): each range's fingerprint is kept by
     the fingerprint of the whole table's inputs (:class:`KnownRanges`), and where those changed, the
     range takes its fingerprint from the last build while its rows have the same items, none of which
-    is written or found otherwise (:func:`~qms.sphinx.views.items.kept_range`): a title edit answers
-    the tables that show the item, not those of its ranges that do not."""
+    is written or found otherwise (:func:`~qms.sphinx.views.items.kept_range`): a title edit makes
+    again only the ranges that show the item."""
     key = f"{data.digest(tuple(query))} {rows}"
-    name = " ".join((*query, rows))
+    name = repr((*query, rows))  # a query's texts may hold spaces: its parts stay apart
     known: KnownRanges | None = data.cache.get(KNOWN_RANGES)
     shown = known.get(key) if known is not None else None
     made: str | None = None  # the fingerprint of the range's rows, where the range is made
