@@ -8,6 +8,7 @@ for openpyxl, Sphinx or git: register a new command in :data:`COMMANDS`.
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib
 import os
 import sys
@@ -21,6 +22,13 @@ from qms import __version__
 
 #: the exit status Python itself gives when the standard streams cannot be flushed at exit
 UNFLUSHED = 120
+
+#: allocations between the cyclic collector's young collections. Python's 700 suits programs that
+#: keep few objects; a command of qms makes millions (a project, its findings, a build's pages) and
+#: nearly all live to the end, so most young collections found nothing to free: at 10,000 items
+#: a one-edit build took 0.1 s less and a clean one 0.7 s less with 20,000, for some 10 MB more
+#: at the peak of the clean build (the older generations keep Python's ratios)
+YOUNG_COLLECTION = 20_000
 
 #: command name -> the module of ``qms.cli`` that defines it
 COMMANDS: dict[str, str] = {
@@ -96,8 +104,10 @@ def run() -> NoReturn:
     them one by one (two seconds and more) although the process is ending and nothing is left to
     write. Here the exit handlers run and the standard streams are flushed as in an ordinary
     shutdown, then the process ends with the same status, skipping only the freeing. With another
-    thread still running, the ordinary shutdown (which waits for it) is kept.
+    thread still running, the ordinary shutdown (which waits for it) is kept. The cyclic collector
+    looks at young objects less often than Python's default (:data:`YOUNG_COLLECTION`).
     """
+    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
     try:
         main()
     except SystemExit as leaving:
