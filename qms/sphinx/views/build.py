@@ -21,8 +21,9 @@ from qms.matrix import natural_key
 from qms.model import Finding, Item, Project
 from qms.records import RecordSet
 from qms.rules import CheckContext
-from qms.schema import KINDS, link_spec
+from qms.schema import KINDS
 from qms.status import StatusIndex
+from qms.trace import relations as item_relations
 
 if TYPE_CHECKING:
     from qms.sphinx.downloads import WorkbookJob
@@ -171,23 +172,12 @@ class BuildData:
         return repr_digest(spec.read(answer)) if spec is not None and spec.read is not None else None
 
     def relations(self, item_id: str) -> list[tuple[bool, str, Item]]:
-        """An item's neighbours as (up the trace?, the link's meaning read from the item, neighbour),
-        made once per build for the items asked about (a build after one edit asks about few).
-
-        The same relations as :func:`qms.trace.relations`: the links the item writes, in the order
-        of its fields, then the links to it, in the order of the project's links."""
+        """An item's neighbours as (up the trace?, the link's meaning read from the item, neighbour)
+        (:func:`qms.trace.relations`), made once per build for the items asked about (a build after
+        one edit asks about few)."""
         found = self._relations.get(item_id)
         if found is None:
-            project, found = self.project, []
-            for link in project.links_from(item_id):
-                spec = link_spec(project.items[item_id].kind, link.field)
-                if spec is not None:
-                    found.append((spec.upward, spec.label, project.items[link.target]))
-            for link in project.backlinks.get(item_id, ()):
-                source = project.items[link.source]
-                spec = link_spec(source.kind, link.field)
-                if spec is not None:
-                    found.append((not spec.upward, spec.reverse, source))
+            found = [(link.upward, link.label, link.item) for link in item_relations(self.project, item_id)]
             self._relations[item_id] = found
         return found
 
