@@ -6,17 +6,21 @@
 ``compare.py``'s); the preview ``qms serve`` rebuilds with on every change
 (:class:`qms.serve.Preview`) builds it once, then one software requirement in the middle of the
 project has its text changed ``--edits`` times, each followed by the rebuild the server makes,
-then its title as many times. After each rebuild the preview frees what the build before left, as
-the server does once it is idle (:meth:`~qms.serve.Preview.tidy`, timed apart). Printed: each
-rebuild's wall-clock seconds (until the new page can be served) and the median of each kind, and
-the median collection. What a browser waits for besides is the watcher's debounce (0.4 s after the
-last change of a burst), the page's next look for a new build (every 0.5 s) and its reload. Tests
+then its title as many times, then one of its links and a hazard's severity as many times each
+(``compare.py``'s link and severity edits, made and undone in turn: each is one change). After
+each rebuild the preview frees what the build before left, as the server does once it is idle
+(:meth:`~qms.serve.Preview.tidy`, timed apart). Printed: each rebuild's wall-clock seconds (until
+the new page can be served) and the median of each kind, and the median collection. What a
+browser waits for besides is the watcher's debounce (0.4 s after the last change of a burst), the
+page's next look for a new build (every 0.5 s) and its reload. Tests
 never assert on wall time: this is the place the figures come from.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import itertools
 import statistics
 import sys
 import tempfile
@@ -27,8 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_build import EDITS, QMS_CONF, changed_requirement, edit_text
+from compare import qms_edits
 from generate import generate
 
+from qms.cli import YOUNG_COLLECTION
 from qms.serve import Preview
 
 
@@ -38,10 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--edits", type=int, default=5, help="rebuilds after each kind of change")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the generated project here")
     arguments = parser.parse_args(argv)
+    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])  # as the `qms` command runs
     with tempfile.TemporaryDirectory() as temporary:
         root = generate(arguments.size, (arguments.workdir or Path(temporary)) / f"serve-{arguments.size}")
         (root / "conf.py").write_text(QMS_CONF, encoding="utf-8")
-        path, _ = changed_requirement(root)
+        path, item_id = changed_requirement(root)
         preview = Preview(root)
         started = time.perf_counter()
         state = preview.rebuild()
@@ -50,17 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(state.failure)
         tidy = getattr(preview, "tidy", lambda: None)  # an earlier qms collected within the rebuild
         collections = []
-        for kind in ("text", "title"):
+        for kind in ("text", "title", "link", "severity"):
             times = []
-            before, inserted = EDITS[kind]
-            written = before
-            for attempt in range(arguments.edits):
+            changes = _changes(root, path, item_id, kind, arguments.edits)
+            for edited, old, new in changes:
                 started = time.perf_counter()
                 tidy()
                 collections.append(time.perf_counter() - started)
-                edited = before + inserted.format(attempt=attempt)  # each edit another change of the field
-                edit_text(path, written, edited)
-                written = edited
+                edit_text(edited, old, new)
                 started = time.perf_counter()
                 state = preview.rebuild()
                 times.append(time.perf_counter() - started)
@@ -70,6 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  one {kind} edit: {shown} s (median {statistics.median(times):.2f} s)")
         print(f"  freeing what a build left, while idle: median {statistics.median(collections):.2f} s")
     return 0
+
+
+def _changes(root: Path, path: Path, item_id: str, kind: str, count: int) -> list[tuple[Path, str, str]]:
+    """``count`` edits of one kind, each as (file, old text, new text), in the order they are made:
+    the text and the title changed again each time, the link and the severity made and undone in
+    turn (read from the files as they are now, after the edits before)."""
+    if kind in EDITS:
+        before, inserted = EDITS[kind]
+        texts = [before] + [before + inserted.format(attempt=attempt) for attempt in range(count)]
+        return [(path, old, new) for old, new in itertools.pairwise(texts)]
+    edit = next(edit for edit in qms_edits(root, path, item_id) if edit.step == f"one {kind} edit")
+    made, undone = (edit.path, edit.old, edit.new), (edit.path, edit.new, edit.old)
+    return [made if attempt % 2 == 0 else undone for attempt in range(count)]
 
 
 if __name__ == "__main__":
