@@ -157,13 +157,19 @@ class BuildData:
             self.digests[query] = _inputs_digest(query, data) if inputs else _answer_digest(data)
         return self.digests[query]
 
+    def table_rows(self, name: str) -> TableRows | None:
+        """How the rows of the query ``name`` are counted and made in ranges (:attr:`QuerySpec.table`;
+        None for a query whose answer has no rows to cut)."""
+        spec = self.queries.get(name)
+        return spec.table if spec is not None else None
+
     def rows(self, query: Query) -> int:
         """How many rows the table ``query`` answers with, counted without answering it
         (:attr:`TableRows.count`; ValueError for a query whose answer has no rows to count)."""
-        spec = self.queries.get(query[0])
-        if spec is None or spec.table is None:
+        table = self.table_rows(query[0])
+        if table is None:
             raise ValueError(f"{query[0]}: no rows to count")
-        return spec.table.count(self, *query[1:])
+        return table.count(self, *query[1:])
 
     def read_digest(self, query: Query, answer: Any) -> str | None:
         """Fingerprint of what reading a page takes of ``query``'s ``answer`` (:attr:`QuerySpec.read`);

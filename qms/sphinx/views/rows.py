@@ -26,10 +26,10 @@ def bounds(rows: str) -> tuple[int, int]:
 def row_range(data: BuildData, rows: str, *query: str) -> TableView | MatrixView:
     """The rows ``rows`` of the table ``query`` answers, made alone (:attr:`TableRows.part`)."""
     first, last = bounds(rows)
-    spec = data.queries.get(query[0]) if query else None
-    if spec is None or spec.table is None:
+    table = data.table_rows(query[0]) if query else None
+    if table is None:
         raise ValueError(f"{query[0] if query else 'nothing'}: no rows to show in ranges")
-    answer: TableView | MatrixView = spec.table.part(data, first, last, *query[1:])
+    answer: TableView | MatrixView = table.part(data, first, last, *query[1:])
     return answer
 
 
@@ -66,9 +66,9 @@ def row_range_inputs(data: BuildData, rows: str, *query: str) -> list[str]:
     shown = known.get(key) if known is not None else None
     made: str | None = None  # the fingerprint of the range's rows, where the range is made
     if shown is None:
-        spec = data.queries.get(query[0]) if query else None
+        table = data.table_rows(query[0]) if query else None
         first, last = bounds(rows)
-        found = spec.table.made_of(data, first, last, *query[1:]) if spec is not None and spec.table else None
+        found = table.made_of(data, first, last, *query[1:]) if table is not None else None
         if found is not None:
             made = found[0]
             shown = kept_range(data, name, made, found[1])
