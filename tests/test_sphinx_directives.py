@@ -144,3 +144,34 @@ def test_blocks_filled_when_written_show_in_a_builder_of_text(tmp_path: Path) ->
     assert "HAZ-01" in report.split("Before risk control", 1)[1]  # the ids of a small map, linked
     front = " ".join((out / "index.txt").read_text(encoding="utf-8").split())
     assert "The release check (qms check --release)" in front
+
+
+FINDINGS = """\
+Open findings
+=============
+
+.. qms:findings::
+   :rules: C
+
+.. qms:findings::
+   :rules: C
+   :empty: Nothing open here.
+"""
+
+
+@pytest.mark.slow
+def test_a_findings_block_with_none_says_so_in_the_html_and_in_a_builder_of_text(tmp_path: Path) -> None:
+    # filled when the page is written (a finding that comes or goes changes the page without reading
+    # it again): the sentence of no finding too, from the rules checked or the directive's :empty:
+    root = new_project(tmp_path / "project", files={"open.rst": FINDINGS})  # no qms.lock: no suspect link
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    said = [text_of(p) for p in site_page(root / "_build" / "html", "open.html").select("p.qms-no-findings")]
+    assert said == ["None: no finding of C501.", "Nothing open here."]
+    out = tmp_path / "text"
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "sphinx", "-q", "-b", "text", ".", str(out)]
+    completed = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    text = " ".join((out / "open.txt").read_text(encoding="utf-8").split())
+    assert "None: no finding of C501. Nothing open here." in text

@@ -315,6 +315,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-read", references.note)
     app.connect("env-get-updated", references.moved)
     app.connect("env-get-updated", parts.moved)
+    app.connect("env-get-updated", sources.save_environment, priority=900)
     app.connect("env-updated", _keep_written)
     app.connect("env-updated", sources.save_known_ranges)
     app.connect("write-started", sources.display_paths)

@@ -24,7 +24,7 @@ from sphinx.util.docutils import SphinxDirective
 from qms.markup import is_prose
 from qms.model import Item
 from qms.sphinx import html, render
-from qms.sphinx.blocks import BlockWriter, TableShape, block, qms_block
+from qms.sphinx.blocks import BlockWriter, TableShape, block, qms_block, table_html, table_nodes
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.control import history_digest, page_history
 from qms.sphinx.documents import document_spec
@@ -282,23 +282,41 @@ class RiskRegisterDirective(QmsDirective):
 
 
 class FindingsDirective(QmsDirective):
-    """``.. qms:findings::`` with ``:rules:`` (code prefixes such as ``T,R2``): the open findings."""
+    """``.. qms:findings::`` with ``:rules:`` (code prefixes such as ``T,R2``): the open findings.
+    Filled when the page is written, the sentence saying there is none included: a finding that comes
+    or goes (an edit makes an item's links suspect) changes the page in place or writes it again
+    without reading it again. The rules that are off are said as the page is read: the configuration
+    decides them."""
 
     option_spec: ClassVar[dict[str, Any]] = {"rules": directives.unchanged, "empty": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         query = ("findings", self.options.get("rules", ""))
         view: FindingsView = self.answer_or_error(query)
-        result: list[nodes.Node] = [block("findings", query)] if view.rows else []
-        if not view.rows:
-            text = self.options.get("empty") or (
-                f"None: no finding of {', '.join(view.checked)}." if view.checked else "None."
-            )
-            result.append(paragraph(text, classes=[f"{P}-empty", f"{P}-no-findings"]))
+        result: list[nodes.Node] = [block("findings", query, empty=self.options.get("empty", ""))]
         if view.off:
             off = f"Not checked here (off for this device's class or in qms.yaml): {', '.join(view.off)}."
             result.append(paragraph(off, classes=[f"{P}-rules-off"]))
         return result
+
+    @staticmethod
+    def write_html(links: Links, view: FindingsView, unfilled: qms_block) -> str:
+        if view.rows:
+            return table_html(links, FindingsDirective.shape(view))
+        text = html.esc(FindingsDirective.none(view, unfilled))
+        return f'<p class="{P}-empty {P}-no-findings">{text}</p>'
+
+    @staticmethod
+    def write_nodes(links: Links, view: FindingsView, unfilled: qms_block) -> list[nodes.Node]:
+        if view.rows:
+            return table_nodes(links, FindingsDirective.shape(view))
+        return [paragraph(FindingsDirective.none(view, unfilled), classes=[f"{P}-empty", f"{P}-no-findings"])]
+
+    @staticmethod
+    def none(view: FindingsView, unfilled: qms_block) -> str:
+        """The sentence a block of no finding shows: the directive's ``:empty:``, else the rules checked."""
+        given: str = unfilled.get("empty", "")
+        return given or (f"None: no finding of {', '.join(view.checked)}." if view.checked else "None.")
 
     @staticmethod
     def shape(view: FindingsView, interactive: bool = True) -> Table:
@@ -675,7 +693,7 @@ SHAPES: dict[str, TableShape | BlockWriter] = {
     "table": TableDirective.shape,
     "matrix": MatrixDirective.shape,
     "risk-register": RiskRegisterDirective.shape,
-    "findings": FindingsDirective.shape,
+    "findings": BlockWriter(FindingsDirective.write_html, FindingsDirective.write_nodes),
     "clause-index": ClauseIndexDirective.shape,
     "risk-matrix": BlockWriter(RiskMatrixDirective.write_html, RiskMatrixDirective.write_nodes),
     "risk-classes": RiskClassesDirective.shape,

@@ -14,17 +14,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from sphinx.application import Sphinx
+from sphinx.application import ENV_PICKLE_FILENAME, Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from qms.atomic import read_kept, write_kept, write_text
+from qms.atomic import read_kept, write_bytes, write_kept, write_text
 from qms.parsecache import beside, can_fork
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
@@ -229,23 +230,38 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
     An HTML build first offers each page that nothing else writes again to ``splice`` (with the
     path of the page the last build wrote), which puts the changed blocks into it in place
     (:func:`qms.sphinx.fragments.splice_page`): only the pages it could not change are written.
-    Sphinx saves the environment (with these pages' new fingerprints) only when it writes a page,
-    so a build that reads none leaves one of them to Sphinx."""
+    Sphinx saves the environment (with these pages' new fingerprints) only when it reads or writes a
+    page: where it does neither, :func:`save_environment` saves it."""
     data = build_data(env)
     found: list[str] = data.cache.pop(REWRITTEN, [])
     if splice is None or app.builder.name != PATCHED_BUILDER:
         return found
     builder = cast(StandaloneHTMLBuilder, app.builder)
     written_anyway = set(data.cache.get(CONTROL_UPDATED, ()))
-    if found and not written_anyway and not data.cache.get(READING, True):
-        written_anyway.add(found[0])  # Sphinx writes it, and so saves the environment
     offered = [docname for docname in found if docname not in written_anyway]
     changed_in_place = _spliced(offered, lambda docname: splice(docname, Path(builder.get_outfilename(docname))))
     spliced = [docname for docname in offered if docname in changed_in_place]
     left = [docname for docname in found if docname not in changed_in_place]
     if spliced:
         logger.info(f"qms: {len(spliced)} page(s) changed in place: {', '.join(spliced)}")
+    data.cache[SAVE_ENVIRONMENT] = bool(spliced) and not left and not written_anyway
     return left
+
+
+#: Where a build notes that it changed pages in place and gives Sphinx none to write for it.
+SAVE_ENVIRONMENT: Query = ("save-environment",)
+
+
+def save_environment(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-get-updated``, after the other listeners: save the environment, which holds the new
+    fingerprints of the pages changed in place, where the build reads no page and gives Sphinx none
+    to write (Sphinx then saves none: with the last build's fingerprints, the next build would take
+    those pages as changed again). Saved as Sphinx saves it, in its place, atomically. Where another
+    listener gives Sphinx a page after all, Sphinx saves it once more, as it stands then."""
+    data = build_data(env)
+    if data.cache.pop(SAVE_ENVIRONMENT, False) and not data.cache.get(READING, True):
+        write_bytes(Path(app.doctreedir) / ENV_PICKLE_FILENAME, pickle.dumps(env, pickle.HIGHEST_PROTOCOL))
+    return []
 
 
 #: pages to change in place from which a second process takes every other one (:func:`_spliced`)

@@ -38,9 +38,10 @@ class FindingsView:
 
 
 def findings_read(view: FindingsView) -> object:
-    """What reading a page takes of its open findings (:attr:`QuerySpec.read`): whether there are
-    any, and the rules it names; the findings themselves fill a block when the page is written."""
-    return (bool(view.rows), view.checked, view.off)
+    """What reading a page takes of its open findings (:attr:`QuerySpec.read`): the rules that are off
+    (said as the page is read); the findings, or the sentence saying there is none, fill a block
+    when the page is written."""
+    return view.off
 
 
 def findings_view(data: BuildData, prefixes: str = "") -> FindingsView:
