@@ -186,29 +186,36 @@ def test_raw_html_qms_wrote_reads_back_as_docutils_reads_raw_html(text: str) -> 
 
 def test_a_block_changes_in_place_only_where_its_html_is_written_as_it_is_and_not_indexed() -> None:
     before = (("search", "<h2>SWR-001 Show</h2>"), ("text", "body-0"), ("html", "<a>TST-001 Old</a>"))
-    changes: dict[str, str] = {}
     after = (*before[:2], ("html", "<a>TST-001 New</a>"))
-    assert fragments._spliceable(before, after, changes) and changes == {"<a>TST-001 Old</a>": "<a>TST-001 New</a>"}
+    assert fragments._spliceable(before, after)
     for changed in (
         (("search", "<h2>SWR-001 Shown</h2>"), *before[1:]),  # its words are in the search index
         (before[0], ("text", "body-1"), before[2]),  # parsed text: Sphinx writes it
         (*before[:2], ("block", "<a>TST-001 Old</a>")),  # another kind of piece
         before[:2],  # fewer pieces
     ):
-        assert not fragments._spliceable(before, changed, {})
-    # one old piece cannot become two new ones
-    assert not fragments._spliceable(before, after, {"<a>TST-001 Old</a>": "<a>other</a>"})
+        assert not fragments._spliceable(before, changed)
 
 
-def test_old_pieces_are_replaced_only_where_each_stands_exactly_once() -> None:
+def test_old_pieces_are_replaced_only_where_the_page_holds_each_as_often_as_its_blocks_do() -> None:
     page = "<p>a</p><table>one</table><p>b</p><table>två</table>".encode()
-    changes = {"<table>två</table>".encode(): b"<table>2</table>", b"<table>one</table>": "<t>é</t>".encode()}
-    assert fragments._replace_once(page, changes) == "<p>a</p><t>é</t><p>b</p><table>2</table>".encode()
-    assert fragments._replace_once(page, {}) == page
-    assert fragments._replace_once(page, {b"<table>three</table>": b"x"}) is None  # not in the page
-    assert fragments._replace_once(page, {b"<p>": b"x"}) is None  # twice: which block's is it?
-    assert fragments._replace_once(page, {b"": b"x"}) is None
-    assert fragments._replace_once(page, {b"one</table><p>b": b"x", b"<p>b</p>": b"y"}) is None  # overlapping
+    pieces = [(b"<p>a</p>", b"<p>a</p>"), (b"<table>one</table>", "<t>é</t>".encode())]
+    pieces.append(("<table>två</table>".encode(), b"<table>2</table>"))
+    assert fragments._replaced(page, pieces) == "<p>a</p><t>é</t><p>b</p><table>2</table>".encode()
+    assert fragments._replaced(page, []) == page
+    assert fragments._replaced(page, [(b"<p>b</p>", b"<p>b</p>")]) == page  # nothing changes: not looked for
+    assert fragments._replaced(page, [(b"<table>three</table>", b"x")]) is None  # not in the page
+    assert fragments._replaced(page, [(b"<p>", b"x")]) is None  # twice, once in a block: which is it?
+    assert fragments._replaced(page, [(b"", b"x")]) is None
+    assert fragments._replaced(page, [(b"one</table><p>b", b"x"), (b"<p>b</p>", b"y")]) is None  # overlapping
+    # the same piece in two blocks: each occurrence is its block's, in the page's order
+    twice = b"<h>1</h><dl>4</dl><h>2</h><dl>4</dl>"
+    second = [(b"<dl>4</dl>", b"<dl>4</dl>"), (b"<dl>4</dl>", b"<dl>5</dl>")]
+    assert fragments._replaced(twice, second) == b"<h>1</h><dl>4</dl><h>2</h><dl>5</dl>"
+    both = [(b"<dl>4</dl>", b"<dl>5</dl>"), (b"<dl>4</dl>", b"<dl>6</dl>")]
+    assert fragments._replaced(twice, both) == b"<h>1</h><dl>5</dl><h>2</h><dl>6</dl>"
+    assert fragments._replaced(twice + b"<dl>4</dl>", second) is None  # once more outside the blocks
+    assert fragments._replaced(b"aaa", [(b"aa", b"b")]) is None  # overlapping occurrences count too
 
 
 # ------------------------------------------------------------------------------ real builds

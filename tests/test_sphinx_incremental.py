@@ -210,6 +210,27 @@ def test_a_build_that_changes_pages_in_place_only_saves_the_environment_itself(t
 
 
 @pytest.mark.slow
+def test_a_piece_several_blocks_of_a_page_show_alike_is_changed_in_place_in_its_own_block(tmp_path: Path) -> None:
+    # HAZ-02 is HAZ-01 again under another id and title: the risk register shows the same estimates,
+    # controls and causes for both, piece for piece. Its severity edited, its block changes where it
+    # stands, HAZ-01's stays: the page is changed in place, not written again.
+    root = new_project(tmp_path / "device")
+    hazards = root / "risk_register" / "hazards.yaml"
+    text = hazards.read_text(encoding="utf-8")
+    first = text[text.index("  - id: HAZ-01") : text.index("  - id: CAUSE-01")]
+    twin = first.replace("HAZ-01", "HAZ-02").replace("Old reading taken as current", "Old reading shown as new")
+    hazards.write_text(text.replace(first, first + twin), encoding="utf-8")
+    assert build(root).exit_code == 0
+    register = page(root / "_build" / "html", "risk-register.html")
+    assert register.count("probability Occasional") >= 2, "both hazards show the same estimate"
+    hazards.write_text(text.replace(first, first + twin.replace("severity: Serious", "severity: Critical", 1)))
+    edited = build(root, "--verbose")
+    assert edited.exit_code == 0, edited.output
+    assert "risk-register" in _changed_in_place(edited.stdout) and "risk-register" not in _sphinx_wrote(edited.stdout)
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+@pytest.mark.slow
 def test_after_a_build_whose_site_was_never_put_in_place_the_next_one_starts_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

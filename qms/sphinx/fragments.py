@@ -22,8 +22,10 @@ all: :func:`splice_page` fills its changed blocks and puts their new HTML in pla
 the page the last build wrote, which is what Sphinx would write, byte for byte, since the rest of
 the page (its parsed text, navigation, search entries) is made from what did not change. It does
 so only where that holds by construction: every block of the page was kept, the changed pieces are
-HTML that the search index does not read, each old piece stands exactly once in the page, and
-nothing warns; otherwise Sphinx writes the page as before.
+HTML that the search index does not read, the page holds each old piece exactly as often as its
+blocks do (so its occurrences are theirs, in the order of the blocks: identical risk estimates of
+several hazards each stand where their own hazard's block has them), and nothing warns; otherwise
+Sphinx writes the page as before.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import functools
 import hashlib
 import logging
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -291,7 +293,7 @@ def splice_page(
         return False
     links = Links(app, docname)
     matrix = links.doc(matrix_page)
-    changes: dict[str, str] = {}  # old piece -> new piece
+    pieces: list[tuple[str, str]] = []  # (old, new) of every piece of HTML the page's blocks hold, in order
     with sphinx_logging.suppress_logging() as given:  # a block that warns makes Sphinx write the page
         for node, written in zip(unfilled, page.written, strict=True):
             key = _block_key(node, data, matrix)
@@ -302,16 +304,17 @@ def splice_page(
             if after is None:
                 after = to_fragments(resolve_block(node, data, links, shapes, matrix, anchored), qms_html)
                 page.put(key, after)
-            if after is None or not _spliceable(before, after, changes):
+            if after is None or not _spliceable(before, after):
                 return False
+            pieces += [(old, new) for (kind, old), (_, new) in zip(before, after, strict=True) if kind != "text"]
         if any(record.levelno >= logging.WARNING for record in given.buffer):
             return False
-    if changes:
+    if any(old != new for old, new in pieces):
         try:  # UTF-8 bytes (as Sphinx wrote them), searched without decoding the whole page
             html = output.read_bytes()
         except OSError:
             return False
-        spliced = _replace_once(html, {old.encode("utf-8"): new.encode("utf-8") for old, new in changes.items()})
+        spliced = _replaced(html, [(old.encode("utf-8"), new.encode("utf-8")) for old, new in pieces])
         if spliced is None:
             return False
         write_bytes(output, spliced)
@@ -319,16 +322,14 @@ def splice_page(
     return True
 
 
-def _spliceable(before: tuple[Fragment, ...], after: tuple[Fragment, ...], changes: dict[str, str]) -> bool:
+def _spliceable(before: tuple[Fragment, ...], after: tuple[Fragment, ...]) -> bool:
     """Whether a block's new fragments differ from its old ones only in HTML that is written as it is
-    and left out of the search index (noted in ``changes``)."""
+    and left out of the search index."""
     if len(before) != len(after):
         return False
     for (kind, old), (new_kind, new) in zip(before, after, strict=True):
-        if kind != new_kind or (old != new and (kind not in _SPLICED or changes.get(old, new) != new)):
+        if kind != new_kind or (old != new and kind not in _SPLICED):
             return False
-        if old != new:
-            changes[old] = new
     return True
 
 
@@ -336,15 +337,25 @@ def _spliceable(before: tuple[Fragment, ...], after: tuple[Fragment, ...], chang
 _SPLICED = frozenset({"html", "block"})
 
 
-def _replace_once(html: bytes, changes: Mapping[bytes, bytes]) -> bytes | None:
-    """``html`` with each old piece replaced by its new one; None unless each stands in it exactly once.
-    (In UTF-8 a piece's bytes are found only where its characters stand, never inside another character.)"""
+def _replaced(html: bytes, pieces: list[tuple[bytes, bytes]]) -> bytes | None:
+    """``html`` with each of its blocks' old pieces replaced by its new one, ``pieces`` being every
+    piece the blocks hold, in the page's order. None unless the page holds each old piece that changes
+    exactly as often as ``pieces`` do: its occurrences are then the blocks' own, in the same order,
+    each found where it starts (overlapping ones too; in UTF-8 a piece's bytes are found only where its
+    characters stand, never inside another character)."""
+    wanted: dict[bytes, list[bytes]] = {}
+    for old, new in pieces:
+        wanted.setdefault(old, []).append(new)
     spans: list[tuple[int, int, bytes]] = []
-    for old, new in changes.items():
-        start = html.find(old)
-        if not old or start < 0 or html.find(old, start + 1) >= 0:
+    for old, news in wanted.items():
+        if all(new == old for new in news):
+            continue
+        if not old:
             return None
-        spans.append((start, start + len(old), new))
+        starts = _occurrences(html, old, len(news) + 1)
+        if len(starts) != len(news):
+            return None
+        spans += [(start, start + len(old), new) for start, new in zip(starts, news, strict=True) if new != old]
     spans.sort()
     parts: list[bytes] = []
     end = 0
@@ -355,6 +366,16 @@ def _replace_once(html: bytes, changes: Mapping[bytes, bytes]) -> bytes | None:
         end = stop
     parts.append(html[end:])
     return b"".join(parts)
+
+
+def _occurrences(html: bytes, piece: bytes, most: int) -> list[int]:
+    """Where ``piece`` starts in ``html`` (overlapping occurrences too), up to ``most`` of them."""
+    starts: list[int] = []
+    start = html.find(piece)
+    while start >= 0 and len(starts) < most:
+        starts.append(start)
+        start = html.find(piece, start + 1)
+    return starts
 
 
 class _WarningCount(logging.Handler):
