@@ -4,6 +4,7 @@ proved by a change that would give a stale sheet without it."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,12 @@ from fixtures.excel.workbooks import SHEETS, fixture_project
 
 from qms.excel import export, sheetcache
 from qms.excel.export import workbook_bytes
-from qms.excel.layout import SUMMARY
+from qms.excel.layout import DESIGN_TRACE, EXPORTED_SHEET, RISK_TRACE, SUMMARY
 from qms.excel.sheetcache import INPUTS_SUFFIX, SUFFIX, SheetCache
+from qms.matrix import Cut, Matrix, verified_defaults
 from qms.model import Item
 from qms.project import load_project
+from qms.status import project_statuses
 
 
 @pytest.fixture
@@ -205,6 +208,80 @@ def test_a_sheet_of_items_is_found_by_its_inputs_and_only_the_edited_items_sheet
         assert worked_out == set(items)
     else:  # the sheets of unchanged items were taken as they were
         assert len(worked_out) < len(items)
+
+
+def _planned_rows(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The title of the sheet of each cell below a header worked out from now on."""
+    titles: list[str] = []
+    text = export._SheetWriter.text
+
+    def recorded(sheet: export._SheetWriter, row: int, *arguments: Any, **options: Any) -> None:
+        if row > 1:
+            titles.append(sheet.worksheet.title)
+        text(sheet, row, *arguments, **options)
+
+    monkeypatch.setattr(export._SheetWriter, "text", recorded)
+    return titles
+
+
+def _comment_added(root: Path) -> None:
+    items = root / "items" / "needs.yaml"
+    items.write_text(items.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "matrices"), [(_comment_added, False), (_title_edited, True)], ids=["no item changed", "title"]
+)
+def test_the_matrices_and_the_rows_exported_are_found_by_their_inputs(
+    project: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], matrices: bool
+) -> None:
+    _cached(project)
+    planned = _planned_rows(monkeypatch)
+    again = _cached(project)
+    assert not {DESIGN_TRACE, RISK_TRACE, EXPORTED_SHEET} & set(planned)  # nothing changed: every one taken
+    assert again == _fresh(project)
+    change(project)
+    planned.clear()
+    cached = _cached(project)
+    assert EXPORTED_SHEET not in planned  # the same items on the same sheets
+    assert (DESIGN_TRACE in planned) is matrices, "a title shows in a matrix"
+    assert cached == _fresh(project)
+
+
+def _retitled(matrix: Matrix) -> Matrix:
+    first = matrix.rows[0][0]
+    assert first is not None
+    renamed = dataclasses.replace(first, fields={**first.fields, "title": "Another title"})
+    return dataclasses.replace(matrix, rows=((renamed, *matrix.rows[0][1:]), *matrix.rows[1:]))
+
+
+def _verdict_changed(matrix: Matrix) -> Matrix:
+    assert matrix.verdicts and matrix.verdicts[0] != "failed"
+    return dataclasses.replace(matrix, verdicts=("failed", *matrix.verdicts[1:]))
+
+
+def _row_left_out(matrix: Matrix) -> Matrix:
+    return dataclasses.replace(matrix, rows=matrix.rows[1:], verdicts=matrix.verdicts[1:])
+
+
+def _cut_added(matrix: Matrix) -> Matrix:
+    return dataclasses.replace(matrix, cuts=(Cut(matrix.title, len(matrix.rows), len(matrix.rows) + 5, "NEED-9"),))
+
+
+@pytest.mark.parametrize("change", [_retitled, _verdict_changed, _row_left_out, _cut_added])
+def test_every_input_of_a_matrix_sheet_is_in_the_key_it_is_found_by(
+    project: Path, change: Callable[[Matrix], Matrix]
+) -> None:
+    # each change alone, the rest of the workbook as it was: a key without it would take the stale sheet
+    loaded = load_project(project)
+    statuses = project_statuses(loaded)
+    matrices = verified_defaults(loaded, statuses)
+    cache = SheetCache(project / "_build" / "sheets")
+    workbook_bytes(loaded, statuses, cache, matrices)
+    changed = [change(matrices[0]), matrices[1]]
+    cached = workbook_bytes(loaded, statuses, SheetCache(project / "_build" / "sheets"), changed)
+    assert cached == workbook_bytes(loaded, statuses, None, changed)
+    assert cached != workbook_bytes(loaded, statuses, None, matrices)
 
 
 def test_a_damaged_record_of_inputs_has_the_sheet_worked_out_again(

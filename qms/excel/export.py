@@ -629,10 +629,14 @@ def write_matrix(
     headers = list(matrix.headers) + extra_headers(matrix)
     last = len(matrix.rows) + 1 + (1 + len(matrix.cuts) if matrix.cuts else 0)  # the cuts follow a blank row
     sheet = _SheetWriter(worksheet, styles, (last, len(headers)))
+    targets = rows or {}
+    if worksheet.take(_matrix_inputs(worksheet, styles, matrix, headers, targets)):
+        sheet.header(headers)
+        sheet.finish(len(headers), len(matrix.rows))
+        return
     sheet.header(headers)
     for index in range(1, len(headers) + 1):
         sheet.width(index, 36 if index <= len(matrix.columns) or headers[index - 1] == FINDINGS_HEADER else 14)
-    targets = rows or {}
     for row, cells in enumerate(matrix.rows, start=2):
         for index, item in enumerate(cells, start=1):
             if item is not None:
@@ -643,6 +647,22 @@ def write_matrix(
     for offset, cut in enumerate(matrix.cuts):  # below the filtered range: rows left out at the row limit
         sheet.text(len(matrix.rows) + 3 + offset, 1, str(cut))
     sheet.finish(len(headers), len(matrix.rows))
+
+
+def _matrix_inputs(
+    worksheet: _StreamedSheet, styles: _Styles, matrix: Matrix, headers: list[str], targets: dict[str, tuple[str, int]]
+) -> list[bytes] | None:
+    """What a matrix's sheet is made of besides the code: its headers and columns, each row's items
+    (id and title) and cells after them, the rows it left out, the styles, and the row every item
+    sheet has each item on (its cells jump there). None where the sheet is not kept between workbooks."""
+    if worksheet.cache is None:
+        return None
+    shown = [
+        [(item.id, item.title) if item is not None else None for item in cells] + extra_cells(matrix, index)
+        for index, cells in enumerate(matrix.rows)
+    ]
+    made_of = (headers, len(matrix.columns), shown, [str(cut) for cut in matrix.cuts], list(targets.items()))
+    return [b"matrix", styles.key, marshal.dumps(made_of)]
 
 
 def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: StatusIndex) -> None:
@@ -710,9 +730,11 @@ def _exported_rows(sheet: _SheetWriter, rows: Sequence[tuple[str, str]]) -> None
         ["Sheet", "Id"],
         notes=["The item sheet qms export wrote the row on.", "The id it wrote it with. Leave this sheet alone."],
     )
-    for row, (title, item_id) in enumerate(rows, start=2):
-        sheet.text(row, 1, title, PLAIN)
-        sheet.text(row, 2, item_id, PLAIN)
+    made_of = [b"exported rows", sheet.styles.key, marshal.dumps(list(rows))]
+    if not sheet.worksheet.take(made_of if sheet.worksheet.cache is not None else None):
+        for row, (title, item_id) in enumerate(rows, start=2):
+            sheet.text(row, 1, title, PLAIN)
+            sheet.text(row, 2, item_id, PLAIN)
     sheet.worksheet.sheet_state = "hidden"
     sheet.finish(2, len(rows))
 
