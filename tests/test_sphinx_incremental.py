@@ -672,6 +672,15 @@ def test_pages_changed_in_place_by_two_processes_are_those_one_process_changes(t
         assert {docname for docname, pid in by.items() if pid != here} == set(docnames[1::2])
 
 
+def test_pages_are_changed_in_place_by_this_process_alone_while_the_workbook_takes_the_second_core(
+    tmp_path: Path,
+) -> None:
+    docnames = [f"page-{number}" for number in range(6)]
+    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-1"), free_core=False)
+    assert changed == set(docnames) - {"page-1"}
+    assert {(tmp_path / docname).read_text(encoding="utf-8") for docname in docnames} == {str(os.getpid())}
+
+
 @pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])
 def test_pages_a_second_process_did_not_change_are_changed_by_this_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
