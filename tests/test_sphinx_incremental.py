@@ -18,7 +18,7 @@ import pytest
 from sphinx_support import build, cut_example, new_project, page, site_files, site_page, text_of
 
 import qms.sphinx as qms_sphinx
-from qms import parsecache
+from qms import checking, parsecache
 from qms.cli import build as build_command
 from qms.cli.build_inputs import RECORD
 from qms.rules.registry import CHECKS
@@ -103,6 +103,8 @@ def test_a_renamed_item_writes_again_the_pages_that_show_its_title_and_reads_aga
             return None if collect is None else lambda: collected.append(collect()) or collect()
 
         monkeypatch.setattr(sources, "beside", noting)
+        spliced = sources._spliced  # a second process even while the workbook's runs (this project is small)
+        monkeypatch.setattr(sources, "_spliced", lambda docnames, splice, free_core: spliced(docnames, splice))
     root = new_project(tmp_path / "device")
     output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
     if beside_from is not None:
@@ -465,6 +467,9 @@ def test_a_section_that_goes_and_comes_back_is_linked_as_a_clean_build_links_it(
 def test_a_rebuild_parses_only_the_edited_file_and_keeps_the_findings_of_the_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the build's own process parses and checks here (the check beside it would, in a process whose
+    # calls go unnoted: tests/test_check_beside.py)
+    monkeypatch.setattr(checking, "can_fork", lambda: False)
     root = new_project(tmp_path / "device")
     assert build(root).exit_code == 0
     parsed: list[str] = []

@@ -397,13 +397,14 @@ def _build_into(
 ) -> str | None:
     """Build the site in ``folder`` (a workspace beside ``target``), then put it in place of ``target``;
     what `qms check` says of its error-level findings (None: there are none)."""
-    from qms.sphinx.state import build_data
-
     staging = folder / "site"
     warnings = Tee(sys.stderr)
     doctrees = root / "_build" / "doctrees"
     started = start.at
     before = inputs_before(start, doctrees)
+    _check_beside(root, target, doctrees, start)  # before Sphinx is imported: it starts meanwhile
+    from qms.sphinx.state import build_data
+
     unfinished = start_building(doctrees)
     _seed(target if as_left(target, start) else None, staging)
     seeded, rendered = site_pages(staging), set[str]()
@@ -498,6 +499,24 @@ class Start:
     inputs: Inputs | None
     digests: Digests
     at: int
+
+
+def _check_beside(root: Path, target: Path, doctrees: Path, start: Start) -> None:
+    """Start the build's check in a second process (:func:`qms.checking.check_beside`): its findings
+    count where the inputs, found again once they are found, are those the build started from."""
+    initial = start.inputs
+    if initial is None:
+        return
+    from qms.checking import check_beside
+    from qms.cli.build_inputs import Reads, inputs
+
+    reads = start.record.reads if start.record else Reads()
+
+    def unchanged() -> bool:
+        now = inputs(root, target, doctrees, reads, start.digests)
+        return now is not None and now.fingerprint == initial.fingerprint
+
+    check_beside(root, unchanged)
 
 
 def starting(root: Path, target: Path, doctrees: Path) -> Start:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 
-from qms.checking import check_context
+from qms.checking import check_context, findings_beside
 from qms.clauses import IEC62304_EDITIONS, ClauseTableError, load_clause_table
 from qms.config import PROJECT_FILE
 from qms.gitinfo import document_control, uncommitted
@@ -110,7 +110,10 @@ def load_build_data(
     )
     if before_rules is not None:
         before_rules(data)
-    data.found(tuple(run_rules(context, beside=False)))  # the workbook's process has the second core
+    found = findings_beside(project)  # the check started beside the build's start, where it read the same
+    if found is None:
+        found = run_rules(context, beside=False)  # the workbook's process has the second core
+    data.found(tuple(found))
     holder = getattr(env, ATTRIBUTE, None)
     if not isinstance(holder, _Holder):
         holder = _Holder()

@@ -1,0 +1,93 @@
+"""The check a build starts beside it (``qms.checking.check_beside``): its findings are the rules'
+own on the same files, and the build runs the rules itself wherever that cannot be vouched for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sphinx_support import build, new_project, site_files
+
+from qms import checking
+from qms.checking import check_beside, check_context, findings_beside
+from qms.cli import build as build_command
+from qms.model import Finding, Project
+from qms.project import load_project
+from qms.rules import run_rules
+from qms.sphinx import state
+
+
+def _rules_run_here(root: Path) -> list[Finding]:
+    return run_rules(check_context(load_project(root, cache=True), cache=True), beside=False)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    made = new_project(tmp_path / "device")
+    assert _rules_run_here(made), "the project has findings to hand over (its tests never ran)"
+    return made
+
+
+def test_the_findings_found_beside_are_those_the_rules_give_here(root: Path) -> None:
+    check_beside(root, lambda: True)
+    assert findings_beside(load_project(root, cache=True)) == _rules_run_here(root)
+    assert findings_beside(load_project(root, cache=True)) is None, "taken once"
+
+
+def test_no_findings_are_taken_where_an_input_changed_while_they_were_found(root: Path) -> None:
+    check_beside(root, lambda: False)
+    assert findings_beside(load_project(root, cache=True)) is None
+
+
+def test_no_findings_are_taken_where_the_build_read_an_item_file_otherwise(root: Path) -> None:
+    check_beside(root, lambda: True)
+    checking._BESIDE[root.resolve()]()  # the process has read the files and found
+    needs = root / "traceability" / "needs.yaml"
+    needs.write_text(needs.read_text(encoding="utf-8").replace("  - id: NEED-01", "  - id: NEED-09"), encoding="utf-8")
+    assert findings_beside(load_project(root, cache=True)) is None
+
+
+def test_no_findings_are_taken_where_no_check_was_started(root: Path) -> None:
+    assert findings_beside(load_project(root, cache=True)) is None
+
+
+@pytest.mark.slow
+def test_a_site_built_with_the_findings_found_beside_is_the_site_built_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    taken: list[bool] = []  # whether the build took the findings found beside it
+
+    def noted(project: Project) -> list[Finding] | None:
+        findings = findings_beside(project)
+        taken.append(findings is not None)
+        return findings
+
+    monkeypatch.setattr(state, "findings_beside", noted)
+    needs = root / "traceability" / "needs.yaml"
+    needs.write_text(needs.read_text(encoding="utf-8").replace("Know the current reading", "Know the reading"))
+    assert build(root).exit_code == 0
+    assert taken == [True] and not checking._BESIDE
+    with monkeypatch.context() as alone:
+        alone.setattr(checking, "can_fork", lambda: False)
+        clean = build(root, "--clean", "-o", str(tmp_path / "clean"))
+    assert clean.exit_code == 0, clean.output
+    assert site_files(root / "_build" / "html") == site_files(tmp_path / "clean")
+
+
+def test_the_build_vouches_for_the_findings_only_while_its_inputs_are_those_it_started_from(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert build(root).exit_code == 0
+    target, doctrees = root / "_build" / "html", root / "_build" / "doctrees"
+    vouched: list[Callable[[], bool]] = []
+    monkeypatch.setattr(checking, "check_beside", lambda project_root, unchanged: vouched.append(unchanged))
+    build_command._check_beside(root, target, doctrees, build_command.starting(root, target, doctrees))
+    (unchanged,) = vouched
+    assert unchanged()
+    results = root / "reports" / "late.xml"
+    results.parent.mkdir(exist_ok=True)
+    results.write_text('<testsuite name="late" tests="0"/>', encoding="utf-8")  # a result file arrives
+    assert not unchanged()
