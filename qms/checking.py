@@ -98,6 +98,14 @@ def findings_beside(project: Project) -> list[Finding] | None:
     ]
 
 
+def discard_beside(root: Path) -> None:
+    """Wait for the check started beside a build of ``root`` that the build did not take (it ended
+    before loading the project), so that no process of it is left behind."""
+    collect = _BESIDE.pop(root.resolve(), None)
+    if collect is not None:
+        collect()
+
+
 def is_release(project: Project) -> bool:
     """Whether the checked-out commit carries the tag of ``device.version`` (``2.1.0`` or ``v2.1.0``)."""
     version = project.config.device.version

@@ -91,3 +91,20 @@ def test_the_build_vouches_for_the_findings_only_while_its_inputs_are_those_it_s
     results.parent.mkdir(exist_ok=True)
     results.write_text('<testsuite name="late" tests="0"/>', encoding="utf-8")  # a result file arrives
     assert not unchanged()
+
+
+def test_a_build_that_fails_before_it_takes_the_findings_leaves_no_check_behind(root: Path) -> None:
+    assert build(root).exit_code == 0
+    conf = root / "conf.py"
+    conf.write_text(conf.read_text(encoding="utf-8") + "\nraise RuntimeError('stop here')\n", encoding="utf-8")
+    started: list[Path] = []
+    check = checking.check_beside
+
+    def noted(project_root: Path, unchanged: Callable[[], bool]) -> None:
+        started.append(project_root)
+        check(project_root, unchanged)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(checking, "check_beside", noted)
+        assert build(root).exit_code != 0
+    assert started == [root] and not checking._BESIDE

@@ -397,14 +397,34 @@ def _build_into(
 ) -> str | None:
     """Build the site in ``folder`` (a workspace beside ``target``), then put it in place of ``target``;
     what `qms check` says of its error-level findings (None: there are none)."""
+    from qms.checking import discard_beside
+
+    before = inputs_before(start, root / "_build" / "doctrees")
+    _check_beside(root, target, root / "_build" / "doctrees", start)  # before Sphinx is imported: meanwhile
+    try:
+        return _built(root, target, folder, start, before, strict=strict, clean=clean, verbose=verbose)
+    finally:
+        discard_beside(root)  # where the build ended before it took the check's findings
+
+
+def _built(
+    root: Path,
+    target: Path,
+    folder: Path,
+    start: Start,
+    before: tuple[Inputs | None, Digests],
+    *,
+    strict: bool,
+    clean: bool,
+    verbose: bool,
+) -> str | None:
+    """The build of :func:`_build_into` once its check started beside it."""
+    from qms.sphinx.state import build_data
+
     staging = folder / "site"
     warnings = Tee(sys.stderr)
     doctrees = root / "_build" / "doctrees"
     started = start.at
-    before = inputs_before(start, doctrees)
-    _check_beside(root, target, doctrees, start)  # before Sphinx is imported: it starts meanwhile
-    from qms.sphinx.state import build_data
-
     unfinished = start_building(doctrees)
     _seed(target if as_left(target, start) else None, staging)
     seeded, rendered = site_pages(staging), set[str]()
