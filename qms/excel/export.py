@@ -155,8 +155,10 @@ _Planned = tuple[str | int, str | None, bool, str | None, str]
 
 
 #: rows written together, on average, and kept under the key of their cells: a sheet of more rows
-#: is put together from its runs, and writes again only the runs whose cells changed
-RUN_ROWS = 256
+#: is put together from its runs, and writes again only the runs whose cells changed (at 10,000
+#: items, 64 rather than 256 wrote a severity edit's workbook in 0.60 s instead of 0.74 s, and a
+#: first workbook in 3.9 s instead of 3.7 s, from 215 kept files instead of 70)
+RUN_ROWS = 64
 
 #: where the numbers of rows stand in a kept run's XML: ``<row r="7">``, ``<c r="B7">``, and its
 #: links' ``<hyperlink ref="B7">`` (the values between are escaped text, where no ``<`` stands)
