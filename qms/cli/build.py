@@ -523,7 +523,9 @@ class Start:
 
 def _check_beside(root: Path, target: Path, doctrees: Path, start: Start) -> None:
     """Start the build's check in a second process (:func:`qms.checking.check_beside`): its findings
-    count where the inputs, found again once they are found, are those the build started from."""
+    count where the inputs, found again once they are found, are those the build started from. An
+    input that changes after that and before the build reads it is found again by
+    :func:`record_build`: the build leaves no record, and the next one runs with what it reads then."""
     initial = start.inputs
     if initial is None:
         return
