@@ -732,8 +732,7 @@ def _exported_rows(sheet: _SheetWriter, rows: Sequence[tuple[str, str]]) -> None
         ["Sheet", "Id"],
         notes=["The item sheet qms export wrote the row on.", "The id it wrote it with. Leave this sheet alone."],
     )
-    made_of = [b"exported rows", sheet.styles.key, marshal.dumps(list(rows))]
-    if not sheet.worksheet.take(made_of if sheet.worksheet.cache is not None else None):
+    if not sheet.worksheet.take([b"exported rows", sheet.styles.key, marshal.dumps(list(rows))]):
         for row, (title, item_id) in enumerate(rows, start=2):
             sheet.text(row, 1, title, PLAIN)
             sheet.text(row, 2, item_id, PLAIN)

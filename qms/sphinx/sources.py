@@ -248,11 +248,12 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
     left = [docname for docname in found if docname not in changed_in_place]
     if spliced:
         logger.info(f"qms: {len(spliced)} page(s) changed in place: {', '.join(spliced)}")
-    data.cache[SAVE_ENVIRONMENT] = bool(spliced) and not left and not written_anyway
+    reading = data.cache.get(READING, True)
+    data.cache[SAVE_ENVIRONMENT] = bool(spliced) and not (left or written_anyway or reading)
     return left
 
 
-#: Where a build notes that it changed pages in place and gives Sphinx none to write for it.
+#: Where a build notes that it changed pages in place and gives Sphinx none to read or write for it.
 SAVE_ENVIRONMENT: Query = ("save-environment",)
 
 
@@ -263,7 +264,7 @@ def save_environment(app: Sphinx, env: BuildEnvironment) -> list[str]:
     those pages as changed again). Saved as Sphinx saves it, in its place, atomically. Where another
     listener gives Sphinx a page after all, Sphinx saves it once more, as it stands then."""
     data = build_data(env)
-    if data.cache.pop(SAVE_ENVIRONMENT, False) and not data.cache.get(READING, True):
+    if data.cache.pop(SAVE_ENVIRONMENT, False):
         write_bytes(Path(app.doctreedir) / ENV_PICKLE_FILENAME, pickle.dumps(env, pickle.HIGHEST_PROTOCOL))
     return []
 
