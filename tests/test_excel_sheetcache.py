@@ -5,6 +5,8 @@ proved by a change that would give a stale sheet without it."""
 from __future__ import annotations
 
 import dataclasses
+import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from fixtures.excel.workbooks import SHEETS, fixture_project
 from qms.excel import export, sheetcache
 from qms.excel.export import workbook_bytes
 from qms.excel.layout import DESIGN_TRACE, EXPORTED_SHEET, RISK_TRACE, SUMMARY
-from qms.excel.sheetcache import INPUTS_SUFFIX, SUFFIX, SheetCache
+from qms.excel.sheetcache import DEFLATED_SUFFIX, INPUTS_SUFFIX, SUFFIX, SheetCache
 from qms.matrix import Cut, Matrix, verified_defaults
 from qms.model import Item
 from qms.project import load_project
@@ -133,13 +135,94 @@ def test_a_damaged_kept_sheet_is_written_again(project: Path, monkeypatch: pytes
     assert written == [kept.name.removesuffix(SUFFIX)]
 
 
+def _compressed(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every piece of data the workbook's archive compresses from now on."""
+    pieces: list[bytes] = []
+    make = zipfile.zlib.compressobj  # type: ignore[attr-defined]
+
+    class Recorded:
+        def __init__(self, *arguments: Any) -> None:
+            self.made = make(*arguments)
+
+        def compress(self, data: bytes) -> bytes:
+            pieces.append(bytes(data))
+            return bytes(self.made.compress(data))
+
+        def flush(self) -> bytes:
+            return bytes(self.made.flush())
+
+    monkeypatch.setattr(zipfile.zlib, "compressobj", Recorded)  # type: ignore[attr-defined]
+    return pieces
+
+
+def _sheets_xml(workbook: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name.startswith("xl/worksheets/sheet")}
+
+
+def test_a_sheet_reused_is_not_compressed_again_and_the_workbook_is_the_same(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _cached(project)
+    folder = project / "_build" / "sheets"
+    assert len(list(folder.glob(f"*{DEFLATED_SUFFIX}"))) == SHEETS  # each sheet as the archive holds it
+    compressed = _compressed(monkeypatch)
+    assert _cached(project) == first == _fresh(project)
+    compressed.clear()
+    assert _cached(project) == first
+    assert compressed, "the other parts of the workbook are compressed as before"
+    assert not set(_sheets_xml(first).values()) & set(compressed)
+    _text_edited(project)
+    compressed.clear()
+    edited = _cached(project)
+    made = set(compressed)
+    assert edited == _fresh(project)
+    assert zipfile.ZipFile(io.BytesIO(edited)).testzip() is None  # every entry's CRC matches its data
+    changed = {xml for name, xml in _sheets_xml(edited).items() if xml != _sheets_xml(first)[name]}
+    assert changed and made & changed == changed  # the edited sheets are compressed, and only they
+    assert not set(_sheets_xml(edited).values()) - changed & made
+
+
+def _damaged(path: Path) -> None:
+    kept = path.read_bytes()
+    middle = len(kept) // 2
+    path.write_bytes(kept[:middle] + b"damaged" + kept[middle + 7 :])
+
+
+def _made_by_another_zlib(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace(b"zlib ", b"zlib 0.", 1))
+
+
+def _made_of_other_xml(path: Path) -> None:
+    kept = path.read_bytes()
+    path.write_bytes(kept[:-64] + bytes(32) + kept[-32:])
+
+
+@pytest.mark.parametrize("change", [_damaged, _made_by_another_zlib, _made_of_other_xml])
+def test_compressed_bytes_that_cannot_be_vouched_for_are_made_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None]
+) -> None:
+    first = _cached(project)
+    kept = max((project / "_build" / "sheets").glob(f"*{DEFLATED_SUFFIX}"), key=lambda path: path.stat().st_size)
+    before = kept.read_bytes()
+    change(kept)
+    compressed = _compressed(monkeypatch)
+    assert _cached(project) == first
+    xml = (project / "_build" / "sheets" / kept.name.replace(DEFLATED_SUFFIX, SUFFIX)).read_bytes()[32:]
+    assert xml in compressed  # compressed afresh
+    assert kept.read_bytes() == before  # and kept again
+
+
 def test_only_sheets_no_longer_used_are_removed(tmp_path: Path) -> None:
     cache = SheetCache(tmp_path)
     cache.put("a" * 64, b"<worksheet/>")
+    cache.put_deflated("a" * 64, b"compressed")
     (tmp_path / f"{'b' * 64}{SUFFIX}").write_bytes(b"kept by an older workbook")
+    (tmp_path / f"{'b' * 64}{DEFLATED_SUFFIX}").write_bytes(b"kept by an older workbook")
     (tmp_path / f"notes{SUFFIX}").write_bytes(b"not the cache's")
     cache.prune()
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([f"{'a' * 64}{SUFFIX}", f"notes{SUFFIX}"])
+    kept = [f"{'a' * 64}{SUFFIX}", f"{'a' * 64}{DEFLATED_SUFFIX}", f"notes{SUFFIX}"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(kept)
 
 
 def test_qms_export_keeps_its_sheets_in_the_cache_folder_and_writes_the_same_bytes(

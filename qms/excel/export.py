@@ -211,12 +211,23 @@ def _moved(xml: bytes, rows: int) -> bytes:
     return _ROW_NUMBERS.sub(lambda found: b'%s%d"' % (found[1], int(found[2]) + rows), xml)
 
 
+class _KeptXml(io.BytesIO):
+    """A sheet's XML kept in ``cache`` under ``key``: the workbook's archive takes its compressed
+    bytes from the cache where they are kept, and keeps them there where it compresses it."""
+
+    def __init__(self, xml: bytes, key: str, cache: SheetCache) -> None:
+        super().__init__(xml)
+        self.key = key
+        self.cache = cache
+
+
 class _Finished:
     """What openpyxl's ``ExcelWriter.write_worksheet`` takes from a closed write-only sheet's writer:
-    ``out`` (its XML), ``_rels`` (its relationships) and ``cleanup``; for a sheet reused from the cache."""
+    ``out`` (its XML), ``_rels`` (its relationships) and ``cleanup``; for a sheet whose XML is kept
+    in the cache (reused from it, or written and kept)."""
 
-    def __init__(self, xml: bytes) -> None:
-        self.out = io.BytesIO(xml)
+    def __init__(self, xml: bytes, key: str, cache: SheetCache) -> None:
+        self.out: io.BytesIO = _KeptXml(xml, key, cache)
         self._rels = RelationshipList()
 
     def cleanup(self) -> None:
@@ -416,15 +427,19 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     def close(self) -> None:
         """Finish the sheet's XML, and keep it; or hand over its kept XML."""
         if self.kept is not None:
-            if self.assembled and self.cache is not None:
+            assert self.cache is not None, "only a sheet with a cache is kept"
+            if self.assembled:
                 self.cache.put(self.key, self.kept)
-            self._writer, self.kept = _Finished(self.kept), None
+            self._writer, self.kept = _Finished(self.kept, self.key, self.cache), None
             self._WriteOnlyWorksheet__saved = True
         else:
             super().close()
             if self.cache is None or self._writer._rels:  # a sheet that needs another part of the workbook
                 return
-            self.cache.put(self.key, Path(self._writer.out).read_bytes())
+            xml = Path(self._writer.out).read_bytes()
+            self.cache.put(self.key, xml)
+            self._writer.cleanup()  # its temporary file: the workbook takes the XML kept
+            self._writer = _Finished(xml, self.key, self.cache)
         if self.cache is not None and self.inputs:
             self.cache.note_inputs(self.inputs, self.key)
 
@@ -816,12 +831,57 @@ class _DatedArchive(zipfile.ZipFile):
         compresslevel: int | None = None,
     ) -> None:
         """A worksheet streamed to a temporary file: copied into the archive, not read whole; or a
-        worksheet's kept XML."""
+        worksheet's XML, kept in the sheet cache with its compressed bytes (:meth:`_write_kept`)."""
+        if isinstance(filename, _KeptXml):
+            self._write_kept(os.fspath(arcname or ""), filename)
+            return
         if isinstance(filename, io.BytesIO):
             super().writestr(self._entry(os.fspath(arcname or "")), filename.getvalue())
             return
         with open(filename, "rb") as source, self.open(self._entry(os.fspath(arcname or filename)), "w") as target:
             shutil.copyfileobj(source, target)
+
+    def _write_kept(self, name: str, xml: _KeptXml) -> None:
+        """Write the entry ``name`` of a sheet's kept XML as :meth:`writestr` writes it, compressed
+        as the cache keeps it, where it does (the same bytes: zlib's, with the settings ``zipfile``
+        compresses with, of the same XML); else compressed now, and kept.
+
+        ``zipfile`` has no way to write bytes compressed beforehand: the entry is written as
+        ``writestr`` writes it (header, CRC and sizes of the XML), its compressor handing over the
+        kept bytes (the ``_compressor`` of ``zipfile``'s entry writer, CPython 3.11 to 3.14)."""
+        data = xml.getvalue()
+        deflated = xml.cache.deflated(xml.key)
+        info = self._entry(name)
+        info.file_size = len(data)
+        if deflated is not None:
+            with self.open(info, "w") as entry:
+                if not hasattr(entry, "_compressor"):  # another zipfile: compress the XML as it would
+                    entry.write(data)
+                    return
+                entry._compressor = _Compressed(deflated)
+                entry.write(data)
+            return
+        with self.open(info, "w") as entry:
+            entry.write(data)
+        if not isinstance(self.fp, io.BytesIO):
+            return  # compressed into a file: not read back
+        size, end = self.getinfo(name).compress_size, self.fp.tell()  # the entry's bytes end where it ends
+        with self.fp.getbuffer() as written, written[end - size : end] as compressed:
+            xml.cache.put_deflated(xml.key, bytes(compressed))
+
+
+class _Compressed:
+    """A compressor whose output is known beforehand: the bytes zlib made of the same data before."""
+
+    def __init__(self, compressed: bytes) -> None:
+        self.compressed = compressed
+
+    def compress(self, data: bytes) -> bytes:
+        compressed, self.compressed = self.compressed, b""
+        return compressed
+
+    def flush(self) -> bytes:
+        return b""
 
 
 def reproducible_bytes(workbook: Workbook, moment: datetime.datetime, title: str) -> bytes:
