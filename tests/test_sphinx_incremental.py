@@ -681,9 +681,28 @@ def test_pages_are_changed_in_place_by_this_process_alone_while_the_workbook_tak
     tmp_path: Path,
 ) -> None:
     docnames = [f"page-{number}" for number in range(6)]
-    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-1"), free_core=False)
+    changed = sources._spliced(
+        docnames, _splice_noting_the_process(tmp_path, refused="page-1"), free_core=lambda: False
+    )
     assert changed == set(docnames) - {"page-1"}
     assert {(tmp_path / docname).read_text(encoding="utf-8") for docname in docnames} == {str(os.getpid())}
+
+
+def test_once_the_workbook_leaves_the_second_core_a_second_process_takes_every_other_page_left(
+    tmp_path: Path,
+) -> None:
+    docnames = [f"page-{number}" for number in range(8)]
+    asked: list[int] = []
+
+    def free_core() -> bool:  # the workbook's process ends while the third page is changed
+        asked.append(len(asked))
+        return len(asked) > 2
+
+    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-4"), free_core=free_core)
+    assert changed == set(docnames) - {"page-4"}
+    by = {docname: (tmp_path / docname).read_text(encoding="utf-8") for docname in docnames}
+    left = docnames[2:]  # two pages changed here, one at a time, while the core was taken
+    assert {docname for docname, pid in by.items() if pid != str(os.getpid())} == set(left[1::2])
 
 
 @pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])
