@@ -43,6 +43,7 @@ from qms.sphinx.downloads import (
     write_matrix_csv,
 )
 from qms.sphinx.fragments import code_digest, fill_blocks, splice_page
+from qms.sphinx.inventory import keep_unchanged_inventory
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.navigation import (
@@ -308,6 +309,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _load)
     app.connect("builder-inited", _keep_compiled_theme_templates)
+    app.connect("builder-inited", keep_unchanged_inventory)
     app.connect("env-get-outdated", leftovers.note_copies)
     app.connect("env-get-outdated", sources.outdated)
     app.connect("env-get-updated", sources.updated)
