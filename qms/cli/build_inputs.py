@@ -66,7 +66,7 @@ class Digests:
     now: int = field(default_factory=time.time_ns)
     kept: dict[str, list[Any]] = field(default_factory=dict)
 
-    def of(self, path: Path) -> str:
+    def of(self, path: str | Path) -> str:
         """The SHA-256 of the file at ``path``, ``missing`` or ``not a file``."""
         name = str(path)
         try:
@@ -81,7 +81,8 @@ class Digests:
             self.kept[name] = cached
             return str(cached[5])
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            with open(path, "rb") as file:
+                digest = hashlib.sha256(file.read()).hexdigest()
         except OSError:
             return "unreadable"
         if max(status.st_mtime_ns, status.st_ctime_ns) < self.now - RACY:
@@ -200,14 +201,14 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
     # the parse cache holds what the build read from its inputs, whatever it holds: no input itself
     cache, _ = cache_folder(root, config)
     outputs = (target, doctrees, *([cache] if cache else []), target.parent / f".{target.name}.building-")
-    found = {str(path): digests.of(path) for path in _project_files(root, config, outputs)}
+    found = {name: digests.of(name) for name in _project_files(root, config, outputs)}
     # A result without a time ran when its file was written (the site shows when): its time counts.
     found.update((str(path), f"{digests.of(path)} {_modified(path)}") for path in _result_files(root, config))
     items = source_files(root, config, "sources")[0]
     found.update((str(path), digests.of(path)) for path in (*items, *source_files(root, config, "records")[0]))
-    read = {name: digests.of(Path(name)) for name in reads.files}
+    read = {name: digests.of(name) for name in reads.files}
     for folder in dict.fromkeys([*reads.folders, *map(str, own_folders())]):
-        read.update((str(path), digests.of(path)) for path in _walk(Path(folder), outputs, top=None))
+        read.update((name, digests.of(name)) for name in _files_below(folder, tuple(map(str, outputs)), top=None))
     environment = {name: value for name, value in os.environ.items() if name.startswith(_ENVIRONMENT_PREFIXES)}
     rest = {"tools": tools(), "environment": environment, "output": [str(target), str(doctrees)]}
     git = git_state(root, outputs, [*found, *read])
@@ -221,14 +222,15 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
     return Inputs(found, read, git, rest)
 
 
-def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterator[Path]:
+def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterator[str]:
     """The project's files: the whole folder but what is never read unless configured, the files
     the loader finds from ``qms.yaml`` wherever they lie (item files, execution records, result
     files: :func:`inputs`), and the templates folder."""
-    yield from _walk(root, outputs, top=root)  # qms.lock and approvals.yaml among them
+    names = tuple(map(str, outputs))
+    yield from _files_below(str(root), names, top=str(root))  # qms.lock and approvals.yaml among them
     for name in (PROJECT_FILE, "conf.py", ".mailmap", ".gitattributes"):
-        yield root / name
-    yield from _walk(root / config.templates, outputs, top=None)
+        yield str(root / name)
+    yield from _files_below(str(root / config.templates), names, top=None)
 
 
 def _result_files(root: Path, config: Any) -> Iterator[Path]:
@@ -246,14 +248,23 @@ def _modified(path: Path) -> int | None:
 
 
 def _walk(folder: Path, outputs: tuple[Path, ...], top: Path | None) -> Iterator[Path]:
+    """The files below ``folder`` as :func:`_files_below` finds them, as paths."""
+    for name in _files_below(str(folder), tuple(map(str, outputs)), None if top is None else str(top)):
+        yield Path(name)
+
+
+def _files_below(folder: str, outputs: tuple[str, ...], top: str | None) -> Iterator[str]:
     """The files below ``folder`` (following links, each real folder once), leaving out the build's
-    outputs and, below the project root ``top``, what Sphinx never reads as a page."""
+    outputs (the last one a prefix: the build's workspaces) and, below the project root ``top``,
+    what Sphinx never reads as a page. Names, not paths: a build walks some two thousand files twice
+    (its inputs when it starts and when it ends), and making a path of each took most of that."""
     seen: set[tuple[int, int]] = set()
     pending = [folder]
+    workspaces = outputs[-1] if outputs else None
     while pending:
         current = pending.pop()
         try:
-            status = current.stat()
+            status = os.stat(current)
             entries = list(os.scandir(current))
         except OSError:
             continue
@@ -262,10 +273,10 @@ def _walk(folder: Path, outputs: tuple[Path, ...], top: Path | None) -> Iterator
         seen.add((status.st_dev, status.st_ino))
         yield current  # a folder's entry ("not a file") marks that it exists; its files follow
         for entry in entries:
-            path = Path(entry.path)
+            path = entry.path
             if entry.name == "__pycache__" or (top is not None and _pruned(entry.name, current == top)):
                 continue
-            if path in outputs or (outputs and str(path).startswith(str(outputs[-1]))):
+            if path in outputs or (workspaces is not None and path.startswith(workspaces)):
                 continue
             if _is_folder(entry):
                 pending.append(path)
