@@ -8,8 +8,9 @@ escaped here; item text itself is never in these strings, it stays parsed docuti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 from qms.sphinx.links import Links
 from qms.sphinx.views.cells import (
@@ -112,37 +113,37 @@ def risk(letter: str, text: str) -> str:
 
 def cell_html(links: Links, cell: Cell) -> str:
     """The HTML of one cell (:func:`qms.sphinx.render.cell_nodes` writes the same cell as nodes)."""
-    match cell:
-        case ItemRef(item_id, title, with_title):
-            return item_link(links, item_id, title, with_title=with_title)
-        case Items(entries):
-            return "".join(f'<p class="{P}-cell-line">{_listed(links, entry)}</p>' for entry in entries)
-        case Text(text):
-            return esc(text)
-        case Muted(text):
-            return f'<span class="{P}-muted">{esc(text)}</span>'
-        case Strong(text):
-            return f"<strong>{esc(text)}</strong>"
-        case Literal(text):
-            return literal(text)
-        case Status(item_id, value, text):
-            return status(item_id, value, text)
-        case Risk(letter, text):
-            return risk(letter, text)
-        case Badge(text, style):
-            return badge(text, style)
-        case DocLink(docname, title, anchor):
-            return doc_link(links, docname, title, anchor)
-        case LabelLink(label):
-            return label_link(links, label)
-        case FileLink(path, label):
-            return f'<a class="reference download" href="{esc(links.file(path))}" download>{literal(label)}</a>'
-        case Lines(cells):
-            return "".join(f'<p class="{P}-cell-line">{cell_html(links, line)}</p>' for line in cells)
-        case Join(cells):
-            return "".join(cell_html(links, part) for part in cells)
-        case Gap():
-            return f'<span class="{P}-gap" title="missing">—</span>'
+    return _CELL_HTML[type(cell)](links, cell)  # by the cell's class: a long table has 100,000 cells
+
+
+def _lines_html(links: Links, cell: Lines) -> str:
+    return "".join(f'<p class="{P}-cell-line">{cell_html(links, line)}</p>' for line in cell.cells)
+
+
+def _file_link_html(links: Links, cell: FileLink) -> str:
+    return f'<a class="reference download" href="{esc(links.file(cell.path))}" download>{literal(cell.label)}</a>'
+
+
+#: how each kind of cell is written (every class of :data:`~qms.sphinx.views.cells.Cell`)
+_CELL_HTML: dict[type, Callable[[Links, Any], str]] = {
+    ItemRef: lambda links, cell: item_link(links, cell.id, cell.title, with_title=cell.with_title),
+    Items: lambda links, cell: "".join(
+        f'<p class="{P}-cell-line">{_listed(links, entry)}</p>' for entry in cell.entries
+    ),
+    Text: lambda links, cell: esc(cell.text),
+    Muted: lambda links, cell: f'<span class="{P}-muted">{esc(cell.text)}</span>',
+    Strong: lambda links, cell: f"<strong>{esc(cell.text)}</strong>",
+    Literal: lambda links, cell: literal(cell.text),
+    Status: lambda links, cell: status(cell.item_id, cell.status, cell.text),
+    Risk: lambda links, cell: risk(cell.letter, cell.text),
+    Badge: lambda links, cell: badge(cell.text, cell.style),
+    DocLink: lambda links, cell: doc_link(links, cell.docname, cell.title, cell.anchor),
+    LabelLink: lambda links, cell: label_link(links, cell.label),
+    FileLink: _file_link_html,
+    Lines: _lines_html,
+    Join: lambda links, cell: "".join(cell_html(links, part) for part in cell.cells),
+    Gap: lambda links, cell: f'<span class="{P}-gap" title="missing">—</span>',
+}
 
 
 def table_html(
@@ -171,12 +172,14 @@ def table_html(
         parity = "row-odd" if index % 2 == 0 else "row-even"
         cells = []
         for cell in row:
-            gap = f' class="{P}-gap-cell"' if isinstance(cell, Gap) else ""
-            cells.append(
-                f"<td{gap}>{cell_html(links, cell)}</td>"
-                if isinstance(cell, BLOCK_CELLS)
-                else f"<td{gap}><p>{cell_html(links, cell)}</p></td>"
-            )
+            kind = type(cell)
+            written = _CELL_HTML[kind](links, cell)
+            if kind in BLOCK_CELLS:
+                cells.append(f"<td>{written}</td>")
+            elif kind is Gap:
+                cells.append(f'<td class="{P}-gap-cell"><p>{written}</p></td>')
+            else:
+                cells.append(f"<td><p>{written}</p></td>")
         parts.append(f'<tr class="{parity}">' + "".join(cells) + "</tr>")
     parts.append("</tbody></table></div>")
     return "".join(parts)
