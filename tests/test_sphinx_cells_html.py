@@ -10,24 +10,6 @@ import pytest
 
 from qms.sphinx import html
 from qms.sphinx.views import cells
-from qms.sphinx.views.cells import (
-    Badge,
-    DocLink,
-    FileLink,
-    Gap,
-    ItemRef,
-    Items,
-    Join,
-    LabelLink,
-    Lines,
-    Listed,
-    Literal,
-    Muted,
-    Risk,
-    Status,
-    Strong,
-    Text,
-)
 
 
 class _Links:
@@ -60,49 +42,49 @@ ID = '<span class="qms-id">SWR-1</span>'
 @pytest.mark.parametrize(
     ("cell", "written"),
     [
-        (ItemRef("SWR-1", "Show <age>", False), f"{LINK}{ID}</a>"),
+        (cells.ItemRef("SWR-1", "Show <age>", False), f"{LINK}{ID}</a>"),
         (
-            ItemRef("SWR-1", "Show <age>"),
+            cells.ItemRef("SWR-1", "Show <age>"),
             f'<span class="qms-ref">{LINK}{ID}</a><span class="qms-ref-title"> Show &lt;age&gt;</span></span>',
         ),
         (
-            ItemRef("SWR-9", "Gone"),
+            cells.ItemRef("SWR-9", "Gone"),
             '<span class="qms-ref"><span class="qms-unresolved" title="no page shows this item">'
             '<span class="qms-id">SWR-9</span></span><span class="qms-ref-title"> Gone</span></span>',
         ),
         (
-            Items((Listed("SWR-9", "Gone", "passed"),)),
+            cells.Items((cells.Listed("SWR-9", "Gone", "passed"),)),
             '<p class="qms-cell-line"><span class="qms-ref"><span class="qms-unresolved" title="no page shows this '
             'item"><span class="qms-id">SWR-9</span></span><span class="qms-ref-title"> Gone</span></span> '
             '<span class="qms-badge qms-badge-outcome-passed" data-qms-item="SWR-9" data-qms-status="passed">'
             "passed</span></p>",
         ),
-        (Text("a < b"), "a &lt; b"),
-        (Muted("none"), '<span class="qms-muted">none</span>'),
-        (Strong("yes"), "<strong>yes</strong>"),
-        (Literal("a.py"), '<code class="docutils literal notranslate"><span class="pre">a.py</span></code>'),
+        (cells.Text("a < b"), "a &lt; b"),
+        (cells.Muted("none"), '<span class="qms-muted">none</span>'),
+        (cells.Strong("yes"), "<strong>yes</strong>"),
+        (cells.Literal("a.py"), '<code class="docutils literal notranslate"><span class="pre">a.py</span></code>'),
         (
-            Status("TST-1", "not run", "no result"),
+            cells.Status("TST-1", "not run", "no result"),
             '<span class="qms-badge qms-badge-outcome-not-run" data-qms-item="TST-1" data-qms-status="not run">'
             "no result</span>",
         ),
-        (Risk("Z", "?"), '<span class="qms-risk qms-risk-unknown">?</span>'),
-        (Badge("open", "warning"), '<span class="qms-badge qms-badge-warning">open</span>'),
-        (DocLink("plan", "Plan", "scope"), '<a class="reference internal" href="plan.html#scope">Plan</a>'),
-        (DocLink("elsewhere", "Elsewhere"), "Elsewhere"),
-        (LabelLink("scope"), '<a class="reference internal" href="plan.html#scope">Scope</a>'),
-        (LabelLink("nowhere"), '<span class="qms-unresolved">nowhere</span>'),
+        (cells.Risk("Z", "?"), '<span class="qms-risk qms-risk-unknown">?</span>'),
+        (cells.Badge("open", "warning"), '<span class="qms-badge qms-badge-warning">open</span>'),
+        (cells.DocLink("plan", "Plan", "scope"), '<a class="reference internal" href="plan.html#scope">Plan</a>'),
+        (cells.DocLink("elsewhere", "Elsewhere"), "Elsewhere"),
+        (cells.LabelLink("scope"), '<a class="reference internal" href="plan.html#scope">Scope</a>'),
+        (cells.LabelLink("nowhere"), '<span class="qms-unresolved">nowhere</span>'),
         (
-            FileLink("r.xml", "r.xml"),
+            cells.FileLink("r.xml", "r.xml"),
             '<a class="reference download" href="_downloads/r.xml" download><code class="docutils literal '
             'notranslate"><span class="pre">r.xml</span></code></a>',
         ),
         (
-            Lines((Text("a"), Gap())),
+            cells.Lines((cells.Text("a"), cells.Gap())),
             '<p class="qms-cell-line">a</p><p class="qms-cell-line"><span class="qms-gap" title="missing">—</span></p>',
         ),
-        (Join((Strong("a"), Text(" b"))), "<strong>a</strong> b"),
-        (Gap(), '<span class="qms-gap" title="missing">—</span>'),
+        (cells.Join((cells.Strong("a"), cells.Text(" b"))), "<strong>a</strong> b"),
+        (cells.Gap(), '<span class="qms-gap" title="missing">—</span>'),
     ],
 )
 def test_a_cell_is_written_escaped_and_linked_where_the_site_has_its_target(cell: Any, written: str) -> None:
