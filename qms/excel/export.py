@@ -848,7 +848,9 @@ class _DatedArchive(zipfile.ZipFile):
 
         ``zipfile`` has no way to write bytes compressed beforehand: the entry is written as
         ``writestr`` writes it (header, CRC and sizes of the XML), its compressor handing over the
-        kept bytes (the ``_compressor`` of ``zipfile``'s entry writer, CPython 3.11 to 3.14)."""
+        kept bytes. This relies on the ``_compressor`` of ``zipfile``'s entry writer (CPython 3.11,
+        tested by comparing with a workbook written afresh); where it has none, the XML is compressed
+        as ``writestr`` compresses it."""
         data = xml.getvalue()
         deflated = xml.cache.deflated(xml.key)
         info = self._entry(name)
