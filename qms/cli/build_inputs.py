@@ -201,14 +201,15 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
     # the parse cache holds what the build read from its inputs, whatever it holds: no input itself
     cache, _ = cache_folder(root, config)
     outputs = (target, doctrees, *([cache] if cache else []), target.parent / f".{target.name}.building-")
-    found = {name: digests.of(name) for name in _project_files(root, config, outputs)}
+    names = tuple(map(str, outputs))
+    found = {name: digests.of(name) for name in _project_files(root, config, names)}
     # A result without a time ran when its file was written (the site shows when): its time counts.
     found.update((str(path), f"{digests.of(path)} {_modified(path)}") for path in _result_files(root, config))
     items = source_files(root, config, "sources")[0]
     found.update((str(path), digests.of(path)) for path in (*items, *source_files(root, config, "records")[0]))
     read = {name: digests.of(name) for name in reads.files}
     for folder in dict.fromkeys([*reads.folders, *map(str, own_folders())]):
-        read.update((name, digests.of(name)) for name in _files_below(folder, tuple(map(str, outputs)), top=None))
+        read.update((name, digests.of(name)) for name in _files_below(folder, names, top=None))
     environment = {name: value for name, value in os.environ.items() if name.startswith(_ENVIRONMENT_PREFIXES)}
     rest = {"tools": tools(), "environment": environment, "output": [str(target), str(doctrees)]}
     git = git_state(root, outputs, [*found, *read])
@@ -222,15 +223,14 @@ def inputs(root: Path, target: Path, doctrees: Path, reads: Reads, digests: Dige
     return Inputs(found, read, git, rest)
 
 
-def _project_files(root: Path, config: Any, outputs: tuple[Path, ...]) -> Iterator[str]:
-    """The project's files: the whole folder but what is never read unless configured, the files
-    the loader finds from ``qms.yaml`` wherever they lie (item files, execution records, result
-    files: :func:`inputs`), and the templates folder."""
-    names = tuple(map(str, outputs))
-    yield from _files_below(str(root), names, top=str(root))  # qms.lock and approvals.yaml among them
+def _project_files(root: Path, config: Any, outputs: tuple[str, ...]) -> Iterator[str]:
+    """The project's files: the whole folder but what is never read unless configured (``outputs``
+    left out, see :func:`_files_below`), the files the loader finds from ``qms.yaml`` wherever they
+    lie (item files, execution records, result files: :func:`inputs`), and the templates folder."""
+    yield from _files_below(str(root), outputs, top=str(root))  # qms.lock and approvals.yaml among them
     for name in (PROJECT_FILE, "conf.py", ".mailmap", ".gitattributes"):
         yield str(root / name)
-    yield from _files_below(str(root / config.templates), names, top=None)
+    yield from _files_below(str(root / config.templates), outputs, top=None)
 
 
 def _result_files(root: Path, config: Any) -> Iterator[Path]:
@@ -245,12 +245,6 @@ def _modified(path: Path) -> int | None:
         return os.stat(path).st_mtime_ns
     except OSError:
         return None
-
-
-def _walk(folder: Path, outputs: tuple[Path, ...], top: Path | None) -> Iterator[Path]:
-    """The files below ``folder`` as :func:`_files_below` finds them, as paths."""
-    for name in _files_below(str(folder), tuple(map(str, outputs)), None if top is None else str(top)):
-        yield Path(name)
 
 
 def _files_below(folder: str, outputs: tuple[str, ...], top: str | None) -> Iterator[str]:
@@ -441,7 +435,7 @@ def build_reads(app: Sphinx, root: Path, doctrees: Path) -> Reads:
             files.add(location)
     pages = {Path(env.doc2path(docname)) for docname in env.found_docs}
     pages.update(srcdir / str(dependency) for dependencies in env.dependencies.values() for dependency in dependencies)
-    pages.update(_walk(root / data.project.config.templates, (), None))
+    pages.update(map(Path, _files_below(str(root / data.project.config.templates), (), None)))
     unsafe = _unsafe(app, root, data.project, pages)
     generated = doctrees.resolve()
     return Reads(
