@@ -416,3 +416,53 @@ def test_an_error_in_conf_py_is_named_at_its_line_without_a_traceback(tmp_path: 
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert f"qms: error: the build failed: {conf}{said.format(line=line)}; " in result.output
+
+
+def _site_to_seed(root: Path) -> Path:
+    previous = root / "previous"
+    write_files(previous, {"index.html": "<p>index</p>", "part/page.html": "<p>page</p>", "_static/a.css": "p {}"})
+    os.utime(previous / "index.html", ns=(1_000_000_000, 1_000_000_000))
+    return previous
+
+
+def _files_and_times(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("forks", [True, False])
+def test_the_previous_site_is_seeded_beside_or_here_the_same(tmp_path: Path, forks: bool, monkeypatch) -> None:
+    previous = _site_to_seed(tmp_path)
+    if not forks:
+        monkeypatch.setattr("qms.parsecache.can_fork", lambda: False)
+    wait = build_command._seeding(previous, tmp_path / "staging")
+    wait()
+    seeded = _files_and_times(tmp_path / "staging")
+    assert seeded == {
+        name: found for name, found in _files_and_times(previous).items() if not name.startswith("_static/")
+    }
+    assert seeded["index.html"][1] == 1_000_000_000  # times kept: an unchanged page is not written again
+
+
+def test_a_seed_the_other_process_did_not_finish_is_made_here(tmp_path: Path, monkeypatch) -> None:
+    previous = _site_to_seed(tmp_path)
+    staging = tmp_path / "staging"
+
+    def half_done(work):  # the other process copied part of the site, then died
+        write_files(staging, {"index.html": "<p>half</p>"})
+        return lambda: None
+
+    monkeypatch.setattr("qms.parsecache.beside", half_done)
+    monkeypatch.setattr("qms.parsecache.can_fork", lambda: True)
+    build_command._seeding(previous, staging)()
+    assert _files_and_times(staging) == {
+        name: found for name, found in _files_and_times(previous).items() if not name.startswith("_static/")
+    }
+
+
+def test_without_a_previous_site_the_staging_folder_is_empty(tmp_path: Path) -> None:
+    build_command._seeding(None, tmp_path / "staging")()
+    assert (tmp_path / "staging").is_dir() and not any((tmp_path / "staging").iterdir())

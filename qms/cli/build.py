@@ -25,7 +25,7 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -83,6 +83,34 @@ def _seed(previous: Path | None, staging: Path) -> None:
         shutil.copytree(previous, staging, symlinks=True, copy_function=shutil.copy2, ignore=static)
     else:
         staging.mkdir(parents=True)
+
+
+def _seeding(previous: Path | None, staging: Path) -> Callable[[], None]:
+    """Start :func:`_seed` in a second process where one can start (:func:`qms.parsecache.beside`):
+    copying a large site takes as long as importing Sphinx, which this process does meanwhile. The
+    function returned waits for the copy; where the other process could not start or did not finish
+    it, it copies here (into an emptied folder), and meets the same error if there is one."""
+    from qms.parsecache import beside, can_fork
+
+    def copied() -> bool:
+        _seed(previous, staging)
+        return True
+
+    collect = beside(copied) if previous is not None and can_fork() else None
+    if collect is None:
+        _seed(previous, staging)
+        return _nothing
+
+    def wait() -> None:
+        if collect() is not True:
+            shutil.rmtree(staging, ignore_errors=True)
+            _seed(previous, staging)
+
+    return wait
+
+
+def _nothing() -> None:
+    return None
 
 
 #: the folder of a site's static files (Sphinx's name)
@@ -419,14 +447,15 @@ def _built(
     verbose: bool,
 ) -> str | None:
     """The build of :func:`_build_into` once its check started beside it."""
-    from qms.sphinx.state import build_data
-
     staging = folder / "site"
     warnings = Tee(sys.stderr)
     doctrees = root / "_build" / "doctrees"
     started = start.at
     unfinished = start_building(doctrees)
-    _seed(target if as_left(target, start) else None, staging)
+    seeded_now = _seeding(target if as_left(target, start) else None, staging)
+    from qms.sphinx.state import build_data  # while the previous site is copied
+
+    seeded_now()
     seeded, rendered = site_pages(staging), set[str]()
     kept = f"the previous site in {_shown(target)} is unchanged"
     app = _site(
