@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import itertools
-import marshal
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qms.parsecache import FileCache, cache_folder
+from qms.parsecache import FileCache, cache_folder, key_bytes
 from qms.review import LineHistory, classifying_lines, item_blocks
 
 if TYPE_CHECKING:
@@ -477,7 +476,7 @@ class KeptBlames:
             content = _digest(path.read_bytes())
         except (OSError, ValueError):
             return None
-        asked = marshal.dumps(([tuple(block) for block in blocks], sorted(skip)))
+        asked = key_bytes(([tuple(block) for block in blocks], sorted(skip)))
         name = f"{self._state}:{relative}:{_digest(asked).hex()}"
         return _Question(name, b"\0".join((content, self._attributes_above(path.parent), asked)), path, content)
 
@@ -564,7 +563,7 @@ def _repository_state(root: Path) -> tuple[Path, bytes] | None:
         [_content(path) for path in files],
         [os.environ.get(variable) for variable in _BLAME_ENVIRONMENT],
     )
-    return top, _digest(marshal.dumps(state))
+    return top, _digest(key_bytes(state))
 
 
 def _content(path: Path) -> bytes:

@@ -212,6 +212,20 @@ class FileCache(Generic[T]):
         self._known, self._changed = entries, False
 
 
+#: the format of :func:`key_bytes`: marshal's last without references to objects written before
+KEY_FORMAT = 2
+
+
+def key_bytes(value: Any) -> bytes:
+    """``value`` (texts, bytes, numbers, None, booleans, and tuples, lists and dicts of them) as bytes that
+    depend on the value alone: what a key or a digest is made of. Marshal's own format writes an object
+    that something else holds too (a title its item also holds) as a reference where it comes again, and,
+    from format 4, an interned text otherwise than another text: the same rows made once from the items
+    and once read back from a kept file gave two keys, and a title edit wrote the whole trace matrix of
+    the workbook again where it changed six of its rows. Format 2 writes every object as it is."""
+    return marshal.dumps(value, KEY_FORMAT)
+
+
 def project_cache(
     project: Project, name: str, salt: bytes, encode: Callable[[T], Any], decode: Callable[[Any, str], T]
 ) -> FileCache[T] | None:
@@ -230,7 +244,7 @@ def project_fingerprint(
     if any(key is None for key in keys):
         return None
     try:
-        payload = marshal.dumps((repr(config), list(keys), findings_data(findings)))
+        payload = key_bytes((repr(config), list(keys), findings_data(findings)))
     except ValueError:
         return None
     return hashlib.blake2b(_environment() + b"\0" + payload, digest_size=_DIGEST).digest()

@@ -824,3 +824,20 @@ def test_a_second_process_that_fails_leaves_the_rules_of_the_project_to_this_one
     assert _check(root) == expected
     assert "Q008" in computed
     assert _check(root) == expected  # and kept by this process
+
+
+def test_key_bytes_depend_on_the_value_alone_not_on_what_else_holds_it() -> None:
+    """The same rows, once made fresh and once sharing their texts with other objects (as rows made
+    from items do, and rows read back from a kept file do not), give the same key bytes; marshal's
+    own format gives two (the case this guards against)."""
+
+    def fresh() -> list[tuple[int, tuple[str, str, bool, None, str]]]:
+        return [(1, ("SWR-" + str(1501) + " Announce the carbohydrate entry", "qms link", False, None, ""))]
+
+    alone = fresh()
+    shared = fresh()
+    held_elsewhere = [shared[0][1][0], sys.intern(shared[0][1][1])]
+    assert marshal.dumps(alone) != marshal.dumps(shared)
+    assert parsecache.key_bytes(alone) == parsecache.key_bytes(shared)
+    assert parsecache.key_bytes(alone) != parsecache.key_bytes(fresh() + fresh())
+    assert held_elsewhere  # held until the key is made

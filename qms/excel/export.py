@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import marshal
 import os
 import re
 import shutil
@@ -66,6 +65,7 @@ from qms.gitinfo import DocumentControl, document_control, kept_folder
 from qms.matrix import Matrix, verified_defaults
 from qms.matrix_formats import FINDINGS_HEADER, extra_cells, extra_headers
 from qms.model import Item, Project
+from qms.parsecache import key_bytes
 from qms.risk import RiskClass, hazard_risk
 from qms.schema import KIND_ORDER, KINDS, REQUIREMENT_KINDS, FieldType
 from qms.status import Status, StatusIndex
@@ -145,7 +145,7 @@ class _Styles:
                 self.arrays[key] = entry
                 indexes.append((*key, workbook._cell_styles.add(entry)))
         #: the index of each style in the workbook: part of every kept sheet's key
-        self.key = marshal.dumps(indexes)
+        self.key = key_bytes(indexes)
 
 
 #: a cell as its sheet will hold it, before openpyxl makes it: its value, named style (None for
@@ -193,7 +193,7 @@ def _cut(rows: list[tuple[int, list[tuple[int, _Planned]]]]) -> Iterator[tuple[l
     held: list[bytes] = []
     previous = 0
     for row, cells in rows:
-        entry = marshal.dumps((row - previous, cells))
+        entry = key_bytes((row - previous, cells))
         run.append((row, cells))
         held.append(entry)
         previous = row
@@ -295,7 +295,7 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         same sheet (a sheet :meth:`take` found is given its header row only)."""
         if self.cache is not None:
             if self.kept is None:
-                self.key = self.cache.key((styles.key, self._frame(), marshal.dumps(rows)))
+                self.key = self.cache.key((styles.key, self._frame(), key_bytes(rows)))
                 self.kept = self.cache.get(self.key)
             comments = None  # the notes' comments, made once where the sheet is put together from runs
             if self.kept is None and len(rows) > RUN_ROWS:
@@ -590,10 +590,10 @@ class _ItemSheets:
                 return None
             files[item.file] = key
         if self._rows_key is None:
-            self._rows_key = marshal.dumps(list(self.rows.items()))
-        placed = marshal.dumps([(item.id, item.file) for item in items])
+            self._rows_key = key_bytes(list(self.rows.items()))
+        placed = key_bytes([(item.id, item.file) for item in items])
         frame = repr((title, layout, self.policy)).encode("utf-8", "surrogatepass")
-        return [frame, self.styles.key, self._rows_key, placed, marshal.dumps(sorted(files.items()))]
+        return [frame, self.styles.key, self._rows_key, placed, key_bytes(sorted(files.items()))]
 
     def _texts(self, columns: Sequence[Column], item: Item) -> list[str]:
         """The text of each of an item's cells; the hidden last one fingerprints the others."""
@@ -679,7 +679,7 @@ def _matrix_inputs(
         for index, cells in enumerate(matrix.rows)
     ]
     made_of = (headers, len(matrix.columns), shown, [str(cut) for cut in matrix.cuts], list(targets.items()))
-    return [b"matrix", styles.key, marshal.dumps(made_of)]
+    return [b"matrix", styles.key, key_bytes(made_of)]
 
 
 def _summary(sheet: _SheetWriter, project: Project, committed: str, statuses: StatusIndex) -> None:
@@ -747,7 +747,7 @@ def _exported_rows(sheet: _SheetWriter, rows: Sequence[tuple[str, str]]) -> None
         ["Sheet", "Id"],
         notes=["The item sheet qms export wrote the row on.", "The id it wrote it with. Leave this sheet alone."],
     )
-    if not sheet.worksheet.take([b"exported rows", sheet.styles.key, marshal.dumps(list(rows))]):
+    if not sheet.worksheet.take([b"exported rows", sheet.styles.key, key_bytes(list(rows))]):
         for row, (title, item_id) in enumerate(rows, start=2):
             sheet.text(row, 1, title, PLAIN)
             sheet.text(row, 2, item_id, PLAIN)
