@@ -434,6 +434,39 @@ def test_an_edited_item_writes_again_only_the_runs_of_rows_that_show_it(
     assert len(written) < runs / 3
 
 
+def _supplier_edited(root: Path) -> None:
+    items = root / "items" / "architecture.yaml"
+    text = items.read_text(encoding="utf-8")
+    assert "supplier: Example Supplier\n" in text
+    items.write_text(text.replace("supplier: Example Supplier\n", "supplier: Example Supplier Ltd\n"), encoding="utf-8")
+
+
+def test_a_sheet_reused_whole_keeps_its_runs_for_the_next_edit_that_shows_in_it(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workbook that reuses the trace matrix whole (after an edit the matrix does not show) keeps the
+    runs the matrix was put together from: a title edit after it writes again the runs that show the
+    title, as many as right after the first workbook, not the whole matrix."""
+    written = _runs(monkeypatch)
+    _cached(project)
+    matrix_runs = written.count(DESIGN_TRACE)
+    written.clear()
+    _title_edited(project)
+    _cached(project)
+    showing_the_title = written.count(DESIGN_TRACE)
+    assert 0 < showing_the_title < matrix_runs
+
+    other = fixture_project(tmp_path, "other")
+    _cached(other)
+    written.clear()
+    _supplier_edited(other)
+    assert _cached(other) == _fresh(other)
+    assert DESIGN_TRACE not in written  # reused whole
+    _title_edited(other)
+    assert _cached(other) == _fresh(other)
+    assert written.count(DESIGN_TRACE) == showing_the_title
+
+
 def test_rows_moved_keep_the_runs_after_them_with_their_new_row_numbers(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

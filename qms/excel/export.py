@@ -265,6 +265,8 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
     inputs = ""
     #: whether the kept XML was put together from runs of rows (:meth:`_assembled`): kept whole, too
     assembled = False
+    #: the keys of the runs it was put together from, in order
+    runs: list[str]
     _writer: Any  # openpyxl's WorksheetWriter once rows are written; a _Finished for a kept sheet
 
     def calculate_dimension(self) -> str:
@@ -296,7 +298,7 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         if self.cache is not None:
             if self.kept is None:
                 self.key = self.cache.key((styles.key, self._frame(), key_bytes(rows)))
-                self.kept = self.cache.get(self.key)
+                self.kept = self.cache.get(self.key, whole=True)
             comments = None  # the notes' comments, made once where the sheet is put together from runs
             if self.kept is None and len(rows) > RUN_ROWS:
                 comments = self._notes(rows, styles)
@@ -325,9 +327,11 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         assert self.cache is not None
         runs: list[bytes] = []
         links: list[bytes] = []
+        self.runs = []
         previous = 0  # the last row before the run: the empty rows between are the run's
         for run, held in _cut(rows):
             key = self.cache.key((b"run", styles.key, held))
+            self.runs.append(key)
             kept = self.cache.get(key)
             written_after, _, kept_xml = (kept or b"").partition(_RUN_LINKS)
             if kept is None or not written_after.isdigit():
@@ -430,6 +434,7 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             assert self.cache is not None, "only a sheet with a cache is kept"
             if self.assembled:
                 self.cache.put(self.key, self.kept)
+                self.cache.put_runs(self.key, self.runs)
             self._writer, self.kept = _Finished(self.kept, self.key, self.cache), None
             self._WriteOnlyWorksheet__saved = True
         else:

@@ -17,6 +17,11 @@ A long sheet that changed is put together from runs of its rows, each kept here 
 its cells (:class:`qms.excel.export._StreamedSheet`): an edited title writes again the few runs of a
 matrix that show it, not the matrix's ten thousand rows.
 
+A sheet put together from runs names its runs in a file of its own (:meth:`SheetCache.put_runs`): a
+build that reuses the whole sheet keeps its runs with it, for the next build that changes a few of its
+rows (else the runs, unused by the builds that reused the sheet whole, were removed with the files no
+longer used, and a title edit after a text edit wrote the whole trace matrix again).
+
 A sheet's XML is also kept compressed as the workbook's archive holds it (:meth:`SheetCache.deflated`),
 so that a sheet reused is not compressed again: deflating the twenty megabytes of XML of a workbook of
 ten thousand items took most of the time of writing it after a one-item edit. The compressed bytes are
@@ -43,6 +48,8 @@ SUFFIX = ".sheet"
 INPUTS_SUFFIX = ".inputs"
 #: the end of the file holding a kept sheet's XML compressed, as the workbook's archive holds it
 DEFLATED_SUFFIX = ".deflated"
+#: the end of the file naming the runs a kept sheet was put together from (their keys, one a line)
+RUNS_SUFFIX = ".runs"
 #: what compressed bytes are kept with: the zlib that made them (another one may compress otherwise)
 _DEFLATER = f"zlib {zlib.ZLIB_RUNTIME_VERSION} default level, raw".encode("ascii")
 _NAME = re.compile(r"[0-9a-f]{64}")
@@ -80,9 +87,12 @@ class SheetCache:
             digest.update(len(part).to_bytes(8, "big") + part)
         return digest.hexdigest()
 
-    def get(self, key: str) -> bytes | None:
-        """The XML kept under ``key``, if any and intact."""
+    def get(self, key: str, *, whole: bool = False) -> bytes | None:
+        """The XML kept under ``key``, if any and intact; for a ``whole`` sheet, the runs it was put
+        together from (:meth:`put_runs`) are kept for the next workbook too."""
         self.used.add(key)
+        if whole:
+            self._keep_runs(key)
         try:
             stored = (self.folder / f"{key}{SUFFIX}").read_bytes()
         except OSError:
@@ -98,6 +108,25 @@ class SheetCache:
         digest = hashlib.sha256(xml).digest()
         self.digests[key] = digest
         write_bytes(self.folder / f"{key}{SUFFIX}", digest + xml)
+
+    def put_runs(self, key: str, runs: Iterable[str]) -> None:
+        """The sheet of key ``key`` is put together from the runs of keys ``runs``."""
+        listed = "".join(f"{run}\n" for run in runs).encode("ascii")
+        path = self.folder / f"{key}{RUNS_SUFFIX}"
+        try:
+            if path.read_bytes() == listed:
+                return
+        except OSError:
+            pass
+        write_bytes(path, listed)
+
+    def _keep_runs(self, key: str) -> None:
+        """Keep the runs the sheet of key ``key`` was put together from, where it names them."""
+        try:
+            listed = (self.folder / f"{key}{RUNS_SUFFIX}").read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return
+        self.used.update(run for run in listed.split() if _NAME.fullmatch(run))
 
     def deflated(self, key: str) -> bytes | None:
         """The compressed bytes kept of the sheet of key ``key``, read or kept by this cache; None where
@@ -132,7 +161,7 @@ class SheetCache:
             return None
         if not _NAME.fullmatch(key):
             return None
-        xml = self.get(key)
+        xml = self.get(key, whole=True)
         return (key, xml) if xml is not None else None
 
     def note_inputs(self, inputs: str, key: str) -> None:
@@ -148,7 +177,7 @@ class SheetCache:
 
     def prune(self) -> None:
         """Remove the kept sheets and inputs this workbook did not use (only files this cache names)."""
-        for suffix in (SUFFIX, INPUTS_SUFFIX, DEFLATED_SUFFIX):
+        for suffix in (SUFFIX, INPUTS_SUFFIX, DEFLATED_SUFFIX, RUNS_SUFFIX):
             for path in self.folder.glob(f"*{suffix}") if self.folder.is_dir() else ():
                 name = path.name.removesuffix(suffix)
                 if _NAME.fullmatch(name) and name not in self.used:
