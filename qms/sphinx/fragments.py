@@ -309,12 +309,15 @@ def splice_page(
             pieces += [(old, new) for (kind, old), (_, new) in zip(before, after, strict=True) if kind != "text"]
         if any(record.levelno >= logging.WARNING for record in given.buffer):
             return False
-    if any(old != new for old, new in pieces):
+    changing = {old for old, new in pieces if old != new}
+    if changing:
         try:  # UTF-8 bytes (as Sphinx wrote them), searched without decoding the whole page
             html = output.read_bytes()
         except OSError:
             return False
-        spliced = _replaced(html, [(old.encode("utf-8"), new.encode("utf-8")) for old, new in pieces])
+        # the pieces of the blocks that hold a piece that changes (those that keep it too: they count)
+        shared = [(old.encode("utf-8"), new.encode("utf-8")) for old, new in pieces if old in changing]
+        spliced = _replaced(html, shared)
         if spliced is None:
             return False
         write_bytes(output, spliced)
@@ -339,10 +342,11 @@ _SPLICED = frozenset({"html", "block"})
 
 def _replaced(html: bytes, pieces: list[tuple[bytes, bytes]]) -> bytes | None:
     """``html`` with each of its blocks' old pieces replaced by its new one, ``pieces`` being every
-    piece the blocks hold, in the page's order. None unless the page holds each old piece that changes
-    exactly as often as ``pieces`` do: its occurrences are then the blocks' own, in the same order,
-    each found where it starts (overlapping ones too; in UTF-8 a piece's bytes are found only where its
-    characters stand, never inside another character)."""
+    piece the blocks hold of each old piece that changes, in the page's order (a piece no block
+    changes may be left out: its occurrences are left as they are). None unless the page holds each
+    old piece that changes exactly as often as ``pieces`` do: its occurrences are then the blocks' own,
+    in the same order, each found where it starts (overlapping ones too; in UTF-8 a piece's bytes are
+    found only where its characters stand, never inside another character)."""
     wanted: dict[bytes, list[bytes]] = {}
     for old, new in pieces:
         wanted.setdefault(old, []).append(new)
