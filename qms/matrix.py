@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 from qms.model import Finding, Item, Link, Location, Project, Severity
 from qms.rulebook import SPECS
@@ -265,6 +266,83 @@ def matrix_size(project: Project, chain: Chain) -> Size:
     return Size(total, largest, largest_rows)
 
 
+#: What a matrix's rows are made of, per item a link of the chain joins to another column: the item's
+#: column, and the items it steps to (those of later columns it links to, either way; sorted). Where an item's
+#: column and steps are the same, and those of every item it reaches, its rows are the same
+#: (:func:`retrace_matrix`); an item no such link joins has one row, which its column places.
+Shape = dict[str, tuple[int, tuple[str, ...]]]
+
+
+def matrix_shape(paths: Paths) -> Shape:
+    """The shape of the matrix ``paths`` walks."""
+    items, column_of = paths.project.items, paths.column_of
+    shape = {item_id: (column_of[items[item_id].kind], tuple(sorted(later))) for item_id, later in paths.later.items()}
+    nothing: tuple[str, ...] = ()
+    for item_id in paths.reached:
+        if item_id not in shape:
+            shape[item_id] = (column_of[items[item_id].kind], nothing)
+    return shape
+
+
+def retrace_matrix(
+    project: Project,
+    chain: Chain,
+    rows: Sequence[Sequence[str | None]],
+    shape: Shape,
+    max_rows: int = MAX_ROWS,
+) -> tuple[Matrix, Shape] | None:
+    """The matrix along ``chain`` (as :func:`trace_matrix` makes it, without findings), from the rows
+    of an earlier matrix of the chain (as item ids, none cut away) and the ``shape`` they were made of,
+    with its shape now: the rows that start at an item in the same column, from which no step reaches
+    an item whose column or steps changed, are taken again; the rows of the other
+    items are walked. Rows go from their first item to the right end (:meth:`Paths.rows`), so the rows
+    of an item are a run of the matrix, made of what it reaches alone. None where the matrix has more
+    than ``max_rows`` rows now (it is cut: walk it whole), or the rows are not a matrix's."""
+    paths = Paths(project, chain)
+    now = matrix_shape(paths)
+    changed = [item_id for item_id in now.keys() | shape.keys() if now.get(item_id) != shape.get(item_id)]
+    walked = _reaching(changed, now)
+    earlier: dict[str, tuple[int, list[Sequence[str | None]]]] = {}
+    for row in rows:
+        column = next((index for index, item_id in enumerate(row) if item_id is not None), None)
+        if column is None:
+            return None  # not the rows of a matrix: walk it whole
+        start = cast(str, row[column])
+        earlier.setdefault(start, (column, []))[1].append(row)
+    items = project.items
+    made: list[tuple[Item | None, ...]] = []
+    for column, item in paths.starts():
+        taken = earlier.get(item.id)
+        if taken is None or taken[0] != column or item.id in walked:
+            made += [row for row, _ in paths.rows([(column, item)])]
+        else:
+            try:
+                made += [tuple(None if item_id is None else items[item_id] for item_id in row) for row in taken[1]]
+            except KeyError:  # an item that is gone on a row kept: not this shape's rows
+                return None
+        if len(made) > max_rows:
+            return None
+    return Matrix(chain.columns, tuple(made), chain.title), now
+
+
+def _reaching(changed: Iterable[str], shape: Shape) -> set[str]:
+    """The items of ``changed`` and every item from which the steps of ``shape`` reach one. The steps of
+    the earlier shape are not needed: where an item reached a changed one then, the first changed item on
+    that path is reached now, by the same steps of the unchanged items before it."""
+    up: dict[str, list[str]] = {}
+    for item_id, (_, later) in shape.items():
+        for other in later:
+            up.setdefault(other, []).append(item_id)
+    found = set(changed)
+    waiting = list(found)
+    while waiting:
+        for before in up.get(waiting.pop(), ()):
+            if before not in found:
+                found.add(before)
+                waiting.append(before)
+    return found
+
+
 def trace_matrix(
     project: Project, chain: Chain, max_rows: int = MAX_ROWS, *, wrong_kind: Mapping[Location, Finding] | None = None
 ) -> Matrix:
@@ -278,7 +356,20 @@ def trace_matrix(
     links it shows (``wrong_kind``: those of the project, when the caller has them for several
     matrices; :func:`wrong_kind_findings`). Rows keep the natural order of their items.
     """
+    return _walked(Paths(project, chain), max_rows, wrong_kind)
+
+
+def shaped_trace_matrix(
+    project: Project, chain: Chain, *, wrong_kind: Mapping[Location, Finding] | None = None
+) -> tuple[Matrix, Shape]:
+    """:func:`trace_matrix`, with the shape of the matrix (what :func:`retrace_matrix` starts from)."""
     paths = Paths(project, chain)
+    return _walked(paths, MAX_ROWS, wrong_kind), matrix_shape(paths)
+
+
+def _walked(paths: Paths, max_rows: int, wrong_kind: Mapping[Location, Finding] | None) -> Matrix:
+    """Every path ``paths`` walks, as :func:`trace_matrix` makes them."""
+    project, chain = paths.project, paths.chain
     starts = paths.starts()
     total = sum(paths.count(item.id) for _, item in starts)
     wrong_kind = wrong_kind_findings(project) if wrong_kind is None else wrong_kind

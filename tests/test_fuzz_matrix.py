@@ -13,7 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qms.config import Device, ProjectConfig
-from qms.matrix import DESIGN, Matrix, matrix_size, natural_key, trace_matrix
+from qms.matrix import (
+    DESIGN,
+    Chain,
+    Matrix,
+    matrix_size,
+    natural_key,
+    retrace_matrix,
+    shaped_trace_matrix,
+    trace_matrix,
+)
 from qms.model import Item, Project
 from qms.project import build_project
 from qms.rules import CheckContext, run_rules
@@ -152,3 +161,89 @@ def test_the_item_starting_the_most_rows_is_the_first_of_them_in_the_matrix(proj
     most = max(started.values())
     assert size.largest_rows == most
     assert size.largest is not None and size.largest.id == next(item for item, rows in started.items() if rows == most)
+
+
+#: a chain of the same kinds whose rows start in its first column only (as the risk chain's)
+FIRST_COLUMN_ONLY = Chain("No orphans", DESIGN.columns, orphans=False)
+
+
+@st.composite
+def edited_projects(draw: st.DrawFn) -> tuple[Project, Project]:
+    """A project, and the same project after some items were edited: their links or their kind drawn
+    again, removed (links to them left dangling), or new items added."""
+    size = draw(st.integers(min_value=1, max_value=12))
+    ids = [f"A-{number}" for number in range(size + 3)]
+
+    def drawn() -> tuple[str, dict[str, tuple[str, ...]]]:
+        kind = draw(st.sampled_from(list(PREFIX)))
+        targets = st.lists(st.sampled_from(ids), max_size=3, unique=True)
+        return kind, {name: tuple(draw(targets)) for name in FIELDS[kind]}
+
+    before = {item_id: drawn() for item_id in ids[:size]}
+    after = dict(before)
+    for item_id in draw(st.lists(st.sampled_from(ids[:size]), max_size=3, unique=True)):
+        if draw(st.booleans()):
+            after[item_id] = drawn()
+        else:
+            del after[item_id]
+    for item_id in ids[size : size + draw(st.integers(min_value=0, max_value=3))]:
+        after[item_id] = drawn()
+    return _built(before), _built(after)
+
+
+def _built(spec: dict[str, tuple[str, dict[str, tuple[str, ...]]]]) -> Project:
+    items: dict[str, Item] = {}
+    line = 1
+    for item_id, (kind, links) in spec.items():
+        fields: dict[str, object] = {"title": item_id}
+        positions: dict[tuple[str | int, ...], tuple[int, int]] = {(): (line, 5)}
+        for field_name, targets in links.items():
+            fields[field_name] = targets
+            for index in range(len(targets)):
+                line += 1
+                positions[(field_name, index)] = (line, 7)
+        items[item_id] = Item(item_id, kind, MappingProxyType(fields), "items.yaml", MappingProxyType(positions))
+        line += 1
+    return build_project(Path("."), CONFIG, items, ("items.yaml",), [])
+
+
+def _ids(matrix: Matrix) -> list[tuple[str | None, ...]]:
+    return [tuple(None if item is None else item.id for item in row) for row in matrix.rows]
+
+
+@pytest.mark.parametrize("chain", [DESIGN, FIRST_COLUMN_ONLY], ids=["orphans", "first column only"])
+@given(pair=edited_projects())
+def test_a_matrix_made_again_from_its_rows_before_an_edit_is_the_matrix_walked_whole(
+    chain: Chain, pair: tuple[Project, Project]
+) -> None:
+    before, after = pair
+    earlier, shape = shaped_trace_matrix(before, chain)
+    walked, walked_shape = shaped_trace_matrix(after, chain)
+    made = retrace_matrix(after, chain, _ids(earlier), shape)
+    assert made is not None
+    assert _ids(made[0]) == _ids(walked) and made[0].cuts == walked.cuts == ()
+    assert made[1] == walked_shape
+    assert made[0].rows == walked.rows  # the items of this project, not the rows' earlier ones
+
+
+@given(pair=edited_projects(), limit=st.integers(min_value=1, max_value=6))
+def test_a_matrix_made_again_that_would_be_cut_is_left_to_be_walked_whole(
+    pair: tuple[Project, Project], limit: int
+) -> None:
+    before, after = pair
+    earlier, shape = shaped_trace_matrix(before, DESIGN)
+    made = retrace_matrix(after, DESIGN, _ids(earlier), shape, max_rows=limit)
+    walked = trace_matrix(after, DESIGN, max_rows=10**6)
+    assert (made is None) == (len(walked.rows) > limit)
+
+
+def test_an_item_linked_to_nothing_that_moves_to_another_column_is_on_its_new_column() -> None:
+    """An item no link joins is in no shape: its row is placed again by its column now."""
+    before = _built({"A-1": ("need", {}), "A-2": ("software_item", {"implements": (), "parent": ()})})
+    after = _built(
+        {"A-1": ("test", {"verifies": (), "validates": ()}), "A-2": ("software_item", {"implements": (), "parent": ()})}
+    )
+    earlier, shape = shaped_trace_matrix(before, DESIGN)
+    made = retrace_matrix(after, DESIGN, _ids(earlier), shape)
+    assert made is not None and _ids(made[0]) == _ids(trace_matrix(after, DESIGN))
+    assert _ids(made[0]) == [(None, None, None, "A-2", None), (None, None, None, None, "A-1")]

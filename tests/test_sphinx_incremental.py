@@ -21,6 +21,7 @@ import qms.sphinx as qms_sphinx
 from qms import checking, parsecache
 from qms.cli import build as build_command
 from qms.cli.build_inputs import RECORD
+from qms.matrix import Chain
 from qms.rules.registry import CHECKS
 from qms.sphinx import THEME_TEMPLATES_FOLDER, sources
 from qms.sphinx.views import items, tables
@@ -317,8 +318,20 @@ def test_the_theme_templates_are_compiled_once_and_kept_for_the_next_builds(
 
 
 def _matrices_walked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The chains whose matrix a build walks link by link (instead of taking the last build's rows)."""
-    return _calls(monkeypatch, tables, "trace_matrix", lambda project, chain, *rest, **options: chain.title)
+    """The chains whose matrix a build walks link by link, whole (instead of taking the last build's
+    rows), and those it walks only where their paths changed (noted ``again``)."""
+    calls: list[str] = []
+
+    def noting(walk: Callable[..., Any], how: str) -> Callable[..., Any]:
+        def walked(project: object, chain: Chain, *rest: object, **options: object) -> Any:
+            calls.append(chain.title + how)
+            return walk(project, chain, *rest, **options)
+
+        return walked
+
+    for name, how in (("trace_matrix", ""), ("shaped_trace_matrix", ""), ("retrace_matrix", " again")):
+        monkeypatch.setattr(tables, name, noting(getattr(tables, name), how))
+    return calls
 
 
 @pytest.mark.slow
@@ -337,15 +350,23 @@ def test_a_title_edit_takes_the_rows_of_the_matrices_the_last_build_made(
 
 
 @pytest.mark.slow
-def test_a_link_edit_walks_again_the_matrices_that_follow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_link_edit_walks_again_the_paths_it_changed_in_the_matrices_that_follow_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = new_project(tmp_path / "device")
     assert build(root).exit_code == 0
     walked = _matrices_walked(monkeypatch)
     _, written = _read_and_written(
         root, "traceability/tests.yaml", "verifies: [SYS-001, SWR-001]", "verifies: [SWR-001]"
     )
-    assert "Design traceability" in walked and "traceability-matrix" in written
+    assert "Design traceability again" in walked and "Design traceability" not in walked
+    assert "traceability-matrix" in written
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+    (root / "_build" / "doctrees" / tables.SHAPES_FILE).unlink()  # the shapes gone: walked whole
+    walked.clear()
+    _read_and_written(root, "traceability/tests.yaml", "verifies: [SWR-001]", "verifies: [SYS-001, SWR-001]")
+    assert "Design traceability" in walked and "Design traceability again" not in walked
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean-2")
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from qms.atomic import read_kept, write_bytes, write_kept, write_text
+from qms.matrix import Shape
 from qms.parsecache import beside, can_fork
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
@@ -40,7 +41,7 @@ from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.items import BLOCKS_FILE, KEPT_BLOCKS, KeptBlocks, blocks_to_keep, reuse_blocks
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
-from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, KeptMatrices, KeptRows
+from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, SHAPES_FILE, KeptMatrices, KeptRows
 
 logger = logging.getLogger(__name__)
 
@@ -344,7 +345,11 @@ def keep_matrices(data: BuildData, path: Path) -> None:
         matrices = read_kept(path, code_digest())  # None: none yet, or not made by this code
         return matrices if isinstance(matrices, dict) else {}
 
-    data.cache[KEPT_MATRICES] = KeptMatrices(load)
+    def load_shapes() -> dict[str, tuple[str, Shape]]:
+        shapes = read_kept(path.with_name(SHAPES_FILE), code_digest())
+        return shapes if isinstance(shapes, dict) else {}
+
+    data.cache[KEPT_MATRICES] = KeptMatrices(load, load_shapes)
 
 
 def save_kept(app: Sphinx, exception: Exception | None) -> None:
@@ -361,6 +366,7 @@ def save_kept(app: Sphinx, exception: Exception | None) -> None:
     with contextlib.suppress(OSError):  # a read-only build folder: the next build makes them again
         if kept is not None and kept.changed:
             write_kept(Path(app.doctreedir) / MATRICES_FILE, code_digest(), kept.matrices)
+            write_kept(Path(app.doctreedir) / SHAPES_FILE, code_digest(), kept.shapes)
         if blocks is not None:
             write_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest(), blocks)
 

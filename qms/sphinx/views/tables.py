@@ -20,8 +20,11 @@ from qms.matrix import (
     Chain,
     Cut,
     Matrix,
+    Shape,
     parse_chain,
     passed_by,
+    retrace_matrix,
+    shaped_trace_matrix,
     trace_matrix,
     wrong_kind_findings,
 )
@@ -454,6 +457,8 @@ class _Cells:
 KEPT_MATRICES: Query = ("kept-matrices",)
 #: the file of the build's doctree folder keeping them, beside the environment
 MATRICES_FILE = "qms-matrix-rows.pickle"
+#: the file keeping the shape of each matrix kept (:data:`qms.matrix.Shape`), read only to make one again
+SHAPES_FILE = "qms-matrix-shapes.pickle"
 
 #: A matrix's rows as item ids (None: an empty cell), and what it left out.
 KeptRows = tuple[tuple[tuple[str | None, ...], ...], tuple[Cut, ...]]
@@ -463,11 +468,16 @@ KeptRows = tuple[tuple[tuple[str | None, ...], ...], tuple[Cut, ...]]
 class KeptMatrices:
     """The rows each matrix made, by its chain and row limit, with the fingerprint of the
     links they follow (:meth:`BuildData.link_content`), as ``load`` reads them the first time a
-    matrix is made; ``changed`` when this build made any again."""
+    matrix is made; ``changed`` when this build made any again. And the shape each was made of
+    (:data:`qms.matrix.Shape`) with the same fingerprint, as ``load_shapes`` reads them the first time a
+    matrix is made again (its links changed): the rows of the items whose paths did not change are
+    taken again from there."""
 
     load: Callable[[], dict[str, tuple[str, KeptRows]]] = dict
+    load_shapes: Callable[[], dict[str, tuple[str, Shape]]] = dict
     changed: bool = False
     _matrices: dict[str, tuple[str, KeptRows]] | None = None
+    _shapes: dict[str, tuple[str, Shape]] | None = None
 
     @property
     def matrices(self) -> dict[str, tuple[str, KeptRows]]:
@@ -475,12 +485,20 @@ class KeptMatrices:
             self._matrices = self.load()
         return self._matrices
 
+    @property
+    def shapes(self) -> dict[str, tuple[str, Shape]]:
+        if self._shapes is None:
+            self._shapes = self.load_shapes()
+        return self._shapes
+
 
 def _trace(data: BuildData, chain: Chain) -> Matrix:
     """The matrix along ``chain``. Its rows follow the links only: when they are the links the last
     build followed (a title, a text or an outcome changed), the rows it made are taken again, with
-    this build's items in them (:class:`KeptMatrices`), instead of walking every path once more.
-    A project with a link that breaks a kind rule walks them: its rows carry the links' findings."""
+    this build's items in them (:class:`KeptMatrices`), instead of walking every path once more;
+    where the links changed, the rows of the items that reach no changed path are taken again and
+    the others walked (:func:`qms.matrix.retrace_matrix`). A project with a link that breaks a kind
+    rule walks them all: its rows carry the links' findings."""
     wrong_kind = _wrong_kind(data)
     kept: KeptMatrices | None = data.cache.get(KEPT_MATRICES)
     if kept is None or wrong_kind:
@@ -493,9 +511,15 @@ def _trace(data: BuildData, chain: Chain) -> Matrix:
         items = data.project.items
         rows = tuple(tuple(None if item_id is None else items[item_id] for item_id in row) for row in ids)
         return Matrix(chain.columns, rows, chain.title, cuts=cuts)
-    matrix = trace_matrix(data.project, chain, wrong_kind=wrong_kind)
+    made = None
+    if found is not None and not found[1][1]:  # rows kept, none cut away, of other links
+        shaped = kept.shapes.get(key)
+        if shaped is not None and shaped[0] == found[0]:  # the shape those rows were made of
+            made = retrace_matrix(data.project, chain, found[1][0], shaped[1])
+    matrix, shape = made if made is not None else shaped_trace_matrix(data.project, chain, wrong_kind=wrong_kind)
     rows_ids = tuple(tuple(None if item is None else item.id for item in row) for row in matrix.rows)
     kept.matrices[key] = (links, (rows_ids, matrix.cuts))
+    kept.shapes[key] = (links, shape)
     kept.changed = True
     return matrix
 
