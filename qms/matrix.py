@@ -294,10 +294,10 @@ def retrace_matrix(
     """The matrix along ``chain`` (as :func:`trace_matrix` makes it, without findings), from the rows
     of an earlier matrix of the chain (as item ids, none cut away) and the ``shape`` they were made of,
     with its shape now: the rows that start at an item in the same column, from which no step reaches
-    an item whose column or steps changed, are taken again; the rows of the other
-    items are walked. Rows go from their first item to the right end (:meth:`Paths.rows`), so the rows
-    of an item are a run of the matrix, made of what it reaches alone. None where the matrix has more
-    than ``max_rows`` rows now (it is cut: walk it whole), or the rows are not a matrix's."""
+    an item whose column or steps changed, are taken again; the rows of the other items are walked.
+    Rows go from their first item to the right end (:meth:`Paths.rows`), so the rows of an item are a
+    run of the matrix, made of what it reaches alone. None where the matrix has more than
+    ``max_rows`` rows now (it is cut: walk it whole), or the rows are not a matrix's."""
     paths = Paths(project, chain)
     now = matrix_shape(paths)
     changed = [item_id for item_id in now.keys() | shape.keys() if now.get(item_id) != shape.get(item_id)]
@@ -317,12 +317,17 @@ def retrace_matrix(
             made += [row for row, _ in paths.rows([(column, item)])]
         else:
             try:
-                made += [tuple(None if item_id is None else items[item_id] for item_id in row) for row in taken[1]]
+                made += matrix_rows(items, taken[1])
             except KeyError:  # an item that is gone on a row kept: not this shape's rows
                 return None
         if len(made) > max_rows:
             return None
     return Matrix(chain.columns, tuple(made), chain.title), now
+
+
+def matrix_rows(items: Mapping[str, Item], rows: Iterable[Sequence[str | None]]) -> list[tuple[Item | None, ...]]:
+    """Rows of item ids (None: an empty cell) as rows of ``items`` (KeyError for an id it lacks)."""
+    return [tuple(None if item_id is None else items[item_id] for item_id in row) for row in rows]
 
 
 def _reaching(changed: Iterable[str], shape: Shape) -> set[str]:

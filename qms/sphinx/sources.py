@@ -26,7 +26,6 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from qms.atomic import read_kept, write_bytes, write_kept, write_text
-from qms.matrix import Shape
 from qms.parsecache import beside, can_fork
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
@@ -41,7 +40,7 @@ from qms.sphinx.state import build_data
 from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.items import BLOCKS_FILE, KEPT_BLOCKS, KeptBlocks, blocks_to_keep, reuse_blocks
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
-from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, SHAPES_FILE, KeptMatrices, KeptRows
+from qms.sphinx.views.tables import KEPT_MATRICES, MATRICES_FILE, SHAPES_FILE, KeptMatrices
 
 logger = logging.getLogger(__name__)
 
@@ -341,15 +340,14 @@ def keep_matrices(data: BuildData, path: Path) -> None:
     ``path`` and read when the build first makes a matrix; :func:`save_kept` keeps this build's
     for the next when it made any again."""
 
-    def load() -> dict[str, tuple[str, KeptRows]]:
-        matrices = read_kept(path, code_digest())  # None: none yet, or not made by this code
-        return matrices if isinstance(matrices, dict) else {}
+    def loading(file: Path) -> Callable[[], dict[str, Any]]:
+        def load() -> dict[str, Any]:
+            kept = read_kept(file, code_digest())  # None: none yet, or not made by this code
+            return kept if isinstance(kept, dict) else {}
 
-    def load_shapes() -> dict[str, tuple[str, Shape]]:
-        shapes = read_kept(path.with_name(SHAPES_FILE), code_digest())
-        return shapes if isinstance(shapes, dict) else {}
+        return load
 
-    data.cache[KEPT_MATRICES] = KeptMatrices(load, load_shapes)
+    data.cache[KEPT_MATRICES] = KeptMatrices(loading(path), loading(path.with_name(SHAPES_FILE)))
 
 
 def save_kept(app: Sphinx, exception: Exception | None) -> None:

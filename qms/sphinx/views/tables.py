@@ -21,6 +21,7 @@ from qms.matrix import (
     Cut,
     Matrix,
     Shape,
+    matrix_rows,
     parse_chain,
     passed_by,
     retrace_matrix,
@@ -508,9 +509,7 @@ def _trace(data: BuildData, chain: Chain) -> Matrix:
     found = kept.matrices.get(key)
     if found is not None and found[0] == links:
         ids, cuts = found[1]
-        items = data.project.items
-        rows = tuple(tuple(None if item_id is None else items[item_id] for item_id in row) for row in ids)
-        return Matrix(chain.columns, rows, chain.title, cuts=cuts)
+        return Matrix(chain.columns, tuple(matrix_rows(data.project.items, ids)), chain.title, cuts=cuts)
     made = None
     if found is not None and not found[1][1]:  # rows kept, none cut away, of other links
         shaped = kept.shapes.get(key)
