@@ -4,11 +4,11 @@ them, then the rules."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from qms import gitinfo
+from qms import fingerprints, gitinfo
 from qms.causes import Folded, fold
 from qms.evidence import load_evidence
 from qms.model import Finding, Location, Project, Severity
@@ -53,49 +53,70 @@ def check_context(
 _BESIDE: dict[Path, Callable[[], Any]] = {}
 
 
-def check_beside(root: Path, unchanged: Callable[[], bool]) -> None:
+def check_beside(root: Path, unchanged: Callable[[], bool], doctrees: Path | None = None) -> None:
     """Start the check a build makes of the project at ``root`` in a second process, while the build
     starts Sphinx (its imports, the theme, the last build's environment: half a second at 10,000
     items on one core, the other idle until the workbook starts). The process reads the project as
-    the build does (through the parse cache, which it keeps), runs the rules, and gives their
-    findings only where ``unchanged`` says, once they are found, that no input of the build changed
-    since it started; :func:`findings_beside` hands them to the build."""
+    the build does (through the parse cache, which it keeps), runs the rules, makes the fingerprints
+    of whole kinds of items that the last build into ``doctrees`` made (:mod:`qms.fingerprints`),
+    and gives their findings and fingerprints only where ``unchanged`` says, once they are made,
+    that no input of the build changed since it started; :func:`findings_beside` hands them to the
+    build."""
     if can_fork():
-        collect = beside(lambda: _check(root, unchanged))
+        collect = beside(lambda: _check(root, unchanged, doctrees))
         if collect is not None:
             _BESIDE[root.resolve()] = collect
 
 
-def _check(root: Path, unchanged: Callable[[], bool]) -> list[Any] | None:
-    """In the process :func:`check_beside` starts: the parse-cache keys of the item files read, and
-    the findings as plain data; None where an input changed meanwhile."""
+def _check(root: Path, unchanged: Callable[[], bool], doctrees: Path | None) -> list[Any] | None:
+    """In the process :func:`check_beside` starts: the parse-cache keys of the item files read, the
+    findings as plain data, and the fingerprints made; None where an input changed meanwhile."""
     project = load_project(root, cache=True)
-    findings = run_rules(check_context(project, cache=True), beside=False)
+    context = check_context(project, cache=True)
+    findings = tuple(run_rules(context, beside=False))
+    made: dict[tuple[str, ...], str] = {}
+    found: dict[str, str] | None = None
+    if doctrees is not None:
+        checked = fingerprints.Checked(project, context.statuses, fingerprints.by_item(findings))
+        made = fingerprints.made_beside(checked, fingerprints.kept_keys(doctrees))
+        found = fingerprints.found_of_items(checked)
     if not unchanged():
         return None
     plain = [
         (f.rule, f.severity.value, f.message, f.location.file, f.location.line, f.location.column, f.item)
         for f in findings
     ]
-    return [sorted(project.file_keys.items()), plain]
+    return [sorted(project.file_keys.items()), plain, made, found]
 
 
-def findings_beside(project: Project) -> list[Finding] | None:
-    """The findings the check started beside the build gave (:func:`check_beside`), where it read the
-    item files the build read, each to the same bytes (their parse-cache keys); None where none was
+@dataclass(frozen=True)
+class Beside:
+    """What the check started beside a build found (:func:`check_beside`): its findings, and the
+    fingerprints it made of them, the project and its statuses (:mod:`qms.fingerprints`): those of
+    whole kinds of items by their keys, and of what was found of each item (None: not made)."""
+
+    findings: list[Finding]
+    fingerprints: dict[tuple[str, ...], str]
+    found_of_items: dict[str, str] | None
+
+
+def findings_beside(project: Project) -> Beside | None:
+    """What the check started beside the build gave (:func:`check_beside`), where it read the item
+    files the build read, each to the same bytes (their parse-cache keys); None where none was
     started, it failed, an input changed while it ran, or it read other files: the build runs the
-    rules itself. Taken once."""
+    rules itself, and makes every fingerprint. Taken once."""
     collect = _BESIDE.pop(project.root.resolve(), None)
     made = collect() if collect is not None else None
-    if not isinstance(made, list) or len(made) != 2 or not project.file_keys:
+    if not isinstance(made, list) or len(made) != 4 or not project.file_keys:
         return None
-    keys, plain = made
-    if keys != sorted(project.file_keys.items()):
+    keys, plain, digests, found = made
+    if keys != sorted(project.file_keys.items()) or not isinstance(digests, dict):
         return None
-    return [
+    findings = [
         Finding(rule, Severity(severity), message, Location(file, line, column), item)
         for rule, severity, message, file, line, column, item in plain
     ]
+    return Beside(findings, digests, found if isinstance(found, dict) else None)
 
 
 def discard_beside(root: Path) -> None:

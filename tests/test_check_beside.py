@@ -10,12 +10,16 @@ import pytest
 from sphinx_support import build, new_project, site_files
 
 from qms import checking
-from qms.checking import check_beside, check_context, findings_beside
+from qms.atomic import read_kept
+from qms.checking import Beside, check_beside, check_context, findings_beside
 from qms.cli import build as build_command
+from qms.fingerprints import FAMILIES, Checked, link_rows, made_beside
 from qms.model import Finding, Project
 from qms.project import load_project
 from qms.rules import run_rules
-from qms.sphinx import state
+from qms.sphinx import sources, state
+from qms.sphinx.fragments import code_digest
+from qms.sphinx.views.items import BLOCKS_FILE, KeptBlocks
 
 
 def _rules_run_here(root: Path) -> list[Finding]:
@@ -31,8 +35,45 @@ def root(tmp_path: Path) -> Path:
 
 def test_the_findings_found_beside_are_those_the_rules_give_here(root: Path) -> None:
     check_beside(root, lambda: True)
-    assert findings_beside(load_project(root, cache=True)) == _rules_run_here(root)
+    found = findings_beside(load_project(root, cache=True))
+    assert found is not None and found.findings == _rules_run_here(root)
+    assert found.fingerprints == {} and found.found_of_items is None, "no build folder named: none made"
     assert findings_beside(load_project(root, cache=True)) is None, "taken once"
+
+
+def test_the_fingerprints_made_beside_are_those_the_build_makes_itself(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[dict[tuple[str, ...], str]] = []
+    keep = sources.keep_keys
+
+    def noted(doctrees: Path, digests: dict[tuple[str, ...], str]) -> None:
+        made.append(dict(digests))
+        keep(doctrees, digests)
+
+    monkeypatch.setattr(sources, "keep_keys", noted)
+    with monkeypatch.context() as alone:
+        alone.setattr(checking, "can_fork", lambda: False)  # the build makes every fingerprint itself
+        assert build(root).exit_code == 0
+    (by_build,) = made
+    doctrees = root / "_build" / "doctrees"
+    kept_blocks = read_kept(doctrees / BLOCKS_FILE, code_digest())
+    assert isinstance(kept_blocks, KeptBlocks)
+
+    check_beside(root, lambda: True, doctrees)
+    found = findings_beside(load_project(root, cache=True))
+    assert found is not None
+    assert {key[0] for key in found.fingerprints} == set(FAMILIES), "the project's pages read every family"
+    assert found.fingerprints == {key: value for key, value in by_build.items() if key[0] in FAMILIES}
+    assert found.found_of_items == kept_blocks.found
+
+
+def test_keys_that_name_no_fingerprint_are_left_out(root: Path) -> None:
+    project = load_project(root, cache=True)
+    checked = Checked(project, check_context(project, cache=True).statuses, {})
+    keys = [("link-cells", "title", "need"), ("no-such-family", "need"), ("trace-rows",), "need", ("link-rows", "need")]
+    assert made_beside(checked, keys) == {("link-rows", "need"): link_rows(checked, "need")}
+    assert made_beside(Checked(project, None, {}), None) == {}, "no keys kept: none made"
 
 
 def test_no_findings_are_taken_where_an_input_changed_while_they_were_found(root: Path) -> None:
@@ -60,10 +101,10 @@ def test_a_site_built_with_the_findings_found_beside_is_the_site_built_without(
     assert build(root).exit_code == 0
     taken: list[bool] = []  # whether the build took the findings found beside it
 
-    def noted(project: Project) -> list[Finding] | None:
-        findings = findings_beside(project)
-        taken.append(findings is not None)
-        return findings
+    def noted(project: Project) -> Beside | None:
+        found = findings_beside(project)
+        taken.append(found is not None and bool(found.fingerprints) and found.found_of_items is not None)
+        return found
 
     monkeypatch.setattr(state, "findings_beside", noted)
     needs = root / "traceability" / "needs.yaml"
@@ -83,7 +124,7 @@ def test_the_build_vouches_for_the_findings_only_while_its_inputs_are_those_it_s
     assert build(root).exit_code == 0
     target, doctrees = root / "_build" / "html", root / "_build" / "doctrees"
     vouched: list[Callable[[], bool]] = []
-    monkeypatch.setattr(checking, "check_beside", lambda project_root, unchanged: vouched.append(unchanged))
+    monkeypatch.setattr(checking, "check_beside", lambda project_root, unchanged, kept: vouched.append(unchanged))
     build_command._check_beside(root, target, doctrees, build_command.starting(root, target, doctrees))
     (unchanged,) = vouched
     assert unchanged()
@@ -100,9 +141,9 @@ def test_a_build_that_fails_before_it_takes_the_findings_leaves_no_check_behind(
     started: list[Path] = []
     check = checking.check_beside
 
-    def noted(project_root: Path, unchanged: Callable[[], bool]) -> None:
+    def noted(project_root: Path, unchanged: Callable[[], bool], doctrees: Path) -> None:
         started.append(project_root)
-        check(project_root, unchanged)
+        check(project_root, unchanged, doctrees)
 
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(checking, "check_beside", noted)

@@ -551,9 +551,10 @@ class Start:
 
 
 def _check_beside(root: Path, target: Path, doctrees: Path, start: Start) -> None:
-    """Start the build's check in a second process (:func:`qms.checking.check_beside`): its findings
-    count where the inputs, found again once they are found, are those the build started from. An
-    input that changes after that and before the build reads it is found again by
+    """Start the build's check in a second process (:func:`qms.checking.check_beside`), which also
+    makes the fingerprints of whole kinds of items the last build into ``doctrees`` made: its
+    findings and fingerprints count where the inputs, found again once they are found, are those the
+    build started from. An input that changes after that and before the build reads it is found again by
     :func:`record_build`: the build leaves no record, and the next one runs with what it reads then."""
     initial = start.inputs
     if initial is None:
@@ -567,7 +568,7 @@ def _check_beside(root: Path, target: Path, doctrees: Path, start: Start) -> Non
         now = inputs(root, target, doctrees, reads, start.digests)
         return now is not None and now.fingerprint == initial.fingerprint
 
-    check_beside(root, unchanged)
+    check_beside(root, unchanged, doctrees)
 
 
 def starting(root: Path, target: Path, doctrees: Path) -> Start:

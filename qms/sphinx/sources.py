@@ -26,6 +26,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from qms.atomic import read_kept, write_bytes, write_kept, write_text
+from qms.fingerprints import keep_keys
 from qms.parsecache import beside, can_fork
 from qms.sphinx.audit import keep_trails_in
 from qms.sphinx.build_warnings import BuildWarning, warn
@@ -351,8 +352,9 @@ def keep_matrices(data: BuildData, path: Path) -> None:
 
 
 def save_kept(app: Sphinx, exception: Exception | None) -> None:
-    """``build-finished``: keep the rows of the matrices a build made again (read or written), and
-    the fingerprints of the blocks where they changed (:func:`~qms.sphinx.views.items.reuse_blocks`)."""
+    """``build-finished``: keep the rows of the matrices a build made again (read or written), the
+    fingerprints of the blocks where they changed (:func:`~qms.sphinx.views.items.reuse_blocks`),
+    and the keys of the fingerprints of whole kinds of items it made (:func:`qms.fingerprints.keep_keys`)."""
     try:
         data = build_data(app.env)
     except ExtensionError:  # the project never loaded: no matrix was made
@@ -367,6 +369,7 @@ def save_kept(app: Sphinx, exception: Exception | None) -> None:
             write_kept(Path(app.doctreedir) / SHAPES_FILE, code_digest(), kept.shapes)
         if blocks is not None:
             write_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest(), blocks)
+        keep_keys(Path(app.doctreedir), data.digests)  # for the check beside the next build to make
 
 
 def display_paths(app: Sphinx, builder: Any) -> None:

@@ -15,6 +15,7 @@ from sphinx.errors import ExtensionError
 from qms.checking import check_context, findings_beside
 from qms.clauses import IEC62304_EDITIONS, ClauseTableError, load_clause_table
 from qms.config import PROJECT_FILE
+from qms.fingerprints import FOUND_OF_ITEMS
 from qms.gitinfo import document_control, uncommitted
 from qms.project import load_project
 from qms.rules import run_rules
@@ -110,10 +111,14 @@ def load_build_data(
     )
     if before_rules is not None:
         before_rules(data)
-    found = findings_beside(project)  # the check started beside the build's start, where it read the same
-    if found is None:
-        found = run_rules(context, beside=False)  # the workbook's process has the second core
-    data.found(tuple(found))
+    checked = findings_beside(project)  # the check started beside the build's start, where it read the same
+    if checked is None:
+        data.found(tuple(run_rules(context, beside=False)))  # the workbook's process has the second core
+    else:
+        data.found(tuple(checked.findings))
+        data.digests.update(checked.fingerprints)  # made by the same functions, of the same data
+        if checked.found_of_items is not None:
+            data.cache[FOUND_OF_ITEMS] = checked.found_of_items
     holder = getattr(env, ATTRIBUTE, None)
     if not isinstance(holder, _Holder):
         holder = _Holder()

@@ -9,19 +9,21 @@ page. Nothing here imports Sphinx.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field, is_dataclass
 from typing import TYPE_CHECKING, Any
 
+from qms import fingerprints
 from qms.clauses import DEFAULT_EDITION, ClauseTable
 from qms.evidence import Evidence
+from qms.fingerprints import by_item
+from qms.fingerprints import digest as digest  # where the views have found them
+from qms.fingerprints import repr_digest as repr_digest
 from qms.gitinfo import DocumentControl
 from qms.matrix import natural_key
 from qms.model import Finding, Item, Project
 from qms.records import RecordSet
 from qms.rules import CheckContext
-from qms.schema import KINDS
 from qms.status import StatusIndex
 from qms.trace import relations as item_relations
 
@@ -122,12 +124,8 @@ class BuildData:
 
     def found(self, findings: tuple[Finding, ...]) -> None:
         """The check's findings, once its rules ran (the build starts with none while they run)."""
-        by_item: dict[str, list[Finding]] = {}
-        for finding in findings:
-            if finding.item:
-                by_item.setdefault(finding.item, []).append(finding)
         self.findings = findings
-        self.findings_by_item = {item: tuple(found) for item, found in by_item.items()}
+        self.findings_by_item = by_item(findings)
 
     def answer(self, query: Query) -> Any:
         """The data for ``query`` (computed once per build, unless its spec keeps no answer)."""
@@ -188,80 +186,22 @@ class BuildData:
         return found
 
     def trace_content(self, kinds: tuple[str, ...]) -> str:
-        """Fingerprint of what a matrix along a chain of ``kinds`` reads: each item of those kinds with
-        its title, its outcome and every link it writes (one to an unknown item too: it takes the
-        item's row out of a matrix it does not trace along), and whether the project has outcomes.
-        An item of another kind, or another item's text, leaves it as it is."""
-        key = ("trace-content", *kinds)
-        if key not in self.digests:
-            self.digests[key] = digest([[self._trace_rows(kind) for kind in kinds], self.statuses is not None])
-        return self.digests[key]
+        """:func:`qms.fingerprints.trace_content`, kept for the rest of the build."""
+        return fingerprints.trace_content(self, kinds)
 
     def link_content(self, kinds: tuple[str, ...]) -> str:
-        """Fingerprint of the links a matrix along a chain of ``kinds`` follows: each item of those
-        kinds with every link it writes. Its title, its texts and its outcome leave it as it is."""
-        return repr_digest([self._link_rows(kind) for kind in kinds])
-
-    def _link_rows(self, kind: str) -> str:
-        """Fingerprint of the links the items of one ``kind`` write (see :meth:`link_content`)."""
-        key = ("link-rows", kind)
-        if key not in self.digests:
-            names = _link_names(kind)
-            self.digests[key] = repr_digest(
-                [(item.id, *(item.links(name) for name in names)) for item in self.project.of_kind(kind)]
-            )
-        return self.digests[key]
-
-    def _trace_rows(self, kind: str) -> str:
-        """Fingerprint of what matrices read of the items of one ``kind`` (see :meth:`trace_content`)."""
-        key = ("trace-rows", kind)
-        if key not in self.digests:
-            shown = [[item.id, item.title, self.verdict(item.id)] for item in self.project.of_kind(kind)]
-            self.digests[key] = digest([self._link_rows(kind), shown])  # the links, walked once a build
-        return self.digests[key]
+        """:func:`qms.fingerprints.link_content`."""
+        return fingerprints.link_content(self, kinds)
 
     def kind_content(self, kinds: tuple[str, ...], names: frozenset[str] | None = None) -> str:
-        """Fingerprint of what the items of ``kinds`` hold: each item's id, title, kind and file, and
-        its fields named in ``names`` (None: all of them, where they are written included). A table
-        passes the fields it shows or filters on, so an edit of another field leaves it as it is."""
-        key = ("kind-content", *kinds, *(sorted(names) if names is not None else ["*"]))
-        if key not in self.digests:
-            items = self.project.of_kind(*kinds)
-            if names is None:
-                content = [[item.id, item.file, item.location().line, dict(item.fields)] for item in items]
-            else:
-                content = [
-                    [item.id, item.title, item.kind, item.file, {n: item.fields[n] for n in names if n in item.fields}]
-                    for item in items
-                ]
-            self.digests[key] = digest(content)
-        return self.digests[key]
+        """:func:`qms.fingerprints.kind_content`, kept for the rest of the build."""
+        return fingerprints.kind_content(self, kinds, names)
 
     # ---------------------------------------------------------------- shared look-ups
 
     def verdict(self, item_id: str) -> str | None:
         """The verification status of an item (:mod:`qms.status`); None for kinds that carry none."""
-        if self.statuses is None:
-            return None
-        found = self.statuses.of(item_id)
-        return found.status.value if found is not None else None
-
-
-def digest(data: Any) -> str:
-    """Fingerprint of JSON-like data."""
-    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-
-
-def _link_names(kind: str) -> list[str]:
-    """The link fields of a kind, in the order of its schema."""
-    spec = KINDS.get(kind)
-    return [field.name for field in spec.link_fields] if spec is not None else []
-
-
-def repr_digest(value: object) -> str:
-    """Fingerprint of a value by its ``repr`` (frozen dataclasses, tuples: what is not JSON)."""
-    return hashlib.sha256(repr(value).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        return fingerprints.verdict(self, item_id)
 
 
 def _answer_digest(answer: Any) -> str:

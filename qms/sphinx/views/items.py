@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qms.fingerprints import found_of_items
 from qms.model import Finding, Item, Project
 from qms.parsecache import ItemTexts
 from qms.risk import hazard_risk
@@ -31,7 +31,6 @@ from qms.sphinx.views.build import (
     text_line,
 )
 from qms.sphinx.views.cells import Badge, Listed
-from qms.status import ItemStatus
 
 #: Fields shown as the item's body, before the field table.
 BODY_FIELDS = ("text", "description", "hazard")
@@ -523,39 +522,6 @@ def shared_inputs(data: BuildData) -> str:
     return data.digests[key]
 
 
-def _found(data: BuildData) -> dict[str, str]:
-    """Fingerprint of what the build found of each item: its findings, its status with the results
-    behind it (results shared by many items are written out once)."""
-    key = ("found-of-items",)
-    found: dict[str, str] | None = data.cache.get(key)
-    if found is None:
-        statuses, findings = data.statuses, data.findings_by_item
-        texts: dict[int, str] = {}
-
-        def text(value: object) -> str:
-            made = texts.get(id(value))
-            if made is None:
-                made = texts[id(value)] = repr(value)
-            return made
-
-        found = data.cache[key] = {}
-        for item in data.project:
-            status = statuses.of(item.id) if statuses is not None else None
-            shown = [repr(findings.get(item.id, ()))]
-            if status is not None:
-                for name in _STATUS_FIELDS:
-                    value = getattr(status, name)
-                    shown.append(",".join(map(text, value)) if name == "results" else repr(value))
-            found[item.id] = hashlib.blake2b(
-                "\0".join(shown).encode("utf-8", "surrogatepass"), digest_size=16
-            ).hexdigest()
-    return found
-
-
-#: the fields of an item's status (:class:`qms.status.ItemStatus`), in order
-_STATUS_FIELDS = tuple(spec.name for spec in dataclasses.fields(ItemStatus))
-
-
 def reuse_blocks(data: BuildData, kept: KeptBlocks | None) -> int:
     """Give the build the fingerprints ``kept`` from the last build of the blocks no edit can have
     changed, so only the others are made again (at 10,000 items a fifth of a second, on every
@@ -567,7 +533,7 @@ def reuse_blocks(data: BuildData, kept: KeptBlocks | None) -> int:
     data.cache[KEPT_BLOCKS] = kept
     if kept is None or kept.shared != shared_inputs(data):
         return 0
-    project, found = data.project, _found(data)
+    project, found = data.project, found_of_items(data)
     touched = {
         item.id
         for item in project
@@ -654,7 +620,7 @@ def blocks_to_keep(data: BuildData) -> KeptBlocks | None:
         if rows is not None:
             ranges[name] = (rows, made)
     links = {item.id: targets for item in data.project if (targets := _targets(data.project, item.id))}
-    made_now = KeptBlocks(shared_inputs(data), written, _found(data), links, digests, ranges)
+    made_now = KeptBlocks(shared_inputs(data), written, found_of_items(data), links, digests, ranges)
     return None if made_now == kept else made_now
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qms.fingerprints import link_cells, link_column, linked_items
 from qms.lifecycle import effective_class
 from qms.matrix import (
     DESIGN,
@@ -29,9 +30,9 @@ from qms.matrix import (
     trace_matrix,
     wrong_kind_findings,
 )
-from qms.model import Finding, Item, Location, Project
+from qms.model import Finding, Item, Location
 from qms.risk import hazard_risk
-from qms.schema import KIND_ORDER, KINDS, FieldSpec, FieldType, link_spec
+from qms.schema import KIND_ORDER, KINDS, FieldType, link_spec
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
 from qms.sphinx.views.build import BuildData, Query, digest, field_label, kind_label, natural_sorted
 from qms.sphinx.views.cells import (
@@ -69,35 +70,6 @@ def _column_values(data: BuildData, kinds: tuple[str, ...], item: Item, name: st
     return field_values(item, name)
 
 
-#: A link column: ``forward`` (a link field of the table's kinds) or ``reverse`` (a link's reverse
-#: label, ``verified_by``), its field, and for a reverse one the kinds whose links it shows.
-LinkColumn = tuple[str, FieldSpec, frozenset[str]]
-
-
-@functools.cache
-def _link_column(kinds: tuple[str, ...], name: str) -> LinkColumn | None:
-    """A column naming a link field (forward) or a link's reverse label (``verified_by``): then the
-    links of the kinds whose field carries that label, not every link of the same field name (a
-    unit's ``parent`` is "detailed by unit", a software item's "contains")."""
-    for kind in kinds:
-        spec = KINDS.get(kind)
-        found = spec.field(name) if spec else None
-        if found is not None and found.is_link:
-            return ("forward", found, frozenset())
-    wanted = name.replace("_", " ")
-    for spec in KINDS.values():
-        for field_spec in spec.link_fields:
-            if field_spec.reverse == wanted:
-                owners = frozenset(
-                    kind
-                    for kind, other in KINDS.items()
-                    for owned in other.link_fields
-                    if owned.name == field_spec.name and owned.reverse == wanted
-                )
-                return ("reverse", field_spec, owners)
-    return None
-
-
 def column_names(kinds: tuple[str, ...]) -> set[str]:
     names = set(COMPUTED)
     for kind in kinds:
@@ -123,10 +95,10 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> C
         risk = hazard_risk(project.config.risk_policy, item)
         estimate = risk.initial if column == "risk" else risk.residual
         return Risk(estimate.risk_class.value, estimate.risk_class.label) if estimate else Gap()
-    link = _link_column(kinds, column)
+    link = link_column(kinds, column)
     if link is not None:
         direction = link[0]
-        unique = {target.id: target for target in _linked(project, item, column, link)}
+        unique = {target.id: target for target in linked_items(project, item, column, link)}
         if unique:
             return Items(tuple(Listed(target.id, target.title) for target in natural_sorted(unique.values())))
         # nothing verifies, implements or uses it: a gap; it links to nothing itself: just empty
@@ -141,15 +113,6 @@ def _cell(data: BuildData, item: Item, column: str, kinds: tuple[str, ...]) -> C
     if column_spec and column_spec.type is not FieldType.TEXT:
         return Text(shown_value(field_value(data, item, column_spec, column, value)))
     return Text(plain(value))
-
-
-def _linked(project: Project, item: Item, column: str, link: LinkColumn) -> list[Item]:
-    """The items a link column shows for ``item``: those it links to (forward), or those linking to it."""
-    direction, spec, owners = link
-    if direction == "forward":
-        return [project.items[target] for target in item.links(column) if target in project.items]
-    found = project.incoming(item.id, spec.name)
-    return [project.items[link.source] for link in found if project.items[link.source].kind in owners]
 
 
 def plain(value: Any) -> str:
@@ -238,8 +201,10 @@ def item_table_made_of(
     if not items:
         return None  # the range says why the table is empty, from more than its rows
     shown = items[first - 1 : last]
-    links = [(name, link) for name in sorted(used) if (link := _link_column(kinds, name)) is not None]
-    named = [target.id for item in shown for name, link in links for target in _linked(data.project, item, name, link)]
+    links = [(name, link) for name in sorted(used) if (link := link_column(kinds, name)) is not None]
+    named = [
+        target.id for item in shown for name, link in links for target in linked_items(data.project, item, name, link)
+    ]
     ids = [item.id for item in shown]
     return digest(ids), [*ids, *named]
 
@@ -285,23 +250,9 @@ def item_table_inputs(data: BuildData, kinds_text: str, filter_text: str, column
         found = data.findings_by_item
         inputs.append(digest([[item.id, [finding.rule for finding in found.get(item.id, ())]] for item in items]))
     for name in sorted(used):
-        link = _link_column(kinds, name)
-        if link is not None:
-            inputs.append(_link_cells(data, kinds, name, link))
+        if link_column(kinds, name) is not None:
+            inputs.append(link_cells(data, kinds, name))
     return inputs
-
-
-def _link_cells(data: BuildData, kinds: tuple[str, ...], column: str, link: LinkColumn) -> str:
-    """Fingerprint of a link column of a table of ``kinds``: each item's linked items, id and title."""
-    key = ("link-cells", column, *kinds)
-    if key not in data.digests:
-        project = data.project
-        shown = [
-            [item.id, [[target.id, target.title] for target in _linked(project, item, column, link)]]
-            for item in project.of_kind(*kinds)
-        ]
-        data.digests[key] = digest(shown)
-    return data.digests[key]
 
 
 # ------------------------------------------------------------------------------ matrices
