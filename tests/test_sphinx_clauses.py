@@ -6,6 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from docutils import nodes
+from docutils.core import publish_doctree
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from qms.clauses import ClauseTableError, load_clause_table, parse_clause_table
 from qms.sphinx.documents import DOCUMENTS, FRONT_PAGE, default_templates, escape, heading
@@ -90,3 +94,16 @@ def test_template_values_are_escaped_for_restructuredtext() -> None:
     )  # as long as the escaped title
     with pytest.raises(ValueError, match="use lowercase letters"):
         heading("x", 2, "Bad Label")
+
+
+@pytest.mark.fuzz
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40))
+@example("")
+@example("SWR-001_ see http://example.org/a_b or a@b.c")
+@example("1. first - second #. third (a) |s| [1]_ `x`_ :role:`y` **z** \\ end\\")
+def test_an_escaped_value_reads_back_as_its_text_on_one_line(text: str) -> None:
+    tree = publish_doctree(f"Value: {escape(text)}", settings_overrides={"report_level": 5, "halt_level": 5})
+    assert len(tree.children) == 1 and isinstance(tree.children[0], nodes.paragraph), tree.pformat()
+    (paragraph,) = tree.children
+    assert all(isinstance(child, nodes.Text) for child in paragraph.children), paragraph.pformat()  # no markup
+    assert paragraph.astext() == ("Value: " + " ".join(text.split())).rstrip()
