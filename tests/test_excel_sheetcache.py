@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -124,6 +127,25 @@ def test_the_code_that_writes_a_sheet_is_in_its_key(
     before = SheetCache(tmp_path).key([b"the same sheet"])
     change(monkeypatch)
     assert SheetCache(tmp_path).key([b"the same sheet"]) != before
+
+
+@pytest.mark.parametrize("setting", [None, "True", "False"])
+def test_the_xml_library_in_the_key_is_the_one_openpyxl_writes_with(setting: str | None) -> None:
+    """lxml and et_xmlfile write other bytes for the same cells: the key names the one openpyxl
+    chose when imported (found without importing it), and qms depends on lxml, so every install
+    of the same qms writes the same workbook unless ``OPENPYXL_LXML`` turns lxml off."""
+    environment = {name: value for name, value in os.environ.items() if name != "OPENPYXL_LXML"}
+    if setting is not None:
+        environment["OPENPYXL_LXML"] = setting
+    asked = (
+        "from qms.excel.sheetcache import writers; keyed = writers(); import openpyxl; "
+        "print(openpyxl.LXML, b'lxml ' in keyed, b'et_xmlfile ' in keyed)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", asked], env=environment, capture_output=True, text=True, check=True
+    ).stdout.split()
+    with_lxml = setting in (None, "True")
+    assert shown == [str(with_lxml), str(with_lxml), str(not with_lxml)]
 
 
 def test_a_damaged_kept_sheet_is_written_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

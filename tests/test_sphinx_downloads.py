@@ -14,6 +14,7 @@ from fixtures.excel.workbooks import SHEETS
 from sphinx_support import build, copy_example, new_project, run_example_tests
 
 from qms.clauses import DEFAULT_EDITION
+from qms.excel import sheetcache
 from qms.excel.sheetcache import SUFFIX
 from qms.matrix import Chain
 from qms.sphinx import downloads
@@ -56,11 +57,15 @@ def _results_edited(root: Path) -> None:
 
 
 def _code_changed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(downloads, "code_digest", lambda: b"another version of qms")
+    monkeypatch.setattr(sheetcache, "code_digest", lambda: b"another version of qms")
 
 
 def _openpyxl_changed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(downloads, "version", lambda name: "0.0.0")
+    monkeypatch.setattr(sheetcache, "version", lambda name: "0.0.0")
+
+
+def _xml_library_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENPYXL_LXML", "False")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +99,9 @@ def test_each_file_the_workbook_reads_is_in_its_key(
     assert _key(root) != before
 
 
-@pytest.mark.parametrize("change", [_code_changed, _openpyxl_changed], ids=["qms", "openpyxl"])
+@pytest.mark.parametrize(
+    "change", [_code_changed, _openpyxl_changed, _xml_library_changed], ids=["qms", "openpyxl", "XML library"]
+)
 def test_the_code_that_writes_the_workbook_is_in_its_key(
     example: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[pytest.MonkeyPatch], None]
 ) -> None:

@@ -33,6 +33,8 @@ made them, and with the digest of the XML they were made of, which must be the X
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import os
 import re
 import zlib
 from collections.abc import Iterable
@@ -56,13 +58,16 @@ _NAME = re.compile(r"[0-9a-f]{64}")
 _DIGEST = hashlib.sha256().digest_size
 
 
-def _writers() -> bytes:
-    """The code a sheet's XML comes from: qms's, openpyxl's and the XML library openpyxl uses."""
-    import openpyxl
-
-    names = ["openpyxl", "lxml" if openpyxl.LXML else "et_xmlfile"]
+def writers() -> bytes:
+    """The code a workbook's XML comes from: qms's, openpyxl's and the XML library openpyxl writes
+    with. openpyxl chooses that library when it is imported: lxml (a dependency of qms) where it is
+    installed, unless the environment variable ``OPENPYXL_LXML`` is set to anything but ``True``;
+    et_xmlfile else. The two write other bytes for the same cells. This finds the choice as openpyxl
+    makes it, without importing openpyxl: a build asks in its first process, and leaves openpyxl to
+    the process that writes the workbook."""
+    with_lxml = importlib.util.find_spec("lxml") is not None and os.environ.get("OPENPYXL_LXML", "True") == "True"
     versions = []
-    for name in names:
+    for name in ("openpyxl", "lxml" if with_lxml else "et_xmlfile"):
         try:
             versions.append(f"{name} {version(name)}")
         except PackageNotFoundError:
@@ -78,7 +83,7 @@ class SheetCache:
         self.used: set[str] = set()
         #: the digest of the XML of each sheet read or kept by this cache, by key
         self.digests: dict[str, bytes] = {}
-        self.code = _writers()
+        self.code = writers()
 
     def key(self, contents: Iterable[bytes]) -> str:
         """The key of a sheet made of ``contents`` by the code installed."""

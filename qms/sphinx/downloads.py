@@ -20,7 +20,6 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,9 +28,9 @@ from sphinx.config import Config
 from sphinx.util import logging
 
 from qms.atomic import remove_empty_folders, write_bytes
+from qms.excel.sheetcache import writers
 from qms.matrix import Matrix
 from qms.model import Project
-from qms.parsecache import code_digest
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.settings import settings
 from qms.sphinx.views.build import BuildData, Query
@@ -57,7 +56,7 @@ def fingerprint(data: BuildData) -> str:
     """What the workbook is made of: the project's files and the result files, with their modification
     times (a result without a timestamp ran when its file was written, an item change git holds no
     commit of when its file was), the execution records (the statuses it shows count them), the git
-    state, and the code that writes it (qms's and openpyxl's).
+    state, and the code that writes it (:func:`qms.excel.sheetcache.writers`).
     Read once per build: the workbook and the CSV matrix are both keyed by it."""
     key = ("downloads-fingerprint",)
     if key not in data.cache:
@@ -68,7 +67,7 @@ def fingerprint(data: BuildData) -> str:
 
 def _fingerprint(data: BuildData) -> str:
     project = data.project
-    digest = hashlib.sha256(code_digest() + version("openpyxl").encode("utf-8") + b"\0")
+    digest = hashlib.sha256(writers() + b"\0")
     results = data.evidence.files if data.evidence is not None else ()
     records = data.records.files if data.records is not None else ()
     for name in ("qms.yaml", *project.files, *results, *records):
