@@ -3,6 +3,7 @@ under which a build keeps the previous workbook covers every input the export re
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from fixtures.excel.workbooks import SHEETS
 from sphinx_support import build, copy_example, new_project, run_example_tests
 
 from qms.clauses import DEFAULT_EDITION
-from qms.excel import sheetcache
+from qms.excel import export, sheetcache
 from qms.excel.sheetcache import SUFFIX
 from qms.matrix import Chain
 from qms.sphinx import downloads
@@ -222,6 +223,23 @@ def test_without_fork_the_downloads_are_written_in_the_build(
     _first_outcome_failed(root)
     assert build(root).exit_code in (0, 1)
     _same_as_the_commands(root, tmp_path)
+
+
+def test_the_workbook_is_written_at_a_lower_priority_than_the_build(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workbook's process yields the cores to the build's own processes where they want both
+    (pages changed in place by a second one), instead of slowing them: it runs ``nice``-r."""
+    data = load_build_data(SimpleNamespace(), example, edition=DEFAULT_EDITION, prefix="", clause_table="")  # type: ignore[arg-type]
+    monkeypatch.setattr(export, "workbook_bytes", lambda *arguments: str(os.nice(0)).encode("ascii"))
+    written = tmp_path / "workbook.xlsx"
+    arguments = (data, str(written), tmp_path / "sheets", "", tmp_path / "kept")  # as start_workbook forks it
+    process = multiprocessing.get_context("fork").Process(target=downloads._write_workbook, args=arguments)
+    process.start()
+    process.join()
+    assert process.exitcode == 0
+    assert int(written.read_text(encoding="ascii")) == min(19, os.nice(0) + downloads.WORKBOOK_NICENESS)
+    assert downloads.WORKBOOK_NICENESS > 0
 
 
 def test_the_workbook_starts_once_the_project_is_read_and_before_the_rules_run(

@@ -104,8 +104,6 @@ def test_a_renamed_item_writes_again_the_pages_that_show_its_title_and_reads_aga
             return None if collect is None else lambda: collected.append(collect()) or collect()
 
         monkeypatch.setattr(sources, "beside", noting)
-        spliced = sources._spliced  # a second process even while the workbook's runs (this project is small)
-        monkeypatch.setattr(sources, "_spliced", lambda docnames, splice, free_core: spliced(docnames, splice))
     root = new_project(tmp_path / "device")
     output = _rebuild_after_edit(root, "traceability/needs.yaml", "Know the current reading", "Know the latest")
     if beside_from is not None:
@@ -696,34 +694,6 @@ def test_pages_changed_in_place_by_two_processes_are_those_one_process_changes(t
         assert set(by.values()) == {here}
     else:
         assert {docname for docname, pid in by.items() if pid != here} == set(docnames[1::2])
-
-
-def test_pages_are_changed_in_place_by_this_process_alone_while_the_workbook_takes_the_second_core(
-    tmp_path: Path,
-) -> None:
-    docnames = [f"page-{number}" for number in range(6)]
-    changed = sources._spliced(
-        docnames, _splice_noting_the_process(tmp_path, refused="page-1"), free_core=lambda: False
-    )
-    assert changed == set(docnames) - {"page-1"}
-    assert {(tmp_path / docname).read_text(encoding="utf-8") for docname in docnames} == {str(os.getpid())}
-
-
-def test_once_the_workbook_leaves_the_second_core_a_second_process_takes_every_other_page_left(
-    tmp_path: Path,
-) -> None:
-    docnames = [f"page-{number}" for number in range(8)]
-    asked: list[int] = []
-
-    def free_core() -> bool:  # the workbook's process ends while the third page is changed
-        asked.append(len(asked))
-        return len(asked) > 2
-
-    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-4"), free_core=free_core)
-    assert changed == set(docnames) - {"page-4"}
-    by = {docname: (tmp_path / docname).read_text(encoding="utf-8") for docname in docnames}
-    left = docnames[2:]  # two pages changed here, one at a time, while the core was taken
-    assert {docname for docname, pid in by.items() if pid != str(os.getpid())} == set(left[1::2])
 
 
 @pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])

@@ -87,12 +87,20 @@ def _fingerprint(data: BuildData) -> str:
     return digest.hexdigest()
 
 
+#: how much lower the priority of the workbook's process is than the build's (``nice``)
+WORKBOOK_NICENESS = 10
+
+
 def _write_workbook(data: BuildData, path: str, sheets: Path, matrix: str = "", kept: Path | None = None) -> None:
     """The workbook's bytes into ``path``, its sheets reused from and kept in ``sheets``, and the CSV
     matrix of the build's statuses into ``matrix``. The default matrices are made as the site makes
     them (:func:`qms.sphinx.views.tables.default_traces`): the second process, which starts before
     the build loads the rows the last builds kept, loads them from ``kept``."""
     if kept is not None:
+        # the second process only: it yields the cores to the build's own processes where they want
+        # both (pages changed in place by a second one, :func:`qms.sphinx.sources.rewritten`), and
+        # takes one where they leave it; the build waits for it only at its end
+        os.nice(WORKBOOK_NICENESS)
         # the second process only: the workbook holds no numpy value, and openpyxl imports numpy
         # wherever it is installed (a tenth of a second of every build); this process ends with it
         sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]

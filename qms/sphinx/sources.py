@@ -240,14 +240,7 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
     builder = cast(StandaloneHTMLBuilder, app.builder)
     written_anyway = set(data.cache.get(CONTROL_UPDATED, ()))
     offered = [docname for docname in found if docname not in written_anyway]
-    job = data.workbook_job  # while the workbook is written beside the build, the second core is its
-
-    def free_core() -> bool:
-        return job is None or job.process is None or not job.process.is_alive()
-
-    changed_in_place = _spliced(
-        offered, lambda docname: splice(docname, Path(builder.get_outfilename(docname))), free_core=free_core
-    )
+    changed_in_place = _spliced(offered, lambda docname: splice(docname, Path(builder.get_outfilename(docname))))
     spliced = [docname for docname in offered if docname in changed_in_place]
     left = [docname for docname in found if docname not in changed_in_place]
     if spliced:
@@ -277,30 +270,17 @@ def save_environment(app: Sphinx, env: BuildEnvironment) -> list[str]:
 SPLICED_BESIDE_FROM = 4
 
 
-def _always() -> bool:
-    return True
-
-
-def _spliced(
-    docnames: list[str], splice: Callable[[str], bool], *, free_core: Callable[[], bool] = _always
-) -> set[str]:
+def _spliced(docnames: list[str], splice: Callable[[str], bool]) -> set[str]:
     """Those of ``docnames`` that ``splice`` changed in place. Where they are many and a second
-    process may start (:func:`qms.parsecache.can_fork`) on a core no other process of the build
-    takes (``free_core``: the workbook's process is done), it changes every other one meanwhile;
-    while that core is taken, this process changes them one by one, and asks again after each
-    page. Each page is changed alone, in its own files (the page, its kept fragments); what that
-    process answers to fill them is not handed back (this one answers it again if a page it writes
-    asks). Where that process fails, this one offers its pages to ``splice`` again: a page it
-    changed is then found as changed, or left to Sphinx to write."""
-    done: set[str] = set()
-    left = list(docnames)
-    while len(left) >= SPLICED_BESIDE_FROM and not free_core():
-        docname = left.pop(0)
-        if splice(docname):
-            done.add(docname)
-    beside_them = left[1::2] if len(left) >= SPLICED_BESIDE_FROM and can_fork() else []
+    process may start (:func:`qms.parsecache.can_fork`), it changes every other one meanwhile, even
+    while the workbook is written beside the build: that process yields its core to the build's own
+    (:func:`qms.sphinx.downloads.start_workbook`). Each page is changed alone, in its own files (the
+    page, its kept fragments); what that process answers to fill them is not handed back (this one
+    answers it again if a page it writes asks). Where that process fails, this one offers its pages
+    to ``splice`` again: a page it changed is then found as changed, or left to Sphinx to write."""
+    beside_them = docnames[1::2] if len(docnames) >= SPLICED_BESIDE_FROM and can_fork() else []
     collect = beside(lambda: [splice(docname) for docname in beside_them]) if beside_them else None
-    done |= {docname for docname in left if docname not in beside_them and splice(docname)}
+    done = {docname for docname in docnames if docname not in beside_them and splice(docname)}
     made = collect() if collect is not None else None
     if not isinstance(made, list) or len(made) != len(beside_them):
         made = [splice(docname) for docname in beside_them]
