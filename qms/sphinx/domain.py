@@ -77,6 +77,12 @@ class QmsDomain(Domain):
     data_version = 6
     dangling_warnings: ClassVar[dict[str, str]] = {"item": "unknown item id '%(target)s'"}
 
+    def __init__(self, env: BuildEnvironment) -> None:
+        super().__init__(env)
+        #: :meth:`placement` of the items asked for since the objects last changed: the pages of a build
+        #: link the same items many times each
+        self._placed: dict[str, tuple[str, str, str] | None] = {}
+
     # ---------------------------------------------------------------- objects
 
     @property
@@ -85,11 +91,17 @@ class QmsDomain(Domain):
         return objects
 
     def note_item(self, item_id: str, kind: str, title: str, docname: str) -> None:
+        self._placed.clear()
         self.objects.setdefault(item_id, {})[docname] = [kind, title]
 
     def placement(self, item_id: str) -> tuple[str, str, str] | None:
         """(docname, kind, title) of the page an item links to: its home (the part of its home document
         that shows it) if shown there, else the first."""
+        if item_id not in self._placed:
+            self._placed[item_id] = self._placement(item_id)
+        return self._placed[item_id]
+
+    def _placement(self, item_id: str) -> tuple[str, str, str] | None:
         placements = self.objects.get(item_id)
         if not placements:
             return None
@@ -136,6 +148,7 @@ class QmsDomain(Domain):
     # ---------------------------------------------------------------- Sphinx's protocol
 
     def clear_doc(self, docname: str) -> None:
+        self._placed.clear()
         for item_id in list(self.objects):
             placements = self.objects[item_id]
             placements.pop(docname, None)
@@ -145,6 +158,7 @@ class QmsDomain(Domain):
             self.data[key].pop(docname, None)
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
+        self._placed.clear()
         for item_id, placements in otherdata["objects"].items():
             for docname, entry in placements.items():
                 if docname in docnames:
