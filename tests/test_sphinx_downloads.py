@@ -225,21 +225,35 @@ def test_without_fork_the_downloads_are_written_in_the_build(
     _same_as_the_commands(root, tmp_path)
 
 
+@pytest.mark.parametrize("refused", [False, True], ids=["lowered", "refused by the system"])
 def test_the_workbook_is_written_at_a_lower_priority_than_the_build(
-    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: bool
 ) -> None:
     """The workbook's process yields the cores to the build's own processes where they want both
-    (pages changed in place by a second one), instead of slowing them: it runs ``nice``-r."""
+    (pages changed in place by a second one), instead of slowing them: it runs ``nice``-r. Where the
+    system refuses, it writes the workbook at the build's priority."""
     data = load_build_data(SimpleNamespace(), example, edition=DEFAULT_EDITION, prefix="", clause_table="")  # type: ignore[arg-type]
-    monkeypatch.setattr(export, "workbook_bytes", lambda *arguments: str(os.nice(0)).encode("ascii"))
+
+    def priority(*arguments: object) -> bytes:  # the workbook's process's own, as its bytes
+        return str(os.getpriority(os.PRIO_PROCESS, 0)).encode("ascii")
+
+    monkeypatch.setattr(export, "workbook_bytes", priority)
+    if refused:
+
+        def refuse(increment: int) -> int:
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(downloads.os, "nice", refuse)
+    now = os.getpriority(os.PRIO_PROCESS, 0)
     written = tmp_path / "workbook.xlsx"
     arguments = (data, str(written), tmp_path / "sheets", "", tmp_path / "kept")  # as start_workbook forks it
     process = multiprocessing.get_context("fork").Process(target=downloads._write_workbook, args=arguments)
     process.start()
     process.join()
     assert process.exitcode == 0
-    assert int(written.read_text(encoding="ascii")) == min(19, os.nice(0) + downloads.WORKBOOK_NICENESS)
     assert downloads.WORKBOOK_NICENESS > 0
+    lowered = now if refused else min(19, now + downloads.WORKBOOK_NICENESS)
+    assert int(written.read_text(encoding="ascii")) == lowered
 
 
 def test_the_workbook_starts_once_the_project_is_read_and_before_the_rules_run(

@@ -11,6 +11,7 @@ written again, the others taken from the build cache (:mod:`qms.excel.sheetcache
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -99,8 +100,10 @@ def _write_workbook(data: BuildData, path: str, sheets: Path, matrix: str = "", 
     if kept is not None:
         # the second process only: it yields the cores to the build's own processes where they want
         # both (pages changed in place by a second one, :func:`qms.sphinx.sources.rewritten`), and
-        # takes one where they leave it; the build waits for it only at its end
-        os.nice(WORKBOOK_NICENESS)
+        # takes one where they leave it; the build waits for it only at its end. A system that refuses
+        # (a sandbox may) leaves it at the build's priority: the same workbook, written as before
+        with contextlib.suppress(OSError):
+            os.nice(WORKBOOK_NICENESS)
         # the second process only: the workbook holds no numpy value, and openpyxl imports numpy
         # wherever it is installed (a tenth of a second of every build); this process ends with it
         sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]
