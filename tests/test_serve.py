@@ -290,8 +290,9 @@ def test_a_browser_reloads_at_the_item_it_showed_and_lists_findings_as_they_come
 
 
 def test_a_rebuild_leaves_nothing_of_the_build_before_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A build's application and environment are cyclic garbage once the next one starts; a preview that
-    # left them to the collector grew by some 80 MB a rebuild at 10,000 items.
+    # A build's application and environment are cyclic garbage once it ends (Sphinx's logger no longer
+    # holds them); a preview that left them to the collector grew by some 80 MB a rebuild at 10,000
+    # items, and one that kept the latest carried it, frozen, through the next build.
     root = new_project(tmp_path / "device")
     apps: list[weakref.ref[Any]] = []
     real = build_module.sphinx_build
@@ -310,12 +311,14 @@ def test_a_rebuild_leaves_nothing_of_the_build_before_it(tmp_path: Path, monkeyp
     assert preview.untidy  # freed once the preview is idle, after the new page was shown
     preview.tidy()
     assert len(apps) == 2
-    assert apps[0]() is None  # the latest stays referenced (Sphinx's logging) until the next build
+    assert apps[0]() is None and apps[1]() is None  # a tidy preview holds no build, the latest neither
     for old, new in (("full minutes", "whole minutes"), ("whole minutes", "full minutes")):
         _edit(requirements, old, new)
         assert preview.rebuild().failure is None  # one edit right after the other: no idle moment
     assert len(apps) == 4
-    assert apps[1]() is None  # freed as the fourth build started, before it froze what it found
+    assert apps[2]() is None  # freed as the fourth build started, before it froze what it found
+    preview.tidy()
+    assert apps[3]() is None
 
 
 @pytest.mark.slow
