@@ -104,8 +104,8 @@ def _write_workbook(data: BuildData, path: str, sheets: Path, matrix: str = "", 
         # (a sandbox may) leaves it at the build's priority: the same workbook, written as before
         with contextlib.suppress(OSError):
             os.nice(WORKBOOK_NICENESS)
-        # the second process only: the workbook holds no numpy value, and openpyxl imports numpy
-        # wherever it is installed (a tenth of a second of every build); this process ends with it
+        # the workbook holds no numpy value, and openpyxl imports numpy wherever it is installed (a
+        # tenth of a second of every build); this process ends with it
         sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]
         from qms.sphinx.sources import keep_matrices
 
