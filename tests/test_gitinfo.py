@@ -4,6 +4,7 @@ in a full clone, a shallow clone, a repository without commits, and outside git.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,23 @@ def test_outside_git(tmp_path: Path) -> None:
     control = document_control(tmp_path)
     assert not control.under_version_control
     assert control.summary == "not under version control"
+
+
+def test_outside_git_gitpython_is_not_even_imported(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("one\n", encoding="utf-8")
+    program = (
+        "import sys; from pathlib import Path; from qms.gitinfo import document_control, revision_history\n"
+        "root = Path(sys.argv[1])\n"
+        "print(document_control(root).under_version_control, revision_history(root, ['a.yaml']), 'git' in sys.modules)"
+    )
+
+    def run() -> str:
+        ran = subprocess.run([sys.executable, "-c", program, str(tmp_path)], capture_output=True, text=True, check=True)
+        return ran.stdout.strip()
+
+    assert run() == "False [] False"
+    git(tmp_path, "init", "-q")  # the same folder in a repository: read with GitPython
+    assert run() == "True [] True"
 
 
 def test_repository_without_commits(tmp_path: Path) -> None:

@@ -217,3 +217,35 @@ def test_a_title_edit_writes_again_only_the_ranges_that_show_it(tmp_path: Path) 
     clean = tmp_path / "clean"
     assert build(root, "--clean", "-o", str(clean)).exit_code == 0
     assert site_files(site) == site_files(clean)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        MATRIX,
+        ("matrix", "design", "yes"),
+        ("table", "", "", "id,title,verified_by,status"),
+        ("table", "software_requirement", "status=passed", "id,title"),
+        ("table", "hazard", "title=nothing of the kind", "id,title"),  # no row: answered, and says why
+        ("risk-register",),
+    ],
+    ids=["matrix", "matrix with outcomes", "item table", "filtered table", "empty table", "risk register"],
+)
+def test_what_reading_takes_of_a_table_counted_is_what_it_takes_of_the_table_answered(
+    project: Path, query: tuple[str, ...]
+) -> None:
+    counted, answered = _data(project), _data(project)
+    assert counted.read_digest_now(query) == answered.read_digest(query, answered.answer(query))
+    assert (query in counted.cache) == (counted.rows(query) == 0), "a table with rows is counted, not answered"
+
+
+def test_a_table_without_rows_is_read_again_when_it_gains_one(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    query = ("table", "software_requirement", "title=Show the reading", "id,title")
+    before = _data(root).read_digest_now(query)
+    title = _data(root).project.of_kind("software_requirement")[0].title
+    _retitle(root, title, "Show the reading")
+    after = _data(root)
+    assert after.rows(query) == 1
+    assert after.read_digest_now(query) != before
+    assert after.read_digest_now(query) == after.read_digest(query, after.answer(query))

@@ -16,6 +16,7 @@ build gave are given again (``--strict`` and ``--clean`` always build).
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import glob
 import io
@@ -203,7 +204,8 @@ def sphinx_build(
         overrides["extensions"] = ["qms.sphinx"]
     if has_conf and _lists_extensions_without_qms(root / "conf.py"):
         raise ExtensionMissing(root / "conf.py")  # known from the file: before Sphinx warns about anything
-    with patch_docutils(root if has_conf else None), docutils_namespace():
+    unused = _builders_never_used(root / "conf.py" if has_conf else None)
+    with patch_docutils(root if has_conf else None), docutils_namespace(), _without_extensions(unused):
         app = Sphinx(
             srcdir=root,
             confdir=root if has_conf else None,
@@ -226,6 +228,73 @@ def sphinx_build(
 
 #: the Sphinx extension that renders the technical file
 EXTENSION = "qms.sphinx"
+
+#: Sphinx's own extensions that add builders other than the HTML one this build uses, and no event,
+#: domain, transform or directive it runs, nor any configuration value that a change of would read
+#: the pages again (Sphinx's ``env``) or that the HTML builder fingerprints (``html``): starting
+#: Sphinx without them changes no page, and saves a tenth of a second of every build, most of it
+#: the link checker's HTTP library. The link checker's event (``linkcheck-process-uri``) goes with
+#: it, so they are left out only where no code of the project's own runs (:func:`_builders_never_used`).
+UNUSED_BUILDERS = (
+    "sphinx.builders.changes",
+    "sphinx.builders.dirhtml",
+    "sphinx.builders.dummy",
+    "sphinx.builders.latex",
+    "sphinx.builders.linkcheck",
+    "sphinx.builders.manpage",
+    "sphinx.builders.texinfo",
+    "sphinxcontrib.applehelp",
+    "sphinxcontrib.devhelp",
+    "sphinxcontrib.serializinghtml",
+)
+
+
+def _builders_never_used(conf: Path | None) -> tuple[str, ...]:
+    """:data:`UNUSED_BUILDERS` where the build runs no extension but qms's (and its theme, furo): no
+    conf.py, or one that only sets names to literal values, ``extensions`` to qms's alone and
+    ``html_theme`` (if at all) to furo. Else none: an extension of the project's own may use what
+    they add (an event, a configuration value), and Sphinx starts with all of its own."""
+    if conf is None:
+        return UNUSED_BUILDERS
+    try:
+        tree = ast.parse(conf.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return ()
+    for index, statement in enumerate(tree.body):
+        if index == 0 and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # the module's docstring
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            return ()
+        target = statement.targets[0]
+        try:
+            value = ast.literal_eval(statement.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return ()
+        if not isinstance(target, ast.Name):
+            return ()
+        if target.id == "extensions" and (not isinstance(value, (list, tuple)) or set(value) - {EXTENSION}):
+            return ()
+        if target.id == "html_theme" and value != "furo":
+            return ()
+    return UNUSED_BUILDERS
+
+
+@contextlib.contextmanager
+def _without_extensions(names: Sequence[str]) -> Iterator[None]:
+    """Sphinx started without its own extensions ``names`` (Sphinx loads every extension of
+    ``sphinx.application.builtin_extensions`` as it starts); where that list is not as expected
+    (another version of Sphinx), it is left whole."""
+    import sphinx.application
+
+    builtin = getattr(sphinx.application, "builtin_extensions", None)
+    if not names or not isinstance(builtin, tuple):
+        yield
+        return
+    sphinx.application.builtin_extensions = tuple(name for name in builtin if name not in names)
+    try:
+        yield
+    finally:
+        sphinx.application.builtin_extensions = builtin
 
 
 class ExtensionMissing(Exception):

@@ -25,12 +25,14 @@ QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
             inputs=tables.item_table_inputs,
             read=tables.rows_read,
             table=TableRows(tables.item_table_count, tables.item_table_part, tables.item_table_made_of),
+            read_with_rows=tables.READ_WITH_ROWS,
         ),
         "matrix": QuerySpec(
             tables.matrix_view,
             inputs=tables.matrix_inputs,
             read=tables.rows_read,
             table=TableRows(tables.matrix_count, tables.matrix_part, tables.matrix_made_of),
+            read_with_rows=tables.READ_WITH_ROWS,
         ),
         "rows": QuerySpec(rows.row_range, inputs=rows.row_range_inputs, read=tables.rows_read),
         # risk (summaries filled in when the page is written, like the claims below)
@@ -39,6 +41,7 @@ QUERIES: Mapping[str, QuerySpec] = MappingProxyType(
             inputs=risk.risk_register_inputs,
             read=tables.rows_read,
             table=TableRows(risk.risk_register_count, risk.risk_register_part, risk.risk_register_made_of),
+            read_with_rows=tables.READ_WITH_ROWS,
         ),
         "risk-matrix": QuerySpec(risk.risk_matrix_view, read=read_nothing),
         "risk-classes": QuerySpec(risk.risk_classes, read=read_nothing),

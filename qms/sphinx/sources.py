@@ -218,7 +218,7 @@ CONTROL_UPDATED: Query = ("control-updated-pages",)
 def _read_digest(data: BuildData, query: Query) -> str | None:
     """What reading a page would take of ``query``'s answer now (None: it has no answer)."""
     try:
-        return data.read_digest(query, data.answer(query))
+        return data.read_digest_now(query)
     except (KeyError, TypeError, ValueError):
         return None
 

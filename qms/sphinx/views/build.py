@@ -56,6 +56,10 @@ class QuerySpec:
     #: for a table whose rows a long document shows over several pages: how they are counted, made
     #: in ranges, and told apart from the last build's (None: the answer has no rows to cut)
     table: TableRows | None = None
+    #: what ``read`` takes of every answer of ``table`` that has rows (the same for all of them), so
+    #: that what reading takes of a table with rows is known from counting them, without answering
+    #: it (:meth:`BuildData.read_digest_now`); None: the answer is made
+    read_with_rows: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,17 @@ class BuildData:
         None where reading takes all of it."""
         spec = self.queries.get(query[0])
         return repr_digest(spec.read(answer)) if spec is not None and spec.read is not None else None
+
+    def read_digest_now(self, query: Query) -> str | None:
+        """:meth:`read_digest` of ``query``'s answer now; a table that has rows and says what reading
+        takes of such answers (:attr:`QuerySpec.read_with_rows`) is counted, not answered (a title
+        edit would otherwise make the whole table of every page showing it, only to find that
+        reading that page takes the same as before)."""
+        spec = self.queries.get(query[0])
+        with_rows = spec.read_with_rows if spec is not None and spec.table is not None else None
+        if with_rows is not None and query not in self.cache and self.rows(query) > 0:
+            return repr_digest(with_rows)
+        return self.read_digest(query, self.answer(query))
 
     def relations(self, item_id: str) -> list[tuple[bool, str, Item]]:
         """An item's neighbours as (up the trace?, the link's meaning read from the item, neighbour)

@@ -503,6 +503,11 @@ def rows_read(view: TableView | MatrixView) -> object:
     return (bool(table.rows), table.empty)
 
 
+#: :func:`rows_read` of every table, matrix and risk register with rows: each says why it has none
+#: only when it has none (:attr:`~qms.sphinx.views.build.QuerySpec.read_with_rows`)
+READ_WITH_ROWS = (True, "")
+
+
 def _no_rows(data: BuildData, chain: Chain) -> str:
     """Why a matrix has no row, counted from the records."""
     counts = [sum(len(data.project.of_kind(kind)) for kind in column) for column in chain.columns]
