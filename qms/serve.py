@@ -15,9 +15,13 @@ import gc
 import io
 import json
 import logging
+import marshal
+import os
 import queue
 import shutil
+import signal
 import socket
+import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms.atomic import mark_output
 from qms.checking import check_context
-from qms.model import Finding, Severity
+from qms.model import Finding, Location, Severity
 from qms.project import load_project
 from qms.rules import run_rules
 
@@ -104,6 +108,8 @@ class Preview:
     changed: threading.Condition = field(default_factory=threading.Condition)
     #: whether the builds before left garbage the collector has not freed yet (:meth:`tidy`)
     untidy: bool = False
+    #: the process each build is forked from, where one was started (:meth:`start_builder`)
+    builder: Builder | None = None
 
     @property
     def folder(self) -> Path:
@@ -124,15 +130,35 @@ class Preview:
         doctrees = self.folder / "doctrees"
         start = starting(self.root, self.site, doctrees)
         unchanged = up_to_date(self.site, doctrees, start) is not None
+        forked = None
         if unchanged:
             failure, findings = None, self.state.findings if self.state.build else _findings(self.root)
         else:
-            failure, findings = self._build(doctrees, start)
+            forked = self.builder.build() if self.builder is not None else None
+            if forked is None:
+                self.builder = None  # none, or gone: the builds are made here from now on
+            failure, findings = forked if forked is not None else self._build(doctrees, start)
         with self.changed:
             self.state = BuildState(self.state.build + 1, False, failure, findings, unchanged)
             self.changed.notify_all()
-        self.untidy = not unchanged
+        self.untidy = not unchanged and forked is None
         return self.state
+
+    def start_builder(self) -> None:
+        """Make each build from now on in a process of its own, forked from one started now with
+        Sphinx and qms imported (:class:`Builder`): a build then skips the imports (some 0.4 s), runs
+        its check, workbook and pages beside it on the other cores as `qms build` does (this process
+        serves pages and watches files from threads, and a process with threads is never forked), and
+        leaves nothing for this one to free. Call it before any thread starts; where no process can
+        be forked (or threads run already) the builds stay in this process."""
+        if self.builder is None:
+            self.builder = Builder.start(self)
+
+    def stop_builder(self) -> None:
+        """Stop the process the builds are forked from, and a build running in it."""
+        if self.builder is not None:
+            self.builder.stop()
+            self.builder = None
 
     def tidy(self) -> None:
         """Free what the builds before left. Their Sphinx applications, environments and pages are
@@ -147,10 +173,12 @@ class Preview:
 
     def _build(self, doctrees: Path, start: Start) -> tuple[str | None, tuple[Finding, ...]]:
         """Run Sphinx; record what it read when it succeeded (see :mod:`qms.cli.build_inputs`)."""
+        from qms.checking import discard_beside
         from qms.cli.build import (
             STATIC_FOLDER,
             Built,
             Tee,
+            check_beside_build,
             describe,
             error_summary,
             forget_environment,
@@ -168,6 +196,7 @@ class Preview:
         findings: tuple[Finding, ...] = ()
         started = start.at
         before = inputs_before(start, doctrees)
+        check_beside_build(self.root, self.site, doctrees, start)  # where this process may fork (a build's own)
         unfinished = start_building(doctrees)  # a preview killed half-way is built afresh when it starts again
         seeded, rendered = site_pages(self.site), set[str]()
         # Sphinx copies the static files afresh every build and never removes one: a file taken out
@@ -203,6 +232,7 @@ class Preview:
             forget_environment(doctrees)  # interrupted half-way: the saved environment may not match the pages
             raise
         finally:
+            discard_beside(self.root)  # where the build ended before it took the check's findings
             _release_sphinx_logging()
         if failure is not None:
             forget_environment(doctrees)
@@ -213,6 +243,150 @@ class Preview:
         with self.changed:
             self.changed.wait_for(lambda: not self.state.building, timeout=BUILD_WAIT)
             return self.state
+
+
+class Builder:
+    """The process a preview's builds are forked from (:meth:`Preview.start_builder`).
+
+    It is forked from the preview before the preview starts its threads, imports what a build
+    imports, and waits. For each build the preview asks for, it forks a process that builds the site
+    as :meth:`Preview._build` does (single-threaded, that process forks the check, the workbook and
+    a second process for pages, as `qms build` does) and sends back the failure and the findings;
+    the build's process then ends, with everything it held. The builder and its builds are a process
+    group of their own: Ctrl-C reaches the preview alone, which stops them (:meth:`stop`); a build
+    stopped half-way is built afresh by the next (:data:`qms.cli.build.UNFINISHED`)."""
+
+    def __init__(self, pid: int, requests: int, answers: int) -> None:
+        self.pid, self._requests, self._answers = pid, requests, answers
+
+    @classmethod
+    def start(cls, preview: Preview) -> Builder | None:
+        """The builder of ``preview``'s builds; None where no process can be forked (no ``fork``,
+        or threads run: a forked copy of a process with threads may hold a lock none releases)."""
+        if not hasattr(os, "fork") or threading.active_count() != 1:
+            return None
+        try:
+            requests_read, requests = os.pipe()
+            answers, answers_write = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid == 0:  # the builder: serve builds until the preview closes its end
+            status = 1
+            try:
+                os.close(requests)
+                os.close(answers)
+                _serve_builds(preview, requests_read, answers_write)
+                status = 0
+            finally:
+                os._exit(status)
+        with contextlib.suppress(OSError):  # as the builder does: whichever comes first
+            os.setpgid(pid, pid)
+        os.close(requests_read)
+        os.close(answers_write)
+        return cls(pid, requests, answers)
+
+    def build(self) -> tuple[str | None, tuple[Finding, ...]] | None:
+        """Build the site in a process forked from the builder: the build's failure (None: built) and
+        findings; None where the builder is gone (the preview then builds in its own process)."""
+        try:
+            os.write(self._requests, b"b")
+            answer = _receive(self._answers)
+        except OSError:
+            answer = None
+        if answer is None:
+            self.stop()
+            return None
+        failure, plain = marshal.loads(answer)
+        findings = tuple(
+            Finding(rule, Severity(severity), message, Location(file, line, column), item)
+            for rule, severity, message, file, line, column, item in plain
+        )
+        return failure, findings
+
+    def stop(self) -> None:
+        """End the builder and the build it runs (their process group), and wait for the builder."""
+        for descriptor in (self._requests, self._answers):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, signal.SIGTERM)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+#: the modules a build imports that the builder imports once for all builds (the others, such as a
+#: project's own extensions, each build imports as it reads conf.py)
+_BUILD_MODULES = ("qms.cli.build", "qms.checking", "sphinx.application", "qms.sphinx", "qms.excel.export")
+
+
+def _serve_builds(preview: Preview, requests: int, answers: int) -> None:
+    """The builder's loop (:class:`Builder`): a build for each request, until the preview closes."""
+    import importlib
+
+    os.setpgid(0, 0)  # a group of its own: the terminal's Ctrl-C goes to the preview, which stops it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for name in _BUILD_MODULES:
+        importlib.import_module(name)
+    while os.read(requests, 1):
+        reading, writing = os.pipe()
+        build = os.fork()
+        if build == 0:
+            status = 1
+            try:
+                os.close(reading)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                _send(writing, _built_here(preview))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writing)
+        with os.fdopen(reading, "rb") as stream:
+            answer = stream.read()  # read while the build writes: a pipe holds only so much
+        _, status = os.waitpid(build, 0)
+        _send(answers, answer[4:] if status == 0 and len(answer) > 4 else b"")
+
+
+def _built_here(preview: Preview) -> bytes:
+    """A build of ``preview``'s site in this process, as the plain data :class:`Builder` sends."""
+    from qms.cli.build import starting
+
+    doctrees = preview.folder / "doctrees"
+    failure, findings = preview._build(doctrees, starting(preview.root, preview.site, doctrees))
+    plain = [
+        (f.rule, f.severity.value, f.message, f.location.file, f.location.line, f.location.column, f.item)
+        for f in findings
+    ]
+    return marshal.dumps((failure, plain))
+
+
+def _send(descriptor: int, payload: bytes) -> None:
+    """Write ``payload`` whole, after its length (an empty one: no answer)."""
+    with contextlib.suppress(OSError):
+        view = memoryview(struct.pack("<I", len(payload)) + payload)
+        while view:
+            view = view[os.write(descriptor, view) :]
+
+
+def _receive(descriptor: int) -> bytes | None:
+    """What :func:`_send` wrote; None where the writer is gone or sent no answer."""
+    header = _read_exactly(descriptor, 4)
+    if header is None:
+        return None
+    (length,) = struct.unpack("<I", header)
+    return _read_exactly(descriptor, length) if length else None
+
+
+def _read_exactly(descriptor: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(descriptor, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _release_sphinx_logging() -> None:

@@ -125,7 +125,7 @@ def test_the_build_vouches_for_the_findings_only_while_its_inputs_are_those_it_s
     target, doctrees = root / "_build" / "html", root / "_build" / "doctrees"
     vouched: list[Callable[[], bool]] = []
     monkeypatch.setattr(checking, "check_beside", lambda project_root, unchanged, kept: vouched.append(unchanged))
-    build_command._check_beside(root, target, doctrees, build_command.starting(root, target, doctrees))
+    build_command.check_beside_build(root, target, doctrees, build_command.starting(root, target, doctrees))
     (unchanged,) = vouched
     assert unchanged()
     results = root / "reports" / "late.xml"

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import pytest
 from conftest import invoke_qms
-from sphinx_support import REPOSITORY, build, new_project
+from sphinx_support import REPOSITORY, build, new_project, site_files
 
 from qms.cli import build as build_module
 from qms.cli import serve as serve_command
@@ -427,3 +427,85 @@ def test_ctrl_c_sets_the_event_that_stops_the_preview() -> None:
     finally:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
+
+
+_FORKED_BUILDS = """
+import json, os, signal, sys
+from pathlib import Path
+from qms.serve import Preview
+
+forked, here = Preview(Path(sys.argv[1])), Preview(Path(sys.argv[2]))
+forked.start_builder()
+builder = forked.builder.pid
+seen = []
+for preview in (forked, here):
+    first = preview.rebuild()
+    path = preview.root / "traceability" / "requirements.yaml"
+    path.write_text(path.read_text("utf-8").replace("whole minutes", "full minutes"), encoding="utf-8")
+    second = preview.rebuild()
+    seen.append([[state.failure, [repr(f) for f in state.findings], state.unchanged] for state in (first, second)])
+    if preview is forked:
+        imported = "sphinx.application" in sys.modules  # every build ran in a process of its own
+forked.stop_builder()
+try:
+    os.kill(builder, 0)
+    alive = True
+except ProcessLookupError:
+    alive = False
+print(json.dumps({"forked": seen[0], "here": seen[1], "imported": imported, "alive": alive}))
+"""
+
+
+@pytest.mark.slow
+def test_builds_forked_from_the_builder_give_what_builds_in_the_preview_give(tmp_path: Path) -> None:
+    forked, here = new_project(tmp_path / "forked" / "device"), new_project(tmp_path / "here" / "device")
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    ran = subprocess.run(
+        [sys.executable, "-c", _FORKED_BUILDS, str(forked), str(here)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stderr
+    seen = json.loads(ran.stdout.splitlines()[-1])
+    assert seen["forked"] == seen["here"]
+    assert seen["forked"][1][0] is None and seen["forked"][1][1], "built, with the project's findings"
+    assert not seen["imported"], "the preview's own process never imported Sphinx"
+    assert not seen["alive"], "the builder is stopped with the preview"
+    served = lambda root: {  # noqa: E731
+        name: data for name, data in site_files(root / "_build" / "serve" / "html").items() if name != ".buildinfo"
+    }
+    assert served(forked) == served(here)
+
+
+@pytest.mark.slow
+def test_a_preview_whose_builder_died_builds_in_its_own_process(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    program = (
+        "import os, signal, sys\nfrom pathlib import Path\nfrom qms.serve import Preview\n"
+        "preview = Preview(Path(sys.argv[1])); preview.start_builder()\n"
+        "os.kill(preview.builder.pid, signal.SIGKILL); os.waitpid(preview.builder.pid, 0)\n"
+        "state = preview.rebuild()\n"
+        "print(state.failure, preview.builder, 'sphinx.application' in sys.modules)"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    ran = subprocess.run(
+        [sys.executable, "-c", program, str(root)], capture_output=True, text=True, env=environment, timeout=600
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["None", "None", "True"]
+
+
+def test_a_preview_with_threads_running_keeps_its_builds_in_its_own_process(tmp_path: Path) -> None:
+    # a forked copy of a process with threads may hold a lock no thread of it will release
+    preview = Preview(tmp_path)
+    waiting = threading.Event()
+    thread = threading.Thread(target=waiting.wait)
+    thread.start()
+    try:
+        preview.start_builder()
+        assert preview.builder is None
+    finally:
+        waiting.set()
+        thread.join()

@@ -497,7 +497,7 @@ def _build_into(
     from qms.checking import discard_beside
 
     before = inputs_before(start, root / "_build" / "doctrees")
-    _check_beside(root, target, root / "_build" / "doctrees", start)  # before Sphinx is imported: meanwhile
+    check_beside_build(root, target, root / "_build" / "doctrees", start)  # before Sphinx is imported: meanwhile
     try:
         return _built(root, target, folder, start, before, strict=strict, clean=clean, verbose=verbose)
     finally:
@@ -619,7 +619,7 @@ class Start:
     at: int
 
 
-def _check_beside(root: Path, target: Path, doctrees: Path, start: Start) -> None:
+def check_beside_build(root: Path, target: Path, doctrees: Path, start: Start) -> None:
     """Start the build's check in a second process (:func:`qms.checking.check_beside`), which also
     makes the fingerprints of whole kinds of items the last build into ``doctrees`` made: its
     findings and fingerprints count where the inputs, found again once they are found, are those the

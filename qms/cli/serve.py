@@ -43,9 +43,11 @@ def serve(project_dir: Path | None, port: int, host: str, verbose: bool) -> None
     from qms.serve import Preview, http_server, serving, watching
 
     preview = Preview(project_root(project_dir), verbose=verbose)
+    preview.start_builder()  # before any thread starts (each build is forked from it), and any socket opens
     try:
         server = http_server(preview, host, port)
     except OSError as error:
+        preview.stop_builder()
         reason = "it is in use; pass another --port" if error.errno == errno.EADDRINUSE else error.strerror or error
         fail(f"cannot serve on {host}:{port}: {reason}")
         return
@@ -60,6 +62,8 @@ def serve(project_dir: Path | None, port: int, host: str, verbose: bool) -> None
             rebuild_on_changes(preview, next_changes, stopping)
     except KeyboardInterrupt:
         pass
+    finally:
+        preview.stop_builder()
     click.echo("qms: stopped")
 
 
