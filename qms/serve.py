@@ -340,12 +340,16 @@ def _serve_builds(preview: Preview, requests: int, answers: int) -> None:
                 _send(writing, _built_here(preview))
                 status = 0
             finally:
+                for stream in (sys.stdout, sys.stderr):  # what the build printed: leaving this way flushes nothing
+                    with contextlib.suppress(Exception):
+                        stream.flush()
                 os._exit(status)
         os.close(writing)
         with os.fdopen(reading, "rb") as stream:
             answer = stream.read()  # read while the build writes: a pipe holds only so much
         _, status = os.waitpid(build, 0)
-        _send(answers, answer[4:] if status == 0 and len(answer) > 4 else b"")
+        whole = status == 0 and len(answer) > 4 and struct.unpack("<I", answer[:4])[0] == len(answer) - 4
+        _send(answers, answer[4:] if whole else b"")
 
 
 def _built_here(preview: Preview) -> bytes:

@@ -509,3 +509,20 @@ def test_a_preview_with_threads_running_keeps_its_builds_in_its_own_process(tmp_
     finally:
         waiting.set()
         thread.join()
+
+
+@pytest.mark.slow
+def test_a_verbose_preview_shows_the_progress_of_builds_forked_from_its_builder(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "device")
+    program = (
+        "import sys\nfrom pathlib import Path\nfrom qms.serve import Preview\n"
+        "preview = Preview(Path(sys.argv[1]), verbose=True); preview.start_builder()\n"
+        "assert preview.builder is not None and preview.rebuild().failure is None\n"
+        "preview.stop_builder()"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    ran = subprocess.run(
+        [sys.executable, "-c", program, str(root)], capture_output=True, text=True, env=environment, timeout=600
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "build succeeded" in ran.stdout  # written by the process of the build, to the preview's output
