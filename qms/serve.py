@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qms.atomic import mark_output
-from qms.checking import check_context
+from qms.checking import check_context, discard_beside
 from qms.model import Finding, Location, Severity
 from qms.project import load_project
 from qms.rules import run_rules
@@ -173,7 +173,6 @@ class Preview:
 
     def _build(self, doctrees: Path, start: Start) -> tuple[str | None, tuple[Finding, ...]]:
         """Run Sphinx; record what it read when it succeeded (see :mod:`qms.cli.build_inputs`)."""
-        from qms.checking import discard_beside
         from qms.cli.build import (
             STATIC_FOLDER,
             Built,
