@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -223,6 +224,19 @@ def test_without_fork_the_downloads_are_written_in_the_build(
     _first_outcome_failed(root)
     assert build(root).exit_code in (0, 1)
     _same_as_the_commands(root, tmp_path)
+
+
+def test_no_workbook_process_is_forked_while_another_thread_runs() -> None:
+    # the preview's builds made in its own process run beside its server's and watcher's threads
+    assert downloads.may_fork() == ("fork" in multiprocessing.get_all_start_methods())
+    waiting = threading.Event()
+    thread = threading.Thread(target=waiting.wait)
+    thread.start()
+    try:
+        assert not downloads.may_fork()
+    finally:
+        waiting.set()
+        thread.join()
 
 
 @pytest.mark.parametrize("refused", [False, True], ids=["lowered", "refused by the system"])

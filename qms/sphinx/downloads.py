@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -143,6 +144,15 @@ class WorkbookJob:
     matrix: Path | None = None  # the CSV matrix, written by the same process
 
 
+def may_fork() -> bool:
+    """Whether the workbook is written by a forked process: where ``fork`` exists and this process
+    runs no other thread (a forked copy of a process with threads may hold a lock that no thread of
+    it will release: the preview's fallback builds run beside its server's threads)."""
+    return (
+        sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    )
+
+
 def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     """Start writing the workbook unless the previous site holds it for the same records."""
     if app.builder.format != "html" or not settings(app.config).workbook_download:
@@ -153,7 +163,7 @@ def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
         return None
     handle, temporary = tempfile.mkstemp(prefix=".qms-workbook-", suffix=".xlsx", dir=app.doctreedir)
     os.close(handle)
-    if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
+    if may_fork():
         handle, matrix = tempfile.mkstemp(prefix=".qms-matrix-", suffix=".csv", dir=app.doctreedir)
         os.close(handle)
         kept = Path(app.doctreedir) / MATRICES_FILE
