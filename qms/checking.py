@@ -82,11 +82,23 @@ def _check(root: Path, unchanged: Callable[[], bool], doctrees: Path | None) -> 
         found = fingerprints.found_of_items(checked)
     if not unchanged():
         return None
-    plain = [
+    return [sorted(project.file_keys.items()), plain_findings(findings), made, found]
+
+
+def plain_findings(findings: Iterable[Finding]) -> list[tuple[Any, ...]]:
+    """``findings`` as plain data another process sends (:mod:`marshal`), for :func:`from_plain`."""
+    return [
         (f.rule, f.severity.value, f.message, f.location.file, f.location.line, f.location.column, f.item)
         for f in findings
     ]
-    return [sorted(project.file_keys.items()), plain, made, found]
+
+
+def from_plain(plain: Iterable[Sequence[Any]]) -> list[Finding]:
+    """The findings :func:`plain_findings` made plain."""
+    return [
+        Finding(rule, Severity(severity), message, Location(file, line, column), item)
+        for rule, severity, message, file, line, column, item in plain
+    ]
 
 
 @dataclass(frozen=True)
@@ -112,11 +124,7 @@ def findings_beside(project: Project) -> Beside | None:
     keys, plain, digests, found = made
     if keys != sorted(project.file_keys.items()) or not isinstance(digests, dict):
         return None
-    findings = [
-        Finding(rule, Severity(severity), message, Location(file, line, column), item)
-        for rule, severity, message, file, line, column, item in plain
-    ]
-    return Beside(findings, digests, found if isinstance(found, dict) else None)
+    return Beside(from_plain(plain), digests, found if isinstance(found, dict) else None)
 
 
 def discard_beside(root: Path) -> None:

@@ -307,9 +307,14 @@ def _forks(missing: Sequence[int]) -> bool:
 
 def can_fork() -> bool:
     """Whether a second process is worth starting for work beside this one (:func:`beside`): two
-    cores or more, fork available, and no other thread (a forked copy of a process with threads
-    may hold their locks)."""
-    return (os.cpu_count() or 1) > 1 and hasattr(os, "fork") and threading.active_count() == 1
+    cores or more, and :func:`forkable`."""
+    return (os.cpu_count() or 1) > 1 and forkable()
+
+
+def forkable() -> bool:
+    """Whether this process may fork: fork available, and no other thread (a forked copy of a
+    process with threads may hold their locks, which no thread of it will release)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _parse_beside(

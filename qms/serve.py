@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qms.atomic import mark_output
-from qms.checking import check_context, discard_beside
-from qms.model import Finding, Location, Severity
+from qms.checking import check_context, discard_beside, from_plain, plain_findings
+from qms.model import Finding, Severity
+from qms.parsecache import beside, forkable
 from qms.project import load_project
 from qms.rules import run_rules
 
@@ -262,7 +263,7 @@ class Builder:
     def start(cls, preview: Preview) -> Builder | None:
         """The builder of ``preview``'s builds; None where no process can be forked (no ``fork``,
         or threads run: a forked copy of a process with threads may hold a lock none releases)."""
-        if not hasattr(os, "fork") or threading.active_count() != 1:
+        if not forkable():
             return None
         try:
             requests_read, requests = os.pipe()
@@ -297,11 +298,7 @@ class Builder:
             self.stop()
             return None
         failure, plain = marshal.loads(answer)
-        findings = tuple(
-            Finding(rule, Severity(severity), message, Location(file, line, column), item)
-            for rule, severity, message, file, line, column, item in plain
-        )
-        return failure, findings
+        return failure, tuple(from_plain(plain))
 
     def stop(self) -> None:
         """End the builder and the build it runs (their process group), and wait for the builder."""
@@ -329,39 +326,18 @@ def _serve_builds(preview: Preview, requests: int, answers: int) -> None:
     for name in _BUILD_MODULES:
         importlib.import_module(name)
     while os.read(requests, 1):
-        reading, writing = os.pipe()
-        build = os.fork()
-        if build == 0:
-            status = 1
-            try:
-                os.close(reading)
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                _send(writing, _built_here(preview))
-                status = 0
-            finally:
-                for stream in (sys.stdout, sys.stderr):  # what the build printed: leaving this way flushes nothing
-                    with contextlib.suppress(Exception):
-                        stream.flush()
-                os._exit(status)
-        os.close(writing)
-        with os.fdopen(reading, "rb") as stream:
-            answer = stream.read()  # read while the build writes: a pipe holds only so much
-        _, status = os.waitpid(build, 0)
-        whole = status == 0 and len(answer) > 4 and struct.unpack("<I", answer[:4])[0] == len(answer) - 4
-        _send(answers, answer[4:] if whole else b"")
+        collect = beside(lambda: _built_here(preview))  # the build's own process, which ends with it
+        built = collect() if collect is not None else None
+        _send(answers, marshal.dumps(built) if built is not None else b"")
 
 
-def _built_here(preview: Preview) -> bytes:
-    """A build of ``preview``'s site in this process, as the plain data :class:`Builder` sends."""
+def _built_here(preview: Preview) -> tuple[str | None, list[tuple[Any, ...]]]:
+    """A build of ``preview``'s site in this process: its failure and findings, as plain data."""
     from qms.cli.build import starting
 
     doctrees = preview.folder / "doctrees"
     failure, findings = preview._build(doctrees, starting(preview.root, preview.site, doctrees))
-    plain = [
-        (f.rule, f.severity.value, f.message, f.location.file, f.location.line, f.location.column, f.item)
-        for f in findings
-    ]
-    return marshal.dumps((failure, plain))
+    return failure, plain_findings(findings)
 
 
 def _send(descriptor: int, payload: bytes) -> None:

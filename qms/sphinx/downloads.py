@@ -19,7 +19,6 @@ import os
 import re
 import sys
 import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,6 +32,7 @@ from qms.atomic import remove_empty_folders, write_bytes
 from qms.excel.sheetcache import writers
 from qms.matrix import Matrix
 from qms.model import Project
+from qms.parsecache import forkable
 from qms.sphinx.build_warnings import BuildWarning, warn
 from qms.sphinx.settings import settings
 from qms.sphinx.views.build import BuildData, Query
@@ -145,12 +145,10 @@ class WorkbookJob:
 
 
 def may_fork() -> bool:
-    """Whether the workbook is written by a forked process: where ``fork`` exists and this process
-    runs no other thread (a forked copy of a process with threads may hold a lock that no thread of
-    it will release: the preview's fallback builds run beside its server's threads)."""
-    return (
-        sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    )
+    """Whether the workbook is written by a forked process: where multiprocessing forks and this
+    process may (:func:`qms.parsecache.forkable`: the preview's fallback builds run beside its
+    server's threads)."""
+    return sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods() and forkable()
 
 
 def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
