@@ -12,6 +12,7 @@ in CI (``CI`` set, as ``.ci/run`` does) every tool is installed, so a skip there
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +96,19 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return write_files(root, files)
 
     return make
+
+
+@pytest.fixture
+def another_thread() -> Iterator[threading.Thread]:
+    """A thread running beside the test (as a server's do) until the test ends."""
+    waiting = threading.Event()
+    thread = threading.Thread(target=waiting.wait)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        waiting.set()
+        thread.join()
 
 
 @pytest.fixture

@@ -459,16 +459,7 @@ print(json.dumps({"forked": seen[0], "here": seen[1], "imported": imported, "ali
 @pytest.mark.slow
 def test_builds_forked_from_the_builder_give_what_builds_in_the_preview_give(tmp_path: Path) -> None:
     forked, here = new_project(tmp_path / "forked" / "device"), new_project(tmp_path / "here" / "device")
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-    ran = subprocess.run(
-        [sys.executable, "-c", _FORKED_BUILDS, str(forked), str(here)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=600,
-    )
-    assert ran.returncode == 0, ran.stderr
-    seen = json.loads(ran.stdout.splitlines()[-1])
+    seen = json.loads(_python(_FORKED_BUILDS, forked, here).splitlines()[-1])
     assert seen["forked"] == seen["here"]
     assert seen["forked"][1][0] is None and seen["forked"][1][1], "built, with the project's findings"
     assert not seen["imported"], "the preview's own process never imported Sphinx"
@@ -489,26 +480,16 @@ def test_a_preview_whose_builder_died_builds_in_its_own_process(tmp_path: Path) 
         "state = preview.rebuild()\n"
         "print(state.failure, preview.builder, 'sphinx.application' in sys.modules)"
     )
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-    ran = subprocess.run(
-        [sys.executable, "-c", program, str(root)], capture_output=True, text=True, env=environment, timeout=600
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.split() == ["None", "None", "True"]
+    assert _python(program, root).split() == ["None", "None", "True"]
 
 
-def test_a_preview_with_threads_running_keeps_its_builds_in_its_own_process(tmp_path: Path) -> None:
+def test_a_preview_with_threads_running_keeps_its_builds_in_its_own_process(
+    tmp_path: Path, another_thread: threading.Thread
+) -> None:
     # a forked copy of a process with threads may hold a lock no thread of it will release
     preview = Preview(tmp_path)
-    waiting = threading.Event()
-    thread = threading.Thread(target=waiting.wait)
-    thread.start()
-    try:
-        preview.start_builder()
-        assert preview.builder is None
-    finally:
-        waiting.set()
-        thread.join()
+    preview.start_builder()
+    assert preview.builder is None
 
 
 @pytest.mark.slow
@@ -520,9 +501,14 @@ def test_a_verbose_preview_shows_the_progress_of_builds_forked_from_its_builder(
         "assert preview.builder is not None and preview.rebuild().failure is None\n"
         "preview.stop_builder()"
     )
+    assert "build succeeded" in _python(program, root)  # written by the process of the build, to the preview's output
+
+
+def _python(program: str, *arguments: Path) -> str:
+    """What ``program`` printed, run by a new interpreter of this checkout (with no thread of a test
+    runner: a preview starts its builder only in a process without other threads)."""
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-    ran = subprocess.run(
-        [sys.executable, "-c", program, str(root)], capture_output=True, text=True, env=environment, timeout=600
-    )
+    command = [sys.executable, "-c", program, *map(str, arguments)]
+    ran = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     assert ran.returncode == 0, ran.stderr
-    assert "build succeeded" in ran.stdout  # written by the process of the build, to the preview's output
+    return ran.stdout

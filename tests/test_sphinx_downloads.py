@@ -226,17 +226,13 @@ def test_without_fork_the_downloads_are_written_in_the_build(
     _same_as_the_commands(root, tmp_path)
 
 
-def test_no_workbook_process_is_forked_while_another_thread_runs() -> None:
-    # the preview's builds made in its own process run beside its server's and watcher's threads
+def test_the_workbook_process_is_forked_where_no_other_thread_runs() -> None:
     assert downloads.may_fork() == ("fork" in multiprocessing.get_all_start_methods())
-    waiting = threading.Event()
-    thread = threading.Thread(target=waiting.wait)
-    thread.start()
-    try:
-        assert not downloads.may_fork()
-    finally:
-        waiting.set()
-        thread.join()
+
+
+def test_no_workbook_process_is_forked_while_another_thread_runs(another_thread: threading.Thread) -> None:
+    # the preview's builds made in its own process run beside its server's and watcher's threads
+    assert not downloads.may_fork()
 
 
 @pytest.mark.parametrize("refused", [False, True], ids=["lowered", "refused by the system"])
