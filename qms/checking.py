@@ -51,28 +51,46 @@ def check_context(
 
 #: the checks started beside a build as it starts (:func:`check_beside`), by the project's root
 _BESIDE: dict[Path, Callable[[], Any]] = {}
+#: the project and its check context that :func:`check_beside` read for the build, by the project's root
+_READ: dict[Path, CheckContext] = {}
 
 
 def check_beside(root: Path, unchanged: Callable[[], bool], doctrees: Path | None = None) -> None:
-    """Start the check a build makes of the project at ``root`` in a second process, while the build
-    starts Sphinx (its imports, the theme, the last build's environment: half a second at 10,000
-    items on one core, the other idle until the workbook starts). The process reads the project as
-    the build does (through the parse cache, which it keeps), runs the rules, makes the fingerprints
-    of whole kinds of items that the last build into ``doctrees`` made (:mod:`qms.fingerprints`),
-    and gives their findings and fingerprints only where ``unchanged`` says, once they are made,
-    that no input of the build changed since it started; :func:`findings_beside` hands them to the
-    build."""
-    if can_fork():
-        collect = beside(lambda: _check(root, unchanged, doctrees))
-        if collect is not None:
-            _BESIDE[root.resolve()] = collect
+    """Read the project at ``root`` for a build as it starts, and start the check the build makes of it
+    in a second process, while the build starts Sphinx (its imports, the theme, the last build's
+    environment: half a second at 10,000 items on one core, the other idle until the workbook
+    starts). The project is read here, as the build reads it (through the parse cache), with its
+    evidence, records and statuses, before the process starts: the build takes them
+    (:func:`read_beside`) and the process works on the same objects, not reading them again. The
+    process runs the rules, makes the fingerprints of whole kinds of items that the last build into
+    ``doctrees`` made (:mod:`qms.fingerprints`), and gives their findings and fingerprints only where
+    ``unchanged`` says, once they are made, that no input of the build changed since it started;
+    :func:`findings_beside` hands them to the build. A project that cannot be read here is left to
+    the build, which reads it and says why."""
+    if not can_fork():
+        return
+    try:
+        project = load_project(root, cache=True)
+        context = check_context(project, cache=True)
+        context.statuses  # noqa: B018  # computed once, here: the build and the process both need them
+    except Exception:  # the build reads the project again and reports what is wrong
+        return
+    collect = beside(lambda: _check(context, unchanged, doctrees))
+    if collect is not None:
+        _BESIDE[root.resolve()] = collect
+        _READ[root.resolve()] = context
 
 
-def _check(root: Path, unchanged: Callable[[], bool], doctrees: Path | None) -> list[Any] | None:
+def read_beside(root: Path) -> CheckContext | None:
+    """The check context (with its project) that :func:`check_beside` read for a build of ``root``,
+    if it read one; taken once."""
+    return _READ.pop(root.resolve(), None)
+
+
+def _check(context: CheckContext, unchanged: Callable[[], bool], doctrees: Path | None) -> list[Any] | None:
     """In the process :func:`check_beside` starts: the parse-cache keys of the item files read, the
     findings as plain data, and the fingerprints made; None where an input changed meanwhile."""
-    project = load_project(root, cache=True)
-    context = check_context(project, cache=True)
+    project = context.project
     findings = tuple(run_rules(context, beside=False))
     made: dict[tuple[str, ...], str] = {}
     found: dict[str, str] | None = None
@@ -117,6 +135,7 @@ def findings_beside(project: Project) -> Beside | None:
     files the build read, each to the same bytes (their parse-cache keys); None where none was
     started, it failed, an input changed while it ran, or it read other files: the build runs the
     rules itself, and makes every fingerprint. Taken once."""
+    _READ.pop(project.root.resolve(), None)  # what it read is the build's now, or never will be
     collect = _BESIDE.pop(project.root.resolve(), None)
     made = collect() if collect is not None else None
     if not isinstance(made, list) or len(made) != 4 or not project.file_keys:
@@ -130,6 +149,7 @@ def findings_beside(project: Project) -> Beside | None:
 def discard_beside(root: Path) -> None:
     """Wait for the check started beside a build of ``root`` that the build did not take (it ended
     before loading the project), so that no process of it is left behind."""
+    _READ.pop(root.resolve(), None)
     collect = _BESIDE.pop(root.resolve(), None)
     if collect is not None:
         collect()

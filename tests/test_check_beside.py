@@ -148,4 +148,47 @@ def test_a_build_that_fails_before_it_takes_the_findings_leaves_no_check_behind(
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(checking, "check_beside", noted)
         assert build(root).exit_code != 0
-    assert started == [root] and not checking._BESIDE
+    assert started == [root] and not checking._BESIDE and not checking._READ
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["beside", "alone"])
+def test_the_build_reads_the_project_once(root: Path, monkeypatch: pytest.MonkeyPatch, fork: bool) -> None:
+    """Where the check starts beside the build, it is the check that reads the project as the build
+    starts, and the build takes what it read; else the build reads it."""
+    read: list[Path] = []
+
+    def noted(project_root: Path, cache: bool = False) -> Project:
+        read.append(project_root)
+        return load_project(project_root, cache=cache)
+
+    monkeypatch.setattr(checking, "load_project", noted)
+    monkeypatch.setattr(state, "load_project", noted)
+    if not fork:
+        monkeypatch.setattr(checking, "can_fork", lambda: False)
+    assert build(root, "--clean").exit_code == 0
+    assert read == [root]
+    assert not checking._READ and not checking._BESIDE
+
+
+def test_a_project_the_check_cannot_read_as_the_build_starts_is_read_by_the_build(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a project gives its problems as findings; where it fails all the same as the build
+    starts (a file system's error), no check starts beside the build, which reads the project and
+    runs the rules itself, and meets the error again if it is still there."""
+    read: list[Path] = []
+
+    def failing(project_root: Path, cache: bool = False) -> Project:
+        raise OSError("the disk is busy")
+
+    def noted(project_root: Path, cache: bool = False) -> Project:
+        read.append(project_root)
+        return load_project(project_root, cache=cache)
+
+    monkeypatch.setattr(checking, "load_project", failing)
+    monkeypatch.setattr(state, "load_project", noted)
+    taken: list[Beside | None] = []
+    monkeypatch.setattr(state, "findings_beside", lambda project: taken.append(findings_beside(project)))
+    assert build(root, "--clean").exit_code == 0
+    assert read == [root] and taken == [None]
+    assert not checking._READ and not checking._BESIDE

@@ -12,7 +12,7 @@ from pathlib import Path
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 
-from qms.checking import check_context, findings_beside
+from qms.checking import check_context, findings_beside, read_beside
 from qms.clauses import IEC62304_EDITIONS, ClauseTableError, load_clause_table
 from qms.config import PROJECT_FILE
 from qms.fingerprints import FOUND_OF_ITEMS
@@ -80,8 +80,10 @@ def load_build_data(
         raise ExtensionError(f"qms: clause table: {error}") from None
     # through the parse cache, as `qms check` reads: unchanged files are not parsed again, and the
     # rules' findings that depend on the project alone are kept by its fingerprint
-    project = load_project(root, cache=True)
-    context = check_context(project, cache=True)
+    context = read_beside(root)  # read as the build started, where it started the check beside it
+    if context is None:
+        context = check_context(load_project(root, cache=True), cache=True)
+    project = context.project
     evidence = context.evidence
     if evidence is not None and not evidence.files:
         evidence = None  # no result file read: the verification report says so
