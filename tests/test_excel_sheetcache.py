@@ -456,6 +456,27 @@ def test_an_edited_item_writes_again_only_the_runs_of_rows_that_show_it(
     assert len(written) < runs / 3
 
 
+def test_a_title_edit_plans_the_cells_of_the_runs_of_a_matrix_that_show_it_only(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A matrix's rows are cut into runs by what their cells are made of (each cell's item, its title
+    and the row its link jumps to): a title edit works out the cells of the runs that show the item,
+    and the workbook is the one written afresh."""
+    monkeypatch.setattr(export, "RUN_ROWS", 2)
+    planned = _planned_rows(monkeypatch)
+    first = _cached(project)
+    everything = planned.count(DESIGN_TRACE)
+    assert everything > 10
+    assert first == _fresh(project)
+    planned.clear()
+    assert _cached(project) == first
+    assert DESIGN_TRACE not in planned  # the sheet kept whole: found by its inputs
+    _title_edited(project)
+    edited = _cached(project)
+    assert 0 < planned.count(DESIGN_TRACE) < everything
+    assert edited == _fresh(project)
+
+
 def _supplier_edited(root: Path) -> None:
     items = root / "items" / "architecture.yaml"
     text = items.read_text(encoding="utf-8")

@@ -14,16 +14,17 @@ not written again: its XML is taken from the build cache (:mod:`qms.excel.sheetc
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import os
 import re
 import shutil
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -152,6 +153,13 @@ class _Styles:
 #: openpyxl's default), whether it is text that would otherwise start a formula, where it links to,
 #: its comment; plain data, what a kept sheet's key is made of
 _Planned = tuple[str | int, str | None, bool, str | None, str]
+#: a row's planned cells (each with its column), in order
+_Row = list[tuple[int, _Planned]]
+#: what a row holds as its runs are cut (:func:`_cut`): its planned cells, or what they are made of
+_Held = TypeVar("_Held", _Row, bytes)
+#: a run of a sheet's rows (:meth:`_StreamedSheet._put_together`): its key, and its planned rows or
+#: what plans them
+_RunSource = tuple[str, "list[tuple[int, _Row]] | functools.partial[list[tuple[int, _Row]]]"]
 
 
 #: rows written together, on average, and kept under the key of their cells: a sheet of more rows
@@ -182,14 +190,15 @@ def _inside(links: HyperlinkList) -> bytes:
     return xml[xml.index(b">") + 1 : xml.rindex(b"</")]
 
 
-def _cut(rows: list[tuple[int, list[tuple[int, _Planned]]]]) -> Iterator[tuple[list[Any], bytes]]:
-    """A sheet's rows cut into runs where their cells say, not where a count of rows falls: a row
-    whose cells (with its distance from the row before) hash to a multiple of :data:`RUN_ROWS` ends
-    its run (a run holds a quarter to four times that many rows). A row inserted or removed changes
-    the runs around it only: every other run holds the same rows as before, one row further on,
-    and is kept under the same key. Each run with what its rows hold wherever the sheet has them."""
+def _cut(rows: Sequence[tuple[int, _Held]]) -> Iterator[tuple[list[tuple[int, _Held]], bytes]]:
+    """A sheet's rows cut into runs where their cells say (or what the cells are made of, for
+    :meth:`_StreamedSheet.write_by_inputs`), not where a count of rows falls: a row whose cells
+    (with its distance from the row before) hash to a multiple of :data:`RUN_ROWS` ends its run (a
+    run holds a quarter to four times that many rows). A row inserted or removed changes the runs
+    around it only: every other run holds the same rows as before, one row further on, and is kept
+    under the same key. Each run with what its rows hold wherever the sheet has them."""
     shortest, longest = max(1, RUN_ROWS // 4), RUN_ROWS * 4
-    run: list[tuple[int, list[tuple[int, _Planned]]]] = []
+    run: list[tuple[int, _Held]] = []
     held: list[bytes] = []
     previous = 0
     for row, cells in rows:
@@ -202,6 +211,15 @@ def _cut(rows: list[tuple[int, list[tuple[int, _Planned]]]]) -> Iterator[tuple[l
             run, held = [], []
     if run:
         yield run, b"".join(held)
+
+
+def _planned(plan: Callable[[list[int]], list[tuple[int, _Row]]], numbers: list[int]) -> list[tuple[int, _Row]]:
+    """The rows ``numbers`` of a sheet put together by what their cells are made of, planned by ``plan``:
+    the sheet notes its comments where its header is planned (:meth:`_StreamedSheet.write_by_inputs`)."""
+    rows = plan(numbers)
+    if any(cell[4] for _, cells in rows for _, cell in cells):
+        raise ValueError("a cell planned by what it is made of holds a note: plan it with the header")
+    return rows
 
 
 def _moved(xml: bytes, rows: int) -> bytes:
@@ -319,33 +337,76 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         notes = (self._made(row, column, cell, styles) for row, cells in rows for column, cell in cells if cell[4])
         return [CommentRecord.from_cell(cell) for cell in notes]
 
-    def _assembled(
-        self, rows: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles, comments: list[CommentRecord]
-    ) -> bytes | None:
+    def _assembled(self, rows: list[tuple[int, _Row]], styles: _Styles, comments: list[CommentRecord]) -> bytes | None:
         """The sheet's XML from its runs of rows, kept or written now, with the ``comments`` of its notes;
         None where its XML outside the rows is not as expected (the sheet is then written whole)."""
         assert self.cache is not None
-        runs: list[bytes] = []
+        cache = self.cache
+        runs: list[_RunSource] = [(cache.key((b"run", styles.key, held)), run) for run, held in _cut(rows)]
+        return self._put_together(runs, styles, comments)
+
+    def write_by_inputs(
+        self,
+        planned: list[tuple[int, _Row]],
+        inputs: Sequence[tuple[int, bytes]],
+        plan: Callable[[list[int]], list[tuple[int, _Row]]],
+        made_of: bytes,
+        styles: _Styles,
+    ) -> bool:
+        """Put the sheet together from runs of rows kept under the key of what their cells are made of,
+        planning the cells of the runs not kept only: ``planned``, the rows whose cells are planned
+        already (the header), stand before ``inputs``, each of the other rows with what its cells are
+        made of, in order; ``plan`` plans the cells of the rows it is given (none with a note: the
+        sheet's notes are its header's); ``made_of`` is what makes those cells besides each row's own
+        (the sheet's columns). A title edit then plans a few runs of a matrix of ten thousand rows,
+        not all of them. False where the sheet is not put together so (it keeps no XML, or its XML
+        outside the rows is not as expected): the caller plans every row and has them written
+        (:meth:`write`)."""
+        if self.cache is None or self.kept is not None or len(inputs) <= RUN_ROWS:
+            return False
+        cache = self.cache
+        runs: list[_RunSource] = [(cache.key((b"run", styles.key, held)), run) for run, held in _cut(planned)]
+        for run, held in _cut(inputs):
+            key = cache.key((b"run by inputs", made_of, styles.key, held))
+            runs.append((key, functools.partial(_planned, plan, [row for row, _ in run])))
+        comments = self._notes(planned, styles)
+        xml = self._put_together(runs, styles, comments)
+        if xml is None:
+            return False
+        self.key = cache.key((b"sheet by inputs", styles.key, self._frame(), *(key.encode() for key, _ in runs)))
+        self.kept, self.assembled, self._comments = xml, True, comments
+        return True
+
+    def _put_together(
+        self,
+        runs: list[_RunSource],
+        styles: _Styles,
+        comments: list[CommentRecord],
+    ) -> bytes | None:
+        """The sheet's XML from ``runs`` (each its key, and its planned rows or a function that plans
+        them), each kept or written now, with the ``comments`` of its notes; None where its XML outside
+        the rows, or a run's, is not as expected."""
+        assert self.cache is not None
+        xml_runs: list[bytes] = []
         links: list[bytes] = []
         self.runs = []
         previous = 0  # the last row before the run: the empty rows between are the run's
-        for run, held in _cut(rows):
-            key = self.cache.key((b"run", styles.key, held))
+        for key, source in runs:
             self.runs.append(key)
             kept = self.cache.get(key)
             written_after, _, kept_xml = (kept or b"").partition(_RUN_LINKS)
             if kept is None or not written_after.isdigit():
-                made = self._run(previous, run, styles)
+                made = self._run(previous, source() if callable(source) else source, styles)
                 if made is None:
                     return None
                 self.cache.put(key, b"%d" % previous + _RUN_LINKS + made)
                 written_after, kept_xml = b"%d" % previous, made
             xml, _, linked = kept_xml.partition(_RUN_LINKS)
             shift = previous - int(written_after)
-            runs.append(_moved(xml, shift))
+            xml_runs.append(_moved(xml, shift))
             links.append(_moved(linked, shift))
-            previous = run[-1][0]
-        return self._around(runs, links, comments)
+            previous = source.args[1][-1] if isinstance(source, functools.partial) else source[-1][0]
+        return self._around(xml_runs, links, comments)
 
     def _run(self, previous: int, run: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes | None:
         """A run of rows as openpyxl writes them, and the inside of the hyperlinks element of their
@@ -516,6 +577,27 @@ class _SheetWriter:
         self.worksheet.extent = f"A1:{get_column_letter(widest)}{last}"
         self.worksheet.write(planned, self.styles)
 
+    def finish_by_inputs(
+        self, columns: int, rows: int, inputs: Sequence[tuple[int, bytes]], plan: Callable[[int], None], made_of: bytes
+    ) -> bool:
+        """Write the sheet, filtered as :meth:`finish` filters it, from runs of rows kept by what their
+        cells are made of (:meth:`_StreamedSheet.write_by_inputs`): the cells planned so far (the
+        header) stand before the rows of ``inputs`` (each row's number, and what its cells are made of
+        besides ``made_of``), whose cells ``plan`` plans, one row at a time, where their run is not kept.
+        False where the sheet cannot be written so: plan every row, then :meth:`finish`."""
+        assert self.extent is not None, "a sheet put together by runs states its extent beforehand"
+        self.worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
+        last, widest = self.extent
+        self.worksheet.extent = f"A1:{get_column_letter(widest)}{last}"
+        planned = [(row, sorted(cells.items())) for row, cells in sorted(self.rows.items())]
+
+        def planned_now(numbers: list[int]) -> list[tuple[int, _Row]]:
+            for number in numbers:
+                plan(number)
+            return [(number, sorted(self.rows.pop(number, {}).items())) for number in numbers]
+
+        return bool(self.worksheet.write_by_inputs(planned, inputs, planned_now, made_of, self.styles))
+
     def width(self, column: int, width: float, hidden: bool = False) -> None:
         dimension = self.worksheet.column_dimensions[get_column_letter(column)]
         dimension.width = width
@@ -652,37 +734,69 @@ def write_matrix(
     last = len(matrix.rows) + 1 + (1 + len(matrix.cuts) if matrix.cuts else 0)  # the cuts follow a blank row
     sheet = _SheetWriter(worksheet, styles, (last, len(headers)))
     targets = rows or {}
-    if worksheet.take(_matrix_inputs(worksheet, styles, matrix, headers, targets)):
+    shown = _shown_rows(matrix, targets) if worksheet.cache is not None else None
+    if worksheet.take(_matrix_inputs(styles, matrix, headers, targets, shown)):
         sheet.header(headers)
         sheet.finish(len(headers), len(matrix.rows))
         return
     sheet.header(headers)
     for index in range(1, len(headers) + 1):
         sheet.width(index, 36 if index <= len(matrix.columns) or headers[index - 1] == FINDINGS_HEADER else 14)
-    for row, cells in enumerate(matrix.rows, start=2):
+    first_cut = len(matrix.rows) + 3
+
+    def plan(row: int) -> None:
+        if row >= first_cut:  # below the filtered range: rows left out at the row limit
+            sheet.text(row, 1, str(matrix.cuts[row - first_cut]))
+            return
+        cells = matrix.rows[row - 2]
         for index, item in enumerate(cells, start=1):
             if item is not None:
                 sheet.text(row, index, f"{item.id} {item.title}".strip(), WRAPPED, targets.get(item.id))
         for index, text in enumerate(extra_cells(matrix, row - 2), start=len(cells) + 1):
             if text:
                 sheet.text(row, index, text, WRAPPED if headers[index - 1] == FINDINGS_HEADER else PLAIN)
-    for offset, cut in enumerate(matrix.cuts):  # below the filtered range: rows left out at the row limit
-        sheet.text(len(matrix.rows) + 3 + offset, 1, str(cut))
+
+    if shown is not None:
+        inputs = [(row, key_bytes(made)) for row, made in enumerate(shown, start=2)]
+        inputs += [(first_cut + offset, key_bytes(str(cut))) for offset, cut in enumerate(matrix.cuts)]
+        made_of = key_bytes([b"matrix", headers, len(matrix.columns)])
+        if sheet.finish_by_inputs(len(headers), len(matrix.rows), inputs, plan, made_of):
+            return
+    for row in [*range(2, len(matrix.rows) + 2), *range(first_cut, first_cut + len(matrix.cuts))]:
+        plan(row)
     sheet.finish(len(headers), len(matrix.rows))
 
 
-def _matrix_inputs(
-    worksheet: _StreamedSheet, styles: _Styles, matrix: Matrix, headers: list[str], targets: dict[str, tuple[str, int]]
-) -> list[bytes] | None:
-    """What a matrix's sheet is made of besides the code: its headers and columns, each row's items
-    (id and title) and cells after them, the rows it left out, the styles, and the row every item
-    sheet has each item on (its cells jump there). None where the sheet is not kept between workbooks."""
-    if worksheet.cache is None:
-        return None
-    shown = [
-        [(item.id, item.title) if item is not None else None for item in cells] + extra_cells(matrix, index)
+def _shown_rows(matrix: Matrix, targets: dict[str, tuple[str, int]]) -> list[list[Any]]:
+    """What each row of a matrix's sheet shows: each cell's item (id and title) and the row its link
+    jumps to, then the cells after them."""
+    shown: dict[int, tuple[str, str, tuple[str, int] | None]] = {}  # an item stands in many rows
+
+    def cell(item: Item) -> tuple[str, str, tuple[str, int] | None]:
+        found = shown.get(id(item))
+        if found is None:
+            found = shown[id(item)] = (item.id, item.title, targets.get(item.id))
+        return found
+
+    return [
+        [cell(item) if item is not None else None for item in cells] + extra_cells(matrix, index)
         for index, cells in enumerate(matrix.rows)
     ]
+
+
+def _matrix_inputs(
+    styles: _Styles,
+    matrix: Matrix,
+    headers: list[str],
+    targets: dict[str, tuple[str, int]],
+    shown: list[list[Any]] | None,
+) -> list[bytes] | None:
+    """What a matrix's sheet is made of besides the code: its headers and columns, each row's items
+    (id and title, and the row their links jump to) and cells after them (``shown``), the rows it left
+    out, the styles, and the row every item sheet has each item on (its cells jump there). None where
+    the sheet is not kept between workbooks."""
+    if shown is None:
+        return None
     made_of = (headers, len(matrix.columns), shown, [str(cut) for cut in matrix.cuts], list(targets.items()))
     return [b"matrix", styles.key, key_bytes(made_of)]
 
