@@ -310,8 +310,9 @@ def test_a_page_of_the_project_is_never_replaced_by_a_part(tmp_path: Path) -> No
     (root / "verification-part-2.rst").write_text("Our own page\n============\n\nWritten by us.\n", encoding="utf-8")
     result = build(root)
     assert result.exit_code == 0, result.output
-    assert "verification is not cut into pages: the project has a page verification-part-2" in result.output
-    assert "[qms.page-cut]" in result.output
+    # said once: the sources are generated beside the build, which generates them itself where that would warn
+    assert result.output.count("verification is not cut into pages: the project has a page verification-part-2") == 1
+    assert result.output.count("[qms.page-cut]") == 1
     site = root / "_build" / "html"
     assert "Written by us." in (site / "verification-part-2.html").read_text(encoding="utf-8")
     assert "qms-parts" not in (site / "verification.html").read_text(encoding="utf-8")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -667,15 +669,20 @@ def test_the_build_after_one_that_did_not_finish_shows_the_new_revision(
     assert site_files(site) == _clean_copy_site(root, tmp_path / "clean")
 
 
-def _splice_noting_the_process(folder: Path, refused: str = "", fails_beside: bool = False) -> Callable[[str], bool]:
-    """A page splicer that notes in ``folder`` which process changed each page: ``refused`` cannot
-    be changed in place; with ``fails_beside`` it raises in any process but this one."""
+def _splice_noting_the_process(
+    folder: Path, refused: str = "", fails_beside: bool = False, pause: float = 0.0
+) -> Callable[[str], bool]:
+    """A page splicer that notes in ``folder`` which process changed each page, a line each time:
+    ``refused`` cannot be changed in place; with ``fails_beside`` it raises in any process but this
+    one; each page takes ``pause`` seconds."""
     here = os.getpid()
 
     def splice(docname: str) -> bool:
         if fails_beside and os.getpid() != here:
             raise RuntimeError("the second process fails")
-        (folder / docname).write_text(str(os.getpid()), encoding="utf-8")
+        with (folder / docname).open("a", encoding="utf-8") as noted:
+            noted.write(f"{os.getpid()}\n")
+        time.sleep(pause)
         return docname != refused
 
     return splice
@@ -683,17 +690,27 @@ def _splice_noting_the_process(folder: Path, refused: str = "", fails_beside: bo
 
 @pytest.mark.parametrize("pages", [3, 7])
 def test_pages_changed_in_place_by_two_processes_are_those_one_process_changes(tmp_path: Path, pages: int) -> None:
-    """From four pages to change in place a second process changes every other one; fewer are not
-    worth its start."""
+    """From four pages to change in place a second process changes pages too, each taking the next
+    page as it is done with one; fewer are not worth its start. Each page is changed once."""
     docnames = [f"page-{number}" for number in range(pages)]
-    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-1"))
+    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-1", pause=0.2))
     assert changed == set(docnames) - {"page-1"}
-    by = {docname: (tmp_path / docname).read_text(encoding="utf-8") for docname in docnames}
+    by = {docname: (tmp_path / docname).read_text(encoding="utf-8").split() for docname in docnames}
+    assert all(len(pids) == 1 for pids in by.values())
     here = str(os.getpid())
     if pages < sources.SPLICED_BESIDE_FROM:
-        assert set(by.values()) == {here}
-    else:
-        assert {docname for docname, pid in by.items() if pid != here} == set(docnames[1::2])
+        assert {pid for pids in by.values() for pid in pids} == {here}
+    else:  # each takes a page as it starts, then the next as it is done: neither takes them all
+        assert 1 <= sum(pids == [here] for pids in by.values()) < pages
+
+
+def test_pages_too_many_for_turns_are_changed_in_one_process(tmp_path: Path) -> None:
+    """The pages two processes take in turns are numbers written at once into a pipe: where they
+    do not fit into one write, this process changes every page."""
+    count = select.PIPE_BUF // sources._Turns.WIDTH + 1
+    assert sources._Turns.of(count) is None
+    with sources._Turns.of(count - 1) as turns:  # type: ignore[union-attr]
+        assert list(turns) == list(range(count - 1))
 
 
 @pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])
@@ -709,4 +726,34 @@ def test_pages_a_second_process_did_not_change_are_changed_by_this_one(
     docnames = [f"page-{number}" for number in range(6)]
     splice = _splice_noting_the_process(tmp_path, refused="page-3", fails_beside=failure == "the-process-fails")
     assert sources._spliced(docnames, splice) == set(docnames) - {"page-3"}
-    assert {(tmp_path / docname).read_text(encoding="utf-8") for docname in docnames} == {str(os.getpid())}
+    assert [(tmp_path / docname).read_text(encoding="utf-8").split() for docname in docnames] == [
+        [str(os.getpid())]
+    ] * len(docnames)
+
+
+def test_sources_generated_beside_the_build_are_those_it_generates_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documents' sources are rendered and cut in a second process while the build takes the
+    fingerprints of its pages: the sources, the counts of rows kept, and the site are those of a
+    build that generates them itself."""
+    beside, alone = cut_example(tmp_path / "beside", 20), cut_example(tmp_path / "alone", 20)
+    generated: list[bool] = []
+    generating = sources.generating
+
+    def noted(app: Any, env: Any) -> Callable[[], dict[str, bool]]:
+        generated.append(sources.can_fork())
+        return generating(app, env)
+
+    monkeypatch.setattr(sources, "generating", noted)
+    assert build(beside).exit_code == 0
+    with monkeypatch.context() as here:
+        here.setattr(sources, "can_fork", lambda: False)
+        assert build(alone).exit_code == 0
+    assert generated == [True, False]
+    folder = Path("_build", "doctrees", sources.SOURCES_FOLDER)
+    assert site_files(beside / folder) == site_files(alone / folder) != {}
+    assert site_files(beside / "_build" / "html") == site_files(alone / "_build" / "html")
+    kept = [root / "_build" / "doctrees" / "environment.pickle" for root in (beside, alone)]
+    rows = [pickle.loads(path.read_bytes()).domaindata["qms"]["table_rows"] for path in kept]
+    assert rows[0] == rows[1] != {}

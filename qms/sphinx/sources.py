@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import pickle
-from collections.abc import Callable
+import select
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -77,23 +79,66 @@ def _register(env: BuildEnvironment, docname: str, path: Path) -> None:
 
 def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
     """Render and register the documents; per document, whether its source changed."""
+    sources = _rendered(app, env)
+    _say_what_is_not_generated(app, env)
+    return _registered(app, env, _written(app, env, sources))
+
+
+def generating(app: Sphinx, env: BuildEnvironment) -> Callable[[], dict[str, bool]]:
+    """Start :func:`generate`; the function returned finishes it. Where a second process may start
+    (:func:`qms.parsecache.can_fork`), it renders and writes the documents' sources while this one
+    takes the fingerprints of what the pages show (:func:`outdated`): the two take as long, and need
+    nothing of each other. That process hands back which sources changed and the row counts of the
+    tables it cut documents by; it logs nothing (a build's messages are this process's), and where it
+    would have, or it failed, this process generates the documents itself, and logs as it does."""
+    if not can_fork():
+        return lambda: generate(app, env)
+
+    def beside_this() -> list[Any] | None:
+        with logging.suppress_logging() as given:
+            changed = _written(app, env, _rendered(app, env))
+        if given.buffer:
+            return None
+        return [changed, cast(QmsDomain, env.domains["qms"]).data["table_rows"]]
+
+    collect = beside(beside_this)
+
+    def finish() -> dict[str, bool]:
+        made = collect() if collect is not None else None
+        if not isinstance(made, list) or len(made) != 2 or not all(isinstance(part, dict) for part in made):
+            return generate(app, env)
+        changed, counted = made
+        _say_what_is_not_generated(app, env)
+        cast(QmsDomain, env.domains["qms"]).data["table_rows"] = counted
+        return _registered(app, env, changed)
+
+    return finish
+
+
+def _rendered(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
+    """Every generated document's source, from its template."""
     data = build_data(env)
     user_pages = tuple(sorted(env.found_docs))
-    root = data.project.root
     assert data.clauses is not None, "the clause table is loaded with the project"
     context = TemplateContext(
         data, data.clauses, DOCUMENTS, tuple(page for page in user_pages if page != app.config.root_doc)
     )
-    user_templates = root / data.project.config.templates
+    user_templates = data.project.root / data.project.config.templates
     try:
-        sources = render_all(
+        return render_all(
             context, user_templates, skip=lambda docname: docname in user_pages, compiled=templates_folder(app)
         )
     except TemplateError as error:
         raise ExtensionError(f"qms: template {error}") from None
-    for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):
+
+
+def _say_what_is_not_generated(app: Sphinx, env: BuildEnvironment) -> None:
+    """Name the generated documents that the project's own pages replace, and the project's templates
+    that change no page."""
+    project = build_data(env).project
+    for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(env.found_docs)):
         logger.info(f"qms: the project's own page {docname} replaces the generated one")
-    for path, close in unused_templates(data.project, user_templates):
+    for path, close in unused_templates(project, project.root / project.config.templates):
         hint = f"; did you mean {close}?" if close else ""
         warn(
             logger,
@@ -101,8 +146,15 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
             f"{path.name} is the template of no document and no template uses it: it changes no page{hint}",
             location=f"{path}:1",  # a file and line, not a page of the site
         )
+
+
+def _written(app: Sphinx, env: BuildEnvironment, sources: dict[str, str]) -> dict[str, bool]:
+    """Cut the long documents of ``sources`` into pages and write each page's source where it
+    changed; per page, whether it did."""
     domain = cast(QmsDomain, env.domains["qms"])
-    sources = _cut_long_documents(sources, settings(app.config).page_items, data, domain, set(user_pages))
+    sources = _cut_long_documents(
+        sources, settings(app.config).page_items, build_data(env), domain, set(env.found_docs)
+    )
     folder = sources_folder(app)
     changed: dict[str, bool] = {}
     for docname, text in sources.items():
@@ -114,7 +166,14 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
         if old != text:
             write_text(path, text)
         changed[docname] = old != text
-        _register(env, docname, path)
+    return changed
+
+
+def _registered(app: Sphinx, env: BuildEnvironment, changed: dict[str, bool]) -> dict[str, bool]:
+    """Register the generated pages of ``changed`` (:func:`_register`) and give it back."""
+    folder = sources_folder(app)
+    for docname in changed:
+        _register(env, docname, folder / f"{docname}{SUFFIX}")
     return changed
 
 
@@ -174,13 +233,7 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)
     kept = read_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest())
     reuse_blocks(data, kept if isinstance(kept, KeptBlocks) else None)
-    if settings(app.config).generate_documents:
-        for docname, source_changed in generate(app, env).items():
-            removed.discard(docname)
-            if docname not in env.all_docs:
-                added.add(docname)
-            elif source_changed:
-                changed.add(docname)
+    generated = generating(app, env) if settings(app.config).generate_documents else dict
     domain = cast(QmsDomain, env.domains["qms"])
     stale: set[str] = set()
     unread: dict[str, list[tuple[Query, str, str]]] = {}  # pages whose reading took nothing that changed
@@ -194,6 +247,12 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
             unread.setdefault(docname, []).append((query, now, read))
         else:
             stale.add(docname)
+    for docname, source_changed in generated().items():
+        removed.discard(docname)
+        if docname not in env.all_docs:
+            added.add(docname)
+        elif source_changed:
+            changed.add(docname)
     stale -= added
     rewritten = sorted(set(unread) - stale - added - changed - removed)
     for docname in rewritten:
@@ -272,19 +331,68 @@ SPLICED_BESIDE_FROM = 4
 
 def _spliced(docnames: list[str], splice: Callable[[str], bool]) -> set[str]:
     """Those of ``docnames`` that ``splice`` changed in place. Where they are many and a second
-    process may start (:func:`qms.parsecache.can_fork`), it changes every other one meanwhile, even
-    while the workbook is written beside the build: that process yields its core to the build's own
-    (:func:`qms.sphinx.downloads.start_workbook`). Each page is changed alone, in its own files (the
-    page, its kept fragments); what that process answers to fill them is not handed back (this one
-    answers it again if a page it writes asks). Where that process fails, this one offers its pages
-    to ``splice`` again: a page it changed is then found as changed, or left to Sphinx to write."""
-    beside_them = docnames[1::2] if len(docnames) >= SPLICED_BESIDE_FROM and can_fork() else []
-    collect = beside(lambda: [splice(docname) for docname in beside_them]) if beside_them else None
-    done = {docname for docname in docnames if docname not in beside_them and splice(docname)}
+    process may start (:func:`qms.parsecache.can_fork`), it changes pages meanwhile, even while the
+    workbook is written beside the build: that process yields its core to the build's own
+    (:func:`qms.sphinx.downloads.start_workbook`). The two take the pages in turn, each the next
+    one as it finishes one (:class:`_Turns`): a page that fills a long table again takes as long as
+    ten that change a title in an item's block, and which those are is known only once they are
+    filled. Each page is changed alone, in its own files (the page, its kept fragments); what that
+    process answers to fill them is not handed back (this one answers it again if a page it writes
+    asks). Where that process fails, this one offers every page it did not take to ``splice``
+    again: a page that process changed is then found as changed, or left to Sphinx to write."""
+    turns = _Turns.of(len(docnames)) if len(docnames) >= SPLICED_BESIDE_FROM and can_fork() else None
+    if turns is None:
+        return {docname for docname in docnames if splice(docname)}
+    with turns:
+        collect = beside(lambda: [(index, splice(docnames[index]) is True) for index in turns])
+        mine = {index: splice(docnames[index]) for index in turns}
     made = collect() if collect is not None else None
-    if not isinstance(made, list) or len(made) != len(beside_them):
-        made = [splice(docname) for docname in beside_them]
-    return done | {docname for docname, changed in zip(beside_them, made, strict=True) if changed is True}
+    theirs: dict[int, bool] = {}
+    if isinstance(made, list) and all(isinstance(entry, tuple) and len(entry) == 2 for entry in made):
+        theirs = {index: changed for index, changed in made if isinstance(index, int) and index not in mine}
+    if len(mine) + len(theirs) != len(docnames):  # that process failed: its pages are offered again here
+        theirs = {index: splice(docnames[index]) for index in range(len(docnames)) if index not in mine}
+    return {docnames[index] for index, changed in (mine | theirs).items() if changed is True}
+
+
+class _Turns:
+    """The numbers of ``count`` pages that two processes share, each taking the next one as it is
+    ready for it: a pipe filled with them before the second process starts, whose writing end is
+    closed then, so a process that finds it empty is told so (the end of the pipe), not made to wait.
+    A pipe's reads are served one at a time and each number is written whole in one write (of at
+    most :data:`select.PIPE_BUF` bytes, which a pipe takes at once): each number is taken once."""
+
+    #: the bytes of one page's number
+    WIDTH = 4
+
+    def __init__(self, reading: int) -> None:
+        self._reading = reading
+
+    @classmethod
+    def of(cls, count: int) -> _Turns | None:
+        """The turns of ``count`` pages; None where they do not fit into one write or no pipe opens."""
+        numbers = b"".join(index.to_bytes(cls.WIDTH, "big") for index in range(count))
+        if len(numbers) > select.PIPE_BUF:
+            return None
+        try:
+            reading, writing = os.pipe()
+        except OSError:
+            return None
+        try:
+            os.write(writing, numbers)
+        finally:
+            os.close(writing)
+        return cls(reading)
+
+    def __iter__(self) -> Iterator[int]:
+        while len(taken := os.read(self._reading, self.WIDTH)) == self.WIDTH:
+            yield int.from_bytes(taken, "big")
+
+    def __enter__(self) -> _Turns:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        os.close(self._reading)
 
 
 def keep_known_ranges(data: BuildData, path: Path) -> None:
