@@ -10,7 +10,7 @@ import enum
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qms.resultid import entry_problem
@@ -48,8 +48,10 @@ class FieldSpec:
     reverse: str = ""
     #: for LINKS: True when the link points up the trace, toward design inputs
     upward: bool = True
-    #: for STRINGS: what is wrong with one entry (a Q002 at the entry), or None when it is fine
-    entry_check: Callable[[str], str | None] | None = None
+    #: for STRINGS: what is wrong with one entry (a Q002 at the entry), or None when it is fine; left
+    #: out of the spec's ``repr``, which keys what is made of a layout (a function's names its address,
+    #: another in every process: a workbook's sheet of tests was never found by its inputs)
+    entry_check: Callable[[str], str | None] | None = field(default=None, repr=False)
 
     @property
     def is_link(self) -> bool:
