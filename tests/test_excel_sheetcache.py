@@ -477,6 +477,30 @@ def test_a_title_edit_plans_the_cells_of_the_runs_of_a_matrix_that_show_it_only(
     assert edited == _fresh(project)
 
 
+def test_a_text_edit_works_out_the_cells_of_the_runs_of_its_sheet_that_show_the_item_only(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long sheet of items is cut into runs by what each row is made of (the item's fields, the
+    rows its links jump to): an edit works out the cells of the edited item's run, and the columns'
+    widths come from what each run kept of its longest texts; the workbook is the one written afresh."""
+    monkeypatch.setattr(export, "RUN_ROWS", 2)
+    with (project / "items" / "needs.yaml").open("a", encoding="utf-8") as more:
+        more.writelines(
+            f"\n  - id: NEED-{number}\n    title: Need {number}\n    text: I need {number}.\n"
+            for number in range(3, 30)
+        )
+    planned = _planned(monkeypatch)
+    _cached(project)
+    needs = [item.id for item in load_project(project).of_kind("need")]
+    assert len(needs) > 20 and set(needs) <= set(planned)
+    planned.clear()
+    _text_edited(project)
+    edited = _cached(project)
+    worked_out = set(planned) & set(needs)
+    assert 0 < len(worked_out) < len(needs)
+    assert edited == _fresh(project)
+
+
 def _supplier_edited(root: Path) -> None:
     items = root / "items" / "architecture.yaml"
     text = items.read_text(encoding="utf-8")
@@ -585,3 +609,23 @@ def test_a_sheet_whose_xml_is_not_as_expected_is_written_whole(
     assert _cached(project) == _fresh(project)
     assert len(assembled) > 2
     assert set(assembled) == {None}
+
+
+def test_what_a_sheet_of_items_is_found_by_is_the_same_in_every_process(project: Path) -> None:
+    """A sheet's layout is in the key it is found by: its ``repr`` names no address of an object
+    (a field's check function did, another in every process, and the sheet of tests was worked out
+    again by every build)."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from qms.excel.layout import extra_fields, kind_layout\n"
+        "from qms.project import load_project\n"
+        "from qms.schema import KIND_ORDER\n"
+        "project = load_project(Path(sys.argv[1]))\n"
+        "print(repr([kind_layout(kind, extra_fields(project.of_kind(kind))) for kind in KIND_ORDER]))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] and " at 0x" not in runs[0]

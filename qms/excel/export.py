@@ -158,8 +158,8 @@ _Row = list[tuple[int, _Planned]]
 #: what a row holds as its runs are cut (:func:`_cut`): its planned cells, or what they are made of
 _Held = TypeVar("_Held", _Row, bytes)
 #: a run of a sheet's rows (:meth:`_StreamedSheet._put_together`): its key, and its planned rows or
-#: what plans them
-_RunSource = tuple[str, "list[tuple[int, _Row]] | functools.partial[list[tuple[int, _Row]]]"]
+#: what plans them and gives what it notes of them
+_RunSource = tuple[str, "list[tuple[int, _Row]] | functools.partial[tuple[list[tuple[int, _Row]], bytes]]"]
 
 
 #: rows written together, on average, and kept under the key of their cells: a sheet of more rows
@@ -213,13 +213,16 @@ def _cut(rows: Sequence[tuple[int, _Held]]) -> Iterator[tuple[list[tuple[int, _H
         yield run, b"".join(held)
 
 
-def _planned(plan: Callable[[list[int]], list[tuple[int, _Row]]], numbers: list[int]) -> list[tuple[int, _Row]]:
-    """The rows ``numbers`` of a sheet put together by what their cells are made of, planned by ``plan``:
-    the sheet notes its comments where its header is planned (:meth:`_StreamedSheet.write_by_inputs`)."""
-    rows = plan(numbers)
+def _planned(
+    plan: Callable[[list[int]], tuple[list[tuple[int, _Row]], bytes]], numbers: list[int]
+) -> tuple[list[tuple[int, _Row]], bytes]:
+    """The rows ``numbers`` of a sheet put together by what their cells are made of, planned by ``plan``
+    with what it notes of them: the sheet notes its comments where its header is planned
+    (:meth:`_StreamedSheet.write_by_inputs`)."""
+    rows, note = plan(numbers)
     if any(cell[4] for _, cells in rows for _, cell in cells):
         raise ValueError("a cell planned by what it is made of holds a note: plan it with the header")
-    return rows
+    return rows, note
 
 
 def _moved(xml: bytes, rows: int) -> bytes:
@@ -349,19 +352,22 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         self,
         planned: list[tuple[int, _Row]],
         inputs: Sequence[tuple[int, bytes]],
-        plan: Callable[[list[int]], list[tuple[int, _Row]]],
+        plan: Callable[[list[int]], tuple[list[tuple[int, _Row]], bytes]],
         made_of: bytes,
         styles: _Styles,
+        framed: Callable[[list[bytes]], bool] | None = None,
     ) -> bool:
         """Put the sheet together from runs of rows kept under the key of what their cells are made of,
         planning the cells of the runs not kept only: ``planned``, the rows whose cells are planned
         already (the header), stand before ``inputs``, each of the other rows with what its cells are
         made of, in order; ``plan`` plans the cells of the rows it is given (none with a note: the
-        sheet's notes are its header's); ``made_of`` is what makes those cells besides each row's own
-        (the sheet's columns). A title edit then plans a few runs of a matrix of ten thousand rows,
-        not all of them. False where the sheet is not put together so (it keeps no XML, or its XML
-        outside the rows is not as expected): the caller plans every row and has them written
-        (:meth:`write`)."""
+        sheet's notes are its header's), with what the run notes of them for the sheet around its rows
+        (a column's widest text), kept with the run; ``framed`` is given those notes of every run
+        before that XML is written, and says whether it could use them; ``made_of`` is what makes the
+        cells besides each row's own (the sheet's columns). A title edit then plans a few runs of a
+        matrix of ten thousand rows, not all of them. False where the sheet is not put together so
+        (it keeps no XML, or its XML outside the rows is not as expected): the caller plans every row
+        and has them written (:meth:`write`)."""
         if self.cache is None or self.kept is not None or len(inputs) <= RUN_ROWS:
             return False
         cache = self.cache
@@ -370,7 +376,7 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             key = cache.key((b"run by inputs", made_of, styles.key, held))
             runs.append((key, functools.partial(_planned, plan, [row for row, _ in run])))
         comments = self._notes(planned, styles)
-        xml = self._put_together(runs, styles, comments)
+        xml = self._put_together(runs, styles, comments, framed)
         if xml is None:
             return False
         self.key = cache.key((b"sheet by inputs", styles.key, self._frame(), *(key.encode() for key, _ in runs)))
@@ -382,30 +388,38 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         runs: list[_RunSource],
         styles: _Styles,
         comments: list[CommentRecord],
+        framed: Callable[[list[bytes]], bool] | None = None,
     ) -> bytes | None:
         """The sheet's XML from ``runs`` (each its key, and its planned rows or a function that plans
-        them), each kept or written now, with the ``comments`` of its notes; None where its XML outside
-        the rows, or a run's, is not as expected."""
+        them and gives what it notes of them), each kept or written now, with the ``comments`` of its
+        notes; None where its XML outside the rows, or a run's, is not as expected, or ``framed`` could
+        not take what the runs noted."""
         assert self.cache is not None
         xml_runs: list[bytes] = []
         links: list[bytes] = []
+        noted: list[bytes] = []
         self.runs = []
         previous = 0  # the last row before the run: the empty rows between are the run's
         for key, source in runs:
             self.runs.append(key)
             kept = self.cache.get(key)
-            written_after, _, kept_xml = (kept or b"").partition(_RUN_LINKS)
+            head, _, kept_xml = (kept or b"").partition(_RUN_LINKS)
+            written_after, _, note = head.partition(b" ")
             if kept is None or not written_after.isdigit():
-                made = self._run(previous, source() if callable(source) else source, styles)
+                rows, note = source() if callable(source) else (source, b"")
+                made = self._run(previous, rows, styles)
                 if made is None:
                     return None
-                self.cache.put(key, b"%d" % previous + _RUN_LINKS + made)
+                self.cache.put(key, b"%d" % previous + (b" " + note if note else b"") + _RUN_LINKS + made)
                 written_after, kept_xml = b"%d" % previous, made
             xml, _, linked = kept_xml.partition(_RUN_LINKS)
             shift = previous - int(written_after)
             xml_runs.append(_moved(xml, shift))
             links.append(_moved(linked, shift))
+            noted.append(note)
             previous = source.args[1][-1] if isinstance(source, functools.partial) else source[-1][0]
+        if framed is not None and not framed(noted):
+            return None
         return self._around(xml_runs, links, comments)
 
     def _run(self, previous: int, run: list[tuple[int, list[tuple[int, _Planned]]]], styles: _Styles) -> bytes | None:
@@ -578,25 +592,31 @@ class _SheetWriter:
         self.worksheet.write(planned, self.styles)
 
     def finish_by_inputs(
-        self, columns: int, rows: int, inputs: Sequence[tuple[int, bytes]], plan: Callable[[int], None], made_of: bytes
+        self,
+        columns: int,
+        rows: int,
+        inputs: Sequence[tuple[int, bytes]],
+        plan: Callable[[list[int]], bytes],
+        made_of: bytes,
+        framed: Callable[[list[bytes]], bool] | None = None,
     ) -> bool:
         """Write the sheet, filtered as :meth:`finish` filters it, from runs of rows kept by what their
         cells are made of (:meth:`_StreamedSheet.write_by_inputs`): the cells planned so far (the
         header) stand before the rows of ``inputs`` (each row's number, and what its cells are made of
-        besides ``made_of``), whose cells ``plan`` plans, one row at a time, where their run is not kept.
-        False where the sheet cannot be written so: plan every row, then :meth:`finish`."""
+        besides ``made_of``), whose cells ``plan`` plans where their run is not kept, giving what it
+        notes of them for ``framed`` (see there). False where the sheet cannot be written so: plan
+        every row, then :meth:`finish`."""
         assert self.extent is not None, "a sheet put together by runs states its extent beforehand"
         self.worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
         last, widest = self.extent
         self.worksheet.extent = f"A1:{get_column_letter(widest)}{last}"
         planned = [(row, sorted(cells.items())) for row, cells in sorted(self.rows.items())]
 
-        def planned_now(numbers: list[int]) -> list[tuple[int, _Row]]:
-            for number in numbers:
-                plan(number)
-            return [(number, sorted(self.rows.pop(number, {}).items())) for number in numbers]
+        def planned_now(numbers: list[int]) -> tuple[list[tuple[int, _Row]], bytes]:
+            note = plan(numbers)
+            return [(number, sorted(self.rows.pop(number, {}).items())) for number in numbers], note
 
-        return bool(self.worksheet.write_by_inputs(planned, inputs, planned_now, made_of, self.styles))
+        return bool(self.worksheet.write_by_inputs(planned, inputs, planned_now, made_of, self.styles, framed))
 
     def width(self, column: int, width: float, hidden: bool = False) -> None:
         dimension = self.worksheet.column_dimensions[get_column_letter(column)]
@@ -641,26 +661,62 @@ class _ItemSheets:
             sheet.header(*headers)
             sheet.finish(len(columns), len(items))
             return
-        texts = [self._texts(columns, item) for item in items]  # first: the widths come before the rows
-        for index, column in enumerate(columns):
-            longest = max((min(len(row[index]), 60) for row in texts), default=0)
-            sheet.width(index + 1, _width(column, max(len(column.header), longest)), hidden=column.role is Role.META)
-        sheet.header(*headers)
         links = [column.spec is not None and column.spec.is_link for column in columns]
         styles = [WRAPPED if column.text_like or link else PLAIN for column, link in zip(columns, links, strict=True)]
-        for row, (item, cells) in enumerate(zip(items, texts, strict=True), start=2):
-            for index, text in enumerate(cells):
-                if not text:
-                    continue
-                if columns[index].role is Role.COMPUTED:
-                    sheet.text(row, index + 1, text, _coloured(risk_class_of(text), styles[index]))
-                elif links[index]:
-                    linked = item.links(columns[index].field_name)
-                    sheet.text(row, index + 1, text, styles[index], self.rows.get(linked[0]) if linked else None)
-                else:
-                    sheet.text(row, index + 1, text, styles[index])
+        sheet.header(*headers)
         self._validations(worksheet, columns)
+
+        def plan(rows: list[int]) -> bytes:
+            """Plan the cells of ``rows``; the length of each column's longest text (up to 60) among them."""
+            longest = [0] * len(columns)
+            for row in rows:
+                item = items[row - 2]
+                cells = self._texts(columns, item)
+                for index, text in enumerate(cells):
+                    longest[index] = max(longest[index], min(len(text), 60))
+                    if not text:
+                        continue
+                    if columns[index].role is Role.COMPUTED:
+                        sheet.text(row, index + 1, text, _coloured(risk_class_of(text), styles[index]))
+                    elif links[index]:
+                        linked = item.links(columns[index].field_name)
+                        sheet.text(row, index + 1, text, styles[index], self.rows.get(linked[0]) if linked else None)
+                    else:
+                        sheet.text(row, index + 1, text, styles[index])
+            return b",".join(b"%d" % length for length in longest)
+
+        def widths(noted: list[bytes]) -> bool:
+            """The columns' widths from the longest text of each (the header's too): before the rows are written."""
+            try:
+                runs = [[int(length) for length in note.split(b",")] for note in noted if note]
+            except ValueError:
+                return False
+            if any(len(longest) != len(columns) for longest in runs):
+                return False
+            for index, column in enumerate(columns):
+                longest = max((lengths[index] for lengths in runs), default=0)
+                sheet.width(
+                    index + 1, _width(column, max(len(column.header), longest)), hidden=column.role is Role.META
+                )
+            return True
+
+        if worksheet.cache is not None and len(items) > RUN_ROWS:
+            made_of = repr((b"items", layout, self.policy)).encode("utf-8", "surrogatepass")
+            inputs = [(row, self._row_inputs(columns, links, item)) for row, item in enumerate(items, start=2)]
+            if sheet.finish_by_inputs(len(columns), len(items), inputs, plan, made_of, widths):
+                return
+        widths([plan(list(range(2, len(items) + 2)))])
         sheet.finish(len(columns), len(items))
+
+    def _row_inputs(self, columns: Sequence[Column], links: Sequence[bool], item: Item) -> bytes:
+        """What an item's row is made of besides its sheet's layout: the item (its id, kind, file and
+        fields) and the row each of its link cells jumps to."""
+        jumps = [
+            self.rows.get(linked[0]) if (linked := item.links(column.field_name)) else None
+            for column, link in zip(columns, links, strict=True)
+            if link
+        ]
+        return repr((item.id, item.kind, item.file, item.fields, jumps)).encode("utf-8", "surrogatepass")
 
     def _inputs(self, title: str, layout: SheetLayout, items: Sequence[Item]) -> list[bytes] | None:
         """What a sheet of ``items`` is made of besides the code: its title, layout and styles, the
@@ -744,7 +800,7 @@ def write_matrix(
         sheet.width(index, 36 if index <= len(matrix.columns) or headers[index - 1] == FINDINGS_HEADER else 14)
     first_cut = len(matrix.rows) + 3
 
-    def plan(row: int) -> None:
+    def plan_row(row: int) -> None:
         if row >= first_cut:  # below the filtered range: rows left out at the row limit
             sheet.text(row, 1, str(matrix.cuts[row - first_cut]))
             return
@@ -756,14 +812,18 @@ def write_matrix(
             if text:
                 sheet.text(row, index, text, WRAPPED if headers[index - 1] == FINDINGS_HEADER else PLAIN)
 
+    def plan(rows: list[int]) -> bytes:
+        for row in rows:
+            plan_row(row)
+        return b""
+
     if shown is not None:
         inputs = [(row, key_bytes(made)) for row, made in enumerate(shown, start=2)]
         inputs += [(first_cut + offset, key_bytes(str(cut))) for offset, cut in enumerate(matrix.cuts)]
         made_of = key_bytes([b"matrix", headers, len(matrix.columns)])
         if sheet.finish_by_inputs(len(headers), len(matrix.rows), inputs, plan, made_of):
             return
-    for row in [*range(2, len(matrix.rows) + 2), *range(first_cut, first_cut + len(matrix.cuts))]:
-        plan(row)
+    plan([*range(2, len(matrix.rows) + 2), *range(first_cut, first_cut + len(matrix.cuts))])
     sheet.finish(len(headers), len(matrix.rows))
 
 
