@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sphinx_support import build, new_project, site_files
 
+import qms.sphinx as qms_sphinx
 from qms import checking
 from qms.atomic import read_kept
 from qms.checking import Beside, check_beside, check_context, findings_beside
@@ -192,3 +193,30 @@ def test_a_project_the_check_cannot_read_as_the_build_starts_is_read_by_the_buil
     assert build(root, "--clean").exit_code == 0
     assert read == [root] and taken == [None]
     assert not checking._READ and not checking._BESIDE
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["beside", "alone"])
+def test_the_workbook_starts_once_the_findings_found_beside_are_taken(
+    root: Path, monkeypatch: pytest.MonkeyPatch, fork: bool
+) -> None:
+    """The workbook's process starts with what the check beside the build made (its fingerprints,
+    which the workbook's matrices would make again), and with the links that break a kind rule
+    found here wherever it starts in a process of its own: walking every link there would copy the
+    project's pages one by one. Where the build runs the rules itself, the workbook starts before them."""
+    assert build(root).exit_code == 0  # the fingerprints the check makes are those this build made
+    seen: list[tuple[bool, bool, bool]] = []
+    start = qms_sphinx.start_workbook
+
+    def noted(app: object, data: state.BuildData) -> object:
+        job = start(app, data)  # type: ignore[arg-type]
+        made = any(key[0] == "link-rows" for key in data.digests)
+        seen.append((bool(data.findings), made, ("wrong-kind-findings",) in data.cache))
+        return job
+
+    monkeypatch.setattr(qms_sphinx, "start_workbook", noted)
+    if not fork:
+        monkeypatch.setattr(checking, "can_fork", lambda: False)
+    needs = root / "traceability" / "needs.yaml"
+    needs.write_text(needs.read_text(encoding="utf-8").replace("Know the current reading", "Know the reading"))
+    assert build(root).exit_code == 0
+    assert seen == [(True, True, True)] if fork else [(False, False, True)]

@@ -162,6 +162,11 @@ def start_workbook(app: Sphinx, data: BuildData) -> WorkbookJob | None:
     handle, temporary = tempfile.mkstemp(prefix=".qms-workbook-", suffix=".xlsx", dir=app.doctreedir)
     os.close(handle)
     if may_fork():
+        # the matrices' findings walk every link of the project, which the second process would
+        # copy page by page as it touched them (each a count of references): found here, for both
+        from qms.sphinx.views.tables import kind_rule_findings
+
+        kind_rule_findings(data)
         handle, matrix = tempfile.mkstemp(prefix=".qms-matrix-", suffix=".csv", dir=app.doctreedir)
         os.close(handle)
         kept = Path(app.doctreedir) / MATRICES_FILE

@@ -65,8 +65,9 @@ def load_build_data(
     evidence and git state; keep the result on ``env``.
 
     ``before_rules`` is given the data once the project, its evidence, records, statuses and git
-    state are read, before the check's rules run and while the data holds no finding yet: work that
-    needs no finding starts there, beside the rules (the workbook, written by a second process)."""
+    state are read: work that needs no finding starts there (the workbook, written by a second
+    process), beside the rules where this process runs them, else once the findings of the check
+    beside the build are taken, with the fingerprints it made (which that work would make again)."""
     if edition not in IEC62304_EDITIONS:
         raise ExtensionError(f"qms_iec62304_edition = {edition!r}: use one of {', '.join(IEC62304_EDITIONS)}")
     if not (root / PROJECT_FILE).is_file():
@@ -111,16 +112,18 @@ def load_build_data(
         edition=edition,
         document_prefix=prefix,
     )
-    if before_rules is not None:
-        before_rules(data)
     checked = findings_beside(project)  # the check started beside the build's start, where it read the same
     if checked is None:
+        if before_rules is not None:
+            before_rules(data)
         data.found(tuple(run_rules(context, beside=False)))  # the workbook's process has the second core
     else:
         data.found(tuple(checked.findings))
         data.digests.update(checked.fingerprints)  # made by the same functions, of the same data
         if checked.found_of_items is not None:
             data.cache[FOUND_OF_ITEMS] = checked.found_of_items
+        if before_rules is not None:
+            before_rules(data)
     holder = getattr(env, ATTRIBUTE, None)
     if not isinstance(holder, _Holder):
         holder = _Holder()

@@ -451,7 +451,7 @@ def _trace(data: BuildData, chain: Chain) -> Matrix:
     where the links changed, the rows of the items that reach no changed path are taken again and
     the others walked (:func:`qms.matrix.retrace_matrix`). A project with a link that breaks a kind
     rule walks them all: its rows carry the links' findings."""
-    wrong_kind = _wrong_kind(data)
+    wrong_kind = kind_rule_findings(data)
     kept: KeptMatrices | None = data.cache.get(KEPT_MATRICES)
     if kept is None or wrong_kind:
         return trace_matrix(data.project, chain, wrong_kind=wrong_kind)
@@ -487,7 +487,7 @@ def kept_key(chain: Chain) -> str:
     return repr((chain.title, chain.columns, chain.orphans, fields, MAX_ROWS))
 
 
-def _wrong_kind(data: BuildData) -> Mapping[Location, Finding]:
+def kind_rule_findings(data: BuildData) -> Mapping[Location, Finding]:
     """The findings of the project's links that break a kind rule, found once for all the matrices of a build."""
     key = ("wrong-kind-findings",)
     if key not in data.cache:
