@@ -729,3 +729,31 @@ def test_pages_a_second_process_did_not_change_are_changed_by_this_one(
     assert [(tmp_path / docname).read_text(encoding="utf-8").split() for docname in docnames] == [
         [str(os.getpid())]
     ] * len(docnames)
+
+
+def test_sources_generated_beside_the_build_are_those_it_generates_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documents' sources are rendered and cut in a second process while the build takes the
+    fingerprints of its pages: the sources, the counts of rows kept, and the site are those of a
+    build that generates them itself."""
+    beside, alone = cut_example(tmp_path / "beside", 20), cut_example(tmp_path / "alone", 20)
+    generated: list[bool] = []
+    generating = sources.generating
+
+    def noted(app: Any, env: Any) -> Callable[[], dict[str, bool]]:
+        generated.append(sources.can_fork())
+        return generating(app, env)
+
+    monkeypatch.setattr(sources, "generating", noted)
+    assert build(beside).exit_code == 0
+    with monkeypatch.context() as here:
+        here.setattr(sources, "can_fork", lambda: False)
+        assert build(alone).exit_code == 0
+    assert generated == [True, False]
+    folder = Path("_build", "doctrees", sources.SOURCES_FOLDER)
+    assert site_files(beside / folder) == site_files(alone / folder) != {}
+    assert site_files(beside / "_build" / "html") == site_files(alone / "_build" / "html")
+    kept = [root / "_build" / "doctrees" / "environment.pickle" for root in (beside, alone)]
+    rows = [pickle.loads(path.read_bytes()).domaindata["qms"]["table_rows"] for path in kept]
+    assert rows[0] == rows[1] != {}

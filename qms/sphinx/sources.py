@@ -79,23 +79,66 @@ def _register(env: BuildEnvironment, docname: str, path: Path) -> None:
 
 def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
     """Render and register the documents; per document, whether its source changed."""
+    sources = _rendered(app, env)
+    _say_what_is_not_generated(app, env)
+    return _registered(app, env, _written(app, env, sources))
+
+
+def generating(app: Sphinx, env: BuildEnvironment) -> Callable[[], dict[str, bool]]:
+    """Start :func:`generate`; the function returned finishes it. Where a second process may start
+    (:func:`qms.parsecache.can_fork`), it renders and writes the documents' sources while this one
+    takes the fingerprints of what the pages show (:func:`outdated`): the two take as long, and need
+    nothing of each other. That process hands back which sources changed and the row counts of the
+    tables it cut documents by; it logs nothing (a build's messages are this process's), and where it
+    would have, or it failed, this process generates the documents itself, and logs as it does."""
+    if not can_fork():
+        return lambda: generate(app, env)
+
+    def beside_this() -> list[Any] | None:
+        with logging.suppress_logging() as given:
+            changed = _written(app, env, _rendered(app, env))
+        if given.buffer:
+            return None
+        return [changed, cast(QmsDomain, env.domains["qms"]).data["table_rows"]]
+
+    collect = beside(beside_this)
+
+    def finish() -> dict[str, bool]:
+        made = collect() if collect is not None else None
+        if not isinstance(made, list) or len(made) != 2 or not all(isinstance(part, dict) for part in made):
+            return generate(app, env)
+        changed, counted = made
+        _say_what_is_not_generated(app, env)
+        cast(QmsDomain, env.domains["qms"]).data["table_rows"] = counted
+        return _registered(app, env, changed)
+
+    return finish
+
+
+def _rendered(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
+    """Every generated document's source, from its template."""
     data = build_data(env)
     user_pages = tuple(sorted(env.found_docs))
-    root = data.project.root
     assert data.clauses is not None, "the clause table is loaded with the project"
     context = TemplateContext(
         data, data.clauses, DOCUMENTS, tuple(page for page in user_pages if page != app.config.root_doc)
     )
-    user_templates = root / data.project.config.templates
+    user_templates = data.project.root / data.project.config.templates
     try:
-        sources = render_all(
+        return render_all(
             context, user_templates, skip=lambda docname: docname in user_pages, compiled=templates_folder(app)
         )
     except TemplateError as error:
         raise ExtensionError(f"qms: template {error}") from None
-    for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(user_pages)):
+
+
+def _say_what_is_not_generated(app: Sphinx, env: BuildEnvironment) -> None:
+    """Name the generated documents that the project's own pages replace, and the project's templates
+    that change no page."""
+    project = build_data(env).project
+    for docname in sorted(set(DOCUMENTS_AND_FRONT) & set(env.found_docs)):
         logger.info(f"qms: the project's own page {docname} replaces the generated one")
-    for path, close in unused_templates(data.project, user_templates):
+    for path, close in unused_templates(project, project.root / project.config.templates):
         hint = f"; did you mean {close}?" if close else ""
         warn(
             logger,
@@ -103,8 +146,15 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
             f"{path.name} is the template of no document and no template uses it: it changes no page{hint}",
             location=f"{path}:1",  # a file and line, not a page of the site
         )
+
+
+def _written(app: Sphinx, env: BuildEnvironment, sources: dict[str, str]) -> dict[str, bool]:
+    """Cut the long documents of ``sources`` into pages and write each page's source where it
+    changed; per page, whether it did."""
     domain = cast(QmsDomain, env.domains["qms"])
-    sources = _cut_long_documents(sources, settings(app.config).page_items, data, domain, set(user_pages))
+    sources = _cut_long_documents(
+        sources, settings(app.config).page_items, build_data(env), domain, set(env.found_docs)
+    )
     folder = sources_folder(app)
     changed: dict[str, bool] = {}
     for docname, text in sources.items():
@@ -116,7 +166,14 @@ def generate(app: Sphinx, env: BuildEnvironment) -> dict[str, bool]:
         if old != text:
             write_text(path, text)
         changed[docname] = old != text
-        _register(env, docname, path)
+    return changed
+
+
+def _registered(app: Sphinx, env: BuildEnvironment, changed: dict[str, bool]) -> dict[str, bool]:
+    """Register the generated pages of ``changed`` (:func:`_register`) and give it back."""
+    folder = sources_folder(app)
+    for docname in changed:
+        _register(env, docname, folder / f"{docname}{SUFFIX}")
     return changed
 
 
@@ -176,13 +233,7 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)
     kept = read_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest())
     reuse_blocks(data, kept if isinstance(kept, KeptBlocks) else None)
-    if settings(app.config).generate_documents:
-        for docname, source_changed in generate(app, env).items():
-            removed.discard(docname)
-            if docname not in env.all_docs:
-                added.add(docname)
-            elif source_changed:
-                changed.add(docname)
+    generated = generating(app, env) if settings(app.config).generate_documents else dict
     domain = cast(QmsDomain, env.domains["qms"])
     stale: set[str] = set()
     unread: dict[str, list[tuple[Query, str, str]]] = {}  # pages whose reading took nothing that changed
@@ -196,6 +247,12 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
             unread.setdefault(docname, []).append((query, now, read))
         else:
             stale.add(docname)
+    for docname, source_changed in generated().items():
+        removed.discard(docname)
+        if docname not in env.all_docs:
+            added.add(docname)
+        elif source_changed:
+            changed.add(docname)
     stale -= added
     rewritten = sorted(set(unread) - stale - added - changed - removed)
     for docname in rewritten:
