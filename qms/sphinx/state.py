@@ -113,17 +113,15 @@ def load_build_data(
         document_prefix=prefix,
     )
     checked = findings_beside(project)  # the check started beside the build's start, where it read the same
-    if checked is None:
-        if before_rules is not None:
-            before_rules(data)
-        data.found(tuple(run_rules(context, beside=False)))  # the workbook's process has the second core
-    else:
+    if checked is not None:
         data.found(tuple(checked.findings))
         data.digests.update(checked.fingerprints)  # made by the same functions, of the same data
         if checked.found_of_items is not None:
             data.cache[FOUND_OF_ITEMS] = checked.found_of_items
-        if before_rules is not None:
-            before_rules(data)
+    if before_rules is not None:
+        before_rules(data)
+    if checked is None:
+        data.found(tuple(run_rules(context, beside=False)))  # the workbook's process has the second core
     holder = getattr(env, ATTRIBUTE, None)
     if not isinstance(holder, _Holder):
         holder = _Holder()
