@@ -157,9 +157,9 @@ _Planned = tuple[str | int, str | None, bool, str | None, str]
 _Row = list[tuple[int, _Planned]]
 #: what a row holds as its runs are cut (:func:`_cut`): its planned cells, or what they are made of
 _Held = TypeVar("_Held", _Row, bytes)
-#: a run of a sheet's rows (:meth:`_StreamedSheet._put_together`): its key, and its planned rows or
-#: what plans them and gives what it notes of them
-_RunSource = tuple[str, "list[tuple[int, _Row]] | functools.partial[tuple[list[tuple[int, _Row]], bytes]]"]
+#: a run of a sheet's rows (:meth:`_StreamedSheet._put_together`): its key, its last row's number, and
+#: its planned rows or what plans them and gives what it notes of them
+_RunSource = tuple[str, int, "list[tuple[int, _Row]] | functools.partial[tuple[list[tuple[int, _Row]], bytes]]"]
 
 
 #: rows written together, on average, and kept under the key of their cells: a sheet of more rows
@@ -345,7 +345,7 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         None where its XML outside the rows is not as expected (the sheet is then written whole)."""
         assert self.cache is not None
         cache = self.cache
-        runs: list[_RunSource] = [(cache.key((b"run", styles.key, held)), run) for run, held in _cut(rows)]
+        runs: list[_RunSource] = [(cache.key((b"run", styles.key, held)), run[-1][0], run) for run, held in _cut(rows)]
         return self._put_together(runs, styles, comments)
 
     def write_by_inputs(
@@ -371,15 +371,17 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         if self.cache is None or self.kept is not None or len(inputs) <= RUN_ROWS:
             return False
         cache = self.cache
-        runs: list[_RunSource] = [(cache.key((b"run", styles.key, held)), run) for run, held in _cut(planned)]
+        runs: list[_RunSource] = [
+            (cache.key((b"run", styles.key, held)), run[-1][0], run) for run, held in _cut(planned)
+        ]
         for run, held in _cut(inputs):
             key = cache.key((b"run by inputs", made_of, styles.key, held))
-            runs.append((key, functools.partial(_planned, plan, [row for row, _ in run])))
+            runs.append((key, run[-1][0], functools.partial(_planned, plan, [row for row, _ in run])))
         comments = self._notes(planned, styles)
         xml = self._put_together(runs, styles, comments, framed)
         if xml is None:
             return False
-        self.key = cache.key((b"sheet by inputs", styles.key, self._frame(), *(key.encode() for key, _ in runs)))
+        self.key = cache.key((b"sheet by inputs", styles.key, self._frame(), *(key.encode() for key, _, _ in runs)))
         self.kept, self.assembled, self._comments = xml, True, comments
         return True
 
@@ -390,17 +392,17 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
         comments: list[CommentRecord],
         framed: Callable[[list[bytes]], bool] | None = None,
     ) -> bytes | None:
-        """The sheet's XML from ``runs`` (each its key, and its planned rows or a function that plans
-        them and gives what it notes of them), each kept or written now, with the ``comments`` of its
-        notes; None where its XML outside the rows, or a run's, is not as expected, or ``framed`` could
-        not take what the runs noted."""
+        """The sheet's XML from ``runs`` (each its key, its last row, and its planned rows or a function
+        that plans them and gives what it notes of them), each kept or written now, with the
+        ``comments`` of its notes; None where its XML outside the rows, or a run's, is not as expected,
+        or ``framed`` could not take what the runs noted."""
         assert self.cache is not None
         xml_runs: list[bytes] = []
         links: list[bytes] = []
         noted: list[bytes] = []
         self.runs = []
         previous = 0  # the last row before the run: the empty rows between are the run's
-        for key, source in runs:
+        for key, last, source in runs:
             self.runs.append(key)
             kept = self.cache.get(key)
             head, _, kept_xml = (kept or b"").partition(_RUN_LINKS)
@@ -417,7 +419,7 @@ class _StreamedSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl has 
             xml_runs.append(_moved(xml, shift))
             links.append(_moved(linked, shift))
             noted.append(note)
-            previous = source.args[1][-1] if isinstance(source, functools.partial) else source[-1][0]
+            previous = last
         if framed is not None and not framed(noted):
             return None
         return self._around(xml_runs, links, comments)
@@ -584,12 +586,17 @@ class _SheetWriter:
 
     def finish(self, columns: int | None = None, rows: int = 0) -> None:
         """Write the sheet; with ``columns``, filter the header and the ``rows`` below it."""
+        self.worksheet.write(self._framed(columns, rows), self.styles)
+
+    def _framed(self, columns: int | None, rows: int) -> list[tuple[int, _Row]]:
+        """The cells planned so far, by row, once the sheet's filter (with ``columns``: of the header and
+        the ``rows`` below it) and extent are set."""
         if columns is not None:
             self.worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
         planned = [(row, sorted(cells.items())) for row, cells in sorted(self.rows.items())]
         last, widest = self.extent or (planned[-1][0], max(cells[-1][0] for _, cells in planned if cells))
         self.worksheet.extent = f"A1:{get_column_letter(widest)}{last}"
-        self.worksheet.write(planned, self.styles)
+        return planned
 
     def finish_by_inputs(
         self,
@@ -607,10 +614,7 @@ class _SheetWriter:
         notes of them for ``framed`` (see there). False where the sheet cannot be written so: plan
         every row, then :meth:`finish`."""
         assert self.extent is not None, "a sheet put together by runs states its extent beforehand"
-        self.worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
-        last, widest = self.extent
-        self.worksheet.extent = f"A1:{get_column_letter(widest)}{last}"
-        planned = [(row, sorted(cells.items())) for row, cells in sorted(self.rows.items())]
+        planned = self._framed(columns, rows)
 
         def planned_now(numbers: list[int]) -> tuple[list[tuple[int, _Row]], bytes]:
             note = plan(numbers)
