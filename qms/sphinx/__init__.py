@@ -31,6 +31,7 @@ from qms.sphinx import claim_directives, leftovers, memory, parts, references, s
 from qms.sphinx.audit import leave_out_audit_trails
 from qms.sphinx.blocks import qms_block, qms_html, visit_qms_html
 from qms.sphinx.control import control_block, history_block
+from qms.sphinx.deferred import defer_unused
 from qms.sphinx.directives import DIRECTIVES, SHAPES, document_control
 from qms.sphinx.documents import compiled_templates, compiling_options
 from qms.sphinx.docutils_writers import fit_text_tables, pages_of, single_page_anchors
@@ -66,6 +67,8 @@ from qms.sphinx.views.items import keep_written
 from qms.terminal import plural
 
 logger = logging.getLogger(__name__)
+
+defer_unused()  # before an application loads Sphinx's built-in extensions
 
 MATRIX_PAGE = "traceability-matrix"
 #: How every table block is made from its query's data, and the blocks of several anchored tables.
