@@ -1,4 +1,5 @@
-"""The site's object inventory is written only where its entries changed, and always as Sphinx writes it."""
+"""The site's object inventory is written only where its entries changed, and always as Sphinx writes it
+(by Sphinx, or from the entries compared, where the last build left one)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def test_an_inventory_whose_entries_did_not_change_is_kept_and_one_that_did_is_w
     title = next(line for line in first.decode().splitlines() if line.startswith("SWR-")).split(" ", 5)[5]
     _edited(root, title, f"{title} (renamed)")  # an item's title is its entry's name
     assert build(root).exit_code == 0
-    assert len(dumped) == 2
+    assert len(dumped) == 1  # written from the entries compared, not listed by Sphinx again
     assert b"(renamed)" in _entries(site)
     result = build(root, "--clean", "-o", str(tmp_path / "clean"))
     assert result.exit_code == 0, result.output
@@ -83,7 +84,7 @@ def test_an_inventory_the_site_does_not_hold_intact_is_written_again(
     (root / "_build" / "doctrees" / RECORD).unlink(missing_ok=True)  # not taken as built already
     _edited(root, "whole minutes", "full minutes")
     assert build(root).exit_code == 0
-    assert len(dumped) == 2
+    assert len(dumped) == (2 if damage == "missing" else 1)  # Sphinx writes one the site lacks
     assert (site / "objects.inv").read_bytes() == written
 
 
@@ -99,4 +100,5 @@ def test_the_entries_listed_are_those_sphinx_writes(tmp_path: Path) -> None:
     written = (tmp_path / "objects.inv").read_bytes()
     assert written.startswith(header)
     assert zlib.decompress(written[len(header) :]) == entries
+    assert header + zlib.compress(entries, inventory.LEVEL) == written  # what qms writes where they changed
     assert b"SWR-" in entries

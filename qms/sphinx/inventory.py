@@ -5,10 +5,11 @@ Sphinx writes the inventory at the end of every HTML build, compressing it entry
 10,000 items some 0.05 s of every rebuild, most of them after an edit that changes no entry (a
 text, a link, a severity). Here the entries are listed as Sphinx lists them and compared with those
 of the inventory the last build left in the site (copied into this build's, :func:`qms.cli.build._seed`):
-where they are the same, with the same header, the file is kept; otherwise, where it is missing or
-cannot be read, and in a build with a new environment (``--clean``, another Sphinx), Sphinx writes
-it as ever. The comparison never writes the file: at worst it finds a difference where there is
-none, and Sphinx writes the same bytes again.
+where they are the same, with the same header, the file is kept; where they differ (a title
+edit), the file is written from the entries listed, as Sphinx writes it (the same bytes: zlib's
+stream of the same text at the same level, whether handed over entry by entry or at once),
+instead of Sphinx listing them all again. Where the file is missing or cannot be read, and in a
+build with a new environment (``--clean``, another Sphinx), Sphinx writes it as ever.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.builders.html import INVENTORY_FILENAME
 
+from qms.atomic import write_bytes
+
+#: the level Sphinx compresses the inventory at (``sphinx.util.inventory.InventoryFile.dump``)
+LEVEL = 9
+
 
 def keep_unchanged_inventory(app: Sphinx) -> None:
     """``builder-inited``: have the HTML builder write the inventory only where it changed."""
@@ -30,8 +36,15 @@ def keep_unchanged_inventory(app: Sphinx) -> None:
         return
 
     def dump_inventory() -> None:
-        if not holds_inventory(app):
+        path = Path(app.outdir) / INVENTORY_FILENAME
+        try:
+            written = path.read_bytes()
+        except OSError:
             dump()
+            return
+        header, entries = _header(app), _entries(app)
+        if not _holds(written, header, entries):
+            write_bytes(path, header + zlib.compress(entries, LEVEL))
 
     builder.dump_inventory = dump_inventory
 
@@ -42,11 +55,14 @@ def holds_inventory(app: Sphinx) -> bool:
         written = (Path(app.outdir) / INVENTORY_FILENAME).read_bytes()
     except OSError:
         return False
-    header = _header(app)
+    return _holds(written, _header(app), _entries(app))
+
+
+def _holds(written: bytes, header: bytes, entries: bytes) -> bool:
     if not written.startswith(header):
         return False
     try:
-        return zlib.decompress(written[len(header) :]) == _entries(app)
+        return zlib.decompress(written[len(header) :]) == entries
     except zlib.error:
         return False
 
