@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from qms import __version__
+from qms.allocator import keep_freed_memory
 
 #: the exit status Python itself gives when the standard streams cannot be flushed at exit
 UNFLUSHED = 120
@@ -105,9 +106,11 @@ def run() -> NoReturn:
     write. Here the exit handlers run and the standard streams are flushed as in an ordinary
     shutdown, then the process ends with the same status, skipping only the freeing. With another
     thread still running, the ordinary shutdown (which waits for it) is kept. The cyclic collector
-    looks at young objects less often than Python's default (:data:`YOUNG_COLLECTION`).
+    looks at young objects less often than Python's default (:data:`YOUNG_COLLECTION`), and the C
+    library's allocator keeps the memory freed for what comes next (:mod:`qms.allocator`).
     """
     gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
+    keep_freed_memory()
     try:
         main()
     except SystemExit as leaving:
