@@ -20,7 +20,6 @@ import email.utils
 import enum
 import functools
 import hashlib
-import math
 import re
 import stat
 import xml.etree.ElementTree as ET
@@ -34,8 +33,6 @@ from typing import Any
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
-from junitparser import Attr, Error, Failure, Skipped
-from junitparser.xunit2 import TestCase
 
 from qms.model import Finding, Location, Project, Severity
 from qms.parsecache import FileCache, findings_data, findings_from, project_cache
@@ -241,7 +238,8 @@ _FORBIDDEN: Mapping[type[DefusedXmlException], str] = MappingProxyType(
 )
 
 
-def _first_line(text: str | None) -> str:
+def first_line(text: str | None) -> str:
+    """The first line of ``text`` that is not blank, stripped and cut to a message's length."""
     for line in (text or "").splitlines():
         if line.strip():
             line = line.strip()
@@ -249,58 +247,9 @@ def _first_line(text: str | None) -> str:
     return ""
 
 
-class _Case(TestCase):
-    """A ``<testcase>``, with the ``status`` attribute some runners write (CTest: run, fail,
-    notrun, disabled; GoogleTest: run, notrun)."""
-
-    status = Attr()
-
-    def __init__(self) -> None:
-        """Only ever made by junitparser's ``fromelem``, which sets the element: skip building
-        a throw-away one (a large share of the reading time for big result files)."""
-
-
-#: ``status`` values that mean the case did not run, when it carries no failure or error.
-_NOT_RUN_STATUSES = frozenset({"disabled", "notrun", "skipped", "skip"})
-#: GoogleTest's ``result`` values for a case that did not run: GTEST_SKIP (from 1.10 with no
-#: ``<skipped>`` element) and a DISABLED_ test.
-_NOT_RUN_RESULTS = frozenset({"skipped", "suppressed"})
-
-
-#: the elements junitparser reads as a case's final result
-_RESULT_TAGS = frozenset({"failure", "error", "skipped"})
-
-
-def _outcome(case: _Case) -> tuple[Outcome, str]:
-    """A case's outcome from its final results (reruns that later passed count as passed)."""
-    # most cases passed and hold no result element: junitparser's wrappers are not needed then
-    results = case.result if any(child.tag in _RESULT_TAGS for child in case._elem) else ()
-    for kind, outcome in ((Failure, Outcome.FAILED), (Error, Outcome.ERROR), (Skipped, Outcome.SKIPPED)):
-        for result in results:
-            if isinstance(result, kind):
-                message = _first_line(result.message) or _first_line(result.text)
-                if not message and outcome is not Outcome.SKIPPED:
-                    message = _first_line(case.system_out)
-                return outcome, message
-    if (case.status or "").casefold() in _NOT_RUN_STATUSES:
-        return Outcome.SKIPPED, case.status or ""
-    written = (case._elem.get("result") or "").casefold()
-    if written in _NOT_RUN_RESULTS:
-        return Outcome.SKIPPED, "" if written == "skipped" else written
-    return Outcome.PASSED, ""
-
-
-def _time(case: _Case) -> float | None:
-    try:
-        seconds = case.time
-    except ValueError:  # written, but not a number
-        return None
-    return seconds if isinstance(seconds, float) and math.isfinite(seconds) else None
-
-
-def _verifies(case: _Case) -> tuple[str, ...]:
+def _verifies(case: ET.Element) -> tuple[str, ...]:
     """The ids of the case's ``verifies`` properties; one value may list several."""
-    properties = case._elem.find("properties")
+    properties = case.find("properties")
     if properties is None:
         return ()
     ids: list[str] = []
@@ -411,32 +360,35 @@ class _Reader(ET.TreeBuilder):
         if tag == "properties":
             self._suites[-1].run = _run_properties(parent, self._suites[-1].run)
         elif tag == "testcase":
-            self.cases.append(self._case(_Case.fromelem(element), line))  # type: ignore[no-untyped-call]
+            self.cases.append(self._case(element, line))
         elif tag in ("failure", "error"):
             outcome = Outcome.FAILED if tag == "failure" else Outcome.ERROR
             said = (element.get("message"), element.text, element.get("type"))
-            message = next((first for first in map(_first_line, said) if first), "")
+            message = next((first for first in map(first_line, said) if first), "")
             self._suites[-1].problems.append((outcome, message, line))
         if tag != "properties":
             parent.remove(element)
         return element
 
-    def _case(self, case: _Case, line: int) -> CaseResult:
+    def _case(self, element: ET.Element, line: int) -> CaseResult:
+        from qms import junitcase  # junitparser (and lxml, where installed) load with the first result file read
+
+        case = junitcase.JUnitCase.fromelem(element)  # type: ignore[no-untyped-call]
         name = case.name or ""
         classname = case.classname or ""
-        outcome, message = _outcome(case)
+        outcome, message = junitcase.outcome(case)
         suite = self._suites[-1]
-        run = _run_properties(case._elem, suite.run)
+        run = _run_properties(element, suite.run)
         return CaseResult(
             case_id=result_key(classname, name),
             name=name,
             classname=classname,
             outcome=outcome,
             message=message,
-            time=_time(case),
+            time=junitcase.seconds(case),
             timestamp=suite.timestamp,
             file=self.name,
-            verifies=_verifies(case),
+            verifies=_verifies(element),
             line=line,
             commit=run.get(COMMIT_PROPERTY),
             version=run.get(VERSION_PROPERTY),

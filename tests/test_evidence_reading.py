@@ -214,3 +214,30 @@ def test_memory_holds_one_test_case_at_a_time(tmp_path: Path) -> None:
     assert findings == [] and len(cases) == 1_001 and cases[-1].outcome is F
     assert path.stat().st_size > 40_000_000
     assert peak < 8_000_000  # for a file of over 40 MB
+
+
+# ----------------------------------------------------------------------------- what is imported
+
+
+def test_junitparser_is_imported_when_a_result_file_is_read_not_with_qms(tmp_path: Path) -> None:
+    """A command whose results all come from the parse cache never imports junitparser (nor lxml)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    (tmp_path / "run.xml").write_text(
+        '<testsuite name="s"><testcase classname="c" name="t" time="0.5"/></testsuite>', encoding="utf-8"
+    )
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        import qms.checking, qms.cli.check, qms.evidence, qms.status
+        print("junitparser" in sys.modules)
+        cases, findings = qms.evidence.read_results(Path({str(tmp_path / "run.xml")!r}), "run.xml")
+        print("junitparser" in sys.modules, [(case.case_id, case.outcome.value, case.time) for case in cases], findings)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["False", "True [('c.t', 'passed', 0.5)] []"]
