@@ -124,11 +124,25 @@ def matrix_csv(matrix: Matrix) -> str:
         header += [name, f"{name}: title"]
     header += extra_headers(matrix)
     writer.writerow(header)
+    labels: dict[int, tuple[str, str]] = {}  # an item stands in many rows: its two fields made once
+    neutral: dict[str, str] = {}
+    gap = ("", "")
     for index, row in enumerate(matrix.rows):
         cells: list[str] = []
         for item in row:
-            cells += [item.id, neutralize_formula(_one_line(item.title))] if item is not None else ["", ""]
-        writer.writerow(cells + [neutralize_formula(cell) for cell in extra_cells(matrix, index)])
+            if item is None:
+                cells += gap
+                continue
+            label = labels.get(id(item))
+            if label is None:
+                label = labels[id(item)] = (item.id, neutralize_formula(_one_line(item.title)))
+            cells += label
+        for cell in extra_cells(matrix, index):  # a status, findings: few texts, each made safe once
+            safe = neutral.get(cell)
+            if safe is None:
+                safe = neutral[cell] = neutralize_formula(cell)
+            cells.append(safe)
+        writer.writerow(cells)
     for cut in matrix.cuts:
         writer.writerow([neutralize_formula(str(cut))] + [""] * (len(header) - 1))
     return stream.getvalue()
