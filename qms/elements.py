@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qms.reprs import plain_reprs
+
 #: A path inside an item: field names and list indexes, e.g. ``("residual", "severity")``.
 FieldPath = tuple[str | int, ...]
 
@@ -98,3 +100,6 @@ class Link:
     field: str
     target: str
     location: Location
+
+
+plain_reprs(globals())  # their text is fingerprinted: see qms.reprs

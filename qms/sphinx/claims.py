@@ -18,6 +18,7 @@ from typing import Any
 from qms.checking import release_findings
 from qms.matrix import natural_key
 from qms.model import Item, Severity
+from qms.reprs import plain_reprs
 from qms.risk import RiskClass, hazard_risk
 from qms.rules import RULES
 from qms.schema import KIND_ORDER, REQUIREMENT_KINDS
@@ -446,3 +447,6 @@ def release_check(data: BuildData) -> ReleaseCheckView:
         findings=tuple(finding_view(finding) for finding in found),
         page=OPEN_PAGE,
     )
+
+
+plain_reprs(globals())  # their text is fingerprinted: see qms.reprs

@@ -23,6 +23,7 @@ from qms.gitinfo import DocumentControl
 from qms.matrix import natural_key
 from qms.model import Finding, Item, Project
 from qms.records import RecordSet
+from qms.reprs import plain_reprs
 from qms.rules import CheckContext
 from qms.status import StatusIndex
 from qms.trace import relations as item_relations
@@ -258,3 +259,6 @@ def text_line(item: Item, name: str) -> int:
     value = item.get(name)
     is_block = isinstance(value, str) and value.endswith("\n")
     return line + 1 if is_block and line else max(line, 1)
+
+
+plain_reprs(globals())  # their text is fingerprinted: see qms.reprs

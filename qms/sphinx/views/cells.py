@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qms.reprs import plain_reprs
+
 
 @dataclass(frozen=True, slots=True)
 class ItemRef:
@@ -176,3 +178,6 @@ class Table:
     note: str = ""
     before: Sequence[Cell] = ()
     after: Sequence[Cell] = ()
+
+
+plain_reprs(globals())  # their text is fingerprinted: see qms.reprs

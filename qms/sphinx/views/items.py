@@ -17,6 +17,7 @@ from typing import Any
 from qms.fingerprints import found_of_items
 from qms.model import Finding, Item, Project
 from qms.parsecache import ItemTexts
+from qms.reprs import plain_reprs
 from qms.risk import hazard_risk
 from qms.schema import EXTENSION_PREFIX, KINDS, FieldSpec, FieldType
 from qms.sphinx.audit import AuditView, audit_view, trail_digest, trails_digest
@@ -702,3 +703,6 @@ def project_inputs(data: BuildData) -> str:
     if key not in data.digests:
         data.digests[key] = digest(dict(data.project.config.raw))
     return data.digests[key]
+
+
+plain_reprs(globals())  # their text is fingerprinted: see qms.reprs

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from qms.model import Item
+from qms.reprs import plain_reprs
 from qms.risk import RiskClass, RiskEstimate, RiskPolicy, hazard_risk
 from qms.sphinx.views.build import BuildData, digest
 from qms.sphinx.views.cells import Cell, Gap, ItemRef, Join, Lines, Risk, Status, TableView, Text
@@ -276,3 +277,6 @@ def control_types(data: BuildData) -> ControlTypesView:
         counts[str(data.project.items[control_id].get("control_type") or "unspecified")] += 1
     order = ("inherent_safety", "protective_measure", "information_for_safety", "unspecified")
     return ControlTypesView(tuple((name.replace("_", " "), counts.get(name, 0)) for name in order), len(controls))
+
+
+plain_reprs(globals())  # their text is fingerprinted: see qms.reprs

@@ -31,6 +31,7 @@ from qms.matrix import (
     wrong_kind_findings,
 )
 from qms.model import Finding, Item, Location
+from qms.reprs import plain_reprs
 from qms.risk import hazard_risk
 from qms.schema import KIND_ORDER, KINDS, FieldType, link_spec
 from qms.sphinx.filters import COMPUTED, Condition, field_values, is_computed, matching, parse_filter
@@ -532,3 +533,6 @@ def matrix_inputs(data: BuildData, chain: str, results: str = "yes") -> list[obj
         {code: str(severity) for code, severity in config.rules.items()},
         str(config.safety_class),
     ]
+
+
+plain_reprs(globals())  # their text is fingerprinted: see qms.reprs
