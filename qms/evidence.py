@@ -371,12 +371,12 @@ class _Reader(ET.TreeBuilder):
         return element
 
     def _case(self, element: ET.Element, line: int) -> CaseResult:
-        from qms import junitcase  # junitparser (and lxml, where installed) load with the first result file read
+        from qms.junitcase import JUnitCase, outcome_of, seconds_of  # junitparser (and lxml): with a file read
 
-        case = junitcase.JUnitCase.fromelem(element)  # type: ignore[no-untyped-call]
+        case = JUnitCase.fromelem(element)  # type: ignore[no-untyped-call]
         name = case.name or ""
         classname = case.classname or ""
-        outcome, message = junitcase.outcome(case)
+        outcome, message = outcome_of(case)
         suite = self._suites[-1]
         run = _run_properties(element, suite.run)
         return CaseResult(
@@ -385,7 +385,7 @@ class _Reader(ET.TreeBuilder):
             classname=classname,
             outcome=outcome,
             message=message,
-            time=junitcase.seconds(case),
+            time=seconds_of(case),
             timestamp=suite.timestamp,
             file=self.name,
             verifies=_verifies(element),

@@ -37,7 +37,7 @@ _NOT_RUN_RESULTS = frozenset({"skipped", "suppressed"})
 _RESULT_TAGS = frozenset({"failure", "error", "skipped"})
 
 
-def outcome(case: JUnitCase) -> tuple[Outcome, str]:
+def outcome_of(case: JUnitCase) -> tuple[Outcome, str]:
     """A case's outcome from its final results (reruns that later passed count as passed)."""
     # most cases passed and hold no result element: junitparser's wrappers are not needed then
     results = case.result if any(child.tag in _RESULT_TAGS for child in case._elem) else ()
@@ -56,7 +56,7 @@ def outcome(case: JUnitCase) -> tuple[Outcome, str]:
     return Outcome.PASSED, ""
 
 
-def seconds(case: JUnitCase) -> float | None:
+def seconds_of(case: JUnitCase) -> float | None:
     """The case's duration, where it is a finite number of seconds."""
     try:
         taken = case.time

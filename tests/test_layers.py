@@ -189,6 +189,7 @@ def test_a_circle_of_imports_is_found() -> None:
 #: Imports of the package inside functions in the core, each for a reason other than a circle: what it
 #: would load at import time (an adapter and its library) only when it is needed.
 LATE_IMPORTS = {
+    ("qms.evidence", "qms.junitcase"): "junitparser (and lxml), only when a result file is read, not from the cache",
     ("qms.rules.markup", "qms.rst"): "docutils, only when some item text holds markup",
     ("qms.serve", "qms.cli.build"): "the command line and Sphinx, only when the preview builds",
     ("qms.serve", "qms.sphinx.state"): "Sphinx, only when the preview builds",
