@@ -49,16 +49,8 @@ def keep_unchanged_inventory(app: Sphinx) -> None:
     builder.dump_inventory = dump_inventory
 
 
-def holds_inventory(app: Sphinx) -> bool:
-    """Whether the site's ``objects.inv`` holds exactly the inventory Sphinx would write now."""
-    try:
-        written = (Path(app.outdir) / INVENTORY_FILENAME).read_bytes()
-    except OSError:
-        return False
-    return _holds(written, _header(app), _entries(app))
-
-
 def _holds(written: bytes, header: bytes, entries: bytes) -> bool:
+    """Whether ``written``, the site's ``objects.inv``, holds exactly the inventory of ``header`` and ``entries``."""
     if not written.startswith(header):
         return False
     try:
