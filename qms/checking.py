@@ -3,7 +3,7 @@ them, then the rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from qms import fingerprints, gitinfo
 from qms.causes import Folded, fold
 from qms.evidence import load_evidence
 from qms.model import Finding, Location, Project, Severity
-from qms.parsecache import beside, can_fork
+from qms.parsecache import beside_in_turn, can_fork
 from qms.project import load_project
 from qms.records import load_records
 from qms.review import read_lock
@@ -49,8 +49,17 @@ def check_context(
     )
 
 
+@dataclass
+class _Started:
+    """A check started beside a build (:func:`check_beside`): the functions that take what it found
+    (None once taken), then the fingerprints it made."""
+
+    findings: Callable[[], Any] | None
+    fingerprints: Callable[[], Any]
+
+
 #: the checks started beside a build as it starts (:func:`check_beside`), by the project's root
-_BESIDE: dict[Path, Callable[[], Any]] = {}
+_BESIDE: dict[Path, _Started] = {}
 #: the project and its check context that :func:`check_beside` read for the build, by the project's root
 _READ: dict[Path, CheckContext] = {}
 
@@ -62,11 +71,12 @@ def check_beside(root: Path, unchanged: Callable[[], bool], doctrees: Path | Non
     starts). The project is read here, as the build reads it (through the parse cache), with its
     evidence, records and statuses, before the process starts: the build takes them
     (:func:`read_beside`) and the process works on the same objects, not reading them again. The
-    process runs the rules, makes the fingerprints of whole kinds of items that the last build into
-    ``doctrees`` made (:mod:`qms.fingerprints`), and gives their findings and fingerprints only where
-    ``unchanged`` says, once they are made, that no input of the build changed since it started;
-    :func:`findings_beside` hands them to the build. A project that cannot be read here is left to
-    the build, which reads it and says why."""
+    process runs the rules and gives their findings only where ``unchanged`` says, once they are
+    found, that no input of the build changed since it started (:func:`findings_beside` hands them
+    to the build); then it makes the fingerprints of whole kinds of items that the last build into
+    ``doctrees`` made (:mod:`qms.fingerprints`), from the project, its statuses and those findings
+    (nothing read again), and gives them while the build goes on (:func:`fingerprints_beside`). A
+    project that cannot be read here is left to the build, which reads it and says why."""
     if not can_fork():
         return
     try:
@@ -75,9 +85,9 @@ def check_beside(root: Path, unchanged: Callable[[], bool], doctrees: Path | Non
         context.statuses  # noqa: B018  # computed once, here: the build and the process both need them
     except Exception:  # the build reads the project again and reports what is wrong
         return
-    collect = beside(lambda: _check(context, unchanged, doctrees))
-    if collect is not None:
-        _BESIDE[root.resolve()] = collect
+    parts = beside_in_turn(lambda: _check(context, unchanged, doctrees), 2)
+    if parts is not None:
+        _BESIDE[root.resolve()] = _Started(*parts)
         _READ[root.resolve()] = context
 
 
@@ -87,20 +97,21 @@ def read_beside(root: Path) -> CheckContext | None:
     return _READ.pop(root.resolve(), None)
 
 
-def _check(context: CheckContext, unchanged: Callable[[], bool], doctrees: Path | None) -> list[Any] | None:
-    """In the process :func:`check_beside` starts: the parse-cache keys of the item files read, the
-    findings as plain data, and the fingerprints made; None where an input changed meanwhile."""
+def _check(context: CheckContext, unchanged: Callable[[], bool], doctrees: Path | None) -> Iterator[list[Any]]:
+    """In the process :func:`check_beside` starts: the parse-cache keys of the item files read and the
+    findings as plain data, sent only where no input changed meanwhile; then the fingerprints made."""
     project = context.project
     findings = tuple(run_rules(context, beside=False))
+    if not unchanged():
+        return
+    yield [sorted(project.file_keys.items()), plain_findings(findings)]
     made: dict[tuple[str, ...], str] = {}
     found: dict[str, str] | None = None
     if doctrees is not None:
         checked = fingerprints.Checked(project, context.statuses, fingerprints.by_item(findings))
         made = fingerprints.made_beside(checked, fingerprints.kept_keys(doctrees))
         found = fingerprints.found_of_items(checked)
-    if not unchanged():
-        return None
-    return [sorted(project.file_keys.items()), plain_findings(findings), made, found]
+    yield [made, found]
 
 
 def plain_findings(findings: Iterable[Finding]) -> list[tuple[Any, ...]]:
@@ -120,39 +131,62 @@ def from_plain(plain: Iterable[Sequence[Any]]) -> list[Finding]:
 
 
 @dataclass(frozen=True)
-class Beside:
-    """What the check started beside a build found (:func:`check_beside`): its findings, and the
-    fingerprints it made of them, the project and its statuses (:mod:`qms.fingerprints`): those of
-    whole kinds of items by their keys, and of what was found of each item (None: not made)."""
+class Made:
+    """The fingerprints the check started beside a build made of its findings, the project and its
+    statuses (:mod:`qms.fingerprints`): those of whole kinds of items by their keys, and of what was
+    found of each item (None: not made)."""
 
-    findings: list[Finding]
     fingerprints: dict[tuple[str, ...], str]
     found_of_items: dict[str, str] | None
 
 
+@dataclass(frozen=True)
+class Beside:
+    """What the check started beside a build found (:func:`check_beside`): its findings; the
+    fingerprints it makes of them follow (:func:`fingerprints_beside`)."""
+
+    findings: list[Finding]
+
+
 def findings_beside(project: Project) -> Beside | None:
-    """What the check started beside the build gave (:func:`check_beside`), where it read the item
+    """What the check started beside the build found (:func:`check_beside`), where it read the item
     files the build read, each to the same bytes (their parse-cache keys); None where none was
     started, it failed, an input changed while it ran, or it read other files: the build runs the
-    rules itself, and makes every fingerprint. Taken once."""
-    _READ.pop(project.root.resolve(), None)  # what it read is the build's now, or never will be
-    collect = _BESIDE.pop(project.root.resolve(), None)
-    made = collect() if collect is not None else None
-    if not isinstance(made, list) or len(made) != 4 or not project.file_keys:
+    rules itself, and makes every fingerprint (the process is waited for). Taken once; where taken,
+    the fingerprints follow (:func:`fingerprints_beside`)."""
+    root = project.root.resolve()
+    _READ.pop(root, None)  # what it read is the build's now, or never will be
+    started = _BESIDE.get(root)
+    take = started.findings if started is not None else None
+    if started is not None:
+        started.findings = None  # taken once
+    made = take() if take is not None else None
+    if not isinstance(made, list) or len(made) != 2 or not project.file_keys:
+        return None  # the process is waited for as the build ends (discard_beside)
+    if made[0] != sorted(project.file_keys.items()):
         return None
-    keys, plain, digests, found = made
-    if keys != sorted(project.file_keys.items()) or not isinstance(digests, dict):
+    return Beside(from_plain(made[1]))
+
+
+def fingerprints_beside(project: Project) -> Made | None:
+    """The fingerprints the check started beside the build made of the findings it gave
+    (:func:`findings_beside`), once it made them; None where it gave none, or failed before it made
+    them: the build makes them itself. Taken once."""
+    started = _BESIDE.pop(project.root.resolve(), None)
+    made = started.fingerprints() if started is not None else None
+    if not isinstance(made, list) or len(made) != 2 or not isinstance(made[0], dict):
         return None
-    return Beside(from_plain(plain), digests, found if isinstance(found, dict) else None)
+    digests, found = made
+    return Made(digests, found if isinstance(found, dict) else None)
 
 
 def discard_beside(root: Path) -> None:
-    """Wait for the check started beside a build of ``root`` that the build did not take (it ended
-    before loading the project), so that no process of it is left behind."""
+    """Wait for the check started beside a build of ``root`` whose parts the build did not take (it
+    ended before taking them, or found them of no use), so that no process of it is left behind."""
     _READ.pop(root.resolve(), None)
-    collect = _BESIDE.pop(root.resolve(), None)
-    if collect is not None:
-        collect()
+    started = _BESIDE.pop(root.resolve(), None)
+    if started is not None:
+        started.fingerprints()  # the last part: the process has ended once it is in
 
 
 def is_release(project: Project) -> bool:

@@ -17,11 +17,12 @@ import functools
 import glob
 import hashlib
 import importlib.util
+import itertools
 import marshal
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -353,36 +354,98 @@ def beside(work: Callable[[], Any]) -> Callable[[], Any] | None:
     The process leaves without running anything of the caller's (no exit handlers, no buffers
     flushed); the files it writes are the caches ``work`` keeps, written atomically as any run
     writes them. Fork only where :func:`can_fork` says so."""
+    parts = beside_in_turn(lambda: iter([work()]), 1)
+    return parts[0] if parts is not None else None
+
+
+def beside_in_turn(work: Callable[[], Iterator[Any]], count: int) -> list[Callable[[], Any]] | None:
+    """:func:`beside` for work that hands back ``count`` parts in turn (what ``work`` yields), each sent
+    as soon as it is made: the caller takes the first while the process makes the next. One
+    function per part waits for it and gives it, or None where the process failed or ended before
+    it sent that part whole (the parts it sent before stand); each part is taken once and kept, and
+    the process is waited for once every part is in (or it ended). Where the system allows it, the
+    pipe holds a part of up to a mebibyte without waiting for the caller to read it."""
     try:
         reading, writing = os.pipe()
         child = os.fork()
     except OSError:
         return None
-    if child == 0:  # the forked process: work, send, and leave
+    if child == 0:  # the forked process: work, send each part, and leave
         status = 1
         try:
             os.close(reading)
-            payload = marshal.dumps(work())
+            _widen_pipe(writing)
             with os.fdopen(writing, "wb") as stream:
-                stream.write(payload)
+                for part in itertools.islice(work(), count):
+                    payload = marshal.dumps(part)
+                    stream.write(len(payload).to_bytes(_LENGTH, "big") + payload)
+                    stream.flush()
             status = 0
         finally:
             os._exit(status)
     os.close(writing)
+    return _Parts(child, os.fdopen(reading, "rb"), count).takers()
 
-    @functools.cache
-    def collect() -> Any:
-        with os.fdopen(reading, "rb") as stream:
-            payload = stream.read()  # read while the process writes: a pipe holds only so much
-        _, status = os.waitpid(child, 0)
-        if status != 0:
-            return None
+
+#: the bytes of a part's length, before the part (:func:`beside_in_turn`)
+_LENGTH = 8
+#: how much a pipe to the caller may hold (:func:`_widen_pipe`): a mebibyte, Linux's default limit
+_PIPE_SIZE = 1 << 20
+
+
+def _widen_pipe(descriptor: int) -> None:
+    """Let the pipe hold :data:`_PIPE_SIZE` bytes where the system allows it (Linux); else it stays."""
+    import fcntl
+
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(descriptor, setting, _PIPE_SIZE)
+
+
+class _Parts:
+    """The parts a process started by :func:`beside_in_turn` sends, read in turn as they are asked for."""
+
+    def __init__(self, child: int, stream: Any, count: int) -> None:
+        self._child, self._stream, self._count = child, stream, count
+        self._received: list[Any] = []
+        self._ended = False
+
+    def takers(self) -> list[Callable[[], Any]]:
+        return [functools.partial(self._take, index) for index in range(self._count)]
+
+    def _take(self, index: int) -> Any:
+        while len(self._received) <= index and not self._ended:
+            part = self._next()
+            if part is _MISSING:
+                self._end()
+            else:
+                self._received.append(part)
+                if len(self._received) == self._count:
+                    self._end()
+        return self._received[index] if index < len(self._received) else None
+
+    def _next(self) -> Any:
+        """The next part sent whole, or :data:`_MISSING` where the process sent no more (read while it
+        writes: a pipe holds only so much)."""
+        head = self._stream.read(_LENGTH)
+        if len(head) != _LENGTH:
+            return _MISSING
+        payload = self._stream.read(int.from_bytes(head, "big"))
+        if len(payload) != int.from_bytes(head, "big"):
+            return _MISSING
         try:
             return marshal.loads(payload)
         except (ValueError, TypeError, EOFError):
-            return None
+            return _MISSING
 
-    return collect
+    def _end(self) -> None:
+        self._ended = True
+        self._stream.close()
+        os.waitpid(self._child, 0)
+
+
+_MISSING = object()
 
 
 class ItemTexts:

@@ -3,16 +3,18 @@ own on the same files, and the build runs the rules itself wherever that cannot 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sphinx_support import build, new_project, site_files
 
 import qms.sphinx as qms_sphinx
-from qms import checking
+from qms import checking, fingerprints
 from qms.atomic import read_kept
-from qms.checking import Beside, check_beside, check_context, findings_beside
+from qms.checking import Beside, Made, check_beside, check_context, findings_beside, fingerprints_beside
 from qms.cli import build as build_command
 from qms.fingerprints import FAMILIES, Checked, link_rows, made_beside
 from qms.model import Finding, Project
@@ -36,10 +38,13 @@ def root(tmp_path: Path) -> Path:
 
 def test_the_findings_found_beside_are_those_the_rules_give_here(root: Path) -> None:
     check_beside(root, lambda: True)
-    found = findings_beside(load_project(root, cache=True))
+    project = load_project(root, cache=True)
+    found = findings_beside(project)
     assert found is not None and found.findings == _rules_run_here(root)
-    assert found.fingerprints == {} and found.found_of_items is None, "no build folder named: none made"
-    assert findings_beside(load_project(root, cache=True)) is None, "taken once"
+    assert findings_beside(project) is None, "taken once"
+    assert fingerprints_beside(project) == Made({}, None), "no build folder named: none made"
+    assert fingerprints_beside(project) is None, "taken once"
+    assert not checking._BESIDE
 
 
 def test_the_fingerprints_made_beside_are_those_the_build_makes_itself(
@@ -62,11 +67,13 @@ def test_the_fingerprints_made_beside_are_those_the_build_makes_itself(
     assert isinstance(kept_blocks, KeptBlocks)
 
     check_beside(root, lambda: True, doctrees)
-    found = findings_beside(load_project(root, cache=True))
-    assert found is not None
-    assert {key[0] for key in found.fingerprints} == set(FAMILIES), "the project's pages read every family"
-    assert found.fingerprints == {key: value for key, value in by_build.items() if key[0] in FAMILIES}
-    assert found.found_of_items == kept_blocks.found
+    project = load_project(root, cache=True)
+    assert findings_beside(project) is not None
+    made = fingerprints_beside(project)
+    assert made is not None
+    assert {key[0] for key in made.fingerprints} == set(FAMILIES), "the project's pages read every family"
+    assert made.fingerprints == {key: value for key, value in by_build.items() if key[0] in FAMILIES}
+    assert made.found_of_items == kept_blocks.found
 
 
 def test_keys_that_name_no_fingerprint_are_left_out(root: Path) -> None:
@@ -79,15 +86,56 @@ def test_keys_that_name_no_fingerprint_are_left_out(root: Path) -> None:
 
 def test_no_findings_are_taken_where_an_input_changed_while_they_were_found(root: Path) -> None:
     check_beside(root, lambda: False)
-    assert findings_beside(load_project(root, cache=True)) is None
+    project = load_project(root, cache=True)
+    assert findings_beside(project) is None
+    assert fingerprints_beside(project) is None, "none made of findings not given"
+    assert not checking._BESIDE
 
 
 def test_no_findings_are_taken_where_the_build_read_an_item_file_otherwise(root: Path) -> None:
-    check_beside(root, lambda: True)
-    checking._BESIDE[root.resolve()]()  # the process has read the files and found
+    check_beside(root, lambda: True, root / "_build" / "doctrees")
+    checking._BESIDE[root.resolve()].fingerprints()  # the process has read the files, found, and ended
     needs = root / "traceability" / "needs.yaml"
     needs.write_text(needs.read_text(encoding="utf-8").replace("  - id: NEED-01", "  - id: NEED-09"), encoding="utf-8")
     assert findings_beside(load_project(root, cache=True)) is None
+    checking.discard_beside(root)  # as the build does once it ends
+    assert not checking._BESIDE
+
+
+def test_the_build_takes_the_findings_while_the_check_beside_it_makes_their_fingerprints(
+    root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The check beside the build gives its findings as soon as the rules ran; the build takes them,
+    goes on, and takes the fingerprints made of them before the first page's (here they are made
+    only once the build has taken the findings and loaded the project: a build that waited for them
+    there would wait for a minute, and then take none)."""
+    assert build(root).exit_code == 0
+    loaded = tmp_path / "loaded"
+    make = fingerprints.made_beside
+
+    def made_once_loaded(checked: Checked, keys: object) -> dict[tuple[str, ...], str]:
+        deadline = time.monotonic() + 60
+        while not loaded.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return make(checked, keys) if loaded.exists() else {}
+
+    monkeypatch.setattr(fingerprints, "made_beside", made_once_loaded)  # in the process the build forks
+    load = qms_sphinx.load_build_data
+
+    def noted_loaded(*arguments: Any, **options: Any) -> state.BuildData:
+        data = load(*arguments, **options)
+        loaded.touch()
+        return data
+
+    monkeypatch.setattr(qms_sphinx, "load_build_data", noted_loaded)
+    taken: list[Made | None] = []
+    monkeypatch.setattr(state, "fingerprints_beside", lambda project: taken.append(fingerprints_beside(project)))
+    needs = root / "traceability" / "needs.yaml"
+    needs.write_text(needs.read_text(encoding="utf-8").replace("Know the current reading", "Know the reading"))
+    assert build(root).exit_code == 0
+    (made,) = taken
+    assert made is not None and {key[0] for key in made.fingerprints} == set(FAMILIES)
+    assert not checking._BESIDE
 
 
 def test_no_findings_are_taken_where_no_check_was_started(root: Path) -> None:
@@ -100,18 +148,24 @@ def test_a_site_built_with_the_findings_found_beside_is_the_site_built_without(
 ) -> None:
     root = new_project(tmp_path / "device")
     assert build(root).exit_code == 0
-    taken: list[bool] = []  # whether the build took the findings found beside it
+    taken: list[bool] = []  # whether the build took the findings found beside it, then their fingerprints
 
     def noted(project: Project) -> Beside | None:
         found = findings_beside(project)
-        taken.append(found is not None and bool(found.fingerprints) and found.found_of_items is not None)
+        taken.append(found is not None)
         return found
 
+    def noted_made(project: Project) -> Made | None:
+        made = fingerprints_beside(project)
+        taken.append(made is not None and bool(made.fingerprints) and made.found_of_items is not None)
+        return made
+
     monkeypatch.setattr(state, "findings_beside", noted)
+    monkeypatch.setattr(state, "fingerprints_beside", noted_made)
     needs = root / "traceability" / "needs.yaml"
     needs.write_text(needs.read_text(encoding="utf-8").replace("Know the current reading", "Know the reading"))
     assert build(root).exit_code == 0
-    assert taken == [True] and not checking._BESIDE
+    assert taken == [True, True] and not checking._BESIDE
     with monkeypatch.context() as alone:
         alone.setattr(checking, "can_fork", lambda: False)
         clean = build(root, "--clean", "-o", str(tmp_path / "clean"))

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -795,6 +796,38 @@ def test_work_beside_gives_what_it_returned_or_none() -> None:
     for work in (lambda: 1 // 0, object):  # raises; returns what marshal cannot hold
         collect = parsecache.beside(work)
         assert collect is not None and collect() is None
+
+
+def test_work_beside_hands_back_each_part_as_soon_as_it_is_made(tmp_path: Path) -> None:
+    """The first part is taken while the process waits to make the second (were it sent only with
+    the second, taking it would wait until the process gave up, and the second would say so)."""
+    go_on = tmp_path / "go-on"
+
+    def work() -> Iterator[Any]:
+        yield ["first", b"x" * 300_000]  # more than a pipe holds by default
+        deadline = time.monotonic() + 60
+        while not go_on.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        yield {"second": 2} if go_on.exists() else "gave up"
+
+    parts = parsecache.beside_in_turn(work, 2)
+    assert parts is not None
+    first, second = parts
+    assert first() == ["first", b"x" * 300_000]
+    go_on.touch()
+    assert second() == {"second": 2} and first() == ["first", b"x" * 300_000]
+
+
+def test_the_parts_sent_before_the_work_beside_failed_stand() -> None:
+    def work() -> Iterator[Any]:
+        yield "first"
+        raise MemoryError("the forked process runs out")
+
+    parts = parsecache.beside_in_turn(work, 3)
+    assert parts is not None
+    assert [take() for take in parts] == ["first", None, None]
+    ended = parsecache.beside_in_turn(lambda: iter(["only one"]), 2)
+    assert ended is not None and [take() for take in reversed(ended)] == [None, "only one"]
 
 
 @pytest.mark.parametrize("failure", ["no-process", "the-process-fails"])

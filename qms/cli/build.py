@@ -88,7 +88,7 @@ def _seed(previous: Path | None, staging: Path) -> None:
 
 def _seeding(previous: Path | None, staging: Path) -> Callable[[], None]:
     """Start :func:`_seed` in a second process where one can start (:func:`qms.parsecache.beside`):
-    copying a large site takes as long as importing Sphinx, which this process does meanwhile. The
+    copying a large site takes as long as reading the project, which this process does meanwhile. The
     function returned waits for the copy; where the other process could not start or did not finish
     it, it copies here (into an emptied folder), and meets the same error if there is one."""
     from qms.parsecache import beside, can_fork
@@ -496,10 +496,17 @@ def _build_into(
     what `qms check` says of its error-level findings (None: there are none)."""
     from qms.checking import discard_beside
 
-    before = inputs_before(start, root / "_build" / "doctrees")
-    check_beside_build(root, target, root / "_build" / "doctrees", start)  # before Sphinx is imported: meanwhile
+    doctrees = root / "_build" / "doctrees"
+    before = inputs_before(start, doctrees)
+    unfinished = start_building(doctrees)
+    # first, in a second process: the copy is done while this one reads the project, and leaves the
+    # second core to the check that starts next
+    seeded_now = _seeding(target if as_left(target, start) else None, folder / "site")
+    check_beside_build(root, target, doctrees, start)  # before Sphinx is imported: meanwhile
     try:
-        return _built(root, target, folder, start, before, strict=strict, clean=clean, verbose=verbose)
+        return _built(
+            root, target, folder, start, before, unfinished, seeded_now, strict=strict, clean=clean, verbose=verbose
+        )
     finally:
         discard_beside(root)  # where the build ended before it took the check's findings
 
@@ -510,18 +517,19 @@ def _built(
     folder: Path,
     start: Start,
     before: tuple[Inputs | None, Digests],
+    unfinished: Path,
+    seeded_now: Callable[[], None],
     *,
     strict: bool,
     clean: bool,
     verbose: bool,
 ) -> str | None:
-    """The build of :func:`_build_into` once its check started beside it."""
+    """The build of :func:`_build_into` once its check started beside it, and the copy of the previous
+    site into ``folder`` (``seeded_now`` waits for it)."""
     staging = folder / "site"
     warnings = Tee(sys.stderr)
     doctrees = root / "_build" / "doctrees"
     started = start.at
-    unfinished = start_building(doctrees)
-    seeded_now = _seeding(target if as_left(target, start) else None, staging)
     from qms.sphinx.state import build_data  # while the previous site is copied
 
     seeded_now()

@@ -39,7 +39,7 @@ from qms.sphinx.domain import QmsDomain
 from qms.sphinx.fragments import code_digest
 from qms.sphinx.parts import split
 from qms.sphinx.settings import settings
-from qms.sphinx.state import build_data
+from qms.sphinx.state import build_data, take_fingerprints
 from qms.sphinx.views.build import BuildData, Query, digest
 from qms.sphinx.views.items import BLOCKS_FILE, KEPT_BLOCKS, KeptBlocks, blocks_to_keep, reuse_blocks
 from qms.sphinx.views.rows import KNOWN_RANGES, KnownRanges
@@ -228,6 +228,7 @@ DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
 def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
     data = build_data(env)
+    take_fingerprints(data)  # those the check beside the build made, before any page's are taken
     keep_known_ranges(data, Path(app.doctreedir) / RANGES_FILE)
     keep_matrices(data, Path(app.doctreedir) / MATRICES_FILE)
     keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)

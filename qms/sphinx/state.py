@@ -12,7 +12,7 @@ from pathlib import Path
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 
-from qms.checking import check_context, findings_beside, read_beside
+from qms.checking import check_context, findings_beside, fingerprints_beside, read_beside
 from qms.clauses import IEC62304_EDITIONS, ClauseTableError, load_clause_table
 from qms.config import PROJECT_FILE
 from qms.fingerprints import FOUND_OF_ITEMS
@@ -20,7 +20,7 @@ from qms.gitinfo import document_control, uncommitted
 from qms.project import load_project
 from qms.rules import run_rules
 from qms.sphinx.queries import QUERIES
-from qms.sphinx.views.build import BuildData
+from qms.sphinx.views.build import BuildData, Query
 
 ATTRIBUTE = "qms_build"
 
@@ -67,7 +67,9 @@ def load_build_data(
     ``before_rules`` is given the data once the project, its evidence, records, statuses and git
     state are read: work that needs no finding starts there (the workbook, written by a second
     process), beside the rules where this process runs them, else once the findings of the check
-    beside the build are taken, with the fingerprints it made (which that work would make again)."""
+    beside the build are taken and the fingerprints it makes of them follow (which that work would
+    make again): when the build first needs them (:func:`take_fingerprints`), while that check makes
+    them the build goes on."""
     if edition not in IEC62304_EDITIONS:
         raise ExtensionError(f"qms_iec62304_edition = {edition!r}: use one of {', '.join(IEC62304_EDITIONS)}")
     if not (root / PROJECT_FILE).is_file():
@@ -115,12 +117,10 @@ def load_build_data(
     checked = findings_beside(project)  # the check started beside the build's start, where it read the same
     if checked is not None:
         data.found(tuple(checked.findings))
-        data.digests.update(checked.fingerprints)  # made by the same functions, of the same data
-        if checked.found_of_items is not None:
-            data.cache[FOUND_OF_ITEMS] = checked.found_of_items
-    if before_rules is not None:
-        before_rules(data)
-    if checked is None:
+        data.cache[AFTER_FINGERPRINTS] = before_rules  # once the fingerprints it makes are in (take_fingerprints)
+    else:
+        if before_rules is not None:
+            before_rules(data)
         data.found(tuple(run_rules(context, beside=False)))  # the workbook's process has the second core
     holder = getattr(env, ATTRIBUTE, None)
     if not isinstance(holder, _Holder):
@@ -128,3 +128,26 @@ def load_build_data(
         setattr(env, ATTRIBUTE, holder)
     holder.data = data
     return data
+
+
+#: Where a build that took the findings of the check beside it keeps the work that waits for the
+#: fingerprints that check makes of them (:func:`take_fingerprints`).
+AFTER_FINGERPRINTS: Query = ("after-fingerprints",)
+
+
+def take_fingerprints(data: BuildData) -> None:
+    """Where the build took the findings of the check beside it (:func:`load_build_data`): take the
+    fingerprints that check made of them meanwhile (:func:`qms.checking.fingerprints_beside`), made
+    by the same functions of the same data as the build would make them, then start the work that
+    waited for them (the workbook, whose matrices would make them again). Once, before the first
+    page's fingerprints are taken; a build that ran the rules itself has nothing to take."""
+    if AFTER_FINGERPRINTS not in data.cache:
+        return
+    waiting = data.cache.pop(AFTER_FINGERPRINTS)
+    made = fingerprints_beside(data.project)
+    if made is not None:
+        data.digests.update(made.fingerprints)
+        if made.found_of_items is not None:
+            data.cache[FOUND_OF_ITEMS] = made.found_of_items
+    if waiting is not None:
+        waiting(data)
