@@ -73,13 +73,20 @@ def project_files(root: Path, entry: str, roots: Sequence[Path], suffixes: tuple
     files: dict[Path, None] = {}
     refused: dict[Path, None] = {}
     broken: dict[Path, None] = {}
+    folders: dict[Path, Path] = {}  # each folder resolved once: a file that is no link is where its folder is
     for path in found:
         if suffixes and not path.name.endswith(suffixes):
             continue
-        if path.is_symlink() and not path.exists():  # to a file that is not there, or a loop
-            broken[path] = None
-            continue
-        resolved = path.resolve()
+        if path.is_symlink():
+            if not path.exists():  # to a file that is not there, or a loop
+                broken[path] = None
+                continue
+            resolved = path.resolve()
+        else:
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            resolved = folder / path.name
         (files if within(resolved, roots) else refused)[resolved] = None
     return Matches(sorted(files), refused=sorted(refused), broken=sorted(broken))
 
