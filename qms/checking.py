@@ -4,7 +4,7 @@ them, then the rules."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,20 @@ def check_context(
 
 @dataclass
 class _Started:
-    """A check started beside a build (:func:`check_beside`): the functions that take what it found
-    (None once taken), then the fingerprints it made."""
+    """A check started beside a build (:func:`check_beside`): the functions that take the parts it
+    sends (its findings, their fingerprints, the findings of the release check), which parts were
+    taken, and whether the build took its findings (the rest is of use only then)."""
 
-    findings: Callable[[], Any] | None
-    fingerprints: Callable[[], Any]
+    parts: list[Callable[[], Any]]
+    taken: set[int] = field(default_factory=set)
+    accepted: bool = False
+
+    def take(self, index: int) -> Any:
+        """The part ``index``, once (None the next time)."""
+        if index in self.taken:
+            return None
+        self.taken.add(index)
+        return self.parts[index]()
 
 
 #: the checks started beside a build as it starts (:func:`check_beside`), by the project's root
@@ -85,9 +94,9 @@ def check_beside(root: Path, unchanged: Callable[[], bool], doctrees: Path | Non
         context.statuses  # noqa: B018  # computed once, here: the build and the process both need them
     except Exception:  # the build reads the project again and reports what is wrong
         return
-    parts = beside_in_turn(lambda: _check(context, unchanged, doctrees), 2)
+    parts = beside_in_turn(lambda: _check(context, unchanged, doctrees), 3)
     if parts is not None:
-        _BESIDE[root.resolve()] = _Started(*parts)
+        _BESIDE[root.resolve()] = _Started(parts)
         _READ[root.resolve()] = context
 
 
@@ -99,7 +108,8 @@ def read_beside(root: Path) -> CheckContext | None:
 
 def _check(context: CheckContext, unchanged: Callable[[], bool], doctrees: Path | None) -> Iterator[list[Any]]:
     """In the process :func:`check_beside` starts: the parse-cache keys of the item files read and the
-    findings as plain data, sent only where no input changed meanwhile; then the fingerprints made."""
+    findings as plain data, sent only where no input changed meanwhile; then the fingerprints made;
+    then the findings of the release check (:func:`release_findings`), as plain data."""
     project = context.project
     findings = tuple(run_rules(context, beside=False))
     if not unchanged():
@@ -112,6 +122,7 @@ def _check(context: CheckContext, unchanged: Callable[[], bool], doctrees: Path 
         made = fingerprints.made_beside(checked, fingerprints.kept_keys(doctrees))
         found = fingerprints.found_of_items(checked)
     yield [made, found]
+    yield plain_findings(release_findings(context, findings))
 
 
 def plain_findings(findings: Iterable[Finding]) -> list[tuple[Any, ...]]:
@@ -157,14 +168,13 @@ def findings_beside(project: Project) -> Beside | None:
     root = project.root.resolve()
     _READ.pop(root, None)  # what it read is the build's now, or never will be
     started = _BESIDE.get(root)
-    take = started.findings if started is not None else None
-    if started is not None:
-        started.findings = None  # taken once
-    made = take() if take is not None else None
+    made = started.take(0) if started is not None else None
     if not isinstance(made, list) or len(made) != 2 or not project.file_keys:
         return None  # the process is waited for as the build ends (discard_beside)
     if made[0] != sorted(project.file_keys.items()):
         return None
+    assert started is not None, "a part was taken"
+    started.accepted = True
     return Beside(from_plain(made[1]))
 
 
@@ -172,21 +182,33 @@ def fingerprints_beside(project: Project) -> Made | None:
     """The fingerprints the check started beside the build made of the findings it gave
     (:func:`findings_beside`), once it made them; None where it gave none, or failed before it made
     them: the build makes them itself. Taken once."""
-    started = _BESIDE.pop(project.root.resolve(), None)
-    made = started.fingerprints() if started is not None else None
+    started = _BESIDE.get(project.root.resolve())
+    made = started.take(1) if started is not None and started.accepted else None
     if not isinstance(made, list) or len(made) != 2 or not isinstance(made[0], dict):
         return None
     digests, found = made
     return Made(digests, found if isinstance(found, dict) else None)
 
 
+def release_beside(project: Project) -> list[Finding] | None:
+    """The findings of the release check that the check started beside the build made of the same
+    records (:func:`release_findings`), once it made them; None where the build did not take its
+    findings (:func:`findings_beside`), or it failed before it made these: the build finds them."""
+    started = _BESIDE.get(project.root.resolve())
+    plain = started.parts[2]() if started is not None and started.accepted else None
+    if not isinstance(plain, list):
+        return None
+    return from_plain(plain)
+
+
 def discard_beside(root: Path) -> None:
-    """Wait for the check started beside a build of ``root`` whose parts the build did not take (it
-    ended before taking them, or found them of no use), so that no process of it is left behind."""
+    """Once a build of ``root`` ends: wait for the check started beside it, whose parts the build may
+    not all have taken (it ended before, found them of no use, or needed no release check), so that
+    no process of it is left behind."""
     _READ.pop(root.resolve(), None)
     started = _BESIDE.pop(root.resolve(), None)
     if started is not None:
-        started.fingerprints()  # the last part: the process has ended once it is in
+        started.parts[-1]()  # the last part: the process has ended once it is in
 
 
 def is_release(project: Project) -> bool:

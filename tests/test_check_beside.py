@@ -14,7 +14,16 @@ from sphinx_support import build, new_project, site_files
 import qms.sphinx as qms_sphinx
 from qms import checking, fingerprints
 from qms.atomic import read_kept
-from qms.checking import Beside, Made, check_beside, check_context, findings_beside, fingerprints_beside
+from qms.checking import (
+    Beside,
+    Made,
+    check_beside,
+    check_context,
+    findings_beside,
+    fingerprints_beside,
+    release_beside,
+    release_findings,
+)
 from qms.cli import build as build_command
 from qms.fingerprints import FAMILIES, Checked, link_rows, made_beside
 from qms.model import Finding, Project
@@ -44,7 +53,10 @@ def test_the_findings_found_beside_are_those_the_rules_give_here(root: Path) -> 
     assert findings_beside(project) is None, "taken once"
     assert fingerprints_beside(project) == Made({}, None), "no build folder named: none made"
     assert fingerprints_beside(project) is None, "taken once"
-    assert not checking._BESIDE
+    context = check_context(load_project(root, cache=True), cache=True)
+    assert release_beside(project) == release_findings(context, _rules_run_here(root))
+    checking.discard_beside(root)  # as the build does once it ends
+    assert not checking._BESIDE and release_beside(project) is None
 
 
 def test_the_fingerprints_made_beside_are_those_the_build_makes_itself(
@@ -74,6 +86,7 @@ def test_the_fingerprints_made_beside_are_those_the_build_makes_itself(
     assert {key[0] for key in made.fingerprints} == set(FAMILIES), "the project's pages read every family"
     assert made.fingerprints == {key: value for key, value in by_build.items() if key[0] in FAMILIES}
     assert made.found_of_items == kept_blocks.found
+    checking.discard_beside(root)
 
 
 def test_keys_that_name_no_fingerprint_are_left_out(root: Path) -> None:
@@ -88,16 +101,19 @@ def test_no_findings_are_taken_where_an_input_changed_while_they_were_found(root
     check_beside(root, lambda: False)
     project = load_project(root, cache=True)
     assert findings_beside(project) is None
-    assert fingerprints_beside(project) is None, "none made of findings not given"
+    assert fingerprints_beside(project) is None and release_beside(project) is None, "none of findings not given"
+    checking.discard_beside(root)
     assert not checking._BESIDE
 
 
 def test_no_findings_are_taken_where_the_build_read_an_item_file_otherwise(root: Path) -> None:
     check_beside(root, lambda: True, root / "_build" / "doctrees")
-    checking._BESIDE[root.resolve()].fingerprints()  # the process has read the files, found, and ended
+    checking._BESIDE[root.resolve()].parts[-1]()  # the process has read the files, found, and ended
     needs = root / "traceability" / "needs.yaml"
     needs.write_text(needs.read_text(encoding="utf-8").replace("  - id: NEED-01", "  - id: NEED-09"), encoding="utf-8")
-    assert findings_beside(load_project(root, cache=True)) is None
+    project = load_project(root, cache=True)
+    assert findings_beside(project) is None
+    assert fingerprints_beside(project) is None and release_beside(project) is None, "of other files"
     checking.discard_beside(root)  # as the build does once it ends
     assert not checking._BESIDE
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from qms.checking import release_findings
+from qms.checking import release_beside, release_findings
 from qms.matrix import natural_key
 from qms.model import Item, Severity
 from qms.reprs import plain_reprs
@@ -438,7 +438,8 @@ def release_check(data: BuildData) -> ReleaseCheckView:
     """What ``qms check --release`` reports on the records of this build, apart from the approvals."""
     if data.check is None:
         return ReleaseCheckView(False, 0, 0, (), OPEN_PAGE)
-    released = release_findings(data.check, data.findings)
+    beside = release_beside(data.project)  # found by the check beside the build, of the same records
+    released = beside if beside is not None else release_findings(data.check, data.findings)
     found = [finding for finding in released if not finding.rule.startswith(APPROVAL_RULES)]
     return ReleaseCheckView(
         ran=True,
