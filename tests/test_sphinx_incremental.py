@@ -757,3 +757,24 @@ def test_sources_generated_beside_the_build_are_those_it_generates_itself(
     kept = [root / "_build" / "doctrees" / "environment.pickle" for root in (beside, alone)]
     rows = [pickle.loads(path.read_bytes()).domaindata["qms"]["table_rows"] for path in kept]
     assert rows[0] == rows[1] != {}
+
+
+def test_the_matrices_the_pages_show_are_made_before_the_process_writing_the_sources_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """That process counts their rows to cut the documents into pages: it takes them as this one made
+    them (and would make them for the pages' fingerprints anyway), instead of walking the links again."""
+    root = new_project(tmp_path / "device")
+    assert build(root).exit_code == 0
+    made: list[list[str]] = []
+    generating = sources.generating
+
+    def noted(app: Any, env: Any) -> Any:
+        made.append(sorted(key[1] for key in sources.build_data(env).cache if key[:1] == ("trace",)))
+        return generating(app, env)
+
+    monkeypatch.setattr(sources, "generating", noted)
+    _read_and_written(root, "traceability/tests.yaml", "verifies: [SYS-001, SWR-001]", "verifies: [SWR-001]")
+    (traced,) = made
+    assert tables.kept_key(tables.DESIGN) in traced and tables.kept_key(tables.RISK) in traced
+    assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")

@@ -96,8 +96,9 @@ WORKBOOK_NICENESS = 10
 def _write_workbook(data: BuildData, path: str, sheets: Path, matrix: str = "", kept: Path | None = None) -> None:
     """The workbook's bytes into ``path``, its sheets reused from and kept in ``sheets``, and the CSV
     matrix of the build's statuses into ``matrix``. The default matrices are made as the site makes
-    them (:func:`qms.sphinx.views.tables.default_traces`): the second process, which starts before
-    the build loads the rows the last builds kept, loads them from ``kept``."""
+    them (:func:`qms.sphinx.views.tables.default_traces`), or taken as the build made them before the
+    second process started; a second process that started before the build loaded the rows the last
+    builds kept (the build runs the rules itself) loads them from ``kept``."""
     if kept is not None:
         # the second process only: it yields the cores to the build's own processes where they want
         # both (pages changed in place by a second one, :func:`qms.sphinx.sources.rewritten`), and
@@ -109,8 +110,10 @@ def _write_workbook(data: BuildData, path: str, sheets: Path, matrix: str = "", 
         # tenth of a second of every build); this process ends with it
         sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]
         from qms.sphinx.sources import keep_matrices
+        from qms.sphinx.views.tables import KEPT_MATRICES
 
-        keep_matrices(data, kept)
+        if KEPT_MATRICES not in data.cache:
+            keep_matrices(data, kept)
     from qms.excel.export import workbook_bytes
     from qms.excel.sheetcache import SheetCache
     from qms.matrix import verified

@@ -228,14 +228,15 @@ DOCUMENTS_AND_FRONT = ("index", *(spec.docname for spec in DOCUMENTS))
 def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     """``env-get-outdated``: bring in the generated documents, and name pages whose data changed."""
     data = build_data(env)
-    take_fingerprints(data)  # those the check beside the build made, before any page's are taken
     keep_known_ranges(data, Path(app.doctreedir) / RANGES_FILE)
     keep_matrices(data, Path(app.doctreedir) / MATRICES_FILE)
     keep_trails_in(data, Path(app.doctreedir) / TRAILS_FILE)
+    take_fingerprints(data)  # those the check beside the build made, before any page's; the workbook starts
     kept = read_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest())
     reuse_blocks(data, kept if isinstance(kept, KeptBlocks) else None)
-    generated = generating(app, env) if settings(app.config).generate_documents else dict
     domain = cast(QmsDomain, env.domains["qms"])
+    _trace_shown(data, domain)
+    generated = generating(app, env) if settings(app.config).generate_documents else dict
     stale: set[str] = set()
     unread: dict[str, list[tuple[Query, str, str]]] = {}  # pages whose reading took nothing that changed
     for docname, query, old, read in domain.dependencies():
@@ -264,6 +265,21 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     if stale or rewritten:
         logger.info(f"qms: {len(stale) + len(rewritten)} page(s) show project data that changed")
     return sorted(stale)
+
+
+def _trace_shown(data: BuildData, domain: QmsDomain) -> None:
+    """Make the traceability matrices the pages showed (each once a build,
+    :func:`qms.sphinx.views.tables._trace`), before the process that writes the documents' sources
+    starts: it counts their rows, and takes them from this process instead of walking the links
+    again, and this process makes them anyway to take the pages' fingerprints."""
+    shown: dict[Query, None] = {}
+    for _, query, _, _ in domain.dependencies():
+        table = query[2:] if query[0] == "rows" else query
+        if table[:1] == ("matrix",):
+            shown[table] = None
+    for query in shown:
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # a page that asks no more: read again
+            data.rows(query)
 
 
 #: Where a build keeps the pages whose data changed only where it is filled in when they are written.

@@ -451,7 +451,17 @@ def _trace(data: BuildData, chain: Chain) -> Matrix:
     this build's items in them (:class:`KeptMatrices`), instead of walking every path once more;
     where the links changed, the rows of the items that reach no changed path are taken again and
     the others walked (:func:`qms.matrix.retrace_matrix`). A project with a link that breaks a kind
-    rule walks them all: its rows carry the links' findings."""
+    rule walks them all: its rows carry the links' findings. Made once a build, for every view of
+    the chain (and the processes the build starts once it is made: :func:`qms.sphinx.sources.outdated`)."""
+    key = ("trace", kept_key(chain))
+    if key not in data.cache:
+        data.cache[key] = _traced(data, chain)
+    traced: Matrix = data.cache[key]
+    return traced
+
+
+def _traced(data: BuildData, chain: Chain) -> Matrix:
+    """The matrix along ``chain``, made (:func:`_trace`)."""
     wrong_kind = kind_rule_findings(data)
     kept: KeptMatrices | None = data.cache.get(KEPT_MATRICES)
     if kept is None or wrong_kind:
