@@ -693,7 +693,7 @@ def test_pages_changed_in_place_by_two_processes_are_those_one_process_changes(t
     """From four pages to change in place a second process changes pages too, each taking the next
     page as it is done with one; fewer are not worth its start. Each page is changed once."""
     docnames = [f"page-{number}" for number in range(pages)]
-    changed = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-1", pause=0.2))
+    changed, _ = sources._spliced(docnames, _splice_noting_the_process(tmp_path, refused="page-1", pause=0.2))
     assert changed == set(docnames) - {"page-1"}
     by = {docname: (tmp_path / docname).read_text(encoding="utf-8").split() for docname in docnames}
     assert all(len(pids) == 1 for pids in by.values())
@@ -725,7 +725,7 @@ def test_pages_a_second_process_did_not_change_are_changed_by_this_one(
         monkeypatch.setattr(parsecache.os, "fork", refused)
     docnames = [f"page-{number}" for number in range(6)]
     splice = _splice_noting_the_process(tmp_path, refused="page-3", fails_beside=failure == "the-process-fails")
-    assert sources._spliced(docnames, splice) == set(docnames) - {"page-3"}
+    assert sources._spliced(docnames, splice) == (set(docnames) - {"page-3"}, False)
     assert [(tmp_path / docname).read_text(encoding="utf-8").split() for docname in docnames] == [
         [str(os.getpid())]
     ] * len(docnames)
@@ -778,3 +778,22 @@ def test_the_matrices_the_pages_show_are_made_before_the_process_writing_the_sou
     (traced,) = made
     assert tables.kept_key(tables.DESIGN) in traced and tables.kept_key(tables.RISK) in traced
     assert site_files(root / "_build" / "html") == _clean_site(root, tmp_path / "clean")
+
+
+def test_a_last_task_is_done_once_by_the_process_done_with_its_pages_first(tmp_path: Path) -> None:
+    """Where two processes change pages in place, the one done with its pages first also does the
+    task taken after them (the site's inventory); with one process, it is left to the caller."""
+    noted = tmp_path / "last-task"
+
+    def last() -> bool:
+        with noted.open("a", encoding="utf-8") as task:
+            task.write(f"{os.getpid()}\n")
+        return True
+
+    docnames = [f"page-{number}" for number in range(6)]
+    changed, done = sources._spliced(docnames, _splice_noting_the_process(tmp_path, pause=0.05), last)
+    assert changed == set(docnames) and done
+    assert len(noted.read_text(encoding="utf-8").split()) == 1
+    few = docnames[: sources.SPLICED_BESIDE_FROM - 1]
+    assert sources._spliced(few, _splice_noting_the_process(tmp_path), last) == (set(few), False)
+    assert len(noted.read_text(encoding="utf-8").split()) == 1

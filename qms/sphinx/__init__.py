@@ -44,7 +44,7 @@ from qms.sphinx.downloads import (
     write_matrix_csv,
 )
 from qms.sphinx.fragments import code_digest, fill_blocks, splice_page
-from qms.sphinx.inventory import keep_unchanged_inventory
+from qms.sphinx.inventory import keep_unchanged_inventory, write_inventory
 from qms.sphinx.links import Links
 from qms.sphinx.maths import visit_math, visit_math_block
 from qms.sphinx.navigation import (
@@ -189,7 +189,7 @@ def _rewritten(app: Sphinx, env: BuildEnvironment) -> list[str]:
     def splice(docname: str, output: Path) -> bool:
         return splice_page(app, docname, output, data, ALL_SHAPES, MATRIX_PAGE, ANCHORED)
 
-    return sources.rewritten(app, env, splice)
+    return sources.rewritten(app, env, splice, lambda: write_inventory(app))
 
 
 def _replace_all(unfilled: list[Any], replacements: dict[int, list[nodes.Node]]) -> None:

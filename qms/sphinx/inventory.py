@@ -8,8 +8,10 @@ of the inventory the last build left in the site (copied into this build's, :fun
 where they are the same, with the same header, the file is kept; where they differ (a title
 edit), the file is written from the entries listed, as Sphinx writes it (the same bytes: zlib's
 stream of the same text at the same level, whether handed over entry by entry or at once),
-instead of Sphinx listing them all again. Where the file is missing or cannot be read, and in a
-build with a new environment (``--clean``, another Sphinx), Sphinx writes it as ever.
+instead of Sphinx listing them all again. Where a second process changes pages in place, the one
+done with its pages first does this (:func:`qms.sphinx.sources.rewritten`), not the build at its
+end. Where the file is missing or cannot be read, and in a build with a new environment
+(``--clean``, another Sphinx), Sphinx writes it as ever.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from sphinx.application import Sphinx
 from sphinx.builders.html import INVENTORY_FILENAME
 
 from qms.atomic import write_bytes
+from qms.sphinx.sources import INVENTORY_WRITTEN
+from qms.sphinx.state import build_data
 
 #: the level Sphinx compresses the inventory at (``sphinx.util.inventory.InventoryFile.dump``)
 LEVEL = 9
@@ -36,17 +40,29 @@ def keep_unchanged_inventory(app: Sphinx) -> None:
         return
 
     def dump_inventory() -> None:
-        path = Path(app.outdir) / INVENTORY_FILENAME
-        try:
-            written = path.read_bytes()
-        except OSError:
+        if build_data(app.env).cache.get(INVENTORY_WRITTEN) is True:
+            return  # written as the pages were changed in place (qms.sphinx.sources.rewritten)
+        if not write_inventory(app):
             dump()
-            return
-        header, entries = _header(app), _entries(app)
-        if not _holds(written, header, entries):
-            write_bytes(path, header + zlib.compress(entries, LEVEL))
 
     builder.dump_inventory = dump_inventory
+
+
+def write_inventory(app: Sphinx) -> bool:
+    """Write the site's inventory where it differs from this build's (keep it where it does not);
+    False, and nothing written, where the site has none to compare with or the build has a new
+    environment (Sphinx writes it then, as ever). Once the pages are read: what it lists is known."""
+    if app.fresh_env_used or getattr(app.builder, "dump_inventory", None) is None:
+        return False
+    path = Path(app.outdir) / INVENTORY_FILENAME
+    try:
+        written = path.read_bytes()
+    except OSError:
+        return False
+    header, entries = _header(app), _entries(app)
+    if not _holds(written, header, entries):
+        write_bytes(path, header + zlib.compress(entries, LEVEL))
+    return True
 
 
 def _holds(written: bytes, header: bytes, entries: bytes) -> bool:

@@ -299,7 +299,12 @@ def _read_digest(data: BuildData, query: Query) -> str | None:
         return None
 
 
-def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], bool] | None = None) -> list[str]:
+def rewritten(
+    app: Sphinx,
+    env: BuildEnvironment,
+    splice: Callable[[str, Path], bool] | None = None,
+    inventory: Callable[[], bool] | None = None,
+) -> list[str]:
     """``env-get-updated``: the pages whose data changed only where it is filled in when they are
     written (a title in a matrix's rows, a neighbour's title in an item's block): written again
     without being read again (:attr:`~qms.sphinx.views.build.QuerySpec.read`).
@@ -308,7 +313,12 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
     path of the page the last build wrote), which puts the changed blocks into it in place
     (:func:`qms.sphinx.fragments.splice_page`): only the pages it could not change are written.
     Sphinx saves the environment (with these pages' new fingerprints) only when it reads or writes a
-    page: where it does neither, :func:`save_environment` saves it."""
+    page: where it does neither, :func:`save_environment` saves it.
+
+    Where two processes change those pages, the one done with its pages first also writes the
+    site's ``inventory`` (:func:`qms.sphinx.inventory.write_inventory`: the pages are read, so what
+    it lists is known), which is then noted as written (:data:`INVENTORY_WRITTEN`) and not written
+    again when the pages are."""
     data = build_data(env)
     found: list[str] = data.cache.pop(REWRITTEN, [])
     if splice is None or app.builder.name != PATCHED_BUILDER:
@@ -316,7 +326,10 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
     builder = cast(StandaloneHTMLBuilder, app.builder)
     written_anyway = set(data.cache.get(CONTROL_UPDATED, ()))
     offered = [docname for docname in found if docname not in written_anyway]
-    changed_in_place = _spliced(offered, lambda docname: splice(docname, Path(builder.get_outfilename(docname))))
+    changed_in_place, written = _spliced(
+        offered, lambda docname: splice(docname, Path(builder.get_outfilename(docname))), inventory
+    )
+    data.cache[INVENTORY_WRITTEN] = written
     spliced = [docname for docname in offered if docname in changed_in_place]
     left = [docname for docname in found if docname not in changed_in_place]
     if spliced:
@@ -326,6 +339,8 @@ def rewritten(app: Sphinx, env: BuildEnvironment, splice: Callable[[str, Path], 
     return left
 
 
+#: Where a build notes that the site's inventory is written as the pages were changed in place (:func:`rewritten`).
+INVENTORY_WRITTEN: Query = ("inventory-written",)
 #: Where a build notes that it changed pages in place and gives Sphinx none to read or write for it.
 SAVE_ENVIRONMENT: Query = ("save-environment",)
 
@@ -346,30 +361,44 @@ def save_environment(app: Sphinx, env: BuildEnvironment) -> list[str]:
 SPLICED_BESIDE_FROM = 4
 
 
-def _spliced(docnames: list[str], splice: Callable[[str], bool]) -> set[str]:
-    """Those of ``docnames`` that ``splice`` changed in place. Where they are many and a second
-    process may start (:func:`qms.parsecache.can_fork`), it changes pages meanwhile, even while the
-    workbook is written beside the build: that process yields its core to the build's own
-    (:func:`qms.sphinx.downloads.start_workbook`). The two take the pages in turn, each the next
-    one as it finishes one (:class:`_Turns`): a page that fills a long table again takes as long as
-    ten that change a title in an item's block, and which those are is known only once they are
-    filled. Each page is changed alone, in its own files (the page, its kept fragments); what that
-    process answers to fill them is not handed back (this one answers it again if a page it writes
-    asks). Where that process fails, this one offers every page it did not take to ``splice``
-    again: a page that process changed is then found as changed, or left to Sphinx to write."""
-    turns = _Turns.of(len(docnames)) if len(docnames) >= SPLICED_BESIDE_FROM and can_fork() else None
+def _spliced(
+    docnames: list[str], splice: Callable[[str], bool], last: Callable[[], bool] | None = None
+) -> tuple[set[str], bool]:
+    """Those of ``docnames`` that ``splice`` changed in place, and whether ``last`` was done. Where they
+    are many and a second process may start (:func:`qms.parsecache.can_fork`), it changes pages
+    meanwhile, even while the workbook is written beside the build: that process yields its core to
+    the build's own (:func:`qms.sphinx.downloads.start_workbook`). The two take the pages in turns,
+    each the next one as it finishes one (:class:`_Turns`): a page that fills a long table again takes
+    as long as ten that change a title in an item's block, and which those are is known only once
+    they are filled; ``last`` (a task that gives whether it was done) is taken after the pages, by
+    the process done with its own first. Each page is changed alone, in its own files (the page, its
+    kept fragments); what that process answers to fill them is not handed back (this one answers it
+    again if a page it writes asks). Where that process fails, this one offers every page it did not
+    take to ``splice`` again: a page that process changed is then found as changed, or left to
+    Sphinx to write; and ``last`` is not done, unless this process took it. With one process,
+    ``last`` is not done: the caller does that work as it otherwise does."""
+    count = len(docnames)
+    tasks = count + (last is not None)
+    turns = _Turns.of(tasks) if count >= SPLICED_BESIDE_FROM and can_fork() else None
     if turns is None:
-        return {docname for docname in docnames if splice(docname)}
+        return {docname for docname in docnames if splice(docname)}, False
+
+    def take(index: int) -> bool:
+        return splice(docnames[index]) if index < count or last is None else last()
+
     with turns:
-        collect = beside(lambda: [(index, splice(docnames[index]) is True) for index in turns])
-        mine = {index: splice(docnames[index]) for index in turns}
+        collect = beside(lambda: [(index, take(index) is True) for index in turns])
+        mine = {index: take(index) for index in turns}
     made = collect() if collect is not None else None
     theirs: dict[int, bool] = {}
     if isinstance(made, list) and all(isinstance(entry, tuple) and len(entry) == 2 for entry in made):
         theirs = {index: changed for index, changed in made if isinstance(index, int) and index not in mine}
-    if len(mine) + len(theirs) != len(docnames):  # that process failed: its pages are offered again here
-        theirs = {index: splice(docnames[index]) for index in range(len(docnames)) if index not in mine}
-    return {docnames[index] for index, changed in (mine | theirs).items() if changed is True}
+    if len(mine) + len(theirs) != tasks:  # that process failed: its pages are offered again here
+        theirs = {index: splice(docnames[index]) for index in range(count) if index not in mine}
+    done = mine | theirs
+    return {docnames[index] for index, changed in done.items() if index < count and changed is True}, (
+        last is not None and done.get(count) is True
+    )
 
 
 class _Turns:
