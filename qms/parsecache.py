@@ -404,17 +404,23 @@ def _widen_pipe(descriptor: int) -> None:
 
 
 class _Parts:
-    """The parts a process started by :func:`beside_in_turn` sends, read in turn as they are asked for."""
+    """The parts a process started by :func:`beside_in_turn` sends, read in turn as they are asked for,
+    by the process that started it only: a process forked from that one later (which holds the pipe
+    too) is given the parts read before it started, and None for the others, which it would take
+    from the pipe away from the process they are for."""
 
     def __init__(self, child: int, stream: Any, count: int) -> None:
         self._child, self._stream, self._count = child, stream, count
         self._received: list[Any] = []
         self._ended = False
+        self._reader = os.getpid()
 
     def takers(self) -> list[Callable[[], Any]]:
         return [functools.partial(self._take, index) for index in range(self._count)]
 
     def _take(self, index: int) -> Any:
+        if os.getpid() != self._reader:
+            return self._received[index] if index < len(self._received) else None
         while len(self._received) <= index and not self._ended:
             part = self._next()
             if part is _MISSING:

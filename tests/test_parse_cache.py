@@ -818,6 +818,17 @@ def test_work_beside_hands_back_each_part_as_soon_as_it_is_made(tmp_path: Path) 
     assert second() == {"second": 2} and first() == ["first", b"x" * 300_000]
 
 
+def test_a_process_forked_later_takes_no_part_from_the_pipe() -> None:
+    """A process forked after the work beside started holds its pipe too: it is given the parts read
+    before it started and None for the others, which stay for the process they are for."""
+    parts = parsecache.beside_in_turn(lambda: iter(["first", "second", "third"]), 3)
+    assert parts is not None
+    assert parts[0]() == "first"
+    later = parsecache.beside(lambda: [parts[0](), parts[1](), parts[2]()])
+    assert later is not None and later() == ["first", None, None]
+    assert [take() for take in parts] == ["first", "second", "third"]
+
+
 def test_the_parts_sent_before_the_work_beside_failed_stand() -> None:
     def work() -> Iterator[Any]:
         yield "first"
