@@ -16,7 +16,8 @@ to do stands in for itself until then (:func:`stand_in`): the theme's navigation
 take some 90 ms to import, to make a page's navigation tree from its table of contents; qms gives
 the theme no table of contents where the tree the last build made is still the same
 (:mod:`qms.sphinx.navigation`), and the theme gives an empty one back as it is. A build after an edit
-then never parses one, and BeautifulSoup is imported by the first page whose tree is made.
+that moves no page in the navigation then parses none, and BeautifulSoup is imported by the first
+page whose tree is made.
 """
 
 from __future__ import annotations
