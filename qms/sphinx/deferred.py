@@ -49,10 +49,15 @@ def defer(name: str) -> bool:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
+    _bind(name, module)
     return True
+
+
+def _bind(name: str, module: ModuleType) -> None:
+    """Make ``module`` (named ``name``) an attribute of its package where that is imported, as an import does."""
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
 
 
 #: how a stand-in (:func:`stand_in`) makes one of its module's functions from the real one, given a
@@ -89,9 +94,7 @@ def stand_in(name: str, functions: Mapping[str, Forwarding]) -> bool:
             except BaseException:
                 sys.modules.pop(name, None)  # as a failed import leaves it
                 raise
-            parent, _, child = name.rpartition(".")
-            if parent in sys.modules:
-                setattr(sys.modules[parent], child, module)
+            _bind(name, module)
         return module
 
     def stood_in(attribute: str) -> Any:
@@ -103,9 +106,7 @@ def stand_in(name: str, functions: Mapping[str, Forwarding]) -> bool:
     for function, forwarding in functions.items():
         setattr(module, function, forwarding(functools.partial(_real, load, function)))
     sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    if parent in sys.modules:
-        setattr(sys.modules[parent], child, module)
+    _bind(name, module)
     return True
 
 
