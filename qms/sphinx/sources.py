@@ -235,11 +235,12 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     kept = read_kept(Path(app.doctreedir) / BLOCKS_FILE, code_digest())
     reuse_blocks(data, kept if isinstance(kept, KeptBlocks) else None)
     domain = cast(QmsDomain, env.domains["qms"])
-    _trace_shown(data, domain)
+    dependencies = list(domain.dependencies())  # each page's queries, read once for both
+    _trace_shown(data, dependencies)
     generated = generating(app, env) if settings(app.config).generate_documents else dict
     stale: set[str] = set()
     unread: dict[str, list[tuple[Query, str, str]]] = {}  # pages whose reading took nothing that changed
-    for docname, query, old, read in domain.dependencies():
+    for docname, query, old, read in dependencies:
         if docname in stale:
             continue
         now = data.digest(query)
@@ -267,13 +268,13 @@ def outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[s
     return sorted(stale)
 
 
-def _trace_shown(data: BuildData, domain: QmsDomain) -> None:
-    """Make the traceability matrices the pages showed (each once a build,
-    :func:`qms.sphinx.views.tables._trace`), before the process that writes the documents' sources
+def _trace_shown(data: BuildData, dependencies: list[tuple[str, Query, str, str | None]]) -> None:
+    """Make the traceability matrices the pages showed (among their ``dependencies``; each once a
+    build, :func:`qms.sphinx.views.tables._trace`), before the process that writes the documents' sources
     starts: it counts their rows, and takes them from this process instead of walking the links
     again, and this process makes them anyway to take the pages' fingerprints."""
     shown: dict[Query, None] = {}
-    for _, query, _, _ in domain.dependencies():
+    for _, query, _, _ in dependencies:
         table = query[2:] if query[0] == "rows" else query
         if table[:1] == ("matrix",):
             shown[table] = None
