@@ -168,12 +168,13 @@ def findings_beside(project: Project) -> Beside | None:
     root = project.root.resolve()
     _READ.pop(root, None)  # what it read is the build's now, or never will be
     started = _BESIDE.get(root)
-    made = started.take(0) if started is not None else None
-    if not isinstance(made, list) or len(made) != 2 or not project.file_keys:
+    if started is None:
+        return None
+    made = started.take(0)
+    if not (isinstance(made, list) and len(made) == 2 and project.file_keys):
         return None  # the process is waited for as the build ends (discard_beside)
     if made[0] != sorted(project.file_keys.items()):
         return None
-    assert started is not None, "a part was taken"
     started.accepted = True
     return Beside(from_plain(made[1]))
 
