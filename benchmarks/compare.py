@@ -1,6 +1,7 @@
 """Time qms against sphinx-needs, StrictDoc and Doorstop on the same items, in one run.
 
-    python benchmarks/compare.py [--sizes 1000 10000] [--venv DIR] [--cap SECONDS] [--repeat R] [--workdir DIR]
+    python benchmarks/compare.py [--sizes 1000 10000] [--venv DIR] [--cap SECONDS] [--repeat R [--runs]]
+        [--workdir DIR]
 
 The other tools are installed in their own virtual environment (``--venv``, created on first use
 from ``benchmarks/compare-requirements.txt``, pinned versions), never into qms's. For each N,
@@ -31,8 +32,9 @@ writes. Figures are wall seconds and the CPU seconds of every process of the com
 disturbed by other work on a shared machine), one run each unless ``--repeat R`` asks for the median
 of R runs of each rebuild (the check and the clean build run once): an edit's runs alternate
 between making it and undoing it, so that each is a real one-edit rebuild of another state than
-the last build's (making the same edit twice would find its file's bytes already parsed). Compare
-only within a run; the load average is printed. Tests never assert on wall time.
+the last build's (making the same edit twice would find its file's bytes already parsed); ``--runs``
+also prints each run's wall seconds, so that a median can be checked against what it stands for.
+Compare only within a run; the load average is printed. Tests never assert on wall time.
 """
 
 from __future__ import annotations
@@ -80,12 +82,14 @@ TEXT_FIELDS = ("text", "description", "hazard", "expected", "evaluation", "purpo
 @dataclass(frozen=True)
 class Run:
     """One command: wall and CPU seconds (user + system, every process of it), peak resident memory
-    in MB; ``capped`` if it was stopped at the cap."""
+    in MB; ``capped`` if it was stopped at the cap. A median (:func:`median`) keeps the wall seconds
+    of each of its runs, in the order they ran."""
 
     wall: float
     cpu: float
     memory: float
     capped: bool = False
+    runs: tuple[float, ...] = ()
 
     def shown(self, cap: float) -> str:
         return f"> {cap:.0f} s (cap)" if self.capped else f"{self.wall:.1f} s ({self.cpu:.1f} s)"
@@ -382,7 +386,21 @@ def median(runs: Sequence[Run]) -> Run:
         statistics.median(run.wall for run in runs),
         statistics.median(run.cpu for run in runs),
         max(run.memory for run in runs),
+        runs=tuple(run.wall for run in runs),
     )
+
+
+def each_run(figures: dict[str, dict[str, Run | None]]) -> list[str]:
+    """A table of each run's wall seconds of every step timed more than once, a column a tool: what a
+    median stands for, in the order the runs ran (made, undone, made again... for an edit)."""
+    names = list(figures)
+    lines = ["| step | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for step in STEPS:
+        cells = [figures[name][step] for name in names]
+        if any(run is not None and len(run.runs) > 1 for run in cells):
+            shown = (" ".join(f"{wall:.2f}" for wall in run.runs) if run and run.runs else "—" for run in cells)
+            lines.append(f"| {step} | " + " | ".join(shown) + " |")
+    return lines
 
 
 def ensure_venv(venv: Path) -> dict[str, str]:
@@ -404,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="keep the generated projects here")
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS), help="time only these (qms always)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each rebuild, of which the median is shown")
+    parser.add_argument("--runs", action="store_true", help="also show each run's wall seconds (with --repeat)")
     arguments = parser.parse_args(argv)
     if arguments.repeat < 1:
         parser.error("--repeat: at least 1")
@@ -451,6 +470,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory = [figures[tool.name]["clean build"] for tool in tools]
         print("| peak memory, clean build | " + " | ".join(f"{run.memory:.0f} MB" for run in memory if run) + " |")
         print("| largest page | " + " | ".join(f"{pages[tool.name]:.1f} MB" for tool in tools) + " |", flush=True)
+        if arguments.runs and arguments.repeat > 1:
+            print(f"\n{size:,} items: each run's wall seconds, in the order they ran\n")
+            print("\n".join(each_run({tool.name: figures[tool.name] for tool in tools})))
         print(f"load average at end {os.getloadavg()[0]:.1f}")
     if arguments.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)

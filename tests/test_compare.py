@@ -24,6 +24,7 @@ from compare import (  # noqa: E402
     Tool,
     bench,
     compiled_environment,
+    each_run,
     entries,
     median,
     prepare,
@@ -176,8 +177,21 @@ def test_each_rebuild_is_timed_repeat_times_each_run_after_a_real_edit_and_the_p
 
 def test_a_step_shows_the_median_of_its_runs_and_any_run_stopped_at_the_cap() -> None:
     runs = [Run(3.0, 2.0, 100), Run(1.0, 4.0, 300), Run(2.0, 3.0, 200)]
-    assert median(runs) == Run(2.0, 3.0, 300)
+    assert median(runs) == Run(2.0, 3.0, 300, runs=(3.0, 1.0, 2.0))  # each run's wall, in the order they ran
     assert median([*runs, Run(60.0, 50.0, 10, capped=True)]).capped
+
+
+def test_each_run_shows_every_wall_of_a_step_timed_more_than_once_a_column_a_tool() -> None:
+    title = median([Run(2.04, 3.0, 100), Run(1.96, 3.0, 100), Run(1.5, 2.0, 100)])
+    figures: dict[str, dict[str, Run | None]] = {
+        "qms": dict.fromkeys(STEPS) | {"clean build": Run(9.0, 12.0, 300), "one title edit": title},
+        "other": dict.fromkeys(STEPS) | {"clean build": Run(50.0, 50.0, 500)},
+    }
+    assert each_run(figures) == [
+        "| step | qms | other |",
+        "|---|---|---|",
+        "| one title edit | 2.04 1.96 1.50 | — |",  # the clean build ran once: no row of it
+    ]
 
 
 @pytest.mark.slow
