@@ -175,6 +175,41 @@ def test_each_rebuild_is_timed_repeat_times_each_run_after_a_real_edit_and_the_p
     assert (tmp_path / "a.txt").read_text(encoding="utf-8") + (tmp_path / "b.txt").read_text(encoding="utf-8") == base
 
 
+#: A "check" that notes whether it found what the last run kept, then keeps something as qms's parse cache does.
+_NOTE_CACHE = (
+    "import pathlib; kept = pathlib.Path('_build/cache'); "
+    "pathlib.Path('checks').open('a').write('warm\\n' if kept.exists() else 'cold\\n'); "
+    "kept.parent.mkdir(exist_ok=True); kept.write_text('kept')"
+)
+
+
+@pytest.mark.parametrize("repeat", [1, 3])
+def test_the_check_is_timed_repeat_times_each_run_cold_and_the_clean_build_once_after(
+    tmp_path: Path, repeat: int
+) -> None:
+    (tmp_path / "a.txt").write_text("The software shall ", encoding="utf-8")
+    check = [sys.executable, "-c", _NOTE_CACHE]
+    build = [sys.executable, "-c", "import pathlib; pathlib.Path('checks').open('a').write('build\\n')"]
+    tool = Tool("qms", tmp_path, check, build, tmp_path / "out", tmp_path / "a.txt", "The software shall ")
+    results = bench(tool, cap=60, repeat=repeat)
+    checked = results["check"]
+    assert checked is not None and len(checked.runs) == repeat
+    runs = (tmp_path / "checks").read_text(encoding="utf-8").splitlines()
+    # every check found nothing kept; the clean build, once, came after the last; then the rebuilds
+    assert runs[: repeat + 1] == ["cold"] * repeat + ["build"]
+    assert runs.count("build") == 1 + 3 * repeat + (1 if repeat % 2 else 0)
+
+
+def test_a_check_stopped_at_the_cap_is_not_run_again(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("The software shall ", encoding="utf-8")
+    slow = [sys.executable, "-c", "import pathlib, time; pathlib.Path('checks').open('a').write('x'); time.sleep(30)"]
+    build = [sys.executable, "-c", "import sys; sys.exit(3)"]  # never reached as a rebuild: the build is capped too
+    tool = Tool("slow", tmp_path, slow, build, tmp_path / "out", tmp_path / "a.txt", "The software shall ")
+    with pytest.raises(SystemExit, match="failed"):  # the check capped once, then the (failing) clean build
+        bench(tool, cap=1, repeat=5)
+    assert (tmp_path / "checks").read_text(encoding="utf-8") == "x"
+
+
 def test_a_step_shows_the_median_of_its_runs_and_any_run_stopped_at_the_cap() -> None:
     runs = [Run(3.0, 2.0, 100), Run(1.0, 4.0, 300), Run(2.0, 3.0, 200)]
     assert median(runs) == Run(2.0, 3.0, 300, runs=(3.0, 1.0, 2.0))  # each run's wall, in the order they ran
