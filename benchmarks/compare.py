@@ -460,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures[tool.name] = bench(tool, arguments.cap, arguments.repeat)
             pages[tool.name] = largest_page(tool.output) if tool.output.is_dir() else 0.0
             print(f"  {size} items, {tool.name} done (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
-        runs = f", each rebuild the median of {arguments.repeat} runs" if arguments.repeat > 1 else ""
+        runs = f", the check and each rebuild the median of {arguments.repeat} runs" if arguments.repeat > 1 else ""
         print(f"\n{size:,} items: wall (CPU) seconds{runs}, cap {arguments.cap:.0f} s, [wall ratio to qms]\n")
         print("| step | " + " | ".join(tool.name for tool in tools) + " |")
         print("|---|" + "---:|" * len(tools))
